@@ -1,0 +1,208 @@
+/* rp.h — the ring-proto state machine: Totem single-ring ordering as a pure,
+ * deterministic function (state, input, now) -> actions.
+ *
+ * Owns: the contract between ring-proto and whoever drives it (the engine's
+ * worker, the simulator, the benchmarks). Nothing here does I/O, reads a
+ * clock, allocates, or keeps global state: the caller provides the node's
+ * memory (rp_node_size() bytes, 64-byte aligned), every input, the current
+ * time, and an actions buffer; it performs the actions.
+ *
+ * Thread context: a node is owned by one thread at a time; calls on one node
+ * must not overlap. Different nodes share nothing.
+ *
+ * Lifetime of action data: pointers inside actions (frames to send, delivered
+ * bytes, member lists) point into the node's memory and stay valid until the
+ * next rp_step() on that node. A submitted message's bytes are referenced,
+ * not copied, until RP_ACT_SUBMIT_DONE returns them to the caller.
+ */
+#ifndef RP_H
+#define RP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rp_seq.h"
+#include "rp_wire.h"
+
+/* Deliberate protocol bugs, for testing the simulator's checker (never set in
+ * production; the engine's configuration parser cannot reach this field). */
+enum rp_mutation {
+	RP_MUTATION_NONE = 0,
+	RP_MUTATION_DROP_DELIVERY,   /* skip one whole-message delivery */
+	RP_MUTATION_SWAP_DELIVERIES, /* swap two adjacent whole-message deliveries */
+	RP_MUTATION_EARLY_SAFE,      /* deliver SAFE as soon as held locally */
+};
+
+struct rp_config {
+	uint16_t node_id;        /* 1..RP_NODES_MAX */
+	uint64_t incarnation;    /* grows at every start of this node */
+	uint16_t member_count;   /* the static ring of part 1: sorted, unique ids */
+	uint16_t members[RP_NODES_MAX];
+	uint8_t path_count;      /* 1..RP_PATHS_MAX */
+	uint32_t frame_size_max; /* bytes per frame, header included (MTU - L2) */
+	uint32_t message_size_max;  /* largest message accepted by submit */
+	uint32_t window_size;       /* frames per token rotation, all nodes (TOCS §8) */
+	uint32_t max_messages;      /* frames one node may send per token visit */
+	uint32_t store_slots;       /* frames kept for retransmission; power of two */
+	uint32_t submit_queue_max;  /* messages waiting per priority */
+	uint16_t rtr_max;           /* retransmission requests carried by the token */
+	uint64_t initial_seq;       /* first ring's seq and token_seq start here */
+	uint64_t ring_seq;          /* highest ring seq recorded before this start */
+	uint64_t token_retransmit_ns; /* resend the token if not seen again */
+	enum rp_mutation mutation;
+};
+
+/* Fills c with defaults for node_id (paths 1, one member: the caller lists
+ * the ring). Default frame 8960 B, max message 1 MiB, window 256, 64 frames
+ * per visit, store 4096 frames, rtr 128, token retransmit 10 ms. */
+void rp_config_default(struct rp_config *c, uint16_t node_id);
+
+/* Checks a configuration; on error returns -1 and sets *why to a sentence
+ * naming the field and the rule it broke. */
+int rp_config_check(const struct rp_config *c, const char **why);
+
+/* ---- inputs ---- */
+
+enum rp_input_kind {
+	RP_IN_TICK = 1, /* time passed: fire due timers, resume pending work */
+	RP_IN_FRAME,    /* a frame arrived on a path */
+	RP_IN_SUBMIT,   /* the application publishes a message */
+};
+
+struct rp_input {
+	enum rp_input_kind kind;
+	union {
+		struct {
+			const uint8_t *data;
+			size_t size;
+			uint8_t path;
+		} frame;
+		struct {
+			const void *data; /* referenced until RP_ACT_SUBMIT_DONE */
+			uint32_t size;
+			uint32_t client_id;
+			uint8_t service;  /* enum rp_service */
+			uint8_t priority; /* 0 = highest .. RP_PRIO_COUNT-1 */
+			uint64_t cookie;  /* returned in RP_ACT_SUBMIT_DONE */
+		} submit;
+	};
+};
+
+/* rp_step() return values for RP_IN_SUBMIT (0 for every other input). */
+#define RP_OK 0
+#define RP_EAGAIN 1   /* the priority's queue is full: retry later */
+#define RP_E2BIG 2    /* larger than message_size_max */
+#define RP_EINVAL 3   /* bad service or priority */
+
+/* ---- actions ---- */
+
+enum rp_action_kind {
+	RP_ACT_SEND = 1,    /* transmit a frame */
+	RP_ACT_DELIVER,     /* hand one message (or one fragment) to the application */
+	RP_ACT_CONFIG,      /* install a configuration */
+	RP_ACT_SUBMIT_DONE, /* a submitted message's bytes are no longer referenced */
+};
+
+#define RP_DEST_ALL 0
+
+struct rp_send {
+	const uint8_t *data;
+	uint32_t size;
+	uint16_t dest;      /* node id, or RP_DEST_ALL for a multicast */
+	uint8_t path_mask;  /* send a copy on each path set here */
+};
+
+/* One entry of a data frame. A message of one entry has both FIRST and LAST;
+ * a fragmented one arrives as consecutive fragments of its stream
+ * (origin, client_id, priority), possibly interleaved with other streams.
+ * Its position in the total order is (seq, entry_index) of its LAST fragment. */
+struct rp_delivery {
+	struct rp_ring_id ring;
+	uint64_t seq;
+	uint16_t entry_index;
+	uint16_t origin;
+	uint32_t client_id;
+	uint8_t service;
+	uint8_t priority;
+	uint8_t flags; /* RP_ENTRY_F_FIRST, RP_ENTRY_F_LAST */
+	uint32_t msg_size;
+	uint32_t frag_offset;
+	uint32_t chunk_size;
+	const uint8_t *data;
+};
+
+enum rp_config_kind { RP_CONFIG_REGULAR = 1, RP_CONFIG_TRANSITIONAL };
+
+struct rp_configuration {
+	enum rp_config_kind kind;
+	struct rp_ring_id ring;     /* the new ring's id */
+	struct rp_ring_id old_ring; /* transitional: the ring left */
+	uint16_t member_count;
+	const uint16_t *members;
+};
+
+struct rp_action {
+	enum rp_action_kind kind;
+	union {
+		struct rp_send send;
+		struct rp_delivery deliver;
+		struct rp_configuration config;
+		uint64_t submit_cookie;
+	};
+};
+
+/* Caller-owned; rp_step() empties it first. capacity must be at least
+ * rp_actions_min(cfg); more room lets one step deliver more. When deliveries
+ * do not fit, the node keeps them and rp_next_deadline_ns() returns `now`. */
+struct rp_actions {
+	struct rp_action *v;
+	uint32_t count;
+	uint32_t capacity;
+};
+
+uint32_t rp_actions_min(const struct rp_config *c);
+
+/* ---- the node ---- */
+
+struct rp_node;
+
+/* Bytes the caller must provide for one node; 0 if the config is invalid. */
+size_t rp_node_size(const struct rp_config *c);
+
+/* Initialises a node in mem (rp_node_size(c) bytes, 64-byte aligned). The
+ * node forms the configured ring at its first step. Returns 0, or -1 if the
+ * config fails rp_config_check(). */
+int rp_node_init(struct rp_node *n, const struct rp_config *c);
+
+/* The only mutator. Returns RP_OK, or an RP_E* code for a refused submit. */
+int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns,
+	    struct rp_actions *out);
+
+/* The time at which the node next needs a RP_IN_TICK (UINT64_MAX: none). */
+uint64_t rp_next_deadline_ns(const struct rp_node *n);
+
+/* Aborts if an internal invariant does not hold (debug and simulator). */
+void rp_check_invariants(const struct rp_node *n);
+
+/* ---- read-only inspection (statistics, simulator's checker) ---- */
+
+struct rp_stats {
+	uint64_t drops[RP_DROP_COUNT];
+	uint64_t frames_sent;        /* new data frames originated */
+	uint64_t frames_retransmitted;
+	uint64_t tokens_received;    /* accepted tokens */
+	uint64_t tokens_retransmitted;
+	uint64_t messages_submitted;
+	uint64_t messages_delivered; /* entries with LAST handed out */
+	uint64_t rtr_requested;      /* seqs this node added to the rtr list */
+};
+
+const struct rp_stats *rp_node_stats(const struct rp_node *n);
+struct rp_ring_id rp_node_ring(const struct rp_node *n);
+uint64_t rp_node_my_aru(const struct rp_node *n);
+/* True if the node holds or has held the frame with this seq on its ring. */
+int rp_node_has_received(const struct rp_node *n, uint64_t seq);
+/* Messages (and partly sent fragments) still waiting to be sequenced. */
+uint32_t rp_node_backlog(const struct rp_node *n);
+
+#endif

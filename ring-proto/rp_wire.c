@@ -1,0 +1,242 @@
+/* rp_wire.c — encode and validating decode of ordo frames (layout in rp_wire.h).
+ *
+ * Never: reads a byte it has not bounds-checked; asserts on wire input. Every
+ * failure is a return value naming the reason (DESIGN.md §6).
+ */
+#include "rp_wire.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+static const char *const drop_names[RP_DROP_COUNT] = {
+	[RP_DROP_NONE] = "none",
+	[RP_DROP_TRUNCATED] = "truncated",
+	[RP_DROP_BAD_MAGIC] = "bad-magic",
+	[RP_DROP_BAD_VERSION] = "bad-version",
+	[RP_DROP_BAD_TYPE] = "bad-type",
+	[RP_DROP_BAD_HDR_SIZE] = "bad-hdr-size",
+	[RP_DROP_BAD_FRAME_SIZE] = "bad-frame-size",
+	[RP_DROP_BAD_SENDER] = "bad-sender",
+	[RP_DROP_BAD_PATH] = "bad-path",
+	[RP_DROP_BAD_RING] = "bad-ring",
+	[RP_DROP_BAD_BODY] = "bad-body",
+	[RP_DROP_BAD_ENTRY] = "bad-entry",
+	[RP_DROP_BAD_RTR] = "bad-rtr",
+	[RP_DROP_FOREIGN_RING] = "foreign-ring",
+	[RP_DROP_NOT_MEMBER] = "not-member",
+	[RP_DROP_STALE_TOKEN] = "stale-token",
+	[RP_DROP_NOT_FOR_ME] = "not-for-me",
+	[RP_DROP_DUPLICATE] = "duplicate",
+	[RP_DROP_OUT_OF_WINDOW] = "out-of-window",
+	[RP_DROP_UNHANDLED] = "unhandled",
+};
+
+const char *rp_drop_name(enum rp_drop reason)
+{
+	if ((unsigned)reason >= RP_DROP_COUNT)
+		return "unknown";
+	return drop_names[reason];
+}
+
+void rp_wire_encode_hdr(uint8_t *buf, const struct rp_wire_hdr *h)
+{
+	memset(buf, 0, RP_WIRE_HDR_SIZE);
+	rp_put16(buf + 0, RP_WIRE_MAGIC);
+	buf[2] = h->version;
+	buf[3] = h->type;
+	rp_put16(buf + 4, h->flags);
+	rp_put16(buf + 6, h->hdr_size);
+	rp_put32(buf + 8, h->frame_size);
+	rp_put16(buf + 12, h->sender);
+	buf[14] = h->path_index;
+	rp_put64(buf + 16, h->incarnation);
+	rp_put16(buf + 24, h->ring.rep);
+	rp_put64(buf + 32, h->ring.seq);
+}
+
+enum rp_drop rp_wire_decode_hdr(const uint8_t *buf, size_t len, struct rp_wire_hdr *h)
+{
+	if (len < RP_WIRE_HDR_SIZE)
+		return RP_DROP_TRUNCATED;
+	if (rp_get16(buf) != RP_WIRE_MAGIC)
+		return RP_DROP_BAD_MAGIC;
+	h->version = buf[2];
+	h->type = buf[3];
+	h->flags = rp_get16(buf + 4);
+	h->hdr_size = rp_get16(buf + 6);
+	h->frame_size = rp_get32(buf + 8);
+	h->sender = rp_get16(buf + 12);
+	h->path_index = buf[14];
+	h->incarnation = rp_get64(buf + 16);
+	h->ring.rep = rp_get16(buf + 24);
+	h->ring.seq = rp_get64(buf + 32);
+	if (h->version < RP_WIRE_VERSION_MIN || h->version > RP_WIRE_VERSION_MAX)
+		return RP_DROP_BAD_VERSION;
+	if (h->type == 0 || h->type >= RP_FRAME_TYPE_END)
+		return RP_DROP_BAD_TYPE;
+	if (h->hdr_size < RP_WIRE_HDR_SIZE || (h->hdr_size & 7u) != 0)
+		return RP_DROP_BAD_HDR_SIZE;
+	if ((size_t)h->frame_size != len)
+		return RP_DROP_BAD_FRAME_SIZE;
+	if ((size_t)h->hdr_size > len)
+		return RP_DROP_TRUNCATED;
+	if (h->sender == 0 || h->sender > RP_NODES_MAX)
+		return RP_DROP_BAD_SENDER;
+	if (h->path_index >= RP_PATHS_MAX)
+		return RP_DROP_BAD_PATH;
+	if (h->ring.rep > RP_NODES_MAX)
+		return RP_DROP_BAD_RING;
+	return RP_DROP_NONE;
+}
+
+void rp_wire_encode_data_hdr(uint8_t *body, const struct rp_wire_data *d)
+{
+	rp_put64(body + 0, d->seq);
+	rp_put16(body + 8, d->origin);
+	rp_put16(body + 10, d->entry_count);
+	rp_put16(body + 12, RP_WIRE_DATA_HDR_SIZE);
+	rp_put16(body + 14, d->body_flags);
+}
+
+void rp_wire_encode_entry_hdr(uint8_t *p, const struct rp_wire_entry *e)
+{
+	rp_put32(p + 0, e->chunk_size);
+	rp_put32(p + 4, e->msg_size);
+	rp_put32(p + 8, e->frag_offset);
+	rp_put32(p + 12, e->client_id);
+	p[16] = e->service;
+	p[17] = e->priority;
+	p[18] = e->flags;
+	p[19] = 0;
+}
+
+/* Decodes and validates one entry at entries + *off. */
+static int entry_parse(const uint8_t *entries, size_t size, size_t off, struct rp_wire_entry *e)
+{
+	if (off > size || size - off < RP_WIRE_ENTRY_HDR_SIZE)
+		return -1;
+	const uint8_t *p = entries + off;
+	e->chunk_size = rp_get32(p + 0);
+	e->msg_size = rp_get32(p + 4);
+	e->frag_offset = rp_get32(p + 8);
+	e->client_id = rp_get32(p + 12);
+	e->service = p[16];
+	e->priority = p[17];
+	e->flags = p[18];
+	e->data = p + RP_WIRE_ENTRY_HDR_SIZE;
+	if ((size_t)e->chunk_size > size - off - RP_WIRE_ENTRY_HDR_SIZE)
+		return -1;
+	if ((uint64_t)e->frag_offset + e->chunk_size > e->msg_size)
+		return -1;
+	/* FIRST exactly when the chunk starts the message, LAST exactly when it
+	 * ends it: a reassembler can then trust the flags. */
+	bool starts = e->frag_offset == 0;
+	bool ends = (uint64_t)e->frag_offset + e->chunk_size == e->msg_size;
+	if (starts != ((e->flags & RP_ENTRY_F_FIRST) != 0) || ends != ((e->flags & RP_ENTRY_F_LAST) != 0))
+		return -1;
+	if (!ends && e->chunk_size == 0)
+		return -1; /* an empty middle fragment makes no progress */
+	if ((e->flags & ~(RP_ENTRY_F_FIRST | RP_ENTRY_F_LAST)) != 0 || p[19] != 0)
+		return -1;
+	if (e->service != RP_SERVICE_AGREED && e->service != RP_SERVICE_SAFE)
+		return -1;
+	if (e->priority >= RP_PRIO_COUNT)
+		return -1;
+	return 0;
+}
+
+int rp_wire_entry_next(const uint8_t *entries, size_t entries_size, size_t *off,
+		       struct rp_wire_entry *e)
+{
+	if (entry_parse(entries, entries_size, *off, e) != 0)
+		return -1;
+	*off += RP_WIRE_ENTRY_HDR_SIZE + (size_t)e->chunk_size;
+	return 0;
+}
+
+enum rp_drop rp_wire_decode_data(const uint8_t *buf, const struct rp_wire_hdr *h,
+				 struct rp_wire_data *d)
+{
+	size_t body_size = (size_t)h->frame_size - h->hdr_size;
+	const uint8_t *body = buf + h->hdr_size;
+	if (body_size < RP_WIRE_DATA_HDR_SIZE)
+		return RP_DROP_TRUNCATED;
+	d->seq = rp_get64(body + 0);
+	d->origin = rp_get16(body + 8);
+	d->entry_count = rp_get16(body + 10);
+	d->body_hdr_size = rp_get16(body + 12);
+	d->body_flags = rp_get16(body + 14);
+	if (d->body_hdr_size < RP_WIRE_DATA_HDR_SIZE || (size_t)d->body_hdr_size > body_size)
+		return RP_DROP_BAD_BODY;
+	if (d->origin == 0 || d->origin > RP_NODES_MAX || d->entry_count == 0)
+		return RP_DROP_BAD_BODY;
+	d->entries = body + d->body_hdr_size;
+	d->entries_size = body_size - d->body_hdr_size;
+	size_t off = 0;
+	struct rp_wire_entry e;
+	for (uint32_t i = 0; i < d->entry_count; i++) {
+		if (rp_wire_entry_next(d->entries, d->entries_size, &off, &e) != 0)
+			return RP_DROP_BAD_ENTRY;
+	}
+	if (off != d->entries_size)
+		return RP_DROP_BAD_ENTRY; /* trailing bytes after the last entry */
+	return RP_DROP_NONE;
+}
+
+size_t rp_wire_token_size(uint16_t rtr_count)
+{
+	return RP_WIRE_HDR_SIZE + RP_WIRE_TOKEN_HDR_SIZE + (size_t)rtr_count * 8u;
+}
+
+size_t rp_wire_encode_token(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_wire_token *t)
+{
+	size_t size = rp_wire_token_size(t->rtr_count);
+	h->type = RP_FRAME_TOKEN;
+	h->hdr_size = RP_WIRE_HDR_SIZE;
+	h->frame_size = (uint32_t)size;
+	rp_wire_encode_hdr(buf, h);
+	uint8_t *b = buf + RP_WIRE_HDR_SIZE;
+	memset(b, 0, RP_WIRE_TOKEN_HDR_SIZE);
+	rp_put64(b + 0, t->token_seq);
+	rp_put64(b + 8, t->seq);
+	rp_put64(b + 16, t->aru);
+	rp_put16(b + 24, t->aru_id);
+	rp_put16(b + 26, t->dest);
+	rp_put16(b + 28, RP_WIRE_TOKEN_HDR_SIZE);
+	rp_put16(b + 30, t->rtr_count);
+	rp_put32(b + 32, t->fcc);
+	rp_put32(b + 36, t->backlog);
+	b[40] = t->retrans_flg;
+	for (uint32_t i = 0; i < t->rtr_count; i++)
+		rp_put64(b + RP_WIRE_TOKEN_HDR_SIZE + 8u * i, t->rtr[i]);
+	return size;
+}
+
+enum rp_drop rp_wire_decode_token(const uint8_t *buf, const struct rp_wire_hdr *h,
+				  struct rp_wire_token *t)
+{
+	size_t body_size = (size_t)h->frame_size - h->hdr_size;
+	const uint8_t *b = buf + h->hdr_size;
+	if (body_size < RP_WIRE_TOKEN_HDR_SIZE)
+		return RP_DROP_TRUNCATED;
+	t->token_seq = rp_get64(b + 0);
+	t->seq = rp_get64(b + 8);
+	t->aru = rp_get64(b + 16);
+	t->aru_id = rp_get16(b + 24);
+	t->dest = rp_get16(b + 26);
+	uint16_t body_hdr_size = rp_get16(b + 28);
+	t->rtr_count = rp_get16(b + 30);
+	t->fcc = rp_get32(b + 32);
+	t->backlog = rp_get32(b + 36);
+	t->retrans_flg = b[40];
+	if (body_hdr_size < RP_WIRE_TOKEN_HDR_SIZE || (size_t)body_hdr_size > body_size)
+		return RP_DROP_BAD_BODY;
+	if (t->aru_id > RP_NODES_MAX || t->dest == 0 || t->dest > RP_NODES_MAX || t->retrans_flg > 1)
+		return RP_DROP_BAD_BODY;
+	if (t->rtr_count > RP_WIRE_RTR_MAX ||
+	    (size_t)t->rtr_count * 8u != body_size - body_hdr_size)
+		return RP_DROP_BAD_RTR;
+	for (uint32_t i = 0; i < t->rtr_count; i++)
+		t->rtr[i] = rp_get64(b + body_hdr_size + 8u * i);
+	return RP_DROP_NONE;
+}

@@ -1,0 +1,207 @@
+/* rp_wire.h — ordo's wire format: encode and strictly validating decode.
+ *
+ * Owns: the byte layout of every frame (DESIGN.md §6). Little-endian, no
+ * packed structs: every field is read and written through rp_wire_get/put so
+ * the layout is independent of the compiler and the host.
+ *
+ * Never: trusts a length from the wire before checking it against the bytes
+ * actually received; computes a length in anything narrower than size_t
+ * (TOTEM-NOTES §8 item 12: corosync's 32-bit join length overflow).
+ *
+ * Frame = fixed header (RP_WIRE_HDR_SIZE bytes, or more: hdr_size says where
+ * the body starts, so a later version may append header fields that older
+ * nodes skip) + a body whose layout depends on the frame type.
+ *
+ * Header (offsets in bytes):
+ *   0 u16 magic 0x4F52          8 u32 frame_size (header + body)
+ *   2 u8  version               12 u16 sender node id (1..RP_NODES_MAX)
+ *   3 u8  type                  14 u8  path index the frame was sent on
+ *   4 u16 flags                 15 u8  reserved (0)
+ *   6 u16 hdr_size              16 u64 sender incarnation
+ *  24 u16 ring representative  26 u16 reserved, 28 u32 reserved
+ * Reserved header bytes and unknown header flags are ignored (room for
+ * compatible extensions); entries are strict: FIRST exactly when
+ * frag_offset is 0, LAST exactly when the chunk ends the message.
+ * msg_size is bounded only by u32 here: a reassembler checks it against its
+ * own maximum.
+ *  32 u64 ring seq
+ *
+ * DATA body:   0 u64 seq, 8 u16 origin node, 10 u16 entry count,
+ *              12 u16 body_hdr_size (entries start there), 14 u16 body flags,
+ *              then entries, which must fill the frame exactly.
+ * entry:       0 u32 chunk_size, 4 u32 msg_size, 8 u32 frag_offset,
+ *              12 u32 client id, 16 u8 service, 17 u8 priority, 18 u8 flags
+ *              (FIRST, LAST), 19 u8 reserved, then chunk_size payload bytes.
+ * TOKEN body:  0 u64 token_seq, 8 u64 seq, 16 u64 aru, 24 u16 aru_id,
+ *              26 u16 dest node, 28 u16 body_hdr_size, 30 u16 rtr count,
+ *              32 u32 fcc, 36 u32 backlog, 40 u8 retrans_flg, 41..47 reserved,
+ *              then rtr count u64 seqs at body_hdr_size.
+ * JOIN, COMMIT, MERGE_DETECT, HOLD_CANCEL, PATH_TEST: type codes reserved for
+ * membership and the redundant ring; their bodies are defined with them.
+ */
+#ifndef RP_WIRE_H
+#define RP_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RP_WIRE_MAGIC 0x4F52u
+#define RP_WIRE_VERSION_MIN 1u
+#define RP_WIRE_VERSION_MAX 1u
+#define RP_WIRE_HDR_SIZE 40u
+#define RP_WIRE_DATA_HDR_SIZE 16u
+#define RP_WIRE_ENTRY_HDR_SIZE 20u
+#define RP_WIRE_TOKEN_HDR_SIZE 48u
+#define RP_WIRE_RTR_MAX 1024u
+#define RP_NODES_MAX 64u
+#define RP_PATHS_MAX 4u
+#define RP_PRIO_COUNT 3u
+
+enum rp_frame_type {
+	RP_FRAME_DATA = 1,
+	RP_FRAME_TOKEN = 2,
+	RP_FRAME_JOIN = 3,
+	RP_FRAME_COMMIT = 4,
+	RP_FRAME_MERGE_DETECT = 5,
+	RP_FRAME_HOLD_CANCEL = 6,
+	RP_FRAME_PATH_TEST = 7,
+	RP_FRAME_TYPE_END
+};
+
+/* Header flags. */
+#define RP_HDR_F_RETRANS 0x0001u /* a retransmission: sender is not the origin */
+
+/* Entry flags. */
+#define RP_ENTRY_F_FIRST 0x01u
+#define RP_ENTRY_F_LAST 0x02u
+
+enum rp_service { RP_SERVICE_AGREED = 1, RP_SERVICE_SAFE = 2 };
+
+/* Why a frame was dropped. Every decode failure and every protocol-level
+ * refusal has a reason; the engine counts them per reason. */
+enum rp_drop {
+	RP_DROP_NONE = 0,
+	RP_DROP_TRUNCATED,      /* fewer bytes than the header or a length claims */
+	RP_DROP_BAD_MAGIC,
+	RP_DROP_BAD_VERSION,    /* a version this node does not speak */
+	RP_DROP_BAD_TYPE,
+	RP_DROP_BAD_HDR_SIZE,
+	RP_DROP_BAD_FRAME_SIZE, /* frame_size disagrees with the bytes received */
+	RP_DROP_BAD_SENDER,
+	RP_DROP_BAD_PATH,       /* path index out of range or not the rx path */
+	RP_DROP_BAD_RING,       /* ring representative out of range */
+	RP_DROP_BAD_BODY,       /* body header inconsistent */
+	RP_DROP_BAD_ENTRY,      /* an entry's lengths, flags, service or priority */
+	RP_DROP_BAD_RTR,        /* retransmission list longer than the frame */
+	RP_DROP_FOREIGN_RING,   /* valid frame of a ring we are not in */
+	RP_DROP_NOT_MEMBER,     /* sender is not a member of our ring */
+	RP_DROP_STALE_TOKEN,    /* token_seq not newer than the last accepted */
+	RP_DROP_NOT_FOR_ME,     /* token addressed to another node */
+	RP_DROP_DUPLICATE,      /* data frame already held or delivered */
+	RP_DROP_OUT_OF_WINDOW,  /* data frame beyond the store's capacity */
+	RP_DROP_UNHANDLED,      /* valid type this state does not act on */
+	RP_DROP_COUNT
+};
+
+const char *rp_drop_name(enum rp_drop reason);
+
+struct rp_ring_id {
+	uint64_t seq;
+	uint16_t rep;
+};
+
+struct rp_wire_hdr {
+	uint8_t version;
+	uint8_t type;
+	uint16_t flags;
+	uint16_t hdr_size;
+	uint32_t frame_size;
+	uint16_t sender;
+	uint8_t path_index;
+	uint64_t incarnation;
+	struct rp_ring_id ring;
+};
+
+struct rp_wire_data {
+	uint64_t seq;
+	uint16_t origin;
+	uint16_t entry_count;
+	uint16_t body_hdr_size;
+	uint16_t body_flags;
+	const uint8_t *entries; /* first entry */
+	size_t entries_size;    /* bytes from entries to the end of the frame */
+};
+
+struct rp_wire_entry {
+	uint32_t chunk_size;
+	uint32_t msg_size;
+	uint32_t frag_offset;
+	uint32_t client_id;
+	uint8_t service;
+	uint8_t priority;
+	uint8_t flags;
+	const uint8_t *data;
+};
+
+struct rp_wire_token {
+	uint64_t token_seq;
+	uint64_t seq;
+	uint64_t aru;
+	uint16_t aru_id;
+	uint16_t dest;
+	uint16_t rtr_count;
+	uint32_t fcc;
+	uint32_t backlog;
+	uint8_t retrans_flg;
+	uint64_t rtr[RP_WIRE_RTR_MAX];
+};
+
+/* Little-endian field access; p must have room for the field. */
+static inline uint16_t rp_get16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static inline uint32_t rp_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static inline uint64_t rp_get64(const uint8_t *p) { return (uint64_t)rp_get32(p) | ((uint64_t)rp_get32(p + 4) << 32); }
+static inline void rp_put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void rp_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+static inline void rp_put64(uint8_t *p, uint64_t v) { rp_put32(p, (uint32_t)v); rp_put32(p + 4, (uint32_t)(v >> 32)); }
+
+/* Header. encode writes RP_WIRE_HDR_SIZE bytes (h->hdr_size and h->frame_size
+ * as given). decode validates magic, version (within [RP_WIRE_VERSION_MIN,
+ * RP_WIRE_VERSION_MAX]), type, hdr_size, frame_size == len, sender and path
+ * ranges; returns RP_DROP_NONE or the reason. */
+void rp_wire_encode_hdr(uint8_t *buf, const struct rp_wire_hdr *h);
+enum rp_drop rp_wire_decode_hdr(const uint8_t *buf, size_t len, struct rp_wire_hdr *h);
+
+/* The transport stamps the path index into a frame it sends on path p. */
+static inline void rp_wire_set_path(uint8_t *buf, uint8_t path) { buf[14] = path; }
+
+/* DATA body. decode walks and validates every entry once, so that
+ * rp_wire_entry_next() on a decoded frame cannot fail. */
+enum rp_drop rp_wire_decode_data(const uint8_t *buf, const struct rp_wire_hdr *h,
+				 struct rp_wire_data *d);
+void rp_wire_encode_data_hdr(uint8_t *body, const struct rp_wire_data *d);
+
+/* Entry iteration over a decoded DATA frame: *off starts at 0 and is advanced
+ * past the entry. Returns 0, or -1 past the last entry or on a malformed entry
+ * (which a validated frame cannot have). */
+int rp_wire_entry_next(const uint8_t *entries, size_t entries_size, size_t *off,
+		       struct rp_wire_entry *e);
+/* Writes an entry header at p (the chunk bytes follow it). */
+void rp_wire_encode_entry_hdr(uint8_t *p, const struct rp_wire_entry *e);
+
+/* Body decoders require h to come from a successful rp_wire_decode_hdr() of
+ * the same buffer. */
+
+/* TOKEN body (precondition: t->rtr_count <= RP_WIRE_RTR_MAX). encode returns the frame size it wrote (header included;
+ * h->frame_size is filled in), which is at most rp_wire_token_size(rtr_count). */
+size_t rp_wire_token_size(uint16_t rtr_count);
+size_t rp_wire_encode_token(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_wire_token *t);
+enum rp_drop rp_wire_decode_token(const uint8_t *buf, const struct rp_wire_hdr *h,
+				  struct rp_wire_token *t);
+
+#endif

@@ -1,0 +1,28 @@
+# scripts/lib/deps.sh — installs the Debian 12 packages ordo builds and tests
+# with, only when one is missing. Sourced by scripts/test and scripts/demo.
+ORDO_DEPS=(meson ninja-build pkg-config gcc g++ libdpdk-dev liburcu-dev
+	libbenchmark-dev libcmocka-dev clang libclang-rt-14-dev valgrind python3)
+
+ordo_ensure_deps() {
+	local missing=()
+	for p in "${ORDO_DEPS[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "installing: ${missing[*]}"
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "error: missing packages and not root; run as root or install: ${missing[*]}" >&2
+		return 1
+	fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Configures (once) and builds the main build directory.
+ordo_build() {
+	local dir=${1:-build}
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" >/dev/null
+	fi
+	ninja -C "$dir" >/dev/null
+}

@@ -1,0 +1,202 @@
+/* ordo_sim.c — the `ordo-sim` command: run one seed, or sweep a range.
+ *
+ *   ordo-sim --seed S [--nodes N] [--paths P] [--faults none|net] [--trace]
+ *   ordo-sim --seeds A..B [...]          ends with "N passed, M failed"
+ *   ordo-sim --mutate drop-delivery|swap-deliveries|early-safe [...]
+ *
+ * Nodes and paths default to a seeded choice per seed (3..7 nodes, 1..3
+ * paths) unless given. A violation prints the seed, the property and the
+ * command that replays it with a trace. A ring-proto assertion (a trap) is
+ * caught and reported the same way.
+ */
+#include "sim_internal.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static char replay_line[512];
+static uint64_t sweep_passed, sweep_failed;
+
+static void on_fatal(int sig)
+{
+	/* async-signal context: only write(2) */
+	char buf[768];
+	int len = snprintf(buf, sizeof(buf),
+			   "FAIL property=invariant (ring-proto assertion, signal %d)\n  replay: %s --trace\n"
+			   "%" PRIu64 " passed, %" PRIu64 " failed\n",
+			   sig, replay_line, sweep_passed, sweep_failed + 1);
+	if (len > 0 && write(2, buf, (size_t)len) < 0)
+		_exit(3);
+	_exit(1);
+}
+
+static const char *faults_name(enum sim_faults f) { return f == SIM_FAULTS_NET ? "net" : "none"; }
+
+static const char *const mutation_names[] = {
+	[RP_MUTATION_NONE] = "none",
+	[RP_MUTATION_DROP_DELIVERY] = "drop-delivery",
+	[RP_MUTATION_SWAP_DELIVERIES] = "swap-deliveries",
+	[RP_MUTATION_EARLY_SAFE] = "early-safe",
+};
+
+int sim_run_one(const struct sim_opts *o, const char *replay_args, bool verbose)
+{
+	struct sim *s = sim_create(o);
+	if (!s) {
+		fprintf(stderr, "ordo-sim: invalid options (nodes 1..%u, paths 1..%u)\n", SIM_NODES_MAX,
+			RP_PATHS_MAX);
+		return 2;
+	}
+	struct sim_result r;
+	sim_run(s, &r);
+	sim_destroy(s);
+	if (!r.ok) {
+		printf("seed %" PRIu64 ": FAIL property=%s: %s\n  replay: %s --trace\n", o->seed, r.property,
+		       r.detail, replay_args);
+		return 1;
+	}
+	if (verbose)
+		printf("seed %" PRIu64 ": ok nodes=%u paths=%u faults=%s messages=%" PRIu64
+		       " deliveries=%" PRIu64 " frames=%" PRIu64 " retransmitted=%" PRIu64
+		       " token-retransmits=%" PRIu64 " simtime=%.3fs events=%" PRIu64 " digest=%016" PRIx64 "\n",
+		       o->seed, o->nodes, o->paths, faults_name(o->faults), r.messages, r.deliveries,
+		       r.frames_sent, r.frames_retransmitted, r.tokens_retransmitted,
+		       (double)r.sim_time_ns / 1e9, r.events, r.digest);
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: ordo-sim (--seed S | --seeds A..B) [--nodes N] [--paths P]\n"
+		"                [--faults none|net] [--mutate NAME] [--trace]\n"
+		"                [--load-ms MS] [--initial-seq N]\n"
+		"  mutations: drop-delivery swap-deliveries early-safe\n");
+}
+
+static bool parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+	if (!s || !*s)
+		return false;
+	*v = strtoull(s, &end, 0);
+	return *end == '\0';
+}
+
+int main(int argc, char **argv)
+{
+	struct sim_opts o;
+	sim_opts_default(&o);
+	uint64_t first = 0, last = 0;
+	bool have_seed = false;
+	uint32_t nodes = 0, paths = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		uint64_t x;
+		if (!strcmp(a, "--seed") && parse_u64(v, &x)) {
+			first = last = x;
+			have_seed = true;
+			i++;
+		} else if (!strcmp(a, "--seeds") && v) {
+			const char *dots = strstr(v, "..");
+			char left[32];
+			if (!dots || (size_t)(dots - v) >= sizeof(left)) {
+				usage();
+				return 2;
+			}
+			memcpy(left, v, (size_t)(dots - v));
+			left[dots - v] = '\0';
+			if (!parse_u64(left, &first) || !parse_u64(dots + 2, &last) || last < first) {
+				usage();
+				return 2;
+			}
+			have_seed = true;
+			i++;
+		} else if (!strcmp(a, "--nodes") && parse_u64(v, &x) && x >= 1 && x <= SIM_NODES_MAX) {
+			nodes = (uint32_t)x;
+			i++;
+		} else if (!strcmp(a, "--paths") && parse_u64(v, &x) && x >= 1 && x <= RP_PATHS_MAX) {
+			paths = (uint32_t)x;
+			i++;
+		} else if (!strcmp(a, "--faults") && v && (!strcmp(v, "net") || !strcmp(v, "none"))) {
+			o.faults = !strcmp(v, "net") ? SIM_FAULTS_NET : SIM_FAULTS_NONE;
+			i++;
+		} else if (!strcmp(a, "--mutate") && v) {
+			bool found = false;
+			for (unsigned k = 1; k < sizeof(mutation_names) / sizeof(mutation_names[0]); k++)
+				if (!strcmp(v, mutation_names[k])) {
+					o.mutation = (enum rp_mutation)k;
+					found = true;
+				}
+			if (!found) {
+				fprintf(stderr, "ordo-sim: unknown mutation '%s'\n", v);
+				usage();
+				return 2;
+			}
+			i++;
+		} else if (!strcmp(a, "--load-ms") && parse_u64(v, &x) && x > 0) {
+			o.load_ns = x * 1000000ull;
+			i++;
+		} else if (!strcmp(a, "--initial-seq") && parse_u64(v, &x)) {
+			o.initial_seq = x;
+			i++;
+		} else if (!strcmp(a, "--trace")) {
+			o.trace = true;
+		} else {
+			fprintf(stderr, "ordo-sim: bad argument '%s'%s%s\n", a, v ? " " : "", v ? v : "");
+			usage();
+			return 2;
+		}
+	}
+	if (!have_seed) {
+		usage();
+		return 2;
+	}
+	signal(SIGILL, on_fatal);
+	signal(SIGABRT, on_fatal);
+	signal(SIGSEGV, on_fatal);
+	signal(SIGFPE, on_fatal);
+	bool sweep = first != last;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (uint64_t seed = first;; seed++) {
+		struct sim_opts so = o;
+		so.seed = seed;
+		/* seeded topology when not given: 3..7 nodes, 1..3 paths */
+		uint64_t mix = seed * 0x9E3779B97F4A7C15ull;
+		so.nodes = nodes ? nodes : (uint32_t)(3 + (mix >> 40) % 5);
+		so.paths = paths ? paths : (uint32_t)(1 + (mix >> 20) % 3);
+		snprintf(replay_line, sizeof(replay_line),
+			 "build/tests/ordo-sim --seed %" PRIu64 " --nodes %u --paths %u --faults %s%s%s%s",
+			 seed, so.nodes, so.paths, faults_name(so.faults),
+			 so.mutation ? " --mutate " : "", so.mutation ? mutation_names[so.mutation] : "",
+			 so.initial_seq ? " --initial-seq ..." : "");
+		if (so.initial_seq)
+			snprintf(replay_line + strlen(replay_line) - 3, sizeof(replay_line) - strlen(replay_line) + 3,
+				 "%" PRIu64, so.initial_seq);
+		if (so.load_ns != 300000000ull)
+			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
+				 " --load-ms %" PRIu64, (uint64_t)(so.load_ns / 1000000ull));
+		int rc = sim_run_one(&so, replay_line, !sweep);
+		if (rc == 2)
+			return 2;
+		if (rc == 0)
+			sweep_passed++;
+		else
+			sweep_failed++;
+		if (seed == last)
+			break;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (sweep)
+		fprintf(stderr, "%.1f seeds/s (%" PRIu64 " seeds in %.1f s)\n",
+			(double)(sweep_passed + sweep_failed) / secs, sweep_passed + sweep_failed, secs);
+	printf("%" PRIu64 " passed, %" PRIu64 " failed\n", sweep_passed, sweep_failed);
+	return sweep_failed ? 1 : 0;
+}

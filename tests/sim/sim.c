@@ -1,0 +1,581 @@
+/* sim.c — the simulator's event loop, network model, client load and the
+ * reassembly of fragments; the checker lives in sim_check.c.
+ *
+ * Owns: virtual time (a binary heap of events ordered by time, then by
+ * insertion), one copy of each frame per path per receiver with the path's
+ * loss, duplication and delay, and the engine's duties towards ring-proto
+ * (timers from rp_next_deadline_ns, actions performed, fragments reassembled
+ * and checked byte by byte against what was published).
+ * Never: reads a clock or an unseeded random source; every choice flows
+ * from sim_opts.seed through sim_rand().
+ */
+#include "sim_internal.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- PRNG: splitmix64 seeding xoshiro256** ---- */
+
+static uint64_t splitmix(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t sim_rand(struct sim *s)
+{
+	uint64_t *q = s->rng;
+	uint64_t r = rotl(q[1] * 5, 7) * 9, t = q[1] << 17;
+	q[2] ^= q[0]; q[3] ^= q[1]; q[1] ^= q[2]; q[0] ^= q[3];
+	q[2] ^= t; q[3] = rotl(q[3], 45);
+	return r;
+}
+
+uint64_t sim_rand_range(struct sim *s, uint64_t lo, uint64_t hi)
+{
+	return lo + sim_rand(s) % (hi - lo + 1u);
+}
+
+bool sim_chance(struct sim *s, double p)
+{
+	return p > 0 && (double)(sim_rand(s) >> 11) * (1.0 / 9007199254740992.0) < p;
+}
+
+/* ---- digest and trace ---- */
+
+void sim_digest(struct sim *s, uint64_t v)
+{
+	for (int i = 0; i < 8; i++) {
+		s->digest ^= (v >> (8 * i)) & 0xff;
+		s->digest *= 0x100000001B3ull;
+	}
+}
+
+void sim_trace(struct sim *s, const char *fmt, ...)
+{
+	if (!s->opts.trace)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	printf("%10.6f ", (double)s->now / 1e9);
+	vprintf(fmt, ap);
+	putchar('\n');
+	va_end(ap);
+}
+
+/* ---- event heap ---- */
+
+static bool ev_before(const struct sim_event *a, const struct sim_event *b)
+{
+	return a->at < b->at || (a->at == b->at && a->order < b->order);
+}
+
+static void ev_push(struct sim *s, struct sim_event ev)
+{
+	if (s->ev_count == s->ev_cap) {
+		s->ev_cap = s->ev_cap ? s->ev_cap * 2 : 1024;
+		s->ev = realloc(s->ev, s->ev_cap * sizeof(*s->ev));
+		if (!s->ev)
+			abort();
+	}
+	ev.order = s->ev_order++;
+	size_t i = s->ev_count++;
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		if (!ev_before(&ev, &s->ev[p]))
+			break;
+		s->ev[i] = s->ev[p];
+		i = p;
+	}
+	s->ev[i] = ev;
+}
+
+static struct sim_event ev_pop(struct sim *s)
+{
+	struct sim_event top = s->ev[0], last = s->ev[--s->ev_count];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= s->ev_count)
+			break;
+		if (c + 1 < s->ev_count && ev_before(&s->ev[c + 1], &s->ev[c]))
+			c++;
+		if (!ev_before(&s->ev[c], &last))
+			break;
+		s->ev[i] = s->ev[c];
+		i = c;
+	}
+	if (s->ev_count > 0)
+		s->ev[i] = last;
+	return top;
+}
+
+/* ---- network ---- */
+
+static bool faults_on(const struct sim *s) { return s->now < s->opts.load_ns; }
+
+static void net_deliver_copy(struct sim *s, uint32_t from, uint32_t to, uint8_t path,
+			     struct sim_buf *b)
+{
+	struct sim_path *p = &s->paths[path];
+	if (s->opts.filter &&
+	    s->opts.filter(s, s->opts.filter_arg, from, to, path, b->data, b->size))
+		return;
+	bool faulty = faults_on(s);
+	if (faulty && sim_chance(s, p->loss))
+		return;
+	uint32_t copies = faulty && sim_chance(s, p->dup) ? 2 : 1;
+	for (uint32_t c = 0; c < copies; c++) {
+		uint64_t delay = p->delay_ns + sim_rand_range(s, 0, p->jitter_ns);
+		b->refs++;
+		ev_push(s, (struct sim_event){.at = s->now + delay, .kind = SIM_EV_ARRIVE,
+					      .node = to, .path = path, .buf = b});
+	}
+}
+
+static void net_send(struct sim *s, uint32_t from, const struct rp_send *snd)
+{
+	for (uint8_t path = 0; path < s->opts.paths; path++) {
+		if (!(snd->path_mask & (1u << path)))
+			continue;
+		struct sim_buf *b = malloc(sizeof(*b) + snd->size);
+		if (!b)
+			abort();
+		b->refs = 1; /* held while fanning out */
+		b->size = snd->size;
+		memcpy(b->data, snd->data, snd->size);
+		rp_wire_set_path(b->data, path);
+		for (uint32_t to = 0; to < s->opts.nodes; to++) {
+			if (to == from)
+				continue;
+			if (snd->dest != RP_DEST_ALL && s->nodes[to].id != snd->dest)
+				continue;
+			net_deliver_copy(s, from, to, path, b);
+		}
+		if (--b->refs == 0)
+			free(b);
+	}
+}
+
+/* ---- payloads ---- */
+
+uint8_t sim_payload_byte(uint64_t index, uint32_t size, uint32_t off)
+{
+	if (off < 8)
+		return (uint8_t)(index >> (8 * off));
+	if (off < 12)
+		return (uint8_t)(size >> (8 * (off - 8)));
+	if (off < SIM_PAYLOAD_HDR)
+		return 0xA5;
+	return (uint8_t)(index * 0x9Eu + off * 31u + (off >> 9));
+}
+
+static uint8_t *payload_make(uint64_t index, uint32_t size)
+{
+	uint8_t *p = malloc(size ? size : 1);
+	if (!p)
+		abort();
+	for (uint32_t i = 0; i < size; i++)
+		p[i] = sim_payload_byte(index, size, i);
+	return p;
+}
+
+/* ---- node stepping ---- */
+
+static void schedule_timer(struct sim *s, struct sim_node *n)
+{
+	uint64_t d = rp_next_deadline_ns(n->rp);
+	if (d == UINT64_MAX)
+		return;
+	if (d < s->now)
+		d = s->now;
+	if (d >= n->timer_at)
+		return;
+	n->timer_at = d;
+	n->timer_gen++;
+	ev_push(s, (struct sim_event){.at = d, .kind = SIM_EV_TIMER, .node = n->index,
+				      .gen = n->timer_gen});
+}
+
+static void on_delivery(struct sim *s, struct sim_node *n, const struct rp_delivery *d)
+{
+	struct sim_stream *st = &n->streams[sim_stream_index(d->origin, d->client_id, d->priority)];
+	sim_digest(s, ((uint64_t)n->index << 56) ^ d->seq ^ ((uint64_t)d->entry_index << 40));
+	if (d->client_id >= SIM_CLIENTS_MAX || d->origin == 0 || d->origin > s->opts.nodes) {
+		sim_violation(s, "integrity", "node %u: delivery from unknown stream origin %u client %u",
+			      n->id, d->origin, d->client_id);
+		return;
+	}
+	if (d->flags & RP_ENTRY_F_FIRST) {
+		if (st->active) {
+			sim_violation(s, "integrity", "node %u: message %" PRIu64
+				      " of origin %u never completed before the next began",
+				      n->id, st->index, d->origin);
+			return;
+		}
+		if (d->chunk_size < SIM_PAYLOAD_HDR && d->chunk_size != d->msg_size) {
+			sim_violation(s, "integrity", "node %u: first fragment too short", n->id);
+			return;
+		}
+		uint64_t index = 0;
+		for (int i = 0; i < 8; i++)
+			index |= (uint64_t)d->data[i] << (8 * i);
+		st->active = true;
+		st->index = index;
+		st->next_off = 0;
+	} else if (!st->active || d->frag_offset != st->next_off) {
+		sim_violation(s, "integrity", "node %u: fragment at offset %u of stream (%u,%u,%u) out of place",
+			      n->id, d->frag_offset, d->origin, d->client_id, d->priority);
+		return;
+	}
+	if (st->index >= s->msg_count || s->msgs[st->index].size != d->msg_size) {
+		sim_violation(s, "integrity", "node %u: delivered a message never published (index %" PRIu64 ")",
+			      n->id, st->index);
+		return;
+	}
+	for (uint32_t i = 0; i < d->chunk_size; i++) {
+		if (d->data[i] != sim_payload_byte(st->index, d->msg_size, d->frag_offset + i)) {
+			sim_violation(s, "integrity", "node %u: message %" PRIu64 " corrupted at byte %u",
+				      n->id, st->index, d->frag_offset + i);
+			return;
+		}
+	}
+	st->next_off = d->frag_offset + d->chunk_size;
+	s->bytes_delivered += d->chunk_size;
+	if (d->flags & RP_ENTRY_F_LAST) {
+		st->active = false;
+		if (rp_seq_gt(d->seq, s->max_seq_delivered) || s->deliveries == 0)
+			s->max_seq_delivered = d->seq;
+		if (d->seq < s->opts.initial_seq)
+			s->seq_wrapped = true;
+		sim_check_delivery(s, n, st->index, d);
+	}
+}
+
+static void on_config(struct sim *s, struct sim_node *n, const struct rp_configuration *c)
+{
+	sim_trace(s, "n%u config %s ring (%u,%" PRIu64 ") members=%u", n->id,
+		  c->kind == RP_CONFIG_REGULAR ? "regular" : "transitional", c->ring.rep,
+		  c->ring.seq, c->member_count);
+	sim_digest(s, ((uint64_t)n->index << 56) ^ c->ring.seq ^ 0xC0);
+	sim_check_config(s, n, c);
+}
+
+static void perform(struct sim *s, struct sim_node *n)
+{
+	for (uint32_t i = 0; i < n->acts.count && !s->failed; i++) {
+		const struct rp_action *a = &n->acts.v[i];
+		switch (a->kind) {
+		case RP_ACT_SEND: {
+			struct rp_wire_hdr h;
+			if (rp_wire_decode_hdr(a->send.data, a->send.size, &h) != RP_DROP_NONE) {
+				sim_violation(s, "wire", "node %u sent a frame its own decoder rejects", n->id);
+				return;
+			}
+			sim_digest(s, ((uint64_t)n->index << 56) ^ ((uint64_t)h.type << 48) ^ a->send.size);
+			if (s->opts.trace) {
+				const uint8_t *b = a->send.data + h.hdr_size;
+				if (h.type == RP_FRAME_TOKEN)
+					sim_trace(s, "n%u send token -> n%u tseq=%" PRIu64 " seq=%" PRIu64
+						  " aru=%" PRIu64 " aru_id=%u rtr=%u", n->id, a->send.dest,
+						  rp_get64(b), rp_get64(b + 8), rp_get64(b + 16), rp_get16(b + 24),
+						  rp_get16(b + 30));
+				else
+					sim_trace(s, "n%u send data seq=%" PRIu64 " origin=%u entries=%u size=%u%s",
+						  n->id, rp_get64(b), rp_get16(b + 8), rp_get16(b + 10), a->send.size,
+						  (h.flags & RP_HDR_F_RETRANS) ? " (retransmission)" : "");
+			}
+			net_send(s, n->index, &a->send);
+			break;
+		}
+		case RP_ACT_DELIVER:
+			on_delivery(s, n, &a->deliver);
+			break;
+		case RP_ACT_CONFIG:
+			on_config(s, n, &a->config);
+			break;
+		case RP_ACT_SUBMIT_DONE: {
+			struct sim_msg *m = &s->msgs[a->submit_cookie];
+			free(m->buf);
+			m->buf = NULL;
+			break;
+		}
+		}
+	}
+}
+
+static int step(struct sim *s, struct sim_node *n, const struct rp_input *in)
+{
+	int rc = rp_step(n->rp, in, s->now, &n->acts);
+	rp_check_invariants(n->rp);
+	s->steps++;
+	perform(s, n);
+	schedule_timer(s, n);
+	return rc;
+}
+
+/* ---- client load ---- */
+
+static uint32_t pick_size(struct sim *s)
+{
+	uint64_t r = sim_rand_range(s, 0, 999);
+	uint32_t max = s->opts.message_size_max;
+	uint32_t v;
+	if (r < 650)
+		v = (uint32_t)sim_rand_range(s, SIM_PAYLOAD_HDR, 128);
+	else if (r < 900)
+		v = (uint32_t)sim_rand_range(s, 129, 2048);
+	else if (r < 985)
+		v = (uint32_t)sim_rand_range(s, 2049, 16384);
+	else
+		v = (uint32_t)sim_rand_range(s, 16385, 262144);
+	return v > max ? max : v;
+}
+
+/* Offers one message to node n's ring-proto; registers it if accepted. */
+static bool publish(struct sim *s, struct sim_node *n, uint32_t client, uint32_t size,
+		    uint8_t service, uint8_t prio)
+{
+	if (s->msg_count == s->msg_cap) {
+		s->msg_cap = s->msg_cap ? s->msg_cap * 2 : 4096;
+		s->msgs = realloc(s->msgs, s->msg_cap * sizeof(*s->msgs));
+		if (!s->msgs)
+			abort();
+	}
+	uint64_t index = s->msg_count;
+	uint8_t *buf = payload_make(index, size);
+	struct rp_input in = {.kind = RP_IN_SUBMIT};
+	in.submit.data = buf;
+	in.submit.size = size;
+	in.submit.client_id = client;
+	in.submit.service = service;
+	in.submit.priority = prio;
+	in.submit.cookie = index;
+	/* register first: the step may already return the message as done */
+	struct sim_msg *m = &s->msgs[s->msg_count++];
+	memset(m, 0, sizeof(*m));
+	m->origin = n->index;
+	m->client = client;
+	m->prio = prio;
+	m->service = service;
+	m->size = size;
+	m->buf = buf;
+	m->msgno = n->next_msgno[client][prio];
+	m->publish_ns = s->now;
+	int rc = step(s, n, &in);
+	if (rc != RP_OK) {
+		s->msg_count--;
+		free(buf);
+		s->refused++;
+		return false;
+	}
+	n->next_msgno[client][prio]++;
+	n->published++;
+	sim_trace(s, "n%u publish #%" PRIu64 " client=%u prio=%u %s size=%u", n->id, index, client,
+		  prio, service == RP_SERVICE_SAFE ? "SAFE" : "AGREED", size);
+	return true;
+}
+
+static void on_load(struct sim *s, struct sim_node *n)
+{
+	if (s->now >= s->opts.load_ns)
+		return;
+	uint32_t burst = (uint32_t)sim_rand_range(s, 1, 4);
+	for (uint32_t i = 0; i < burst && !s->failed; i++) {
+		uint32_t client = (uint32_t)sim_rand_range(s, 0, n->clients - 1);
+		uint8_t svc = sim_chance(s, 0.3) ? RP_SERVICE_SAFE : RP_SERVICE_AGREED;
+		uint8_t prio = (uint8_t)sim_rand_range(s, 0, RP_PRIO_COUNT - 1);
+		publish(s, n, client, pick_size(s), svc, prio);
+	}
+	ev_push(s, (struct sim_event){.at = s->now + sim_rand_range(s, 1, 2 * n->load_gap_ns),
+				      .kind = SIM_EV_LOAD, .node = n->index});
+}
+
+/* ---- setup and run ---- */
+
+void sim_opts_default(struct sim_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->seed = 1;
+	o->nodes = 3;
+	o->paths = 1;
+	o->faults = SIM_FAULTS_NET;
+	o->random_load = true;
+	o->load_ns = 300ull * 1000 * 1000;
+	o->liveness_ns = 2000ull * 1000 * 1000;
+	o->frame_size = 1472;
+	o->message_size_max = 1u << 20;
+	o->store_slots = 1024;
+}
+
+struct sim *sim_create(const struct sim_opts *o)
+{
+	if (o->nodes == 0 || o->nodes > SIM_NODES_MAX || o->paths == 0 || o->paths > RP_PATHS_MAX)
+		return NULL;
+	struct sim *s = calloc(1, sizeof(*s));
+	if (!s)
+		abort();
+	s->opts = *o;
+	uint64_t x = o->seed;
+	for (int i = 0; i < 4; i++)
+		s->rng[i] = splitmix(&x);
+	s->digest = 0xCBF29CE484222325ull;
+	for (uint32_t p = 0; p < o->paths; p++) {
+		struct sim_path *pa = &s->paths[p];
+		pa->delay_ns = sim_rand_range(s, 5, 60) * 1000;
+		pa->jitter_ns = sim_rand_range(s, 0, 40) * 1000;
+		if (o->faults >= SIM_FAULTS_NET) {
+			pa->loss = (double)sim_rand_range(s, 0, 100) / 1000.0;
+			pa->dup = (double)sim_rand_range(s, 0, 50) / 1000.0;
+			pa->jitter_ns += sim_rand_range(s, 0, 150) * 1000;
+		}
+	}
+	struct rp_config c;
+	rp_config_default(&c, 1);
+	c.member_count = (uint16_t)o->nodes;
+	for (uint32_t i = 0; i < o->nodes; i++)
+		c.members[i] = (uint16_t)(i + 1);
+	c.path_count = (uint8_t)o->paths;
+	c.frame_size_max = o->frame_size;
+	c.message_size_max = o->message_size_max;
+	c.store_slots = o->store_slots;
+	c.window_size = o->store_slots / 8;
+	c.max_messages = c.window_size / 4 > 32 ? 32 : c.window_size / 4;
+	c.submit_queue_max = 256;
+	c.rtr_max = 64;
+	c.initial_seq = o->initial_seq;
+	c.token_retransmit_ns = 2ull * 1000 * 1000;
+	for (uint32_t i = 0; i < o->nodes; i++) {
+		struct sim_node *n = &s->nodes[i];
+		n->index = i;
+		n->id = (uint16_t)(i + 1);
+		c.node_id = n->id;
+		c.incarnation = 1;
+		c.mutation = i == 0 ? o->mutation : RP_MUTATION_NONE;
+		size_t size = rp_node_size(&c);
+		if (size == 0)
+			abort();
+		n->rp = aligned_alloc(64, (size + 63) & ~(size_t)63);
+		if (!n->rp || rp_node_init(n->rp, &c) != 0)
+			abort();
+		n->acts.capacity = rp_actions_min(&c) + 4096;
+		n->acts.v = calloc(n->acts.capacity, sizeof(*n->acts.v));
+		n->timer_at = UINT64_MAX;
+		n->clients = (uint32_t)sim_rand_range(s, 1, SIM_CLIENTS_MAX);
+		n->load_gap_ns = sim_rand_range(s, 200, 1500) * 1000;
+		n->alive = true;
+	}
+	sim_check_init(s);
+	return s;
+}
+
+void sim_destroy(struct sim *s)
+{
+	if (!s)
+		return;
+	while (s->ev_count > 0) {
+		struct sim_event ev = ev_pop(s);
+		if (ev.kind == SIM_EV_ARRIVE && --ev.buf->refs == 0)
+			free(ev.buf);
+	}
+	free(s->ev);
+	for (uint32_t i = 0; i < s->opts.nodes; i++) {
+		free(s->nodes[i].rp);
+		free(s->nodes[i].acts.v);
+	}
+	for (uint64_t i = 0; i < s->msg_count; i++)
+		free(s->msgs[i].buf);
+	free(s->msgs);
+	sim_check_free(s);
+	free(s);
+}
+
+uint64_t sim_now(const struct sim *s) { return s->now; }
+const struct rp_node *sim_node(const struct sim *s, uint32_t index) { return s->nodes[index].rp; }
+
+static void handle(struct sim *s, const struct sim_event *ev)
+{
+	struct sim_node *n = &s->nodes[ev->node];
+	switch (ev->kind) {
+	case SIM_EV_ARRIVE: {
+		struct rp_input in = {.kind = RP_IN_FRAME};
+		in.frame.data = ev->buf->data;
+		in.frame.size = ev->buf->size;
+		in.frame.path = ev->path;
+		step(s, n, &in);
+		if (--ev->buf->refs == 0)
+			free(ev->buf);
+		break;
+	}
+	case SIM_EV_TIMER:
+		if (ev->gen != n->timer_gen)
+			break;
+		n->timer_at = UINT64_MAX;
+		step(s, n, &(struct rp_input){.kind = RP_IN_TICK});
+		break;
+	case SIM_EV_LOAD:
+		on_load(s, n);
+		break;
+	case SIM_EV_SCRIPT: {
+		const struct sim_publish *p = &s->opts.publish[ev->gen];
+		if (!publish(s, &s->nodes[p->node], 0, p->size, p->service, p->priority))
+			ev_push(s, (struct sim_event){.at = s->now + 100000, .kind = SIM_EV_SCRIPT,
+						      .node = ev->node, .gen = ev->gen});
+		break;
+	}
+	}
+}
+
+void sim_run(struct sim *s, struct sim_result *r)
+{
+	for (uint32_t i = 0; i < s->opts.nodes; i++) {
+		schedule_timer(s, &s->nodes[i]);
+		if (s->opts.random_load)
+			ev_push(s, (struct sim_event){.at = sim_rand_range(s, 0, s->nodes[i].load_gap_ns),
+						      .kind = SIM_EV_LOAD, .node = i});
+	}
+	for (uint32_t i = 0; i < s->opts.publish_count; i++)
+		ev_push(s, (struct sim_event){.at = s->opts.publish[i].at_ns, .kind = SIM_EV_SCRIPT,
+					      .node = s->opts.publish[i].node, .gen = i});
+	uint64_t end = s->opts.load_ns + s->opts.liveness_ns;
+	while (s->ev_count > 0 && !s->failed) {
+		struct sim_event ev = ev_pop(s);
+		if (ev.at > end) {
+			if (ev.kind == SIM_EV_ARRIVE && --ev.buf->refs == 0)
+				free(ev.buf);
+			break;
+		}
+		s->now = ev.at;
+		s->events++;
+		handle(s, &ev);
+		if (s->now >= s->opts.load_ns && sim_check_quiescent(s))
+			break;
+	}
+	if (!s->failed)
+		sim_check_final(s);
+	memset(r, 0, sizeof(*r));
+	r->ok = !s->failed;
+	snprintf(r->property, sizeof(r->property), "%s", s->fail_property);
+	snprintf(r->detail, sizeof(r->detail), "%s", s->fail_detail);
+	r->digest = s->digest;
+	r->messages = s->msg_count;
+	r->deliveries = s->deliveries;
+	r->bytes_delivered = s->bytes_delivered;
+	r->sim_time_ns = s->now;
+	r->events = s->events;
+	r->max_seq_delivered = s->max_seq_delivered;
+	r->seq_wrapped = s->seq_wrapped;
+	for (uint32_t i = 0; i < s->opts.nodes; i++) {
+		const struct rp_stats *st = rp_node_stats(s->nodes[i].rp);
+		r->frames_sent += st->frames_sent;
+		r->frames_retransmitted += st->frames_retransmitted;
+		r->tokens_retransmitted += st->tokens_retransmitted;
+	}
+}

@@ -1,0 +1,1053 @@
+/* test_wire.c — unit tests of the wire codec (rp_wire.h) and the serial
+ * number helpers (rp_seq.h).
+ *
+ * Owns: the executable statement of what the decoders accept and, for every
+ * check they make, which enum rp_drop they return. Each malformed case starts
+ * from a valid frame, changes one field, and asserts the exact reason, so a
+ * test fails if a check disappears or reports the wrong reason.
+ *
+ * Never: depends on host byte order or struct layout (frames are built with
+ * the encoders and rp_put*); allocates; takes more than a few milliseconds.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "rp_seq.h"
+#include "rp_wire.h"
+
+#define FRAME_BUF_SIZE 16384u
+
+/* Offsets of fields patched by the malformed cases (layout in rp_wire.h). */
+#define HDR_OFF_VERSION 2u
+#define HDR_OFF_TYPE 3u
+#define HDR_OFF_HDR_SIZE 6u
+#define HDR_OFF_FRAME_SIZE 8u
+#define HDR_OFF_SENDER 12u
+#define HDR_OFF_PATH 14u
+#define HDR_OFF_RING_REP 24u
+
+#define DATA_OFF_ORIGIN 8u
+#define DATA_OFF_ENTRY_COUNT 10u
+#define DATA_OFF_BODY_HDR_SIZE 12u
+
+#define ENTRY_OFF_CHUNK_SIZE 0u
+#define ENTRY_OFF_MSG_SIZE 4u
+#define ENTRY_OFF_FRAG_OFFSET 8u
+#define ENTRY_OFF_SERVICE 16u
+#define ENTRY_OFF_PRIORITY 17u
+#define ENTRY_OFF_FLAGS 18u
+#define ENTRY_OFF_RESERVED 19u
+
+#define TOKEN_OFF_ARU_ID 24u
+#define TOKEN_OFF_DEST 26u
+#define TOKEN_OFF_BODY_HDR_SIZE 28u
+#define TOKEN_OFF_RTR_COUNT 30u
+#define TOKEN_OFF_RETRANS_FLG 40u
+
+static uint8_t frame[FRAME_BUF_SIZE];
+static struct rp_wire_token token_in;
+static struct rp_wire_token token_out;
+
+/* ---- builders ---------------------------------------------------------- */
+
+static struct rp_wire_hdr hdr_template(uint8_t type)
+{
+	struct rp_wire_hdr h;
+	memset(&h, 0, sizeof(h));
+	h.version = RP_WIRE_VERSION_MAX;
+	h.type = type;
+	h.flags = RP_HDR_F_RETRANS;
+	h.hdr_size = RP_WIRE_HDR_SIZE;
+	h.frame_size = RP_WIRE_HDR_SIZE;
+	h.sender = 3;
+	h.path_index = 1;
+	h.incarnation = 0x1122334455667788u;
+	h.ring.seq = UINT64_MAX - 1u;
+	h.ring.rep = 2;
+	return h;
+}
+
+static void set_frame_size(uint8_t *buf, size_t len)
+{
+	rp_put32(buf + HDR_OFF_FRAME_SIZE, (uint32_t)len);
+}
+
+/* A DATA frame under construction: the header, then the body header at
+ * hdr_size, then entries appended one by one. */
+struct data_builder {
+	uint8_t *buf;
+	size_t hdr_size;
+	size_t len;
+	uint16_t entry_count;
+};
+
+static void db_begin(struct data_builder *b, uint8_t *buf, uint16_t hdr_size)
+{
+	memset(buf, 0xA5, FRAME_BUF_SIZE); /* extra header bytes are junk */
+	struct rp_wire_hdr h = hdr_template(RP_FRAME_DATA);
+	h.hdr_size = hdr_size;
+	rp_wire_encode_hdr(buf, &h);
+	b->buf = buf;
+	b->hdr_size = hdr_size;
+	b->len = (size_t)hdr_size + RP_WIRE_DATA_HDR_SIZE;
+	b->entry_count = 0;
+}
+
+/* Appends an entry whose payload byte i is fill + i. Returns the entry's
+ * offset in the frame. */
+static size_t db_entry(struct data_builder *b, const struct rp_wire_entry *e, uint8_t fill)
+{
+	size_t at = b->len;
+	assert_true(at + RP_WIRE_ENTRY_HDR_SIZE + e->chunk_size <= FRAME_BUF_SIZE);
+	rp_wire_encode_entry_hdr(b->buf + at, e);
+	for (uint32_t i = 0; i < e->chunk_size; i++)
+		b->buf[at + RP_WIRE_ENTRY_HDR_SIZE + i] = (uint8_t)(fill + i);
+	b->len = at + RP_WIRE_ENTRY_HDR_SIZE + e->chunk_size;
+	b->entry_count++;
+	return at;
+}
+
+/* Writes the body header and the frame size. Returns the frame length. */
+static size_t db_end(struct data_builder *b, uint64_t seq, uint16_t origin)
+{
+	struct rp_wire_data d;
+	memset(&d, 0, sizeof(d));
+	d.seq = seq;
+	d.origin = origin;
+	d.entry_count = b->entry_count;
+	d.body_flags = 0;
+	rp_wire_encode_data_hdr(b->buf + b->hdr_size, &d);
+	set_frame_size(b->buf, b->len);
+	return b->len;
+}
+
+static struct rp_wire_entry entry_make(uint32_t chunk_size, uint32_t msg_size,
+				       uint32_t frag_offset, uint8_t flags)
+{
+	struct rp_wire_entry e;
+	memset(&e, 0, sizeof(e));
+	e.chunk_size = chunk_size;
+	e.msg_size = msg_size;
+	e.frag_offset = frag_offset;
+	e.client_id = 7;
+	e.service = RP_SERVICE_AGREED;
+	e.priority = 0;
+	e.flags = flags;
+	return e;
+}
+
+/* The reference frame of the malformed DATA cases: header (40) + body header
+ * (16) + one whole 8-byte message. */
+#define REF_DATA_LEN 84u
+#define REF_BODY_OFF 40u
+#define REF_ENTRY_OFF 56u
+#define REF_CHUNK 8u
+
+static size_t build_ref_data(uint8_t *buf)
+{
+	struct data_builder b;
+	db_begin(&b, buf, RP_WIRE_HDR_SIZE);
+	struct rp_wire_entry e = entry_make(REF_CHUNK, REF_CHUNK, 0,
+					    RP_ENTRY_F_FIRST | RP_ENTRY_F_LAST);
+	size_t at = db_entry(&b, &e, 0x10);
+	assert_int_equal(at, REF_ENTRY_OFF);
+	size_t len = db_end(&b, 42, 3);
+	assert_int_equal(len, REF_DATA_LEN);
+	return len;
+}
+
+/* Reference frame with the single entry rewritten from e (chunk bytes are
+ * kept in place, so e->chunk_size must not exceed REF_CHUNK unless the test
+ * means to overrun). */
+static size_t build_ref_data_entry(uint8_t *buf, const struct rp_wire_entry *e)
+{
+	size_t len = build_ref_data(buf);
+	rp_wire_encode_entry_hdr(buf + REF_ENTRY_OFF, e);
+	return len;
+}
+
+/* Decodes a frame whose header is valid; returns the DATA body verdict. */
+static enum rp_drop data_verdict(const uint8_t *buf, size_t len)
+{
+	struct rp_wire_hdr h;
+	struct rp_wire_data d;
+	assert_int_equal(rp_wire_decode_hdr(buf, len, &h), RP_DROP_NONE);
+	assert_int_equal(h.type, RP_FRAME_DATA);
+	return rp_wire_decode_data(buf, &h, &d);
+}
+
+/* A TOKEN frame with rtr_count entries (rtr[i] = base + i). */
+static size_t build_token(uint8_t *buf, uint16_t rtr_count)
+{
+	memset(&token_in, 0, sizeof(token_in));
+	token_in.token_seq = UINT64_MAX - 3u;
+	token_in.seq = 0x0102030405060708u;
+	token_in.aru = 0xF0E0D0C0B0A09080u;
+	token_in.aru_id = RP_NODES_MAX;
+	token_in.dest = 5;
+	token_in.rtr_count = rtr_count;
+	token_in.fcc = 0xDEADBEEFu;
+	token_in.backlog = 0x01020304u;
+	token_in.retrans_flg = 1;
+	for (uint32_t i = 0; i < rtr_count; i++)
+		token_in.rtr[i] = UINT64_MAX - 500u + i; /* crosses the 2^64 wrap */
+	struct rp_wire_hdr h = hdr_template(RP_FRAME_TOKEN);
+	return rp_wire_encode_token(buf, &h, &token_in);
+}
+
+/* Decodes a frame whose header is valid; returns the TOKEN body verdict. */
+static enum rp_drop token_verdict(const uint8_t *buf, size_t len)
+{
+	struct rp_wire_hdr h;
+	assert_int_equal(rp_wire_decode_hdr(buf, len, &h), RP_DROP_NONE);
+	assert_int_equal(h.type, RP_FRAME_TOKEN);
+	return rp_wire_decode_token(buf, &h, &token_out);
+}
+
+static void assert_hdr_equal(const struct rp_wire_hdr *a, const struct rp_wire_hdr *b)
+{
+	assert_int_equal(a->version, b->version);
+	assert_int_equal(a->type, b->type);
+	assert_int_equal(a->flags, b->flags);
+	assert_int_equal(a->hdr_size, b->hdr_size);
+	assert_int_equal(a->frame_size, b->frame_size);
+	assert_int_equal(a->sender, b->sender);
+	assert_int_equal(a->path_index, b->path_index);
+	assert_int_equal(a->incarnation, b->incarnation);
+	assert_int_equal(a->ring.seq, b->ring.seq);
+	assert_int_equal(a->ring.rep, b->ring.rep);
+}
+
+static void assert_token_equal(const struct rp_wire_token *a, const struct rp_wire_token *b)
+{
+	assert_int_equal(a->token_seq, b->token_seq);
+	assert_int_equal(a->seq, b->seq);
+	assert_int_equal(a->aru, b->aru);
+	assert_int_equal(a->aru_id, b->aru_id);
+	assert_int_equal(a->dest, b->dest);
+	assert_int_equal(a->rtr_count, b->rtr_count);
+	assert_int_equal(a->fcc, b->fcc);
+	assert_int_equal(a->backlog, b->backlog);
+	assert_int_equal(a->retrans_flg, b->retrans_flg);
+	for (uint32_t i = 0; i < a->rtr_count; i++)
+		assert_int_equal(a->rtr[i], b->rtr[i]);
+}
+
+/* ---- header ------------------------------------------------------------ */
+
+static void test_hdr_round_trip(void **state)
+{
+	(void)state;
+	struct rp_wire_hdr in = hdr_template(RP_FRAME_DATA);
+	struct rp_wire_hdr out;
+	memset(frame, 0xFF, RP_WIRE_HDR_SIZE);
+	rp_wire_encode_hdr(frame, &in);
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(rp_wire_decode_hdr(frame, RP_WIRE_HDR_SIZE, &out), RP_DROP_NONE);
+	assert_hdr_equal(&in, &out);
+
+	/* Every frame type is accepted by the header decoder. */
+	for (uint8_t type = RP_FRAME_DATA; type < RP_FRAME_TYPE_END; type++) {
+		in = hdr_template(type);
+		rp_wire_encode_hdr(frame, &in);
+		assert_int_equal(rp_wire_decode_hdr(frame, RP_WIRE_HDR_SIZE, &out), RP_DROP_NONE);
+		assert_int_equal(out.type, type);
+	}
+}
+
+/* Pins the byte layout documented in rp_wire.h, independent of the decoder. */
+static void test_hdr_layout(void **state)
+{
+	(void)state;
+	struct rp_wire_hdr h = hdr_template(RP_FRAME_TOKEN);
+	h.flags = 0x0201;
+	h.frame_size = 0x0A0B0C0Du;
+	h.ring.seq = 0x8877665544332211u;
+	h.ring.rep = 0x0403;
+	memset(frame, 0xFF, RP_WIRE_HDR_SIZE);
+	rp_wire_encode_hdr(frame, &h);
+	static const uint8_t expect[RP_WIRE_HDR_SIZE] = {
+		0x52, 0x4F, 0x01, 0x02, 0x01, 0x02, 0x28, 0x00,
+		0x0D, 0x0C, 0x0B, 0x0A, 0x03, 0x00, 0x01, 0x00,
+		0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11,
+		0x03, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+	};
+	assert_memory_equal(frame, expect, RP_WIRE_HDR_SIZE);
+
+	rp_wire_set_path(frame, 3);
+	assert_int_equal(frame[HDR_OFF_PATH], 3);
+}
+
+static void test_hdr_truncated(void **state)
+{
+	(void)state;
+	struct rp_wire_hdr h = hdr_template(RP_FRAME_DATA);
+	struct rp_wire_hdr out;
+	rp_wire_encode_hdr(frame, &h);
+	for (size_t len = 0; len < RP_WIRE_HDR_SIZE; len++) {
+		/* frame_size agrees with the short length, so only the length check
+		 * can refuse it. */
+		set_frame_size(frame, len);
+		assert_int_equal(rp_wire_decode_hdr(frame, len, &out), RP_DROP_TRUNCATED);
+	}
+	/* The bytes past len are poison: a decoder that looked at them before
+	 * checking the length would report something else. */
+	for (size_t len = 0; len < RP_WIRE_HDR_SIZE; len++) {
+		rp_wire_encode_hdr(frame, &h);
+		memset(frame + len, 0xFF, RP_WIRE_HDR_SIZE - len);
+		assert_int_equal(rp_wire_decode_hdr(frame, len, &out), RP_DROP_TRUNCATED);
+	}
+}
+
+static enum rp_drop hdr_verdict_patched16(size_t off, uint16_t v)
+{
+	struct rp_wire_hdr h = hdr_template(RP_FRAME_DATA);
+	struct rp_wire_hdr out;
+	rp_wire_encode_hdr(frame, &h);
+	rp_put16(frame + off, v);
+	return rp_wire_decode_hdr(frame, RP_WIRE_HDR_SIZE, &out);
+}
+
+static enum rp_drop hdr_verdict_patched8(size_t off, uint8_t v)
+{
+	struct rp_wire_hdr h = hdr_template(RP_FRAME_DATA);
+	struct rp_wire_hdr out;
+	rp_wire_encode_hdr(frame, &h);
+	frame[off] = v;
+	return rp_wire_decode_hdr(frame, RP_WIRE_HDR_SIZE, &out);
+}
+
+static void test_hdr_bad_magic(void **state)
+{
+	(void)state;
+	assert_int_equal(hdr_verdict_patched16(0, 0x0000), RP_DROP_BAD_MAGIC);
+	assert_int_equal(hdr_verdict_patched16(0, 0x524F), RP_DROP_BAD_MAGIC); /* byte-swapped */
+	assert_int_equal(hdr_verdict_patched16(0, 0x4F53), RP_DROP_BAD_MAGIC);
+	assert_int_equal(hdr_verdict_patched16(0, 0xFFFF), RP_DROP_BAD_MAGIC);
+}
+
+static void test_hdr_bad_version(void **state)
+{
+	(void)state;
+	assert_int_equal(hdr_verdict_patched8(HDR_OFF_VERSION, 0), RP_DROP_BAD_VERSION);
+	assert_int_equal(hdr_verdict_patched8(HDR_OFF_VERSION, 2), RP_DROP_BAD_VERSION);
+	assert_int_equal(hdr_verdict_patched8(HDR_OFF_VERSION, 0xFF), RP_DROP_BAD_VERSION);
+	assert_int_equal(hdr_verdict_patched8(HDR_OFF_VERSION, 1), RP_DROP_NONE);
+}
+
+static void test_hdr_bad_type(void **state)
+{
+	(void)state;
+	assert_int_equal(hdr_verdict_patched8(HDR_OFF_TYPE, 0), RP_DROP_BAD_TYPE);
+	assert_int_equal(hdr_verdict_patched8(HDR_OFF_TYPE, RP_FRAME_TYPE_END), RP_DROP_BAD_TYPE);
+	assert_int_equal(hdr_verdict_patched8(HDR_OFF_TYPE, 0xFF), RP_DROP_BAD_TYPE);
+}
+
+static void test_hdr_bad_hdr_size(void **state)
+{
+	(void)state;
+	assert_int_equal(hdr_verdict_patched16(HDR_OFF_HDR_SIZE, 0), RP_DROP_BAD_HDR_SIZE);
+	assert_int_equal(hdr_verdict_patched16(HDR_OFF_HDR_SIZE, 32), RP_DROP_BAD_HDR_SIZE);
+	assert_int_equal(hdr_verdict_patched16(HDR_OFF_HDR_SIZE, RP_WIRE_HDR_SIZE - 1u),
+			 RP_DROP_BAD_HDR_SIZE);
+	/* >= 40 but not a multiple of 8 */
+	for (uint16_t s = RP_WIRE_HDR_SIZE + 1u; s < RP_WIRE_HDR_SIZE + 8u; s++)
+		assert_int_equal(hdr_verdict_patched16(HDR_OFF_HDR_SIZE, s), RP_DROP_BAD_HDR_SIZE);
+	assert_int_equal(hdr_verdict_patched16(HDR_OFF_HDR_SIZE, 0xFFFF), RP_DROP_BAD_HDR_SIZE);
+	/* well-formed but larger than the frame: the frame is short of the
+	 * header it claims */
+	assert_int_equal(hdr_verdict_patched16(HDR_OFF_HDR_SIZE, 48), RP_DROP_TRUNCATED);
+	assert_int_equal(hdr_verdict_patched16(HDR_OFF_HDR_SIZE, 0xFFF8), RP_DROP_TRUNCATED);
+}
+
+static void test_hdr_bad_frame_size(void **state)
+{
+	(void)state;
+	struct rp_wire_hdr h = hdr_template(RP_FRAME_DATA);
+	struct rp_wire_hdr out;
+	size_t len = 64;
+	h.frame_size = (uint32_t)len;
+	rp_wire_encode_hdr(frame, &h);
+	assert_int_equal(rp_wire_decode_hdr(frame, len, &out), RP_DROP_NONE);
+	/* frame_size bigger than the bytes received */
+	assert_int_equal(rp_wire_decode_hdr(frame, len - 1u, &out), RP_DROP_BAD_FRAME_SIZE);
+	assert_int_equal(rp_wire_decode_hdr(frame, RP_WIRE_HDR_SIZE, &out), RP_DROP_BAD_FRAME_SIZE);
+	set_frame_size(frame, UINT32_MAX);
+	assert_int_equal(rp_wire_decode_hdr(frame, len, &out), RP_DROP_BAD_FRAME_SIZE);
+	/* frame_size smaller than the bytes received */
+	set_frame_size(frame, len);
+	assert_int_equal(rp_wire_decode_hdr(frame, len + 1u, &out), RP_DROP_BAD_FRAME_SIZE);
+	set_frame_size(frame, 0);
+	assert_int_equal(rp_wire_decode_hdr(frame, len, &out), RP_DROP_BAD_FRAME_SIZE);
+	set_frame_size(frame, RP_WIRE_HDR_SIZE);
+	assert_int_equal(rp_wire_decode_hdr(frame, len, &out), RP_DROP_BAD_FRAME_SIZE);
+}
+
+static void test_hdr_bad_sender(void **state)
+{
+	(void)state;
+	assert_int_equal(hdr_verdict_patched16(HDR_OFF_SENDER, 0), RP_DROP_BAD_SENDER);
+	assert_int_equal(hdr_verdict_patched16(HDR_OFF_SENDER, RP_NODES_MAX + 1u), RP_DROP_BAD_SENDER);
+	assert_int_equal(hdr_verdict_patched16(HDR_OFF_SENDER, 0xFFFF), RP_DROP_BAD_SENDER);
+	assert_int_equal(hdr_verdict_patched16(HDR_OFF_SENDER, 1), RP_DROP_NONE);
+	assert_int_equal(hdr_verdict_patched16(HDR_OFF_SENDER, RP_NODES_MAX), RP_DROP_NONE);
+}
+
+static void test_hdr_bad_path(void **state)
+{
+	(void)state;
+	assert_int_equal(hdr_verdict_patched8(HDR_OFF_PATH, RP_PATHS_MAX), RP_DROP_BAD_PATH);
+	assert_int_equal(hdr_verdict_patched8(HDR_OFF_PATH, 0xFF), RP_DROP_BAD_PATH);
+	assert_int_equal(hdr_verdict_patched8(HDR_OFF_PATH, 0), RP_DROP_NONE);
+	assert_int_equal(hdr_verdict_patched8(HDR_OFF_PATH, RP_PATHS_MAX - 1u), RP_DROP_NONE);
+}
+
+static void test_hdr_bad_ring_rep(void **state)
+{
+	(void)state;
+	/* An out-of-range ring representative has its own reason. */
+	assert_int_equal(hdr_verdict_patched16(HDR_OFF_RING_REP, RP_NODES_MAX + 1u), RP_DROP_BAD_RING);
+	assert_int_equal(hdr_verdict_patched16(HDR_OFF_RING_REP, 0xFFFF), RP_DROP_BAD_RING);
+	assert_int_equal(hdr_verdict_patched16(HDR_OFF_RING_REP, RP_NODES_MAX), RP_DROP_NONE);
+}
+
+/* A header longer than this version's: the decoder skips the unknown bytes
+ * and the body starts at hdr_size. */
+static void test_hdr_future_fields(void **state)
+{
+	(void)state;
+	struct data_builder b;
+	db_begin(&b, frame, 48);
+	struct rp_wire_entry e = entry_make(4, 4, 0, RP_ENTRY_F_FIRST | RP_ENTRY_F_LAST);
+	db_entry(&b, &e, 0x40);
+	size_t len = db_end(&b, 9, 1);
+	assert_int_equal(len, 48u + RP_WIRE_DATA_HDR_SIZE + RP_WIRE_ENTRY_HDR_SIZE + 4u);
+	assert_int_equal(frame[40], 0xA5); /* future header field bytes */
+
+	struct rp_wire_hdr h;
+	struct rp_wire_data d;
+	assert_int_equal(rp_wire_decode_hdr(frame, len, &h), RP_DROP_NONE);
+	assert_int_equal(h.hdr_size, 48);
+	assert_int_equal(rp_wire_decode_data(frame, &h, &d), RP_DROP_NONE);
+	assert_int_equal(d.seq, 9);
+	assert_int_equal(d.origin, 1);
+	assert_int_equal(d.entry_count, 1);
+	assert_ptr_equal(d.entries, frame + 48 + RP_WIRE_DATA_HDR_SIZE);
+	assert_int_equal(d.entries_size, RP_WIRE_ENTRY_HDR_SIZE + 4u);
+
+	/* The same for a token: re-home the token body behind a 48-byte header. */
+	size_t tlen = build_token(frame, 2);
+	memmove(frame + 48, frame + RP_WIRE_HDR_SIZE, tlen - RP_WIRE_HDR_SIZE);
+	memset(frame + RP_WIRE_HDR_SIZE, 0x5A, 8);
+	rp_put16(frame + HDR_OFF_HDR_SIZE, 48);
+	set_frame_size(frame, tlen + 8u);
+	assert_int_equal(token_verdict(frame, tlen + 8u), RP_DROP_NONE);
+	assert_token_equal(&token_in, &token_out);
+}
+
+/* ---- DATA -------------------------------------------------------------- */
+
+static void test_data_round_trip(void **state)
+{
+	(void)state;
+	struct rp_wire_entry in[7];
+	uint8_t fill[7];
+	in[0] = entry_make(5, 5, 0, RP_ENTRY_F_FIRST | RP_ENTRY_F_LAST); /* whole */
+	in[1] = entry_make(100, 250, 0, RP_ENTRY_F_FIRST);               /* first */
+	in[2] = entry_make(100, 250, 100, 0);                            /* middle */
+	in[3] = entry_make(50, 250, 200, RP_ENTRY_F_LAST);               /* last */
+	in[4] = entry_make(0, 0, 0, RP_ENTRY_F_FIRST | RP_ENTRY_F_LAST); /* zero-size whole */
+	in[5] = entry_make(3, 3, 0, RP_ENTRY_F_FIRST | RP_ENTRY_F_LAST); /* after the empty one */
+	in[6] = entry_make(0, 77, 77, RP_ENTRY_F_LAST);                  /* empty last fragment */
+	in[1].client_id = in[2].client_id = in[3].client_id = 0xFFFFFFFFu;
+	in[1].service = in[2].service = in[3].service = RP_SERVICE_SAFE;
+	in[1].priority = in[2].priority = in[3].priority = 1;
+	in[4].priority = RP_PRIO_COUNT - 1u;
+	in[4].client_id = 0;
+	for (size_t i = 0; i < 7; i++)
+		fill[i] = (uint8_t)(0x20u * i);
+
+	struct data_builder b;
+	db_begin(&b, frame, RP_WIRE_HDR_SIZE);
+	for (size_t i = 0; i < 7; i++)
+		db_entry(&b, &in[i], fill[i]);
+	size_t len = db_end(&b, UINT64_MAX, RP_NODES_MAX);
+
+	struct rp_wire_hdr h;
+	struct rp_wire_data d;
+	assert_int_equal(rp_wire_decode_hdr(frame, len, &h), RP_DROP_NONE);
+	assert_int_equal(h.type, RP_FRAME_DATA);
+	assert_int_equal(h.frame_size, len);
+	assert_int_equal(rp_wire_decode_data(frame, &h, &d), RP_DROP_NONE);
+	assert_int_equal(d.seq, UINT64_MAX);
+	assert_int_equal(d.origin, RP_NODES_MAX);
+	assert_int_equal(d.entry_count, 7);
+	assert_int_equal(d.body_hdr_size, RP_WIRE_DATA_HDR_SIZE);
+	assert_int_equal(d.body_flags, 0);
+	assert_ptr_equal(d.entries, frame + RP_WIRE_HDR_SIZE + RP_WIRE_DATA_HDR_SIZE);
+	assert_int_equal(d.entries_size, len - RP_WIRE_HDR_SIZE - RP_WIRE_DATA_HDR_SIZE);
+
+	size_t off = 0;
+	struct rp_wire_entry e;
+	for (size_t i = 0; i < 7; i++) {
+		assert_int_equal(rp_wire_entry_next(d.entries, d.entries_size, &off, &e), 0);
+		assert_int_equal(e.chunk_size, in[i].chunk_size);
+		assert_int_equal(e.msg_size, in[i].msg_size);
+		assert_int_equal(e.frag_offset, in[i].frag_offset);
+		assert_int_equal(e.client_id, in[i].client_id);
+		assert_int_equal(e.service, in[i].service);
+		assert_int_equal(e.priority, in[i].priority);
+		assert_int_equal(e.flags, in[i].flags);
+		for (uint32_t k = 0; k < e.chunk_size; k++)
+			assert_int_equal(e.data[k], (uint8_t)(fill[i] + k));
+	}
+	assert_int_equal(off, d.entries_size);
+	/* past the last entry: -1, and the offset is left alone */
+	assert_int_equal(rp_wire_entry_next(d.entries, d.entries_size, &off, &e), -1);
+	assert_int_equal(off, d.entries_size);
+	off = d.entries_size + 1u;
+	assert_int_equal(rp_wire_entry_next(d.entries, d.entries_size, &off, &e), -1);
+	assert_int_equal(off, d.entries_size + 1u);
+}
+
+/* A body header longer than this version's is skipped the same way. */
+static void test_data_future_body_fields(void **state)
+{
+	(void)state;
+	size_t len = build_ref_data(frame);
+	memmove(frame + REF_ENTRY_OFF + 8u, frame + REF_ENTRY_OFF, len - REF_ENTRY_OFF);
+	memset(frame + REF_ENTRY_OFF, 0xEE, 8);
+	rp_put16(frame + REF_BODY_OFF + DATA_OFF_BODY_HDR_SIZE, RP_WIRE_DATA_HDR_SIZE + 8u);
+	set_frame_size(frame, len + 8u);
+	struct rp_wire_hdr h;
+	struct rp_wire_data d;
+	assert_int_equal(rp_wire_decode_hdr(frame, len + 8u, &h), RP_DROP_NONE);
+	assert_int_equal(rp_wire_decode_data(frame, &h, &d), RP_DROP_NONE);
+	assert_ptr_equal(d.entries, frame + REF_ENTRY_OFF + 8u);
+	assert_int_equal(d.entries_size, RP_WIRE_ENTRY_HDR_SIZE + REF_CHUNK);
+}
+
+static void test_data_body_truncated(void **state)
+{
+	(void)state;
+	for (size_t body = 0; body < RP_WIRE_DATA_HDR_SIZE; body++) {
+		build_ref_data(frame);
+		set_frame_size(frame, RP_WIRE_HDR_SIZE + body);
+		assert_int_equal(data_verdict(frame, RP_WIRE_HDR_SIZE + body), RP_DROP_TRUNCATED);
+	}
+}
+
+static void test_data_bad_body_hdr_size(void **state)
+{
+	(void)state;
+	static const uint16_t bad[] = {
+		0, 8, RP_WIRE_DATA_HDR_SIZE - 1u,
+		REF_DATA_LEN - REF_BODY_OFF + 1u, /* one past the body */
+		0xFFFF,
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t len = build_ref_data(frame);
+		rp_put16(frame + REF_BODY_OFF + DATA_OFF_BODY_HDR_SIZE, bad[i]);
+		assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_BODY);
+	}
+	/* exactly the body: valid body header, but no room left for the entry */
+	size_t len = build_ref_data(frame);
+	rp_put16(frame + REF_BODY_OFF + DATA_OFF_BODY_HDR_SIZE, REF_DATA_LEN - REF_BODY_OFF);
+	assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_ENTRY);
+}
+
+static void test_data_bad_origin(void **state)
+{
+	(void)state;
+	size_t len = build_ref_data(frame);
+	rp_put16(frame + REF_BODY_OFF + DATA_OFF_ORIGIN, 0);
+	assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_BODY);
+	rp_put16(frame + REF_BODY_OFF + DATA_OFF_ORIGIN, RP_NODES_MAX + 1u);
+	assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_BODY);
+	rp_put16(frame + REF_BODY_OFF + DATA_OFF_ORIGIN, RP_NODES_MAX);
+	assert_int_equal(data_verdict(frame, len), RP_DROP_NONE);
+}
+
+static void test_data_zero_entries(void **state)
+{
+	(void)state;
+	size_t len = build_ref_data(frame);
+	rp_put16(frame + REF_BODY_OFF + DATA_OFF_ENTRY_COUNT, 0);
+	assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_BODY);
+	/* also with no entry bytes at all */
+	len = REF_ENTRY_OFF;
+	set_frame_size(frame, len);
+	assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_BODY);
+}
+
+static void test_data_chunk_overrun(void **state)
+{
+	(void)state;
+	static const uint32_t chunks[] = {
+		REF_CHUNK + 1u, REF_CHUNK + RP_WIRE_ENTRY_HDR_SIZE, 0x7FFFFFFFu, UINT32_MAX,
+	};
+	for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		struct rp_wire_entry e = entry_make(chunks[i], UINT32_MAX, 0,
+						    RP_ENTRY_F_FIRST);
+		size_t len = build_ref_data_entry(frame, &e);
+		assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_ENTRY);
+	}
+	/* rp_wire_entry_next alone refuses the overrun and leaves off alone */
+	struct rp_wire_entry e = entry_make(REF_CHUNK + 1u, REF_CHUNK + 1u, 0,
+					    RP_ENTRY_F_FIRST | RP_ENTRY_F_LAST);
+	build_ref_data_entry(frame, &e);
+	size_t off = 0;
+	struct rp_wire_entry out;
+	assert_int_equal(rp_wire_entry_next(frame + REF_ENTRY_OFF, RP_WIRE_ENTRY_HDR_SIZE + REF_CHUNK,
+					    &off, &out), -1);
+	assert_int_equal(off, 0);
+	/* an entry header cut short by the end of the frame */
+	for (size_t cut = 1; cut <= RP_WIRE_ENTRY_HDR_SIZE + REF_CHUNK; cut++) {
+		size_t len = build_ref_data(frame) - cut;
+		set_frame_size(frame, len);
+		assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_ENTRY);
+	}
+}
+
+static void test_data_fragment_past_message(void **state)
+{
+	(void)state;
+	/* offset + chunk > msg_size */
+	struct rp_wire_entry e = entry_make(REF_CHUNK, REF_CHUNK - 1u, 0, RP_ENTRY_F_FIRST);
+	size_t len = build_ref_data_entry(frame, &e);
+	assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_ENTRY);
+	e = entry_make(REF_CHUNK, 20, 13, 0);
+	len = build_ref_data_entry(frame, &e);
+	assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_ENTRY);
+	/* the sum must not wrap in 32 bits: 0xFFFFFFFF + 8 would be 7 */
+	e = entry_make(REF_CHUNK, UINT32_MAX, UINT32_MAX, 0);
+	len = build_ref_data_entry(frame, &e);
+	assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_ENTRY);
+	e = entry_make(REF_CHUNK, UINT32_MAX, UINT32_MAX - REF_CHUNK, RP_ENTRY_F_LAST);
+	len = build_ref_data_entry(frame, &e);
+	assert_int_equal(data_verdict(frame, len), RP_DROP_NONE);
+}
+
+/* Flags must agree with the offsets: FIRST exactly at offset 0, LAST exactly
+ * when the chunk ends the message (found by review: a reassembler trusting
+ * the flags would otherwise never complete such a message). */
+static void test_data_flags_contradict_offsets(void **state)
+{
+	(void)state;
+	/* a whole message without FIRST, without LAST, or without both */
+	static const uint8_t whole_bad[] = { 0, RP_ENTRY_F_FIRST, RP_ENTRY_F_LAST };
+	for (size_t i = 0; i < sizeof(whole_bad); i++) {
+		struct rp_wire_entry e = entry_make(REF_CHUNK, REF_CHUNK, 0, whole_bad[i]);
+		size_t len = build_ref_data_entry(frame, &e);
+		assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_ENTRY);
+	}
+	/* an empty message flagged LAST only */
+	struct data_builder b;
+	db_begin(&b, frame, RP_WIRE_HDR_SIZE);
+	struct rp_wire_entry z = entry_make(0, 0, 0, RP_ENTRY_F_LAST);
+	db_entry(&b, &z, 0);
+	size_t len = db_end(&b, 1, 1);
+	assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_ENTRY);
+	/* a first fragment (offset 0, not ending) without FIRST */
+	struct rp_wire_entry f = entry_make(REF_CHUNK, REF_CHUNK * 2u, 0, 0);
+	len = build_ref_data_entry(frame, &f);
+	assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_ENTRY);
+	/* a final fragment without LAST */
+	struct rp_wire_entry l = entry_make(REF_CHUNK, REF_CHUNK * 2u, REF_CHUNK, 0);
+	len = build_ref_data_entry(frame, &l);
+	assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_ENTRY);
+}
+
+static void test_data_first_with_offset(void **state)
+{
+	(void)state;
+	struct rp_wire_entry e = entry_make(REF_CHUNK, 32, 1, RP_ENTRY_F_FIRST);
+	size_t len = build_ref_data_entry(frame, &e);
+	assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_ENTRY);
+	e.flags = 0; /* the same fragment as a middle one is fine */
+	len = build_ref_data_entry(frame, &e);
+	assert_int_equal(data_verdict(frame, len), RP_DROP_NONE);
+}
+
+static void test_data_last_not_ending(void **state)
+{
+	(void)state;
+	struct rp_wire_entry e = entry_make(REF_CHUNK, 32, 0, RP_ENTRY_F_LAST);
+	size_t len = build_ref_data_entry(frame, &e);
+	assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_ENTRY);
+	e = entry_make(REF_CHUNK, 32, 16, RP_ENTRY_F_LAST);
+	len = build_ref_data_entry(frame, &e);
+	assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_ENTRY);
+	e.flags = 0; /* the same fragment as a middle one is fine */
+	len = build_ref_data_entry(frame, &e);
+	assert_int_equal(data_verdict(frame, len), RP_DROP_NONE);
+	e = entry_make(REF_CHUNK, 32, 24, RP_ENTRY_F_LAST);
+	len = build_ref_data_entry(frame, &e);
+	assert_int_equal(data_verdict(frame, len), RP_DROP_NONE);
+}
+
+static void test_data_empty_non_last(void **state)
+{
+	(void)state;
+	static const uint8_t flags[] = { 0, RP_ENTRY_F_FIRST };
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		struct data_builder b;
+		db_begin(&b, frame, RP_WIRE_HDR_SIZE);
+		struct rp_wire_entry e = entry_make(0, 16, flags[i] ? 0 : 8, flags[i]);
+		db_entry(&b, &e, 0);
+		size_t len = db_end(&b, 1, 1);
+		assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_ENTRY);
+	}
+}
+
+static void test_data_bad_flags_and_reserved(void **state)
+{
+	(void)state;
+	for (unsigned bit = 2; bit < 8; bit++) {
+		size_t len = build_ref_data(frame);
+		frame[REF_ENTRY_OFF + ENTRY_OFF_FLAGS] |= (uint8_t)(1u << bit);
+		assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_ENTRY);
+	}
+	for (unsigned v = 1; v < 256; v <<= 1) {
+		size_t len = build_ref_data(frame);
+		frame[REF_ENTRY_OFF + ENTRY_OFF_RESERVED] = (uint8_t)v;
+		assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_ENTRY);
+	}
+}
+
+static void test_data_bad_service(void **state)
+{
+	(void)state;
+	static const uint8_t bad[] = { 0, 3, 0xFF };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t len = build_ref_data(frame);
+		frame[REF_ENTRY_OFF + ENTRY_OFF_SERVICE] = bad[i];
+		assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_ENTRY);
+	}
+	size_t len = build_ref_data(frame);
+	frame[REF_ENTRY_OFF + ENTRY_OFF_SERVICE] = RP_SERVICE_SAFE;
+	assert_int_equal(data_verdict(frame, len), RP_DROP_NONE);
+}
+
+static void test_data_bad_priority(void **state)
+{
+	(void)state;
+	size_t len = build_ref_data(frame);
+	frame[REF_ENTRY_OFF + ENTRY_OFF_PRIORITY] = RP_PRIO_COUNT;
+	assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_ENTRY);
+	frame[REF_ENTRY_OFF + ENTRY_OFF_PRIORITY] = 0xFF;
+	assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_ENTRY);
+	frame[REF_ENTRY_OFF + ENTRY_OFF_PRIORITY] = RP_PRIO_COUNT - 1u;
+	assert_int_equal(data_verdict(frame, len), RP_DROP_NONE);
+}
+
+static void test_data_missing_entries(void **state)
+{
+	(void)state;
+	size_t len = build_ref_data(frame);
+	rp_put16(frame + REF_BODY_OFF + DATA_OFF_ENTRY_COUNT, 2);
+	assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_ENTRY);
+	rp_put16(frame + REF_BODY_OFF + DATA_OFF_ENTRY_COUNT, UINT16_MAX);
+	assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_ENTRY);
+	/* a second entry header present but one byte short: it would be a valid
+	 * zero-size message if its reserved byte (past the frame) were read */
+	rp_put16(frame + REF_BODY_OFF + DATA_OFF_ENTRY_COUNT, 2);
+	struct rp_wire_entry e = entry_make(0, 0, 0, RP_ENTRY_F_FIRST | RP_ENTRY_F_LAST);
+	rp_wire_encode_entry_hdr(frame + len, &e);
+	set_frame_size(frame, len + RP_WIRE_ENTRY_HDR_SIZE - 1u);
+	assert_int_equal(data_verdict(frame, len + RP_WIRE_ENTRY_HDR_SIZE - 1u), RP_DROP_BAD_ENTRY);
+	size_t off = 0;
+	struct rp_wire_entry out;
+	assert_int_equal(rp_wire_entry_next(frame + len, RP_WIRE_ENTRY_HDR_SIZE - 1u, &off, &out), -1);
+	assert_int_equal(rp_wire_entry_next(frame + len, RP_WIRE_ENTRY_HDR_SIZE, &off, &out), 0);
+	assert_int_equal(off, RP_WIRE_ENTRY_HDR_SIZE);
+}
+
+static void test_data_trailing_bytes(void **state)
+{
+	(void)state;
+	static const size_t extra[] = { 1, 7, RP_WIRE_ENTRY_HDR_SIZE - 1u, RP_WIRE_ENTRY_HDR_SIZE, 64 };
+	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+		size_t len = build_ref_data(frame);
+		memset(frame + len, 0, extra[i]);
+		set_frame_size(frame, len + extra[i]);
+		assert_int_equal(data_verdict(frame, len + extra[i]), RP_DROP_BAD_ENTRY);
+	}
+	/* a complete, valid entry beyond entry_count is trailing too */
+	struct data_builder b;
+	db_begin(&b, frame, RP_WIRE_HDR_SIZE);
+	struct rp_wire_entry e = entry_make(2, 2, 0, RP_ENTRY_F_FIRST | RP_ENTRY_F_LAST);
+	db_entry(&b, &e, 0);
+	db_entry(&b, &e, 0);
+	size_t len = db_end(&b, 1, 1);
+	assert_int_equal(data_verdict(frame, len), RP_DROP_NONE);
+	rp_put16(frame + RP_WIRE_HDR_SIZE + DATA_OFF_ENTRY_COUNT, 1);
+	assert_int_equal(data_verdict(frame, len), RP_DROP_BAD_ENTRY);
+}
+
+/* ---- TOKEN ------------------------------------------------------------- */
+
+static void token_round_trip(uint16_t rtr_count)
+{
+	size_t len = build_token(frame, rtr_count);
+	assert_int_equal(len, rp_wire_token_size(rtr_count));
+	assert_int_equal(len, RP_WIRE_HDR_SIZE + RP_WIRE_TOKEN_HDR_SIZE + 8u * rtr_count);
+
+	struct rp_wire_hdr expect = hdr_template(RP_FRAME_TOKEN);
+	expect.frame_size = (uint32_t)len;
+	struct rp_wire_hdr h;
+	assert_int_equal(rp_wire_decode_hdr(frame, len, &h), RP_DROP_NONE);
+	assert_hdr_equal(&expect, &h);
+
+	memset(&token_out, 0xCC, sizeof(token_out));
+	assert_int_equal(rp_wire_decode_token(frame, &h, &token_out), RP_DROP_NONE);
+	assert_token_equal(&token_in, &token_out);
+	/* reserved body bytes are written as zero */
+	for (size_t i = TOKEN_OFF_RETRANS_FLG + 1u; i < RP_WIRE_TOKEN_HDR_SIZE; i++)
+		assert_int_equal(frame[RP_WIRE_HDR_SIZE + i], 0);
+}
+
+static void test_token_round_trip(void **state)
+{
+	(void)state;
+	token_round_trip(0);
+	token_round_trip(1);
+	token_round_trip(RP_WIRE_RTR_MAX);
+}
+
+static void test_token_encode_fills_hdr(void **state)
+{
+	(void)state;
+	struct rp_wire_hdr h = hdr_template(RP_FRAME_DATA);
+	h.hdr_size = 0;
+	h.frame_size = 0;
+	memset(&token_in, 0, sizeof(token_in));
+	token_in.dest = 1;
+	token_in.rtr_count = 3;
+	size_t len = rp_wire_encode_token(frame, &h, &token_in);
+	assert_int_equal(h.type, RP_FRAME_TOKEN);
+	assert_int_equal(h.hdr_size, RP_WIRE_HDR_SIZE);
+	assert_int_equal(h.frame_size, len);
+	assert_int_equal(len, rp_wire_token_size(3));
+}
+
+static void test_token_body_truncated(void **state)
+{
+	(void)state;
+	for (size_t body = 0; body < RP_WIRE_TOKEN_HDR_SIZE; body++) {
+		build_token(frame, 0);
+		set_frame_size(frame, RP_WIRE_HDR_SIZE + body);
+		assert_int_equal(token_verdict(frame, RP_WIRE_HDR_SIZE + body), RP_DROP_TRUNCATED);
+	}
+}
+
+static void test_token_bad_body_hdr_size(void **state)
+{
+	(void)state;
+	static const uint16_t bad[] = { 0, RP_WIRE_TOKEN_HDR_SIZE - 1u, RP_WIRE_TOKEN_HDR_SIZE + 16u + 1u,
+					0xFFFF };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t len = build_token(frame, 2); /* body is 48 + 16 bytes */
+		rp_put16(frame + RP_WIRE_HDR_SIZE + TOKEN_OFF_BODY_HDR_SIZE, bad[i]);
+		assert_int_equal(token_verdict(frame, len), RP_DROP_BAD_BODY);
+	}
+	/* a longer body header with a matching rtr_count is a future field */
+	size_t len = build_token(frame, 2);
+	rp_put16(frame + RP_WIRE_HDR_SIZE + TOKEN_OFF_BODY_HDR_SIZE, RP_WIRE_TOKEN_HDR_SIZE + 8u);
+	rp_put16(frame + RP_WIRE_HDR_SIZE + TOKEN_OFF_RTR_COUNT, 1);
+	assert_int_equal(token_verdict(frame, len), RP_DROP_NONE);
+	assert_int_equal(token_out.rtr_count, 1);
+	assert_int_equal(token_out.rtr[0], token_in.rtr[1]);
+}
+
+static enum rp_drop token_verdict_patched16(size_t body_off, uint16_t v)
+{
+	size_t len = build_token(frame, 1);
+	rp_put16(frame + RP_WIRE_HDR_SIZE + body_off, v);
+	return token_verdict(frame, len);
+}
+
+static void test_token_bad_fields(void **state)
+{
+	(void)state;
+	assert_int_equal(token_verdict_patched16(TOKEN_OFF_ARU_ID, RP_NODES_MAX + 1u), RP_DROP_BAD_BODY);
+	assert_int_equal(token_verdict_patched16(TOKEN_OFF_ARU_ID, 0xFFFF), RP_DROP_BAD_BODY);
+	assert_int_equal(token_verdict_patched16(TOKEN_OFF_ARU_ID, RP_NODES_MAX), RP_DROP_NONE);
+	assert_int_equal(token_verdict_patched16(TOKEN_OFF_DEST, 0), RP_DROP_BAD_BODY);
+	assert_int_equal(token_verdict_patched16(TOKEN_OFF_DEST, RP_NODES_MAX + 1u), RP_DROP_BAD_BODY);
+	assert_int_equal(token_verdict_patched16(TOKEN_OFF_DEST, 1), RP_DROP_NONE);
+	assert_int_equal(token_verdict_patched16(TOKEN_OFF_DEST, RP_NODES_MAX), RP_DROP_NONE);
+
+	static const uint8_t bad_flg[] = { 2, 0xFF };
+	for (size_t i = 0; i < sizeof(bad_flg) / sizeof(bad_flg[0]); i++) {
+		size_t len = build_token(frame, 1);
+		frame[RP_WIRE_HDR_SIZE + TOKEN_OFF_RETRANS_FLG] = bad_flg[i];
+		assert_int_equal(token_verdict(frame, len), RP_DROP_BAD_BODY);
+	}
+	size_t len = build_token(frame, 1);
+	frame[RP_WIRE_HDR_SIZE + TOKEN_OFF_RETRANS_FLG] = 0;
+	assert_int_equal(token_verdict(frame, len), RP_DROP_NONE);
+	assert_int_equal(token_out.retrans_flg, 0);
+}
+
+static void test_token_rtr_too_many(void **state)
+{
+	(void)state;
+	/* RP_WIRE_RTR_MAX + 1 entries that really are in the frame, so only the
+	 * maximum can refuse them. */
+	size_t len = build_token(frame, RP_WIRE_RTR_MAX);
+	assert_true(len + 8u <= FRAME_BUF_SIZE);
+	rp_put64(frame + len, 0);
+	len += 8u;
+	set_frame_size(frame, len);
+	rp_put16(frame + RP_WIRE_HDR_SIZE + TOKEN_OFF_RTR_COUNT, RP_WIRE_RTR_MAX + 1u);
+	assert_int_equal(token_verdict(frame, len), RP_DROP_BAD_RTR);
+	rp_put16(frame + RP_WIRE_HDR_SIZE + TOKEN_OFF_RTR_COUNT, UINT16_MAX);
+	assert_int_equal(token_verdict(frame, len), RP_DROP_BAD_RTR);
+}
+
+static void test_token_rtr_count_mismatch(void **state)
+{
+	(void)state;
+	assert_int_equal(token_verdict_patched16(TOKEN_OFF_RTR_COUNT, 0), RP_DROP_BAD_RTR);
+	assert_int_equal(token_verdict_patched16(TOKEN_OFF_RTR_COUNT, 2), RP_DROP_BAD_RTR);
+	assert_int_equal(token_verdict_patched16(TOKEN_OFF_RTR_COUNT, RP_WIRE_RTR_MAX), RP_DROP_BAD_RTR);
+	/* bytes that are not a whole number of rtr entries */
+	for (size_t extra = 1; extra < 8; extra++) {
+		size_t len = build_token(frame, 1) + extra;
+		set_frame_size(frame, len);
+		assert_int_equal(token_verdict(frame, len), RP_DROP_BAD_RTR);
+		len = build_token(frame, 1) - extra;
+		set_frame_size(frame, len);
+		assert_int_equal(token_verdict(frame, len), RP_DROP_BAD_RTR);
+	}
+}
+
+/* ---- rp_seq.h ---------------------------------------------------------- */
+
+static void test_seq_wrap(void **state)
+{
+	(void)state;
+	uint64_t a = UINT64_MAX;
+	uint64_t b = (uint64_t)0 + 5u;
+	assert_true(rp_seq_lt(a, b));
+	assert_true(rp_seq_le(a, b));
+	assert_false(rp_seq_gt(a, b));
+	assert_false(rp_seq_ge(a, b));
+	assert_true(rp_seq_gt(b, a));
+	assert_true(rp_seq_ge(b, a));
+	assert_false(rp_seq_lt(b, a));
+	assert_false(rp_seq_le(b, a));
+	assert_int_equal(rp_seq_min(a, b), a);
+	assert_int_equal(rp_seq_min(b, a), a);
+	assert_int_equal(rp_seq_max(a, b), b);
+	assert_int_equal(rp_seq_max(b, a), b);
+	assert_int_equal(rp_seq_dist(a, b), 6);
+	assert_true(rp_seq_lt(UINT64_MAX, 0));
+	assert_int_equal(rp_seq_dist(UINT64_MAX, 0), 1);
+
+	/* equal values */
+	assert_true(rp_seq_le(a, a));
+	assert_true(rp_seq_ge(a, a));
+	assert_false(rp_seq_lt(a, a));
+	assert_false(rp_seq_gt(a, a));
+	assert_int_equal(rp_seq_min(a, a), a);
+	assert_int_equal(rp_seq_max(a, a), a);
+	assert_int_equal(rp_seq_dist(a, a), 0);
+
+	/* every pair in a window straddling the wrap agrees with plain order on
+	 * the unwrapped offsets */
+	uint64_t base = UINT64_MAX - 9u;
+	for (uint64_t i = 0; i < 20; i++) {
+		for (uint64_t j = 0; j < 20; j++) {
+			uint64_t x = base + i;
+			uint64_t y = base + j;
+			assert_int_equal(rp_seq_lt(x, y), i < j);
+			assert_int_equal(rp_seq_le(x, y), i <= j);
+			assert_int_equal(rp_seq_gt(x, y), i > j);
+			assert_int_equal(rp_seq_ge(x, y), i >= j);
+			assert_int_equal(rp_seq_min(x, y), base + (i < j ? i : j));
+			assert_int_equal(rp_seq_max(x, y), base + (i > j ? i : j));
+			if (j >= i)
+				assert_int_equal(rp_seq_dist(x, y), j - i);
+		}
+	}
+
+	/* the far edge of the valid range: 2^63 - 1 apart */
+	uint64_t half = (UINT64_C(1) << 63) - 1u;
+	assert_true(rp_seq_lt(0, half));
+	assert_true(rp_seq_gt(half, 0));
+	assert_true(rp_seq_lt(UINT64_MAX, UINT64_MAX + half));
+	assert_int_equal(rp_seq_max(UINT64_MAX - 1u, (UINT64_MAX - 1u) + half), (UINT64_MAX - 1u) + half);
+}
+
+/* ---- rp_drop_name ------------------------------------------------------ */
+
+static void test_drop_names(void **state)
+{
+	(void)state;
+	for (unsigned i = 0; i < RP_DROP_COUNT; i++) {
+		const char *n = rp_drop_name((enum rp_drop)i);
+		assert_non_null(n);
+		assert_true(n[0] != '\0');
+		assert_string_not_equal(n, "unknown");
+		for (unsigned j = 0; j < i; j++)
+			assert_string_not_equal(n, rp_drop_name((enum rp_drop)j));
+	}
+	assert_string_equal(rp_drop_name(RP_DROP_NONE), "none");
+	assert_string_equal(rp_drop_name(RP_DROP_COUNT), "unknown");
+	assert_string_equal(rp_drop_name((enum rp_drop)(RP_DROP_COUNT + 1)), "unknown");
+	assert_string_equal(rp_drop_name((enum rp_drop)1000), "unknown");
+	assert_string_equal(rp_drop_name((enum rp_drop)-1), "unknown");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hdr_round_trip),
+		cmocka_unit_test(test_hdr_layout),
+		cmocka_unit_test(test_hdr_truncated),
+		cmocka_unit_test(test_hdr_bad_magic),
+		cmocka_unit_test(test_hdr_bad_version),
+		cmocka_unit_test(test_hdr_bad_type),
+		cmocka_unit_test(test_hdr_bad_hdr_size),
+		cmocka_unit_test(test_hdr_bad_frame_size),
+		cmocka_unit_test(test_hdr_bad_sender),
+		cmocka_unit_test(test_hdr_bad_path),
+		cmocka_unit_test(test_hdr_bad_ring_rep),
+		cmocka_unit_test(test_hdr_future_fields),
+		cmocka_unit_test(test_data_round_trip),
+		cmocka_unit_test(test_data_future_body_fields),
+		cmocka_unit_test(test_data_body_truncated),
+		cmocka_unit_test(test_data_bad_body_hdr_size),
+		cmocka_unit_test(test_data_bad_origin),
+		cmocka_unit_test(test_data_zero_entries),
+		cmocka_unit_test(test_data_chunk_overrun),
+		cmocka_unit_test(test_data_fragment_past_message),
+		cmocka_unit_test(test_data_first_with_offset),
+		cmocka_unit_test(test_data_last_not_ending),
+		cmocka_unit_test(test_data_empty_non_last),
+		cmocka_unit_test(test_data_flags_contradict_offsets),
+		cmocka_unit_test(test_data_bad_flags_and_reserved),
+		cmocka_unit_test(test_data_bad_service),
+		cmocka_unit_test(test_data_bad_priority),
+		cmocka_unit_test(test_data_missing_entries),
+		cmocka_unit_test(test_data_trailing_bytes),
+		cmocka_unit_test(test_token_round_trip),
+		cmocka_unit_test(test_token_encode_fills_hdr),
+		cmocka_unit_test(test_token_body_truncated),
+		cmocka_unit_test(test_token_bad_body_hdr_size),
+		cmocka_unit_test(test_token_bad_fields),
+		cmocka_unit_test(test_token_rtr_too_many),
+		cmocka_unit_test(test_token_rtr_count_mismatch),
+		cmocka_unit_test(test_seq_wrap),
+		cmocka_unit_test(test_drop_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -54,7 +54,7 @@ struct rp_config {
 
 /* Fills c with defaults for node_id (paths 1, one member: the caller lists
  * the ring). Default frame 8960 B, max message 1 MiB, window 256, 64 frames
- * per visit, store 4096 frames, rtr 128, token retransmit 10 ms. */
+ * per visit, store 1024 frames, rtr 128, token retransmit 10 ms. */
 void rp_config_default(struct rp_config *c, uint16_t node_id);
 
 /* Checks a configuration; on error returns -1 and sets *why to a sentence
@@ -152,7 +152,9 @@ struct rp_action {
 };
 
 /* Caller-owned; rp_step() empties it first. capacity must be at least
- * rp_actions_min(cfg); more room lets one step deliver more. When deliveries
+ * rp_actions_min(cfg), with which a visit may send as little as one frame of
+ * small messages; give it rp_actions_min(cfg) + max_messages * (entries per
+ * frame) for full visits. More room also lets one step deliver more. When deliveries
  * do not fit, the node keeps them and rp_next_deadline_ns() returns `now`. */
 struct rp_actions {
 	struct rp_action *v;

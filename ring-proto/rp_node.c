@@ -24,7 +24,7 @@ void rp_config_default(struct rp_config *c, uint16_t node_id)
 	c->message_size_max = 1u << 20;
 	c->window_size = 256;
 	c->max_messages = 64;
-	c->store_slots = 4096;
+	c->store_slots = 1024;
 	c->submit_queue_max = 1024;
 	c->rtr_max = 128;
 	c->initial_seq = 0;

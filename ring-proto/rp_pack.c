@@ -33,7 +33,9 @@ int rp_pack_submit(struct rp_node *n, const struct rp_input *in)
 	struct rp_queue *q = &n->queues[prio];
 	if (q->count >= n->cfg.submit_queue_max)
 		return RP_EAGAIN;
-	uint32_t tail = (q->head + q->count) % n->cfg.submit_queue_max;
+	uint32_t tail = q->head + q->count;
+	if (tail >= n->cfg.submit_queue_max)
+		tail -= n->cfg.submit_queue_max;
 	struct rp_pending *m = &q->v[tail];
 	m->data = in->submit.data;
 	m->size = in->submit.size;
@@ -83,7 +85,8 @@ static void pop(struct rp_node *n, struct rp_queue *q, struct rp_actions *out)
 {
 	struct rp_action *a = rp_action_push(out, RP_ACT_SUBMIT_DONE);
 	a->submit_cookie = q->v[q->head].cookie;
-	q->head = (q->head + 1u) % n->cfg.submit_queue_max;
+	if (++q->head == n->cfg.submit_queue_max)
+		q->head = 0;
 	q->count--;
 }
 
@@ -111,7 +114,12 @@ uint32_t rp_pack_frame(struct rp_node *n, uint8_t *buf, uint64_t seq, struct rp_
 				pop(n, q, out);
 				continue;
 			}
-			if (space >= RP_FRAG_MIN || count == 0) {
+			/* Fragment into the rest of this frame only a message that
+			 * would not fit whole in a fresh frame either; otherwise it
+			 * starts the next frame and arrives in one piece. */
+			bool fits_fresh = rem <= cap - (RP_WIRE_HDR_SIZE + RP_WIRE_DATA_HDR_SIZE) -
+						     RP_WIRE_ENTRY_HDR_SIZE;
+			if (count == 0 || (!fits_fresh && space >= RP_FRAG_MIN)) {
 				put_entry(buf + off, m, p, space, first);
 				off += RP_WIRE_ENTRY_HDR_SIZE + space;
 				m->sent += space;

@@ -156,8 +156,10 @@ void rp_srp_deliver(struct rp_node *n, struct rp_actions *out)
 		while (n->deliver_entry < count) {
 			struct rp_wire_entry e;
 			size_t off = n->deliver_off;
-			int rc = rp_wire_entry_next(entries, size, &off, &e);
-			RP_ASSERT(rc == 0);
+			RP_ASSERT(off + RP_WIRE_ENTRY_HDR_SIZE <= size);
+			rp_wire_entry_read(entries + off, &e);
+			off += RP_WIRE_ENTRY_HDR_SIZE + (size_t)e.chunk_size;
+			RP_ASSERT(off <= size);
 			if (e.service == RP_SERVICE_SAFE && (e.flags & RP_ENTRY_F_LAST) && rp_seq_gt(s, safe))
 				return;
 			if (!rp_actions_room(out, 1)) {
@@ -279,9 +281,11 @@ static uint32_t send_new(struct rp_node *n, uint32_t budget, struct rp_actions *
 	struct rp_wire_token *t = &n->token;
 	uint64_t gap_max = (uint64_t)c->store_slots - 2u * (uint64_t)c->window_size;
 	uint32_t sent = 0;
-	/* room for the remaining sends, the token, and one frame's notices */
-	uint32_t reserve = budget + 4u + (c->frame_size_max / RP_WIRE_ENTRY_HDR_SIZE);
-	while (sent < budget && rp_pack_has_work(n) && rp_actions_room(out, reserve)) {
+	uint32_t notices = c->frame_size_max / RP_WIRE_ENTRY_HDR_SIZE;
+	/* room for this frame and its submit-done notices, the rest of the
+	 * visit's sends, and the token */
+	while (sent < budget && rp_pack_has_work(n) &&
+	       rp_actions_room(out, (budget - sent) + notices + 2u)) {
 		uint64_t seq = t->seq + 1u;
 		if (rp_seq_dist(t->aru, seq) > gap_max)
 			break;

@@ -191,6 +191,20 @@ void rp_wire_encode_data_hdr(uint8_t *body, const struct rp_wire_data *d);
  * (which a validated frame cannot have). */
 int rp_wire_entry_next(const uint8_t *entries, size_t entries_size, size_t *off,
 		       struct rp_wire_entry *e);
+/* Reads an entry header at p without validating it: only for entries of a
+ * frame rp_wire_decode_data() has already accepted. */
+static inline void rp_wire_entry_read(const uint8_t *p, struct rp_wire_entry *e)
+{
+	e->chunk_size = rp_get32(p + 0);
+	e->msg_size = rp_get32(p + 4);
+	e->frag_offset = rp_get32(p + 8);
+	e->client_id = rp_get32(p + 12);
+	e->service = p[16];
+	e->priority = p[17];
+	e->flags = p[18];
+	e->data = p + RP_WIRE_ENTRY_HDR_SIZE;
+}
+
 /* Writes an entry header at p (the chunk bytes follow it). */
 void rp_wire_encode_entry_hdr(uint8_t *p, const struct rp_wire_entry *e);
 

@@ -116,14 +116,7 @@ static int entry_parse(const uint8_t *entries, size_t size, size_t off, struct r
 	if (off > size || size - off < RP_WIRE_ENTRY_HDR_SIZE)
 		return -1;
 	const uint8_t *p = entries + off;
-	e->chunk_size = rp_get32(p + 0);
-	e->msg_size = rp_get32(p + 4);
-	e->frag_offset = rp_get32(p + 8);
-	e->client_id = rp_get32(p + 12);
-	e->service = p[16];
-	e->priority = p[17];
-	e->flags = p[18];
-	e->data = p + RP_WIRE_ENTRY_HDR_SIZE;
+	rp_wire_entry_read(p, e);
 	if ((size_t)e->chunk_size > size - off - RP_WIRE_ENTRY_HDR_SIZE)
 		return -1;
 	if ((uint64_t)e->frag_offset + e->chunk_size > e->msg_size)

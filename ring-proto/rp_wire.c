@@ -29,6 +29,8 @@ static const char *const drop_names[RP_DROP_COUNT] = {
 	[RP_DROP_DUPLICATE] = "duplicate",
 	[RP_DROP_OUT_OF_WINDOW] = "out-of-window",
 	[RP_DROP_UNHANDLED] = "unhandled",
+	[RP_DROP_STALE] = "stale",
+	[RP_DROP_BUSY] = "busy",
 };
 
 const char *rp_drop_name(enum rp_drop reason)
@@ -232,4 +234,153 @@ enum rp_drop rp_wire_decode_token(const uint8_t *buf, const struct rp_wire_hdr *
 	for (uint32_t i = 0; i < t->rtr_count; i++)
 		t->rtr[i] = rp_get64(b + body_hdr_size + 8u * i);
 	return RP_DROP_NONE;
+}
+
+static unsigned popcount64(uint64_t v)
+{
+	unsigned c = 0;
+	while (v) {
+		v &= v - 1u;
+		c++;
+	}
+	return c;
+}
+
+size_t rp_wire_join_size(uint64_t proc_set)
+{
+	return RP_WIRE_HDR_SIZE + RP_WIRE_JOIN_HDR_SIZE + (size_t)popcount64(proc_set) * 8u;
+}
+
+size_t rp_wire_encode_join(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_wire_join *j)
+{
+	size_t size = rp_wire_join_size(j->proc_set);
+	h->type = RP_FRAME_JOIN;
+	h->hdr_size = RP_WIRE_HDR_SIZE;
+	h->frame_size = (uint32_t)size;
+	rp_wire_encode_hdr(buf, h);
+	uint8_t *b = buf + RP_WIRE_HDR_SIZE;
+	memset(b, 0, RP_WIRE_JOIN_HDR_SIZE);
+	rp_put64(b + 0, j->ring_seq);
+	rp_put64(b + 8, j->proc_set);
+	rp_put64(b + 16, j->fail_set);
+	rp_put16(b + 24, RP_WIRE_JOIN_HDR_SIZE);
+	rp_put16(b + 26, (uint16_t)popcount64(j->proc_set));
+	uint8_t *p = b + RP_WIRE_JOIN_HDR_SIZE;
+	for (unsigned id = 1; id <= RP_NODES_MAX; id++) {
+		if (j->proc_set & (1ull << (id - 1u))) {
+			rp_put64(p, j->inc[id - 1u]);
+			p += 8;
+		}
+	}
+	return size;
+}
+
+enum rp_drop rp_wire_decode_join(const uint8_t *buf, const struct rp_wire_hdr *h,
+				 struct rp_wire_join *j)
+{
+	size_t body_size = (size_t)h->frame_size - h->hdr_size;
+	const uint8_t *b = buf + h->hdr_size;
+	if (body_size < RP_WIRE_JOIN_HDR_SIZE)
+		return RP_DROP_TRUNCATED;
+	j->ring_seq = rp_get64(b + 0);
+	j->proc_set = rp_get64(b + 8);
+	j->fail_set = rp_get64(b + 16);
+	uint16_t body_hdr_size = rp_get16(b + 24);
+	uint16_t inc_count = rp_get16(b + 26);
+	if (body_hdr_size < RP_WIRE_JOIN_HDR_SIZE || (size_t)body_hdr_size > body_size)
+		return RP_DROP_BAD_BODY;
+	if ((j->fail_set & ~j->proc_set) != 0 || !(j->proc_set & (1ull << (h->sender - 1u))))
+		return RP_DROP_BAD_BODY;
+	if (inc_count != popcount64(j->proc_set) || (size_t)inc_count * 8u != body_size - body_hdr_size)
+		return RP_DROP_BAD_BODY;
+	const uint8_t *p = b + body_hdr_size;
+	memset(j->inc, 0, sizeof(j->inc));
+	for (unsigned id = 1; id <= RP_NODES_MAX; id++) {
+		if (j->proc_set & (1ull << (id - 1u))) {
+			j->inc[id - 1u] = rp_get64(p);
+			p += 8;
+		}
+	}
+	return RP_DROP_NONE;
+}
+
+size_t rp_wire_commit_size(uint16_t count)
+{
+	return RP_WIRE_HDR_SIZE + RP_WIRE_COMMIT_HDR_SIZE + (size_t)count * RP_WIRE_COMMIT_ENTRY_SIZE;
+}
+
+size_t rp_wire_encode_commit(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_wire_commit *c)
+{
+	size_t size = rp_wire_commit_size(c->count);
+	h->type = RP_FRAME_COMMIT;
+	h->hdr_size = RP_WIRE_HDR_SIZE;
+	h->frame_size = (uint32_t)size;
+	rp_wire_encode_hdr(buf, h);
+	uint8_t *b = buf + RP_WIRE_HDR_SIZE;
+	memset(b, 0, size - RP_WIRE_HDR_SIZE);
+	rp_put16(b + 0, c->memb_index);
+	rp_put16(b + 2, c->count);
+	rp_put16(b + 4, c->dest);
+	rp_put16(b + 6, RP_WIRE_COMMIT_HDR_SIZE);
+	b[8] = c->rotation;
+	for (uint32_t i = 0; i < c->count; i++) {
+		uint8_t *p = b + RP_WIRE_COMMIT_HDR_SIZE + (size_t)i * RP_WIRE_COMMIT_ENTRY_SIZE;
+		const struct rp_wire_commit_entry *e = &c->e[i];
+		rp_put16(p + 0, e->id);
+		p[2] = e->received_flg;
+		rp_put16(p + 4, e->old_ring.rep);
+		rp_put64(p + 8, e->incarnation);
+		rp_put64(p + 16, e->old_ring.seq);
+		rp_put64(p + 24, e->old_aru);
+		rp_put64(p + 32, e->old_high_seq);
+		rp_put64(p + 40, e->old_delivered);
+	}
+	return size;
+}
+
+enum rp_drop rp_wire_decode_commit(const uint8_t *buf, const struct rp_wire_hdr *h,
+				   struct rp_wire_commit *c)
+{
+	size_t body_size = (size_t)h->frame_size - h->hdr_size;
+	const uint8_t *b = buf + h->hdr_size;
+	if (body_size < RP_WIRE_COMMIT_HDR_SIZE)
+		return RP_DROP_TRUNCATED;
+	c->memb_index = rp_get16(b + 0);
+	c->count = rp_get16(b + 2);
+	c->dest = rp_get16(b + 4);
+	uint16_t body_hdr_size = rp_get16(b + 6);
+	c->rotation = b[8];
+	if (body_hdr_size < RP_WIRE_COMMIT_HDR_SIZE || (size_t)body_hdr_size > body_size)
+		return RP_DROP_BAD_BODY;
+	if (c->count == 0 || c->count > RP_NODES_MAX || c->memb_index > c->count ||
+	    (c->rotation != 1 && c->rotation != 2) || c->dest == 0 || c->dest > RP_NODES_MAX)
+		return RP_DROP_BAD_BODY;
+	if ((size_t)c->count * RP_WIRE_COMMIT_ENTRY_SIZE != body_size - body_hdr_size)
+		return RP_DROP_BAD_BODY;
+	for (uint32_t i = 0; i < c->count; i++) {
+		const uint8_t *p = b + body_hdr_size + (size_t)i * RP_WIRE_COMMIT_ENTRY_SIZE;
+		struct rp_wire_commit_entry *e = &c->e[i];
+		e->id = rp_get16(p + 0);
+		e->received_flg = p[2];
+		e->old_ring.rep = rp_get16(p + 4);
+		e->incarnation = rp_get64(p + 8);
+		e->old_ring.seq = rp_get64(p + 16);
+		e->old_aru = rp_get64(p + 24);
+		e->old_high_seq = rp_get64(p + 32);
+		e->old_delivered = rp_get64(p + 40);
+		if (e->id == 0 || e->id > RP_NODES_MAX || (i > 0 && e->id <= c->e[i - 1].id))
+			return RP_DROP_BAD_BODY;
+		if (e->received_flg > 1 || e->old_ring.rep > RP_NODES_MAX)
+			return RP_DROP_BAD_BODY;
+	}
+	return RP_DROP_NONE;
+}
+
+size_t rp_wire_encode_merge_detect(uint8_t *buf, struct rp_wire_hdr *h)
+{
+	h->type = RP_FRAME_MERGE_DETECT;
+	h->hdr_size = RP_WIRE_HDR_SIZE;
+	h->frame_size = RP_WIRE_HDR_SIZE;
+	rp_wire_encode_hdr(buf, h);
+	return RP_WIRE_HDR_SIZE;
 }

@@ -36,8 +36,18 @@
  *              26 u16 dest node, 28 u16 body_hdr_size, 30 u16 rtr count,
  *              32 u32 fcc, 36 u32 backlog, 40 u8 retrans_flg, 41..47 reserved,
  *              then rtr count u64 seqs at body_hdr_size.
- * JOIN, COMMIT, MERGE_DETECT, HOLD_CANCEL, PATH_TEST: type codes reserved for
- * membership and the redundant ring; their bodies are defined with them.
+ * JOIN body:   0 u64 ring_seq (largest known), 8 u64 proc_set, 16 u64
+ *              fail_set (bit id-1), 24 u16 body_hdr_size, 26 u16 inc_count,
+ *              28 u32 reserved, then inc_count u64 incarnations, one per
+ *              member of proc_set in ascending id order.
+ * COMMIT body: 0 u16 memb_index, 2 u16 member count, 4 u16 dest node,
+ *              6 u16 body_hdr_size, 8 u8 rotation (1 or 2), 9..15 reserved,
+ *              then count entries of RP_WIRE_COMMIT_ENTRY_SIZE bytes:
+ *              0 u16 id, 2 u8 received_flg, 3 u8 reserved, 4 u16 old ring
+ *              rep, 6 u16 reserved, 8 u64 incarnation, 16 u64 old ring seq,
+ *              24 u64 old aru, 32 u64 old high seq, 40 u64 old delivered.
+ * MERGE_DETECT body: empty (a later version may add fields).
+ * HOLD_CANCEL, PATH_TEST: type codes reserved for the redundant ring.
  */
 #ifndef RP_WIRE_H
 #define RP_WIRE_H
@@ -53,6 +63,12 @@
 #define RP_WIRE_ENTRY_HDR_SIZE 20u
 #define RP_WIRE_TOKEN_HDR_SIZE 48u
 #define RP_WIRE_RTR_MAX 1024u
+#define RP_WIRE_JOIN_HDR_SIZE 32u
+#define RP_WIRE_COMMIT_HDR_SIZE 16u
+#define RP_WIRE_COMMIT_ENTRY_SIZE 48u
+/* A recovery frame carries a whole old-ring frame as its single entry:
+ * the packer leaves this much room in every data frame (CS ee8b8993). */
+#define RP_WIRE_RECOVERY_OVERHEAD (RP_WIRE_HDR_SIZE + RP_WIRE_DATA_HDR_SIZE + RP_WIRE_ENTRY_HDR_SIZE)
 #define RP_NODES_MAX 64u
 #define RP_PATHS_MAX 4u
 #define RP_PRIO_COUNT 3u
@@ -70,6 +86,9 @@ enum rp_frame_type {
 
 /* Header flags. */
 #define RP_HDR_F_RETRANS 0x0001u /* a retransmission: sender is not the origin */
+
+/* DATA body flags. */
+#define RP_DATA_F_RECOVERY 0x0001u /* the single entry is an old ring's frame */
 
 /* Entry flags. */
 #define RP_ENTRY_F_FIRST 0x01u
@@ -100,6 +119,8 @@ enum rp_drop {
 	RP_DROP_DUPLICATE,      /* data frame already held or delivered */
 	RP_DROP_OUT_OF_WINDOW,  /* data frame beyond the store's capacity */
 	RP_DROP_UNHANDLED,      /* valid type this state does not act on */
+	RP_DROP_STALE,          /* an older incarnation's, or a ring we have left */
+	RP_DROP_BUSY,           /* still delivering an install: retransmission repairs it */
 	RP_DROP_COUNT
 };
 
@@ -154,6 +175,31 @@ struct rp_wire_token {
 	uint32_t backlog;
 	uint8_t retrans_flg;
 	uint64_t rtr[RP_WIRE_RTR_MAX];
+};
+
+struct rp_wire_join {
+	uint64_t ring_seq;
+	uint64_t proc_set;
+	uint64_t fail_set;
+	uint64_t inc[RP_NODES_MAX]; /* incarnation of each proc_set member, by id - 1 */
+};
+
+struct rp_wire_commit_entry {
+	uint16_t id;
+	uint8_t received_flg;
+	uint64_t incarnation;
+	struct rp_ring_id old_ring;
+	uint64_t old_aru;
+	uint64_t old_high_seq;
+	uint64_t old_delivered;
+};
+
+struct rp_wire_commit {
+	uint16_t memb_index;
+	uint16_t count;
+	uint16_t dest;
+	uint8_t rotation;
+	struct rp_wire_commit_entry e[RP_NODES_MAX];
 };
 
 /* Little-endian field access; p must have room for the field. */
@@ -217,5 +263,23 @@ size_t rp_wire_token_size(uint16_t rtr_count);
 size_t rp_wire_encode_token(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_wire_token *t);
 enum rp_drop rp_wire_decode_token(const uint8_t *buf, const struct rp_wire_hdr *h,
 				  struct rp_wire_token *t);
+
+/* JOIN: encode returns the frame size (h->frame_size filled in); decode
+ * checks fail_set ⊆ proc_set, the sender in proc_set, ids within 1..64 and
+ * one incarnation per proc_set member. */
+size_t rp_wire_join_size(uint64_t proc_set);
+size_t rp_wire_encode_join(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_wire_join *j);
+enum rp_drop rp_wire_decode_join(const uint8_t *buf, const struct rp_wire_hdr *h,
+				 struct rp_wire_join *j);
+
+/* COMMIT: decode checks count 1..64, ids ascending and unique, memb_index
+ * <= count, rotation 1 or 2, dest and old ring rep within range. */
+size_t rp_wire_commit_size(uint16_t count);
+size_t rp_wire_encode_commit(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_wire_commit *c);
+enum rp_drop rp_wire_decode_commit(const uint8_t *buf, const struct rp_wire_hdr *h,
+				   struct rp_wire_commit *c);
+
+/* MERGE_DETECT: header only. */
+size_t rp_wire_encode_merge_detect(uint8_t *buf, struct rp_wire_hdr *h);
 
 #endif

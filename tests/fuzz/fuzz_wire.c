@@ -3,8 +3,9 @@
  * Owns: the property that no byte string can make a decoder read out of
  * bounds, overflow, or disagree with itself: a DATA frame the decoder accepts
  * iterates to exactly entry_count valid entries that fill the frame, and a
- * TOKEN it accepts re-encodes to a frame that decodes to the same values
- * (and re-encodes to the same bytes).
+ * TOKEN, JOIN or COMMIT it accepts satisfies the invariants the decoder
+ * promises and re-encodes to a frame that decodes to the same values (and
+ * re-encodes to the same bytes).
  *
  * Never: trusts a decoder's verdict without checking it; reports anything but
  * by abort() (libFuzzer turns that into a crash with the input saved).
@@ -23,10 +24,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_TOKEN_FRAME_MAX (RP_WIRE_HDR_SIZE + RP_WIRE_TOKEN_HDR_SIZE + 8u * RP_WIRE_RTR_MAX)
 
+#define FUZZ_JOIN_FRAME_MAX (RP_WIRE_HDR_SIZE + RP_WIRE_JOIN_HDR_SIZE + 8u * RP_NODES_MAX)
+#define FUZZ_COMMIT_FRAME_MAX \
+	(RP_WIRE_HDR_SIZE + RP_WIRE_COMMIT_HDR_SIZE + RP_WIRE_COMMIT_ENTRY_SIZE * RP_NODES_MAX)
+/* The re-encode buffers are sized for the largest frame: a full token. */
+#define FUZZ_FRAME_MAX FUZZ_TOKEN_FRAME_MAX
+_Static_assert(FUZZ_JOIN_FRAME_MAX <= FUZZ_FRAME_MAX, "JOIN frame fits the re-encode buffers");
+_Static_assert(FUZZ_COMMIT_FRAME_MAX <= FUZZ_FRAME_MAX, "COMMIT frame fits the re-encode buffers");
+
 static struct rp_wire_token token_a;
 static struct rp_wire_token token_b;
-static uint8_t reencoded[FUZZ_TOKEN_FRAME_MAX];
-static uint8_t reencoded_again[FUZZ_TOKEN_FRAME_MAX];
+static struct rp_wire_join join_a;
+static struct rp_wire_join join_b;
+static struct rp_wire_commit commit_a;
+static struct rp_wire_commit commit_b;
+static uint8_t reencoded[FUZZ_FRAME_MAX];
+static uint8_t reencoded_again[FUZZ_FRAME_MAX];
 
 /* Read every payload byte so ASan sees any pointer past the input. */
 static volatile uint8_t payload_sink;
@@ -138,6 +151,113 @@ static void fuzz_token(const uint8_t *buf, const struct rp_wire_hdr *h)
 	check(memcmp(reencoded, reencoded_again, len) == 0);
 }
 
+static unsigned popcount(uint64_t v)
+{
+	unsigned c = 0;
+	for (; v != 0; v &= v - 1u)
+		c++;
+	return c;
+}
+
+/* Decodes a re-encoded frame's header: canonical form, same values as h. */
+static void check_reencoded_hdr(const uint8_t *buf, size_t len, const struct rp_wire_hdr *h,
+				struct rp_wire_hdr *out)
+{
+	check(rp_wire_decode_hdr(buf, len, out) == RP_DROP_NONE);
+	check(out->type == h->type);
+	check(out->hdr_size == RP_WIRE_HDR_SIZE);
+	check(out->frame_size == len);
+	hdr_check_same(h, out);
+}
+
+static void join_check_same(const struct rp_wire_join *a, const struct rp_wire_join *b)
+{
+	check(a->ring_seq == b->ring_seq);
+	check(a->proc_set == b->proc_set);
+	check(a->fail_set == b->fail_set);
+	for (unsigned id = 1; id <= RP_NODES_MAX; id++) {
+		if (a->proc_set & (UINT64_C(1) << (id - 1u)))
+			check(a->inc[id - 1u] == b->inc[id - 1u]);
+	}
+}
+
+static void fuzz_join(const uint8_t *buf, const struct rp_wire_hdr *h)
+{
+	if (rp_wire_decode_join(buf, h, &join_a) != RP_DROP_NONE)
+		return;
+	check((join_a.fail_set & ~join_a.proc_set) == 0);
+	check((join_a.proc_set & (UINT64_C(1) << (h->sender - 1u))) != 0);
+	size_t body_size = (size_t)h->frame_size - h->hdr_size;
+	check(body_size >= RP_WIRE_JOIN_HDR_SIZE + 8u * (size_t)popcount(join_a.proc_set));
+
+	struct rp_wire_hdr h2 = *h;
+	size_t len = rp_wire_encode_join(reencoded, &h2, &join_a);
+	check(len == rp_wire_join_size(join_a.proc_set));
+	check(len <= FUZZ_JOIN_FRAME_MAX);
+	check(h2.frame_size == len);
+
+	struct rp_wire_hdr h3;
+	check_reencoded_hdr(reencoded, len, h, &h3);
+	check(rp_wire_decode_join(reencoded, &h3, &join_b) == RP_DROP_NONE);
+	join_check_same(&join_a, &join_b);
+
+	size_t len2 = rp_wire_encode_join(reencoded_again, &h3, &join_b);
+	check(len2 == len);
+	check(memcmp(reencoded, reencoded_again, len) == 0);
+}
+
+static void commit_check_same(const struct rp_wire_commit *a, const struct rp_wire_commit *b)
+{
+	check(a->memb_index == b->memb_index);
+	check(a->count == b->count);
+	check(a->dest == b->dest);
+	check(a->rotation == b->rotation);
+	for (uint32_t i = 0; i < a->count; i++) {
+		const struct rp_wire_commit_entry *x = &a->e[i];
+		const struct rp_wire_commit_entry *y = &b->e[i];
+		check(x->id == y->id);
+		check(x->received_flg == y->received_flg);
+		check(x->incarnation == y->incarnation);
+		check(x->old_ring.seq == y->old_ring.seq);
+		check(x->old_ring.rep == y->old_ring.rep);
+		check(x->old_aru == y->old_aru);
+		check(x->old_high_seq == y->old_high_seq);
+		check(x->old_delivered == y->old_delivered);
+	}
+}
+
+static void fuzz_commit(const uint8_t *buf, const struct rp_wire_hdr *h)
+{
+	if (rp_wire_decode_commit(buf, h, &commit_a) != RP_DROP_NONE)
+		return;
+	check(commit_a.count >= 1 && commit_a.count <= RP_NODES_MAX);
+	check(commit_a.memb_index <= commit_a.count);
+	check(commit_a.rotation == 1 || commit_a.rotation == 2);
+	check(commit_a.dest >= 1 && commit_a.dest <= RP_NODES_MAX);
+	for (uint32_t i = 0; i < commit_a.count; i++) {
+		const struct rp_wire_commit_entry *e = &commit_a.e[i];
+		check(e->id >= 1 && e->id <= RP_NODES_MAX);
+		check(i == 0 || e->id > commit_a.e[i - 1u].id);
+		check(e->received_flg <= 1);
+		check(e->old_ring.rep <= RP_NODES_MAX);
+	}
+
+	struct rp_wire_hdr h2 = *h;
+	size_t len = rp_wire_encode_commit(reencoded, &h2, &commit_a);
+	check(len == rp_wire_commit_size(commit_a.count));
+	check(len <= FUZZ_COMMIT_FRAME_MAX);
+	check(h2.frame_size == len);
+
+	struct rp_wire_hdr h3;
+	check_reencoded_hdr(reencoded, len, h, &h3);
+	check(rp_wire_decode_commit(reencoded, &h3, &commit_b) == RP_DROP_NONE);
+	commit_check_same(&commit_a, &commit_b);
+
+	size_t len2 = rp_wire_encode_commit(reencoded_again, &h3, &commit_b);
+	check(len2 == len);
+	check(memcmp(reencoded, reencoded_again, len) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rp_wire_hdr h;
@@ -150,6 +270,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_data(data, &h);
 		else if (h.type == RP_FRAME_TOKEN)
 			fuzz_token(data, &h);
+		else if (h.type == RP_FRAME_JOIN)
+			fuzz_join(data, &h);
+		else if (h.type == RP_FRAME_COMMIT)
+			fuzz_commit(data, &h);
 	}
 
 	/* The entry walker on its own, over raw bytes: it must stop at the

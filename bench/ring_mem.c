@@ -165,6 +165,7 @@ static void perform(struct ring_mem *rm, uint32_t i)
 				rm->deliveries++;
 			break;
 		case RP_ACT_CONFIG:
+		case RP_ACT_PERSIST:
 			break;
 		case RP_ACT_SUBMIT_DONE:
 			n->done++;

@@ -31,12 +31,13 @@ enum rp_mutation {
 	RP_MUTATION_DROP_DELIVERY,   /* skip one whole-message delivery */
 	RP_MUTATION_SWAP_DELIVERIES, /* swap two adjacent whole-message deliveries */
 	RP_MUTATION_EARLY_SAFE,      /* deliver SAFE as soon as held locally */
+	RP_MUTATION_SKIP_TRANSITIONAL, /* install the regular configuration without the transitional one */
 };
 
 struct rp_config {
 	uint16_t node_id;        /* 1..RP_NODES_MAX */
 	uint64_t incarnation;    /* grows at every start of this node */
-	uint16_t member_count;   /* the static ring of part 1: sorted, unique ids */
+	uint16_t member_count;   /* every configured node: sorted, unique ids */
 	uint16_t members[RP_NODES_MAX];
 	uint8_t path_count;      /* 1..RP_PATHS_MAX */
 	uint32_t frame_size_max; /* bytes per frame, header included (MTU - L2) */
@@ -49,12 +50,19 @@ struct rp_config {
 	uint64_t initial_seq;       /* first ring's seq and token_seq start here */
 	uint64_t ring_seq;          /* highest ring seq recorded before this start */
 	uint64_t token_retransmit_ns; /* resend the token if not seen again */
+	uint64_t token_loss_ns;       /* no token for this long: the ring is lost (gather) */
+	uint64_t join_ns;             /* rebroadcast the Join this often while gathering */
+	uint64_t consensus_ns;        /* give up waiting for agreement on the sets */
+	uint64_t merge_ns;            /* the representative announces its ring this often */
+	uint32_t fail_recv_const;     /* visits with the aru stuck before its owner is failed */
 	enum rp_mutation mutation;
 };
 
 /* Fills c with defaults for node_id (paths 1, one member: the caller lists
- * the ring). Default frame 8960 B, max message 1 MiB, window 256, 64 frames
- * per visit, store 1024 frames, rtr 128, token retransmit 10 ms. */
+ * the nodes). Default frame 8960 B, max message 1 MiB, window 256, 64 frames
+ * per visit, store 1024 frames, rtr 128; token retransmit 50 ms, token loss
+ * 1 s, join 50 ms, consensus 1.2 s, merge 200 ms, fail-to-receive 2500
+ * visits (corosync's proportions; the engine picks its own). */
 void rp_config_default(struct rp_config *c, uint16_t node_id);
 
 /* Checks a configuration; on error returns -1 and sets *why to a sentence
@@ -67,6 +75,7 @@ enum rp_input_kind {
 	RP_IN_TICK = 1, /* time passed: fire due timers, resume pending work */
 	RP_IN_FRAME,    /* a frame arrived on a path */
 	RP_IN_SUBMIT,   /* the application publishes a message */
+	RP_IN_LEAVE,    /* leave the ring politely; the node then stops */
 };
 
 struct rp_input {
@@ -93,6 +102,7 @@ struct rp_input {
 #define RP_EAGAIN 1   /* the priority's queue is full: retry later */
 #define RP_E2BIG 2    /* larger than message_size_max */
 #define RP_EINVAL 3   /* bad service or priority */
+#define RP_ELEFT 4    /* the node has left */
 
 /* ---- actions ---- */
 
@@ -101,6 +111,7 @@ enum rp_action_kind {
 	RP_ACT_DELIVER,     /* hand one message (or one fragment) to the application */
 	RP_ACT_CONFIG,      /* install a configuration */
 	RP_ACT_SUBMIT_DONE, /* a submitted message's bytes are no longer referenced */
+	RP_ACT_PERSIST,     /* record this ring seq in stable storage (rp_config.ring_seq at restart) */
 };
 
 #define RP_DEST_ALL 0
@@ -148,6 +159,7 @@ struct rp_action {
 		struct rp_delivery deliver;
 		struct rp_configuration config;
 		uint64_t submit_cookie;
+		uint64_t persist_ring_seq;
 	};
 };
 
@@ -180,6 +192,10 @@ int rp_node_init(struct rp_node *n, const struct rp_config *c);
 int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns,
 	    struct rp_actions *out);
 
+/* The node starts alone in its start ring (id (node_id, ring_seq + 1),
+ * delivered as a regular configuration at the first step) and gathers the
+ * others (docs/protocol.md §8). */
+
 /* The time at which the node next needs a RP_IN_TICK (UINT64_MAX: none). */
 uint64_t rp_next_deadline_ns(const struct rp_node *n);
 
@@ -197,13 +213,28 @@ struct rp_stats {
 	uint64_t messages_submitted;
 	uint64_t messages_delivered; /* entries with LAST handed out */
 	uint64_t rtr_requested;      /* seqs this node added to the rtr list */
+	uint64_t gathers;            /* entries into GATHER */
+	uint64_t token_losses;
+	uint64_t rings_installed;
+	uint64_t recovery_frames_sent;
+};
+
+enum rp_node_state {
+	RP_NODE_GATHER = 1,
+	RP_NODE_COMMIT,
+	RP_NODE_RECOVERY,
+	RP_NODE_OPERATIONAL,
+	RP_NODE_LEFT,
 };
 
 const struct rp_stats *rp_node_stats(const struct rp_node *n);
+enum rp_node_state rp_node_state(const struct rp_node *n);
 struct rp_ring_id rp_node_ring(const struct rp_node *n);
 uint64_t rp_node_my_aru(const struct rp_node *n);
-/* True if the node holds or has held the frame with this seq on its ring. */
-int rp_node_has_received(const struct rp_node *n, uint64_t seq);
+/* The rings whose frames the node holds (its current one, and the old one
+ * while it changes configuration) with its aru in each; returns how many
+ * (1 or 2) were written. */
+int rp_node_arus(const struct rp_node *n, struct rp_ring_id ring[2], uint64_t aru[2]);
 /* Messages (and partly sent fragments) still waiting to be sequenced. */
 uint32_t rp_node_backlog(const struct rp_node *n);
 

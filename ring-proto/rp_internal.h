@@ -1,8 +1,11 @@
 /* rp_internal.h — the node's state, shared by the ring-proto source files.
  *
- * Owns: struct rp_node and the helpers the per-concern files (rp_node.c:
- * lifecycle and dispatch; rp_srp.c: ordering, token, store, delivery;
- * rp_pack.c: submit queues, packing and fragmentation) call on each other.
+ * Owns: struct rp_node and the helpers the per-concern files call on each
+ * other: rp_node.c (lifecycle, validation, dispatch, timers), rp_srp.c
+ * (ordering: token visit, stores, retransmission, delivery), rp_pack.c
+ * (submit queues, packing, fragmentation), rp_memb.c (gather, consensus,
+ * commit token, joins, leaves, foreign frames), rp_recovery.c (recovery of
+ * the old ring's messages and the install of the new ring).
  * Never included outside ring-proto/.
  */
 #ifndef RP_INTERNAL_H
@@ -13,29 +16,62 @@
 #include "rp.h"
 
 /* Always-on assertion: a broken invariant is a programmer error (STYLE.md
- * "Errors"); abort() is the only way out that libc-only code has. */
-#define RP_ASSERT(cond)                 \
-	do {                            \
-		if (!(cond))            \
+ * "Errors"); trapping is the only way out that libc-only code has. */
+#define RP_ASSERT(cond)                   \
+	do {                              \
+		if (!(cond))              \
 			__builtin_trap(); \
 	} while (0)
 
+#define RP_NEVER UINT64_MAX
+#define RP_RING_HISTORY 8
+
+static inline uint64_t rp_bit(uint16_t id) { return 1ull << (id - 1u); }
+
 enum rp_state {
-	RP_STATE_OPERATIONAL = 1,
+	RP_STATE_GATHER = 1,
+	RP_STATE_COMMIT,
+	RP_STATE_RECOVERY,
+	RP_STATE_OPERATIONAL,
+	RP_STATE_LEFT,
 };
 
-/* One stored frame of the current ring, indexed by seq & (store_slots - 1). */
+/* Phases of delivering the old ring at install (TOCS §7.2 steps 2–6). */
+enum rp_install {
+	RP_INSTALL_NONE = 0,
+	RP_INSTALL_OLD_REGULAR,   /* old messages in the old regular configuration */
+	RP_INSTALL_TRANS_EVENT,   /* deliver the transitional configuration */
+	RP_INSTALL_OLD_TRANS,     /* the rest, in the transitional configuration */
+	RP_INSTALL_REGULAR_EVENT, /* deliver the new regular configuration */
+};
+
+/* One stored frame, indexed by seq & mask. */
 struct rp_slot {
 	uint64_t seq;
-	uint32_t size; /* 0: empty */
-	uint32_t rsv;
+	uint32_t size;      /* 0: empty */
+	uint8_t recovered;  /* old store: someone rebroadcast it in recovery */
+	uint8_t rsv[3];
+};
+
+/* The frames of one ring and the node's position in its sequence
+ * (TOCS §5.1). Holds seqs in (discarded, high_seq]. */
+struct rp_store {
+	struct rp_slot *slots;
+	uint8_t *frames; /* store_slots * frame_size_max bytes */
+	uint64_t mask;
+	uint64_t my_aru;    /* every seq <= my_aru is held or was delivered */
+	uint64_t high_seq;  /* highest seq received */
+	uint64_t discarded; /* every seq <= discarded has been freed */
+	uint64_t delivered; /* every frame <= delivered is fully delivered */
+	uint16_t deliver_entry; /* next entry of frame delivered+1 */
+	size_t deliver_off;     /* its byte offset among the frame's entries */
 };
 
 /* A submitted message waiting, wholly or partly, to be sequenced. */
 struct rp_pending {
 	const uint8_t *data;
 	uint32_t size;
-	uint32_t sent; /* bytes already packed into frames */
+	uint32_t sent; /* bytes already packed into frames of this ring */
 	uint32_t client_id;
 	uint8_t service;
 	uint64_t cookie;
@@ -50,42 +86,80 @@ struct rp_queue {
 struct rp_node {
 	struct rp_config cfg;
 	enum rp_state state;
-	uint16_t my_index;  /* position in members[] */
-	uint16_t successor; /* node id the token goes to */
+
+	/* The current ring: the one `cur` belongs to. */
 	struct rp_ring_id ring;
+	uint64_t memb;                  /* its members */
+	uint64_t memb_inc[RP_NODES_MAX]; /* their incarnations, by id - 1 */
 	uint16_t member_count;
 	uint16_t members[RP_NODES_MAX];
+	uint16_t successor;
+	struct rp_store stores[2];
+	struct rp_store *cur;
+	uint64_t safe_point; /* SAFE may be delivered up to here (§2.5) */
 
-	/* Store of frames (TOCS §5.1 receive/sort queue). Holds seqs in
-	 * (discarded, high_seq]. */
-	struct rp_slot *slots;
-	uint8_t *frames; /* store_slots * frame_size_max bytes */
-	uint64_t store_mask;
-	uint64_t my_aru;      /* every seq <= my_aru is held or was delivered */
-	uint64_t high_seq;    /* highest seq received */
-	uint64_t discarded;   /* every seq <= discarded has been freed */
-	uint64_t delivered;   /* every frame <= delivered is fully delivered */
-	uint16_t deliver_entry; /* next entry of frame delivered+1 */
-	size_t deliver_off;     /* its byte offset among the frame's entries */
-	uint64_t safe_point;  /* SAFE may be delivered up to here (§2.5) */
+	/* The old ring, saved once at commit until the next install. */
+	bool old_saved;
+	struct rp_store *old;
+	struct rp_ring_id old_ring;
+	uint64_t old_memb;
+	uint16_t old_member_count;
+	uint16_t old_members[RP_NODES_MAX];
+	uint64_t old_safe_point;
 
 	/* Token state (TOCS §5.2 Fig 3). */
-	struct rp_wire_token token;  /* working copy while processing a visit */
-	uint64_t my_token_seq;       /* token_seq of the last accepted token */
-	bool token_local;            /* holding a token for itself (rep start, singleton) */
-	bool token_fresh;            /* a newly created token not yet visited */
-	uint8_t *token_buf;          /* encoded last forwarded token */
+	struct rp_wire_token token;   /* working copy while processing a visit */
+	uint64_t my_token_seq;        /* token_seq of the last accepted token */
+	bool token_local;             /* holding a token for itself (singleton, commit) */
+	uint8_t *token_buf;           /* last forwarded token or commit token */
 	uint32_t token_buf_size;
-	uint64_t token_fwd_seq;      /* token.seq when last forwarded */
-	uint64_t token_retransmit_at; /* UINT64_MAX: disarmed */
-	uint64_t fwd_aru[2];         /* aru forwarded at this visit [0] and the previous [1] */
-	uint64_t prev_visit_seq;     /* token.seq forwarded at the previous visit */
+	uint16_t token_buf_dest;
+	uint64_t token_fwd_seq;       /* token.seq when last forwarded */
+	uint64_t fwd_aru[2];          /* aru forwarded at this visit [0], the previous [1] */
+	uint64_t prev_visit_seq;      /* token.seq forwarded at the previous visit */
 	uint64_t my_last_aru;
 	uint32_t my_aru_count;
-	uint32_t my_trc_prev;        /* frames I sent on my previous visit */
-	uint32_t my_pbl;             /* backlog I reported on my previous visit */
+	uint32_t my_trc_prev;         /* frames I sent on my previous visit */
+	uint32_t my_pbl;              /* backlog I reported on my previous visit */
+	bool fail_to_recv;            /* aru stuck: gather after forwarding */
 
-	bool config_pending; /* deliver the initial configuration */
+	/* Membership (TOCS §6). */
+	uint64_t proc_set, fail_set, consensus;
+	uint64_t known_inc[RP_NODES_MAX]; /* newest incarnation seen per id */
+	uint64_t max_ring_seq;            /* largest ring seq known */
+	struct rp_wire_commit commit;     /* working commit token */
+	struct rp_ring_id commit_ring;    /* the ring it forms */
+	uint64_t new_memb, trans_memb, deliver_memb;
+	uint16_t trans_count;
+	uint16_t trans_members[RP_NODES_MAX];
+	struct rp_ring_id history[RP_RING_HISTORY]; /* rings installed, newest last */
+	uint32_t history_count;
+	uint8_t *join_buf;
+	uint8_t *merge_buf;
+
+	/* Recovery (TOCS §7.2, Fig 6). */
+	uint64_t low_ring_aru, high_ring_delivered;
+	uint64_t retrans_next, retrans_end;
+	bool retrans_active;
+	bool my_set_retrans_flg;
+	uint32_t my_retrans_flg_count;
+	uint64_t install_seq;
+	bool my_received_flg;
+	uint32_t rotation_counter;
+	bool commit_converted;
+
+	/* Install, resumable across steps. */
+	enum rp_install install;
+	bool trans_hole_seen;
+
+	/* Timers: deadlines in ns, RP_NEVER when disarmed. */
+	uint64_t token_retransmit_at;
+	uint64_t token_loss_at;
+	uint64_t join_at;
+	uint64_t consensus_at;
+	uint64_t merge_at;
+
+	bool start_pending;  /* deliver the start ring's configuration */
 	bool deliver_more;   /* deliveries left over for lack of action room */
 
 	struct rp_queue queues[RP_PRIO_COUNT];
@@ -101,26 +175,65 @@ bool rp_actions_room(const struct rp_actions *out, uint32_t n);
 struct rp_action *rp_action_push(struct rp_actions *out, enum rp_action_kind kind);
 void rp_emit_send(struct rp_node *n, struct rp_actions *out, const uint8_t *data,
 		  uint32_t size, uint16_t dest);
+void rp_emit_config(struct rp_actions *out, enum rp_config_kind kind, struct rp_ring_id ring,
+		    struct rp_ring_id old_ring, uint16_t count, const uint16_t *members);
+void rp_hdr_init(const struct rp_node *n, struct rp_wire_hdr *h, struct rp_ring_id ring);
+void rp_set_members(struct rp_node *n, uint64_t set);
 
 /* rp_srp.c */
-void rp_srp_start(struct rp_node *n);
+void rp_store_reset(struct rp_node *n, struct rp_store *st);
+struct rp_slot *rp_store_slot(const struct rp_node *n, const struct rp_store *st, uint64_t seq);
+uint8_t *rp_store_frame(const struct rp_node *n, const struct rp_store *st, uint64_t seq);
+bool rp_store_holds(const struct rp_node *n, const struct rp_store *st, uint64_t seq);
+bool rp_store_put(struct rp_node *n, struct rp_store *st, uint64_t seq, const uint8_t *frame,
+		  uint32_t size);
+void rp_srp_ring_reset(struct rp_node *n);
 void rp_srp_on_data(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
-		    uint64_t now_ns, struct rp_actions *out);
+		    struct rp_actions *out);
 void rp_srp_on_token(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
 		     uint64_t now_ns, struct rp_actions *out);
-void rp_srp_on_tick(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
+void rp_srp_visit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
+bool rp_srp_may_send(const struct rp_node *n, uint64_t seq);
+void rp_srp_sent(struct rp_node *n, uint64_t seq, uint32_t size, struct rp_actions *out);
+bool rp_srp_local_work(const struct rp_node *n);
 void rp_srp_deliver(struct rp_node *n, struct rp_actions *out);
-uint64_t rp_srp_deadline(const struct rp_node *n);
+void rp_srp_discard(struct rp_node *n);
 void rp_srp_invariants(const struct rp_node *n);
-uint8_t *rp_slot_frame(const struct rp_node *n, uint64_t seq);
-struct rp_slot *rp_slot_of(const struct rp_node *n, uint64_t seq);
+/* Delivers the entries of one stored frame from the store's cursor; returns
+ * false if it stopped early (SAFE not yet stable, or no action room). */
+bool rp_deliver_frame(struct rp_node *n, struct rp_store *st, uint64_t seq, struct rp_ring_id ring,
+		      uint64_t safe, bool skip, struct rp_actions *out);
 
 /* rp_pack.c */
 int rp_pack_submit(struct rp_node *n, const struct rp_input *in);
 bool rp_pack_has_work(const struct rp_node *n);
-/* Fills one data frame at buf with waiting messages; returns its size, or 0
- * if nothing was waiting. Emits RP_ACT_SUBMIT_DONE for messages finished. */
 uint32_t rp_pack_frame(struct rp_node *n, uint8_t *buf, uint64_t seq, struct rp_actions *out);
 uint32_t rp_pack_backlog(const struct rp_node *n);
+void rp_pack_restart_partial(struct rp_node *n);
+
+/* rp_memb.c */
+void rp_memb_start(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
+void rp_memb_gather(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
+void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
+		     uint64_t now_ns, struct rp_actions *out);
+void rp_memb_on_commit(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
+		       uint64_t now_ns, struct rp_actions *out);
+void rp_memb_on_foreign(struct rp_node *n, uint16_t sender, uint64_t now_ns, struct rp_actions *out);
+void rp_memb_leave(struct rp_node *n, struct rp_actions *out);
+void rp_memb_timers(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
+bool rp_memb_in_history(const struct rp_node *n, struct rp_ring_id ring);
+
+/* rp_recovery.c */
+void rp_recovery_enter(struct rp_node *n, uint64_t now_ns);
+uint32_t rp_recovery_send(struct rp_node *n, uint32_t budget, struct rp_actions *out);
+void rp_recovery_file(struct rp_node *n, const struct rp_wire_data *d);
+void rp_recovery_token(struct rp_node *n);
+void rp_recovery_install(struct rp_node *n, uint64_t now_ns);
+bool rp_install_deliver(struct rp_node *n, struct rp_actions *out);
+
+static inline bool rp_ring_eq(struct rp_ring_id a, struct rp_ring_id b)
+{
+	return a.rep == b.rep && a.seq == b.seq;
+}
 
 #endif

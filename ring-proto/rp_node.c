@@ -1,9 +1,9 @@
 /* rp_node.c — node lifecycle, configuration checks, input validation and
- * dispatch, the actions buffer, inspection.
+ * dispatch, timers, the actions buffer, inspection.
  *
  * Owns: the memory layout of a node inside the caller's block, and the order
  * in which one step validates and dispatches its input (STYLE.md: validate,
- * then dispatch on input kind, then on state).
+ * then dispatch on input kind, then on frame type and ring, then on state).
  * Never: allocates, reads a clock, or keeps anything outside struct rp_node.
  */
 #include "rp_internal.h"
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #define ALIGN64(x) (((x) + 63u) & ~(size_t)63u)
+#define MS (1000ull * 1000ull)
 
 void rp_config_default(struct rp_config *c, uint16_t node_id)
 {
@@ -29,7 +30,12 @@ void rp_config_default(struct rp_config *c, uint16_t node_id)
 	c->rtr_max = 128;
 	c->initial_seq = 0;
 	c->ring_seq = 0;
-	c->token_retransmit_ns = 10u * 1000u * 1000u;
+	c->token_retransmit_ns = 50 * MS;
+	c->token_loss_ns = 1000 * MS;
+	c->join_ns = 50 * MS;
+	c->consensus_ns = 1200 * MS;
+	c->merge_ns = 200 * MS;
+	c->fail_recv_const = 2500;
 	c->mutation = RP_MUTATION_NONE;
 }
 
@@ -37,8 +43,8 @@ static bool is_pow2(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
 int rp_config_check(const struct rp_config *c, const char **why)
 {
-#define BAD(msg)             \
-	do {                 \
+#define BAD(msg)              \
+	do {                  \
 		*why = (msg); \
 		return -1;    \
 	} while (0)
@@ -61,10 +67,10 @@ int rp_config_check(const struct rp_config *c, const char **why)
 		BAD("path_count must be in 1..4");
 	if (c->frame_size_max < 512 || c->frame_size_max > 65535)
 		BAD("frame_size_max must be in 512..65535");
-	if (rp_wire_token_size(c->rtr_max) > c->frame_size_max)
-		BAD("rtr_max makes the token larger than frame_size_max");
 	if (c->rtr_max == 0 || c->rtr_max > RP_WIRE_RTR_MAX)
 		BAD("rtr_max must be in 1..1024");
+	if (rp_wire_token_size(c->rtr_max) > c->frame_size_max)
+		BAD("rtr_max makes the token larger than frame_size_max");
 	if (c->message_size_max == 0)
 		BAD("message_size_max must be at least 1");
 	if (!is_pow2(c->store_slots) || c->store_slots < 16 || c->store_slots > (1u << 20))
@@ -77,6 +83,14 @@ int rp_config_check(const struct rp_config *c, const char **why)
 		BAD("submit_queue_max must be in 1..1048576");
 	if (c->token_retransmit_ns == 0)
 		BAD("token_retransmit_ns must be positive");
+	if (c->token_loss_ns <= c->token_retransmit_ns)
+		BAD("token_loss_ns must be greater than token_retransmit_ns");
+	if (c->join_ns == 0 || c->consensus_ns <= c->join_ns)
+		BAD("join_ns must be positive and consensus_ns greater than join_ns");
+	if (c->merge_ns == 0)
+		BAD("merge_ns must be positive");
+	if (c->fail_recv_const == 0)
+		BAD("fail_recv_const must be positive");
 	*why = NULL;
 	return 0;
 #undef BAD
@@ -90,23 +104,35 @@ static uint32_t entries_per_frame_max(const struct rp_config *c)
 uint32_t rp_actions_min(const struct rp_config *c)
 {
 	/* one visit's sends (new frames, retransmissions, the token), the
-	 * submit-done notices of one frame, and a configuration */
-	return c->max_messages + c->rtr_max + entries_per_frame_max(c) + 8u;
+	 * submit-done notices of one frame, configurations and a persist */
+	return c->max_messages + c->rtr_max + entries_per_frame_max(c) + 16u;
 }
 
 struct layout {
-	size_t slots, frames, token, queues[RP_PRIO_COUNT], total;
+	size_t slots[2], frames[2], token, join, merge, queues[RP_PRIO_COUNT], total;
 };
+
+static size_t token_buf_size(const struct rp_config *c)
+{
+	size_t t = rp_wire_token_size(c->rtr_max), m = rp_wire_commit_size(RP_NODES_MAX);
+	return t > m ? t : m;
+}
 
 static void layout_of(const struct rp_config *c, struct layout *l)
 {
 	size_t off = ALIGN64(sizeof(struct rp_node));
-	l->slots = off;
-	off = ALIGN64(off + (size_t)c->store_slots * sizeof(struct rp_slot));
-	l->frames = off;
-	off = ALIGN64(off + (size_t)c->store_slots * c->frame_size_max);
+	for (int i = 0; i < 2; i++) {
+		l->slots[i] = off;
+		off = ALIGN64(off + (size_t)c->store_slots * sizeof(struct rp_slot));
+		l->frames[i] = off;
+		off = ALIGN64(off + (size_t)c->store_slots * c->frame_size_max);
+	}
 	l->token = off;
-	off = ALIGN64(off + rp_wire_token_size(c->rtr_max));
+	off = ALIGN64(off + token_buf_size(c));
+	l->join = off;
+	off = ALIGN64(off + rp_wire_join_size(UINT64_MAX));
+	l->merge = off;
+	off = ALIGN64(off + RP_WIRE_HDR_SIZE);
 	for (uint32_t p = 0; p < RP_PRIO_COUNT; p++) {
 		l->queues[p] = off;
 		off = ALIGN64(off + (size_t)c->submit_queue_max * sizeof(struct rp_pending));
@@ -134,15 +160,50 @@ int rp_node_init(struct rp_node *n, const struct rp_config *c)
 	memset(n, 0, sizeof(*n));
 	uint8_t *base = (uint8_t *)n;
 	n->cfg = *c;
-	n->slots = (struct rp_slot *)(void *)(base + l.slots);
-	memset(n->slots, 0, (size_t)c->store_slots * sizeof(struct rp_slot));
-	n->frames = base + l.frames;
+	for (int i = 0; i < 2; i++) {
+		n->stores[i].slots = (struct rp_slot *)(void *)(base + l.slots[i]);
+		n->stores[i].frames = base + l.frames[i];
+		n->stores[i].mask = (uint64_t)c->store_slots - 1u;
+		memset(n->stores[i].slots, 0, (size_t)c->store_slots * sizeof(struct rp_slot));
+	}
 	n->token_buf = base + l.token;
+	n->join_buf = base + l.join;
+	n->merge_buf = base + l.merge;
 	for (uint32_t p = 0; p < RP_PRIO_COUNT; p++)
 		n->queues[p].v = (struct rp_pending *)(void *)(base + l.queues[p]);
-	n->store_mask = (uint64_t)c->store_slots - 1u;
-	rp_srp_start(n);
+	n->cur = &n->stores[0];
+	n->old = &n->stores[1];
+	n->token_retransmit_at = n->token_loss_at = RP_NEVER;
+	n->join_at = n->consensus_at = n->merge_at = RP_NEVER;
+	n->known_inc[c->node_id - 1u] = c->incarnation;
+	/* The start ring (TOCS: a starting node installs a singleton ring).
+	 * Stored ring seq + 1: ring ids never repeat (TOTEM-NOTES §8 item 7). */
+	n->ring.rep = c->node_id;
+	n->ring.seq = c->ring_seq + 1u;
+	n->max_ring_seq = n->ring.seq;
+	rp_set_members(n, rp_bit(c->node_id));
+	n->memb_inc[c->node_id - 1u] = c->incarnation;
+	rp_srp_ring_reset(n);
+	rp_store_reset(n, n->cur);
+	n->history[0] = n->ring;
+	n->history_count = 1;
+	n->start_pending = true;
+	n->state = RP_STATE_GATHER;
 	return 0;
+}
+
+void rp_set_members(struct rp_node *n, uint64_t set)
+{
+	n->memb = set;
+	n->member_count = 0;
+	for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
+		if (set & rp_bit(id))
+			n->members[n->member_count++] = id;
+	uint16_t me = n->cfg.node_id;
+	n->successor = me;
+	for (uint32_t i = 0; i < n->member_count; i++)
+		if (n->members[i] == me)
+			n->successor = n->members[(i + 1u) % n->member_count];
 }
 
 bool rp_actions_room(const struct rp_actions *out, uint32_t k)
@@ -154,7 +215,6 @@ struct rp_action *rp_action_push(struct rp_actions *out, enum rp_action_kind kin
 {
 	RP_ASSERT(out->count < out->capacity);
 	struct rp_action *a = &out->v[out->count++];
-	memset(a, 0, sizeof(*a));
 	a->kind = kind;
 	return a;
 }
@@ -171,11 +231,45 @@ void rp_emit_send(struct rp_node *n, struct rp_actions *out, const uint8_t *data
 	a->send.path_mask = (uint8_t)((1u << n->cfg.path_count) - 1u);
 }
 
-static bool is_member(const struct rp_node *n, uint16_t id)
+void rp_emit_config(struct rp_actions *out, enum rp_config_kind kind, struct rp_ring_id ring,
+		    struct rp_ring_id old_ring, uint16_t count, const uint16_t *members)
 {
-	for (uint32_t i = 0; i < n->member_count; i++)
-		if (n->members[i] == id)
-			return true;
+	struct rp_action *a = rp_action_push(out, RP_ACT_CONFIG);
+	a->config.kind = kind;
+	a->config.ring = ring;
+	a->config.old_ring = old_ring;
+	a->config.member_count = count;
+	a->config.members = members;
+}
+
+void rp_hdr_init(const struct rp_node *n, struct rp_wire_hdr *h, struct rp_ring_id ring)
+{
+	memset(h, 0, sizeof(*h));
+	h->version = RP_WIRE_VERSION_MAX;
+	h->hdr_size = RP_WIRE_HDR_SIZE;
+	h->sender = n->cfg.node_id;
+	h->incarnation = n->cfg.incarnation;
+	h->ring = ring;
+}
+
+/* Incarnations: a frame from an older incarnation than the newest seen is
+ * stale; a newer one means the node restarted (DESIGN.md §5, Restarts). */
+static bool incarnation_stale(struct rp_node *n, const struct rp_wire_hdr *h, uint64_t now_ns,
+			      struct rp_actions *out)
+{
+	uint64_t *known = &n->known_inc[h->sender - 1u];
+	if (h->incarnation < *known)
+		return true;
+	if (h->incarnation > *known) {
+		bool was_known = *known != 0;
+		*known = h->incarnation;
+		/* a restarted member of my ring or of my gather sets */
+		if (was_known && ((n->memb | n->proc_set) & rp_bit(h->sender)) &&
+		    (n->state == RP_STATE_OPERATIONAL || n->state == RP_STATE_GATHER)) {
+			n->proc_set |= rp_bit(h->sender);
+			rp_memb_gather(n, now_ns, out);
+		}
+	}
 	return false;
 }
 
@@ -186,39 +280,89 @@ static void on_frame(struct rp_node *n, const struct rp_input *in, uint64_t now_
 	enum rp_drop why = rp_wire_decode_hdr(in->frame.data, in->frame.size, &h);
 	if (why == RP_DROP_NONE && (h.path_index != in->frame.path || h.path_index >= n->cfg.path_count))
 		why = RP_DROP_BAD_PATH;
-	if (why == RP_DROP_NONE && (h.ring.seq != n->ring.seq || h.ring.rep != n->ring.rep))
-		why = RP_DROP_FOREIGN_RING;
-	if (why == RP_DROP_NONE && (!is_member(n, h.sender) || h.sender == n->cfg.node_id))
-		why = RP_DROP_NOT_MEMBER;
+	if (why == RP_DROP_NONE && h.sender == n->cfg.node_id)
+		why = RP_DROP_BAD_SENDER; /* our own frame looped back */
+	if (why == RP_DROP_NONE && h.type == RP_FRAME_DATA && h.frame_size > n->cfg.frame_size_max)
+		why = RP_DROP_BAD_FRAME_SIZE;
+	if (why == RP_DROP_NONE && incarnation_stale(n, &h, now_ns, out))
+		why = RP_DROP_STALE;
 	if (why != RP_DROP_NONE) {
 		n->stats.drops[why]++;
 		return;
 	}
-	switch (h.type) {
-	case RP_FRAME_DATA:
-		rp_srp_on_data(n, &h, in->frame.data, now_ns, out);
-		break;
-	case RP_FRAME_TOKEN:
-		rp_srp_on_token(n, &h, in->frame.data, now_ns, out);
-		break;
-	default:
-		n->stats.drops[RP_DROP_UNHANDLED]++;
-		break;
+	const uint8_t *buf = in->frame.data;
+	if (h.type == RP_FRAME_JOIN) {
+		rp_memb_on_join(n, &h, buf, now_ns, out);
+		return;
 	}
+	if (h.type == RP_FRAME_COMMIT) {
+		rp_memb_on_commit(n, &h, buf, now_ns, out);
+		return;
+	}
+	bool is_cur = rp_ring_eq(h.ring, n->ring);
+	bool is_old = n->old_saved && rp_ring_eq(h.ring, n->old_ring);
+	if (is_cur && !(n->memb & rp_bit(h.sender))) {
+		n->stats.drops[RP_DROP_NOT_MEMBER]++;
+		return;
+	}
+	if (is_cur && h.type == RP_FRAME_DATA) {
+		rp_srp_on_data(n, &h, buf, out);
+		return;
+	}
+	if (is_cur && h.type == RP_FRAME_TOKEN &&
+	    (n->state == RP_STATE_OPERATIONAL || n->state == RP_STATE_RECOVERY)) {
+		rp_srp_on_token(n, &h, buf, now_ns, out);
+		return;
+	}
+	if (is_old && h.type == RP_FRAME_DATA && (n->old_memb & rp_bit(h.sender)) &&
+	    n->state == RP_STATE_GATHER) {
+		/* Frames of the old ring are still stored (TOCS Fig 5), but only
+		 * while gathering: once a commit token has fixed this node's old
+		 * aru and high seq, old frames arrive only through recovery, so
+		 * every transitional member ends with the same old store. */
+		struct rp_wire_data d;
+		why = rp_wire_decode_data(buf, &h, &d);
+		if (why == RP_DROP_NONE && !rp_store_put(n, n->old, d.seq, buf, h.frame_size))
+			why = RP_DROP_DUPLICATE;
+		if (why != RP_DROP_NONE)
+			n->stats.drops[why]++;
+		return;
+	}
+	if (is_cur || is_old) {
+		n->stats.drops[RP_DROP_UNHANDLED]++;
+		return;
+	}
+	if (rp_memb_in_history(n, h.ring)) {
+		n->stats.drops[RP_DROP_STALE]++;
+		return;
+	}
+	n->stats.drops[RP_DROP_FOREIGN_RING]++;
+	rp_memb_on_foreign(n, h.sender, now_ns, out);
 }
 
 int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struct rp_actions *out)
 {
 	out->count = 0;
 	RP_ASSERT(out->capacity >= rp_actions_min(&n->cfg));
+	if (n->state == RP_STATE_LEFT)
+		return in->kind == RP_IN_SUBMIT ? RP_ELEFT : RP_OK;
 	int rc = RP_OK;
-	if (n->config_pending) {
-		struct rp_action *a = rp_action_push(out, RP_ACT_CONFIG);
-		a->config.kind = RP_CONFIG_REGULAR;
-		a->config.ring = n->ring;
-		a->config.member_count = n->member_count;
-		a->config.members = n->members;
-		n->config_pending = false;
+	if (n->start_pending) {
+		n->start_pending = false;
+		rp_emit_config(out, RP_CONFIG_REGULAR, n->ring, n->ring, n->member_count, n->members);
+		rp_memb_start(n, now_ns, out);
+	}
+	rp_srp_discard(n);
+	if (n->install != RP_INSTALL_NONE) {
+		/* Deliveries owed by an install come first: until they are out
+		 * the node takes no input (frames are retransmitted, submits
+		 * retried), so no new configuration can overtake them. */
+		rp_srp_deliver(n, out);
+		if (n->install != RP_INSTALL_NONE) {
+			if (in->kind == RP_IN_FRAME)
+				n->stats.drops[RP_DROP_BUSY]++;
+			return in->kind == RP_IN_SUBMIT ? RP_EAGAIN : RP_OK;
+		}
 	}
 	switch (in->kind) {
 	case RP_IN_FRAME:
@@ -227,41 +371,72 @@ int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struc
 	case RP_IN_SUBMIT:
 		rc = rp_pack_submit(n, in);
 		break;
+	case RP_IN_LEAVE:
+		rp_memb_leave(n, out);
+		return RP_OK;
 	case RP_IN_TICK:
 		break;
 	default:
 		RP_ASSERT(0);
 	}
-	rp_srp_on_tick(n, now_ns, out);
+	if (n->state == RP_STATE_LEFT)
+		return rc;
+	if (n->token_retransmit_at <= now_ns) {
+		rp_emit_send(n, out, n->token_buf, n->token_buf_size, n->token_buf_dest);
+		n->token_retransmit_at = now_ns + n->cfg.token_retransmit_ns;
+		n->stats.tokens_retransmitted++;
+	}
+	rp_memb_timers(n, now_ns, out);
+	if (rp_srp_local_work(n))
+		rp_srp_visit(n, now_ns, out);
+	else if (n->deliver_more)
+		rp_srp_deliver(n, out);
 	return rc;
 }
 
+static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
 uint64_t rp_next_deadline_ns(const struct rp_node *n)
 {
-	if (n->config_pending)
+	if (n->state == RP_STATE_LEFT)
+		return RP_NEVER;
+	if (n->start_pending || n->deliver_more || rp_srp_local_work(n))
 		return 0;
-	return rp_srp_deadline(n);
+	uint64_t d = min64(n->token_retransmit_at, n->token_loss_at);
+	d = min64(d, min64(n->join_at, n->consensus_at));
+	return min64(d, n->merge_at);
 }
 
 void rp_check_invariants(const struct rp_node *n)
 {
-	RP_ASSERT(n->member_count >= 1 && n->members[n->my_index] == n->cfg.node_id);
+	RP_ASSERT(n->memb & rp_bit(n->cfg.node_id));
+	RP_ASSERT((n->fail_set & ~n->proc_set) == 0);
+	RP_ASSERT(!(n->fail_set & rp_bit(n->cfg.node_id)) || n->state == RP_STATE_LEFT);
 	for (uint32_t p = 0; p < RP_PRIO_COUNT; p++)
 		RP_ASSERT(n->queues[p].count <= n->cfg.submit_queue_max);
+	if (n->state == RP_STATE_RECOVERY)
+		RP_ASSERT(n->old_saved && (n->trans_memb & ~n->new_memb) == 0 &&
+			  (n->trans_memb & rp_bit(n->cfg.node_id)));
 	rp_srp_invariants(n);
 }
 
 const struct rp_stats *rp_node_stats(const struct rp_node *n) { return &n->stats; }
 struct rp_ring_id rp_node_ring(const struct rp_node *n) { return n->ring; }
-uint64_t rp_node_my_aru(const struct rp_node *n) { return n->my_aru; }
+uint64_t rp_node_my_aru(const struct rp_node *n) { return n->cur->my_aru; }
 uint32_t rp_node_backlog(const struct rp_node *n) { return rp_pack_backlog(n); }
 
-int rp_node_has_received(const struct rp_node *n, uint64_t seq)
+enum rp_node_state rp_node_state(const struct rp_node *n)
 {
-	if (rp_seq_le(seq, n->my_aru))
+	return (enum rp_node_state)n->state;
+}
+
+int rp_node_arus(const struct rp_node *n, struct rp_ring_id ring[2], uint64_t aru[2])
+{
+	ring[0] = n->ring;
+	aru[0] = n->cur->my_aru;
+	if (!n->old_saved)
 		return 1;
-	if (rp_seq_gt(seq, n->high_seq))
-		return 0;
-	const struct rp_slot *s = rp_slot_of(n, seq);
-	return s->size != 0 && s->seq == seq;
+	ring[1] = n->old_ring;
+	aru[1] = n->old->my_aru;
+	return 2;
 }

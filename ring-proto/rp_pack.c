@@ -90,9 +90,22 @@ static void pop(struct rp_node *n, struct rp_queue *q, struct rp_actions *out)
 	q->count--;
 }
 
+/* A message partly sequenced in a ring that ended starts again from its
+ * first byte in the next ring: receivers drop the incomplete copy at the new
+ * regular configuration (DESIGN.md §2). Only a queue's head can be partial. */
+void rp_pack_restart_partial(struct rp_node *n)
+{
+	for (uint32_t p = 0; p < RP_PRIO_COUNT; p++) {
+		struct rp_queue *q = &n->queues[p];
+		if (q->count > 0)
+			q->v[q->head].sent = 0;
+	}
+}
+
 uint32_t rp_pack_frame(struct rp_node *n, uint8_t *buf, uint64_t seq, struct rp_actions *out)
 {
-	const uint32_t cap = n->cfg.frame_size_max;
+	/* leave room to carry this frame whole inside a recovery frame */
+	const uint32_t cap = n->cfg.frame_size_max - RP_WIRE_RECOVERY_OVERHEAD;
 	uint32_t off = RP_WIRE_HDR_SIZE + RP_WIRE_DATA_HDR_SIZE;
 	uint16_t count = 0;
 	bool full = false;
@@ -131,15 +144,10 @@ uint32_t rp_pack_frame(struct rp_node *n, uint8_t *buf, uint64_t seq, struct rp_
 	}
 	if (count == 0)
 		return 0;
-	struct rp_wire_hdr h = {
-		.version = RP_WIRE_VERSION_MAX,
-		.type = RP_FRAME_DATA,
-		.hdr_size = RP_WIRE_HDR_SIZE,
-		.frame_size = off,
-		.sender = n->cfg.node_id,
-		.incarnation = n->cfg.incarnation,
-		.ring = n->ring,
-	};
+	struct rp_wire_hdr h;
+	rp_hdr_init(n, &h, n->ring);
+	h.type = RP_FRAME_DATA;
+	h.frame_size = off;
 	rp_wire_encode_hdr(buf, &h);
 	struct rp_wire_data d = {.seq = seq, .origin = n->cfg.node_id, .entry_count = count};
 	rp_wire_encode_data_hdr(buf + RP_WIRE_HDR_SIZE, &d);

@@ -169,6 +169,247 @@ static int scenario_big_message(void)
 		       "64 MiB SAFE message delivered whole at 4 nodes among small ones");
 }
 
+/* ---- membership (issue: ring-proto part 2) ---- */
+
+static void memb_opts(struct sim_opts *o, uint64_t seed, uint32_t nodes)
+{
+	sim_opts_default(o);
+	o->seed = seed;
+	o->nodes = nodes;
+	o->paths = 2;
+	o->faults = SIM_FAULTS_NONE;
+}
+
+static struct sim *run_keep(const struct sim_opts *o, struct sim_result *r)
+{
+	struct sim *s = sim_create(o);
+	if (!s)
+		abort();
+	sim_run(s, r);
+	return s;
+}
+
+#define IDX(i) (1ull << (i))
+
+/* "Node 3 crashes while node 2 is in RECOVERY after node 5's crash: the
+ * survivors give up that ring, keep the old ring's messages, and form
+ * {1,2,4} with nothing lost or duplicated." */
+struct crash_in_recovery {
+	bool first_done, fired;
+};
+
+static void watch_recovery(struct sim *s, void *arg, uint32_t node)
+{
+	struct crash_in_recovery *w = arg;
+	if (w->fired || node != 1 || sim_now(s) < 50 * MS)
+		return;
+	if (rp_node_state(sim_node(s, 1)) == RP_NODE_RECOVERY) {
+		w->fired = true;
+		struct sim_fault f = {.kind = SIM_FAULT_CRASH, .node = 2};
+		sim_apply_fault(s, &f);
+	}
+}
+
+static int scenario_crash_in_recovery(void)
+{
+	struct sim_opts o;
+	memb_opts(&o, 21, 5);
+	struct sim_fault crash5 = {.at_ns = 50 * MS, .kind = SIM_FAULT_CRASH, .node = 4};
+	o.script = &crash5;
+	o.script_count = 1;
+	o.faults = SIM_FAULTS_NONE;
+	struct crash_in_recovery w = {0};
+	o.watch = watch_recovery;
+	o.watch_arg = &w;
+	struct sim_result r;
+	struct sim *s = run_keep(&o, &r);
+	/* {1,2,3,4} may or may not have been installed before node 3 crashed;
+	 * the final ring is {1,2,4}; HEAL_ALL is not scheduled without faults */
+	bool expect = w.fired && sim_saw_regular(s, IDX(0) | IDX(1) | IDX(3));
+	sim_destroy(s);
+	return verdict("crash-during-recovery", &r, expect,
+		       "node 3 crashed in recovery; {1,2,4} formed, old messages kept");
+}
+
+/* "Partition {1,2}|{3,4,5} at 60 ms: two rings form; at 160 ms the network
+ * heals and one ring of five forms again." */
+static int scenario_partition_merge(void)
+{
+	struct sim_opts o;
+	memb_opts(&o, 22, 5);
+	struct sim_fault f[2] = {
+		{.at_ns = 60 * MS, .kind = SIM_FAULT_SPLIT, .mask = 0x03},
+		{.at_ns = 160 * MS, .kind = SIM_FAULT_HEAL},
+	};
+	o.script = f;
+	o.script_count = 2;
+	struct sim_result r;
+	struct sim *s = run_keep(&o, &r);
+	bool expect = sim_saw_regular(s, IDX(0) | IDX(1)) &&
+		      sim_saw_regular(s, IDX(2) | IDX(3) | IDX(4)) && r.last_change_ns > 160 * MS;
+	sim_destroy(s);
+	return verdict("partition-merge", &r, expect, "{1,2} and {3,4,5} formed, then merged into five");
+}
+
+/* "Node 2 crashes while the token is on its way to it: the others detect
+ * the loss and form {1,3,4,5}." Prints the time from crash to the new ring. */
+struct holder {
+	bool armed, fired;
+	uint64_t crash_ns;
+};
+
+static bool token_to_2(struct sim *s, void *arg, uint32_t from, uint32_t to, uint8_t path,
+		       const uint8_t *f, uint32_t size)
+{
+	(void)from, (void)path;
+	struct holder *h = arg;
+	if (!h->fired && sim_now(s) >= 60 * MS && to == 1 && is_token(f, size))
+		h->armed = true;
+	return false;
+}
+
+static void crash_holder(struct sim *s, void *arg, uint32_t node)
+{
+	(void)node;
+	struct holder *h = arg;
+	if (h->armed && !h->fired) {
+		h->fired = true;
+		h->crash_ns = sim_now(s);
+		struct sim_fault f = {.kind = SIM_FAULT_CRASH, .node = 1};
+		sim_apply_fault(s, &f);
+	}
+}
+
+static int scenario_token_holder_crash(void)
+{
+	struct sim_opts o;
+	memb_opts(&o, 23, 5);
+	struct holder h = {0};
+	o.filter = token_to_2;
+	o.filter_arg = &h;
+	o.watch = crash_holder;
+	o.watch_arg = &h;
+	struct sim_result r;
+	struct sim *s = run_keep(&o, &r);
+	bool expect = h.fired && sim_saw_regular(s, IDX(0) | IDX(2) | IDX(3) | IDX(4));
+	sim_destroy(s);
+	printf("token-holder-crash: crash at %.3f ms, new regular configuration at %.3f ms: %.3f ms"
+	       " (token loss 20 ms + consensus 25 ms in the simulator)\n",
+	       (double)h.crash_ns / 1e6, (double)r.last_change_ns / 1e6,
+	       (double)(r.last_change_ns - h.crash_ns) / 1e6);
+	return verdict("token-holder-crash", &r, expect, "the ring without node 2 formed");
+}
+
+/* "Nodes 2 and 4 crash at 50 ms and both restart at 130 ms with new
+ * incarnations: {1,3,5} forms, then all five again." */
+static int scenario_two_restarts(void)
+{
+	struct sim_opts o;
+	memb_opts(&o, 24, 5);
+	struct sim_fault f[4] = {
+		{.at_ns = 50 * MS, .kind = SIM_FAULT_CRASH, .node = 1},
+		{.at_ns = 50 * MS, .kind = SIM_FAULT_CRASH, .node = 3},
+		{.at_ns = 130 * MS, .kind = SIM_FAULT_RESTART, .node = 1},
+		{.at_ns = 130 * MS, .kind = SIM_FAULT_RESTART, .node = 3},
+	};
+	o.script = f;
+	o.script_count = 4;
+	struct sim_result r;
+	struct sim *s = run_keep(&o, &r);
+	bool expect = sim_saw_regular(s, IDX(0) | IDX(2) | IDX(4)) && r.restarts == 2 &&
+		      r.last_change_ns > 130 * MS;
+	sim_destroy(s);
+	return verdict("two-restarts", &r, expect, "{1,3,5} formed, then five with two new incarnations");
+}
+
+/* "A 64 MiB message is being sent when node 5 crashes: its fragments of the
+ * old ring are dropped everywhere and it is sent again, whole, in the new
+ * ring — delivered once at every live node." */
+static int scenario_big_message_change(void)
+{
+	struct sim_opts o;
+	memb_opts(&o, 25, 4);
+	o.frame_size = 8960;
+	o.store_slots = 4096;
+	o.message_size_max = 64u << 20;
+	o.load_ns = 400 * MS;
+	struct sim_publish big = {.at_ns = 20 * MS, .node = 0, .size = 64u << 20,
+				  .service = RP_SERVICE_AGREED, .priority = 2};
+	o.publish = &big;
+	o.publish_count = 1;
+	struct sim_fault crash = {.at_ns = 23 * MS, .kind = SIM_FAULT_CRASH, .node = 3};
+	o.script = &crash;
+	o.script_count = 1;
+	struct sim_result r;
+	run(&o, &r);
+	return verdict("big-message-membership-change", &r,
+		       r.dropped_partial >= 1 && r.bytes_delivered >= 3ull * (64u << 20),
+		       "partial 64 MiB message dropped at the change, resent whole, delivered once");
+}
+
+/* "Node 3 crashes and restarts at once; frames it sent before the crash are
+ * still on the wire and arrive after its new incarnation is known: they are
+ * dropped as stale and change nothing." */
+struct stale {
+	uint8_t frames[8][1472];
+	uint32_t size[8];
+	uint32_t count;
+	bool injected;
+};
+
+static bool capture_n3(struct sim *s, void *arg, uint32_t from, uint32_t to, uint8_t path,
+		       const uint8_t *f, uint32_t size)
+{
+	(void)to, (void)path;
+	struct stale *st = arg;
+	if (from == 2 && sim_now(s) < 50 * MS && sim_now(s) > 40 * MS && size <= 1472) {
+		uint32_t k = st->count++ % 8;
+		memcpy(st->frames[k], f, size);
+		st->size[k] = size;
+	}
+	return false;
+}
+
+static void replay_n3(struct sim *s, void *arg, uint32_t node)
+{
+	(void)node;
+	struct stale *st = arg;
+	if (st->injected || sim_now(s) < 52 * MS || st->count == 0)
+		return;
+	st->injected = true;
+	uint32_t k = st->count < 8 ? st->count : 8;
+	for (uint32_t i = 0; i < k; i++)
+		for (uint32_t to = 0; to < 5; to++)
+			if (to != 2)
+				sim_inject(s, 2, to, 0, st->frames[i], st->size[i], 10 * 1000);
+}
+
+static int scenario_stale_incarnation(void)
+{
+	struct sim_opts o;
+	memb_opts(&o, 26, 5);
+	struct sim_fault f[2] = {
+		{.at_ns = 50 * MS, .kind = SIM_FAULT_CRASH, .node = 2},
+		{.at_ns = 50 * MS, .kind = SIM_FAULT_RESTART, .node = 2},
+	};
+	o.script = f;
+	o.script_count = 2;
+	static struct stale st;
+	memset(&st, 0, sizeof(st));
+	o.filter = capture_n3;
+	o.filter_arg = &st;
+	o.watch = replay_n3;
+	o.watch_arg = &st;
+	struct sim_result r;
+	struct sim *s = run_keep(&o, &r);
+	uint64_t stale = sim_drops(s, RP_DROP_STALE);
+	sim_destroy(s);
+	printf("stale-incarnation: %u old frames replayed, %" PRIu64 " dropped as stale\n",
+	       st.count < 8 ? st.count : 8, stale);
+	return verdict("stale-incarnation", &r, st.injected && stale > 0,
+		       "the old incarnation's frames were dropped as stale");
+}
+
 int main(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : "list";
@@ -182,6 +423,20 @@ int main(int argc, char **argv)
 		return scenario_wrap();
 	if (!strcmp(name, "big-message"))
 		return scenario_big_message();
-	printf("lost-token\nloss-burst-1path\nloss-burst-2paths\nseq-wrap\nbig-message\n");
+	if (!strcmp(name, "crash-during-recovery"))
+		return scenario_crash_in_recovery();
+	if (!strcmp(name, "partition-merge"))
+		return scenario_partition_merge();
+	if (!strcmp(name, "token-holder-crash"))
+		return scenario_token_holder_crash();
+	if (!strcmp(name, "two-restarts"))
+		return scenario_two_restarts();
+	if (!strcmp(name, "big-message-membership-change"))
+		return scenario_big_message_change();
+	if (!strcmp(name, "stale-incarnation"))
+		return scenario_stale_incarnation();
+	printf("lost-token\nloss-burst-1path\nloss-burst-2paths\nseq-wrap\nbig-message\n"
+	       "crash-during-recovery\npartition-merge\ntoken-holder-crash\ntwo-restarts\n"
+	       "big-message-membership-change\nstale-incarnation\n");
 	return strcmp(name, "list") ? 2 : 0;
 }

@@ -3,12 +3,12 @@
 # carries the run's trace digest), proving a run is a function of its arguments.
 set -eu
 sim=$1
-for seed in 7 42 1234; do
-  a=$("$sim" --seed $seed --nodes 5 --paths 2 --faults net)
-  b=$("$sim" --seed $seed --nodes 5 --paths 2 --faults net)
+for faults in net memb; do for seed in 7 42 1234; do
+  a=$("$sim" --seed $seed --nodes 5 --paths 2 --faults $faults)
+  b=$("$sim" --seed $seed --nodes 5 --paths 2 --faults $faults)
   if [ "$a" != "$b" ]; then
     echo "seed $seed is not deterministic:"; echo "  $a"; echo "  $b"; exit 1
   fi
   echo "$a" | grep -q 'digest=' || { echo "no digest in: $a"; exit 1; }
-done
-echo "3 seeds replayed with identical digests"
+done; done
+echo "3 seeds x 2 fault models replayed with identical digests"

@@ -35,13 +35,17 @@ static void on_fatal(int sig)
 	_exit(1);
 }
 
-static const char *faults_name(enum sim_faults f) { return f == SIM_FAULTS_NET ? "net" : "none"; }
+static const char *faults_name(enum sim_faults f)
+{
+	return f == SIM_FAULTS_MEMB ? "memb" : f == SIM_FAULTS_NET ? "net" : "none";
+}
 
 static const char *const mutation_names[] = {
 	[RP_MUTATION_NONE] = "none",
 	[RP_MUTATION_DROP_DELIVERY] = "drop-delivery",
 	[RP_MUTATION_SWAP_DELIVERIES] = "swap-deliveries",
 	[RP_MUTATION_EARLY_SAFE] = "early-safe",
+	[RP_MUTATION_SKIP_TRANSITIONAL] = "skip-transitional",
 };
 
 int sim_run_one(const struct sim_opts *o, const char *replay_args, bool verbose)
@@ -63,9 +67,12 @@ int sim_run_one(const struct sim_opts *o, const char *replay_args, bool verbose)
 	if (verbose)
 		printf("seed %" PRIu64 ": ok nodes=%u paths=%u faults=%s messages=%" PRIu64
 		       " deliveries=%" PRIu64 " frames=%" PRIu64 " retransmitted=%" PRIu64
-		       " token-retransmits=%" PRIu64 " simtime=%.3fs events=%" PRIu64 " digest=%016" PRIx64 "\n",
+		       " token-retransmits=%" PRIu64 " configs=%" PRIu64 " crashes=%" PRIu64
+		       " restarts=%" PRIu64 " leaves=%" PRIu64 " partitions=%" PRIu64
+		       " simtime=%.3fs events=%" PRIu64 " digest=%016" PRIx64 "\n",
 		       o->seed, o->nodes, o->paths, faults_name(o->faults), r.messages, r.deliveries,
-		       r.frames_sent, r.frames_retransmitted, r.tokens_retransmitted,
+		       r.frames_sent, r.frames_retransmitted, r.tokens_retransmitted, r.configs,
+		       r.crashes, r.restarts, r.leaves, r.partitions,
 		       (double)r.sim_time_ns / 1e9, r.events, r.digest);
 	return 0;
 }
@@ -74,9 +81,9 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: ordo-sim (--seed S | --seeds A..B) [--nodes N] [--paths P]\n"
-		"                [--faults none|net] [--mutate NAME] [--trace]\n"
+		"                [--faults none|net|memb] [--mutate NAME] [--trace]\n"
 		"                [--load-ms MS] [--initial-seq N]\n"
-		"  mutations: drop-delivery swap-deliveries early-safe\n");
+		"  mutations: drop-delivery swap-deliveries early-safe skip-transitional\n");
 }
 
 static bool parse_u64(const char *s, uint64_t *v)
@@ -123,8 +130,10 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--paths") && parse_u64(v, &x) && x >= 1 && x <= RP_PATHS_MAX) {
 			paths = (uint32_t)x;
 			i++;
-		} else if (!strcmp(a, "--faults") && v && (!strcmp(v, "net") || !strcmp(v, "none"))) {
-			o.faults = !strcmp(v, "net") ? SIM_FAULTS_NET : SIM_FAULTS_NONE;
+		} else if (!strcmp(a, "--faults") && v &&
+			   (!strcmp(v, "net") || !strcmp(v, "none") || !strcmp(v, "memb"))) {
+			o.faults = !strcmp(v, "memb") ? SIM_FAULTS_MEMB
+				   : !strcmp(v, "net") ? SIM_FAULTS_NET : SIM_FAULTS_NONE;
 			i++;
 		} else if (!strcmp(a, "--mutate") && v) {
 			bool found = false;

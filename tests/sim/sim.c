@@ -120,11 +120,143 @@ static struct sim_event ev_pop(struct sim *s)
 /* ---- network ---- */
 
 static bool faults_on(const struct sim *s) { return s->now < s->opts.load_ns; }
+static int step(struct sim *s, struct sim_node *n, const struct rp_input *in);
+
+/* Starts (or restarts) a node: a new incarnation, the ring seq it recorded. */
+void sim_node_boot(struct sim *s, struct sim_node *n)
+{
+	struct rp_config c = s->cfg;
+	c.node_id = n->id;
+	c.incarnation = ++n->incarnation;
+	c.ring_seq = n->stable_ring_seq;
+	c.mutation = n->index == 0 ? s->opts.mutation : RP_MUTATION_NONE;
+	if (rp_node_init(n->rp, &c) != 0)
+		abort();
+	n->alive = true;
+	n->left = false;
+	n->pending_self = 0;
+	n->timer_at = UINT64_MAX;
+	n->timer_gen++;
+	memset(n->streams, 0, sizeof(n->streams));
+	sim_check_node_reset(s, n);
+	sim_trace(s, "n%u starts, incarnation %" PRIu64, n->id, n->incarnation);
+}
+
+static void node_stop(struct sim *s, struct sim_node *n)
+{
+	(void)s;
+	n->alive = false;
+	n->timer_gen++; /* its pending timers are void */
+	n->timer_at = UINT64_MAX;
+	n->pending_self = 0;
+}
+
+static uint32_t alive_count(const struct sim *s)
+{
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < s->opts.nodes; i++)
+		k += s->nodes[i].alive;
+	return k;
+}
+
+static void heal(struct sim *s)
+{
+	memset(s->blocked, 0, sizeof(s->blocked));
+	sim_trace(s, "network healed");
+}
+
+void sim_apply_fault(struct sim *s, const struct sim_fault *f)
+{
+	struct sim_node *n = &s->nodes[f->node % s->opts.nodes];
+	switch (f->kind) {
+	case SIM_FAULT_CRASH:
+		if (!n->alive)
+			return;
+		sim_trace(s, "n%u crashes", n->id);
+		node_stop(s, n);
+		s->crashes++;
+		return;
+	case SIM_FAULT_RESTART:
+		if (n->alive)
+			return;
+		s->restarts++;
+		sim_node_boot(s, n);
+		step(s, n, &(struct rp_input){.kind = RP_IN_TICK});
+		return;
+	case SIM_FAULT_LEAVE:
+		if (!n->alive)
+			return;
+		sim_trace(s, "n%u leaves", n->id);
+		step(s, n, &(struct rp_input){.kind = RP_IN_LEAVE});
+		node_stop(s, n);
+		n->left = true;
+		s->leaves++;
+		return;
+	case SIM_FAULT_ISOLATE:
+		for (uint32_t j = 0; j < s->opts.nodes; j++)
+			s->blocked[n->index][j] = s->blocked[j][n->index] = j != n->index;
+		s->partitions++;
+		sim_trace(s, "n%u isolated", n->id);
+		return;
+	case SIM_FAULT_SPLIT:
+		for (uint32_t a = 0; a < s->opts.nodes; a++)
+			for (uint32_t b = 0; b < s->opts.nodes; b++)
+				s->blocked[a][b] = ((f->mask >> a) & 1u) != ((f->mask >> b) & 1u);
+		s->partitions++;
+		sim_trace(s, "network split by mask 0x%x", f->mask);
+		return;
+	case SIM_FAULT_HEAL:
+		heal(s);
+		return;
+	case SIM_FAULT_DROP_TOKEN:
+		s->drop_next_token = true;
+		return;
+	}
+}
+
+/* A seeded membership fault (--faults memb). */
+static void random_fault(struct sim *s)
+{
+	struct sim_fault f = {.node = (uint32_t)sim_rand_range(s, 0, s->opts.nodes - 1)};
+	uint64_t r = sim_rand_range(s, 0, 99);
+	bool alive = s->nodes[f.node].alive;
+	if (r < 20) {
+		f.kind = alive && alive_count(s) > 1 ? SIM_FAULT_CRASH : SIM_FAULT_RESTART;
+	} else if (r < 35) {
+		f.kind = alive ? (alive_count(s) > 1 ? SIM_FAULT_LEAVE : SIM_FAULT_HEAL) : SIM_FAULT_RESTART;
+	} else if (r < 50) {
+		f.kind = SIM_FAULT_RESTART;
+		for (uint32_t i = 0; i < s->opts.nodes; i++)
+			if (!s->nodes[i].alive)
+				f.node = i;
+	} else if (r < 65) {
+		f.kind = SIM_FAULT_SPLIT;
+		f.mask = (uint32_t)sim_rand_range(s, 1, (1u << s->opts.nodes) - 2u);
+	} else if (r < 72) {
+		f.kind = SIM_FAULT_ISOLATE;
+	} else if (r < 80) {
+		/* asymmetric: one direction of some pairs */
+		for (uint32_t a = 0; a < s->opts.nodes; a++)
+			for (uint32_t b = 0; b < s->opts.nodes; b++)
+				if (a != b && sim_chance(s, 0.15))
+					s->blocked[a][b] = true;
+		s->partitions++;
+		sim_trace(s, "asymmetric partition");
+		return;
+	} else if (r < 95) {
+		f.kind = SIM_FAULT_HEAL;
+	} else {
+		f.kind = SIM_FAULT_DROP_TOKEN;
+	}
+	sim_apply_fault(s, &f);
+}
 
 static void net_deliver_copy(struct sim *s, uint32_t from, uint32_t to, uint8_t path,
 			     struct sim_buf *b)
 {
 	struct sim_path *p = &s->paths[path];
+	if (s->blocked[from][to])
+		return;
 	if (s->opts.filter &&
 	    s->opts.filter(s, s->opts.filter_arg, from, to, path, b->data, b->size))
 		return;
@@ -142,6 +274,11 @@ static void net_deliver_copy(struct sim *s, uint32_t from, uint32_t to, uint8_t 
 
 static void net_send(struct sim *s, uint32_t from, const struct rp_send *snd)
 {
+	if (s->drop_next_token && snd->size > RP_WIRE_HDR_SIZE && snd->data[3] == RP_FRAME_TOKEN) {
+		s->drop_next_token = false;
+		sim_trace(s, "n%u token lost on every path (scripted)", s->nodes[from].id);
+		return;
+	}
 	for (uint8_t path = 0; path < s->opts.paths; path++) {
 		if (!(snd->path_mask & (1u << path)))
 			continue;
@@ -213,6 +350,15 @@ static void on_delivery(struct sim *s, struct sim_node *n, const struct rp_deliv
 			      n->id, d->origin, d->client_id);
 		return;
 	}
+	if (n->in_trans && st->active &&
+	    ((d->flags & RP_ENTRY_F_FIRST) || d->frag_offset != st->next_off)) {
+		/* A transitional configuration skips holes: a message missing a
+		 * fragment is dropped everywhere (DESIGN.md §2). */
+		st->active = false;
+		s->dropped_partial++;
+	}
+	if (n->in_trans && !st->active && !(d->flags & RP_ENTRY_F_FIRST))
+		return;
 	if (d->flags & RP_ENTRY_F_FIRST) {
 		if (st->active) {
 			sim_violation(s, "integrity", "node %u: message %" PRIu64
@@ -265,6 +411,14 @@ static void on_config(struct sim *s, struct sim_node *n, const struct rp_configu
 		  c->kind == RP_CONFIG_REGULAR ? "regular" : "transitional", c->ring.rep,
 		  c->ring.seq, c->member_count);
 	sim_digest(s, ((uint64_t)n->index << 56) ^ c->ring.seq ^ 0xC0);
+	if (c->kind == RP_CONFIG_REGULAR) {
+		/* an incomplete message does not cross a regular configuration */
+		for (uint32_t k = 0; k < SIM_STREAMS; k++) {
+			if (n->streams[k].active)
+				s->dropped_partial++;
+			n->streams[k].active = false;
+		}
+	}
 	sim_check_config(s, n, c);
 }
 
@@ -275,8 +429,11 @@ static void perform(struct sim *s, struct sim_node *n)
 		switch (a->kind) {
 		case RP_ACT_SEND: {
 			struct rp_wire_hdr h;
-			if (rp_wire_decode_hdr(a->send.data, a->send.size, &h) != RP_DROP_NONE) {
-				sim_violation(s, "wire", "node %u sent a frame its own decoder rejects", n->id);
+			enum rp_drop bad = rp_wire_decode_hdr(a->send.data, a->send.size, &h);
+			if (bad != RP_DROP_NONE) {
+				sim_violation(s, "wire", "node %u sent a frame its own decoder rejects (%s, %u bytes,"
+					      " type %u)", n->id, rp_drop_name(bad), a->send.size,
+					      a->send.size > 3 ? a->send.data[3] : 0);
 				return;
 			}
 			sim_digest(s, ((uint64_t)n->index << 56) ^ ((uint64_t)h.type << 48) ^ a->send.size);
@@ -301,6 +458,10 @@ static void perform(struct sim *s, struct sim_node *n)
 		case RP_ACT_CONFIG:
 			on_config(s, n, &a->config);
 			break;
+		case RP_ACT_PERSIST:
+			if (a->persist_ring_seq > n->stable_ring_seq)
+				n->stable_ring_seq = a->persist_ring_seq;
+			break;
 		case RP_ACT_SUBMIT_DONE: {
 			struct sim_msg *m = &s->msgs[a->submit_cookie];
 			free(m->buf);
@@ -316,8 +477,11 @@ static int step(struct sim *s, struct sim_node *n, const struct rp_input *in)
 	int rc = rp_step(n->rp, in, s->now, &n->acts);
 	rp_check_invariants(n->rp);
 	s->steps++;
+	sim_check_arus(s, n);
 	perform(s, n);
 	schedule_timer(s, n);
+	if (s->opts.watch && !s->failed)
+		s->opts.watch(s, s->opts.watch_arg, n->index);
 	return rc;
 }
 
@@ -369,8 +533,11 @@ static bool publish(struct sim *s, struct sim_node *n, uint32_t client, uint32_t
 	m->buf = buf;
 	m->msgno = n->next_msgno[client][prio];
 	m->publish_ns = s->now;
+	m->incarnation = n->incarnation;
+	n->pending_self++; /* before the step: a ring of one delivers within it */
 	int rc = step(s, n, &in);
 	if (rc != RP_OK) {
+		n->pending_self--;
 		s->msg_count--;
 		free(buf);
 		s->refused++;
@@ -387,6 +554,8 @@ static void on_load(struct sim *s, struct sim_node *n)
 {
 	if (s->now >= s->opts.load_ns)
 		return;
+	if (!n->alive)
+		goto next;
 	uint32_t burst = (uint32_t)sim_rand_range(s, 1, 4);
 	for (uint32_t i = 0; i < burst && !s->failed; i++) {
 		uint32_t client = (uint32_t)sim_rand_range(s, 0, n->clients - 1);
@@ -394,6 +563,7 @@ static void on_load(struct sim *s, struct sim_node *n)
 		uint8_t prio = (uint8_t)sim_rand_range(s, 0, RP_PRIO_COUNT - 1);
 		publish(s, n, client, pick_size(s), svc, prio);
 	}
+next:
 	ev_push(s, (struct sim_event){.at = s->now + sim_rand_range(s, 1, 2 * n->load_gap_ns),
 				      .kind = SIM_EV_LOAD, .node = n->index});
 }
@@ -437,42 +607,56 @@ struct sim *sim_create(const struct sim_opts *o)
 			pa->jitter_ns += sim_rand_range(s, 0, 150) * 1000;
 		}
 	}
-	struct rp_config c;
-	rp_config_default(&c, 1);
-	c.member_count = (uint16_t)o->nodes;
+	struct rp_config *c = &s->cfg;
+	rp_config_default(c, 1);
+	c->member_count = (uint16_t)o->nodes;
 	for (uint32_t i = 0; i < o->nodes; i++)
-		c.members[i] = (uint16_t)(i + 1);
-	c.path_count = (uint8_t)o->paths;
-	c.frame_size_max = o->frame_size;
-	c.message_size_max = o->message_size_max;
-	c.store_slots = o->store_slots;
-	c.window_size = o->store_slots / 8;
-	c.max_messages = c.window_size / 4 > 32 ? 32 : c.window_size / 4;
-	c.submit_queue_max = 256;
-	c.rtr_max = 64;
-	c.initial_seq = o->initial_seq;
-	c.token_retransmit_ns = 2ull * 1000 * 1000;
+		c->members[i] = (uint16_t)(i + 1);
+	c->path_count = (uint8_t)o->paths;
+	c->frame_size_max = o->frame_size;
+	c->message_size_max = o->message_size_max;
+	c->store_slots = o->store_slots;
+	c->window_size = o->store_slots / 8;
+	c->max_messages = c->window_size / 4 > 32 ? 32 : c->window_size / 4;
+	c->submit_queue_max = 256;
+	c->rtr_max = 64;
+	c->initial_seq = o->initial_seq;
+	/* timeouts for a simulated LAN: hops of 5..250 us */
+	c->token_retransmit_ns = 2ull * 1000 * 1000;
+	c->token_loss_ns = 20ull * 1000 * 1000;
+	c->join_ns = 3ull * 1000 * 1000;
+	c->consensus_ns = 25ull * 1000 * 1000;
+	c->merge_ns = 15ull * 1000 * 1000;
+	c->fail_recv_const = 400;
 	for (uint32_t i = 0; i < o->nodes; i++) {
 		struct sim_node *n = &s->nodes[i];
 		n->index = i;
 		n->id = (uint16_t)(i + 1);
-		c.node_id = n->id;
-		c.incarnation = 1;
-		c.mutation = i == 0 ? o->mutation : RP_MUTATION_NONE;
-		size_t size = rp_node_size(&c);
-		if (size == 0)
-			abort();
-		n->rp = aligned_alloc(64, (size + 63) & ~(size_t)63);
-		if (!n->rp || rp_node_init(n->rp, &c) != 0)
-			abort();
-		n->acts.capacity = rp_actions_min(&c) + 4096;
-		n->acts.v = calloc(n->acts.capacity, sizeof(*n->acts.v));
-		n->timer_at = UINT64_MAX;
 		n->clients = (uint32_t)sim_rand_range(s, 1, SIM_CLIENTS_MAX);
 		n->load_gap_ns = sim_rand_range(s, 200, 1500) * 1000;
-		n->alive = true;
+		n->timer_at = UINT64_MAX;
+		c->node_id = n->id;
+		n->rp_size = rp_node_size(c);
+		if (n->rp_size == 0)
+			abort();
+		n->rp = aligned_alloc(64, (n->rp_size + 63) & ~(size_t)63);
+		n->acts.capacity = rp_actions_min(c) + 4096;
+		n->acts.v = calloc(n->acts.capacity, sizeof(*n->acts.v));
+		if (!n->rp || !n->acts.v)
+			abort();
 	}
 	sim_check_init(s);
+	for (uint32_t i = 0; i < o->nodes; i++)
+		sim_node_boot(s, &s->nodes[i]);
+	if (o->faults >= SIM_FAULTS_MEMB) {
+		/* one membership fault every 10..60 ms while the load runs */
+		for (uint64_t t = sim_rand_range(s, 5, 30) * 1000000ull; t < o->load_ns;
+		     t += sim_rand_range(s, 10, 60) * 1000000ull)
+			ev_push(s, (struct sim_event){.at = t, .kind = SIM_EV_FAULT});
+		ev_push(s, (struct sim_event){.at = o->load_ns, .kind = SIM_EV_HEAL_ALL});
+	}
+	for (uint32_t i = 0; i < o->script_count; i++)
+		ev_push(s, (struct sim_event){.at = o->script[i].at_ns, .kind = SIM_EV_FAULT, .gen = i + 1u});
 	return s;
 }
 
@@ -489,6 +673,7 @@ void sim_destroy(struct sim *s)
 	for (uint32_t i = 0; i < s->opts.nodes; i++) {
 		free(s->nodes[i].rp);
 		free(s->nodes[i].acts.v);
+		free(s->nodes[i].arus);
 	}
 	for (uint64_t i = 0; i < s->msg_count; i++)
 		free(s->msgs[i].buf);
@@ -499,12 +684,18 @@ void sim_destroy(struct sim *s)
 
 uint64_t sim_now(const struct sim *s) { return s->now; }
 const struct rp_node *sim_node(const struct sim *s, uint32_t index) { return s->nodes[index].rp; }
+bool sim_node_alive(const struct sim *s, uint32_t index) { return s->nodes[index].alive; }
 
 static void handle(struct sim *s, const struct sim_event *ev)
 {
 	struct sim_node *n = &s->nodes[ev->node];
 	switch (ev->kind) {
 	case SIM_EV_ARRIVE: {
+		if (!n->alive) {
+			if (--ev->buf->refs == 0)
+				free(ev->buf);
+			break;
+		}
 		struct rp_input in = {.kind = RP_IN_FRAME};
 		in.frame.data = ev->buf->data;
 		in.frame.size = ev->buf->size;
@@ -514,8 +705,24 @@ static void handle(struct sim *s, const struct sim_event *ev)
 			free(ev->buf);
 		break;
 	}
+	case SIM_EV_FAULT:
+		if (ev->gen == 0)
+			random_fault(s);
+		else
+			sim_apply_fault(s, &s->opts.script[ev->gen - 1u]);
+		break;
+	case SIM_EV_HEAL_ALL:
+		heal(s);
+		for (uint32_t i = 0; i < s->opts.nodes; i++) {
+			if (!s->nodes[i].alive) {
+				s->restarts++;
+				sim_node_boot(s, &s->nodes[i]);
+				step(s, &s->nodes[i], &(struct rp_input){.kind = RP_IN_TICK});
+			}
+		}
+		break;
 	case SIM_EV_TIMER:
-		if (ev->gen != n->timer_gen)
+		if (ev->gen != n->timer_gen || !n->alive)
 			break;
 		n->timer_at = UINT64_MAX;
 		step(s, n, &(struct rp_input){.kind = RP_IN_TICK});
@@ -525,6 +732,8 @@ static void handle(struct sim *s, const struct sim_event *ev)
 		break;
 	case SIM_EV_SCRIPT: {
 		const struct sim_publish *p = &s->opts.publish[ev->gen];
+		if (!s->nodes[p->node].alive)
+			break;
 		if (!publish(s, &s->nodes[p->node], 0, p->size, p->service, p->priority))
 			ev_push(s, (struct sim_event){.at = s->now + 100000, .kind = SIM_EV_SCRIPT,
 						      .node = ev->node, .gen = ev->gen});
@@ -572,10 +781,49 @@ void sim_run(struct sim *s, struct sim_result *r)
 	r->events = s->events;
 	r->max_seq_delivered = s->max_seq_delivered;
 	r->seq_wrapped = s->seq_wrapped;
+	r->configs = s->configs;
+	r->crashes = s->crashes;
+	r->restarts = s->restarts;
+	r->leaves = s->leaves;
+	r->partitions = s->partitions;
+	r->dropped_partial = s->dropped_partial;
+	r->last_change_ns = s->last_change_ns;
 	for (uint32_t i = 0; i < s->opts.nodes; i++) {
 		const struct rp_stats *st = rp_node_stats(s->nodes[i].rp);
 		r->frames_sent += st->frames_sent;
 		r->frames_retransmitted += st->frames_retransmitted;
 		r->tokens_retransmitted += st->tokens_retransmitted;
 	}
+}
+
+void sim_inject(struct sim *s, uint32_t from, uint32_t to, uint8_t path, const uint8_t *frame,
+		uint32_t size, uint64_t delay_ns)
+{
+	(void)from;
+	struct sim_buf *b = malloc(sizeof(*b) + size);
+	if (!b)
+		abort();
+	b->refs = 1;
+	b->size = size;
+	memcpy(b->data, frame, size);
+	rp_wire_set_path(b->data, path);
+	ev_push(s, (struct sim_event){.at = s->now + delay_ns, .kind = SIM_EV_ARRIVE, .node = to,
+				      .path = path, .buf = b});
+}
+
+bool sim_saw_regular(const struct sim *s, uint64_t index_mask)
+{
+	/* views record members by id: bit id-1 = bit index */
+	for (size_t i = 0; i < s->view_count; i++)
+		if (!s->views[i].trans && s->views[i].members == index_mask)
+			return true;
+	return false;
+}
+
+uint64_t sim_drops(const struct sim *s, enum rp_drop reason)
+{
+	uint64_t k = 0;
+	for (uint32_t i = 0; i < s->opts.nodes; i++)
+		k += rp_node_stats(s->nodes[i].rp)->drops[reason];
+	return k;
 }

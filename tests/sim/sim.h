@@ -18,7 +18,7 @@
 #define SIM_NODES_MAX 16
 #define SIM_CLIENTS_MAX 4
 
-enum sim_faults { SIM_FAULTS_NONE = 0, SIM_FAULTS_NET };
+enum sim_faults { SIM_FAULTS_NONE = 0, SIM_FAULTS_NET, SIM_FAULTS_MEMB };
 
 struct sim;
 
@@ -34,6 +34,24 @@ struct sim_publish {
 	uint32_t size;
 	uint8_t service;
 	uint8_t priority;
+};
+
+enum sim_fault_kind {
+	SIM_FAULT_CRASH = 1,  /* node: crash (no goodbye) */
+	SIM_FAULT_RESTART,    /* node: start again with a new incarnation */
+	SIM_FAULT_LEAVE,      /* node: leave politely, then stop */
+	SIM_FAULT_ISOLATE,    /* node: cut from every other node, both ways */
+	SIM_FAULT_SPLIT,      /* mask: nodes in mask | the rest, both ways */
+	SIM_FAULT_HEAL,       /* every link restored */
+	SIM_FAULT_DROP_TOKEN, /* the next token sent is lost on every path */
+};
+
+/* A membership fault a scenario places at a given time. */
+struct sim_fault {
+	uint64_t at_ns;
+	enum sim_fault_kind kind;
+	uint32_t node;  /* node index for node faults */
+	uint32_t mask;  /* node-index mask for SPLIT */
 };
 
 struct sim_opts {
@@ -54,6 +72,11 @@ struct sim_opts {
 	void *filter_arg;
 	const struct sim_publish *publish; /* scripted messages */
 	uint32_t publish_count;
+	const struct sim_fault *script; /* scripted membership faults */
+	uint32_t script_count;
+	/* scenario hook: called after every step of a node */
+	void (*watch)(struct sim *s, void *arg, uint32_t node);
+	void *watch_arg;
 };
 
 struct sim_result {
@@ -70,6 +93,10 @@ struct sim_result {
 	uint64_t sim_time_ns;
 	uint64_t events;
 	uint64_t max_seq_delivered;    /* the highest frame seq delivered */
+	uint64_t configs;              /* regular configurations installed, all nodes */
+	uint64_t crashes, restarts, leaves, partitions;
+	uint64_t dropped_partial;      /* incomplete messages dropped at a configuration change */
+	uint64_t last_change_ns;       /* the last regular configuration installed */
 	bool seq_wrapped;               /* delivered seqs crossed 2^64 */
 };
 
@@ -81,6 +108,16 @@ void sim_destroy(struct sim *s);
 uint64_t sim_now(const struct sim *s);
 uint64_t sim_rand(struct sim *s); /* the run's PRNG: scenario hooks use it */
 const struct rp_node *sim_node(const struct sim *s, uint32_t index);
+bool sim_node_alive(const struct sim *s, uint32_t index);
+void sim_apply_fault(struct sim *s, const struct sim_fault *f);
+/* Puts a copy of a frame on the wire from `from` to `to` (path stamped). */
+void sim_inject(struct sim *s, uint32_t from, uint32_t to, uint8_t path, const uint8_t *frame,
+		uint32_t size, uint64_t delay_ns);
+/* True if some node installed a regular configuration of exactly these
+ * node indexes (bit i = node index i). */
+bool sim_saw_regular(const struct sim *s, uint64_t index_mask);
+/* Drops counted for a reason, summed over the nodes. */
+uint64_t sim_drops(const struct sim *s, enum rp_drop reason);
 
 /* Runs one seed and prints its verdict line; returns 0 if it passed. */
 int sim_run_one(const struct sim_opts *o, const char *replay_args, bool verbose);

@@ -10,7 +10,7 @@
 
 #define SIM_PAYLOAD_HDR 16u /* index (8), size (4), 0xA5 x 4 */
 
-enum sim_event_kind { SIM_EV_ARRIVE = 1, SIM_EV_TIMER, SIM_EV_LOAD, SIM_EV_SCRIPT };
+enum sim_event_kind { SIM_EV_ARRIVE = 1, SIM_EV_TIMER, SIM_EV_LOAD, SIM_EV_SCRIPT, SIM_EV_FAULT, SIM_EV_HEAL_ALL };
 
 struct sim_buf {
 	uint32_t refs;
@@ -52,10 +52,20 @@ static inline uint32_t sim_stream_index(uint16_t origin, uint32_t client, uint8_
 	return (o * SIM_CLIENTS_MAX + c) * RP_PRIO_COUNT + p;
 }
 
+struct sim_aru {
+	struct rp_ring_id ring;
+	uint64_t aru;
+};
+
 struct sim_node {
 	uint32_t index;
 	uint16_t id;
 	bool alive;
+	bool left;
+	uint64_t incarnation;
+	uint64_t stable_ring_seq; /* what RP_ACT_PERSIST recorded: survives a crash */
+	size_t rp_size;
+	uint64_t pending_self;    /* own messages (this incarnation) not yet delivered */
 	struct rp_node *rp;
 	struct rp_actions acts;
 	uint64_t timer_at;
@@ -70,7 +80,16 @@ struct sim_node {
 	uint64_t ring_pos;          /* position in the current ring's log */
 	int64_t last_msgno[SIM_STREAMS]; /* FIFO: last msgno per stream */
 	bool has_config;
-	struct rp_ring_id ring;
+	struct rp_ring_id ring;     /* the regular configuration */
+	bool in_trans;              /* a transitional configuration follows it */
+	struct rp_ring_id trans_new;
+	uint64_t conf_members;      /* members of the configuration now in force */
+	uint64_t fa_hash, fa_count; /* messages delivered since the regular one */
+	bool have_last;             /* order key of the last delivery */
+	uint64_t last_ring_seq, last_seq;
+	uint16_t last_entry;
+	struct sim_aru *arus;       /* (ring, highest aru) the node has had */
+	size_t aru_count, aru_cap;
 };
 
 /* One published message. */
@@ -84,6 +103,25 @@ struct sim_msg {
 	uint64_t publish_ns;
 	uint8_t *buf; /* until RP_ACT_SUBMIT_DONE */
 	uint32_t delivered_mask;
+	uint64_t incarnation;   /* of the publisher */
+	bool has_pos;           /* position in the total order, once delivered */
+	struct rp_ring_id pos_ring;
+	uint64_t pos_seq;
+	uint16_t pos_entry;
+};
+
+/* A configuration someone installed: members by id (property 6). */
+struct sim_view {
+	bool trans;
+	struct rp_ring_id ring, old_ring;
+	uint64_t members;
+};
+
+/* What the nodes that went from `from` to `to` delivered in `from` (4). */
+struct sim_fa {
+	struct rp_ring_id from, to;
+	uint64_t hash, count;
+	uint16_t first_node;
 };
 
 /* The reference order of one ring: message indices in delivery order. */
@@ -95,6 +133,7 @@ struct sim_log {
 
 struct sim {
 	struct sim_opts opts;
+	struct rp_config cfg; /* template for every node */
 	uint64_t rng[4];
 	uint64_t now;
 	uint64_t digest;
@@ -103,6 +142,9 @@ struct sim {
 	uint64_t ev_order;
 	uint64_t events, steps;
 	struct sim_path paths[RP_PATHS_MAX];
+	bool blocked[SIM_NODES_MAX][SIM_NODES_MAX]; /* from, to: a partition */
+	bool drop_next_token;
+	uint64_t crashes, restarts, leaves, partitions, dropped_partial, configs, last_change_ns;
 	struct sim_node nodes[SIM_NODES_MAX];
 	struct sim_msg *msgs;
 	uint64_t msg_count, msg_cap;
@@ -110,6 +152,10 @@ struct sim {
 	/* checker */
 	struct sim_log *logs;
 	size_t log_count;
+	struct sim_view *views;
+	size_t view_count;
+	struct sim_fa *fas;
+	size_t fa_count;
 	uint64_t deliveries;
 	uint64_t bytes_delivered;
 	uint64_t max_seq_delivered;
@@ -125,6 +171,8 @@ void sim_digest(struct sim *s, uint64_t v);
 void sim_trace(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 uint8_t sim_payload_byte(uint64_t index, uint32_t size, uint32_t off);
 
+void sim_node_boot(struct sim *s, struct sim_node *n);
+
 /* sim_check.c */
 void sim_check_init(struct sim *s);
 void sim_check_free(struct sim *s);
@@ -135,5 +183,7 @@ void sim_check_delivery(struct sim *s, struct sim_node *n, uint64_t index,
 			const struct rp_delivery *d);
 bool sim_check_quiescent(const struct sim *s);
 void sim_check_final(struct sim *s);
+void sim_check_node_reset(struct sim *s, struct sim_node *n);
+void sim_check_arus(struct sim *s, struct sim_node *n);
 
 #endif

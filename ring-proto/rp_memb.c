@@ -1,0 +1,387 @@
+/* rp_memb.c — Totem membership: gather, consensus, the commit token's two
+ * rotations, joins, polite leaves, foreign frames, membership timers.
+ *
+ * Implements TOCS §6 (Figs 2–5, 7) as laid out in docs/protocol.md §8.1–8.3;
+ * TOTEM-NOTES §4.1–4.4. Sets are 64-bit masks over node ids. Defences kept
+ * from corosync: regular tokens are dropped from GATHER until RECOVERY;
+ * Joins that list this node as failed, or stale Joins from a member of the
+ * current ring, are ignored in OPERATIONAL (cfbb021e); a leave is a Join with
+ * the leaver in its own fail set (e45bbcc9); the commit token is accepted at
+ * most once per ring and rotation, and a failed ring id is kept so that a
+ * stale commit token for it cannot be accepted again (6aa47fde, 4ee84c51).
+ * Deviation: a starting node gathers from its start ring and checks for
+ * consensus only on a Join or at the consensus timeout, so a node that
+ * boots with others does not first form a pointless singleton ring.
+ *
+ * Never: puts this node in its own fail set (except when leaving); lets
+ * fail_set leave proc_set; sends anything after leaving.
+ */
+#include "rp_internal.h"
+
+#include <string.h>
+
+static uint16_t me(const struct rp_node *n) { return n->cfg.node_id; }
+
+static uint16_t lowest_id(uint64_t set)
+{
+	for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
+		if (set & rp_bit(id))
+			return id;
+	return 0;
+}
+
+bool rp_memb_in_history(const struct rp_node *n, struct rp_ring_id ring)
+{
+	for (uint32_t i = 0; i < n->history_count; i++)
+		if (rp_ring_eq(n->history[i], ring))
+			return true;
+	return false;
+}
+
+static void send_join(struct rp_node *n, uint64_t proc, uint64_t fail, struct rp_actions *out)
+{
+	struct rp_wire_join j;
+	memset(&j, 0, sizeof(j));
+	j.ring_seq = n->max_ring_seq;
+	j.proc_set = proc;
+	j.fail_set = fail;
+	for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
+		if (proc & rp_bit(id))
+			j.inc[id - 1u] = n->known_inc[id - 1u];
+	struct rp_wire_hdr h;
+	rp_hdr_init(n, &h, n->ring);
+	size_t size = rp_wire_encode_join(n->join_buf, &h, &j);
+	/* One buffer holds this step's Join: a Join sent earlier in the step
+	 * now goes out as the newest one, with its size. */
+	for (uint32_t i = 0; i < out->count; i++)
+		if (out->v[i].kind == RP_ACT_SEND && out->v[i].send.data == n->join_buf)
+			out->v[i].send.size = (uint32_t)size;
+	rp_emit_send(n, out, n->join_buf, (uint32_t)size, RP_DEST_ALL);
+}
+
+/* Shift to GATHER (TOCS Fig 7; CS memb_state_gather_enter). A failed
+ * COMMIT or RECOVERY keeps the old ring's state and store and drops the new
+ * ring's receipts (TOCS Fig 6; CS old_ring_state_restore). */
+void rp_memb_gather(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
+{
+	if (n->state == RP_STATE_COMMIT || n->state == RP_STATE_RECOVERY) {
+		rp_store_reset(n, n->cur);
+		rp_srp_ring_reset(n);
+		n->retrans_active = false;
+		n->commit_converted = false;
+	}
+	n->state = RP_STATE_GATHER;
+	n->stats.gathers++;
+	n->proc_set |= rp_bit(me(n));
+	n->consensus = rp_bit(me(n));
+	n->token_retransmit_at = RP_NEVER;
+	n->token_loss_at = RP_NEVER;
+	n->merge_at = RP_NEVER;
+	n->token_local = false;
+	n->fail_to_recv = false;
+	send_join(n, n->proc_set, n->fail_set, out);
+	n->join_at = now_ns + n->cfg.join_ns;
+	n->consensus_at = now_ns + n->cfg.consensus_ns;
+}
+
+void rp_memb_start(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
+{
+	n->proc_set = rp_bit(me(n));
+	n->fail_set = 0;
+	rp_memb_gather(n, now_ns, out);
+}
+
+/* ---- the commit token ---- */
+
+static int my_entry(const struct rp_wire_commit *c, uint16_t id)
+{
+	for (uint32_t i = 0; i < c->count; i++)
+		if (c->e[i].id == id)
+			return (int)i;
+	return -1;
+}
+
+static uint64_t commit_set(const struct rp_wire_commit *c)
+{
+	uint64_t set = 0;
+	for (uint32_t i = 0; i < c->count; i++)
+		set |= rp_bit(c->e[i].id);
+	return set;
+}
+
+static void persist(struct rp_node *n, uint64_t ring_seq, struct rp_actions *out)
+{
+	if (ring_seq > n->max_ring_seq)
+		n->max_ring_seq = ring_seq;
+	struct rp_action *a = rp_action_push(out, RP_ACT_PERSIST);
+	a->persist_ring_seq = ring_seq;
+}
+
+/* Rotation 1 at this member (TOCS Fig 5; TOTEM-NOTES §4.4): save the old
+ * ring once, fill my entry, adopt the new ring id, enter COMMIT. */
+static void commit_rotation1(struct rp_node *n, int k, uint64_t now_ns, struct rp_actions *out)
+{
+	if (!n->old_saved) {
+		n->old_saved = true;
+		struct rp_store *tmp = n->old;
+		n->old = n->cur;
+		n->cur = tmp;
+		n->old_ring = n->ring;
+		n->old_memb = n->memb;
+		n->old_member_count = n->member_count;
+		memcpy(n->old_members, n->members, sizeof(n->members));
+		n->old_safe_point = n->safe_point;
+	}
+	rp_store_reset(n, n->cur);
+	struct rp_wire_commit_entry *e = &n->commit.e[k];
+	e->incarnation = n->cfg.incarnation;
+	e->old_ring = n->old_ring;
+	e->old_aru = n->old->my_aru;
+	e->old_high_seq = n->old->high_seq;
+	e->old_delivered = n->old->delivered;
+	e->received_flg = n->my_received_flg;
+	n->commit.memb_index++;
+	n->ring = n->commit_ring;
+	persist(n, n->ring.seq, out);
+	rp_set_members(n, commit_set(&n->commit));
+	n->state = RP_STATE_COMMIT;
+	rp_srp_ring_reset(n);
+	n->join_at = RP_NEVER;
+	n->consensus_at = RP_NEVER;
+	n->token_loss_at = now_ns + n->cfg.token_loss_ns;
+}
+
+/* The commit token is addressed to this node: act, then forward it, looping
+ * locally while it stays here (a ring of one, or the representative
+ * starting rotation 2). */
+static void commit_here(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
+{
+	struct rp_wire_commit *c = &n->commit;
+	for (;;) {
+		int k = my_entry(c, me(n));
+		RP_ASSERT(k >= 0);
+		if (c->rotation == 1 && c->memb_index == k && n->state == RP_STATE_GATHER) {
+			commit_rotation1(n, k, now_ns, out);
+		} else if (c->rotation == 1 && c->memb_index == c->count && k == 0 &&
+			   n->state == RP_STATE_COMMIT) {
+			c->rotation = 2;
+			c->memb_index = 0;
+			continue;
+		} else if (c->rotation == 2 && c->memb_index == k && n->state == RP_STATE_COMMIT) {
+			rp_recovery_enter(n, now_ns);
+			c->memb_index++;
+		} else if (c->rotation == 2 && c->memb_index == c->count && k == 0 &&
+			   n->state == RP_STATE_RECOVERY && !n->commit_converted) {
+			/* The representative turns the commit token into the new
+			 * ring's first regular token, once (CS 4ee84c51). */
+			n->commit_converted = true;
+			n->token_retransmit_at = RP_NEVER;
+			struct rp_wire_token *t = &n->token;
+			memset(t, 0, offsetof(struct rp_wire_token, rtr));
+			t->token_seq = n->cfg.initial_seq + 1u;
+			t->seq = n->cfg.initial_seq;
+			t->aru = n->cfg.initial_seq;
+			t->dest = me(n);
+			n->token_loss_at = n->member_count > 1 ? now_ns + n->cfg.token_loss_ns : RP_NEVER;
+			rp_srp_visit(n, now_ns, out);
+			return;
+		} else {
+			n->stats.drops[RP_DROP_DUPLICATE]++;
+			return;
+		}
+		uint16_t dest = c->e[c->memb_index % c->count].id;
+		if (dest == me(n))
+			continue;
+		c->dest = dest;
+		struct rp_wire_hdr h;
+		rp_hdr_init(n, &h, n->commit_ring);
+		n->token_buf_size = (uint32_t)rp_wire_encode_commit(n->token_buf, &h, c);
+		n->token_buf_dest = dest;
+		rp_emit_send(n, out, n->token_buf, n->token_buf_size, dest);
+		n->token_retransmit_at = now_ns + n->cfg.token_retransmit_ns;
+		n->token_fwd_seq = n->cfg.initial_seq; /* any new-ring frame proves progress */
+		return;
+	}
+}
+
+/* Consensus (TOCS §6.2.2, Fig 4): every member of proc_set − fail_set has
+ * sent my sets; the smallest id among them builds the commit token. */
+static void check_consensus(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
+{
+	uint64_t live = n->proc_set & ~n->fail_set;
+	if ((n->consensus & live) != live || lowest_id(live) != me(n))
+		return;
+	uint64_t seq = n->max_ring_seq;
+	if (n->ring.seq > seq)
+		seq = n->ring.seq;
+	struct rp_wire_commit *c = &n->commit;
+	memset(c, 0, sizeof(*c));
+	c->rotation = 1;
+	for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
+		if (live & rp_bit(id))
+			c->e[c->count++].id = id;
+	n->commit_ring.rep = me(n);
+	n->commit_ring.seq = seq + 4u;
+	commit_here(n, now_ns, out);
+}
+
+void rp_memb_on_commit(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
+		       uint64_t now_ns, struct rp_actions *out)
+{
+	struct rp_wire_commit c;
+	enum rp_drop why = rp_wire_decode_commit(buf, h, &c);
+	int k = why == RP_DROP_NONE ? my_entry(&c, me(n)) : -1;
+	if (why == RP_DROP_NONE && (c.dest != me(n) || k < 0))
+		why = RP_DROP_NOT_FOR_ME;
+	if (why != RP_DROP_NONE) {
+		n->stats.drops[why]++;
+		return;
+	}
+	if (h->ring.seq > n->max_ring_seq)
+		n->max_ring_seq = h->ring.seq;
+	if (c.rotation == 1 && c.memb_index == k && n->state == RP_STATE_GATHER) {
+		/* accept a new ring only if it is the set I agreed on, and newer
+		 * than every ring I have been in or tried */
+		if (commit_set(&c) != (n->proc_set & ~n->fail_set) || h->ring.seq <= n->ring.seq ||
+		    h->ring.rep != c.e[0].id) {
+			n->stats.drops[RP_DROP_UNHANDLED]++;
+			return;
+		}
+	} else if (!rp_ring_eq(h->ring, n->ring) ||
+		   (n->state != RP_STATE_COMMIT && n->state != RP_STATE_RECOVERY)) {
+		n->stats.drops[RP_DROP_DUPLICATE]++;
+		return;
+	}
+	n->commit = c;
+	n->commit_ring = h->ring;
+	n->token_retransmit_at = RP_NEVER;
+	if (n->state != RP_STATE_GATHER)
+		n->token_loss_at = now_ns + n->cfg.token_loss_ns;
+	commit_here(n, now_ns, out);
+}
+
+/* ---- joins ---- */
+
+static bool same_sets(const struct rp_node *n, const struct rp_wire_join *j)
+{
+	if (j->proc_set != n->proc_set || j->fail_set != n->fail_set)
+		return false;
+	for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
+		if ((j->proc_set & rp_bit(id)) && j->inc[id - 1u] != n->known_inc[id - 1u])
+			return false;
+	return true;
+}
+
+/* TOCS Fig 4 step 4: merge q's sets into mine. */
+static void merge_sets(struct rp_node *n, uint16_t q, const struct rp_wire_join *j)
+{
+	n->proc_set |= j->proc_set;
+	for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
+		if ((j->proc_set & rp_bit(id)) && j->inc[id - 1u] > n->known_inc[id - 1u])
+			n->known_inc[id - 1u] = j->inc[id - 1u];
+	if (j->fail_set & rp_bit(me(n)))
+		n->fail_set |= rp_bit(q);
+	else
+		n->fail_set |= j->fail_set;
+}
+
+void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
+		     uint64_t now_ns, struct rp_actions *out)
+{
+	struct rp_wire_join j;
+	enum rp_drop why = rp_wire_decode_join(buf, h, &j);
+	if (why != RP_DROP_NONE) {
+		n->stats.drops[why]++;
+		return;
+	}
+	uint16_t q = h->sender;
+	if (j.ring_seq > n->max_ring_seq)
+		n->max_ring_seq = j.ring_seq;
+	switch (n->state) {
+	case RP_STATE_OPERATIONAL:
+		if (((n->memb & rp_bit(q)) && h->incarnation == n->memb_inc[q - 1u] &&
+		     j.ring_seq < n->ring.seq) ||
+		    (j.fail_set & rp_bit(me(n)))) {
+			n->stats.drops[RP_DROP_STALE]++;
+			return;
+		}
+		merge_sets(n, q, &j);
+		rp_memb_gather(n, now_ns, out);
+		return;
+	case RP_STATE_GATHER:
+		if (same_sets(n, &j)) {
+			n->consensus |= rp_bit(q);
+			check_consensus(n, now_ns, out);
+			return;
+		}
+		if ((j.proc_set & ~n->proc_set) == 0 && (j.fail_set & ~n->fail_set) == 0)
+			return; /* q knows less than I do */
+		if (n->fail_set & rp_bit(q))
+			return;
+		merge_sets(n, q, &j);
+		rp_memb_gather(n, now_ns, out);
+		return;
+	case RP_STATE_COMMIT:
+	case RP_STATE_RECOVERY:
+		/* a member of the forming ring gave up on it (TOCS Figs 5–6) */
+		if ((n->memb & rp_bit(q)) && j.ring_seq >= n->ring.seq) {
+			merge_sets(n, q, &j);
+			rp_memb_gather(n, now_ns, out);
+		}
+		return;
+	case RP_STATE_LEFT:
+		return;
+	}
+}
+
+void rp_memb_on_foreign(struct rp_node *n, uint16_t sender, uint64_t now_ns, struct rp_actions *out)
+{
+	if (n->state == RP_STATE_OPERATIONAL ||
+	    (n->state == RP_STATE_GATHER && !(n->proc_set & rp_bit(sender)))) {
+		n->proc_set |= rp_bit(sender);
+		rp_memb_gather(n, now_ns, out);
+	}
+}
+
+/* A polite leave: a Join with myself in the fail set, sent twice, then
+ * silence (CS memb_leave_message_send, e45bbcc9). */
+void rp_memb_leave(struct rp_node *n, struct rp_actions *out)
+{
+	uint64_t proc = n->proc_set | n->memb | rp_bit(me(n));
+	uint64_t fail = (n->fail_set & proc) | rp_bit(me(n));
+	send_join(n, proc, fail, out);
+	rp_emit_send(n, out, n->join_buf, out->v[out->count - 1].send.size, RP_DEST_ALL);
+	n->state = RP_STATE_LEFT;
+	n->token_retransmit_at = n->token_loss_at = RP_NEVER;
+	n->join_at = n->consensus_at = n->merge_at = RP_NEVER;
+	n->token_local = false;
+	n->deliver_more = false;
+}
+
+void rp_memb_timers(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
+{
+	if (n->token_loss_at <= now_ns) {
+		n->token_loss_at = RP_NEVER;
+		n->stats.token_losses++;
+		if (n->state != RP_STATE_GATHER)
+			rp_memb_gather(n, now_ns, out);
+	}
+	if (n->state == RP_STATE_GATHER && n->join_at <= now_ns) {
+		send_join(n, n->proc_set, n->fail_set, out);
+		n->join_at = now_ns + n->cfg.join_ns;
+	}
+	if (n->state == RP_STATE_GATHER && n->consensus_at <= now_ns) {
+		/* Consensus timeout (TOCS §6.2.2): whoever has not agreed fails;
+		 * the fail set only grows, so gathering ends. */
+		n->fail_set |= n->proc_set & ~n->consensus & ~rp_bit(me(n));
+		rp_memb_gather(n, now_ns, out);
+		check_consensus(n, now_ns, out);
+	}
+	if (n->state == RP_STATE_OPERATIONAL && n->merge_at <= now_ns) {
+		struct rp_wire_hdr h;
+		rp_hdr_init(n, &h, n->ring);
+		size_t size = rp_wire_encode_merge_detect(n->merge_buf, &h);
+		rp_emit_send(n, out, n->merge_buf, (uint32_t)size, RP_DEST_ALL);
+		n->merge_at = now_ns + n->cfg.merge_ns;
+	}
+}

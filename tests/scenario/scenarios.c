@@ -280,10 +280,15 @@ static void crash_holder(struct sim *s, void *arg, uint32_t node)
 	}
 }
 
-static int scenario_token_holder_crash(void)
+static int scenario_token_holder_crash(bool defaults)
 {
 	struct sim_opts o;
 	memb_opts(&o, 23, 5);
+	if (defaults) {
+		/* token loss 1 s + consensus 1.2 s: give liveness room */
+		o.default_timeouts = true;
+		o.liveness_ns = 6000 * MS;
+	}
 	struct holder h = {0};
 	o.filter = token_to_2;
 	o.filter_arg = &h;
@@ -294,9 +299,11 @@ static int scenario_token_holder_crash(void)
 	bool expect = h.fired && sim_saw_regular(s, IDX(0) | IDX(2) | IDX(3) | IDX(4));
 	sim_destroy(s);
 	printf("token-holder-crash: crash at %.3f ms, new regular configuration at %.3f ms: %.3f ms"
-	       " (token loss 20 ms + consensus 25 ms in the simulator)\n",
+	       " (%s)\n",
 	       (double)h.crash_ns / 1e6, (double)r.last_change_ns / 1e6,
-	       (double)(r.last_change_ns - h.crash_ns) / 1e6);
+	       (double)(r.last_change_ns - h.crash_ns) / 1e6,
+	       defaults ? "default timeouts: token loss 1000 ms, consensus 1200 ms, join 50 ms"
+			: "simulator timeouts: token loss 20 ms, consensus 25 ms, join 3 ms");
 	return verdict("token-holder-crash", &r, expect, "the ring without node 2 formed");
 }
 
@@ -428,7 +435,9 @@ int main(int argc, char **argv)
 	if (!strcmp(name, "partition-merge"))
 		return scenario_partition_merge();
 	if (!strcmp(name, "token-holder-crash"))
-		return scenario_token_holder_crash();
+		return scenario_token_holder_crash(false);
+	if (!strcmp(name, "token-holder-crash-default-timeouts"))
+		return scenario_token_holder_crash(true);
 	if (!strcmp(name, "two-restarts"))
 		return scenario_two_restarts();
 	if (!strcmp(name, "big-message-membership-change"))
@@ -436,7 +445,8 @@ int main(int argc, char **argv)
 	if (!strcmp(name, "stale-incarnation"))
 		return scenario_stale_incarnation();
 	printf("lost-token\nloss-burst-1path\nloss-burst-2paths\nseq-wrap\nbig-message\n"
-	       "crash-during-recovery\npartition-merge\ntoken-holder-crash\ntwo-restarts\n"
+	       "crash-during-recovery\npartition-merge\ntoken-holder-crash\n"
+	       "token-holder-crash-default-timeouts\ntwo-restarts\n"
 	       "big-message-membership-change\nstale-incarnation\n");
 	return strcmp(name, "list") ? 2 : 0;
 }

@@ -628,6 +628,16 @@ struct sim *sim_create(const struct sim_opts *o)
 	c->consensus_ns = 25ull * 1000 * 1000;
 	c->merge_ns = 15ull * 1000 * 1000;
 	c->fail_recv_const = 400;
+	if (o->default_timeouts) {
+		struct rp_config d;
+		rp_config_default(&d, 1);
+		c->token_retransmit_ns = d.token_retransmit_ns;
+		c->token_loss_ns = d.token_loss_ns;
+		c->join_ns = d.join_ns;
+		c->consensus_ns = d.consensus_ns;
+		c->merge_ns = d.merge_ns;
+		c->fail_recv_const = d.fail_recv_const;
+	}
 	for (uint32_t i = 0; i < o->nodes; i++) {
 		struct sim_node *n = &s->nodes[i];
 		n->index = i;

@@ -68,6 +68,7 @@ struct sim_opts {
 	uint32_t frame_size;      /* rp frame_size_max */
 	uint32_t message_size_max;
 	uint32_t store_slots;
+	bool default_timeouts;    /* ring-proto's defaults instead of LAN-sized ones */
 	sim_filter_fn filter;
 	void *filter_arg;
 	const struct sim_publish *publish; /* scripted messages */

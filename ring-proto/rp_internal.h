@@ -25,6 +25,8 @@
 
 #define RP_NEVER UINT64_MAX
 #define RP_RING_HISTORY 8
+/* Ring seqs grow by 4 per ring: a value this large is a faulty peer's. */
+#define RP_RING_SEQ_MAX (1ull << 62)
 
 static inline uint64_t rp_bit(uint16_t id) { return 1ull << (id - 1u); }
 
@@ -129,6 +131,7 @@ struct rp_node {
 	uint64_t max_ring_seq;            /* largest ring seq known */
 	struct rp_wire_commit commit;     /* working commit token */
 	struct rp_ring_id commit_ring;    /* the ring it forms */
+	struct rp_wire_commit_entry my_commit_entry; /* what I wrote in rotation 1 */
 	uint64_t new_memb, trans_memb, deliver_memb;
 	uint16_t trans_count;
 	uint16_t trans_members[RP_NODES_MAX];
@@ -161,6 +164,7 @@ struct rp_node {
 
 	bool start_pending;  /* deliver the start ring's configuration */
 	bool deliver_more;   /* deliveries left over for lack of action room */
+	bool leave_pending;  /* a leave asked for during an install */
 
 	struct rp_queue queues[RP_PRIO_COUNT];
 
@@ -172,6 +176,9 @@ struct rp_node {
 
 /* rp_node.c */
 bool rp_actions_room(const struct rp_actions *out, uint32_t n);
+/* Room for one more delivery, leaving a whole visit's sends and the
+ * timers' frames free behind it (deliveries are the only unbounded kind). */
+bool rp_delivery_room(const struct rp_node *n, const struct rp_actions *out);
 struct rp_action *rp_action_push(struct rp_actions *out, enum rp_action_kind kind);
 void rp_emit_send(struct rp_node *n, struct rp_actions *out, const uint8_t *data,
 		  uint32_t size, uint16_t dest);

@@ -109,6 +109,13 @@ static uint64_t commit_set(const struct rp_wire_commit *c)
 	return set;
 }
 
+static bool entry_eq(const struct rp_wire_commit_entry *a, const struct rp_wire_commit_entry *b)
+{
+	return a->id == b->id && a->received_flg == b->received_flg && a->incarnation == b->incarnation &&
+	       rp_ring_eq(a->old_ring, b->old_ring) && a->old_aru == b->old_aru &&
+	       a->old_high_seq == b->old_high_seq && a->old_delivered == b->old_delivered;
+}
+
 static void persist(struct rp_node *n, uint64_t ring_seq, struct rp_actions *out)
 {
 	if (ring_seq > n->max_ring_seq)
@@ -140,6 +147,7 @@ static void commit_rotation1(struct rp_node *n, int k, uint64_t now_ns, struct r
 	e->old_high_seq = n->old->high_seq;
 	e->old_delivered = n->old->delivered;
 	e->received_flg = n->my_received_flg;
+	n->my_commit_entry = *e;
 	n->commit.memb_index++;
 	n->ring = n->commit_ring;
 	persist(n, n->ring.seq, out);
@@ -233,6 +241,8 @@ void rp_memb_on_commit(struct rp_node *n, const struct rp_wire_hdr *h, const uin
 	int k = why == RP_DROP_NONE ? my_entry(&c, me(n)) : -1;
 	if (why == RP_DROP_NONE && (c.dest != me(n) || k < 0))
 		why = RP_DROP_NOT_FOR_ME;
+	if (why == RP_DROP_NONE && h->ring.seq > RP_RING_SEQ_MAX)
+		why = RP_DROP_BAD_BODY;
 	if (why != RP_DROP_NONE) {
 		n->stats.drops[why]++;
 		return;
@@ -250,6 +260,12 @@ void rp_memb_on_commit(struct rp_node *n, const struct rp_wire_hdr *h, const uin
 	} else if (!rp_ring_eq(h->ring, n->ring) ||
 		   (n->state != RP_STATE_COMMIT && n->state != RP_STATE_RECOVERY)) {
 		n->stats.drops[RP_DROP_DUPLICATE]++;
+		return;
+	} else if (commit_set(&c) != n->memb ||
+		   !entry_eq(&c.e[k], &n->my_commit_entry)) {
+		/* the token of my own forming ring, but not as I filled it in:
+		 * a faulty peer; refuse it (the token-loss timer will regroup) */
+		n->stats.drops[RP_DROP_BAD_BODY]++;
 		return;
 	}
 	n->commit = c;
@@ -270,6 +286,14 @@ static bool same_sets(const struct rp_node *n, const struct rp_wire_join *j)
 		if ((j->proc_set & rp_bit(id)) && j->inc[id - 1u] != n->known_inc[id - 1u])
 			return false;
 	return true;
+}
+
+static bool newer_incarnation(const struct rp_node *n, const struct rp_wire_join *j)
+{
+	for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
+		if ((j->proc_set & rp_bit(id)) && j->inc[id - 1u] > n->known_inc[id - 1u])
+			return true;
+	return false;
 }
 
 /* TOCS Fig 4 step 4: merge q's sets into mine. */
@@ -295,6 +319,10 @@ void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 		return;
 	}
 	uint16_t q = h->sender;
+	if (j.ring_seq > RP_RING_SEQ_MAX) {
+		n->stats.drops[RP_DROP_BAD_BODY]++; /* would overflow ring ids */
+		return;
+	}
 	if (j.ring_seq > n->max_ring_seq)
 		n->max_ring_seq = j.ring_seq;
 	switch (n->state) {
@@ -314,7 +342,8 @@ void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 			check_consensus(n, now_ns, out);
 			return;
 		}
-		if ((j.proc_set & ~n->proc_set) == 0 && (j.fail_set & ~n->fail_set) == 0)
+		if ((j.proc_set & ~n->proc_set) == 0 && (j.fail_set & ~n->fail_set) == 0 &&
+		    !newer_incarnation(n, &j))
 			return; /* q knows less than I do */
 		if (n->fail_set & rp_bit(q))
 			return;

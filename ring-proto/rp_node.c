@@ -105,7 +105,17 @@ uint32_t rp_actions_min(const struct rp_config *c)
 {
 	/* one visit's sends (new frames, retransmissions, the token), the
 	 * submit-done notices of one frame, configurations and a persist */
-	return c->max_messages + c->rtr_max + entries_per_frame_max(c) + 16u;
+	return 2u * (c->max_messages + c->rtr_max + 16u) + entries_per_frame_max(c);
+}
+
+static uint32_t actions_spare(const struct rp_config *c)
+{
+	return c->max_messages + c->rtr_max + 16u;
+}
+
+bool rp_delivery_room(const struct rp_node *n, const struct rp_actions *out)
+{
+	return rp_actions_room(out, 1u + actions_spare(&n->cfg));
 }
 
 struct layout {
@@ -361,7 +371,13 @@ int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struc
 		if (n->install != RP_INSTALL_NONE) {
 			if (in->kind == RP_IN_FRAME)
 				n->stats.drops[RP_DROP_BUSY]++;
+			if (in->kind == RP_IN_LEAVE)
+				n->leave_pending = true;
 			return in->kind == RP_IN_SUBMIT ? RP_EAGAIN : RP_OK;
+		}
+		if (n->leave_pending) {
+			rp_memb_leave(n, out);
+			return in->kind == RP_IN_SUBMIT ? RP_ELEFT : RP_OK;
 		}
 	}
 	switch (in->kind) {

@@ -56,9 +56,12 @@ void rp_recovery_enter(struct rp_node *n, uint64_t now_ns)
 	for (uint32_t i = 0; i < n->cfg.store_slots; i++)
 		n->old->slots[i].recovered = 0;
 	rp_set_members(n, n->new_memb);
-	if (!all_received)
-		n->deliver_memb = n->trans_memb;
-	n->deliver_memb |= n->trans_memb;
+	/* deliver_memb comes from this commit token alone, so every
+	 * transitional member skips the same messages (CS does the same; the
+	 * obligation set of EVS across failed attempts is not kept — see
+	 * docs/protocol.md §7) */
+	(void)all_received;
+	n->deliver_memb = n->trans_memb;
 	n->retrans_next = n->low_ring_aru + 1u;
 	n->retrans_end = n->old->high_seq;
 	n->retrans_active = rp_seq_lt(n->low_ring_aru, max_high) &&
@@ -163,7 +166,6 @@ void rp_recovery_token(struct rp_node *n)
 	if (n->my_retrans_flg_count >= 2 && !n->my_received_flg &&
 	    rp_seq_ge(n->cur->my_aru, n->install_seq)) {
 		n->my_received_flg = true;
-		n->deliver_memb = n->trans_memb;
 	}
 	if (n->my_retrans_flg_count >= 3 && rp_seq_ge(t->aru, n->install_seq))
 		n->rotation_counter++;
@@ -200,7 +202,7 @@ static uint16_t frame_origin(const uint8_t *f) { return rp_get16(f + rp_get16(f 
 
 static bool emit_config_phase(struct rp_node *n, struct rp_actions *out, bool trans)
 {
-	if (!rp_actions_room(out, 1)) {
+	if (!rp_delivery_room(n, out)) {
 		n->deliver_more = true;
 		return false;
 	}

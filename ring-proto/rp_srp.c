@@ -161,7 +161,7 @@ bool rp_deliver_frame(struct rp_node *n, struct rp_store *st, uint64_t seq, stru
 		RP_ASSERT(off <= size);
 		if (e.service == RP_SERVICE_SAFE && (e.flags & RP_ENTRY_F_LAST) && rp_seq_gt(seq, safe))
 			return false;
-		if (!rp_actions_room(out, 1)) {
+		if (!rp_delivery_room(n, out)) {
 			n->deliver_more = true;
 			return false;
 		}
@@ -310,7 +310,9 @@ static uint32_t serve_rtr(struct rp_node *n, uint32_t allowed, struct rp_actions
 bool rp_srp_may_send(const struct rp_node *n, uint64_t seq)
 {
 	uint64_t gap_max = (uint64_t)n->cfg.store_slots - 2u * (uint64_t)n->cfg.window_size;
-	return rp_seq_dist(n->token.aru, seq) <= gap_max &&
+	/* A token whose seq is behind frames this node holds (a faulty peer)
+	 * must not make it overwrite them: it sends nothing new instead. */
+	return rp_seq_gt(seq, n->cur->high_seq) && rp_seq_dist(n->token.aru, seq) <= gap_max &&
 	       rp_seq_dist(n->cur->discarded, seq) <= (uint64_t)n->cfg.store_slots;
 }
 
@@ -343,7 +345,6 @@ static uint32_t send_new(struct rp_node *n, uint32_t budget, struct rp_actions *
 		uint64_t seq = n->token.seq + 1u;
 		if (!rp_srp_may_send(n, seq))
 			break;
-		RP_ASSERT(rp_store_slot(n, n->cur, seq)->size == 0);
 		uint32_t size = rp_pack_frame(n, rp_store_frame(n, n->cur, seq), seq, out);
 		if (size == 0)
 			break;

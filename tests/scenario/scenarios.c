@@ -417,6 +417,53 @@ static int scenario_stale_incarnation(void)
 		       "the old incarnation's frames were dropped as stale");
 }
 
+/* "A faulty peer (id 9, never configured) sends node 2 a Join claiming ring
+ * seq 2^64 - 2: it is refused, and the ring of three still regroups when
+ * node 3 crashes and reforms with it." (found by review) */
+struct forged {
+	bool sent;
+};
+
+static void send_forged(struct sim *s, void *arg, uint32_t node)
+{
+	(void)node;
+	struct forged *f = arg;
+	if (f->sent || sim_now(s) < 50 * MS)
+		return;
+	f->sent = true;
+	struct rp_wire_join j;
+	memset(&j, 0, sizeof(j));
+	j.ring_seq = UINT64_MAX - 1u;
+	j.proc_set = 1ull << 8;
+	j.inc[8] = 1;
+	struct rp_wire_hdr h = {.version = RP_WIRE_VERSION_MAX, .sender = 9, .incarnation = 1,
+				.ring = {.rep = 9, .seq = 1}};
+	uint8_t buf[256];
+	size_t size = rp_wire_encode_join(buf, &h, &j);
+	sim_inject(s, 0, 1, 0, buf, (uint32_t)size, 1000);
+}
+
+static int scenario_forged_join(void)
+{
+	struct sim_opts o;
+	memb_opts(&o, 27, 3);
+	struct sim_fault f[2] = {
+		{.at_ns = 100 * MS, .kind = SIM_FAULT_CRASH, .node = 2},
+		{.at_ns = 200 * MS, .kind = SIM_FAULT_RESTART, .node = 2},
+	};
+	o.script = f;
+	o.script_count = 2;
+	struct forged fj = {0};
+	o.watch = send_forged;
+	o.watch_arg = &fj;
+	struct sim_result r;
+	struct sim *s = run_keep(&o, &r);
+	uint64_t bad = sim_drops(s, RP_DROP_BAD_BODY);
+	bool expect = fj.sent && bad >= 1 && sim_saw_regular(s, IDX(0) | IDX(1)) && r.last_change_ns > 200 * MS;
+	sim_destroy(s);
+	return verdict("forged-join", &r, expect, "a Join with ring seq near 2^64 refused; the ring still regroups");
+}
+
 int main(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : "list";
@@ -444,9 +491,11 @@ int main(int argc, char **argv)
 		return scenario_big_message_change();
 	if (!strcmp(name, "stale-incarnation"))
 		return scenario_stale_incarnation();
+	if (!strcmp(name, "forged-join"))
+		return scenario_forged_join();
 	printf("lost-token\nloss-burst-1path\nloss-burst-2paths\nseq-wrap\nbig-message\n"
 	       "crash-during-recovery\npartition-merge\ntoken-holder-crash\n"
 	       "token-holder-crash-default-timeouts\ntwo-restarts\n"
-	       "big-message-membership-change\nstale-incarnation\n");
+	       "big-message-membership-change\nstale-incarnation\nforged-join\n");
 	return strcmp(name, "list") ? 2 : 0;
 }

@@ -166,6 +166,8 @@ static void perform(struct ring_mem *rm, uint32_t i)
 			break;
 		case RP_ACT_CONFIG:
 		case RP_ACT_PERSIST:
+		case RP_ACT_PATH:
+		case RP_ACT_REFUSED:
 			break;
 		case RP_ACT_SUBMIT_DONE:
 			n->done++;

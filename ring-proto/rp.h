@@ -32,7 +32,26 @@ enum rp_mutation {
 	RP_MUTATION_SWAP_DELIVERIES, /* swap two adjacent whole-message deliveries */
 	RP_MUTATION_EARLY_SAFE,      /* deliver SAFE as soon as held locally */
 	RP_MUTATION_SKIP_TRANSITIONAL, /* install the regular configuration without the transitional one */
+	RP_MUTATION_ALWAYS_PRIMARY,    /* mark every regular configuration primary */
+	RP_MUTATION_SINGLE_PATH,       /* send everything on path 0 only, whatever RRP says */
 };
+
+/* Redundant ring modes (docs/protocol.md §9). */
+enum rp_rrp_mode {
+	RP_RRP_ACTIVE = 0,  /* every frame on every in-use path; first copy wins */
+	RP_RRP_PASSIVE = 1, /* frames and tokens round robin over the in-use paths */
+};
+
+/* Quorum policies (docs/protocol.md §10). */
+enum rp_quorum {
+	RP_QUORUM_MAJORITY = 0,          /* more than half the configured nodes */
+	RP_QUORUM_TWO_NODE,              /* two configured nodes; either alone once both were seen */
+	RP_QUORUM_LAST_MAN_STANDING,     /* dynamic linear voting with a tie breaker */
+};
+
+/* Protocol versions this build of ring-proto implements (docs/protocol.md
+ * §11); the configured range may name others only for negotiation tests. */
+#define RP_PROTO_VERSION_IMPLEMENTED 1u
 
 struct rp_config {
 	uint16_t node_id;        /* 1..RP_NODES_MAX */
@@ -55,6 +74,21 @@ struct rp_config {
 	uint64_t consensus_ns;        /* give up waiting for agreement on the sets */
 	uint64_t merge_ns;            /* the representative announces its ring this often */
 	uint32_t fail_recv_const;     /* visits with the aru stuck before its owner is failed */
+	/* redundant ring (§9) */
+	enum rp_rrp_mode rrp_mode;
+	uint64_t rrp_timeout_ns;      /* a copy missing this long, peer heard elsewhere: a problem */
+	uint32_t rrp_threshold;       /* problems that mark a path faulty */
+	uint64_t rrp_decay_ns;        /* one problem of a working path forgotten this often */
+	uint64_t rrp_probe_ns;        /* probe paths out of use this often */
+	/* quorum (§10) */
+	enum rp_quorum quorum;
+	int quorum_publish;           /* refuse submits outside a primary configuration */
+	struct rp_ring_id last_primary;   /* persisted: the newest primary ring attempted */
+	uint64_t last_primary_members;    /* its members (bit id-1); 0: none recorded */
+	struct rp_ring_id installed_primary; /* persisted: the newest primary ring installed */
+	uint64_t installed_primary_members;  /* its members; 0: none recorded */
+	/* protocol versions (§11): this node speaks [proto_min, proto_max] */
+	uint8_t proto_min, proto_max;
 	enum rp_mutation mutation;
 };
 
@@ -62,7 +96,9 @@ struct rp_config {
  * the nodes). Default frame 8960 B, max message 1 MiB, window 256, 64 frames
  * per visit, store 1024 frames, rtr 128; token retransmit 50 ms, token loss
  * 1 s, join 50 ms, consensus 1.2 s, merge 200 ms, fail-to-receive 2500
- * visits (corosync's proportions; the engine picks its own). */
+ * visits (corosync's proportions; the engine picks its own); RRP active,
+ * copy timeout 10 ms, threshold 3, decay 1 s, probe 100 ms; quorum
+ * majority; protocol versions [1, RP_PROTO_VERSION_IMPLEMENTED]. */
 void rp_config_default(struct rp_config *c, uint16_t node_id);
 
 /* Checks a configuration; on error returns -1 and sets *why to a sentence
@@ -103,6 +139,7 @@ struct rp_input {
 #define RP_E2BIG 2    /* larger than message_size_max */
 #define RP_EINVAL 3   /* bad service or priority */
 #define RP_ELEFT 4    /* the node has left */
+#define RP_ENOQUORUM 5 /* quorum_publish is set and the configuration is not primary */
 
 /* ---- actions ---- */
 
@@ -111,7 +148,10 @@ enum rp_action_kind {
 	RP_ACT_DELIVER,     /* hand one message (or one fragment) to the application */
 	RP_ACT_CONFIG,      /* install a configuration */
 	RP_ACT_SUBMIT_DONE, /* a submitted message's bytes are no longer referenced */
-	RP_ACT_PERSIST,     /* record this ring seq in stable storage (rp_config.ring_seq at restart) */
+	RP_ACT_PERSIST,     /* record in stable storage before performing the actions after it:
+			     * ring seq (rp_config.ring_seq at restart) and last primary */
+	RP_ACT_PATH,        /* a path changed state at this node (§9) */
+	RP_ACT_REFUSED,     /* a node was refused: no protocol version in common (§11) */
 };
 
 #define RP_DEST_ALL 0
@@ -150,6 +190,36 @@ struct rp_configuration {
 	struct rp_ring_id old_ring; /* transitional: the ring left */
 	uint16_t member_count;
 	const uint16_t *members;
+	uint8_t primary;            /* regular: quorum policy holds (§10); transitional: 0 */
+	uint8_t proto_version;      /* the protocol version the ring runs (§11) */
+};
+
+enum rp_path_state {
+	RP_PATH_OK = 0,       /* in use */
+	RP_PATH_FAULTY,       /* this node's monitor marked it */
+	RP_PATH_EXCLUDED,     /* out of use because a member marked it */
+};
+
+struct rp_path_event {
+	uint8_t path;
+	uint8_t state;        /* enum rp_path_state */
+	uint8_t in_use;       /* paths this node sends on now */
+	uint8_t faulty;       /* paths this node's monitor marked */
+};
+
+struct rp_refusal {
+	uint16_t node;
+	uint64_t incarnation;
+	uint8_t their_min, their_max; /* the refused node's range */
+	uint8_t our_min, our_max;     /* this node's range, or its ring's */
+};
+
+struct rp_persist {
+	uint64_t ring_seq;
+	struct rp_ring_id last_primary;   /* attempted */
+	uint64_t last_primary_members;
+	struct rp_ring_id installed_primary;
+	uint64_t installed_primary_members;
 };
 
 struct rp_action {
@@ -159,7 +229,9 @@ struct rp_action {
 		struct rp_delivery deliver;
 		struct rp_configuration config;
 		uint64_t submit_cookie;
-		uint64_t persist_ring_seq;
+		struct rp_persist persist;
+		struct rp_path_event path;
+		struct rp_refusal refused;
 	};
 };
 
@@ -217,6 +289,12 @@ struct rp_stats {
 	uint64_t token_losses;
 	uint64_t rings_installed;
 	uint64_t recovery_frames_sent;
+	uint64_t path_problems[RP_PATHS_MAX]; /* copies found missing (§9.3) */
+	uint64_t path_faults[RP_PATHS_MAX];   /* times marked faulty */
+	uint64_t path_reinstated[RP_PATHS_MAX];
+	uint64_t path_rx[RP_PATHS_MAX];       /* frames accepted per path (every copy) */
+	uint64_t probes_sent;
+	uint64_t refusals;                    /* RP_ACT_REFUSED emitted */
 };
 
 enum rp_node_state {
@@ -237,5 +315,11 @@ uint64_t rp_node_my_aru(const struct rp_node *n);
 int rp_node_arus(const struct rp_node *n, struct rp_ring_id ring[2], uint64_t aru[2]);
 /* Messages (and partly sent fragments) still waiting to be sequenced. */
 uint32_t rp_node_backlog(const struct rp_node *n);
+/* Paths this node sends on now, and the ones its own monitor marked. */
+uint8_t rp_node_paths_in_use(const struct rp_node *n);
+uint8_t rp_node_paths_faulty(const struct rp_node *n);
+/* The last regular configuration's quorum flag and protocol version. */
+int rp_node_primary(const struct rp_node *n);
+uint8_t rp_node_proto_version(const struct rp_node *n);
 
 #endif

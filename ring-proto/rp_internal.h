@@ -85,6 +85,20 @@ struct rp_queue {
 	uint32_t count;
 };
 
+/* What this node knows of one peer: its paths (§9.3) and its protocol
+ * range (§11). Indexed by id - 1. */
+struct rp_peer {
+	uint64_t last_rx[RP_PATHS_MAX];     /* last heard on the path (0: never) */
+	uint64_t skip_since[RP_PATHS_MAX];  /* first frame heard elsewhere since */
+	uint64_t heard_me_at[RP_PATHS_MAX]; /* its last probe on the path listing me */
+	uint32_t skipped[RP_PATHS_MAX];     /* frames heard elsewhere since */
+	uint64_t inc;                       /* incarnation the fields below are of */
+	uint16_t last_tx;                   /* newest transmission count seen */
+	bool have_tx;
+	uint8_t proto_min, proto_max;       /* its range; 0: unknown */
+	uint64_t refused_inc;               /* incarnation a refusal was reported for */
+};
+
 struct rp_node {
 	struct rp_config cfg;
 	enum rp_state state;
@@ -168,6 +182,33 @@ struct rp_node {
 
 	struct rp_queue queues[RP_PRIO_COUNT];
 
+	/* Redundant ring (docs/protocol.md §9). */
+	uint8_t rrp_faulty;   /* this node's marks */
+	uint8_t rrp_union;    /* members' marks, from the last token */
+	uint8_t rrp_sus_union; /* members' suspect paths, from the last token */
+	uint8_t token_sent_mask; /* paths token_buf was last sent on */
+	uint8_t rrp_in_use;   /* paths sent on */
+	uint8_t rrp_rr[2];    /* passive round robin: next path for data [0], tokens [1] */
+	uint16_t tx_seq;      /* transmissions handed out (header bytes 30..31) */
+	uint8_t rrp_reported[RP_PATHS_MAX]; /* last state reported (enum rp_path_state) */
+	uint32_t rrp_problems[RP_PATHS_MAX];
+	uint32_t rrp_ok_ticks[RP_PATHS_MAX];
+	uint64_t rrp_decay_at;
+	uint64_t rrp_probe_at;
+	uint8_t probe_buf[RP_PATHS_MAX][RP_WIRE_HDR_SIZE + RP_WIRE_PATH_TEST_HDR_SIZE];
+	struct rp_peer peers[RP_NODES_MAX];
+
+	/* Quorum and versions (§10, §11): of the ring in force, and of the
+	 * ring being formed (set at rotation 2, adopted at install). */
+	bool primary, new_primary;
+	uint8_t ring_proto, ring_vmin, ring_vmax;
+	uint8_t new_proto, new_vmin, new_vmax;
+	bool seen_all;                  /* two_node: was in a ring with both */
+	struct rp_ring_id last_primary; /* newest primary ring attempted */
+	uint64_t last_primary_members;
+	struct rp_ring_id installed_primary; /* newest primary ring installed */
+	uint64_t installed_primary_members;
+
 	uint32_t mutation_count; /* deliveries seen, to place a mutation */
 	bool mutation_done;
 
@@ -180,10 +221,18 @@ bool rp_actions_room(const struct rp_actions *out, uint32_t n);
  * timers' frames free behind it (deliveries are the only unbounded kind). */
 bool rp_delivery_room(const struct rp_node *n, const struct rp_actions *out);
 struct rp_action *rp_action_push(struct rp_actions *out, enum rp_action_kind kind);
+/* Hands a frame of this node's memory to the caller: stamps the sender's
+ * path state and range, picks the paths (§9.2). _every: every path, marks
+ * or not (token retransmissions); _on: exactly these paths. */
 void rp_emit_send(struct rp_node *n, struct rp_actions *out, const uint8_t *data,
 		  uint32_t size, uint16_t dest);
-void rp_emit_config(struct rp_actions *out, enum rp_config_kind kind, struct rp_ring_id ring,
-		    struct rp_ring_id old_ring, uint16_t count, const uint16_t *members);
+void rp_emit_send_every(struct rp_node *n, struct rp_actions *out, const uint8_t *data,
+			uint32_t size, uint16_t dest);
+void rp_emit_send_on(struct rp_node *n, struct rp_actions *out, uint8_t *data, uint32_t size,
+		     uint16_t dest, uint8_t mask);
+void rp_emit_config(struct rp_node *n, struct rp_actions *out, enum rp_config_kind kind,
+		    struct rp_ring_id ring, struct rp_ring_id old_ring, uint16_t count,
+		    const uint16_t *members);
 void rp_hdr_init(const struct rp_node *n, struct rp_wire_hdr *h, struct rp_ring_id ring);
 void rp_set_members(struct rp_node *n, uint64_t set);
 
@@ -229,6 +278,37 @@ void rp_memb_on_foreign(struct rp_node *n, uint16_t sender, uint64_t now_ns, str
 void rp_memb_leave(struct rp_node *n, struct rp_actions *out);
 void rp_memb_timers(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
 bool rp_memb_in_history(const struct rp_node *n, struct rp_ring_id ring);
+
+/* rp_rrp.c */
+void rp_rrp_init(struct rp_node *n);
+uint8_t rp_rrp_send_mask(struct rp_node *n, const uint8_t *frame);
+void rp_rrp_on_rx(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t path, uint64_t now_ns,
+		  struct rp_actions *out);
+void rp_rrp_on_probe(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
+		     uint8_t path, uint64_t now_ns);
+void rp_rrp_on_token(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
+void rp_rrp_stamp_token(struct rp_node *n);
+/* The token this node forwarded was not seen again in time (§9.3). */
+void rp_rrp_token_lost(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
+void rp_rrp_timers(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
+uint64_t rp_rrp_deadline(const struct rp_node *n);
+uint8_t rp_rrp_all_paths(const struct rp_node *n);
+
+/* rp_quorum.c: quorum and protocol versions */
+bool rp_version_overlap(uint8_t amin, uint8_t amax, uint8_t bmin, uint8_t bmax);
+/* Refuses (true) a frame from a node that shares no version with this node,
+ * or, in OPERATIONAL, a non-member that shares none with the ring. */
+bool rp_version_refuse(struct rp_node *n, const struct rp_wire_hdr *h, uint64_t now_ns,
+		       struct rp_actions *out);
+/* Rotation 2: the forming ring's version and quorum flag, from the token. */
+void rp_quorum_compute(struct rp_node *n, struct rp_actions *out);
+void rp_quorum_install(struct rp_node *n);
+/* The start ring's flag (a ring of one, computed alone). */
+void rp_quorum_start(struct rp_node *n, struct rp_actions *out);
+/* RP_ACT_PERSIST of the ring seq and the last primary attempt. */
+void rp_persist(struct rp_node *n, uint64_t ring_seq, struct rp_actions *out);
+/* Gather: fail every node of set whose range is known disjoint from mine. */
+uint64_t rp_version_disjoint(const struct rp_node *n, uint64_t set);
 
 /* rp_recovery.c */
 void rp_recovery_enter(struct rp_node *n, uint64_t now_ns);

@@ -113,15 +113,12 @@ static bool entry_eq(const struct rp_wire_commit_entry *a, const struct rp_wire_
 {
 	return a->id == b->id && a->received_flg == b->received_flg && a->incarnation == b->incarnation &&
 	       rp_ring_eq(a->old_ring, b->old_ring) && a->old_aru == b->old_aru &&
-	       a->old_high_seq == b->old_high_seq && a->old_delivered == b->old_delivered;
-}
-
-static void persist(struct rp_node *n, uint64_t ring_seq, struct rp_actions *out)
-{
-	if (ring_seq > n->max_ring_seq)
-		n->max_ring_seq = ring_seq;
-	struct rp_action *a = rp_action_push(out, RP_ACT_PERSIST);
-	a->persist_ring_seq = ring_seq;
+	       a->old_high_seq == b->old_high_seq && a->old_delivered == b->old_delivered &&
+	       a->proto_min == b->proto_min && a->proto_max == b->proto_max &&
+	       rp_ring_eq(a->last_primary, b->last_primary) &&
+	       a->last_primary_members == b->last_primary_members &&
+	       rp_ring_eq(a->installed_primary, b->installed_primary) &&
+	       a->installed_primary_members == b->installed_primary_members;
 }
 
 /* Rotation 1 at this member (TOCS Fig 5; TOTEM-NOTES §4.4): save the old
@@ -147,10 +144,16 @@ static void commit_rotation1(struct rp_node *n, int k, uint64_t now_ns, struct r
 	e->old_high_seq = n->old->high_seq;
 	e->old_delivered = n->old->delivered;
 	e->received_flg = n->my_received_flg;
+	e->proto_min = n->cfg.proto_min;
+	e->proto_max = n->cfg.proto_max;
+	e->last_primary = n->last_primary;
+	e->last_primary_members = n->last_primary_members;
+	e->installed_primary = n->installed_primary;
+	e->installed_primary_members = n->installed_primary_members;
 	n->my_commit_entry = *e;
 	n->commit.memb_index++;
 	n->ring = n->commit_ring;
-	persist(n, n->ring.seq, out);
+	rp_persist(n, n->ring.seq, out);
 	rp_set_members(n, commit_set(&n->commit));
 	n->state = RP_STATE_COMMIT;
 	rp_srp_ring_reset(n);
@@ -169,6 +172,20 @@ static void commit_here(struct rp_node *n, uint64_t now_ns, struct rp_actions *o
 		int k = my_entry(c, me(n));
 		RP_ASSERT(k >= 0);
 		if (c->rotation == 1 && c->memb_index == k && n->state == RP_STATE_GATHER) {
+			/* every pair of members checks its ranges: the later one
+			 * here, against the entries filled before it (§11) */
+			uint64_t bad = 0;
+			for (int i = 0; i < k; i++)
+				if (!rp_version_overlap(c->e[i].proto_min, c->e[i].proto_max,
+							n->cfg.proto_min, n->cfg.proto_max))
+					bad |= rp_bit(c->e[i].id);
+			if (bad != 0) {
+				n->stats.drops[RP_DROP_VERSION_MISMATCH]++;
+				n->proc_set |= bad;
+				n->fail_set |= bad;
+				rp_memb_gather(n, now_ns, out);
+				return;
+			}
 			commit_rotation1(n, k, now_ns, out);
 		} else if (c->rotation == 1 && c->memb_index == c->count && k == 0 &&
 			   n->state == RP_STATE_COMMIT) {
@@ -177,6 +194,7 @@ static void commit_here(struct rp_node *n, uint64_t now_ns, struct rp_actions *o
 			continue;
 		} else if (c->rotation == 2 && c->memb_index == k && n->state == RP_STATE_COMMIT) {
 			rp_recovery_enter(n, now_ns);
+			rp_quorum_compute(n, out);
 			c->memb_index++;
 		} else if (c->rotation == 2 && c->memb_index == c->count && k == 0 &&
 			   n->state == RP_STATE_RECOVERY && !n->commit_converted) {
@@ -307,6 +325,8 @@ static void merge_sets(struct rp_node *n, uint16_t q, const struct rp_wire_join 
 		n->fail_set |= rp_bit(q);
 	else
 		n->fail_set |= j->fail_set;
+	/* nodes known to share no version with me cannot be in my ring (§11) */
+	n->fail_set |= rp_version_disjoint(n, n->proc_set);
 }
 
 void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,

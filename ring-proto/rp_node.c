@@ -36,6 +36,14 @@ void rp_config_default(struct rp_config *c, uint16_t node_id)
 	c->consensus_ns = 1200 * MS;
 	c->merge_ns = 200 * MS;
 	c->fail_recv_const = 2500;
+	c->rrp_mode = RP_RRP_ACTIVE;
+	c->rrp_timeout_ns = 10 * MS;
+	c->rrp_threshold = 3;
+	c->rrp_decay_ns = 1000 * MS;
+	c->rrp_probe_ns = 100 * MS;
+	c->quorum = RP_QUORUM_MAJORITY;
+	c->proto_min = 1;
+	c->proto_max = RP_PROTO_VERSION_IMPLEMENTED;
 	c->mutation = RP_MUTATION_NONE;
 }
 
@@ -91,9 +99,31 @@ int rp_config_check(const struct rp_config *c, const char **why)
 		BAD("merge_ns must be positive");
 	if (c->fail_recv_const == 0)
 		BAD("fail_recv_const must be positive");
+	if (rp_wire_commit_size(c->member_count) > c->frame_size_max)
+		BAD("frame_size_max is too small for a commit token of member_count members");
+	if (c->rrp_mode != RP_RRP_ACTIVE && c->rrp_mode != RP_RRP_PASSIVE)
+		BAD("rrp_mode must be active or passive");
+	if (c->rrp_timeout_ns == 0 || c->rrp_decay_ns == 0 || c->rrp_probe_ns == 0)
+		BAD("rrp_timeout_ns, rrp_decay_ns and rrp_probe_ns must be positive");
+	if (c->rrp_threshold == 0)
+		BAD("rrp_threshold must be at least 1");
+	if (c->quorum != RP_QUORUM_MAJORITY && c->quorum != RP_QUORUM_TWO_NODE &&
+	    c->quorum != RP_QUORUM_LAST_MAN_STANDING)
+		BAD("quorum must be majority, two_node or last_man_standing");
+	if (c->quorum == RP_QUORUM_TWO_NODE && c->member_count != 2)
+		BAD("quorum two_node needs exactly two members");
+	if (c->proto_min == 0 || c->proto_min > c->proto_max)
+		BAD("proto_min must be in 1..proto_max");
+	if (c->last_primary.rep > RP_NODES_MAX || c->installed_primary.rep > RP_NODES_MAX)
+		BAD("last_primary.rep and installed_primary.rep must be in 0..64");
 	*why = NULL;
 	return 0;
 #undef BAD
+}
+
+static uint32_t actions_spare(const struct rp_config *c)
+{
+	return c->max_messages + c->rtr_max + 16u + 4u * RP_PATHS_MAX;
 }
 
 static uint32_t entries_per_frame_max(const struct rp_config *c)
@@ -104,13 +134,9 @@ static uint32_t entries_per_frame_max(const struct rp_config *c)
 uint32_t rp_actions_min(const struct rp_config *c)
 {
 	/* one visit's sends (new frames, retransmissions, the token), the
-	 * submit-done notices of one frame, configurations and a persist */
-	return 2u * (c->max_messages + c->rtr_max + 16u) + entries_per_frame_max(c);
-}
-
-static uint32_t actions_spare(const struct rp_config *c)
-{
-	return c->max_messages + c->rtr_max + 16u;
+	 * submit-done notices of one frame, configurations, persists, path
+	 * events, probes and refusals */
+	return 2u * actions_spare(c) + entries_per_frame_max(c);
 }
 
 bool rp_delivery_room(const struct rp_node *n, const struct rp_actions *out)
@@ -186,6 +212,14 @@ int rp_node_init(struct rp_node *n, const struct rp_config *c)
 	n->token_retransmit_at = n->token_loss_at = RP_NEVER;
 	n->join_at = n->consensus_at = n->merge_at = RP_NEVER;
 	n->known_inc[c->node_id - 1u] = c->incarnation;
+	rp_rrp_init(n);
+	n->last_primary = c->last_primary;
+	n->last_primary_members = c->last_primary_members;
+	n->installed_primary = c->installed_primary;
+	n->installed_primary_members = c->installed_primary_members;
+	n->ring_proto = c->proto_max;
+	n->ring_vmin = c->proto_min;
+	n->ring_vmax = c->proto_max;
 	/* The start ring (TOCS: a starting node installs a singleton ring).
 	 * Stored ring seq + 1: ring ids never repeat (TOTEM-NOTES §8 item 7). */
 	n->ring.rep = c->node_id;
@@ -229,20 +263,35 @@ struct rp_action *rp_action_push(struct rp_actions *out, enum rp_action_kind kin
 	return a;
 }
 
-void rp_emit_send(struct rp_node *n, struct rp_actions *out, const uint8_t *data,
-		  uint32_t size, uint16_t dest)
+void rp_emit_send_on(struct rp_node *n, struct rp_actions *out, uint8_t *data, uint32_t size,
+		     uint16_t dest, uint8_t mask)
 {
+	rp_wire_set_sender_info(data, n->rrp_faulty, n->rrp_in_use, n->cfg.proto_min, n->cfg.proto_max,
+				++n->tx_seq);
 	struct rp_action *a = rp_action_push(out, RP_ACT_SEND);
 	a->send.data = data;
 	a->send.size = size;
 	a->send.dest = dest;
-	/* Until the redundant ring (part 3): every frame on every path; the
-	 * receiver acts on the first copy and drops the rest as duplicates. */
-	a->send.path_mask = (uint8_t)((1u << n->cfg.path_count) - 1u);
+	a->send.path_mask = n->cfg.mutation == RP_MUTATION_SINGLE_PATH ? 1u : mask;
 }
 
-void rp_emit_config(struct rp_actions *out, enum rp_config_kind kind, struct rp_ring_id ring,
-		    struct rp_ring_id old_ring, uint16_t count, const uint16_t *members)
+/* Every buffer sent is the node's own memory (stores, token, Join, merge
+ * and probe buffers): the const is the caller-facing view of it. */
+void rp_emit_send(struct rp_node *n, struct rp_actions *out, const uint8_t *data,
+		  uint32_t size, uint16_t dest)
+{
+	rp_emit_send_on(n, out, (uint8_t *)(uintptr_t)data, size, dest, rp_rrp_send_mask(n, data));
+}
+
+void rp_emit_send_every(struct rp_node *n, struct rp_actions *out, const uint8_t *data,
+			uint32_t size, uint16_t dest)
+{
+	rp_emit_send_on(n, out, (uint8_t *)(uintptr_t)data, size, dest, rp_rrp_all_paths(n));
+}
+
+void rp_emit_config(struct rp_node *n, struct rp_actions *out, enum rp_config_kind kind,
+		    struct rp_ring_id ring, struct rp_ring_id old_ring, uint16_t count,
+		    const uint16_t *members)
 {
 	struct rp_action *a = rp_action_push(out, RP_ACT_CONFIG);
 	a->config.kind = kind;
@@ -250,12 +299,17 @@ void rp_emit_config(struct rp_actions *out, enum rp_config_kind kind, struct rp_
 	a->config.old_ring = old_ring;
 	a->config.member_count = count;
 	a->config.members = members;
+	a->config.primary = kind == RP_CONFIG_REGULAR && n->primary;
+	a->config.proto_version = n->ring_proto;
 }
 
 void rp_hdr_init(const struct rp_node *n, struct rp_wire_hdr *h, struct rp_ring_id ring)
 {
 	memset(h, 0, sizeof(*h));
 	h->version = RP_WIRE_VERSION_MAX;
+	h->proto = n->ring_proto;
+	h->proto_min = n->cfg.proto_min;
+	h->proto_max = n->cfg.proto_max;
 	h->hdr_size = RP_WIRE_HDR_SIZE;
 	h->sender = n->cfg.node_id;
 	h->incarnation = n->cfg.incarnation;
@@ -294,13 +348,22 @@ static void on_frame(struct rp_node *n, const struct rp_input *in, uint64_t now_
 		why = RP_DROP_BAD_SENDER; /* our own frame looped back */
 	if (why == RP_DROP_NONE && h.type == RP_FRAME_DATA && h.frame_size > n->cfg.frame_size_max)
 		why = RP_DROP_BAD_FRAME_SIZE;
-	if (why == RP_DROP_NONE && incarnation_stale(n, &h, now_ns, out))
-		why = RP_DROP_STALE;
 	if (why != RP_DROP_NONE) {
 		n->stats.drops[why]++;
 		return;
 	}
+	if (rp_version_refuse(n, &h, now_ns, out))
+		return;
+	if (incarnation_stale(n, &h, now_ns, out)) {
+		n->stats.drops[RP_DROP_STALE]++;
+		return;
+	}
 	const uint8_t *buf = in->frame.data;
+	rp_rrp_on_rx(n, &h, in->frame.path, now_ns, out);
+	if (h.type == RP_FRAME_PATH_TEST) {
+		rp_rrp_on_probe(n, &h, buf, in->frame.path, now_ns);
+		return;
+	}
 	if (h.type == RP_FRAME_JOIN) {
 		rp_memb_on_join(n, &h, buf, now_ns, out);
 		return;
@@ -313,6 +376,10 @@ static void on_frame(struct rp_node *n, const struct rp_input *in, uint64_t now_
 	bool is_old = n->old_saved && rp_ring_eq(h.ring, n->old_ring);
 	if (is_cur && !(n->memb & rp_bit(h.sender))) {
 		n->stats.drops[RP_DROP_NOT_MEMBER]++;
+		return;
+	}
+	if (is_cur && h.proto != n->ring_proto && n->state == RP_STATE_OPERATIONAL) {
+		n->stats.drops[RP_DROP_BAD_VERSION]++;
 		return;
 	}
 	if (is_cur && h.type == RP_FRAME_DATA) {
@@ -359,7 +426,8 @@ int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struc
 	int rc = RP_OK;
 	if (n->start_pending) {
 		n->start_pending = false;
-		rp_emit_config(out, RP_CONFIG_REGULAR, n->ring, n->ring, n->member_count, n->members);
+		rp_quorum_start(n, out);
+		rp_emit_config(n, out, RP_CONFIG_REGULAR, n->ring, n->ring, n->member_count, n->members);
 		rp_memb_start(n, now_ns, out);
 	}
 	rp_srp_discard(n);
@@ -385,7 +453,7 @@ int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struc
 		on_frame(n, in, now_ns, out);
 		break;
 	case RP_IN_SUBMIT:
-		rc = rp_pack_submit(n, in);
+		rc = n->cfg.quorum_publish && !n->primary ? RP_ENOQUORUM : rp_pack_submit(n, in);
 		break;
 	case RP_IN_LEAVE:
 		rp_memb_leave(n, out);
@@ -398,11 +466,15 @@ int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struc
 	if (n->state == RP_STATE_LEFT)
 		return rc;
 	if (n->token_retransmit_at <= now_ns) {
-		rp_emit_send(n, out, n->token_buf, n->token_buf_size, n->token_buf_dest);
+		if (n->state == RP_STATE_OPERATIONAL)
+			rp_rrp_token_lost(n, now_ns, out);
+		rp_emit_send_every(n, out, n->token_buf, n->token_buf_size, n->token_buf_dest);
 		n->token_retransmit_at = now_ns + n->cfg.token_retransmit_ns;
 		n->stats.tokens_retransmitted++;
 	}
 	rp_memb_timers(n, now_ns, out);
+	if (n->state != RP_STATE_LEFT)
+		rp_rrp_timers(n, now_ns, out);
 	if (rp_srp_local_work(n))
 		rp_srp_visit(n, now_ns, out);
 	else if (n->deliver_more)
@@ -420,7 +492,7 @@ uint64_t rp_next_deadline_ns(const struct rp_node *n)
 		return 0;
 	uint64_t d = min64(n->token_retransmit_at, n->token_loss_at);
 	d = min64(d, min64(n->join_at, n->consensus_at));
-	return min64(d, n->merge_at);
+	return min64(min64(d, n->merge_at), rp_rrp_deadline(n));
 }
 
 void rp_check_invariants(const struct rp_node *n)
@@ -433,6 +505,10 @@ void rp_check_invariants(const struct rp_node *n)
 	if (n->state == RP_STATE_RECOVERY)
 		RP_ASSERT(n->old_saved && (n->trans_memb & ~n->new_memb) == 0 &&
 			  (n->trans_memb & rp_bit(n->cfg.node_id)));
+	/* §9: never send on nothing; marks and use within the configured paths */
+	uint8_t all = (uint8_t)((1u << n->cfg.path_count) - 1u);
+	RP_ASSERT(n->rrp_in_use != 0 && (n->rrp_in_use & ~all) == 0 && (n->rrp_faulty & ~all) == 0);
+	RP_ASSERT(n->ring_vmin <= n->ring_vmax && n->ring_proto == n->ring_vmax);
 	rp_srp_invariants(n);
 }
 
@@ -440,6 +516,10 @@ const struct rp_stats *rp_node_stats(const struct rp_node *n) { return &n->stats
 struct rp_ring_id rp_node_ring(const struct rp_node *n) { return n->ring; }
 uint64_t rp_node_my_aru(const struct rp_node *n) { return n->cur->my_aru; }
 uint32_t rp_node_backlog(const struct rp_node *n) { return rp_pack_backlog(n); }
+uint8_t rp_node_paths_in_use(const struct rp_node *n) { return n->rrp_in_use; }
+uint8_t rp_node_paths_faulty(const struct rp_node *n) { return n->rrp_faulty; }
+int rp_node_primary(const struct rp_node *n) { return n->primary; }
+uint8_t rp_node_proto_version(const struct rp_node *n) { return n->ring_proto; }
 
 enum rp_node_state rp_node_state(const struct rp_node *n)
 {

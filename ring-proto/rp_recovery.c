@@ -154,8 +154,13 @@ void rp_recovery_token(struct rp_node *n)
 {
 	struct rp_wire_token *t = &n->token;
 	if (n->retrans_active) {
-		t->retrans_flg = 1;
-		n->my_set_retrans_flg = true;
+		/* claim the flag only if nobody holds it: a single owner, so
+		 * that the flag is clear for a whole rotation only once no
+		 * member has anything left to rebroadcast (CS) */
+		if (!t->retrans_flg) {
+			t->retrans_flg = 1;
+			n->my_set_retrans_flg = true;
+		}
 	} else if (t->retrans_flg && n->my_set_retrans_flg) {
 		t->retrans_flg = 0;
 		n->my_set_retrans_flg = false;
@@ -177,6 +182,7 @@ void rp_recovery_install(struct rp_node *n, uint64_t now_ns)
 {
 	n->state = RP_STATE_OPERATIONAL;
 	n->stats.rings_installed++;
+	rp_quorum_install(n);
 	n->install = RP_INSTALL_OLD_REGULAR;
 	n->proc_set = n->memb;
 	n->fail_set = 0;
@@ -207,10 +213,11 @@ static bool emit_config_phase(struct rp_node *n, struct rp_actions *out, bool tr
 		return false;
 	}
 	if (trans)
-		rp_emit_config(out, RP_CONFIG_TRANSITIONAL, n->ring, n->old_ring, n->trans_count,
+		rp_emit_config(n, out, RP_CONFIG_TRANSITIONAL, n->ring, n->old_ring, n->trans_count,
 			       n->trans_members);
 	else
-		rp_emit_config(out, RP_CONFIG_REGULAR, n->ring, n->old_ring, n->member_count, n->members);
+		rp_emit_config(n, out, RP_CONFIG_REGULAR, n->ring, n->old_ring, n->member_count,
+			       n->members);
 	return true;
 }
 

@@ -237,9 +237,11 @@ static void send_token(struct rp_node *n, uint64_t now_ns, struct rp_actions *ou
 {
 	struct rp_wire_hdr h;
 	rp_hdr_init(n, &h, n->ring);
+	rp_rrp_stamp_token(n);
 	n->token_buf_size = (uint32_t)rp_wire_encode_token(n->token_buf, &h, &n->token);
 	n->token_buf_dest = n->successor;
 	rp_emit_send(n, out, n->token_buf, n->token_buf_size, n->successor);
+	n->token_sent_mask = out->v[out->count - 1u].send.path_mask;
 	n->token_retransmit_at = now_ns + n->cfg.token_retransmit_ns;
 	n->token_fwd_seq = n->token.seq;
 }
@@ -464,6 +466,7 @@ void rp_srp_on_token(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 	n->token_retransmit_at = RP_NEVER; /* it came back: the ring holds it */
 	n->token_loss_at = now_ns + n->cfg.token_loss_ns;
 	memcpy(&n->token, &t, offsetof(struct rp_wire_token, rtr) + (size_t)t.rtr_count * sizeof(uint64_t));
+	rp_rrp_on_token(n, now_ns, out);
 	rp_srp_visit(n, now_ns, out);
 }
 

@@ -31,6 +31,7 @@ static const char *const drop_names[RP_DROP_COUNT] = {
 	[RP_DROP_UNHANDLED] = "unhandled",
 	[RP_DROP_STALE] = "stale",
 	[RP_DROP_BUSY] = "busy",
+	[RP_DROP_VERSION_MISMATCH] = "version-mismatch",
 };
 
 const char *rp_drop_name(enum rp_drop reason)
@@ -51,8 +52,14 @@ void rp_wire_encode_hdr(uint8_t *buf, const struct rp_wire_hdr *h)
 	rp_put32(buf + 8, h->frame_size);
 	rp_put16(buf + 12, h->sender);
 	buf[14] = h->path_index;
+	buf[15] = h->fault_mask;
 	rp_put64(buf + 16, h->incarnation);
 	rp_put16(buf + 24, h->ring.rep);
+	buf[26] = h->send_mask;
+	buf[27] = h->proto;
+	buf[28] = h->proto_min;
+	buf[29] = h->proto_max;
+	rp_put16(buf + 30, h->tx_seq);
 	rp_put64(buf + 32, h->ring.seq);
 }
 
@@ -69,10 +76,18 @@ enum rp_drop rp_wire_decode_hdr(const uint8_t *buf, size_t len, struct rp_wire_h
 	h->frame_size = rp_get32(buf + 8);
 	h->sender = rp_get16(buf + 12);
 	h->path_index = buf[14];
+	h->fault_mask = buf[15];
 	h->incarnation = rp_get64(buf + 16);
 	h->ring.rep = rp_get16(buf + 24);
+	h->send_mask = buf[26];
+	h->proto = buf[27];
+	h->proto_min = buf[28];
+	h->proto_max = buf[29];
+	h->tx_seq = rp_get16(buf + 30);
 	h->ring.seq = rp_get64(buf + 32);
 	if (h->version < RP_WIRE_VERSION_MIN || h->version > RP_WIRE_VERSION_MAX)
+		return RP_DROP_BAD_VERSION;
+	if (h->proto_min == 0 || h->proto_min > h->proto_max || h->proto == 0)
 		return RP_DROP_BAD_VERSION;
 	if (h->type == 0 || h->type >= RP_FRAME_TYPE_END)
 		return RP_DROP_BAD_TYPE;
@@ -202,6 +217,10 @@ size_t rp_wire_encode_token(uint8_t *buf, struct rp_wire_hdr *h, const struct rp
 	rp_put32(b + 32, t->fcc);
 	rp_put32(b + 36, t->backlog);
 	b[40] = t->retrans_flg;
+	b[41] = t->rrp_acc;
+	b[42] = t->rrp_all;
+	b[43] = t->rrp_sus_acc;
+	b[44] = t->rrp_sus_all;
 	for (uint32_t i = 0; i < t->rtr_count; i++)
 		rp_put64(b + RP_WIRE_TOKEN_HDR_SIZE + 8u * i, t->rtr[i]);
 	return size;
@@ -224,6 +243,10 @@ enum rp_drop rp_wire_decode_token(const uint8_t *buf, const struct rp_wire_hdr *
 	t->fcc = rp_get32(b + 32);
 	t->backlog = rp_get32(b + 36);
 	t->retrans_flg = b[40];
+	t->rrp_acc = b[41];
+	t->rrp_all = b[42];
+	t->rrp_sus_acc = b[43];
+	t->rrp_sus_all = b[44];
 	if (body_hdr_size < RP_WIRE_TOKEN_HDR_SIZE || (size_t)body_hdr_size > body_size)
 		return RP_DROP_BAD_BODY;
 	if (t->aru_id > RP_NODES_MAX || t->dest == 0 || t->dest > RP_NODES_MAX || t->retrans_flg > 1)
@@ -328,12 +351,20 @@ size_t rp_wire_encode_commit(uint8_t *buf, struct rp_wire_hdr *h, const struct r
 		const struct rp_wire_commit_entry *e = &c->e[i];
 		rp_put16(p + 0, e->id);
 		p[2] = e->received_flg;
+		p[3] = e->proto_min;
 		rp_put16(p + 4, e->old_ring.rep);
+		p[6] = e->proto_max;
 		rp_put64(p + 8, e->incarnation);
 		rp_put64(p + 16, e->old_ring.seq);
 		rp_put64(p + 24, e->old_aru);
 		rp_put64(p + 32, e->old_high_seq);
 		rp_put64(p + 40, e->old_delivered);
+		rp_put64(p + 48, e->last_primary.seq);
+		rp_put16(p + 56, e->last_primary.rep);
+		rp_put64(p + 64, e->last_primary_members);
+		rp_put16(p + 58, e->installed_primary.rep);
+		rp_put64(p + 72, e->installed_primary.seq);
+		rp_put64(p + 80, e->installed_primary_members);
 	}
 	return size;
 }
@@ -362,15 +393,25 @@ enum rp_drop rp_wire_decode_commit(const uint8_t *buf, const struct rp_wire_hdr 
 		struct rp_wire_commit_entry *e = &c->e[i];
 		e->id = rp_get16(p + 0);
 		e->received_flg = p[2];
+		e->proto_min = p[3];
 		e->old_ring.rep = rp_get16(p + 4);
+		e->proto_max = p[6];
 		e->incarnation = rp_get64(p + 8);
 		e->old_ring.seq = rp_get64(p + 16);
 		e->old_aru = rp_get64(p + 24);
 		e->old_high_seq = rp_get64(p + 32);
 		e->old_delivered = rp_get64(p + 40);
+		e->last_primary.seq = rp_get64(p + 48);
+		e->last_primary.rep = rp_get16(p + 56);
+		e->last_primary_members = rp_get64(p + 64);
+		e->installed_primary.rep = rp_get16(p + 58);
+		e->installed_primary.seq = rp_get64(p + 72);
+		e->installed_primary_members = rp_get64(p + 80);
 		if (e->id == 0 || e->id > RP_NODES_MAX || (i > 0 && e->id <= c->e[i - 1].id))
 			return RP_DROP_BAD_BODY;
-		if (e->received_flg > 1 || e->old_ring.rep > RP_NODES_MAX)
+		if (e->received_flg > 1 || e->old_ring.rep > RP_NODES_MAX ||
+		    e->last_primary.rep > RP_NODES_MAX || e->installed_primary.rep > RP_NODES_MAX ||
+		    e->proto_min > e->proto_max)
 			return RP_DROP_BAD_BODY;
 	}
 	return RP_DROP_NONE;
@@ -383,4 +424,34 @@ size_t rp_wire_encode_merge_detect(uint8_t *buf, struct rp_wire_hdr *h)
 	h->frame_size = RP_WIRE_HDR_SIZE;
 	rp_wire_encode_hdr(buf, h);
 	return RP_WIRE_HDR_SIZE;
+}
+
+size_t rp_wire_path_test_size(void) { return RP_WIRE_HDR_SIZE + RP_WIRE_PATH_TEST_HDR_SIZE; }
+
+size_t rp_wire_encode_path_test(uint8_t *buf, struct rp_wire_hdr *h, uint64_t heard)
+{
+	size_t size = rp_wire_path_test_size();
+	h->type = RP_FRAME_PATH_TEST;
+	h->hdr_size = RP_WIRE_HDR_SIZE;
+	h->frame_size = (uint32_t)size;
+	rp_wire_encode_hdr(buf, h);
+	uint8_t *b = buf + RP_WIRE_HDR_SIZE;
+	memset(b, 0, RP_WIRE_PATH_TEST_HDR_SIZE);
+	rp_put64(b + 0, heard);
+	rp_put16(b + 8, RP_WIRE_PATH_TEST_HDR_SIZE);
+	return size;
+}
+
+enum rp_drop rp_wire_decode_path_test(const uint8_t *buf, const struct rp_wire_hdr *h,
+				      uint64_t *heard)
+{
+	size_t body_size = (size_t)h->frame_size - h->hdr_size;
+	const uint8_t *b = buf + h->hdr_size;
+	if (body_size < RP_WIRE_PATH_TEST_HDR_SIZE)
+		return RP_DROP_TRUNCATED;
+	uint16_t body_hdr_size = rp_get16(b + 8);
+	if (body_hdr_size < RP_WIRE_PATH_TEST_HDR_SIZE || (size_t)body_hdr_size > body_size)
+		return RP_DROP_BAD_BODY;
+	*heard = rp_get64(b + 0);
+	return RP_DROP_NONE;
 }

@@ -14,11 +14,14 @@
  *
  * Header (offsets in bytes):
  *   0 u16 magic 0x4F52          8 u32 frame_size (header + body)
- *   2 u8  version               12 u16 sender node id (1..RP_NODES_MAX)
+ *   2 u8  wire format version   12 u16 sender node id (1..RP_NODES_MAX)
  *   3 u8  type                  14 u8  path index the frame was sent on
- *   4 u16 flags                 15 u8  reserved (0)
+ *   4 u16 flags                 15 u8  sender's fault mask (paths it marked faulty)
  *   6 u16 hdr_size              16 u64 sender incarnation
- *  24 u16 ring representative  26 u16 reserved, 28 u32 reserved
+ *  24 u16 ring representative  26 u8  sender's send mask (paths it sends on)
+ *  27 u8  protocol version its ring runs   28 u8 sender's protocol min,
+ *  29 u8  sender's protocol max (1 <= min <= max)
+ *  30 u16 sender's transmission count (all copies of one send alike)
  * Reserved header bytes and unknown header flags are ignored (room for
  * compatible extensions); entries are strict: FIRST exactly when
  * frag_offset is 0, LAST exactly when the chunk ends the message.
@@ -34,7 +37,9 @@
  *              (FIRST, LAST), 19 u8 reserved, then chunk_size payload bytes.
  * TOKEN body:  0 u64 token_seq, 8 u64 seq, 16 u64 aru, 24 u16 aru_id,
  *              26 u16 dest node, 28 u16 body_hdr_size, 30 u16 rtr count,
- *              32 u32 fcc, 36 u32 backlog, 40 u8 retrans_flg, 41..47 reserved,
+ *              32 u32 fcc, 36 u32 backlog, 40 u8 retrans_flg, 41 u8 rrp_acc,
+ *              42 u8 rrp_all (path fault unions, docs/protocol.md §9.1), 43 u8
+ *              rrp_sus_acc, 44 u8 rrp_sus_all (suspect-path unions), 45..47 reserved,
  *              then rtr count u64 seqs at body_hdr_size.
  * JOIN body:   0 u64 ring_seq (largest known), 8 u64 proc_set, 16 u64
  *              fail_set (bit id-1), 24 u16 body_hdr_size, 26 u16 inc_count,
@@ -43,11 +48,17 @@
  * COMMIT body: 0 u16 memb_index, 2 u16 member count, 4 u16 dest node,
  *              6 u16 body_hdr_size, 8 u8 rotation (1 or 2), 9..15 reserved,
  *              then count entries of RP_WIRE_COMMIT_ENTRY_SIZE bytes:
- *              0 u16 id, 2 u8 received_flg, 3 u8 reserved, 4 u16 old ring
- *              rep, 6 u16 reserved, 8 u64 incarnation, 16 u64 old ring seq,
- *              24 u64 old aru, 32 u64 old high seq, 40 u64 old delivered.
+ *              0 u16 id, 2 u8 received_flg, 3 u8 protocol min, 4 u16 old ring
+ *              rep, 6 u8 protocol max, 7 u8 reserved, 8 u64 incarnation,
+ *              16 u64 old ring seq, 24 u64 old aru, 32 u64 old high seq,
+ *              40 u64 old delivered, 48 u64 last attempted primary ring seq,
+ *              56 u16 its rep, 58 u16 last installed primary's rep, 60 u32
+ *              reserved, 64 u64 attempted members (bit id-1), 72 u64 last
+ *              installed primary ring seq, 80 u64 its members.
  * MERGE_DETECT body: empty (a later version may add fields).
- * HOLD_CANCEL, PATH_TEST: type codes reserved for the redundant ring.
+ * PATH_TEST body: 0 u64 nodes heard on this path lately (bit id-1),
+ *              8 u16 body_hdr_size, 10..15 reserved.
+ * HOLD_CANCEL: type code reserved.
  */
 #ifndef RP_WIRE_H
 #define RP_WIRE_H
@@ -65,7 +76,8 @@
 #define RP_WIRE_RTR_MAX 1024u
 #define RP_WIRE_JOIN_HDR_SIZE 32u
 #define RP_WIRE_COMMIT_HDR_SIZE 16u
-#define RP_WIRE_COMMIT_ENTRY_SIZE 48u
+#define RP_WIRE_COMMIT_ENTRY_SIZE 88u
+#define RP_WIRE_PATH_TEST_HDR_SIZE 16u
 /* A recovery frame carries a whole old-ring frame as its single entry:
  * the packer leaves this much room in every data frame (CS ee8b8993). */
 #define RP_WIRE_RECOVERY_OVERHEAD (RP_WIRE_HDR_SIZE + RP_WIRE_DATA_HDR_SIZE + RP_WIRE_ENTRY_HDR_SIZE)
@@ -121,6 +133,7 @@ enum rp_drop {
 	RP_DROP_UNHANDLED,      /* valid type this state does not act on */
 	RP_DROP_STALE,          /* an older incarnation's, or a ring we have left */
 	RP_DROP_BUSY,           /* still delivering an install: retransmission repairs it */
+	RP_DROP_VERSION_MISMATCH, /* sender's protocol range shares no version with ours */
 	RP_DROP_COUNT
 };
 
@@ -139,6 +152,12 @@ struct rp_wire_hdr {
 	uint32_t frame_size;
 	uint16_t sender;
 	uint8_t path_index;
+	uint8_t fault_mask; /* stamped at send time (rp_wire_set_rrp) */
+	uint8_t send_mask;
+	uint8_t proto;      /* protocol version the sender's ring runs */
+	uint8_t proto_min;  /* the sender's configured range */
+	uint8_t proto_max;
+	uint16_t tx_seq;    /* stamped at send time: equal on every copy of one send */
 	uint64_t incarnation;
 	struct rp_ring_id ring;
 };
@@ -174,6 +193,9 @@ struct rp_wire_token {
 	uint32_t fcc;
 	uint32_t backlog;
 	uint8_t retrans_flg;
+	uint8_t rrp_acc; /* fault masks of the nodes visited this rotation */
+	uint8_t rrp_all; /* ... over the last complete rotation */
+	uint8_t rrp_sus_acc, rrp_sus_all; /* the same for paths with problems charged */
 	uint64_t rtr[RP_WIRE_RTR_MAX];
 };
 
@@ -187,6 +209,11 @@ struct rp_wire_join {
 struct rp_wire_commit_entry {
 	uint16_t id;
 	uint8_t received_flg;
+	uint8_t proto_min, proto_max;
+	struct rp_ring_id last_primary; /* the newest primary ring it attempted */
+	uint64_t last_primary_members;
+	struct rp_ring_id installed_primary; /* the newest primary ring it installed */
+	uint64_t installed_primary_members;
 	uint64_t incarnation;
 	struct rp_ring_id old_ring;
 	uint64_t old_aru;
@@ -225,6 +252,17 @@ enum rp_drop rp_wire_decode_hdr(const uint8_t *buf, size_t len, struct rp_wire_h
 
 /* The transport stamps the path index into a frame it sends on path p. */
 static inline void rp_wire_set_path(uint8_t *buf, uint8_t path) { buf[14] = path; }
+/* ring-proto stamps the sender's path state and protocol range into a
+ * frame it hands out (a retransmitted frame describes the retransmitter). */
+static inline void rp_wire_set_sender_info(uint8_t *buf, uint8_t fault_mask, uint8_t send_mask,
+					   uint8_t proto_min, uint8_t proto_max, uint16_t tx_seq)
+{
+	buf[15] = fault_mask;
+	buf[26] = send_mask;
+	buf[28] = proto_min;
+	buf[29] = proto_max;
+	rp_put16(buf + 30, tx_seq);
+}
 
 /* DATA body. decode walks and validates every entry once, so that
  * rp_wire_entry_next() on a decoded frame cannot fail. */
@@ -281,5 +319,11 @@ enum rp_drop rp_wire_decode_commit(const uint8_t *buf, const struct rp_wire_hdr 
 
 /* MERGE_DETECT: header only. */
 size_t rp_wire_encode_merge_detect(uint8_t *buf, struct rp_wire_hdr *h);
+
+/* PATH_TEST: a probe on a path out of use, listing the nodes heard on it. */
+size_t rp_wire_path_test_size(void);
+size_t rp_wire_encode_path_test(uint8_t *buf, struct rp_wire_hdr *h, uint64_t heard);
+enum rp_drop rp_wire_decode_path_test(const uint8_t *buf, const struct rp_wire_hdr *h,
+				      uint64_t *heard);
 
 #endif

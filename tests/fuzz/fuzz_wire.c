@@ -102,6 +102,12 @@ static void hdr_check_same(const struct rp_wire_hdr *a, const struct rp_wire_hdr
 	check(a->incarnation == b->incarnation);
 	check(a->ring.seq == b->ring.seq);
 	check(a->ring.rep == b->ring.rep);
+	check(a->fault_mask == b->fault_mask);
+	check(a->send_mask == b->send_mask);
+	check(a->proto == b->proto);
+	check(a->proto_min == b->proto_min);
+	check(a->proto_max == b->proto_max);
+	check(a->tx_seq == b->tx_seq);
 }
 
 static void token_check_same(const struct rp_wire_token *a, const struct rp_wire_token *b)
@@ -115,6 +121,10 @@ static void token_check_same(const struct rp_wire_token *a, const struct rp_wire
 	check(a->fcc == b->fcc);
 	check(a->backlog == b->backlog);
 	check(a->retrans_flg == b->retrans_flg);
+	check(a->rrp_acc == b->rrp_acc);
+	check(a->rrp_all == b->rrp_all);
+	check(a->rrp_sus_acc == b->rrp_sus_acc);
+	check(a->rrp_sus_all == b->rrp_sus_all);
 	for (uint32_t i = 0; i < a->rtr_count; i++)
 		check(a->rtr[i] == b->rtr[i]);
 }
@@ -206,6 +216,11 @@ static void fuzz_join(const uint8_t *buf, const struct rp_wire_hdr *h)
 	check(memcmp(reencoded, reencoded_again, len) == 0);
 }
 
+static int rp_ring_eq_w(struct rp_ring_id a, struct rp_ring_id b)
+{
+	return a.seq == b.seq && a.rep == b.rep;
+}
+
 static void commit_check_same(const struct rp_wire_commit *a, const struct rp_wire_commit *b)
 {
 	check(a->memb_index == b->memb_index);
@@ -223,6 +238,13 @@ static void commit_check_same(const struct rp_wire_commit *a, const struct rp_wi
 		check(x->old_aru == y->old_aru);
 		check(x->old_high_seq == y->old_high_seq);
 		check(x->old_delivered == y->old_delivered);
+		check(x->proto_min == y->proto_min && x->proto_min <= x->proto_max);
+		check(x->proto_max == y->proto_max);
+		check(x->last_primary.seq == y->last_primary.seq);
+		check(x->last_primary.rep == y->last_primary.rep);
+		check(x->last_primary_members == y->last_primary_members);
+		check(rp_ring_eq_w(x->installed_primary, y->installed_primary));
+		check(x->installed_primary_members == y->installed_primary_members);
 	}
 }
 
@@ -258,6 +280,21 @@ static void fuzz_commit(const uint8_t *buf, const struct rp_wire_hdr *h)
 	check(memcmp(reencoded, reencoded_again, len) == 0);
 }
 
+/* PATH_TEST: decode, re-encode, decode again: the same heard set. */
+static void fuzz_path_test(const uint8_t *buf, const struct rp_wire_hdr *h)
+{
+	uint64_t heard, heard_b;
+	if (rp_wire_decode_path_test(buf, h, &heard) != RP_DROP_NONE)
+		return;
+	static uint8_t reencoded[RP_WIRE_HDR_SIZE + RP_WIRE_PATH_TEST_HDR_SIZE];
+	struct rp_wire_hdr h2 = *h, h3;
+	size_t len = rp_wire_encode_path_test(reencoded, &h2, heard);
+	check(len == sizeof(reencoded));
+	check_reencoded_hdr(reencoded, len, h, &h3);
+	check(rp_wire_decode_path_test(reencoded, &h3, &heard_b) == RP_DROP_NONE);
+	check(heard == heard_b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rp_wire_hdr h;
@@ -274,6 +311,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_join(data, &h);
 		else if (h.type == RP_FRAME_COMMIT)
 			fuzz_commit(data, &h);
+		else if (h.type == RP_FRAME_PATH_TEST)
+			fuzz_path_test(data, &h);
+		check(h.proto_min >= 1 && h.proto_min <= h.proto_max && h.proto >= 1);
 	}
 
 	/* The entry walker on its own, over raw bytes: it must stop at the

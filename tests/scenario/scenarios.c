@@ -178,6 +178,7 @@ static void memb_opts(struct sim_opts *o, uint64_t seed, uint32_t nodes)
 	o->nodes = nodes;
 	o->paths = 2;
 	o->faults = SIM_FAULTS_NONE;
+	o->trace = getenv("ORDO_SIM_TRACE") != NULL; /* a readable trace of the run */
 }
 
 static struct sim *run_keep(const struct sim_opts *o, struct sim_result *r)
@@ -464,6 +465,215 @@ static int scenario_forged_join(void)
 	return verdict("forged-join", &r, expect, "a Join with ring seq near 2^64 refused; the ring still regroups");
 }
 
+/* ---- part 3: redundant ring, quorum, versions ---- */
+
+/* "Path 0 dies for every node at 100 ms under load and comes back at
+ * 200 ms: no configuration change, nothing lost, the path is marked faulty
+ * and later reinstated." Prints the longest gap between two deliveries at a
+ * node while the path is down, beside the same run without the cut. */
+static int scenario_path_cut(enum rp_rrp_mode mode, bool defaults, const char *name)
+{
+	struct sim_opts o;
+	memb_opts(&o, 31, 3);
+	o.rrp_mode = mode;
+	/* with ring-proto's defaults (token retransmit 50 ms, probes every
+	 * 100 ms) the path stays down 300 ms and the run lasts 900 ms */
+	uint64_t up = defaults ? 400 * MS : 200 * MS;
+	o.default_timeouts = defaults;
+	if (defaults) {
+		o.load_ns = 900 * MS;
+		o.liveness_ns = 6000 * MS;
+	}
+	o.gap_from_ns = 100 * MS;
+	o.gap_to_ns = up;
+	struct sim_result base;
+	run(&o, &base);
+	struct sim_fault f[2] = {
+		{.at_ns = 100 * MS, .kind = SIM_FAULT_PATH_DOWN, .path = 0},
+		{.at_ns = up, .kind = SIM_FAULT_PATH_UP, .path = 0},
+	};
+	o.script = f;
+	o.script_count = 2;
+	struct sim_result r;
+	run(&o, &r);
+	printf("%s: longest delivery gap with path 0 down %.3f ms (node %u), without the cut %.3f ms;"
+	       " path marked faulty %.3f ms after the cut, back in use %.3f ms after the repair\n",
+	       name, (double)r.max_gap_ns / 1e6, r.max_gap_node, (double)base.max_gap_ns / 1e6,
+	       r.path_first_faulty_ns == UINT64_MAX ? -1.0 : (double)(r.path_first_faulty_ns - 100 * MS) / 1e6,
+	       r.path_last_ok_ns > up ? (double)(r.path_last_ok_ns - up) / 1e6 : -1.0);
+	bool expect = base.ok && r.last_change_ns < 100 * MS && r.path_faults > 0 &&
+		      r.path_first_faulty_ns >= 100 * MS && r.path_last_ok_ns > up &&
+		      r.path_reinstated > 0;
+	return verdict(name, &r, expect, "no configuration change; path 0 marked faulty, then reinstated");
+}
+
+/* "Both links of node 2 are cut at 60 ms and restored at 160 ms: the others
+ * expel it, then it merges back." */
+static int scenario_node_paths_cut(void)
+{
+	struct sim_opts o;
+	memb_opts(&o, 32, 5);
+	o.rrp_mode = RP_RRP_ACTIVE;
+	struct sim_fault f[4] = {
+		{.at_ns = 60 * MS, .kind = SIM_FAULT_PATH_CUT, .node = 1, .path = 0},
+		{.at_ns = 60 * MS, .kind = SIM_FAULT_PATH_CUT, .node = 1, .path = 1},
+		{.at_ns = 160 * MS, .kind = SIM_FAULT_PATH_RESTORE, .node = 1, .path = 0},
+		{.at_ns = 160 * MS, .kind = SIM_FAULT_PATH_RESTORE, .node = 1, .path = 1},
+	};
+	o.script = f;
+	o.script_count = 4;
+	struct sim_result r;
+	struct sim *s = run_keep(&o, &r);
+	bool expect = sim_saw_regular(s, IDX(0) | IDX(2) | IDX(3) | IDX(4)) && r.last_change_ns > 160 * MS;
+	sim_destroy(s);
+	return verdict("node-paths-cut", &r, expect, "{1,3,4,5} formed, then all five again");
+}
+
+/* "Node 1's link on path 0 flaps (cut and restored every 3..9 ms) from 40 to
+ * 260 ms: no configuration change, nothing lost." */
+static int scenario_path_flap(enum rp_rrp_mode mode, const char *name)
+{
+	struct sim_opts o;
+	memb_opts(&o, 33, 4);
+	o.rrp_mode = mode;
+	struct sim_fault f[64];
+	uint32_t k = 0;
+	for (uint64_t t = 40 * MS; t < 260 * MS && k + 1 < 64; t += (3 + k % 7) * MS, k++)
+		f[k] = (struct sim_fault){.at_ns = t, .kind = (k & 1) ? SIM_FAULT_PATH_RESTORE : SIM_FAULT_PATH_CUT,
+					  .node = 0, .path = 0};
+	f[k++] = (struct sim_fault){.at_ns = 260 * MS, .kind = SIM_FAULT_PATH_RESTORE, .node = 0, .path = 0};
+	o.script = f;
+	o.script_count = k;
+	struct sim_result r;
+	run(&o, &r);
+	printf("%s: %u flips, path marked faulty %" PRIu64 " times, reinstated %" PRIu64 " times\n", name, k,
+	       r.path_faults, r.path_reinstated);
+	return verdict(name, &r, r.last_change_ns < 40 * MS, "no configuration change while the path flapped");
+}
+
+/* "Four nodes split two and two at 60 ms and heal at 160 ms." majority:
+ * neither half is primary. last_man_standing: the half holding the lowest
+ * id of the last primary ring is. Then all four, primary again. */
+static int scenario_even_split(enum rp_quorum q, const char *name)
+{
+	struct sim_opts o;
+	memb_opts(&o, 34, 4);
+	o.quorum = q;
+	struct sim_fault f[2] = {
+		{.at_ns = 60 * MS, .kind = SIM_FAULT_SPLIT, .mask = 0x3},
+		{.at_ns = 160 * MS, .kind = SIM_FAULT_HEAL},
+	};
+	o.script = f;
+	o.script_count = 2;
+	struct sim_result r;
+	struct sim *s = run_keep(&o, &r);
+	int low = sim_primary_of(s, IDX(0) | IDX(1)), high = sim_primary_of(s, IDX(2) | IDX(3));
+	int all = sim_primary_of(s, IDX(0) | IDX(1) | IDX(2) | IDX(3));
+	sim_destroy(s);
+	printf("%s: {1,2} %s, {3,4} %s, all four %s\n", name, low ? "primary" : "non-primary",
+	       high ? "primary" : "non-primary", all ? "primary" : "non-primary");
+	bool want_low = q == RP_QUORUM_LAST_MAN_STANDING;
+	return verdict(name, &r, low == want_low && high == 0 && all == 1,
+		       want_low ? "{1,2} primary (tie broken by the lowest id), {3,4} not"
+				: "neither half primary");
+}
+
+/* "Two nodes under two_node: node 2 is down at start, so node 1 alone is
+ * not primary (wait for all); once both were seen, a split leaves each
+ * primary." */
+static int scenario_two_node(void)
+{
+	struct sim_opts o;
+	memb_opts(&o, 35, 2);
+	o.quorum = RP_QUORUM_TWO_NODE;
+	struct sim_fault f[4] = {
+		{.at_ns = 0, .kind = SIM_FAULT_CRASH, .node = 1},
+		{.at_ns = 50 * MS, .kind = SIM_FAULT_RESTART, .node = 1},
+		{.at_ns = 120 * MS, .kind = SIM_FAULT_SPLIT, .mask = 0x1},
+		{.at_ns = 200 * MS, .kind = SIM_FAULT_HEAL},
+	};
+	o.script = f;
+	o.script_count = 4;
+	struct sim_result r;
+	struct sim *s = run_keep(&o, &r);
+	/* node 1's start ring {1}, before node 2 was seen, is the first view
+	 * of {1}; later {1} rings are primary */
+	int both = sim_primary_of(s, IDX(0) | IDX(1)), one = sim_primary_of(s, IDX(0)),
+	    two = sim_primary_of(s, IDX(1));
+	sim_destroy(s);
+	printf("two-node: {1,2} %d, last {1} %d, last {2} %d (1 = primary); primaries %" PRIu64 "\n",
+	       both, one, two, r.primaries);
+	return verdict("two-node", &r, both == 1 && one == 1 && two == 1,
+		       "alone at start: not primary; after the split both halves primary");
+}
+
+/* "Nodes 1-3 speak version 1 only; node 4, configured for 2..3, starts at
+ * 60 ms: it is refused on both sides and the ring does not change." */
+static int scenario_versions_disjoint(void)
+{
+	struct sim_opts o;
+	memb_opts(&o, 36, 4);
+	o.proto_min[3] = 2;
+	o.proto_max[3] = 3;
+	struct sim_fault f[3] = {
+		{.at_ns = 0, .kind = SIM_FAULT_CRASH, .node = 3},
+		{.at_ns = 60 * MS, .kind = SIM_FAULT_RESTART, .node = 3},
+		{.at_ns = 250 * MS, .kind = SIM_FAULT_CRASH, .node = 3},
+	};
+	o.script = f;
+	o.script_count = 3;
+	struct sim_result r;
+	struct sim *s = run_keep(&o, &r);
+	uint64_t refused = sim_drops(s, RP_DROP_VERSION_MISMATCH);
+	bool ring = sim_saw_regular(s, IDX(0) | IDX(1) | IDX(2));
+	sim_destroy(s);
+	printf("versions-disjoint: %" PRIu64 " refusal events, %" PRIu64 " frames dropped as"
+	       " version-mismatch, last configuration change at %.3f ms\n", r.refusals, refused,
+	       (double)r.last_change_ns / 1e6);
+	return verdict("versions-disjoint", &r, ring && r.refusals >= 4 && r.last_change_ns < 60 * MS,
+		       "refused by every ring member and refusing them; the ring unchanged");
+}
+
+/* "A rolling upgrade: nodes speak 1..1, 1..2, 1..2 (the ring runs 1); node
+ * 1 restarts speaking 1..2 and the ring of all three runs 2." */
+struct versions_seen {
+	uint8_t before, after;
+};
+
+static void watch_versions(struct sim *s, void *arg, uint32_t node)
+{
+	struct versions_seen *v = arg;
+	if (node != 1 || rp_node_state(sim_node(s, 1)) != RP_NODE_OPERATIONAL)
+		return;
+	if (sim_now(s) < 80 * MS)
+		v->before = rp_node_proto_version(sim_node(s, 1));
+	else
+		v->after = rp_node_proto_version(sim_node(s, 1));
+}
+
+static int scenario_versions_rolling(void)
+{
+	struct sim_opts o;
+	memb_opts(&o, 37, 3);
+	o.proto_min[0] = 1, o.proto_max[0] = 1;
+	o.proto_min[1] = 1, o.proto_max[1] = 2;
+	o.proto_min[2] = 1, o.proto_max[2] = 2;
+	struct sim_fault f[2] = {
+		{.at_ns = 80 * MS, .kind = SIM_FAULT_CRASH, .node = 0},
+		{.at_ns = 100 * MS, .kind = SIM_FAULT_RESTART, .node = 0, .proto_min = 1, .proto_max = 2},
+	};
+	o.script = f;
+	o.script_count = 2;
+	struct versions_seen v = {0};
+	o.watch = watch_versions;
+	o.watch_arg = &v;
+	struct sim_result r;
+	run(&o, &r);
+	printf("versions-rolling: version %u before the upgrade, %u after\n", v.before, v.after);
+	return verdict("versions-rolling", &r, v.before == 1 && v.after == 2,
+		       "the ring moved from version 1 to 2 when its last 1-only node upgraded");
+}
+
 int main(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : "list";
@@ -493,6 +703,34 @@ int main(int argc, char **argv)
 		return scenario_stale_incarnation();
 	if (!strcmp(name, "forged-join"))
 		return scenario_forged_join();
+	if (!strcmp(name, "path-cut-active"))
+		return scenario_path_cut(RP_RRP_ACTIVE, false, name);
+	if (!strcmp(name, "path-cut-passive"))
+		return scenario_path_cut(RP_RRP_PASSIVE, false, name);
+	if (!strcmp(name, "path-cut-active-default-timeouts"))
+		return scenario_path_cut(RP_RRP_ACTIVE, true, name);
+	if (!strcmp(name, "path-cut-passive-default-timeouts"))
+		return scenario_path_cut(RP_RRP_PASSIVE, true, name);
+	if (!strcmp(name, "node-paths-cut"))
+		return scenario_node_paths_cut();
+	if (!strcmp(name, "path-flap-active"))
+		return scenario_path_flap(RP_RRP_ACTIVE, name);
+	if (!strcmp(name, "path-flap-passive"))
+		return scenario_path_flap(RP_RRP_PASSIVE, name);
+	if (!strcmp(name, "even-split-majority"))
+		return scenario_even_split(RP_QUORUM_MAJORITY, name);
+	if (!strcmp(name, "even-split-last-man-standing"))
+		return scenario_even_split(RP_QUORUM_LAST_MAN_STANDING, name);
+	if (!strcmp(name, "two-node"))
+		return scenario_two_node();
+	if (!strcmp(name, "versions-disjoint"))
+		return scenario_versions_disjoint();
+	if (!strcmp(name, "versions-rolling"))
+		return scenario_versions_rolling();
+	printf("path-cut-active\npath-cut-passive\npath-cut-active-default-timeouts\n"
+	       "path-cut-passive-default-timeouts\nnode-paths-cut\npath-flap-active\npath-flap-passive\n"
+	       "even-split-majority\neven-split-last-man-standing\ntwo-node\nversions-disjoint\n"
+	       "versions-rolling\n");
 	printf("lost-token\nloss-burst-1path\nloss-burst-2paths\nseq-wrap\nbig-message\n"
 	       "crash-during-recovery\npartition-merge\ntoken-holder-crash\n"
 	       "token-holder-crash-default-timeouts\ntwo-restarts\n"

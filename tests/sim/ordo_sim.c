@@ -1,6 +1,7 @@
 /* ordo_sim.c — the `ordo-sim` command: run one seed, or sweep a range.
  *
- *   ordo-sim --seed S [--nodes N] [--paths P] [--faults none|net] [--trace]
+ *   ordo-sim --seed S [--nodes N] [--paths P] [--faults none|net|memb|all]
+ *            [--rrp active|passive] [--quorum majority|two_node|last_man_standing] [--trace]
  *   ordo-sim --seeds A..B [...]          ends with "N passed, M failed"
  *   ordo-sim --mutate drop-delivery|swap-deliveries|early-safe [...]
  *
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 static char replay_line[512];
+static const char *const quorum_names[] = {"majority", "two_node", "last_man_standing"};
 static uint64_t sweep_passed, sweep_failed;
 
 static void on_fatal(int sig)
@@ -37,7 +39,7 @@ static void on_fatal(int sig)
 
 static const char *faults_name(enum sim_faults f)
 {
-	return f == SIM_FAULTS_MEMB ? "memb" : f == SIM_FAULTS_NET ? "net" : "none";
+	return f == SIM_FAULTS_ALL ? "all" : f == SIM_FAULTS_MEMB ? "memb" : f == SIM_FAULTS_NET ? "net" : "none";
 }
 
 static const char *const mutation_names[] = {
@@ -45,6 +47,8 @@ static const char *const mutation_names[] = {
 	[RP_MUTATION_DROP_DELIVERY] = "drop-delivery",
 	[RP_MUTATION_SWAP_DELIVERIES] = "swap-deliveries",
 	[RP_MUTATION_EARLY_SAFE] = "early-safe",
+	[RP_MUTATION_ALWAYS_PRIMARY] = "always-primary",
+	[RP_MUTATION_SINGLE_PATH] = "single-path",
 	[RP_MUTATION_SKIP_TRANSITIONAL] = "skip-transitional",
 };
 
@@ -69,10 +73,14 @@ int sim_run_one(const struct sim_opts *o, const char *replay_args, bool verbose)
 		       " deliveries=%" PRIu64 " frames=%" PRIu64 " retransmitted=%" PRIu64
 		       " token-retransmits=%" PRIu64 " configs=%" PRIu64 " crashes=%" PRIu64
 		       " restarts=%" PRIu64 " leaves=%" PRIu64 " partitions=%" PRIu64
+		       " rrp=%s quorum=%s path-cuts=%" PRIu64 " path-faults=%" PRIu64
+		       " reinstated=%" PRIu64 " primaries=%" PRIu64
 		       " simtime=%.3fs events=%" PRIu64 " digest=%016" PRIx64 "\n",
 		       o->seed, o->nodes, o->paths, faults_name(o->faults), r.messages, r.deliveries,
 		       r.frames_sent, r.frames_retransmitted, r.tokens_retransmitted, r.configs,
 		       r.crashes, r.restarts, r.leaves, r.partitions,
+		       r.rrp_mode == RP_RRP_PASSIVE ? "passive" : "active", quorum_names[r.quorum],
+		       r.path_cuts, r.path_faults, r.path_reinstated, r.primaries,
 		       (double)r.sim_time_ns / 1e9, r.events, r.digest);
 	return 0;
 }
@@ -81,9 +89,11 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: ordo-sim (--seed S | --seeds A..B) [--nodes N] [--paths P]\n"
-		"                [--faults none|net|memb] [--mutate NAME] [--trace]\n"
+		"                [--faults none|net|memb|all] [--mutate NAME] [--trace]\n"
+		"                [--rrp active|passive] [--quorum majority|two_node|last_man_standing]\n"
 		"                [--load-ms MS] [--initial-seq N]\n"
-		"  mutations: drop-delivery swap-deliveries early-safe skip-transitional\n");
+		"  mutations: drop-delivery swap-deliveries early-safe skip-transitional always-primary\n"
+		"             single-path\n");
 }
 
 static bool parse_u64(const char *s, uint64_t *v)
@@ -131,9 +141,17 @@ int main(int argc, char **argv)
 			paths = (uint32_t)x;
 			i++;
 		} else if (!strcmp(a, "--faults") && v &&
-			   (!strcmp(v, "net") || !strcmp(v, "none") || !strcmp(v, "memb"))) {
-			o.faults = !strcmp(v, "memb") ? SIM_FAULTS_MEMB
+			   (!strcmp(v, "net") || !strcmp(v, "none") || !strcmp(v, "memb") || !strcmp(v, "all"))) {
+			o.faults = !strcmp(v, "all") ? SIM_FAULTS_ALL : !strcmp(v, "memb") ? SIM_FAULTS_MEMB
 				   : !strcmp(v, "net") ? SIM_FAULTS_NET : SIM_FAULTS_NONE;
+			i++;
+		} else if (!strcmp(a, "--rrp") && v && (!strcmp(v, "active") || !strcmp(v, "passive"))) {
+			o.rrp_mode = !strcmp(v, "passive") ? RP_RRP_PASSIVE : RP_RRP_ACTIVE;
+			i++;
+		} else if (!strcmp(a, "--quorum") && v &&
+			   (!strcmp(v, "majority") || !strcmp(v, "two_node") || !strcmp(v, "last_man_standing"))) {
+			o.quorum = !strcmp(v, "majority") ? RP_QUORUM_MAJORITY
+				   : !strcmp(v, "two_node") ? RP_QUORUM_TWO_NODE : RP_QUORUM_LAST_MAN_STANDING;
 			i++;
 		} else if (!strcmp(a, "--mutate") && v) {
 			bool found = false;
@@ -188,6 +206,12 @@ int main(int argc, char **argv)
 		if (so.initial_seq)
 			snprintf(replay_line + strlen(replay_line) - 3, sizeof(replay_line) - strlen(replay_line) + 3,
 				 "%" PRIu64, so.initial_seq);
+		if (so.rrp_mode >= 0)
+			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
+				 " --rrp %s", so.rrp_mode == RP_RRP_PASSIVE ? "passive" : "active");
+		if (so.quorum >= 0)
+			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
+				 " --quorum %s", quorum_names[so.quorum]);
 		if (so.load_ns != 300000000ull)
 			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
 				 " --load-ms %" PRIu64, (uint64_t)(so.load_ns / 1000000ull));

@@ -129,12 +129,19 @@ void sim_node_boot(struct sim *s, struct sim_node *n)
 	c.node_id = n->id;
 	c.incarnation = ++n->incarnation;
 	c.ring_seq = n->stable_ring_seq;
+	c.last_primary = n->stable.last_primary;
+	c.last_primary_members = n->stable.last_primary_members;
+	c.installed_primary = n->stable.installed_primary;
+	c.installed_primary_members = n->stable.installed_primary_members;
+	c.proto_min = n->proto_min;
+	c.proto_max = n->proto_max;
 	c.mutation = n->index == 0 ? s->opts.mutation : RP_MUTATION_NONE;
 	if (rp_node_init(n->rp, &c) != 0)
 		abort();
 	n->alive = true;
 	n->left = false;
 	n->pending_self = 0;
+	n->seen_all = false;
 	n->timer_at = UINT64_MAX;
 	n->timer_gen++;
 	memset(n->streams, 0, sizeof(n->streams));
@@ -165,6 +172,47 @@ static void heal(struct sim *s)
 	sim_trace(s, "network healed");
 }
 
+static void heal_paths(struct sim *s)
+{
+	memset(s->cut, 0, sizeof(s->cut));
+	memset(s->path_down, 0, sizeof(s->path_down));
+}
+
+/* Every pair of nodes has a path on which neither link is cut. */
+static bool paths_connect(const struct sim *s)
+{
+	for (uint32_t a = 0; a < s->opts.nodes; a++) {
+		for (uint32_t b = a + 1; b < s->opts.nodes; b++) {
+			bool ok = false;
+			for (uint32_t p = 0; p < s->opts.paths && !ok; p++)
+				ok = !s->path_down[p] && !s->cut[a][p] && !s->cut[b][p];
+			if (!ok)
+				return false;
+		}
+	}
+	return true;
+}
+
+/* Applies a path fault; before the membership faults start (--faults all)
+ * a cut that would leave some pair of nodes without a path is skipped. */
+static void path_fault(struct sim *s, uint32_t node, uint8_t path, bool cut, bool whole)
+{
+	bool *slot = whole ? &s->path_down[path] : &s->cut[node][path];
+	if (*slot == cut)
+		return;
+	*slot = cut;
+	if (cut && s->opts.faults == SIM_FAULTS_ALL && s->now < s->memb_from_ns && !paths_connect(s)) {
+		*slot = false;
+		return;
+	}
+	if (cut)
+		s->path_cuts++;
+	if (whole)
+		sim_trace(s, "path %u %s", path, cut ? "down" : "up");
+	else
+		sim_trace(s, "n%u path %u %s", s->nodes[node].id, path, cut ? "cut" : "restored");
+}
+
 void sim_apply_fault(struct sim *s, const struct sim_fault *f)
 {
 	struct sim_node *n = &s->nodes[f->node % s->opts.nodes];
@@ -179,6 +227,10 @@ void sim_apply_fault(struct sim *s, const struct sim_fault *f)
 	case SIM_FAULT_RESTART:
 		if (n->alive)
 			return;
+		if (f->proto_min)
+			n->proto_min = f->proto_min;
+		if (f->proto_max)
+			n->proto_max = f->proto_max;
 		s->restarts++;
 		sim_node_boot(s, n);
 		step(s, n, &(struct rp_input){.kind = RP_IN_TICK});
@@ -211,6 +263,45 @@ void sim_apply_fault(struct sim *s, const struct sim_fault *f)
 	case SIM_FAULT_DROP_TOKEN:
 		s->drop_next_token = true;
 		return;
+	case SIM_FAULT_PATH_CUT:
+	case SIM_FAULT_PATH_RESTORE:
+		path_fault(s, n->index, f->path % s->opts.paths, f->kind == SIM_FAULT_PATH_CUT, false);
+		return;
+	case SIM_FAULT_PATH_DOWN:
+	case SIM_FAULT_PATH_UP:
+		path_fault(s, 0, f->path % s->opts.paths, f->kind == SIM_FAULT_PATH_DOWN, true);
+		return;
+	}
+}
+
+/* A seeded path fault (--faults all): a link or a whole path dies, comes
+ * back, or flaps (a burst of cuts and restores a few ms apart). */
+static void random_path_fault(struct sim *s)
+{
+	uint32_t node = (uint32_t)sim_rand_range(s, 0, s->opts.nodes - 1);
+	uint8_t path = (uint8_t)sim_rand_range(s, 0, s->opts.paths - 1);
+	uint64_t r = sim_rand_range(s, 0, 99);
+	if (r < 30) {
+		path_fault(s, node, path, true, false);
+	} else if (r < 55) {
+		for (uint32_t i = 0; i < s->opts.nodes; i++)
+			for (uint32_t p = 0; p < s->opts.paths; p++)
+				if (s->cut[i][p] && sim_chance(s, 0.5))
+					path_fault(s, i, (uint8_t)p, false, false);
+	} else if (r < 65) {
+		path_fault(s, 0, path, true, true);
+	} else if (r < 80) {
+		path_fault(s, 0, path, false, true);
+	} else {
+		bool whole = sim_chance(s, 0.3);
+		uint64_t t = s->now;
+		uint32_t flips = (uint32_t)sim_rand_range(s, 2, 8);
+		for (uint32_t k = 0; k < flips; k++) {
+			t += sim_rand_range(s, 1, 8) * 1000000ull;
+			ev_push(s, (struct sim_event){.at = t, .kind = SIM_EV_PATH, .node = whole ? UINT32_MAX : node,
+						      .path = path, .gen = (k & 1u) ? 1u : 0u});
+		}
+		path_fault(s, node, path, true, whole);
 	}
 }
 
@@ -255,7 +346,7 @@ static void net_deliver_copy(struct sim *s, uint32_t from, uint32_t to, uint8_t 
 			     struct sim_buf *b)
 {
 	struct sim_path *p = &s->paths[path];
-	if (s->blocked[from][to])
+	if (s->blocked[from][to] || s->path_down[path] || s->cut[from][path] || s->cut[to][path])
 		return;
 	if (s->opts.filter &&
 	    s->opts.filter(s, s->opts.filter_arg, from, to, path, b->data, b->size))
@@ -397,6 +488,12 @@ static void on_delivery(struct sim *s, struct sim_node *n, const struct rp_deliv
 	s->bytes_delivered += d->chunk_size;
 	if (d->flags & RP_ENTRY_F_LAST) {
 		st->active = false;
+		if (s->now >= s->opts.gap_from_ns && s->now < s->opts.gap_to_ns && n->last_delivery_ns != 0 &&
+		    s->now - n->last_delivery_ns > s->max_gap_ns) {
+			s->max_gap_ns = s->now - n->last_delivery_ns;
+			s->max_gap_node = n->id;
+		}
+		n->last_delivery_ns = s->now;
 		if (rp_seq_gt(d->seq, s->max_seq_delivered) || s->deliveries == 0)
 			s->max_seq_delivered = d->seq;
 		if (d->seq < s->opts.initial_seq)
@@ -444,6 +541,11 @@ static void perform(struct sim *s, struct sim_node *n)
 						  " aru=%" PRIu64 " aru_id=%u rtr=%u", n->id, a->send.dest,
 						  rp_get64(b), rp_get64(b + 8), rp_get64(b + 16), rp_get16(b + 24),
 						  rp_get16(b + 30));
+				else if (h.type != RP_FRAME_DATA)
+					sim_trace(s, "n%u send %s size=%u paths=0x%x", n->id,
+						  h.type == RP_FRAME_JOIN ? "join" : h.type == RP_FRAME_COMMIT ? "commit"
+						  : h.type == RP_FRAME_PATH_TEST ? "probe" : "merge-detect",
+						  a->send.size, a->send.path_mask);
 				else
 					sim_trace(s, "n%u send data seq=%" PRIu64 " origin=%u entries=%u size=%u%s",
 						  n->id, rp_get64(b), rp_get16(b + 8), rp_get16(b + 10), a->send.size,
@@ -459,8 +561,28 @@ static void perform(struct sim *s, struct sim_node *n)
 			on_config(s, n, &a->config);
 			break;
 		case RP_ACT_PERSIST:
-			if (a->persist_ring_seq > n->stable_ring_seq)
-				n->stable_ring_seq = a->persist_ring_seq;
+			if (a->persist.ring_seq > n->stable_ring_seq)
+				n->stable_ring_seq = a->persist.ring_seq;
+			n->stable = a->persist;
+			break;
+		case RP_ACT_PATH:
+			sim_trace(s, "n%u path %u %s (in use 0x%x, faulty 0x%x)", n->id, a->path.path,
+				  a->path.state == RP_PATH_OK ? "in use" :
+				  a->path.state == RP_PATH_FAULTY ? "FAULTY" : "excluded",
+				  a->path.in_use, a->path.faulty);
+			if (a->path.state == RP_PATH_FAULTY) {
+				s->path_faults++;
+				if (s->path_first_faulty_ns == UINT64_MAX)
+					s->path_first_faulty_ns = s->now;
+			} else if (a->path.state == RP_PATH_OK) {
+				s->path_last_ok_ns = s->now;
+			}
+			break;
+		case RP_ACT_REFUSED:
+			sim_trace(s, "n%u refuses n%u: versions %u..%u, ours %u..%u", n->id, a->refused.node,
+				  a->refused.their_min, a->refused.their_max, a->refused.our_min,
+				  a->refused.our_max);
+			s->refusals++;
 			break;
 		case RP_ACT_SUBMIT_DONE: {
 			struct sim_msg *m = &s->msgs[a->submit_cookie];
@@ -476,6 +598,15 @@ static int step(struct sim *s, struct sim_node *n, const struct rp_input *in)
 {
 	int rc = rp_step(n->rp, in, s->now, &n->acts);
 	rp_check_invariants(n->rp);
+	if (s->opts.trace) {
+		const struct rp_stats *st = rp_node_stats(n->rp);
+		for (uint32_t p = 0; p < s->opts.paths; p++)
+			if (st->path_problems[p] != n->traced_problems[p]) {
+				n->traced_problems[p] = st->path_problems[p];
+				sim_trace(s, "n%u counts a problem on path %u (frame from path %u)", n->id, p,
+					  in->kind == RP_IN_FRAME ? in->frame.path : 9);
+			}
+	}
 	s->steps++;
 	sim_check_arus(s, n);
 	perform(s, n);
@@ -583,6 +714,8 @@ void sim_opts_default(struct sim_opts *o)
 	o->frame_size = 1472;
 	o->message_size_max = 1u << 20;
 	o->store_slots = 1024;
+	o->rrp_mode = -1;
+	o->quorum = -1;
 }
 
 struct sim *sim_create(const struct sim_opts *o)
@@ -628,6 +761,27 @@ struct sim *sim_create(const struct sim_opts *o)
 	c->consensus_ns = 25ull * 1000 * 1000;
 	c->merge_ns = 15ull * 1000 * 1000;
 	c->fail_recv_const = 400;
+	c->rrp_timeout_ns = 1ull * 1000 * 1000;
+	c->rrp_threshold = 3;
+	c->rrp_decay_ns = 50ull * 1000 * 1000;
+	c->rrp_probe_ns = 5ull * 1000 * 1000;
+	s->rrp_mode = o->rrp_mode;
+	s->quorum = o->quorum;
+	if (o->faults == SIM_FAULTS_ALL) {
+		if (s->rrp_mode < 0)
+			s->rrp_mode = (int)sim_rand_range(s, 0, 1);
+		static const int policies[3] = {RP_QUORUM_MAJORITY, RP_QUORUM_LAST_MAN_STANDING,
+						RP_QUORUM_TWO_NODE};
+		if (s->quorum < 0)
+			s->quorum = policies[sim_rand_range(s, 0, o->nodes == 2 ? 2 : 1)];
+	}
+	if (s->rrp_mode < 0)
+		s->rrp_mode = RP_RRP_ACTIVE;
+	if (s->quorum < 0)
+		s->quorum = RP_QUORUM_MAJORITY;
+	c->rrp_mode = (enum rp_rrp_mode)s->rrp_mode;
+	c->quorum = (enum rp_quorum)s->quorum;
+	c->quorum_publish = o->quorum_publish;
 	if (o->default_timeouts) {
 		struct rp_config d;
 		rp_config_default(&d, 1);
@@ -637,6 +791,9 @@ struct sim *sim_create(const struct sim_opts *o)
 		c->consensus_ns = d.consensus_ns;
 		c->merge_ns = d.merge_ns;
 		c->fail_recv_const = d.fail_recv_const;
+		c->rrp_timeout_ns = d.rrp_timeout_ns;
+		c->rrp_decay_ns = d.rrp_decay_ns;
+		c->rrp_probe_ns = d.rrp_probe_ns;
 	}
 	for (uint32_t i = 0; i < o->nodes; i++) {
 		struct sim_node *n = &s->nodes[i];
@@ -645,6 +802,8 @@ struct sim *sim_create(const struct sim_opts *o)
 		n->clients = (uint32_t)sim_rand_range(s, 1, SIM_CLIENTS_MAX);
 		n->load_gap_ns = sim_rand_range(s, 200, 1500) * 1000;
 		n->timer_at = UINT64_MAX;
+		n->proto_min = o->proto_min[i] ? o->proto_min[i] : c->proto_min;
+		n->proto_max = o->proto_max[i] ? o->proto_max[i] : c->proto_max;
 		c->node_id = n->id;
 		n->rp_size = rp_node_size(c);
 		if (n->rp_size == 0)
@@ -658,14 +817,23 @@ struct sim *sim_create(const struct sim_opts *o)
 			abort();
 	}
 	sim_check_init(s);
+	s->formed_ns = UINT64_MAX;
+	s->path_first_faulty_ns = UINT64_MAX;
+	s->memb_from_ns = o->faults == SIM_FAULTS_ALL ? o->load_ns / 2 : 0;
 	for (uint32_t i = 0; i < o->nodes; i++)
 		sim_node_boot(s, &s->nodes[i]);
 	if (o->faults >= SIM_FAULTS_MEMB) {
 		/* one membership fault every 10..60 ms while the load runs */
-		for (uint64_t t = sim_rand_range(s, 5, 30) * 1000000ull; t < o->load_ns;
+		for (uint64_t t = s->memb_from_ns + sim_rand_range(s, 5, 30) * 1000000ull; t < o->load_ns;
 		     t += sim_rand_range(s, 10, 60) * 1000000ull)
 			ev_push(s, (struct sim_event){.at = t, .kind = SIM_EV_FAULT});
 		ev_push(s, (struct sim_event){.at = o->load_ns, .kind = SIM_EV_HEAL_ALL});
+	}
+	if (o->faults == SIM_FAULTS_ALL) {
+		/* one path fault every 5..30 ms while the load runs */
+		for (uint64_t t = sim_rand_range(s, 2, 20) * 1000000ull; t < o->load_ns;
+		     t += sim_rand_range(s, 5, 30) * 1000000ull)
+			ev_push(s, (struct sim_event){.at = t, .kind = SIM_EV_PATH, .gen = 2});
 	}
 	for (uint32_t i = 0; i < o->script_count; i++)
 		ev_push(s, (struct sim_event){.at = o->script[i].at_ns, .kind = SIM_EV_FAULT, .gen = i + 1u});
@@ -723,8 +891,18 @@ static void handle(struct sim *s, const struct sim_event *ev)
 		else
 			sim_apply_fault(s, &s->opts.script[ev->gen - 1u]);
 		break;
+	case SIM_EV_PATH:
+		if (s->now >= s->opts.load_ns)
+			break;
+		if (ev->gen == 2)
+			random_path_fault(s);
+		else
+			path_fault(s, ev->node == UINT32_MAX ? 0 : ev->node, ev->path, ev->gen == 1,
+				   ev->node == UINT32_MAX);
+		break;
 	case SIM_EV_HEAL_ALL:
 		heal(s);
+		heal_paths(s);
 		for (uint32_t i = 0; i < s->opts.nodes; i++) {
 			if (!s->nodes[i].alive) {
 				s->restarts++;
@@ -781,6 +959,8 @@ void sim_run(struct sim *s, struct sim_result *r)
 	}
 	if (!s->failed)
 		sim_check_final(s);
+	if (!s->failed)
+		sim_check_quorum_final(s);
 	memset(r, 0, sizeof(*r));
 	r->ok = !s->failed;
 	snprintf(r->property, sizeof(r->property), "%s", s->fail_property);
@@ -800,8 +980,21 @@ void sim_run(struct sim *s, struct sim_result *r)
 	r->partitions = s->partitions;
 	r->dropped_partial = s->dropped_partial;
 	r->last_change_ns = s->last_change_ns;
+	r->rrp_mode = s->rrp_mode;
+	r->quorum = s->quorum;
+	r->path_faults = s->path_faults;
+	r->path_first_faulty_ns = s->path_first_faulty_ns;
+	r->path_last_ok_ns = s->path_last_ok_ns;
+	r->path_cuts = s->path_cuts;
+	r->max_gap_ns = s->max_gap_ns;
+	r->max_gap_node = s->max_gap_node;
+	r->refusals = s->refusals;
+	r->primaries = sim_check_primaries(s);
+	r->formed_ns = s->formed_ns;
 	for (uint32_t i = 0; i < s->opts.nodes; i++) {
 		const struct rp_stats *st = rp_node_stats(s->nodes[i].rp);
+		for (uint32_t p = 0; p < RP_PATHS_MAX; p++)
+			r->path_reinstated += st->path_reinstated[p];
 		r->frames_sent += st->frames_sent;
 		r->frames_retransmitted += st->frames_retransmitted;
 		r->tokens_retransmitted += st->tokens_retransmitted;
@@ -838,4 +1031,12 @@ uint64_t sim_drops(const struct sim *s, enum rp_drop reason)
 	for (uint32_t i = 0; i < s->opts.nodes; i++)
 		k += rp_node_stats(s->nodes[i].rp)->drops[reason];
 	return k;
+}
+
+int sim_primary_of(const struct sim *s, uint64_t index_mask)
+{
+	for (size_t i = s->view_count; i-- > 0;)
+		if (!s->views[i].trans && s->views[i].members == index_mask)
+			return s->views[i].primary;
+	return -1;
 }

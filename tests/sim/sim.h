@@ -18,7 +18,10 @@
 #define SIM_NODES_MAX 16
 #define SIM_CLIENTS_MAX 4
 
-enum sim_faults { SIM_FAULTS_NONE = 0, SIM_FAULTS_NET, SIM_FAULTS_MEMB };
+/* net: loss, duplication, reordering, delay; memb: adds crashes, restarts,
+ * leaves, partitions; all: adds path faults (a node's link on a path, or a
+ * whole path, dying, flapping and coming back). */
+enum sim_faults { SIM_FAULTS_NONE = 0, SIM_FAULTS_NET, SIM_FAULTS_MEMB, SIM_FAULTS_ALL };
 
 struct sim;
 
@@ -44,6 +47,10 @@ enum sim_fault_kind {
 	SIM_FAULT_SPLIT,      /* mask: nodes in mask | the rest, both ways */
 	SIM_FAULT_HEAL,       /* every link restored */
 	SIM_FAULT_DROP_TOKEN, /* the next token sent is lost on every path */
+	SIM_FAULT_PATH_CUT,   /* node's link on path cut, both ways */
+	SIM_FAULT_PATH_RESTORE, /* node's link on path restored */
+	SIM_FAULT_PATH_DOWN,  /* path dead for every node */
+	SIM_FAULT_PATH_UP,    /* path back (node links cut separately stay cut) */
 };
 
 /* A membership fault a scenario places at a given time. */
@@ -52,6 +59,8 @@ struct sim_fault {
 	enum sim_fault_kind kind;
 	uint32_t node;  /* node index for node faults */
 	uint32_t mask;  /* node-index mask for SPLIT */
+	uint8_t path;   /* for path faults */
+	uint8_t proto_min, proto_max; /* RESTART: the node's new range (0: unchanged) */
 };
 
 struct sim_opts {
@@ -69,6 +78,12 @@ struct sim_opts {
 	uint32_t message_size_max;
 	uint32_t store_slots;
 	bool default_timeouts;    /* ring-proto's defaults instead of LAN-sized ones */
+	int rrp_mode;             /* enum rp_rrp_mode; -1: chosen by the seed */
+	int quorum;               /* enum rp_quorum; -1: chosen by the seed (two_node only with 2 nodes) */
+	bool quorum_publish;
+	uint8_t proto_min[SIM_NODES_MAX]; /* per node index; 0: ring-proto's default */
+	uint8_t proto_max[SIM_NODES_MAX];
+	uint64_t gap_from_ns, gap_to_ns;  /* window in which delivery gaps are measured */
 	sim_filter_fn filter;
 	void *filter_arg;
 	const struct sim_publish *publish; /* scripted messages */
@@ -99,6 +114,17 @@ struct sim_result {
 	uint64_t dropped_partial;      /* incomplete messages dropped at a configuration change */
 	uint64_t last_change_ns;       /* the last regular configuration installed */
 	bool seq_wrapped;               /* delivered seqs crossed 2^64 */
+	int rrp_mode, quorum;          /* what the run used */
+	uint64_t path_faults;          /* paths marked faulty, all nodes */
+	uint64_t path_reinstated;
+	uint64_t path_first_faulty_ns; /* first FAULTY event (UINT64_MAX: none) */
+	uint64_t path_last_ok_ns;      /* last event returning a path to use */
+	uint64_t path_cuts;            /* path faults injected */
+	uint64_t max_gap_ns;           /* longest time between deliveries at a node in the window */
+	uint32_t max_gap_node;
+	uint64_t refusals;             /* RP_ACT_REFUSED, all nodes */
+	uint64_t primaries;            /* primary regular configurations seen */
+	uint64_t formed_ns;            /* first time every node was in one ring */
 };
 
 void sim_opts_default(struct sim_opts *o);
@@ -119,6 +145,9 @@ void sim_inject(struct sim *s, uint32_t from, uint32_t to, uint8_t path, const u
 bool sim_saw_regular(const struct sim *s, uint64_t index_mask);
 /* Drops counted for a reason, summed over the nodes. */
 uint64_t sim_drops(const struct sim *s, enum rp_drop reason);
+/* The quorum flag of the last regular configuration some node installed with
+ * exactly these node indexes; -1 if none. */
+int sim_primary_of(const struct sim *s, uint64_t index_mask);
 
 /* Runs one seed and prints its verdict line; returns 0 if it passed. */
 int sim_run_one(const struct sim_opts *o, const char *replay_args, bool verbose);

@@ -25,6 +25,15 @@
  *                   configuration of exactly themselves, and the rest holds
  *   liveness        after the faults stop, everything published is
  *                   delivered everywhere within the bound
+ *   path-fault      (--faults all) once every node is in one ring, path
+ *                   faults alone (a path left between every pair) install
+ *                   no new regular configuration
+ *   quorum          flags follow the policy: majority and two_node by their
+ *                   formula; under majority and last_man_standing the
+ *                   primary configurations, by ring seq, each share a member
+ *                   with the previous one; the final configuration of all
+ *                   nodes is primary; transitional ones never are
+ *   version         a ring runs the highest version every member speaks
  * Never: weakens a check to let a run pass; a failing seed is a bug report.
  */
 #include "sim_internal.h"
@@ -152,7 +161,7 @@ static uint64_t members_mask(const struct rp_configuration *c)
 
 /* 6: equal ids, equal members. */
 static void check_view(struct sim *s, struct sim_node *n, bool trans, struct rp_ring_id ring,
-		       struct rp_ring_id old, uint64_t members)
+		       struct rp_ring_id old, uint64_t members, bool primary, uint8_t proto)
 {
 	for (size_t i = 0; i < s->view_count; i++) {
 		struct sim_view *v = &s->views[i];
@@ -162,6 +171,11 @@ static void check_view(struct sim *s, struct sim_node *n, bool trans, struct rp_
 					      ") with members 0x%" PRIx64 ", another node with 0x%" PRIx64,
 					      n->id, trans ? "transitional" : "regular", ring.rep, ring.seq,
 					      members, v->members);
+			else if (!trans && (v->primary != primary || v->proto != proto))
+				sim_violation(s, "view", "node %u installed ring (%u,%" PRIu64 ") as %s, version %u;"
+					      " another node as %s, version %u", n->id, ring.rep, ring.seq,
+					      primary ? "primary" : "non-primary", proto,
+					      v->primary ? "primary" : "non-primary", v->proto);
 			return;
 		}
 	}
@@ -169,7 +183,62 @@ static void check_view(struct sim *s, struct sim_node *n, bool trans, struct rp_
 	if (!s->views)
 		abort();
 	s->views[s->view_count++] = (struct sim_view){.trans = trans, .ring = ring, .old_ring = old,
-						      .members = members};
+						      .members = members, .primary = primary,
+						      .proto = proto};
+}
+
+static uint32_t popcount(uint64_t v)
+{
+	uint32_t c = 0;
+	for (; v; v &= v - 1u)
+		c++;
+	return c;
+}
+
+/* The quorum formula (majority, two_node) and the version a ring runs. */
+static void check_policy(struct sim *s, const struct sim_node *n, const struct rp_configuration *c,
+			 uint64_t members)
+{
+	uint32_t k = popcount(members), total = s->opts.nodes;
+	bool want;
+	if (s->quorum == RP_QUORUM_MAJORITY)
+		want = 2u * k > total;
+	else if (s->quorum == RP_QUORUM_TWO_NODE)
+		want = k == 2u || n->seen_all;
+	else
+		want = c->primary; /* last_man_standing: checked by the chain */
+	if ((bool)c->primary != want) {
+		sim_violation(s, "quorum", "node %u: ring (%u,%" PRIu64 ") of %u of %u nodes is %s under"
+			      " policy %d", n->id, c->ring.rep, c->ring.seq, k, total,
+			      c->primary ? "primary" : "non-primary", s->quorum);
+		return;
+	}
+	uint8_t lo = 1, hi = 255;
+	for (uint32_t i = 0; i < s->opts.nodes; i++) {
+		if (!(members & (1ull << i)))
+			continue;
+		const struct sim_node *m = &s->nodes[i];
+		if (m->proto_min > lo)
+			lo = m->proto_min;
+		if (m->proto_max < hi)
+			hi = m->proto_max;
+	}
+	if (lo > hi || c->proto_version != hi)
+		sim_violation(s, "version", "node %u: ring (%u,%" PRIu64 ") runs version %u; its members"
+			      " share %u..%u", n->id, c->ring.rep, c->ring.seq, c->proto_version, lo, hi);
+}
+
+/* Every node alive, in one regular configuration of all of them. */
+static bool all_formed(const struct sim *s)
+{
+	uint64_t all = s->opts.nodes >= 64 ? UINT64_MAX : (1ull << s->opts.nodes) - 1u;
+	for (uint32_t i = 0; i < s->opts.nodes; i++) {
+		const struct sim_node *m = &s->nodes[i];
+		if (!m->alive || !m->has_config || m->in_trans || m->conf_members != all ||
+		    !ring_eq(m->ring, s->nodes[0].ring))
+			return false;
+	}
+	return true;
 }
 
 /* 4: what a node delivered in `from` (regular and transitional) before `to`. */
@@ -213,7 +282,11 @@ void sim_check_config(struct sim *s, struct sim_node *n, const struct rp_configu
 				      " regular configuration's", n->id);
 			return;
 		}
-		check_view(s, n, true, c->ring, c->old_ring, members);
+		if (c->primary) {
+			sim_violation(s, "quorum", "node %u: a transitional configuration marked primary", n->id);
+			return;
+		}
+		check_view(s, n, true, c->ring, c->old_ring, members, false, c->proto_version);
 		n->in_trans = true;
 		n->trans_new = c->ring;
 		n->conf_members = members;
@@ -235,13 +308,76 @@ void sim_check_config(struct sim *s, struct sim_node *n, const struct rp_configu
 			s->last_change_ns = s->now;
 		}
 	}
-	check_view(s, n, false, c->ring, c->ring, members);
+	if (s->opts.faults == SIM_FAULTS_ALL && s->formed_ns != UINT64_MAX && s->now < s->memb_from_ns) {
+		sim_violation(s, "path-fault", "node %u installed ring (%u,%" PRIu64 ") at %.6f s with"
+			      " path faults only (the ring had formed at %.6f s)", n->id, c->ring.rep,
+			      c->ring.seq, (double)s->now / 1e9, (double)s->formed_ns / 1e9);
+		return;
+	}
+	check_policy(s, n, c, members);
+	if (s->failed)
+		return;
+	check_view(s, n, false, c->ring, c->ring, members, c->primary, c->proto_version);
+	if (popcount(members) == 2u)
+		n->seen_all = true;
 	n->has_config = true;
 	n->in_trans = false;
 	n->ring = c->ring;
 	n->ring_pos = 0;
 	n->conf_members = members;
 	n->fa_hash = n->fa_count = 0;
+	if (s->formed_ns == UINT64_MAX && all_formed(s))
+		s->formed_ns = s->now;
+}
+
+static int view_cmp(const void *a, const void *b)
+{
+	const struct sim_view *x = *(const struct sim_view *const *)a, *y = *(const struct sim_view *const *)b;
+	if (x->ring.seq != y->ring.seq)
+		return x->ring.seq < y->ring.seq ? -1 : 1;
+	return x->ring.rep < y->ring.rep ? -1 : x->ring.rep > y->ring.rep;
+}
+
+uint64_t sim_check_primaries(const struct sim *s)
+{
+	uint64_t k = 0;
+	for (size_t i = 0; i < s->view_count; i++)
+		k += !s->views[i].trans && s->views[i].primary;
+	return k;
+}
+
+void sim_check_quorum_final(struct sim *s)
+{
+	size_t k = 0;
+	const struct sim_view **p = malloc((s->view_count + 1) * sizeof(*p));
+	if (!p)
+		abort();
+	for (size_t i = 0; i < s->view_count; i++)
+		if (!s->views[i].trans && s->views[i].primary)
+			p[k++] = &s->views[i];
+	qsort(p, k, sizeof(*p), view_cmp);
+	if (s->quorum != RP_QUORUM_TWO_NODE) {
+		for (size_t i = 1; i < k; i++) {
+			if ((p[i]->members & p[i - 1]->members) == 0) {
+				sim_violation(s, "quorum", "primary rings (%u,%" PRIu64 ") members 0x%" PRIx64
+					      " and (%u,%" PRIu64 ") members 0x%" PRIx64 " follow each other"
+					      " with no member in common", p[i - 1]->ring.rep, p[i - 1]->ring.seq,
+					      p[i - 1]->members, p[i]->ring.rep, p[i]->ring.seq, p[i]->members);
+				break;
+			}
+		}
+	}
+	free(p);
+	if (s->failed || !all_formed(s))
+		return;
+	for (size_t i = s->view_count; i-- > 0;) {
+		if (!s->views[i].trans && ring_eq(s->views[i].ring, s->nodes[0].ring)) {
+			if (!s->views[i].primary)
+				sim_violation(s, "quorum", "the final ring of every node (%u,%" PRIu64
+					      ") is not primary", s->views[i].ring.rep, s->views[i].ring.seq);
+			break;
+		}
+	}
 }
 
 /* Strictly increasing (ring seq, seq, entry) at one node. */

@@ -10,7 +10,10 @@
 
 #define SIM_PAYLOAD_HDR 16u /* index (8), size (4), 0xA5 x 4 */
 
-enum sim_event_kind { SIM_EV_ARRIVE = 1, SIM_EV_TIMER, SIM_EV_LOAD, SIM_EV_SCRIPT, SIM_EV_FAULT, SIM_EV_HEAL_ALL };
+enum sim_event_kind {
+	SIM_EV_ARRIVE = 1, SIM_EV_TIMER, SIM_EV_LOAD, SIM_EV_SCRIPT, SIM_EV_FAULT, SIM_EV_HEAL_ALL,
+	SIM_EV_PATH, /* gen 2: a seeded path fault; else node (UINT32_MAX: whole path) cut (1) or restored (0) */
+};
 
 struct sim_buf {
 	uint32_t refs;
@@ -90,6 +93,11 @@ struct sim_node {
 	uint16_t last_entry;
 	struct sim_aru *arus;       /* (ring, highest aru) the node has had */
 	size_t aru_count, aru_cap;
+	struct rp_persist stable;   /* what RP_ACT_PERSIST recorded: survives a crash */
+	bool seen_all;              /* two_node: in a ring with both, this incarnation */
+	uint8_t proto_min, proto_max;
+	uint64_t last_delivery_ns;  /* delivery gaps */
+	uint64_t traced_problems[RP_PATHS_MAX];
 };
 
 /* One published message. */
@@ -115,6 +123,8 @@ struct sim_view {
 	bool trans;
 	struct rp_ring_id ring, old_ring;
 	uint64_t members;
+	bool primary;
+	uint8_t proto;
 };
 
 /* What the nodes that went from `from` to `to` delivered in `from` (4). */
@@ -143,6 +153,15 @@ struct sim {
 	uint64_t events, steps;
 	struct sim_path paths[RP_PATHS_MAX];
 	bool blocked[SIM_NODES_MAX][SIM_NODES_MAX]; /* from, to: a partition */
+	bool cut[SIM_NODES_MAX][RP_PATHS_MAX];      /* a node's link on a path */
+	bool path_down[RP_PATHS_MAX];
+	uint64_t memb_from_ns;    /* membership faults start here (all: the second half) */
+	uint64_t formed_ns;       /* every node in one ring, first time (UINT64_MAX: not yet) */
+	uint64_t path_faults, path_reinstated, path_first_faulty_ns, path_last_ok_ns, path_cuts;
+	uint64_t max_gap_ns;
+	uint32_t max_gap_node;
+	uint64_t refusals;
+	int rrp_mode, quorum;
 	bool drop_next_token;
 	uint64_t crashes, restarts, leaves, partitions, dropped_partial, configs, last_change_ns;
 	struct sim_node nodes[SIM_NODES_MAX];
@@ -185,5 +204,7 @@ bool sim_check_quiescent(const struct sim *s);
 void sim_check_final(struct sim *s);
 void sim_check_node_reset(struct sim *s, struct sim_node *n);
 void sim_check_arus(struct sim *s, struct sim_node *n);
+void sim_check_quorum_final(struct sim *s);
+uint64_t sim_check_primaries(const struct sim *s);
 
 #endif

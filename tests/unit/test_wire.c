@@ -70,6 +70,14 @@
 #define CENTRY_OFF_OLD_ARU 24u
 #define CENTRY_OFF_OLD_HIGH_SEQ 32u
 #define CENTRY_OFF_OLD_DELIVERED 40u
+#define CENTRY_OFF_PROTO_MIN 3u
+#define CENTRY_OFF_PROTO_MAX 6u
+#define CENTRY_OFF_LP_SEQ 48u
+#define CENTRY_OFF_LP_REP 56u
+#define CENTRY_OFF_LP_MEMBERS 64u
+#define CENTRY_OFF_IP_REP 58u
+#define CENTRY_OFF_IP_SEQ 72u
+#define CENTRY_OFF_IP_MEMBERS 80u
 
 static uint8_t frame[FRAME_BUF_SIZE];
 static struct rp_wire_token token_in;
@@ -95,6 +103,12 @@ static struct rp_wire_hdr hdr_template(uint8_t type)
 	h.incarnation = 0x1122334455667788u;
 	h.ring.seq = UINT64_MAX - 1u;
 	h.ring.rep = 2;
+	h.fault_mask = 0x05;
+	h.send_mask = 0x0A;
+	h.proto = 1;
+	h.proto_min = 1;
+	h.proto_max = 3;
+	h.tx_seq = 0xBEEF;
 	return h;
 }
 
@@ -220,6 +234,10 @@ static size_t build_token(uint8_t *buf, uint16_t rtr_count)
 	token_in.fcc = 0xDEADBEEFu;
 	token_in.backlog = 0x01020304u;
 	token_in.retrans_flg = 1;
+	token_in.rrp_acc = 0x03;
+	token_in.rrp_all = 0x0C;
+	token_in.rrp_sus_acc = 0x01;
+	token_in.rrp_sus_all = 0x08;
 	for (uint32_t i = 0; i < rtr_count; i++)
 		token_in.rtr[i] = UINT64_MAX - 500u + i; /* crosses the 2^64 wrap */
 	struct rp_wire_hdr h = hdr_template(RP_FRAME_TOKEN);
@@ -247,6 +265,12 @@ static void assert_hdr_equal(const struct rp_wire_hdr *a, const struct rp_wire_h
 	assert_int_equal(a->incarnation, b->incarnation);
 	assert_int_equal(a->ring.seq, b->ring.seq);
 	assert_int_equal(a->ring.rep, b->ring.rep);
+	assert_int_equal(a->fault_mask, b->fault_mask);
+	assert_int_equal(a->send_mask, b->send_mask);
+	assert_int_equal(a->proto, b->proto);
+	assert_int_equal(a->proto_min, b->proto_min);
+	assert_int_equal(a->proto_max, b->proto_max);
+	assert_int_equal(a->tx_seq, b->tx_seq);
 }
 
 static void assert_token_equal(const struct rp_wire_token *a, const struct rp_wire_token *b)
@@ -260,6 +284,10 @@ static void assert_token_equal(const struct rp_wire_token *a, const struct rp_wi
 	assert_int_equal(a->fcc, b->fcc);
 	assert_int_equal(a->backlog, b->backlog);
 	assert_int_equal(a->retrans_flg, b->retrans_flg);
+	assert_int_equal(a->rrp_acc, b->rrp_acc);
+	assert_int_equal(a->rrp_all, b->rrp_all);
+	assert_int_equal(a->rrp_sus_acc, b->rrp_sus_acc);
+	assert_int_equal(a->rrp_sus_all, b->rrp_sus_all);
 	for (uint32_t i = 0; i < a->rtr_count; i++)
 		assert_int_equal(a->rtr[i], b->rtr[i]);
 }
@@ -299,9 +327,9 @@ static void test_hdr_layout(void **state)
 	rp_wire_encode_hdr(frame, &h);
 	static const uint8_t expect[RP_WIRE_HDR_SIZE] = {
 		0x52, 0x4F, 0x01, 0x02, 0x01, 0x02, 0x28, 0x00,
-		0x0D, 0x0C, 0x0B, 0x0A, 0x03, 0x00, 0x01, 0x00,
+		0x0D, 0x0C, 0x0B, 0x0A, 0x03, 0x00, 0x01, 0x05,
 		0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11,
-		0x03, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x03, 0x04, 0x0A, 0x01, 0x01, 0x03, 0xEF, 0xBE,
 		0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
 	};
 	assert_memory_equal(frame, expect, RP_WIRE_HDR_SIZE);
@@ -834,8 +862,12 @@ static void token_round_trip(uint16_t rtr_count)
 	memset(&token_out, 0xCC, sizeof(token_out));
 	assert_int_equal(rp_wire_decode_token(frame, &h, &token_out), RP_DROP_NONE);
 	assert_token_equal(&token_in, &token_out);
-	/* reserved body bytes are written as zero */
-	for (size_t i = TOKEN_OFF_RETRANS_FLG + 1u; i < RP_WIRE_TOKEN_HDR_SIZE; i++)
+	/* the path masks, then reserved body bytes written as zero */
+	assert_int_equal(frame[RP_WIRE_HDR_SIZE + 41u], token_in.rrp_acc);
+	assert_int_equal(frame[RP_WIRE_HDR_SIZE + 42u], token_in.rrp_all);
+	assert_int_equal(frame[RP_WIRE_HDR_SIZE + 43u], token_in.rrp_sus_acc);
+	assert_int_equal(frame[RP_WIRE_HDR_SIZE + 44u], token_in.rrp_sus_all);
+	for (size_t i = 45u; i < RP_WIRE_TOKEN_HDR_SIZE; i++)
 		assert_int_equal(frame[RP_WIRE_HDR_SIZE + i], 0);
 }
 
@@ -1297,6 +1329,14 @@ static size_t build_commit(uint8_t *buf, uint16_t count, const uint16_t *ids, ui
 		e->old_aru = centry_old_aru(i);
 		e->old_high_seq = centry_old_high(i);
 		e->old_delivered = centry_old_delivered(i);
+		e->proto_min = (uint8_t)(1u + i % 3u);
+		e->proto_max = (uint8_t)(e->proto_min + i % 2u);
+		e->last_primary.seq = 0x0101010101010101u * (i + 1u);
+		e->last_primary.rep = (uint16_t)((i * 5u) % (RP_NODES_MAX + 1u));
+		e->last_primary_members = ~(uint64_t)i;
+		e->installed_primary.seq = 0x0202020202020202u * (i + 1u);
+		e->installed_primary.rep = (uint16_t)((i * 3u) % (RP_NODES_MAX + 1u));
+		e->installed_primary_members = (uint64_t)i << 7;
 	}
 	struct rp_wire_hdr h = hdr_template(RP_FRAME_COMMIT);
 	return rp_wire_encode_commit(buf, &h, &commit_in);
@@ -1328,6 +1368,14 @@ static void assert_commit_equal(const struct rp_wire_commit *a, const struct rp_
 		assert_int_equal(x->old_aru, y->old_aru);
 		assert_int_equal(x->old_high_seq, y->old_high_seq);
 		assert_int_equal(x->old_delivered, y->old_delivered);
+		assert_int_equal(x->proto_min, y->proto_min);
+		assert_int_equal(x->proto_max, y->proto_max);
+		assert_int_equal(x->last_primary.seq, y->last_primary.seq);
+		assert_int_equal(x->last_primary.rep, y->last_primary.rep);
+		assert_int_equal(x->last_primary_members, y->last_primary_members);
+		assert_int_equal(x->installed_primary.seq, y->installed_primary.seq);
+		assert_int_equal(x->installed_primary.rep, y->installed_primary.rep);
+		assert_int_equal(x->installed_primary_members, y->installed_primary_members);
 	}
 }
 
@@ -1354,9 +1402,18 @@ static void commit_round_trip(uint16_t count, const uint16_t *ids, uint8_t rotat
 		const struct rp_wire_commit_entry *e = &commit_in.e[i];
 		assert_int_equal(rp_get16(p + CENTRY_OFF_ID), e->id);
 		assert_int_equal(p[CENTRY_OFF_RECEIVED_FLG], e->received_flg);
-		assert_int_equal(p[CENTRY_OFF_RECEIVED_FLG + 1u], 0);
+		assert_int_equal(p[CENTRY_OFF_PROTO_MIN], e->proto_min);
 		assert_int_equal(rp_get16(p + CENTRY_OFF_OLD_REP), e->old_ring.rep);
-		assert_int_equal(rp_get16(p + CENTRY_OFF_OLD_REP + 2u), 0);
+		assert_int_equal(p[CENTRY_OFF_PROTO_MAX], e->proto_max);
+		assert_int_equal(p[CENTRY_OFF_PROTO_MAX + 1u], 0);
+		assert_int_equal(rp_get64(p + CENTRY_OFF_LP_SEQ), e->last_primary.seq);
+		assert_int_equal(rp_get16(p + CENTRY_OFF_LP_REP), e->last_primary.rep);
+		assert_int_equal(rp_get16(p + CENTRY_OFF_IP_REP), e->installed_primary.rep);
+		for (size_t k = CENTRY_OFF_IP_REP + 2u; k < CENTRY_OFF_LP_MEMBERS; k++)
+			assert_int_equal(p[k], 0);
+		assert_int_equal(rp_get64(p + CENTRY_OFF_LP_MEMBERS), e->last_primary_members);
+		assert_int_equal(rp_get64(p + CENTRY_OFF_IP_SEQ), e->installed_primary.seq);
+		assert_int_equal(rp_get64(p + CENTRY_OFF_IP_MEMBERS), e->installed_primary_members);
 		assert_int_equal(rp_get64(p + CENTRY_OFF_INCARNATION), e->incarnation);
 		assert_int_equal(rp_get64(p + CENTRY_OFF_OLD_SEQ), e->old_ring.seq);
 		assert_int_equal(rp_get64(p + CENTRY_OFF_OLD_ARU), e->old_aru);
@@ -1414,9 +1471,9 @@ static void test_commit_encode_fills_hdr(void **state)
 
 /* The reference frame of the malformed COMMIT cases: 3 entries, ids
  * {2, 5, 64}, memb_index 1, dest 5, rotation 1: header (40) + body header
- * (16) + 3 * 48. */
-#define REF_COMMIT_LEN 200u
-#define REF_COMMIT_BODY 160u /* REF_COMMIT_LEN - RP_WIRE_HDR_SIZE */
+ * (16) + 3 * 88. */
+#define REF_COMMIT_LEN 320u
+#define REF_COMMIT_BODY 280u /* REF_COMMIT_LEN - RP_WIRE_HDR_SIZE */
 #define REF_CENTRY_OFF(i) (RP_WIRE_HDR_SIZE + RP_WIRE_COMMIT_HDR_SIZE + (size_t)(i) * RP_WIRE_COMMIT_ENTRY_SIZE)
 
 static size_t build_ref_commit(uint8_t *buf)
@@ -1765,10 +1822,121 @@ static void test_drop_names(void **state)
 	assert_string_equal(rp_drop_name((enum rp_drop)-1), "unknown");
 }
 
+/* ---- part 3: protocol range, path state, PATH_TEST ---------------------- */
+
+/* A header whose protocol range is empty or whose ring version is 0 is
+ * refused as bad-version. */
+static void test_hdr_bad_proto(void **state)
+{
+	(void)state;
+	struct rp_wire_hdr h = hdr_template(RP_FRAME_DATA), out;
+	h.proto_min = 0;
+	rp_wire_encode_hdr(frame, &h);
+	assert_int_equal(rp_wire_decode_hdr(frame, RP_WIRE_HDR_SIZE, &out), RP_DROP_BAD_VERSION);
+	h = hdr_template(RP_FRAME_DATA);
+	h.proto_min = 4;
+	h.proto_max = 3;
+	rp_wire_encode_hdr(frame, &h);
+	assert_int_equal(rp_wire_decode_hdr(frame, RP_WIRE_HDR_SIZE, &out), RP_DROP_BAD_VERSION);
+	h = hdr_template(RP_FRAME_DATA);
+	h.proto = 0;
+	rp_wire_encode_hdr(frame, &h);
+	assert_int_equal(rp_wire_decode_hdr(frame, RP_WIRE_HDR_SIZE, &out), RP_DROP_BAD_VERSION);
+	h = hdr_template(RP_FRAME_DATA);
+	h.proto_min = h.proto_max = 255;
+	h.proto = 255;
+	rp_wire_encode_hdr(frame, &h);
+	assert_int_equal(rp_wire_decode_hdr(frame, RP_WIRE_HDR_SIZE, &out), RP_DROP_NONE);
+}
+
+/* rp_wire_set_sender_info rewrites exactly bytes 15, 26, 28..31. */
+static void test_hdr_sender_info(void **state)
+{
+	(void)state;
+	struct rp_wire_hdr h = hdr_template(RP_FRAME_DATA), out;
+	rp_wire_encode_hdr(frame, &h);
+	uint8_t before[RP_WIRE_HDR_SIZE];
+	memcpy(before, frame, sizeof(before));
+	rp_wire_set_sender_info(frame, 0x0F, 0x01, 2, 7, 0x1234);
+	for (size_t i = 0; i < RP_WIRE_HDR_SIZE; i++)
+		if (i != 15 && i != 26 && (i < 28 || i > 31))
+			assert_int_equal(frame[i], before[i]);
+	assert_int_equal(rp_wire_decode_hdr(frame, RP_WIRE_HDR_SIZE, &out), RP_DROP_NONE);
+	assert_int_equal(out.fault_mask, 0x0F);
+	assert_int_equal(out.send_mask, 0x01);
+	assert_int_equal(out.proto_min, 2);
+	assert_int_equal(out.proto_max, 7);
+	assert_int_equal(out.tx_seq, 0x1234);
+	assert_int_equal(out.proto, h.proto);
+}
+
+/* A commit entry with an empty protocol range, or a last primary rep out
+ * of range, is a bad body. */
+static void test_commit_bad_entry_range(void **state)
+{
+	(void)state;
+	struct rp_wire_hdr h;
+	size_t len = build_commit(frame, 3, NULL, 1, 0, 1);
+	uint8_t *p = frame + RP_WIRE_HDR_SIZE + RP_WIRE_COMMIT_HDR_SIZE + RP_WIRE_COMMIT_ENTRY_SIZE;
+	p[CENTRY_OFF_PROTO_MIN] = 5;
+	p[CENTRY_OFF_PROTO_MAX] = 4;
+	assert_int_equal(rp_wire_decode_hdr(frame, len, &h), RP_DROP_NONE);
+	assert_int_equal(rp_wire_decode_commit(frame, &h, &commit_out), RP_DROP_BAD_BODY);
+	len = build_commit(frame, 3, NULL, 1, 0, 1);
+	rp_put16(p + CENTRY_OFF_LP_REP, RP_NODES_MAX + 1u);
+	assert_int_equal(rp_wire_decode_commit(frame, &h, &commit_out), RP_DROP_BAD_BODY);
+	len = build_commit(frame, 3, NULL, 1, 0, 1);
+	rp_put16(p + CENTRY_OFF_IP_REP, RP_NODES_MAX + 1u);
+	assert_int_equal(rp_wire_decode_commit(frame, &h, &commit_out), RP_DROP_BAD_BODY);
+}
+
+static void test_path_test_round_trip(void **state)
+{
+	(void)state;
+	struct rp_wire_hdr h = hdr_template(RP_FRAME_DATA), out;
+	memset(frame, 0xEE, 128);
+	size_t len = rp_wire_encode_path_test(frame, &h, 0x8000000000000005u);
+	assert_int_equal(len, rp_wire_path_test_size());
+	assert_int_equal(len, RP_WIRE_HDR_SIZE + RP_WIRE_PATH_TEST_HDR_SIZE);
+	assert_int_equal(frame[len], 0xEE);
+	assert_int_equal(rp_wire_decode_hdr(frame, len, &out), RP_DROP_NONE);
+	assert_int_equal(out.type, RP_FRAME_PATH_TEST);
+	uint64_t heard = 0;
+	assert_int_equal(rp_wire_decode_path_test(frame, &out, &heard), RP_DROP_NONE);
+	assert_int_equal(heard, 0x8000000000000005u);
+	for (size_t k = RP_WIRE_HDR_SIZE + 10u; k < len; k++)
+		assert_int_equal(frame[k], 0); /* reserved */
+}
+
+static void test_path_test_bad(void **state)
+{
+	(void)state;
+	struct rp_wire_hdr h = hdr_template(RP_FRAME_DATA), out;
+	uint64_t heard;
+	size_t len = rp_wire_encode_path_test(frame, &h, 1);
+	/* every shorter frame (frame_size kept consistent) is truncated */
+	for (size_t l = RP_WIRE_HDR_SIZE; l < len; l++) {
+		set_frame_size(frame, l);
+		assert_int_equal(rp_wire_decode_hdr(frame, l, &out), RP_DROP_NONE);
+		assert_int_equal(rp_wire_decode_path_test(frame, &out, &heard), RP_DROP_TRUNCATED);
+	}
+	set_frame_size(frame, len);
+	rp_put16(frame + RP_WIRE_HDR_SIZE + 8u, 8);
+	assert_int_equal(rp_wire_decode_hdr(frame, len, &out), RP_DROP_NONE);
+	assert_int_equal(rp_wire_decode_path_test(frame, &out, &heard), RP_DROP_BAD_BODY);
+	rp_put16(frame + RP_WIRE_HDR_SIZE + 8u, 24);
+	assert_int_equal(rp_wire_decode_path_test(frame, &out, &heard), RP_DROP_BAD_BODY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hdr_round_trip),
+		cmocka_unit_test(test_hdr_bad_proto),
+		cmocka_unit_test(test_hdr_sender_info),
+		cmocka_unit_test(test_commit_bad_entry_range),
+		cmocka_unit_test(test_path_test_round_trip),
+		cmocka_unit_test(test_path_test_bad),
 		cmocka_unit_test(test_hdr_layout),
 		cmocka_unit_test(test_hdr_truncated),
 		cmocka_unit_test(test_hdr_bad_magic),

@@ -1,0 +1,312 @@
+/* rp_rrp.c — the redundant ring: which paths a frame goes on, the per-path
+ * monitor, the fault marks spread by the token, probes and reinstatement.
+ *
+ * Implements docs/protocol.md §9 (RRP, Koch/Moser/Melliar-Smith ICDCS 2002;
+ * DESIGN.md §4; TOTEM-NOTES §6). SRP above it is unchanged: every copy after
+ * the first is already dropped by seq or token_seq.
+ * Never: charges a path for a peer it has not heard on another path (a dead
+ * node or a quiet one says nothing about a path); sends on no path at all
+ * (CS PR #206).
+ */
+#include "rp_internal.h"
+
+#include <string.h>
+
+static uint8_t all_paths(const struct rp_node *n) { return (uint8_t)((1u << n->cfg.path_count) - 1u); }
+static uint8_t pbit(uint32_t p) { return (uint8_t)(1u << p); }
+
+static uint32_t popcount8(uint8_t v)
+{
+	uint32_t c = 0;
+	for (; v; v &= (uint8_t)(v - 1u))
+		c++;
+	return c;
+}
+
+static bool recent(uint64_t at, uint64_t now_ns, uint64_t window)
+{
+	return at != 0 && now_ns - at <= window;
+}
+
+void rp_rrp_init(struct rp_node *n)
+{
+	n->rrp_in_use = all_paths(n);
+	n->rrp_decay_at = RP_NEVER;
+	n->rrp_probe_at = RP_NEVER;
+}
+
+/* Paths probed: marked by this node or by a member (every node probes a
+ * marked path, so whoever marked it gets the evidence it needs to
+ * reinstate it, §9.4), or out of use here. */
+static uint8_t probe_set(const struct rp_node *n)
+{
+	uint8_t marked = (uint8_t)(n->rrp_faulty | n->rrp_union);
+	return (uint8_t)(all_paths(n) & (marked | ~n->rrp_in_use));
+}
+
+/* Recomputes the in-use set (§9.1) and reports every path whose state
+ * changed. Active mode ignores the members' marks: an extra copy on a path
+ * some peer finds faulty costs bandwidth only, while a path wrongly left
+ * out could cut a node off until the token clears the mark. */
+static void update(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
+{
+	uint8_t all = all_paths(n);
+	uint8_t others = n->cfg.rrp_mode == RP_RRP_PASSIVE ? n->rrp_union : 0;
+	uint8_t use = (uint8_t)(all & ~(n->rrp_faulty | others));
+	if (use == 0)
+		use = (uint8_t)(all & ~n->rrp_faulty);
+	if (use == 0)
+		use = all;
+	n->rrp_in_use = use;
+	for (uint32_t p = 0; p < n->cfg.path_count; p++) {
+		uint8_t st = (n->rrp_faulty & pbit(p)) ? RP_PATH_FAULTY
+			     : (use & pbit(p))     ? RP_PATH_OK
+						   : RP_PATH_EXCLUDED;
+		if (st == n->rrp_reported[p] || !rp_actions_room(out, 1))
+			continue;
+		n->rrp_reported[p] = st;
+		struct rp_action *a = rp_action_push(out, RP_ACT_PATH);
+		a->path.path = (uint8_t)p;
+		a->path.state = st;
+		a->path.in_use = use;
+		a->path.faulty = n->rrp_faulty;
+	}
+	if (probe_set(n) != 0 && n->rrp_probe_at == RP_NEVER)
+		n->rrp_probe_at = now_ns + n->cfg.rrp_probe_ns;
+}
+
+/* Paths with problems charged but not marked faulty. */
+static uint8_t suspects(const struct rp_node *n)
+{
+	uint8_t m = 0;
+	for (uint32_t p = 0; p < n->cfg.path_count; p++)
+		if (n->rrp_problems[p] > 0 && !(n->rrp_faulty & pbit(p)))
+			m |= pbit(p);
+	return m;
+}
+
+static bool suspect(const struct rp_node *n)
+{
+	return ((suspects(n) | n->rrp_sus_union) & n->rrp_in_use) != 0;
+}
+
+uint8_t rp_rrp_send_mask(struct rp_node *n, const uint8_t *frame)
+{
+	uint8_t use = n->rrp_in_use;
+	uint8_t type = frame[3];
+	/* membership frames: every path, whatever the marks (§9.2) */
+	if (type != RP_FRAME_DATA && type != RP_FRAME_TOKEN)
+		return all_paths(n);
+	/* a retransmission repairs a loss: every path in use; and while a
+	 * path in use is suspect (problems charged, not yet faulty) a passive
+	 * node sends like an active one, so that detection costs no more lost
+	 * tokens (§9.2) */
+	if (n->cfg.rrp_mode != RP_RRP_PASSIVE || (rp_get16(frame + 4) & RP_HDR_F_RETRANS) ||
+	    suspect(n))
+		return use;
+	/* one pointer for frames, one for tokens (RRP §6), so that every
+	 * receiver sees each sender's frames spread over the paths */
+	uint8_t *rr = &n->rrp_rr[type == RP_FRAME_TOKEN];
+	for (uint32_t k = 0; k < n->cfg.path_count; k++) {
+		uint32_t p = (*rr + k) % n->cfg.path_count;
+		if (use & pbit(p)) {
+			*rr = (uint8_t)((p + 1u) % n->cfg.path_count);
+			return pbit(p);
+		}
+	}
+	return use;
+}
+
+static void charge(struct rp_node *n, uint32_t p, uint64_t now_ns, struct rp_actions *out)
+{
+	n->stats.path_problems[p]++;
+	if (n->rrp_faulty & pbit(p))
+		return;
+	if (++n->rrp_problems[p] >= n->cfg.rrp_threshold) {
+		n->rrp_faulty |= pbit(p);
+		n->rrp_ok_ticks[p] = 0;
+		n->stats.path_faults[p]++;
+		update(n, now_ns, out);
+		return;
+	}
+	if (n->rrp_decay_at == RP_NEVER)
+		n->rrp_decay_at = now_ns + n->cfg.rrp_decay_ns;
+}
+
+/* A valid frame from h->sender arrived on path q (§9.3). The header's
+ * transmission count tells a first copy from a later one. */
+void rp_rrp_on_rx(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t q, uint64_t now_ns,
+		  struct rp_actions *out)
+{
+	struct rp_peer *pe = &n->peers[h->sender - 1u];
+	n->stats.path_rx[q]++;
+	pe->last_rx[q] = now_ns ? now_ns : 1u;
+	pe->skipped[q] = 0;
+	if (pe->inc != h->incarnation) {
+		pe->inc = h->incarnation;
+		pe->have_tx = false;
+	}
+	/* only a first copy counts against the other paths: a later copy
+	 * of the same send proves nothing about them */
+	bool first = !pe->have_tx || (int16_t)(uint16_t)(h->tx_seq - pe->last_tx) > 0;
+	if (first) {
+		pe->last_tx = h->tx_seq;
+		pe->have_tx = true;
+	}
+	/* probes travel outside the send mask; a non-member's paths are not
+	 * this ring's business */
+	if (!first || n->cfg.path_count == 1 || h->type == RP_FRAME_PATH_TEST ||
+	    !(n->memb & rp_bit(h->sender)))
+		return;
+	uint8_t sm = h->send_mask & all_paths(n);
+	uint32_t need = n->cfg.rrp_mode == RP_RRP_PASSIVE ? 2u * popcount8(sm) : 2u;
+	for (uint32_t p = 0; p < n->cfg.path_count; p++) {
+		if (p == q || !(sm & pbit(p)))
+			continue;
+		/* p missed `need` sends in a row; it is charged if it stays
+		 * silent for the timeout after that (a copy still in flight,
+		 * or one lost copy before a quiet spell, is not a fault) */
+		if (++pe->skipped[p] == need)
+			pe->skip_since[p] = now_ns;
+		if (pe->skipped[p] > need && now_ns - pe->skip_since[p] >= n->cfg.rrp_timeout_ns) {
+			pe->skipped[p] = 0;
+			charge(n, p, now_ns, out);
+		}
+	}
+}
+
+void rp_rrp_on_probe(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
+		     uint8_t path, uint64_t now_ns)
+{
+	uint64_t heard;
+	enum rp_drop why = rp_wire_decode_path_test(buf, h, &heard);
+	if (why != RP_DROP_NONE) {
+		n->stats.drops[why]++;
+		return;
+	}
+	if (heard & rp_bit(n->cfg.node_id))
+		n->peers[h->sender - 1u].heard_me_at[path] = now_ns ? now_ns : 1u;
+}
+
+/* An accepted token: the members' marks (§9.1). */
+void rp_rrp_on_token(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
+{
+	n->rrp_sus_union = (uint8_t)((n->token.rrp_sus_all | n->token.rrp_sus_acc) & all_paths(n));
+	uint8_t u = (uint8_t)((n->token.rrp_all | n->token.rrp_acc) & all_paths(n));
+	if (u == n->rrp_union)
+		return;
+	n->rrp_union = u;
+	update(n, now_ns, out);
+}
+
+/* Before forwarding: the ring's lowest member closes a rotation's union. */
+void rp_rrp_stamp_token(struct rp_node *n)
+{
+	struct rp_wire_token *t = &n->token;
+	uint8_t sus = suspects(n);
+	if (n->members[0] == n->cfg.node_id) {
+		t->rrp_all = (uint8_t)(t->rrp_acc | n->rrp_faulty);
+		t->rrp_acc = n->rrp_faulty;
+		t->rrp_sus_all = (uint8_t)(t->rrp_sus_acc | sus);
+		t->rrp_sus_acc = sus;
+	} else {
+		t->rrp_acc |= n->rrp_faulty;
+		t->rrp_sus_acc |= sus;
+	}
+}
+
+void rp_rrp_token_lost(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
+{
+	/* Passive: the one path the token went on is suspect (a crashed
+	 * successor charges one problem, which decays). Retransmissions go
+	 * on every path, so only the first counts. */
+	uint8_t m = n->token_sent_mask;
+	n->token_sent_mask = all_paths(n);
+	if (n->cfg.rrp_mode != RP_RRP_PASSIVE || n->cfg.path_count == 1 || popcount8(m) != 1)
+		return;
+	for (uint32_t p = 0; p < n->cfg.path_count; p++)
+		if (m == pbit(p))
+			charge(n, p, now_ns, out);
+	/* the retransmitted token carries the suspicion, so the next hop
+	 * already sends on every path */
+	if (n->token_buf[3] == RP_FRAME_TOKEN)
+		n->token_buf[RP_WIRE_HDR_SIZE + 43u] |= suspects(n);
+}
+
+/* Every other member heard on p lately, and hearing this node on p (§9.4). */
+static bool path_works(const struct rp_node *n, uint32_t p, uint64_t now_ns)
+{
+	uint64_t window = 2u * n->cfg.rrp_probe_ns;
+	for (uint32_t i = 0; i < n->member_count; i++) {
+		uint16_t id = n->members[i];
+		if (id == n->cfg.node_id)
+			continue;
+		const struct rp_peer *pe = &n->peers[id - 1u];
+		if (!recent(pe->last_rx[p], now_ns, window) || !recent(pe->heard_me_at[p], now_ns, window))
+			return false;
+	}
+	return true;
+}
+
+static void probe_tick(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
+{
+	uint64_t window = 2u * n->cfg.rrp_probe_ns;
+	uint8_t probes = probe_set(n);
+	for (uint32_t p = 0; p < n->cfg.path_count; p++) {
+		if (!(probes & pbit(p)) || !rp_actions_room(out, 1))
+			continue;
+		uint64_t heard = 0;
+		for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
+			if (id != n->cfg.node_id && recent(n->peers[id - 1u].last_rx[p], now_ns, window))
+				heard |= rp_bit(id);
+		struct rp_wire_hdr h;
+		rp_hdr_init(n, &h, n->ring);
+		size_t size = rp_wire_encode_path_test(n->probe_buf[p], &h, heard);
+		rp_emit_send_on(n, out, n->probe_buf[p], (uint32_t)size, RP_DEST_ALL, pbit(p));
+		n->stats.probes_sent++;
+	}
+	bool changed = false;
+	for (uint32_t p = 0; p < n->cfg.path_count; p++) {
+		if (!(n->rrp_faulty & pbit(p)))
+			continue;
+		if (!path_works(n, p, now_ns)) {
+			n->rrp_ok_ticks[p] = 0;
+			continue;
+		}
+		if (++n->rrp_ok_ticks[p] < 2)
+			continue;
+		n->rrp_faulty &= (uint8_t)~pbit(p);
+		n->rrp_problems[p] = 0;
+		n->rrp_ok_ticks[p] = 0;
+		n->stats.path_reinstated[p]++;
+		changed = true;
+	}
+	n->rrp_probe_at = RP_NEVER;
+	if (changed)
+		update(n, now_ns, out);
+	if (probe_set(n) != 0)
+		n->rrp_probe_at = now_ns + n->cfg.rrp_probe_ns;
+}
+
+void rp_rrp_timers(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
+{
+	if (n->rrp_decay_at <= now_ns) {
+		bool left = false;
+		for (uint32_t p = 0; p < n->cfg.path_count; p++) {
+			if ((n->rrp_faulty & pbit(p)) || n->rrp_problems[p] == 0)
+				continue;
+			n->rrp_problems[p]--;
+			left = left || n->rrp_problems[p] > 0;
+		}
+		n->rrp_decay_at = left ? now_ns + n->cfg.rrp_decay_ns : RP_NEVER;
+	}
+	if (n->rrp_probe_at <= now_ns)
+		probe_tick(n, now_ns, out);
+}
+
+uint8_t rp_rrp_all_paths(const struct rp_node *n) { return all_paths(n); }
+
+uint64_t rp_rrp_deadline(const struct rp_node *n)
+{
+	return n->rrp_decay_at < n->rrp_probe_at ? n->rrp_decay_at : n->rrp_probe_at;
+}

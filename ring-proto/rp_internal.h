@@ -191,6 +191,7 @@ struct rp_node {
 	uint8_t rrp_rr[2];    /* passive round robin: next path for data [0], tokens [1] */
 	uint16_t tx_seq;      /* transmissions handed out (header bytes 30..31) */
 	uint8_t rrp_reported[RP_PATHS_MAX]; /* last state reported (enum rp_path_state) */
+	bool rrp_report_pending;            /* an event did not fit: report next step */
 	uint32_t rrp_problems[RP_PATHS_MAX];
 	uint32_t rrp_ok_ticks[RP_PATHS_MAX];
 	uint64_t rrp_decay_at;
@@ -317,6 +318,14 @@ void rp_recovery_file(struct rp_node *n, const struct rp_wire_data *d);
 void rp_recovery_token(struct rp_node *n);
 void rp_recovery_install(struct rp_node *n, uint64_t now_ns);
 bool rp_install_deliver(struct rp_node *n, struct rp_actions *out);
+
+/* The version this node's frames carry: in RECOVERY the new ring's (known
+ * since rotation 2), so the first member to install accepts the others'
+ * tokens and frames. */
+static inline uint8_t rp_send_proto(const struct rp_node *n)
+{
+	return n->state == RP_STATE_RECOVERY ? n->new_proto : n->ring_proto;
+}
 
 static inline bool rp_ring_eq(struct rp_ring_id a, struct rp_ring_id b)
 {

@@ -268,6 +268,7 @@ void rp_emit_send_on(struct rp_node *n, struct rp_actions *out, uint8_t *data, u
 {
 	rp_wire_set_sender_info(data, n->rrp_faulty, n->rrp_in_use, n->cfg.proto_min, n->cfg.proto_max,
 				++n->tx_seq);
+	data[27] = rp_send_proto(n); /* a retransmission is of the ring now running */
 	struct rp_action *a = rp_action_push(out, RP_ACT_SEND);
 	a->send.data = data;
 	a->send.size = size;
@@ -307,7 +308,7 @@ void rp_hdr_init(const struct rp_node *n, struct rp_wire_hdr *h, struct rp_ring_
 {
 	memset(h, 0, sizeof(*h));
 	h->version = RP_WIRE_VERSION_MAX;
-	h->proto = n->ring_proto;
+	h->proto = rp_send_proto(n);
 	h->proto_min = n->cfg.proto_min;
 	h->proto_max = n->cfg.proto_max;
 	h->hdr_size = RP_WIRE_HDR_SIZE;
@@ -350,6 +351,12 @@ static void on_frame(struct rp_node *n, const struct rp_input *in, uint64_t now_
 		why = RP_DROP_BAD_FRAME_SIZE;
 	if (why != RP_DROP_NONE) {
 		n->stats.drops[why]++;
+		return;
+	}
+	/* a dead incarnation's frame has no effect at all, not even on what
+	 * is known of its sender's range */
+	if (h.incarnation < n->known_inc[h.sender - 1u]) {
+		n->stats.drops[RP_DROP_STALE]++;
 		return;
 	}
 	if (rp_version_refuse(n, &h, now_ns, out))

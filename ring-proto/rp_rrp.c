@@ -53,6 +53,7 @@ static void update(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 	uint8_t all = all_paths(n);
 	uint8_t others = n->cfg.rrp_mode == RP_RRP_PASSIVE ? n->rrp_union : 0;
 	uint8_t use = (uint8_t)(all & ~(n->rrp_faulty | others));
+	n->rrp_report_pending = false;
 	if (use == 0)
 		use = (uint8_t)(all & ~n->rrp_faulty);
 	if (use == 0)
@@ -62,8 +63,12 @@ static void update(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 		uint8_t st = (n->rrp_faulty & pbit(p)) ? RP_PATH_FAULTY
 			     : (use & pbit(p))     ? RP_PATH_OK
 						   : RP_PATH_EXCLUDED;
-		if (st == n->rrp_reported[p] || !rp_actions_room(out, 1))
+		if (st == n->rrp_reported[p])
 			continue;
+		if (!rp_actions_room(out, 1)) {
+			n->rrp_report_pending = true;
+			continue;
+		}
 		n->rrp_reported[p] = st;
 		struct rp_action *a = rp_action_push(out, RP_ACT_PATH);
 		a->path.path = (uint8_t)p;
@@ -140,6 +145,14 @@ void rp_rrp_on_rx(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t q, uin
 {
 	struct rp_peer *pe = &n->peers[h->sender - 1u];
 	n->stats.path_rx[q]++;
+	/* after a silence the transmission count may have moved by more than
+	 * half its range (tokens go to the successor only): start afresh */
+	uint64_t last = 0;
+	for (uint32_t p = 0; p < n->cfg.path_count; p++)
+		if (pe->last_rx[p] > last)
+			last = pe->last_rx[p];
+	if (last == 0 || now_ns - last > n->cfg.rrp_timeout_ns)
+		pe->have_tx = false;
 	pe->last_rx[q] = now_ns ? now_ns : 1u;
 	pe->skipped[q] = 0;
 	if (pe->inc != h->incarnation) {
@@ -161,7 +174,11 @@ void rp_rrp_on_rx(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t q, uin
 	uint8_t sm = h->send_mask & all_paths(n);
 	uint32_t need = n->cfg.rrp_mode == RP_RRP_PASSIVE ? 2u * popcount8(sm) : 2u;
 	for (uint32_t p = 0; p < n->cfg.path_count; p++) {
-		if (p == q || !(sm & pbit(p)))
+		if (!(sm & pbit(p))) {
+			pe->skipped[p] = 0; /* j does not send on p: nothing missed */
+			continue;
+		}
+		if (p == q)
 			continue;
 		/* p missed `need` sends in a row; it is charged if it stays
 		 * silent for the timeout after that (a copy still in flight,
@@ -184,8 +201,9 @@ void rp_rrp_on_probe(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 		n->stats.drops[why]++;
 		return;
 	}
-	if (heard & rp_bit(n->cfg.node_id))
-		n->peers[h->sender - 1u].heard_me_at[path] = now_ns ? now_ns : 1u;
+	/* the peer's latest probe decides (§9.4) */
+	n->peers[h->sender - 1u].heard_me_at[path] =
+		(heard & rp_bit(n->cfg.node_id)) ? (now_ns ? now_ns : 1u) : 0u;
 }
 
 /* An accepted token: the members' marks (§9.1). */
@@ -230,7 +248,7 @@ void rp_rrp_token_lost(struct rp_node *n, uint64_t now_ns, struct rp_actions *ou
 	/* the retransmitted token carries the suspicion, so the next hop
 	 * already sends on every path */
 	if (n->token_buf[3] == RP_FRAME_TOKEN)
-		n->token_buf[RP_WIRE_HDR_SIZE + 43u] |= suspects(n);
+		n->token_buf[rp_get16(n->token_buf + 6) + 43u] |= suspects(n);
 }
 
 /* Every other member heard on p lately, and hearing this node on p (§9.4). */
@@ -302,6 +320,8 @@ void rp_rrp_timers(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 	}
 	if (n->rrp_probe_at <= now_ns)
 		probe_tick(n, now_ns, out);
+	if (n->rrp_report_pending)
+		update(n, now_ns, out);
 }
 
 uint8_t rp_rrp_all_paths(const struct rp_node *n) { return all_paths(n); }

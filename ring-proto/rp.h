@@ -112,6 +112,7 @@ enum rp_input_kind {
 	RP_IN_FRAME,    /* a frame arrived on a path */
 	RP_IN_SUBMIT,   /* the application publishes a message */
 	RP_IN_LEAVE,    /* leave the ring politely; the node then stops */
+	RP_IN_LINK,     /* the NIC reports a path's link down or up (§9.3) */
 };
 
 struct rp_input {
@@ -130,6 +131,10 @@ struct rp_input {
 			uint8_t priority; /* 0 = highest .. RP_PRIO_COUNT-1 */
 			uint64_t cookie;  /* returned in RP_ACT_SUBMIT_DONE */
 		} submit;
+		struct {
+			uint8_t path;
+			uint8_t up;       /* 0: link down, 1: link up */
+		} link;
 	};
 };
 

@@ -192,6 +192,7 @@ struct rp_node {
 	uint16_t tx_seq;      /* transmissions handed out (header bytes 30..31) */
 	uint8_t rrp_reported[RP_PATHS_MAX]; /* last state reported (enum rp_path_state) */
 	bool rrp_report_pending;            /* an event did not fit: report next step */
+	uint8_t rrp_link_down;              /* paths whose link the NIC reports down */
 	uint32_t rrp_problems[RP_PATHS_MAX];
 	uint32_t rrp_ok_ticks[RP_PATHS_MAX];
 	uint64_t rrp_decay_at;
@@ -292,6 +293,7 @@ void rp_rrp_stamp_token(struct rp_node *n);
 /* The token this node forwarded was not seen again in time (§9.3). */
 void rp_rrp_token_lost(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
 void rp_rrp_timers(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
+void rp_rrp_link(struct rp_node *n, uint8_t path, bool up, uint64_t now_ns, struct rp_actions *out);
 uint64_t rp_rrp_deadline(const struct rp_node *n);
 uint8_t rp_rrp_all_paths(const struct rp_node *n);
 

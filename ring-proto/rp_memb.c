@@ -372,8 +372,14 @@ void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 		return;
 	case RP_STATE_COMMIT:
 	case RP_STATE_RECOVERY:
-		/* a member of the forming ring gave up on it (TOCS Figs 5–6) */
+		/* a member of the forming ring gave up on it (TOCS Figs 5–6), or
+		 * installed it and gathers again: its fail set replaces mine,
+		 * which still holds the nodes the forming ring left out. Kept,
+		 * they came back in my Join after a member that installed had
+		 * forgotten them, and two halves failed each other at every
+		 * merge (seed 23824 with link events, a livelock). */
 		if ((n->memb & rp_bit(q)) && j.ring_seq >= n->ring.seq) {
+			n->fail_set = 0;
 			merge_sets(n, q, &j);
 			rp_memb_gather(n, now_ns, out);
 		}

@@ -431,6 +431,14 @@ int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struc
 	if (n->state == RP_STATE_LEFT)
 		return in->kind == RP_IN_SUBMIT ? RP_ELEFT : RP_OK;
 	int rc = RP_OK;
+	if (in->kind == RP_IN_LINK) {
+		/* taken even while an install is being delivered: the link
+		 * state only changes which paths this node sends on */
+		if (in->link.path >= n->cfg.path_count)
+			return RP_EINVAL;
+		rp_rrp_link(n, in->link.path, in->link.up != 0, now_ns, out);
+		return RP_OK;
+	}
 	if (n->start_pending) {
 		n->start_pending = false;
 		rp_quorum_start(n, out);

@@ -102,12 +102,19 @@ uint8_t rp_rrp_send_mask(struct rp_node *n, const uint8_t *frame)
 	/* membership frames: every path, whatever the marks (§9.2) */
 	if (type != RP_FRAME_DATA && type != RP_FRAME_TOKEN)
 		return all_paths(n);
-	/* a retransmission repairs a loss: every path in use; and while a
-	 * path in use is suspect (problems charged, not yet faulty) a passive
-	 * node sends like an active one, so that detection costs no more lost
-	 * tokens (§9.2) */
-	if (n->cfg.rrp_mode != RP_RRP_PASSIVE || (rp_get16(frame + 4) & RP_HDR_F_RETRANS) ||
-	    suspect(n))
+	if (n->cfg.rrp_mode != RP_RRP_PASSIVE)
+		return use;
+	/* while a path in use is suspect (problems charged, not yet faulty)
+	 * a passive node sends like an active one, on every path it trusts
+	 * itself, the members' marks notwithstanding: detection then costs no
+	 * more lost tokens, and a path excluded on a stale mark carries the
+	 * ring when the path in use dies (seed 24407) (§9.2) */
+	if (suspect(n)) {
+		uint8_t trusted = (uint8_t)(all_paths(n) & ~n->rrp_faulty);
+		return trusted ? trusted : all_paths(n);
+	}
+	/* a retransmission repairs a loss: every path in use */
+	if (rp_get16(frame + 4) & RP_HDR_F_RETRANS)
 		return use;
 	/* one pointer for frames, one for tokens (RRP §6), so that every
 	 * receiver sees each sender's frames spread over the paths */
@@ -287,7 +294,7 @@ static void probe_tick(struct rp_node *n, uint64_t now_ns, struct rp_actions *ou
 	for (uint32_t p = 0; p < n->cfg.path_count; p++) {
 		if (!(n->rrp_faulty & pbit(p)))
 			continue;
-		if (!path_works(n, p, now_ns)) {
+		if ((n->rrp_link_down & pbit(p)) || !path_works(n, p, now_ns)) {
 			n->rrp_ok_ticks[p] = 0;
 			continue;
 		}
@@ -304,6 +311,24 @@ static void probe_tick(struct rp_node *n, uint64_t now_ns, struct rp_actions *ou
 		update(n, now_ns, out);
 	if (probe_set(n) != 0)
 		n->rrp_probe_at = now_ns + n->cfg.rrp_probe_ns;
+}
+
+/* The NIC says a path's link is down: no need to wait for missing copies,
+ * the path is marked at once; it is reinstated by the probes as usual, but
+ * not while the link is still reported down. */
+void rp_rrp_link(struct rp_node *n, uint8_t path, bool up, uint64_t now_ns, struct rp_actions *out)
+{
+	if (up) {
+		n->rrp_link_down &= (uint8_t)~pbit(path);
+		return;
+	}
+	n->rrp_link_down |= pbit(path);
+	if (n->cfg.path_count == 1 || (n->rrp_faulty & pbit(path)))
+		return;
+	n->rrp_faulty |= pbit(path);
+	n->rrp_ok_ticks[path] = 0;
+	n->stats.path_faults[path]++;
+	update(n, now_ns, out);
 }
 
 void rp_rrp_timers(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)

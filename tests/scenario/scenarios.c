@@ -471,7 +471,7 @@ static int scenario_forged_join(void)
  * 200 ms: no configuration change, nothing lost, the path is marked faulty
  * and later reinstated." Prints the longest gap between two deliveries at a
  * node while the path is down, beside the same run without the cut. */
-static int scenario_path_cut(enum rp_rrp_mode mode, bool defaults, const char *name)
+static int scenario_path_cut(enum rp_rrp_mode mode, bool defaults, bool link, const char *name)
 {
 	struct sim_opts o;
 	memb_opts(&o, 31, 3);
@@ -488,12 +488,19 @@ static int scenario_path_cut(enum rp_rrp_mode mode, bool defaults, const char *n
 	o.gap_to_ns = up;
 	struct sim_result base;
 	run(&o, &base);
-	struct sim_fault f[2] = {
+	/* with link: every node's NIC also reports the link down and up
+	 * (RP_IN_LINK), as a PMD with link-status events does */
+	struct sim_fault f[8] = {
 		{.at_ns = 100 * MS, .kind = SIM_FAULT_PATH_DOWN, .path = 0},
 		{.at_ns = up, .kind = SIM_FAULT_PATH_UP, .path = 0},
 	};
+	uint32_t k = 2;
+	for (uint32_t i = 0; link && i < o.nodes; i++) {
+		f[k++] = (struct sim_fault){.at_ns = 100 * MS, .kind = SIM_FAULT_LINK_DOWN, .node = i, .path = 0};
+		f[k++] = (struct sim_fault){.at_ns = up, .kind = SIM_FAULT_LINK_UP, .node = i, .path = 0};
+	}
 	o.script = f;
-	o.script_count = 2;
+	o.script_count = k;
 	struct sim_result r;
 	run(&o, &r);
 	printf("%s: longest delivery gap with path 0 down %.3f ms (node %u), without the cut %.3f ms;"
@@ -711,13 +718,15 @@ int main(int argc, char **argv)
 	if (!strcmp(name, "forged-join"))
 		return scenario_forged_join();
 	if (!strcmp(name, "path-cut-active"))
-		return scenario_path_cut(RP_RRP_ACTIVE, false, name);
+		return scenario_path_cut(RP_RRP_ACTIVE, false, false, name);
 	if (!strcmp(name, "path-cut-passive"))
-		return scenario_path_cut(RP_RRP_PASSIVE, false, name);
+		return scenario_path_cut(RP_RRP_PASSIVE, false, false, name);
 	if (!strcmp(name, "path-cut-active-default-timeouts"))
-		return scenario_path_cut(RP_RRP_ACTIVE, true, name);
+		return scenario_path_cut(RP_RRP_ACTIVE, true, false, name);
 	if (!strcmp(name, "path-cut-passive-default-timeouts"))
-		return scenario_path_cut(RP_RRP_PASSIVE, true, name);
+		return scenario_path_cut(RP_RRP_PASSIVE, true, false, name);
+	if (!strcmp(name, "path-link-down-passive"))
+		return scenario_path_cut(RP_RRP_PASSIVE, false, true, name);
 	if (!strcmp(name, "node-paths-cut"))
 		return scenario_node_paths_cut();
 	if (!strcmp(name, "path-flap-active"))
@@ -735,7 +744,7 @@ int main(int argc, char **argv)
 	if (!strcmp(name, "versions-rolling"))
 		return scenario_versions_rolling();
 	printf("path-cut-active\npath-cut-passive\npath-cut-active-default-timeouts\n"
-	       "path-cut-passive-default-timeouts\nnode-paths-cut\npath-flap-active\npath-flap-passive\n"
+	       "path-cut-passive-default-timeouts\npath-link-down-passive\nnode-paths-cut\npath-flap-active\npath-flap-passive\n"
 	       "even-split-majority\neven-split-last-man-standing\ntwo-node\nversions-disjoint\n"
 	       "versions-rolling\n");
 	printf("lost-token\nloss-burst-1path\nloss-burst-2paths\nseq-wrap\nbig-message\n"

@@ -142,6 +142,7 @@ void sim_node_boot(struct sim *s, struct sim_node *n)
 	n->left = false;
 	n->pending_self = 0;
 	n->seen_all = false;
+	n->link_down = 0;
 	n->timer_at = UINT64_MAX;
 	n->timer_gen++;
 	memset(n->streams, 0, sizeof(n->streams));
@@ -267,10 +268,37 @@ void sim_apply_fault(struct sim *s, const struct sim_fault *f)
 	case SIM_FAULT_PATH_RESTORE:
 		path_fault(s, n->index, f->path % s->opts.paths, f->kind == SIM_FAULT_PATH_CUT, false);
 		return;
+	case SIM_FAULT_LINK_DOWN:
+	case SIM_FAULT_LINK_UP: {
+		if (!n->alive)
+			return;
+		struct rp_input in = {.kind = RP_IN_LINK};
+		in.link.path = f->path;
+		in.link.up = f->kind == SIM_FAULT_LINK_UP;
+		step(s, n, &in);
+		return;
+	}
 	case SIM_FAULT_PATH_DOWN:
 	case SIM_FAULT_PATH_UP:
 		path_fault(s, 0, f->path % s->opts.paths, f->kind == SIM_FAULT_PATH_DOWN, true);
 		return;
+	}
+}
+
+/* Every live node's NIC reports path's link down or up; an up is sent only
+ * where a down was. */
+static void link_report(struct sim *s, uint8_t path, bool up)
+{
+	for (uint32_t i = 0; i < s->opts.nodes; i++) {
+		struct sim_node *n = &s->nodes[i];
+		bool down = (n->link_down >> path) & 1u;
+		if (!n->alive || down != up)
+			continue;
+		n->link_down = (uint8_t)(up ? n->link_down & ~(1u << path) : n->link_down | (1u << path));
+		struct rp_input in = {.kind = RP_IN_LINK};
+		in.link.path = path;
+		in.link.up = up;
+		step(s, n, &in);
 	}
 }
 
@@ -290,8 +318,12 @@ static void random_path_fault(struct sim *s)
 					path_fault(s, i, (uint8_t)p, false, false);
 	} else if (r < 65) {
 		path_fault(s, 0, path, true, true);
+		/* half the time the NICs notice (RP_IN_LINK), as some PMDs do */
+		if (s->path_down[path] && sim_chance(s, 0.5))
+			link_report(s, path, false);
 	} else if (r < 80) {
 		path_fault(s, 0, path, false, true);
+		link_report(s, path, true);
 	} else {
 		bool whole = sim_chance(s, 0.3);
 		uint64_t t = s->now;
@@ -541,6 +573,9 @@ static void perform(struct sim *s, struct sim_node *n)
 						  " aru=%" PRIu64 " aru_id=%u rtr=%u", n->id, a->send.dest,
 						  rp_get64(b), rp_get64(b + 8), rp_get64(b + 16), rp_get16(b + 24),
 						  rp_get16(b + 30));
+				else if (h.type == RP_FRAME_JOIN)
+					sim_trace(s, "n%u send join ring_seq=%" PRIu64 " proc=0x%" PRIx64 " fail=0x%" PRIx64,
+						  n->id, rp_get64(b), rp_get64(b + 8), rp_get64(b + 16));
 				else if (h.type != RP_FRAME_DATA)
 					sim_trace(s, "n%u send %s size=%u paths=0x%x", n->id,
 						  h.type == RP_FRAME_JOIN ? "join" : h.type == RP_FRAME_COMMIT ? "commit"
@@ -903,6 +938,8 @@ static void handle(struct sim *s, const struct sim_event *ev)
 	case SIM_EV_HEAL_ALL:
 		heal(s);
 		heal_paths(s);
+		for (uint8_t p = 0; p < s->opts.paths; p++)
+			link_report(s, p, true);
 		for (uint32_t i = 0; i < s->opts.nodes; i++) {
 			if (!s->nodes[i].alive) {
 				s->restarts++;

@@ -51,6 +51,8 @@ enum sim_fault_kind {
 	SIM_FAULT_PATH_RESTORE, /* node's link on path restored */
 	SIM_FAULT_PATH_DOWN,  /* path dead for every node */
 	SIM_FAULT_PATH_UP,    /* path back (node links cut separately stay cut) */
+	SIM_FAULT_LINK_DOWN,  /* node's NIC reports path's link down (RP_IN_LINK) */
+	SIM_FAULT_LINK_UP,
 };
 
 /* A membership fault a scenario places at a given time. */

@@ -95,6 +95,7 @@ struct sim_node {
 	size_t aru_count, aru_cap;
 	struct rp_persist stable;   /* what RP_ACT_PERSIST recorded: survives a crash */
 	bool seen_all;              /* two_node: in a ring with both, this incarnation */
+	uint8_t link_down;          /* paths whose link was reported down to it */
 	uint8_t proto_min, proto_max;
 	uint64_t last_delivery_ns;  /* delivery gaps */
 	uint64_t traced_problems[RP_PATHS_MAX];

@@ -266,9 +266,8 @@ struct rp_action *rp_action_push(struct rp_actions *out, enum rp_action_kind kin
 void rp_emit_send_on(struct rp_node *n, struct rp_actions *out, uint8_t *data, uint32_t size,
 		     uint16_t dest, uint8_t mask)
 {
-	rp_wire_set_sender_info(data, n->rrp_faulty, n->rrp_in_use, n->cfg.proto_min, n->cfg.proto_max,
-				++n->tx_seq);
-	data[27] = rp_send_proto(n); /* a retransmission is of the ring now running */
+	rp_wire_set_sender_info(data, n->rrp_faulty, n->rrp_in_use, rp_send_proto(n), n->cfg.proto_min,
+				n->cfg.proto_max, ++n->tx_seq);
 	struct rp_action *a = rp_action_push(out, RP_ACT_SEND);
 	a->send.data = data;
 	a->send.size = size;
@@ -317,14 +316,12 @@ void rp_hdr_init(const struct rp_node *n, struct rp_wire_hdr *h, struct rp_ring_
 	h->ring = ring;
 }
 
-/* Incarnations: a frame from an older incarnation than the newest seen is
- * stale; a newer one means the node restarted (DESIGN.md §5, Restarts). */
-static bool incarnation_stale(struct rp_node *n, const struct rp_wire_hdr *h, uint64_t now_ns,
-			      struct rp_actions *out)
+/* Incarnations: a newer one than the newest seen means the node restarted
+ * (DESIGN.md §5, Restarts); an older one was dropped before this. */
+static void incarnation_note(struct rp_node *n, const struct rp_wire_hdr *h, uint64_t now_ns,
+			     struct rp_actions *out)
 {
 	uint64_t *known = &n->known_inc[h->sender - 1u];
-	if (h->incarnation < *known)
-		return true;
 	if (h->incarnation > *known) {
 		bool was_known = *known != 0;
 		*known = h->incarnation;
@@ -335,7 +332,6 @@ static bool incarnation_stale(struct rp_node *n, const struct rp_wire_hdr *h, ui
 			rp_memb_gather(n, now_ns, out);
 		}
 	}
-	return false;
 }
 
 static void on_frame(struct rp_node *n, const struct rp_input *in, uint64_t now_ns,
@@ -361,10 +357,7 @@ static void on_frame(struct rp_node *n, const struct rp_input *in, uint64_t now_
 	}
 	if (rp_version_refuse(n, &h, now_ns, out))
 		return;
-	if (incarnation_stale(n, &h, now_ns, out)) {
-		n->stats.drops[RP_DROP_STALE]++;
-		return;
-	}
+	incarnation_note(n, &h, now_ns, out);
 	const uint8_t *buf = in->frame.data;
 	rp_rrp_on_rx(n, &h, in->frame.path, now_ns, out);
 	if (h.type == RP_FRAME_PATH_TEST) {

@@ -13,14 +13,6 @@
 
 #include <string.h>
 
-static uint32_t popcount64(uint64_t v)
-{
-	uint32_t c = 0;
-	for (; v; v &= v - 1u)
-		c++;
-	return c;
-}
-
 static uint64_t configured(const struct rp_node *n)
 {
 	uint64_t set = 0;
@@ -108,7 +100,7 @@ static bool ring_newer(struct rp_ring_id a, struct rp_ring_id b)
  * (corosync's auto_tie_breaker). */
 static bool majority_of(uint64_t m, uint64_t r)
 {
-	uint32_t k = popcount64(m & r), size = popcount64(r);
+	uint32_t k = rp_popcount64(m & r), size = rp_popcount64(r);
 	uint64_t lowest = r & (~r + 1u);
 	return 2u * k > size || (2u * k == size && (m & lowest));
 }
@@ -150,7 +142,7 @@ static bool policy_primary(const struct rp_node *n, uint64_t m, const struct lms
 	uint64_t conf = configured(n);
 	switch (n->cfg.quorum) {
 	case RP_QUORUM_TWO_NODE:
-		return popcount64(m & conf) == 2u || (m == rp_bit(n->cfg.node_id) && n->seen_all);
+		return rp_popcount64(m & conf) == 2u || (m == rp_bit(n->cfg.node_id) && n->seen_all);
 	case RP_QUORUM_LAST_MAN_STANDING: {
 		if (!majority_of(m, r->installed_members ? r->installed_members : conf))
 			return false;
@@ -162,7 +154,7 @@ static bool policy_primary(const struct rp_node *n, uint64_t m, const struct lms
 	}
 	case RP_QUORUM_MAJORITY:
 	default:
-		return 2u * popcount64(m & conf) > n->cfg.member_count;
+		return 2u * rp_popcount64(m & conf) > n->cfg.member_count;
 	}
 }
 

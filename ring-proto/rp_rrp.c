@@ -15,14 +15,6 @@
 static uint8_t all_paths(const struct rp_node *n) { return (uint8_t)((1u << n->cfg.path_count) - 1u); }
 static uint8_t pbit(uint32_t p) { return (uint8_t)(1u << p); }
 
-static uint32_t popcount8(uint8_t v)
-{
-	uint32_t c = 0;
-	for (; v; v &= (uint8_t)(v - 1u))
-		c++;
-	return c;
-}
-
 static bool recent(uint64_t at, uint64_t now_ns, uint64_t window)
 {
 	return at != 0 && now_ns - at <= window;
@@ -129,16 +121,21 @@ uint8_t rp_rrp_send_mask(struct rp_node *n, const uint8_t *frame)
 	return use;
 }
 
+static void mark_faulty(struct rp_node *n, uint32_t p, uint64_t now_ns, struct rp_actions *out)
+{
+	n->rrp_faulty |= pbit(p);
+	n->rrp_ok_ticks[p] = 0;
+	n->stats.path_faults[p]++;
+	update(n, now_ns, out);
+}
+
 static void charge(struct rp_node *n, uint32_t p, uint64_t now_ns, struct rp_actions *out)
 {
 	n->stats.path_problems[p]++;
 	if (n->rrp_faulty & pbit(p))
 		return;
 	if (++n->rrp_problems[p] >= n->cfg.rrp_threshold) {
-		n->rrp_faulty |= pbit(p);
-		n->rrp_ok_ticks[p] = 0;
-		n->stats.path_faults[p]++;
-		update(n, now_ns, out);
+		mark_faulty(n, p, now_ns, out);
 		return;
 	}
 	if (n->rrp_decay_at == RP_NEVER)
@@ -179,7 +176,7 @@ void rp_rrp_on_rx(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t q, uin
 	    !(n->memb & rp_bit(h->sender)))
 		return;
 	uint8_t sm = h->send_mask & all_paths(n);
-	uint32_t need = n->cfg.rrp_mode == RP_RRP_PASSIVE ? 2u * popcount8(sm) : 2u;
+	uint32_t need = n->cfg.rrp_mode == RP_RRP_PASSIVE ? 2u * rp_popcount64(sm) : 2u;
 	for (uint32_t p = 0; p < n->cfg.path_count; p++) {
 		if (!(sm & pbit(p))) {
 			pe->skipped[p] = 0; /* j does not send on p: nothing missed */
@@ -247,7 +244,7 @@ void rp_rrp_token_lost(struct rp_node *n, uint64_t now_ns, struct rp_actions *ou
 	 * on every path, so only the first counts. */
 	uint8_t m = n->token_sent_mask;
 	n->token_sent_mask = all_paths(n);
-	if (n->cfg.rrp_mode != RP_RRP_PASSIVE || n->cfg.path_count == 1 || popcount8(m) != 1)
+	if (n->cfg.rrp_mode != RP_RRP_PASSIVE || n->cfg.path_count == 1 || rp_popcount64(m) != 1)
 		return;
 	for (uint32_t p = 0; p < n->cfg.path_count; p++)
 		if (m == pbit(p))
@@ -255,7 +252,7 @@ void rp_rrp_token_lost(struct rp_node *n, uint64_t now_ns, struct rp_actions *ou
 	/* the retransmitted token carries the suspicion, so the next hop
 	 * already sends on every path */
 	if (n->token_buf[3] == RP_FRAME_TOKEN)
-		n->token_buf[rp_get16(n->token_buf + 6) + 43u] |= suspects(n);
+		rp_wire_token_add_suspects(n->token_buf, suspects(n));
 }
 
 /* Every other member heard on p lately, and hearing this node on p (§9.4). */
@@ -323,12 +320,8 @@ void rp_rrp_link(struct rp_node *n, uint8_t path, bool up, uint64_t now_ns, stru
 		return;
 	}
 	n->rrp_link_down |= pbit(path);
-	if (n->cfg.path_count == 1 || (n->rrp_faulty & pbit(path)))
-		return;
-	n->rrp_faulty |= pbit(path);
-	n->rrp_ok_ticks[path] = 0;
-	n->stats.path_faults[path]++;
-	update(n, now_ns, out);
+	if (n->cfg.path_count > 1 && !(n->rrp_faulty & pbit(path)))
+		mark_faulty(n, path, now_ns, out);
 }
 
 void rp_rrp_timers(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)

@@ -259,19 +259,9 @@ enum rp_drop rp_wire_decode_token(const uint8_t *buf, const struct rp_wire_hdr *
 	return RP_DROP_NONE;
 }
 
-static unsigned popcount64(uint64_t v)
-{
-	unsigned c = 0;
-	while (v) {
-		v &= v - 1u;
-		c++;
-	}
-	return c;
-}
-
 size_t rp_wire_join_size(uint64_t proc_set)
 {
-	return RP_WIRE_HDR_SIZE + RP_WIRE_JOIN_HDR_SIZE + (size_t)popcount64(proc_set) * 8u;
+	return RP_WIRE_HDR_SIZE + RP_WIRE_JOIN_HDR_SIZE + (size_t)rp_popcount64(proc_set) * 8u;
 }
 
 size_t rp_wire_encode_join(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_wire_join *j)
@@ -287,7 +277,7 @@ size_t rp_wire_encode_join(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_
 	rp_put64(b + 8, j->proc_set);
 	rp_put64(b + 16, j->fail_set);
 	rp_put16(b + 24, RP_WIRE_JOIN_HDR_SIZE);
-	rp_put16(b + 26, (uint16_t)popcount64(j->proc_set));
+	rp_put16(b + 26, (uint16_t)rp_popcount64(j->proc_set));
 	uint8_t *p = b + RP_WIRE_JOIN_HDR_SIZE;
 	for (unsigned id = 1; id <= RP_NODES_MAX; id++) {
 		if (j->proc_set & (1ull << (id - 1u))) {
@@ -314,7 +304,7 @@ enum rp_drop rp_wire_decode_join(const uint8_t *buf, const struct rp_wire_hdr *h
 		return RP_DROP_BAD_BODY;
 	if ((j->fail_set & ~j->proc_set) != 0 || !(j->proc_set & (1ull << (h->sender - 1u))))
 		return RP_DROP_BAD_BODY;
-	if (inc_count != popcount64(j->proc_set) || (size_t)inc_count * 8u != body_size - body_hdr_size)
+	if (inc_count != rp_popcount64(j->proc_set) || (size_t)inc_count * 8u != body_size - body_hdr_size)
 		return RP_DROP_BAD_BODY;
 	const uint8_t *p = b + body_hdr_size;
 	memset(j->inc, 0, sizeof(j->inc));

@@ -250,18 +250,37 @@ static inline void rp_put64(uint8_t *p, uint64_t v) { rp_put32(p, (uint32_t)v); 
 void rp_wire_encode_hdr(uint8_t *buf, const struct rp_wire_hdr *h);
 enum rp_drop rp_wire_decode_hdr(const uint8_t *buf, size_t len, struct rp_wire_hdr *h);
 
+/* Bits set in v (node sets, path masks); no libgcc helper. */
+static inline unsigned rp_popcount64(uint64_t v)
+{
+	unsigned c = 0;
+	for (; v != 0; v &= v - 1u)
+		c++;
+	return c;
+}
+
 /* The transport stamps the path index into a frame it sends on path p. */
 static inline void rp_wire_set_path(uint8_t *buf, uint8_t path) { buf[14] = path; }
-/* ring-proto stamps the sender's path state and protocol range into a
- * frame it hands out (a retransmitted frame describes the retransmitter). */
+/* ring-proto stamps the sender's path state, its ring's version and its
+ * protocol range into a frame it hands out (a retransmitted frame
+ * describes the retransmitter and the ring now running). */
 static inline void rp_wire_set_sender_info(uint8_t *buf, uint8_t fault_mask, uint8_t send_mask,
-					   uint8_t proto_min, uint8_t proto_max, uint16_t tx_seq)
+					   uint8_t proto, uint8_t proto_min, uint8_t proto_max,
+					   uint16_t tx_seq)
 {
 	buf[15] = fault_mask;
 	buf[26] = send_mask;
+	buf[27] = proto;
 	buf[28] = proto_min;
 	buf[29] = proto_max;
 	rp_put16(buf + 30, tx_seq);
+}
+
+/* ORs paths into an encoded token's rrp_sus_acc (a retransmitted token
+ * carries suspicion found after it was first sent). */
+static inline void rp_wire_token_add_suspects(uint8_t *buf, uint8_t paths)
+{
+	buf[rp_get16(buf + 6) + 43u] |= paths;
 }
 
 /* DATA body. decode walks and validates every entry once, so that

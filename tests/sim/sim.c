@@ -128,7 +128,7 @@ void sim_node_boot(struct sim *s, struct sim_node *n)
 	struct rp_config c = s->cfg;
 	c.node_id = n->id;
 	c.incarnation = ++n->incarnation;
-	c.ring_seq = n->stable_ring_seq;
+	c.ring_seq = n->stable.ring_seq;
 	c.last_primary = n->stable.last_primary;
 	c.last_primary_members = n->stable.last_primary_members;
 	c.installed_primary = n->stable.installed_primary;
@@ -596,9 +596,7 @@ static void perform(struct sim *s, struct sim_node *n)
 			on_config(s, n, &a->config);
 			break;
 		case RP_ACT_PERSIST:
-			if (a->persist.ring_seq > n->stable_ring_seq)
-				n->stable_ring_seq = a->persist.ring_seq;
-			n->stable = a->persist;
+			n->stable = a->persist; /* the newest record wins, as on a disk */
 			break;
 		case RP_ACT_PATH:
 			sim_trace(s, "n%u path %u %s (in use 0x%x, faulty 0x%x)", n->id, a->path.path,

@@ -66,7 +66,6 @@ struct sim_node {
 	bool alive;
 	bool left;
 	uint64_t incarnation;
-	uint64_t stable_ring_seq; /* what RP_ACT_PERSIST recorded: survives a crash */
 	size_t rp_size;
 	uint64_t pending_self;    /* own messages (this incarnation) not yet delivered */
 	struct rp_node *rp;

@@ -1849,7 +1849,8 @@ static void test_hdr_bad_proto(void **state)
 	assert_int_equal(rp_wire_decode_hdr(frame, RP_WIRE_HDR_SIZE, &out), RP_DROP_NONE);
 }
 
-/* rp_wire_set_sender_info rewrites exactly bytes 15, 26, 28..31. */
+/* rp_wire_set_sender_info rewrites exactly bytes 15 and 26..31, and
+ * rp_wire_token_add_suspects exactly the token's rrp_sus_acc. */
 static void test_hdr_sender_info(void **state)
 {
 	(void)state;
@@ -1857,9 +1858,9 @@ static void test_hdr_sender_info(void **state)
 	rp_wire_encode_hdr(frame, &h);
 	uint8_t before[RP_WIRE_HDR_SIZE];
 	memcpy(before, frame, sizeof(before));
-	rp_wire_set_sender_info(frame, 0x0F, 0x01, 2, 7, 0x1234);
+	rp_wire_set_sender_info(frame, 0x0F, 0x01, 4, 2, 7, 0x1234);
 	for (size_t i = 0; i < RP_WIRE_HDR_SIZE; i++)
-		if (i != 15 && i != 26 && (i < 28 || i > 31))
+		if (i != 15 && (i < 26 || i > 31))
 			assert_int_equal(frame[i], before[i]);
 	assert_int_equal(rp_wire_decode_hdr(frame, RP_WIRE_HDR_SIZE, &out), RP_DROP_NONE);
 	assert_int_equal(out.fault_mask, 0x0F);
@@ -1867,7 +1868,19 @@ static void test_hdr_sender_info(void **state)
 	assert_int_equal(out.proto_min, 2);
 	assert_int_equal(out.proto_max, 7);
 	assert_int_equal(out.tx_seq, 0x1234);
-	assert_int_equal(out.proto, h.proto);
+	assert_int_equal(out.proto, 4);
+
+	size_t len = build_token(frame, 2);
+	uint8_t tok[256];
+	memcpy(tok, frame, len);
+	rp_wire_token_add_suspects(frame, 0x06);
+	for (size_t i = 0; i < len; i++)
+		if (i != RP_WIRE_HDR_SIZE + 43u)
+			assert_int_equal(frame[i], tok[i]);
+	struct rp_wire_hdr th;
+	assert_int_equal(rp_wire_decode_hdr(frame, len, &th), RP_DROP_NONE);
+	assert_int_equal(rp_wire_decode_token(frame, &th, &token_out), RP_DROP_NONE);
+	assert_int_equal(token_out.rrp_sus_acc, token_in.rrp_sus_acc | 0x06);
 }
 
 /* A commit entry with an empty protocol range, or a last primary rep out

@@ -1,0 +1,114 @@
+/* ordod — one ordo node as a daemon (docs/ordod.md).
+ *
+ * Owns: the command line, reading the configuration before the EAL starts
+ * (the EAL's arguments come from it), the state directory, signals
+ * (SIGTERM and SIGINT stop the worker, which leaves the ring politely), and
+ * exit statuses: 0 clean stop, 1 bad configuration, 2 a setup failure.
+ *
+ * Never: daemonises (supervisors want the foreground), or prints more than
+ * one line for a configuration error.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_log.h>
+
+#include "eng.h"
+#include "pmdg.h"
+
+static volatile int stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: ordod -c FILE [--check]\n"
+		     "  -c FILE   the node's configuration (docs/ordod.md)\n"
+		     "  --check   check the configuration, print it and exit\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *file = NULL;
+	int check = 0;
+	for (int i = 1; i < argc; i++) {
+		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
+			file = argv[++i];
+		} else if (strcmp(argv[i], "--check") == 0) {
+			check = 1;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "ordod: unknown argument '%s'\n", argv[i]);
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (file == NULL) {
+		usage(stderr);
+		return 1;
+	}
+
+	static struct eng_config cfg;
+	char err[512];
+	if (eng_config_load(file, &cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ordod: config: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		eng_config_print(&cfg, stdout);
+		return 0;
+	}
+
+	char *eal_argv[64];
+	static char eal_buf[4096];
+	int eal_argc = eng_config_eal_argv(&cfg, argv[0], eal_argv, 64, eal_buf, sizeof(eal_buf));
+	if (eal_argc < 0) {
+		fprintf(stderr, "ordod: config: [eal]: too many EAL arguments\n");
+		return 1;
+	}
+	if (pmdg_eal_init(eal_argc, eal_argv, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ordod: %s\n", err);
+		return 2;
+	}
+	eng_logtype = rte_log_register_type_and_pick_level("ordo", (uint32_t)cfg.log_level);
+	if (eng_logtype < 0)
+		eng_logtype = RTE_LOGTYPE_USER1;
+	rte_log_set_level(eng_logtype, (uint32_t)cfg.log_level);
+
+	int status = 0;
+	struct eng *e = NULL;
+	if (eng_state_start(&cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ordod: %s\n", err);
+		status = 2;
+		goto out;
+	}
+	e = eng_create(&cfg, err, sizeof(err));
+	if (e == NULL) {
+		fprintf(stderr, "ordod: %s\n", err);
+		status = 2;
+		goto out;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	eng_run(e, &stop);
+	if (eng_failed(e))
+		status = 2;
+out:
+	eng_destroy(e);
+	pmdg_eal_cleanup();
+	return status;
+}

@@ -1,0 +1,111 @@
+/* eng.h — the node runtime (DESIGN.md §5): configuration, the poll-mode
+ * worker that drives ring-proto over pmd-glue, the built-in load generator,
+ * persisted state, statistics and telemetry.
+ *
+ * Owns: everything between the daemon's main() and ring-proto: reading the
+ * configuration file, the node's state directory, the worker loop (rx on
+ * every path, tokens after data, timers from ring-proto's deadline, the TSC
+ * read once per iteration, the idle strategy), performing ring-proto's
+ * actions, and publishing a consistent snapshot of the node's state for
+ * telemetry readers.
+ *
+ * Never: touches DPDK ethdev (pmd-glue does), or lets bad input (a frame, a
+ * configuration value) crash the node: configuration errors are one line
+ * naming the key; frames are counted drops.
+ *
+ * Thread context: eng_run() runs on the EAL main lcore and owns all node
+ * state. Telemetry callbacks run on DPDK's telemetry thread and read only
+ * the seqlock-protected snapshot (eng_snapshot) and the atomic request flags.
+ */
+#ifndef ENG_H
+#define ENG_H
+
+#include <limits.h>
+#include <stdio.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rp.h"
+
+enum eng_idle { ENG_IDLE_SPIN = 0, ENG_IDLE_YIELD, ENG_IDLE_BACKOFF };
+
+struct eng_path_conf {
+	char device[256];
+	uint16_t rx_desc, tx_desc;
+	uint32_t mbufs;
+	uint32_t framesz;  /* af_packet's framesz= from the device string, 0 if none */
+};
+
+struct eng_load_conf {
+	uint32_t size;            /* 0: no load */
+	uint64_t rate;            /* messages per second; 0: flood */
+	uint64_t count;           /* 0: no limit */
+	uint8_t service;          /* enum rp_service */
+	uint8_t priority;
+	uint64_t start_delay_ns;
+};
+
+#define ENG_LOAD_HDR_SIZE 24u
+#define ENG_LOAD_CLIENT 0xFFFFFF01u /* client id of the load generator's messages */
+
+struct eng_config {
+	struct rp_config rp;      /* incarnation, ring_seq and primaries come from the state dir */
+	uint8_t ring_id;
+	uint32_t mtu;
+	char state_dir[PATH_MAX - 32];
+	enum eng_idle idle;
+	int log_level;            /* RTE_LOG_* */
+	char lcores[128];
+	char file_prefix[64];
+	uint32_t memory_mb;
+	int hugepages;
+	char eal_args[256];
+	struct eng_path_conf path[RP_PATHS_MAX];
+	struct eng_load_conf load;
+	int profile_dedicated;
+};
+
+/* Reads and checks a configuration file. Returns 0, or -1 with err holding
+ * one line "<section>.<key> = '<value>': <why>" (or the file's problem). */
+int eng_config_load(const char *file, struct eng_config *c, char *err, size_t err_size);
+
+/* Writes the configuration as the node will use it (for --check). */
+void eng_config_print(const struct eng_config *c, FILE *out);
+
+/* Builds the EAL argument vector for c into argv (at most argv_max entries,
+ * strings stored in buf). Returns argc, or -1 if it does not fit. */
+int eng_config_eal_argv(const struct eng_config *c, const char *prog, char **argv, int argv_max,
+			char *buf, size_t buf_size);
+
+/* ---- state directory (eng_state.c) ---- */
+
+/* Creates the state directory if needed, reads the persisted ring state into
+ * c->rp and sets c->rp.incarnation to a value larger than every earlier
+ * start's (persisted before returning). Returns 0, or -errno with err set. */
+int eng_state_start(struct eng_config *c, char *err, size_t err_size);
+
+/* Records RP_ACT_PERSIST durably (write, fsync, rename). Returns 0 or -errno. */
+int eng_state_persist(const struct eng_config *c, const struct rp_persist *p);
+
+/* ---- the node (eng_worker.c) ---- */
+
+struct eng;
+
+/* Opens the ports and initialises ring-proto and the telemetry commands.
+ * Call after pmdg_eal_init(). Returns NULL with err set on failure. */
+struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size);
+
+/* Runs the worker loop on the calling (main) lcore until *stop becomes
+ * non-zero, then leaves the ring politely (bounded wait) and returns. */
+void eng_run(struct eng *e, volatile int *stop);
+
+/* 1 if the node stopped because its state could not be persisted. */
+int eng_failed(const struct eng *e);
+
+/* Logs the final counters, closes the ports, frees the node. */
+void eng_destroy(struct eng *e);
+
+/* The logtype registered for ordo's messages. */
+extern int eng_logtype;
+
+#endif

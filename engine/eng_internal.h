@@ -1,0 +1,134 @@
+/* eng_internal.h — the engine's shared state: struct eng, the delivery
+ * tracker and load generator (eng_load.c), and the snapshot telemetry reads
+ * (eng_telemetry.c).
+ *
+ * Thread context: everything in struct eng belongs to the worker lcore. The
+ * telemetry thread reads only the snapshot eng_telemetry.c keeps in static
+ * storage (so that it outlives the engine) under a seqlock the worker
+ * writes, and sets request flags the worker polls once per loop.
+ */
+#ifndef ENG_INTERNAL_H
+#define ENG_INTERNAL_H
+
+#include <rte_log.h>
+
+#include "eng.h"
+#include "pmdg.h"
+
+#define ENG_LOG(lvl, e, fmt, ...)                                                            \
+	rte_log(RTE_LOG_##lvl, eng_logtype, "ordod[n%u]: " fmt "\n", (e)->cfg.rp.node_id, \
+		##__VA_ARGS__)
+
+/* ---- delivery tracking and the load generator (eng_load.c) ---- */
+
+/* A message being reassembled: consecutive fragments of one stream
+ * (origin, priority; one client per stream until client attach lands). */
+struct eng_stream {
+	uint8_t active;
+	uint32_t client_id;
+	uint32_t msg_size;
+	uint32_t got;                       /* bytes received so far */
+	uint8_t head[ENG_LOAD_HDR_SIZE];    /* the message's first bytes, for the digest */
+};
+
+struct eng_origin {
+	uint64_t incarnation; /* of the load stream last seen from this node */
+	uint64_t next;        /* its next expected counter */
+};
+
+struct eng_delivery {
+	uint64_t delivered, bytes, digest, fragments_dropped, origin_gaps;
+	uint64_t max_gap_ns, last_ns;       /* last_ns 0: no delivery since the reset */
+	struct eng_stream streams[RP_NODES_MAX][RP_PRIO_COUNT];
+	struct eng_origin origins[RP_NODES_MAX + 1];
+};
+
+struct eng_load {
+	uint8_t *mem;                 /* slot_count payload slots of size bytes */
+	uint32_t slot_count;
+	uint32_t *free_slots;         /* stack of free slot indices */
+	uint32_t free_count;
+	uint64_t sent;                /* accepted by ring-proto */
+	uint64_t start_ns;            /* 0: not started (waits for a full ring) */
+	int armed;                    /* a full ring was seen: start at start_ns */
+	int done;
+	uint64_t refused[RP_ENOQUORUM + 1]; /* rp_step's refusals by code */
+};
+
+/* ---- telemetry snapshot ---- */
+
+struct eng_snapshot {
+	uint16_t node_id;
+	uint64_t incarnation;
+	uint8_t state;                 /* enum rp_node_state */
+	struct rp_ring_id ring;
+	uint16_t member_count;
+	uint16_t members[RP_NODES_MAX];
+	uint8_t primary, proto_version;
+	uint64_t configs_regular, configs_transitional;
+	uint64_t last_config_unix_ns, uptime_ns;
+	uint8_t path_count, in_use, faulty;
+	uint8_t path_state[RP_PATHS_MAX];
+	int8_t link[RP_PATHS_MAX];
+	struct pmdg_path_stats paths[RP_PATHS_MAX];
+	uint64_t l2_drops[PMDG_DROP_COUNT];
+	struct rp_stats rp;
+	uint64_t loops, idle_loops, sleeps;
+	uint64_t delivered, bytes, digest, fragments_dropped, max_gap_ns, origin_gaps;
+	uint64_t load_sent, load_done;
+};
+
+struct eng {
+	struct eng_config cfg;
+	struct pmdg g;
+	struct rp_node *rp;
+	struct rp_actions acts;
+	uint8_t *scratch;              /* a multi-segment frame is linearised here */
+
+	uint64_t tsc0, tsc_mult;       /* now_ns = ENG_T0 + (tsc - tsc0) * tsc_mult >> 32 */
+	uint64_t now_ns;
+	uint64_t start_unix_ns;
+	int fatal;                     /* a persist failed: stop, do not go on */
+
+	/* the last configurations installed */
+	struct rp_ring_id ring;
+	uint16_t member_count;
+	uint16_t members[RP_NODES_MAX];
+	uint8_t primary, proto_version;
+	uint64_t configs_regular, configs_transitional, last_config_unix_ns;
+	uint8_t path_state[RP_PATHS_MAX];
+	int8_t link[RP_PATHS_MAX];
+	uint64_t next_link_poll_ns, next_publish_ns;
+
+	uint64_t loops, idle_loops, sleeps;
+	uint64_t idle_since_ns;
+
+	struct eng_delivery dlv;
+	struct eng_load load;
+};
+
+/* Steps ring-proto with in and performs the resulting actions. */
+int eng_step(struct eng *e, const struct rp_input *in);
+
+/* eng_load.c */
+int eng_load_init(struct eng *e);
+void eng_load_free(struct eng *e);
+/* Submits load messages as the rate and the submit queue allow; returns how
+ * many were accepted. */
+uint32_t eng_load_pump(struct eng *e);
+void eng_load_submit_done(struct eng *e, uint64_t cookie);
+void eng_load_on_config(struct eng *e, const struct rp_configuration *c);
+void eng_delivery_on_fragment(struct eng *e, const struct rp_delivery *d);
+void eng_delivery_on_config(struct eng *e, const struct rp_configuration *c);
+
+/* eng_telemetry.c */
+int eng_telemetry_register(struct eng *e);
+void eng_telemetry_unregister(void);
+/* Copies the node's state into the snapshot (worker only). */
+void eng_publish(struct eng *e);
+/* 1 once after telemetry asked to reset the delivery gap (worker only). */
+int eng_telemetry_take_gap_reset(void);
+const char *eng_state_name(uint8_t s);
+const char *eng_path_state_name(uint8_t s);
+
+#endif

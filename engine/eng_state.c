@@ -1,0 +1,140 @@
+/* eng_state.c — the node's state directory: its incarnation and the ring
+ * state ring-proto asks to persist (DESIGN.md §5 "Restarts").
+ *
+ * Owns: two small text files in state_dir, each replaced atomically (write
+ * a temporary file, fsync it, rename it over the old one, fsync the
+ * directory):
+ *   incarnation   the last start's incarnation
+ *   ring          ring_seq, the last attempted and installed primary rings
+ * An incarnation is larger than every earlier one of this node: the stored
+ * one + 1, or the wall clock in microseconds if larger (so that a wiped
+ * state directory still gives a new incarnation).
+ *
+ * Never: starts a node whose state it could not read or write (ring ids must
+ * never repeat, TOTEM-NOTES §8 item 7); a corrupt file is an error naming it.
+ */
+#include "eng.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static int write_file(const char *dir, const char *name, const char *text)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	size_t len = strlen(text);
+	ssize_t w = write(fd, text, len);
+	int rc = (w == (ssize_t)len && fsync(fd) == 0) ? 0 : -(errno ? errno : EIO);
+	close(fd);
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc == 0) {
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			(void)fsync(dfd);
+			close(dfd);
+		}
+	}
+	return rc;
+}
+
+/* Reads "key value" lines of name into the callback's fields; 1 if the file
+ * does not exist, 0 if read, -1 if corrupt. */
+static int read_file(const char *dir, const char *name, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return errno == ENOENT ? 1 : -1;
+	size_t n = fread(buf, 1, size - 1, f);
+	int bad = ferror(f) || n == size - 1;
+	fclose(f);
+	buf[n] = '\0';
+	return bad ? -1 : 0;
+}
+
+static int get_field(const char *text, const char *key, uint64_t *out)
+{
+	char pat[64];
+	snprintf(pat, sizeof(pat), "%s ", key);
+	for (const char *p = text; p != NULL && *p != '\0'; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (strncmp(p, pat, strlen(pat)) == 0)
+			return sscanf(p + strlen(pat), "%" SCNu64, out) == 1 ? 0 : -1;
+	}
+	return -1;
+}
+
+int eng_state_start(struct eng_config *c, char *err, size_t err_size)
+{
+	if (mkdir(c->state_dir, 0755) != 0 && errno != EEXIST) {
+		int e = errno;
+		snprintf(err, err_size, "state_dir %s: cannot create: %s", c->state_dir, strerror(e));
+		return -e;
+	}
+	char text[1024];
+	uint64_t last_inc = 0;
+	int rc = read_file(c->state_dir, "incarnation", text, sizeof(text));
+	if (rc < 0 || (rc == 0 && get_field(text, "incarnation", &last_inc) != 0)) {
+		snprintf(err, err_size, "state_dir %s: file 'incarnation' is unreadable or corrupt (remove it only if this node's old incarnations are gone from every ring)",
+			 c->state_dir);
+		return -EIO;
+	}
+	rc = read_file(c->state_dir, "ring", text, sizeof(text));
+	if (rc < 0) {
+		snprintf(err, err_size, "state_dir %s: file 'ring' is unreadable", c->state_dir);
+		return -EIO;
+	}
+	if (rc == 0) {
+		uint64_t rs, lp_seq, lp_rep, lp_m, ip_seq, ip_rep, ip_m;
+		if (get_field(text, "ring_seq", &rs) != 0 || get_field(text, "last_primary_seq", &lp_seq) != 0 ||
+		    get_field(text, "last_primary_rep", &lp_rep) != 0 ||
+		    get_field(text, "last_primary_members", &lp_m) != 0 ||
+		    get_field(text, "installed_primary_seq", &ip_seq) != 0 ||
+		    get_field(text, "installed_primary_rep", &ip_rep) != 0 ||
+		    get_field(text, "installed_primary_members", &ip_m) != 0 || lp_rep > RP_NODES_MAX ||
+		    ip_rep > RP_NODES_MAX) {
+			snprintf(err, err_size, "state_dir %s: file 'ring' is corrupt", c->state_dir);
+			return -EIO;
+		}
+		c->rp.ring_seq = rs;
+		c->rp.last_primary = (struct rp_ring_id){.seq = lp_seq, .rep = (uint16_t)lp_rep};
+		c->rp.last_primary_members = lp_m;
+		c->rp.installed_primary = (struct rp_ring_id){.seq = ip_seq, .rep = (uint16_t)ip_rep};
+		c->rp.installed_primary_members = ip_m;
+	}
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t clock_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	c->rp.incarnation = last_inc + 1 > clock_us ? last_inc + 1 : clock_us;
+	snprintf(text, sizeof(text), "incarnation %" PRIu64 "\n", c->rp.incarnation);
+	rc = write_file(c->state_dir, "incarnation", text);
+	if (rc != 0) {
+		snprintf(err, err_size, "state_dir %s: cannot write 'incarnation': %s", c->state_dir,
+			 strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+int eng_state_persist(const struct eng_config *c, const struct rp_persist *p)
+{
+	char text[512];
+	snprintf(text, sizeof(text),
+		 "ring_seq %" PRIu64 "\nlast_primary_seq %" PRIu64 "\nlast_primary_rep %u\n"
+		 "last_primary_members %" PRIu64 "\ninstalled_primary_seq %" PRIu64
+		 "\ninstalled_primary_rep %u\ninstalled_primary_members %" PRIu64 "\n",
+		 p->ring_seq, p->last_primary.seq, p->last_primary.rep, p->last_primary_members,
+		 p->installed_primary.seq, p->installed_primary.rep, p->installed_primary_members);
+	return write_file(c->state_dir, "ring", text);
+}

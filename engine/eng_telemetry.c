@@ -1,0 +1,252 @@
+/* eng_telemetry.c — the node's statistics through DPDK telemetry
+ * (commands and replies in docs/ordod.md).
+ *
+ * Owns: the snapshot of the node's state in static storage (it outlives the
+ * engine: DPDK 22.11 cannot unregister a telemetry command), the seqlock
+ * that makes a reader see one consistent copy, and the ordo telemetry commands.
+ *
+ * Thread context: eng_publish() and eng_telemetry_take_gap_reset() run on
+ * the worker lcore (the only writer); the command callbacks run on DPDK's
+ * telemetry thread. rte_seqlock's write side orders the snapshot's stores
+ * between two sequence increments (release); a reader copies, then retries
+ * if the sequence moved (acquire), so it never returns a torn copy.
+ */
+#include "eng_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_seqlock.h>
+#include <rte_telemetry.h>
+
+static rte_seqlock_t snap_lock = RTE_SEQLOCK_INITIALIZER;
+static struct eng_snapshot snap;
+static uint32_t live;           /* 1 while an engine publishes (relaxed) */
+static uint32_t gap_reset_req;  /* set by /ordo/delivery_reset (relaxed) */
+
+void eng_publish(struct eng *e)
+{
+	const struct rp_stats *s = rp_node_stats(e->rp);
+	rte_seqlock_write_lock(&snap_lock);
+	snap.node_id = e->cfg.rp.node_id;
+	snap.incarnation = e->cfg.rp.incarnation;
+	snap.state = (uint8_t)rp_node_state(e->rp);
+	snap.ring = e->ring;
+	snap.member_count = e->member_count;
+	memcpy(snap.members, e->members, sizeof(snap.members));
+	snap.primary = e->primary;
+	snap.proto_version = e->proto_version;
+	snap.configs_regular = e->configs_regular;
+	snap.configs_transitional = e->configs_transitional;
+	snap.last_config_unix_ns = e->last_config_unix_ns;
+	snap.uptime_ns = e->now_ns - 1000000000ull;
+	snap.path_count = e->cfg.rp.path_count;
+	snap.in_use = rp_node_paths_in_use(e->rp);
+	snap.faulty = rp_node_paths_faulty(e->rp);
+	memcpy(snap.path_state, e->path_state, sizeof(snap.path_state));
+	memcpy(snap.link, e->link, sizeof(snap.link));
+	memcpy(snap.paths, e->g.stats, sizeof(snap.paths));
+	memcpy(snap.l2_drops, e->g.drops, sizeof(snap.l2_drops));
+	snap.rp = *s;
+	snap.loops = e->loops;
+	snap.idle_loops = e->idle_loops;
+	snap.sleeps = e->sleeps;
+	snap.delivered = e->dlv.delivered;
+	snap.bytes = e->dlv.bytes;
+	snap.digest = e->dlv.digest;
+	snap.fragments_dropped = e->dlv.fragments_dropped;
+	snap.max_gap_ns = e->dlv.max_gap_ns;
+	snap.origin_gaps = e->dlv.origin_gaps;
+	snap.load_sent = e->load.sent;
+	snap.load_done = (uint64_t)e->load.done;
+	rte_seqlock_write_unlock(&snap_lock);
+	__atomic_store_n(&live, 1, __ATOMIC_RELAXED);
+}
+
+int eng_telemetry_take_gap_reset(void)
+{
+	if (__atomic_load_n(&gap_reset_req, __ATOMIC_RELAXED) == 0)
+		return 0;
+	return __atomic_exchange_n(&gap_reset_req, 0, __ATOMIC_RELAXED) != 0;
+}
+
+/* One consistent copy of the snapshot; -1 if no engine is running. */
+static int read_snap(struct eng_snapshot *out)
+{
+	if (__atomic_load_n(&live, __ATOMIC_RELAXED) == 0)
+		return -1;
+	uint32_t sn;
+	do {
+		sn = rte_seqlock_read_begin(&snap_lock);
+		memcpy(out, &snap, sizeof(*out));
+	} while (rte_seqlock_read_retry(&snap_lock, sn));
+	return 0;
+}
+
+static int cmd_node(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	struct eng_snapshot s;
+	if (read_snap(&s) != 0)
+		return -1;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "id", s.node_id);
+	rte_tel_data_add_dict_u64(d, "incarnation", s.incarnation);
+	rte_tel_data_add_dict_string(d, "state", eng_state_name(s.state));
+	rte_tel_data_add_dict_u64(d, "ring_rep", s.ring.rep);
+	rte_tel_data_add_dict_u64(d, "ring_seq", s.ring.seq);
+	struct rte_tel_data *m = rte_tel_data_alloc();
+	if (m != NULL) {
+		rte_tel_data_start_array(m, RTE_TEL_U64_VAL);
+		for (uint16_t i = 0; i < s.member_count; i++)
+			rte_tel_data_add_array_u64(m, s.members[i]);
+		rte_tel_data_add_dict_container(d, "members", m, 0);
+	}
+	rte_tel_data_add_dict_u64(d, "primary", s.primary);
+	rte_tel_data_add_dict_u64(d, "proto_version", s.proto_version);
+	rte_tel_data_add_dict_u64(d, "configs_regular", s.configs_regular);
+	rte_tel_data_add_dict_u64(d, "configs_transitional", s.configs_transitional);
+	rte_tel_data_add_dict_u64(d, "last_config_unix_ns", s.last_config_unix_ns);
+	rte_tel_data_add_dict_u64(d, "uptime_ns", s.uptime_ns);
+	return 0;
+}
+
+static int cmd_paths(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	struct eng_snapshot s;
+	if (read_snap(&s) != 0)
+		return -1;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "count", s.path_count);
+	rte_tel_data_add_dict_u64(d, "in_use", s.in_use);
+	rte_tel_data_add_dict_u64(d, "faulty", s.faulty);
+	for (uint8_t p = 0; p < s.path_count; p++) {
+		struct rte_tel_data *c = rte_tel_data_alloc();
+		if (c == NULL)
+			return -1;
+		const struct pmdg_path_stats *ps = &s.paths[p];
+		rte_tel_data_start_dict(c);
+		const char *st = (s.faulty & (1u << p)) ? "faulty" : (s.in_use & (1u << p)) ? "ok" : "excluded";
+		rte_tel_data_add_dict_string(c, "state", st);
+		rte_tel_data_add_dict_int(c, "link", s.link[p]);
+		rte_tel_data_add_dict_u64(c, "rx_frames", ps->rx_frames);
+		rte_tel_data_add_dict_u64(c, "tx_frames", ps->tx_frames);
+		rte_tel_data_add_dict_u64(c, "rx_bytes", ps->rx_bytes);
+		rte_tel_data_add_dict_u64(c, "tx_bytes", ps->tx_bytes);
+		rte_tel_data_add_dict_u64(c, "tx_full", ps->tx_full);
+		rte_tel_data_add_dict_u64(c, "tx_nombuf", ps->tx_nombuf);
+		rte_tel_data_add_dict_u64(c, "problems", s.rp.path_problems[p]);
+		rte_tel_data_add_dict_u64(c, "faults", s.rp.path_faults[p]);
+		rte_tel_data_add_dict_u64(c, "reinstated", s.rp.path_reinstated[p]);
+		rte_tel_data_add_dict_u64(c, "accepted", s.rp.path_rx[p]);
+		char name[8];
+		snprintf(name, sizeof(name), "path%u", p);
+		rte_tel_data_add_dict_container(d, name, c, 0);
+	}
+	return 0;
+}
+
+static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	struct eng_snapshot s;
+	if (read_snap(&s) != 0)
+		return -1;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "frames_sent", s.rp.frames_sent);
+	rte_tel_data_add_dict_u64(d, "frames_retransmitted", s.rp.frames_retransmitted);
+	rte_tel_data_add_dict_u64(d, "tokens_received", s.rp.tokens_received);
+	rte_tel_data_add_dict_u64(d, "tokens_retransmitted", s.rp.tokens_retransmitted);
+	rte_tel_data_add_dict_u64(d, "messages_submitted", s.rp.messages_submitted);
+	rte_tel_data_add_dict_u64(d, "messages_delivered", s.rp.messages_delivered);
+	rte_tel_data_add_dict_u64(d, "rtr_requested", s.rp.rtr_requested);
+	rte_tel_data_add_dict_u64(d, "gathers", s.rp.gathers);
+	rte_tel_data_add_dict_u64(d, "token_losses", s.rp.token_losses);
+	rte_tel_data_add_dict_u64(d, "rings_installed", s.rp.rings_installed);
+	rte_tel_data_add_dict_u64(d, "recovery_frames_sent", s.rp.recovery_frames_sent);
+	rte_tel_data_add_dict_u64(d, "probes_sent", s.rp.probes_sent);
+	rte_tel_data_add_dict_u64(d, "refusals", s.rp.refusals);
+	rte_tel_data_add_dict_u64(d, "loops", s.loops);
+	rte_tel_data_add_dict_u64(d, "idle_loops", s.idle_loops);
+	rte_tel_data_add_dict_u64(d, "sleeps", s.sleeps);
+	return 0;
+}
+
+static int cmd_drops(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	struct eng_snapshot s;
+	if (read_snap(&s) != 0)
+		return -1;
+	rte_tel_data_start_dict(d);
+	for (int r = 1; r < RP_DROP_COUNT; r++) {
+		/* Telemetry names allow [A-Za-z0-9_/] only: "bad-magic" -> "bad_magic". */
+		char name[32];
+		snprintf(name, sizeof(name), "%s", rp_drop_name((enum rp_drop)r));
+		for (char *c = name; *c != '\0'; c++)
+			if (*c == '-')
+				*c = '_';
+		rte_tel_data_add_dict_u64(d, name, s.rp.drops[r]);
+	}
+	for (int r = 0; r < PMDG_DROP_COUNT; r++)
+		rte_tel_data_add_dict_u64(d, pmdg_drop_name((enum pmdg_drop)r), s.l2_drops[r]);
+	return 0;
+}
+
+static int cmd_delivery(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	struct eng_snapshot s;
+	if (read_snap(&s) != 0)
+		return -1;
+	char digest[20];
+	snprintf(digest, sizeof(digest), "%016" PRIx64, s.digest);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "delivered", s.delivered);
+	rte_tel_data_add_dict_u64(d, "bytes", s.bytes);
+	rte_tel_data_add_dict_string(d, "digest", digest);
+	rte_tel_data_add_dict_u64(d, "fragments_dropped", s.fragments_dropped);
+	rte_tel_data_add_dict_u64(d, "max_gap_ns", s.max_gap_ns);
+	rte_tel_data_add_dict_u64(d, "origin_gaps", s.origin_gaps);
+	rte_tel_data_add_dict_u64(d, "load_sent", s.load_sent);
+	rte_tel_data_add_dict_u64(d, "load_done", s.load_done);
+	return 0;
+}
+
+static int cmd_delivery_reset(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	__atomic_store_n(&gap_reset_req, 1, __ATOMIC_RELAXED);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "reset", 1);
+	return 0;
+}
+
+int eng_telemetry_register(struct eng *e)
+{
+	(void)e;
+	int rc = 0;
+	rc |= rte_telemetry_register_cmd("/ordo/node", cmd_node,
+					 "This node: id, incarnation, state, ring id, members, quorum. No parameters.");
+	rc |= rte_telemetry_register_cmd("/ordo/paths", cmd_paths,
+					 "Redundant paths: state, link, counters per path. No parameters.");
+	rc |= rte_telemetry_register_cmd("/ordo/stats", cmd_stats,
+					 "Protocol and worker counters. No parameters.");
+	rc |= rte_telemetry_register_cmd("/ordo/drops", cmd_drops,
+					 "Dropped frames by reason. No parameters.");
+	rc |= rte_telemetry_register_cmd("/ordo/delivery", cmd_delivery,
+					 "Delivered messages, sequence digest, longest delivery gap. No parameters.");
+	rc |= rte_telemetry_register_cmd("/ordo/delivery_reset", cmd_delivery_reset,
+					 "Resets the longest delivery gap. No parameters.");
+	return rc != 0 ? -1 : 0;
+}
+
+void eng_telemetry_unregister(void) { __atomic_store_n(&live, 0, __ATOMIC_RELAXED); }

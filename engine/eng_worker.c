@@ -1,0 +1,401 @@
+/* eng_worker.c — the poll-mode worker: ring-proto driven over pmd-glue.
+ *
+ * Owns: one iteration of the duty cycle (read the TSC once; receive a burst
+ * on every path; feed ring-proto every non-token frame of the round, then
+ * the round's tokens (DESIGN.md §5); tick ring-proto when its deadline has
+ * come; let the load generator submit; flush the tx bursts; poll link state
+ * every 100 ms; publish the telemetry snapshot every millisecond), the idle
+ * strategy run when an iteration did no work, performing ring-proto's
+ * actions, and the polite leave at shutdown.
+ *
+ * Never: steps ring-proto while performing its actions (their pointers live
+ * until the next step), blocks except in the backoff idle strategy's short
+ * sleep, allocates after eng_create(), or logs per frame.
+ */
+#include "eng_internal.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_malloc.h>
+#include <rte_pause.h>
+
+int eng_logtype;
+
+#define ENG_T0_NS 1000000000ull          /* ring-proto's clock starts here */
+#define ENG_LINK_POLL_NS 100000000ull    /* 100 ms */
+#define ENG_PUBLISH_NS 1000000ull        /* 1 ms */
+#define ENG_BACKOFF_AFTER_NS 1000000ull  /* idle this long before sleeping */
+#define ENG_BACKOFF_SLEEP_NS 100000ull   /* then sleep this long (timer slack 1 us) */
+#define ENG_TICKS_PER_LOOP 64u           /* bounded catch-up of due work per iteration */
+#define ENG_LEAVE_WAIT_NS 500000000ull   /* polite leave: wait this long at most */
+#define ENG_ACTIONS_EXTRA 16384u
+
+static const char *const state_names[] = {"?", "gather", "commit", "recovery", "operational", "left"};
+static const char *const path_state_names[] = {"ok", "faulty", "excluded"};
+
+static inline uint64_t eng_clock(const struct eng *e)
+{
+	uint64_t d = rte_rdtsc() - e->tsc0;
+	return ENG_T0_NS + (uint64_t)(((unsigned __int128)d * e->tsc_mult) >> 32);
+}
+
+static uint64_t unix_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void log_config(struct eng *e, const struct rp_configuration *c)
+{
+	char list[RP_NODES_MAX * 4 + 1] = "";
+	size_t n = 0;
+	for (uint16_t i = 0; i < c->member_count && n + 5 < sizeof(list); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%u", i ? "," : "", c->members[i]);
+	if (c->kind == RP_CONFIG_TRANSITIONAL)
+		ENG_LOG(INFO, e, "transitional configuration (%u:%llu -> %u:%llu) members %s", c->old_ring.rep,
+			(unsigned long long)c->old_ring.seq, c->ring.rep, (unsigned long long)c->ring.seq, list);
+	else
+		ENG_LOG(NOTICE, e, "regular configuration %u:%llu members %s%s, protocol %u", c->ring.rep,
+			(unsigned long long)c->ring.seq, list, c->primary ? " primary" : " NOT primary",
+			c->proto_version);
+}
+
+static void on_config(struct eng *e, const struct rp_configuration *c)
+{
+	log_config(e, c);
+	eng_delivery_on_config(e, c);
+	if (c->kind == RP_CONFIG_TRANSITIONAL) {
+		e->configs_transitional++;
+		return;
+	}
+	e->configs_regular++;
+	e->ring = c->ring;
+	e->member_count = c->member_count;
+	memcpy(e->members, c->members, c->member_count * sizeof(c->members[0]));
+	e->primary = c->primary;
+	e->proto_version = c->proto_version;
+	e->last_config_unix_ns = unix_ns();
+	eng_load_on_config(e, c);
+	e->next_publish_ns = 0; /* publish at once */
+}
+
+static void on_path(struct eng *e, const struct rp_path_event *p)
+{
+	if (p->path < RP_PATHS_MAX)
+		e->path_state[p->path] = p->state;
+	ENG_LOG(WARNING, e, "path %u %s (in use 0x%x, marked faulty here 0x%x)", p->path,
+		p->state < 3 ? path_state_names[p->state] : "?", p->in_use, p->faulty);
+	e->next_publish_ns = 0;
+}
+
+static void perform(struct eng *e)
+{
+	for (uint32_t k = 0; k < e->acts.count; k++) {
+		const struct rp_action *a = &e->acts.v[k];
+		switch (a->kind) {
+		case RP_ACT_SEND:
+			for (uint8_t p = 0; p < e->cfg.rp.path_count; p++)
+				if (a->send.path_mask & (1u << p))
+					(void)pmdg_send(&e->g, p, a->send.dest, a->send.data, a->send.size);
+			break;
+		case RP_ACT_DELIVER:
+			eng_delivery_on_fragment(e, &a->deliver);
+			break;
+		case RP_ACT_CONFIG:
+			on_config(e, &a->config);
+			break;
+		case RP_ACT_SUBMIT_DONE:
+			eng_load_submit_done(e, a->submit_cookie);
+			break;
+		case RP_ACT_PERSIST: {
+			/* Durable before any later action is performed (rp.h). */
+			pmdg_flush(&e->g);
+			int rc = eng_state_persist(&e->cfg, &a->persist);
+			if (rc != 0) {
+				ENG_LOG(ERR, e, "cannot persist ring state in %s: %s; stopping (ring ids must never repeat)",
+					e->cfg.state_dir, strerror(-rc));
+				e->fatal = 1;
+				return;
+			}
+			break;
+		}
+		case RP_ACT_PATH:
+			on_path(e, &a->path);
+			break;
+		case RP_ACT_REFUSED:
+			ENG_LOG(WARNING, e, "node %u (incarnation %llu) refused: it speaks protocol %u..%u, this ring %u..%u",
+				a->refused.node, (unsigned long long)a->refused.incarnation, a->refused.their_min,
+				a->refused.their_max, a->refused.our_min, a->refused.our_max);
+			break;
+		}
+	}
+}
+
+int eng_step(struct eng *e, const struct rp_input *in)
+{
+	int rc = rp_step(e->rp, in, e->now_ns, &e->acts);
+	perform(e);
+	return rc;
+}
+
+static void step_frame(struct eng *e, const uint8_t *data, size_t len, uint8_t path)
+{
+	struct rp_input in = {.kind = RP_IN_FRAME};
+	in.frame.data = data;
+	in.frame.size = len;
+	in.frame.path = path;
+	(void)eng_step(e, &in);
+}
+
+/* Receives on every path; tokens of the round wait until every data frame
+ * of the round has been fed. Returns the frames received. */
+static uint32_t poll_rx(struct eng *e)
+{
+	struct rte_mbuf *held[RP_PATHS_MAX * PMDG_BURST];
+	const uint8_t *held_data[RP_PATHS_MAX * PMDG_BURST];
+	size_t held_len[RP_PATHS_MAX * PMDG_BURST];
+	uint8_t held_path[RP_PATHS_MAX * PMDG_BURST];
+	uint32_t nheld = 0, total = 0;
+	for (uint8_t p = 0; p < e->cfg.rp.path_count; p++) {
+		struct rte_mbuf *pkts[PMDG_BURST];
+		uint16_t n = pmdg_rx(&e->g, p, pkts, PMDG_BURST);
+		total += n;
+		for (uint16_t i = 0; i < n; i++) {
+			size_t len;
+			const uint8_t *d = pmdg_payload(&e->g, p, pkts[i], e->scratch, &len);
+			if (d == NULL) {
+				rte_pktmbuf_free(pkts[i]);
+				continue;
+			}
+			if (len > 3 && d[3] == RP_FRAME_TOKEN && d != e->scratch) {
+				held[nheld] = pkts[i];
+				held_data[nheld] = d;
+				held_len[nheld] = len;
+				held_path[nheld] = p;
+				nheld++;
+				continue;
+			}
+			step_frame(e, d, len, p);
+			rte_pktmbuf_free(pkts[i]);
+		}
+	}
+	for (uint32_t i = 0; i < nheld; i++) {
+		step_frame(e, held_data[i], held_len[i], held_path[i]);
+		rte_pktmbuf_free(held[i]);
+	}
+	return total;
+}
+
+static uint32_t poll_timers(struct eng *e)
+{
+	static const struct rp_input tick = {.kind = RP_IN_TICK};
+	uint32_t n = 0;
+	while (n < ENG_TICKS_PER_LOOP && rp_next_deadline_ns(e->rp) <= e->now_ns && !e->fatal) {
+		(void)eng_step(e, &tick);
+		n++;
+	}
+	return n;
+}
+
+static void poll_links(struct eng *e)
+{
+	for (uint8_t p = 0; p < e->cfg.rp.path_count; p++) {
+		int up = pmdg_link_up(&e->g, p);
+		if (up < 0 || up == e->link[p])
+			continue;
+		int first = e->link[p] < 0;
+		e->link[p] = (int8_t)up;
+		if (first && up)
+			continue; /* ring-proto assumes a link up until told otherwise */
+		ENG_LOG(WARNING, e, "path %u: the NIC reports its link %s", p, up ? "up" : "down");
+		struct rp_input in = {.kind = RP_IN_LINK};
+		in.link.path = p;
+		in.link.up = (uint8_t)up;
+		(void)eng_step(e, &in);
+	}
+}
+
+/* One duty cycle; returns the work it did (0: idle). */
+static uint32_t duty_cycle(struct eng *e)
+{
+	e->now_ns = eng_clock(e);
+	e->loops++;
+	if (eng_telemetry_take_gap_reset()) {
+		e->dlv.max_gap_ns = 0;
+		e->dlv.last_ns = 0;
+	}
+	uint32_t work = poll_rx(e);
+	work += poll_timers(e);
+	work += eng_load_pump(e);
+	if (e->now_ns >= e->next_link_poll_ns) {
+		poll_links(e);
+		e->next_link_poll_ns = e->now_ns + ENG_LINK_POLL_NS;
+	}
+	work += pmdg_flush(&e->g);
+	if (e->now_ns >= e->next_publish_ns) {
+		eng_publish(e);
+		e->next_publish_ns = e->now_ns + ENG_PUBLISH_NS;
+	}
+	return work;
+}
+
+static void idle(struct eng *e)
+{
+	e->idle_loops++;
+	switch (e->cfg.idle) {
+	case ENG_IDLE_SPIN:
+		rte_pause();
+		break;
+	case ENG_IDLE_YIELD:
+		sched_yield();
+		break;
+	case ENG_IDLE_BACKOFF:
+		if (e->idle_since_ns == 0)
+			e->idle_since_ns = e->now_ns;
+		if (e->now_ns - e->idle_since_ns < ENG_BACKOFF_AFTER_NS ||
+		    rp_next_deadline_ns(e->rp) < e->now_ns + ENG_BACKOFF_SLEEP_NS) {
+			sched_yield();
+		} else {
+			const struct timespec ts = {.tv_sec = 0, .tv_nsec = ENG_BACKOFF_SLEEP_NS};
+			nanosleep(&ts, NULL);
+			e->sleeps++;
+		}
+		break;
+	}
+}
+
+void eng_run(struct eng *e, volatile int *stop)
+{
+	if (e->cfg.idle == ENG_IDLE_BACKOFF)
+		(void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	ENG_LOG(NOTICE, e, "running: incarnation %llu, %u path(s), idle %s",
+		(unsigned long long)e->cfg.rp.incarnation, e->cfg.rp.path_count,
+		e->cfg.idle == ENG_IDLE_SPIN ? "spin" : e->cfg.idle == ENG_IDLE_YIELD ? "yield" : "backoff");
+	while (!*stop && !e->fatal) {
+		if (duty_cycle(e) != 0)
+			e->idle_since_ns = 0;
+		else
+			idle(e);
+	}
+	if (e->fatal)
+		return;
+	/* Polite leave: the others reform without waiting for a token loss. */
+	ENG_LOG(NOTICE, e, "leaving the ring");
+	struct rp_input leave = {.kind = RP_IN_LEAVE};
+	e->now_ns = eng_clock(e);
+	(void)eng_step(e, &leave);
+	uint64_t until = e->now_ns + ENG_LEAVE_WAIT_NS;
+	while (rp_node_state(e->rp) != RP_NODE_LEFT && e->now_ns < until && !e->fatal) {
+		if (duty_cycle(e) == 0)
+			idle(e);
+	}
+	pmdg_flush(&e->g);
+	eng_publish(e);
+}
+
+int eng_failed(const struct eng *e) { return e->fatal; }
+
+struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
+{
+	struct eng *e = rte_zmalloc("ordo-eng", sizeof(*e), RTE_CACHE_LINE_SIZE);
+	if (e == NULL) {
+		snprintf(err, err_size, "out of memory for the engine (%zu bytes)", sizeof(*e));
+		return NULL;
+	}
+	e->cfg = *c;
+	for (uint8_t p = 0; p < RP_PATHS_MAX; p++)
+		e->link[p] = -1;
+	e->start_unix_ns = unix_ns();
+
+	size_t size = rp_node_size(&c->rp);
+	if (size == 0) {
+		snprintf(err, err_size, "ring-proto rejects the configuration");
+		goto fail;
+	}
+	size = (size + 63u) & ~(size_t)63u;
+	e->rp = aligned_alloc(64, size);
+	e->acts.capacity = rp_actions_min(&c->rp) + ENG_ACTIONS_EXTRA;
+	e->acts.v = calloc(e->acts.capacity, sizeof(*e->acts.v));
+	e->scratch = malloc(c->mtu + 64u);
+	if (e->rp == NULL || e->acts.v == NULL || e->scratch == NULL) {
+		snprintf(err, err_size, "out of memory for the protocol state (%zu bytes)", size);
+		goto fail;
+	}
+	memset(e->rp, 0, size); /* pre-fault */
+	if (rp_node_init(e->rp, &c->rp) != 0) {
+		snprintf(err, err_size, "ring-proto rejects the configuration");
+		goto fail;
+	}
+	if (eng_load_init(e) != 0) {
+		snprintf(err, err_size, "out of memory for the load generator's %u-byte messages", c->load.size);
+		goto fail;
+	}
+
+	struct pmdg_conf pc = {.path_count = c->rp.path_count, .ring_id = c->ring_id,
+			       .node_id = c->rp.node_id, .mtu = c->mtu};
+	for (uint8_t p = 0; p < c->rp.path_count; p++) {
+		uint32_t room = c->mtu + 18u;
+		if (c->path[p].framesz > room)
+			room = c->path[p].framesz;
+		else if (c->path[p].framesz == 0 && strncmp(c->path[p].device, "net_af_packet", 13) == 0 &&
+			 room < 2048u)
+			room = 2048u; /* af_packet's default framesz */
+		pc.port[p] = (struct pmdg_port_conf){.device = e->cfg.path[p].device,
+						     .rx_desc = c->path[p].rx_desc,
+						     .tx_desc = c->path[p].tx_desc,
+						     .mbufs = c->path[p].mbufs,
+						     .data_room = room};
+	}
+	if (pmdg_open(&e->g, &pc, err, err_size) != 0)
+		goto fail;
+
+	uint64_t hz = rte_get_tsc_hz();
+	e->tsc_mult = (uint64_t)(((unsigned __int128)1000000000u << 32) / hz);
+	e->tsc0 = rte_rdtsc();
+	e->now_ns = eng_clock(e);
+	if (eng_telemetry_register(e) != 0)
+		ENG_LOG(WARNING, e, "telemetry commands not registered (telemetry disabled?)");
+	eng_publish(e);
+	return e;
+fail:
+	eng_load_free(e);
+	free(e->scratch);
+	free(e->acts.v);
+	free(e->rp);
+	rte_free(e);
+	return NULL;
+}
+
+void eng_destroy(struct eng *e)
+{
+	if (e == NULL)
+		return;
+	const struct rp_stats *s = rp_node_stats(e->rp);
+	uint64_t drops = 0;
+	for (int r = 0; r < RP_DROP_COUNT; r++)
+		drops += s->drops[r];
+	for (int r = 0; r < PMDG_DROP_COUNT; r++)
+		drops += e->g.drops[r];
+	ENG_LOG(NOTICE, e, "stopped in state %s: delivered %llu messages (digest %016llx), sent %llu load messages, %llu frames retransmitted, %llu drops, %llu configurations",
+		state_names[rp_node_state(e->rp) <= RP_NODE_LEFT ? rp_node_state(e->rp) : 0],
+		(unsigned long long)e->dlv.delivered, (unsigned long long)e->dlv.digest,
+		(unsigned long long)e->load.sent, (unsigned long long)s->frames_retransmitted,
+		(unsigned long long)drops, (unsigned long long)e->configs_regular);
+	eng_telemetry_unregister();
+	pmdg_close(&e->g);
+	eng_load_free(e);
+	free(e->scratch);
+	free(e->acts.v);
+	free(e->rp);
+	rte_free(e);
+}
+
+const char *eng_state_name(uint8_t s) { return s <= RP_NODE_LEFT ? state_names[s] : "?"; }
+const char *eng_path_state_name(uint8_t s) { return s < 3 ? path_state_names[s] : "?"; }

@@ -32,17 +32,18 @@
 struct eng_profile {
 	uint64_t token_retransmit_ns, token_loss_ns, join_ns, consensus_ns, merge_ns;
 	uint64_t rrp_timeout_ns, rrp_probe_ns;
+	uint64_t token_hold_ns;
 };
 
 static const struct eng_profile profile_shared = {
 	.token_retransmit_ns = 30 * MS, .token_loss_ns = 250 * MS, .join_ns = 30 * MS,
 	.consensus_ns = 300 * MS, .merge_ns = 100 * MS, .rrp_timeout_ns = 20 * MS,
-	.rrp_probe_ns = 100 * MS,
+	.rrp_probe_ns = 100 * MS, .token_hold_ns = 10 * MS,
 };
 static const struct eng_profile profile_dedicated = {
 	.token_retransmit_ns = 2 * MS, .token_loss_ns = 10 * MS, .join_ns = 2 * MS,
 	.consensus_ns = 12 * MS, .merge_ns = 10 * MS, .rrp_timeout_ns = 1 * MS,
-	.rrp_probe_ns = 10 * MS,
+	.rrp_probe_ns = 10 * MS, .token_hold_ns = 0,
 };
 
 struct parse {
@@ -114,6 +115,16 @@ static int get_us(struct parse *ps, const char *sec, const char *key, uint64_t *
 	if (v == NULL)
 		return 0;
 	if (get_u64(ps, sec, key, 1, 3600ull * 1000 * 1000, &us) != 0)
+		return -1;
+	*ns = us * US;
+	return 0;
+}
+
+/* token_hold_us: 0 turns the hold off. */
+static int get_hold(struct parse *ps, uint64_t *ns)
+{
+	uint64_t us = *ns / US;
+	if (get_u64(ps, "ring", "token_hold_us", 0, 1000000, &us) != 0)
 		return -1;
 	*ns = us * US;
 	return 0;
@@ -208,7 +219,7 @@ static const char *const eal_keys[] = {"lcores", "file_prefix", "memory_mb", "hu
 static const char *const ring_keys[] = {
 	"id", "nodes", "rrp_mode", "quorum", "quorum_publish", "mtu", "max_message_size",
 	"window_size", "max_messages", "store_slots", "submit_queue", "rtr_max", "profile",
-	"token_retransmit_us", "token_loss_us", "join_us", "consensus_us", "merge_us",
+	"token_retransmit_us", "token_loss_us", "token_hold_us", "join_us", "consensus_us", "merge_us",
 	"fail_recv_const", "rrp_timeout_us", "rrp_threshold", "rrp_decay_us", "rrp_probe_us", NULL};
 static const char *const path_keys[] = {"device", "rx_ring", "tx_ring", "mbufs", NULL};
 static const char *const load_keys[] = {"size", "rate", "count", "service", "priority",
@@ -316,6 +327,7 @@ static void apply_profile(struct rp_config *rp, const struct eng_profile *p)
 	rp->merge_ns = p->merge_ns;
 	rp->rrp_timeout_ns = p->rrp_timeout_ns;
 	rp->rrp_probe_ns = p->rrp_probe_ns;
+	rp->token_hold_ns = p->token_hold_ns;
 }
 
 static int parse_ring(struct parse *ps, struct eng_config *c)
@@ -363,6 +375,7 @@ static int parse_ring(struct parse *ps, struct eng_config *c)
 	    get_u32(ps, "ring", "rtr_max", 1, RP_WIRE_RTR_MAX, &rtr) != 0 ||
 	    get_us(ps, "ring", "token_retransmit_us", &rp->token_retransmit_ns) != 0 ||
 	    get_us(ps, "ring", "token_loss_us", &rp->token_loss_ns) != 0 ||
+	    get_hold(ps, &rp->token_hold_ns) != 0 ||
 	    get_us(ps, "ring", "join_us", &rp->join_ns) != 0 ||
 	    get_us(ps, "ring", "consensus_us", &rp->consensus_ns) != 0 ||
 	    get_us(ps, "ring", "merge_us", &rp->merge_ns) != 0 ||
@@ -385,6 +398,12 @@ static int parse_ring(struct parse *ps, struct eng_config *c)
 		return fail(ps, "ring", "token_loss_us", get(ps, "ring", "token_loss_us"),
 			    "must be greater than token_retransmit_us (%llu)",
 			    (unsigned long long)(rp->token_retransmit_ns / US));
+	if (rp->token_hold_ns != 0 && rp->token_hold_ns >= rp->token_retransmit_ns / 2) {
+		char v[24];
+		snprintf(v, sizeof(v), "%llu", (unsigned long long)(rp->token_hold_ns / US));
+		return fail(ps, "ring", "token_hold_us", v, "must be 0 (off) or below token_retransmit_us / 2 (%llu)",
+			    (unsigned long long)(rp->token_retransmit_ns / US / 2));
+	}
 	if (rp->consensus_ns <= rp->join_ns)
 		return fail(ps, "ring", "consensus_us", get(ps, "ring", "consensus_us"),
 			    "must be greater than join_us (%llu)", (unsigned long long)(rp->join_ns / US));
@@ -529,8 +548,9 @@ void eng_config_print(const struct eng_config *c, FILE *out)
 		rp->quorum == RP_QUORUM_TWO_NODE ? "two_node" : "last_man_standing",
 		rp->quorum_publish ? " (publish needs quorum)" : "", c->mtu, rp->message_size_max,
 		rp->window_size, rp->max_messages);
-	fprintf(out, "  timeouts (us): token retransmit %llu, token loss %llu, join %llu, consensus %llu, merge %llu, rrp %llu, probe %llu\n",
+	fprintf(out, "  timeouts (us): token retransmit %llu, token loss %llu, token hold %llu, join %llu, consensus %llu, merge %llu, rrp %llu, probe %llu\n",
 		(unsigned long long)(rp->token_retransmit_ns / US), (unsigned long long)(rp->token_loss_ns / US),
+		(unsigned long long)(rp->token_hold_ns / US),
 		(unsigned long long)(rp->join_ns / US), (unsigned long long)(rp->consensus_ns / US),
 		(unsigned long long)(rp->merge_ns / US), (unsigned long long)(rp->rrp_timeout_ns / US),
 		(unsigned long long)(rp->rrp_probe_ns / US));

@@ -171,6 +171,9 @@ static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_tel_data_add_dict_u64(d, "recovery_frames_sent", s.rp.recovery_frames_sent);
 	rte_tel_data_add_dict_u64(d, "probes_sent", s.rp.probes_sent);
 	rte_tel_data_add_dict_u64(d, "refusals", s.rp.refusals);
+	rte_tel_data_add_dict_u64(d, "tokens_held", s.rp.tokens_held);
+	rte_tel_data_add_dict_u64(d, "hold_cancels_sent", s.rp.hold_cancels_sent);
+	rte_tel_data_add_dict_u64(d, "hold_cancels_received", s.rp.hold_cancels_received);
 	rte_tel_data_add_dict_u64(d, "loops", s.loops);
 	rte_tel_data_add_dict_u64(d, "idle_loops", s.idle_loops);
 	rte_tel_data_add_dict_u64(d, "sleeps", s.sleeps);

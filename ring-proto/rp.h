@@ -73,6 +73,8 @@ struct rp_config {
 	uint64_t join_ns;             /* rebroadcast the Join this often while gathering */
 	uint64_t consensus_ns;        /* give up waiting for agreement on the sets */
 	uint64_t merge_ns;            /* the representative announces its ring this often */
+	uint64_t token_hold_ns;       /* hold a quiet ring's token this long at the representative
+				       * (0: never; < token_retransmit_ns / 2; docs/protocol.md §12) */
 	uint32_t fail_recv_const;     /* visits with the aru stuck before its owner is failed */
 	/* redundant ring (§9) */
 	enum rp_rrp_mode rrp_mode;
@@ -96,7 +98,8 @@ struct rp_config {
  * the nodes). Default frame 8960 B, max message 1 MiB, window 256, 64 frames
  * per visit, store 1024 frames, rtr 128; token retransmit 50 ms, token loss
  * 1 s, join 50 ms, consensus 1.2 s, merge 200 ms, fail-to-receive 2500
- * visits (corosync's proportions; the engine picks its own); RRP active,
+ * visits (corosync's proportions; the engine picks its own), no token
+ * hold; RRP active,
  * copy timeout 10 ms, threshold 3, decay 1 s, probe 100 ms; quorum
  * majority; protocol versions [1, RP_PROTO_VERSION_IMPLEMENTED]. */
 void rp_config_default(struct rp_config *c, uint16_t node_id);
@@ -300,6 +303,9 @@ struct rp_stats {
 	uint64_t path_rx[RP_PATHS_MAX];       /* frames accepted per path (every copy) */
 	uint64_t probes_sent;
 	uint64_t refusals;                    /* RP_ACT_REFUSED emitted */
+	uint64_t tokens_held;                 /* visits that ended in a hold (§12) */
+	uint64_t hold_cancels_sent;
+	uint64_t hold_cancels_received;       /* that released a held token */
 };
 
 enum rp_node_state {

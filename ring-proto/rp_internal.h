@@ -127,6 +127,10 @@ struct rp_node {
 	struct rp_wire_token token;   /* working copy while processing a visit */
 	uint64_t my_token_seq;        /* token_seq of the last accepted token */
 	bool token_local;             /* holding a token for itself (singleton, commit) */
+	uint64_t token_hold_at;       /* a quiet ring's token held until then (§12); RP_NEVER: none */
+	bool ring_quiet;              /* the token I last forwarded or held was quiet (§12) */
+	bool hold_cancel_seen;        /* a HOLD_CANCEL arrived since my last visit */
+	uint8_t hold_cancel_buf[RP_WIRE_HDR_SIZE];
 	uint8_t *token_buf;           /* last forwarded token or commit token */
 	uint32_t token_buf_size;
 	uint16_t token_buf_dest;
@@ -254,6 +258,11 @@ void rp_srp_visit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
 bool rp_srp_may_send(const struct rp_node *n, uint64_t seq);
 void rp_srp_sent(struct rp_node *n, uint64_t seq, uint32_t size, struct rp_actions *out);
 bool rp_srp_local_work(const struct rp_node *n);
+/* Token hold (docs/protocol.md §12): forward a held token now; react to a
+ * message accepted by submit; a HOLD_CANCEL of the current ring arrived. */
+void rp_srp_release_hold(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
+void rp_srp_on_submit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
+void rp_srp_on_hold_cancel(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
 void rp_srp_deliver(struct rp_node *n, struct rp_actions *out);
 void rp_srp_discard(struct rp_node *n);
 void rp_srp_invariants(const struct rp_node *n);

@@ -78,6 +78,8 @@ void rp_memb_gather(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 	n->token_loss_at = RP_NEVER;
 	n->merge_at = RP_NEVER;
 	n->token_local = false;
+	n->token_hold_at = RP_NEVER;
+	n->ring_quiet = false;
 	n->fail_to_recv = false;
 	send_join(n, n->proc_set, n->fail_set, out);
 	n->join_at = now_ns + n->cfg.join_ns;
@@ -410,6 +412,8 @@ void rp_memb_leave(struct rp_node *n, struct rp_actions *out)
 	n->token_retransmit_at = n->token_loss_at = RP_NEVER;
 	n->join_at = n->consensus_at = n->merge_at = RP_NEVER;
 	n->token_local = false;
+	n->token_hold_at = RP_NEVER;
+	n->ring_quiet = false;
 	n->deliver_more = false;
 }
 

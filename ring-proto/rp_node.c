@@ -35,6 +35,7 @@ void rp_config_default(struct rp_config *c, uint16_t node_id)
 	c->join_ns = 50 * MS;
 	c->consensus_ns = 1200 * MS;
 	c->merge_ns = 200 * MS;
+	c->token_hold_ns = 0;
 	c->fail_recv_const = 2500;
 	c->rrp_mode = RP_RRP_ACTIVE;
 	c->rrp_timeout_ns = 10 * MS;
@@ -97,6 +98,8 @@ int rp_config_check(const struct rp_config *c, const char **why)
 		BAD("join_ns must be positive and consensus_ns greater than join_ns");
 	if (c->merge_ns == 0)
 		BAD("merge_ns must be positive");
+	if (c->token_hold_ns != 0 && c->token_hold_ns >= c->token_retransmit_ns / 2)
+		BAD("token_hold_ns must be below token_retransmit_ns / 2");
 	if (c->fail_recv_const == 0)
 		BAD("fail_recv_const must be positive");
 	if (rp_wire_commit_size(c->member_count) > c->frame_size_max)
@@ -209,7 +212,7 @@ int rp_node_init(struct rp_node *n, const struct rp_config *c)
 		n->queues[p].v = (struct rp_pending *)(void *)(base + l.queues[p]);
 	n->cur = &n->stores[0];
 	n->old = &n->stores[1];
-	n->token_retransmit_at = n->token_loss_at = RP_NEVER;
+	n->token_retransmit_at = n->token_loss_at = n->token_hold_at = RP_NEVER;
 	n->join_at = n->consensus_at = n->merge_at = RP_NEVER;
 	n->known_inc[c->node_id - 1u] = c->incarnation;
 	rp_rrp_init(n);
@@ -386,6 +389,10 @@ static void on_frame(struct rp_node *n, const struct rp_input *in, uint64_t now_
 		rp_srp_on_data(n, &h, buf, out);
 		return;
 	}
+	if (is_cur && h.type == RP_FRAME_HOLD_CANCEL && n->state == RP_STATE_OPERATIONAL) {
+		rp_srp_on_hold_cancel(n, now_ns, out);
+		return;
+	}
 	if (is_cur && h.type == RP_FRAME_TOKEN &&
 	    (n->state == RP_STATE_OPERATIONAL || n->state == RP_STATE_RECOVERY)) {
 		rp_srp_on_token(n, &h, buf, now_ns, out);
@@ -462,6 +469,8 @@ int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struc
 		break;
 	case RP_IN_SUBMIT:
 		rc = n->cfg.quorum_publish && !n->primary ? RP_ENOQUORUM : rp_pack_submit(n, in);
+		if (rc == RP_OK)
+			rp_srp_on_submit(n, now_ns, out);
 		break;
 	case RP_IN_LEAVE:
 		rp_memb_leave(n, out);
@@ -480,6 +489,8 @@ int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struc
 		n->token_retransmit_at = now_ns + n->cfg.token_retransmit_ns;
 		n->stats.tokens_retransmitted++;
 	}
+	if (n->token_hold_at <= now_ns)
+		rp_srp_release_hold(n, now_ns, out);
 	rp_memb_timers(n, now_ns, out);
 	if (n->state != RP_STATE_LEFT)
 		rp_rrp_timers(n, now_ns, out);
@@ -498,7 +509,7 @@ uint64_t rp_next_deadline_ns(const struct rp_node *n)
 		return RP_NEVER;
 	if (n->start_pending || n->deliver_more || rp_srp_local_work(n))
 		return 0;
-	uint64_t d = min64(n->token_retransmit_at, n->token_loss_at);
+	uint64_t d = min64(min64(n->token_retransmit_at, n->token_loss_at), n->token_hold_at);
 	d = min64(d, min64(n->join_at, n->consensus_at));
 	return min64(min64(d, n->merge_at), rp_rrp_deadline(n));
 }

@@ -92,6 +92,9 @@ void rp_srp_ring_reset(struct rp_node *n)
 	n->my_trc_prev = 0;
 	n->my_pbl = 0;
 	n->token_local = false;
+	n->token_hold_at = RP_NEVER;
+	n->ring_quiet = false;
+	n->hold_cancel_seen = false;
 	n->fail_to_recv = false;
 	n->token_retransmit_at = RP_NEVER;
 }
@@ -233,17 +236,72 @@ void rp_srp_deliver(struct rp_node *n, struct rp_actions *out)
 
 /* ---- the token visit ---- */
 
-static void send_token(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
+static void encode_token(struct rp_node *n)
 {
 	struct rp_wire_hdr h;
 	rp_hdr_init(n, &h, n->ring);
 	rp_rrp_stamp_token(n);
 	n->token_buf_size = (uint32_t)rp_wire_encode_token(n->token_buf, &h, &n->token);
 	n->token_buf_dest = n->successor;
-	rp_emit_send(n, out, n->token_buf, n->token_buf_size, n->successor);
+}
+
+/* Sends the encoded token (token_buf) to its destination. */
+static void emit_token(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
+{
+	rp_emit_send(n, out, n->token_buf, n->token_buf_size, n->token_buf_dest);
 	n->token_sent_mask = out->v[out->count - 1u].send.path_mask;
 	n->token_retransmit_at = now_ns + n->cfg.token_retransmit_ns;
 	n->token_fwd_seq = n->token.seq;
+}
+
+static void send_token(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
+{
+	encode_token(n);
+	emit_token(n, now_ns, out);
+}
+
+/* §12: the representative may hold a quiet ring's token. */
+static bool may_hold(const struct rp_node *n, bool quiet)
+{
+	return quiet && n->members[0] == me(n) && !n->hold_cancel_seen && !n->fail_to_recv &&
+	       n->safe_point == n->cur->my_aru;
+}
+
+void rp_srp_release_hold(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
+{
+	if (n->token_hold_at == RP_NEVER)
+		return;
+	n->token_hold_at = RP_NEVER;
+	emit_token(n, now_ns, out);
+}
+
+void rp_srp_on_submit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
+{
+	if (n->token_hold_at != RP_NEVER) {
+		rp_srp_release_hold(n, now_ns, out);
+		return;
+	}
+	if (!n->ring_quiet || n->state != RP_STATE_OPERATIONAL || n->token_local)
+		return;
+	/* The ring went quiet: the representative is probably holding. */
+	n->ring_quiet = false;
+	struct rp_wire_hdr h;
+	rp_hdr_init(n, &h, n->ring);
+	size_t size = rp_wire_encode_hold_cancel(n->hold_cancel_buf, &h);
+	rp_emit_send(n, out, n->hold_cancel_buf, (uint32_t)size, RP_DEST_ALL);
+	n->stats.hold_cancels_sent++;
+}
+
+void rp_srp_on_hold_cancel(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
+{
+	if (n->state != RP_STATE_OPERATIONAL)
+		return;
+	if (n->token_hold_at != RP_NEVER) {
+		n->stats.hold_cancels_received++;
+		rp_srp_release_hold(n, now_ns, out);
+	} else {
+		n->hold_cancel_seen = true; /* the token is on its way: do not hold it */
+	}
 }
 
 /* Retransmits a stored frame on behalf of its origin (TOCS §5.2: rtr
@@ -389,6 +447,7 @@ void rp_srp_visit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 	struct rp_store *st = n->cur;
 	bool recovery = n->state == RP_STATE_RECOVERY;
 	uint32_t my_tbl = rp_pack_backlog(n);
+	uint64_t last_visit_seq = n->prev_visit_seq;
 	uint32_t allowed = visit_budget(n, my_tbl);
 	uint32_t trc = serve_rtr(n, allowed, out);
 	if (recovery)
@@ -429,12 +488,23 @@ void rp_srp_visit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 	n->safe_point = rp_seq_min(n->fwd_aru[0], n->fwd_aru[1]);
 	n->prev_visit_seq = t->seq;
 
+	/* §12: a whole rotation sequenced nothing and nothing is owed. */
+	bool quiet = n->cfg.token_hold_ns != 0 && !recovery && n->state == RP_STATE_OPERATIONAL &&
+		     trc == 0 && t->rtr_count == 0 && t->backlog == 0 && t->aru == t->seq &&
+		     t->seq == last_visit_seq && !rp_pack_has_work(n);
+	n->ring_quiet = quiet;
 	if (n->successor == me(n)) {
 		n->token_local = true; /* a ring of one keeps its token */
+	} else if (may_hold(n, quiet)) {
+		n->token_local = false;
+		encode_token(n);
+		n->token_hold_at = now_ns + n->cfg.token_hold_ns;
+		n->stats.tokens_held++;
 	} else {
 		n->token_local = false;
 		send_token(n, now_ns, out);
 	}
+	n->hold_cancel_seen = false;
 	if (recovery && n->rotation_counter >= 2)
 		rp_recovery_install(n, now_ns);
 	if (n->fail_to_recv && n->state == RP_STATE_OPERATIONAL) {

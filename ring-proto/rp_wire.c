@@ -416,6 +416,15 @@ size_t rp_wire_encode_merge_detect(uint8_t *buf, struct rp_wire_hdr *h)
 	return RP_WIRE_HDR_SIZE;
 }
 
+size_t rp_wire_encode_hold_cancel(uint8_t *buf, struct rp_wire_hdr *h)
+{
+	h->type = RP_FRAME_HOLD_CANCEL;
+	h->hdr_size = RP_WIRE_HDR_SIZE;
+	h->frame_size = RP_WIRE_HDR_SIZE;
+	rp_wire_encode_hdr(buf, h);
+	return RP_WIRE_HDR_SIZE;
+}
+
 size_t rp_wire_path_test_size(void) { return RP_WIRE_HDR_SIZE + RP_WIRE_PATH_TEST_HDR_SIZE; }
 
 size_t rp_wire_encode_path_test(uint8_t *buf, struct rp_wire_hdr *h, uint64_t heard)

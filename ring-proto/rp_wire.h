@@ -58,7 +58,8 @@
  * MERGE_DETECT body: empty (a later version may add fields).
  * PATH_TEST body: 0 u64 nodes heard on this path lately (bit id-1),
  *              8 u16 body_hdr_size, 10..15 reserved.
- * HOLD_CANCEL: type code reserved.
+ * HOLD_CANCEL body: empty: the token held at the representative is wanted
+ *              (docs/protocol.md §12).
  */
 #ifndef RP_WIRE_H
 #define RP_WIRE_H
@@ -338,6 +339,9 @@ enum rp_drop rp_wire_decode_commit(const uint8_t *buf, const struct rp_wire_hdr 
 
 /* MERGE_DETECT: header only. */
 size_t rp_wire_encode_merge_detect(uint8_t *buf, struct rp_wire_hdr *h);
+
+/* HOLD_CANCEL: header only. */
+size_t rp_wire_encode_hold_cancel(uint8_t *buf, struct rp_wire_hdr *h);
 
 /* PATH_TEST: a probe on a path out of use, listing the nodes heard on it. */
 size_t rp_wire_path_test_size(void);

@@ -169,6 +169,29 @@ static int scenario_big_message(void)
 		       "64 MiB SAFE message delivered whole at 4 nodes among small ones");
 }
 
+/* "With token holds on (docs/protocol.md §12), a quiet ring's token rests
+ * at the representative; the load's pauses make the ring quiet and its
+ * restarts wake it with HOLD_CANCEL. A hold never outlasts the
+ * predecessor's token-retransmit timer: on a loss-free network no token is
+ * retransmitted." */
+static int scenario_token_hold(uint32_t nodes, const char *name)
+{
+	struct sim_opts o;
+	sim_opts_default(&o);
+	o.seed = 31;
+	o.nodes = nodes;
+	o.paths = 2;
+	o.faults = SIM_FAULTS_NONE;
+	o.token_hold_ns = 900 * 1000;
+	struct sim_result r;
+	run(&o, &r);
+	char what[160];
+	snprintf(what, sizeof(what), "%" PRIu64 " holds, %" PRIu64 " ended by HOLD_CANCEL, %" PRIu64
+		 " token retransmissions", r.tokens_held, r.hold_cancels, r.tokens_retransmitted);
+	return verdict(name, &r, r.tokens_held > 20 && r.hold_cancels > 0 && r.tokens_retransmitted == 0,
+		       what);
+}
+
 /* ---- membership (issue: ring-proto part 2) ---- */
 
 static void memb_opts(struct sim_opts *o, uint64_t seed, uint32_t nodes)
@@ -743,10 +766,14 @@ int main(int argc, char **argv)
 		return scenario_versions_disjoint();
 	if (!strcmp(name, "versions-rolling"))
 		return scenario_versions_rolling();
+	if (!strcmp(name, "token-hold-3"))
+		return scenario_token_hold(3, name);
+	if (!strcmp(name, "token-hold-7"))
+		return scenario_token_hold(7, name);
 	printf("path-cut-active\npath-cut-passive\npath-cut-active-default-timeouts\n"
 	       "path-cut-passive-default-timeouts\npath-link-down-passive\nnode-paths-cut\npath-flap-active\npath-flap-passive\n"
 	       "even-split-majority\neven-split-last-man-standing\ntwo-node\nversions-disjoint\n"
-	       "versions-rolling\n");
+	       "versions-rolling\ntoken-hold-3\ntoken-hold-7\n");
 	printf("lost-token\nloss-burst-1path\nloss-burst-2paths\nseq-wrap\nbig-message\n"
 	       "crash-during-recovery\npartition-merge\ntoken-holder-crash\n"
 	       "token-holder-crash-default-timeouts\ntwo-restarts\n"

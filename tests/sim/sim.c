@@ -720,6 +720,10 @@ static void on_load(struct sim *s, struct sim_node *n)
 		return;
 	if (!n->alive)
 		goto next;
+	/* With token holds on, the load pauses 8 ms of every 20 so that the
+	 * ring goes quiet, holds its token and is woken by HOLD_CANCEL. */
+	if (s->opts.token_hold_ns != 0 && (s->now / 1000000u) % 20u >= 12u)
+		goto next;
 	uint32_t burst = (uint32_t)sim_rand_range(s, 1, 4);
 	for (uint32_t i = 0; i < burst && !s->failed; i++) {
 		uint32_t client = (uint32_t)sim_rand_range(s, 0, n->clients - 1);
@@ -787,6 +791,7 @@ struct sim *sim_create(const struct sim_opts *o)
 	c->submit_queue_max = 256;
 	c->rtr_max = 64;
 	c->initial_seq = o->initial_seq;
+	c->token_hold_ns = o->token_hold_ns;
 	/* timeouts for a simulated LAN: hops of 5..250 us */
 	c->token_retransmit_ns = 2ull * 1000 * 1000;
 	c->token_loss_ns = 20ull * 1000 * 1000;
@@ -1033,6 +1038,8 @@ void sim_run(struct sim *s, struct sim_result *r)
 		r->frames_sent += st->frames_sent;
 		r->frames_retransmitted += st->frames_retransmitted;
 		r->tokens_retransmitted += st->tokens_retransmitted;
+		r->tokens_held += st->tokens_held;
+		r->hold_cancels += st->hold_cancels_received;
 	}
 }
 

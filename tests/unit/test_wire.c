@@ -1714,6 +1714,29 @@ static void test_commit_bad_old_rep(void **state)
 	}
 }
 
+/* ---- HOLD_CANCEL (docs/protocol.md §12) --------------------------------- */
+
+static void test_hold_cancel(void **state)
+{
+	(void)state;
+	memset(frame, 0xEE, FRAME_BUF_SIZE);
+	struct rp_wire_hdr h = hdr_template(RP_FRAME_DATA);
+	h.hdr_size = 0;
+	h.frame_size = 0;
+	size_t len = rp_wire_encode_hold_cancel(frame, &h);
+	assert_int_equal(len, RP_WIRE_HDR_SIZE);
+	assert_int_equal(h.type, RP_FRAME_HOLD_CANCEL);
+	assert_int_equal(frame[HDR_OFF_TYPE], RP_FRAME_HOLD_CANCEL);
+	assert_int_equal(rp_get32(frame + HDR_OFF_FRAME_SIZE), RP_WIRE_HDR_SIZE);
+	assert_int_equal(frame[RP_WIRE_HDR_SIZE], 0xEE); /* header only */
+	struct rp_wire_hdr out;
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(rp_wire_decode_hdr(frame, len, &out), RP_DROP_NONE);
+	assert_int_equal(out.type, RP_FRAME_HOLD_CANCEL);
+	/* a truncated one is refused like any header */
+	assert_int_equal(rp_wire_decode_hdr(frame, len - 1, &out), RP_DROP_TRUNCATED);
+}
+
 /* ---- MERGE_DETECT ------------------------------------------------------ */
 
 static void test_merge_detect(void **state)
@@ -2008,6 +2031,7 @@ int main(void)
 		cmocka_unit_test(test_commit_bad_received_flg),
 		cmocka_unit_test(test_commit_bad_old_rep),
 		cmocka_unit_test(test_merge_detect),
+		cmocka_unit_test(test_hold_cancel),
 		cmocka_unit_test(test_seq_wrap),
 		cmocka_unit_test(test_drop_names),
 	};

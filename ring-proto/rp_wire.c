@@ -407,22 +407,24 @@ enum rp_drop rp_wire_decode_commit(const uint8_t *buf, const struct rp_wire_hdr 
 	return RP_DROP_NONE;
 }
 
-size_t rp_wire_encode_merge_detect(uint8_t *buf, struct rp_wire_hdr *h)
+/* A frame that is its header alone (MERGE_DETECT, HOLD_CANCEL). */
+static size_t encode_header_only(uint8_t *buf, struct rp_wire_hdr *h, uint8_t type)
 {
-	h->type = RP_FRAME_MERGE_DETECT;
+	h->type = type;
 	h->hdr_size = RP_WIRE_HDR_SIZE;
 	h->frame_size = RP_WIRE_HDR_SIZE;
 	rp_wire_encode_hdr(buf, h);
 	return RP_WIRE_HDR_SIZE;
 }
 
+size_t rp_wire_encode_merge_detect(uint8_t *buf, struct rp_wire_hdr *h)
+{
+	return encode_header_only(buf, h, RP_FRAME_MERGE_DETECT);
+}
+
 size_t rp_wire_encode_hold_cancel(uint8_t *buf, struct rp_wire_hdr *h)
 {
-	h->type = RP_FRAME_HOLD_CANCEL;
-	h->hdr_size = RP_WIRE_HDR_SIZE;
-	h->frame_size = RP_WIRE_HDR_SIZE;
-	rp_wire_encode_hdr(buf, h);
-	return RP_WIRE_HDR_SIZE;
+	return encode_header_only(buf, h, RP_FRAME_HOLD_CANCEL);
 }
 
 size_t rp_wire_path_test_size(void) { return RP_WIRE_HDR_SIZE + RP_WIRE_PATH_TEST_HDR_SIZE; }

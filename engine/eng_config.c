@@ -494,16 +494,48 @@ static int parse_load(struct parse *ps, struct eng_config *c)
 	return 0;
 }
 
+/* rte_cfgfile skips some malformed lines silently: every line must be
+ * blank, a comment, a [section] or a key = value. */
+static int check_lines(const char *file, char *err, size_t err_size)
+{
+	FILE *f = fopen(file, "r");
+	if (f == NULL) {
+		snprintf(err, err_size, "%s: %s", file, strerror(errno));
+		return -1;
+	}
+	char line[1024];
+	int n = 0, rc = 0;
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		n++;
+		char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		char *comment = strchr(p, ';');
+		if (comment != NULL)
+			*comment = '\0';
+		size_t len = strcspn(p, "\r\n");
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		p[len] = '\0';
+		if (len == 0)
+			continue;
+		if (strlen(line) >= sizeof(line) - 1 && line[sizeof(line) - 2] != '\n')
+			rc = -1;
+		else if (p[0] == '[' ? (p[len - 1] != ']' || len < 3) : (strchr(p, '=') == NULL || p[0] == '='))
+			rc = -1;
+		if (rc != 0)
+			snprintf(err, err_size, "%s: line %d: not '[section]' or 'key = value'", file, n);
+	}
+	fclose(f);
+	return rc;
+}
+
 int eng_config_load(const char *file, struct eng_config *c, char *err, size_t err_size)
 {
 	memset(c, 0, sizeof(*c));
 	rp_config_default(&c->rp, 1);
-	FILE *probe = fopen(file, "r");
-	if (probe == NULL) {
-		snprintf(err, err_size, "%s: %s", file, strerror(errno));
+	if (check_lines(file, err, err_size) != 0)
 		return -1;
-	}
-	fclose(probe);
 	struct parse ps = {.err = err, .err_size = err_size};
 	ps.f = rte_cfgfile_load(file, CFG_FLAG_EMPTY_VALUES);
 	if (ps.f == NULL) {

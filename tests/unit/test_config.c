@@ -1,0 +1,215 @@
+/* test_config.c — the engine's configuration file (engine/eng_config.c):
+ * a good file gives the configuration docs/ordod.md promises, and every
+ * kind of bad value is refused with one line naming its key.
+ * No EAL is started: rte_cfgfile is plain C.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "eng.h"
+
+static const char *const good =
+	"[node]\n"
+	"id = 2\n"
+	"state_dir = /tmp/ordo-test-state\n"
+	"[eal]\n"
+	"file_prefix = ordo-test\n"
+	"[ring]\n"
+	"id = 7\n"
+	"nodes = 3, 1,2\n"
+	"rrp_mode = passive\n"
+	"[path0]\n"
+	"device = net_af_packet0,iface=p0,framesz=16384,blocksz=16384\n"
+	"[path1]\n"
+	"device = 0000:03:00.1\n"
+	"[load]\n"
+	"size = 1024\n"
+	"rate = 1000\n";
+
+static char path[64];
+
+static void write_conf(const char *text)
+{
+	snprintf(path, sizeof(path), "/tmp/ordo-test-config-%d.conf", (int)getpid());
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* good with `line` appended to section `sec` (or a key replaced). */
+static int load_with(const char *sec, const char *line, struct eng_config *c, char *err, size_t n)
+{
+	char text[4096];
+	const char *at = strstr(good, sec);
+	assert_non_null(at);
+	at = strchr(at, '\n') + 1;
+	size_t head = (size_t)(at - good);
+	/* a key the good file sets in that section is replaced, not repeated */
+	char key[64];
+	snprintf(key, sizeof(key), "\n%.*s= ", (int)strcspn(line, "="), line);
+	const char *old = strstr(at - 1, key);
+	const char *next_sec = strchr(at, '[');
+	if (old != NULL && (next_sec == NULL || old < next_sec)) {
+		head = (size_t)(old + 1 - good);
+		at = strchr(old + 1, '\n') + 1;
+	}
+	if (line[0] == '[') /* a section of its own goes at the end */
+		snprintf(text, sizeof(text), "%s%s\n", good, line);
+	else
+		snprintf(text, sizeof(text), "%.*s%s\n%s", (int)head, good, line, at);
+	write_conf(text);
+	int rc = eng_config_load(path, c, err, n);
+	unlink(path);
+	return rc;
+}
+
+static void test_good(void **state)
+{
+	(void)state;
+	struct eng_config c;
+	char err[512] = "";
+	write_conf(good);
+	int rc = eng_config_load(path, &c, err, sizeof(err));
+	unlink(path);
+	assert_int_equal(rc, 0);
+	assert_int_equal(c.rp.node_id, 2);
+	assert_int_equal(c.ring_id, 7);
+	assert_int_equal(c.rp.member_count, 3);
+	assert_int_equal(c.rp.members[0], 1);
+	assert_int_equal(c.rp.members[2], 3);
+	assert_int_equal(c.rp.path_count, 2);
+	assert_int_equal(c.rp.rrp_mode, RP_RRP_PASSIVE);
+	assert_int_equal(c.path[0].framesz, 16384);
+	assert_int_equal(c.idle, ENG_IDLE_BACKOFF);
+	/* shared profile by default */
+	assert_int_equal(c.rp.token_retransmit_ns, 30000000ull);
+	assert_int_equal(c.rp.token_loss_ns, 250000000ull);
+	assert_int_equal(c.rp.token_hold_ns, 10000000ull);
+	assert_int_equal(c.rp.frame_size_max, 9000);
+	assert_int_equal(c.load.size, 1024);
+	assert_int_equal(c.load.rate, 1000);
+
+	char *argv[64], buf[4096];
+	int argc = eng_config_eal_argv(&c, "ordod", argv, 64, buf, sizeof(buf));
+	assert_true(argc > 4);
+	int vdev = 0, allow = 0, prefix = 0;
+	for (int i = 0; i < argc; i++) {
+		vdev += strncmp(argv[i], "--vdev=net_af_packet0,", 22) == 0;
+		allow += strcmp(argv[i], "0000:03:00.1") == 0 && strcmp(argv[i - 1], "-a") == 0;
+		prefix += strcmp(argv[i], "--file-prefix=ordo-test") == 0;
+	}
+	assert_int_equal(vdev, 1);
+	assert_int_equal(allow, 1);
+	assert_int_equal(prefix, 1);
+	assert_null(argv[argc]);
+}
+
+static void test_spin_is_dedicated(void **state)
+{
+	(void)state;
+	struct eng_config c;
+	char err[512] = "";
+	assert_int_equal(load_with("[node]", "idle = spin", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.rp.token_loss_ns, 10000000ull);
+	assert_int_equal(c.rp.token_hold_ns, 0);
+	assert_int_equal(load_with("[ring]", "token_loss_us = 40000", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.rp.token_loss_ns, 40000000ull);
+}
+
+struct bad {
+	const char *sec, *line, *expect; /* expect: the start of the error */
+};
+
+static const struct bad bads[] = {
+	{"[node]", "colour = blue", "node.colour = 'blue': unknown key"},
+	{"[node]", "idle = sometimes", "node.idle = 'sometimes': must be one of"},
+	{"[node]", "state_dir = /x\nstate_dir = /y", "node.state_dir = '/y': key appears twice"},
+	{"[ring]", "profile = sideways", "ring.profile = 'sideways': must be one of shared | dedicated"},
+	{"[ring]", "mtu = 12", "ring.mtu = '12': must be in 576..65535"},
+	{"[ring]", "mtu = 9000x", "ring.mtu = '9000x': not a non-negative integer"},
+	{"[ring]", "window_size = -3", "ring.window_size = '-3': not a non-negative integer"},
+	{"[ring]", "store_slots = 1000", "ring.store_slots = '1000': must be a power of two"},
+	{"[ring]", "token_loss_us = 20000", "ring.token_loss_us = '20000': must be greater than token_retransmit_us"},
+	{"[ring]", "token_hold_us = 20000", "ring.token_hold_us = '20000': must be 0 (off) or below"},
+	{"[ring]", "quorum = two_node", "ring.quorum = 'two_node': needs exactly two"},
+	{"[path1]", "mbufs = 3", "path1.mbufs = '3': must be in"},
+	{"[load]", "size = 10", "load.size = '10': 0 (off) or at least 24"},
+	{"[load]", "service = fast", "load.service = 'fast'"},
+	{"[eal]", "file_prefix = a/b", "eal.file_prefix = 'a/b'"},
+	{"[load]", "[path3]\ndevice = net_ring0", "[path3]: paths must be numbered"},
+	{"[load]", "[paths]\ndevice = x", "[paths]: unknown section"},
+};
+
+static void test_bad_values(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+		struct eng_config c;
+		char err[512] = "";
+		int rc = load_with(bads[i].sec, bads[i].line, &c, err, sizeof(err));
+		if (rc == 0 || strncmp(err, bads[i].expect, strlen(bads[i].expect)) != 0 ||
+		    strchr(err, '\n') != NULL)
+			fail_msg("'%s' in %s: rc %d, error '%s', expected '%s...'", bads[i].line, bads[i].sec,
+				 rc, err, bads[i].expect);
+	}
+}
+
+static void test_node_not_in_ring(void **state)
+{
+	(void)state;
+	struct eng_config c;
+	char err[512] = "";
+	char text[4096];
+	snprintf(text, sizeof(text), "%s", good);
+	char *p = strstr(text, "nodes = 3, 1,2");
+	assert_non_null(p);
+	memcpy(p, "nodes = 3, 1,4", 14);
+	write_conf(text);
+	assert_int_equal(eng_config_load(path, &c, err, sizeof(err)), -1);
+	unlink(path);
+	assert_string_equal(err, "node.id = '2': not one of [ring] nodes");
+}
+
+static void test_missing(void **state)
+{
+	(void)state;
+	struct eng_config c;
+	char err[512] = "";
+	write_conf("[node]\nid = 1\n[ring]\nid = 1\nnodes = 1\n");
+	assert_int_equal(eng_config_load(path, &c, err, sizeof(err)), -1);
+	unlink(path);
+	assert_string_equal(err, "[path0]: missing: at least one path section is required");
+	assert_int_equal(eng_config_load("/nonexistent/ordo.conf", &c, err, sizeof(err)), -1);
+	assert_string_equal(err, "/nonexistent/ordo.conf: No such file or directory");
+	write_conf("this is not an ini file\n");
+	assert_int_equal(eng_config_load(path, &c, err, sizeof(err)), -1);
+	unlink(path);
+	if (strstr(err, "line 1: not '[section]' or 'key = value'") == NULL)
+		fail_msg("error: %s", err);
+	write_conf("[node]\nid = 1\nstray words\n");
+	assert_int_equal(eng_config_load(path, &c, err, sizeof(err)), -1);
+	unlink(path);
+	if (strstr(err, "line 3: not '[section]' or 'key = value'") == NULL)
+		fail_msg("error: %s", err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_spin_is_dedicated),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_node_not_in_ring),
+		cmocka_unit_test(test_missing),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

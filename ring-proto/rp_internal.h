@@ -106,6 +106,7 @@ struct rp_node {
 	/* The current ring: the one `cur` belongs to. */
 	struct rp_ring_id ring;
 	uint64_t memb;                  /* its members */
+	uint64_t configured;            /* every configured node (cfg.members), bit id-1 */
 	uint64_t memb_inc[RP_NODES_MAX]; /* their incarnations, by id - 1 */
 	uint16_t member_count;
 	uint16_t members[RP_NODES_MAX];

@@ -261,7 +261,7 @@ void rp_memb_on_commit(struct rp_node *n, const struct rp_wire_hdr *h, const uin
 	int k = why == RP_DROP_NONE ? my_entry(&c, me(n)) : -1;
 	if (why == RP_DROP_NONE && (c.dest != me(n) || k < 0))
 		why = RP_DROP_NOT_FOR_ME;
-	if (why == RP_DROP_NONE && h->ring.seq > RP_RING_SEQ_MAX)
+	if (why == RP_DROP_NONE && (h->ring.seq > RP_RING_SEQ_MAX || (commit_set(&c) & ~n->configured) != 0))
 		why = RP_DROP_BAD_BODY;
 	if (why != RP_DROP_NONE) {
 		n->stats.drops[why]++;
@@ -279,6 +279,12 @@ void rp_memb_on_commit(struct rp_node *n, const struct rp_wire_hdr *h, const uin
 		}
 	} else if (!rp_ring_eq(h->ring, n->ring) ||
 		   (n->state != RP_STATE_COMMIT && n->state != RP_STATE_RECOVERY)) {
+		n->stats.drops[RP_DROP_DUPLICATE]++;
+		return;
+	} else if (c.rotation == 1 && c.memb_index == k && n->state == RP_STATE_COMMIT &&
+		   !entry_eq(&c.e[k], &n->my_commit_entry)) {
+		/* a copy (another path's, or a retransmission) of the rotation-1
+		 * token I have already filled in and passed on */
 		n->stats.drops[RP_DROP_DUPLICATE]++;
 		return;
 	} else if (commit_set(&c) != n->memb ||
@@ -341,8 +347,9 @@ void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 		return;
 	}
 	uint16_t q = h->sender;
-	if (j.ring_seq > RP_RING_SEQ_MAX) {
-		n->stats.drops[RP_DROP_BAD_BODY]++; /* would overflow ring ids */
+	if (j.ring_seq > RP_RING_SEQ_MAX || (j.proc_set & ~n->configured) != 0) {
+		/* would overflow ring ids, or names a node that is not configured */
+		n->stats.drops[RP_DROP_BAD_BODY]++;
 		return;
 	}
 	if (j.ring_seq > n->max_ring_seq)

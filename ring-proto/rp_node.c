@@ -215,6 +215,8 @@ int rp_node_init(struct rp_node *n, const struct rp_config *c)
 	n->token_retransmit_at = n->token_loss_at = n->token_hold_at = RP_NEVER;
 	n->join_at = n->consensus_at = n->merge_at = RP_NEVER;
 	n->known_inc[c->node_id - 1u] = c->incarnation;
+	for (uint32_t i = 0; i < c->member_count; i++)
+		n->configured |= rp_bit(c->members[i]);
 	rp_rrp_init(n);
 	n->last_primary = c->last_primary;
 	n->last_primary_members = c->last_primary_members;
@@ -346,6 +348,8 @@ static void on_frame(struct rp_node *n, const struct rp_input *in, uint64_t now_
 		why = RP_DROP_BAD_PATH;
 	if (why == RP_DROP_NONE && h.sender == n->cfg.node_id)
 		why = RP_DROP_BAD_SENDER; /* our own frame looped back */
+	if (why == RP_DROP_NONE && !(n->configured & rp_bit(h.sender)))
+		why = RP_DROP_BAD_SENDER; /* not a configured node: it never joins (§8.2) */
 	if (why == RP_DROP_NONE && h.type == RP_FRAME_DATA && h.frame_size > n->cfg.frame_size_max)
 		why = RP_DROP_BAD_FRAME_SIZE;
 	if (why != RP_DROP_NONE) {

@@ -13,6 +13,8 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -494,50 +496,76 @@ static int parse_load(struct parse *ps, struct eng_config *c)
 	return 0;
 }
 
-/* rte_cfgfile skips some malformed lines silently: every line must be
- * blank, a comment, a [section] or a key = value. */
-static int check_lines(const char *file, char *err, size_t err_size)
+/* rte_cfgfile knows one comment character and skips some malformed lines
+ * silently. So the file is read here first: `;` and `#` start a comment
+ * anywhere on a line, every other line must be blank, a [section] or a
+ * key = value, and what rte_cfgfile parses is the cleaned text, in a memory
+ * file. Returns the memory file's descriptor, or -1 with err set. */
+static int clean_file(const char *file, char *err, size_t err_size)
 {
 	FILE *f = fopen(file, "r");
 	if (f == NULL) {
 		snprintf(err, err_size, "%s: %s", file, strerror(errno));
 		return -1;
 	}
+	int fd = memfd_create("ordo-config", MFD_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, err_size, "%s: cannot make a memory file: %s", file, strerror(errno));
+		fclose(f);
+		return -1;
+	}
 	char line[1024];
 	int n = 0, rc = 0;
 	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
 		n++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			snprintf(err, err_size, "%s: line %d: longer than %zu characters", file, n, sizeof(line) - 2);
+			rc = -1;
+			break;
+		}
 		char *p = line;
 		while (*p == ' ' || *p == '\t')
 			p++;
-		char *comment = strchr(p, ';');
-		if (comment != NULL)
-			*comment = '\0';
-		size_t len = strcspn(p, "\r\n");
+		p[strcspn(p, ";#\r\n")] = '\0';
+		size_t len = strlen(p);
 		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-			len--;
-		p[len] = '\0';
-		if (len == 0)
-			continue;
-		if (strlen(line) >= sizeof(line) - 1 && line[sizeof(line) - 2] != '\n')
-			rc = -1;
-		else if (p[0] == '[' ? (p[len - 1] != ']' || len < 3) : (strchr(p, '=') == NULL || p[0] == '='))
-			rc = -1;
-		if (rc != 0)
+			p[--len] = '\0';
+		if (len != 0 && (p[0] == '[' ? (p[len - 1] != ']' || len < 3)
+					   : (strchr(p, '=') == NULL || p[0] == '='))) {
 			snprintf(err, err_size, "%s: line %d: not '[section]' or 'key = value'", file, n);
+			rc = -1;
+			break;
+		}
+		p[len] = '\n';
+		if (write(fd, p, len + 1) != (ssize_t)(len + 1)) {
+			snprintf(err, err_size, "%s: cannot copy: %s", file, strerror(errno));
+			rc = -1;
+		}
+	}
+	if (rc == 0 && ferror(f)) {
+		snprintf(err, err_size, "%s: read error", file);
+		rc = -1;
 	}
 	fclose(f);
-	return rc;
+	if (rc != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 int eng_config_load(const char *file, struct eng_config *c, char *err, size_t err_size)
 {
 	memset(c, 0, sizeof(*c));
 	rp_config_default(&c->rp, 1);
-	if (check_lines(file, err, err_size) != 0)
+	int fd = clean_file(file, err, err_size);
+	if (fd < 0)
 		return -1;
+	char clean[64];
+	snprintf(clean, sizeof(clean), "/proc/self/fd/%d", fd);
 	struct parse ps = {.err = err, .err_size = err_size};
-	ps.f = rte_cfgfile_load(file, CFG_FLAG_EMPTY_VALUES);
+	ps.f = rte_cfgfile_load(clean, CFG_FLAG_EMPTY_VALUES);
+	close(fd);
 	if (ps.f == NULL) {
 		snprintf(err, err_size, "%s: not a valid INI file (a line outside [section], a bad "
 			 "section header, or a line without '=')", file);

@@ -17,8 +17,9 @@
 #include "eng.h"
 
 static const char *const good =
-	"[node]\n"
-	"id = 2\n"
+	"# a comment line\n"
+	"[node]   ; comments may follow a section\n"
+	"id = 2   # or a value\n"
 	"state_dir = /tmp/ordo-test-state\n"
 	"[eal]\n"
 	"file_prefix = ordo-test\n"

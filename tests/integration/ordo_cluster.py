@@ -1,0 +1,982 @@
+#!/usr/bin/env python3
+"""ordo_cluster.py — runs real ordod processes on the local topology.
+
+The integration tests (test_*.py next to this file) and scripts/demo use it:
+
+    with Cluster(ordod, nodes=3, paths=2, load={'size': 1024, 'count': 20000}) as c:
+        c.start_all()
+        c.wait_ring([1, 2, 3])
+        print(c.delivery(1)['digest'])
+
+What it does (docs/ordod.md is the daemon's interface, scripts/topology the
+network's):
+  - `scripts/topology up N P 9000`, one config file per node in a temp dir
+    (state_dir inside it, file_prefix <prefix><i>, lcores 0@(0-1), idle
+    backoff, profile shared, af_packet devices on p0..pP-1), each node as
+    `ip netns exec ordo-n<i> <ordod> -c <conf>`, its stdout and stderr in
+    <tmp>/n<i>.log;
+  - a DPDK telemetry client (AF_UNIX SOCK_SEQPACKET,
+    /var/run/dpdk/<file_prefix>/dpdk_telemetry.v2);
+  - wait_until(predicate, timeout) polling every 20 ms, and helpers built on
+    it (one ring of given members, quiescent delivery);
+  - teardown, always: it signals only the PIDs it started, then `topology
+    down`, then removes its temp dir and the nodes' DPDK runtime dirs. On
+    SIGTERM (meson's timeout: SIGTERM to the process group, SIGKILL 0.5 s
+    later) the cleanup is handed to a detached process so it is not cut short.
+    The daemons get PR_SET_PDEATHSIG so that even a SIGKILLed harness leaves
+    no daemon behind; a topology left by a dead harness is recognised by its
+    owner file and removed at the next start. A topology the harness did not
+    make (someone's own cluster) is never touched: the harness fails instead.
+
+Command line (the demo and manual use):
+    ordo_cluster.py demo ORDOD [--count N]   the demo's daemon part
+    ordo_cluster.py cleanup                   remove what a dead harness left
+    ordo_cluster.py status                    who owns the topology, if anyone
+
+Python 3 standard library only. Needs root (namespaces, raw sockets).
+"""
+
+import ctypes
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+TOPOLOGY = os.path.join(ROOT, 'scripts', 'topology')
+TOPO_STATE = '/run/ordo-topology'
+# Written before `topology up`, removed after `topology down`: says which
+# harness process owns the topology (outside TOPO_STATE, which the topology
+# script owns and `down` removes).
+OWNER_FILE = '/run/ordo-harness.json'
+DPDK_RUN = '/var/run/dpdk'
+
+POLL_S = 0.02
+EXIT_SKIP = 77  # meson: test skipped
+
+# Default timeouts per profile, from the table in docs/ordod.md (microseconds).
+PROFILES = {
+    'shared': {'token_retransmit_us': 30000, 'token_loss_us': 250000, 'join_us': 30000,
+               'consensus_us': 300000, 'merge_us': 100000, 'rrp_timeout_us': 20000,
+               'rrp_probe_us': 100000},
+    'dedicated': {'token_retransmit_us': 2000, 'token_loss_us': 10000, 'join_us': 2000,
+                  'consensus_us': 12000, 'merge_us': 10000, 'rrp_timeout_us': 1000,
+                  'rrp_probe_us': 10000},
+}
+
+T0 = time.monotonic()
+
+
+class Fail(Exception):
+    """A test failure: the message says what was expected and what was seen."""
+
+
+class Skip(Exception):
+    """The test cannot run here (not root, no binary)."""
+
+
+class TelemetryError(Exception):
+    pass
+
+
+def log(msg):
+    print(f'[{time.monotonic() - T0:8.3f}] {msg}', flush=True)
+
+
+def ms(seconds):
+    return f'{seconds * 1e3:.1f} ms'
+
+
+# ---------------------------------------------------------------- processes
+
+def proc_starttime(pid):
+    """The kernel's start time of pid (to recognise a PID after reuse), or None."""
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            stat = f.read()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(')') + 2:].split()
+    state = fields[0]
+    if state in ('Z', 'X'):
+        return None  # a zombie: dead already
+    return int(fields[19])
+
+
+def proc_alive(pid, starttime):
+    return starttime is not None and proc_starttime(pid) == starttime
+
+
+_libc = None
+
+
+def _set_pdeathsig():
+    # In the child between fork and exec: die with the harness. `ip netns
+    # exec` execs the daemon in the same process, and the setting survives
+    # execve, so the daemon itself gets it.
+    global _libc
+    try:
+        if _libc is None:
+            _libc = ctypes.CDLL(None, use_errno=True)
+        _libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+def run(cmd, check=True, quiet=False, timeout=60):
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       timeout=timeout)
+    out = r.stdout.strip()
+    if not quiet and out:
+        for line in out.splitlines():
+            log(f'  {line}')
+    if check and r.returncode != 0:
+        raise Fail(f'{" ".join(cmd)} exited {r.returncode}: {out}')
+    return r
+
+
+def topology(*args, check=True, quiet=False):
+    return run([TOPOLOGY] + [str(a) for a in args], check=check, quiet=quiet)
+
+
+def ordo_namespaces():
+    r = subprocess.run(['ip', 'netns', 'list'], stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL, text=True)
+    names = [line.split()[0] for line in r.stdout.splitlines() if line.strip()]
+    return [n for n in names if n.startswith('ordo-')]
+
+
+def topology_stamp():
+    try:
+        st = os.stat(os.path.join(TOPO_STATE, 'nodes'))
+    except OSError:
+        return None
+    return [st.st_ino, st.st_mtime_ns]
+
+
+def topology_present():
+    return os.path.exists(os.path.join(TOPO_STATE, 'nodes')) or bool(ordo_namespaces())
+
+
+def read_owner():
+    try:
+        with open(OWNER_FILE) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def write_owner(owner):
+    tmp = OWNER_FILE + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(owner, f)
+    os.replace(tmp, OWNER_FILE)
+
+
+def owner_is_ours(owner):
+    """Whether the topology now up is the one the (dead) owner made."""
+    stamp = topology_stamp()
+    if owner.get('topology_stamp') is not None:
+        return stamp == owner['topology_stamp']
+    # The owner died between `topology up` and recording its stamp: accept a
+    # topology made within a few seconds after the owner file.
+    if stamp is None:
+        return not ordo_namespaces() or owner.get('topology_starting', False)
+    return 0 <= stamp[1] - owner.get('created_ns', 0) < 30 * 10**9
+
+
+def cleanup_owned(owner, wait_owner_s=0.0, say=log):
+    """Undo everything an owner record lists. Idempotent."""
+    opid = owner.get('pid')
+    ostart = owner.get('starttime')
+    deadline = time.monotonic() + wait_owner_s
+    while opid and proc_alive(opid, ostart) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    kill_children(owner.get('children', []), say=say)
+    if owner.get('topology_stamp') is not None or owner.get('topology_starting'):
+        if topology_present() and owner_is_ours(owner):
+            topology('down', check=False, quiet=True)
+            say('topology down')
+    for prefix in owner.get('prefixes', []):
+        shutil.rmtree(os.path.join(DPDK_RUN, prefix), ignore_errors=True)
+    tmpdir = owner.get('tmpdir')
+    if tmpdir and not owner.get('keep_tmp') and os.path.basename(tmpdir).startswith('ordo-'):
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    cur = read_owner()
+    if cur is not None and cur.get('pid') == opid and cur.get('created_ns') == owner.get('created_ns'):
+        try:
+            os.unlink(OWNER_FILE)
+        except OSError:
+            pass
+
+
+def kill_children(children, say=log, term_wait_s=3.0):
+    """SIGTERM, then SIGKILL, only to the listed (pid, starttime) pairs still alive."""
+    live = [(p, s) for p, s in children if proc_alive(p, s)]
+    for p, _ in live:
+        try:
+            os.kill(p, signal.SIGTERM)
+        except OSError:
+            pass
+    deadline = time.monotonic() + term_wait_s
+    while live and time.monotonic() < deadline:
+        time.sleep(0.05)
+        live = [(p, s) for p, s in live if proc_alive(p, s)]
+    for p, _ in live:
+        say(f'pid {p} ignored SIGTERM for {term_wait_s:.0f} s: SIGKILL')
+        try:
+            os.kill(p, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def cleanup_stale(say=log):
+    """At start: if a topology is up, remove it only when a dead harness made it."""
+    owner = read_owner()
+    if not topology_present():
+        if owner is not None and not proc_alive(owner.get('pid', 0), owner.get('starttime')):
+            cleanup_owned(owner, say=say)  # leftovers without a topology (tmp dirs)
+        return
+    if owner is None or not owner_is_ours(owner):
+        raise Fail('a topology is up (namespaces: %s) that no harness made: someone else\'s '
+                   'cluster may be running. Not touching it; when it is stale, remove it with '
+                   '`scripts/topology down`.' % (' '.join(ordo_namespaces()) or TOPO_STATE))
+    if proc_alive(owner.get('pid', 0), owner.get('starttime')):
+        raise Fail(f'another harness (pid {owner["pid"]}, {owner.get("what", "?")}) is running '
+                   'on the topology; run one cluster at a time')
+    say(f'removing the topology a dead harness left (pid {owner.get("pid")}, '
+        f'{owner.get("what", "?")})')
+    cleanup_owned(owner, say=say)
+    if topology_present():
+        raise Fail('could not remove the stale topology')
+
+
+# ---------------------------------------------------------------- telemetry
+
+class Telemetry:
+    """One connection to a node's DPDK telemetry socket, reopened on error."""
+
+    def __init__(self, file_prefix, timeout_s=5.0):
+        self.path = os.path.join(DPDK_RUN, file_prefix, 'dpdk_telemetry.v2')
+        self.timeout_s = timeout_s
+        self.sock = None
+        self.max_len = 16384
+
+    def close(self):
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+        self.sock = None
+
+    def _connect(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.settimeout(self.timeout_s)
+        try:
+            s.connect(self.path)
+            greeting = s.recv(65536)
+            if not greeting:
+                raise TelemetryError(f'{self.path}: closed before the greeting')
+            info = json.loads(greeting.decode())
+            self.max_len = max(16384, int(info.get('max_output_len', 16384)))
+        except (OSError, ValueError) as e:
+            s.close()
+            raise TelemetryError(f'{self.path}: {e}') from None
+        self.sock = s
+
+    def cmd(self, command, retry=True):
+        """The reply's value for command (the reply is {command: value})."""
+        if self.sock is None:
+            self._connect()
+        try:
+            self.sock.send(command.encode())
+            data = self.sock.recv(self.max_len + 4096)
+            if not data:
+                raise TelemetryError(f'{self.path}: connection closed')
+            reply = json.loads(data.decode())
+        except (OSError, ValueError, TelemetryError) as e:
+            self.close()
+            if retry:
+                return self.cmd(command, retry=False)
+            raise TelemetryError(f'{self.path}: {command}: {e}') from None
+        if not isinstance(reply, dict) or command not in reply:
+            raise TelemetryError(f'{command}: unexpected reply {reply!r}')
+        if reply[command] is None:
+            raise TelemetryError(f'{command}: null reply (unknown command, or no engine running yet)')
+        return reply[command]
+
+
+def flat_counts(d):
+    """A counter dict with possibly nested per-path dicts, summed per key."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out[k] = sum(flat_counts(v).values())
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            out[k] = v
+    return out
+
+
+# ---------------------------------------------------------------- cluster
+
+def device(k):
+    return f'net_af_packet{k},iface=p{k},framesz=16384,blocksz=16384,framecnt=512'
+
+
+def ini(sections):
+    lines = []
+    for name, kv in sections.items():
+        lines.append(f'[{name}]')
+        for k, v in kv.items():
+            if v is None:
+                continue
+            lines.append(f'{k} = {v}')
+        lines.append('')
+    return '\n'.join(lines)
+
+
+class Node:
+    def __init__(self, i):
+        self.id = i
+        self.proc = None
+        self.starttime = None
+        self.tel = None
+        self.killed = False   # killed on purpose: its exit is expected
+        self.exits = []       # exit codes of earlier runs
+        self.conf_path = None
+        self.log_path = None
+
+
+class Cluster:
+    """N ordod processes on the topology. Use as a context manager."""
+
+    def __init__(self, ordod, nodes=3, paths=2, mtu=9000, prefix='ordo-it-n', what=None,
+                 ring=None, load=None, node_conf=None, sections=None, keep_tmp=False):
+        self.ordod = os.path.abspath(ordod)
+        self.n = nodes
+        self.paths = paths
+        self.mtu = mtu
+        self.prefix = prefix
+        self.what = what or os.path.basename(sys.argv[0])
+        self.ring = dict(ring or {})
+        self.load = dict(load or {})
+        self.node_conf = node_conf or {}
+        self.sections = sections or {}
+        self.keep_tmp = keep_tmp or bool(os.environ.get('ORDO_IT_KEEP'))
+        self.nodes = {i: Node(i) for i in range(1, nodes + 1)}
+        self.tmp = None
+        self.owner = None
+        self.topo_up = False
+        self.closed = False
+        self.failed = False
+        self._old_handlers = {}
+
+    # -- lifecycle
+
+    def __enter__(self):
+        try:
+            self.up()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None and exc_type is not Skip:
+            self.failed = True
+            if exc_type is not KeyboardInterrupt:
+                self.dump_logs()
+        self.close()
+        return False
+
+    def up(self):
+        if os.geteuid() != 0:
+            raise Skip('needs root (network namespaces)')
+        if not os.access(self.ordod, os.X_OK):
+            raise Skip(f'no ordod binary at {self.ordod}')
+        cleanup_stale()
+        self._install_signals()
+        self.tmp = tempfile.mkdtemp(prefix='ordo-it-')
+        os.chmod(self.tmp, 0o755)
+        self.owner = {
+            'what': self.what, 'pid': os.getpid(), 'starttime': proc_starttime(os.getpid()),
+            'created_ns': time.time_ns(), 'tmpdir': self.tmp, 'keep_tmp': self.keep_tmp,
+            'prefixes': [f'{self.prefix}{i}' for i in self.nodes], 'children': [],
+            'topology_starting': True, 'topology_stamp': None,
+        }
+        write_owner(self.owner)
+        log(f'topology up {self.n} {self.paths} {self.mtu} (tmp {self.tmp})')
+        self.topo_up = True
+        t = time.monotonic()
+        topology('up', self.n, self.paths, self.mtu)
+        self.owner['topology_stamp'] = topology_stamp()
+        self.owner['topology_starting'] = False
+        write_owner(self.owner)
+        log(f'topology up in {ms(time.monotonic() - t)}')
+        for i, node in self.nodes.items():
+            os.makedirs(os.path.join(self.tmp, f'n{i}', 'state'), exist_ok=True)
+            node.conf_path = os.path.join(self.tmp, f'n{i}.conf')
+            node.log_path = os.path.join(self.tmp, f'n{i}.log')
+            self.write_config(i)
+
+    def _install_signals(self):
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            self._old_handlers[sig] = signal.signal(sig, self._on_signal)
+
+    def _restore_signals(self):
+        for sig, h in self._old_handlers.items():
+            try:
+                signal.signal(sig, h)
+            except (ValueError, TypeError):
+                pass
+        self._old_handlers = {}
+
+    def _on_signal(self, signum, frame):
+        # meson's timeout: SIGTERM to our process group, SIGKILL 0.5 s later.
+        # Hand the cleanup to a detached process and leave at once.
+        try:
+            print(f'\n[{time.monotonic() - T0:8.3f}] FAIL: got signal {signum} (a timeout?): '
+                  'cleanup handed to a detached process', flush=True)
+            self.dump_logs(lines=15)
+        except Exception:
+            pass
+        try:
+            if self.owner is not None:
+                self._record_children()
+                subprocess.Popen([sys.executable, os.path.abspath(__file__), 'cleanup',
+                                  '--owner-pid', str(os.getpid())],
+                                 start_new_session=True, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        finally:
+            os._exit(128 + signum)
+
+    def close(self):
+        if self.closed:
+            return
+        self.closed = True
+        for node in self.nodes.values():
+            if node.tel:
+                node.tel.close()
+        if self.owner is None:
+            self._restore_signals()
+            return
+        # our own children: SIGTERM, wait, SIGKILL; reap them
+        for node in self.nodes.values():
+            if node.proc and node.proc.poll() is None:
+                try:
+                    node.proc.send_signal(signal.SIGTERM)
+                except OSError:
+                    pass
+        deadline = time.monotonic() + 5
+        for node in self.nodes.values():
+            if node.proc is None:
+                continue
+            try:
+                node.proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log(f'n{node.id} (pid {node.proc.pid}) still running 5 s after SIGTERM: SIGKILL')
+                node.proc.kill()
+                node.proc.wait()
+        self._record_children()
+        if self.keep_tmp or self.failed:
+            self.owner['keep_tmp'] = self.keep_tmp
+        cleanup_owned(self.owner)
+        if self.keep_tmp:
+            log(f'kept {self.tmp}')
+        self._restore_signals()
+
+    def _record_children(self):
+        kids = []
+        for node in self.nodes.values():
+            if node.proc and node.proc.poll() is None and node.starttime is not None:
+                kids.append([node.proc.pid, node.starttime])
+        self.owner['children'] = kids
+        write_owner(self.owner)
+
+    # -- configuration
+
+    def config(self, i):
+        conf = {
+            'node': {'id': i, 'state_dir': os.path.join(self.tmp, f'n{i}', 'state'),
+                     'idle': 'backoff', 'log_level': 'info'},
+            'eal': {'lcores': '0@(0-1)', 'file_prefix': f'{self.prefix}{i}'},
+            'ring': {'id': 1, 'nodes': ','.join(str(k) for k in self.nodes),
+                     'rrp_mode': 'active', 'quorum': 'majority', 'mtu': self.mtu,
+                     'profile': 'shared'},
+        }
+        conf['ring'].update(self.ring)
+        for k in range(self.paths):
+            conf[f'path{k}'] = {'device': device(k)}
+        if self.load:
+            conf['load'] = dict(self.load)
+        for name, kv in self.sections.items():
+            conf.setdefault(name, {}).update(kv)
+        for name, kv in self.node_conf.get(i, {}).items():
+            conf.setdefault(name, {}).update(kv)
+        return conf
+
+    def write_config(self, i, conf=None):
+        node = self.nodes[i]
+        with open(node.conf_path, 'w') as f:
+            f.write(ini(conf or self.config(i)))
+
+    def set_load(self, load, nodes=None):
+        """New [load] for the next start of these nodes (the daemon reads it at start)."""
+        self.load = dict(load or {})
+        for i in nodes or self.nodes:
+            self.write_config(i)
+
+    def profile_us(self, key):
+        if key in self.ring and self.ring[key] not in (None, ''):
+            return int(self.ring[key])
+        return PROFILES[self.ring.get('profile', 'shared')][key]
+
+    # -- processes
+
+    def start(self, i):
+        node = self.nodes[i]
+        if node.proc is not None and node.proc.poll() is None:
+            raise Fail(f'n{i} is running already')
+        if node.tel:
+            node.tel.close()
+        node.tel = Telemetry(f'{self.prefix}{i}')
+        node.killed = False
+        with open(node.log_path, 'a') as lf:
+            lf.write(f'=== harness: start {time.strftime("%H:%M:%S")} ===\n')
+        lf = open(node.log_path, 'a')
+        cmd = ['ip', 'netns', 'exec', f'ordo-n{i}', self.ordod, '-c', node.conf_path]
+        node.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=lf,
+                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     preexec_fn=_set_pdeathsig, close_fds=True)
+        lf.close()
+        node.starttime = None
+        for _ in range(100):
+            node.starttime = proc_starttime(node.proc.pid)
+            if node.starttime is not None or node.proc.poll() is not None:
+                break
+            time.sleep(0.001)
+        self._record_children()
+        log(f'n{i} started: pid {node.proc.pid}')
+        return node.proc.pid
+
+    def start_all(self):
+        for i in self.nodes:
+            self.start(i)
+
+    def kill(self, i, sig=signal.SIGKILL):
+        """Signals node i; returns CLOCK_REALTIME ns right after the signal."""
+        node = self.nodes[i]
+        if node.proc is None or node.proc.poll() is not None:
+            raise Fail(f'n{i} is not running (exit {node.proc and node.proc.returncode})')
+        node.killed = True
+        node.proc.send_signal(sig)
+        t = time.time_ns()
+        node.proc.wait(10)
+        node.exits.append(node.proc.returncode)
+        node.tel.close()
+        self._record_children()
+        log(f'n{i} killed with signal {sig}: exit {node.proc.returncode}')
+        return t
+
+    def stop(self, i, timeout=15):
+        """SIGTERM (a clean stop): returns the exit status."""
+        node = self.nodes[i]
+        if node.proc is None:
+            return None
+        if node.proc.poll() is None:
+            node.killed = True
+            node.proc.send_signal(signal.SIGTERM)
+            try:
+                node.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                node.proc.kill()
+                node.proc.wait()
+                raise Fail(f'n{i} did not stop within {timeout} s of SIGTERM (killed)')
+            node.exits.append(node.proc.returncode)
+        if node.tel:
+            node.tel.close()
+        self._record_children()
+        return node.proc.returncode
+
+    def stop_all(self, expect_clean=True):
+        """Clean stop of every running node; fails unless each exits 0."""
+        bad = []
+        for i, node in self.nodes.items():
+            if node.proc is None or node.proc.poll() is not None:
+                continue
+            node.proc.send_signal(signal.SIGTERM)
+            node.killed = True
+        for i, node in self.nodes.items():
+            if node.proc is None:
+                continue
+            if node.proc.returncode is None:
+                try:
+                    node.proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    node.proc.kill()
+                    node.proc.wait()
+                    bad.append(f'n{i} ignored SIGTERM for 15 s')
+                    continue
+                node.exits.append(node.proc.returncode)
+                if node.proc.returncode != 0:
+                    bad.append(f'n{i} exited {node.proc.returncode} after SIGTERM')
+            if node.tel:
+                node.tel.close()
+        self._record_children()
+        if bad and expect_clean:
+            raise Fail('clean stop: ' + '; '.join(bad) + ' (docs/ordod.md: exit 0 after a clean stop)')
+        log('all nodes stopped cleanly (exit 0)')
+
+    def check_alive(self, nodes=None):
+        for i in nodes or self.nodes:
+            node = self.nodes[i]
+            if node.proc is None or node.killed:
+                continue
+            rc = node.proc.poll()
+            if rc is not None:
+                raise Fail(f'n{i} (pid {node.proc.pid}) died unexpectedly: exit status {rc}'
+                           f'{" (signal %d)" % -rc if rc < 0 else ""}; log tail:\n'
+                           + self.log_tail(i, 20))
+
+    def alive(self, i):
+        node = self.nodes[i]
+        return node.proc is not None and node.proc.poll() is None
+
+    # -- telemetry
+
+    def tel(self, i, command):
+        node = self.nodes[i]
+        if node.tel is None:
+            raise TelemetryError(f'n{i} not started')
+        return node.tel.cmd(command)
+
+    def node(self, i):
+        return self.tel(i, '/ordo/node')
+
+    def paths_info(self, i):
+        return self.tel(i, '/ordo/paths')
+
+    def stats(self, i):
+        return self.tel(i, '/ordo/stats')
+
+    def drops(self, i):
+        # docs/ordod.md names the reasons bad-magic, l2-runt...; DPDK telemetry
+        # allows only [A-Za-z0-9_/] in names, so ordod may send bad_magic.
+        return {k.replace('_', '-'): v for k, v in flat_counts(self.tel(i, '/ordo/drops')).items()}
+
+    def delivery(self, i):
+        return self.tel(i, '/ordo/delivery')
+
+    def delivery_reset(self, i):
+        return self.tel(i, '/ordo/delivery_reset')
+
+    def all(self, fn, nodes=None):
+        return {i: fn(i) for i in (nodes or self.nodes)}
+
+    # -- waiting
+
+    def wait_until(self, predicate, timeout, what, nodes_alive=None):
+        """Polls predicate every 20 ms until it returns a true value (returned,
+        with the seconds waited). Telemetry errors count as 'not yet'. Fails on
+        timeout, or at once when a node dies that nobody killed."""
+        t = time.monotonic()
+        last = None
+        while True:
+            self.check_alive(nodes_alive)
+            try:
+                v = predicate()
+                if v:
+                    return v, time.monotonic() - t
+                last = v
+            except TelemetryError as e:
+                last = e
+            if time.monotonic() - t > timeout:
+                raise Fail(f'timeout after {timeout:.0f} s waiting for {what}; last: {last}')
+            time.sleep(POLL_S)
+
+    def ring_snapshot(self, nodes=None):
+        return {i: self.node(i) for i in (nodes or self.nodes)}
+
+    def wait_ring(self, members, nodes=None, timeout=60, primary=None, what=None):
+        """Until every node in nodes (default: members) is operational in one
+        ring whose regular configuration is members. Returns the snapshot."""
+        members = sorted(members)
+        nodes = nodes or members
+        state = {}
+
+        def pred():
+            snap = self.ring_snapshot(nodes)
+            state['last'] = {i: (s.get('state'), s.get('members'), s.get('ring_rep'),
+                                 s.get('ring_seq'), s.get('primary')) for i, s in snap.items()}
+            ids = {(s['ring_rep'], s['ring_seq']) for s in snap.values()}
+            for s in snap.values():
+                if s['state'] != 'operational' or sorted(s['members']) != members:
+                    return False
+                if primary is not None and int(s['primary']) != int(primary):
+                    return False
+            return snap if len(ids) == 1 else False
+
+        try:
+            snap, dt = self.wait_until(pred, timeout, what or f'one ring {members} at {nodes}')
+        except Fail as e:
+            if state.get('last') is None:
+                raise
+            raise Fail(f'{e}\n  per node (state, members, ring_rep, ring_seq, primary): '
+                       f'{state["last"]}') from None
+        s = next(iter(snap.values()))
+        log(f'ring {members} at nodes {nodes}: rep {s["ring_rep"]} seq {s["ring_seq"]} '
+            f'primary {s.get("primary")} (waited {ms(dt)})')
+        return snap
+
+    def wait_quiet(self, nodes, stable_s=1.0, timeout=120, need_done=True):
+        """Until the nodes' delivered counts are equal, every load_done is set
+        (need_done) and nothing changes for stable_s. Returns the deliveries."""
+        st = {'since': None, 'key': None}
+
+        def pred():
+            d = {i: self.delivery(i) for i in nodes}
+            key = tuple((d[i]['delivered'], d[i]['digest']) for i in nodes)
+            done = True
+            if need_done:
+                for i in self.nodes:
+                    if self.alive(i):
+                        di = d[i] if i in d else self.delivery(i)
+                        done = done and int(di.get('load_done', 0)) == 1
+            if key != st['key']:
+                st['key'], st['since'] = key, time.monotonic()
+                return False
+            counts = {d[i]['delivered'] for i in nodes}
+            if done and len(counts) == 1 and time.monotonic() - st['since'] >= stable_s:
+                return d
+            return False
+
+        d, dt = self.wait_until(pred, timeout, f'deliveries at {nodes} equal and quiet '
+                                f'for {stable_s} s')
+        return d
+
+    def report_drops(self, nodes=None):
+        """Logs every non-zero drop counter of the running nodes."""
+        for i in nodes or self.nodes:
+            if not self.alive(i):
+                continue
+            try:
+                d = self.drops(i)
+            except TelemetryError as e:
+                log(f'n{i} drops: {e}')
+                continue
+            log(f'n{i} drops: ' + (', '.join(f'{k} {v}' for k, v in sorted(d.items()) if v) or 'none'))
+
+    # -- faults
+
+    def topo(self, *args):
+        log('topology ' + ' '.join(str(a) for a in args))
+        return topology(*args)
+
+    # -- diagnostics
+
+    def log_tail(self, i, lines=30):
+        try:
+            with open(self.nodes[i].log_path, errors='replace') as f:
+                return ''.join(f.readlines()[-lines:])
+        except (OSError, TypeError):
+            return '(no log)'
+
+    def dump_logs(self, lines=30):
+        for i in self.nodes:
+            if self.nodes[i].log_path:
+                print(f'----- n{i} log (last {lines} lines) -----')
+                print(self.log_tail(i, lines), end='', flush=True)
+        print('-----', flush=True)
+
+
+# ---------------------------------------------------------------- test runner
+
+def main_test(fn, argv=None, usage='ORDOD'):
+    """Runs fn(ordod, args) as a test: exit 0, 1 (Fail, with the reason) or 77 (skip)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        print(f'usage: {os.path.basename(sys.argv[0])} {usage}', file=sys.stderr)
+        sys.exit(2)
+    name = os.path.basename(sys.argv[0])
+    try:
+        fn(argv[0], argv[1:])
+    except Skip as e:
+        print(f'SKIP {name}: {e}', flush=True)
+        sys.exit(EXIT_SKIP)
+    except Fail as e:
+        print(f'FAIL {name}: {e}', flush=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print(f'FAIL {name}: interrupted', flush=True)
+        sys.exit(130)
+    except Exception:
+        import traceback
+        traceback.print_exc(file=sys.stdout)
+        print(f'FAIL {name}: an error in the test itself (traceback above)', flush=True)
+        sys.exit(1)
+    print(f'PASS {name}', flush=True)
+    sys.exit(0)
+
+
+# ---------------------------------------------------------------- demo
+
+def demo(ordod, count=30000, size=1024, rate=5000):
+    """The daemon part of scripts/demo."""
+    with Cluster(ordod, nodes=3, paths=2, prefix='ordo-demo-n', what='scripts/demo',
+                 load={'size': size, 'count': count}) as c:
+        print(f'\n== phase 1: three ordod on 3 namespaces x 2 paths, every node sends '
+              f'{count} messages of {size} B as fast as the ring takes them', flush=True)
+        t_start = time.time_ns()
+        c.start_all()
+        seen = {}
+
+        def watch():
+            snap = c.ring_snapshot()
+            for i, s in snap.items():
+                key = (s['state'], tuple(s['members']))
+                if seen.get(i) != key:
+                    seen[i] = key
+                    log(f'n{i}: {s["state"]:<11} members {s["members"]}')
+            return all(s['state'] == 'operational' and sorted(s['members']) == [1, 2, 3]
+                       and s['ring_rep'] == snap[1]['ring_rep'] and s['ring_seq'] == snap[1]['ring_seq']
+                       for s in snap.values())
+
+        _, dt = c.wait_until(watch, 60, 'the ring to form')
+        snap = c.ring_snapshot()
+        formed = (snap[1]['last_config_unix_ns'] - t_start) / 1e9
+        log(f'ring formed: rep {snap[1]["ring_rep"]} seq {snap[1]["ring_seq"]}, '
+            f'{formed:.3f} s after the first start')
+        print('   how each node got there (its log):', flush=True)
+        for i in c.nodes:
+            with open(c.nodes[i].log_path, errors='replace') as f:
+                for line in f:
+                    if 'configuration' in line:
+                        print('     ' + line.rstrip(), flush=True)
+        total = 3 * count
+        done_at = {}
+
+        def all_done():
+            for i in c.nodes:
+                if i in done_at:
+                    continue
+                d = c.delivery(i)
+                if d['delivered'] >= total:
+                    done_at[i] = time.time_ns()
+            return len(done_at) == len(c.nodes)
+
+        c.wait_until(all_done, 300, f'{total} deliveries at every node')
+        print(f'\n   node  delivered  digest              msgs/s delivered   MB/s', flush=True)
+        digests = set()
+        for i in c.nodes:
+            d = c.delivery(i)
+            s = c.node(i)
+            secs = (done_at[i] - s['last_config_unix_ns']) / 1e9
+            digests.add(d['digest'])
+            print(f'   n{i}    {d["delivered"]:>9}  {d["digest"]:<18}  {d["delivered"] / secs:>12,.0f}'
+                  f'   {d["bytes"] / secs / 1e6:7.1f}   (origin gaps {d["origin_gaps"]})', flush=True)
+        print(f'   {"the same sequence everywhere" if len(digests) == 1 else "DIGESTS DIFFER"}',
+              flush=True)
+        if len(digests) != 1:
+            raise Fail('digests differ')
+
+        print(f'\n== phase 2: restart with a rate-limited load ({rate} msgs/s per node), '
+              'cut path 0 of node 1, restore it', flush=True)
+        c.stop_all()
+        c.set_load({'size': size, 'rate': rate})
+        c.start_all()
+        c.wait_ring([1, 2, 3])
+        c.wait_until(lambda: all(c.delivery(i)['delivered'] > 1000 for i in c.nodes), 30,
+                     'deliveries')
+        before = c.ring_snapshot()
+        for i in c.nodes:
+            c.delivery_reset(i)
+        c.topo('cut', 1, 0)
+        t_cut = time.monotonic()
+
+        def faulty():
+            p = c.paths_info(1)
+            return p['path0']['state'] in ('faulty', 'excluded')
+
+        _, dt = c.wait_until(faulty, 10, 'n1 to report path 0 faulty')
+        log(f'n1 reports path 0 {c.paths_info(1)["path0"]["state"]} after {ms(dt)}')
+        time.sleep(max(0, 2 - (time.monotonic() - t_cut)))
+        for i in c.nodes:
+            p = c.paths_info(i)
+            d = c.delivery(i)
+            log(f'n{i}: path0 {p["path0"]["state"]:<8} in_use {p["in_use"]:#x} faulty '
+                f'{p["faulty"]:#x}; longest delivery gap {d["max_gap_ns"] / 1e6:.1f} ms, '
+                f'delivered {d["delivered"]}')
+        c.topo('restore', 1, 0)
+        t_res = time.monotonic()
+        c.wait_until(lambda: all(int(c.paths_info(i)['in_use']) & 1 for i in c.nodes), 30,
+                     'path 0 back in use everywhere')
+        log(f'path 0 reinstated everywhere {ms(time.monotonic() - t_res)} after the restore')
+        after = c.ring_snapshot()
+        same = all((before[i]['ring_rep'], before[i]['ring_seq'], before[i]['configs_regular'])
+                   == (after[i]['ring_rep'], after[i]['ring_seq'], after[i]['configs_regular'])
+                   for i in c.nodes)
+        log(f'no configuration change: ring {after[1]["ring_rep"]}:{after[1]["ring_seq"]} '
+            'throughout at every node' if same else 'CONFIGURATION CHANGED during the path cut')
+        for i in c.nodes:
+            p = c.paths_info(i)['path0']
+            log(f'n{i} path 0: {p["state"]}, faults {p["faults"]}, reinstated {p["reinstated"]}')
+        c.stop_all()
+        if not same:
+            raise Fail('configuration changed during a path cut')
+    print('== daemons stopped, topology down', flush=True)
+
+
+def _main():
+    args = sys.argv[1:]
+    if not args:
+        print(__doc__)
+        sys.exit(2)
+    if args[0] == 'cleanup':
+        # run by _on_signal (detached) or by hand
+        owner = read_owner()
+        if owner is None:
+            if topology_present():
+                print('a topology is up but no harness owns it: not touching it')
+                sys.exit(1)
+            sys.exit(0)
+        opid = int(args[2]) if len(args) > 2 and args[1] == '--owner-pid' else None
+        if opid is None and proc_alive(owner.get('pid', 0), owner.get('starttime')):
+            print(f'harness pid {owner["pid"]} is alive: not touching its cluster')
+            sys.exit(1)
+        if opid is not None and opid != owner.get('pid'):
+            sys.exit(1)
+        if owner.get('topology_stamp') is not None and topology_present() and not owner_is_ours(owner):
+            print('the topology up is not the one the harness made: not touching it')
+            sys.exit(1)
+        cleanup_owned(owner, wait_owner_s=3.0 if opid else 0.0, say=print)
+        sys.exit(0)
+    if args[0] == 'status':
+        print(json.dumps(read_owner(), indent=1), 'topology present:', topology_present())
+        sys.exit(0)
+    if args[0] == 'demo':
+        if len(args) < 2:
+            print('usage: ordo_cluster.py demo ORDOD [--count N]', file=sys.stderr)
+            sys.exit(2)
+        count = int(args[args.index('--count') + 1]) if '--count' in args else 30000
+        try:
+            demo(args[1], count=count)
+        except Skip as e:
+            print(f'skipped: {e}')
+            sys.exit(EXIT_SKIP)
+        except Fail as e:
+            print(f'demo FAILED: {e}')
+            sys.exit(1)
+        sys.exit(0)
+    print(__doc__)
+    sys.exit(2)
+
+
+if __name__ == '__main__':
+    _main()

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""path-cut-active / path-cut-passive: 3 nodes, 2 paths, every node sends
+40,000 messages of 1,024 B at 5,000 msgs/s. While deliveries flow, node 1's
+link on path 0 is cut for 2 s: path 0 must be reported faulty (at least at
+node 1) and the ring must not change (same ring id, no new regular
+configuration at any node). The longest delivery gap around the cut is
+printed per node. After the restore path 0 must be back in use everywhere
+within 10 s, and the run must end with every message delivered everywhere in
+one order (equal counts and digests, no per-origin gap).
+
+usage: test_path_cut.py ORDOD active|passive"""
+import os
+import sys
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ordo_cluster import Cluster, Fail, log, main_test, ms  # noqa: E402
+
+NODES = [1, 2, 3]
+SIZE = 1024
+RATE = 5000
+COUNT = RATE * 8
+HOLD_S = 2.0
+REINSTATE_S = 10.0
+
+
+def ring_key(s):
+    return (s['ring_rep'], s['ring_seq'], s['configs_regular'])
+
+
+def path_line(p):
+    parts = [f'in_use {int(p["in_use"]):#x} faulty {int(p["faulty"]):#x}']
+    for k in range(int(p['count'])):
+        q = p.get(f'path{k}', {})
+        parts.append(f'path{k} {q.get("state")} rx {q.get("rx_frames")} tx {q.get("tx_frames")} '
+                     f'tx_full {q.get("tx_full")} problems {q.get("problems")} faults '
+                     f'{q.get("faults")} reinstated {q.get("reinstated")}')
+    return '; '.join(parts)
+
+
+def test(ordod, args):
+    mode = args[0] if args else 'active'
+    if mode not in ('active', 'passive'):
+        raise Fail(f'mode must be active or passive, not {mode!r}')
+    with Cluster(ordod, nodes=3, paths=2, ring={'rrp_mode': mode},
+                 load={'size': SIZE, 'rate': RATE, 'count': COUNT}) as c:
+        c.start_all()
+        c.wait_ring(NODES, timeout=60)
+        c.wait_until(lambda: all(c.delivery(i)['delivered'] > RATE for i in NODES), 30,
+                     'deliveries flowing at every node')
+        before = c.ring_snapshot()
+        for i in NODES:
+            log(f'n{i} before the cut: {path_line(c.paths_info(i))}')
+        pre_gap = {i: c.delivery(i)['max_gap_ns'] / 1e6 for i in NODES}
+        for i in NODES:
+            r = c.delivery_reset(i)
+            if int(r.get('reset', 0)) != 1:
+                raise Fail(f'n{i}: /ordo/delivery_reset replied {r}')
+        time.sleep(0.1)
+        log('longest delivery gap before the reset, and 100 ms after it: ' +
+            ', '.join(f'n{i} {pre_gap[i]:.1f} -> {c.delivery(i)["max_gap_ns"] / 1e6:.1f} ms'
+                      for i in NODES))
+        t_cut = time.monotonic()  # times count from the start of the command
+        c.topo('cut', 1, 0)
+        seen = {}
+        while time.monotonic() - t_cut < HOLD_S:
+            c.check_alive()
+            for i in NODES:
+                if i not in seen:
+                    try:
+                        st = c.paths_info(i)['path0']['state']
+                    except Exception:
+                        continue
+                    if st in ('faulty', 'excluded'):
+                        seen[i] = time.monotonic() - t_cut
+                        log(f'n{i} reports path 0 {st} {ms(seen[i])} after the cut')
+            time.sleep(0.02)
+        errors = []
+        during = c.ring_snapshot()
+        gaps = {}
+        for i in NODES:
+            p = c.paths_info(i)
+            d = c.delivery(i)
+            gaps[i] = d['max_gap_ns'] / 1e6
+            log(f'n{i} after {HOLD_S:.0f} s of cut: {path_line(p)}')
+            log(f'n{i}: longest delivery gap since the cut: {gaps[i]:.1f} ms; delivered '
+                f'{d["delivered"]}')
+            if i == 1 and p['path0']['state'] not in ('faulty', 'excluded'):
+                errors.append(f'n1 reports path 0 {p["path0"]["state"]!r} after {HOLD_S:.0f} s '
+                              'of cut (expected faulty or excluded)')
+            if ring_key(during[i]) != ring_key(before[i]):
+                errors.append(f'n{i}: configuration changed during the cut: (rep, seq, '
+                              f'configs_regular) {ring_key(before[i])} -> {ring_key(during[i])}')
+        log('longest delivery gap per node during the cut: '
+            + ', '.join(f'n{i} {gaps[i]:.1f} ms' for i in NODES))
+        t_res = time.monotonic()
+        c.topo('restore', 1, 0)
+        back = {}
+
+        def reinstated():
+            for i in NODES:
+                if i not in back and int(c.paths_info(i)['in_use']) & 1:
+                    back[i] = time.monotonic() - t_res
+            return len(back) == len(NODES)
+
+        try:
+            c.wait_until(reinstated, REINSTATE_S, 'path 0 back in use (in_use bit 0) everywhere')
+            log('path 0 back in use ' + ', '.join(f'n{i} after {ms(back[i])}' for i in NODES))
+        except Fail as e:
+            errors.append(str(e) + ' ; '.join(f'n{i}: {path_line(c.paths_info(i))}' for i in NODES))
+        if errors:
+            raise Fail('; '.join(errors))
+
+        d = c.wait_quiet(NODES, stable_s=1.0, timeout=120)
+        after = c.ring_snapshot()
+        for i in NODES:
+            log(f'n{i} at the end: delivered {d[i]["delivered"]} digest {d[i]["digest"]} '
+                f'origin_gaps {d[i]["origin_gaps"]} longest gap since the cut '
+                f'{d[i]["max_gap_ns"] / 1e6:.1f} ms; {path_line(c.paths_info(i))}')
+            if ring_key(after[i]) != ring_key(before[i]):
+                errors.append(f'n{i}: configuration changed after the restore: {ring_key(before[i])}'
+                              f' -> {ring_key(after[i])}')
+            if d[i]['delivered'] != 3 * COUNT:
+                errors.append(f'n{i} delivered {d[i]["delivered"]}, expected {3 * COUNT}')
+            if d[i]['origin_gaps'] != 0:
+                errors.append(f'n{i} origin_gaps {d[i]["origin_gaps"]} (expected 0)')
+        if len({d[i]['digest'] for i in NODES}) != 1:
+            errors.append('digests differ: ' + ', '.join(f'n{i} {d[i]["digest"]}' for i in NODES))
+        if errors:
+            raise Fail('; '.join(errors))
+        c.report_drops()
+        c.stop_all()
+
+
+if __name__ == '__main__':
+    main_test(test, usage='ORDOD active|passive')

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""ring-forms: 3 nodes, 2 paths, active RRP. Every node sends 20,000 messages
+of 1,024 B as fast as the ring takes them; every node must deliver all
+60,000, in the same order (equal digests), with no per-origin gap.
+Prints the time the ring took to form and the delivered msgs/s per node."""
+import os
+import sys
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ordo_cluster import Cluster, Fail, log, main_test, ms  # noqa: E402
+
+NODES = [1, 2, 3]
+SIZE = 1024
+COUNT = 20000
+
+
+def test(ordod, args):
+    total = COUNT * len(NODES)
+    with Cluster(ordod, nodes=3, paths=2, ring={'rrp_mode': 'active'},
+                 load={'size': SIZE, 'count': COUNT}) as c:
+        t_start = time.time_ns()
+        c.start_all()
+        snap = c.wait_ring(NODES, timeout=60)
+        formed_ns = max(s['last_config_unix_ns'] for s in snap.values())
+        log(f'ring formed {(formed_ns - t_start) / 1e9:.3f} s after the first start')
+        done_at = {}
+
+        def all_delivered():
+            for i in NODES:
+                if i in done_at:
+                    continue
+                d = c.delivery(i)
+                if d['delivered'] > total:
+                    raise Fail(f'n{i} delivered {d["delivered"]} messages, more than the '
+                               f'{total} sent')
+                if d['delivered'] == total and int(d['load_done']) == 1:
+                    done_at[i] = time.time_ns()
+            return len(done_at) == len(NODES)
+
+        _, dt = c.wait_until(all_delivered, 240, f'delivered == {total} and load_done at every node')
+        log(f'all {total} messages delivered at every node ({ms(dt)} after the ring formed was seen)')
+        final = c.ring_snapshot()
+        ds = c.all(c.delivery)
+        since_start = (time.time_ns() - t_start) / 1e9
+        for i in NODES:
+            up = final[i]['uptime_ns'] / 1e9
+            log(f'n{i}: uptime {up:.3f} s (started {since_start:.3f} s ago), incarnation '
+                f'{final[i]["incarnation"]}, proto_version {final[i]["proto_version"]}')
+            if not 0 < up <= since_start + 0.05:
+                log(f'WARNING: n{i} reports uptime_ns {final[i]["uptime_ns"]}, but it was started '
+                    f'{since_start:.3f} s ago')
+        for i in NODES:
+            d, s = ds[i], final[i]
+            secs = (done_at[i] - s['last_config_unix_ns']) / 1e9
+            log(f'n{i}: delivered {d["delivered"]} bytes {d["bytes"]} digest {d["digest"]} '
+                f'origin_gaps {d["origin_gaps"]} fragments_dropped {d.get("fragments_dropped")} '
+                f'load_sent {d.get("load_sent")}; {d["delivered"] / secs:,.0f} msgs/s, '
+                f'{d["bytes"] * 8 / secs / 1e9:.2f} Gbit/s delivered over {secs:.3f} s')
+        st = c.all(c.stats)
+        for i in NODES:
+            s = st[i]
+            log(f'n{i} stats: frames_sent {s.get("frames_sent")} retransmitted '
+                f'{s.get("frames_retransmitted")} tokens_received {s.get("tokens_received")} '
+                f'token_losses {s.get("token_losses")} rings_installed {s.get("rings_installed")}')
+        errors = []
+        if len({ds[i]['digest'] for i in NODES}) != 1:
+            errors.append('digests differ: ' + ', '.join(f'n{i} {ds[i]["digest"]}' for i in NODES))
+        for i in NODES:
+            if ds[i]['origin_gaps'] != 0:
+                errors.append(f'n{i} origin_gaps {ds[i]["origin_gaps"]} (expected 0)')
+            if ds[i]['bytes'] != total * SIZE:
+                log(f'WARNING: n{i} reports {ds[i]["bytes"]} bytes delivered, '
+                    f'{total} x {SIZE} = {total * SIZE} expected')
+        for i in NODES:
+            if (final[i]['ring_rep'], final[i]['ring_seq']) != (snap[i]['ring_rep'], snap[i]['ring_seq']):
+                log(f'WARNING: n{i} changed ring during the run without any fault: '
+                    f'{snap[i]["ring_rep"]}/{snap[i]["ring_seq"]} -> '
+                    f'{final[i]["ring_rep"]}/{final[i]["ring_seq"]}, configs_regular '
+                    f'{final[i]["configs_regular"]}')
+        if errors:
+            raise Fail('; '.join(errors))
+        c.report_drops()
+        c.stop_all()
+
+
+if __name__ == '__main__':
+    main_test(test)

@@ -63,6 +63,8 @@ struct eng_config {
 	struct eng_path_conf path[RP_PATHS_MAX];
 	struct eng_load_conf load;
 	int profile_dedicated;
+	char socket_path[108];    /* the control socket clients attach through; "" none */
+	uint64_t client_evict_ms; /* a client not draining its deliveries this long is evicted */
 };
 
 /* Reads and checks a configuration file. Returns 0, or -1 with err holding

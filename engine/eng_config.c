@@ -216,7 +216,8 @@ static int parse_nodes(struct parse *ps, struct rp_config *rp)
 }
 
 /* Every section and key must be known and appear once. */
-static const char *const node_keys[] = {"id", "state_dir", "idle", "log_level", NULL};
+static const char *const node_keys[] = {"id", "state_dir", "idle", "log_level", "socket",
+					"client_evict_ms", NULL};
 static const char *const eal_keys[] = {"lcores", "file_prefix", "memory_mb", "hugepages", "args", NULL};
 static const char *const ring_keys[] = {
 	"id", "nodes", "rrp_mode", "quorum", "quorum_publish", "mtu", "max_message_size",
@@ -291,6 +292,12 @@ static int parse_node(struct parse *ps, struct eng_config *c)
 	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/ordo/n%u", c->rp.node_id);
 	if (get_str(ps, "node", "state_dir", c->state_dir, sizeof(c->state_dir)) != 0)
 		return -1;
+	/* the default socket follows [eal] file_prefix (parse_eal) */
+	if (get_str(ps, "node", "socket", c->socket_path, sizeof(c->socket_path)) != 0)
+		return -1;
+	c->client_evict_ms = 2000;
+	if (get_u64(ps, "node", "client_evict_ms", 10, 3600000, &c->client_evict_ms) != 0)
+		return -1;
 	static const char *const idles[] = {"spin", "yield", "backoff"};
 	int idle = ENG_IDLE_BACKOFF;
 	if (get_enum(ps, "node", "idle", idles, 3, &idle) != 0)
@@ -317,6 +324,9 @@ static int parse_eal(struct parse *ps, struct eng_config *c)
 	for (const char *p = c->file_prefix; *p != '\0'; p++)
 		if (*p == '/' || *p == ' ')
 			return fail(ps, "eal", "file_prefix", c->file_prefix, "must not contain '/' or spaces");
+	/* "socket =" (empty): no control socket; absent: one per file prefix */
+	if (!rte_cfgfile_has_entry(ps->f, "node", "socket"))
+		snprintf(c->socket_path, sizeof(c->socket_path), "/run/ordo/%s.sock", c->file_prefix);
 	return 0;
 }
 

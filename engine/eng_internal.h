@@ -13,6 +13,7 @@
 #include <rte_log.h>
 
 #include "eng.h"
+#include "eng_clients.h"
 #include "pmdg.h"
 
 #define ENG_LOG(lvl, e, fmt, ...)                                                            \
@@ -78,6 +79,30 @@ struct eng_snapshot {
 	uint64_t load_sent, load_done;
 };
 
+/* A queued engine buffer (a group operation waiting for ring-proto, or a
+ * deferred one waiting for the group-state exchange). */
+struct eng_op {
+	uint8_t *buf;
+	uint32_t size;
+};
+
+struct eng_staged { /* one (node, client, group) of a SYNC */
+	uint16_t node;
+	uint8_t glen;
+	uint32_t client;
+	uint8_t group[32];
+};
+
+struct eng_fstream { /* a fragmented client message being fanned out */
+	uint8_t active, glen;
+	uint32_t head;     /* envelope bytes before the data */
+	uint8_t group[32];
+};
+
+struct eng_client_stats {
+	uint64_t evictions, bad_envelopes, ops_lost, too_big;
+};
+
 struct eng {
 	struct eng_config cfg;
 	struct pmdg g;
@@ -105,6 +130,27 @@ struct eng {
 
 	struct eng_delivery dlv;
 	struct eng_load load;
+
+	/* clients and groups (eng_clients.c, eng_control.c) */
+	struct eng_client_table *clients;          /* RCU: the control thread publishes */
+	struct eng_client *cl_by_slot[ENG_CLIENTS_MAX]; /* worker: active and leaving clients */
+	struct eng_group *groups[ENG_GROUPS_MAX];
+	uint32_t group_count;
+	struct eng_op *opq;
+	uint32_t opq_head, opq_count, opq_cap;
+	struct {
+		int active;
+		uint64_t waiting;          /* nodes whose SYNC is still to come */
+		struct eng_staged *staged;
+		uint32_t staged_count, staged_cap;
+		struct eng_op *deferred;   /* group ops delivered during the exchange */
+		uint32_t deferred_count, deferred_cap;
+	} sync;
+	uint64_t trans_set;                /* the last transitional configuration's nodes */
+	struct eng_fstream fstreams[RP_NODES_MAX][RP_PRIO_COUNT];
+	uint64_t evict_ns;
+	struct eng_client_stats cstats;
+	struct eng_control *control;       /* the control thread (eng_control.c) */
 };
 
 /* Steps ring-proto with in and performs the resulting actions. */

@@ -25,6 +25,8 @@
 #include <rte_malloc.h>
 #include <rte_pause.h>
 
+#include <urcu-qsbr.h>
+
 int eng_logtype;
 
 #define ENG_T0_NS 1000000000ull          /* ring-proto's clock starts here */
@@ -71,6 +73,7 @@ static void on_config(struct eng *e, const struct rp_configuration *c)
 {
 	log_config(e, c);
 	eng_delivery_on_config(e, c);
+	eng_clients_config(e, c);
 	if (c->kind == RP_CONFIG_TRANSITIONAL) {
 		e->configs_transitional++;
 		return;
@@ -107,12 +110,16 @@ static void perform(struct eng *e)
 			break;
 		case RP_ACT_DELIVER:
 			eng_delivery_on_fragment(e, &a->deliver);
+			eng_clients_deliver(e, &a->deliver);
 			break;
 		case RP_ACT_CONFIG:
 			on_config(e, &a->config);
 			break;
 		case RP_ACT_SUBMIT_DONE:
-			eng_load_submit_done(e, a->submit_cookie);
+			if (a->submit_cookie & (ENG_COOKIE_CLIENT | ENG_COOKIE_BUF))
+				eng_clients_submit_done(e, a->submit_cookie);
+			else
+				eng_load_submit_done(e, a->submit_cookie);
 			break;
 		case RP_ACT_PERSIST: {
 			/* Durable before any later action is performed (rp.h). */
@@ -234,6 +241,7 @@ static uint32_t duty_cycle(struct eng *e)
 	uint32_t work = poll_rx(e);
 	work += poll_timers(e);
 	work += eng_load_pump(e);
+	work += eng_clients_poll(e);
 	if (e->now_ns >= e->next_link_poll_ns) {
 		poll_links(e);
 		e->next_link_poll_ns = e->now_ns + ENG_LINK_POLL_NS;
@@ -275,6 +283,7 @@ void eng_run(struct eng *e, volatile int *stop)
 {
 	if (e->cfg.idle == ENG_IDLE_BACKOFF)
 		(void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	rcu_register_thread(); /* the client table is read under QSBR */
 	ENG_LOG(NOTICE, e, "running: incarnation %llu, %u path(s), idle %s",
 		(unsigned long long)e->cfg.rp.incarnation, e->cfg.rp.path_count,
 		e->cfg.idle == ENG_IDLE_SPIN ? "spin" : e->cfg.idle == ENG_IDLE_YIELD ? "yield" : "backoff");
@@ -284,8 +293,11 @@ void eng_run(struct eng *e, volatile int *stop)
 		else
 			idle(e);
 	}
-	if (e->fatal)
+	if (e->fatal) {
+		eng_clients_stop(e);
+		rcu_unregister_thread();
 		return;
+	}
 	/* Polite leave: the others reform without waiting for a token loss. */
 	ENG_LOG(NOTICE, e, "leaving the ring");
 	struct rp_input leave = {.kind = RP_IN_LEAVE};
@@ -298,6 +310,8 @@ void eng_run(struct eng *e, volatile int *stop)
 	}
 	pmdg_flush(&e->g);
 	eng_publish(e);
+	eng_clients_stop(e);
+	rcu_unregister_thread();
 }
 
 int eng_failed(const struct eng *e) { return e->fatal; }
@@ -360,6 +374,12 @@ struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 	e->tsc_mult = (uint64_t)(((unsigned __int128)1000000000u << 32) / hz);
 	e->tsc0 = rte_rdtsc();
 	e->now_ns = eng_clock(e);
+	e->evict_ns = c->client_evict_ms * 1000000ull;
+	if (eng_control_start(e, c->socket_path, err, err_size) != 0) {
+		pmdg_close(&e->g);
+		eng_control_stop(e);
+		goto fail;
+	}
 	if (eng_telemetry_register(e) != 0)
 		ENG_LOG(WARNING, e, "telemetry commands not registered (telemetry disabled?)");
 	eng_publish(e);
@@ -389,6 +409,20 @@ void eng_destroy(struct eng *e)
 		(unsigned long long)e->load.sent, (unsigned long long)s->frames_retransmitted,
 		(unsigned long long)drops, (unsigned long long)e->configs_regular);
 	eng_telemetry_unregister();
+	eng_control_stop(e);
+	for (uint32_t i = 0; i < ENG_GROUPS_MAX; i++)
+		if (e->groups[i] != NULL) {
+			free(e->groups[i]->m);
+			free(e->groups[i]->local);
+			free(e->groups[i]);
+		}
+	for (uint32_t i = 0; i < e->opq_count; i++)
+		free(e->opq[e->opq_head + i].buf);
+	free(e->opq);
+	for (uint32_t i = 0; i < e->sync.deferred_count; i++)
+		free(e->sync.deferred[i].buf);
+	free(e->sync.deferred);
+	free(e->sync.staged);
 	pmdg_close(&e->g);
 	eng_load_free(e);
 	free(e->scratch);

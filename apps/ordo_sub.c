@@ -1,0 +1,151 @@
+/* ordo-sub — joins groups on the local node and prints what it delivers:
+ * messages with their place in the total order, sender and service; group
+ * views; ring configurations.
+ *
+ *   ordo-sub [-s SOCKET] [-n COUNT] [-q] GROUP...
+ *
+ * -n: exit after COUNT messages; -q: print one summary line at the end
+ * instead of one line per delivery (count, bytes, and a digest of the
+ * delivered sequence, equal at every subscriber of the same groups).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ordo.h"
+
+static volatile sig_atomic_t stop;
+static void on_signal(int s) { (void)s; stop = 1; }
+
+struct sub {
+	int quiet;
+	uint64_t count, limit, bytes, digest;
+};
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static void on_message(void *ctx, const struct ordo_message *m)
+{
+	struct sub *s = ctx;
+	s->count++;
+	s->bytes += m->size;
+	uint64_t h = mix(((uint64_t)m->sender.node << 48) ^ m->sender.client ^ ((uint64_t)m->size << 20));
+	for (size_t i = 0; i < m->size && i < 64; i++)
+		h = mix(h ^ ((const uint8_t *)m->data)[i]);
+	s->digest = mix(s->digest ^ h) + 0x9e3779b97f4a7c15ull;
+	if (s->quiet)
+		return;
+	printf("message %u:%llu/%llu.%u from %u/%u %s prio %u group %.*s size %zu: ", m->position.ring.rep,
+	       (unsigned long long)m->position.ring.seq, (unsigned long long)m->position.seq, m->position.index,
+	       m->sender.node, m->sender.client, m->service == ORDO_SAFE ? "SAFE" : "AGREED", m->priority,
+	       m->group_len, (const char *)m->group, m->size);
+	size_t n = m->size < 48 ? m->size : 48;
+	for (size_t i = 0; i < n; i++) {
+		char ch = ((const char *)m->data)[i];
+		putchar(ch >= 32 && ch < 127 ? ch : '.');
+	}
+	printf("%s\n", m->size > n ? "..." : "");
+}
+
+static const char *reason(enum ordo_reason r)
+{
+	static const char *const names[] = {"?", "join", "leave", "disconnect", "evicted", "node-left", "node-joined"};
+	return (unsigned)r < 7 ? names[r] : "?";
+}
+
+static void on_view(void *ctx, const struct ordo_view *v)
+{
+	struct sub *s = ctx;
+	if (s->quiet)
+		return;
+	printf("view group %.*s ring %u:%llu%s members", v->group_len, (const char *)v->group, v->ring.rep,
+	       (unsigned long long)v->ring.seq, v->transitional ? " (transitional)" : "");
+	for (uint32_t i = 0; i < v->member_count; i++)
+		printf(" %u/%u", v->members[i].node, v->members[i].client);
+	for (uint32_t i = 0; i < v->joined_count; i++)
+		printf(" +%u/%u(%s)", v->joined[i].member.node, v->joined[i].member.client, reason(v->joined[i].reason));
+	for (uint32_t i = 0; i < v->left_count; i++)
+		printf(" -%u/%u(%s)", v->left[i].member.node, v->left[i].member.client, reason(v->left[i].reason));
+	printf("\n");
+}
+
+static void on_config(void *ctx, const struct ordo_configuration *c)
+{
+	struct sub *s = ctx;
+	if (s->quiet)
+		return;
+	printf("configuration %s %u:%llu nodes", c->transitional ? "transitional" : "regular", c->ring.rep,
+	       (unsigned long long)c->ring.seq);
+	for (uint32_t i = 0; i < c->node_count; i++)
+		printf(" %u", c->nodes[i]);
+	printf("%s\n", c->transitional ? "" : c->primary ? " primary" : " NOT primary");
+}
+
+static void on_detached(void *ctx, int why)
+{
+	(void)ctx;
+	fprintf(stderr, "ordo-sub: detached: %s\n", ordo_strerror(why));
+}
+
+int main(int argc, char **argv)
+{
+	const char *sock = "/run/ordo/ordo-n1.sock";
+	struct sub s = {0};
+	int opt;
+	while ((opt = getopt(argc, argv, "s:n:q")) != -1) {
+		switch (opt) {
+		case 's': sock = optarg; break;
+		case 'n': s.limit = strtoull(optarg, NULL, 10); break;
+		case 'q': s.quiet = 1; break;
+		default:
+			fprintf(stderr, "usage: ordo-sub [-s SOCKET] [-n COUNT] [-q] GROUP...\n");
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "usage: ordo-sub [-s SOCKET] [-n COUNT] [-q] GROUP...\n");
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	struct ordo_callbacks cb = {.message = on_message, .view = on_view, .configuration = on_config,
+				    .detached = on_detached};
+	struct ordo_client_opts o = {.callbacks = &cb, .ctx = &s, .name = "ordo-sub"};
+	struct ordo_client *c;
+	int rc = ordo_attach(sock, &o, &c);
+	if (rc != ORDO_OK) {
+		fprintf(stderr, "ordo-sub: attach %s: %s\n", sock, ordo_strerror(rc));
+		return 1;
+	}
+	for (int i = optind; i < argc; i++) {
+		rc = ordo_join(c, argv[i], strlen(argv[i]));
+		if (rc != ORDO_OK) {
+			fprintf(stderr, "ordo-sub: join %s: %s\n", argv[i], ordo_strerror(rc));
+			ordo_detach(c);
+			return 1;
+		}
+	}
+	int status = 0;
+	while (!stop && (s.limit == 0 || s.count < s.limit)) {
+		rc = ordo_wait(c, 256, 100);
+		if (rc < 0) {
+			status = 1;
+			break;
+		}
+	}
+	if (s.quiet)
+		printf("delivered %llu messages, %llu bytes, digest %016llx\n", (unsigned long long)s.count,
+		       (unsigned long long)s.bytes, (unsigned long long)s.digest);
+	ordo_detach(c);
+	return status;
+}

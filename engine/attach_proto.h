@@ -1,0 +1,153 @@
+/* attach_proto.h — what libordo and the engine agree on (docs/attach.md
+ * §3–5): the control-socket messages, the shared region's header, the
+ * record types of the submit and delivery rings, and the envelope that goes
+ * into the total order. Plain C, no DPDK: libordo includes it.
+ *
+ * Every multi-byte field is little-endian in host order (both sides run on
+ * one host); records are read with memcpy, never through a packed cast.
+ */
+#ifndef ATTACH_PROTO_H
+#define ATTACH_PROTO_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "shm_ring.h"
+
+#define ATT_VERSION 1u
+#define ATT_MAGIC 0x4344524Fu /* "ORDC" */
+
+/* ---- control socket (SOCK_SEQPACKET) ---- */
+
+enum att_msg_type { ATT_HELLO = 1, ATT_WELCOME = 2, ATT_REFUSE = 3 };
+
+struct att_hello {
+	uint32_t type;            /* ATT_HELLO */
+	uint32_t version;
+	uint32_t submit_size;     /* requested; 0: default */
+	uint32_t delivery_size;
+	char name[32];
+};
+
+/* Sent with two descriptors (SCM_RIGHTS): the region's memfd, the eventfd. */
+struct att_welcome {
+	uint32_t type;            /* ATT_WELCOME, or ATT_REFUSE with err set */
+	int32_t err;              /* ORDO_E* for a refusal */
+	uint64_t region_size;
+};
+
+/* ---- the region ---- */
+
+enum att_state {
+	ATT_STATE_ATTACHED = 1,
+	ATT_STATE_EVICTED,        /* the client stopped draining, or wrote garbage */
+	ATT_STATE_DETACHED,       /* the client detached, or the engine dropped it */
+	ATT_STATE_ENGINE_STOPPED,
+};
+
+struct att_region_hdr {
+	uint32_t magic, version;
+	uint32_t client_id;
+	uint16_t node_id, reserved0;
+	uint64_t submit_off, submit_size;
+	uint64_t delivery_off, delivery_size;
+	uint32_t max_message_size;
+	uint32_t reserved1;
+	/* engine line */
+	_Alignas(64) _Atomic uint32_t state;  /* enum att_state */
+	_Atomic uint32_t evict_reason;         /* enum ordo_reason when evicted */
+	_Atomic uint32_t no_quorum;            /* 1: publishing would be refused now */
+	/* client line */
+	_Alignas(64) _Atomic uint32_t sleeping; /* the client is about to block on the eventfd */
+};
+
+#define ATT_REGION_HDR_SIZE 4096u
+#define ATT_RING_DEFAULT (4u << 20)
+#define ATT_RING_MAX (64u << 20)
+
+/* ---- records ---- */
+
+enum att_rec_type {
+	/* client -> engine */
+	ATT_REC_PUBLISH = 1,
+	ATT_REC_JOIN = 2,
+	ATT_REC_LEAVE = 3,
+	/* engine -> client */
+	ATT_REC_MESSAGE = 16,
+	ATT_REC_VIEW = 17,
+	ATT_REC_CONFIG = 18,
+	ATT_REC_PUB_FAILED = 19,
+};
+
+/* Record flags (MESSAGE, PUBLISH pieces). */
+#define ATT_F_FIRST 0x1u
+#define ATT_F_LAST 0x2u
+
+/* PUBLISH: this header, then (FIRST piece only) the envelope's head
+ * (kind, group_len, group), then data bytes. offset counts data bytes. */
+struct att_publish {
+	uint8_t service, priority, reserved[2];
+	uint32_t msg_size;        /* data bytes of the whole message */
+	uint32_t offset;          /* data bytes before this piece */
+	uint32_t reserved2;
+	uint64_t pub_seq;         /* the client's publish sequence number */
+};
+
+/* MESSAGE: this header, then group_len bytes of group, padded to 8, then
+ * the piece's data. */
+struct att_message {
+	uint16_t sender_node, reserved0;
+	uint32_t sender_client;
+	uint8_t service, priority, group_len, reserved1;
+	uint32_t msg_size;
+	uint32_t offset;
+	uint16_t ring_rep, index;
+	uint64_t ring_seq;
+	uint64_t seq;
+};
+
+/* VIEW: this header, then group (padded to 8), then member_count members,
+ * joined_count and left_count changes, each as struct att_member. */
+struct att_view {
+	uint8_t group_len, transitional, reserved[2];
+	uint32_t member_count, joined_count, left_count;
+	uint16_t ring_rep, reserved1[3];
+	uint64_t ring_seq;
+};
+
+struct att_member {
+	uint16_t node;
+	uint16_t reason;          /* enum ordo_reason (joined/left lists) */
+	uint32_t client;
+};
+
+/* CONFIG: this header, then node_count u16 node ids. */
+struct att_config {
+	uint8_t transitional, primary, reserved[2];
+	uint32_t node_count;
+	uint16_t ring_rep, old_rep, reserved1[2];
+	uint64_t ring_seq, old_seq;
+};
+
+struct att_pub_failed {
+	uint64_t pub_seq;
+	int32_t err;
+	uint32_t reserved;
+};
+
+/* ---- the envelope: one ring-proto message ---- */
+
+enum att_env_kind { ATT_ENV_USER = 1, ATT_ENV_GROUP_OP = 2 };
+
+/* USER: u8 kind, u8 group_len, group bytes, data.
+ * GROUP_OP: u8 kind, u8 op, u16 node, u32 count, then count entries of
+ * u8 group_len, u8 reason, u16 0, u32 client, group bytes padded to 8.
+ * JOIN and LEAVE carry one entry; SYNC lists every (group, client) of its
+ * node after a configuration brought new nodes (docs/attach.md §5). */
+#define ATT_ENV_HEAD(group_len) (2u + (uint32_t)(group_len))
+
+enum att_op { ATT_OP_JOIN = 1, ATT_OP_LEAVE = 2, ATT_OP_SYNC = 3 };
+
+static inline uint32_t att_pad8(uint32_t n) { return (n + 7u) & ~7u; }
+
+#endif

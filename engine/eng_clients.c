@@ -1,0 +1,1086 @@
+/* eng_clients.c — the worker's side of client attach (docs/attach.md):
+ * draining submit rings into ring-proto, fanning deliveries out to client
+ * delivery rings by group, group operations and views in delivery order,
+ * the group-state exchange after a merge, wake-ups, eviction and retiring
+ * detached clients.
+ *
+ * Owns: everything a client's engine side holds, and the group table.
+ *
+ * Never: trusts a byte of a client's region (every record is checked; a
+ * client that breaks the layout is evicted, nobody else notices), blocks on
+ * a client, or drops a delivery for a client it has not evicted.
+ *
+ * Thread context: the worker lcore only. It reads the client table through
+ * liburcu QSBR (rcu_dereference); the control thread publishes and retires
+ * tables (eng_control.c).
+ */
+#include "eng_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <urcu-qsbr.h>
+
+#include "ordo.h"
+
+#define ENG_DRAIN_MAX 64u        /* records taken from one client per duty cycle */
+#define ENG_OP_PRIORITY 0u       /* group operations go first */
+
+/* ---- small helpers ---- */
+
+static uint64_t cookie_client(uint16_t slot, uint32_t idx)
+{
+	return ENG_COOKIE_CLIENT | ((uint64_t)slot << 32) | idx;
+}
+
+static uint32_t hash_name(const uint8_t *name, uint8_t len)
+{
+	uint32_t h = 2166136261u;
+	for (uint8_t i = 0; i < len; i++)
+		h = (h ^ name[i]) * 16777619u;
+	return h;
+}
+
+static struct eng_client *client_at(struct eng *e, uint16_t slot)
+{
+	return slot < ENG_CLIENTS_MAX ? e->cl_by_slot[slot] : NULL;
+}
+
+static struct eng_client *client_by_id(struct eng *e, uint32_t id)
+{
+	for (uint32_t s = 0; s < ENG_CLIENTS_MAX; s++)
+		if (e->cl_by_slot[s] != NULL && e->cl_by_slot[s]->id == id)
+			return e->cl_by_slot[s];
+	return NULL;
+}
+
+/* ---- the group table ---- */
+
+static struct eng_group *group_find(struct eng *e, const uint8_t *name, uint8_t len, int create)
+{
+	uint32_t mask = ENG_GROUPS_MAX - 1u, i = hash_name(name, len) & mask;
+	for (uint32_t n = 0; n < ENG_GROUPS_MAX; n++, i = (i + 1u) & mask) {
+		struct eng_group *g = e->groups[i];
+		if (g == NULL) {
+			if (!create || e->group_count >= ENG_GROUPS_MAX / 2u)
+				return NULL;
+			g = calloc(1, sizeof(*g));
+			if (g == NULL)
+				return NULL;
+			g->len = len;
+			memcpy(g->name, name, len);
+			e->groups[i] = g;
+			e->group_count++;
+			return g;
+		}
+		if (g->len == len && memcmp(g->name, name, len) == 0)
+			return g;
+	}
+	return NULL;
+}
+
+static int member_cmp(const struct eng_gmember *a, uint16_t node, uint32_t client)
+{
+	if (a->node != node)
+		return a->node < node ? -1 : 1;
+	if (a->client != client)
+		return a->client < client ? -1 : 1;
+	return 0;
+}
+
+static void group_rebuild_local(struct eng *e, struct eng_group *g)
+{
+	g->local_count = 0;
+	for (uint32_t i = 0; i < g->count; i++) {
+		if (g->m[i].node != e->cfg.rp.node_id)
+			continue;
+		struct eng_client *c = client_by_id(e, g->m[i].client);
+		if (c == NULL)
+			continue;
+		if (g->local_count == g->local_cap) {
+			uint32_t cap = g->local_cap ? g->local_cap * 2u : 8u;
+			uint16_t *v = realloc(g->local, cap * sizeof(*v));
+			if (v == NULL)
+				return;
+			g->local = v;
+			g->local_cap = cap;
+		}
+		g->local[g->local_count++] = c->slot;
+	}
+}
+
+/* Adds or removes one member; returns 1 if the table changed. */
+static int group_add(struct eng_group *g, uint16_t node, uint32_t client, uint16_t reason)
+{
+	uint32_t i = 0;
+	while (i < g->count && member_cmp(&g->m[i], node, client) < 0)
+		i++;
+	if (i < g->count && member_cmp(&g->m[i], node, client) == 0)
+		return 0;
+	if (g->count == g->cap) {
+		uint32_t cap = g->cap ? g->cap * 2u : 8u;
+		struct eng_gmember *v = realloc(g->m, cap * sizeof(*v));
+		if (v == NULL)
+			return 0;
+		g->m = v;
+		g->cap = cap;
+	}
+	memmove(g->m + i + 1, g->m + i, (g->count - i) * sizeof(*g->m));
+	g->m[i] = (struct eng_gmember){.node = node, .reason = reason, .client = client};
+	g->count++;
+	return 1;
+}
+
+static int group_remove(struct eng_group *g, uint16_t node, uint32_t client)
+{
+	for (uint32_t i = 0; i < g->count; i++)
+		if (member_cmp(&g->m[i], node, client) == 0) {
+			memmove(g->m + i, g->m + i + 1, (g->count - i - 1u) * sizeof(*g->m));
+			g->count--;
+			return 1;
+		}
+	return 0;
+}
+
+/* ---- delivery records ---- */
+
+/* Appends a record to a client's overflow queue; -1 if it is full. */
+static int overflow_put(struct eng_client *c, uint16_t type, uint16_t flags, const uint8_t *const *parts,
+			const uint32_t *lens, uint32_t nparts, uint32_t length)
+{
+	uint32_t need = 8u + att_pad8(length);
+	if (c->overflow == NULL) {
+		c->overflow = malloc(ENG_OVERFLOW_MAX);
+		if (c->overflow == NULL)
+			return -1;
+		c->ov_size = ENG_OVERFLOW_MAX;
+		c->ov_head = c->ov_tail = 0;
+	}
+	if (c->ov_size - c->ov_tail < need) {
+		/* compact: move what is queued to the front */
+		memmove(c->overflow, c->overflow + c->ov_head, c->ov_tail - c->ov_head);
+		c->ov_tail -= c->ov_head;
+		c->ov_head = 0;
+		if (c->ov_size - c->ov_tail < need)
+			return -1;
+	}
+	uint8_t *at = c->overflow + c->ov_tail;
+	shm_ring_put_hdr(at, length, type, flags);
+	uint32_t off = 8;
+	for (uint32_t i = 0; i < nparts; i++) {
+		memcpy(at + off, parts[i], lens[i]);
+		off += lens[i];
+	}
+	c->ov_tail += need;
+	return 0;
+}
+
+static void evict(struct eng *e, struct eng_client *c, uint32_t reason, const char *why);
+
+/* Writes one record (the concatenation of parts) for a client: into its
+ * delivery ring, or behind what already waits in its overflow queue. */
+static void put_record(struct eng *e, struct eng_client *c, uint16_t type, uint16_t flags,
+		       const uint8_t *const *parts, const uint32_t *lens, uint32_t nparts)
+{
+	if (c->state != ENG_CL_ACTIVE)
+		return;
+	uint32_t length = 0;
+	for (uint32_t i = 0; i < nparts; i++)
+		length += lens[i];
+	if (c->ov_head == c->ov_tail) {
+		enum shm_ring_status st;
+		uint8_t *p = shm_ring_reserve(&c->deliver, length, &st);
+		if (p != NULL) {
+			for (uint32_t i = 0; i < nparts; i++) {
+				memcpy(p, parts[i], lens[i]);
+				p += lens[i];
+			}
+			shm_ring_commit(&c->deliver, length, type, flags);
+			c->need_wake = 1;
+			return;
+		}
+		if (st == SHM_RING_GARBAGE) {
+			evict(e, c, ORDO_REASON_EVICTED, "delivery ring garbage");
+			return;
+		}
+		if (st == SHM_RING_TOOBIG) {
+			e->cstats.too_big++;
+			return;
+		}
+		if (c->stalled_since_ns == 0)
+			c->stalled_since_ns = e->now_ns;
+	}
+	if (overflow_put(c, type, flags, parts, lens, nparts, length) != 0)
+		evict(e, c, ORDO_REASON_EVICTED, "its overflow queue is full");
+}
+
+/* Moves overflow into the delivery ring while it fits; returns records moved. */
+static uint32_t overflow_flush(struct eng_client *c)
+{
+	uint32_t n = 0;
+	while (c->ov_head != c->ov_tail) {
+		uint8_t *at = c->overflow + c->ov_head;
+		uint32_t length;
+		uint16_t type, flags;
+		memcpy(&length, at, 4);
+		memcpy(&type, at + 4, 2);
+		memcpy(&flags, at + 6, 2);
+		enum shm_ring_status st;
+		uint8_t *p = shm_ring_reserve(&c->deliver, length, &st);
+		if (p == NULL)
+			break;
+		memcpy(p, at + 8, length);
+		shm_ring_commit(&c->deliver, length, type, flags);
+		c->ov_head += 8u + att_pad8(length);
+		c->need_wake = 1;
+		n++;
+	}
+	if (c->ov_head == c->ov_tail) {
+		c->ov_head = c->ov_tail = 0;
+		c->stalled_since_ns = 0;
+	} else if (n > 0) {
+		c->stalled_since_ns = 0; /* it drains, if slowly */
+	}
+	return n;
+}
+
+static void wake(struct eng_client *c)
+{
+	if (!c->need_wake)
+		return;
+	c->need_wake = 0;
+	/* Dekker with the client (docs/attach.md §6): our ring stores, then
+	 * this fence, then the load of `sleeping`; the client stores
+	 * `sleeping`, fences, then looks at the ring. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&c->hdr->sleeping, memory_order_relaxed) != 0) {
+		atomic_store_explicit(&c->hdr->sleeping, 0, memory_order_relaxed);
+		uint64_t one = 1;
+		ssize_t w = write(c->event_fd, &one, sizeof(one));
+		(void)w;
+	}
+}
+
+/* ---- group operations (through the total order) ---- */
+
+/* GROUP_OP envelope: u8 kind, u8 op, u16 node, u32 count, then count
+ * entries: u8 group_len, u8 reason, u16 0, u32 client, group padded to 8. */
+#define OP_HDR 8u
+#define OP_ENTRY_HDR 8u
+
+static void op_queue_push(struct eng *e, uint8_t *buf, uint32_t size)
+{
+	if (e->opq_head + e->opq_count == e->opq_cap) {
+		if (e->opq_head > 0) {
+			memmove(e->opq, e->opq + e->opq_head, e->opq_count * sizeof(*e->opq));
+			e->opq_head = 0;
+		} else {
+			uint32_t cap = e->opq_cap ? e->opq_cap * 2u : 64u;
+			struct eng_op *v = realloc(e->opq, cap * sizeof(*v));
+			if (v == NULL) {
+				free(buf);
+				e->cstats.ops_lost++;
+				return;
+			}
+			e->opq = v;
+			e->opq_cap = cap;
+		}
+	}
+	e->opq[e->opq_head + e->opq_count++] = (struct eng_op){.buf = buf, .size = size};
+}
+
+/* Builds a GROUP_OP with one entry and queues it for submission. */
+static void queue_op(struct eng *e, uint8_t op, const uint8_t *group, uint8_t glen, uint32_t client,
+		     uint8_t reason)
+{
+	uint32_t size = OP_HDR + OP_ENTRY_HDR + att_pad8(glen);
+	uint8_t *b = calloc(1, size);
+	if (b == NULL) {
+		e->cstats.ops_lost++;
+		return;
+	}
+	uint16_t node = e->cfg.rp.node_id;
+	uint32_t one = 1;
+	b[0] = ATT_ENV_GROUP_OP;
+	b[1] = op;
+	memcpy(b + 2, &node, 2);
+	memcpy(b + 4, &one, 4);
+	b[8] = glen;
+	b[9] = reason;
+	memcpy(b + 12, &client, 4);
+	memcpy(b + 16, group, glen);
+	op_queue_push(e, b, size);
+}
+
+/* Submits queued group operations while ring-proto takes them. */
+static uint32_t ops_pump(struct eng *e)
+{
+	uint32_t n = 0;
+	while (e->opq_count > 0) {
+		struct eng_op *o = &e->opq[e->opq_head];
+		struct rp_input in = {.kind = RP_IN_SUBMIT};
+		in.submit.data = o->buf;
+		in.submit.size = o->size;
+		in.submit.client_id = 0;
+		in.submit.service = RP_SERVICE_AGREED;
+		in.submit.priority = ENG_OP_PRIORITY;
+		in.submit.cookie = ENG_COOKIE_BUF | (uint64_t)(uintptr_t)o->buf;
+		int rc = eng_step(e, &in);
+		if (rc == RP_EAGAIN)
+			break;
+		if (rc != RP_OK) {
+			/* no quorum, or left: group ops wait for a configuration that takes them */
+			if (rc == RP_ENOQUORUM)
+				break;
+			free(o->buf);
+			e->cstats.ops_lost++;
+		}
+		e->opq_head++;
+		if (--e->opq_count == 0)
+			e->opq_head = 0;
+		n++;
+	}
+	return n;
+}
+
+/* Sends a VIEW of g to its local members (and to extra, a local client that
+ * just left it). */
+static void send_view(struct eng *e, struct eng_group *g, int transitional,
+		      const struct att_member *joined, uint32_t nj, const struct att_member *left,
+		      uint32_t nl, struct eng_client *extra)
+{
+	uint32_t nm = g->count;
+	size_t list_size = (size_t)(nm + nj + nl) * sizeof(struct att_member);
+	struct att_member *list = malloc(list_size ? list_size : 1);
+	if (list == NULL)
+		return;
+	for (uint32_t i = 0; i < nm; i++)
+		list[i] = (struct att_member){.node = g->m[i].node, .reason = g->m[i].reason,
+					      .client = g->m[i].client};
+	memcpy(list + nm, joined, nj * sizeof(*joined));
+	memcpy(list + nm + nj, left, nl * sizeof(*left));
+	struct att_view v = {.group_len = g->len, .transitional = (uint8_t)transitional,
+			     .member_count = nm, .joined_count = nj, .left_count = nl,
+			     .ring_rep = e->ring.rep, .ring_seq = e->ring.seq};
+	uint8_t gname[32] = {0};
+	memcpy(gname, g->name, g->len);
+	const uint8_t *parts[3] = {(const uint8_t *)&v, gname, (const uint8_t *)list};
+	uint32_t lens[3] = {sizeof(v), att_pad8(g->len), (uint32_t)list_size};
+	for (uint32_t i = 0; i < g->local_count; i++) {
+		struct eng_client *c = client_at(e, g->local[i]);
+		if (c != NULL && c != extra)
+			put_record(e, c, ATT_REC_VIEW, 0, parts, lens, 3);
+	}
+	if (extra != NULL)
+		put_record(e, extra, ATT_REC_VIEW, 0, parts, lens, 3);
+	free(list);
+}
+
+/* Applies one JOIN or LEAVE entry at its point of the order. */
+static void apply_entry(struct eng *e, uint8_t op, uint16_t node, const uint8_t *group, uint8_t glen,
+			uint32_t client, uint8_t reason)
+{
+	struct eng_group *g = group_find(e, group, glen, op == ATT_OP_JOIN);
+	if (g == NULL)
+		return;
+	struct att_member ch = {.node = node, .reason = reason, .client = client};
+	struct eng_client *local = node == e->cfg.rp.node_id ? client_by_id(e, client) : NULL;
+	if (op == ATT_OP_JOIN) {
+		if (!group_add(g, node, client, reason))
+			return;
+		group_rebuild_local(e, g);
+		send_view(e, g, 0, &ch, 1, NULL, 0, NULL);
+		if (node == e->cfg.rp.node_id && (local == NULL || local->state != ENG_CL_ACTIVE))
+			/* it joined after it went away: take it out again */
+			queue_op(e, ATT_OP_LEAVE, group, glen, client, ORDO_REASON_DISCONNECT);
+	} else {
+		if (!group_remove(g, node, client))
+			return;
+		group_rebuild_local(e, g);
+		send_view(e, g, 0, NULL, 0, &ch, 1, local);
+	}
+}
+
+/* A GROUP_OP envelope, whole and validated here (it comes from the wire
+ * through the total order: every node drops the same invalid ones). */
+static void on_group_op(struct eng *e, uint16_t origin, const uint8_t *b, uint32_t size, int replay);
+
+static void defer_op(struct eng *e, uint16_t origin, const uint8_t *b, uint32_t size)
+{
+	uint8_t *copy = malloc(size + 2u);
+	if (copy == NULL) {
+		e->cstats.ops_lost++;
+		return;
+	}
+	memcpy(copy, &origin, 2);
+	memcpy(copy + 2, b, size);
+	if (e->sync.deferred_count == e->sync.deferred_cap) {
+		uint32_t cap = e->sync.deferred_cap ? e->sync.deferred_cap * 2u : 32u;
+		struct eng_op *v = realloc(e->sync.deferred, cap * sizeof(*v));
+		if (v == NULL) {
+			free(copy);
+			e->cstats.ops_lost++;
+			return;
+		}
+		e->sync.deferred = v;
+		e->sync.deferred_cap = cap;
+	}
+	e->sync.deferred[e->sync.deferred_count++] = (struct eng_op){.buf = copy, .size = size};
+}
+
+static void apply_deferred(struct eng *e)
+{
+	for (uint32_t i = 0; i < e->sync.deferred_count; i++) {
+		uint16_t origin;
+		memcpy(&origin, e->sync.deferred[i].buf, 2);
+		on_group_op(e, origin, e->sync.deferred[i].buf + 2, e->sync.deferred[i].size, 1);
+		free(e->sync.deferred[i].buf);
+	}
+	e->sync.deferred_count = 0;
+}
+
+static int entry_at(const uint8_t *b, uint32_t size, uint32_t *off, uint8_t *glen, uint8_t *reason,
+		    uint32_t *client, const uint8_t **group)
+{
+	if (size - *off < OP_ENTRY_HDR)
+		return -1;
+	const uint8_t *p = b + *off;
+	*glen = p[0];
+	*reason = p[1];
+	memcpy(client, p + 4, 4);
+	if (*glen == 0 || *glen > ORDO_GROUP_NAME_MAX || size - *off - OP_ENTRY_HDR < att_pad8(*glen))
+		return -1;
+	*group = p + OP_ENTRY_HDR;
+	*off += OP_ENTRY_HDR + att_pad8(*glen);
+	return 0;
+}
+
+/* Completes the group-state exchange: every node of the configuration has
+ * said which of its clients are in which groups. */
+static void sync_complete(struct eng *e)
+{
+	/* every member of a node of this configuration is replaced by what
+	 * that node said; views go out for each group that changed */
+	for (uint32_t i = 0; i < ENG_GROUPS_MAX; i++) {
+		struct eng_group *g = e->groups[i];
+		if (g == NULL)
+			continue;
+		struct att_member joined[64], left[64];
+		uint32_t nj = 0, nl = 0;
+		/* removals: members whose node synced and did not list them */
+		for (uint32_t k = 0; k < g->count;) {
+			struct eng_gmember *m = &g->m[k];
+			int keep = 0;
+			for (uint32_t s = 0; s < e->sync.staged_count && !keep; s++) {
+				struct eng_staged *st = &e->sync.staged[s];
+				keep = st->node == m->node && st->client == m->client && st->glen == g->len &&
+				       memcmp(st->group, g->name, g->len) == 0;
+			}
+			if (!keep) {
+				if (nl < 64)
+					left[nl++] = (struct att_member){.node = m->node,
+									 .reason = ORDO_REASON_NODE_LEFT,
+									 .client = m->client};
+				group_remove(g, m->node, m->client);
+				continue;
+			}
+			k++;
+		}
+		for (uint32_t s = 0; s < e->sync.staged_count; s++) {
+			struct eng_staged *st = &e->sync.staged[s];
+			if (st->glen != g->len || memcmp(st->group, g->name, g->len) != 0)
+				continue;
+			if (group_add(g, st->node, st->client, ORDO_REASON_NODE_JOINED) && nj < 64)
+				joined[nj++] = (struct att_member){.node = st->node,
+								   .reason = ORDO_REASON_NODE_JOINED,
+								   .client = st->client};
+		}
+		if (nj + nl > 0) {
+			group_rebuild_local(e, g);
+			send_view(e, g, 0, joined, nj, left, nl, NULL);
+		}
+	}
+	/* groups named in a sync that this node has never seen */
+	for (uint32_t s = 0; s < e->sync.staged_count; s++) {
+		struct eng_staged *st = &e->sync.staged[s];
+		struct eng_group *g = group_find(e, st->group, st->glen, 0);
+		if (g != NULL)
+			continue;
+		g = group_find(e, st->group, st->glen, 1);
+		if (g == NULL)
+			continue;
+		for (uint32_t t = s; t < e->sync.staged_count; t++) {
+			struct eng_staged *u = &e->sync.staged[t];
+			if (u->glen == st->glen && memcmp(u->group, st->group, st->glen) == 0)
+				group_add(g, u->node, u->client, ORDO_REASON_NODE_JOINED);
+		}
+		group_rebuild_local(e, g);
+		send_view(e, g, 0, NULL, 0, NULL, 0, NULL);
+	}
+	e->sync.active = 0;
+	e->sync.staged_count = 0;
+	apply_deferred(e);
+}
+
+static void on_sync(struct eng *e, uint16_t origin, const uint8_t *b, uint32_t size, uint32_t count)
+{
+	uint64_t bit = 1ull << (origin - 1u);
+	if (!e->sync.active || !(e->sync.waiting & bit))
+		return; /* a sync of an earlier configuration */
+	uint32_t off = OP_HDR;
+	for (uint32_t i = 0; i < count; i++) {
+		uint8_t glen, reason;
+		uint32_t client;
+		const uint8_t *group;
+		if (entry_at(b, size, &off, &glen, &reason, &client, &group) != 0) {
+			e->cstats.bad_envelopes++;
+			break;
+		}
+		if (e->sync.staged_count == e->sync.staged_cap) {
+			uint32_t cap = e->sync.staged_cap ? e->sync.staged_cap * 2u : 64u;
+			struct eng_staged *v = realloc(e->sync.staged, cap * sizeof(*v));
+			if (v == NULL)
+				break;
+			e->sync.staged = v;
+			e->sync.staged_cap = cap;
+		}
+		struct eng_staged *st = &e->sync.staged[e->sync.staged_count++];
+		st->node = origin;
+		st->client = client;
+		st->glen = glen;
+		memcpy(st->group, group, glen);
+	}
+	e->sync.waiting &= ~bit;
+	if (e->sync.waiting == 0)
+		sync_complete(e);
+}
+
+static void on_group_op(struct eng *e, uint16_t origin, const uint8_t *b, uint32_t size, int replay)
+{
+	if (size < OP_HDR) {
+		e->cstats.bad_envelopes++;
+		return;
+	}
+	uint8_t op = b[1];
+	uint16_t node;
+	uint32_t count;
+	memcpy(&node, b + 2, 2);
+	memcpy(&count, b + 4, 4);
+	if (node != origin || (op != ATT_OP_JOIN && op != ATT_OP_LEAVE && op != ATT_OP_SYNC)) {
+		e->cstats.bad_envelopes++; /* a node speaks only for its own clients */
+		return;
+	}
+	if (op == ATT_OP_SYNC) {
+		on_sync(e, origin, b, size, count);
+		return;
+	}
+	if (e->sync.active && !replay) {
+		defer_op(e, origin, b, size);
+		return;
+	}
+	uint32_t off = OP_HDR;
+	for (uint32_t i = 0; i < count; i++) {
+		uint8_t glen, reason;
+		uint32_t client;
+		const uint8_t *group;
+		if (entry_at(b, size, &off, &glen, &reason, &client, &group) != 0) {
+			e->cstats.bad_envelopes++;
+			return;
+		}
+		apply_entry(e, op, node, group, glen, client, reason);
+	}
+}
+
+/* ---- deliveries ---- */
+
+static void fan_out(struct eng *e, const struct rp_delivery *d, const uint8_t *group, uint8_t glen,
+		    const uint8_t *data, uint32_t len, uint32_t msg_size, uint32_t offset, uint16_t flags)
+{
+	struct eng_group *g = group_find(e, group, glen, 0);
+	if (g == NULL || g->local_count == 0)
+		return;
+	struct att_message m = {.sender_node = d->origin, .sender_client = d->client_id,
+				.service = d->service, .priority = d->priority, .group_len = glen,
+				.msg_size = msg_size, .offset = offset, .ring_rep = d->ring.rep,
+				.index = d->entry_index, .ring_seq = d->ring.seq, .seq = d->seq};
+	uint8_t gname[32] = {0};
+	memcpy(gname, group, glen);
+	const uint8_t *parts[3] = {(const uint8_t *)&m, gname, data};
+	uint32_t lens[3] = {sizeof(m), att_pad8(glen), len};
+	for (uint32_t i = 0; i < g->local_count; i++) {
+		struct eng_client *c = client_at(e, g->local[i]);
+		if (c != NULL) {
+			put_record(e, c, ATT_REC_MESSAGE, flags, parts, lens, 3);
+			c->delivered += (flags & ATT_F_LAST) != 0;
+		}
+	}
+}
+
+void eng_clients_deliver(struct eng *e, const struct rp_delivery *d)
+{
+	if (d->client_id == ENG_LOAD_CLIENT || d->origin == 0 || d->origin > RP_NODES_MAX ||
+	    d->priority >= RP_PRIO_COUNT)
+		return;
+	struct eng_fstream *fs = &e->fstreams[d->origin - 1u][d->priority];
+	uint8_t first = (d->flags & RP_ENTRY_F_FIRST) != 0, last = (d->flags & RP_ENTRY_F_LAST) != 0;
+	if (first) {
+		const uint8_t *b = d->data;
+		if (d->chunk_size < 2 || (b[0] != ATT_ENV_USER && b[0] != ATT_ENV_GROUP_OP)) {
+			e->cstats.bad_envelopes++;
+			fs->active = 0;
+			return;
+		}
+		if (b[0] == ATT_ENV_GROUP_OP) {
+			if (!last) {
+				e->cstats.bad_envelopes++; /* group ops are small: never fragmented */
+				return;
+			}
+			on_group_op(e, d->origin, b, d->chunk_size, 0);
+			return;
+		}
+		uint8_t glen = b[1];
+		uint32_t head = ATT_ENV_HEAD(glen);
+		if (glen == 0 || glen > ORDO_GROUP_NAME_MAX || d->chunk_size < head || d->msg_size < head) {
+			e->cstats.bad_envelopes++;
+			fs->active = 0;
+			return;
+		}
+		if (last) {
+			fan_out(e, d, b + 2, glen, b + head, d->chunk_size - head, d->msg_size - head, 0,
+				ATT_F_FIRST | ATT_F_LAST);
+			return;
+		}
+		fs->active = 1;
+		fs->glen = glen;
+		memcpy(fs->group, b + 2, glen);
+		fs->head = head;
+		fan_out(e, d, fs->group, glen, b + head, d->chunk_size - head, d->msg_size - head, 0, ATT_F_FIRST);
+		return;
+	}
+	if (!fs->active)
+		return; /* its start was dropped: so is the rest */
+	fan_out(e, d, fs->group, fs->glen, d->data, d->chunk_size, d->msg_size - fs->head,
+		d->frag_offset - fs->head, last ? ATT_F_LAST : 0);
+	if (last)
+		fs->active = 0;
+}
+
+/* Members of nodes that did not move into the new configuration leave
+ * every group (at the transitional configuration, the same at every node
+ * that moves together). */
+static void drop_departed(struct eng *e, uint64_t keep)
+{
+	for (uint32_t i = 0; i < ENG_GROUPS_MAX; i++) {
+		struct eng_group *g = e->groups[i];
+		if (g == NULL)
+			continue;
+		struct att_member left[64];
+		uint32_t nl = 0;
+		for (uint32_t k = 0; k < g->count;) {
+			if (keep & (1ull << (g->m[k].node - 1u))) {
+				k++;
+				continue;
+			}
+			if (nl < 64)
+				left[nl++] = (struct att_member){.node = g->m[k].node, .reason = ORDO_REASON_NODE_LEFT,
+								 .client = g->m[k].client};
+			group_remove(g, g->m[k].node, g->m[k].client);
+		}
+		if (nl > 0) {
+			group_rebuild_local(e, g);
+			send_view(e, g, 1, NULL, 0, left, nl, NULL);
+		}
+	}
+}
+
+/* Queues this node's SYNC: every (group, local client) it has. */
+static void queue_sync(struct eng *e)
+{
+	uint16_t me = e->cfg.rp.node_id;
+	uint32_t count = 0, size = OP_HDR;
+	for (uint32_t i = 0; i < ENG_GROUPS_MAX; i++) {
+		struct eng_group *g = e->groups[i];
+		for (uint32_t k = 0; g != NULL && k < g->count; k++)
+			if (g->m[k].node == me) {
+				count++;
+				size += OP_ENTRY_HDR + att_pad8(g->len);
+			}
+	}
+	uint8_t *b = calloc(1, size);
+	if (b == NULL) {
+		e->cstats.ops_lost++;
+		return;
+	}
+	b[0] = ATT_ENV_GROUP_OP;
+	b[1] = ATT_OP_SYNC;
+	memcpy(b + 2, &me, 2);
+	memcpy(b + 4, &count, 4);
+	uint32_t off = OP_HDR;
+	for (uint32_t i = 0; i < ENG_GROUPS_MAX; i++) {
+		struct eng_group *g = e->groups[i];
+		for (uint32_t k = 0; g != NULL && k < g->count; k++) {
+			if (g->m[k].node != me)
+				continue;
+			b[off] = g->len;
+			b[off + 1] = (uint8_t)g->m[k].reason;
+			memcpy(b + off + 4, &g->m[k].client, 4);
+			memcpy(b + off + OP_ENTRY_HDR, g->name, g->len);
+			off += OP_ENTRY_HDR + att_pad8(g->len);
+		}
+	}
+	/* Ops queued before it but ordered after it are deferred until the
+	 * exchange completes at every node alike, so the order among them
+	 * does not matter: the sync describes the table at this
+	 * configuration. */
+	op_queue_push(e, b, size);
+}
+
+void eng_clients_config(struct eng *e, const struct rp_configuration *c)
+{
+	uint64_t set = 0;
+	for (uint16_t i = 0; i < c->member_count; i++)
+		set |= 1ull << (c->members[i] - 1u);
+	/* incomplete fragmented messages are dropped at a regular configuration */
+	if (c->kind == RP_CONFIG_REGULAR)
+		memset(e->fstreams, 0, sizeof(e->fstreams));
+	if (c->kind == RP_CONFIG_TRANSITIONAL) {
+		if (e->sync.active) {
+			/* the exchange did not finish: what was deferred happened in
+			 * the configuration that ends here */
+			e->sync.active = 0;
+			e->sync.staged_count = 0;
+			apply_deferred(e);
+		}
+		drop_departed(e, set);
+		e->trans_set = set;
+	} else {
+		/* a node that was not with us before: exchange group state */
+		uint64_t before = e->trans_set ? e->trans_set : (1ull << (e->cfg.rp.node_id - 1u));
+		if ((set & ~before) != 0) {
+			e->sync.active = 1;
+			e->sync.waiting = set;
+			e->sync.staged_count = 0;
+			queue_sync(e);
+		}
+		e->trans_set = 0;
+	}
+	struct att_config ac = {.transitional = c->kind == RP_CONFIG_TRANSITIONAL, .primary = c->primary,
+				.node_count = c->member_count, .ring_rep = c->ring.rep,
+				.old_rep = c->old_ring.rep, .ring_seq = c->ring.seq, .old_seq = c->old_ring.seq};
+	const uint8_t *parts[2] = {(const uint8_t *)&ac, (const uint8_t *)c->members};
+	uint32_t lens[2] = {sizeof(ac), (uint32_t)c->member_count * 2u};
+	uint32_t no_quorum = c->kind == RP_CONFIG_REGULAR && e->cfg.rp.quorum_publish && !c->primary;
+	for (uint32_t s = 0; s < ENG_CLIENTS_MAX; s++) {
+		struct eng_client *cl = e->cl_by_slot[s];
+		if (cl == NULL || cl->state != ENG_CL_ACTIVE)
+			continue;
+		put_record(e, cl, ATT_REC_CONFIG, 0, parts, lens, 2);
+		if (c->kind == RP_CONFIG_REGULAR)
+			atomic_store_explicit(&cl->hdr->no_quorum, no_quorum, memory_order_relaxed);
+	}
+}
+
+/* ---- submits ---- */
+
+static void pub_failed(struct eng *e, struct eng_client *c, uint64_t pub_seq, int err)
+{
+	struct att_pub_failed f = {.pub_seq = pub_seq, .err = err};
+	const uint8_t *parts[1] = {(const uint8_t *)&f};
+	uint32_t lens[1] = {sizeof(f)};
+	put_record(e, c, ATT_REC_PUB_FAILED, 0, parts, lens, 1);
+}
+
+static int rp_err_to_ordo(int rc)
+{
+	switch (rc) {
+	case RP_E2BIG: return ORDO_E2BIG;
+	case RP_ENOQUORUM: return ORDO_ENOQUORUM;
+	case RP_ELEFT: return ORDO_EDETACHED;
+	default: return ORDO_EINVAL;
+	}
+}
+
+/* Appends an in-flight entry; returns its index, or -1 if the FIFO is full. */
+static int inflight_push(struct eng_client *c, uint64_t end, void *buf, uint8_t done)
+{
+	if (c->if_count == ENG_INFLIGHT_MAX)
+		return -1;
+	uint32_t idx = (c->if_head + c->if_count) % ENG_INFLIGHT_MAX;
+	c->inflight[idx] = (struct eng_inflight){.end = end, .buf = buf, .done = done};
+	c->if_count++;
+	return (int)idx;
+}
+
+static void retire(struct eng_client *c)
+{
+	uint64_t upto = 0;
+	while (c->if_count > 0 && c->inflight[c->if_head].done) {
+		if (c->inflight[c->if_head].end != 0)
+			upto = c->inflight[c->if_head].end;
+		c->if_head = (c->if_head + 1u) % ENG_INFLIGHT_MAX;
+		c->if_count--;
+	}
+	if (upto != 0)
+		shm_ring_release(&c->submit, upto);
+}
+
+static int submit(struct eng *e, const void *data, uint32_t size, uint32_t client_id, uint8_t service,
+		  uint8_t prio, uint64_t cookie)
+{
+	struct rp_input in = {.kind = RP_IN_SUBMIT};
+	in.submit.data = data;
+	in.submit.size = size;
+	in.submit.client_id = client_id;
+	in.submit.service = service;
+	in.submit.priority = prio;
+	in.submit.cookie = cookie;
+	return eng_step(e, &in);
+}
+
+/* Returns 1 to go on draining, 0 to stop for now (back-pressure), -1 if
+ * the record is garbage. */
+static int take_publish(struct eng *e, struct eng_client *c, const struct shm_ring_rec *r)
+{
+	struct att_publish p;
+	if (r->length < sizeof(p))
+		return -1;
+	memcpy(&p, r->data, sizeof(p));
+	const uint8_t *body = r->data + sizeof(p);
+	uint32_t blen = r->length - (uint32_t)sizeof(p);
+	if ((p.service != RP_SERVICE_AGREED && p.service != RP_SERVICE_SAFE) || p.priority >= RP_PRIO_COUNT)
+		return -1;
+	uint16_t pieces = r->flags & (ATT_F_FIRST | ATT_F_LAST);
+	struct eng_assembly *a = &c->asm_[p.priority];
+	if (r->flags & ATT_F_FIRST) {
+		if (blen < 2 || body[0] != ATT_ENV_USER || body[1] == 0 || body[1] > ORDO_GROUP_NAME_MAX ||
+		    blen < ATT_ENV_HEAD(body[1]) || p.offset != 0 ||
+		    (uint64_t)p.msg_size + ATT_ENV_HEAD(body[1]) > e->cfg.rp.message_size_max)
+			return -1;
+	}
+	if (pieces == (ATT_F_FIRST | ATT_F_LAST)) {
+		if (p.msg_size != blen - ATT_ENV_HEAD(body[1]))
+			return -1;
+		int idx = inflight_push(c, r->end, NULL, 0);
+		if (idx < 0)
+			return 0;
+		int rc = submit(e, body, blen, c->id, p.service, p.priority, cookie_client(c->slot, (uint32_t)idx));
+		if (rc == RP_EAGAIN) {
+			c->if_count--; /* not taken: try again later */
+			return 0;
+		}
+		if (rc != RP_OK) {
+			c->inflight[idx].done = 1;
+			pub_failed(e, c, p.pub_seq, rp_err_to_ordo(rc));
+		}
+		c->published++;
+		return 1;
+	}
+	/* a piece of a large message: assembled in an engine buffer */
+	if (r->flags & ATT_F_FIRST) {
+		free(a->buf);
+		a->size = ATT_ENV_HEAD(body[1]) + p.msg_size;
+		a->buf = malloc(a->size);
+		if (a->buf == NULL)
+			return -1;
+		a->msg_size = p.msg_size;
+		a->pub_seq = p.pub_seq;
+		a->service = p.service;
+		a->got = 0;
+	} else if (a->buf == NULL || p.msg_size != a->msg_size || p.pub_seq != a->pub_seq) {
+		return -1;
+	}
+	uint32_t head = a->size - a->msg_size;
+	const uint8_t *piece = body;
+	uint32_t plen = blen;
+	if (r->flags & ATT_F_FIRST) {
+		memcpy(a->buf, body, head);
+		piece += head;
+		plen -= head;
+	}
+	if (p.offset != a->got || plen > a->msg_size - a->got)
+		return -1;
+	if (!(r->flags & ATT_F_LAST)) {
+		if (inflight_push(c, r->end, NULL, 1) < 0)
+			return 0;
+		memcpy(a->buf + head + a->got, piece, plen);
+		a->got += plen;
+		return 1;
+	}
+	if (a->got + plen != a->msg_size)
+		return -1;
+	memcpy(a->buf + head + a->got, piece, plen);
+	int rc = submit(e, a->buf, a->size, c->id, a->service, p.priority,
+			ENG_COOKIE_BUF | (uint64_t)(uintptr_t)a->buf);
+	if (rc == RP_EAGAIN)
+		return 0; /* the LAST piece stays unread; its bytes are copied again */
+	if (inflight_push(c, r->end, NULL, 1) < 0)
+		return 0;
+	if (rc != RP_OK) {
+		free(a->buf);
+		pub_failed(e, c, p.pub_seq, rp_err_to_ordo(rc));
+	}
+	a->buf = NULL; /* ring-proto owns it until SUBMIT_DONE */
+	c->published++;
+	return 1;
+}
+
+static uint32_t drain(struct eng *e, struct eng_client *c)
+{
+	uint32_t n = 0;
+	while (n < ENG_DRAIN_MAX && c->state == ENG_CL_ACTIVE) {
+		struct shm_ring_rec r;
+		enum shm_ring_status st = shm_ring_peek(&c->submit, &r);
+		if (st == SHM_RING_EMPTY)
+			break;
+		int go = -1;
+		if (st == SHM_RING_OK) {
+			switch (r.type) {
+			case ATT_REC_PUBLISH:
+				go = take_publish(e, c, &r);
+				break;
+			case ATT_REC_JOIN:
+			case ATT_REC_LEAVE:
+				if (r.length == 0 || r.length > ORDO_GROUP_NAME_MAX)
+					break;
+				if (inflight_push(c, r.end, NULL, 1) < 0) {
+					go = 0;
+					break;
+				}
+				queue_op(e, r.type == ATT_REC_JOIN ? ATT_OP_JOIN : ATT_OP_LEAVE, r.data,
+					 (uint8_t)r.length, c->id,
+					 r.type == ATT_REC_JOIN ? ORDO_REASON_JOIN : ORDO_REASON_LEAVE);
+				go = 1;
+				break;
+			default:
+				break;
+			}
+		}
+		if (go < 0) {
+			c->garbage++;
+			evict(e, c, ORDO_REASON_EVICTED, "garbage in its submit ring");
+			break;
+		}
+		if (go == 0)
+			break;
+		shm_ring_next(&c->submit, &r);
+		n++;
+	}
+	retire(c);
+	return n;
+}
+
+void eng_clients_submit_done(struct eng *e, uint64_t cookie)
+{
+	if (cookie & ENG_COOKIE_BUF) {
+		free((void *)(uintptr_t)(cookie & ~ENG_COOKIE_BUF));
+		return;
+	}
+	uint16_t slot = (uint16_t)((cookie >> 32) & 0x7FFFu);
+	uint32_t idx = (uint32_t)cookie;
+	struct eng_client *c = client_at(e, slot);
+	if (c == NULL || idx >= ENG_INFLIGHT_MAX)
+		return;
+	c->inflight[idx].done = 1;
+	retire(c);
+}
+
+/* ---- detach, eviction, retirement ---- */
+
+static void begin_leave(struct eng *e, struct eng_client *c, uint32_t reason)
+{
+	if (c->state != ENG_CL_ACTIVE)
+		return;
+	c->state = ENG_CL_LEAVING;
+	c->leave_reason = reason;
+	for (uint32_t p = 0; p < RP_PRIO_COUNT; p++) {
+		free(c->asm_[p].buf);
+		c->asm_[p].buf = NULL;
+	}
+	for (uint32_t i = 0; i < ENG_GROUPS_MAX; i++) {
+		struct eng_group *g = e->groups[i];
+		for (uint32_t k = 0; g != NULL && k < g->count; k++)
+			if (g->m[k].node == e->cfg.rp.node_id && g->m[k].client == c->id)
+				queue_op(e, ATT_OP_LEAVE, g->name, g->len, c->id, (uint8_t)reason);
+	}
+	free(c->overflow);
+	c->overflow = NULL;
+	c->ov_head = c->ov_tail = c->ov_size = 0;
+}
+
+static void evict(struct eng *e, struct eng_client *c, uint32_t reason, const char *why)
+{
+	if (c->state != ENG_CL_ACTIVE)
+		return;
+	ENG_LOG(WARNING, e, "client %u (%s) evicted: %s", c->id, c->name, why);
+	e->cstats.evictions++;
+	atomic_store_explicit(&c->hdr->evict_reason, reason, memory_order_relaxed);
+	atomic_store_explicit(&c->hdr->state, ATT_STATE_EVICTED, memory_order_release);
+	begin_leave(e, c, reason);
+	c->need_wake = 1;
+	atomic_store_explicit(&c->hdr->sleeping, 1, memory_order_relaxed); /* force the wake-up */
+	wake(c);
+}
+
+uint32_t eng_clients_poll(struct eng *e)
+{
+	rcu_quiescent_state();
+	uint32_t work = ops_pump(e);
+	struct eng_client_table *t = rcu_dereference(e->clients);
+	if (t == NULL)
+		return work;
+	for (uint32_t i = 0; i < t->count; i++) {
+		struct eng_client *c = t->v[i];
+		if (c->state == 0) {
+			/* first sight of a new client */
+			c->state = ENG_CL_ACTIVE;
+			e->cl_by_slot[c->slot] = c;
+			ENG_LOG(INFO, e, "client %u (%s) attached", c->id, c->name);
+		}
+		if (c->state == ENG_CL_GONE)
+			continue;
+		/* read before draining: records written before the client
+		 * closed its socket are taken (its explicit leaves win) */
+		uint32_t closing = atomic_load_explicit(&c->closing, memory_order_acquire);
+		if (c->state == ENG_CL_ACTIVE) {
+			if (c->ov_head != c->ov_tail)
+				work += overflow_flush(c);
+			if (c->stalled_since_ns != 0 && e->now_ns - c->stalled_since_ns > e->evict_ns)
+				evict(e, c, ORDO_REASON_EVICTED, "it did not drain its delivery ring");
+			else
+				work += drain(e, c);
+			if (closing)
+				begin_leave(e, c, ORDO_REASON_DISCONNECT);
+			wake(c);
+		} else {
+			retire(c);
+		}
+		if (c->state == ENG_CL_LEAVING && c->if_count == 0) {
+			c->state = ENG_CL_GONE;
+			e->cl_by_slot[c->slot] = NULL;
+			for (uint32_t g = 0; g < ENG_GROUPS_MAX; g++)
+				if (e->groups[g] != NULL)
+					group_rebuild_local(e, e->groups[g]);
+			ENG_LOG(INFO, e, "client %u (%s) detached: %llu published, %llu delivered", c->id, c->name,
+				(unsigned long long)c->published, (unsigned long long)c->delivered);
+			atomic_store_explicit(&c->gone, 1, memory_order_release);
+			work++;
+		}
+	}
+	return work;
+}
+
+void eng_clients_stop(struct eng *e)
+{
+	struct eng_client_table *t = rcu_dereference(e->clients);
+	for (uint32_t i = 0; t != NULL && i < t->count; i++) {
+		struct eng_client *c = t->v[i];
+		if (c->hdr != NULL) {
+			atomic_store_explicit(&c->hdr->state, ATT_STATE_ENGINE_STOPPED, memory_order_release);
+			c->need_wake = 1;
+			atomic_store_explicit(&c->hdr->sleeping, 1, memory_order_relaxed);
+			wake(c);
+		}
+	}
+}

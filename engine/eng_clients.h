@@ -1,0 +1,124 @@
+/* eng_clients.h — attached clients and groups, the engine side of
+ * docs/attach.md.
+ *
+ * Owns: struct eng_client (one attached application: its shared region,
+ * rings, in-flight submits, overflow queue), the client table the worker
+ * reads through liburcu QSBR, the group table (worker-owned, changed only in
+ * delivery order), and the control thread (eng_control.c) that attaches
+ * clients from the control socket or in-process.
+ *
+ * Thread context: see each function. The worker is the only thread that
+ * touches a client's rings, its in-flight state and the group table; the
+ * control thread creates and finally frees clients.
+ */
+#ifndef ENG_CLIENTS_H
+#define ENG_CLIENTS_H
+
+#include <stdint.h>
+
+#include "attach_proto.h"
+#include "rp.h"
+
+#define ENG_CLIENTS_MAX 256u
+#define ENG_INFLIGHT_MAX 1024u        /* zero-copy submits per client awaiting SUBMIT_DONE */
+#define ENG_OVERFLOW_MAX (16u << 20)  /* deliveries kept for a client whose ring is full */
+#define ENG_COOKIE_CLIENT (1ull << 63) /* submit cookies of a client's zero-copy record */
+#define ENG_COOKIE_BUF (1ull << 62)    /* an engine buffer to free (its address below) */
+
+enum eng_client_state {
+	ENG_CL_ACTIVE = 1,
+	ENG_CL_LEAVING,   /* leave ops submitted; waiting for in-flight submits */
+	ENG_CL_GONE,      /* the worker is done with it: the control thread frees it */
+};
+
+struct eng_inflight {
+	uint64_t end;     /* submit ring position after the record; 0: not a ring record */
+	void *buf;        /* an engine buffer to free when done (assembled message, op) */
+	uint8_t done;
+};
+
+struct eng_assembly {  /* a large message arriving in pieces, per priority */
+	uint8_t *buf;
+	uint32_t size, got, msg_size;
+	uint64_t pub_seq;
+	uint8_t service;
+};
+
+struct eng_client {
+	/* set by the control thread before the client is published, then read-only */
+	uint32_t id;
+	uint16_t slot;
+	int sock_fd;           /* control socket; -1 in-process */
+	int event_fd;
+	int mem_fd;
+	uint8_t *region;
+	uint64_t region_size;
+	struct att_region_hdr *hdr;
+	char name[32];
+	_Atomic uint32_t closing;  /* control thread: the client detached or died */
+	_Atomic uint32_t gone;     /* worker: it no longer touches the client */
+
+	/* worker-owned */
+	uint32_t state;            /* enum eng_client_state */
+	uint32_t leave_reason;     /* enum ordo_reason */
+	struct shm_ring_cons submit;
+	struct shm_ring_prod deliver;
+	struct eng_inflight inflight[ENG_INFLIGHT_MAX];
+	uint32_t if_head, if_count; /* FIFO of in-flight submits, in ring order */
+	struct eng_assembly asm_[RP_PRIO_COUNT];
+	uint8_t *overflow;         /* records that did not fit the delivery ring */
+	uint32_t ov_size, ov_head, ov_tail; /* byte queue of (u32 len, u16 type, u16 flags, payload) */
+	uint64_t stalled_since_ns; /* 0: draining */
+	uint8_t need_wake;         /* records were written since the last wake check */
+	uint32_t leave_ops_pending; /* leave ops not yet accepted by ring-proto */
+	uint64_t delivered, published, garbage;
+};
+
+struct eng_client_table {
+	uint32_t count;
+	struct eng_client *v[ENG_CLIENTS_MAX];
+};
+
+/* ---- group table ---- */
+
+struct eng_gmember {
+	uint16_t node;
+	uint16_t reason;
+	uint32_t client;
+};
+
+struct eng_group {
+	uint8_t len;
+	uint8_t name[32];
+	uint32_t count, cap;
+	struct eng_gmember *m;     /* sorted by (node, client) */
+	uint16_t *local;           /* slots of this node's members (rebuilt on change) */
+	uint32_t local_count, local_cap;
+};
+
+#define ENG_GROUPS_MAX 4096u   /* open addressing, power of two */
+
+struct eng;
+
+/* Worker: called once per duty cycle; drains submit rings, flushes
+ * overflow queues, evicts, retires. Returns work done. */
+uint32_t eng_clients_poll(struct eng *e);
+/* Worker: a whole message or a fragment was delivered. */
+void eng_clients_deliver(struct eng *e, const struct rp_delivery *d);
+/* Worker: a configuration was installed. */
+void eng_clients_config(struct eng *e, const struct rp_configuration *c);
+/* Worker: ring-proto returned a client's submit. */
+void eng_clients_submit_done(struct eng *e, uint64_t cookie);
+/* Worker: quiescent state and final detach of every client at shutdown. */
+void eng_clients_stop(struct eng *e);
+
+/* Control thread (eng_control.c). */
+int eng_control_start(struct eng *e, const char *socket_path, char *err, size_t err_size);
+void eng_control_stop(struct eng *e);
+/* Marks a client as detaching (in-process ordo_detach). Any thread. */
+void eng_control_detach(struct eng *e, uint32_t client_id);
+/* Creates a client and publishes it to the worker; returns it (NULL with
+ * *err = ORDO_E*). Any thread but the worker. */
+struct eng_client *eng_control_attach(struct eng *e, const struct att_hello *h, int sock_fd, int *err);
+
+#endif

@@ -1,0 +1,419 @@
+/* eng_control.c — the control thread: attaches clients (from the control
+ * socket or an in-process call), publishes the client table to the worker
+ * through RCU, notices clients that go away, and frees retired ones after a
+ * grace period (docs/attach.md §1, §7).
+ *
+ * Owns: the listening socket, each client's region (memfd, sealed so a
+ * client cannot shrink it under the engine), its eventfd, and the client
+ * table's memory.
+ *
+ * Never: touches a client's rings or the group table (the worker owns
+ * them), or frees a client before the worker has marked it gone and a grace
+ * period has passed.
+ *
+ * Thread context: its own thread (not an RCU reader); eng_control_attach
+ * and eng_control_detach may also be called from application threads in
+ * in-process mode. A mutex serialises table updates.
+ */
+#include "eng_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <urcu-qsbr.h>
+
+#include "ordo.h"
+
+#define CTL_EPOLL_MS 50
+#define CTL_MIN_RING (64u << 10)
+
+struct eng_control {
+	struct eng *e;
+	int listen_fd, epoll_fd, stop_fd;
+	pthread_t thread;
+	int running;
+	pthread_mutex_t lock;
+	uint32_t next_id;
+	uint8_t slot_used[ENG_CLIENTS_MAX];
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+static uint32_t ring_size(uint32_t asked)
+{
+	if (asked == 0)
+		return ATT_RING_DEFAULT;
+	if (asked < CTL_MIN_RING || asked > ATT_RING_MAX || (asked & (asked - 1u)) != 0)
+		return 0;
+	return asked;
+}
+
+static void client_free(struct eng_client *c)
+{
+	if (c->region != NULL && c->region != MAP_FAILED)
+		munmap(c->region, c->region_size);
+	if (c->mem_fd >= 0)
+		close(c->mem_fd);
+	if (c->event_fd >= 0)
+		close(c->event_fd);
+	if (c->sock_fd >= 0)
+		close(c->sock_fd);
+	free(c->overflow);
+	for (uint32_t p = 0; p < RP_PRIO_COUNT; p++)
+		free(c->asm_[p].buf);
+	free(c);
+}
+
+/* Replaces the table with one where add is added and every client marked
+ * gone is removed; frees the removed ones after a grace period. Called with
+ * the lock held. */
+static int table_update(struct eng_control *ctl, struct eng_client *add)
+{
+	struct eng *e = ctl->e;
+	struct eng_client_table *old = e->clients, *t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return -1;
+	struct eng_client *dead[ENG_CLIENTS_MAX];
+	uint32_t ndead = 0;
+	for (uint32_t i = 0; old != NULL && i < old->count; i++) {
+		struct eng_client *c = old->v[i];
+		if (atomic_load_explicit(&c->gone, memory_order_acquire))
+			dead[ndead++] = c;
+		else
+			t->v[t->count++] = c;
+	}
+	if (add != NULL) {
+		if (t->count == ENG_CLIENTS_MAX) {
+			free(t);
+			return -1;
+		}
+		t->v[t->count++] = add;
+	}
+	rcu_assign_pointer(e->clients, t);
+	synchronize_rcu(); /* the worker no longer holds the old table */
+	free(old);
+	for (uint32_t i = 0; i < ndead; i++) {
+		ctl->slot_used[dead[i]->slot] = 0;
+		if (dead[i]->sock_fd >= 0)
+			(void)epoll_ctl(ctl->epoll_fd, EPOLL_CTL_DEL, dead[i]->sock_fd, NULL);
+		client_free(dead[i]);
+	}
+	return 0;
+}
+
+static int make_region(struct eng *e, struct eng_client *c, uint32_t sub, uint32_t del)
+{
+	c->region_size = ATT_REGION_HDR_SIZE + 2u * SHM_RING_CTL_SIZE + (uint64_t)sub + del;
+	c->region_size = (c->region_size + 4095u) & ~(uint64_t)4095u;
+	c->mem_fd = memfd_create("ordo-client", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (c->mem_fd < 0 || ftruncate(c->mem_fd, (off_t)c->region_size) != 0 ||
+	    fcntl(c->mem_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
+		return -1;
+	c->region = mmap(NULL, c->region_size, PROT_READ | PROT_WRITE, MAP_SHARED, c->mem_fd, 0);
+	if (c->region == MAP_FAILED)
+		return -1;
+	c->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->event_fd < 0)
+		return -1;
+	struct att_region_hdr *h = (struct att_region_hdr *)c->region;
+	c->hdr = h;
+	h->magic = ATT_MAGIC;
+	h->version = ATT_VERSION;
+	h->client_id = c->id;
+	h->node_id = e->cfg.rp.node_id;
+	h->submit_off = ATT_REGION_HDR_SIZE;
+	h->submit_size = sub;
+	h->delivery_off = ATT_REGION_HDR_SIZE + SHM_RING_CTL_SIZE + sub;
+	h->delivery_size = del;
+	h->max_message_size = e->cfg.rp.message_size_max > 34u ? e->cfg.rp.message_size_max - 34u : 0;
+	atomic_store_explicit(&h->state, ATT_STATE_ATTACHED, memory_order_relaxed);
+	atomic_store_explicit(&h->no_quorum, e->cfg.rp.quorum_publish && !e->primary, memory_order_relaxed);
+	struct shm_ring_ctl *sctl = (struct shm_ring_ctl *)(c->region + h->submit_off);
+	struct shm_ring_ctl *dctl = (struct shm_ring_ctl *)(c->region + h->delivery_off);
+	shm_ring_init(sctl);
+	shm_ring_init(dctl);
+	if (shm_ring_cons_attach(&c->submit, sctl, (uint8_t *)(sctl + 1), sub) != 0 ||
+	    shm_ring_prod_attach(&c->deliver, dctl, (uint8_t *)(dctl + 1), del) != 0)
+		return -1;
+	return 0;
+}
+
+struct eng_client *eng_control_attach(struct eng *e, const struct att_hello *h, int sock_fd, int *err)
+{
+	struct eng_control *ctl = e->control;
+	*err = ORDO_EINVAL;
+	if (h->version != ATT_VERSION) {
+		*err = ORDO_EPROTO;
+		return NULL;
+	}
+	uint32_t sub = ring_size(h->submit_size), del = ring_size(h->delivery_size);
+	if (sub == 0 || del == 0)
+		return NULL;
+	struct eng_client *c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		*err = ORDO_ENOMEM;
+		return NULL;
+	}
+	c->mem_fd = c->event_fd = -1;
+	c->sock_fd = sock_fd;
+	memcpy(c->name, h->name, sizeof(c->name));
+	c->name[sizeof(c->name) - 1] = '\0';
+	pthread_mutex_lock(&ctl->lock);
+	int slot = -1;
+	for (uint32_t s = 0; s < ENG_CLIENTS_MAX && slot < 0; s++)
+		if (!ctl->slot_used[s])
+			slot = (int)s;
+	if (slot < 0) {
+		pthread_mutex_unlock(&ctl->lock);
+		c->sock_fd = -1;
+		client_free(c);
+		*err = ORDO_ENOMEM;
+		return NULL;
+	}
+	c->slot = (uint16_t)slot;
+	c->id = ++ctl->next_id;
+	if (make_region(e, c, sub, del) != 0) {
+		pthread_mutex_unlock(&ctl->lock);
+		c->sock_fd = -1;
+		client_free(c);
+		*err = ORDO_ENOMEM;
+		return NULL;
+	}
+	ctl->slot_used[slot] = 1;
+	if (table_update(ctl, c) != 0) {
+		ctl->slot_used[slot] = 0;
+		pthread_mutex_unlock(&ctl->lock);
+		c->sock_fd = -1;
+		client_free(c);
+		*err = ORDO_ENOMEM;
+		return NULL;
+	}
+	pthread_mutex_unlock(&ctl->lock);
+	*err = 0;
+	return c;
+}
+
+void eng_control_detach(struct eng *e, uint32_t client_id)
+{
+	struct eng_control *ctl = e->control;
+	pthread_mutex_lock(&ctl->lock);
+	struct eng_client_table *t = e->clients;
+	for (uint32_t i = 0; t != NULL && i < t->count; i++)
+		if (t->v[i]->id == client_id)
+			atomic_store_explicit(&t->v[i]->closing, 1, memory_order_release);
+	pthread_mutex_unlock(&ctl->lock);
+}
+
+static int send_welcome(int fd, const struct att_welcome *w, int mem_fd, int event_fd)
+{
+	struct iovec iov = {.iov_base = (void *)w, .iov_len = sizeof(*w)};
+	union {
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (mem_fd >= 0) {
+		memset(&u, 0, sizeof(u));
+		msg.msg_control = u.buf;
+		msg.msg_controllen = sizeof(u.buf);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(2 * sizeof(int));
+		int fds[2] = {mem_fd, event_fd};
+		memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	}
+	return sendmsg(fd, &msg, MSG_NOSIGNAL) == (ssize_t)sizeof(*w) ? 0 : -1;
+}
+
+/* A connection with data: its HELLO, or (an attached client) an EOF. */
+static void on_readable(struct eng_control *ctl, int fd)
+{
+	struct eng *e = ctl->e;
+	pthread_mutex_lock(&ctl->lock);
+	struct eng_client_table *t = e->clients;
+	for (uint32_t i = 0; t != NULL && i < t->count; i++) {
+		if (t->v[i]->sock_fd != fd)
+			continue;
+		/* an attached client says nothing more: EOF (or garbage) ends it */
+		char b[64];
+		ssize_t n = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) || n > 0) {
+			atomic_store_explicit(&t->v[i]->closing, 1, memory_order_release);
+			(void)epoll_ctl(ctl->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+		}
+		pthread_mutex_unlock(&ctl->lock);
+		return;
+	}
+	pthread_mutex_unlock(&ctl->lock);
+	struct att_hello h;
+	ssize_t n = recv(fd, &h, sizeof(h), MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	(void)epoll_ctl(ctl->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+	struct att_welcome w = {.type = ATT_REFUSE, .err = ORDO_EPROTO};
+	if (n != (ssize_t)sizeof(h) || h.type != ATT_HELLO) {
+		(void)send_welcome(fd, &w, -1, -1);
+		close(fd);
+		return;
+	}
+	int err;
+	struct eng_client *c = eng_control_attach(e, &h, fd, &err);
+	if (c == NULL) {
+		w.err = err;
+		(void)send_welcome(fd, &w, -1, -1);
+		close(fd);
+		return;
+	}
+	w.type = ATT_WELCOME;
+	w.err = 0;
+	w.region_size = c->region_size;
+	if (send_welcome(fd, &w, c->mem_fd, c->event_fd) != 0) {
+		atomic_store_explicit(&c->closing, 1, memory_order_release);
+		return;
+	}
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
+	if (epoll_ctl(ctl->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0)
+		atomic_store_explicit(&c->closing, 1, memory_order_release);
+}
+
+static void *control_main(void *arg)
+{
+	struct eng_control *ctl = arg;
+	struct eng *e = ctl->e;
+	while (ctl->running) {
+		struct epoll_event ev[16];
+		int n = epoll_wait(ctl->epoll_fd, ev, 16, CTL_EPOLL_MS);
+		for (int i = 0; i < n; i++) {
+			int fd = ev[i].data.fd;
+			if (fd == ctl->stop_fd)
+				continue;
+			if (fd == ctl->listen_fd) {
+				int cfd = accept4(ctl->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+				if (cfd < 0)
+					continue;
+				struct epoll_event cev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = cfd};
+				if (epoll_ctl(ctl->epoll_fd, EPOLL_CTL_ADD, cfd, &cev) != 0)
+					close(cfd);
+				continue;
+			}
+			on_readable(ctl, fd);
+		}
+		/* retire clients the worker is done with */
+		pthread_mutex_lock(&ctl->lock);
+		struct eng_client_table *t = e->clients;
+		int any = 0;
+		for (uint32_t i = 0; t != NULL && i < t->count; i++)
+			any |= (int)atomic_load_explicit(&t->v[i]->gone, memory_order_acquire);
+		if (any)
+			(void)table_update(ctl, NULL);
+		pthread_mutex_unlock(&ctl->lock);
+	}
+	return NULL;
+}
+
+int eng_control_start(struct eng *e, const char *socket_path, char *err, size_t err_size)
+{
+	struct eng_control *ctl = calloc(1, sizeof(*ctl));
+	if (ctl == NULL) {
+		snprintf(err, err_size, "out of memory for the control thread");
+		return -ENOMEM;
+	}
+	ctl->e = e;
+	ctl->listen_fd = ctl->stop_fd = -1;
+	pthread_mutex_init(&ctl->lock, NULL);
+	e->control = ctl;
+	ctl->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	ctl->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (ctl->epoll_fd < 0 || ctl->stop_fd < 0) {
+		snprintf(err, err_size, "control thread: %s", strerror(errno));
+		return -errno;
+	}
+	struct epoll_event sev = {.events = EPOLLIN, .data.fd = ctl->stop_fd};
+	(void)epoll_ctl(ctl->epoll_fd, EPOLL_CTL_ADD, ctl->stop_fd, &sev);
+	if (socket_path != NULL && socket_path[0] != '\0') {
+		struct sockaddr_un a = {.sun_family = AF_UNIX};
+		if (strlen(socket_path) >= sizeof(a.sun_path)) {
+			snprintf(err, err_size, "socket path %s is too long", socket_path);
+			return -ENAMETOOLONG;
+		}
+		snprintf(a.sun_path, sizeof(a.sun_path), "%s", socket_path);
+		snprintf(ctl->path, sizeof(ctl->path), "%s", socket_path);
+		/* its directory, then a stale socket of a dead daemon goes */
+		char dir[sizeof(a.sun_path)];
+		snprintf(dir, sizeof(dir), "%s", socket_path);
+		char *slash = strrchr(dir, '/');
+		if (slash != NULL && slash != dir) {
+			*slash = '\0';
+			(void)mkdir(dir, 0755);
+		}
+		ctl->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (ctl->listen_fd >= 0 && connect(ctl->listen_fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
+			snprintf(err, err_size, "socket %s: another node is listening there", socket_path);
+			return -EADDRINUSE;
+		}
+		if (ctl->listen_fd >= 0) {
+			close(ctl->listen_fd);
+			(void)unlink(socket_path);
+			ctl->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		}
+		if (ctl->listen_fd < 0 || bind(ctl->listen_fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+		    listen(ctl->listen_fd, 64) != 0) {
+			int e2 = errno;
+			snprintf(err, err_size, "socket %s: %s", socket_path, strerror(e2));
+			ctl->path[0] = '\0';
+			return -e2;
+		}
+		(void)chmod(socket_path, 0660);
+		struct epoll_event lev = {.events = EPOLLIN, .data.fd = ctl->listen_fd};
+		(void)epoll_ctl(ctl->epoll_fd, EPOLL_CTL_ADD, ctl->listen_fd, &lev);
+	}
+	ctl->running = 1;
+	if (pthread_create(&ctl->thread, NULL, control_main, ctl) != 0) {
+		ctl->running = 0;
+		snprintf(err, err_size, "cannot start the control thread");
+		return -EAGAIN;
+	}
+	pthread_setname_np(ctl->thread, "ordo-control");
+	return 0;
+}
+
+void eng_control_stop(struct eng *e)
+{
+	struct eng_control *ctl = e->control;
+	if (ctl == NULL)
+		return;
+	if (ctl->running) {
+		ctl->running = 0;
+		uint64_t one = 1;
+		ssize_t w = write(ctl->stop_fd, &one, sizeof(one));
+		(void)w;
+		pthread_join(ctl->thread, NULL);
+	}
+	if (ctl->listen_fd >= 0)
+		close(ctl->listen_fd);
+	if (ctl->path[0] != '\0')
+		(void)unlink(ctl->path);
+	/* the worker has stopped: every client goes now */
+	struct eng_client_table *t = e->clients;
+	for (uint32_t i = 0; t != NULL && i < t->count; i++)
+		client_free(t->v[i]);
+	free(t);
+	e->clients = NULL;
+	if (ctl->epoll_fd >= 0)
+		close(ctl->epoll_fd);
+	if (ctl->stop_fd >= 0)
+		close(ctl->stop_fd);
+	pthread_mutex_destroy(&ctl->lock);
+	free(ctl);
+	e->control = NULL;
+}

@@ -1,0 +1,573 @@
+/* ordo_client.c — libordo: the client side of attach (include/ordo.h,
+ * docs/attach.md).
+ *
+ * Owns: connecting to a node's control socket and mapping the region it
+ * hands over, writing PUBLISH/JOIN/LEAVE records into the submit ring,
+ * reading the delivery ring and calling the application's callbacks
+ * (zero copy for a message that arrives whole; reassembly for one that
+ * arrives in pieces), the sleep handshake on the eventfd.
+ *
+ * Never: depends on DPDK or the engine (in-process mode lives in
+ * ordo_inproc.c), trusts the delivery ring's layout (garbage detaches the
+ * client), or blocks outside ordo_attach, ordo_wait and the streaming of a
+ * message larger than the submit ring.
+ *
+ * Thread context: see include/ordo.h: a submit side and a receive side per
+ * client, each used by one thread at a time.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attach_proto.h"
+#include "ordo.h"
+#include "ordo_client_internal.h"
+
+#define ORDO_STREAM_WAIT_NS (10ull * 1000 * 1000 * 1000) /* a large message's pieces */
+
+const char *ordo_strerror(int err)
+{
+	switch (err) {
+	case ORDO_OK: return "success";
+	case ORDO_EAGAIN: return "the submit ring is full; retry";
+	case ORDO_EINVAL: return "invalid argument";
+	case ORDO_E2BIG: return "message larger than the node's maximum";
+	case ORDO_ENOMEM: return "out of memory";
+	case ORDO_ENOQUORUM: return "no quorum: the node refuses publishing outside a primary configuration";
+	case ORDO_EDETACHED: return "detached from the node";
+	case ORDO_ECONNECT: return "cannot attach to the node";
+	case ORDO_EPROTO: return "the node speaks another attach protocol version";
+	default: return "unknown error";
+	}
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Maps the region behind mem_fd and checks its header. */
+int ordo_client_map(struct ordo_client *c, int mem_fd, int event_fd, uint64_t region_size)
+{
+	c->mem_fd = mem_fd;
+	c->event_fd = event_fd;
+	struct stat st;
+	if (fstat(mem_fd, &st) != 0 || (uint64_t)st.st_size < region_size || region_size < ATT_REGION_HDR_SIZE)
+		return ORDO_EPROTO;
+	c->region = mmap(NULL, region_size, PROT_READ | PROT_WRITE, MAP_SHARED, mem_fd, 0);
+	if (c->region == MAP_FAILED) {
+		c->region = NULL;
+		return ORDO_ENOMEM;
+	}
+	c->region_size = region_size;
+	struct att_region_hdr *h = (struct att_region_hdr *)c->region;
+	c->hdr = h;
+	if (h->magic != ATT_MAGIC || h->version != ATT_VERSION)
+		return ORDO_EPROTO;
+	uint64_t s_end = h->submit_off + SHM_RING_CTL_SIZE + h->submit_size;
+	uint64_t d_end = h->delivery_off + SHM_RING_CTL_SIZE + h->delivery_size;
+	if (h->submit_off < ATT_REGION_HDR_SIZE || s_end > region_size || h->delivery_off < s_end ||
+	    d_end > region_size || (h->submit_off & 63u) || (h->delivery_off & 63u))
+		return ORDO_EPROTO;
+	struct shm_ring_ctl *sctl = (struct shm_ring_ctl *)(c->region + h->submit_off);
+	struct shm_ring_ctl *dctl = (struct shm_ring_ctl *)(c->region + h->delivery_off);
+	if (shm_ring_prod_attach(&c->submit, sctl, (uint8_t *)(sctl + 1), h->submit_size) != 0 ||
+	    shm_ring_cons_attach(&c->deliver, dctl, (const uint8_t *)(dctl + 1), h->delivery_size) != 0)
+		return ORDO_EPROTO;
+	c->self.node = h->node_id;
+	c->self.client = h->client_id;
+	c->max_message = h->max_message_size;
+	c->max_record = shm_ring_max_record(h->submit_size);
+	return ORDO_OK;
+}
+
+static void set_opts(struct ordo_client *c, const struct ordo_client_opts *o)
+{
+	if (o != NULL && o->callbacks != NULL)
+		c->cb = *o->callbacks;
+	c->ctx = o != NULL ? o->ctx : NULL;
+}
+
+struct ordo_client *ordo_client_new(const struct ordo_client_opts *o)
+{
+	struct ordo_client *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->sock_fd = c->mem_fd = c->event_fd = -1;
+	set_opts(c, o);
+	return c;
+}
+
+void ordo_client_free(struct ordo_client *c)
+{
+	if (c->region != NULL)
+		munmap(c->region, c->region_size);
+	if (c->mem_fd >= 0)
+		close(c->mem_fd);
+	if (c->event_fd >= 0)
+		close(c->event_fd);
+	if (c->sock_fd >= 0)
+		close(c->sock_fd);
+	for (uint32_t n = 0; n < 64; n++)
+		for (uint32_t p = 0; p < ORDO_PRIORITIES; p++)
+			free(c->rs[n][p].buf);
+	free(c->groups);
+	free(c);
+}
+
+void ordo_hello_fill(struct att_hello *h, const struct ordo_client_opts *o)
+{
+	memset(h, 0, sizeof(*h));
+	h->type = ATT_HELLO;
+	h->version = ATT_VERSION;
+	if (o != NULL) {
+		h->submit_size = o->submit_ring_size;
+		h->delivery_size = o->delivery_ring_size;
+		if (o->name != NULL)
+			snprintf(h->name, sizeof(h->name), "%s", o->name);
+	}
+	if (h->name[0] == '\0')
+		snprintf(h->name, sizeof(h->name), "pid %d", (int)getpid());
+}
+
+int ordo_attach(const char *socket_path, const struct ordo_client_opts *opts, struct ordo_client **out)
+{
+	*out = NULL;
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	if (socket_path == NULL || strlen(socket_path) >= sizeof(a.sun_path))
+		return ORDO_EINVAL;
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", socket_path);
+	struct ordo_client *c = ordo_client_new(opts);
+	if (c == NULL)
+		return ORDO_ENOMEM;
+	c->sock_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	struct timeval tv = {.tv_sec = 5};
+	if (c->sock_fd < 0 || setsockopt(c->sock_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+	    connect(c->sock_fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		ordo_client_free(c);
+		return ORDO_ECONNECT;
+	}
+	struct att_hello h;
+	ordo_hello_fill(&h, opts);
+	if (send(c->sock_fd, &h, sizeof(h), MSG_NOSIGNAL) != (ssize_t)sizeof(h)) {
+		ordo_client_free(c);
+		return ORDO_ECONNECT;
+	}
+	struct att_welcome w;
+	struct iovec iov = {.iov_base = &w, .iov_len = sizeof(w)};
+	union {
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
+	ssize_t n = recvmsg(c->sock_fd, &msg, MSG_CMSG_CLOEXEC);
+	int fds[2] = {-1, -1};
+	struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+	if (cm != NULL && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(2 * sizeof(int)))
+		memcpy(fds, CMSG_DATA(cm), sizeof(fds));
+	if (n != (ssize_t)sizeof(w) || w.type != ATT_WELCOME || fds[0] < 0 || fds[1] < 0) {
+		for (int i = 0; i < 2; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		int err = (n == (ssize_t)sizeof(w) && w.type == ATT_REFUSE && w.err < 0) ? w.err : ORDO_ECONNECT;
+		ordo_client_free(c);
+		return err;
+	}
+	int rc = ordo_client_map(c, fds[0], fds[1], w.region_size);
+	if (rc != ORDO_OK) {
+		ordo_client_free(c);
+		return rc;
+	}
+	*out = c;
+	return ORDO_OK;
+}
+
+struct ordo_member ordo_self(const struct ordo_client *c) { return c->self; }
+size_t ordo_max_message_size(const struct ordo_client *c) { return c->max_message; }
+int ordo_fd(const struct ordo_client *c) { return c->event_fd; }
+
+static int attached(const struct ordo_client *c)
+{
+	return !c->detached &&
+	       atomic_load_explicit(&c->hdr->state, memory_order_acquire) == ATT_STATE_ATTACHED;
+}
+
+/* ---- groups ---- */
+
+static int group_ok(const void *group, size_t len)
+{
+	return group != NULL && len >= 1 && len <= ORDO_GROUP_NAME_MAX;
+}
+
+static void remember_group(struct ordo_client *c, const void *group, size_t len, int join)
+{
+	for (uint32_t i = 0; i < c->group_count; i++)
+		if (c->groups[i].len == len && memcmp(c->groups[i].name, group, len) == 0) {
+			if (!join)
+				c->groups[i] = c->groups[--c->group_count];
+			return;
+		}
+	if (!join)
+		return;
+	if (c->group_count == c->group_cap) {
+		uint32_t cap = c->group_cap ? c->group_cap * 2u : 8u;
+		void *v = realloc(c->groups, cap * sizeof(*c->groups));
+		if (v == NULL)
+			return;
+		c->groups = v;
+		c->group_cap = cap;
+	}
+	c->groups[c->group_count].len = (uint8_t)len;
+	memcpy(c->groups[c->group_count].name, group, len);
+	c->group_count++;
+}
+
+static int group_record(struct ordo_client *c, uint16_t type, const void *group, size_t len)
+{
+	if (!group_ok(group, len))
+		return ORDO_EINVAL;
+	if (!attached(c))
+		return ORDO_EDETACHED;
+	enum shm_ring_status st;
+	uint8_t *p = shm_ring_reserve(&c->submit, (uint32_t)len, &st);
+	if (p == NULL)
+		return st == SHM_RING_FULL ? ORDO_EAGAIN : ORDO_EDETACHED;
+	memcpy(p, group, len);
+	shm_ring_commit(&c->submit, (uint32_t)len, type, 0);
+	remember_group(c, group, len, type == ATT_REC_JOIN);
+	return ORDO_OK;
+}
+
+int ordo_join(struct ordo_client *c, const void *group, size_t len) { return group_record(c, ATT_REC_JOIN, group, len); }
+int ordo_leave(struct ordo_client *c, const void *group, size_t len) { return group_record(c, ATT_REC_LEAVE, group, len); }
+
+/* ---- publish ---- */
+
+/* Writes one PUBLISH record; FULL is returned as ORDO_EAGAIN. */
+static int publish_piece(struct ordo_client *c, const struct att_publish *p, const void *group, uint8_t glen,
+			 const uint8_t *data, uint32_t len, uint16_t flags)
+{
+	uint32_t head = (flags & ATT_F_FIRST) ? ATT_ENV_HEAD(glen) : 0;
+	uint32_t length = (uint32_t)sizeof(*p) + head + len;
+	enum shm_ring_status st;
+	uint8_t *w = shm_ring_reserve(&c->submit, length, &st);
+	if (w == NULL)
+		return st == SHM_RING_FULL ? ORDO_EAGAIN : ORDO_EDETACHED;
+	memcpy(w, p, sizeof(*p));
+	w += sizeof(*p);
+	if (head != 0) {
+		w[0] = ATT_ENV_USER;
+		w[1] = glen;
+		memcpy(w + 2, group, glen);
+		w += head;
+	}
+	if (len != 0)
+		memcpy(w, data, len);
+	shm_ring_commit(&c->submit, length, ATT_REC_PUBLISH, flags);
+	return ORDO_OK;
+}
+
+int64_t ordo_publish(struct ordo_client *c, const void *group, size_t glen, const void *data, size_t size,
+		     enum ordo_service service, unsigned priority)
+{
+	if (!group_ok(group, glen) || (service != ORDO_AGREED && service != ORDO_SAFE) ||
+	    priority >= ORDO_PRIORITIES || (size != 0 && data == NULL))
+		return ORDO_EINVAL;
+	if (!attached(c))
+		return ORDO_EDETACHED;
+	if (size > c->max_message)
+		return ORDO_E2BIG;
+	if (atomic_load_explicit(&c->hdr->no_quorum, memory_order_relaxed))
+		return ORDO_ENOQUORUM;
+	struct att_publish p = {.service = (uint8_t)service, .priority = (uint8_t)priority,
+				.msg_size = (uint32_t)size, .pub_seq = c->pub_seq};
+	uint32_t head = ATT_ENV_HEAD(glen);
+	if ((uint64_t)sizeof(p) + head + size <= c->max_record) {
+		int rc = publish_piece(c, &p, group, (uint8_t)glen, data, (uint32_t)size, ATT_F_FIRST | ATT_F_LAST);
+		if (rc != ORDO_OK)
+			return rc;
+		return (int64_t)c->pub_seq++;
+	}
+	/* larger than one record: pieces, streamed as the node takes them */
+	uint32_t piece_max = c->max_record - (uint32_t)sizeof(p) - head;
+	const uint8_t *d = data;
+	uint64_t deadline = 0;
+	for (uint32_t off = 0; off < size;) {
+		uint32_t n = (uint32_t)(size - off) < piece_max ? (uint32_t)(size - off) : piece_max;
+		uint16_t flags = (off == 0 ? ATT_F_FIRST : 0) | (off + n == size ? ATT_F_LAST : 0);
+		p.offset = off;
+		int rc = publish_piece(c, &p, group, (uint8_t)glen, d + off, n, flags);
+		if (rc == ORDO_EAGAIN) {
+			if (off == 0)
+				return ORDO_EAGAIN; /* nothing written yet */
+			if (deadline == 0)
+				deadline = mono_ns() + ORDO_STREAM_WAIT_NS;
+			if (!attached(c) || mono_ns() > deadline)
+				return attached(c) ? ORDO_EAGAIN : ORDO_EDETACHED; /* the node drops the partial message */
+			sched_yield();
+			continue;
+		}
+		if (rc != ORDO_OK)
+			return rc;
+		deadline = 0;
+		off += n;
+	}
+	return (int64_t)c->pub_seq++;
+}
+
+/* ---- receive ---- */
+
+static void on_message(struct ordo_client *c, const struct shm_ring_rec *r)
+{
+	struct att_message m;
+	if (r->length < sizeof(m))
+		goto garbage;
+	memcpy(&m, r->data, sizeof(m));
+	uint32_t gpad = att_pad8(m.group_len);
+	if (m.group_len == 0 || m.group_len > ORDO_GROUP_NAME_MAX || r->length < sizeof(m) + gpad ||
+	    m.sender_node == 0 || m.sender_node > 64 || m.priority >= ORDO_PRIORITIES)
+		goto garbage;
+	const uint8_t *group = r->data + sizeof(m);
+	const uint8_t *data = group + gpad;
+	uint32_t len = r->length - (uint32_t)sizeof(m) - gpad;
+	struct ordo_message om = {.group = group, .group_len = m.group_len,
+				  .sender = {.node = m.sender_node, .client = m.sender_client},
+				  .service = (enum ordo_service)m.service, .priority = m.priority,
+				  .position = {.ring = {.seq = m.ring_seq, .rep = m.ring_rep}, .seq = m.seq,
+					       .index = m.index}};
+	if ((r->flags & (ATT_F_FIRST | ATT_F_LAST)) == (ATT_F_FIRST | ATT_F_LAST)) {
+		if (len != m.msg_size)
+			goto garbage;
+		om.data = data;
+		om.size = len;
+		if (c->cb.message != NULL)
+			c->cb.message(c->ctx, &om);
+		return;
+	}
+	struct ordo_reassembly *rs = &c->rs[m.sender_node - 1u][m.priority];
+	if (r->flags & ATT_F_FIRST) {
+		free(rs->buf);
+		rs->buf = malloc(m.msg_size ? m.msg_size : 1);
+		if (rs->buf == NULL) {
+			rs->active = 0;
+			return;
+		}
+		rs->active = 1;
+		rs->size = m.msg_size;
+		rs->got = 0;
+	}
+	if (!rs->active || m.offset != rs->got || m.msg_size != rs->size || len > rs->size - rs->got) {
+		rs->active = 0;
+		return;
+	}
+	memcpy(rs->buf + rs->got, data, len);
+	rs->got += len;
+	if (r->flags & ATT_F_LAST) {
+		rs->active = 0;
+		if (rs->got == rs->size && c->cb.message != NULL) {
+			om.data = rs->buf;
+			om.size = rs->size;
+			c->cb.message(c->ctx, &om);
+		}
+		free(rs->buf);
+		rs->buf = NULL;
+	}
+	return;
+garbage:
+	c->garbage++;
+}
+
+static void on_view(struct ordo_client *c, const struct shm_ring_rec *r)
+{
+	struct att_view v;
+	if (r->length < sizeof(v))
+		goto garbage;
+	memcpy(&v, r->data, sizeof(v));
+	uint64_t n = (uint64_t)v.member_count + v.joined_count + v.left_count;
+	uint32_t gpad = att_pad8(v.group_len);
+	if (v.group_len == 0 || v.group_len > ORDO_GROUP_NAME_MAX ||
+	    r->length != sizeof(v) + gpad + n * sizeof(struct att_member))
+		goto garbage;
+	const uint8_t *list = r->data + sizeof(v) + gpad;
+	struct ordo_member *members = malloc((v.member_count ? v.member_count : 1) * sizeof(*members));
+	struct ordo_view_change *changes = malloc((n - v.member_count ? n - v.member_count : 1) * sizeof(*changes));
+	if (members == NULL || changes == NULL) {
+		free(members);
+		free(changes);
+		return;
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		struct att_member am;
+		memcpy(&am, list + i * sizeof(am), sizeof(am));
+		if (i < v.member_count)
+			members[i] = (struct ordo_member){.node = am.node, .client = am.client};
+		else
+			changes[i - v.member_count] = (struct ordo_view_change){
+				.member = {.node = am.node, .client = am.client}, .reason = (enum ordo_reason)am.reason};
+	}
+	struct ordo_view ov = {.group = r->data + sizeof(v), .group_len = v.group_len,
+			       .ring = {.seq = v.ring_seq, .rep = v.ring_rep}, .transitional = v.transitional,
+			       .members = members, .member_count = v.member_count, .joined = changes,
+			       .joined_count = v.joined_count, .left = changes + v.joined_count,
+			       .left_count = v.left_count};
+	if (c->cb.view != NULL)
+		c->cb.view(c->ctx, &ov);
+	free(members);
+	free(changes);
+	return;
+garbage:
+	c->garbage++;
+}
+
+static void on_config(struct ordo_client *c, const struct shm_ring_rec *r)
+{
+	struct att_config ac;
+	if (r->length < sizeof(ac))
+		goto garbage;
+	memcpy(&ac, r->data, sizeof(ac));
+	if (r->length != sizeof(ac) + (uint64_t)ac.node_count * 2u || ac.node_count > 64)
+		goto garbage;
+	uint16_t nodes[64];
+	memcpy(nodes, r->data + sizeof(ac), ac.node_count * 2u);
+	if (!ac.transitional) {
+		/* a message in pieces not complete by now is dropped at every node */
+		for (uint32_t n = 0; n < 64; n++)
+			for (uint32_t p = 0; p < ORDO_PRIORITIES; p++) {
+				c->rs[n][p].active = 0;
+				free(c->rs[n][p].buf);
+				c->rs[n][p].buf = NULL;
+			}
+	}
+	struct ordo_configuration oc = {.transitional = ac.transitional,
+					.ring = {.seq = ac.ring_seq, .rep = ac.ring_rep},
+					.old_ring = {.seq = ac.old_seq, .rep = ac.old_rep}, .nodes = nodes,
+					.node_count = ac.node_count, .primary = ac.primary};
+	if (c->cb.configuration != NULL)
+		c->cb.configuration(c->ctx, &oc);
+	return;
+garbage:
+	c->garbage++;
+}
+
+static int check_detached(struct ordo_client *c)
+{
+	if (c->detached)
+		return ORDO_EDETACHED;
+	uint32_t st = atomic_load_explicit(&c->hdr->state, memory_order_acquire);
+	if (st == ATT_STATE_ATTACHED)
+		return 0;
+	c->detached = 1;
+	if (c->cb.detached != NULL)
+		c->cb.detached(c->ctx, ORDO_EDETACHED);
+	return ORDO_EDETACHED;
+}
+
+int ordo_poll(struct ordo_client *c, unsigned max)
+{
+	if (c->detached)
+		return ORDO_EDETACHED;
+	unsigned n = 0;
+	while (n < max) {
+		struct shm_ring_rec r;
+		enum shm_ring_status st = shm_ring_peek(&c->deliver, &r);
+		if (st == SHM_RING_EMPTY)
+			break;
+		if (st != SHM_RING_OK) {
+			c->detached = 1;
+			if (c->cb.detached != NULL)
+				c->cb.detached(c->ctx, ORDO_EPROTO);
+			return ORDO_EDETACHED;
+		}
+		switch (r.type) {
+		case ATT_REC_MESSAGE:
+			on_message(c, &r);
+			break;
+		case ATT_REC_VIEW:
+			on_view(c, &r);
+			break;
+		case ATT_REC_CONFIG:
+			on_config(c, &r);
+			break;
+		case ATT_REC_PUB_FAILED: {
+			struct att_pub_failed f;
+			if (r.length == sizeof(f) && c->cb.publish_failed != NULL) {
+				memcpy(&f, r.data, sizeof(f));
+				c->cb.publish_failed(c->ctx, f.pub_seq, f.err);
+			}
+			break;
+		}
+		default:
+			c->garbage++;
+			break;
+		}
+		shm_ring_next(&c->deliver, &r);
+		shm_ring_release_read(&c->deliver); /* after the callback: zero copy */
+		n++;
+	}
+	if (n == 0)
+		return check_detached(c);
+	return (int)n;
+}
+
+int ordo_prepare_sleep(struct ordo_client *c)
+{
+	if (!attached(c))
+		return 1;
+	atomic_store_explicit(&c->hdr->sleeping, 1, memory_order_relaxed);
+	/* Dekker with the engine (docs/attach.md §6) */
+	atomic_thread_fence(memory_order_seq_cst);
+	struct shm_ring_rec r;
+	if (shm_ring_peek(&c->deliver, &r) != SHM_RING_EMPTY || !attached(c)) {
+		atomic_store_explicit(&c->hdr->sleeping, 0, memory_order_relaxed);
+		return 1;
+	}
+	return 0;
+}
+
+int ordo_wait(struct ordo_client *c, unsigned max, int timeout_ms)
+{
+	int n = ordo_poll(c, max);
+	if (n != 0)
+		return n;
+	if (ordo_prepare_sleep(c) == 0) {
+		struct pollfd pfd = {.fd = c->event_fd, .events = POLLIN};
+		if (poll(&pfd, 1, timeout_ms) > 0) {
+			uint64_t v;
+			ssize_t rd = read(c->event_fd, &v, sizeof(v));
+			(void)rd;
+		}
+		atomic_store_explicit(&c->hdr->sleeping, 0, memory_order_relaxed);
+	}
+	return ordo_poll(c, max);
+}
+
+void ordo_detach(struct ordo_client *c)
+{
+	if (c == NULL)
+		return;
+	/* explicit leaves first, so views say LEAVE rather than DISCONNECT */
+	for (uint32_t i = 0; i < c->group_count && attached(c); i++) {
+		enum shm_ring_status st;
+		uint8_t *p = shm_ring_reserve(&c->submit, c->groups[i].len, &st);
+		if (p == NULL)
+			break;
+		memcpy(p, c->groups[i].name, c->groups[i].len);
+		shm_ring_commit(&c->submit, c->groups[i].len, ATT_REC_LEAVE, 0);
+	}
+	if (c->detach_hook != NULL)
+		c->detach_hook(c);
+	ordo_client_free(c);
+}

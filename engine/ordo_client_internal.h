@@ -1,0 +1,50 @@
+/* ordo_client_internal.h — struct ordo_client, shared by libordo's daemon
+ * attach (ordo_client.c) and in-process attach (ordo_inproc.c). Not
+ * installed.
+ */
+#ifndef ORDO_CLIENT_INTERNAL_H
+#define ORDO_CLIENT_INTERNAL_H
+
+#include <stdint.h>
+
+#include "attach_proto.h"
+#include "ordo.h"
+
+struct ordo_reassembly {
+	uint8_t active;
+	uint8_t *buf;
+	uint32_t size, got;
+};
+
+struct ordo_group_name {
+	uint8_t len;
+	uint8_t name[ORDO_GROUP_NAME_MAX];
+};
+
+struct ordo_client {
+	int sock_fd, mem_fd, event_fd;
+	uint8_t *region;
+	uint64_t region_size;
+	struct att_region_hdr *hdr;
+	struct shm_ring_prod submit;
+	struct shm_ring_cons deliver;
+	struct ordo_callbacks cb;
+	void *ctx;
+	struct ordo_member self;
+	uint32_t max_message, max_record;
+	uint64_t pub_seq;
+	int detached;
+	uint64_t garbage;                       /* delivery records that failed their checks */
+	struct ordo_reassembly rs[64][ORDO_PRIORITIES];
+	struct ordo_group_name *groups;         /* joined (for the leaves at detach) */
+	uint32_t group_count, group_cap;
+	void (*detach_hook)(struct ordo_client *c); /* in-process: tell the engine */
+	struct ordo_engine *engine;
+};
+
+struct ordo_client *ordo_client_new(const struct ordo_client_opts *o);
+void ordo_client_free(struct ordo_client *c);
+int ordo_client_map(struct ordo_client *c, int mem_fd, int event_fd, uint64_t region_size);
+void ordo_hello_fill(struct att_hello *h, const struct ordo_client_opts *o);
+
+#endif

@@ -1,0 +1,222 @@
+/* ordo.h — the ordo client API (libordo).
+ *
+ * An application attaches to its local ordo node — a daemon (ordod)
+ * reached through its control socket, or an engine started inside the
+ * application's own process — joins groups, publishes messages that every
+ * member of the group receives in one total order (the same at every node),
+ * and receives messages, group views and ring configurations through
+ * callbacks. Semantics: ../shared/DESIGN.md §2–3; mechanism:
+ * docs/attach.md.
+ *
+ * Thread safety, per function, is stated with each declaration:
+ *   "any thread"      may be called concurrently from several threads;
+ *   "one thread"      calls on one client must not overlap (different
+ *                     clients are independent): the same rule as for a
+ *                     socket. Publishing from one thread while another polls
+ *                     the same client is allowed (the submit and delivery
+ *                     rings are separate): ordo_publish, ordo_join and
+ *                     ordo_leave share the "submit side", ordo_poll and
+ *                     ordo_prepare_sleep the "receive side".
+ * No function blocks except ordo_attach (connecting), ordo_wait and
+ * ordo_engine_start/stop.
+ */
+#ifndef ORDO_H
+#define ORDO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ORDO_GROUP_NAME_MAX 32u
+
+/* Error codes: every function returns 0 (or a count) on success and one
+ * of these (negative) on failure. */
+enum {
+	ORDO_OK = 0,
+	ORDO_EAGAIN = -11,        /* the submit ring is full: retry (after ordo_poll, or later) */
+	ORDO_EINVAL = -22,        /* a bad argument (group name length, service, priority) */
+	ORDO_E2BIG = -7,          /* larger than the node's max_message_size */
+	ORDO_ENOMEM = -12,
+	ORDO_ENOQUORUM = -1001,   /* the node's policy refuses publishing outside a primary configuration */
+	ORDO_EDETACHED = -1002,   /* the client was detached: evicted, the node stopped, or ordo_detach */
+	ORDO_ECONNECT = -1003,    /* no node at that socket, or it refused the attach */
+	ORDO_EPROTO = -1004,      /* the node speaks another attach protocol version */
+};
+
+/* A short English description of an error code. Any thread. */
+const char *ordo_strerror(int err);
+
+enum ordo_service { ORDO_AGREED = 1, ORDO_SAFE = 2 };
+
+/* Priorities: 0 is the highest; a higher priority may overtake a lower one
+ * not yet sequenced, never one already ordered. */
+#define ORDO_PRIORITIES 3u
+
+struct ordo_ring_id {
+	uint64_t seq;
+	uint16_t rep;
+};
+
+/* A message's place in the total order: the same at every node. */
+struct ordo_position {
+	struct ordo_ring_id ring; /* the configuration it was delivered in */
+	uint64_t seq;             /* the frame that ordered it */
+	uint16_t index;           /* its entry in that frame */
+};
+
+struct ordo_member {
+	uint16_t node;
+	uint32_t client;
+};
+
+struct ordo_message {
+	const uint8_t *group;
+	uint8_t group_len;
+	const void *data;         /* valid until the callback returns (zero copy) */
+	size_t size;
+	struct ordo_member sender;
+	enum ordo_service service;
+	uint8_t priority;
+	struct ordo_position position;
+};
+
+/* Why a member joined or left a group's view. */
+enum ordo_reason {
+	ORDO_REASON_JOIN = 1,      /* ordo_join */
+	ORDO_REASON_LEAVE,         /* ordo_leave or ordo_detach */
+	ORDO_REASON_DISCONNECT,    /* its process died or closed its connection */
+	ORDO_REASON_EVICTED,       /* it stopped draining its delivery ring */
+	ORDO_REASON_NODE_LEFT,     /* its node left the configuration */
+	ORDO_REASON_NODE_JOINED,   /* its node joined the configuration (merge) */
+};
+
+struct ordo_view_change {
+	struct ordo_member member;
+	enum ordo_reason reason;
+};
+
+/* A group's view: delivered to its local members at the same point of the
+ * total order at every node. */
+struct ordo_view {
+	const uint8_t *group;
+	uint8_t group_len;
+	struct ordo_ring_id ring;
+	int transitional;                 /* 1: part of a transitional configuration */
+	const struct ordo_member *members; /* sorted by (node, client) */
+	uint32_t member_count;
+	const struct ordo_view_change *joined;
+	uint32_t joined_count;
+	const struct ordo_view_change *left;
+	uint32_t left_count;
+};
+
+/* A ring configuration (EVS): a transitional one precedes every regular one
+ * after a change. */
+struct ordo_configuration {
+	int transitional;
+	struct ordo_ring_id ring;
+	struct ordo_ring_id old_ring;     /* transitional: the ring left */
+	const uint16_t *nodes;
+	uint32_t node_count;
+	int primary;                      /* regular: the quorum policy holds */
+};
+
+/* Callbacks, called from ordo_poll on the polling thread. Any may be NULL.
+ * They must not call ordo_poll or ordo_detach on their own client. */
+struct ordo_callbacks {
+	void (*message)(void *ctx, const struct ordo_message *m);
+	void (*view)(void *ctx, const struct ordo_view *v);
+	void (*configuration)(void *ctx, const struct ordo_configuration *c);
+	/* a publish the node accepted but could not order (no quorum once it
+	 * was its turn); seq is the value ordo_publish returned for it */
+	void (*publish_failed)(void *ctx, uint64_t seq, int err);
+	/* the client was detached (evicted, or the node stopped) */
+	void (*detached)(void *ctx, int why);
+};
+
+struct ordo_client_opts {
+	const struct ordo_callbacks *callbacks;
+	void *ctx;
+	const char *name;                 /* for the node's logs and telemetry; may be NULL */
+	uint32_t submit_ring_size;        /* bytes, power of two; 0: the node's default (4 MiB) */
+	uint32_t delivery_ring_size;      /* bytes, power of two; 0: the node's default (4 MiB) */
+};
+
+struct ordo_client;
+struct ordo_engine;
+
+/* ---- attach and detach ---- */
+
+/* Attaches to the daemon listening on socket_path (ordod's [node] socket).
+ * Blocks for the handshake only. Any thread. */
+int ordo_attach(const char *socket_path, const struct ordo_client_opts *opts, struct ordo_client **out);
+
+/* Starts an engine inside this process from an ordod configuration file
+ * (the EAL, the ports and the worker lcore are the process's own; the
+ * configuration's [eal] lcores must give the worker an lcore besides the
+ * main one). One engine per process. Blocks until the worker runs. */
+int ordo_engine_start(const char *config_file, struct ordo_engine **out);
+
+/* Attaches to an in-process engine: the same rings, no socket. Any thread. */
+int ordo_attach_engine(struct ordo_engine *e, const struct ordo_client_opts *opts, struct ordo_client **out);
+
+/* Leaves every group (views show reason LEAVE), and frees the client.
+ * One thread (no other call on this client may be running or follow). */
+void ordo_detach(struct ordo_client *c);
+
+/* Leaves the ring politely and stops the engine; every client still
+ * attached is detached (ORDO_EDETACHED). */
+void ordo_engine_stop(struct ordo_engine *e);
+
+/* This client's identity: its node and its client id on that node. Any thread. */
+struct ordo_member ordo_self(const struct ordo_client *c);
+/* The largest message the node accepts. Any thread. */
+size_t ordo_max_message_size(const struct ordo_client *c);
+
+/* ---- groups ---- */
+
+/* Joins or leaves a group (1..32 bytes of name). The change takes effect
+ * at its place in the total order: this client's view callback reports
+ * it. Submit side. */
+int ordo_join(struct ordo_client *c, const void *group, size_t group_len);
+int ordo_leave(struct ordo_client *c, const void *group, size_t group_len);
+
+/* ---- publish ---- */
+
+/* Publishes size bytes (0..max message size) to a group (open groups: the
+ * publisher need not be a member). Returns a non-negative publish sequence
+ * number (per client, from 0), or ORDO_EAGAIN, ORDO_E2BIG, ORDO_EINVAL,
+ * ORDO_ENOQUORUM, ORDO_EDETACHED. The bytes are copied into the submit ring
+ * before it returns. Submit side. */
+int64_t ordo_publish(struct ordo_client *c, const void *group, size_t group_len, const void *data,
+		     size_t size, enum ordo_service service, unsigned priority);
+
+/* ---- receive ---- */
+
+/* Delivers up to max records (messages, views, configurations) through the
+ * callbacks; returns how many, 0 if none was waiting, or ORDO_EDETACHED.
+ * Receive side. */
+int ordo_poll(struct ordo_client *c, unsigned max);
+
+/* A file descriptor that becomes readable when this client has something to
+ * poll, usable with poll/epoll; valid until ordo_detach. Any thread. */
+int ordo_fd(const struct ordo_client *c);
+
+/* Tells the node this client is about to sleep on ordo_fd. Returns 0 if
+ * it may sleep, 1 if records arrived meanwhile (poll first). The node
+ * writes the descriptor only after this, never once per message.
+ * Receive side. */
+int ordo_prepare_sleep(struct ordo_client *c);
+
+/* Polls, sleeping on ordo_fd for up to timeout_ms (-1: no limit) when
+ * nothing is waiting. Returns what ordo_poll returned. Receive side. */
+int ordo_wait(struct ordo_client *c, unsigned max, int timeout_ms);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -642,7 +642,9 @@ void eng_clients_deliver(struct eng *e, const struct rp_delivery *d)
 		}
 		uint8_t glen = b[1];
 		uint32_t head = ATT_ENV_HEAD(glen);
-		if (glen == 0 || glen > ORDO_GROUP_NAME_MAX || d->chunk_size < head || d->msg_size < head) {
+		if (glen == 0 || glen > ORDO_GROUP_NAME_MAX || d->chunk_size < head || d->msg_size < head ||
+		    d->msg_size > e->cfg.rp.message_size_max) {
+			/* larger than this node accepts: every node configured alike drops it */
 			e->cstats.bad_envelopes++;
 			fs->active = 0;
 			return;

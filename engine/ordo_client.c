@@ -358,6 +358,8 @@ static void on_message(struct ordo_client *c, const struct shm_ring_rec *r)
 		return;
 	}
 	struct ordo_reassembly *rs = &c->rs[m.sender_node - 1u][m.priority];
+	if (m.msg_size > c->max_message)
+		goto garbage; /* the node never delivers more than it accepts */
 	if (r->flags & ATT_F_FIRST) {
 		free(rs->buf);
 		rs->buf = malloc(m.msg_size ? m.msg_size : 1);

@@ -855,14 +855,20 @@ static int take_publish(struct eng *e, struct eng_client *c, const struct shm_ri
 		return -1;
 	uint16_t pieces = r->flags & (ATT_F_FIRST | ATT_F_LAST);
 	struct eng_assembly *a = &c->asm_[p.priority];
+	/* body lies in memory the client can rewrite: each byte a check
+	 * depends on is read once (receivers validate the envelope again) */
+	uint8_t kind = 0, glen = 0;
 	if (r->flags & ATT_F_FIRST) {
-		if (blen < 2 || body[0] != ATT_ENV_USER || body[1] == 0 || body[1] > ORDO_GROUP_NAME_MAX ||
-		    blen < ATT_ENV_HEAD(body[1]) || p.offset != 0 ||
-		    (uint64_t)p.msg_size + ATT_ENV_HEAD(body[1]) > e->cfg.rp.message_size_max)
+		if (blen < 2)
+			return -1;
+		kind = __atomic_load_n(&body[0], __ATOMIC_RELAXED);
+		glen = __atomic_load_n(&body[1], __ATOMIC_RELAXED);
+		if (kind != ATT_ENV_USER || glen == 0 || glen > ORDO_GROUP_NAME_MAX || blen < ATT_ENV_HEAD(glen) ||
+		    p.offset != 0 || (uint64_t)p.msg_size + ATT_ENV_HEAD(glen) > e->cfg.rp.message_size_max)
 			return -1;
 	}
 	if (pieces == (ATT_F_FIRST | ATT_F_LAST)) {
-		if (p.msg_size != blen - ATT_ENV_HEAD(body[1]))
+		if (p.msg_size != blen - ATT_ENV_HEAD(glen))
 			return -1;
 		int idx = inflight_push(c, r->end, NULL, 0);
 		if (idx < 0)
@@ -882,7 +888,7 @@ static int take_publish(struct eng *e, struct eng_client *c, const struct shm_ri
 	/* a piece of a large message: assembled in an engine buffer */
 	if (r->flags & ATT_F_FIRST) {
 		free(a->buf);
-		a->size = ATT_ENV_HEAD(body[1]) + p.msg_size;
+		a->size = ATT_ENV_HEAD(glen) + p.msg_size;
 		a->buf = malloc(a->size);
 		if (a->buf == NULL)
 			return -1;
@@ -897,7 +903,9 @@ static int take_publish(struct eng *e, struct eng_client *c, const struct shm_ri
 	const uint8_t *piece = body;
 	uint32_t plen = blen;
 	if (r->flags & ATT_F_FIRST) {
-		memcpy(a->buf, body, head);
+		a->buf[0] = kind;
+		a->buf[1] = glen;
+		memcpy(a->buf + 2, body + 2, glen);
 		piece += head;
 		plen -= head;
 	}

@@ -44,6 +44,8 @@ struct shm_ring_ctl {
 };
 
 _Static_assert(sizeof(struct shm_ring_ctl) == SHM_RING_CTL_SIZE, "ctl layout");
+/* The positions are shared between processes: they must be lock-free. */
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
 
 /* A record as the consumer sees it: payload bytes inside the ring. */
 struct shm_ring_rec {
@@ -94,12 +96,13 @@ static inline uint32_t shm_ring_max_record(uint64_t size)
 }
 
 /* Initialises the control block of a new ring (the data area needs no
- * initialisation). Only the side that creates the ring calls this. */
+ * initialisation). Only the side that creates the ring calls this, before
+ * handing the ring over (the hand-over — a socket message, or publishing a
+ * pointer — orders these stores before the other side's loads). */
 static inline void shm_ring_init(struct shm_ring_ctl *ctl)
 {
 	atomic_store_explicit(&ctl->head, 0, memory_order_relaxed);
 	atomic_store_explicit(&ctl->tail, 0, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
 }
 
 /* Attaches a side to an existing ring. size: power of two, at least
@@ -178,9 +181,12 @@ static inline uint8_t *shm_ring_reserve(struct shm_ring_prod *p, uint32_t length
 	return p->data + off + SHM_RING_REC_HDR;
 }
 
-/* Producer: publishes the reserved record (and any PAD before it). */
+/* Producer: publishes the reserved record (and any PAD before it); length
+ * must not exceed the reservation's. */
 static inline void shm_ring_commit(struct shm_ring_prod *p, uint32_t length, uint16_t type, uint16_t flags)
 {
+	if (p->reserved == 0 || SHM_RING_REC_HDR + shm_ring_round(length) > p->reserved)
+		__builtin_trap(); /* a programming error on this side, never the peer's */
 	shm_ring_put_hdr(p->data + (p->reserved_pos & p->mask), length, type, flags);
 	p->head = p->reserved_pos + SHM_RING_REC_HDR + shm_ring_round(length);
 	p->reserved = 0;
@@ -219,11 +225,11 @@ static inline enum shm_ring_status shm_ring_peek(struct shm_ring_cons *c, struct
 			return SHM_RING_GARBAGE;
 		uint64_t off = c->read & c->mask;
 		const uint8_t *at = c->data + off;
-		uint32_t length;
-		uint16_t type, flags;
-		memcpy(&length, at, 4);
-		memcpy(&type, at + 4, 2);
-		memcpy(&flags, at + 6, 2);
+		/* one load of the header: the producer may rewrite it while we
+		 * check it, and every check must see the same value */
+		uint64_t h = __atomic_load_n((const uint64_t *)(const void *)at, __ATOMIC_RELAXED);
+		uint32_t length = (uint32_t)h;
+		uint16_t type = (uint16_t)(h >> 32), flags = (uint16_t)(h >> 48);
 		uint64_t need = SHM_RING_REC_HDR + shm_ring_round(length);
 		if (need > size - off || need > c->head_cache - c->read)
 			return SHM_RING_GARBAGE;

@@ -1060,8 +1060,16 @@ uint32_t eng_clients_poll(struct eng *e)
 				evict(e, c, ORDO_REASON_EVICTED, "it did not drain its delivery ring");
 			else
 				work += drain(e, c);
-			if (closing)
-				begin_leave(e, c, ORDO_REASON_DISCONNECT);
+			if (closing && c->state == ENG_CL_ACTIVE) {
+				/* what it published before it went is ordered: drain
+				 * the ring to its end (bounded by the eviction time) */
+				struct shm_ring_rec r;
+				if (c->closing_since_ns == 0)
+					c->closing_since_ns = e->now_ns;
+				if (shm_ring_peek(&c->submit, &r) != SHM_RING_OK ||
+				    e->now_ns - c->closing_since_ns > e->evict_ns)
+					begin_leave(e, c, ORDO_REASON_DISCONNECT);
+			}
 			wake(c);
 		} else {
 			retire(c);

@@ -46,6 +46,7 @@ struct eng_load_conf {
 };
 
 #define ENG_LOAD_HDR_SIZE 24u
+#define ENG_ENVELOPE_MAX 34u        /* a client message's envelope: kind, length, 32-byte group */
 #define ENG_LOAD_CLIENT 0xFFFFFF01u /* client id of the load generator's messages */
 
 struct eng_config {

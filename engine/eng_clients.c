@@ -81,6 +81,30 @@ static struct eng_group *group_find(struct eng *e, const uint8_t *name, uint8_t 
 	return NULL;
 }
 
+/* Removes an empty group from the table (open addressing with linear
+ * probing: later entries of the same probe run shift back). The change
+ * follows the total order, so every node's table stays the same. */
+static void group_delete(struct eng *e, struct eng_group *g)
+{
+	uint32_t mask = ENG_GROUPS_MAX - 1u, i = hash_name(g->name, g->len) & mask;
+	while (e->groups[i] != g)
+		i = (i + 1u) & mask;
+	free(g->m);
+	free(g->local);
+	free(g);
+	e->groups[i] = NULL;
+	e->group_count--;
+	for (uint32_t j = (i + 1u) & mask; e->groups[j] != NULL; j = (j + 1u) & mask) {
+		uint32_t home = hash_name(e->groups[j]->name, e->groups[j]->len) & mask;
+		/* move j back to the hole if its home is not in (i, j] */
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			e->groups[i] = e->groups[j];
+			e->groups[j] = NULL;
+			i = j;
+		}
+	}
+}
+
 static int member_cmp(const struct eng_gmember *a, uint16_t node, uint32_t client)
 {
 	if (a->node != node)
@@ -151,20 +175,24 @@ static int overflow_put(struct eng_client *c, uint16_t type, uint16_t flags, con
 			const uint32_t *lens, uint32_t nparts, uint32_t length)
 {
 	uint32_t need = 8u + att_pad8(length);
-	if (c->overflow == NULL) {
-		c->overflow = malloc(ENG_OVERFLOW_MAX);
-		if (c->overflow == NULL)
-			return -1;
-		c->ov_size = ENG_OVERFLOW_MAX;
-		c->ov_head = c->ov_tail = 0;
-	}
-	if (c->ov_size - c->ov_tail < need) {
+	if (c->ov_size - c->ov_tail < need && c->ov_head > 0) {
 		/* compact: move what is queued to the front */
 		memmove(c->overflow, c->overflow + c->ov_head, c->ov_tail - c->ov_head);
 		c->ov_tail -= c->ov_head;
 		c->ov_head = 0;
-		if (c->ov_size - c->ov_tail < need)
+	}
+	if (c->ov_size - c->ov_tail < need) {
+		/* grow by doubling, up to the cap (at least two largest messages) */
+		uint64_t size = c->ov_size ? c->ov_size : (1u << 20);
+		while (size - c->ov_tail < need)
+			size *= 2u;
+		if (size > c->ov_cap)
 			return -1;
+		uint8_t *v = realloc(c->overflow, size);
+		if (v == NULL)
+			return -1;
+		c->overflow = v;
+		c->ov_size = (uint32_t)size;
 	}
 	uint8_t *at = c->overflow + c->ov_tail;
 	shm_ring_put_hdr(at, length, type, flags);
@@ -178,6 +206,7 @@ static int overflow_put(struct eng_client *c, uint16_t type, uint16_t flags, con
 }
 
 static void evict(struct eng *e, struct eng_client *c, uint32_t reason, const char *why);
+static uint32_t overflow_flush(struct eng_client *c);
 
 /* Writes one record (the concatenation of parts) for a client: into its
  * delivery ring, or behind what already waits in its overflow queue. */
@@ -189,6 +218,8 @@ static void put_record(struct eng *e, struct eng_client *c, uint16_t type, uint1
 	uint32_t length = 0;
 	for (uint32_t i = 0; i < nparts; i++)
 		length += lens[i];
+	if (c->ov_head != c->ov_tail)
+		(void)overflow_flush(c); /* the client may have drained meanwhile */
 	if (c->ov_head == c->ov_tail) {
 		enum shm_ring_status st;
 		uint8_t *p = shm_ring_reserve(&c->deliver, length, &st);
@@ -383,8 +414,11 @@ static void apply_entry(struct eng *e, uint8_t op, uint16_t node, const uint8_t 
 			uint32_t client, uint8_t reason)
 {
 	struct eng_group *g = group_find(e, group, glen, op == ATT_OP_JOIN);
-	if (g == NULL)
+	if (g == NULL) {
+		if (op == ATT_OP_JOIN)
+			e->cstats.groups_full++; /* at every node alike: the table is full */
 		return;
+	}
 	struct att_member ch = {.node = node, .reason = reason, .client = client};
 	struct eng_client *local = node == e->cfg.rp.node_id ? client_by_id(e, client) : NULL;
 	if (op == ATT_OP_JOIN) {
@@ -400,6 +434,8 @@ static void apply_entry(struct eng *e, uint8_t op, uint16_t node, const uint8_t 
 			return;
 		group_rebuild_local(e, g);
 		send_view(e, g, 0, NULL, 0, &ch, 1, local);
+		if (g->count == 0)
+			group_delete(e, g);
 	}
 }
 
@@ -500,6 +536,11 @@ static void sync_complete(struct eng *e)
 		if (nj + nl > 0) {
 			group_rebuild_local(e, g);
 			send_view(e, g, 0, joined, nj, left, nl, NULL);
+		}
+		if (g->count == 0) {
+			group_delete(e, g);
+			if (e->groups[i] != NULL)
+				i--; /* a group shifted into slot i */
 		}
 	}
 	/* groups named in a sync that this node has never seen */
@@ -627,7 +668,13 @@ void eng_clients_deliver(struct eng *e, const struct rp_delivery *d)
 	uint8_t first = (d->flags & RP_ENTRY_F_FIRST) != 0, last = (d->flags & RP_ENTRY_F_LAST) != 0;
 	if (first) {
 		const uint8_t *b = d->data;
-		if (d->chunk_size < 2 || (b[0] != ATT_ENV_USER && b[0] != ATT_ENV_GROUP_OP)) {
+		/* The kind byte was in the client's shared memory until ring-proto
+		 * copied it into a frame; the client id was not (the engine gave
+		 * it). Group ops come only from the engine (client id 0), user
+		 * messages only from clients: a client that rewrites its record
+		 * after the engine checked it cannot forge a group op. */
+		int engine_op = d->client_id == 0;
+		if (d->chunk_size < 2 || b[0] != (engine_op ? ATT_ENV_GROUP_OP : ATT_ENV_USER)) {
 			e->cstats.bad_envelopes++;
 			fs->active = 0;
 			return;
@@ -693,6 +740,11 @@ static void drop_departed(struct eng *e, uint64_t keep)
 		if (nl > 0) {
 			group_rebuild_local(e, g);
 			send_view(e, g, 1, NULL, 0, left, nl, NULL);
+		}
+		if (g->count == 0) {
+			group_delete(e, g);
+			if (e->groups[i] != NULL)
+				i--; /* a later group shifted into slot i: look at it too */
 		}
 	}
 }
@@ -1043,9 +1095,19 @@ uint32_t eng_clients_poll(struct eng *e)
 	for (uint32_t i = 0; i < t->count; i++) {
 		struct eng_client *c = t->v[i];
 		if (c->state == 0) {
-			/* first sight of a new client */
+			/* first sight of a new client: it learns the configuration */
 			c->state = ENG_CL_ACTIVE;
 			e->cl_by_slot[c->slot] = c;
+			uint64_t cap = 2ull * e->cfg.rp.message_size_max;
+			c->ov_cap = cap > ENG_OVERFLOW_MAX ? (cap > UINT32_MAX / 2 ? UINT32_MAX / 2 : cap) : ENG_OVERFLOW_MAX;
+			if (e->member_count != 0) {
+				struct att_config ac = {.primary = e->primary, .node_count = e->member_count,
+							.ring_rep = e->ring.rep, .old_rep = e->ring.rep,
+							.ring_seq = e->ring.seq, .old_seq = e->ring.seq};
+				const uint8_t *parts[2] = {(const uint8_t *)&ac, (const uint8_t *)e->members};
+				uint32_t lens[2] = {sizeof(ac), (uint32_t)e->member_count * 2u};
+				put_record(e, c, ATT_REC_CONFIG, 0, parts, lens, 2);
+			}
 			ENG_LOG(INFO, e, "client %u (%s) attached", c->id, c->name);
 		}
 		if (c->state == ENG_CL_GONE)

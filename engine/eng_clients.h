@@ -68,6 +68,7 @@ struct eng_client {
 	struct eng_assembly asm_[RP_PRIO_COUNT];
 	uint8_t *overflow;         /* records that did not fit the delivery ring */
 	uint32_t ov_size, ov_head, ov_tail; /* byte queue of (u32 len, u16 type, u16 flags, payload) */
+	uint64_t ov_cap;           /* its size limit: at least two of the largest message */
 	uint64_t stalled_since_ns; /* 0: draining */
 	uint64_t closing_since_ns; /* when the worker first saw it closing */
 	uint8_t need_wake;         /* records were written since the last wake check */

@@ -401,6 +401,12 @@ static int parse_ring(struct parse *ps, struct eng_config *c)
 	rp->frame_size_max = c->mtu;
 	if (rp->message_size_max == 0)
 		return fail(ps, "ring", "max_message_size", "0", "must be at least 1");
+	if (rp->message_size_max > UINT32_MAX - ENG_ENVELOPE_MAX)
+		return fail(ps, "ring", "max_message_size", get(ps, "ring", "max_message_size"), "too large");
+	/* a client message travels in an envelope (its group name): the ring
+	 * carries up to that much more, so the applications get the whole
+	 * configured size (docs/attach.md §4) */
+	rp->message_size_max += ENG_ENVELOPE_MAX;
 	if ((rp->store_slots & (rp->store_slots - 1u)) != 0) {
 		char v[16];
 		snprintf(v, sizeof(v), "%u", rp->store_slots);
@@ -497,11 +503,11 @@ static int parse_load(struct parse *ps, struct eng_config *c)
 		snprintf(v, sizeof(v), "%u", l->size);
 		return fail(ps, "load", "size", v, "0 (off) or at least %u (the load header)", ENG_LOAD_HDR_SIZE);
 	}
-	if (l->size > c->rp.message_size_max) {
+	if (l->size > c->rp.message_size_max - ENG_ENVELOPE_MAX) {
 		char v[16];
 		snprintf(v, sizeof(v), "%u", l->size);
 		return fail(ps, "load", "size", v, "larger than [ring] max_message_size (%u)",
-			    c->rp.message_size_max);
+			    c->rp.message_size_max - ENG_ENVELOPE_MAX);
 	}
 	return 0;
 }
@@ -616,7 +622,7 @@ void eng_config_print(const struct eng_config *c, FILE *out)
 		rp->rrp_mode == RP_RRP_ACTIVE ? "active" : "passive",
 		rp->quorum == RP_QUORUM_MAJORITY ? "majority" :
 		rp->quorum == RP_QUORUM_TWO_NODE ? "two_node" : "last_man_standing",
-		rp->quorum_publish ? " (publish needs quorum)" : "", c->mtu, rp->message_size_max,
+		rp->quorum_publish ? " (publish needs quorum)" : "", c->mtu, rp->message_size_max - ENG_ENVELOPE_MAX,
 		rp->window_size, rp->max_messages);
 	fprintf(out, "  timeouts (us): token retransmit %llu, token loss %llu, token hold %llu, join %llu, consensus %llu, merge %llu, rrp %llu, probe %llu\n",
 		(unsigned long long)(rp->token_retransmit_ns / US), (unsigned long long)(rp->token_loss_ns / US),

@@ -134,7 +134,7 @@ static int make_region(struct eng *e, struct eng_client *c, uint32_t sub, uint32
 	h->submit_size = sub;
 	h->delivery_off = ATT_REGION_HDR_SIZE + SHM_RING_CTL_SIZE + sub;
 	h->delivery_size = del;
-	h->max_message_size = e->cfg.rp.message_size_max > 34u ? e->cfg.rp.message_size_max - 34u : 0;
+	h->max_message_size = e->cfg.rp.message_size_max - ENG_ENVELOPE_MAX; /* the configured size */
 	atomic_store_explicit(&h->state, ATT_STATE_ATTACHED, memory_order_relaxed);
 	atomic_store_explicit(&h->no_quorum, e->cfg.rp.quorum_publish && !e->primary, memory_order_relaxed);
 	struct shm_ring_ctl *sctl = (struct shm_ring_ctl *)(c->region + h->submit_off);

@@ -100,7 +100,7 @@ struct eng_fstream { /* a fragmented client message being fanned out */
 };
 
 struct eng_client_stats {
-	uint64_t evictions, bad_envelopes, ops_lost, too_big;
+	uint64_t evictions, bad_envelopes, ops_lost, too_big, groups_full;
 };
 
 struct eng {

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -85,6 +86,17 @@ int ordo_client_map(struct ordo_client *c, int mem_fd, int event_fd, uint64_t re
 	if (shm_ring_prod_attach(&c->submit, sctl, (uint8_t *)(sctl + 1), h->submit_size) != 0 ||
 	    shm_ring_cons_attach(&c->deliver, dctl, (const uint8_t *)(dctl + 1), h->delivery_size) != 0)
 		return ORDO_EPROTO;
+	/* one descriptor to sleep on: deliveries (the eventfd) and, in daemon
+	 * mode, the node going away (the socket's hang-up) */
+	c->poll_fd = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = event_fd};
+	if (c->poll_fd < 0 || epoll_ctl(c->poll_fd, EPOLL_CTL_ADD, event_fd, &ev) != 0)
+		return ORDO_ENOMEM;
+	if (c->sock_fd >= 0) {
+		struct epoll_event sev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = c->sock_fd};
+		if (epoll_ctl(c->poll_fd, EPOLL_CTL_ADD, c->sock_fd, &sev) != 0)
+			return ORDO_ENOMEM;
+	}
 	c->self.node = h->node_id;
 	c->self.client = h->client_id;
 	c->max_message = h->max_message_size;
@@ -104,7 +116,7 @@ struct ordo_client *ordo_client_new(const struct ordo_client_opts *o)
 	struct ordo_client *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return NULL;
-	c->sock_fd = c->mem_fd = c->event_fd = -1;
+	c->sock_fd = c->mem_fd = c->event_fd = c->poll_fd = -1;
 	set_opts(c, o);
 	return c;
 }
@@ -119,6 +131,8 @@ void ordo_client_free(struct ordo_client *c)
 		close(c->event_fd);
 	if (c->sock_fd >= 0)
 		close(c->sock_fd);
+	if (c->poll_fd >= 0)
+		close(c->poll_fd);
 	for (uint32_t n = 0; n < 64; n++)
 		for (uint32_t p = 0; p < ORDO_PRIORITIES; p++)
 			free(c->rs[n][p].buf);
@@ -197,11 +211,24 @@ int ordo_attach(const char *socket_path, const struct ordo_client_opts *opts, st
 
 struct ordo_member ordo_self(const struct ordo_client *c) { return c->self; }
 size_t ordo_max_message_size(const struct ordo_client *c) { return c->max_message; }
-int ordo_fd(const struct ordo_client *c) { return c->event_fd; }
+int ordo_fd(const struct ordo_client *c) { return c->poll_fd; }
+
+/* The node closed the control socket: it stopped or died (a killed
+ * engine never marks the region). */
+static int socket_dead(struct ordo_client *c)
+{
+	if (c->sock_fd < 0 || c->sock_dead)
+		return c->sock_dead;
+	char b;
+	ssize_t n = recv(c->sock_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+		c->sock_dead = 1;
+	return c->sock_dead;
+}
 
 static int attached(const struct ordo_client *c)
 {
-	return !c->detached &&
+	return !c->detached && !c->sock_dead &&
 	       atomic_load_explicit(&c->hdr->state, memory_order_acquire) == ATT_STATE_ATTACHED;
 }
 
@@ -244,7 +271,7 @@ static int group_record(struct ordo_client *c, uint16_t type, const void *group,
 	enum shm_ring_status st;
 	uint8_t *p = shm_ring_reserve(&c->submit, (uint32_t)len, &st);
 	if (p == NULL)
-		return st == SHM_RING_FULL ? ORDO_EAGAIN : ORDO_EDETACHED;
+		return st == SHM_RING_FULL && !socket_dead(c) ? ORDO_EAGAIN : ORDO_EDETACHED;
 	memcpy(p, group, len);
 	shm_ring_commit(&c->submit, (uint32_t)len, type, 0);
 	remember_group(c, group, len, type == ATT_REC_JOIN);
@@ -297,6 +324,8 @@ int64_t ordo_publish(struct ordo_client *c, const void *group, size_t glen, cons
 	uint32_t head = ATT_ENV_HEAD(glen);
 	if ((uint64_t)sizeof(p) + head + size <= c->max_record) {
 		int rc = publish_piece(c, &p, group, (uint8_t)glen, data, (uint32_t)size, ATT_F_FIRST | ATT_F_LAST);
+		if (rc == ORDO_EAGAIN && socket_dead(c))
+			return ORDO_EDETACHED;
 		if (rc != ORDO_OK)
 			return rc;
 		return (int64_t)c->pub_seq++;
@@ -311,6 +340,8 @@ int64_t ordo_publish(struct ordo_client *c, const void *group, size_t glen, cons
 		p.offset = off;
 		int rc = publish_piece(c, &p, group, (uint8_t)glen, d + off, n, flags);
 		if (rc == ORDO_EAGAIN) {
+			if (socket_dead(c))
+				return ORDO_EDETACHED;
 			if (off == 0)
 				return ORDO_EAGAIN; /* nothing written yet */
 			if (deadline == 0)
@@ -469,7 +500,7 @@ static int check_detached(struct ordo_client *c)
 	if (c->detached)
 		return ORDO_EDETACHED;
 	uint32_t st = atomic_load_explicit(&c->hdr->state, memory_order_acquire);
-	if (st == ATT_STATE_ATTACHED)
+	if (st == ATT_STATE_ATTACHED && !socket_dead(c))
 		return 0;
 	c->detached = 1;
 	if (c->cb.detached != NULL)
@@ -526,8 +557,13 @@ int ordo_poll(struct ordo_client *c, unsigned max)
 
 int ordo_prepare_sleep(struct ordo_client *c)
 {
-	if (!attached(c))
+	if (!attached(c) || socket_dead(c))
 		return 1;
+	/* consume the last wake-up, so the descriptor is readable only for
+	 * the next one (the eventfd is non-blocking) */
+	uint64_t v;
+	ssize_t rd = read(c->event_fd, &v, sizeof(v));
+	(void)rd;
 	atomic_store_explicit(&c->hdr->sleeping, 1, memory_order_relaxed);
 	/* Dekker with the engine (docs/attach.md §6) */
 	atomic_thread_fence(memory_order_seq_cst);
@@ -545,12 +581,8 @@ int ordo_wait(struct ordo_client *c, unsigned max, int timeout_ms)
 	if (n != 0)
 		return n;
 	if (ordo_prepare_sleep(c) == 0) {
-		struct pollfd pfd = {.fd = c->event_fd, .events = POLLIN};
-		if (poll(&pfd, 1, timeout_ms) > 0) {
-			uint64_t v;
-			ssize_t rd = read(c->event_fd, &v, sizeof(v));
-			(void)rd;
-		}
+		struct pollfd pfd = {.fd = c->poll_fd, .events = POLLIN};
+		(void)poll(&pfd, 1, timeout_ms);
 		atomic_store_explicit(&c->hdr->sleeping, 0, memory_order_relaxed);
 	}
 	return ordo_poll(c, max);

@@ -57,19 +57,27 @@ int ordo_engine_start(const char *config_file, struct ordo_engine **out)
 	if (eng_config_load(config_file, &oe->cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ordo: config: %s\n", err);
 		free(oe);
+		__atomic_store_n(&engine_started, 0, __ATOMIC_RELEASE); /* nothing started: try again */
 		return ORDO_EINVAL;
 	}
 	char *argv[64];
 	static char buf[4096];
 	int argc = eng_config_eal_argv(&oe->cfg, "ordo-inproc", argv, 64, buf, sizeof(buf));
-	if (argc < 0 || pmdg_eal_init(argc, argv, err, sizeof(err)) != 0) {
-		fprintf(stderr, "ordo: %s\n", argc < 0 ? "too many EAL arguments" : err);
+	if (argc < 0) {
+		fprintf(stderr, "ordo: config: [eal]: too many EAL arguments\n");
 		free(oe);
+		__atomic_store_n(&engine_started, 0, __ATOMIC_RELEASE);
 		return ORDO_EINVAL;
+	}
+	if (pmdg_eal_init(argc, argv, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ordo: %s\n", err);
+		free(oe);
+		return ORDO_EINVAL; /* the EAL may be half started: no second try */
 	}
 	eng_logtype = rte_log_register_type_and_pick_level("ordo", (uint32_t)oe->cfg.log_level);
 	if (eng_logtype < 0)
 		eng_logtype = RTE_LOGTYPE_USER1;
+	rte_log_set_level(eng_logtype, (uint32_t)oe->cfg.log_level);
 	oe->lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
 	if (oe->lcore >= RTE_MAX_LCORE) {
 		fprintf(stderr, "ordo: in-process mode needs a worker lcore besides the main one ([eal] lcores, e.g. 0@(0-1),1@(0-1))\n");
@@ -96,7 +104,10 @@ int ordo_engine_start(const char *config_file, struct ordo_engine **out)
 
 static void inproc_detach(struct ordo_client *c)
 {
-	if (c->engine != NULL)
+	/* after ordo_engine_stop the engine is gone; the region (our own
+	 * mapping) says so */
+	if (c->engine != NULL &&
+	    atomic_load_explicit(&c->hdr->state, memory_order_acquire) != ATT_STATE_ENGINE_STOPPED)
 		eng_control_detach(c->engine->e, c->self.client);
 }
 

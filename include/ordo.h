@@ -157,7 +157,10 @@ int ordo_attach(const char *socket_path, const struct ordo_client_opts *opts, st
 /* Starts an engine inside this process from an ordod configuration file
  * (the EAL, the ports and the worker lcore are the process's own; the
  * configuration's [eal] lcores must give the worker an lcore besides the
- * main one). One engine per process. Blocks until the worker runs. */
+ * main one). One engine per process, started once (the EAL cannot be
+ * started again after ordo_engine_stop; a start that failed before the EAL
+ * was reached, e.g. on a bad configuration, may be retried). Blocks until
+ * the worker runs. */
 int ordo_engine_start(const char *config_file, struct ordo_engine **out);
 
 /* Attaches to an in-process engine: the same rings, no socket. Any thread. */
@@ -201,8 +204,9 @@ int64_t ordo_publish(struct ordo_client *c, const void *group, size_t group_len,
  * Receive side. */
 int ordo_poll(struct ordo_client *c, unsigned max);
 
-/* A file descriptor that becomes readable when this client has something to
- * poll, usable with poll/epoll; valid until ordo_detach. Any thread. */
+/* A file descriptor (an epoll instance) that becomes readable when this
+ * client has something to poll or its node went away, usable with
+ * poll/epoll; valid until ordo_detach. Any thread. */
 int ordo_fd(const struct ordo_client *c);
 
 /* Tells the node this client is about to sleep on ordo_fd. Returns 0 if

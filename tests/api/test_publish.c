@@ -1,0 +1,486 @@
+/* test_publish.c — include/ordo.h ordo_publish: AGREED and SAFE delivery
+ * to every member (the publisher too), open groups, FIFO per client and
+ * priority, priorities, empty messages, the size limit (ORDO_E2BIG), bad
+ * arguments (ORDO_EINVAL), a full submit ring (ORDO_EAGAIN), and the
+ * publish sequence numbers.
+ *
+ *   test-api-publish ORDOD       (the node has the default 1 MiB max_message_size)
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "api_node.h"
+
+static struct api_node node;
+
+static int setup(void **state)
+{
+	(void)state;
+	return api_node_start(&node, NULL);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	api_node_cleanup(&node);
+	return 0;
+}
+
+static int same_member(struct ordo_member a, struct ordo_member b)
+{
+	return a.node == b.node && a.client == b.client;
+}
+
+static void attach(struct api_rec *r, const char *name, uint32_t m_cap, uint32_t submit, uint32_t delivery)
+{
+	assert_int_equal(api_rec_attach(r, name, node.sock, NULL, m_cap, submit, delivery), ORDO_OK);
+}
+
+static void join_wait(struct api_rec *r, const char *group)
+{
+	uint32_t before = r->view_count;
+	assert_int_equal(ordo_join(r->c, group, strlen(group)), ORDO_OK);
+	assert_true(api_wait_views(r, before + 1, 5000));
+}
+
+struct two {
+	struct api_rec *a, *b;
+	uint64_t n;
+};
+
+static int both_have(void *arg)
+{
+	struct two *t = arg;
+	return t->a->msgs >= t->n && (t->b == NULL || t->b->msgs >= t->n);
+}
+
+static int wait_both(struct api_rec *a, struct api_rec *b, uint64_t n, unsigned ms)
+{
+	struct two t = {a, b, n};
+	struct api_rec *v[2] = {a, b};
+	return api_pump(v, b != NULL ? 2 : 1, both_have, &t, ms);
+}
+
+/* (ring, seq, index) strictly grows along what one client delivered. */
+static void assert_positions_grow(const struct api_rec *r, uint64_t n)
+{
+	for (uint64_t i = 1; i < n; i++) {
+		const struct ordo_position *p = &r->m[i - 1].pos, *q = &r->m[i].pos;
+		int grows = q->ring.seq > p->ring.seq ||
+			    (q->ring.seq == p->ring.seq && (q->seq > p->seq || (q->seq == p->seq && q->index > p->index)));
+		if (!grows)
+			fail_msg("%s: position of message %llu (%llu/%llu.%u) does not follow %llu/%llu.%u", r->name,
+				 (unsigned long long)i, (unsigned long long)q->ring.seq, (unsigned long long)q->seq,
+				 q->index, (unsigned long long)p->ring.seq, (unsigned long long)p->seq, p->index);
+	}
+}
+
+/* Both clients delivered the same messages in the same order. */
+static void assert_same_order(const struct api_rec *a, const struct api_rec *b, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		assert_int_equal(a->m[i].tag, b->m[i].tag);
+		assert_int_equal(a->m[i].sum, b->m[i].sum);
+		assert_int_equal(a->m[i].pos.seq, b->m[i].pos.seq);
+		assert_int_equal(a->m[i].pos.index, b->m[i].pos.index);
+	}
+}
+
+static void test_agreed_safe(void **state)
+{
+	(void)state;
+	struct api_rec a, b;
+	attach(&a, "a", 16, 0, 0);
+	attach(&b, "b", 16, 0, 0);
+	join_wait(&a, "p1");
+	join_wait(&b, "p1");
+	uint64_t t0 = api_now_ns();
+	assert_int_equal(ordo_publish(a.c, "p1", 2, "agreed-0", 8, ORDO_AGREED, 1), 0);
+	assert_int_equal(ordo_publish(a.c, "p1", 2, "safe-1..", 8, ORDO_SAFE, 1), 1);
+	assert_true(wait_both(&a, &b, 2, 5000));
+	printf("# AGREED + SAFE delivered to both members (publisher included) in %.2f ms\n", api_ms_since(t0));
+	uint64_t tag0;
+	memcpy(&tag0, "agreed-0", 8);
+	for (int i = 0; i < 2; i++) {
+		const struct api_rec *r = i ? &b : &a;
+		assert_int_equal(r->msgs, 2);
+		assert_int_equal(r->m[0].service, ORDO_AGREED);
+		assert_int_equal(r->m[1].service, ORDO_SAFE);
+		assert_int_equal(r->m[0].tag, tag0);
+		assert_int_equal(r->m[0].size, 8);
+		assert_int_equal(r->m[0].priority, 1);
+		assert_true(same_member(r->m[0].sender, ordo_self(a.c)));
+		assert_true(same_member(r->m[1].sender, ordo_self(a.c)));
+		assert_string_equal(r->m[0].group, "p1");
+	}
+	assert_same_order(&a, &b, 2);
+	api_rec_free(&a);
+	api_rec_free(&b);
+}
+
+/* The publisher need not be a member; it then receives nothing. */
+static void test_open_group(void **state)
+{
+	(void)state;
+	struct api_rec a, b, c;
+	attach(&a, "a", 16, 0, 0);
+	attach(&b, "b", 16, 0, 0);
+	attach(&c, "outsider", 16, 0, 0);
+	join_wait(&a, "p2");
+	join_wait(&b, "p2");
+	join_wait(&c, "c-own");
+	assert_int_equal(ordo_publish(c.c, "p2", 2, "from outside", 12, ORDO_AGREED, 1), 0);
+	assert_int_equal(ordo_publish(c.c, "c-own", 5, "marker..", 8, ORDO_AGREED, 1), 1);
+	assert_true(wait_both(&a, &b, 1, 5000));
+	assert_true(api_wait_msgs(&c, 1, 5000));
+	/* the marker came after the p2 message (FIFO): c got only its own group */
+	assert_int_equal(c.msgs, 1);
+	assert_string_equal(c.m[0].group, "c-own");
+	for (int i = 0; i < 2; i++) {
+		const struct api_rec *r = i ? &b : &a;
+		assert_int_equal(r->m[0].size, 12);
+		assert_true(same_member(r->m[0].sender, ordo_self(c.c)));
+	}
+	/* a group with no members at all: accepted, delivered to nobody */
+	assert_int_equal(ordo_publish(c.c, "nobody", 6, "void", 4, ORDO_AGREED, 1), 2);
+	assert_int_equal(ordo_publish(c.c, "c-own", 5, "marker2.", 8, ORDO_AGREED, 1), 3);
+	assert_true(api_wait_msgs(&c, 2, 5000));
+	api_pump((struct api_rec *[]){&a, &b}, 2, NULL, NULL, 50);
+	assert_int_equal(a.msgs, 1);
+	assert_int_equal(b.msgs, 1);
+	assert_int_equal(c.msgs, 2);
+	api_rec_free(&a);
+	api_rec_free(&b);
+	api_rec_free(&c);
+}
+
+static void test_fifo_1000(void **state)
+{
+	(void)state;
+	enum { N = 1000 };
+	struct api_rec a, b;
+	attach(&a, "a", N + 8, 0, 0);
+	attach(&b, "b", N + 8, 0, 0);
+	join_wait(&a, "p3");
+	join_wait(&b, "p3");
+	uint8_t buf[64];
+	uint64_t t0 = api_now_ns(), eagain = 0;
+	for (uint64_t i = 0; i < N; i++) {
+		api_fill(buf, sizeof(buf), i);
+		int64_t s;
+		while ((s = ordo_publish(a.c, "p3", 2, buf, sizeof(buf), ORDO_AGREED, 1)) == ORDO_EAGAIN) {
+			eagain++;
+			(void)ordo_poll(a.c, 256);
+			(void)ordo_poll(b.c, 256);
+		}
+		assert_int_equal(s, (int64_t)i);
+	}
+	double pub_ms = api_ms_since(t0);
+	assert_true(wait_both(&a, &b, N, 20000));
+	double all_ms = api_ms_since(t0);
+	printf("# %d messages of 64 B: published in %.1f ms (%llu EAGAIN), delivered to both in %.1f ms (%.0f msg/s)\n",
+	       N, pub_ms, (unsigned long long)eagain, all_ms, N / (all_ms / 1000.0));
+	for (int k = 0; k < 2; k++) {
+		const struct api_rec *r = k ? &b : &a;
+		assert_int_equal(r->msgs, N);
+		for (uint64_t i = 0; i < N; i++) {
+			if (r->m[i].tag != i)
+				fail_msg("%s: message %llu has number %llu", r->name, (unsigned long long)i,
+					 (unsigned long long)r->m[i].tag);
+			api_fill(buf, sizeof(buf), i);
+			assert_int_equal(r->m[i].sum, api_sum(buf, sizeof(buf)));
+		}
+		assert_positions_grow(r, N);
+	}
+	assert_same_order(&a, &b, N);
+	api_pump((struct api_rec *[]){&a, &b}, 2, NULL, NULL, 50);
+	assert_int_equal(a.msgs, N); /* once each */
+	assert_int_equal(b.msgs, N);
+	api_rec_free(&a);
+	api_rec_free(&b);
+}
+
+/* Three priorities and two services, interleaved: FIFO within each
+ * (client, priority); everything delivered once, in one order at every
+ * member. A higher priority may overtake a lower one not yet ordered. */
+static void test_priorities(void **state)
+{
+	(void)state;
+	enum { N = 600 };
+	struct api_rec a, b;
+	attach(&a, "a", N + 400, 0, 0);
+	attach(&b, "b", N + 400, 0, 0);
+	join_wait(&a, "p4");
+	join_wait(&b, "p4");
+	uint64_t next[ORDO_PRIORITIES] = {0};
+	uint8_t buf[200];
+	for (uint64_t i = 0; i < N; i++) {
+		unsigned prio = (unsigned)((i * 7u) % ORDO_PRIORITIES);
+		uint64_t tag = ((uint64_t)prio << 32) | next[prio]++;
+		api_fill(buf, sizeof(buf), tag);
+		enum ordo_service svc = (i % 5u) == 0 ? ORDO_SAFE : ORDO_AGREED;
+		assert_int_equal(api_publish(a.c, &a, "p4", buf, 16 + (i % 150u), svc, prio, 5000), (int64_t)i);
+	}
+	assert_true(wait_both(&a, &b, N, 20000));
+	uint64_t seen[ORDO_PRIORITIES] = {0}, overtakes = 0, by_prio[ORDO_PRIORITIES] = {0};
+	uint64_t last_pub = 0;
+	for (uint64_t i = 0; i < N; i++) {
+		const struct api_msg *m = &a.m[i];
+		unsigned prio = (unsigned)(m->tag >> 32);
+		uint64_t k = m->tag & 0xffffffffu;
+		assert_int_equal(m->priority, prio);
+		if (k != seen[prio])
+			fail_msg("priority %u: message %llu arrived when %llu was due", prio, (unsigned long long)k,
+				 (unsigned long long)seen[prio]);
+		seen[prio]++;
+		by_prio[prio]++;
+		/* publish order of this message (i-th publish had prio (i*7)%3) */
+		uint64_t count = 0, pub = 0;
+		for (pub = 0; pub < N; pub++)
+			if ((pub * 7u) % ORDO_PRIORITIES == prio && count++ == k)
+				break;
+		if (pub < last_pub)
+			overtakes++;
+		else
+			last_pub = pub;
+		assert_int_equal(m->service, (pub % 5u) == 0 ? ORDO_SAFE : ORDO_AGREED);
+		assert_int_equal(m->size, 16 + (pub % 150u));
+	}
+	printf("# %d messages over priorities 0/1/2 (%llu/%llu/%llu): FIFO per priority holds; %llu delivered before an earlier-published message\n",
+	       N, (unsigned long long)by_prio[0], (unsigned long long)by_prio[1], (unsigned long long)by_prio[2],
+	       (unsigned long long)overtakes);
+	assert_positions_grow(&a, N);
+	assert_positions_grow(&b, N);
+	assert_same_order(&a, &b, N);
+
+	/* a backlog of low-priority messages, then one of the highest: it may
+	 * overtake those not yet ordered (measured, not required) */
+	enum { BACKLOG = 300 };
+	uint8_t *big = malloc(8000);
+	assert_non_null(big);
+	uint64_t base = a.msgs;
+	for (uint64_t i = 0; i < BACKLOG; i++) {
+		api_fill(big, 8000, (2ull << 32) | (1000 + i));
+		assert_true(api_publish(a.c, NULL, "p4", big, 8000, ORDO_AGREED, 2, 5000) >= 0);
+	}
+	api_fill(big, 8000, 1000);
+	assert_true(api_publish(a.c, NULL, "p4", big, 8000, ORDO_AGREED, 0, 5000) >= 0);
+	assert_true(wait_both(&a, &b, base + BACKLOG + 1, 20000));
+	uint64_t at = 0;
+	for (uint64_t i = base; i < base + BACKLOG + 1; i++)
+		if (a.m[i].priority == 0)
+			at = i - base;
+	printf("# %d priority-2 messages of 8000 B then one of priority 0: it was delivered %lluth (%llu overtaken)\n",
+	       BACKLOG, (unsigned long long)at + 1, (unsigned long long)(BACKLOG - at));
+	for (uint64_t i = base, k = 1000; i < base + BACKLOG + 1; i++)
+		if (a.m[i].priority == 2)
+			assert_int_equal(a.m[i].tag, (2ull << 32) | k++);
+	assert_same_order(&a, &b, base + BACKLOG + 1);
+	free(big);
+	api_rec_free(&a);
+	api_rec_free(&b);
+}
+
+static void test_zero_byte(void **state)
+{
+	(void)state;
+	struct api_rec a;
+	attach(&a, "a", 8, 0, 0);
+	join_wait(&a, "p5");
+	assert_int_equal(ordo_publish(a.c, "p5", 2, NULL, 0, ORDO_AGREED, 1), 0);
+	assert_int_equal(ordo_publish(a.c, "p5", 2, "ignored", 0, ORDO_SAFE, 0), 1);
+	assert_int_equal(ordo_publish(a.c, "p5", 2, "12345678", 8, ORDO_AGREED, 2), 2);
+	assert_true(api_wait_msgs(&a, 3, 5000));
+	assert_int_equal(a.m[0].size, 0);
+	assert_int_equal(a.m[0].service, ORDO_AGREED);
+	assert_int_equal(a.m[1].size, 0);
+	assert_int_equal(a.m[1].service, ORDO_SAFE);
+	assert_int_equal(a.m[1].priority, 0);
+	assert_int_equal(a.m[2].size, 8);
+	printf("# two empty messages delivered (size 0), then an 8-byte one\n");
+	api_rec_free(&a);
+}
+
+static void test_too_big(void **state)
+{
+	(void)state;
+	struct api_rec a, b;
+	attach(&a, "a", 8, 0, 0);
+	attach(&b, "b", 8, 0, 0);
+	join_wait(&b, "p6-with-a-name-of-32-bytes-long");
+	size_t max = ordo_max_message_size(a.c);
+	printf("# default [ring] max_message_size 1048576: ordo_max_message_size %zu\n", max);
+	assert_true(max <= 1048576 && max >= 1048576 - 34);
+	uint8_t *buf = malloc(max + 1);
+	assert_non_null(buf);
+	api_fill(buf, max + 1, 77);
+	const char *g = "p6-with-a-name-of-32-bytes-long";
+	assert_int_equal(strlen(g), 31);
+	assert_int_equal(ordo_publish(a.c, g, 31, buf, max + 1, ORDO_AGREED, 1), ORDO_E2BIG);
+	assert_int_equal(ordo_publish(a.c, g, 31, buf, 64u << 20, ORDO_AGREED, 1), ORDO_E2BIG);
+	assert_int_equal(ordo_publish(a.c, g, 31, buf, SIZE_MAX, ORDO_AGREED, 1), ORDO_E2BIG);
+	/* exactly the maximum is accepted (and a refusal did not use a number) */
+	uint64_t t0 = api_now_ns();
+	assert_int_equal(api_publish(a.c, NULL, g, buf, max, ORDO_AGREED, 1, 5000), 0);
+	/* the longest group name with the largest message: the envelope fits too */
+	char g32[33];
+	memset(g32, 'G', 32);
+	g32[32] = '\0';
+	join_wait(&b, g32);
+	assert_int_equal(api_publish(a.c, NULL, g32, buf, max, ORDO_SAFE, 2, 5000), 1);
+	assert_true(api_wait_msgs(&b, 2, 10000));
+	printf("# two messages of the maximum size delivered in %.1f ms\n", api_ms_since(t0));
+	assert_int_equal(b.m[0].size, max);
+	assert_int_equal(b.m[0].sum, api_sum(buf, max));
+	assert_int_equal(b.m[1].size, max);
+	assert_int_equal(b.m[1].sum, api_sum(buf, max));
+	assert_string_equal(b.m[1].group, g32);
+	/* a node with max_message_size = 64 MiB... is another test (receive) */
+	free(buf);
+	api_rec_free(&a);
+	api_rec_free(&b);
+}
+
+static void test_bad_arguments(void **state)
+{
+	(void)state;
+	struct api_rec a;
+	attach(&a, "a", 8, 0, 0);
+	join_wait(&a, "p7");
+	assert_int_equal(ordo_publish(a.c, "p7", 2, "x", 1, (enum ordo_service)0, 1), ORDO_EINVAL);
+	assert_int_equal(ordo_publish(a.c, "p7", 2, "x", 1, (enum ordo_service)3, 1), ORDO_EINVAL);
+	assert_int_equal(ordo_publish(a.c, "p7", 2, "x", 1, (enum ordo_service)-1, 1), ORDO_EINVAL);
+	assert_int_equal(ordo_publish(a.c, "p7", 2, "x", 1, ORDO_AGREED, ORDO_PRIORITIES), ORDO_EINVAL);
+	assert_int_equal(ordo_publish(a.c, "p7", 2, "x", 1, ORDO_SAFE, 100), ORDO_EINVAL);
+	assert_int_equal(ordo_publish(a.c, "p7", 2, "x", 1, ORDO_SAFE, ~0u), ORDO_EINVAL);
+	assert_int_equal(ordo_publish(a.c, "p7", 2, NULL, 1, ORDO_AGREED, 1), ORDO_EINVAL);
+	assert_int_equal(ordo_publish(a.c, NULL, 2, "x", 1, ORDO_AGREED, 1), ORDO_EINVAL);
+	/* refusals do not use sequence numbers; nothing was delivered */
+	assert_int_equal(ordo_publish(a.c, "p7", 2, "ok", 2, ORDO_AGREED, ORDO_PRIORITIES - 1), 0);
+	assert_true(api_wait_msgs(&a, 1, 5000));
+	api_pump((struct api_rec *[]){&a}, 1, NULL, NULL, 30);
+	assert_int_equal(a.msgs, 1);
+	assert_int_equal(a.m[0].size, 2);
+	assert_int_equal(a.m[0].priority, ORDO_PRIORITIES - 1);
+	api_rec_free(&a);
+}
+
+/* A 64 KiB submit ring fills in a burst (a record stays in the ring until
+ * the node has ordered it: zero copy). ORDO_EAGAIN costs no sequence
+ * number, and every message accepted is delivered once. */
+static void test_eagain(void **state)
+{
+	(void)state;
+	enum { N = 200, SIZE = 15000 };
+	struct api_rec e, s;
+	attach(&e, "small-submit", 0, 65536, 0);
+	attach(&s, "sub", N + 8, 0, 0);
+	join_wait(&s, "p8");
+	uint8_t *buf = malloc(SIZE);
+	assert_non_null(buf);
+	uint64_t eagain = 0, bursts_with_eagain = 0, first_eagain_at = 0;
+	uint64_t t0 = api_now_ns();
+	for (uint64_t i = 0; i < N;) {
+		/* a burst: as fast as possible, no polls in between */
+		uint64_t burst_eagain = 0;
+		while (i < N) {
+			api_fill(buf, SIZE, i);
+			int64_t rc = ordo_publish(e.c, "p8", 2, buf, SIZE, ORDO_AGREED, 1);
+			if (rc == ORDO_EAGAIN) {
+				if (eagain == 0)
+					first_eagain_at = i;
+				eagain++;
+				burst_eagain++;
+				break;
+			}
+			assert_int_equal(rc, (int64_t)i); /* 0, 1, 2, ... without gaps */
+			i++;
+		}
+		bursts_with_eagain += burst_eagain != 0;
+		(void)ordo_poll(s.c, 256);
+		struct timespec ts = {0, 200000};
+		nanosleep(&ts, NULL);
+	}
+	double ms = api_ms_since(t0);
+	assert_true(api_wait_msgs(&s, N, 20000));
+	printf("# %d x %d B through a 64 KiB submit ring in %.1f ms: %llu EAGAIN (first after %llu messages), %llu bursts ended by EAGAIN\n",
+	       N, SIZE, ms, (unsigned long long)eagain, (unsigned long long)first_eagain_at,
+	       (unsigned long long)bursts_with_eagain);
+	assert_true(eagain > 0);
+	/* the ring holds 4 such records: EAGAIN comes after at most a few in a burst */
+	assert_true(first_eagain_at <= 64);
+	api_pump((struct api_rec *[]){&s}, 1, NULL, NULL, 50);
+	assert_int_equal(s.msgs, N);
+	for (uint64_t i = 0; i < N; i++) {
+		assert_int_equal(s.m[i].tag, i);
+		api_fill(buf, SIZE, i);
+		assert_int_equal(s.m[i].sum, api_sum(buf, SIZE));
+	}
+	free(buf);
+	api_rec_free(&e);
+	api_rec_free(&s);
+}
+
+/* Sequence numbers: per client, from 0, one per accepted publish, in every
+ * kind of publish (small, empty, in pieces), whatever errors come between. */
+static void test_sequence_numbers(void **state)
+{
+	(void)state;
+	struct api_rec a, b;
+	attach(&a, "a", 0, 0, 0);
+	attach(&b, "b", 0, 0, 0);
+	size_t big = 2u << 20 < ordo_max_message_size(a.c) ? 2u << 20 : ordo_max_message_size(a.c);
+	uint8_t *buf = calloc(1, big);
+	assert_non_null(buf);
+	int64_t expect = 0;
+	for (int i = 0; i < 100; i++) {
+		size_t size = i % 10 == 9 ? big : (size_t)(i % 3) * 100;
+		int64_t rc = api_publish(a.c, &a, "p9", buf, size, ORDO_AGREED, (unsigned)i % 3, 5000);
+		assert_int_equal(rc, expect++);
+		if (i % 7 == 0) {
+			assert_int_equal(ordo_publish(a.c, "p9", 2, buf, 1, ORDO_AGREED, 9), ORDO_EINVAL);
+			assert_int_equal(ordo_publish(a.c, "p9", 2, buf, ordo_max_message_size(a.c) + 1, ORDO_AGREED, 1),
+					 ORDO_E2BIG);
+		}
+		/* another client's numbers are its own */
+		if (i % 10 == 0)
+			assert_int_equal(ordo_publish(b.c, "p9", 2, "b", 1, ORDO_AGREED, 1), i / 10);
+	}
+	printf("# 100 publishes (empty, small, %zu B in pieces) numbered 0..99\n", big);
+	free(buf);
+	api_rec_free(&a);
+	api_rec_free(&b);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s ORDOD\n", argv[0]);
+		return 2;
+	}
+	api_ordod = argv[1];
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (getenv("API_TEST_FILTER") != NULL) /* e.g. API_TEST_FILTER='test_large*' */
+		cmocka_set_test_filter(getenv("API_TEST_FILTER"));
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_agreed_safe),
+		cmocka_unit_test(test_open_group),
+		cmocka_unit_test(test_fifo_1000),
+		cmocka_unit_test(test_priorities),
+		cmocka_unit_test(test_zero_byte),
+		cmocka_unit_test(test_too_big),
+		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_eagain),
+		cmocka_unit_test(test_sequence_numbers),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -19,7 +19,13 @@ network's):
     /var/run/dpdk/<file_prefix>/dpdk_telemetry.v2);
   - wait_until(predicate, timeout) polling every 20 ms, and helpers built on
     it (one ring of given members, quiescent delivery);
-  - teardown, always: it signals only the PIDs it started, then `topology
+  - client processes (ordo-sub, ordo-pub, ordo-kv, ...: Cluster.client) in
+    the root namespace, attached to a node through its control socket (a
+    path, /run/ordo/<file_prefix>.sock: Unix sockets are filesystem objects,
+    reachable from any namespace); their stdout and stderr in
+    <tmp>/c-<name>.out and .err, read back with Client.lines();
+  - teardown, always: it signals only the PIDs it started (clients first,
+    then the daemons), then `topology
     down`, then removes its temp dir and the nodes' DPDK runtime dirs. On
     SIGTERM (meson's timeout: SIGTERM to the process group, SIGKILL 0.5 s
     later) the cleanup is handed to a detached process so it is not cut short.
@@ -30,6 +36,7 @@ network's):
 
 Command line (the demo and manual use):
     ordo_cluster.py demo ORDOD [--count N]   the demo's daemon part
+    ordo_cluster.py demo-clients ORDOD        the demo's client part
     ordo_cluster.py cleanup                   remove what a dead harness left
     ordo_cluster.py status                    who owns the topology, if anyone
 
@@ -56,6 +63,7 @@ TOPO_STATE = '/run/ordo-topology'
 # script owns and `down` removes).
 OWNER_FILE = '/run/ordo-harness.json'
 DPDK_RUN = '/var/run/dpdk'
+CONTROL_RUN = '/run/ordo'   # ordod's default control sockets: <file_prefix>.sock
 
 POLL_S = 0.02
 EXIT_SKIP = 77  # meson: test skipped
@@ -205,6 +213,7 @@ def cleanup_owned(owner, wait_owner_s=0.0, say=log):
             say('topology down')
     for prefix in owner.get('prefixes', []):
         shutil.rmtree(os.path.join(DPDK_RUN, prefix), ignore_errors=True)
+        remove_stale_socket(os.path.join(CONTROL_RUN, f'{prefix}.sock'))
     tmpdir = owner.get('tmpdir')
     if tmpdir and not owner.get('keep_tmp') and os.path.basename(tmpdir).startswith('ordo-'):
         shutil.rmtree(tmpdir, ignore_errors=True)
@@ -214,6 +223,26 @@ def cleanup_owned(owner, wait_owner_s=0.0, say=log):
             os.unlink(OWNER_FILE)
         except OSError:
             pass
+
+
+def remove_stale_socket(path):
+    """Removes a control socket a killed daemon left (ordod unlinks its own
+    on a clean stop); one something still listens on is left alone."""
+    if not os.path.exists(path):
+        return
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        s.settimeout(1.0)
+        s.connect(path)
+        return  # alive
+    except OSError:
+        pass
+    finally:
+        s.close()
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def kill_children(children, say=log, term_wait_s=3.0):
@@ -354,6 +383,103 @@ class Node:
         self.log_path = None
 
 
+class Client:
+    """A client process (ordo-sub, ordo-pub, ordo-kv...) attached to node
+    `node` through its control socket. Runs in the root namespace in a
+    session of its own, with PR_SET_PDEATHSIG (it dies with the harness);
+    stdout and stderr go to files in the cluster's temp dir, read back
+    incrementally (no threads: preexec_fn stays safe)."""
+
+    def __init__(self, cluster, node, argv, name):
+        self.cluster = cluster
+        self.node = node
+        self.argv = [str(a) for a in argv]
+        self.name = name
+        self.out_path = os.path.join(cluster.tmp, f'c-{name}.out')
+        self.err_path = os.path.join(cluster.tmp, f'c-{name}.err')
+        self._lines = []
+        self._partial = b''
+        self._off = 0
+        with open(self.out_path, 'wb') as out, open(self.err_path, 'wb') as err:
+            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                         start_new_session=True, preexec_fn=_set_pdeathsig,
+                                         close_fds=True)
+        self.t_start = time.monotonic()
+        self.t_exit = None
+        self.starttime = None
+        for _ in range(100):
+            self.starttime = proc_starttime(self.proc.pid)
+            if self.starttime is not None or self.proc.poll() is not None:
+                break
+            time.sleep(0.001)
+
+    def __repr__(self):
+        return f'{self.name} (n{self.node}, pid {self.proc.pid})'
+
+    def poll(self):
+        """The exit status, or None while it runs (notes when it exited)."""
+        rc = self.proc.poll()
+        if rc is not None and self.t_exit is None:
+            self.t_exit = time.monotonic()
+        return rc
+
+    def running(self):
+        return self.poll() is None
+
+    def lines(self):
+        """Every complete stdout line so far (read incrementally)."""
+        try:
+            with open(self.out_path, 'rb') as f:
+                f.seek(self._off)
+                data = f.read()
+        except OSError:
+            return list(self._lines)
+        if data:
+            self._off += len(data)
+            data = self._partial + data
+            parts = data.split(b'\n')
+            self._partial = parts.pop()
+            self._lines.extend(p.decode(errors='replace') for p in parts)
+        return list(self._lines)
+
+    def err(self):
+        try:
+            with open(self.err_path, errors='replace') as f:
+                return f.read()
+        except OSError:
+            return ''
+
+    def wait(self, timeout, what=None):
+        """Until it exits: returns its exit status; fails after timeout s."""
+        def exited():
+            return self.poll() is not None
+        try:
+            self.cluster.wait_until(exited, timeout, what or f'{self} to exit')
+        except Fail as e:
+            raise Fail(f'{e}; stderr: {self.err().strip()[-500:]!r}') from None
+        return self.proc.returncode
+
+    def send_signal(self, sig):
+        if self.poll() is None:
+            try:
+                self.proc.send_signal(sig)
+            except OSError:
+                pass
+
+    def stop(self, sig=signal.SIGTERM, timeout=5.0):
+        """Signals it and waits; SIGKILL after timeout s. Returns the exit status."""
+        if self.poll() is None:
+            self.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                log(f'{self} still running {timeout:.0f} s after signal {sig}: SIGKILL')
+                self.proc.kill()
+                self.proc.wait()
+            self.poll()
+        return self.proc.returncode
+
+
 class Cluster:
     """N ordod processes on the topology. Use as a context manager."""
 
@@ -371,6 +497,7 @@ class Cluster:
         self.sections = sections or {}
         self.keep_tmp = keep_tmp or bool(os.environ.get('ORDO_IT_KEEP'))
         self.nodes = {i: Node(i) for i in range(1, nodes + 1)}
+        self.clients = []     # Client processes, in start order
         self.tmp = None
         self.owner = None
         self.topo_up = False
@@ -392,6 +519,7 @@ class Cluster:
         if exc_type is not None and exc_type is not Skip:
             self.failed = True
             if exc_type is not KeyboardInterrupt:
+                self.dump_clients()
                 self.dump_logs()
         self.close()
         return False
@@ -467,6 +595,8 @@ class Cluster:
         if self.owner is None:
             self._restore_signals()
             return
+        # client processes first (they detach while their node still runs)
+        self.stop_clients(quiet=True)
         # our own children: SIGTERM, wait, SIGKILL; reap them
         for node in self.nodes.values():
             if node.proc and node.proc.poll() is None:
@@ -497,6 +627,9 @@ class Cluster:
         for node in self.nodes.values():
             if node.proc and node.proc.poll() is None and node.starttime is not None:
                 kids.append([node.proc.pid, node.starttime])
+        for cl in self.clients:
+            if cl.poll() is None and cl.starttime is not None:
+                kids.append([cl.proc.pid, cl.starttime])
         self.owner['children'] = kids
         write_owner(self.owner)
 
@@ -649,6 +782,58 @@ class Cluster:
         node = self.nodes[i]
         return node.proc is not None and node.proc.poll() is None
 
+    # -- client processes
+
+    def socket_path(self, i):
+        """Node i's control socket ([node] socket; default /run/ordo/<file_prefix>.sock)."""
+        conf = self.config(i)
+        path = conf['node'].get('socket')
+        return path if path else os.path.join(CONTROL_RUN, f'{self.prefix}{i}.sock')
+
+    def wait_socket(self, i, timeout=30):
+        """Until node i's control socket exists."""
+        import stat as _stat
+        path = self.socket_path(i)
+
+        def there():
+            try:
+                return _stat.S_ISSOCK(os.stat(path).st_mode)
+            except OSError:
+                return False
+        self.wait_until(there, timeout, f'n{i} control socket {path}')
+        return path
+
+    def client(self, i, prog, *args, name=None):
+        """Starts `prog -s <node i's socket> args...` (ordo-sub, ordo-pub,
+        ordo-kv all take -s). Returns the Client."""
+        if name is None:
+            name = f'{os.path.basename(str(prog))}-n{i}-{len(self.clients) + 1}'
+        cl = Client(self, i, [prog, '-s', self.socket_path(i)] + list(args), name)
+        self.clients.append(cl)
+        self._record_children()
+        return cl
+
+    def stop_clients(self, clients=None, sig=signal.SIGTERM, timeout=3.0, quiet=False):
+        """Signals every running client (or those given), waits timeout s
+        for them together, SIGKILLs the rest. Returns the exit statuses."""
+        clients = self.clients if clients is None else clients
+        live = [cl for cl in clients if cl.poll() is None]
+        for cl in live:
+            cl.send_signal(sig)
+        deadline = time.monotonic() + timeout
+        for cl in live:
+            try:
+                cl.proc.wait(max(0.05, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                if not quiet:
+                    log(f'{cl} still running {timeout:.0f} s after signal {sig}: SIGKILL')
+                cl.proc.kill()
+                cl.proc.wait()
+            cl.poll()
+        if self.owner is not None and live:
+            self._record_children()
+        return {cl.name: cl.proc.returncode for cl in clients}
+
     # -- telemetry
 
     def tel(self, i, command):
@@ -787,6 +972,17 @@ class Cluster:
                 return ''.join(f.readlines()[-lines:])
         except (OSError, TypeError):
             return '(no log)'
+
+    def dump_clients(self, lines=10):
+        for cl in self.clients:
+            out = cl.lines()[-lines:]
+            err = cl.err().splitlines()[-lines:]
+            print(f'----- client {cl} {" ".join(cl.argv[1:])}: exit {cl.poll()} -----')
+            for line in out:
+                print(f'  out: {line}')
+            for line in err:
+                print(f'  err: {line}')
+        sys.stdout.flush()
 
     def dump_logs(self, lines=30):
         for i in self.nodes:
@@ -933,6 +1129,77 @@ def demo(ordod, count=30000, size=1024, rate=5000):
     print('== daemons stopped, topology down', flush=True)
 
 
+def demo_clients(ordod, kv_updates=2000, kv_keys=100):
+    """The client part of scripts/demo: ordo-sub at nodes 2 and 3, ordo-pub at
+    node 1, then ordo-kv at every node (ordo-pub, ordo-sub, ordo-kv are taken
+    from ordod's directory)."""
+    bindir = os.path.dirname(os.path.abspath(ordod))
+    pub, sub, kv = (os.path.join(bindir, p) for p in ('ordo-pub', 'ordo-sub', 'ordo-kv'))
+    for p in (pub, sub, kv):
+        if not os.access(p, os.X_OK):
+            raise Skip(f'no {p}')
+    texts = ['hello from node 1', 'every member sees the same order', 'third', 'and the last one']
+
+    def show(cl, lines, prefix):
+        for line in lines:
+            print(f'   {prefix} {line}', flush=True)
+
+    with Cluster(ordod, nodes=3, paths=2, prefix='ordo-demo-n', what='scripts/demo clients') as c:
+        c.start_all()
+        c.wait_ring([1, 2, 3])
+        for i in c.nodes:
+            c.wait_socket(i)
+        print(f'   control sockets: {", ".join(c.socket_path(i) for i in c.nodes)}', flush=True)
+        subs = {i: c.client(i, sub, 'demo', name=f'sub-n{i}') for i in (2, 3)}
+
+        def joined():
+            # each has seen the view with its own join: both joins are
+            # ordered, so whatever is published from now on reaches both
+            return all(any(x.startswith('view ') for x in cl.lines()) for cl in subs.values())
+
+        c.wait_until(joined, 20, 'both subscribers in the view')
+        for k, text in enumerate(texts):
+            p = c.client(1, pub, '-g', 'demo', text, name=f'pub-n1-{k}')
+            if p.wait(20) != 0:
+                raise Fail(f'ordo-pub: {p.err().strip()}')
+        c.wait_until(lambda: all(sum(1 for x in cl.lines() if x.startswith('message ')) >= len(texts)
+                                 for cl in subs.values()), 20, 'the messages at both subscribers')
+        c.stop_clients(list(subs.values()))
+        pos = {}
+        for i, cl in subs.items():
+            print(f'   ordo-sub at node {i}:', flush=True)
+            show(cl, cl.lines(), f'n{i}>')
+            pos[i] = [x.split(' from ')[0] for x in cl.lines() if x.startswith('message ')]
+        print('   ' + ('the same messages at the same order positions (ring:seq/frame.index) at both'
+                      if pos[2] == pos[3] else 'ORDER POSITIONS DIFFER'), flush=True)
+        if pos[2] != pos[3]:
+            raise Fail('order positions differ between node 2 and node 3')
+
+        print(f'\n   ordo-kv on every node: {kv_updates} random SET/DEL updates each over {kv_keys} keys, '
+              'every update applied in delivery order (node 1 shows its first 3)', flush=True)
+        t = time.monotonic()
+        kvs = {i: c.client(i, kv, '-n', kv_updates, '-k', kv_keys, '-m', 3, '-w', 30,
+                           *(['-v', 3] if i == 1 else []), name=f'kv-n{i}') for i in c.nodes}
+        for cl in kvs.values():
+            cl.wait(40)
+        secs = time.monotonic() - t
+        digests = {}
+        for i, cl in kvs.items():
+            show(cl, cl.lines(), f'n{i}>')
+            for x in cl.lines():
+                if x.startswith('kv: applied'):
+                    digests[i] = x.rsplit(' ', 1)[1]
+            if cl.poll() != 0:
+                show(cl, cl.err().splitlines(), f'n{i}!')
+        same = len(digests) == 3 and len(set(digests.values())) == 1
+        print(f'   {"the same state everywhere" if same else "STATES DIFFER"} '
+              f'({secs:.2f} s for the three, start to exit)', flush=True)
+        c.stop_all()
+        if not same:
+            raise Fail(f'kv digests: {digests}')
+    print('== clients stopped, daemons stopped, topology down', flush=True)
+
+
 def _main():
     args = sys.argv[1:]
     if not args:
@@ -959,6 +1226,19 @@ def _main():
         sys.exit(0)
     if args[0] == 'status':
         print(json.dumps(read_owner(), indent=1), 'topology present:', topology_present())
+        sys.exit(0)
+    if args[0] == 'demo-clients':
+        if len(args) < 2:
+            print('usage: ordo_cluster.py demo-clients ORDOD', file=sys.stderr)
+            sys.exit(2)
+        try:
+            demo_clients(args[1])
+        except Skip as e:
+            print(f'skipped: {e}')
+            sys.exit(EXIT_SKIP)
+        except Fail as e:
+            print(f'demo FAILED: {e}')
+            sys.exit(1)
         sys.exit(0)
     if args[0] == 'demo':
         if len(args) < 2:

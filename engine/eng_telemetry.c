@@ -84,14 +84,9 @@ static int read_snap(struct eng_snapshot *out)
 	return 0;
 }
 
-static int cmd_node(const char *cmd, const char *params, struct rte_tel_data *d)
+static int fill_node(const struct eng_snapshot *sp, struct rte_tel_data *d)
 {
-	(void)cmd;
-	(void)params;
-	struct eng_snapshot s;
-	if (read_snap(&s) != 0)
-		return -1;
-	rte_tel_data_start_dict(d);
+	const struct eng_snapshot s = *sp;
 	rte_tel_data_add_dict_u64(d, "id", s.node_id);
 	rte_tel_data_add_dict_u64(d, "incarnation", s.incarnation);
 	rte_tel_data_add_dict_string(d, "state", eng_state_name(s.state));
@@ -113,14 +108,9 @@ static int cmd_node(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
-static int cmd_paths(const char *cmd, const char *params, struct rte_tel_data *d)
+static int fill_paths(const struct eng_snapshot *sp, struct rte_tel_data *d)
 {
-	(void)cmd;
-	(void)params;
-	struct eng_snapshot s;
-	if (read_snap(&s) != 0)
-		return -1;
-	rte_tel_data_start_dict(d);
+	const struct eng_snapshot s = *sp;
 	rte_tel_data_add_dict_u64(d, "count", s.path_count);
 	rte_tel_data_add_dict_u64(d, "in_use", s.in_use);
 	rte_tel_data_add_dict_u64(d, "faulty", s.faulty);
@@ -150,14 +140,9 @@ static int cmd_paths(const char *cmd, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
-static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+static int fill_stats(const struct eng_snapshot *sp, struct rte_tel_data *d)
 {
-	(void)cmd;
-	(void)params;
-	struct eng_snapshot s;
-	if (read_snap(&s) != 0)
-		return -1;
-	rte_tel_data_start_dict(d);
+	const struct eng_snapshot s = *sp;
 	rte_tel_data_add_dict_u64(d, "frames_sent", s.rp.frames_sent);
 	rte_tel_data_add_dict_u64(d, "frames_retransmitted", s.rp.frames_retransmitted);
 	rte_tel_data_add_dict_u64(d, "tokens_received", s.rp.tokens_received);
@@ -180,14 +165,9 @@ static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
-static int cmd_drops(const char *cmd, const char *params, struct rte_tel_data *d)
+static int fill_drops(const struct eng_snapshot *sp, struct rte_tel_data *d)
 {
-	(void)cmd;
-	(void)params;
-	struct eng_snapshot s;
-	if (read_snap(&s) != 0)
-		return -1;
-	rte_tel_data_start_dict(d);
+	const struct eng_snapshot s = *sp;
 	for (int r = 1; r < RP_DROP_COUNT; r++) {
 		/* Telemetry names allow [A-Za-z0-9_/] only: "bad-magic" -> "bad_magic". */
 		char name[32];
@@ -202,16 +182,11 @@ static int cmd_drops(const char *cmd, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
-static int cmd_delivery(const char *cmd, const char *params, struct rte_tel_data *d)
+static int fill_delivery(const struct eng_snapshot *sp, struct rte_tel_data *d)
 {
-	(void)cmd;
-	(void)params;
-	struct eng_snapshot s;
-	if (read_snap(&s) != 0)
-		return -1;
+	const struct eng_snapshot s = *sp;
 	char digest[20];
 	snprintf(digest, sizeof(digest), "%016" PRIx64, s.digest);
-	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "delivered", s.delivered);
 	rte_tel_data_add_dict_u64(d, "bytes", s.bytes);
 	rte_tel_data_add_dict_string(d, "digest", digest);
@@ -221,6 +196,33 @@ static int cmd_delivery(const char *cmd, const char *params, struct rte_tel_data
 	rte_tel_data_add_dict_u64(d, "load_sent", s.load_sent);
 	rte_tel_data_add_dict_u64(d, "load_done", s.load_done);
 	return 0;
+}
+
+/* Every command but the reset: one consistent snapshot, then its filler. */
+static const struct {
+	const char *name;
+	int (*fill)(const struct eng_snapshot *s, struct rte_tel_data *d);
+	const char *help;
+} commands[] = {
+	{"/ordo/node", fill_node, "This node: id, incarnation, state, ring id, members, quorum. No parameters."},
+	{"/ordo/paths", fill_paths, "Redundant paths: state, link, counters per path. No parameters."},
+	{"/ordo/stats", fill_stats, "Protocol and worker counters. No parameters."},
+	{"/ordo/drops", fill_drops, "Dropped frames by reason. No parameters."},
+	{"/ordo/delivery", fill_delivery, "Delivered messages, sequence digest, longest delivery gap. No parameters."},
+};
+
+static int cmd_snapshot(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)params;
+	struct eng_snapshot s;
+	if (read_snap(&s) != 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(cmd, commands[i].name) == 0) {
+			rte_tel_data_start_dict(d);
+			return commands[i].fill(&s, d);
+		}
+	return -1;
 }
 
 static int cmd_delivery_reset(const char *cmd, const char *params, struct rte_tel_data *d)
@@ -237,16 +239,8 @@ int eng_telemetry_register(struct eng *e)
 {
 	(void)e;
 	int rc = 0;
-	rc |= rte_telemetry_register_cmd("/ordo/node", cmd_node,
-					 "This node: id, incarnation, state, ring id, members, quorum. No parameters.");
-	rc |= rte_telemetry_register_cmd("/ordo/paths", cmd_paths,
-					 "Redundant paths: state, link, counters per path. No parameters.");
-	rc |= rte_telemetry_register_cmd("/ordo/stats", cmd_stats,
-					 "Protocol and worker counters. No parameters.");
-	rc |= rte_telemetry_register_cmd("/ordo/drops", cmd_drops,
-					 "Dropped frames by reason. No parameters.");
-	rc |= rte_telemetry_register_cmd("/ordo/delivery", cmd_delivery,
-					 "Delivered messages, sequence digest, longest delivery gap. No parameters.");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		rc |= rte_telemetry_register_cmd(commands[i].name, cmd_snapshot, commands[i].help);
 	rc |= rte_telemetry_register_cmd("/ordo/delivery_reset", cmd_delivery_reset,
 					 "Resets the longest delivery gap. No parameters.");
 	return rc != 0 ? -1 : 0;

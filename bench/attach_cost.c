@@ -1,0 +1,194 @@
+/* attach_cost.c — the attach path's cost on one node: publish -> deliver
+ * latency of a client's own messages at a fixed rate, and the most
+ * messages per second one client can publish, either through a daemon's
+ * shared-memory rings or with the engine in the same process.
+ *
+ *   attach-cost --socket PATH  [--rate N] [--count N] [--size B] [--flood S]
+ *   attach-cost --inproc CONFIG [...]
+ *
+ * The client joins a group, publishes `count` messages of `size` bytes at
+ * `rate` per second (each carrying its send time), and records the time
+ * from ordo_publish to its own delivery (the same clock: one process) in a
+ * log-linear histogram; then it floods for `flood` seconds and reports the
+ * publish rate the node sustained (messages accepted and delivered back).
+ * The client polls with ordo_poll between sends (a busy client); the idle
+ * strategy of the node is its configuration's.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ordo.h"
+
+#define BUCKETS (64 * 16)
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Log-linear histogram: 16 linear sub-buckets per power of two (< 6.25 %). */
+struct hist {
+	uint64_t n[BUCKETS];
+	uint64_t count, max;
+};
+
+static unsigned bucket(uint64_t v)
+{
+	if (v < 16)
+		return (unsigned)v;
+	unsigned e = 63u - (unsigned)__builtin_clzll(v); /* >= 4 */
+	unsigned sub = (unsigned)((v >> (e - 4)) & 15u);
+	return (e - 3u) * 16u + sub;
+}
+
+static uint64_t bucket_top(unsigned b)
+{
+	if (b < 16)
+		return b;
+	unsigned e = b / 16u + 3u, sub = b % 16u;
+	return ((16ull + sub + 1ull) << (e - 4)) - 1ull;
+}
+
+static void hist_add(struct hist *h, uint64_t v)
+{
+	unsigned b = bucket(v);
+	h->n[b < BUCKETS ? b : BUCKETS - 1]++;
+	h->count++;
+	if (v > h->max)
+		h->max = v;
+}
+
+static uint64_t hist_pct(const struct hist *h, double p)
+{
+	uint64_t want = (uint64_t)((double)h->count * p / 100.0 + 0.5), seen = 0;
+	if (want == 0)
+		want = 1;
+	for (unsigned b = 0; b < BUCKETS; b++) {
+		seen += h->n[b];
+		if (seen >= want)
+			return bucket_top(b);
+	}
+	return h->max;
+}
+
+struct run {
+	struct hist lat;
+	uint64_t delivered;
+	int timing;
+};
+
+static void on_message(void *ctx, const struct ordo_message *m)
+{
+	struct run *r = ctx;
+	r->delivered++;
+	if (r->timing && m->size >= 8) {
+		uint64_t sent;
+		memcpy(&sent, m->data, 8);
+		hist_add(&r->lat, now_ns() - sent);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *sock = NULL, *inproc = NULL;
+	uint64_t rate = 1000, count = 10000;
+	size_t size = 1024;
+	double flood_s = 3.0;
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--socket"))
+			sock = argv[i + 1];
+		else if (!strcmp(argv[i], "--inproc"))
+			inproc = argv[i + 1];
+		else if (!strcmp(argv[i], "--rate"))
+			rate = strtoull(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--count"))
+			count = strtoull(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--size"))
+			size = strtoull(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--flood"))
+			flood_s = atof(argv[i + 1]);
+	}
+	if ((sock == NULL) == (inproc == NULL) || size < 8 || rate == 0) {
+		fprintf(stderr, "usage: attach-cost (--socket PATH | --inproc CONFIG) [--rate N] [--count N] [--size B] [--flood S]\n");
+		return 2;
+	}
+	struct run r;
+	memset(&r, 0, sizeof(r));
+	struct ordo_callbacks cb = {.message = on_message};
+	struct ordo_client_opts o = {.callbacks = &cb, .ctx = &r, .name = "attach-cost"};
+	struct ordo_engine *eng = NULL;
+	struct ordo_client *c = NULL;
+	int rc = inproc ? ordo_engine_start(inproc, &eng) : 0;
+	if (rc == 0)
+		rc = inproc ? ordo_attach_engine(eng, &o, &c) : ordo_attach(sock, &o, &c);
+	if (rc != 0) {
+		fprintf(stderr, "attach-cost: %s\n", ordo_strerror(rc));
+		return 1;
+	}
+	const char *g = "attach-cost";
+	if (ordo_join(c, g, strlen(g)) != 0)
+		return 1;
+	uint8_t *buf = calloc(1, size);
+	/* wait for the join to take effect: our own first message comes back */
+	uint64_t t_end = now_ns() + 5000000000ull;
+	while (r.delivered == 0 && now_ns() < t_end) {
+		(void)ordo_publish(c, g, strlen(g), buf, size, ORDO_AGREED, 1);
+		uint64_t t = now_ns() + 20000000u;
+		while (r.delivered == 0 && now_ns() < t)
+			(void)ordo_poll(c, 64);
+	}
+	uint64_t settle = now_ns() + 200000000u;
+	while (now_ns() < settle)
+		(void)ordo_poll(c, 64);
+
+	/* fixed rate: latency of each message to its own delivery */
+	r.timing = 1;
+	r.delivered = 0;
+	uint64_t t0 = now_ns(), gap = 1000000000u / rate;
+	for (uint64_t i = 0; i < count; i++) {
+		uint64_t due = t0 + i * gap;
+		while (now_ns() < due)
+			(void)ordo_poll(c, 64);
+		uint64_t t = now_ns();
+		memcpy(buf, &t, 8);
+		while (ordo_publish(c, g, strlen(g), buf, size, ORDO_AGREED, 1) == ORDO_EAGAIN)
+			(void)ordo_poll(c, 64);
+	}
+	t_end = now_ns() + 2000000000ull;
+	while (r.delivered < count && now_ns() < t_end)
+		(void)ordo_poll(c, 64);
+	printf("%s, %zu B at %" PRIu64 " msg/s, %" PRIu64 " messages: publish->deliver p50 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us (%" PRIu64 " delivered)\n",
+	       inproc ? "in-process" : "shared memory (daemon)", size, rate, count,
+	       (double)hist_pct(&r.lat, 50) / 1e3, (double)hist_pct(&r.lat, 99) / 1e3,
+	       (double)hist_pct(&r.lat, 99.9) / 1e3, (double)r.lat.max / 1e3, r.delivered);
+
+	/* flood: the most one client can publish (and have delivered back) */
+	r.timing = 0;
+	r.delivered = 0;
+	uint64_t sent = 0;
+	t0 = now_ns();
+	t_end = t0 + (uint64_t)(flood_s * 1e9);
+	while (now_ns() < t_end) {
+		if (ordo_publish(c, g, strlen(g), buf, size, ORDO_AGREED, 1) >= 0)
+			sent++;
+		else
+			(void)ordo_poll(c, 256);
+	}
+	uint64_t t1 = now_ns(), drain_end = t1 + 3000000000ull;
+	while (r.delivered < sent && now_ns() < drain_end)
+		(void)ordo_poll(c, 256);
+	double secs = (double)(t1 - t0) / 1e9;
+	printf("%s, %zu B flood for %.1f s: %.0f msgs/s published, %" PRIu64 " of %" PRIu64 " delivered back\n",
+	       inproc ? "in-process" : "shared memory (daemon)", size, secs, (double)sent / secs, r.delivered, sent);
+	ordo_detach(c);
+	if (eng != NULL)
+		ordo_engine_stop(eng);
+	free(buf);
+	return 0;
+}

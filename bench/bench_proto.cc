@@ -36,6 +36,9 @@ rp_wire_hdr token_hdr()
 	h.incarnation = 1;
 	h.ring.rep = 1;
 	h.ring.seq = 1;
+	h.proto = 1; // a header must carry a protocol range (rp_wire.h, part 3)
+	h.proto_min = 1;
+	h.proto_max = 1;
 	return h;
 }
 
@@ -124,6 +127,7 @@ size_t data_frame(uint8_t *buf, uint32_t entry_size, uint16_t *count)
 	h.incarnation = 1;
 	h.ring.rep = 1;
 	h.ring.seq = 1;
+	h.proto = h.proto_min = h.proto_max = 1;
 	rp_wire_encode_hdr(buf, &h);
 	rp_wire_data d;
 	std::memset(&d, 0, sizeof(d));

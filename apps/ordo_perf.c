@@ -1,0 +1,371 @@
+/* ordo-perf — ordo's throughput and latency tool (the role of corosync's
+ * cpgbench and Spread's spflooder), on libordo.
+ *
+ *   ordo-perf [-s SOCKET] [-g GROUP] [-R send|recv|both] [-z SIZE] [-r RATE]
+ *             [-d SECONDS] [-S] [-n SENDERS] [-m MEMBERS] [-p PID] [-j FILE]
+ *
+ * Every instance joins GROUP on its node and waits until the group's view
+ * has MEMBERS members (default: SENDERS), so that every sender starts at
+ * the same point of the total order and every receiver sees every message.
+ * A sender (role send or both) then publishes SIZE-byte messages for
+ * SECONDS, at RATE messages per second (0: flood, as fast as the submit
+ * ring takes them), then one END message. A receiver (recv or both) stops
+ * once it has delivered the END of SENDERS senders, and reports delivered
+ * msgs/s and MB/s, send-to-deliver latency percentiles (the clock is
+ * CLOCK_MONOTONIC, shared by every process on the host), a digest of the
+ * delivered sequence (equal at every receiver iff they delivered the same
+ * messages in the same order), per-sender sequence gaps, and the engine's
+ * CPU time per delivered message (ordod's utime + stime from /proc; the
+ * daemon's pid is found through the control socket's SO_PEERCRED unless
+ * given with -p). A human-readable table on stdout; JSON with -j.
+ *
+ * The message header, histogram and reports are shared with cpg-perf
+ * (bench/cpg_perf.c), corosync's counterpart: bench/perf_common.h.
+ *
+ * Single-threaded: publishes a batch (what is due at a fixed rate, 64
+ * messages in flood), then drains every delivery waiting, and sleeps on
+ * ordo_fd (ppoll, ns timeout) when there is nothing to do, until the next
+ * send is due or a delivery arrives. Draining before publishing more keeps
+ * a flooding client from falling behind its own deliveries (the node
+ * evicts a client whose overflow queue fills, docs/attach.md §6).
+ */
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "ordo.h"
+#include "perf_common.h"
+
+static volatile sig_atomic_t stop;
+static void on_signal(int s) { (void)s; stop = 1; }
+
+struct perf {
+	struct perf_state st;
+	const char *group;
+	size_t group_len;
+	uint32_t view_members;
+	int barrier;          /* the view reached MEMBERS */
+	int detached;
+};
+
+static void on_message(void *ctx, const struct ordo_message *m)
+{
+	struct perf *p = ctx;
+	if (m->group_len != p->group_len || memcmp(m->group, p->group, p->group_len) != 0)
+		return;
+	if (!p->barrier) /* a message before our view completed: not part of the run */
+		return;
+	perf_on_deliver(&p->st, m->data, m->size);
+}
+
+static void on_view(void *ctx, const struct ordo_view *v)
+{
+	struct perf *p = ctx;
+	if (v->group_len != p->group_len || memcmp(v->group, p->group, p->group_len) != 0 || v->transitional)
+		return;
+	p->view_members = v->member_count;
+	if (v->member_count >= p->st.cfg.members)
+		p->barrier = 1;
+}
+
+static void on_detached(void *ctx, int why)
+{
+	struct perf *p = ctx;
+	p->detached = 1;
+	fprintf(stderr, "ordo-perf: detached: %s\n", ordo_strerror(why));
+}
+
+/* The pid of the process listening on a Unix socket (SO_PEERCRED of a
+ * connection: the credentials of the listener at listen()). 0 if unknown. */
+static long socket_peer_pid(const char *path)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(a.sun_path))
+		return 0;
+	strcpy(a.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	long pid = 0;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
+		struct ucred cr;
+		socklen_t len = sizeof(cr);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0)
+			pid = cr.pid;
+	}
+	close(fd);
+	return pid;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ordo-perf [options]\n"
+		"  -s, --socket PATH     the node's control socket (default /run/ordo/ordo-n1.sock)\n"
+		"  -g, --group NAME      group (default perf)\n"
+		"  -R, --role ROLE       send, recv or both (default both)\n"
+		"  -z, --size BYTES      message size, >= %u; K and M suffixes (default 1024)\n"
+		"  -r, --rate N          messages per second per sender; 0: flood (default 0)\n"
+		"  -d, --duration S      seconds of sending (default 5)\n"
+		"  -S, --safe            SAFE delivery (default AGREED)\n"
+		"  -P, --priority N      0 (highest) .. 2 (default 1)\n"
+		"  -n, --senders N       senders expected: receivers stop after N ENDs (default 1)\n"
+		"  -m, --members N       start once the group has N members (default: senders)\n"
+		"  -p, --pid PID         the node's pid for its CPU time (default: found through the socket)\n"
+		"  -j, --json FILE       write the results as JSON (- for stdout)\n"
+		"  -t, --timeout S       wait this long for the members (default 30)\n"
+		"      --ring-kib K      submit and delivery ring size in KiB (default: the node's)\n"
+		"  -q, --quiet           no table\n",
+		PERF_HDR_SIZE);
+}
+
+int main(int argc, char **argv)
+{
+	static struct perf p; /* large: the histogram */
+	struct perf_config *cfg = &p.st.cfg;
+	const char *sock = "/run/ordo/ordo-n1.sock", *json = NULL;
+	double timeout_s = 30;
+	unsigned prio = 1, ring_kib = 0;
+	int quiet = 0;
+	enum ordo_service svc = ORDO_AGREED;
+	*cfg = (struct perf_config){.tool = "ordo-perf", .system = "ordo", .group = "perf", .role = "both",
+				    .service = "agreed", .transport = "ordod", .size = 1024, .senders = 1,
+				    .duration_s = 5};
+	static const struct option lo[] = {
+		{"socket", required_argument, 0, 's'}, {"group", required_argument, 0, 'g'},
+		{"role", required_argument, 0, 'R'},   {"size", required_argument, 0, 'z'},
+		{"rate", required_argument, 0, 'r'},   {"duration", required_argument, 0, 'd'},
+		{"safe", no_argument, 0, 'S'},         {"priority", required_argument, 0, 'P'},
+		{"senders", required_argument, 0, 'n'}, {"members", required_argument, 0, 'm'},
+		{"pid", required_argument, 0, 'p'},    {"json", required_argument, 0, 'j'},
+		{"timeout", required_argument, 0, 't'}, {"ring-kib", required_argument, 0, 'K'},
+		{"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0}};
+	int opt;
+	while ((opt = getopt_long(argc, argv, "s:g:R:z:r:d:SP:n:m:p:j:t:qh", lo, NULL)) != -1) {
+		switch (opt) {
+		case 's': sock = optarg; break;
+		case 'g': cfg->group = optarg; break;
+		case 'R': cfg->role = optarg; break;
+		case 'z':
+			if (perf_parse_size(optarg, &cfg->size) != 0) {
+				fprintf(stderr, "ordo-perf: bad size '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'r': cfg->rate = strtoull(optarg, NULL, 10); break;
+		case 'd': cfg->duration_s = atof(optarg); break;
+		case 'S': svc = ORDO_SAFE; cfg->service = "safe"; break;
+		case 'P': prio = (unsigned)atoi(optarg); break;
+		case 'n': cfg->senders = (uint32_t)atoi(optarg); break;
+		case 'm': cfg->members = (uint32_t)atoi(optarg); break;
+		case 'p': cfg->engine_pid = atol(optarg); break;
+		case 'j': json = optarg; break;
+		case 't': timeout_s = atof(optarg); break;
+		case 'K': ring_kib = (unsigned)atoi(optarg); break;
+		case 'q': quiet = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	int sending = strcmp(cfg->role, "send") == 0 || strcmp(cfg->role, "both") == 0;
+	int receiving = strcmp(cfg->role, "recv") == 0 || strcmp(cfg->role, "both") == 0;
+	if (optind != argc || (!sending && !receiving) || cfg->size < PERF_HDR_SIZE || cfg->senders < 1 ||
+	    cfg->senders > PERF_SENDERS_MAX || cfg->duration_s <= 0 || strlen(cfg->group) < 1 ||
+	    strlen(cfg->group) > ORDO_GROUP_NAME_MAX) {
+		usage(stderr);
+		return 2;
+	}
+	if (cfg->members == 0)
+		cfg->members = cfg->senders;
+	p.group = cfg->group;
+	p.group_len = strlen(cfg->group);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	(void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0); /* wake on time for a fixed rate */
+
+	uint8_t *buf = malloc(cfg->size);
+	if (buf == NULL)
+		return 1;
+	for (uint32_t i = 0; i < cfg->size; i++)
+		buf[i] = (uint8_t)('a' + i % 26);
+
+	if (cfg->engine_pid == 0)
+		cfg->engine_pid = socket_peer_pid(sock);
+	struct ordo_callbacks cb = {.message = on_message, .view = on_view, .detached = on_detached};
+	struct ordo_client_opts o = {.callbacks = &cb, .ctx = &p, .name = "ordo-perf",
+				     .submit_ring_size = ring_kib << 10, .delivery_ring_size = ring_kib << 10};
+	struct ordo_client *c;
+	int rc = ordo_attach(sock, &o, &c);
+	if (rc != ORDO_OK) {
+		fprintf(stderr, "ordo-perf: attach %s: %s\n", sock, ordo_strerror(rc));
+		return 1;
+	}
+	struct ordo_member self = ordo_self(c);
+	p.st.self_node = self.node;
+	p.st.self_id = self.client;
+	if (cfg->size > ordo_max_message_size(c)) {
+		fprintf(stderr, "ordo-perf: %u B is larger than the node's max_message_size %zu\n", cfg->size,
+			ordo_max_message_size(c));
+		ordo_detach(c);
+		return 2;
+	}
+	rc = ordo_join(c, p.group, p.group_len);
+	if (rc != ORDO_OK) {
+		fprintf(stderr, "ordo-perf: join %s: %s\n", p.group, ordo_strerror(rc));
+		ordo_detach(c);
+		return 1;
+	}
+
+	/* the start barrier: the view with every member, at one point of the order */
+	uint64_t t_wait = perf_now_ns();
+	while (!p.barrier && !stop && !p.detached) {
+		if (ordo_wait(c, 256, 50) < 0)
+			break;
+		if ((double)(perf_now_ns() - t_wait) / 1e9 > timeout_s) {
+			fprintf(stderr, "ordo-perf: timeout after %.0f s waiting for %u members in %s (have %u)\n",
+				timeout_s, cfg->members, p.group, p.view_members);
+			ordo_detach(c);
+			return 3;
+		}
+	}
+	if (!p.barrier) {
+		ordo_detach(c);
+		return 1;
+	}
+
+	p.st.t0_ns = perf_now_ns();
+	p.st.engine_cpu0 = perf_proc_cpu_ns(cfg->engine_pid);
+	p.st.self_cpu0 = perf_self_cpu_ns();
+	uint64_t dur_ns = (uint64_t)(cfg->duration_s * 1e9);
+	uint64_t run_limit = p.st.t0_ns + dur_ns + (uint64_t)((cfg->duration_s > 30 ? cfg->duration_s : 30) * 1e9);
+	int end_sent = !sending, full = 0;
+	p.st.send_start_ns = p.st.t0_ns;
+	int fd = ordo_fd(c);
+	int status = 0;
+	while (!stop && !p.detached) {
+		uint64_t now = perf_now_ns();
+		unsigned work = 0;
+		full = 0;
+		if (!end_sent) {
+			if (now - p.st.send_start_ns >= dur_ns) {
+				perf_fill_hdr(buf, self.node, self.client, PERF_KIND_END, p.st.sent);
+				int64_t r = ordo_publish(c, p.group, p.group_len, buf, cfg->size, svc, prio);
+				if (r >= 0) {
+					end_sent = 1;
+					p.st.send_end_ns = now;
+					work++;
+				} else if (r == ORDO_EAGAIN) {
+					full = 1;
+				} else {
+					fprintf(stderr, "ordo-perf: publish: %s\n", ordo_strerror((int)r));
+					status = 1;
+					break;
+				}
+			} else {
+				uint64_t due = cfg->rate ? (now - p.st.send_start_ns) * cfg->rate / 1000000000u + 1u
+							 : p.st.sent + 64u;
+				for (unsigned k = 0; k < 256 && p.st.sent < due; k++) {
+					perf_fill_hdr(buf, self.node, self.client, PERF_KIND_DATA, p.st.sent);
+					int64_t r = ordo_publish(c, p.group, p.group_len, buf, cfg->size, svc, prio);
+					if (r == ORDO_EAGAIN) {
+						p.st.eagain++;
+						full = 1;
+						break;
+					}
+					if (r < 0) {
+						fprintf(stderr, "ordo-perf: publish: %s\n", ordo_strerror((int)r));
+						status = 1;
+						goto out;
+					}
+					p.st.sent++;
+					work++;
+				}
+			}
+		}
+		/* drain what was delivered before publishing more: a flooding
+		 * client that falls behind its own deliveries would be evicted
+		 * (docs/attach.md §6) */
+		int n;
+		unsigned rounds = 0;
+		do {
+			n = ordo_poll(c, 1024);
+			if (n > 0)
+				work += (unsigned)n;
+		} while (n == 1024 && ++rounds < 64);
+		if (n < 0)
+			break;
+		if (end_sent) {
+			if (receiving && p.st.ends >= cfg->senders)
+				break;
+			if (!receiving) {
+				struct perf_sender *me = perf_sender_find(&p.st, self.node, self.client);
+				if (me != NULL && me->ended)
+					break;
+			}
+		}
+		now = perf_now_ns();
+		if (now > run_limit) {
+			p.st.timed_out = 1;
+			fprintf(stderr, "ordo-perf: timeout: %u of %u ENDs after %.1f s\n", p.st.ends, cfg->senders,
+				(double)(now - p.st.t0_ns) / 1e9);
+			break;
+		}
+		if (work != 0)
+			continue;
+		/* nothing to do: sleep until a delivery, the next send, or a short while */
+		uint64_t sleep_ns = 100000000u;
+		if (!end_sent) {
+			if (full) {
+				sleep_ns = 100000u; /* the node drains the submit ring without telling us */
+			} else if (cfg->rate) {
+				uint64_t next = p.st.send_start_ns + (p.st.sent * 1000000000u) / cfg->rate;
+				sleep_ns = next > now ? next - now : 0;
+			} else {
+				sleep_ns = 0;
+			}
+			uint64_t left = p.st.send_start_ns + dur_ns;
+			if (left > now && left - now < sleep_ns)
+				sleep_ns = left - now;
+			else if (left <= now)
+				sleep_ns = 0;
+		}
+		if (sleep_ns == 0)
+			continue;
+		if (ordo_prepare_sleep(c) == 0) {
+			struct pollfd pfd = {.fd = fd, .events = POLLIN};
+			struct timespec ts = {(time_t)(sleep_ns / 1000000000u), (long)(sleep_ns % 1000000000u)};
+			if (ppoll(&pfd, 1, &ts, NULL) > 0) {
+				uint64_t v;
+				ssize_t rd = read(fd, &v, sizeof(v));
+				(void)rd;
+			}
+		}
+	}
+out:
+	p.st.t1_ns = perf_now_ns();
+	p.st.engine_cpu1 = perf_proc_cpu_ns(cfg->engine_pid);
+	p.st.self_cpu1 = perf_self_cpu_ns();
+	if (!end_sent)
+		p.st.send_end_ns = p.st.t1_ns;
+	if (stop || p.detached)
+		p.st.timed_out = 1;
+	ordo_detach(c);
+
+	struct perf_result r;
+	perf_compute(&p.st, &r);
+	if (!quiet)
+		perf_print(stdout, &p.st, &r);
+	if (json != NULL && perf_write_json(json, &p.st, &r) != 0) {
+		fprintf(stderr, "ordo-perf: cannot write %s\n", json);
+		status = 1;
+	}
+	free(buf);
+	if (status == 0 && receiving && (!r.complete || !r.order_ok))
+		status = 3;
+	return status;
+}

@@ -1,0 +1,338 @@
+/* cpg-perf — corosync's counterpart of ordo-perf: the same options, the same
+ * message header, the same histogram and the same reports (table and JSON,
+ * bench/perf_common.h), on libcpg (cpg_initialize, cpg_join,
+ * cpg_mcast_joined with CPG_TYPE_AGREED, cpg_dispatch).
+ *
+ *   cpg-perf [-g GROUP] [-R send|recv|both] [-z SIZE] [-r RATE] [-d SECONDS]
+ *            [-S] [-n SENDERS] [-m MEMBERS] [-p COROSYNC_PID] [-j FILE]
+ *
+ * Runs in the network namespace of its corosync (libqb's IPC socket is an
+ * abstract Unix socket, private to a network namespace). The engine's CPU
+ * time needs corosync's pid (-p): there is no socket to find it by.
+ *
+ * Built by scripts/bench-compare (libcpg-dev is installed there, not a
+ * build dependency of ordo):
+ *   gcc -O2 -Wall -Wextra -I bench bench/cpg_perf.c -o build/bench/cpg-perf -lcpg -lm
+ * SAFE (-S) asks for CPG_TYPE_SAFE, which corosync documents as "not
+ * implemented" (delivered as AGREED).
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/uio.h>
+
+#include <corosync/cpg.h>
+
+#include "perf_common.h"
+
+static volatile sig_atomic_t stop;
+static void on_signal(int s) { (void)s; stop = 1; }
+
+static struct perf {
+	struct perf_state st;
+	struct cpg_name group;
+	uint32_t view_members;
+	uint64_t dispatched; /* deliveries and confchgs: work done in one dispatch */
+	int barrier;
+} p;
+
+static int same_group(const struct cpg_name *g)
+{
+	return g->length == p.group.length && memcmp(g->value, p.group.value, g->length) == 0;
+}
+
+static void on_deliver(cpg_handle_t h, const struct cpg_name *g, uint32_t nodeid, uint32_t pid, void *msg,
+		       size_t len)
+{
+	(void)h, (void)nodeid, (void)pid;
+	p.dispatched++;
+	if (!same_group(g) || !p.barrier)
+		return;
+	perf_on_deliver(&p.st, msg, len);
+}
+
+static void on_confchg(cpg_handle_t h, const struct cpg_name *g, const struct cpg_address *members, size_t nmembers,
+		       const struct cpg_address *left, size_t nleft, const struct cpg_address *joined, size_t njoined)
+{
+	(void)h, (void)members, (void)left, (void)nleft, (void)joined, (void)njoined;
+	p.dispatched++;
+	if (!same_group(g))
+		return;
+	p.view_members = (uint32_t)nmembers;
+	if (nmembers >= p.st.cfg.members)
+		p.barrier = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: cpg-perf [options]   (in the network namespace of the corosync to use)\n"
+		"  -g, --group NAME      CPG group (default perf)\n"
+		"  -R, --role ROLE       send, recv or both (default both)\n"
+		"  -z, --size BYTES      message size, >= %u; K and M suffixes (default 1024)\n"
+		"  -r, --rate N          messages per second per sender; 0: flood (default 0)\n"
+		"  -d, --duration S      seconds of sending (default 5)\n"
+		"  -S, --safe            CPG_TYPE_SAFE (corosync: not implemented, same as AGREED)\n"
+		"  -n, --senders N       senders expected: receivers stop after N ENDs (default 1)\n"
+		"  -m, --members N       start once the group has N members (default: senders)\n"
+		"  -p, --pid PID         corosync's pid, for its CPU time\n"
+		"  -j, --json FILE       write the results as JSON (- for stdout)\n"
+		"  -t, --timeout S       wait this long for the members (default 30)\n"
+		"  -q, --quiet           no table\n",
+		PERF_HDR_SIZE);
+}
+
+static const char *cs_str(cs_error_t e)
+{
+	static char buf[32];
+	switch (e) {
+	case CS_OK: return "ok";
+	case CS_ERR_LIBRARY: return "CS_ERR_LIBRARY (is corosync running in this network namespace?)";
+	case CS_ERR_TRY_AGAIN: return "CS_ERR_TRY_AGAIN";
+	case CS_ERR_BAD_HANDLE: return "CS_ERR_BAD_HANDLE";
+	case CS_ERR_ACCESS: return "CS_ERR_ACCESS";
+	case CS_ERR_TOO_BIG: return "CS_ERR_TOO_BIG";
+	default: snprintf(buf, sizeof(buf), "cs_error %d", (int)e); return buf;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct perf_config *cfg = &p.st.cfg;
+	const char *json = NULL;
+	double timeout_s = 30;
+	int quiet = 0;
+	cpg_guarantee_t guarantee = CPG_TYPE_AGREED;
+	*cfg = (struct perf_config){.tool = "cpg-perf", .system = "corosync", .group = "perf", .role = "both",
+				    .service = "agreed", .transport = "corosync-cpg", .size = 1024, .senders = 1,
+				    .duration_s = 5};
+	static const struct option lo[] = {
+		{"group", required_argument, 0, 'g'},   {"role", required_argument, 0, 'R'},
+		{"size", required_argument, 0, 'z'},    {"rate", required_argument, 0, 'r'},
+		{"duration", required_argument, 0, 'd'}, {"safe", no_argument, 0, 'S'},
+		{"senders", required_argument, 0, 'n'}, {"members", required_argument, 0, 'm'},
+		{"pid", required_argument, 0, 'p'},     {"json", required_argument, 0, 'j'},
+		{"timeout", required_argument, 0, 't'}, {"quiet", no_argument, 0, 'q'},
+		{"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+	int opt;
+	while ((opt = getopt_long(argc, argv, "g:R:z:r:d:Sn:m:p:j:t:qh", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'g': cfg->group = optarg; break;
+		case 'R': cfg->role = optarg; break;
+		case 'z':
+			if (perf_parse_size(optarg, &cfg->size) != 0) {
+				fprintf(stderr, "cpg-perf: bad size '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'r': cfg->rate = strtoull(optarg, NULL, 10); break;
+		case 'd': cfg->duration_s = atof(optarg); break;
+		case 'S': guarantee = CPG_TYPE_SAFE; cfg->service = "safe"; break;
+		case 'n': cfg->senders = (uint32_t)atoi(optarg); break;
+		case 'm': cfg->members = (uint32_t)atoi(optarg); break;
+		case 'p': cfg->engine_pid = atol(optarg); break;
+		case 'j': json = optarg; break;
+		case 't': timeout_s = atof(optarg); break;
+		case 'q': quiet = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	int sending = strcmp(cfg->role, "send") == 0 || strcmp(cfg->role, "both") == 0;
+	int receiving = strcmp(cfg->role, "recv") == 0 || strcmp(cfg->role, "both") == 0;
+	if (optind != argc || (!sending && !receiving) || cfg->size < PERF_HDR_SIZE || cfg->senders < 1 ||
+	    cfg->senders > PERF_SENDERS_MAX || cfg->duration_s <= 0 || strlen(cfg->group) < 1 ||
+	    strlen(cfg->group) >= CPG_MAX_NAME_LENGTH) {
+		usage(stderr);
+		return 2;
+	}
+	if (cfg->members == 0)
+		cfg->members = cfg->senders;
+	p.group.length = (uint32_t)strlen(cfg->group);
+	memcpy(p.group.value, cfg->group, p.group.length);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	(void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+
+	uint8_t *buf = malloc(cfg->size);
+	if (buf == NULL)
+		return 1;
+	for (uint32_t i = 0; i < cfg->size; i++)
+		buf[i] = (uint8_t)('a' + i % 26);
+	struct iovec iov = {.iov_base = buf, .iov_len = cfg->size};
+
+	cpg_callbacks_t cb = {.cpg_deliver_fn = on_deliver, .cpg_confchg_fn = on_confchg};
+	cpg_handle_t h;
+	cs_error_t err;
+	uint64_t t_wait = perf_now_ns();
+	while ((err = cpg_initialize(&h, &cb)) == CS_ERR_TRY_AGAIN && !stop)
+		usleep(10000);
+	if (err != CS_OK) {
+		fprintf(stderr, "cpg-perf: cpg_initialize: %s\n", cs_str(err));
+		return 1;
+	}
+	unsigned int nodeid = 0;
+	if ((err = cpg_local_get(h, &nodeid)) != CS_OK) {
+		fprintf(stderr, "cpg-perf: cpg_local_get: %s\n", cs_str(err));
+		return 1;
+	}
+	p.st.self_node = (uint16_t)nodeid;
+	p.st.self_id = (uint32_t)getpid();
+	while ((err = cpg_join(h, &p.group)) == CS_ERR_TRY_AGAIN && !stop)
+		usleep(10000);
+	if (err != CS_OK) {
+		fprintf(stderr, "cpg-perf: cpg_join %s: %s\n", cfg->group, cs_str(err));
+		cpg_finalize(h);
+		return 1;
+	}
+	int fd;
+	if ((err = cpg_fd_get(h, &fd)) != CS_OK) {
+		fprintf(stderr, "cpg-perf: cpg_fd_get: %s\n", cs_str(err));
+		return 1;
+	}
+
+	/* the start barrier: the confchg with every member */
+	int status = 0;
+	while (!p.barrier && !stop) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		(void)poll(&pfd, 1, 50);
+		err = cpg_dispatch(h, CS_DISPATCH_ALL);
+		if (err != CS_OK && err != CS_ERR_TRY_AGAIN) {
+			fprintf(stderr, "cpg-perf: cpg_dispatch: %s\n", cs_str(err));
+			status = 1;
+			break;
+		}
+		if ((double)(perf_now_ns() - t_wait) / 1e9 > timeout_s) {
+			fprintf(stderr, "cpg-perf: timeout after %.0f s waiting for %u members in %s (have %u)\n",
+				timeout_s, cfg->members, cfg->group, p.view_members);
+			status = 3;
+			break;
+		}
+	}
+	if (!p.barrier) {
+		cpg_finalize(h);
+		return status ? status : 1;
+	}
+
+	p.st.t0_ns = perf_now_ns();
+	p.st.engine_cpu0 = perf_proc_cpu_ns(cfg->engine_pid);
+	p.st.self_cpu0 = perf_self_cpu_ns();
+	uint64_t dur_ns = (uint64_t)(cfg->duration_s * 1e9);
+	uint64_t run_limit = p.st.t0_ns + dur_ns + (uint64_t)((cfg->duration_s > 30 ? cfg->duration_s : 30) * 1e9);
+	int end_sent = !sending, full = 0;
+	p.st.send_start_ns = p.st.t0_ns;
+	while (!stop) {
+		uint64_t now = perf_now_ns();
+		uint64_t work = 0;
+		full = 0;
+		if (!end_sent) {
+			if (now - p.st.send_start_ns >= dur_ns) {
+				perf_fill_hdr(buf, (uint16_t)nodeid, p.st.self_id, PERF_KIND_END, p.st.sent);
+				err = cpg_mcast_joined(h, guarantee, &iov, 1);
+				if (err == CS_OK) {
+					end_sent = 1;
+					p.st.send_end_ns = now;
+					work++;
+				} else if (err == CS_ERR_TRY_AGAIN) {
+					full = 1;
+				} else {
+					fprintf(stderr, "cpg-perf: cpg_mcast_joined: %s\n", cs_str(err));
+					status = 1;
+					break;
+				}
+			} else {
+				uint64_t due = cfg->rate ? (now - p.st.send_start_ns) * cfg->rate / 1000000000u + 1u
+							 : p.st.sent + 64u;
+				for (unsigned k = 0; k < 256 && p.st.sent < due; k++) {
+					perf_fill_hdr(buf, (uint16_t)nodeid, p.st.self_id, PERF_KIND_DATA, p.st.sent);
+					err = cpg_mcast_joined(h, guarantee, &iov, 1);
+					if (err == CS_ERR_TRY_AGAIN) {
+						p.st.eagain++;
+						full = 1;
+						break;
+					}
+					if (err != CS_OK) {
+						fprintf(stderr, "cpg-perf: cpg_mcast_joined: %s\n", cs_str(err));
+						status = 1;
+						goto out;
+					}
+					p.st.sent++;
+					work++;
+				}
+			}
+		}
+		uint64_t before = p.dispatched;
+		err = cpg_dispatch(h, CS_DISPATCH_ALL);
+		if (err != CS_OK && err != CS_ERR_TRY_AGAIN) {
+			fprintf(stderr, "cpg-perf: cpg_dispatch: %s\n", cs_str(err));
+			status = 1;
+			break;
+		}
+		work += p.dispatched - before;
+		if (end_sent) {
+			if (receiving && p.st.ends >= cfg->senders)
+				break;
+			if (!receiving) {
+				struct perf_sender *me = perf_sender_find(&p.st, (uint16_t)nodeid, p.st.self_id);
+				if (me != NULL && me->ended)
+					break;
+			}
+		}
+		now = perf_now_ns();
+		if (now > run_limit) {
+			p.st.timed_out = 1;
+			fprintf(stderr, "cpg-perf: timeout: %u of %u ENDs after %.1f s\n", p.st.ends, cfg->senders,
+				(double)(now - p.st.t0_ns) / 1e9);
+			break;
+		}
+		if (work != 0)
+			continue;
+		uint64_t sleep_ns = 100000000u;
+		if (!end_sent) {
+			if (full) {
+				sleep_ns = 100000u;
+			} else if (cfg->rate) {
+				uint64_t next = p.st.send_start_ns + (p.st.sent * 1000000000u) / cfg->rate;
+				sleep_ns = next > now ? next - now : 0;
+			} else {
+				sleep_ns = 0;
+			}
+			uint64_t left = p.st.send_start_ns + dur_ns;
+			if (left > now && left - now < sleep_ns)
+				sleep_ns = left - now;
+			else if (left <= now)
+				sleep_ns = 0;
+		}
+		if (sleep_ns == 0)
+			continue;
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		struct timespec ts = {(time_t)(sleep_ns / 1000000000u), (long)(sleep_ns % 1000000000u)};
+		(void)ppoll(&pfd, 1, &ts, NULL);
+	}
+out:
+	p.st.t1_ns = perf_now_ns();
+	p.st.engine_cpu1 = perf_proc_cpu_ns(cfg->engine_pid);
+	p.st.self_cpu1 = perf_self_cpu_ns();
+	if (!end_sent)
+		p.st.send_end_ns = p.st.t1_ns;
+	if (stop)
+		p.st.timed_out = 1;
+	(void)cpg_leave(h, &p.group);
+	cpg_finalize(h);
+
+	struct perf_result r;
+	perf_compute(&p.st, &r);
+	if (!quiet)
+		perf_print(stdout, &p.st, &r);
+	if (json != NULL && perf_write_json(json, &p.st, &r) != 0) {
+		fprintf(stderr, "cpg-perf: cannot write %s\n", json);
+		status = 1;
+	}
+	free(buf);
+	if (status == 0 && receiving && (!r.complete || !r.order_ok))
+		status = 3;
+	return status;
+}

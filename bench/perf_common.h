@@ -1,0 +1,514 @@
+/* perf_common.h — what ordo-perf (apps/ordo_perf.c) and cpg-perf
+ * (bench/cpg_perf.c) share, so that their numbers mean the same thing: the
+ * message header, the latency histogram, the receiver's bookkeeping, the
+ * CPU readings, and the two reports (a human-readable table and JSON).
+ *
+ * Header-only (static functions), libc only: cpg-perf is built by
+ * scripts/bench-compare with a plain `gcc -I bench`, outside meson.
+ *
+ * The message header (24 bytes, host byte order: every node runs on this
+ * host) starts every message; the rest of the message is filler.
+ *
+ *   u16 node    the sender's node id
+ *   u16 kind    PERF_KIND_DATA or PERF_KIND_END (upper byte PERF_MAGIC)
+ *   u32 sender  the sender's id on its node (ordo client id; cpg: pid)
+ *   u64 seq     0, 1, 2, ... per sender (END carries the count sent)
+ *   u64 ts_ns   CLOCK_MONOTONIC when the sender handed it to the library
+ *
+ * Receiver: latency = CLOCK_MONOTONIC at delivery - ts_ns (the clock is
+ * shared by every process on the host, namespaces or not). The digest is a
+ * running hash over (node, sender, seq) of every data message in delivery
+ * order: receivers that delivered the same messages in the same order have
+ * the same digest.
+ *
+ * Throughput is reported twice: over the whole run (first to last data
+ * delivery) and over the window in which every expected sender was active
+ * (from the first delivery of the last sender to start until the first END
+ * delivered). The window is the steady state; the whole run includes the
+ * ramp-up and the drain of queued messages.
+ */
+#ifndef PERF_COMMON_H
+#define PERF_COMMON_H
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PERF_HDR_SIZE 24u
+#define PERF_MAGIC 0xA500u
+#define PERF_KIND_DATA (PERF_MAGIC | 1u)
+#define PERF_KIND_END (PERF_MAGIC | 2u)
+#define PERF_SENDERS_MAX 256u
+
+struct perf_hdr {
+	uint16_t node;
+	uint16_t kind;
+	uint32_t sender;
+	uint64_t seq;
+	uint64_t ts_ns;
+};
+_Static_assert(sizeof(struct perf_hdr) == PERF_HDR_SIZE, "perf header is 24 bytes");
+
+static inline uint64_t perf_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t perf_mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+/* ---------------------------------------------------------------- histogram
+ * Log-linear buckets (HdrHistogram's layout with 2^(PERF_SUB_BITS-1)
+ * sub-buckets per power of two): values below 2^PERF_SUB_BITS ns are exact;
+ * above, a bucket spans 1/128 of its power of two (0.8 % relative error).
+ * Values up to 2^PERF_MAX_EXP ns (18 minutes) are counted; larger ones go
+ * to the last bucket. */
+#define PERF_SUB_BITS 8u
+#define PERF_HALF (1u << (PERF_SUB_BITS - 1u))
+#define PERF_MAX_EXP 40u
+#define PERF_BUCKETS (((PERF_MAX_EXP - PERF_SUB_BITS + 2u) << (PERF_SUB_BITS - 1u)) + PERF_HALF)
+
+struct perf_hist {
+	uint64_t count, min, max;
+	double sum;
+	uint64_t b[PERF_BUCKETS];
+};
+
+static inline unsigned perf_hist_index(uint64_t v)
+{
+	if (v < (1u << PERF_SUB_BITS))
+		return (unsigned)v;
+	unsigned e = 63u - (unsigned)__builtin_clzll(v); /* >= PERF_SUB_BITS */
+	if (e > PERF_MAX_EXP)
+		return PERF_BUCKETS - 1u;
+	unsigned shift = e - PERF_SUB_BITS + 1u;
+	return (shift << (PERF_SUB_BITS - 1u)) + (unsigned)(v >> shift);
+}
+
+/* The smallest and largest value a bucket holds. */
+static inline uint64_t perf_hist_lo(unsigned i)
+{
+	if (i < (1u << PERF_SUB_BITS))
+		return i;
+	unsigned shift = (i >> (PERF_SUB_BITS - 1u)) - 1u;
+	uint64_t m = (i & (PERF_HALF - 1u)) + PERF_HALF;
+	return m << shift;
+}
+
+static inline uint64_t perf_hist_hi(unsigned i)
+{
+	if (i < (1u << PERF_SUB_BITS))
+		return i;
+	unsigned shift = (i >> (PERF_SUB_BITS - 1u)) - 1u;
+	uint64_t m = (i & (PERF_HALF - 1u)) + PERF_HALF;
+	return ((m + 1u) << shift) - 1u;
+}
+
+static inline void perf_hist_add(struct perf_hist *h, uint64_t v)
+{
+	if (h->count == 0 || v < h->min)
+		h->min = v;
+	if (v > h->max)
+		h->max = v;
+	h->count++;
+	h->sum += (double)v;
+	h->b[perf_hist_index(v)]++;
+}
+
+/* The value at quantile q (0..1): the largest value of the bucket holding
+ * the ceil(q * count)-th smallest value, clamped to [min, max]. */
+static inline uint64_t perf_hist_quantile(const struct perf_hist *h, double q)
+{
+	if (h->count == 0)
+		return 0;
+	uint64_t rank = (uint64_t)ceil(q * (double)h->count);
+	if (rank < 1)
+		rank = 1;
+	uint64_t seen = 0;
+	for (unsigned i = 0; i < PERF_BUCKETS; i++) {
+		seen += h->b[i];
+		if (seen >= rank) {
+			uint64_t v = perf_hist_hi(i);
+			if (v > h->max)
+				v = h->max;
+			if (v < h->min)
+				v = h->min;
+			return v;
+		}
+	}
+	return h->max;
+}
+
+/* ---------------------------------------------------------------- CPU */
+
+/* utime + stime of a whole process (every thread) in ns, from
+ * /proc/<pid>/stat (clock ticks: 10 ms resolution); -1 if unreadable. */
+static inline int64_t perf_proc_cpu_ns(long pid)
+{
+	if (pid <= 0)
+		return -1;
+	char path[64], buf[2048];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	if (p == NULL)
+		return -1;
+	p += 2; /* field 3, the state */
+	unsigned long long ut = 0, st = 0;
+	/* fields 3..13 skipped, then utime (14) and stime (15) */
+	if (sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return -1;
+	long hz = sysconf(_SC_CLK_TCK);
+	if (hz <= 0)
+		hz = 100;
+	return (int64_t)((ut + st) * (1000000000ull / (unsigned long long)hz));
+}
+
+/* This process's CPU time (every thread) in ns. */
+static inline int64_t perf_self_cpu_ns(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return -1;
+	return ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000 +
+	       ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
+}
+
+/* ---------------------------------------------------------------- receiver */
+
+struct perf_sender {
+	uint16_t node;
+	uint32_t id;
+	uint64_t next;      /* the seq expected next */
+	uint64_t count;     /* data messages delivered from it */
+	uint64_t gaps;      /* seq not the one expected (lost, duplicated, reordered) */
+	uint64_t first_ns;  /* its first data delivery */
+	int ended;
+	uint64_t end_count; /* what its END says it sent */
+};
+
+struct perf_config {
+	const char *tool, *system, *group, *role, *service, *transport;
+	uint32_t size, senders, members;
+	uint64_t rate;           /* per sender, msgs/s; 0: flood */
+	double duration_s;
+	long engine_pid;
+};
+
+struct perf_state {
+	struct perf_config cfg;
+	uint16_t self_node;
+	uint32_t self_id;
+	/* sender side */
+	uint64_t sent, eagain, send_start_ns, send_end_ns;
+	/* receiver side */
+	struct perf_hist hist;
+	struct perf_sender snd[PERF_SENDERS_MAX];
+	uint32_t nsnd, ends;
+	uint64_t delivered, bytes, digest, foreign, bad_size;
+	uint64_t first_ns, last_ns;        /* first and last data delivery */
+	uint64_t all_active_ns;            /* delivery of the first message of the last sender to start */
+	uint64_t first_end_ns;             /* the first END delivered */
+	uint64_t at_all_active, at_first_end; /* data delivered so far at those points */
+	/* the run */
+	uint64_t t0_ns, t1_ns;
+	int64_t engine_cpu0, engine_cpu1, self_cpu0, self_cpu1;
+	int timed_out;
+};
+
+static inline void perf_fill_hdr(void *buf, uint16_t node, uint32_t sender, uint16_t kind,
+				 uint64_t seq)
+{
+	struct perf_hdr h = {.node = node, .kind = kind, .sender = sender, .seq = seq,
+			     .ts_ns = perf_now_ns()};
+	memcpy(buf, &h, sizeof(h));
+}
+
+static inline struct perf_sender *perf_sender_find(struct perf_state *s, uint16_t node, uint32_t id)
+{
+	for (uint32_t i = 0; i < s->nsnd; i++)
+		if (s->snd[i].node == node && s->snd[i].id == id)
+			return &s->snd[i];
+	if (s->nsnd == PERF_SENDERS_MAX)
+		return NULL;
+	struct perf_sender *p = &s->snd[s->nsnd++];
+	memset(p, 0, sizeof(*p));
+	p->node = node;
+	p->id = id;
+	return p;
+}
+
+/* One delivered message. */
+static inline void perf_on_deliver(struct perf_state *s, const void *data, size_t size)
+{
+	uint64_t now = perf_now_ns();
+	struct perf_hdr h;
+	if (size < PERF_HDR_SIZE) {
+		s->foreign++;
+		return;
+	}
+	memcpy(&h, data, sizeof(h));
+	if (h.kind != PERF_KIND_DATA && h.kind != PERF_KIND_END) {
+		s->foreign++;
+		return;
+	}
+	struct perf_sender *p = perf_sender_find(s, h.node, h.sender);
+	if (p == NULL) {
+		s->foreign++;
+		return;
+	}
+	if (h.kind == PERF_KIND_END) {
+		if (!p->ended) {
+			p->ended = 1;
+			p->end_count = h.seq;
+			s->ends++;
+			if (s->first_end_ns == 0) {
+				s->first_end_ns = now;
+				s->at_first_end = s->delivered;
+			}
+		}
+		return;
+	}
+	if (size != s->cfg.size)
+		s->bad_size++;
+	if (p->count == 0) {
+		p->first_ns = now;
+		uint32_t started = 0;
+		for (uint32_t i = 0; i < s->nsnd; i++)
+			started += s->snd[i].count > 0 || &s->snd[i] == p;
+		if (started == s->cfg.senders && s->all_active_ns == 0) {
+			s->all_active_ns = now;
+			s->at_all_active = s->delivered;
+		}
+	}
+	if (h.seq != p->next)
+		p->gaps++;
+	p->next = h.seq + 1;
+	p->count++;
+	s->delivered++;
+	s->bytes += size;
+	if (s->first_ns == 0)
+		s->first_ns = now;
+	s->last_ns = now;
+	perf_hist_add(&s->hist, now >= h.ts_ns ? now - h.ts_ns : 0);
+	uint64_t v = perf_mix(((uint64_t)h.node << 32) ^ h.sender);
+	v = perf_mix(v ^ h.seq);
+	s->digest = perf_mix(s->digest ^ v) + 0x9e3779b97f4a7c15ull;
+}
+
+/* ---------------------------------------------------------------- results */
+
+struct perf_result {
+	double elapsed_s, msgs_per_s, mb_per_s;      /* whole run: first to last data delivery */
+	double window_s, window_msgs_per_s, window_mb_per_s;
+	uint64_t window_msgs;
+	double send_s, send_rate;
+	int64_t engine_cpu_ns, self_cpu_ns;
+	double engine_ns_per_msg, self_ns_per_msg;
+	uint64_t gaps, lost;
+	int complete, order_ok;
+};
+
+static inline void perf_compute(const struct perf_state *s, struct perf_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (s->delivered > 0 && s->last_ns > s->first_ns) {
+		r->elapsed_s = (double)(s->last_ns - s->first_ns) / 1e9;
+		r->msgs_per_s = (double)s->delivered / r->elapsed_s;
+		r->mb_per_s = (double)s->bytes / r->elapsed_s / 1e6;
+	}
+	if (s->all_active_ns != 0 && s->first_end_ns > s->all_active_ns) {
+		r->window_s = (double)(s->first_end_ns - s->all_active_ns) / 1e9;
+		r->window_msgs = s->at_first_end - s->at_all_active;
+		r->window_msgs_per_s = (double)r->window_msgs / r->window_s;
+		r->window_mb_per_s = r->window_msgs_per_s * s->cfg.size / 1e6;
+	} else {
+		/* no steady window (one END before the last sender started):
+		 * fall back to the whole run */
+		r->window_s = r->elapsed_s;
+		r->window_msgs = s->delivered;
+		r->window_msgs_per_s = r->msgs_per_s;
+		r->window_mb_per_s = r->mb_per_s;
+	}
+	if (s->send_end_ns > s->send_start_ns) {
+		r->send_s = (double)(s->send_end_ns - s->send_start_ns) / 1e9;
+		r->send_rate = (double)s->sent / r->send_s;
+	}
+	r->engine_cpu_ns = s->engine_cpu0 >= 0 && s->engine_cpu1 >= 0 ? s->engine_cpu1 - s->engine_cpu0 : -1;
+	r->self_cpu_ns = s->self_cpu1 - s->self_cpu0;
+	if (s->delivered > 0) {
+		r->engine_ns_per_msg = r->engine_cpu_ns >= 0 ? (double)r->engine_cpu_ns / (double)s->delivered : -1;
+		r->self_ns_per_msg = (double)r->self_cpu_ns / (double)s->delivered;
+	}
+	for (uint32_t i = 0; i < s->nsnd; i++) {
+		r->gaps += s->snd[i].gaps;
+		if (s->snd[i].ended && s->snd[i].end_count > s->snd[i].count)
+			r->lost += s->snd[i].end_count - s->snd[i].count;
+	}
+	r->complete = s->ends >= s->cfg.senders && !s->timed_out;
+	r->order_ok = r->gaps == 0 && r->lost == 0 && s->bad_size == 0;
+}
+
+static inline const char *perf_fmt_ns(double ns, char *buf, size_t n)
+{
+	if (ns < 0)
+		snprintf(buf, n, "-");
+	else if (ns < 1e3)
+		snprintf(buf, n, "%.0f ns", ns);
+	else if (ns < 1e6)
+		snprintf(buf, n, "%.1f us", ns / 1e3);
+	else if (ns < 1e9)
+		snprintf(buf, n, "%.2f ms", ns / 1e6);
+	else
+		snprintf(buf, n, "%.2f s", ns / 1e9);
+	return buf;
+}
+
+static inline void perf_print(FILE *f, const struct perf_state *s, const struct perf_result *r)
+{
+	const struct perf_config *c = &s->cfg;
+	char a[32], b[32], d[32], e[32], g[32], m[32], mode[48];
+	if (c->rate)
+		snprintf(mode, sizeof(mode), "%" PRIu64 " msgs/s per sender", c->rate);
+	else
+		snprintf(mode, sizeof(mode), "flood");
+	fprintf(f, "%s: node %u id %u, group %s, role %s, %u B %s, %s, %u sender(s) expected, %.1f s\n",
+		c->tool, s->self_node, s->self_id, c->group, c->role, c->size, c->service, mode, c->senders,
+		c->duration_s);
+	fprintf(f, "  %-12s  %12s  %10s  %10s\n", "", "msgs", "msgs/s", "MB/s");
+	if (s->sent > 0 || strcmp(c->role, "recv") != 0)
+		fprintf(f, "  %-12s  %12" PRIu64 "  %10.0f  %10s  (%.2f s, %" PRIu64 " retries on a full queue)\n",
+			"sent", s->sent, r->send_rate, "", r->send_s, s->eagain);
+	fprintf(f, "  %-12s  %12" PRIu64 "  %10.0f  %10.1f  (%.2f s, first to last delivery)\n", "delivered",
+		s->delivered, r->msgs_per_s, r->mb_per_s, r->elapsed_s);
+	fprintf(f, "  %-12s  %12" PRIu64 "  %10.0f  %10.1f  (%.2f s with all %u senders active)\n", "steady",
+		r->window_msgs, r->window_msgs_per_s, r->window_mb_per_s, r->window_s, c->senders);
+	fprintf(f, "  latency       p50 %s  p99 %s  p99.9 %s  max %s  (min %s, mean %s, n %" PRIu64 ")\n",
+		perf_fmt_ns((double)perf_hist_quantile(&s->hist, 0.5), a, sizeof(a)),
+		perf_fmt_ns((double)perf_hist_quantile(&s->hist, 0.99), b, sizeof(b)),
+		perf_fmt_ns((double)perf_hist_quantile(&s->hist, 0.999), d, sizeof(d)),
+		perf_fmt_ns((double)s->hist.max, e, sizeof(e)),
+		perf_fmt_ns((double)s->hist.min, g, sizeof(g)),
+		perf_fmt_ns(s->hist.count ? s->hist.sum / (double)s->hist.count : 0, m, sizeof(m)),
+		s->hist.count);
+	fprintf(f, "  order         digest %016" PRIx64 ", %u sender(s) seen, %u END(s), %" PRIu64
+		" seq gaps, %" PRIu64 " lost, %" PRIu64 " foreign, %" PRIu64 " wrong size%s\n",
+		s->digest, s->nsnd, s->ends, r->gaps, r->lost, s->foreign, s->bad_size,
+		r->complete ? "" : "  INCOMPLETE (timed out)");
+	if (r->engine_cpu_ns >= 0)
+		fprintf(f, "  cpu           engine (pid %ld) %.2f s = %s per delivered msg; this client %.2f s = %s per msg\n",
+			c->engine_pid, (double)r->engine_cpu_ns / 1e9, perf_fmt_ns(r->engine_ns_per_msg, a, sizeof(a)),
+			(double)r->self_cpu_ns / 1e9, perf_fmt_ns(r->self_ns_per_msg, b, sizeof(b)));
+	else
+		fprintf(f, "  cpu           engine: unknown (no pid); this client %.2f s = %s per msg\n",
+			(double)r->self_cpu_ns / 1e9, perf_fmt_ns(r->self_ns_per_msg, b, sizeof(b)));
+}
+
+static inline void perf_json_str(FILE *f, const char *k, const char *v, int comma)
+{
+	fprintf(f, "  \"%s\": \"", k);
+	for (const char *p = v ? v : ""; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if ((unsigned char)*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fprintf(f, "\"%s\n", comma ? "," : "");
+}
+
+static inline int perf_write_json(const char *path, const struct perf_state *s, const struct perf_result *r)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+	if (f == NULL)
+		return -1;
+	const struct perf_config *c = &s->cfg;
+	fprintf(f, "{\n");
+	perf_json_str(f, "tool", c->tool, 1);
+	perf_json_str(f, "system", c->system, 1);
+	perf_json_str(f, "transport", c->transport, 1);
+	fprintf(f, "  \"node\": %u,\n  \"id\": %u,\n", s->self_node, s->self_id);
+	perf_json_str(f, "group", c->group, 1);
+	perf_json_str(f, "role", c->role, 1);
+	perf_json_str(f, "service", c->service, 1);
+	fprintf(f, "  \"size\": %u,\n  \"rate\": %" PRIu64 ",\n  \"duration_s\": %.3f,\n", c->size, c->rate,
+		c->duration_s);
+	fprintf(f, "  \"senders\": %u,\n  \"members\": %u,\n", c->senders, c->members);
+	fprintf(f, "  \"sent\": %" PRIu64 ",\n  \"send_s\": %.6f,\n  \"send_rate\": %.1f,\n  \"eagain\": %" PRIu64 ",\n",
+		s->sent, r->send_s, r->send_rate, s->eagain);
+	fprintf(f, "  \"delivered\": %" PRIu64 ",\n  \"bytes\": %" PRIu64 ",\n", s->delivered, s->bytes);
+	fprintf(f, "  \"elapsed_s\": %.6f,\n  \"msgs_per_s_overall\": %.1f,\n  \"mb_per_s_overall\": %.3f,\n",
+		r->elapsed_s, r->msgs_per_s, r->mb_per_s);
+	fprintf(f, "  \"window_s\": %.6f,\n  \"window_msgs\": %" PRIu64 ",\n  \"msgs_per_s\": %.1f,\n  \"mb_per_s\": %.3f,\n",
+		r->window_s, r->window_msgs, r->window_msgs_per_s, r->window_mb_per_s);
+	const struct perf_hist *h = &s->hist;
+	fprintf(f, "  \"latency_ns\": {\"count\": %" PRIu64 ", \"min\": %" PRIu64 ", \"mean\": %.0f, \"p50\": %" PRIu64
+		", \"p90\": %" PRIu64 ", \"p99\": %" PRIu64 ", \"p999\": %" PRIu64 ", \"max\": %" PRIu64 "},\n",
+		h->count, h->min, h->count ? h->sum / (double)h->count : 0.0, perf_hist_quantile(h, 0.5),
+		perf_hist_quantile(h, 0.9), perf_hist_quantile(h, 0.99), perf_hist_quantile(h, 0.999), h->max);
+	fprintf(f, "  \"hist_ns\": [");
+	int first = 1;
+	for (unsigned i = 0; i < PERF_BUCKETS; i++) {
+		if (h->b[i] == 0)
+			continue;
+		fprintf(f, "%s[%" PRIu64 ", %" PRIu64 ", %" PRIu64 "]", first ? "" : ", ", perf_hist_lo(i),
+			perf_hist_hi(i), h->b[i]);
+		first = 0;
+	}
+	fprintf(f, "],\n");
+	fprintf(f, "  \"digest\": \"%016" PRIx64 "\",\n", s->digest);
+	fprintf(f, "  \"senders_seen\": %u,\n  \"ends\": %u,\n  \"seq_gaps\": %" PRIu64 ",\n  \"lost\": %" PRIu64
+		",\n  \"foreign\": %" PRIu64 ",\n  \"wrong_size\": %" PRIu64 ",\n",
+		s->nsnd, s->ends, r->gaps, r->lost, s->foreign, s->bad_size);
+	fprintf(f, "  \"complete\": %s,\n  \"order_ok\": %s,\n", r->complete ? "true" : "false",
+		r->order_ok ? "true" : "false");
+	fprintf(f, "  \"engine_pid\": %ld,\n  \"engine_cpu_ns\": %" PRId64 ",\n  \"engine_cpu_ns_per_msg\": %.1f,\n",
+		c->engine_pid, r->engine_cpu_ns, r->engine_ns_per_msg);
+	fprintf(f, "  \"client_cpu_ns\": %" PRId64 ",\n  \"client_cpu_ns_per_msg\": %.1f,\n", r->self_cpu_ns,
+		r->self_ns_per_msg);
+	fprintf(f, "  \"run_s\": %.6f\n}\n", (double)(s->t1_ns - s->t0_ns) / 1e9);
+	if (f != stdout)
+		return fclose(f) == 0 ? 0 : -1;
+	fflush(f);
+	return 0;
+}
+
+/* Parses a size with an optional K/M suffix (binary). */
+static inline int perf_parse_size(const char *s, uint32_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s)
+		return -1;
+	if (*end == 'k' || *end == 'K')
+		v <<= 10, end++;
+	else if (*end == 'm' || *end == 'M')
+		v <<= 20, end++;
+	if (*end != '\0' || v > UINT32_MAX)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+#endif

@@ -299,41 +299,13 @@ int main(int argc, char **argv)
 		} while (n == 1024 && ++rounds < 64);
 		if (n < 0)
 			break;
-		if (end_sent) {
-			if (receiving && p.st.ends >= cfg->senders)
-				break;
-			if (!receiving) {
-				struct perf_sender *me = perf_sender_find(&p.st, self.node, self.client);
-				if (me != NULL && me->ended)
-					break;
-			}
-		}
 		now = perf_now_ns();
-		if (now > run_limit) {
-			p.st.timed_out = 1;
-			fprintf(stderr, "ordo-perf: timeout: %u of %u ENDs after %.1f s\n", p.st.ends, cfg->senders,
-				(double)(now - p.st.t0_ns) / 1e9);
+		if (perf_run_over(&p.st, end_sent, receiving, self.node, self.client, now, run_limit))
 			break;
-		}
 		if (work != 0)
 			continue;
 		/* nothing to do: sleep until a delivery, the next send, or a short while */
-		uint64_t sleep_ns = 100000000u;
-		if (!end_sent) {
-			if (full) {
-				sleep_ns = 100000u; /* the node drains the submit ring without telling us */
-			} else if (cfg->rate) {
-				uint64_t next = p.st.send_start_ns + (p.st.sent * 1000000000u) / cfg->rate;
-				sleep_ns = next > now ? next - now : 0;
-			} else {
-				sleep_ns = 0;
-			}
-			uint64_t left = p.st.send_start_ns + dur_ns;
-			if (left > now && left - now < sleep_ns)
-				sleep_ns = left - now;
-			else if (left <= now)
-				sleep_ns = 0;
-		}
+		uint64_t sleep_ns = perf_idle_ns(&p.st, end_sent, full, now, dur_ns);
 		if (sleep_ns == 0)
 			continue;
 		if (ordo_prepare_sleep(c) == 0) {

@@ -22,63 +22,10 @@
 #include <unistd.h>
 
 #include "ordo.h"
-
-#define BUCKETS (64 * 16)
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Log-linear histogram: 16 linear sub-buckets per power of two (< 6.25 %). */
-struct hist {
-	uint64_t n[BUCKETS];
-	uint64_t count, max;
-};
-
-static unsigned bucket(uint64_t v)
-{
-	if (v < 16)
-		return (unsigned)v;
-	unsigned e = 63u - (unsigned)__builtin_clzll(v); /* >= 4 */
-	unsigned sub = (unsigned)((v >> (e - 4)) & 15u);
-	return (e - 3u) * 16u + sub;
-}
-
-static uint64_t bucket_top(unsigned b)
-{
-	if (b < 16)
-		return b;
-	unsigned e = b / 16u + 3u, sub = b % 16u;
-	return ((16ull + sub + 1ull) << (e - 4)) - 1ull;
-}
-
-static void hist_add(struct hist *h, uint64_t v)
-{
-	unsigned b = bucket(v);
-	h->n[b < BUCKETS ? b : BUCKETS - 1]++;
-	h->count++;
-	if (v > h->max)
-		h->max = v;
-}
-
-static uint64_t hist_pct(const struct hist *h, double p)
-{
-	uint64_t want = (uint64_t)((double)h->count * p / 100.0 + 0.5), seen = 0;
-	if (want == 0)
-		want = 1;
-	for (unsigned b = 0; b < BUCKETS; b++) {
-		seen += h->n[b];
-		if (seen >= want)
-			return bucket_top(b);
-	}
-	return h->max;
-}
+#include "perf_common.h" /* the log-linear histogram ordo-perf and cpg-perf use */
 
 struct run {
-	struct hist lat;
+	struct perf_hist lat;
 	uint64_t delivered;
 	int timing;
 };
@@ -90,7 +37,7 @@ static void on_message(void *ctx, const struct ordo_message *m)
 	if (r->timing && m->size >= 8) {
 		uint64_t sent;
 		memcpy(&sent, m->data, 8);
-		hist_add(&r->lat, now_ns() - sent);
+		perf_hist_add(&r->lat, perf_now_ns() - sent);
 	}
 }
 
@@ -136,52 +83,52 @@ int main(int argc, char **argv)
 		return 1;
 	uint8_t *buf = calloc(1, size);
 	/* wait for the join to take effect: our own first message comes back */
-	uint64_t t_end = now_ns() + 5000000000ull;
-	while (r.delivered == 0 && now_ns() < t_end) {
+	uint64_t t_end = perf_now_ns() + 5000000000ull;
+	while (r.delivered == 0 && perf_now_ns() < t_end) {
 		(void)ordo_publish(c, g, strlen(g), buf, size, ORDO_AGREED, 1);
-		uint64_t t = now_ns() + 20000000u;
-		while (r.delivered == 0 && now_ns() < t)
+		uint64_t t = perf_now_ns() + 20000000u;
+		while (r.delivered == 0 && perf_now_ns() < t)
 			(void)ordo_poll(c, 64);
 	}
-	uint64_t settle = now_ns() + 200000000u;
-	while (now_ns() < settle)
+	uint64_t settle = perf_now_ns() + 200000000u;
+	while (perf_now_ns() < settle)
 		(void)ordo_poll(c, 64);
 
 	/* fixed rate: latency of each message to its own delivery */
 	r.timing = 1;
 	r.delivered = 0;
-	uint64_t t0 = now_ns(), gap = 1000000000u / rate;
+	uint64_t t0 = perf_now_ns(), gap = 1000000000u / rate;
 	for (uint64_t i = 0; i < count; i++) {
 		uint64_t due = t0 + i * gap;
-		while (now_ns() < due)
+		while (perf_now_ns() < due)
 			(void)ordo_poll(c, 64);
-		uint64_t t = now_ns();
+		uint64_t t = perf_now_ns();
 		memcpy(buf, &t, 8);
 		while (ordo_publish(c, g, strlen(g), buf, size, ORDO_AGREED, 1) == ORDO_EAGAIN)
 			(void)ordo_poll(c, 64);
 	}
-	t_end = now_ns() + 2000000000ull;
-	while (r.delivered < count && now_ns() < t_end)
+	t_end = perf_now_ns() + 2000000000ull;
+	while (r.delivered < count && perf_now_ns() < t_end)
 		(void)ordo_poll(c, 64);
 	printf("%s, %zu B at %" PRIu64 " msg/s, %" PRIu64 " messages: publish->deliver p50 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us (%" PRIu64 " delivered)\n",
 	       inproc ? "in-process" : "shared memory (daemon)", size, rate, count,
-	       (double)hist_pct(&r.lat, 50) / 1e3, (double)hist_pct(&r.lat, 99) / 1e3,
-	       (double)hist_pct(&r.lat, 99.9) / 1e3, (double)r.lat.max / 1e3, r.delivered);
+	       (double)perf_hist_quantile(&r.lat, 0.50) / 1e3, (double)perf_hist_quantile(&r.lat, 0.99) / 1e3,
+	       (double)perf_hist_quantile(&r.lat, 0.999) / 1e3, (double)r.lat.max / 1e3, r.delivered);
 
 	/* flood: the most one client can publish (and have delivered back) */
 	r.timing = 0;
 	r.delivered = 0;
 	uint64_t sent = 0;
-	t0 = now_ns();
+	t0 = perf_now_ns();
 	t_end = t0 + (uint64_t)(flood_s * 1e9);
-	while (now_ns() < t_end) {
+	while (perf_now_ns() < t_end) {
 		if (ordo_publish(c, g, strlen(g), buf, size, ORDO_AGREED, 1) >= 0)
 			sent++;
 		else
 			(void)ordo_poll(c, 256);
 	}
-	uint64_t t1 = now_ns(), drain_end = t1 + 3000000000ull;
-	while (r.delivered < sent && now_ns() < drain_end)
+	uint64_t t1 = perf_now_ns(), drain_end = t1 + 3000000000ull;
+	while (r.delivered < sent && perf_now_ns() < drain_end)
 		(void)ordo_poll(c, 256);
 	double secs = (double)(t1 - t0) / 1e9;
 	printf("%s, %zu B flood for %.1f s: %.0f msgs/s published, %" PRIu64 " of %" PRIu64 " delivered back\n",

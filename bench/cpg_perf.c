@@ -13,8 +13,9 @@
  * Built by scripts/bench-compare (libcpg-dev is installed there, not a
  * build dependency of ordo):
  *   gcc -O2 -Wall -Wextra -I bench bench/cpg_perf.c -o build/bench/cpg-perf -lcpg -lm
- * SAFE (-S) asks for CPG_TYPE_SAFE, which corosync documents as "not
- * implemented" (delivered as AGREED).
+ * There is no SAFE mode: corosync documents CPG_TYPE_SAFE as "not
+ * implemented" (it is delivered as AGREED), so -S is refused rather than
+ * reporting AGREED numbers under a SAFE label.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -74,7 +75,7 @@ static void usage(FILE *f)
 		"  -z, --size BYTES      message size, >= %u; K and M suffixes (default 1024)\n"
 		"  -r, --rate N          messages per second per sender; 0: flood (default 0)\n"
 		"  -d, --duration S      seconds of sending (default 5)\n"
-		"  -S, --safe            CPG_TYPE_SAFE (corosync: not implemented, same as AGREED)\n"
+		"  -S, --safe            refused: corosync does not implement CPG_TYPE_SAFE\n"
 		"  -n, --senders N       senders expected: receivers stop after N ENDs (default 1)\n"
 		"  -m, --members N       start once the group has N members (default: senders)\n"
 		"  -p, --pid PID         corosync's pid, for its CPU time\n"
@@ -129,7 +130,10 @@ int main(int argc, char **argv)
 			break;
 		case 'r': cfg->rate = strtoull(optarg, NULL, 10); break;
 		case 'd': cfg->duration_s = atof(optarg); break;
-		case 'S': guarantee = CPG_TYPE_SAFE; cfg->service = "safe"; break;
+		case 'S':
+			fprintf(stderr, "cpg-perf: corosync does not implement SAFE delivery (CPG_TYPE_SAFE is "
+					"delivered as AGREED): there is nothing to measure\n");
+			return 2;
 		case 'n': cfg->senders = (uint32_t)atoi(optarg); break;
 		case 'm': cfg->members = (uint32_t)atoi(optarg); break;
 		case 'p': cfg->engine_pid = atol(optarg); break;
@@ -272,40 +276,12 @@ int main(int argc, char **argv)
 			break;
 		}
 		work += p.dispatched - before;
-		if (end_sent) {
-			if (receiving && p.st.ends >= cfg->senders)
-				break;
-			if (!receiving) {
-				struct perf_sender *me = perf_sender_find(&p.st, (uint16_t)nodeid, p.st.self_id);
-				if (me != NULL && me->ended)
-					break;
-			}
-		}
 		now = perf_now_ns();
-		if (now > run_limit) {
-			p.st.timed_out = 1;
-			fprintf(stderr, "cpg-perf: timeout: %u of %u ENDs after %.1f s\n", p.st.ends, cfg->senders,
-				(double)(now - p.st.t0_ns) / 1e9);
+		if (perf_run_over(&p.st, end_sent, receiving, (uint16_t)nodeid, p.st.self_id, now, run_limit))
 			break;
-		}
 		if (work != 0)
 			continue;
-		uint64_t sleep_ns = 100000000u;
-		if (!end_sent) {
-			if (full) {
-				sleep_ns = 100000u;
-			} else if (cfg->rate) {
-				uint64_t next = p.st.send_start_ns + (p.st.sent * 1000000000u) / cfg->rate;
-				sleep_ns = next > now ? next - now : 0;
-			} else {
-				sleep_ns = 0;
-			}
-			uint64_t left = p.st.send_start_ns + dur_ns;
-			if (left > now && left - now < sleep_ns)
-				sleep_ns = left - now;
-			else if (left <= now)
-				sleep_ns = 0;
-		}
+		uint64_t sleep_ns = perf_idle_ns(&p.st, end_sent, full, now, dur_ns);
 		if (sleep_ns == 0)
 			continue;
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};

@@ -257,6 +257,52 @@ static inline struct perf_sender *perf_sender_find(struct perf_state *s, uint16_
 	return p;
 }
 
+/* The run is over: a receiver has seen every sender's END, a pure sender
+ * has seen its own END come back, or the run limit passed (timed_out). */
+static inline int perf_run_over(struct perf_state *s, int end_sent, int receiving, uint16_t self_node,
+				uint32_t self_id, uint64_t now, uint64_t run_limit)
+{
+	if (end_sent) {
+		if (receiving && s->ends >= s->cfg.senders)
+			return 1;
+		if (!receiving) {
+			struct perf_sender *me = perf_sender_find(s, self_node, self_id);
+			if (me != NULL && me->ended)
+				return 1;
+		}
+	}
+	if (now > run_limit) {
+		s->timed_out = 1;
+		fprintf(stderr, "%s: timeout: %u of %u ENDs after %.1f s\n", s->cfg.tool, s->ends, s->cfg.senders,
+			(double)(now - s->t0_ns) / 1e9);
+		return 1;
+	}
+	return 0;
+}
+
+/* How long an idle loop may sleep: until the next send is due at a fixed
+ * rate, a short while when the submit ring was full, 0 when flooding, and
+ * never past the end of the sending window. */
+static inline uint64_t perf_idle_ns(const struct perf_state *s, int end_sent, int full, uint64_t now,
+				    uint64_t dur_ns)
+{
+	if (end_sent)
+		return 100000000u;
+	uint64_t sleep_ns;
+	if (full)
+		sleep_ns = 100000u; /* the node drains the submit ring without telling us */
+	else if (s->cfg.rate)
+		sleep_ns = (s->send_start_ns + (s->sent * 1000000000u) / s->cfg.rate > now)
+				   ? s->send_start_ns + (s->sent * 1000000000u) / s->cfg.rate - now
+				   : 0;
+	else
+		return 0;
+	uint64_t left = s->send_start_ns + dur_ns;
+	if (left <= now)
+		return 0;
+	return left - now < sleep_ns ? left - now : sleep_ns;
+}
+
 /* One delivered message. */
 static inline void perf_on_deliver(struct perf_state *s, const void *data, size_t size)
 {

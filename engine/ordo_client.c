@@ -214,17 +214,28 @@ size_t ordo_max_message_size(const struct ordo_client *c) { return c->max_messag
 int ordo_fd(const struct ordo_client *c) { return c->poll_fd; }
 
 /* The node closed the control socket: it stopped or died (a killed
- * engine never marks the region). */
-static int socket_dead(struct ordo_client *c)
+ * engine never marks the region). A look costs a system call, and an empty
+ * poll or a full ring is the hot path of a spinning client: it is looked at
+ * at most once a millisecond (the coarse clock is read without one), and
+ * always before sleeping (force). */
+static int socket_dead_check(struct ordo_client *c, int force)
 {
 	if (c->sock_fd < 0 || c->sock_dead)
 		return c->sock_dead;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (!force && now - c->sock_checked_ns < 1000000u)
+		return 0;
+	c->sock_checked_ns = now;
 	char b;
 	ssize_t n = recv(c->sock_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
 		c->sock_dead = 1;
 	return c->sock_dead;
 }
+
+static int socket_dead(struct ordo_client *c) { return socket_dead_check(c, 0); }
 
 static int attached(const struct ordo_client *c)
 {
@@ -557,7 +568,7 @@ int ordo_poll(struct ordo_client *c, unsigned max)
 
 int ordo_prepare_sleep(struct ordo_client *c)
 {
-	if (!attached(c) || socket_dead(c))
+	if (!attached(c) || socket_dead_check(c, 1))
 		return 1;
 	/* consume the last wake-up, so the descriptor is readable only for
 	 * the next one (the eventfd is non-blocking) */

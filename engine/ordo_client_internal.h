@@ -25,6 +25,7 @@ struct ordo_client {
 	int sock_fd, mem_fd, event_fd;
 	int poll_fd;                            /* epoll: the eventfd, and the socket's hang-up */
 	int sock_dead;                          /* the node closed the control socket */
+	uint64_t sock_checked_ns;               /* when the socket was last looked at */
 	uint8_t *region;
 	uint64_t region_size;
 	struct att_region_hdr *hdr;

@@ -1,6 +1,10 @@
 /* api_node.c — the public-API tests' node and recorder (api_node.h). */
 #include "api_node.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -559,4 +563,19 @@ int64_t api_publish(struct ordo_client *c, struct api_rec *r, const char *group,
 		struct timespec ts = {0, 200000};
 		nanosleep(&ts, NULL);
 	}
+}
+
+#include <cmocka.h>
+
+int api_main_init(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s ORDOD\n", argv[0]);
+		return -1;
+	}
+	api_ordod = argv[1];
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (getenv("API_TEST_FILTER") != NULL)
+		cmocka_set_test_filter(getenv("API_TEST_FILTER"));
+	return 0;
 }

@@ -21,6 +21,11 @@
 
 extern const char *api_ordod;
 
+/* The common start of every test executable's main: takes the ordod path
+ * from argv[1] (usage and -1 without it), line-buffers stdout, and applies
+ * API_TEST_FILTER (e.g. API_TEST_FILTER='test_large*') to cmocka. */
+int api_main_init(int argc, char **argv);
+
 struct api_node_opts {
 	uint32_t max_message_size; /* [ring] max_message_size; 0: the default (1 MiB) */
 	uint32_t client_evict_ms;  /* 0: 500 */

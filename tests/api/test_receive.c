@@ -465,14 +465,8 @@ static void test_large_64mib_default_ring(void **state)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s ORDOD\n", argv[0]);
+	if (api_main_init(argc, argv) != 0)
 		return 2;
-	}
-	api_ordod = argv[1];
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (getenv("API_TEST_FILTER") != NULL) /* e.g. API_TEST_FILTER='test_large*' */
-		cmocka_set_test_filter(getenv("API_TEST_FILTER"));
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_poll_counts),
 		cmocka_unit_test(test_fd_epoll),

@@ -509,11 +509,14 @@ static void test_publisher_killed(void **state)
 	for (int nd = 0; nd < 64; nd++)
 		for (int pr = 0; pr < (int)ORDO_PRIORITIES; pr++)
 			pending += s.c->rs[nd][pr].active;
-	printf("# publisher of %zu B messages killed %.0f ms after it began: the subscriber got %llu whole big message(s), %llu/%llu small ones, %d half-assembled, %llu bad records; the healthy client got %llu/%llu\n",
+	printf("# publisher of %zu B messages killed %.0f ms after it began: the subscriber got %llu whole big message(s), %llu/%llu small ones, %d half-assembled, %llu bad records; the healthy client got %llu/%llu (small + whole big)\n",
 	       big, killed_at, (unsigned long long)whole, (unsigned long long)small, (unsigned long long)sent, pending,
-	       (unsigned long long)s.c->garbage, (unsigned long long)h.msgs, (unsigned long long)sent);
+	       (unsigned long long)s.c->garbage, (unsigned long long)h.msgs, (unsigned long long)(sent + whole));
 	assert_int_equal(small, sent);
-	assert_int_equal(h.msgs, sent);
+	/* the healthy member gets every small one and the same whole big ones:
+	 * a big message the publisher committed completely before it was
+	 * killed is still ordered (docs/attach.md §1) */
+	assert_int_equal(h.msgs, sent + whole);
 	assert_int_equal(pending, 0);
 	assert_int_equal(s.c->garbage, 0);
 	assert_int_equal(s.detached, 0);
@@ -526,14 +529,8 @@ static void test_publisher_killed(void **state)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s ORDOD\n", argv[0]);
+	if (api_main_init(argc, argv) != 0)
 		return 2;
-	}
-	api_ordod = argv[1];
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (getenv("API_TEST_FILTER") != NULL) /* e.g. API_TEST_FILTER='test_slow*' */
-		cmocka_set_test_filter(getenv("API_TEST_FILTER"));
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_garbage_submit),
 		cmocka_unit_test(test_slow_client),

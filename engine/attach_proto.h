@@ -14,7 +14,7 @@
 
 #include "shm_ring.h"
 
-#define ATT_VERSION 1u
+#define ATT_VERSION 2u
 #define ATT_MAGIC 0x4344524Fu /* "ORDC" */
 
 /* ---- control socket (SOCK_SEQPACKET) ---- */
@@ -29,7 +29,9 @@ struct att_hello {
 	char name[32];
 };
 
-/* Sent with two descriptors (SCM_RIGHTS): the region's memfd, the eventfd. */
+/* Sent with three descriptors (SCM_RIGHTS): the region's memfd, the
+ * client's eventfd (the engine wakes the client), the engine's doorbell (an
+ * eventfd the client writes to wake an engine that blocks when idle). */
 struct att_welcome {
 	uint32_t type;            /* ATT_WELCOME, or ATT_REFUSE with err set */
 	int32_t err;              /* ORDO_E* for a refusal */
@@ -52,14 +54,20 @@ struct att_region_hdr {
 	uint64_t submit_off, submit_size;
 	uint64_t delivery_off, delivery_size;
 	uint32_t max_message_size;
-	uint32_t reserved1;
+	uint32_t engine_flags;                 /* ATT_ENGINE_*, fixed at attach */
 	/* engine line */
 	_Alignas(64) _Atomic uint32_t state;  /* enum att_state */
 	_Atomic uint32_t evict_reason;         /* enum ordo_reason when evicted */
 	_Atomic uint32_t no_quorum;            /* 1: publishing would be refused now */
+	_Atomic uint32_t engine_sleeping;      /* the engine is about to block: ring its doorbell */
 	/* client line */
 	_Alignas(64) _Atomic uint32_t sleeping; /* the client is about to block on the eventfd */
 };
+
+/* The engine blocks when idle (`idle = block`): after committing a record
+ * the client fences, and rings the doorbell if engine_sleeping is set (the
+ * mirror image of the client's own sleep handshake, docs/attach.md §4). */
+#define ATT_ENGINE_BLOCKS 0x1u
 
 #define ATT_REGION_HDR_SIZE 4096u
 #define ATT_RING_DEFAULT (4u << 20)

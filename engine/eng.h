@@ -27,7 +27,7 @@
 
 #include "rp.h"
 
-enum eng_idle { ENG_IDLE_SPIN = 0, ENG_IDLE_YIELD, ENG_IDLE_BACKOFF };
+enum eng_idle { ENG_IDLE_SPIN = 0, ENG_IDLE_YIELD, ENG_IDLE_BACKOFF, ENG_IDLE_BLOCK };
 
 struct eng_path_conf {
 	char device[256];
@@ -104,6 +104,9 @@ void eng_run(struct eng *e, volatile int *stop);
 
 /* 1 if the node stopped because its state could not be persisted. */
 int eng_failed(const struct eng *e);
+/* The eventfd that wakes a worker blocked in idle = block (in-process
+ * clients get a duplicate). */
+int eng_doorbell_fd(const struct eng *e);
 
 /* Logs the final counters, closes the ports, frees the node. */
 void eng_destroy(struct eng *e);

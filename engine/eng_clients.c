@@ -1151,6 +1151,39 @@ uint32_t eng_clients_poll(struct eng *e)
 	return work;
 }
 
+int eng_clients_arm_sleep(struct eng *e)
+{
+	struct eng_client_table *t = rcu_dereference(e->clients);
+	if (t == NULL)
+		return 0;
+	for (uint32_t i = 0; i < t->count; i++)
+		if (t->v[i]->hdr != NULL)
+			atomic_store_explicit(&t->v[i]->hdr->engine_sleeping, 1, memory_order_relaxed);
+	/* Dekker with the client (docs/attach.md §6): it commits, fences,
+	 * then reads engine_sleeping; we store it, fence, then read its head.
+	 * At least one of us sees the other's store. */
+	atomic_thread_fence(memory_order_seq_cst);
+	for (uint32_t i = 0; i < t->count; i++) {
+		struct eng_client *c = t->v[i];
+		if (c->state == 0)
+			return 1;
+		if (c->state != ENG_CL_ACTIVE)
+			continue;
+		if (c->ov_head != c->ov_tail ||
+		    atomic_load_explicit(&c->submit.ctl->head, memory_order_relaxed) != c->submit.head_cache)
+			return 1;
+	}
+	return 0;
+}
+
+void eng_clients_disarm_sleep(struct eng *e)
+{
+	struct eng_client_table *t = rcu_dereference(e->clients);
+	for (uint32_t i = 0; t != NULL && i < t->count; i++)
+		if (t->v[i]->hdr != NULL)
+			atomic_store_explicit(&t->v[i]->hdr->engine_sleeping, 0, memory_order_relaxed);
+}
+
 void eng_clients_stop(struct eng *e)
 {
 	struct eng_client_table *t = rcu_dereference(e->clients);

@@ -111,6 +111,12 @@ void eng_clients_deliver(struct eng *e, const struct rp_delivery *d);
 void eng_clients_config(struct eng *e, const struct rp_configuration *c);
 /* Worker: ring-proto returned a client's submit. */
 void eng_clients_submit_done(struct eng *e, uint64_t cookie);
+/* Worker, idle = block: marks every client's region "engine sleeping",
+ * fences, and returns 1 if the worker must not block after all (a client
+ * committed records it has not seen, a new client, an overflow queue still
+ * to flush). Each call is followed by eng_clients_disarm_sleep(). */
+int eng_clients_arm_sleep(struct eng *e);
+void eng_clients_disarm_sleep(struct eng *e);
 /* Worker: quiescent state and final detach of every client at shutdown. */
 void eng_clients_stop(struct eng *e);
 

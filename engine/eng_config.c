@@ -298,9 +298,9 @@ static int parse_node(struct parse *ps, struct eng_config *c)
 	c->client_evict_ms = 2000;
 	if (get_u64(ps, "node", "client_evict_ms", 10, 3600000, &c->client_evict_ms) != 0)
 		return -1;
-	static const char *const idles[] = {"spin", "yield", "backoff"};
+	static const char *const idles[] = {"spin", "yield", "backoff", "block"};
 	int idle = ENG_IDLE_BACKOFF;
-	if (get_enum(ps, "node", "idle", idles, 3, &idle) != 0)
+	if (get_enum(ps, "node", "idle", idles, 4, &idle) != 0)
 		return -1;
 	c->idle = (enum eng_idle)idle;
 	static const char *const levels[] = {"error", "warning", "notice", "info", "debug"};
@@ -611,7 +611,7 @@ int eng_config_load(const char *file, struct eng_config *c, char *err, size_t er
 
 void eng_config_print(const struct eng_config *c, FILE *out)
 {
-	static const char *const idles[] = {"spin", "yield", "backoff"};
+	static const char *const idles[] = {"spin", "yield", "backoff", "block"};
 	const struct rp_config *rp = &c->rp;
 	fprintf(out, "node %u of ring %u, nodes", rp->node_id, c->ring_id);
 	for (uint32_t i = 0; i < rp->member_count; i++)

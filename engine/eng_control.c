@@ -76,6 +76,14 @@ static void client_free(struct eng_client *c)
 /* Replaces the table with one where add is added and every client marked
  * gone is removed; frees the removed ones after a grace period. Called with
  * the lock held. */
+/* Wakes a worker blocked in idle = block: the client table changed, or a
+ * client is closing. */
+static void ring_worker(struct eng *e)
+{
+	uint64_t one = 1;
+	(void)!write(e->doorbell_fd, &one, sizeof(one));
+}
+
 static int table_update(struct eng_control *ctl, struct eng_client *add)
 {
 	struct eng *e = ctl->e;
@@ -99,6 +107,7 @@ static int table_update(struct eng_control *ctl, struct eng_client *add)
 		t->v[t->count++] = add;
 	}
 	rcu_assign_pointer(e->clients, t);
+	ring_worker(e);
 	synchronize_rcu(); /* the worker no longer holds the old table */
 	free(old);
 	for (uint32_t i = 0; i < ndead; i++) {
@@ -135,6 +144,7 @@ static int make_region(struct eng *e, struct eng_client *c, uint32_t sub, uint32
 	h->delivery_off = ATT_REGION_HDR_SIZE + SHM_RING_CTL_SIZE + sub;
 	h->delivery_size = del;
 	h->max_message_size = e->cfg.rp.message_size_max - ENG_ENVELOPE_MAX; /* the configured size */
+	h->engine_flags = e->cfg.idle == ENG_IDLE_BLOCK ? ATT_ENGINE_BLOCKS : 0;
 	atomic_store_explicit(&h->state, ATT_STATE_ATTACHED, memory_order_relaxed);
 	atomic_store_explicit(&h->no_quorum, e->cfg.rp.quorum_publish && !e->primary, memory_order_relaxed);
 	struct shm_ring_ctl *sctl = (struct shm_ring_ctl *)(c->region + h->submit_off);
@@ -208,16 +218,18 @@ void eng_control_detach(struct eng *e, uint32_t client_id)
 	pthread_mutex_lock(&ctl->lock);
 	struct eng_client_table *t = e->clients;
 	for (uint32_t i = 0; t != NULL && i < t->count; i++)
-		if (t->v[i]->id == client_id)
+		if (t->v[i]->id == client_id) {
 			atomic_store_explicit(&t->v[i]->closing, 1, memory_order_release);
+			ring_worker(e);
+		}
 	pthread_mutex_unlock(&ctl->lock);
 }
 
-static int send_welcome(int fd, const struct att_welcome *w, int mem_fd, int event_fd)
+static int send_welcome(int fd, const struct att_welcome *w, int mem_fd, int event_fd, int doorbell_fd)
 {
 	struct iovec iov = {.iov_base = (void *)w, .iov_len = sizeof(*w)};
 	union {
-		char buf[CMSG_SPACE(2 * sizeof(int))];
+		char buf[CMSG_SPACE(3 * sizeof(int))];
 		struct cmsghdr align;
 	} u;
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
@@ -228,8 +240,8 @@ static int send_welcome(int fd, const struct att_welcome *w, int mem_fd, int eve
 		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(2 * sizeof(int));
-		int fds[2] = {mem_fd, event_fd};
+		cm->cmsg_len = CMSG_LEN(3 * sizeof(int));
+		int fds[3] = {mem_fd, event_fd, doorbell_fd};
 		memcpy(CMSG_DATA(cm), fds, sizeof(fds));
 	}
 	return sendmsg(fd, &msg, MSG_NOSIGNAL) == (ssize_t)sizeof(*w) ? 0 : -1;
@@ -249,6 +261,7 @@ static void on_readable(struct eng_control *ctl, int fd)
 		ssize_t n = recv(fd, b, sizeof(b), MSG_DONTWAIT);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) || n > 0) {
 			atomic_store_explicit(&t->v[i]->closing, 1, memory_order_release);
+			ring_worker(e);
 			(void)epoll_ctl(ctl->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
 		}
 		pthread_mutex_unlock(&ctl->lock);
@@ -262,7 +275,7 @@ static void on_readable(struct eng_control *ctl, int fd)
 	(void)epoll_ctl(ctl->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
 	struct att_welcome w = {.type = ATT_REFUSE, .err = ORDO_EPROTO};
 	if (n != (ssize_t)sizeof(h) || h.type != ATT_HELLO) {
-		(void)send_welcome(fd, &w, -1, -1);
+		(void)send_welcome(fd, &w, -1, -1, -1);
 		close(fd);
 		return;
 	}
@@ -270,20 +283,23 @@ static void on_readable(struct eng_control *ctl, int fd)
 	struct eng_client *c = eng_control_attach(e, &h, fd, &err);
 	if (c == NULL) {
 		w.err = err;
-		(void)send_welcome(fd, &w, -1, -1);
+		(void)send_welcome(fd, &w, -1, -1, -1);
 		close(fd);
 		return;
 	}
 	w.type = ATT_WELCOME;
 	w.err = 0;
 	w.region_size = c->region_size;
-	if (send_welcome(fd, &w, c->mem_fd, c->event_fd) != 0) {
+	if (send_welcome(fd, &w, c->mem_fd, c->event_fd, e->doorbell_fd) != 0) {
 		atomic_store_explicit(&c->closing, 1, memory_order_release);
+		ring_worker(e);
 		return;
 	}
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
-	if (epoll_ctl(ctl->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0)
+	if (epoll_ctl(ctl->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
 		atomic_store_explicit(&c->closing, 1, memory_order_release);
+		ring_worker(e);
+	}
 }
 
 static void *control_main(void *arg)

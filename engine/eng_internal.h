@@ -75,6 +75,7 @@ struct eng_snapshot {
 	uint64_t l2_drops[PMDG_DROP_COUNT];
 	struct rp_stats rp;
 	uint64_t loops, idle_loops, sleeps;
+	uint64_t wakes_frames, wakes_doorbell, wakes_timer;
 	uint64_t delivered, bytes, digest, fragments_dropped, max_gap_ns, origin_gaps;
 	uint64_t load_sent, load_done;
 };
@@ -126,7 +127,10 @@ struct eng {
 	uint64_t next_link_poll_ns, next_publish_ns;
 
 	uint64_t loops, idle_loops, sleeps;
+	uint64_t wakes_frames, wakes_doorbell, wakes_timer; /* idle = block: what ended each sleep */
 	uint64_t idle_since_ns;
+	int doorbell_fd;               /* eventfd clients write to wake a blocked worker */
+	int block_epfd;                /* idle = block: the paths' wait fds and the doorbell */
 
 	struct eng_delivery dlv;
 	struct eng_load load;
@@ -163,6 +167,9 @@ void eng_load_free(struct eng *e);
  * many were accepted. */
 uint32_t eng_load_pump(struct eng *e);
 void eng_load_submit_done(struct eng *e, uint64_t cookie);
+/* When the load generator next has a message due (UINT64_MAX: none until
+ * ring-proto returns a slot, or no load). */
+uint64_t eng_load_next_ns(const struct eng *e);
 void eng_load_on_config(struct eng *e, const struct rp_configuration *c);
 void eng_delivery_on_fragment(struct eng *e, const struct rp_delivery *d);
 void eng_delivery_on_config(struct eng *e, const struct rp_configuration *c);

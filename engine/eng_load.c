@@ -236,3 +236,17 @@ uint32_t eng_load_pump(struct eng *e)
 	}
 	return n;
 }
+
+uint64_t eng_load_next_ns(const struct eng *e)
+{
+	const struct eng_load_conf *lc = &e->cfg.load;
+	const struct eng_load *l = &e->load;
+	if (!l->armed || l->done)
+		return UINT64_MAX;
+	if (e->now_ns < l->start_ns)
+		return l->start_ns;
+	if (lc->rate == 0 || l->free_count == 0)
+		return l->free_count == 0 ? UINT64_MAX : e->now_ns; /* flood: now, unless all in flight */
+	/* message number `sent` is due once (t - start) * rate >= sent * 1e9 */
+	return l->start_ns + (uint64_t)(((unsigned __int128)l->sent * 1000000000u + lc->rate - 1u) / lc->rate);
+}

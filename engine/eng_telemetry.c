@@ -52,6 +52,9 @@ void eng_publish(struct eng *e)
 	snap.loops = e->loops;
 	snap.idle_loops = e->idle_loops;
 	snap.sleeps = e->sleeps;
+	snap.wakes_frames = e->wakes_frames;
+	snap.wakes_doorbell = e->wakes_doorbell;
+	snap.wakes_timer = e->wakes_timer;
 	snap.delivered = e->dlv.delivered;
 	snap.bytes = e->dlv.bytes;
 	snap.digest = e->dlv.digest;
@@ -162,6 +165,9 @@ static int fill_stats(const struct eng_snapshot *sp, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "loops", s.loops);
 	rte_tel_data_add_dict_u64(d, "idle_loops", s.idle_loops);
 	rte_tel_data_add_dict_u64(d, "sleeps", s.sleeps);
+	rte_tel_data_add_dict_u64(d, "wakes_frames", s.wakes_frames);
+	rte_tel_data_add_dict_u64(d, "wakes_doorbell", s.wakes_doorbell);
+	rte_tel_data_add_dict_u64(d, "wakes_timer", s.wakes_timer);
 	return 0;
 }
 

@@ -10,12 +10,16 @@
  *
  * Never: steps ring-proto while performing its actions (their pointers live
  * until the next step), blocks except in the backoff idle strategy's short
- * sleep, allocates after eng_create(), or logs per frame.
+ * sleep and the block strategy's wait (bounded by the next deadline),
+ * allocates after eng_create(), or logs per frame.
  */
 #include "eng_internal.h"
 
 #include <errno.h>
 #include <sched.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -34,6 +38,9 @@ int eng_logtype;
 #define ENG_PUBLISH_NS 1000000ull        /* 1 ms */
 #define ENG_BACKOFF_AFTER_NS 1000000ull  /* idle this long before sleeping */
 #define ENG_BACKOFF_SLEEP_NS 100000ull   /* then sleep this long (timer slack 1 us) */
+#define ENG_BLOCK_MIN_NS 20000ull      /* a deadline nearer than this: yield, do not block */
+#define ENG_BLOCK_AFTER_NS 50000ull    /* yield this long after the last work before blocking */
+#define ENG_BLOCK_DOORBELL 0xFFFFu     /* epoll tag of the doorbell (paths are tagged 0..3) */
 #define ENG_TICKS_PER_LOOP 64u           /* bounded catch-up of due work per iteration */
 #define ENG_LEAVE_WAIT_NS 500000000ull   /* polite leave: wait this long at most */
 #define ENG_ACTIONS_EXTRA 16384u
@@ -258,6 +265,80 @@ static uint32_t duty_cycle(struct eng *e)
 	return work;
 }
 
+static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+/* idle = block: after 50 us without work (yielding meanwhile: the token of
+ * a busy ring comes back sooner than a sleeping CPU wakes up), sleep in
+ * epoll on every path's rx descriptor and the clients' doorbell until a
+ * frame or a record arrives or the next deadline (ring-proto's timers, the
+ * load generator, link polling, telemetry) is due. Rx descriptors are
+ * level-triggered on the rx ring itself, so a frame that came after the
+ * duty cycle's poll wakes the wait at once. */
+static void block(struct eng *e)
+{
+	if (e->idle_since_ns == 0)
+		e->idle_since_ns = e->now_ns;
+	uint64_t until = min_u64(rp_next_deadline_ns(e->rp), eng_load_next_ns(e));
+	until = min_u64(until, min_u64(e->next_publish_ns, e->next_link_poll_ns));
+	if (e->now_ns - e->idle_since_ns < ENG_BLOCK_AFTER_NS || until <= e->now_ns + ENG_BLOCK_MIN_NS) {
+		sched_yield();
+		return;
+	}
+	if (eng_clients_arm_sleep(e)) {
+		eng_clients_disarm_sleep(e);
+		return;
+	}
+	uint64_t wait = until - e->now_ns;
+	struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000u), .tv_nsec = (long)(wait % 1000000000u)};
+	struct epoll_event ev[RP_PATHS_MAX + 1];
+	rcu_thread_offline(); /* the control thread need not wait for us */
+	int n = epoll_pwait2(e->block_epfd, ev, RP_PATHS_MAX + 1, &ts, NULL);
+	if (n < 0 && errno == ENOSYS) /* kernels before 5.11: millisecond timeouts */
+		n = epoll_wait(e->block_epfd, ev, RP_PATHS_MAX + 1, (int)((wait + 999999u) / 1000000u));
+	rcu_thread_online();
+	int frames = 0;
+	for (int i = 0; i < n; i++)
+		if (ev[i].data.u32 == ENG_BLOCK_DOORBELL) {
+			uint64_t v;
+			(void)!read(e->doorbell_fd, &v, sizeof(v));
+			e->wakes_doorbell++;
+		} else {
+			frames = 1;
+		}
+	e->wakes_frames += (uint64_t)frames;
+	e->wakes_timer += n <= 0;
+	eng_clients_disarm_sleep(e);
+	e->sleeps++;
+}
+
+/* Sets up idle = block's epoll set; 0, or -1 with err. */
+static int block_init(struct eng *e, char *err, size_t err_size)
+{
+	e->block_epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (e->block_epfd < 0) {
+		snprintf(err, err_size, "idle = block: epoll_create1: %s", strerror(errno));
+		return -1;
+	}
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = ENG_BLOCK_DOORBELL};
+	if (epoll_ctl(e->block_epfd, EPOLL_CTL_ADD, e->doorbell_fd, &ev) != 0) {
+		snprintf(err, err_size, "idle = block: epoll_ctl: %s", strerror(errno));
+		return -1;
+	}
+	for (uint8_t p = 0; p < e->cfg.rp.path_count; p++) {
+		int fd = pmdg_wait_fd(&e->g, p, err, err_size);
+		if (fd == PMDG_WAIT_NEVER)
+			continue;
+		if (fd < 0)
+			return -1;
+		ev = (struct epoll_event){.events = EPOLLIN, .data.u32 = p};
+		if (epoll_ctl(e->block_epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+			snprintf(err, err_size, "idle = block: path%u: epoll_ctl: %s", p, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void idle(struct eng *e)
 {
 	e->idle_loops++;
@@ -280,17 +361,23 @@ static void idle(struct eng *e)
 			e->sleeps++;
 		}
 		break;
+	case ENG_IDLE_BLOCK:
+		block(e);
+		break;
 	}
 }
 
 void eng_run(struct eng *e, volatile int *stop)
 {
-	if (e->cfg.idle == ENG_IDLE_BACKOFF)
+	if (e->cfg.idle == ENG_IDLE_BACKOFF || e->cfg.idle == ENG_IDLE_BLOCK)
 		(void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	rcu_register_thread(); /* the client table is read under QSBR */
 	ENG_LOG(NOTICE, e, "running: incarnation %llu, %u path(s), idle %s",
 		(unsigned long long)e->cfg.rp.incarnation, e->cfg.rp.path_count,
-		e->cfg.idle == ENG_IDLE_SPIN ? "spin" : e->cfg.idle == ENG_IDLE_YIELD ? "yield" : "backoff");
+		e->cfg.idle == ENG_IDLE_SPIN    ? "spin"
+		: e->cfg.idle == ENG_IDLE_YIELD ? "yield"
+		: e->cfg.idle == ENG_IDLE_BLOCK ? "block"
+						: "backoff");
 	while (!*stop && !e->fatal) {
 		if (duty_cycle(e) != 0)
 			e->idle_since_ns = 0;
@@ -316,9 +403,14 @@ void eng_run(struct eng *e, volatile int *stop)
 	eng_publish(e);
 	eng_clients_stop(e);
 	rcu_unregister_thread();
+	if (e->cfg.idle == ENG_IDLE_BLOCK)
+		ENG_LOG(NOTICE, e, "idle block: slept %llu times, woken by frames %llu, by the doorbell %llu, by timers %llu",
+			(unsigned long long)e->sleeps, (unsigned long long)e->wakes_frames,
+			(unsigned long long)e->wakes_doorbell, (unsigned long long)e->wakes_timer);
 }
 
 int eng_failed(const struct eng *e) { return e->fatal; }
+int eng_doorbell_fd(const struct eng *e) { return e->doorbell_fd; }
 
 struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 {
@@ -328,6 +420,13 @@ struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 		return NULL;
 	}
 	e->cfg = *c;
+	e->block_epfd = -1;
+	e->doorbell_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (e->doorbell_fd < 0) {
+		snprintf(err, err_size, "cannot create the doorbell eventfd: %s", strerror(errno));
+		rte_free(e);
+		return NULL;
+	}
 	for (uint8_t p = 0; p < RP_PATHS_MAX; p++)
 		e->link[p] = -1;
 	e->start_unix_ns = unix_ns();
@@ -373,6 +472,10 @@ struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 	}
 	if (pmdg_open(&e->g, &pc, err, err_size) != 0)
 		goto fail;
+	if (c->idle == ENG_IDLE_BLOCK && block_init(e, err, err_size) != 0) {
+		pmdg_close(&e->g);
+		goto fail;
+	}
 
 	uint64_t hz = rte_get_tsc_hz();
 	e->tsc_mult = (uint64_t)(((unsigned __int128)1000000000u << 32) / hz);
@@ -389,6 +492,9 @@ struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 	eng_publish(e);
 	return e;
 fail:
+	if (e->block_epfd >= 0)
+		close(e->block_epfd);
+	close(e->doorbell_fd);
 	eng_load_free(e);
 	free(e->scratch);
 	free(e->acts.v);
@@ -428,6 +534,9 @@ void eng_destroy(struct eng *e)
 	free(e->sync.deferred);
 	free(e->sync.staged);
 	pmdg_close(&e->g);
+	if (e->block_epfd >= 0)
+		close(e->block_epfd);
+	close(e->doorbell_fd);
 	eng_load_free(e);
 	free(e->scratch);
 	free(e->acts.v);

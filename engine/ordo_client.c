@@ -5,7 +5,8 @@
  * hands over, writing PUBLISH/JOIN/LEAVE records into the submit ring,
  * reading the delivery ring and calling the application's callbacks
  * (zero copy for a message that arrives whole; reassembly for one that
- * arrives in pieces), the sleep handshake on the eventfd.
+ * arrives in pieces), the sleep handshake on the eventfd, and the engine's
+ * doorbell when the engine blocks while idle.
  *
  * Never: depends on DPDK or the engine (in-process mode lives in
  * ordo_inproc.c), trusts the delivery ring's layout (garbage detaches the
@@ -59,10 +60,11 @@ static uint64_t mono_ns(void)
 }
 
 /* Maps the region behind mem_fd and checks its header. */
-int ordo_client_map(struct ordo_client *c, int mem_fd, int event_fd, uint64_t region_size)
+int ordo_client_map(struct ordo_client *c, int mem_fd, int event_fd, int doorbell_fd, uint64_t region_size)
 {
 	c->mem_fd = mem_fd;
 	c->event_fd = event_fd;
+	c->doorbell_fd = doorbell_fd;
 	struct stat st;
 	if (fstat(mem_fd, &st) != 0 || (uint64_t)st.st_size < region_size || region_size < ATT_REGION_HDR_SIZE)
 		return ORDO_EPROTO;
@@ -101,6 +103,7 @@ int ordo_client_map(struct ordo_client *c, int mem_fd, int event_fd, uint64_t re
 	c->self.client = h->client_id;
 	c->max_message = h->max_message_size;
 	c->max_record = shm_ring_max_record(h->submit_size);
+	c->engine_blocks = (h->engine_flags & ATT_ENGINE_BLOCKS) != 0;
 	return ORDO_OK;
 }
 
@@ -116,7 +119,7 @@ struct ordo_client *ordo_client_new(const struct ordo_client_opts *o)
 	struct ordo_client *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return NULL;
-	c->sock_fd = c->mem_fd = c->event_fd = c->poll_fd = -1;
+	c->sock_fd = c->mem_fd = c->event_fd = c->poll_fd = c->doorbell_fd = -1;
 	set_opts(c, o);
 	return c;
 }
@@ -129,6 +132,8 @@ void ordo_client_free(struct ordo_client *c)
 		close(c->mem_fd);
 	if (c->event_fd >= 0)
 		close(c->event_fd);
+	if (c->doorbell_fd >= 0)
+		close(c->doorbell_fd);
 	if (c->sock_fd >= 0)
 		close(c->sock_fd);
 	if (c->poll_fd >= 0)
@@ -181,26 +186,26 @@ int ordo_attach(const char *socket_path, const struct ordo_client_opts *opts, st
 	struct att_welcome w;
 	struct iovec iov = {.iov_base = &w, .iov_len = sizeof(w)};
 	union {
-		char buf[CMSG_SPACE(2 * sizeof(int))];
+		char buf[CMSG_SPACE(3 * sizeof(int))];
 		struct cmsghdr align;
 	} u;
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
 			     .msg_controllen = sizeof(u.buf)};
 	ssize_t n = recvmsg(c->sock_fd, &msg, MSG_CMSG_CLOEXEC);
-	int fds[2] = {-1, -1};
+	int fds[3] = {-1, -1, -1};
 	struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
 	if (cm != NULL && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-	    cm->cmsg_len == CMSG_LEN(2 * sizeof(int)))
+	    cm->cmsg_len == CMSG_LEN(3 * sizeof(int)))
 		memcpy(fds, CMSG_DATA(cm), sizeof(fds));
-	if (n != (ssize_t)sizeof(w) || w.type != ATT_WELCOME || fds[0] < 0 || fds[1] < 0) {
-		for (int i = 0; i < 2; i++)
+	if (n != (ssize_t)sizeof(w) || w.type != ATT_WELCOME || fds[0] < 0 || fds[1] < 0 || fds[2] < 0) {
+		for (int i = 0; i < 3; i++)
 			if (fds[i] >= 0)
 				close(fds[i]);
 		int err = (n == (ssize_t)sizeof(w) && w.type == ATT_REFUSE && w.err < 0) ? w.err : ORDO_ECONNECT;
 		ordo_client_free(c);
 		return err;
 	}
-	int rc = ordo_client_map(c, fds[0], fds[1], w.region_size);
+	int rc = ordo_client_map(c, fds[0], fds[1], fds[2], w.region_size);
 	if (rc != ORDO_OK) {
 		ordo_client_free(c);
 		return rc;
@@ -241,6 +246,21 @@ static int attached(const struct ordo_client *c)
 {
 	return !c->detached && !c->sock_dead &&
 	       atomic_load_explicit(&c->hdr->state, memory_order_acquire) == ATT_STATE_ATTACHED;
+}
+
+/* After committing submit records: an engine about to block (idle = block)
+ * is woken. Dekker with eng_clients_arm_sleep(): we commit, fence, read
+ * engine_sleeping; it stores engine_sleeping, fences, reads our head. */
+static void ring_engine(struct ordo_client *c)
+{
+	if (!c->engine_blocks)
+		return;
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&c->hdr->engine_sleeping, memory_order_relaxed) != 0 &&
+	    atomic_exchange_explicit(&c->hdr->engine_sleeping, 0, memory_order_relaxed) != 0) {
+		uint64_t one = 1;
+		(void)!write(c->doorbell_fd, &one, sizeof(one));
+	}
 }
 
 /* ---- groups ---- */
@@ -285,6 +305,7 @@ static int group_record(struct ordo_client *c, uint16_t type, const void *group,
 		return st == SHM_RING_FULL && !socket_dead(c) ? ORDO_EAGAIN : ORDO_EDETACHED;
 	memcpy(p, group, len);
 	shm_ring_commit(&c->submit, (uint32_t)len, type, 0);
+	ring_engine(c);
 	remember_group(c, group, len, type == ATT_REC_JOIN);
 	return ORDO_OK;
 }
@@ -315,6 +336,7 @@ static int publish_piece(struct ordo_client *c, const struct att_publish *p, con
 	if (len != 0)
 		memcpy(w, data, len);
 	shm_ring_commit(&c->submit, length, ATT_REC_PUBLISH, flags);
+	ring_engine(c);
 	return ORDO_OK;
 }
 
@@ -611,6 +633,7 @@ void ordo_detach(struct ordo_client *c)
 			break;
 		memcpy(p, c->groups[i].name, c->groups[i].len);
 		shm_ring_commit(&c->submit, c->groups[i].len, ATT_REC_LEAVE, 0);
+		ring_engine(c);
 	}
 	if (c->detach_hook != NULL)
 		c->detach_hook(c);

@@ -23,6 +23,8 @@ struct ordo_group_name {
 
 struct ordo_client {
 	int sock_fd, mem_fd, event_fd;
+	int doorbell_fd;                        /* wakes an engine that blocks when idle */
+	int engine_blocks;                      /* ATT_ENGINE_BLOCKS: ring it after commits */
 	int poll_fd;                            /* epoll: the eventfd, and the socket's hang-up */
 	int sock_dead;                          /* the node closed the control socket */
 	uint64_t sock_checked_ns;               /* when the socket was last looked at */
@@ -47,7 +49,7 @@ struct ordo_client {
 
 struct ordo_client *ordo_client_new(const struct ordo_client_opts *o);
 void ordo_client_free(struct ordo_client *c);
-int ordo_client_map(struct ordo_client *c, int mem_fd, int event_fd, uint64_t region_size);
+int ordo_client_map(struct ordo_client *c, int mem_fd, int event_fd, int doorbell_fd, uint64_t region_size);
 void ordo_hello_fill(struct att_hello *h, const struct ordo_client_opts *o);
 
 #endif

@@ -123,17 +123,19 @@ int ordo_attach_engine(struct ordo_engine *oe, const struct ordo_client_opts *op
 	if (ec == NULL)
 		return err;
 	struct ordo_client *c = ordo_client_new(opts);
-	int mem_fd = dup(ec->mem_fd), event_fd = dup(ec->event_fd);
-	if (c == NULL || mem_fd < 0 || event_fd < 0) {
+	int mem_fd = dup(ec->mem_fd), event_fd = dup(ec->event_fd), doorbell_fd = dup(eng_doorbell_fd(oe->e));
+	if (c == NULL || mem_fd < 0 || event_fd < 0 || doorbell_fd < 0) {
 		if (mem_fd >= 0)
 			close(mem_fd);
 		if (event_fd >= 0)
 			close(event_fd);
+		if (doorbell_fd >= 0)
+			close(doorbell_fd);
 		free(c);
 		eng_control_detach(oe->e, ec->id);
 		return ORDO_ENOMEM;
 	}
-	int rc = ordo_client_map(c, mem_fd, event_fd, ec->region_size);
+	int rc = ordo_client_map(c, mem_fd, event_fd, doorbell_fd, ec->region_size);
 	if (rc != ORDO_OK) {
 		ordo_client_free(c);
 		eng_control_detach(oe->e, ec->id);

@@ -15,9 +15,14 @@
  */
 #include "pmdg.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -300,4 +305,86 @@ int pmdg_link_up(struct pmdg *g, uint8_t path)
 	if (rte_eth_link_get_nowait(g->port_id[path], &link) != 0)
 		return -1;
 	return link.link_status == RTE_ETH_LINK_UP ? 1 : 0;
+}
+
+/* The value of key=... in a vdev's argument list ("" if absent). */
+static void vdev_arg(const char *device, const char *key, char *out, size_t out_size)
+{
+	size_t klen = strlen(key);
+	out[0] = '\0';
+	for (const char *p = strchr(device, ','); p != NULL; p = strchr(p + 1, ',')) {
+		if (strncmp(p + 1, key, klen) != 0 || p[1 + klen] != '=')
+			continue;
+		const char *v = p + 2 + klen;
+		size_t n = strcspn(v, ",");
+		if (n >= out_size)
+			n = out_size - 1;
+		memcpy(out, v, n);
+		out[n] = '\0';
+		return;
+	}
+}
+
+/* The af_packet PMD keeps its socket to itself: it is the one AF_PACKET
+ * socket of this process bound to the interface. */
+static int af_packet_socket(const char *device, uint8_t path, char *err, size_t err_size)
+{
+	char iface[IF_NAMESIZE + 1], qpairs[16];
+	vdev_arg(device, "iface", iface, sizeof(iface));
+	vdev_arg(device, "qpairs", qpairs, sizeof(qpairs));
+	if (qpairs[0] != '\0' && strcmp(qpairs, "1") != 0) {
+		snprintf(err, err_size, "path%u: idle = block needs one queue pair (qpairs=1), not qpairs=%s", path,
+			 qpairs);
+		return -ENOTSUP;
+	}
+	unsigned ifindex = iface[0] ? if_nametoindex(iface) : 0;
+	if (ifindex == 0) {
+		snprintf(err, err_size, "path%u: no interface '%s' to wait on", path, iface);
+		return -ENOTSUP;
+	}
+	DIR *d = opendir("/proc/self/fd");
+	if (d == NULL) {
+		snprintf(err, err_size, "path%u: cannot list /proc/self/fd: %s", path, strerror(errno));
+		return -ENOTSUP;
+	}
+	int found = -1, count = 0, dfd = dirfd(d);
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		long fd = strtol(de->d_name, &end, 10);
+		if (*end != '\0' || end == de->d_name || fd == dfd)
+			continue;
+		int dom = 0;
+		socklen_t len = sizeof(dom);
+		if (getsockopt((int)fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) != 0 || dom != AF_PACKET)
+			continue;
+		struct sockaddr_ll sll;
+		len = sizeof(sll);
+		if (getsockname((int)fd, (struct sockaddr *)&sll, &len) != 0 || sll.sll_ifindex != (int)ifindex)
+			continue;
+		found = (int)fd;
+		count++;
+	}
+	closedir(d);
+	if (count != 1) {
+		snprintf(err, err_size, "path%u: found %d AF_PACKET sockets on '%s', expected one", path, count, iface);
+		return -ENOTSUP;
+	}
+	return found;
+}
+
+int pmdg_wait_fd(struct pmdg *g, uint8_t path, char *err, size_t err_size)
+{
+	const char *device = g->conf.port[path].device;
+	if (strncmp(device, "net_af_packet", 13) == 0 || strncmp(device, "eth_af_packet", 13) == 0)
+		return af_packet_socket(device, path, err, err_size);
+	if (strncmp(device, "net_null", 8) == 0) {
+		char norx[8];
+		vdev_arg(device, "no-rx", norx, sizeof(norx));
+		if (strcmp(norx, "1") == 0)
+			return PMDG_WAIT_NEVER;
+	}
+	snprintf(err, err_size, "path%u: idle = block cannot wait for frames from '%s' (af_packet and net_null,no-rx=1 can; use spin, yield or backoff)",
+		 path, device);
+	return -ENOTSUP;
 }

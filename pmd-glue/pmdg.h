@@ -117,4 +117,14 @@ uint32_t pmdg_flush(struct pmdg *g);
 /* The PMD's link state of a path: 1 up, 0 down, -1 unknown. */
 int pmdg_link_up(struct pmdg *g, uint8_t path);
 
+/* A descriptor that polls readable (EPOLLIN, level-triggered) while a
+ * path's rx queue holds frames, for a worker that blocks when idle
+ * (`idle = block`): the AF_PACKET socket behind an af_packet vdev (its
+ * mmap ring), found by the interface it is bound to. Returns the fd (owned
+ * by the PMD: never close it), PMDG_WAIT_NEVER for a device that never
+ * receives (net_null with no-rx=1), or -ENOTSUP (with err) for a device
+ * that gives no way to wait. */
+#define PMDG_WAIT_NEVER (-1)
+int pmdg_wait_fd(struct pmdg *g, uint8_t path, char *err, size_t err_size);
+
 #endif

@@ -93,6 +93,9 @@ int api_node_write_config(struct api_node *n, const struct api_node_opts *o)
 	if (f == NULL)
 		return -1;
 	fprintf(f, "[node]\nid = 1\nstate_dir = %s/state\n", n->dir);
+	const char *idle = o != NULL && o->idle != NULL ? o->idle : getenv("API_IDLE");
+	if (idle != NULL && idle[0] != '\0')
+		fprintf(f, "idle = %s\n", idle);
 	if (o != NULL && o->no_socket)
 		fprintf(f, "socket =\n");
 	else
@@ -118,6 +121,22 @@ static void print_log(const struct api_node *n, const char *only)
 		if (only == NULL || strstr(line, only) != NULL)
 			fprintf(stderr, "  ordod| %s", line);
 	fclose(f);
+}
+
+long long api_node_log_number(const struct api_node *n, const char *name)
+{
+	FILE *f = fopen(n->log, "r");
+	if (f == NULL)
+		return -1;
+	char line[512];
+	long long v = -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		const char *at = strstr(line, name);
+		if (at != NULL)
+			v = strtoll(at + strlen(name), NULL, 10);
+	}
+	fclose(f);
+	return v;
 }
 
 static int probe_done(void *arg) { return ((struct api_rec *)arg)->msgs >= 1; }

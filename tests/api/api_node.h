@@ -31,6 +31,7 @@ struct api_node_opts {
 	uint32_t client_evict_ms;  /* 0: 500 */
 	const char *lcores;        /* [eal] lcores; NULL: the default */
 	int no_socket;             /* 1: `socket =` (none; in-process mode) */
+	const char *idle;          /* [node] idle; NULL: $API_IDLE if set, else the default */
 };
 
 struct api_node {
@@ -50,6 +51,8 @@ int api_node_start(struct api_node *n, const struct api_node_opts *o);
 /* SIGTERM (clean stop: clients see ORDO_EDETACHED), wait; SIGKILL after 5 s.
  * Returns the exit status, or -1. */
 int api_node_stop(struct api_node *n);
+/* The numbers on the daemon's log line `name N` (after a stop), or -1. */
+long long api_node_log_number(const struct api_node *n, const char *name);
 /* SIGKILL and reap. */
 void api_node_kill(struct api_node *n);
 /* Removes the temporary directory and the node's DPDK runtime directory

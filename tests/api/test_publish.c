@@ -1,8 +1,9 @@
 /* test_publish.c — include/ordo.h ordo_publish: AGREED and SAFE delivery
  * to every member (the publisher too), open groups, FIFO per client and
  * priority, priorities, empty messages, the size limit (ORDO_E2BIG), bad
- * arguments (ORDO_EINVAL), a full submit ring (ORDO_EAGAIN), and the
- * publish sequence numbers.
+ * arguments (ORDO_EINVAL), a full submit ring (ORDO_EAGAIN), the
+ * publish sequence numbers, and publishing to a node that sleeps when idle
+ * (`idle = block`: the client rings its doorbell).
  *
  *   test-api-publish ORDOD       (the node has the default 1 MiB max_message_size)
  */
@@ -461,6 +462,47 @@ static void test_sequence_numbers(void **state)
 	api_rec_free(&b);
 }
 
+/* idle = block: a node with nothing to do sleeps in epoll; a publish must
+ * wake it through the doorbell (attach_proto.h ATT_ENGINE_BLOCKS), not
+ * wait for its next timer. Each message is published after a pause longer
+ * than the node's 50 us grace, delivered back, and counted; the daemon's
+ * final log line says what ended its sleeps. Without the doorbell every
+ * wake-up would be a timer's. */
+static void test_block_doorbell(void **state)
+{
+	(void)state;
+	enum { N = 100 };
+	struct api_node bn;
+	struct api_node_opts o = {.idle = "block"};
+	assert_int_equal(api_node_start(&bn, &o), 0);
+	struct api_rec a;
+	assert_int_equal(api_rec_attach(&a, "a", bn.sock, NULL, N + 8, 0, 0), ORDO_OK);
+	uint32_t before = a.view_count;
+	assert_int_equal(ordo_join(a.c, "db", 2), ORDO_OK);
+	assert_true(api_wait_views(&a, before + 1, 5000));
+	uint8_t buf[64];
+	uint64_t t0 = api_now_ns();
+	for (uint64_t i = 0; i < N; i++) {
+		api_sleep_ms(2);
+		api_fill(buf, sizeof(buf), i);
+		assert_int_equal(ordo_publish(a.c, "db", 2, buf, sizeof(buf), ORDO_AGREED, 1), (int64_t)i);
+		assert_true(api_wait_msgs(&a, i + 1, 5000));
+		assert_int_equal(a.m[i].tag, i);
+	}
+	double ms = api_ms_since(t0) - 2.0 * N;
+	api_rec_detach(&a);
+	api_rec_free(&a);
+	assert_int_equal(api_node_stop(&bn), 0);
+	long long doorbell = api_node_log_number(&bn, "by the doorbell ");
+	long long timers = api_node_log_number(&bn, "by timers ");
+	printf("# idle = block: %d messages one at a time, %.0f us per round trip beyond the pauses; the node's sleeps ended %lld times by the doorbell, %lld by timers\n",
+	       N, ms * 1000.0 / N, doorbell, timers);
+	api_node_cleanup(&bn);
+	/* every publish found the node asleep (2 ms pauses, 50 us grace), but
+	 * the pause may end exactly on a timer wake-up: most, not all */
+	assert_true(doorbell >= N / 2);
+}
+
 int main(int argc, char **argv)
 {
 	if (api_main_init(argc, argv) != 0)
@@ -475,6 +517,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_eagain),
 		cmocka_unit_test(test_sequence_numbers),
+		cmocka_unit_test(test_block_doorbell),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

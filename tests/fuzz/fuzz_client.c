@@ -82,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ordo_client_opts o = {.callbacks = &cb};
 	struct ordo_client *c = ordo_client_new(&o);
 	int efd = dup(fd);
-	if (c == NULL || efd < 0 || ordo_client_map(c, fd, efd, region_size) != ORDO_OK) {
+	if (c == NULL || efd < 0 || ordo_client_map(c, fd, efd, -1, region_size) != ORDO_OK) {
 		if (c != NULL)
 			ordo_client_free(c);
 		else

@@ -91,6 +91,9 @@ SETUP_CASES = [
     ('a device that cannot be probed', compose(
         drop_sections('path1', 'load'),
         set_key('path0', 'device', 'net_af_packet0,iface=ordo-it-no-such-if')), 'path0'),
+    ('idle = block on a device that cannot signal frames', compose(
+        drop_sections('path1', 'load'), set_key('node', 'idle', 'block'),
+        set_key('path0', 'device', 'net_null0')), 'idle = block'),
 ]
 
 

@@ -2,7 +2,11 @@
 """ring-forms: 3 nodes, 2 paths, active RRP. Every node sends 20,000 messages
 of 1,024 B as fast as the ring takes them; every node must deliver all
 60,000, in the same order (equal digests), with no per-origin gap.
-Prints the time the ring took to form and the delivered msgs/s per node."""
+Prints the time the ring took to form and the delivered msgs/s per node.
+
+With the argument `block`, the nodes run with `idle = block` (they sleep in
+epoll on their af_packet sockets when idle): the same must hold, and every
+node must have slept and been woken by frames (its rx descriptor works)."""
 import os
 import sys
 import time
@@ -18,8 +22,10 @@ COUNT = 20000
 
 def test(ordod, args):
     total = COUNT * len(NODES)
+    block = 'block' in args
+    sections = {'node': {'idle': 'block'}} if block else None
     with Cluster(ordod, nodes=3, paths=2, ring={'rrp_mode': 'active'},
-                 load={'size': SIZE, 'count': COUNT}) as c:
+                 load={'size': SIZE, 'count': COUNT}, sections=sections) as c:
         t_start = time.time_ns()
         c.start_all()
         snap = c.wait_ring(NODES, timeout=60)
@@ -79,6 +85,14 @@ def test(ordod, args):
                     f'{snap[i]["ring_rep"]}/{snap[i]["ring_seq"]} -> '
                     f'{final[i]["ring_rep"]}/{final[i]["ring_seq"]}, configs_regular '
                     f'{final[i]["configs_regular"]}')
+        if block:
+            for i in NODES:
+                s = st[i]
+                log(f'n{i} idle block: sleeps {s.get("sleeps")}, woken by frames {s.get("wakes_frames")}, '
+                    f'doorbell {s.get("wakes_doorbell")}, timers {s.get("wakes_timer")}')
+                if not s.get('sleeps') or not s.get('wakes_frames'):
+                    errors.append(f'n{i} idle = block: sleeps {s.get("sleeps")}, woken by frames '
+                                  f'{s.get("wakes_frames")} (expected both > 0)')
         if errors:
             raise Fail('; '.join(errors))
         c.report_drops()

@@ -124,6 +124,11 @@ static void test_spin_is_dedicated(void **state)
 	assert_int_equal(c.rp.token_hold_ns, 0);
 	assert_int_equal(load_with("[ring]", "token_loss_us = 40000", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.rp.token_loss_ns, 40000000ull);
+	/* block sleeps like backoff: the shared profile, token hold on */
+	assert_int_equal(load_with("[node]", "idle = block", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.idle, ENG_IDLE_BLOCK);
+	assert_int_equal(c.profile_dedicated, 0);
+	assert_true(c.rp.token_hold_ns > 0);
 }
 
 struct bad {

@@ -221,7 +221,7 @@ static const char *const node_keys[] = {"id", "state_dir", "idle", "log_level", 
 static const char *const eal_keys[] = {"lcores", "file_prefix", "memory_mb", "hugepages", "args", NULL};
 static const char *const ring_keys[] = {
 	"id", "nodes", "rrp_mode", "quorum", "quorum_publish", "mtu", "max_message_size",
-	"window_size", "max_messages", "store_slots", "submit_queue", "rtr_max", "profile",
+	"window_size", "max_messages", "accelerated_window", "store_slots", "submit_queue", "rtr_max", "profile",
 	"token_retransmit_us", "token_loss_us", "token_hold_us", "join_us", "consensus_us", "merge_us",
 	"fail_recv_const", "rrp_timeout_us", "rrp_threshold", "rrp_decay_us", "rrp_probe_us", NULL};
 static const char *const path_keys[] = {"device", "rx_ring", "tx_ring", "mbufs", NULL};
@@ -382,6 +382,7 @@ static int parse_ring(struct parse *ps, struct eng_config *c)
 	    get_u32(ps, "ring", "max_message_size", 0, UINT32_MAX, &rp->message_size_max) != 0 ||
 	    get_u32(ps, "ring", "window_size", 1, 1u << 18, &rp->window_size) != 0 ||
 	    get_u32(ps, "ring", "max_messages", 1, 1u << 18, &rp->max_messages) != 0 ||
+	    get_u32(ps, "ring", "accelerated_window", 0, 1u << 18, &rp->accelerated_window) != 0 ||
 	    get_u32(ps, "ring", "store_slots", 16, 1u << 20, &rp->store_slots) != 0 ||
 	    get_u32(ps, "ring", "submit_queue", 1, 1u << 20, &rp->submit_queue_max) != 0 ||
 	    get_u32(ps, "ring", "rtr_max", 1, RP_WIRE_RTR_MAX, &rtr) != 0 ||
@@ -618,12 +619,12 @@ void eng_config_print(const struct eng_config *c, FILE *out)
 		fprintf(out, "%s%u", i ? "," : " ", rp->members[i]);
 	fprintf(out, "\n  state_dir %s, idle %s, profile %s\n", c->state_dir, idles[c->idle],
 		c->profile_dedicated ? "dedicated" : "shared");
-	fprintf(out, "  rrp %s, quorum %s%s, mtu %u, max message %u, window %u, max_messages %u\n",
+	fprintf(out, "  rrp %s, quorum %s%s, mtu %u, max message %u, window %u, max_messages %u, accelerated_window %u\n",
 		rp->rrp_mode == RP_RRP_ACTIVE ? "active" : "passive",
 		rp->quorum == RP_QUORUM_MAJORITY ? "majority" :
 		rp->quorum == RP_QUORUM_TWO_NODE ? "two_node" : "last_man_standing",
 		rp->quorum_publish ? " (publish needs quorum)" : "", c->mtu, rp->message_size_max - ENG_ENVELOPE_MAX,
-		rp->window_size, rp->max_messages);
+		rp->window_size, rp->max_messages, rp->accelerated_window);
 	fprintf(out, "  timeouts (us): token retransmit %llu, token loss %llu, token hold %llu, join %llu, consensus %llu, merge %llu, rrp %llu, probe %llu\n",
 		(unsigned long long)(rp->token_retransmit_ns / US), (unsigned long long)(rp->token_loss_ns / US),
 		(unsigned long long)(rp->token_hold_ns / US),

@@ -162,6 +162,7 @@ static int fill_stats(const struct eng_snapshot *sp, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "tokens_held", s.rp.tokens_held);
 	rte_tel_data_add_dict_u64(d, "hold_cancels_sent", s.rp.hold_cancels_sent);
 	rte_tel_data_add_dict_u64(d, "hold_cancels_received", s.rp.hold_cancels_received);
+	rte_tel_data_add_dict_u64(d, "frames_after_token", s.rp.frames_after_token);
 	rte_tel_data_add_dict_u64(d, "loops", s.loops);
 	rte_tel_data_add_dict_u64(d, "idle_loops", s.idle_loops);
 	rte_tel_data_add_dict_u64(d, "sleeps", s.sleeps);

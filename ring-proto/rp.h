@@ -76,6 +76,8 @@ struct rp_config {
 	uint64_t token_hold_ns;       /* hold a quiet ring's token this long at the representative
 				       * (0: never; < token_retransmit_ns / 2; docs/protocol.md §12) */
 	uint32_t fail_recv_const;     /* visits with the aru stuck before its owner is failed */
+	uint32_t accelerated_window;  /* Accelerated Ring: frames of a visit sent after the token
+				       * (0: off; at most max_messages; docs/protocol.md §13) */
 	/* redundant ring (§9) */
 	enum rp_rrp_mode rrp_mode;
 	uint64_t rrp_timeout_ns;      /* a copy missing this long, peer heard elsewhere: a problem */
@@ -306,6 +308,7 @@ struct rp_stats {
 	uint64_t tokens_held;                 /* visits that ended in a hold (§12) */
 	uint64_t hold_cancels_sent;
 	uint64_t hold_cancels_received;       /* that released a held token */
+	uint64_t frames_after_token;          /* sent behind the visit's token (§13) */
 };
 
 enum rp_node_state {

@@ -102,6 +102,8 @@ int rp_config_check(const struct rp_config *c, const char **why)
 		BAD("token_hold_ns must be below token_retransmit_ns / 2");
 	if (c->fail_recv_const == 0)
 		BAD("fail_recv_const must be positive");
+	if (c->accelerated_window > c->max_messages)
+		BAD("accelerated_window must be at most max_messages");
 	if (rp_wire_commit_size(c->member_count) > c->frame_size_max)
 		BAD("frame_size_max is too small for a commit token of member_count members");
 	if (c->rrp_mode != RP_RRP_ACTIVE && c->rrp_mode != RP_RRP_PASSIVE)

@@ -440,12 +440,38 @@ static uint32_t add_clamped(uint32_t v, int64_t delta)
 	return (uint32_t)r;
 }
 
+/* §13 Accelerated Ring: the token, just appended to out, moves in front of
+ * the last accelerated_window frames this visit sent (the sends from
+ * index first on). Only the order of the actions changes. */
+static void accelerate(struct rp_node *n, struct rp_actions *out, uint32_t first)
+{
+	uint32_t tok = out->count - 1u, sends = 0;
+	for (uint32_t i = first; i < tok; i++)
+		sends += out->v[i].kind == RP_ACT_SEND;
+	uint32_t after = sends < n->cfg.accelerated_window ? sends : n->cfg.accelerated_window;
+	if (after == 0)
+		return;
+	uint32_t before = sends - after, at = first;
+	for (uint32_t seen = 0; at < tok; at++) {
+		if (out->v[at].kind != RP_ACT_SEND)
+			continue;
+		if (seen == before)
+			break;
+		seen++;
+	}
+	struct rp_action token = out->v[tok];
+	memmove(&out->v[at + 1u], &out->v[at], (size_t)(tok - at) * sizeof(out->v[0]));
+	out->v[at] = token;
+	n->stats.frames_after_token += after;
+}
+
 /* One token visit (TOCS Fig 3 and Fig 6; TOTEM-NOTES §2.1 steps 3–9). */
 void rp_srp_visit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 {
 	struct rp_wire_token *t = &n->token;
 	struct rp_store *st = n->cur;
 	bool recovery = n->state == RP_STATE_RECOVERY;
+	uint32_t first_act = out->count;
 	uint32_t my_tbl = rp_pack_backlog(n);
 	uint64_t last_visit_seq = n->prev_visit_seq;
 	uint32_t allowed = visit_budget(n, my_tbl);
@@ -503,6 +529,8 @@ void rp_srp_visit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 	} else {
 		n->token_local = false;
 		send_token(n, now_ns, out);
+		if (n->cfg.accelerated_window != 0 && !recovery && n->state == RP_STATE_OPERATIONAL && trc != 0)
+			accelerate(n, out, first_act);
 	}
 	n->hold_cancel_seen = false;
 	if (recovery && n->rotation_counter >= 2)

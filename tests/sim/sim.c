@@ -792,6 +792,7 @@ struct sim *sim_create(const struct sim_opts *o)
 	c->rtr_max = 64;
 	c->initial_seq = o->initial_seq;
 	c->token_hold_ns = o->token_hold_ns;
+	c->accelerated_window = o->accelerated < c->max_messages ? o->accelerated : c->max_messages;
 	/* timeouts for a simulated LAN: hops of 5..250 us */
 	c->token_retransmit_ns = 2ull * 1000 * 1000;
 	c->token_loss_ns = 20ull * 1000 * 1000;
@@ -1040,6 +1041,7 @@ void sim_run(struct sim *s, struct sim_result *r)
 		r->tokens_retransmitted += st->tokens_retransmitted;
 		r->tokens_held += st->tokens_held;
 		r->hold_cancels += st->hold_cancels_received;
+		r->frames_after_token += st->frames_after_token;
 	}
 }
 

@@ -77,6 +77,7 @@ struct sim_opts {
 	uint64_t liveness_ns;     /* bound, after the faults stop, to deliver all */
 	uint64_t initial_seq;
 	uint64_t token_hold_ns;   /* ring-proto's token_hold_ns (docs/protocol.md §12); 0: off */
+	uint32_t accelerated;     /* ring-proto's accelerated_window (§13), capped at max_messages; 0: off */
 	uint32_t frame_size;      /* rp frame_size_max */
 	uint32_t message_size_max;
 	uint32_t store_slots;
@@ -110,6 +111,7 @@ struct sim_result {
 	uint64_t frames_retransmitted;
 	uint64_t tokens_retransmitted;
 	uint64_t tokens_held, hold_cancels; /* §12: holds, and holds a HOLD_CANCEL ended */
+	uint64_t frames_after_token;        /* §13: frames sent behind a token */
 	uint64_t sim_time_ns;
 	uint64_t events;
 	uint64_t max_seq_delivered;    /* the highest frame seq delivered */

@@ -129,6 +129,9 @@ static void test_spin_is_dedicated(void **state)
 	assert_int_equal(c.idle, ENG_IDLE_BLOCK);
 	assert_int_equal(c.profile_dedicated, 0);
 	assert_true(c.rp.token_hold_ns > 0);
+	assert_int_equal(c.rp.accelerated_window, 0); /* Accelerated Ring: off unless set */
+	assert_int_equal(load_with("[ring]", "accelerated_window = 16", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.rp.accelerated_window, 16);
 }
 
 struct bad {
@@ -146,6 +149,7 @@ static const struct bad bads[] = {
 	{"[ring]", "store_slots = 1000", "ring.store_slots = '1000': must be a power of two"},
 	{"[ring]", "token_loss_us = 20000", "ring.token_loss_us = '20000': must be greater than token_retransmit_us"},
 	{"[ring]", "token_hold_us = 20000", "ring.token_hold_us = '20000': must be 0 (off) or below"},
+	{"[ring]", "accelerated_window = 65", "[ring]: accelerated_window must be at most max_messages"},
 	{"[ring]", "quorum = two_node", "ring.quorum = 'two_node': needs exactly two"},
 	{"[path1]", "mbufs = 3", "path1.mbufs = '3': must be in"},
 	{"[load]", "size = 10", "load.size = '10': 0 (off) or at least 24"},

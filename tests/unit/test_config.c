@@ -129,7 +129,11 @@ static void test_spin_is_dedicated(void **state)
 	assert_int_equal(c.idle, ENG_IDLE_BLOCK);
 	assert_int_equal(c.profile_dedicated, 0);
 	assert_true(c.rp.token_hold_ns > 0);
-	assert_int_equal(c.rp.accelerated_window, 0); /* Accelerated Ring: off unless set */
+	assert_int_equal(c.rp.accelerated_window, 48); /* Accelerated Ring: 3/4 of max_messages */
+	assert_int_equal(load_with("[ring]", "max_messages = 8", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.rp.accelerated_window, 6);
+	assert_int_equal(load_with("[ring]", "accelerated_window = 0", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.rp.accelerated_window, 0);
 	assert_int_equal(load_with("[ring]", "accelerated_window = 16", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.rp.accelerated_window, 16);
 }

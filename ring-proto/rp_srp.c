@@ -260,19 +260,27 @@ static void send_token(struct rp_node *n, uint64_t now_ns, struct rp_actions *ou
 	emit_token(n, now_ns, out);
 }
 
-/* §12: the representative may hold a quiet ring's token. */
-static bool may_hold(const struct rp_node *n, bool quiet)
+/* §12: the representative holds a quiet ring's token as it arrives, before
+ * visiting it: a whole rotation sequenced nothing, nobody asks for
+ * anything, everything is delivered here (SAFE too), and this node has
+ * nothing to send, so the visit would send nothing but the token. */
+static bool may_hold(const struct rp_node *n)
 {
-	return quiet && n->members[0] == me(n) && !n->hold_cancel_seen && !n->fail_to_recv &&
-	       n->safe_point == n->cur->my_aru;
+	const struct rp_wire_token *t = &n->token;
+	return n->cfg.token_hold_ns != 0 && n->state == RP_STATE_OPERATIONAL && n->members[0] == me(n) &&
+	       n->successor != me(n) && !n->hold_cancel_seen && !n->fail_to_recv && t->rtr_count == 0 &&
+	       t->backlog == 0 && t->aru == t->seq && t->seq == n->prev_visit_seq &&
+	       n->cur->my_aru == t->seq && n->safe_point == n->cur->my_aru && !rp_pack_has_work(n);
 }
 
+/* Ends a hold: the held token is visited now, as if it arrived now (a
+ * message just submitted here goes out in this visit). */
 void rp_srp_release_hold(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 {
 	if (n->token_hold_at == RP_NEVER)
 		return;
 	n->token_hold_at = RP_NEVER;
-	emit_token(n, now_ns, out);
+	rp_srp_visit(n, now_ns, out);
 }
 
 void rp_srp_on_submit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
@@ -521,11 +529,6 @@ void rp_srp_visit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 	n->ring_quiet = quiet;
 	if (n->successor == me(n)) {
 		n->token_local = true; /* a ring of one keeps its token */
-	} else if (may_hold(n, quiet)) {
-		n->token_local = false;
-		encode_token(n);
-		n->token_hold_at = now_ns + n->cfg.token_hold_ns;
-		n->stats.tokens_held++;
 	} else {
 		n->token_local = false;
 		send_token(n, now_ns, out);
@@ -565,6 +568,12 @@ void rp_srp_on_token(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 	n->token_loss_at = now_ns + n->cfg.token_loss_ns;
 	memcpy(&n->token, &t, offsetof(struct rp_wire_token, rtr) + (size_t)t.rtr_count * sizeof(uint64_t));
 	rp_rrp_on_token(n, now_ns, out);
+	if (may_hold(n)) {
+		n->token_local = false;
+		n->token_hold_at = now_ns + n->cfg.token_hold_ns;
+		n->stats.tokens_held++;
+		return;
+	}
 	rp_srp_visit(n, now_ns, out);
 }
 

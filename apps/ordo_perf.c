@@ -109,6 +109,8 @@ static void usage(FILE *f)
 		"  -R, --role ROLE       send, recv or both (default both)\n"
 		"  -z, --size BYTES      message size, >= %u; K and M suffixes (default 1024)\n"
 		"  -r, --rate N          messages per second per sender; 0: flood (default 0)\n"
+		"  -w, --window N        flood: at most N of its own messages in flight (role both;\n"
+		"                        default 0: as many as the node takes)\n"
 		"  -d, --duration S      seconds of sending (default 5)\n"
 		"  -S, --safe            SAFE delivery (default AGREED)\n"
 		"  -P, --priority N      0 (highest) .. 2 (default 1)\n"
@@ -138,6 +140,7 @@ int main(int argc, char **argv)
 		{"socket", required_argument, 0, 's'}, {"group", required_argument, 0, 'g'},
 		{"role", required_argument, 0, 'R'},   {"size", required_argument, 0, 'z'},
 		{"rate", required_argument, 0, 'r'},   {"duration", required_argument, 0, 'd'},
+		{"window", required_argument, 0, 'w'},
 		{"safe", no_argument, 0, 'S'},         {"priority", required_argument, 0, 'P'},
 		{"senders", required_argument, 0, 'n'}, {"members", required_argument, 0, 'm'},
 		{"pid", required_argument, 0, 'p'},    {"json", required_argument, 0, 'j'},
@@ -145,7 +148,7 @@ int main(int argc, char **argv)
 		{"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0}};
 	int opt;
-	while ((opt = getopt_long(argc, argv, "s:g:R:z:r:d:SP:n:m:p:j:t:qh", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:g:R:z:r:w:d:SP:n:m:p:j:t:qh", lo, NULL)) != -1) {
 		switch (opt) {
 		case 's': sock = optarg; break;
 		case 'g': cfg->group = optarg; break;
@@ -157,6 +160,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'r': cfg->rate = strtoull(optarg, NULL, 10); break;
+		case 'w': cfg->window = strtoull(optarg, NULL, 10); break;
 		case 'd': cfg->duration_s = atof(optarg); break;
 		case 'S': svc = ORDO_SAFE; cfg->service = "safe"; break;
 		case 'P': prio = (unsigned)atoi(optarg); break;
@@ -269,12 +273,15 @@ int main(int argc, char **argv)
 			} else {
 				uint64_t due = cfg->rate ? (now - p.st.send_start_ns) * cfg->rate / 1000000000u + 1u
 							 : p.st.sent + 64u;
+				due = perf_window_due(&p.st, receiving, due);
+				if (p.st.sent >= due && !cfg->rate)
+					full = PERF_FULL_WINDOW;
 				for (unsigned k = 0; k < 256 && p.st.sent < due; k++) {
 					perf_fill_hdr(buf, self.node, self.client, PERF_KIND_DATA, p.st.sent);
 					int64_t r = ordo_publish(c, p.group, p.group_len, buf, cfg->size, svc, prio);
 					if (r == ORDO_EAGAIN) {
 						p.st.eagain++;
-						full = 1;
+						full = PERF_FULL_QUEUE;
 						break;
 					}
 					if (r < 0) {

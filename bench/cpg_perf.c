@@ -74,6 +74,8 @@ static void usage(FILE *f)
 		"  -R, --role ROLE       send, recv or both (default both)\n"
 		"  -z, --size BYTES      message size, >= %u; K and M suffixes (default 1024)\n"
 		"  -r, --rate N          messages per second per sender; 0: flood (default 0)\n"
+		"  -w, --window N        flood: at most N of its own messages in flight (role both;\n"
+		"                        default 0: as many as the node takes)\n"
 		"  -d, --duration S      seconds of sending (default 5)\n"
 		"  -S, --safe            refused: corosync does not implement CPG_TYPE_SAFE\n"
 		"  -n, --senders N       senders expected: receivers stop after N ENDs (default 1)\n"
@@ -112,13 +114,14 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{"group", required_argument, 0, 'g'},   {"role", required_argument, 0, 'R'},
 		{"size", required_argument, 0, 'z'},    {"rate", required_argument, 0, 'r'},
+		{"window", required_argument, 0, 'w'},
 		{"duration", required_argument, 0, 'd'}, {"safe", no_argument, 0, 'S'},
 		{"senders", required_argument, 0, 'n'}, {"members", required_argument, 0, 'm'},
 		{"pid", required_argument, 0, 'p'},     {"json", required_argument, 0, 'j'},
 		{"timeout", required_argument, 0, 't'}, {"quiet", no_argument, 0, 'q'},
 		{"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
 	int opt;
-	while ((opt = getopt_long(argc, argv, "g:R:z:r:d:Sn:m:p:j:t:qh", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "g:R:z:r:w:d:Sn:m:p:j:t:qh", lo, NULL)) != -1) {
 		switch (opt) {
 		case 'g': cfg->group = optarg; break;
 		case 'R': cfg->role = optarg; break;
@@ -129,6 +132,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'r': cfg->rate = strtoull(optarg, NULL, 10); break;
+		case 'w': cfg->window = strtoull(optarg, NULL, 10); break;
 		case 'd': cfg->duration_s = atof(optarg); break;
 		case 'S':
 			fprintf(stderr, "cpg-perf: corosync does not implement SAFE delivery (CPG_TYPE_SAFE is "
@@ -250,12 +254,15 @@ int main(int argc, char **argv)
 			} else {
 				uint64_t due = cfg->rate ? (now - p.st.send_start_ns) * cfg->rate / 1000000000u + 1u
 							 : p.st.sent + 64u;
+				due = perf_window_due(&p.st, receiving, due);
+				if (p.st.sent >= due && !cfg->rate)
+					full = PERF_FULL_WINDOW;
 				for (unsigned k = 0; k < 256 && p.st.sent < due; k++) {
 					perf_fill_hdr(buf, (uint16_t)nodeid, p.st.self_id, PERF_KIND_DATA, p.st.sent);
 					err = cpg_mcast_joined(h, guarantee, &iov, 1);
 					if (err == CS_ERR_TRY_AGAIN) {
 						p.st.eagain++;
-						full = 1;
+						full = PERF_FULL_QUEUE;
 						break;
 					}
 					if (err != CS_OK) {

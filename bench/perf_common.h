@@ -210,6 +210,8 @@ struct perf_config {
 	const char *tool, *system, *group, *role, *service, *transport;
 	uint32_t size, senders, members;
 	uint64_t rate;           /* per sender, msgs/s; 0: flood */
+	uint64_t window;         /* at most this many of its own messages in flight (sent, not yet
+				  * delivered back to it; role both); 0: as many as the node takes */
 	double duration_s;
 	long engine_pid;
 };
@@ -280,16 +282,34 @@ static inline int perf_run_over(struct perf_state *s, int end_sent, int receivin
 	return 0;
 }
 
+/* The sends due now, cut to the in-flight window (--window): a sender that
+ * also receives keeps at most `window` of its own messages between its
+ * publish and their delivery back to it, so that a flood measures latency
+ * under load rather than the depth of the queues. */
+static inline uint64_t perf_window_due(struct perf_state *s, int receiving, uint64_t due)
+{
+	if (s->cfg.window == 0 || !receiving)
+		return due;
+	struct perf_sender *me = perf_sender_find(s, s->self_node, s->self_id);
+	uint64_t limit = (me != NULL ? me->count : 0) + s->cfg.window;
+	return due < limit ? due : limit;
+}
+
+enum { PERF_FULL_QUEUE = 1, PERF_FULL_WINDOW = 2 };
+
 /* How long an idle loop may sleep: until the next send is due at a fixed
- * rate, a short while when the submit ring was full, 0 when flooding, and
- * never past the end of the sending window. */
+ * rate, a short while when the submit ring was full, until a delivery
+ * (bounded) when the window is, 0 when flooding, and never past the end of
+ * the sending window. */
 static inline uint64_t perf_idle_ns(const struct perf_state *s, int end_sent, int full, uint64_t now,
 				    uint64_t dur_ns)
 {
 	if (end_sent)
 		return 100000000u;
 	uint64_t sleep_ns;
-	if (full)
+	if (full == PERF_FULL_WINDOW)
+		sleep_ns = 1000000u; /* a delivery wakes us */
+	else if (full)
 		sleep_ns = 100000u; /* the node drains the submit ring without telling us */
 	else if (s->cfg.rate)
 		sleep_ns = (s->send_start_ns + (s->sent * 1000000000u) / s->cfg.rate > now)
@@ -435,6 +455,8 @@ static inline void perf_print(FILE *f, const struct perf_state *s, const struct 
 	char a[32], b[32], d[32], e[32], g[32], m[32], mode[48];
 	if (c->rate)
 		snprintf(mode, sizeof(mode), "%" PRIu64 " msgs/s per sender", c->rate);
+	else if (c->window)
+		snprintf(mode, sizeof(mode), "flood, window %" PRIu64, c->window);
 	else
 		snprintf(mode, sizeof(mode), "flood");
 	fprintf(f, "%s: node %u id %u, group %s, role %s, %u B %s, %s, %u sender(s) expected, %.1f s\n",
@@ -497,8 +519,8 @@ static inline int perf_write_json(const char *path, const struct perf_state *s, 
 	perf_json_str(f, "group", c->group, 1);
 	perf_json_str(f, "role", c->role, 1);
 	perf_json_str(f, "service", c->service, 1);
-	fprintf(f, "  \"size\": %u,\n  \"rate\": %" PRIu64 ",\n  \"duration_s\": %.3f,\n", c->size, c->rate,
-		c->duration_s);
+	fprintf(f, "  \"size\": %u,\n  \"rate\": %" PRIu64 ",\n  \"window\": %" PRIu64 ",\n  \"duration_s\": %.3f,\n",
+		c->size, c->rate, c->window, c->duration_s);
 	fprintf(f, "  \"senders\": %u,\n  \"members\": %u,\n", c->senders, c->members);
 	fprintf(f, "  \"sent\": %" PRIu64 ",\n  \"send_s\": %.6f,\n  \"send_rate\": %.1f,\n  \"eagain\": %" PRIu64 ",\n",
 		s->sent, r->send_s, r->send_rate, s->eagain);

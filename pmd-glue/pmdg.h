@@ -27,7 +27,7 @@
 
 #define PMDG_ETHERTYPE 0x88B5u
 #define PMDG_PATHS_MAX 4u
-#define PMDG_BURST 32u
+#define PMDG_BURST 64u
 
 /* Frame-level L2 drop reasons, counted per node (not per path). */
 enum pmdg_drop {

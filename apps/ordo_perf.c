@@ -100,6 +100,26 @@ static long socket_peer_pid(const char *path)
 	return pid;
 }
 
+struct publisher {
+	struct ordo_client *c;
+	const struct perf *p;
+	uint32_t size;
+	enum ordo_service service;
+	unsigned priority;
+};
+
+static enum perf_pub publish(void *ctx, const uint8_t *buf)
+{
+	const struct publisher *u = ctx;
+	int64_t r = ordo_publish(u->c, u->p->group, u->p->group_len, buf, u->size, u->service, u->priority);
+	if (r >= 0)
+		return PERF_PUB_OK;
+	if (r == ORDO_EAGAIN)
+		return PERF_PUB_FULL;
+	fprintf(stderr, "ordo-perf: publish: %s\n", ordo_strerror((int)r));
+	return PERF_PUB_ERROR;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -175,16 +195,11 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	int sending = strcmp(cfg->role, "send") == 0 || strcmp(cfg->role, "both") == 0;
-	int receiving = strcmp(cfg->role, "recv") == 0 || strcmp(cfg->role, "both") == 0;
-	if (optind != argc || (!sending && !receiving) || cfg->size < PERF_HDR_SIZE || cfg->senders < 1 ||
-	    cfg->senders > PERF_SENDERS_MAX || cfg->duration_s <= 0 || strlen(cfg->group) < 1 ||
-	    strlen(cfg->group) > ORDO_GROUP_NAME_MAX) {
+	struct perf_run run;
+	if (optind != argc || perf_check_args(cfg, &run, ORDO_GROUP_NAME_MAX) != 0) {
 		usage(stderr);
 		return 2;
 	}
-	if (cfg->members == 0)
-		cfg->members = cfg->senders;
 	p.group = cfg->group;
 	p.group_len = strlen(cfg->group);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -192,11 +207,9 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	(void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0); /* wake on time for a fixed rate */
 
-	uint8_t *buf = malloc(cfg->size);
+	uint8_t *buf = perf_payload(cfg->size);
 	if (buf == NULL)
 		return 1;
-	for (uint32_t i = 0; i < cfg->size; i++)
-		buf[i] = (uint8_t)('a' + i % 26);
 
 	if (cfg->engine_pid == 0)
 		cfg->engine_pid = socket_peer_pid(sock);
@@ -242,58 +255,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	p.st.t0_ns = perf_now_ns();
-	p.st.engine_cpu0 = perf_proc_cpu_ns(cfg->engine_pid);
-	p.st.self_cpu0 = perf_self_cpu_ns();
-	uint64_t dur_ns = (uint64_t)(cfg->duration_s * 1e9);
-	uint64_t run_limit = p.st.t0_ns + dur_ns + (uint64_t)((cfg->duration_s > 30 ? cfg->duration_s : 30) * 1e9);
-	int end_sent = !sending, full = 0;
-	p.st.send_start_ns = p.st.t0_ns;
+	perf_run_start(&p.st, &run);
+	struct publisher pub = {.c = c, .p = &p, .size = cfg->size, .service = svc, .priority = prio};
 	int fd = ordo_fd(c);
 	int status = 0;
 	while (!stop && !p.detached) {
-		uint64_t now = perf_now_ns();
-		unsigned work = 0;
-		full = 0;
-		if (!end_sent) {
-			if (now - p.st.send_start_ns >= dur_ns) {
-				perf_fill_hdr(buf, self.node, self.client, PERF_KIND_END, p.st.sent);
-				int64_t r = ordo_publish(c, p.group, p.group_len, buf, cfg->size, svc, prio);
-				if (r >= 0) {
-					end_sent = 1;
-					p.st.send_end_ns = now;
-					work++;
-				} else if (r == ORDO_EAGAIN) {
-					full = 1;
-				} else {
-					fprintf(stderr, "ordo-perf: publish: %s\n", ordo_strerror((int)r));
-					status = 1;
-					break;
-				}
-			} else {
-				uint64_t due = cfg->rate ? (now - p.st.send_start_ns) * cfg->rate / 1000000000u + 1u
-							 : p.st.sent + 64u;
-				due = perf_window_due(&p.st, receiving, due);
-				if (p.st.sent >= due && !cfg->rate)
-					full = PERF_FULL_WINDOW;
-				for (unsigned k = 0; k < 256 && p.st.sent < due; k++) {
-					perf_fill_hdr(buf, self.node, self.client, PERF_KIND_DATA, p.st.sent);
-					int64_t r = ordo_publish(c, p.group, p.group_len, buf, cfg->size, svc, prio);
-					if (r == ORDO_EAGAIN) {
-						p.st.eagain++;
-						full = PERF_FULL_QUEUE;
-						break;
-					}
-					if (r < 0) {
-						fprintf(stderr, "ordo-perf: publish: %s\n", ordo_strerror((int)r));
-						status = 1;
-						goto out;
-					}
-					p.st.sent++;
-					work++;
-				}
-			}
+		int sent = perf_send_step(&p.st, &run, buf, perf_now_ns(), publish, &pub);
+		if (sent < 0) {
+			status = 1;
+			break;
 		}
+		unsigned work = (unsigned)sent;
 		/* drain what was delivered before publishing more: a flooding
 		 * client that falls behind its own deliveries would be evicted
 		 * (docs/attach.md §6) */
@@ -306,13 +278,13 @@ int main(int argc, char **argv)
 		} while (n == 1024 && ++rounds < 64);
 		if (n < 0)
 			break;
-		now = perf_now_ns();
-		if (perf_run_over(&p.st, end_sent, receiving, self.node, self.client, now, run_limit))
+		uint64_t now = perf_now_ns();
+		if (perf_run_over(&p.st, &run, now))
 			break;
 		if (work != 0)
 			continue;
 		/* nothing to do: sleep until a delivery, the next send, or a short while */
-		uint64_t sleep_ns = perf_idle_ns(&p.st, end_sent, full, now, dur_ns);
+		uint64_t sleep_ns = perf_idle_ns(&p.st, &run, now);
 		if (sleep_ns == 0)
 			continue;
 		if (ordo_prepare_sleep(c) == 0) {
@@ -325,26 +297,8 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-out:
-	p.st.t1_ns = perf_now_ns();
-	p.st.engine_cpu1 = perf_proc_cpu_ns(cfg->engine_pid);
-	p.st.self_cpu1 = perf_self_cpu_ns();
-	if (!end_sent)
-		p.st.send_end_ns = p.st.t1_ns;
-	if (stop || p.detached)
-		p.st.timed_out = 1;
+	perf_run_end(&p.st, &run, stop || p.detached);
 	ordo_detach(c);
-
-	struct perf_result r;
-	perf_compute(&p.st, &r);
-	if (!quiet)
-		perf_print(stdout, &p.st, &r);
-	if (json != NULL && perf_write_json(json, &p.st, &r) != 0) {
-		fprintf(stderr, "ordo-perf: cannot write %s\n", json);
-		status = 1;
-	}
 	free(buf);
-	if (status == 0 && receiving && (!r.complete || !r.order_ok))
-		status = 3;
-	return status;
+	return perf_report(&p.st, &run, quiet, json, status);
 }

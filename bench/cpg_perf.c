@@ -101,6 +101,25 @@ static const char *cs_str(cs_error_t e)
 	}
 }
 
+struct publisher {
+	cpg_handle_t h;
+	cpg_guarantee_t guarantee;
+	uint32_t size;
+};
+
+static enum perf_pub publish(void *ctx, const uint8_t *buf)
+{
+	const struct publisher *u = ctx;
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = u->size};
+	cs_error_t err = cpg_mcast_joined(u->h, u->guarantee, &iov, 1);
+	if (err == CS_OK)
+		return PERF_PUB_OK;
+	if (err == CS_ERR_TRY_AGAIN)
+		return PERF_PUB_FULL;
+	fprintf(stderr, "cpg-perf: cpg_mcast_joined: %s\n", cs_str(err));
+	return PERF_PUB_ERROR;
+}
+
 int main(int argc, char **argv)
 {
 	struct perf_config *cfg = &p.st.cfg;
@@ -148,16 +167,11 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	int sending = strcmp(cfg->role, "send") == 0 || strcmp(cfg->role, "both") == 0;
-	int receiving = strcmp(cfg->role, "recv") == 0 || strcmp(cfg->role, "both") == 0;
-	if (optind != argc || (!sending && !receiving) || cfg->size < PERF_HDR_SIZE || cfg->senders < 1 ||
-	    cfg->senders > PERF_SENDERS_MAX || cfg->duration_s <= 0 || strlen(cfg->group) < 1 ||
-	    strlen(cfg->group) >= CPG_MAX_NAME_LENGTH) {
+	struct perf_run run;
+	if (optind != argc || perf_check_args(cfg, &run, CPG_MAX_NAME_LENGTH - 1u) != 0) {
 		usage(stderr);
 		return 2;
 	}
-	if (cfg->members == 0)
-		cfg->members = cfg->senders;
 	p.group.length = (uint32_t)strlen(cfg->group);
 	memcpy(p.group.value, cfg->group, p.group.length);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -165,12 +179,9 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	(void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 
-	uint8_t *buf = malloc(cfg->size);
+	uint8_t *buf = perf_payload(cfg->size);
 	if (buf == NULL)
 		return 1;
-	for (uint32_t i = 0; i < cfg->size; i++)
-		buf[i] = (uint8_t)('a' + i % 26);
-	struct iovec iov = {.iov_base = buf, .iov_len = cfg->size};
 
 	cpg_callbacks_t cb = {.cpg_deliver_fn = on_deliver, .cpg_confchg_fn = on_confchg};
 	cpg_handle_t h;
@@ -225,56 +236,15 @@ int main(int argc, char **argv)
 		return status ? status : 1;
 	}
 
-	p.st.t0_ns = perf_now_ns();
-	p.st.engine_cpu0 = perf_proc_cpu_ns(cfg->engine_pid);
-	p.st.self_cpu0 = perf_self_cpu_ns();
-	uint64_t dur_ns = (uint64_t)(cfg->duration_s * 1e9);
-	uint64_t run_limit = p.st.t0_ns + dur_ns + (uint64_t)((cfg->duration_s > 30 ? cfg->duration_s : 30) * 1e9);
-	int end_sent = !sending, full = 0;
-	p.st.send_start_ns = p.st.t0_ns;
+	perf_run_start(&p.st, &run);
+	struct publisher pub = {.h = h, .guarantee = guarantee, .size = cfg->size};
 	while (!stop) {
-		uint64_t now = perf_now_ns();
-		uint64_t work = 0;
-		full = 0;
-		if (!end_sent) {
-			if (now - p.st.send_start_ns >= dur_ns) {
-				perf_fill_hdr(buf, (uint16_t)nodeid, p.st.self_id, PERF_KIND_END, p.st.sent);
-				err = cpg_mcast_joined(h, guarantee, &iov, 1);
-				if (err == CS_OK) {
-					end_sent = 1;
-					p.st.send_end_ns = now;
-					work++;
-				} else if (err == CS_ERR_TRY_AGAIN) {
-					full = 1;
-				} else {
-					fprintf(stderr, "cpg-perf: cpg_mcast_joined: %s\n", cs_str(err));
-					status = 1;
-					break;
-				}
-			} else {
-				uint64_t due = cfg->rate ? (now - p.st.send_start_ns) * cfg->rate / 1000000000u + 1u
-							 : p.st.sent + 64u;
-				due = perf_window_due(&p.st, receiving, due);
-				if (p.st.sent >= due && !cfg->rate)
-					full = PERF_FULL_WINDOW;
-				for (unsigned k = 0; k < 256 && p.st.sent < due; k++) {
-					perf_fill_hdr(buf, (uint16_t)nodeid, p.st.self_id, PERF_KIND_DATA, p.st.sent);
-					err = cpg_mcast_joined(h, guarantee, &iov, 1);
-					if (err == CS_ERR_TRY_AGAIN) {
-						p.st.eagain++;
-						full = PERF_FULL_QUEUE;
-						break;
-					}
-					if (err != CS_OK) {
-						fprintf(stderr, "cpg-perf: cpg_mcast_joined: %s\n", cs_str(err));
-						status = 1;
-						goto out;
-					}
-					p.st.sent++;
-					work++;
-				}
-			}
+		int sent = perf_send_step(&p.st, &run, buf, perf_now_ns(), publish, &pub);
+		if (sent < 0) {
+			status = 1;
+			break;
 		}
+		uint64_t work = (uint64_t)sent;
 		uint64_t before = p.dispatched;
 		err = cpg_dispatch(h, CS_DISPATCH_ALL);
 		if (err != CS_OK && err != CS_ERR_TRY_AGAIN) {
@@ -283,39 +253,21 @@ int main(int argc, char **argv)
 			break;
 		}
 		work += p.dispatched - before;
-		now = perf_now_ns();
-		if (perf_run_over(&p.st, end_sent, receiving, (uint16_t)nodeid, p.st.self_id, now, run_limit))
+		uint64_t now = perf_now_ns();
+		if (perf_run_over(&p.st, &run, now))
 			break;
 		if (work != 0)
 			continue;
-		uint64_t sleep_ns = perf_idle_ns(&p.st, end_sent, full, now, dur_ns);
+		uint64_t sleep_ns = perf_idle_ns(&p.st, &run, now);
 		if (sleep_ns == 0)
 			continue;
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		struct timespec ts = {(time_t)(sleep_ns / 1000000000u), (long)(sleep_ns % 1000000000u)};
 		(void)ppoll(&pfd, 1, &ts, NULL);
 	}
-out:
-	p.st.t1_ns = perf_now_ns();
-	p.st.engine_cpu1 = perf_proc_cpu_ns(cfg->engine_pid);
-	p.st.self_cpu1 = perf_self_cpu_ns();
-	if (!end_sent)
-		p.st.send_end_ns = p.st.t1_ns;
-	if (stop)
-		p.st.timed_out = 1;
+	perf_run_end(&p.st, &run, stop);
 	(void)cpg_leave(h, &p.group);
 	cpg_finalize(h);
-
-	struct perf_result r;
-	perf_compute(&p.st, &r);
-	if (!quiet)
-		perf_print(stdout, &p.st, &r);
-	if (json != NULL && perf_write_json(json, &p.st, &r) != 0) {
-		fprintf(stderr, "cpg-perf: cannot write %s\n", json);
-		status = 1;
-	}
 	free(buf);
-	if (status == 0 && receiving && (!r.complete || !r.order_ok))
-		status = 3;
-	return status;
+	return perf_report(&p.st, &run, quiet, json, status);
 }

@@ -1,7 +1,9 @@
 /* perf_common.h — what ordo-perf (apps/ordo_perf.c) and cpg-perf
  * (bench/cpg_perf.c) share, so that their numbers mean the same thing: the
  * message header, the latency histogram, the receiver's bookkeeping, the
- * CPU readings, and the two reports (a human-readable table and JSON).
+ * CPU readings, the sending side of a run (what is due, the window, the
+ * END), and the two reports (a human-readable table and JSON). A tool
+ * brings only its transport: attach, a publish function, poll and sleep.
  *
  * Header-only (static functions), libc only: cpg-perf is built by
  * scripts/bench-compare with a plain `gcc -I bench`, outside meson.
@@ -237,6 +239,25 @@ struct perf_state {
 	int timed_out;
 };
 
+/* What a tool's publish function returns to perf_send_step. */
+enum perf_pub {
+	PERF_PUB_OK = 0,
+	PERF_PUB_FULL,  /* its queue refuses now: retry later */
+	PERF_PUB_ERROR, /* it failed for good (the function said why on stderr) */
+};
+typedef enum perf_pub (*perf_publish_fn)(void *ctx, const uint8_t *buf);
+
+enum { PERF_FULL_QUEUE = 1, PERF_FULL_WINDOW = 2 };
+
+/* The sending side and the bounds of one run. */
+struct perf_run {
+	int sending, receiving;  /* the role */
+	int end_sent;
+	int full;                /* the last step's: 0, PERF_FULL_QUEUE or PERF_FULL_WINDOW */
+	uint64_t dur_ns;         /* of sending */
+	uint64_t run_limit;      /* give up on missing ENDs after this */
+};
+
 static inline void perf_fill_hdr(void *buf, uint16_t node, uint32_t sender, uint16_t kind,
 				 uint64_t seq)
 {
@@ -261,19 +282,18 @@ static inline struct perf_sender *perf_sender_find(struct perf_state *s, uint16_
 
 /* The run is over: a receiver has seen every sender's END, a pure sender
  * has seen its own END come back, or the run limit passed (timed_out). */
-static inline int perf_run_over(struct perf_state *s, int end_sent, int receiving, uint16_t self_node,
-				uint32_t self_id, uint64_t now, uint64_t run_limit)
+static inline int perf_run_over(struct perf_state *s, const struct perf_run *run, uint64_t now)
 {
-	if (end_sent) {
-		if (receiving && s->ends >= s->cfg.senders)
+	if (run->end_sent) {
+		if (run->receiving && s->ends >= s->cfg.senders)
 			return 1;
-		if (!receiving) {
-			struct perf_sender *me = perf_sender_find(s, self_node, self_id);
+		if (!run->receiving) {
+			struct perf_sender *me = perf_sender_find(s, s->self_node, s->self_id);
 			if (me != NULL && me->ended)
 				return 1;
 		}
 	}
-	if (now > run_limit) {
+	if (now > run->run_limit) {
 		s->timed_out = 1;
 		fprintf(stderr, "%s: timeout: %u of %u ENDs after %.1f s\n", s->cfg.tool, s->ends, s->cfg.senders,
 			(double)(now - s->t0_ns) / 1e9);
@@ -295,21 +315,18 @@ static inline uint64_t perf_window_due(struct perf_state *s, int receiving, uint
 	return due < limit ? due : limit;
 }
 
-enum { PERF_FULL_QUEUE = 1, PERF_FULL_WINDOW = 2 };
-
 /* How long an idle loop may sleep: until the next send is due at a fixed
  * rate, a short while when the submit ring was full, until a delivery
  * (bounded) when the window is, 0 when flooding, and never past the end of
  * the sending window. */
-static inline uint64_t perf_idle_ns(const struct perf_state *s, int end_sent, int full, uint64_t now,
-				    uint64_t dur_ns)
+static inline uint64_t perf_idle_ns(const struct perf_state *s, const struct perf_run *run, uint64_t now)
 {
-	if (end_sent)
+	if (run->end_sent)
 		return 100000000u;
 	uint64_t sleep_ns;
-	if (full == PERF_FULL_WINDOW)
+	if (run->full == PERF_FULL_WINDOW)
 		sleep_ns = 1000000u; /* a delivery wakes us */
-	else if (full)
+	else if (run->full)
 		sleep_ns = 100000u; /* the node drains the submit ring without telling us */
 	else if (s->cfg.rate)
 		sleep_ns = (s->send_start_ns + (s->sent * 1000000000u) / s->cfg.rate > now)
@@ -317,10 +334,103 @@ static inline uint64_t perf_idle_ns(const struct perf_state *s, int end_sent, in
 				   : 0;
 	else
 		return 0;
-	uint64_t left = s->send_start_ns + dur_ns;
+	uint64_t left = s->send_start_ns + run->dur_ns;
 	if (left <= now)
 		return 0;
 	return left - now < sleep_ns ? left - now : sleep_ns;
+}
+
+/* Checks the role and the common arguments; 0, or -1 (print the usage). */
+static inline int perf_check_args(struct perf_config *c, struct perf_run *run, size_t group_max)
+{
+	run->sending = strcmp(c->role, "send") == 0 || strcmp(c->role, "both") == 0;
+	run->receiving = strcmp(c->role, "recv") == 0 || strcmp(c->role, "both") == 0;
+	if ((!run->sending && !run->receiving) || c->size < PERF_HDR_SIZE || c->senders < 1 ||
+	    c->senders > PERF_SENDERS_MAX || c->duration_s <= 0 || strlen(c->group) < 1 ||
+	    strlen(c->group) > group_max)
+		return -1;
+	if (c->members == 0)
+		c->members = c->senders;
+	return 0;
+}
+
+/* A message buffer: the header is written per send, the rest is filler. */
+static inline uint8_t *perf_payload(uint32_t size)
+{
+	uint8_t *buf = malloc(size);
+	for (uint32_t i = 0; buf != NULL && i < size; i++)
+		buf[i] = (uint8_t)('a' + i % 26);
+	return buf;
+}
+
+/* The start barrier passed: the clock and the CPU readings start. */
+static inline void perf_run_start(struct perf_state *s, struct perf_run *run)
+{
+	s->t0_ns = perf_now_ns();
+	s->engine_cpu0 = perf_proc_cpu_ns(s->cfg.engine_pid);
+	s->self_cpu0 = perf_self_cpu_ns();
+	run->dur_ns = (uint64_t)(s->cfg.duration_s * 1e9);
+	run->run_limit = s->t0_ns + run->dur_ns +
+			 (uint64_t)((s->cfg.duration_s > 30 ? s->cfg.duration_s : 30) * 1e9);
+	run->end_sent = !run->sending;
+	run->full = 0;
+	s->send_start_ns = s->t0_ns;
+}
+
+/* One sending step: the END once the sending time is over; before, what
+ * is due (at the fixed rate, or 64 more in a flood, cut to the window),
+ * at most 256 messages. Returns the messages published, or -1 after a
+ * publish error. */
+static inline int perf_send_step(struct perf_state *s, struct perf_run *run, uint8_t *buf, uint64_t now,
+				 perf_publish_fn publish, void *ctx)
+{
+	run->full = 0;
+	if (run->end_sent)
+		return 0;
+	if (now - s->send_start_ns >= run->dur_ns) {
+		perf_fill_hdr(buf, s->self_node, s->self_id, PERF_KIND_END, s->sent);
+		enum perf_pub r = publish(ctx, buf);
+		if (r == PERF_PUB_ERROR)
+			return -1;
+		if (r == PERF_PUB_FULL) {
+			run->full = PERF_FULL_QUEUE;
+			return 0;
+		}
+		run->end_sent = 1;
+		s->send_end_ns = now;
+		return 1;
+	}
+	uint64_t due = s->cfg.rate ? (now - s->send_start_ns) * s->cfg.rate / 1000000000u + 1u : s->sent + 64u;
+	due = perf_window_due(s, run->receiving, due);
+	if (s->sent >= due && !s->cfg.rate)
+		run->full = PERF_FULL_WINDOW;
+	int n = 0;
+	for (unsigned k = 0; k < 256 && s->sent < due; k++) {
+		perf_fill_hdr(buf, s->self_node, s->self_id, PERF_KIND_DATA, s->sent);
+		enum perf_pub r = publish(ctx, buf);
+		if (r == PERF_PUB_ERROR)
+			return -1;
+		if (r == PERF_PUB_FULL) {
+			s->eagain++;
+			run->full = PERF_FULL_QUEUE;
+			break;
+		}
+		s->sent++;
+		n++;
+	}
+	return n;
+}
+
+/* The loop is over: the clock and the CPU readings stop. */
+static inline void perf_run_end(struct perf_state *s, const struct perf_run *run, int interrupted)
+{
+	s->t1_ns = perf_now_ns();
+	s->engine_cpu1 = perf_proc_cpu_ns(s->cfg.engine_pid);
+	s->self_cpu1 = perf_self_cpu_ns();
+	if (!run->end_sent)
+		s->send_end_ns = s->t1_ns;
+	if (interrupted)
+		s->timed_out = 1;
 }
 
 /* One delivered message. */
@@ -577,6 +687,25 @@ static inline int perf_parse_size(const char *s, uint32_t *out)
 		return -1;
 	*out = (uint32_t)v;
 	return 0;
+}
+
+/* The reports (the table unless quiet, JSON if asked) and the exit status:
+ * status as it stands, 1 if the JSON cannot be written, 3 for a receiver
+ * that did not deliver everything in one order. */
+static inline int perf_report(const struct perf_state *s, const struct perf_run *run, int quiet, const char *json,
+			      int status)
+{
+	struct perf_result r;
+	perf_compute(s, &r);
+	if (!quiet)
+		perf_print(stdout, s, &r);
+	if (json != NULL && perf_write_json(json, s, &r) != 0) {
+		fprintf(stderr, "%s: cannot write %s\n", s->cfg.tool, json);
+		status = 1;
+	}
+	if (status == 0 && run->receiving && (!r.complete || !r.order_ok))
+		status = 3;
+	return status;
 }
 
 #endif

@@ -130,16 +130,10 @@ struct fanout *fanout_new(uint32_t n, uint32_t size)
 	}
 	/* the joins, in the total order as ordod would deliver them */
 	for (uint32_t i = 0; i < n; i++) {
-		uint8_t op[8 + 8 + 8] = {ATT_ENV_GROUP_OP, ATT_OP_JOIN};
-		uint16_t node = 1;
-		uint32_t count = 1, client = i + 1u;
-		memcpy(op + 2, &node, 2);
-		memcpy(op + 4, &count, 4);
-		op[8] = GLEN;
-		op[9] = ORDO_REASON_JOIN;
-		memcpy(op + 12, &client, 4);
-		memcpy(op + 16, group, GLEN);
-		deliver(f, 0, op, 16u + att_pad8(GLEN));
+		uint8_t op[ATT_OP_HDR + ATT_OP_ENTRY_HDR + 8] = {0};
+		att_op_put_hdr(op, ATT_OP_JOIN, 1, 1);
+		uint32_t size = ATT_OP_HDR + att_op_put_entry(op + ATT_OP_HDR, group, GLEN, ORDO_REASON_JOIN, i + 1u);
+		deliver(f, 0, op, size);
 	}
 	(void)drain(f); /* the views */
 	f->msg[0] = ATT_ENV_USER;

@@ -11,6 +11,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "shm_ring.h"
 
@@ -157,5 +158,33 @@ enum att_env_kind { ATT_ENV_USER = 1, ATT_ENV_GROUP_OP = 2 };
 enum att_op { ATT_OP_JOIN = 1, ATT_OP_LEAVE = 2, ATT_OP_SYNC = 3 };
 
 static inline uint32_t att_pad8(uint32_t n) { return (n + 7u) & ~7u; }
+
+#define ATT_OP_HDR 8u
+#define ATT_OP_ENTRY_HDR 8u
+
+static inline uint32_t att_op_entry_size(uint8_t group_len)
+{
+	return ATT_OP_ENTRY_HDR + att_pad8(group_len);
+}
+
+/* Writes a GROUP_OP's header into b (zeroed by the caller). */
+static inline void att_op_put_hdr(uint8_t *b, uint8_t op, uint16_t node, uint32_t count)
+{
+	b[0] = ATT_ENV_GROUP_OP;
+	b[1] = op;
+	memcpy(b + 2, &node, 2);
+	memcpy(b + 4, &count, 4);
+}
+
+/* Writes one GROUP_OP entry at b (zeroed by the caller); returns its size. */
+static inline uint32_t att_op_put_entry(uint8_t *b, const uint8_t *group, uint8_t group_len, uint8_t reason,
+					uint32_t client)
+{
+	b[0] = group_len;
+	b[1] = reason;
+	memcpy(b + 4, &client, 4);
+	memcpy(b + ATT_OP_ENTRY_HDR, group, group_len);
+	return att_op_entry_size(group_len);
+}
 
 #endif

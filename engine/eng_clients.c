@@ -296,10 +296,9 @@ static void wake(struct eng_client *c)
 
 /* ---- group operations (through the total order) ---- */
 
-/* GROUP_OP envelope: u8 kind, u8 op, u16 node, u32 count, then count
- * entries: u8 group_len, u8 reason, u16 0, u32 client, group padded to 8. */
-#define OP_HDR 8u
-#define OP_ENTRY_HDR 8u
+/* GROUP_OP envelope (attach_proto.h): u8 kind, u8 op, u16 node, u32
+ * count, then count entries: u8 group_len, u8 reason, u16 0, u32 client,
+ * group padded to 8. */
 
 static void op_queue_push(struct eng *e, uint8_t *buf, uint32_t size)
 {
@@ -326,22 +325,14 @@ static void op_queue_push(struct eng *e, uint8_t *buf, uint32_t size)
 static void queue_op(struct eng *e, uint8_t op, const uint8_t *group, uint8_t glen, uint32_t client,
 		     uint8_t reason)
 {
-	uint32_t size = OP_HDR + OP_ENTRY_HDR + att_pad8(glen);
+	uint32_t size = ATT_OP_HDR + att_op_entry_size(glen);
 	uint8_t *b = calloc(1, size);
 	if (b == NULL) {
 		e->cstats.ops_lost++;
 		return;
 	}
-	uint16_t node = e->cfg.rp.node_id;
-	uint32_t one = 1;
-	b[0] = ATT_ENV_GROUP_OP;
-	b[1] = op;
-	memcpy(b + 2, &node, 2);
-	memcpy(b + 4, &one, 4);
-	b[8] = glen;
-	b[9] = reason;
-	memcpy(b + 12, &client, 4);
-	memcpy(b + 16, group, glen);
+	att_op_put_hdr(b, op, e->cfg.rp.node_id, 1);
+	(void)att_op_put_entry(b + ATT_OP_HDR, group, glen, reason, client);
 	op_queue_push(e, b, size);
 }
 
@@ -480,16 +471,16 @@ static void apply_deferred(struct eng *e)
 static int entry_at(const uint8_t *b, uint32_t size, uint32_t *off, uint8_t *glen, uint8_t *reason,
 		    uint32_t *client, const uint8_t **group)
 {
-	if (size - *off < OP_ENTRY_HDR)
+	if (size - *off < ATT_OP_ENTRY_HDR)
 		return -1;
 	const uint8_t *p = b + *off;
 	*glen = p[0];
 	*reason = p[1];
 	memcpy(client, p + 4, 4);
-	if (*glen == 0 || *glen > ORDO_GROUP_NAME_MAX || size - *off - OP_ENTRY_HDR < att_pad8(*glen))
+	if (*glen == 0 || *glen > ORDO_GROUP_NAME_MAX || size - *off - ATT_OP_ENTRY_HDR < att_pad8(*glen))
 		return -1;
-	*group = p + OP_ENTRY_HDR;
-	*off += OP_ENTRY_HDR + att_pad8(*glen);
+	*group = p + ATT_OP_ENTRY_HDR;
+	*off += ATT_OP_ENTRY_HDR + att_pad8(*glen);
 	return 0;
 }
 
@@ -570,7 +561,7 @@ static void on_sync(struct eng *e, uint16_t origin, const uint8_t *b, uint32_t s
 	uint64_t bit = 1ull << (origin - 1u);
 	if (!e->sync.active || !(e->sync.waiting & bit))
 		return; /* a sync of an earlier configuration */
-	uint32_t off = OP_HDR;
+	uint32_t off = ATT_OP_HDR;
 	for (uint32_t i = 0; i < count; i++) {
 		uint8_t glen, reason;
 		uint32_t client;
@@ -600,7 +591,7 @@ static void on_sync(struct eng *e, uint16_t origin, const uint8_t *b, uint32_t s
 
 static void on_group_op(struct eng *e, uint16_t origin, const uint8_t *b, uint32_t size, int replay)
 {
-	if (size < OP_HDR) {
+	if (size < ATT_OP_HDR) {
 		e->cstats.bad_envelopes++;
 		return;
 	}
@@ -621,7 +612,7 @@ static void on_group_op(struct eng *e, uint16_t origin, const uint8_t *b, uint32
 		defer_op(e, origin, b, size);
 		return;
 	}
-	uint32_t off = OP_HDR;
+	uint32_t off = ATT_OP_HDR;
 	for (uint32_t i = 0; i < count; i++) {
 		uint8_t glen, reason;
 		uint32_t client;
@@ -753,13 +744,13 @@ static void drop_departed(struct eng *e, uint64_t keep)
 static void queue_sync(struct eng *e)
 {
 	uint16_t me = e->cfg.rp.node_id;
-	uint32_t count = 0, size = OP_HDR;
+	uint32_t count = 0, size = ATT_OP_HDR;
 	for (uint32_t i = 0; i < ENG_GROUPS_MAX; i++) {
 		struct eng_group *g = e->groups[i];
 		for (uint32_t k = 0; g != NULL && k < g->count; k++)
 			if (g->m[k].node == me) {
 				count++;
-				size += OP_ENTRY_HDR + att_pad8(g->len);
+				size += att_op_entry_size(g->len);
 			}
 	}
 	uint8_t *b = calloc(1, size);
@@ -767,21 +758,15 @@ static void queue_sync(struct eng *e)
 		e->cstats.ops_lost++;
 		return;
 	}
-	b[0] = ATT_ENV_GROUP_OP;
-	b[1] = ATT_OP_SYNC;
-	memcpy(b + 2, &me, 2);
-	memcpy(b + 4, &count, 4);
-	uint32_t off = OP_HDR;
+	att_op_put_hdr(b, ATT_OP_SYNC, me, count);
+	uint32_t off = ATT_OP_HDR;
 	for (uint32_t i = 0; i < ENG_GROUPS_MAX; i++) {
 		struct eng_group *g = e->groups[i];
 		for (uint32_t k = 0; g != NULL && k < g->count; k++) {
 			if (g->m[k].node != me)
 				continue;
-			b[off] = g->len;
-			b[off + 1] = (uint8_t)g->m[k].reason;
-			memcpy(b + off + 4, &g->m[k].client, 4);
-			memcpy(b + off + OP_ENTRY_HDR, g->name, g->len);
-			off += OP_ENTRY_HDR + att_pad8(g->len);
+			off += att_op_put_entry(b + off, g->name, g->len, (uint8_t)g->m[k].reason,
+						g->m[k].client);
 		}
 	}
 	/* Ops queued before it but ordered after it are deferred until the

@@ -73,9 +73,6 @@ static void client_free(struct eng_client *c)
 	free(c);
 }
 
-/* Replaces the table with one where add is added and every client marked
- * gone is removed; frees the removed ones after a grace period. Called with
- * the lock held. */
 /* Wakes a worker blocked in idle = block: the client table changed, or a
  * client is closing. */
 static void ring_worker(struct eng *e)
@@ -84,6 +81,16 @@ static void ring_worker(struct eng *e)
 	(void)!write(e->doorbell_fd, &one, sizeof(one));
 }
 
+/* The client detached or died: the worker drains it and lets it go. */
+static void mark_closing(struct eng *e, struct eng_client *c)
+{
+	atomic_store_explicit(&c->closing, 1, memory_order_release);
+	ring_worker(e);
+}
+
+/* Replaces the table with one where add is added and every client marked
+ * gone is removed; frees the removed ones after a grace period. Called with
+ * the lock held. */
 static int table_update(struct eng_control *ctl, struct eng_client *add)
 {
 	struct eng *e = ctl->e;
@@ -218,10 +225,8 @@ void eng_control_detach(struct eng *e, uint32_t client_id)
 	pthread_mutex_lock(&ctl->lock);
 	struct eng_client_table *t = e->clients;
 	for (uint32_t i = 0; t != NULL && i < t->count; i++)
-		if (t->v[i]->id == client_id) {
-			atomic_store_explicit(&t->v[i]->closing, 1, memory_order_release);
-			ring_worker(e);
-		}
+		if (t->v[i]->id == client_id)
+			mark_closing(e, t->v[i]);
 	pthread_mutex_unlock(&ctl->lock);
 }
 
@@ -260,8 +265,7 @@ static void on_readable(struct eng_control *ctl, int fd)
 		char b[64];
 		ssize_t n = recv(fd, b, sizeof(b), MSG_DONTWAIT);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) || n > 0) {
-			atomic_store_explicit(&t->v[i]->closing, 1, memory_order_release);
-			ring_worker(e);
+			mark_closing(e, t->v[i]);
 			(void)epoll_ctl(ctl->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
 		}
 		pthread_mutex_unlock(&ctl->lock);
@@ -291,15 +295,12 @@ static void on_readable(struct eng_control *ctl, int fd)
 	w.err = 0;
 	w.region_size = c->region_size;
 	if (send_welcome(fd, &w, c->mem_fd, c->event_fd, e->doorbell_fd) != 0) {
-		atomic_store_explicit(&c->closing, 1, memory_order_release);
-		ring_worker(e);
+		mark_closing(e, c);
 		return;
 	}
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
-	if (epoll_ctl(ctl->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-		atomic_store_explicit(&c->closing, 1, memory_order_release);
-		ring_worker(e);
-	}
+	if (epoll_ctl(ctl->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0)
+		mark_closing(e, c);
 }
 
 static void *control_main(void *arg)

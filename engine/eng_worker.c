@@ -278,9 +278,13 @@ static void block(struct eng *e)
 {
 	if (e->idle_since_ns == 0)
 		e->idle_since_ns = e->now_ns;
+	if (e->now_ns - e->idle_since_ns < ENG_BLOCK_AFTER_NS) {
+		sched_yield(); /* the grace: most idle loops end here */
+		return;
+	}
 	uint64_t until = min_u64(rp_next_deadline_ns(e->rp), eng_load_next_ns(e));
 	until = min_u64(until, min_u64(e->next_publish_ns, e->next_link_poll_ns));
-	if (e->now_ns - e->idle_since_ns < ENG_BLOCK_AFTER_NS || until <= e->now_ns + ENG_BLOCK_MIN_NS) {
+	if (until <= e->now_ns + ENG_BLOCK_MIN_NS) {
 		sched_yield();
 		return;
 	}

@@ -127,6 +127,7 @@ struct rp_input {
 			const uint8_t *data;
 			size_t size;
 			uint8_t path;
+			void *lend;       /* non-NULL: the node may keep data (see RP_KEPT) */
 		} frame;
 		struct {
 			const void *data; /* referenced until RP_ACT_SUBMIT_DONE */
@@ -150,6 +151,11 @@ struct rp_input {
 #define RP_EINVAL 3   /* bad service or priority */
 #define RP_ELEFT 4    /* the node has left */
 #define RP_ENOQUORUM 5 /* quorum_publish is set and the configuration is not primary */
+/* rp_step() return value for RP_IN_FRAME with a lend handle: the node keeps
+ * the frame's bytes instead of copying them (docs/protocol.md §14). They
+ * are then the node's, writable, until rp_take_returned() hands the handle
+ * back; the caller must neither free nor change them before. */
+#define RP_KEPT 6
 
 /* ---- actions ---- */
 
@@ -274,6 +280,17 @@ int rp_node_init(struct rp_node *n, const struct rp_config *c);
 int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns,
 	    struct rp_actions *out);
 
+/* Lent frames (docs/protocol.md §14). After performing each step's actions,
+ * the caller takes back the handles of kept frames the node no longer
+ * references: up to max are written to lends, the count is returned. */
+size_t rp_take_returned(struct rp_node *n, void **lends, size_t max);
+/* Before the node's memory is dropped or initialised again: every handle
+ * it still keeps becomes returned (take them with rp_take_returned). The
+ * node must not be stepped afterwards. */
+void rp_return_all(struct rp_node *n);
+/* Handles kept now, and handed back but not yet taken. */
+uint32_t rp_node_lent(const struct rp_node *n);
+
 /* The node starts alone in its start ring (id (node_id, ring_seq + 1),
  * delivered as a regular configuration at the first step) and gathers the
  * others (docs/protocol.md §8). */
@@ -309,6 +326,7 @@ struct rp_stats {
 	uint64_t hold_cancels_sent;
 	uint64_t hold_cancels_received;       /* that released a held token */
 	uint64_t frames_after_token;          /* sent behind the visit's token (§13) */
+	uint64_t frames_kept;                 /* lent frames stored without a copy (§14) */
 };
 
 enum rp_node_state {

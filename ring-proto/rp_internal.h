@@ -53,6 +53,8 @@ struct rp_slot {
 	uint32_t size;      /* 0: empty */
 	uint8_t recovered;  /* old store: someone rebroadcast it in recovery */
 	uint8_t rsv[3];
+	uint8_t *lent;      /* the frame's bytes when lent (§14), else NULL */
+	void *lend;         /* their handle */
 };
 
 /* The frames of one ring and the node's position in its sequence
@@ -123,6 +125,14 @@ struct rp_node {
 	uint16_t old_member_count;
 	uint16_t old_members[RP_NODES_MAX];
 	uint64_t old_safe_point;
+
+	/* Lent frames (§14): handles freed from their slots, until the caller
+	 * takes them; kept + returned_count never exceeds 2 * store_slots. */
+	void *lend_in;          /* the current RP_IN_FRAME's handle, during its step */
+	bool lend_kept;         /* ... which the store kept */
+	uint32_t lent_kept;     /* slots holding lent bytes, both stores */
+	uint32_t returned_count;
+	void **returned;        /* 2 * store_slots */
 
 	/* Token state (TOCS §5.2 Fig 3). */
 	struct rp_wire_token token;   /* working copy while processing a visit */
@@ -248,8 +258,9 @@ void rp_store_reset(struct rp_node *n, struct rp_store *st);
 struct rp_slot *rp_store_slot(const struct rp_node *n, const struct rp_store *st, uint64_t seq);
 uint8_t *rp_store_frame(const struct rp_node *n, const struct rp_store *st, uint64_t seq);
 bool rp_store_holds(const struct rp_node *n, const struct rp_store *st, uint64_t seq);
+void rp_store_clear(struct rp_node *n, struct rp_store *st);
 bool rp_store_put(struct rp_node *n, struct rp_store *st, uint64_t seq, const uint8_t *frame,
-		  uint32_t size);
+		  uint32_t size, void *lend);
 void rp_srp_ring_reset(struct rp_node *n);
 void rp_srp_on_data(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
 		    struct rp_actions *out);

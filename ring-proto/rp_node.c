@@ -150,7 +150,7 @@ bool rp_delivery_room(const struct rp_node *n, const struct rp_actions *out)
 }
 
 struct layout {
-	size_t slots[2], frames[2], token, join, merge, queues[RP_PRIO_COUNT], total;
+	size_t slots[2], frames[2], token, join, merge, queues[RP_PRIO_COUNT], returned, total;
 };
 
 static size_t token_buf_size(const struct rp_config *c)
@@ -178,6 +178,8 @@ static void layout_of(const struct rp_config *c, struct layout *l)
 		l->queues[p] = off;
 		off = ALIGN64(off + (size_t)c->submit_queue_max * sizeof(struct rp_pending));
 	}
+	l->returned = off;
+	off = ALIGN64(off + 2u * (size_t)c->store_slots * sizeof(void *));
 	l->total = off;
 }
 
@@ -212,6 +214,7 @@ int rp_node_init(struct rp_node *n, const struct rp_config *c)
 	n->merge_buf = base + l.merge;
 	for (uint32_t p = 0; p < RP_PRIO_COUNT; p++)
 		n->queues[p].v = (struct rp_pending *)(void *)(base + l.queues[p]);
+	n->returned = (void **)(void *)(base + l.returned);
 	n->cur = &n->stores[0];
 	n->old = &n->stores[1];
 	n->token_retransmit_at = n->token_loss_at = n->token_hold_at = RP_NEVER;
@@ -412,7 +415,7 @@ static void on_frame(struct rp_node *n, const struct rp_input *in, uint64_t now_
 		 * every transitional member ends with the same old store. */
 		struct rp_wire_data d;
 		why = rp_wire_decode_data(buf, &h, &d);
-		if (why == RP_DROP_NONE && !rp_store_put(n, n->old, d.seq, buf, h.frame_size))
+		if (why == RP_DROP_NONE && !rp_store_put(n, n->old, d.seq, buf, h.frame_size, NULL))
 			why = RP_DROP_DUPLICATE;
 		if (why != RP_DROP_NONE)
 			n->stats.drops[why]++;
@@ -471,7 +474,12 @@ int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struc
 	}
 	switch (in->kind) {
 	case RP_IN_FRAME:
+		n->lend_in = in->frame.lend;
+		n->lend_kept = false;
 		on_frame(n, in, now_ns, out);
+		n->lend_in = NULL;
+		if (n->lend_kept)
+			rc = RP_KEPT;
 		break;
 	case RP_IN_SUBMIT:
 		rc = n->cfg.quorum_publish && !n->primary ? RP_ENOQUORUM : rp_pack_submit(n, in);
@@ -534,8 +542,27 @@ void rp_check_invariants(const struct rp_node *n)
 	uint8_t all = (uint8_t)((1u << n->cfg.path_count) - 1u);
 	RP_ASSERT(n->rrp_in_use != 0 && (n->rrp_in_use & ~all) == 0 && (n->rrp_faulty & ~all) == 0);
 	RP_ASSERT(n->ring_vmin <= n->ring_vmax && n->ring_proto == n->ring_vmax);
+	RP_ASSERT(n->lent_kept + n->returned_count <= 2u * n->cfg.store_slots && n->lend_in == NULL);
 	rp_srp_invariants(n);
 }
+
+size_t rp_take_returned(struct rp_node *n, void **lends, size_t max)
+{
+	size_t k = n->returned_count < max ? n->returned_count : max;
+	/* from the end: the rest stays in place for the next call */
+	for (size_t i = 0; i < k; i++)
+		lends[i] = n->returned[--n->returned_count];
+	return k;
+}
+
+void rp_return_all(struct rp_node *n)
+{
+	rp_store_clear(n, &n->stores[0]);
+	rp_store_clear(n, &n->stores[1]);
+	RP_ASSERT(n->lent_kept == 0);
+}
+
+uint32_t rp_node_lent(const struct rp_node *n) { return n->lent_kept + n->returned_count; }
 
 const struct rp_stats *rp_node_stats(const struct rp_node *n) { return &n->stats; }
 struct rp_ring_id rp_node_ring(const struct rp_node *n) { return n->ring; }

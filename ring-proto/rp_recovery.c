@@ -144,7 +144,7 @@ void rp_recovery_file(struct rp_node *n, const struct rp_wire_data *d)
 	if (!rp_ring_eq(ih.ring, n->old_ring) || (id.body_flags & RP_DATA_F_RECOVERY) ||
 	    !(n->old_memb & rp_bit(id.origin)))
 		return; /* another old ring's: counted for aru and rtr only */
-	rp_store_put(n, n->old, id.seq, e.data, e.chunk_size);
+	rp_store_put(n, n->old, id.seq, e.data, e.chunk_size, NULL); /* inside a stored frame: copied */
 	if (rp_store_holds(n, n->old, id.seq))
 		rp_store_slot(n, n->old, id.seq)->recovered = 1;
 }
@@ -282,7 +282,7 @@ bool rp_install_deliver(struct rp_node *n, struct rp_actions *out)
 			n->old_saved = false;
 			n->deliver_memb = 0;
 			/* frame bytes stay in place for this step's deliveries */
-			memset(old->slots, 0, (size_t)n->cfg.store_slots * sizeof(struct rp_slot));
+			rp_store_clear(n, old);
 			return true;
 		}
 	}

@@ -34,9 +34,39 @@ struct rp_slot *rp_store_slot(const struct rp_node *n, const struct rp_store *st
 	return &st->slots[seq & st->mask];
 }
 
+/* The bytes of slot seq: lent ones while it holds them (§14), else the
+ * slot's own buffer (where the node builds its own frames: empty slots
+ * never hold lent bytes). */
 uint8_t *rp_store_frame(const struct rp_node *n, const struct rp_store *st, uint64_t seq)
 {
+	const struct rp_slot *s = &st->slots[seq & st->mask];
+	if (s->lent != NULL)
+		return s->lent;
 	return st->frames + (size_t)(seq & st->mask) * n->cfg.frame_size_max;
+}
+
+/* Empties a slot; its lent bytes, if any, go to the returned list, which
+ * the caller takes only after performing the step's actions (deliveries
+ * and retransmissions of this step may point into them). */
+static void slot_free(struct rp_node *n, struct rp_slot *s)
+{
+	if (s->lent != NULL) {
+		RP_ASSERT(n->lent_kept > 0 && n->returned_count < 2u * n->cfg.store_slots);
+		n->returned[n->returned_count++] = s->lend;
+		n->lent_kept--;
+		s->lent = NULL;
+		s->lend = NULL;
+	}
+	s->size = 0;
+}
+
+/* Empties every slot of st, keeping its position in the sequence. */
+void rp_store_clear(struct rp_node *n, struct rp_store *st)
+{
+	if (n->lent_kept > 0)
+		for (uint32_t i = 0; i < n->cfg.store_slots; i++)
+			slot_free(n, &st->slots[i]);
+	memset(st->slots, 0, (size_t)n->cfg.store_slots * sizeof(struct rp_slot));
 }
 
 bool rp_store_holds(const struct rp_node *n, const struct rp_store *st, uint64_t seq)
@@ -47,7 +77,7 @@ bool rp_store_holds(const struct rp_node *n, const struct rp_store *st, uint64_t
 
 void rp_store_reset(struct rp_node *n, struct rp_store *st)
 {
-	memset(st->slots, 0, (size_t)n->cfg.store_slots * sizeof(struct rp_slot));
+	rp_store_clear(n, st);
 	uint64_t s0 = n->cfg.initial_seq;
 	st->my_aru = st->high_seq = st->discarded = st->delivered = s0;
 	st->deliver_entry = 0;
@@ -60,17 +90,29 @@ static void advance_aru(struct rp_node *n, struct rp_store *st)
 		st->my_aru++;
 }
 
-/* Stores a validated frame; false if it is a duplicate or beyond the store. */
+/* Stores a validated frame; false if it is a duplicate or beyond the store.
+ * With a lend handle (§14) the slot keeps the bytes themselves, while the
+ * node lends fewer than 2 * store_slots handles; otherwise it copies them. */
 bool rp_store_put(struct rp_node *n, struct rp_store *st, uint64_t seq, const uint8_t *frame,
-		  uint32_t size)
+		  uint32_t size, void *lend)
 {
 	if (rp_seq_le(seq, st->discarded) || rp_store_holds(n, st, seq))
 		return false;
 	if (rp_seq_dist(st->discarded, seq) > n->cfg.store_slots)
 		return false;
 	struct rp_slot *slot = rp_store_slot(n, st, seq);
-	RP_ASSERT(slot->size == 0);
-	memcpy(rp_store_frame(n, st, seq), frame, size);
+	RP_ASSERT(slot->size == 0 && slot->lent == NULL);
+	if (lend != NULL && n->lent_kept + n->returned_count < 2u * n->cfg.store_slots) {
+		/* lending grants write access (a retransmission rewrites the
+		 * sender): the caller's bytes are the node's until returned */
+		slot->lent = (uint8_t *)(uintptr_t)frame;
+		slot->lend = lend;
+		n->lent_kept++;
+		n->lend_kept = true;
+		n->stats.frames_kept++;
+	} else {
+		memcpy(rp_store_frame(n, st, seq), frame, size);
+	}
 	slot->seq = seq;
 	slot->size = size;
 	slot->recovered = 0;
@@ -110,7 +152,7 @@ void rp_srp_discard(struct rp_node *n)
 		st->discarded++;
 		struct rp_slot *s = rp_store_slot(n, st, st->discarded);
 		if (s->seq == st->discarded)
-			s->size = 0;
+			slot_free(n, s);
 	}
 }
 
@@ -592,7 +634,7 @@ void rp_srp_on_data(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_
 		n->stats.drops[why]++;
 		return;
 	}
-	rp_store_put(n, n->cur, d.seq, buf, h->frame_size);
+	rp_store_put(n, n->cur, d.seq, buf, h->frame_size, n->lend_in);
 	if ((d.body_flags & RP_DATA_F_RECOVERY) && n->state == RP_STATE_RECOVERY)
 		rp_recovery_file(n, &d);
 	if (n->token_retransmit_at != RP_NEVER && rp_seq_gt(d.seq, n->token_fwd_seq) &&

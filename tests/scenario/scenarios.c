@@ -215,6 +215,40 @@ static int scenario_accelerated(void)
 		       what);
 }
 
+/* "A node that keeps received frames lent by its driver instead of copying
+ * them (docs/protocol.md §14) behaves exactly as one that copies: through
+ * crashes, restarts, partitions and merges, every store reset and install
+ * returns each kept frame once, and the run is the same run." The same seed
+ * with no node, every other node and every node lending: equal trace
+ * digests, and the simulator's own checks (a frame returned twice, never
+ * kept, or still held when its node stops fails the run). */
+static int scenario_lent_frames(void)
+{
+	static const int modes[3] = {SIM_LEND_NONE, SIM_LEND_ODD, SIM_LEND_ALL};
+	struct sim_result r[3];
+	for (int i = 0; i < 3; i++) {
+		struct sim_opts o;
+		sim_opts_default(&o);
+		o.seed = 7;
+		o.nodes = 7;
+		o.paths = 3;
+		o.faults = SIM_FAULTS_ALL;
+		o.lend = modes[i];
+		run(&o, &r[i]);
+		if (!r[i].ok)
+			return verdict("lent-frames", &r[i], false, "");
+	}
+	char what[200];
+	snprintf(what, sizeof(what), "frames kept: %" PRIu64 " / %" PRIu64 " / %" PRIu64 ", %" PRIu64
+		 " crashes, %" PRIu64 " configurations, digests %016" PRIx64 " %016" PRIx64 " %016" PRIx64,
+		 r[0].frames_kept, r[1].frames_kept, r[2].frames_kept, r[2].crashes, r[2].configs, r[0].digest,
+		 r[1].digest, r[2].digest);
+	return verdict("lent-frames", &r[2],
+		       r[0].frames_kept == 0 && r[1].frames_kept > 1000 && r[2].frames_kept > r[1].frames_kept &&
+			       r[2].crashes > 0 && r[0].digest == r[1].digest && r[1].digest == r[2].digest,
+		       what);
+}
+
 /* ---- membership (issue: ring-proto part 2) ---- */
 
 static void memb_opts(struct sim_opts *o, uint64_t seed, uint32_t nodes)
@@ -806,10 +840,12 @@ int main(int argc, char **argv)
 		return scenario_token_hold(7, name);
 	if (!strcmp(name, "accelerated"))
 		return scenario_accelerated();
+	if (!strcmp(name, "lent-frames"))
+		return scenario_lent_frames();
 	printf("path-cut-active\npath-cut-passive\npath-cut-active-default-timeouts\n"
 	       "path-cut-passive-default-timeouts\npath-link-down-passive\nnode-paths-cut\npath-flap-active\npath-flap-passive\n"
 	       "even-split-majority\neven-split-last-man-standing\ntwo-node\nversions-disjoint\n"
-	       "versions-rolling\ntoken-hold-3\ntoken-hold-7\naccelerated\n");
+	       "versions-rolling\ntoken-hold-3\ntoken-hold-7\naccelerated\nlent-frames\n");
 	printf("lost-token\nloss-burst-1path\nloss-burst-2paths\nseq-wrap\nbig-message\n"
 	       "crash-during-recovery\npartition-merge\ntoken-holder-crash\n"
 	       "token-holder-crash-default-timeouts\ntwo-restarts\n"

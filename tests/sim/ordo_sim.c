@@ -75,13 +75,14 @@ int sim_run_one(const struct sim_opts *o, const char *replay_args, bool verbose)
 		       " restarts=%" PRIu64 " leaves=%" PRIu64 " partitions=%" PRIu64
 		       " rrp=%s quorum=%s path-cuts=%" PRIu64 " path-faults=%" PRIu64
 		        " reinstated=%" PRIu64 " primaries=%" PRIu64 " holds=%" PRIu64 " hold-cancels=%" PRIu64
-		       " after-token=%" PRIu64 " simtime=%.3fs events=%" PRIu64 " digest=%016" PRIx64 "\n",
+		       " after-token=%" PRIu64 " kept=%" PRIu64 " simtime=%.3fs events=%" PRIu64
+		       " digest=%016" PRIx64 "\n",
 		       o->seed, o->nodes, o->paths, faults_name(o->faults), r.messages, r.deliveries,
 		       r.frames_sent, r.frames_retransmitted, r.tokens_retransmitted, r.configs,
 		       r.crashes, r.restarts, r.leaves, r.partitions,
 		       r.rrp_mode == RP_RRP_PASSIVE ? "passive" : "active", quorum_names[r.quorum],
 		       r.path_cuts, r.path_faults, r.path_reinstated, r.primaries, r.tokens_held, r.hold_cancels,
-		       r.frames_after_token, (double)r.sim_time_ns / 1e9, r.events, r.digest);
+		       r.frames_after_token, r.frames_kept, (double)r.sim_time_ns / 1e9, r.events, r.digest);
 	return 0;
 }
 
@@ -92,6 +93,7 @@ static void usage(void)
 		"                [--faults none|net|memb|all] [--mutate NAME] [--trace]\n"
 		"                [--rrp active|passive] [--quorum majority|two_node|last_man_standing]\n"
 		"                [--load-ms MS] [--initial-seq N] [--token-hold-us US] [--accelerated N]\n"
+		"                [--lend none|odd|all]\n"
 		"  mutations: drop-delivery swap-deliveries early-safe skip-transitional always-primary\n"
 		"             single-path\n");
 }
@@ -178,6 +180,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--accelerated") && parse_u64(v, &x) && x <= 1024) {
 			o.accelerated = (uint32_t)x;
 			i++;
+		} else if (!strcmp(a, "--lend") && v && (!strcmp(v, "none") || !strcmp(v, "odd") || !strcmp(v, "all"))) {
+			o.lend = !strcmp(v, "none") ? SIM_LEND_NONE : !strcmp(v, "odd") ? SIM_LEND_ODD : SIM_LEND_ALL;
+			i++;
 		} else if (!strcmp(a, "--trace")) {
 			o.trace = true;
 		} else {
@@ -227,6 +232,9 @@ int main(int argc, char **argv)
 		if (so.accelerated != 0)
 			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
 				 " --accelerated %u", so.accelerated);
+		if (so.lend != SIM_LEND_ODD)
+			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
+				 " --lend %s", so.lend == SIM_LEND_NONE ? "none" : "all");
 		int rc = sim_run_one(&so, replay_line, !sweep);
 		if (rc == 2)
 			return 2;

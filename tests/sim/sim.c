@@ -122,6 +122,63 @@ static struct sim_event ev_pop(struct sim *s)
 static bool faults_on(const struct sim *s) { return s->now < s->opts.load_ns; }
 static int step(struct sim *s, struct sim_node *n, const struct rp_input *in);
 
+/* ---- lent frames (docs/protocol.md §14) ----
+ * A lending node gets each frame as a private heap copy it may keep. A
+ * returned copy is checked, poisoned and freed: a handle returned twice or
+ * never kept fails the run, and a read after the return reads the poison. */
+
+#define SIM_LENT_LIVE 0x4c454e544c495645ull /* "LENTLIVE" */
+#define SIM_LENT_DEAD 0x4445414444454144ull
+
+struct sim_lent {
+	uint64_t magic;
+	uint32_t node;  /* index of the node it was lent to */
+	uint32_t kept;
+	uint32_t size;
+	uint8_t data[];
+};
+
+static bool lends(const struct sim *s, const struct sim_node *n)
+{
+	return s->opts.lend == SIM_LEND_ALL || (s->opts.lend == SIM_LEND_ODD && (n->index & 1u));
+}
+
+static void lent_free(struct sim_lent *l)
+{
+	l->magic = SIM_LENT_DEAD;
+	memset(l->data, 0xdb, l->size);
+	free(l);
+}
+
+static void take_returned(struct sim *s, struct sim_node *n)
+{
+	void *v[64];
+	size_t k;
+	while ((k = rp_take_returned(n->rp, v, 64)) > 0)
+		for (size_t i = 0; i < k; i++) {
+			struct sim_lent *l = v[i];
+			if (l->magic != SIM_LENT_LIVE || l->node != n->index || !l->kept) {
+				sim_violation(s, "lending", "node %u returned a frame it %s", n->id,
+					      l->magic != SIM_LENT_LIVE ? "had returned already" :
+					      l->node != n->index ? "was never lent" : "did not keep");
+				return;
+			}
+			n->lent_out--;
+			lent_free(l);
+		}
+}
+
+/* Before a node's memory is dropped or reused: every kept frame back. */
+static void return_all(struct sim *s, struct sim_node *n)
+{
+	rp_return_all(n->rp);
+	take_returned(s, n);
+	if (n->lent_out != 0 && !s->failed)
+		sim_violation(s, "lending", "node %u still holds %" PRId64 " lent frames after rp_return_all",
+			      n->id, n->lent_out);
+	n->lent_out = 0;
+}
+
 /* Starts (or restarts) a node: a new incarnation, the ring seq it recorded. */
 void sim_node_boot(struct sim *s, struct sim_node *n)
 {
@@ -152,7 +209,7 @@ void sim_node_boot(struct sim *s, struct sim_node *n)
 
 static void node_stop(struct sim *s, struct sim_node *n)
 {
-	(void)s;
+	return_all(s, n);
 	n->alive = false;
 	n->timer_gen++; /* its pending timers are void */
 	n->timer_at = UINT64_MAX;
@@ -630,6 +687,15 @@ static void perform(struct sim *s, struct sim_node *n)
 static int step(struct sim *s, struct sim_node *n, const struct rp_input *in)
 {
 	int rc = rp_step(n->rp, in, s->now, &n->acts);
+	if (rc == RP_KEPT) {
+		struct sim_lent *l = in->kind == RP_IN_FRAME ? in->frame.lend : NULL;
+		if (l == NULL || l->magic != SIM_LENT_LIVE) {
+			sim_violation(s, "lending", "node %u kept a frame that was not lent", n->id);
+			return rc;
+		}
+		l->kept = 1;
+		n->lent_out++;
+	}
 	rp_check_invariants(n->rp);
 	if (s->opts.trace) {
 		const struct rp_stats *st = rp_node_stats(n->rp);
@@ -643,6 +709,7 @@ static int step(struct sim *s, struct sim_node *n, const struct rp_input *in)
 	s->steps++;
 	sim_check_arus(s, n);
 	perform(s, n);
+	take_returned(s, n);
 	schedule_timer(s, n);
 	if (s->opts.watch && !s->failed)
 		s->opts.watch(s, s->opts.watch_arg, n->index);
@@ -753,6 +820,7 @@ void sim_opts_default(struct sim_opts *o)
 	o->store_slots = 1024;
 	o->rrp_mode = -1;
 	o->quorum = -1;
+	o->lend = SIM_LEND_ODD;
 }
 
 struct sim *sim_create(const struct sim_opts *o)
@@ -890,6 +958,8 @@ void sim_destroy(struct sim *s)
 	}
 	free(s->ev);
 	for (uint32_t i = 0; i < s->opts.nodes; i++) {
+		if (s->nodes[i].alive && s->nodes[i].rp != NULL)
+			return_all(s, &s->nodes[i]); /* a run stopped early: free what it lent */
 		free(s->nodes[i].rp);
 		free(s->nodes[i].acts.v);
 		free(s->nodes[i].arus);
@@ -907,7 +977,8 @@ bool sim_node_alive(const struct sim *s, uint32_t index) { return s->nodes[index
 
 static void handle(struct sim *s, const struct sim_event *ev)
 {
-	struct sim_node *n = &s->nodes[ev->node];
+	/* events of no node (faults, path events) carry node = UINT32_MAX */
+	struct sim_node *n = ev->node < s->opts.nodes ? &s->nodes[ev->node] : NULL;
 	switch (ev->kind) {
 	case SIM_EV_ARRIVE: {
 		if (!n->alive) {
@@ -919,7 +990,18 @@ static void handle(struct sim *s, const struct sim_event *ev)
 		in.frame.data = ev->buf->data;
 		in.frame.size = ev->buf->size;
 		in.frame.path = ev->path;
-		step(s, n, &in);
+		struct sim_lent *l = NULL;
+		if (lends(s, n)) {
+			l = malloc(sizeof(*l) + ev->buf->size);
+			if (!l)
+				abort();
+			*l = (struct sim_lent){.magic = SIM_LENT_LIVE, .node = n->index, .size = ev->buf->size};
+			memcpy(l->data, ev->buf->data, ev->buf->size);
+			in.frame.data = l->data;
+			in.frame.lend = l;
+		}
+		if (step(s, n, &in) != RP_KEPT && l != NULL)
+			lent_free(l);
 		if (--ev->buf->refs == 0)
 			free(ev->buf);
 		break;
@@ -1002,6 +1084,9 @@ void sim_run(struct sim *s, struct sim_result *r)
 		sim_check_final(s);
 	if (!s->failed)
 		sim_check_quorum_final(s);
+	for (uint32_t i = 0; i < s->opts.nodes; i++)
+		if (s->nodes[i].alive)
+			return_all(s, &s->nodes[i]);
 	memset(r, 0, sizeof(*r));
 	r->ok = !s->failed;
 	snprintf(r->property, sizeof(r->property), "%s", s->fail_property);
@@ -1042,6 +1127,7 @@ void sim_run(struct sim *s, struct sim_result *r)
 		r->tokens_held += st->tokens_held;
 		r->hold_cancels += st->hold_cancels_received;
 		r->frames_after_token += st->frames_after_token;
+		r->frames_kept += st->frames_kept;
 	}
 }
 

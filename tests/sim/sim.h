@@ -65,6 +65,8 @@ struct sim_fault {
 	uint8_t proto_min, proto_max; /* RESTART: the node's new range (0: unchanged) */
 };
 
+enum { SIM_LEND_NONE = 0, SIM_LEND_ODD, SIM_LEND_ALL };
+
 struct sim_opts {
 	uint64_t seed;
 	uint32_t nodes;
@@ -78,6 +80,7 @@ struct sim_opts {
 	uint64_t initial_seq;
 	uint64_t token_hold_ns;   /* ring-proto's token_hold_ns (docs/protocol.md §12); 0: off */
 	uint32_t accelerated;     /* ring-proto's accelerated_window (§13), capped at max_messages; 0: off */
+	int lend;                 /* lent frames (§14): SIM_LEND_NONE, _ODD (default: nodes at odd indexes), _ALL */
 	uint32_t frame_size;      /* rp frame_size_max */
 	uint32_t message_size_max;
 	uint32_t store_slots;
@@ -112,6 +115,7 @@ struct sim_result {
 	uint64_t tokens_retransmitted;
 	uint64_t tokens_held, hold_cancels; /* §12: holds, and holds a HOLD_CANCEL ended */
 	uint64_t frames_after_token;        /* §13: frames sent behind a token */
+	uint64_t frames_kept;               /* §14: lent frames stored without a copy */
 	uint64_t sim_time_ns;
 	uint64_t events;
 	uint64_t max_seq_delivered;    /* the highest frame seq delivered */

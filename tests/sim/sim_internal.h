@@ -98,6 +98,7 @@ struct sim_node {
 	uint8_t proto_min, proto_max;
 	uint64_t last_delivery_ns;  /* delivery gaps */
 	uint64_t traced_problems[RP_PATHS_MAX];
+	int64_t lent_out;           /* frames lent to ring-proto and kept, not yet returned */
 };
 
 /* One published message. */

@@ -55,6 +55,7 @@ struct eng_config {
 	uint32_t mtu;
 	char state_dir[PATH_MAX - 32];
 	enum eng_idle idle;
+	int zero_copy;            /* keep received frames in their mbufs (docs/protocol.md §14) */
 	int log_level;            /* RTE_LOG_* */
 	char lcores[128];
 	char file_prefix[64];

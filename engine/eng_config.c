@@ -216,7 +216,7 @@ static int parse_nodes(struct parse *ps, struct rp_config *rp)
 }
 
 /* Every section and key must be known and appear once. */
-static const char *const node_keys[] = {"id", "state_dir", "idle", "log_level", "socket",
+static const char *const node_keys[] = {"id", "state_dir", "idle", "zero_copy", "log_level", "socket",
 					"client_evict_ms", NULL};
 static const char *const eal_keys[] = {"lcores", "file_prefix", "memory_mb", "hugepages", "args", NULL};
 static const char *const ring_keys[] = {
@@ -303,6 +303,9 @@ static int parse_node(struct parse *ps, struct eng_config *c)
 	if (get_enum(ps, "node", "idle", idles, 4, &idle) != 0)
 		return -1;
 	c->idle = (enum eng_idle)idle;
+	c->zero_copy = 1;
+	if (get_bool(ps, "node", "zero_copy", &c->zero_copy) != 0)
+		return -1;
 	static const char *const levels[] = {"error", "warning", "notice", "info", "debug"};
 	int lvl = 3;
 	if (get_enum(ps, "node", "log_level", levels, 5, &lvl) != 0)

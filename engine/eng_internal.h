@@ -76,6 +76,7 @@ struct eng_snapshot {
 	struct rp_stats rp;
 	uint64_t loops, idle_loops, sleeps;
 	uint64_t wakes_frames, wakes_doorbell, wakes_timer;
+	uint64_t frames_lent;          /* received mbufs ring-proto holds now (§14) */
 	uint64_t delivered, bytes, digest, fragments_dropped, max_gap_ns, origin_gaps;
 	uint64_t load_sent, load_done;
 };
@@ -110,6 +111,7 @@ struct eng {
 	struct rp_node *rp;
 	struct rp_actions acts;
 	uint8_t *scratch;              /* a multi-segment frame is linearised here */
+	uint32_t kept[RP_PATHS_MAX];   /* received mbufs ring-proto keeps, per path (§14) */
 
 	uint64_t tsc0, tsc_mult;       /* now_ns = ENG_T0 + (tsc - tsc0) * tsc_mult >> 32 */
 	uint64_t now_ns;

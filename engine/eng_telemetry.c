@@ -55,6 +55,7 @@ void eng_publish(struct eng *e)
 	snap.wakes_frames = e->wakes_frames;
 	snap.wakes_doorbell = e->wakes_doorbell;
 	snap.wakes_timer = e->wakes_timer;
+	snap.frames_lent = rp_node_lent(e->rp);
 	snap.delivered = e->dlv.delivered;
 	snap.bytes = e->dlv.bytes;
 	snap.digest = e->dlv.digest;
@@ -163,6 +164,8 @@ static int fill_stats(const struct eng_snapshot *sp, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "hold_cancels_sent", s.rp.hold_cancels_sent);
 	rte_tel_data_add_dict_u64(d, "hold_cancels_received", s.rp.hold_cancels_received);
 	rte_tel_data_add_dict_u64(d, "frames_after_token", s.rp.frames_after_token);
+	rte_tel_data_add_dict_u64(d, "frames_kept", s.rp.frames_kept);
+	rte_tel_data_add_dict_u64(d, "frames_lent", s.frames_lent);
 	rte_tel_data_add_dict_u64(d, "loops", s.loops);
 	rte_tel_data_add_dict_u64(d, "idle_loops", s.idle_loops);
 	rte_tel_data_add_dict_u64(d, "sleeps", s.sleeps);

@@ -156,20 +156,50 @@ static void perform(struct eng *e)
 	}
 }
 
+/* Frees the mbufs ring-proto no longer references (docs/protocol.md §14):
+ * only after the step's actions, which may point into them, are performed. */
+static void take_returned(struct eng *e)
+{
+	void *v[PMDG_BURST];
+	size_t k;
+	while ((k = rp_take_returned(e->rp, v, PMDG_BURST)) > 0)
+		for (size_t i = 0; i < k; i++) {
+			struct rte_mbuf *m = v[i];
+			uint8_t p = pmdg_path_of(&e->g, m);
+			if (p < RP_PATHS_MAX)
+				e->kept[p]--;
+			rte_pktmbuf_free(m);
+		}
+}
+
 int eng_step(struct eng *e, const struct rp_input *in)
 {
 	int rc = rp_step(e->rp, in, e->now_ns, &e->acts);
+	if (rc == RP_KEPT)
+		e->kept[in->frame.path]++;
 	perform(e);
+	take_returned(e);
 	return rc;
 }
 
-static void step_frame(struct eng *e, const uint8_t *data, size_t len, uint8_t path)
+/* Steps one received frame. Lends its mbuf while the path's pool can spare
+ * it: returns true if ring-proto kept it (it is freed when returned). */
+static bool step_frame(struct eng *e, const uint8_t *data, size_t len, uint8_t path, struct rte_mbuf *m)
 {
 	struct rp_input in = {.kind = RP_IN_FRAME};
 	in.frame.data = data;
 	in.frame.size = len;
 	in.frame.path = path;
-	(void)eng_step(e, &in);
+	if (m != NULL && e->cfg.zero_copy && e->kept[path] < e->g.keep_max[path])
+		in.frame.lend = m;
+	return eng_step(e, &in) == RP_KEPT;
+}
+
+/* Before the node is dropped: every kept mbuf back to its pool. */
+static void return_all(struct eng *e)
+{
+	rp_return_all(e->rp);
+	take_returned(e);
 }
 
 /* Receives on every path; tokens of the round wait until every data frame
@@ -200,12 +230,13 @@ static uint32_t poll_rx(struct eng *e)
 				nheld++;
 				continue;
 			}
-			step_frame(e, d, len, p);
-			rte_pktmbuf_free(pkts[i]);
+			/* a frame copied into scratch is not the mbuf's to lend */
+			if (!step_frame(e, d, len, p, d == e->scratch ? NULL : pkts[i]))
+				rte_pktmbuf_free(pkts[i]);
 		}
 	}
 	for (uint32_t i = 0; i < nheld; i++) {
-		step_frame(e, held_data[i], held_len[i], held_path[i]);
+		step_frame(e, held_data[i], held_len[i], held_path[i], NULL); /* tokens are never stored */
 		rte_pktmbuf_free(held[i]);
 	}
 	return total;
@@ -537,6 +568,7 @@ void eng_destroy(struct eng *e)
 		free(e->sync.deferred[i].buf);
 	free(e->sync.deferred);
 	free(e->sync.staged);
+	return_all(e); /* the pools go with the ports */
 	pmdg_close(&e->g);
 	if (e->block_epfd >= 0)
 		close(e->block_epfd);

@@ -147,6 +147,15 @@ static int open_port(struct pmdg *g, uint8_t path, char *err, size_t err_size)
 		return rc;
 	}
 	g->started[path] = 1;
+	/* af_packet and null fill an mbuf per frame as it is received and free
+	 * a sent one at once; other devices hold a descriptor ring's worth on
+	 * each side. Either way keep four bursts in hand. */
+	struct rte_eth_dev_info info;
+	uint32_t held = 4u * PMDG_BURST;
+	if (rte_eth_dev_info_get(port, &info) != 0 || info.driver_name == NULL ||
+	    (strcmp(info.driver_name, "net_af_packet") != 0 && strcmp(info.driver_name, "net_null") != 0))
+		held += (uint32_t)pc->rx_desc + pc->tx_desc;
+	g->keep_max[path] = pc->mbufs > held ? pc->mbufs - held : 0;
 	/* Not every PMD has these; frames then arrive only if addressed to it. */
 	(void)rte_eth_promiscuous_enable(port);
 	(void)rte_eth_allmulticast_enable(port);

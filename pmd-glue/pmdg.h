@@ -73,6 +73,10 @@ struct pmdg {
 	uint8_t started[PMDG_PATHS_MAX];
 	struct pmdg_path_stats stats[PMDG_PATHS_MAX];
 	uint64_t drops[PMDG_DROP_COUNT];
+	/* Received mbufs a caller may keep past the burst (zero-copy receive,
+	 * docs/protocol.md §14) without starving the port: the pool less what
+	 * the device itself holds. */
+	uint32_t keep_max[PMDG_PATHS_MAX];
 };
 
 /* Starts the EAL with argv (argv[0] is the program name). Returns 0, or
@@ -96,6 +100,15 @@ void pmdg_node_mac(uint8_t ring_id, uint16_t node_id, struct rte_ether_addr *mac
 static inline uint16_t pmdg_rx(struct pmdg *g, uint8_t path, struct rte_mbuf **pkts, uint16_t n)
 {
 	return rte_eth_rx_burst(g->port_id[path], 0, pkts, n);
+}
+
+/* The path a received mbuf came from (PMDG_PATHS_MAX if none). */
+static inline uint8_t pmdg_path_of(const struct pmdg *g, const struct rte_mbuf *m)
+{
+	for (uint8_t p = 0; p < g->conf.path_count; p++)
+		if (g->port_id[p] == m->port)
+			return p;
+	return PMDG_PATHS_MAX;
 }
 
 /* Checks one received frame's L2 framing and returns a pointer to its ordo

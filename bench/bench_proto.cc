@@ -286,6 +286,8 @@ BENCHMARK(BM_srp_token_rotation);
 // ring_mem's own work (one copy of each sent frame, the FIFO, walking the
 // actions); bench/proto-cost.sh separates rp_step's share by instructions.
 // Publishing is one rp_step per message (RP_IN_SUBMIT), counted as protocol.
+// The second argument lends the frames (docs/protocol.md §14): each node
+// keeps the transport's buffer instead of copying it into its store.
 void BM_srp_ring3_msg(benchmark::State &state)
 {
 	const uint32_t size = (uint32_t)state.range(0);
@@ -295,6 +297,8 @@ void BM_srp_ring3_msg(benchmark::State &state)
 		state.SkipWithError("cannot create the ring");
 		return;
 	}
+	if (state.range(1) != 0)
+		ring_mem_lend(rm);
 	// warm-up: the ring forms, the pool and FIFO reach their size
 	if (ring_mem_run(rm, msgs_per_iter, size) != 9u * msgs_per_iter) {
 		ring_mem_destroy(rm);
@@ -318,7 +322,10 @@ void BM_srp_ring3_msg(benchmark::State &state)
 	state.counters["frames_per_delivery"] = d > 0 ? (double)(ring_mem_frames(rm) - frames0) / d : 0.0;
 	ring_mem_destroy(rm);
 }
-BENCHMARK(BM_srp_ring3_msg)->Arg(64)->Arg(1024)->Arg(8192)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_srp_ring3_msg)
+	->ArgNames({"size", "lend"})
+	->ArgsProduct({{64, 1024, 8192}, {0, 1}})
+	->Unit(benchmark::kMillisecond);
 
 } // namespace
 

@@ -2,6 +2,8 @@
  * for counting instructions per delivered message under callgrind.
  *
  * Usage: ring-cost SIZE [MSGS_PER_NODE [NODES]]   (defaults 20000, 3)
+ * With RING_COST_LEND=1 in the environment the nodes keep lent frames
+ * instead of copying them into their stores (docs/protocol.md §14).
  * Run as: valgrind --tool=callgrind --instr-atstart=no ring-cost 1024
  * Only the measured run is instrumented: creating the ring (and pre-faulting
  * its memory) and a warm-up run of MSGS_PER_NODE / 10 messages happen with
@@ -55,6 +57,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	nodes = ring_mem_node_count(rm);
+	const char *lend = getenv("RING_COST_LEND");
+	if (lend != NULL && lend[0] == '1')
+		ring_mem_lend(rm);
 	uint32_t warm = msgs / 10u;
 	uint64_t expect_warm = (uint64_t)nodes * nodes * warm;
 	if (ring_mem_run(rm, warm, size) != expect_warm) {

@@ -9,6 +9,8 @@
 # 2. ring-cost SIZE under callgrind for 64, 1024 and 8192 B: 3 nodes x
 #    PROTO_COST_MSGS (default 20000) messages each; only the measured run is
 #    instrumented (--instr-atstart=no and client requests in ring-cost).
+#    Each size twice: received frames copied into the stores, and lent
+#    (RING_COST_LEND=1, docs/protocol.md §14).
 # 3. A table per size: CPU ns per delivery and per ordered message (one
 #    message = 3 deliveries, one at each node) from BM_srp_ring3_msg, and
 #    instructions (callgrind Ir) per delivery and per message, total and the
@@ -53,15 +55,18 @@ echo "== bench-proto --benchmark_min_time=0.2"
 	--benchmark_out_format=json
 
 for size in "${sizes[@]}"; do
-	echo "== callgrind: ring-cost $size $msgs"
-	if ! GLIBC_TUNABLES="$tunables" valgrind --tool=callgrind --instr-atstart=no \
-		--callgrind-out-file="$tmp/cg.$size" "$cost" "$size" "$msgs" \
-		>"$tmp/out.$size" 2>"$tmp/vg.$size"; then
-		cat "$tmp/out.$size" "$tmp/vg.$size" >&2
-		echo "proto-cost: ring-cost $size failed" >&2
-		exit 1
-	fi
-	callgrind_annotate --inclusive=yes "$tmp/cg.$size" >"$tmp/ann.$size"
+	for lend in 0 1; do
+		k=$size.$lend
+		echo "== callgrind: ring-cost $size $msgs (lent frames: $lend)"
+		if ! RING_COST_LEND=$lend GLIBC_TUNABLES="$tunables" valgrind --tool=callgrind \
+			--instr-atstart=no --callgrind-out-file="$tmp/cg.$k" "$cost" "$size" "$msgs" \
+			>"$tmp/out.$k" 2>"$tmp/vg.$k"; then
+			cat "$tmp/out.$k" "$tmp/vg.$k" >&2
+			echo "proto-cost: ring-cost $size failed" >&2
+			exit 1
+		fi
+		callgrind_annotate --inclusive=yes "$tmp/cg.$k" >"$tmp/ann.$k"
+	done
 done
 
 python3 - "$tmp" "${sizes[@]}" <<'PY'
@@ -109,29 +114,33 @@ def fmt(v, spec):
 
 rows = []
 for size in sizes:
-    b = bm(f"BM_srp_ring3_msg/{size}")
-    ns_d = counter_ns(b, "time_per_delivery")
-    out = {}
-    with open(f"{tmp}/out.{size}") as f:
-        for line in f:
-            k, _, v = line.partition(" ")
-            out[k] = v.strip()
-    deliveries = int(out.get("deliveries", "0"))
-    total = ir_total(f"{tmp}/cg.{size}")
-    in_step = ir_inclusive(f"{tmp}/ann.{size}", "rp_step")
-    ir_d = total / deliveries if deliveries else None
-    step_d = in_step / deliveries if deliveries and in_step else None
-    rows.append((size, ns_d, None if ns_d is None else 3 * ns_d, ir_d, step_d,
-                 None if ir_d is None else 3 * ir_d, deliveries))
+    for lend in ("0", "1"):
+        k = f"{size}.{lend}"
+        b = bm(f"BM_srp_ring3_msg/size:{size}/lend:{lend}")
+        ns_d = counter_ns(b, "time_per_delivery")
+        out = {}
+        with open(f"{tmp}/out.{k}") as f:
+            for line in f:
+                key, _, v = line.partition(" ")
+                out[key] = v.strip()
+        deliveries = int(out.get("deliveries", "0"))
+        total = ir_total(f"{tmp}/cg.{k}")
+        in_step = ir_inclusive(f"{tmp}/ann.{k}", "rp_step")
+        ir_d = total / deliveries if deliveries else None
+        step_d = in_step / deliveries if deliveries and in_step else None
+        rows.append((size, "lent" if lend == "1" else "copied", ns_d,
+                     None if ns_d is None else 3 * ns_d, ir_d, step_d,
+                     None if ir_d is None else 3 * ir_d, deliveries))
 
 print()
 print("ring-proto cost per message, 3-node in-memory ring, AGREED, all nodes sending")
-print("(a message is ordered once and delivered 3 times: Ir/msg = 3 x Ir/delivery)")
+print("(a message is ordered once and delivered 3 times: Ir/msg = 3 x Ir/delivery;")
+print(" received frames copied into each node's store, or lent to it: docs/protocol.md §14)")
 print()
-print(f"{'size':>6} {'ns/delivery':>12} {'ns/msg':>9} {'Ir/delivery':>12} "
+print(f"{'size':>6} {'frames':>7} {'ns/delivery':>12} {'ns/msg':>9} {'Ir/delivery':>12} "
       f"{'rp_step Ir/dlv':>15} {'Ir/msg':>9} {'deliveries':>11}")
-for size, ns_d, ns_m, ir_d, step_d, ir_m, n in rows:
-    print(f"{size:>6} {fmt(ns_d, '12.1f')} {fmt(ns_m, '9.1f')} {fmt(ir_d, '12.0f')} "
+for size, mode, ns_d, ns_m, ir_d, step_d, ir_m, n in rows:
+    print(f"{size:>6} {mode:>7} {fmt(ns_d, '12.1f')} {fmt(ns_m, '9.1f')} {fmt(ir_d, '12.0f')} "
           f"{fmt(step_d, '15.0f')} {fmt(ir_m, '9.0f')} {n:>11}")
 
 def bm_ns(name):

@@ -11,6 +11,7 @@
  */
 #include "ring_mem.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,9 @@ struct ring_mem {
 	struct rm_item *q;     /* FIFO, q_cap a power of two */
 	uint32_t q_cap, q_head, q_count;
 
+	int lend;              /* lend frames to the nodes (docs/protocol.md §14) */
+	uint64_t lent;         /* buffer references the nodes keep */
+
 	uint32_t run_msgs, run_size; /* the current run's workload */
 	uint64_t steps, deliveries, frames;
 	int stalled;
@@ -73,6 +77,11 @@ static void *xrealloc(void *p, size_t size)
 static void pool_grow(struct ring_mem *rm)
 {
 	uint32_t old = rm->buf_cap, cap = old ? old * 2u : 256u;
+	if (rm->lent > 0) {
+		/* nodes point into the pool: it must not move */
+		fprintf(stderr, "ring_mem: frame pool exhausted with %" PRIu64 " frames lent\n", rm->lent);
+		abort();
+	}
 	rm->buf_data = xrealloc(rm->buf_data, (size_t)cap * rm->frame_size_max);
 	memset(rm->buf_data + (size_t)old * rm->frame_size_max, 0,
 	       (size_t)(cap - old) * rm->frame_size_max); /* pre-fault */
@@ -176,12 +185,29 @@ static void perform(struct ring_mem *rm, uint32_t i)
 	}
 }
 
+/* A lent frame's handle is its buffer index + 1. */
+static void take_returned(struct ring_mem *rm, struct rp_node *rp)
+{
+	void *v[64];
+	size_t k;
+	while ((k = rp_take_returned(rp, v, 64)) > 0)
+		for (size_t j = 0; j < k; j++) {
+			uint32_t b = (uint32_t)((uintptr_t)v[j] - 1u);
+			rm->lent--;
+			if (--rm->buf_refs[b] == 0)
+				buf_put(rm, b);
+		}
+}
+
 static int step(struct ring_mem *rm, uint32_t i, const struct rp_input *in)
 {
 	struct rm_node *n = &rm->nodes[i];
 	int rc = rp_step(n->rp, in, rm->now_ns, &n->acts);
 	rm->steps++;
+	if (rc == RP_KEPT)
+		rm->lent++; /* the node holds the receiver's reference */
 	perform(rm, i);
+	take_returned(rm, n->rp);
 	return rc;
 }
 
@@ -274,6 +300,10 @@ void ring_mem_destroy(struct ring_mem *rm)
 	if (!rm)
 		return;
 	for (uint32_t i = 0; i < rm->node_count; i++) {
+		if (rm->nodes[i].rp != NULL && rm->lent > 0) {
+			rp_return_all(rm->nodes[i].rp);
+			take_returned(rm, rm->nodes[i].rp);
+		}
 		free(rm->nodes[i].rp);
 		free(rm->nodes[i].acts.v);
 		free(rm->nodes[i].payload);
@@ -286,6 +316,16 @@ void ring_mem_destroy(struct ring_mem *rm)
 	free(rm);
 }
 
+void ring_mem_lend(struct ring_mem *rm)
+{
+	/* every node may keep 2 * store_slots frames: the pool must never
+	 * move under them, so it gets all it can need now */
+	uint64_t need = (uint64_t)rm->node_count * 2u * rm->nodes[0].cfg.store_slots + rm->q_cap + 256u;
+	while (rm->buf_cap < need)
+		pool_grow(rm);
+	rm->lend = 1;
+}
+
 int ring_mem_pump(struct ring_mem *rm)
 {
 	if (rm->q_count == 0)
@@ -295,8 +335,9 @@ int ring_mem_pump(struct ring_mem *rm)
 	in.frame.data = buf_at(rm, it.buf);
 	in.frame.size = rm->buf_size[it.buf];
 	in.frame.path = it.path;
-	step(rm, it.to, &in);
-	if (--rm->buf_refs[it.buf] == 0)
+	if (rm->lend)
+		in.frame.lend = (void *)(uintptr_t)(it.buf + 1u);
+	if (step(rm, it.to, &in) != RP_KEPT && --rm->buf_refs[it.buf] == 0)
 		buf_put(rm, it.buf);
 	rm->frames++;
 	feed(rm, it.to); /* refills the queue the visit drained, then settles */

@@ -40,6 +40,13 @@ void ring_mem_destroy(struct ring_mem *rm);
  * circulating between calls). size must be at most message_size_max (1 MiB). */
 uint64_t ring_mem_run(struct ring_mem *rm, uint32_t msgs_per_node, uint32_t size);
 
+/* From now on, hand frames to the nodes as lent (docs/protocol.md §14):
+ * a node keeps the pool buffer instead of copying it into its store. The
+ * pool is sized for every node's whole store first and never moves after.
+ * A buffer stays shared by its receivers: fine here, where nothing is lost,
+ * so nothing is retransmitted (the only write to a stored frame). */
+void ring_mem_lend(struct ring_mem *rm);
+
 /* Moves one frame: hands the FIFO's head to its node and performs the
  * actions. Returns 1, or 0 if nothing was in flight. */
 int ring_mem_pump(struct ring_mem *rm);

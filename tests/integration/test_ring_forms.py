@@ -69,8 +69,13 @@ def test(ordod, args):
             s = st[i]
             log(f'n{i} stats: frames_sent {s.get("frames_sent")} retransmitted '
                 f'{s.get("frames_retransmitted")} tokens_received {s.get("tokens_received")} '
-                f'token_losses {s.get("token_losses")} rings_installed {s.get("rings_installed")}')
+                f'token_losses {s.get("token_losses")} rings_installed {s.get("rings_installed")} '
+                f'frames_kept {s.get("frames_kept")} frames_lent {s.get("frames_lent")}')
         errors = []
+        for i in NODES:
+            # zero_copy is on by default: received frames stay in their mbufs
+            if not st[i].get('frames_kept'):
+                errors.append(f'n{i} frames_kept {st[i].get("frames_kept")} (expected > 0: zero-copy receive)')
         if len({ds[i]['digest'] for i in NODES}) != 1:
             errors.append('digests differ: ' + ', '.join(f'n{i} {ds[i]["digest"]}' for i in NODES))
         for i in NODES:

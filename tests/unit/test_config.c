@@ -91,6 +91,7 @@ static void test_good(void **state)
 	assert_int_equal(c.rp.rrp_mode, RP_RRP_PASSIVE);
 	assert_int_equal(c.path[0].framesz, 16384);
 	assert_int_equal(c.idle, ENG_IDLE_BACKOFF);
+	assert_int_equal(c.zero_copy, 1); /* received frames lent to ring-proto by default */
 	/* shared profile by default */
 	assert_int_equal(c.rp.token_retransmit_ns, 30000000ull);
 	assert_int_equal(c.rp.token_loss_ns, 250000000ull);
@@ -127,6 +128,8 @@ static void test_spin_is_dedicated(void **state)
 	/* block sleeps like backoff: the shared profile, token hold on */
 	assert_int_equal(load_with("[node]", "idle = block", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.idle, ENG_IDLE_BLOCK);
+	assert_int_equal(load_with("[node]", "zero_copy = no", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.zero_copy, 0);
 	assert_int_equal(c.profile_dedicated, 0);
 	assert_true(c.rp.token_hold_ns > 0);
 	assert_int_equal(c.rp.accelerated_window, 48); /* Accelerated Ring: 3/4 of max_messages */
@@ -145,6 +148,7 @@ struct bad {
 static const struct bad bads[] = {
 	{"[node]", "colour = blue", "node.colour = 'blue': unknown key"},
 	{"[node]", "idle = sometimes", "node.idle = 'sometimes': must be one of"},
+	{"[node]", "zero_copy = maybe", "node.zero_copy = 'maybe': must be one of"},
 	{"[node]", "state_dir = /x\nstate_dir = /y", "node.state_dir = '/y': key appears twice"},
 	{"[ring]", "profile = sideways", "ring.profile = 'sideways': must be one of shared | dedicated"},
 	{"[ring]", "mtu = 12", "ring.mtu = '12': must be in 576..65535"},

@@ -122,7 +122,9 @@ static int open_port(struct pmdg *g, uint8_t path, char *err, size_t err_size)
 	int socket = rte_eth_dev_socket_id(port);
 	if (socket < 0)
 		socket = (int)rte_socket_id();
-	g->pool[path] = rte_pktmbuf_pool_create(pool_name, pc->mbufs, 256, 0, (uint16_t)room, socket);
+	/* DPDK refuses a per-lcore cache above 2/3 of the pool */
+	uint32_t cache = pc->mbufs * 2u / 3u < 256u ? pc->mbufs * 2u / 3u : 256u;
+	g->pool[path] = rte_pktmbuf_pool_create(pool_name, pc->mbufs, cache, 0, (uint16_t)room, socket);
 	if (g->pool[path] == NULL) {
 		snprintf(err, err_size, "path%u: cannot create a pool of %u mbufs of %u bytes: %s (raise [eal] memory_mb or lower mbufs)",
 			 path, pc->mbufs, room, rte_strerror(rte_errno));

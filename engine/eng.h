@@ -56,6 +56,8 @@ struct eng_config {
 	char state_dir[PATH_MAX - 32];
 	enum eng_idle idle;
 	int zero_copy;            /* keep received frames in their mbufs (docs/protocol.md §14) */
+	uint64_t backoff_yield_ns; /* idle = backoff: yield while work came within this long, */
+	uint64_t backoff_sleep_ns; /* ... then sleep this long at a time */
 	int log_level;            /* RTE_LOG_* */
 	char lcores[128];
 	char file_prefix[64];

@@ -216,7 +216,8 @@ static int parse_nodes(struct parse *ps, struct rp_config *rp)
 }
 
 /* Every section and key must be known and appear once. */
-static const char *const node_keys[] = {"id", "state_dir", "idle", "zero_copy", "log_level", "socket",
+static const char *const node_keys[] = {"id", "state_dir", "idle", "backoff_yield_us", "backoff_sleep_us",
+					"zero_copy", "log_level", "socket",
 					"client_evict_ms", NULL};
 static const char *const eal_keys[] = {"lcores", "file_prefix", "memory_mb", "hugepages", "args", NULL};
 static const char *const ring_keys[] = {
@@ -306,6 +307,12 @@ static int parse_node(struct parse *ps, struct eng_config *c)
 	c->zero_copy = 1;
 	if (get_bool(ps, "node", "zero_copy", &c->zero_copy) != 0)
 		return -1;
+	uint64_t yield_us = 1000, sleep_us = 100;
+	if (get_u64(ps, "node", "backoff_yield_us", 0, 1000000, &yield_us) != 0 ||
+	    get_u64(ps, "node", "backoff_sleep_us", 1, 100000, &sleep_us) != 0)
+		return -1;
+	c->backoff_yield_ns = yield_us * 1000u;
+	c->backoff_sleep_ns = sleep_us * 1000u;
 	static const char *const levels[] = {"error", "warning", "notice", "info", "debug"};
 	int lvl = 3;
 	if (get_enum(ps, "node", "log_level", levels, 5, &lvl) != 0)
@@ -626,8 +633,11 @@ void eng_config_print(const struct eng_config *c, FILE *out)
 	fprintf(out, "node %u of ring %u, nodes", rp->node_id, c->ring_id);
 	for (uint32_t i = 0; i < rp->member_count; i++)
 		fprintf(out, "%s%u", i ? "," : " ", rp->members[i]);
-	fprintf(out, "\n  state_dir %s, idle %s, profile %s\n", c->state_dir, idles[c->idle],
-		c->profile_dedicated ? "dedicated" : "shared");
+	fprintf(out, "\n  state_dir %s, idle %s, profile %s, zero_copy %s\n", c->state_dir, idles[c->idle],
+		c->profile_dedicated ? "dedicated" : "shared", c->zero_copy ? "yes" : "no");
+	if (c->idle == ENG_IDLE_BACKOFF)
+		fprintf(out, "  backoff: yield while work came within %llu us, then sleep %llu us at a time\n",
+			(unsigned long long)(c->backoff_yield_ns / US), (unsigned long long)(c->backoff_sleep_ns / US));
 	fprintf(out, "  rrp %s, quorum %s%s, mtu %u, max message %u, window %u, max_messages %u, accelerated_window %u\n",
 		rp->rrp_mode == RP_RRP_ACTIVE ? "active" : "passive",
 		rp->quorum == RP_QUORUM_MAJORITY ? "majority" :

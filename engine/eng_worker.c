@@ -36,8 +36,6 @@ int eng_logtype;
 #define ENG_T0_NS 1000000000ull          /* ring-proto's clock starts here */
 #define ENG_LINK_POLL_NS 100000000ull    /* 100 ms */
 #define ENG_PUBLISH_NS 1000000ull        /* 1 ms */
-#define ENG_BACKOFF_AFTER_NS 1000000ull  /* idle this long before sleeping */
-#define ENG_BACKOFF_SLEEP_NS 100000ull   /* then sleep this long (timer slack 1 us) */
 #define ENG_BLOCK_MIN_NS 20000ull      /* a deadline nearer than this: yield, do not block */
 #define ENG_BLOCK_AFTER_NS 50000ull    /* yield this long after the last work before blocking */
 #define ENG_BLOCK_DOORBELL 0xFFFFu     /* epoll tag of the doorbell (paths are tagged 0..3) */
@@ -387,11 +385,13 @@ static void idle(struct eng *e)
 	case ENG_IDLE_BACKOFF:
 		if (e->idle_since_ns == 0)
 			e->idle_since_ns = e->now_ns;
-		if (e->now_ns - e->idle_since_ns < ENG_BACKOFF_AFTER_NS ||
-		    rp_next_deadline_ns(e->rp) < e->now_ns + ENG_BACKOFF_SLEEP_NS) {
+		/* [node] backoff_yield_us, backoff_sleep_us; timer slack 1 us */
+		if (e->now_ns - e->idle_since_ns < e->cfg.backoff_yield_ns ||
+		    rp_next_deadline_ns(e->rp) < e->now_ns + e->cfg.backoff_sleep_ns) {
 			sched_yield();
 		} else {
-			const struct timespec ts = {.tv_sec = 0, .tv_nsec = ENG_BACKOFF_SLEEP_NS};
+			const struct timespec ts = {.tv_sec = (time_t)(e->cfg.backoff_sleep_ns / 1000000000u),
+						    .tv_nsec = (long)(e->cfg.backoff_sleep_ns % 1000000000u)};
 			nanosleep(&ts, NULL);
 			e->sleeps++;
 		}

@@ -130,6 +130,11 @@ static void test_spin_is_dedicated(void **state)
 	assert_int_equal(c.idle, ENG_IDLE_BLOCK);
 	assert_int_equal(load_with("[node]", "zero_copy = no", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.zero_copy, 0);
+	assert_int_equal(c.backoff_yield_ns, 1000000ull); /* backoff: 1 ms of yields, */
+	assert_int_equal(c.backoff_sleep_ns, 100000ull);  /* then 100 us sleeps */
+	assert_int_equal(load_with("[node]", "backoff_yield_us = 0\nbackoff_sleep_us = 20", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.backoff_yield_ns, 0);
+	assert_int_equal(c.backoff_sleep_ns, 20000ull);
 	assert_int_equal(c.profile_dedicated, 0);
 	assert_true(c.rp.token_hold_ns > 0);
 	assert_int_equal(c.rp.accelerated_window, 48); /* Accelerated Ring: 3/4 of max_messages */
@@ -149,6 +154,7 @@ static const struct bad bads[] = {
 	{"[node]", "colour = blue", "node.colour = 'blue': unknown key"},
 	{"[node]", "idle = sometimes", "node.idle = 'sometimes': must be one of"},
 	{"[node]", "zero_copy = maybe", "node.zero_copy = 'maybe': must be one of"},
+	{"[node]", "backoff_sleep_us = 0", "node.backoff_sleep_us = '0': must be in"},
 	{"[node]", "state_dir = /x\nstate_dir = /y", "node.state_dir = '/y': key appears twice"},
 	{"[ring]", "profile = sideways", "ring.profile = 'sideways': must be one of shared | dedicated"},
 	{"[ring]", "mtu = 12", "ring.mtu = '12': must be in 576..65535"},

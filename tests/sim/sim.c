@@ -143,11 +143,18 @@ static bool lends(const struct sim *s, const struct sim_node *n)
 	return s->opts.lend == SIM_LEND_ALL || (s->opts.lend == SIM_LEND_ODD && (n->index & 1u));
 }
 
-static void lent_free(struct sim_lent *l)
+/* Poisons a lent frame that is no longer lent and quarantines it; the
+ * oldest quarantined one is freed. */
+static void lent_free(struct sim *s, struct sim_lent *l)
 {
 	l->magic = SIM_LENT_DEAD;
 	memset(l->data, 0xdb, l->size);
-	free(l);
+	if (s->quarantine_count == SIM_QUARANTINE) {
+		free(s->quarantine[s->quarantine_head]);
+		s->quarantine_head = (s->quarantine_head + 1u) % SIM_QUARANTINE;
+		s->quarantine_count--;
+	}
+	s->quarantine[(s->quarantine_head + s->quarantine_count++) % SIM_QUARANTINE] = l;
 }
 
 static void take_returned(struct sim *s, struct sim_node *n)
@@ -164,7 +171,7 @@ static void take_returned(struct sim *s, struct sim_node *n)
 				return;
 			}
 			n->lent_out--;
-			lent_free(l);
+			lent_free(s, l);
 		}
 }
 
@@ -966,6 +973,8 @@ void sim_destroy(struct sim *s)
 	}
 	for (uint64_t i = 0; i < s->msg_count; i++)
 		free(s->msgs[i].buf);
+	for (size_t i = 0; i < s->quarantine_count; i++)
+		free(s->quarantine[(s->quarantine_head + i) % SIM_QUARANTINE]);
 	free(s->msgs);
 	sim_check_free(s);
 	free(s);
@@ -1001,7 +1010,7 @@ static void handle(struct sim *s, const struct sim_event *ev)
 			in.frame.lend = l;
 		}
 		if (step(s, n, &in) != RP_KEPT && l != NULL)
-			lent_free(l);
+			lent_free(s, l);
 		if (--ev->buf->refs == 0)
 			free(ev->buf);
 		break;

@@ -60,6 +60,8 @@ struct sim_aru {
 	uint64_t aru;
 };
 
+struct sim_lent;
+
 struct sim_node {
 	uint32_t index;
 	uint16_t id;
@@ -142,8 +144,15 @@ struct sim_log {
 	size_t count, cap;
 };
 
+/* Lent frames handed back are kept poisoned this long before they are
+ * freed, so a stale read or a second return meets the poison and the dead
+ * mark, not reused memory. */
+#define SIM_QUARANTINE 1024u
+
 struct sim {
 	struct sim_opts opts;
+	struct sim_lent *quarantine[SIM_QUARANTINE]; /* a FIFO of dead lent frames */
+	size_t quarantine_head, quarantine_count;
 	struct rp_config cfg; /* template for every node */
 	uint64_t rng[4];
 	uint64_t now;

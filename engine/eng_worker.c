@@ -507,6 +507,16 @@ struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 	}
 	if (pmdg_open(&e->g, &pc, err, err_size) != 0)
 		goto fail;
+	for (uint8_t p = 0; c->zero_copy && p < c->rp.path_count; p++) {
+		/* zero-copy receive needs mbufs beyond what the device holds */
+		if (e->g.keep_max[p] < c->rp.store_slots)
+			ENG_LOG(WARNING, e, "path%u: zero-copy receive keeps at most %u received frames of the store's %u, and copies the rest: raise [path%u] mbufs above %u to keep them all",
+				p, e->g.keep_max[p], c->rp.store_slots, p,
+				e->g.dev_held[p] + c->rp.store_slots);
+		else
+			ENG_LOG(INFO, e, "path%u: zero-copy receive keeps up to %u received frames in their mbufs", p,
+				e->g.keep_max[p]);
+	}
 	if (c->idle == ENG_IDLE_BLOCK && block_init(e, err, err_size) != 0) {
 		pmdg_close(&e->g);
 		goto fail;

@@ -157,6 +157,7 @@ static int open_port(struct pmdg *g, uint8_t path, char *err, size_t err_size)
 	if (rte_eth_dev_info_get(port, &info) != 0 || info.driver_name == NULL ||
 	    (strcmp(info.driver_name, "net_af_packet") != 0 && strcmp(info.driver_name, "net_null") != 0))
 		held += (uint32_t)pc->rx_desc + pc->tx_desc;
+	g->dev_held[path] = held;
 	g->keep_max[path] = pc->mbufs > held ? pc->mbufs - held : 0;
 	/* Not every PMD has these; frames then arrive only if addressed to it. */
 	(void)rte_eth_promiscuous_enable(port);

@@ -77,6 +77,7 @@ struct pmdg {
 	 * docs/protocol.md §14) without starving the port: the pool less what
 	 * the device itself holds. */
 	uint32_t keep_max[PMDG_PATHS_MAX];
+	uint32_t dev_held[PMDG_PATHS_MAX]; /* mbufs counted as the device's */
 };
 
 /* Starts the EAL with argv (argv[0] is the program name). Returns 0, or
@@ -102,11 +103,12 @@ static inline uint16_t pmdg_rx(struct pmdg *g, uint8_t path, struct rte_mbuf **p
 	return rte_eth_rx_burst(g->port_id[path], 0, pkts, n);
 }
 
-/* The path a received mbuf came from (PMDG_PATHS_MAX if none). */
+/* The path a received mbuf came from, by its pool (each path has its own;
+ * not every PMD sets m->port): PMDG_PATHS_MAX if none. */
 static inline uint8_t pmdg_path_of(const struct pmdg *g, const struct rte_mbuf *m)
 {
 	for (uint8_t p = 0; p < g->conf.path_count; p++)
-		if (g->port_id[p] == m->port)
+		if (g->pool[p] == m->pool)
 			return p;
 	return PMDG_PATHS_MAX;
 }

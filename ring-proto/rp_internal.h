@@ -128,8 +128,6 @@ struct rp_node {
 
 	/* Lent frames (§14): handles freed from their slots, until the caller
 	 * takes them; kept + returned_count never exceeds 2 * store_slots. */
-	void *lend_in;          /* the current RP_IN_FRAME's handle, during its step */
-	bool lend_kept;         /* ... which the store kept */
 	uint32_t lent_kept;     /* slots holding lent bytes, both stores */
 	uint32_t returned_count;
 	void **returned;        /* 2 * store_slots */
@@ -262,7 +260,7 @@ void rp_store_clear(struct rp_node *n, struct rp_store *st);
 bool rp_store_put(struct rp_node *n, struct rp_store *st, uint64_t seq, const uint8_t *frame,
 		  uint32_t size, void *lend);
 void rp_srp_ring_reset(struct rp_node *n);
-void rp_srp_on_data(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
+void rp_srp_on_data(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf, void *lend,
 		    struct rp_actions *out);
 void rp_srp_on_token(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
 		     uint64_t now_ns, struct rp_actions *out);

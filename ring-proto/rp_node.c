@@ -395,7 +395,7 @@ static void on_frame(struct rp_node *n, const struct rp_input *in, uint64_t now_
 		return;
 	}
 	if (is_cur && h.type == RP_FRAME_DATA) {
-		rp_srp_on_data(n, &h, buf, out);
+		rp_srp_on_data(n, &h, buf, in->frame.lend, out);
 		return;
 	}
 	if (is_cur && h.type == RP_FRAME_HOLD_CANCEL && n->state == RP_STATE_OPERATIONAL) {
@@ -473,14 +473,13 @@ int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struc
 		}
 	}
 	switch (in->kind) {
-	case RP_IN_FRAME:
-		n->lend_in = in->frame.lend;
-		n->lend_kept = false;
+	case RP_IN_FRAME: {
+		uint64_t kept = n->stats.frames_kept; /* only a lent frame's store counts one */
 		on_frame(n, in, now_ns, out);
-		n->lend_in = NULL;
-		if (n->lend_kept)
+		if (n->stats.frames_kept != kept)
 			rc = RP_KEPT;
 		break;
+	}
 	case RP_IN_SUBMIT:
 		rc = n->cfg.quorum_publish && !n->primary ? RP_ENOQUORUM : rp_pack_submit(n, in);
 		if (rc == RP_OK)
@@ -542,7 +541,7 @@ void rp_check_invariants(const struct rp_node *n)
 	uint8_t all = (uint8_t)((1u << n->cfg.path_count) - 1u);
 	RP_ASSERT(n->rrp_in_use != 0 && (n->rrp_in_use & ~all) == 0 && (n->rrp_faulty & ~all) == 0);
 	RP_ASSERT(n->ring_vmin <= n->ring_vmax && n->ring_proto == n->ring_vmax);
-	RP_ASSERT(n->lent_kept + n->returned_count <= 2u * n->cfg.store_slots && n->lend_in == NULL);
+	RP_ASSERT(n->lent_kept + n->returned_count <= 2u * n->cfg.store_slots);
 	rp_srp_invariants(n);
 }
 

@@ -108,8 +108,7 @@ bool rp_store_put(struct rp_node *n, struct rp_store *st, uint64_t seq, const ui
 		slot->lent = (uint8_t *)(uintptr_t)frame;
 		slot->lend = lend;
 		n->lent_kept++;
-		n->lend_kept = true;
-		n->stats.frames_kept++;
+		n->stats.frames_kept++; /* rp_step's RP_KEPT */
 	} else {
 		memcpy(rp_store_frame(n, st, seq), frame, size);
 	}
@@ -619,7 +618,8 @@ void rp_srp_on_token(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 	rp_srp_visit(n, now_ns, out);
 }
 
-void rp_srp_on_data(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
+/* A data frame of the current ring; lend: its driver's handle (§14), or NULL. */
+void rp_srp_on_data(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf, void *lend,
 		    struct rp_actions *out)
 {
 	struct rp_wire_data d;
@@ -634,7 +634,7 @@ void rp_srp_on_data(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_
 		n->stats.drops[why]++;
 		return;
 	}
-	rp_store_put(n, n->cur, d.seq, buf, h->frame_size, n->lend_in);
+	rp_store_put(n, n->cur, d.seq, buf, h->frame_size, lend);
 	if ((d.body_flags & RP_DATA_F_RECOVERY) && n->state == RP_STATE_RECOVERY)
 		rp_recovery_file(n, &d);
 	if (n->token_retransmit_at != RP_NEVER && rp_seq_gt(d.seq, n->token_fwd_seq) &&

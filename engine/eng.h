@@ -1,4 +1,4 @@
-/* eng.h — the node runtime (DESIGN.md §5): configuration, the poll-mode
+/* eng.h — the node runtime (docs/design.md §5): configuration, the poll-mode
  * worker that drives ring-proto over pmd-glue, the built-in load generator,
  * persisted state, statistics and telemetry.
  *

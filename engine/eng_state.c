@@ -1,5 +1,5 @@
 /* eng_state.c — the node's state directory: its incarnation and the ring
- * state ring-proto asks to persist (DESIGN.md §5 "Restarts").
+ * state ring-proto asks to persist (docs/design.md §5 "Restarts").
  *
  * Owns: two small text files in state_dir, each replaced atomically (write
  * a temporary file, fsync it, rename it over the old one, fsync the
@@ -11,7 +11,7 @@
  * state directory still gives a new incarnation).
  *
  * Never: starts a node whose state it could not read or write (ring ids must
- * never repeat, TOTEM-NOTES §8 item 7); a corrupt file is an error naming it.
+ * never repeat, corosync 3675dace); a corrupt file is an error naming it.
  */
 #include "eng.h"
 

@@ -2,7 +2,7 @@
  *
  * Owns: one iteration of the duty cycle (read the TSC once; receive a burst
  * on every path; feed ring-proto every non-token frame of the round, then
- * the round's tokens (DESIGN.md §5); tick ring-proto when its deadline has
+ * the round's tokens (docs/design.md §5); tick ring-proto when its deadline has
  * come; let the load generator submit; flush the tx bursts; poll link state
  * every 100 ms; publish the telemetry snapshot every millisecond), the idle
  * strategy run when an iteration did no work, performing ring-proto's

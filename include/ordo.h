@@ -5,7 +5,7 @@
  * application's own process — joins groups, publishes messages that every
  * member of the group receives in one total order (the same at every node),
  * and receives messages, group views and ring configurations through
- * callbacks. Semantics: ../shared/DESIGN.md §2–3; mechanism:
+ * callbacks. Semantics: docs/design.md §2–3; mechanism:
  * docs/attach.md.
  *
  * Thread safety, per function, is stated with each declaration:

@@ -1,4 +1,4 @@
-/* pmdg.h — pmd-glue: the only code that touches DPDK ethdev (DESIGN.md §5).
+/* pmdg.h — pmd-glue: the only code that touches DPDK ethdev (docs/design.md §5).
  *
  * Owns: EAL start and stop, one ethdev port per redundant path with one rx
  * and one tx queue, a mempool per path, burst rx and tx, and ordo's Ethernet

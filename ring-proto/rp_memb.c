@@ -2,7 +2,7 @@
  * rotations, joins, polite leaves, foreign frames, membership timers.
  *
  * Implements TOCS §6 (Figs 2–5, 7) as laid out in docs/protocol.md §8.1–8.3;
- * TOTEM-NOTES §4.1–4.4. Sets are 64-bit masks over node ids. Defences kept
+ * docs/protocol.md §8. Sets are 64-bit masks over node ids. Defences kept
  * from corosync: regular tokens are dropped from GATHER until RECOVERY;
  * Joins that list this node as failed, or stale Joins from a member of the
  * current ring, are ignored in OPERATIONAL (cfbb021e); a leave is a Join with
@@ -123,7 +123,7 @@ static bool entry_eq(const struct rp_wire_commit_entry *a, const struct rp_wire_
 	       a->installed_primary_members == b->installed_primary_members;
 }
 
-/* Rotation 1 at this member (TOCS Fig 5; TOTEM-NOTES §4.4): save the old
+/* Rotation 1 at this member (TOCS Fig 5; CS `memb_state_commit_enter`): save the old
  * ring once, fill my entry, adopt the new ring id, enter COMMIT. */
 static void commit_rotation1(struct rp_node *n, int k, uint64_t now_ns, struct rp_actions *out)
 {

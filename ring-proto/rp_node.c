@@ -231,7 +231,7 @@ int rp_node_init(struct rp_node *n, const struct rp_config *c)
 	n->ring_vmin = c->proto_min;
 	n->ring_vmax = c->proto_max;
 	/* The start ring (TOCS: a starting node installs a singleton ring).
-	 * Stored ring seq + 1: ring ids never repeat (TOTEM-NOTES §8 item 7). */
+	 * Stored ring seq + 1: ring ids never repeat (corosync 3675dace). */
 	n->ring.rep = c->node_id;
 	n->ring.seq = c->ring_seq + 1u;
 	n->max_ring_seq = n->ring.seq;
@@ -327,7 +327,7 @@ void rp_hdr_init(const struct rp_node *n, struct rp_wire_hdr *h, struct rp_ring_
 }
 
 /* Incarnations: a newer one than the newest seen means the node restarted
- * (DESIGN.md §5, Restarts); an older one was dropped before this. */
+ * (docs/design.md §5, Restarts); an older one was dropped before this. */
 static void incarnation_note(struct rp_node *n, const struct rp_wire_hdr *h, uint64_t now_ns,
 			     struct rp_actions *out)
 {

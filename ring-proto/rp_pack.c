@@ -1,5 +1,5 @@
 /* rp_pack.c — submit queues, packing of small messages many to a frame, and
- * fragmentation of large ones (DESIGN.md §2; TOTEM-NOTES §1.2).
+ * fragmentation of large ones (docs/design.md §2; CS `totempg.c`).
  *
  * Owns: one FIFO of waiting messages per priority, and the choice of what
  * goes into the next data frame: highest priority first, each queue in
@@ -92,7 +92,7 @@ static void pop(struct rp_node *n, struct rp_queue *q, struct rp_actions *out)
 
 /* A message partly sequenced in a ring that ended starts again from its
  * first byte in the next ring: receivers drop the incomplete copy at the new
- * regular configuration (DESIGN.md §2). Only a queue's head can be partial. */
+ * regular configuration (docs/design.md §2). Only a queue's head can be partial. */
 void rp_pack_restart_partial(struct rp_node *n)
 {
 	for (uint32_t p = 0; p < RP_PRIO_COUNT; p++) {

@@ -2,7 +2,7 @@
  * monitor, the fault marks spread by the token, probes and reinstatement.
  *
  * Implements docs/protocol.md §9 (RRP, Koch/Moser/Melliar-Smith ICDCS 2002;
- * DESIGN.md §4; TOTEM-NOTES §6). SRP above it is unchanged: every copy after
+ * docs/design.md §4; docs/protocol.md §9). SRP above it is unchanged: every copy after
  * the first is already dropped by seq or token_seq.
  * Never: charges a path for a peer it has not heard on another path (a dead
  * node or a quiet one says nothing about a path); sends on no path at all

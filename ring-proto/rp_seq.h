@@ -3,7 +3,7 @@
  * Owns: the one definition of "before" and "after" for 64-bit serial numbers
  * (RFC 1982 style). Every comparison of a seq, aru, token_seq or ring seq in
  * ring-proto goes through these helpers; a bare `<` on a sequence number is a
- * bug (TOTEM-NOTES §8 item 1: corosync's sq.h window hack and -1 sentinels).
+ * bug (corosync issue 445: its sq.h window hack and -1 sentinels).
  *
  * Valid while the two values being compared are less than 2^63 apart, which
  * the protocol guarantees by bounding the window (store_slots) and by never

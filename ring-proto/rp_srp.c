@@ -1,7 +1,7 @@
 /* rp_srp.c — Totem single-ring ordering: the token visit, the frame stores,
  * retransmission, flow control, AGREED and SAFE delivery, discard.
  *
- * Implements TOCS §5 (ordering), §8 (flow control); TOTEM-NOTES §2–3.
+ * Implements TOCS §5 (ordering), §8 (flow control).
  * In RECOVERY the same visit sends recovery frames instead of application
  * messages (rp_recovery.c). Deviations, each also in docs/protocol.md §7:
  *  - u64 sequence numbers with serial comparison (rp_seq.h); no -1
@@ -141,7 +141,7 @@ void rp_srp_ring_reset(struct rp_node *n)
 }
 
 /* Frees stored frames of the current ring every member holds and this node
- * has delivered (TOCS §5.1; TOTEM-NOTES §2.6). The old store is kept whole
+ * has delivered (TOCS §5.1; CS `messages_free`). The old store is kept whole
  * until the install has delivered it. */
 void rp_srp_discard(struct rp_node *n)
 {
@@ -250,7 +250,7 @@ static bool is_recovery_frame(const struct rp_node *n, const struct rp_store *st
 
 /* Delivers, in seq order, every entry that is ready: AGREED once all earlier
  * frames are held; SAFE once its seq is at or below the safe point. A waiting
- * SAFE message blocks everything after it (TOCS §5.2; TOTEM-NOTES §2.5).
+ * SAFE message blocks everything after it (TOCS §5.2; SPR `Prot_handle_token`).
  * Finishes a pending install first. In RECOVERY only recovery frames are
  * consumed (their content was filed into the old store on receipt). */
 void rp_srp_deliver(struct rp_node *n, struct rp_actions *out)
@@ -514,7 +514,7 @@ static void accelerate(struct rp_node *n, struct rp_actions *out, uint32_t first
 	n->stats.frames_after_token += after;
 }
 
-/* One token visit (TOCS Fig 3 and Fig 6; TOTEM-NOTES §2.1 steps 3–9). */
+/* One token visit (TOCS Fig 3 and Fig 6; docs/protocol.md §3.1). */
 void rp_srp_visit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 {
 	struct rp_wire_token *t = &n->token;
@@ -531,7 +531,7 @@ void rp_srp_visit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 		trc += send_new(n, allowed - trc, out);
 	advance_aru(n, st);
 
-	/* The aru rule (TOCS §5.2; TOTEM-NOTES §2.3). */
+	/* The aru rule (TOCS §5.2, Fig 3). */
 	if (rp_seq_lt(st->my_aru, t->aru) || t->aru_id == me(n) || t->aru_id == 0) {
 		t->aru = st->my_aru;
 		t->aru_id = t->aru == t->seq ? 0 : me(n);
@@ -657,7 +657,7 @@ bool rp_srp_local_work(const struct rp_node *n)
 
 void rp_srp_invariants(const struct rp_node *n)
 {
-	/* TOTEM-NOTES §9: discarded <= SAFE point <= my_aru <= high_seq. */
+	/* Invariant: discarded <= SAFE point <= my_aru <= high_seq. */
 	const struct rp_store *st = n->cur;
 	RP_ASSERT(rp_seq_le(st->my_aru, st->high_seq));
 	RP_ASSERT(rp_seq_le(st->discarded, n->safe_point));

@@ -1,7 +1,7 @@
 /* rp_wire.c — encode and validating decode of ordo frames (layout in rp_wire.h).
  *
  * Never: reads a byte it has not bounds-checked; asserts on wire input. Every
- * failure is a return value naming the reason (DESIGN.md §6).
+ * failure is a return value naming the reason (docs/design.md §6).
  */
 #include "rp_wire.h"
 

@@ -1,12 +1,12 @@
 /* rp_wire.h — ordo's wire format: encode and strictly validating decode.
  *
- * Owns: the byte layout of every frame (DESIGN.md §6). Little-endian, no
+ * Owns: the byte layout of every frame (docs/design.md §6). Little-endian, no
  * packed structs: every field is read and written through rp_wire_get/put so
  * the layout is independent of the compiler and the host.
  *
  * Never: trusts a length from the wire before checking it against the bytes
  * actually received; computes a length in anything narrower than size_t
- * (TOTEM-NOTES §8 item 12: corosync's 32-bit join length overflow).
+ * (corosync 4082294f, CVE-2026-35092: a 32-bit join length overflow).
  *
  * Frame = fixed header (RP_WIRE_HDR_SIZE bytes, or more: hdr_size says where
  * the body starts, so a later version may append header fields that older

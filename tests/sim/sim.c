@@ -540,7 +540,7 @@ static void on_delivery(struct sim *s, struct sim_node *n, const struct rp_deliv
 	if (n->in_trans && st->active &&
 	    ((d->flags & RP_ENTRY_F_FIRST) || d->frag_offset != st->next_off)) {
 		/* A transitional configuration skips holes: a message missing a
-		 * fragment is dropped everywhere (DESIGN.md §2). */
+		 * fragment is dropped everywhere (docs/design.md §2). */
 		st->active = false;
 		s->dropped_partial++;
 	}

@@ -1,6 +1,6 @@
 /* sim.h — the deterministic simulator: N ring-proto nodes and P paths in one
  * process, virtual time, a seeded network model, client load, and a checker
- * of DESIGN.md §3 that runs after every step.
+ * of docs/design.md §3 that runs after every step.
  *
  * Owns: everything a run needs besides ring-proto itself. One seed decides
  * every random choice (network faults, load, sizes, services, priorities),

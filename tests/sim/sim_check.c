@@ -1,10 +1,10 @@
-/* sim_check.c — the checker: DESIGN.md §3 properties, checked at every
+/* sim_check.c — the checker: docs/design.md §3 properties, checked at every
  * delivery and configuration, and at the end of the run.
  *
  * Owns: the reference total order of each ring (the first node to deliver
  * position k of a ring fixes what position k is), per-node delivery sets,
  * per-stream FIFO positions, and the end-of-run liveness accounting.
- * Properties checked here (numbers are DESIGN.md §3's):
+ * Properties checked here (numbers are docs/design.md §3's):
  *   1 total-order   every message has one position (ring, seq, entry), the
  *                   same at every node; each node delivers in increasing
  *                   position; in a regular configuration a node's k-th

@@ -1,0 +1,446 @@
+/* eng_crypto.c — frame security (contract and wire layout in eng_crypto.h,
+ * the design in docs/security.md).
+ *
+ * Per frame, EVP is told only the nonce (EVP_CipherInit_ex2 with no cipher
+ * and no key keeps the context's key schedule), the AAD in three pieces,
+ * the body, and the tag. Every context is made once per key at install.
+ *
+ * Never: passes a length from the wire to EVP before checking it against
+ * the bytes received; updates a replay window for a frame whose tag has not
+ * verified.
+ */
+#include "eng_crypto.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+
+/* Offsets in ring-proto's header (ring-proto/rp_wire.h) the layer reads. */
+#define HDR_SIZE_OFF 6u
+#define FRAME_SIZE_OFF 8u
+#define SENDER_OFF 12u
+#define PATH_OFF 14u
+/* Trailer fields. */
+#define TR_SUITE 0u
+#define TR_EPOCH 2u
+#define TR_COUNTER 4u
+#define TR_TAG 12u
+#define TR_AAD 12u /* trailer bytes that are AAD */
+
+static const char *const drop_names[ENG_CRYPTO_DROP_COUNT] = {
+	[ENG_CRYPTO_OK] = "ok",
+	[ENG_CRYPTO_DROP_SHORT] = "auth_short",
+	[ENG_CRYPTO_DROP_LENGTH] = "auth_length",
+	[ENG_CRYPTO_DROP_SENDER] = "auth_sender",
+	[ENG_CRYPTO_DROP_SUITE] = "auth_suite",
+	[ENG_CRYPTO_DROP_UNKNOWN_KEY] = "auth_unknown_key",
+	[ENG_CRYPTO_DROP_REPLAY] = "auth_replay",
+	[ENG_CRYPTO_DROP_AUTH] = "auth_bad_tag",
+};
+
+const char *eng_crypto_drop_name(enum eng_crypto_result r)
+{
+	return (unsigned)r < ENG_CRYPTO_DROP_COUNT ? drop_names[r] : "?";
+}
+
+static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static uint64_t get64(const uint8_t *p) { return (uint64_t)get32(p) | ((uint64_t)get32(p + 4) << 32); }
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+enum eng_cipher eng_cipher_parse(const char *name)
+{
+	if (strcmp(name, "aes256-gcm") == 0)
+		return ENG_CIPHER_AES256_GCM;
+	if (strcmp(name, "chacha20-poly1305") == 0)
+		return ENG_CIPHER_CHACHA20_POLY1305;
+	return 0;
+}
+
+const char *eng_cipher_name(enum eng_cipher c)
+{
+	return c == ENG_CIPHER_AES256_GCM ? "aes256-gcm" : c == ENG_CIPHER_CHACHA20_POLY1305 ? "chacha20-poly1305" : "?";
+}
+
+static const EVP_CIPHER *evp_cipher(enum eng_cipher c)
+{
+	switch (c) {
+	case ENG_CIPHER_AES256_GCM:
+		return EVP_aes_256_gcm();
+	case ENG_CIPHER_CHACHA20_POLY1305:
+		return EVP_chacha20_poly1305();
+	}
+	return NULL;
+}
+
+int eng_crypto_read_key(const char *path, uint8_t *key, size_t key_max, char *err, size_t err_size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		snprintf(err, err_size, "key file %s: %s%s", path, strerror(errno),
+			 errno == ENOENT ? " (make one with ordo-keygen and copy it to every node)" : "");
+		return -1;
+	}
+	struct stat st;
+	int n = -1;
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, err_size, "key file %s: %s", path, strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		snprintf(err, err_size, "key file %s: not a regular file", path);
+	} else if ((st.st_mode & 077) != 0) {
+		snprintf(err, err_size, "key file %s: mode %04o lets others than its owner read or write it: chmod 0400 it (and make a new key if others could read it)",
+			 path, (unsigned)(st.st_mode & 07777));
+	} else if (st.st_size < (off_t)ENG_CRYPTO_KEY_MIN || st.st_size > (off_t)ENG_CRYPTO_KEY_MAX ||
+		   (size_t)st.st_size > key_max) {
+		snprintf(err, err_size, "key file %s: %lld bytes; a key has %u..%u bytes (ordo-keygen writes %u)", path,
+			 (long long)st.st_size, ENG_CRYPTO_KEY_MIN, ENG_CRYPTO_KEY_MAX, ENG_CRYPTO_KEYGEN_SIZE);
+	} else {
+		size_t got = 0, want = (size_t)st.st_size;
+		while (got < want) {
+			ssize_t r = read(fd, key + got, want - got);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+		}
+		if (got != want)
+			snprintf(err, err_size, "key file %s: short read (%zu of %zu bytes)", path, got, want);
+		else
+			n = (int)got;
+	}
+	close(fd);
+	return n;
+}
+
+/* HKDF-SHA256(salt "ordo frame security v1", ikm key, info) -> out. */
+static int hkdf(const uint8_t *key, size_t len, const uint8_t *info, size_t info_len, uint8_t *out,
+		size_t out_len)
+{
+	static const char salt[] = "ordo frame security v1";
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	if (kdf == NULL)
+		return -1;
+	EVP_KDF_CTX *k = EVP_KDF_CTX_new(kdf);
+	EVP_KDF_free(kdf);
+	if (k == NULL)
+		return -1;
+	OSSL_PARAM p[5];
+	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+	p[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)key, len);
+	p[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, sizeof(salt) - 1);
+	p[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, info_len);
+	p[4] = OSSL_PARAM_construct_end();
+	int rc = EVP_KDF_derive(k, out, out_len, p) == 1 ? 0 : -1;
+	EVP_KDF_CTX_free(k);
+	return rc;
+}
+
+int eng_crypto_key_id(const uint8_t *key, size_t len, uint64_t *fingerprint, uint16_t *epoch)
+{
+	static const char info[] = "ordo key id";
+	uint8_t b[8];
+	if (hkdf(key, len, (const uint8_t *)info, sizeof(info) - 1, b, sizeof(b)) != 0)
+		return -1;
+	*fingerprint = get64(b);
+	*epoch = (uint16_t)*fingerprint;
+	return 0;
+}
+
+int eng_crypto_init(struct eng_crypto *c, enum eng_cipher cipher, enum eng_protect protect,
+		    uint8_t ring_id, uint16_t node_id, uint64_t counter_start, uint64_t counter_limit,
+		    char *err, size_t err_size)
+{
+	memset(c, 0, sizeof(*c));
+	if (evp_cipher(cipher) == NULL || (protect != ENG_PROTECT_ENCRYPT && protect != ENG_PROTECT_AUTH)) {
+		snprintf(err, err_size, "frame security: unknown cipher %d or protection %d", (int)cipher,
+			 (int)protect);
+		return -1;
+	}
+	if (node_id == 0 || node_id > ENG_CRYPTO_NODES_MAX) {
+		snprintf(err, err_size, "frame security: node id %u is not 1..%u", node_id, ENG_CRYPTO_NODES_MAX);
+		return -1;
+	}
+	c->cipher = cipher;
+	c->protect = protect;
+	c->suite = ENG_SUITE(cipher, protect);
+	c->ring_id = ring_id;
+	c->node_id = node_id;
+	c->counter = counter_start > 0 ? counter_start : 1;
+	c->counter_limit = counter_limit;
+	return 0;
+}
+
+static void key_clear(struct eng_crypto_key *k)
+{
+	EVP_CIPHER_CTX_free(k->enc);
+	EVP_CIPHER_CTX_free(k->dec);
+	memset(k, 0, sizeof(*k));
+}
+
+void eng_crypto_free(struct eng_crypto *c)
+{
+	for (int s = 0; s < ENG_KEY_SLOTS; s++)
+		key_clear(&c->key[s]);
+}
+
+/* Derives k's AEAD key and IV for c's suite and ring, and makes its two
+ * contexts. The AEAD key lives only inside the contexts. */
+static int key_make(const struct eng_crypto *c, const uint8_t *key, size_t len, struct eng_crypto_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (eng_crypto_key_id(key, len, &k->fingerprint, &k->epoch) != 0)
+		return -1;
+	/* domain separation: another suite or ring gets other keys */
+	uint8_t info[24] = "ordo frame key";
+	size_t n = 14;
+	info[n++] = c->suite;
+	info[n++] = c->ring_id;
+	uint8_t aead[32];
+	if (hkdf(key, len, info, n, aead, sizeof(aead)) != 0)
+		return -1;
+	memcpy(info, "ordo frame iv.", 14);
+	int rc = hkdf(key, len, info, n, k->iv, sizeof(k->iv));
+	const EVP_CIPHER *cipher = evp_cipher(c->cipher);
+	k->enc = EVP_CIPHER_CTX_new();
+	k->dec = EVP_CIPHER_CTX_new();
+	if (rc != 0 || k->enc == NULL || k->dec == NULL ||
+	    EVP_CipherInit_ex2(k->enc, cipher, aead, k->iv, 1, NULL) != 1 ||
+	    EVP_CipherInit_ex2(k->dec, cipher, aead, k->iv, 0, NULL) != 1)
+		rc = -1;
+	memset(aead, 0, sizeof(aead));
+	if (rc != 0) {
+		key_clear(k);
+		return -1;
+	}
+	k->in_use = 1;
+	return 0;
+}
+
+int eng_crypto_install(struct eng_crypto *c, const uint8_t *key, size_t len, char *err, size_t err_size)
+{
+	struct eng_crypto_key k;
+	if (key_make(c, key, len, &k) != 0) {
+		snprintf(err, err_size, "frame security: libcrypto could not derive the key's contexts");
+		return -1;
+	}
+	struct eng_crypto_key *cur = &c->key[ENG_KEY_CURRENT], *prev = &c->key[ENG_KEY_PREVIOUS],
+			      *next = &c->key[ENG_KEY_NEXT];
+	if ((cur->in_use && cur->fingerprint == k.fingerprint) ||
+	    (next->in_use && next->fingerprint == k.fingerprint)) {
+		key_clear(&k);
+		return 0;
+	}
+	if (!cur->in_use) {
+		*cur = k;
+		return 1;
+	}
+	if (k.epoch == cur->epoch || (prev->in_use && k.epoch == prev->epoch)) {
+		snprintf(err, err_size, "the new key's epoch %04x is that of a key in use (1 in 65536): make another key with ordo-keygen",
+			 k.epoch);
+		key_clear(&k);
+		return -1;
+	}
+	key_clear(next);
+	*next = k;
+	return 1;
+}
+
+int eng_crypto_activate(struct eng_crypto *c, uint64_t fp)
+{
+	struct eng_crypto_key *next = &c->key[ENG_KEY_NEXT];
+	if (!next->in_use || next->fingerprint != fp)
+		return -1;
+	key_clear(&c->key[ENG_KEY_PREVIOUS]);
+	c->key[ENG_KEY_PREVIOUS] = c->key[ENG_KEY_CURRENT];
+	c->key[ENG_KEY_CURRENT] = *next;
+	memset(next, 0, sizeof(*next));
+	c->st.activations++;
+	return 0;
+}
+
+void eng_crypto_retire(struct eng_crypto *c)
+{
+	if (c->key[ENG_KEY_PREVIOUS].in_use)
+		c->st.retirements++;
+	key_clear(&c->key[ENG_KEY_PREVIOUS]);
+}
+
+void eng_crypto_extend(struct eng_crypto *c, uint64_t counter_limit)
+{
+	if (counter_limit > c->counter_limit)
+		c->counter_limit = counter_limit;
+}
+
+static void make_nonce(const struct eng_crypto_key *k, uint16_t sender, uint64_t counter, uint8_t nonce[12])
+{
+	uint8_t x[12] = {(uint8_t)(sender >> 8), (uint8_t)sender, 0, 0};
+	for (int i = 0; i < 8; i++)
+		x[4 + i] = (uint8_t)(counter >> (56 - 8 * i));
+	for (int i = 0; i < 12; i++)
+		nonce[i] = k->iv[i] ^ x[i];
+}
+
+/* Feeds the AAD: the header with the path byte as 0, then the trailer's
+ * first bytes. hdr_size > PATH_OFF. */
+static int feed_aad(EVP_CIPHER_CTX *ctx, const uint8_t *hdr, size_t hdr_size, const uint8_t *trailer)
+{
+	static const uint8_t zero = 0;
+	int n;
+	return EVP_CipherUpdate(ctx, NULL, &n, hdr, PATH_OFF) == 1 && EVP_CipherUpdate(ctx, NULL, &n, &zero, 1) == 1 &&
+	       EVP_CipherUpdate(ctx, NULL, &n, hdr + PATH_OFF + 1, (int)(hdr_size - PATH_OFF - 1)) == 1 &&
+	       EVP_CipherUpdate(ctx, NULL, &n, trailer, TR_AAD) == 1;
+}
+
+size_t eng_crypto_seal(struct eng_crypto *c, const uint8_t *frame, size_t len, uint8_t *out)
+{
+	struct eng_crypto_key *k = &c->key[ENG_KEY_CURRENT];
+	if (c->counter >= c->counter_limit)
+		return 0;
+	size_t hdr_size = len >= ENG_CRYPTO_HDR_MIN ? get16(frame + HDR_SIZE_OFF) : 0;
+	if (!k->in_use || len < ENG_CRYPTO_HDR_MIN || len > (size_t)INT32_MAX || hdr_size <= PATH_OFF ||
+	    hdr_size > len || get16(frame + SENDER_OFF) != c->node_id) {
+		c->st.seal_errors++;
+		return 0;
+	}
+	uint64_t counter = c->counter++;
+	uint8_t *tr = out + len;
+	tr[TR_SUITE] = c->suite;
+	tr[1] = 0;
+	put16(tr + TR_EPOCH, k->epoch);
+	put64(tr + TR_COUNTER, counter);
+	uint8_t nonce[12];
+	make_nonce(k, c->node_id, counter, nonce);
+	EVP_CIPHER_CTX *ctx = k->enc;
+	memcpy(out, frame, hdr_size);
+	int n, ok = EVP_CipherInit_ex2(ctx, NULL, NULL, nonce, 1, NULL) == 1 && feed_aad(ctx, frame, hdr_size, tr);
+	size_t body = len - hdr_size;
+	if (ok && body > 0) {
+		if (c->protect == ENG_PROTECT_ENCRYPT) {
+			ok = EVP_CipherUpdate(ctx, out + hdr_size, &n, frame + hdr_size, (int)body) == 1 &&
+			     (size_t)n == body;
+		} else {
+			ok = EVP_CipherUpdate(ctx, NULL, &n, frame + hdr_size, (int)body) == 1;
+			memcpy(out + hdr_size, frame + hdr_size, body);
+		}
+	}
+	ok = ok && EVP_CipherFinal_ex(ctx, out + len, &n) == 1 && n == 0 &&
+	     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, ENG_CRYPTO_TAG_SIZE, tr + TR_TAG) == 1;
+	if (!ok) {
+		c->st.seal_errors++;
+		return 0;
+	}
+	c->st.sealed++;
+	return len + ENG_CRYPTO_TRAILER_SIZE;
+}
+
+static const struct eng_crypto_key *key_of(const struct eng_crypto *c, uint16_t epoch)
+{
+	for (int s = 0; s < ENG_KEY_SLOTS; s++)
+		if (c->key[s].in_use && c->key[s].epoch == epoch)
+			return &c->key[s];
+	return NULL;
+}
+
+/* 1 if counter was accepted already or is older than the window. */
+static int window_seen(const struct eng_crypto_window *w, uint64_t counter)
+{
+	if (counter > w->top || w->top == 0)
+		return 0;
+	if (w->top - counter >= ENG_CRYPTO_WINDOW)
+		return 1;
+	uint64_t b = counter % ENG_CRYPTO_WINDOW;
+	return (int)((w->bits[b / 64u] >> (b % 64u)) & 1u);
+}
+
+static void window_accept(struct eng_crypto_window *w, uint64_t counter)
+{
+	if (counter > w->top || w->top == 0) {
+		uint64_t d = w->top == 0 ? ENG_CRYPTO_WINDOW : counter - w->top;
+		if (d >= ENG_CRYPTO_WINDOW) {
+			memset(w->bits, 0, sizeof(w->bits));
+		} else {
+			for (uint64_t x = w->top + 1u; x <= counter; x++) {
+				uint64_t b = x % ENG_CRYPTO_WINDOW;
+				w->bits[b / 64u] &= ~(1ull << (b % 64u));
+			}
+		}
+		w->top = counter;
+	}
+	uint64_t b = counter % ENG_CRYPTO_WINDOW;
+	w->bits[b / 64u] |= 1ull << (b % 64u);
+}
+
+static enum eng_crypto_result drop(struct eng_crypto *c, enum eng_crypto_result r)
+{
+	c->st.drops[r]++;
+	return r;
+}
+
+enum eng_crypto_result eng_crypto_open(struct eng_crypto *c, uint8_t *frame, size_t len, uint8_t path,
+				       size_t *plain_len)
+{
+	if (len < ENG_CRYPTO_HDR_MIN + ENG_CRYPTO_TRAILER_SIZE || len > (size_t)INT32_MAX)
+		return drop(c, ENG_CRYPTO_DROP_SHORT);
+	size_t hdr_size = get16(frame + HDR_SIZE_OFF), frame_size = get32(frame + FRAME_SIZE_OFF);
+	if (frame_size != len - ENG_CRYPTO_TRAILER_SIZE || hdr_size <= PATH_OFF || hdr_size > frame_size)
+		return drop(c, ENG_CRYPTO_DROP_LENGTH);
+	uint16_t sender = get16(frame + SENDER_OFF);
+	if (sender == 0 || sender > ENG_CRYPTO_NODES_MAX || path >= ENG_CRYPTO_PATHS_MAX)
+		return drop(c, ENG_CRYPTO_DROP_SENDER);
+	uint8_t *tr = frame + frame_size;
+	if (tr[TR_SUITE] != c->suite)
+		return drop(c, ENG_CRYPTO_DROP_SUITE);
+	uint16_t epoch = get16(tr + TR_EPOCH);
+	const struct eng_crypto_key *k = key_of(c, epoch);
+	if (k == NULL) {
+		c->st.unknown_key_from[sender]++;
+		c->st.unknown_epoch_last[sender] = epoch;
+		return drop(c, ENG_CRYPTO_DROP_UNKNOWN_KEY);
+	}
+	uint64_t counter = get64(tr + TR_COUNTER);
+	struct eng_crypto_window *w = &c->win[sender - 1u][path];
+	if (counter == 0 || window_seen(w, counter)) /* counters start above 0 */
+		return drop(c, ENG_CRYPTO_DROP_REPLAY);
+	uint8_t nonce[12];
+	make_nonce(k, sender, counter, nonce);
+	EVP_CIPHER_CTX *ctx = k->dec;
+	size_t body = frame_size - hdr_size;
+	int n, ok = EVP_CipherInit_ex2(ctx, NULL, NULL, nonce, 0, NULL) == 1 && feed_aad(ctx, frame, hdr_size, tr);
+	if (ok && body > 0) {
+		if (c->protect == ENG_PROTECT_ENCRYPT)
+			ok = EVP_CipherUpdate(ctx, frame + hdr_size, &n, frame + hdr_size, (int)body) == 1 &&
+			     (size_t)n == body;
+		else
+			ok = EVP_CipherUpdate(ctx, NULL, &n, frame + hdr_size, (int)body) == 1;
+	}
+	ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, ENG_CRYPTO_TAG_SIZE, tr + TR_TAG) == 1 &&
+	     EVP_CipherFinal_ex(ctx, frame + frame_size, &n) == 1;
+	if (!ok) {
+		c->st.auth_from[sender]++;
+		return drop(c, ENG_CRYPTO_DROP_AUTH);
+	}
+	window_accept(w, counter);
+	c->st.opened++;
+	*plain_len = frame_size;
+	return ENG_CRYPTO_OK;
+}

@@ -1,0 +1,192 @@
+/* eng_crypto.h — frame security: every frame between pmd-glue and ring-proto
+ * authenticated, and encrypted unless the operator asks for authentication
+ * only, with an AEAD from OpenSSL's EVP interface (docs/security.md;
+ * DESIGN.md §5–6).
+ *
+ * Owns: the security trailer's byte layout, key derivation (HKDF-SHA256 from
+ * the cluster key file), the keyring of one node (current, previous and next
+ * key, each with its cipher contexts), the node's frame counter, the replay
+ * windows, and the drop counters by reason.
+ *
+ * Never: writes cipher code (EVP does every byte of it); hands a caller
+ * bytes that did not authenticate; updates a replay window before the tag
+ * has verified; reuses a (key, nonce) pair: the nonce is a per-node salt
+ * XOR this node's id and a 64-bit counter that only grows, and the counter
+ * starts above everything an earlier start of the node used (the caller
+ * gives it the start and a persisted reservation, eng_state.c); allocates
+ * or logs per frame. libc and libcrypto only: no DPDK, so unit tests, the
+ * simulator, benchmarks and fuzz targets use it as it is.
+ *
+ * Wire (docs/security.md §2): a sealed frame is the ring-proto frame, its
+ * header in clear and its body encrypted (or in clear with `auth`), then a
+ * trailer of ENG_CRYPTO_TRAILER_SIZE bytes:
+ *    0 u8  suite (ENG_SUITE_*: cipher and protection)
+ *    1 u8  reserved (0)
+ *    2 u16 key epoch (the key's 16-bit id, little-endian)
+ *    4 u64 counter (the sender's frame counter, little-endian)
+ *   12 16-byte AEAD tag
+ * AAD = the ring-proto header (hdr_size bytes, the path index byte 14 read as
+ * 0: the transport stamps it per copy) followed by trailer bytes 0..11.
+ * Nonce (12 bytes) = IV XOR (u16 sender id, u16 0, u64 counter), big-endian.
+ *
+ * Thread context: a struct eng_crypto belongs to one thread (the worker); a
+ * second core would have its own (its own contexts, counter range and node
+ * id namespace is then needed: not supported yet).
+ */
+#ifndef ENG_CRYPTO_H
+#define ENG_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ENG_CRYPTO_TRAILER_SIZE 28u
+#define ENG_CRYPTO_TAG_SIZE 16u
+#define ENG_CRYPTO_KEY_MIN 32u     /* bytes of a key file, at least ... */
+#define ENG_CRYPTO_KEY_MAX 1024u   /* ... and at most */
+#define ENG_CRYPTO_KEYGEN_SIZE 64u /* what ordo-keygen writes */
+#define ENG_CRYPTO_NODES_MAX 64u
+#define ENG_CRYPTO_PATHS_MAX 4u
+#define ENG_CRYPTO_WINDOW 1024u    /* replay window per (sender, path), in frames */
+/* Frame counters per microsecond of incarnation: a start's counters begin
+ * at incarnation (microseconds of wall clock) * this (docs/security.md §3). */
+#define ENG_CRYPTO_COUNTER_PER_US 1024u
+/* Counters reserved (persisted) ahead of use. */
+#define ENG_CRYPTO_RESERVE (1ull << 36)
+
+/* The smallest frame open() looks at: the ring-proto fields it reads
+ * (hdr_size, frame_size, sender, path) and a trailer. */
+#define ENG_CRYPTO_HDR_MIN 16u
+
+enum eng_cipher {
+	ENG_CIPHER_AES256_GCM = 1,
+	ENG_CIPHER_CHACHA20_POLY1305 = 2,
+};
+
+enum eng_protect {
+	ENG_PROTECT_ENCRYPT = 1, /* body encrypted and authenticated */
+	ENG_PROTECT_AUTH = 2,    /* body in clear, authenticated */
+};
+
+/* Suite byte: protection in the high nibble, cipher in the low one. */
+#define ENG_SUITE(cipher, protect) ((uint8_t)(((unsigned)(protect) << 4) | (unsigned)(cipher)))
+
+/* Why a received frame was dropped before ring-proto saw it. */
+enum eng_crypto_result {
+	ENG_CRYPTO_OK = 0,
+	ENG_CRYPTO_DROP_SHORT,       /* fewer bytes than the fields read and a trailer */
+	ENG_CRYPTO_DROP_LENGTH,      /* frame_size or hdr_size disagree with the bytes received */
+	ENG_CRYPTO_DROP_SENDER,      /* sender id outside 1..64: no window, no nonce */
+	ENG_CRYPTO_DROP_SUITE,       /* another cipher or protection (a node configured otherwise) */
+	ENG_CRYPTO_DROP_UNKNOWN_KEY, /* a key epoch this node has not installed */
+	ENG_CRYPTO_DROP_REPLAY,      /* a counter already seen, or older than the window */
+	ENG_CRYPTO_DROP_AUTH,        /* the tag does not verify: forged, corrupted, or a wrong key */
+	ENG_CRYPTO_DROP_COUNT
+};
+
+const char *eng_crypto_drop_name(enum eng_crypto_result r);
+
+/* Key slots of the keyring (docs/security.md §4). */
+enum eng_key_slot {
+	ENG_KEY_CURRENT = 0, /* sends, and receives */
+	ENG_KEY_PREVIOUS,    /* receives only, until retired */
+	ENG_KEY_NEXT,        /* installed, receives only, until activated */
+	ENG_KEY_SLOTS
+};
+
+struct evp_cipher_ctx_st; /* OpenSSL's EVP_CIPHER_CTX */
+
+struct eng_crypto_key {
+	uint8_t in_use;
+	uint16_t epoch;          /* the key's id in every frame */
+	uint64_t fingerprint;    /* HKDF of the key: names it in logs and rotations */
+	uint8_t iv[12];
+	struct evp_cipher_ctx_st *enc, *dec;
+};
+
+struct eng_crypto_window {
+	uint64_t top;            /* highest counter accepted; 0: none yet */
+	uint64_t bits[ENG_CRYPTO_WINDOW / 64u];
+};
+
+struct eng_crypto_stats {
+	uint64_t sealed, opened;
+	uint64_t drops[ENG_CRYPTO_DROP_COUNT];
+	uint64_t seal_errors;    /* EVP failed, or a frame not this node's: not sent */
+	/* per sender id (0: out of range): frames that failed the tag, and
+	 * that named an unknown key (what the log reports, rate-limited) */
+	uint64_t auth_from[ENG_CRYPTO_NODES_MAX + 1];
+	uint64_t unknown_key_from[ENG_CRYPTO_NODES_MAX + 1];
+	uint16_t unknown_epoch_last[ENG_CRYPTO_NODES_MAX + 1];
+	uint64_t activations, retirements;
+};
+
+struct eng_crypto {
+	enum eng_cipher cipher;
+	enum eng_protect protect;
+	uint8_t suite;
+	uint8_t ring_id;
+	uint16_t node_id;
+	uint64_t counter;        /* the next frame's */
+	uint64_t counter_limit;  /* seal refuses at this value (reservation) */
+	struct eng_crypto_key key[ENG_KEY_SLOTS];
+	struct eng_crypto_stats st;
+	struct eng_crypto_window win[ENG_CRYPTO_NODES_MAX][ENG_CRYPTO_PATHS_MAX];
+};
+
+/* Reads a key file: a regular file, readable and writable by its owner
+ * only (no group or other permission bits), of ENG_CRYPTO_KEY_MIN..
+ * ENG_CRYPTO_KEY_MAX bytes. Returns its length, or -1 with err holding
+ * one line naming the file and what is wrong. */
+int eng_crypto_read_key(const char *path, uint8_t *key, size_t key_max, char *err, size_t err_size);
+
+/* The fingerprint and epoch a key file's bytes give (to print or compare
+ * without a keyring). Returns 0, or -1 if libcrypto fails. */
+int eng_crypto_key_id(const uint8_t *key, size_t len, uint64_t *fingerprint, uint16_t *epoch);
+
+/* Initialises c (no key yet) for this node of ring ring_id. Frame counters
+ * run from counter_start up to, not including, counter_limit. Returns 0,
+ * or -1 with err (a cipher libcrypto does not have). */
+int eng_crypto_init(struct eng_crypto *c, enum eng_cipher cipher, enum eng_protect protect,
+		    uint8_t ring_id, uint16_t node_id, uint64_t counter_start, uint64_t counter_limit,
+		    char *err, size_t err_size);
+void eng_crypto_free(struct eng_crypto *c);
+
+/* Installs a key (its file's bytes): the current one if there is none, else
+ * the next one (replacing a next that was never activated). Returns 1 if
+ * installed, 0 if it is the current or the next key already, or -1 with
+ * err (its epoch collides with a key in use: make another key; libcrypto
+ * failed). */
+int eng_crypto_install(struct eng_crypto *c, const uint8_t *key, size_t len, char *err, size_t err_size);
+
+/* The next key (fingerprint fp) becomes current, the current one previous
+ * (an older previous is dropped). Returns 0, or -1 if no next key has
+ * that fingerprint. */
+int eng_crypto_activate(struct eng_crypto *c, uint64_t fp);
+
+/* The previous key is dropped: frames sealed with it are refused from now
+ * on (ENG_CRYPTO_DROP_UNKNOWN_KEY). */
+void eng_crypto_retire(struct eng_crypto *c);
+
+/* Raises the counter reservation (after the caller persisted it). */
+void eng_crypto_extend(struct eng_crypto *c, uint64_t counter_limit);
+
+/* Seals one ring-proto frame (len bytes: its frame_size; its sender must
+ * be this node) into out, which has room for len + ENG_CRYPTO_TRAILER_SIZE
+ * bytes and may not overlap frame. Returns the sealed size, or 0 if it was
+ * not sealed: the counter reached counter_limit (extend and retry), no
+ * key, or libcrypto failed (counted in seal_errors). */
+size_t eng_crypto_seal(struct eng_crypto *c, const uint8_t *frame, size_t len, uint8_t *out);
+
+/* Authenticates a frame of len bytes received on path, and decrypts its
+ * body in place. On ENG_CRYPTO_OK, frame[0 .. *plain_len) is the
+ * ring-proto frame; otherwise the drop is counted by reason and the bytes
+ * are garbage. */
+enum eng_crypto_result eng_crypto_open(struct eng_crypto *c, uint8_t *frame, size_t len, uint8_t path,
+				       size_t *plain_len);
+
+/* Parses a cipher or protection name (the configuration's words): returns
+ * the enum value, or 0 if unknown. */
+enum eng_cipher eng_cipher_parse(const char *name);
+const char *eng_cipher_name(enum eng_cipher c);
+
+#endif

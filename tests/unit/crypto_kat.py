@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""crypto_kat.py — the known answers of tests/unit/test_crypto.c, computed with
+an implementation independent of ordo's (python3-cryptography, which wraps
+OpenSSL too, but none of ordo's code: the derivation, nonce, AAD and trailer
+layout are re-done here from docs/security.md).
+
+    python3 tests/unit/crypto_kat.py     # prints the C arrays test_crypto.c holds
+"""
+import struct
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+
+SALT = b'ordo frame security v1'
+KEY = bytes(range(64))          # the key file's bytes
+RING, NODE, COUNTER = 1, 2, 1000
+
+
+def hkdf(info, n):
+    return HKDF(algorithm=hashes.SHA256(), length=n, salt=SALT, info=info).derive(KEY)
+
+
+def frame():
+    f = bytearray(range(100, 164))  # 64 bytes: 40 header + 24 body
+    struct.pack_into('<HI', f, 6, 40, 64)  # hdr_size, frame_size
+    struct.pack_into('<H', f, 12, NODE)    # sender
+    f[14] = 1                              # path index: not authenticated
+    return bytes(f)
+
+
+def seal(cipher, protect):
+    suite = (protect << 4) | cipher
+    info = bytes([suite, RING])
+    key = hkdf(b'ordo frame key' + info, 32)
+    iv = hkdf(b'ordo frame iv.' + info, 12)
+    fp = struct.unpack('<Q', hkdf(b'ordo key id', 8))[0]
+    epoch = fp & 0xffff
+    nonce = bytes(a ^ b for a, b in zip(iv, struct.pack('>HHQ', NODE, 0, COUNTER)))
+    f = frame()
+    trailer = struct.pack('<BBHQ', suite, 0, epoch, COUNTER)
+    aad = f[:14] + b'\0' + f[15:40] + trailer
+    aead = AESGCM(key) if cipher == 1 else ChaCha20Poly1305(key)
+    if protect == 1:
+        ct = aead.encrypt(nonce, f[40:], aad)
+        body, tag = ct[:-16], ct[-16:]
+    else:
+        tag = aead.encrypt(nonce, b'', aad + f[40:])
+        body = f[40:]
+    return fp, f[:40] + body + trailer + tag
+
+
+def carr(name, b):
+    lines = []
+    for i in range(0, len(b), 12):
+        lines.append('\t' + ' '.join(f'0x{x:02x},' for x in b[i:i + 12]))
+    return f'static const uint8_t {name}[{len(b)}] = {{\n' + '\n'.join(lines) + '\n};'
+
+
+for cipher, cname in ((1, 'aes'), (2, 'chacha')):
+    for protect, pname in ((1, 'enc'), (2, 'auth')):
+        fp, sealed = seal(cipher, protect)
+        print(carr(f'kat_{cname}_{pname}', sealed))
+print(f'#define KAT_FINGERPRINT 0x{fp:016x}ull')

@@ -1,0 +1,471 @@
+/* test_crypto.c — frame security (engine/eng_crypto.[ch], docs/security.md):
+ * known answers computed by another implementation (crypto_kat.py), round
+ * trips at every size, a bit flipped in each byte of a sealed frame, replays
+ * inside and beyond the window, wrong keys, wrong suites, key rotation, the
+ * counter reservation, and the key file's checks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "eng_crypto.h"
+
+/* python3 tests/unit/crypto_kat.py: key bytes 0..63, ring 1, node 2,
+ * counter 1000, the 64-byte frame of kat_frame(). */
+static const uint8_t kat_aes_enc[92] = {
+	0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x28, 0x00, 0x40, 0x00, 0x00, 0x00,
+	0x02, 0x00, 0x01, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x7b,
+	0x7c, 0x7d, 0x7e, 0x7f, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87,
+	0x88, 0x89, 0x8a, 0x8b, 0x18, 0x64, 0x7d, 0x4d, 0xe7, 0xc4, 0x3e, 0x0f,
+	0x17, 0xf3, 0x42, 0xe7, 0x5e, 0xfe, 0xe3, 0xe3, 0x1a, 0x32, 0xbc, 0x27,
+	0x8f, 0x75, 0x15, 0x50, 0x11, 0x00, 0x67, 0xb0, 0xe8, 0x03, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x46, 0x4d, 0x67, 0xa7, 0x44, 0x25, 0xc2, 0xf6,
+	0x74, 0xe0, 0x64, 0x88, 0x4c, 0xd1, 0xfd, 0x12,
+};
+static const uint8_t kat_aes_auth[92] = {
+	0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x28, 0x00, 0x40, 0x00, 0x00, 0x00,
+	0x02, 0x00, 0x01, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x7b,
+	0x7c, 0x7d, 0x7e, 0x7f, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87,
+	0x88, 0x89, 0x8a, 0x8b, 0x8c, 0x8d, 0x8e, 0x8f, 0x90, 0x91, 0x92, 0x93,
+	0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0x9b, 0x9c, 0x9d, 0x9e, 0x9f,
+	0xa0, 0xa1, 0xa2, 0xa3, 0x21, 0x00, 0x67, 0xb0, 0xe8, 0x03, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0xa7, 0xf5, 0x48, 0x40, 0xb2, 0x97, 0xa9, 0x79,
+	0xbb, 0x14, 0xdc, 0xec, 0xaf, 0x02, 0x32, 0x32,
+};
+static const uint8_t kat_chacha_enc[92] = {
+	0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x28, 0x00, 0x40, 0x00, 0x00, 0x00,
+	0x02, 0x00, 0x01, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x7b,
+	0x7c, 0x7d, 0x7e, 0x7f, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87,
+	0x88, 0x89, 0x8a, 0x8b, 0x15, 0xce, 0x74, 0xab, 0xc4, 0x66, 0x6a, 0x78,
+	0x1f, 0x21, 0x7a, 0xb4, 0x37, 0xeb, 0x60, 0x19, 0x9b, 0xab, 0xe1, 0x1d,
+	0x20, 0x7d, 0x09, 0xf3, 0x12, 0x00, 0x67, 0xb0, 0xe8, 0x03, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x56, 0xdb, 0x92, 0x8b, 0x61, 0x6a, 0xf6, 0x11,
+	0xd6, 0x7f, 0xcd, 0x76, 0x9c, 0x22, 0x88, 0xa2,
+};
+static const uint8_t kat_chacha_auth[92] = {
+	0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x28, 0x00, 0x40, 0x00, 0x00, 0x00,
+	0x02, 0x00, 0x01, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x7b,
+	0x7c, 0x7d, 0x7e, 0x7f, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87,
+	0x88, 0x89, 0x8a, 0x8b, 0x8c, 0x8d, 0x8e, 0x8f, 0x90, 0x91, 0x92, 0x93,
+	0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0x9b, 0x9c, 0x9d, 0x9e, 0x9f,
+	0xa0, 0xa1, 0xa2, 0xa3, 0x22, 0x00, 0x67, 0xb0, 0xe8, 0x03, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0xc9, 0x33, 0xf6, 0x69, 0x45, 0x4a, 0x48, 0x35,
+	0x5a, 0x6d, 0xe3, 0x40, 0xe1, 0x1d, 0xbe, 0x30,
+};
+#define KAT_FINGERPRINT 0x79acd72e9c27b067ull
+#define KAT_COUNTER 1000u
+#define FRAME_MAX 9216u
+
+static uint8_t key1[64], key2[64];
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)v);
+	put16(p + 2, (uint16_t)(v >> 16));
+}
+
+/* The KAT frame: bytes 100.., hdr_size 40, frame_size 64, sender 2, path 1. */
+static void kat_frame(uint8_t f[64])
+{
+	for (int i = 0; i < 64; i++)
+		f[i] = (uint8_t)(100 + i);
+	put16(f + 6, 40);
+	put32(f + 8, 64);
+	put16(f + 12, 2);
+	f[14] = 1;
+}
+
+/* A frame of size bytes (40-byte header) from sender. */
+static void make_frame(uint8_t *f, size_t size, uint16_t sender, uint32_t seed)
+{
+	for (size_t i = 0; i < size; i++)
+		f[i] = (uint8_t)(i * 31u + seed);
+	put16(f + 6, 40);
+	put32(f + 8, (uint32_t)size);
+	put16(f + 12, sender);
+	f[14] = 0;
+}
+
+static void node(struct eng_crypto *c, enum eng_cipher cipher, enum eng_protect prot, uint16_t id,
+		 const uint8_t *key)
+{
+	char err[256];
+	assert_int_equal(eng_crypto_init(c, cipher, prot, 1, id, KAT_COUNTER, UINT64_MAX, err, sizeof(err)), 0);
+	assert_int_equal(eng_crypto_install(c, key, 64, err, sizeof(err)), 1);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 64; i++) {
+		key1[i] = (uint8_t)i;
+		key2[i] = (uint8_t)(0xA5 ^ (i * 7));
+	}
+	return 0;
+}
+
+static void one_kat(enum eng_cipher cipher, enum eng_protect prot, const uint8_t *want)
+{
+	struct eng_crypto tx, rx;
+	node(&tx, cipher, prot, 2, key1);
+	node(&rx, cipher, prot, 3, key1);
+	assert_true(tx.key[ENG_KEY_CURRENT].fingerprint == KAT_FINGERPRINT);
+	uint8_t f[64], out[64 + ENG_CRYPTO_TRAILER_SIZE];
+	kat_frame(f);
+	assert_int_equal(eng_crypto_seal(&tx, f, 64, out), sizeof(out));
+	assert_memory_equal(out, want, sizeof(out));
+	size_t plain = 0;
+	assert_int_equal(eng_crypto_open(&rx, out, sizeof(out), 1, &plain), ENG_CRYPTO_OK);
+	assert_int_equal(plain, 64);
+	assert_memory_equal(out, f, 64);
+	eng_crypto_free(&tx);
+	eng_crypto_free(&rx);
+}
+
+static void test_known_answers(void **state)
+{
+	(void)state;
+	one_kat(ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, kat_aes_enc);
+	one_kat(ENG_CIPHER_AES256_GCM, ENG_PROTECT_AUTH, kat_aes_auth);
+	one_kat(ENG_CIPHER_CHACHA20_POLY1305, ENG_PROTECT_ENCRYPT, kat_chacha_enc);
+	one_kat(ENG_CIPHER_CHACHA20_POLY1305, ENG_PROTECT_AUTH, kat_chacha_auth);
+}
+
+static void roundtrip(enum eng_cipher cipher, enum eng_protect prot)
+{
+	static const size_t sizes[] = {40, 41, 64, 1024, 1500, 9000};
+	static uint8_t f[FRAME_MAX], s[FRAME_MAX + ENG_CRYPTO_TRAILER_SIZE];
+	struct eng_crypto tx, rx;
+	node(&tx, cipher, prot, 5, key1);
+	node(&rx, cipher, prot, 6, key1);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t n = sizes[i];
+		make_frame(f, n, 5, (uint32_t)i);
+		assert_int_equal(eng_crypto_seal(&tx, f, n, s), n + ENG_CRYPTO_TRAILER_SIZE);
+		/* the header is in clear; the body is encrypted unless auth */
+		assert_memory_equal(s, f, 40);
+		if (n > 48) {
+			if (prot == ENG_PROTECT_ENCRYPT)
+				assert_memory_not_equal(s + 40, f + 40, n - 40);
+			else
+				assert_memory_equal(s + 40, f + 40, n - 40);
+		}
+		s[14] = 2; /* the transport stamps the path of each copy */
+		size_t plain = 0;
+		assert_int_equal(eng_crypto_open(&rx, s, n + ENG_CRYPTO_TRAILER_SIZE, 2, &plain), ENG_CRYPTO_OK);
+		assert_int_equal(plain, n);
+		f[14] = 2;
+		assert_memory_equal(s, f, n);
+	}
+	assert_int_equal(tx.st.sealed, 6);
+	assert_int_equal(rx.st.opened, 6);
+	eng_crypto_free(&tx);
+	eng_crypto_free(&rx);
+}
+
+static void test_roundtrip(void **state)
+{
+	(void)state;
+	roundtrip(ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT);
+	roundtrip(ENG_CIPHER_AES256_GCM, ENG_PROTECT_AUTH);
+	roundtrip(ENG_CIPHER_CHACHA20_POLY1305, ENG_PROTECT_ENCRYPT);
+	roundtrip(ENG_CIPHER_CHACHA20_POLY1305, ENG_PROTECT_AUTH);
+}
+
+/* Every bit of every byte but the path index changes the verdict to a
+ * drop; the receiver's window is not moved by any of them, so the
+ * untouched frame still opens afterwards. */
+static void tamper(enum eng_cipher cipher, enum eng_protect prot)
+{
+	enum { N = 200 };
+	uint8_t f[N], s[N + ENG_CRYPTO_TRAILER_SIZE], t[sizeof(s)];
+	struct eng_crypto tx, rx;
+	node(&tx, cipher, prot, 5, key1);
+	node(&rx, cipher, prot, 6, key1);
+	make_frame(f, N, 5, 9);
+	assert_int_equal(eng_crypto_seal(&tx, f, N, s), sizeof(s));
+	for (size_t i = 0; i < sizeof(s); i++) {
+		if (i == 14)
+			continue;
+		for (int bit = 0; bit < 8; bit++) {
+			memcpy(t, s, sizeof(s));
+			t[i] ^= (uint8_t)(1u << bit);
+			size_t plain = 0;
+			enum eng_crypto_result r = eng_crypto_open(&rx, t, sizeof(t), 0, &plain);
+			if (r == ENG_CRYPTO_OK)
+				fail_msg("byte %zu bit %d flipped: still authenticates", i, bit);
+		}
+	}
+	uint64_t drops = 0;
+	for (int r = 1; r < ENG_CRYPTO_DROP_COUNT; r++)
+		drops += rx.st.drops[r];
+	assert_int_equal(drops, (sizeof(s) - 1) * 8);
+	assert_true(rx.st.drops[ENG_CRYPTO_DROP_AUTH] > (sizeof(s) - 40) * 8 / 2);
+	/* shorter or longer by a byte */
+	size_t plain = 0;
+	memcpy(t, s, sizeof(s));
+	assert_int_equal(eng_crypto_open(&rx, t, sizeof(t) - 1, 0, &plain), ENG_CRYPTO_DROP_LENGTH);
+	assert_int_equal(eng_crypto_open(&rx, t, 30, 0, &plain), ENG_CRYPTO_DROP_SHORT);
+	memcpy(t, s, sizeof(s));
+	assert_int_equal(eng_crypto_open(&rx, t, sizeof(t), 0, &plain), ENG_CRYPTO_OK);
+	assert_memory_equal(t, f, N);
+	eng_crypto_free(&tx);
+	eng_crypto_free(&rx);
+}
+
+static void test_tamper_every_byte(void **state)
+{
+	(void)state;
+	tamper(ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT);
+	tamper(ENG_CIPHER_AES256_GCM, ENG_PROTECT_AUTH);
+	tamper(ENG_CIPHER_CHACHA20_POLY1305, ENG_PROTECT_ENCRYPT);
+	tamper(ENG_CIPHER_CHACHA20_POLY1305, ENG_PROTECT_AUTH);
+}
+
+static void test_replay(void **state)
+{
+	(void)state;
+	enum { N = 100, K = ENG_CRYPTO_WINDOW + 10 };
+	static uint8_t sealed[K][N + ENG_CRYPTO_TRAILER_SIZE];
+	uint8_t f[N], t[N + ENG_CRYPTO_TRAILER_SIZE];
+	struct eng_crypto tx, rx;
+	node(&tx, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 5, key1);
+	node(&rx, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 6, key1);
+	for (int i = 0; i < K; i++) {
+		make_frame(f, N, 5, (uint32_t)i);
+		assert_int_equal(eng_crypto_seal(&tx, f, N, sealed[i]), sizeof(t));
+	}
+	size_t plain;
+#define OPEN(i, path) (memcpy(t, sealed[i], sizeof(t)), eng_crypto_open(&rx, t, sizeof(t), (path), &plain))
+	/* out of order within the window: each once */
+	assert_int_equal(OPEN(5, 0), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN(3, 0), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN(4, 0), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN(5, 0), ENG_CRYPTO_DROP_REPLAY);
+	assert_int_equal(OPEN(3, 0), ENG_CRYPTO_DROP_REPLAY);
+	/* the copy of a frame on another path is its own (active RRP) */
+	assert_int_equal(OPEN(5, 1), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN(5, 1), ENG_CRYPTO_DROP_REPLAY);
+	/* far ahead: everything a window older is refused, even never seen */
+	assert_int_equal(OPEN(K - 1, 0), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN(6, 0), ENG_CRYPTO_DROP_REPLAY);
+	assert_int_equal(OPEN(K - 1 - ENG_CRYPTO_WINDOW, 0), ENG_CRYPTO_DROP_REPLAY);
+	assert_int_equal(OPEN(K - ENG_CRYPTO_WINDOW, 0), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN(K - 2, 0), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN(K - 2, 0), ENG_CRYPTO_DROP_REPLAY);
+	assert_int_equal(rx.st.drops[ENG_CRYPTO_DROP_REPLAY], 6);
+	/* every frame from a fresh receiver: each accepted once, in any order */
+	struct eng_crypto rx2;
+	node(&rx2, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 7, key1);
+	for (int i = K - 1; i >= K - (int)ENG_CRYPTO_WINDOW; i--) {
+		memcpy(t, sealed[i], sizeof(t));
+		assert_int_equal(eng_crypto_open(&rx2, t, sizeof(t), 3, &plain), ENG_CRYPTO_OK);
+		memcpy(t, sealed[i], sizeof(t));
+		assert_int_equal(eng_crypto_open(&rx2, t, sizeof(t), 3, &plain), ENG_CRYPTO_DROP_REPLAY);
+	}
+#undef OPEN
+	eng_crypto_free(&tx);
+	eng_crypto_free(&rx);
+	eng_crypto_free(&rx2);
+}
+
+static void test_wrong_key_and_suite(void **state)
+{
+	(void)state;
+	enum { N = 300 };
+	uint8_t f[N], s[N + ENG_CRYPTO_TRAILER_SIZE];
+	struct eng_crypto tx, rx_other_key, rx_chacha, rx_auth;
+	node(&tx, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 4, key1);
+	node(&rx_other_key, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 1, key2);
+	node(&rx_chacha, ENG_CIPHER_CHACHA20_POLY1305, ENG_PROTECT_ENCRYPT, 1, key1);
+	node(&rx_auth, ENG_CIPHER_AES256_GCM, ENG_PROTECT_AUTH, 1, key1);
+	make_frame(f, N, 4, 1);
+	assert_int_equal(eng_crypto_seal(&tx, f, N, s), sizeof(s));
+	size_t plain;
+	uint8_t t[sizeof(s)];
+	memcpy(t, s, sizeof(s));
+	assert_int_equal(eng_crypto_open(&rx_other_key, t, sizeof(t), 0, &plain), ENG_CRYPTO_DROP_UNKNOWN_KEY);
+	assert_int_equal(rx_other_key.st.unknown_key_from[4], 1);
+	assert_int_equal(rx_other_key.st.unknown_epoch_last[4], tx.key[ENG_KEY_CURRENT].epoch);
+	memcpy(t, s, sizeof(s));
+	assert_int_equal(eng_crypto_open(&rx_chacha, t, sizeof(t), 0, &plain), ENG_CRYPTO_DROP_SUITE);
+	memcpy(t, s, sizeof(s));
+	assert_int_equal(eng_crypto_open(&rx_auth, t, sizeof(t), 0, &plain), ENG_CRYPTO_DROP_SUITE);
+	/* another key that happened to have the same epoch: a bad tag */
+	memcpy(t, s, sizeof(s));
+	uint16_t e2 = rx_other_key.key[ENG_KEY_CURRENT].epoch;
+	t[N + 2] = (uint8_t)e2;
+	t[N + 3] = (uint8_t)(e2 >> 8);
+	assert_int_equal(eng_crypto_open(&rx_other_key, t, sizeof(t), 0, &plain), ENG_CRYPTO_DROP_AUTH);
+	assert_int_equal(rx_other_key.st.auth_from[4], 1);
+	/* a sender id outside 1..64: no window to check */
+	make_frame(f, N, 4, 1);
+	memcpy(t, s, sizeof(s));
+	put16(t + 12, 65);
+	assert_int_equal(eng_crypto_open(&rx_auth, t, sizeof(t), 0, &plain), ENG_CRYPTO_DROP_SENDER);
+	put16(t + 12, 0);
+	assert_int_equal(eng_crypto_open(&rx_auth, t, sizeof(t), 0, &plain), ENG_CRYPTO_DROP_SENDER);
+	/* the sender seals only its own frames */
+	make_frame(f, N, 9, 1);
+	assert_int_equal(eng_crypto_seal(&tx, f, N, s), 0);
+	assert_int_equal(tx.st.seal_errors, 1);
+	eng_crypto_free(&tx);
+	eng_crypto_free(&rx_other_key);
+	eng_crypto_free(&rx_chacha);
+	eng_crypto_free(&rx_auth);
+}
+
+static void test_rotation(void **state)
+{
+	(void)state;
+	enum { N = 100 };
+	uint8_t f[N], s[N + ENG_CRYPTO_TRAILER_SIZE];
+	char err[256];
+	size_t plain;
+	struct eng_crypto a, b;
+	node(&a, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 1, key1);
+	node(&b, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 2, key1);
+	uint64_t fp1 = a.key[ENG_KEY_CURRENT].fingerprint;
+	/* installing the current key again changes nothing */
+	assert_int_equal(eng_crypto_install(&a, key1, 64, err, sizeof(err)), 0);
+	/* b installs the next key: it receives with both, sends with the old */
+	assert_int_equal(eng_crypto_install(&b, key2, 64, err, sizeof(err)), 1);
+	assert_int_equal(eng_crypto_install(&b, key2, 64, err, sizeof(err)), 0);
+	uint64_t fp2 = b.key[ENG_KEY_NEXT].fingerprint;
+	assert_true(fp2 != fp1);
+	make_frame(f, N, 2, 1);
+	assert_int_equal(eng_crypto_seal(&b, f, N, s), sizeof(s));
+	assert_int_equal(eng_crypto_open(&a, s, sizeof(s), 0, &plain), ENG_CRYPTO_OK);
+	/* a activates without having installed it: refused */
+	assert_int_equal(eng_crypto_activate(&a, fp2), -1);
+	assert_int_equal(eng_crypto_install(&a, key2, 64, err, sizeof(err)), 1);
+	assert_int_equal(eng_crypto_activate(&a, fp2), 0);
+	assert_true(a.key[ENG_KEY_CURRENT].fingerprint == fp2);
+	assert_true(a.key[ENG_KEY_PREVIOUS].fingerprint == fp1);
+	/* a sends with the new key; b (not yet activated) takes it */
+	make_frame(f, N, 1, 2);
+	assert_int_equal(eng_crypto_seal(&a, f, N, s), sizeof(s));
+	assert_int_equal(eng_crypto_open(&b, s, sizeof(s), 0, &plain), ENG_CRYPTO_OK);
+	/* b still sends with the old one; a takes it as previous */
+	make_frame(f, N, 2, 3);
+	assert_int_equal(eng_crypto_seal(&b, f, N, s), sizeof(s));
+	uint8_t old[sizeof(s)];
+	memcpy(old, s, sizeof(s));
+	assert_int_equal(eng_crypto_open(&a, s, sizeof(s), 1, &plain), ENG_CRYPTO_OK);
+	assert_int_equal(eng_crypto_activate(&b, fp2), 0);
+	/* retired at a: a frame sealed with the old key is an unknown key */
+	eng_crypto_retire(&a);
+	assert_int_equal(a.st.retirements, 1);
+	assert_int_equal(eng_crypto_open(&a, old, sizeof(old), 2, &plain), ENG_CRYPTO_DROP_UNKNOWN_KEY);
+	make_frame(f, N, 2, 4);
+	assert_int_equal(eng_crypto_seal(&b, f, N, s), sizeof(s));
+	assert_int_equal(eng_crypto_open(&a, s, sizeof(s), 0, &plain), ENG_CRYPTO_OK);
+	/* the old key cannot come back as next while it is previous at b */
+	assert_int_equal(eng_crypto_install(&b, key1, 64, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "epoch"));
+	eng_crypto_free(&a);
+	eng_crypto_free(&b);
+}
+
+static void test_counter_reservation(void **state)
+{
+	(void)state;
+	enum { N = 64 };
+	uint8_t f[N], s[N + ENG_CRYPTO_TRAILER_SIZE];
+	char err[256];
+	struct eng_crypto c, rx;
+	assert_int_equal(eng_crypto_init(&c, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 1, 3, 10, 12, err,
+					 sizeof(err)), 0);
+	assert_int_equal(eng_crypto_install(&c, key1, 64, err, sizeof(err)), 1);
+	node(&rx, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 1, key1);
+	make_frame(f, N, 3, 0);
+	assert_int_equal(eng_crypto_seal(&c, f, N, s), sizeof(s));
+	assert_int_equal(eng_crypto_seal(&c, f, N, s), sizeof(s));
+	assert_int_equal(eng_crypto_seal(&c, f, N, s), 0); /* 12 reached */
+	assert_int_equal(c.st.seal_errors, 0);
+	eng_crypto_extend(&c, 13);
+	assert_int_equal(eng_crypto_seal(&c, f, N, s), sizeof(s));
+	size_t plain;
+	assert_int_equal(eng_crypto_open(&rx, s, sizeof(s), 0, &plain), ENG_CRYPTO_OK);
+	assert_int_equal(rx.win[2][0].top, 12);
+	/* no key: nothing is sealed */
+	struct eng_crypto none;
+	assert_int_equal(eng_crypto_init(&none, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 1, 3, 1, 100, err,
+					 sizeof(err)), 0);
+	assert_int_equal(eng_crypto_seal(&none, f, N, s), 0);
+	eng_crypto_free(&c);
+	eng_crypto_free(&rx);
+}
+
+static char kpath[64];
+
+static void write_key(size_t n, mode_t mode)
+{
+	snprintf(kpath, sizeof(kpath), "/tmp/ordo-test-key-%d", (int)getpid());
+	(void)unlink(kpath);
+	FILE *f = fopen(kpath, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(key1, 1, n, f), n);
+	fclose(f);
+	assert_int_equal(chmod(kpath, mode), 0);
+}
+
+static void test_key_file(void **state)
+{
+	(void)state;
+	uint8_t k[ENG_CRYPTO_KEY_MAX];
+	char err[512];
+	write_key(64, 0400);
+	assert_int_equal(eng_crypto_read_key(kpath, k, sizeof(k), err, sizeof(err)), 64);
+	assert_memory_equal(k, key1, 64);
+	write_key(32, 0600);
+	assert_int_equal(eng_crypto_read_key(kpath, k, sizeof(k), err, sizeof(err)), 32);
+	write_key(31, 0400);
+	assert_int_equal(eng_crypto_read_key(kpath, k, sizeof(k), err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "31 bytes"));
+	write_key(64, 0644);
+	assert_int_equal(eng_crypto_read_key(kpath, k, sizeof(k), err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "chmod 0400"));
+	write_key(64, 0440);
+	assert_int_equal(eng_crypto_read_key(kpath, k, sizeof(k), err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "mode 0440"));
+	(void)unlink(kpath);
+	assert_int_equal(eng_crypto_read_key(kpath, k, sizeof(k), err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "ordo-keygen"));
+	assert_int_equal(eng_crypto_read_key("/tmp", k, sizeof(k), err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a regular file"));
+	uint64_t fp;
+	uint16_t epoch;
+	assert_int_equal(eng_crypto_key_id(key1, 64, &fp, &epoch), 0);
+	assert_true(fp == KAT_FINGERPRINT);
+	assert_int_equal(epoch, (uint16_t)KAT_FINGERPRINT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_known_answers),
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_tamper_every_byte),
+		cmocka_unit_test(test_replay),
+		cmocka_unit_test(test_wrong_key_and_suite),
+		cmocka_unit_test(test_rotation),
+		cmocka_unit_test(test_counter_reservation),
+		cmocka_unit_test(test_key_file),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}

@@ -25,7 +25,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pmdg_net.h"
 #include "rp.h"
+
+_Static_assert(PMDG_NODES_MAX == RP_NODES_MAX, "pmd-glue's node table covers ring-proto's node ids");
 
 enum eng_idle { ENG_IDLE_SPIN = 0, ENG_IDLE_YIELD, ENG_IDLE_BACKOFF, ENG_IDLE_BLOCK };
 
@@ -34,6 +37,7 @@ struct eng_path_conf {
 	uint16_t rx_desc, tx_desc;
 	uint32_t mbufs;
 	uint32_t framesz;  /* af_packet's framesz= from the device string, 0 if none */
+	struct pmdg_net_conf net; /* transport (l2, udp4, udp6) and the path's addresses */
 };
 
 struct eng_load_conf {

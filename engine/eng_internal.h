@@ -72,6 +72,9 @@ struct eng_snapshot {
 	uint8_t path_state[RP_PATHS_MAX];
 	int8_t link[RP_PATHS_MAX];
 	struct pmdg_path_stats paths[RP_PATHS_MAX];
+	struct pmdg_net_stats neigh[RP_PATHS_MAX];   /* routed paths: ARP / ND */
+	uint32_t neigh_resolved[RP_PATHS_MAX], neigh_total[RP_PATHS_MAX];
+	uint8_t transport[RP_PATHS_MAX];
 	uint64_t l2_drops[PMDG_DROP_COUNT];
 	struct rp_stats rp;
 	uint64_t loops, idle_loops, sleeps;

@@ -47,6 +47,11 @@ void eng_publish(struct eng *e)
 	memcpy(snap.path_state, e->path_state, sizeof(snap.path_state));
 	memcpy(snap.link, e->link, sizeof(snap.link));
 	memcpy(snap.paths, e->g.stats, sizeof(snap.paths));
+	for (uint8_t p = 0; p < e->cfg.rp.path_count; p++) {
+		snap.transport[p] = e->g.net[p].c.transport;
+		snap.neigh[p] = e->g.net[p].st;
+		pmdg_net_resolved(&e->g.net[p], &snap.neigh_resolved[p], &snap.neigh_total[p]);
+	}
 	memcpy(snap.l2_drops, e->g.drops, sizeof(snap.l2_drops));
 	snap.rp = *s;
 	snap.loops = e->loops;
@@ -137,6 +142,16 @@ static int fill_paths(const struct eng_snapshot *sp, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(c, "faults", s.rp.path_faults[p]);
 		rte_tel_data_add_dict_u64(c, "reinstated", s.rp.path_reinstated[p]);
 		rte_tel_data_add_dict_u64(c, "accepted", s.rp.path_rx[p]);
+		rte_tel_data_add_dict_string(c, "transport", pmdg_transport_name(s.transport[p]));
+		if (s.transport[p] != PMDG_TRANSPORT_L2) {
+			const struct pmdg_net_stats *ns = &s.neigh[p];
+			rte_tel_data_add_dict_u64(c, "neigh_resolved", s.neigh_resolved[p]);
+			rte_tel_data_add_dict_u64(c, "neigh_total", s.neigh_total[p]);
+			rte_tel_data_add_dict_u64(c, "neigh_answered", ns->answered);
+			rte_tel_data_add_dict_u64(c, "neigh_solicited", ns->solicited);
+			rte_tel_data_add_dict_u64(c, "neigh_learned", ns->learned);
+			rte_tel_data_add_dict_u64(c, "tx_unresolved", ns->tx_unresolved);
+		}
 		char name[8];
 		snprintf(name, sizeof(name), "path%u", p);
 		rte_tel_data_add_dict_container(d, name, c, 0);

@@ -278,6 +278,7 @@ static uint32_t duty_cycle(struct eng *e)
 		e->dlv.max_gap_ns = 0;
 		e->dlv.last_ns = 0;
 	}
+	pmdg_tick(&e->g, e->now_ns); /* the clock for ARP/ND; due solicitations */
 	uint32_t work = poll_rx(e);
 	work += poll_timers(e);
 	work += eng_load_pump(e);
@@ -503,7 +504,8 @@ struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 						     .rx_desc = c->path[p].rx_desc,
 						     .tx_desc = c->path[p].tx_desc,
 						     .mbufs = c->path[p].mbufs,
-						     .data_room = room};
+						     .data_room = room,
+						     .net = &e->cfg.path[p].net};
 	}
 	if (pmdg_open(&e->g, &pc, err, err_size) != 0)
 		goto fail;

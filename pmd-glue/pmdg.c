@@ -9,6 +9,14 @@
  * token to its one receiver instead of flooding it. Ports run promiscuous:
  * these MACs are not the NIC's own.
  *
+ * Routed paths (udp4, udp6): the port's own MAC, no promiscuous mode, the
+ * multicast MACs the path needs (the ring's group; IPv6: our solicited-node
+ * address and all-nodes) through the port's multicast list, or all
+ * multicast where it has none. Checksums by the port where it offers both
+ * directions, else in software (pmdg_net.c). A fan-out shares the payload
+ * mbuf (reference count) among per-destination header mbufs when the port
+ * sends chained mbufs, else copies it per destination.
+ *
  * Never: blocks. A full tx queue is retried a bounded number of times and
  * then counted and dropped; the protocol's retransmission repairs a lost
  * data frame, its token retransmission a lost token.
@@ -39,18 +47,6 @@
 #define PMDG_ETH_MIN_FRAME 60u
 /* Tries to hand a full burst to the tx queue before dropping the rest. */
 #define PMDG_TX_RETRIES 64u
-
-static const char *const drop_names[PMDG_DROP_COUNT] = {
-	[PMDG_DROP_RUNT] = "l2_runt",
-	[PMDG_DROP_ETHERTYPE] = "l2_ethertype",
-	[PMDG_DROP_DEST] = "l2_dest",
-	[PMDG_DROP_OVERSIZE] = "l2_oversize",
-};
-
-const char *pmdg_drop_name(enum pmdg_drop d)
-{
-	return (unsigned)d < PMDG_DROP_COUNT ? drop_names[d] : "?";
-}
 
 int pmdg_eal_init(int argc, char **argv, char *err, size_t err_size)
 {
@@ -89,6 +85,36 @@ void pmdg_node_mac(uint8_t ring_id, uint16_t node_id, struct rte_ether_addr *mac
 	memcpy(mac->addr_bytes, b, sizeof(b));
 }
 
+/* A routed path after its port started: the port's MAC, the path's state,
+ * the multicast MACs it must receive. */
+static int open_routed(struct pmdg *g, uint8_t path, char *err, size_t err_size)
+{
+	const struct pmdg_net_conf *nc = g->conf.port[path].net;
+	uint16_t port = g->port_id[path];
+	struct rte_ether_addr ea;
+	int rc = rte_eth_macaddr_get(port, &ea);
+	if (rc != 0) {
+		snprintf(err, err_size, "path%u: cannot read the port's MAC address: %s", path, rte_strerror(-rc));
+		return rc;
+	}
+	struct pmdg_mac mac;
+	memcpy(mac.b, ea.addr_bytes, 6);
+	pmdg_net_init(&g->net[path], nc, g->conf.node_id, &mac);
+	struct rte_ether_addr mc[3];
+	uint32_t n = 0;
+	if (nc->group.family)
+		memcpy(mc[n++].addr_bytes, g->net[path].group_mac.b, 6);
+	if (nc->transport == PMDG_TRANSPORT_UDP6) {
+		static const uint8_t all_nodes[6] = {0x33, 0x33, 0, 0, 0, 1};
+		memcpy(mc[n++].addr_bytes, g->net[path].snm_mac.b, 6);
+		memcpy(mc[n++].addr_bytes, all_nodes, 6);
+	}
+	/* af_packet and others keep no list: then every multicast frame */
+	if (n > 0 && rte_eth_dev_set_mc_addr_list(port, mc, n) != 0)
+		(void)rte_eth_allmulticast_enable(port);
+	return 0;
+}
+
 static int open_port(struct pmdg *g, uint8_t path, char *err, size_t err_size)
 {
 	const struct pmdg_port_conf *pc = &g->conf.port[path];
@@ -124,6 +150,13 @@ static int open_port(struct pmdg *g, uint8_t path, char *err, size_t err_size)
 		socket = (int)rte_socket_id();
 	/* DPDK refuses a per-lcore cache above 2/3 of the pool */
 	uint32_t cache = pc->mbufs * 2u / 3u < 256u ? pc->mbufs * 2u / 3u : 256u;
+	uint32_t overhead = pc->net != NULL ? pmdg_net_overhead(pc->net->transport) : 0;
+	if (g->conf.mtu <= overhead) {
+		snprintf(err, err_size, "path%u: mtu %u leaves no room for an ordo frame after %u bytes of headers", path,
+			 g->conf.mtu, overhead);
+		return -EINVAL;
+	}
+	g->payload_max[path] = g->conf.mtu - overhead;
 	g->pool[path] = rte_pktmbuf_pool_create(pool_name, pc->mbufs, cache, 0, (uint16_t)room, socket);
 	if (g->pool[path] == NULL) {
 		snprintf(err, err_size, "path%u: cannot create a pool of %u mbufs of %u bytes: %s (raise [eal] memory_mb or lower mbufs)",
@@ -133,6 +166,34 @@ static int open_port(struct pmdg *g, uint8_t path, char *err, size_t err_size)
 
 	struct rte_eth_conf econf;
 	memset(&econf, 0, sizeof(econf));
+	const struct pmdg_net_conf *nc = pc->net;
+	int routed = nc != NULL && nc->transport != PMDG_TRANSPORT_L2;
+	struct rte_eth_dev_info info;
+	int have_info = rte_eth_dev_info_get(port, &info) == 0;
+	if (routed && have_info) {
+		int v4 = nc->transport == PMDG_TRANSPORT_UDP4;
+		uint64_t tx = RTE_ETH_TX_OFFLOAD_UDP_CKSUM | (v4 ? RTE_ETH_TX_OFFLOAD_IPV4_CKSUM : 0);
+		uint64_t rx = RTE_ETH_RX_OFFLOAD_UDP_CKSUM | (v4 ? RTE_ETH_RX_OFFLOAD_IPV4_CKSUM : 0);
+		if ((info.tx_offload_capa & tx) == tx && (info.rx_offload_capa & rx) == rx) {
+			econf.txmode.offloads |= tx;
+			econf.rxmode.offloads |= rx;
+			g->tx_csum[path] = g->rx_csum[path] = 1;
+		}
+		if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) {
+			econf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+			g->tx_chain[path] = 1;
+		}
+	}
+	if (routed && g->tx_chain[path]) {
+		snprintf(pool_name, sizeof(pool_name), "ordo-h%u", path);
+		g->hdr_pool[path] = rte_pktmbuf_pool_create(pool_name, pc->mbufs, cache, 0,
+							    RTE_PKTMBUF_HEADROOM + PMDG_NET_HDR_MAX, socket);
+		if (g->hdr_pool[path] == NULL) {
+			snprintf(err, err_size, "path%u: cannot create a pool of %u header mbufs: %s (raise [eal] memory_mb or lower mbufs)",
+				 path, pc->mbufs, rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+	}
 	int rc = rte_eth_dev_configure(port, 1, 1, &econf);
 	if (rc == 0)
 		rc = rte_eth_rx_queue_setup(port, 0, pc->rx_desc, (unsigned)socket, NULL, g->pool[path]);
@@ -152,13 +213,14 @@ static int open_port(struct pmdg *g, uint8_t path, char *err, size_t err_size)
 	/* af_packet and null fill an mbuf per frame as it is received and free
 	 * a sent one at once; other devices hold a descriptor ring's worth on
 	 * each side. Either way keep four bursts in hand. */
-	struct rte_eth_dev_info info;
 	uint32_t held = 4u * PMDG_BURST;
-	if (rte_eth_dev_info_get(port, &info) != 0 || info.driver_name == NULL ||
+	if (!have_info || info.driver_name == NULL ||
 	    (strcmp(info.driver_name, "net_af_packet") != 0 && strcmp(info.driver_name, "net_null") != 0))
 		held += (uint32_t)pc->rx_desc + pc->tx_desc;
 	g->dev_held[path] = held;
 	g->keep_max[path] = pc->mbufs > held ? pc->mbufs - held : 0;
+	if (routed)
+		return open_routed(g, path, err, err_size);
 	/* Not every PMD has these; frames then arrive only if addressed to it. */
 	(void)rte_eth_promiscuous_enable(port);
 	(void)rte_eth_allmulticast_enable(port);
@@ -201,7 +263,98 @@ void pmdg_close(struct pmdg *g)
 			rte_mempool_free(g->pool[p]);
 			g->pool[p] = NULL;
 		}
+		if (g->hdr_pool[p] != NULL) {
+			rte_mempool_free(g->hdr_pool[p]);
+			g->hdr_pool[p] = NULL;
+		}
 	}
+}
+
+static void tx_burst(struct pmdg *g, uint8_t path);
+
+static inline void queue_tx(struct pmdg *g, uint8_t path, struct rte_mbuf *m)
+{
+	g->tx[path][g->tx_count[path]++] = m;
+	if (g->tx_count[path] == PMDG_BURST)
+		tx_burst(g, path);
+}
+
+/* A fresh mbuf from pool with size bytes of data: *m and the data, or NULL
+ * after counting tx_nombuf. */
+static uint8_t *alloc_data(struct pmdg *g, uint8_t path, struct rte_mempool *pool, uint32_t size,
+			   struct rte_mbuf **m)
+{
+	*m = rte_pktmbuf_alloc(pool);
+	uint8_t *buf = *m != NULL && size <= UINT16_MAX ? (uint8_t *)rte_pktmbuf_append(*m, (uint16_t)size) : NULL;
+	if (buf == NULL) {
+		if (*m != NULL)
+			rte_pktmbuf_free(*m);
+		g->stats[path].tx_nombuf++;
+	}
+	return buf;
+}
+
+/* Queues a frame pmd-glue made itself (ARP, ND): copied into an mbuf. */
+static void send_control(struct pmdg *g, uint8_t path, const uint8_t *frame, uint32_t size)
+{
+	struct rte_mbuf *m;
+	uint8_t *buf = alloc_data(g, path, g->pool[path], size, &m);
+	if (buf == NULL)
+		return;
+	memcpy(buf, frame, size);
+	queue_tx(g, path, m);
+}
+
+void pmdg_tick(struct pmdg *g, uint64_t now_ns)
+{
+	g->now_ns = now_ns;
+	for (uint8_t p = 0; p < g->conf.path_count; p++) {
+		struct pmdg_net *n = &g->net[p];
+		if (n->c.transport == PMDG_TRANSPORT_L2 || now_ns < n->next_due_ns)
+			continue;
+		uint8_t frame[PMDG_NET_REPLY_MAX];
+		uint32_t size;
+		while ((size = pmdg_net_solicit(n, now_ns, frame)) > 0)
+			send_control(g, p, frame, size);
+	}
+}
+
+/* pmdg_payload() of a routed path: the frame's total bytes at frame (in
+ * the mbuf, or copied to scratch). */
+static const uint8_t *payload_routed(struct pmdg *g, uint8_t path, struct rte_mbuf *m, const uint8_t *frame,
+				     uint32_t total, uint8_t *scratch, size_t *len)
+{
+	uint32_t flags = 0;
+	if (g->rx_csum[path]) {
+		uint64_t ip = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK, l4 = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+		flags |= ip == RTE_MBUF_F_RX_IP_CKSUM_GOOD ? PMDG_RX_IP_CSUM_GOOD
+			 : ip == RTE_MBUF_F_RX_IP_CKSUM_BAD ? PMDG_RX_IP_CSUM_BAD
+							     : 0;
+		flags |= l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD ? PMDG_RX_L4_CSUM_GOOD
+			 : l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD ? PMDG_RX_L4_CSUM_BAD
+							     : 0;
+	}
+	uint8_t reply[PMDG_NET_REPLY_MAX];
+	struct pmdg_rx r;
+	pmdg_net_rx(&g->net[path], frame, total, g->payload_max[path], flags, g->now_ns, reply, &r);
+	if (r.kind == PMDG_RX_DROP) {
+		g->drops[r.drop]++;
+		return NULL;
+	}
+	if (r.kind == PMDG_RX_HANDLED) {
+		if (r.reply_size > 0)
+			send_control(g, path, reply, r.reply_size);
+		return NULL;
+	}
+	const uint8_t *p = frame + r.payload_off;
+	if (frame == scratch) { /* copied: the payload goes at scratch itself */
+		memmove(scratch, p, r.payload_size);
+		p = scratch;
+	}
+	g->stats[path].rx_frames++;
+	g->stats[path].rx_bytes += r.payload_size;
+	*len = r.payload_size;
+	return p;
 }
 
 const uint8_t *pmdg_payload(struct pmdg *g, uint8_t path, struct rte_mbuf *m, uint8_t *scratch,
@@ -225,6 +378,8 @@ const uint8_t *pmdg_payload(struct pmdg *g, uint8_t path, struct rte_mbuf *m, ui
 			return NULL;
 		}
 	}
+	if (g->net[path].c.transport != PMDG_TRANSPORT_L2)
+		return payload_routed(g, path, m, frame, total, (uint8_t *)scratch, len);
 	const struct rte_ether_hdr *eh = (const struct rte_ether_hdr *)frame;
 	if (eh->ether_type != rte_cpu_to_be_16(PMDG_ETHERTYPE)) {
 		g->drops[PMDG_DROP_ETHERTYPE]++;
@@ -267,20 +422,109 @@ static void tx_burst(struct pmdg *g, uint8_t path)
 	g->tx_count[path] = 0;
 }
 
+/* The payload of a routed frame in a fresh mbuf, headroom kept for the
+ * headers, path index stamped; *sum its checksum (unless the port does it). */
+static struct rte_mbuf *routed_payload(struct pmdg *g, uint8_t path, const uint8_t *frame, uint32_t size,
+				       uint32_t *sum)
+{
+	struct rte_mbuf *m;
+	uint8_t *p = alloc_data(g, path, g->pool[path], size, &m);
+	if (p == NULL)
+		return NULL;
+	memcpy(p, frame, size);
+	if (size > PMDG_HDR_PATH)
+		p[PMDG_HDR_PATH] = path;
+	*sum = g->tx_csum[path] ? 0 : pmdg_csum_partial(p, size, 0);
+	return m;
+}
+
+static void tx_offload(struct pmdg *g, uint8_t path, struct rte_mbuf *h)
+{
+	if (!g->tx_csum[path])
+		return;
+	h->l2_len = PMDG_ETH_HDR;
+	if (g->net[path].c.transport == PMDG_TRANSPORT_UDP4) {
+		h->l3_len = PMDG_IP4_HDR;
+		h->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM;
+	} else {
+		h->l3_len = PMDG_IP6_HDR;
+		h->ol_flags |= RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;
+	}
+}
+
+/* One datagram to node dest, or to the ring's group (dest 0). */
+static int send_one(struct pmdg *g, uint8_t path, uint16_t dest, const uint8_t *frame, uint32_t size)
+{
+	uint32_t sum;
+	struct rte_mbuf *m = routed_payload(g, path, frame, size, &sum);
+	if (m == NULL)
+		return -1;
+	uint8_t hdr[PMDG_NET_HDR_MAX];
+	uint32_t hl = pmdg_net_encap(&g->net[path], dest, size, sum, g->tx_csum[path], g->now_ns, hdr);
+	uint8_t *p = hl > 0 ? (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)hl) : NULL;
+	if (p == NULL) {
+		if (hl > 0)
+			g->stats[path].tx_nombuf++;
+		rte_pktmbuf_free(m);
+		return -1;
+	}
+	memcpy(p, hdr, hl);
+	tx_offload(g, path, m);
+	g->stats[path].tx_bytes += size;
+	queue_tx(g, path, m);
+	return 0;
+}
+
+/* A frame to every other node, one datagram each: the payload is encoded
+ * (and summed) once; each destination gets its own header mbuf chained to
+ * the shared payload (one reference each), or a copy where the port cannot
+ * send chains. Returns 0 if any copy was queued. */
+static int send_fanout(struct pmdg *g, uint8_t path, const uint8_t *frame, uint32_t size)
+{
+	struct pmdg_net *n = &g->net[path];
+	uint32_t sum;
+	struct rte_mbuf *m = routed_payload(g, path, frame, size, &sum);
+	if (m == NULL)
+		return -1;
+	int queued = 0;
+	for (uint16_t k = 0; k < n->dest_count; k++) {
+		uint8_t hdr[PMDG_NET_HDR_MAX];
+		uint32_t hl = pmdg_net_encap(n, n->dest[k], size, sum, g->tx_csum[path], g->now_ns, hdr);
+		if (hl == 0)
+			continue;
+		uint32_t copy = g->tx_chain[path] ? 0 : size;
+		struct rte_mbuf *h;
+		uint8_t *p = alloc_data(g, path, g->tx_chain[path] ? g->hdr_pool[path] : g->pool[path], hl + copy, &h);
+		if (p == NULL)
+			continue;
+		memcpy(p, hdr, hl);
+		if (copy) {
+			memcpy(p + hl, rte_pktmbuf_mtod(m, const uint8_t *), size);
+		} else {
+			rte_mbuf_refcnt_update(m, 1);
+			h->next = m;
+			h->nb_segs = 2;
+			h->pkt_len = hl + size;
+		}
+		tx_offload(g, path, h);
+		g->stats[path].tx_bytes += size;
+		queue_tx(g, path, h);
+		queued = 1;
+	}
+	rte_pktmbuf_free(m); /* this function's reference */
+	return queued ? 0 : -1;
+}
+
 int pmdg_send(struct pmdg *g, uint8_t path, uint16_t dest, const uint8_t *frame, uint32_t size)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(g->pool[path]);
-	if (m == NULL) {
-		g->stats[path].tx_nombuf++;
+	const struct pmdg_net *n = &g->net[path];
+	if (n->c.transport != PMDG_TRANSPORT_L2)
+		return dest != 0 || n->c.group.family ? send_one(g, path, dest, frame, size)
+						      : send_fanout(g, path, frame, size);
+	struct rte_mbuf *m;
+	uint8_t *buf = alloc_data(g, path, g->pool[path], (uint32_t)sizeof(struct rte_ether_hdr) + size, &m);
+	if (buf == NULL)
 		return -1;
-	}
-	uint32_t total = (uint32_t)sizeof(struct rte_ether_hdr) + size;
-	uint8_t *buf = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)total);
-	if (buf == NULL || total > UINT16_MAX) {
-		rte_pktmbuf_free(m);
-		g->stats[path].tx_nombuf++;
-		return -1;
-	}
 	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)buf;
 	if (dest == 0)
 		eh->dst_addr = g->ring_mac;
@@ -293,9 +537,7 @@ int pmdg_send(struct pmdg *g, uint8_t path, uint16_t dest, const uint8_t *frame,
 	if (size > PMDG_HDR_PATH)
 		p[PMDG_HDR_PATH] = path;
 	g->stats[path].tx_bytes += size;
-	g->tx[path][g->tx_count[path]++] = m;
-	if (g->tx_count[path] == PMDG_BURST)
-		tx_burst(g, path);
+	queue_tx(g, path, m);
 	return 0;
 }
 

@@ -1,11 +1,17 @@
 /* pmdg.h — pmd-glue: the only code that touches DPDK ethdev (docs/design.md §5).
  *
  * Owns: EAL start and stop, one ethdev port per redundant path with one rx
- * and one tx queue, a mempool per path, burst rx and tx, and ordo's Ethernet
- * framing: EtherType 0x88B5, a multicast MAC per ring for frames to all
- * nodes, and a locally administered unicast MAC per (ring, node) for frames
- * to one node (the token, the commit token). Frames are filtered on receipt
- * (EtherType, destination, size) and every refusal is counted by reason.
+ * and one tx queue, a mempool per path, burst rx and tx, and a transport
+ * per path: `l2`, ordo's Ethernet framing (EtherType 0x88B5, a multicast
+ * MAC per ring for frames to all nodes, and a locally administered unicast
+ * MAC per (ring, node) for frames to one node: the token, the commit
+ * token); or `udp4` / `udp6`, UDP over IP from the port's own MAC, with
+ * ARP / Neighbour Discovery for the node's address and its next hops
+ * (pmdg_net.h does the bytes; this file the mbufs and the port). A frame
+ * to every node goes to the ring's IP multicast group if one is set, else
+ * once to each other node: the payload is written once into one mbuf and
+ * shared (reference count) by one small header mbuf per destination.
+ * Frames are filtered on receipt and every refusal is counted by reason.
  *
  * Never: interprets ordo's header beyond the two fields framing needs (the
  * frame type, to let the caller feed tokens after data; frame_size, to strip
@@ -25,33 +31,25 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
+#include "pmdg_net.h"
+
 #define PMDG_ETHERTYPE 0x88B5u
 #define PMDG_PATHS_MAX 4u
 #define PMDG_BURST 64u
-
-/* Frame-level L2 drop reasons, counted per node (not per path). */
-enum pmdg_drop {
-	PMDG_DROP_RUNT = 0,   /* shorter than an Ethernet header */
-	PMDG_DROP_ETHERTYPE,  /* not ordo's EtherType (kernel chatter, others) */
-	PMDG_DROP_DEST,       /* neither this ring's multicast MAC nor this node's */
-	PMDG_DROP_OVERSIZE,   /* payload larger than the configured MTU */
-	PMDG_DROP_COUNT
-};
-
-const char *pmdg_drop_name(enum pmdg_drop d);
 
 struct pmdg_port_conf {
 	const char *device;   /* vdev string ("net_af_packet0,iface=p0,...") or PCI address */
 	uint16_t rx_desc, tx_desc;
 	uint32_t mbufs;       /* mempool elements */
 	uint32_t data_room;   /* bytes of data per mbuf, headroom excluded */
+	const struct pmdg_net_conf *net; /* the path's transport and addresses (NULL: l2) */
 };
 
 struct pmdg_conf {
 	uint8_t path_count;
 	uint8_t ring_id;      /* 1..255 */
 	uint16_t node_id;     /* 1..64 */
-	uint32_t mtu;         /* largest ordo frame (Ethernet payload) */
+	uint32_t mtu;         /* Ethernet payload bytes: an ordo frame (l2), or IP header, UDP header and ordo frame */
 	struct pmdg_port_conf port[PMDG_PATHS_MAX];
 };
 
@@ -78,6 +76,14 @@ struct pmdg {
 	 * the device itself holds. */
 	uint32_t keep_max[PMDG_PATHS_MAX];
 	uint32_t dev_held[PMDG_PATHS_MAX]; /* mbufs counted as the device's */
+	/* udp4 / udp6 paths */
+	struct pmdg_net net[PMDG_PATHS_MAX];
+	struct rte_mempool *hdr_pool[PMDG_PATHS_MAX]; /* one header per destination of a fan-out */
+	uint32_t payload_max[PMDG_PATHS_MAX];  /* largest ordo frame the path carries */
+	uint8_t tx_csum[PMDG_PATHS_MAX];       /* the port computes IP and UDP checksums */
+	uint8_t rx_csum[PMDG_PATHS_MAX];       /* the port checks them and says so in ol_flags */
+	uint8_t tx_chain[PMDG_PATHS_MAX];      /* the port sends chained mbufs */
+	uint64_t now_ns;                       /* the worker's clock at the last pmdg_tick() */
 };
 
 /* Starts the EAL with argv (argv[0] is the program name). Returns 0, or
@@ -113,17 +119,27 @@ static inline uint8_t pmdg_path_of(const struct pmdg *g, const struct rte_mbuf *
 	return PMDG_PATHS_MAX;
 }
 
-/* Checks one received frame's L2 framing and returns a pointer to its ordo
- * payload and its length (padding stripped), or NULL after counting the drop
- * (the caller frees the mbuf either way). A payload that spans segments is
- * copied into scratch (at least conf.mtu bytes). */
+/* Checks one received frame's framing (Ethernet; on a routed path also IP
+ * and UDP, checksums included) and returns a pointer to its ordo payload
+ * and its length (padding stripped), or NULL after counting the drop or
+ * taking an ARP / ND frame (answering it) (the caller frees the mbuf either
+ * way). A frame that spans segments is copied and its payload returned at
+ * scratch itself (scratch holds at least conf.mtu + 64 bytes). */
 const uint8_t *pmdg_payload(struct pmdg *g, uint8_t path, struct rte_mbuf *m, uint8_t *scratch,
 			    size_t *len);
 
 /* Queues a copy of frame on path, to node dest (0: every node of the ring),
  * stamping the path index into the copy (rp_wire_set_path). Sends a burst
- * when one is full. Returns 0, or -1 after counting a drop (no mbuf). */
+ * when one is full. Returns 0, or -1 after counting a drop (no mbuf; on a
+ * routed path also: no MAC for the next hop yet, tx_unresolved). */
 int pmdg_send(struct pmdg *g, uint8_t path, uint16_t dest, const uint8_t *frame, uint32_t size);
+
+/* Gives pmd-glue the worker's clock (once per loop, before receiving) and
+ * queues the neighbour solicitations due on the routed paths. */
+void pmdg_tick(struct pmdg *g, uint64_t now_ns);
+
+/* The largest ordo frame a path carries: mtu less the transport's headers. */
+static inline uint32_t pmdg_frame_max(const struct pmdg *g, uint8_t path) { return g->payload_max[path]; }
 
 /* Sends every queued frame; what the queue does not take after a bounded
  * number of retries is dropped and counted (tx_full). Returns frames sent. */

@@ -490,24 +490,12 @@ static void net_send(struct sim *s, uint32_t from, const struct rp_send *snd)
 
 /* ---- payloads ---- */
 
-uint8_t sim_payload_byte(uint64_t index, uint32_t size, uint32_t off)
-{
-	if (off < 8)
-		return (uint8_t)(index >> (8 * off));
-	if (off < 12)
-		return (uint8_t)(size >> (8 * (off - 8)));
-	if (off < SIM_PAYLOAD_HDR)
-		return 0xA5;
-	return (uint8_t)(index * 0x9Eu + off * 31u + (off >> 9));
-}
-
 static uint8_t *payload_make(uint64_t index, uint32_t size)
 {
 	uint8_t *p = malloc(size ? size : 1);
 	if (!p)
 		abort();
-	for (uint32_t i = 0; i < size; i++)
-		p[i] = sim_payload_byte(index, size, i);
+	sim_payload_fill(index, size, p);
 	return p;
 }
 
@@ -573,12 +561,11 @@ static void on_delivery(struct sim *s, struct sim_node *n, const struct rp_deliv
 			      n->id, st->index);
 		return;
 	}
-	for (uint32_t i = 0; i < d->chunk_size; i++) {
-		if (d->data[i] != sim_payload_byte(st->index, d->msg_size, d->frag_offset + i)) {
-			sim_violation(s, "integrity", "node %u: message %" PRIu64 " corrupted at byte %u",
-				      n->id, st->index, d->frag_offset + i);
-			return;
-		}
+	uint32_t bad = sim_payload_check(st->index, d->msg_size, d->frag_offset, d->data, d->chunk_size);
+	if (bad != UINT32_MAX) {
+		sim_violation(s, "integrity", "node %u: message %" PRIu64 " corrupted at byte %u",
+			      n->id, st->index, bad);
+		return;
 	}
 	st->next_off = d->frag_offset + d->chunk_size;
 	s->bytes_delivered += d->chunk_size;

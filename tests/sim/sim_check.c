@@ -91,15 +91,6 @@ static bool ring_eq(struct rp_ring_id a, struct rp_ring_id b)
 	return a.rep == b.rep && a.seq == b.seq;
 }
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xFF51AFD7ED558CCDull;
-	x ^= x >> 33;
-	x *= 0xC4CEB9FE1A85EC53ull;
-	return x ^ (x >> 33);
-}
-
 /* Records, after every step, the highest aru the node has had in each ring
  * (the SAFE check asks whether every member of a ring held a seq). */
 void sim_check_arus(struct sim *s, struct sim_node *n)
@@ -465,7 +456,7 @@ void sim_check_delivery(struct sim *s, struct sim_node *n, uint64_t index, const
 		}
 		n->ring_pos++;
 	}
-	n->fa_hash ^= mix(index + 1u);
+	n->fa_hash ^= sim_mix64(index + 1u);
 	n->fa_count++;
 	/* 3: FIFO per (origin, client, priority) */
 	int64_t *last = &n->last_msgno[sim_stream_index(origin_id, m->client, m->prio)];

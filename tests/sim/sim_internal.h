@@ -47,6 +47,16 @@ struct sim_stream {
 
 #define SIM_STREAMS (SIM_NODES_MAX * SIM_CLIENTS_MAX * RP_PRIO_COUNT)
 
+/* A 64-bit finalizer (murmur3's): checker hashes and payload rotations. */
+static inline uint64_t sim_mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xFF51AFD7ED558CCDull;
+	x ^= x >> 33;
+	x *= 0xC4CEB9FE1A85EC53ull;
+	return x ^ (x >> 33);
+}
+
 static inline uint32_t sim_stream_index(uint16_t origin, uint32_t client, uint8_t prio)
 {
 	uint32_t o = origin >= 1 && origin <= SIM_NODES_MAX ? origin - 1u : 0;
@@ -198,7 +208,13 @@ uint64_t sim_rand_range(struct sim *s, uint64_t lo, uint64_t hi);
 bool sim_chance(struct sim *s, double p);
 void sim_digest(struct sim *s, uint64_t v);
 void sim_trace(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-uint8_t sim_payload_byte(uint64_t index, uint32_t size, uint32_t off);
+
+/* sim_payload.c: message `index` of `size` bytes, written whole, and a
+ * fragment [off, off + len) of it checked: the first wrong byte's offset in
+ * the message, or UINT32_MAX if every byte is right. */
+void sim_payload_fill(uint64_t index, uint32_t size, uint8_t *dst);
+uint32_t sim_payload_check(uint64_t index, uint32_t size, uint32_t off, const uint8_t *data,
+			   uint32_t len);
 
 void sim_node_boot(struct sim *s, struct sim_node *n);
 

@@ -29,20 +29,27 @@ static void on_signal(int sig)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: ordod -c FILE [--check]\n"
+	fprintf(out, "usage: ordod -c FILE [--check [--json]] | ordod --keys\n"
 		     "  -c FILE   the node's configuration (docs/ordod.md)\n"
-		     "  --check   check the configuration, print it and exit\n");
+		     "  --check   check the configuration, print every key as the node would use it, exit\n"
+		     "  --json    with --check: print it as one JSON object of sections\n"
+		     "  --keys    print the reference table of every key (docs/ordod.md) and exit\n");
 }
 
 int main(int argc, char **argv)
 {
 	const char *file = NULL;
-	int check = 0;
+	int check = 0, json = 0;
 	for (int i = 1; i < argc; i++) {
 		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
 			file = argv[++i];
 		} else if (strcmp(argv[i], "--check") == 0) {
 			check = 1;
+		} else if (strcmp(argv[i], "--json") == 0) {
+			json = 1;
+		} else if (strcmp(argv[i], "--keys") == 0) {
+			eng_config_print_keys(stdout);
+			return 0;
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
 			return 0;
@@ -52,7 +59,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (file == NULL) {
+	if (file == NULL || (json && !check)) {
 		usage(stderr);
 		return 1;
 	}
@@ -64,7 +71,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
-		eng_config_print(&cfg, stdout);
+		if (json)
+			eng_config_print_json(&cfg, stdout);
+		else
+			eng_config_print(&cfg, stdout);
 		return 0;
 	}
 
@@ -79,10 +89,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ordod: %s\n", err);
 		return 2;
 	}
-	eng_logtype = rte_log_register_type_and_pick_level("ordo", (uint32_t)cfg.log_level);
+	eng_logtype = rte_log_register_type_and_pick_level("ordo", (uint32_t)(RTE_LOG_ERR + cfg.log_level));
 	if (eng_logtype < 0)
 		eng_logtype = RTE_LOGTYPE_USER1;
-	rte_log_set_level(eng_logtype, (uint32_t)cfg.log_level);
+	rte_log_set_level(eng_logtype, (uint32_t)(RTE_LOG_ERR + cfg.log_level));
 
 	int status = 0;
 	struct eng *e = NULL;

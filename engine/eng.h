@@ -31,6 +31,8 @@
 _Static_assert(PMDG_NODES_MAX == RP_NODES_MAX, "pmd-glue's node table covers ring-proto's node ids");
 
 enum eng_idle { ENG_IDLE_SPIN = 0, ENG_IDLE_YIELD, ENG_IDLE_BACKOFF, ENG_IDLE_BLOCK };
+/* [node] log_level, in rte_log's order from RTE_LOG_ERR */
+enum eng_log_level { ENG_LOG_ERROR = 0, ENG_LOG_WARNING, ENG_LOG_NOTICE, ENG_LOG_INFO, ENG_LOG_DEBUG };
 
 struct eng_path_conf {
 	char device[256];
@@ -53,16 +55,21 @@ struct eng_load_conf {
 #define ENG_ENVELOPE_MAX 34u        /* a client message's envelope: kind, length, 32-byte group */
 #define ENG_LOAD_CLIENT 0xFFFFFF01u /* client id of the load generator's messages */
 
+/* The node's configuration: every field a key of the file fills is listed
+ * in eng_config.c's key table (engine/README.md, "Adding a configuration
+ * key"). */
 struct eng_config {
-	struct rp_config rp;      /* incarnation, ring_seq and primaries come from the state dir */
+	struct rp_config rp;      /* incarnation, ring_seq and primaries come from the state dir;
+				   * frame_size_max is [ring] mtu */
 	uint8_t ring_id;
-	uint32_t mtu;
+	uint32_t max_message_size; /* what an application may publish; rp.message_size_max
+				    * adds ENG_ENVELOPE_MAX */
 	char state_dir[PATH_MAX - 32];
 	enum eng_idle idle;
 	int zero_copy;            /* keep received frames in their mbufs (docs/protocol.md §14) */
 	uint64_t backoff_yield_ns; /* idle = backoff: yield while work came within this long, */
 	uint64_t backoff_sleep_ns; /* ... then sleep this long at a time */
-	int log_level;            /* RTE_LOG_* */
+	int log_level;            /* enum eng_log_level: RTE_LOG_ERR + log_level */
 	char lcores[128];
 	char file_prefix[64];
 	uint32_t memory_mb;
@@ -76,11 +83,24 @@ struct eng_config {
 };
 
 /* Reads and checks a configuration file. Returns 0, or -1 with err holding
- * one line "<section>.<key> = '<value>': <why>" (or the file's problem). */
+ * one line "<section>.<key> = '<value>': <why>" (or the file's problem).
+ * Any thread; libc only (it runs before the EAL). */
 int eng_config_load(const char *file, struct eng_config *c, char *err, size_t err_size);
 
-/* Writes the configuration as the node will use it (for --check). */
+/* The same over a configuration's text (NUL-terminated; split in place);
+ * name stands for the file in error messages. */
+int eng_config_parse(char *text, const char *name, struct eng_config *c, char *err, size_t err_size);
+
+/* Writes the configuration as the node will use it, every key with its
+ * value: as an INI file that loads to the same configuration (--check), or
+ * as one JSON object of sections (--check --json). */
 void eng_config_print(const struct eng_config *c, FILE *out);
+void eng_config_print_json(const struct eng_config *c, FILE *out);
+
+/* Writes the key reference of docs/ordod.md: a Markdown table of every key
+ * (section, name, type, range, default, meaning) and one of the timeout
+ * profiles (ordod --keys). */
+void eng_config_print_keys(FILE *out);
 
 /* Builds the EAL argument vector for c into argv (at most argv_max entries,
  * strings stored in buf). Returns argc, or -1 if it does not fit. */

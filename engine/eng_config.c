@@ -1,174 +1,454 @@
 /* eng_config.c — the node's configuration file (format in docs/ordod.md).
  *
- * Owns: reading the INI file through DPDK's rte_cfgfile, checking every
- * section, key and value, filling struct eng_config (with ring-proto's
- * struct rp_config inside), the timeout profiles, and the EAL arguments.
+ * Owns: the table of every configuration key (section, name, type, range,
+ * default, help, and the field it fills), and everything derived from it:
+ * reading the INI text, checking every section, key and value, filling
+ * struct eng_config (with ring-proto's struct rp_config inside), printing
+ * the configuration in use as INI (`ordod --check`) or JSON (`--check
+ * --json`), the key reference of docs/ordod.md (`ordod --keys`), the
+ * timeout profiles, and the EAL arguments.
  *
  * Never: accepts an unknown section or key, a duplicate, or a value with
  * trailing garbage (a typo must not silently keep a default); reports more
- * than one line per error; runs after the EAL (it builds the EAL's
- * arguments, so it cannot use the EAL's logging).
+ * than one line per error; repeats a rule of rp_config_check (its verdict
+ * is reported against the key that fills the field it names); uses DPDK or
+ * anything beyond libc (it runs before the EAL, and its fuzzer is plain C).
+ *
+ * Adding a key: its field in struct eng_config (eng.h) and one line in
+ * keys[] below (engine/README.md, "Adding a configuration key").
+ *
+ * Thread context: any thread; no global state but the constant tables.
  */
 #include "eng.h"
 
 #include <errno.h>
 #include <sched.h>
-#include <sys/mman.h>
-#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <rte_cfgfile.h>
-#include <rte_log.h>
-
-#include "pmdg.h"
+#include "pmdg_name.h"
 
 #define US 1000ull
 #define MS 1000000ull
 #define ENG_SECTION_MAX 16
 #define ENG_ENTRY_MAX 64
+#define ENG_LINE_MAX 1022
+#define ENG_FILE_MAX (1u << 20)
 
-/* Timeout profiles (docs/ordod.md "Timeouts"). */
-struct eng_profile {
-	uint64_t token_retransmit_ns, token_loss_ns, join_ns, consensus_ns, merge_ns;
-	uint64_t rrp_timeout_ns, rrp_probe_ns;
-	uint64_t token_hold_ns;
+enum key_type {
+	KT_UINT,  /* a decimal integer in [min, max], stored times scale */
+	KT_BOOL,  /* yes | no (and true/false, 1/0, on/off), stored as int 1/0 */
+	KT_ENUM,  /* one of names[], stored as min + its index */
+	KT_STR,   /* text, shorter than the field */
+	KT_NODES, /* [ring] nodes: a list of node ids */
 };
 
-static const struct eng_profile profile_shared = {
-	.token_retransmit_ns = 30 * MS, .token_loss_ns = 250 * MS, .join_ns = 30 * MS,
-	.consensus_ns = 300 * MS, .merge_ns = 100 * MS, .rrp_timeout_ns = 20 * MS,
-	.rrp_probe_ns = 100 * MS, .token_hold_ns = 10 * MS,
+/* The section a key lives in; [pathN] keys fill struct eng_path_conf. */
+enum key_sec { SEC_NODE, SEC_EAL, SEC_RING, SEC_PATH, SEC_LOAD, SEC_COUNT };
+static const char *const sec_names[SEC_COUNT] = {"node", "eal", "ring", "path", "load"};
+
+#define KF_REQUIRED 1u /* no default: the file must set it */
+#define KF_EMPTY 2u    /* "key =" is a value (the empty string), not "use the default" */
+
+struct parse;
+struct key;
+typedef void key_derive_fn(struct eng_config *c, const struct key *k);
+typedef int key_check_fn(struct parse *ps, const struct key *k, const struct eng_config *c, void *base);
+
+struct key {
+	enum key_sec sec;
+	const char *name;
+	enum key_type type;
+	const char *field; /* its C name, e.g. "rp.mtu": rp_config_check names fields */
+	size_t off, size;  /* the field, in struct eng_config or struct eng_path_conf */
+	uint64_t min, max; /* KT_UINT, in the file's unit */
+	uint64_t scale;    /* the file's unit to the field's (us -> ns: 1000) */
+	const char *unit;  /* the file's unit for the docs ("us", "ms", "") */
+	const char *const *names; /* KT_ENUM */
+	const char *def;   /* the default as written in a file; with derive: how it is derived;
+			    * NULL: the field keeps its earlier value (ring-proto's default) */
+	key_derive_fn *derive;
+	key_check_fn *check; /* a rule of this key's own beyond its range */
+	unsigned flags;
+	const char *help;
 };
-static const struct eng_profile profile_dedicated = {
-	.token_retransmit_ns = 2 * MS, .token_loss_ns = 10 * MS, .join_ns = 2 * MS,
-	.consensus_ns = 12 * MS, .merge_ns = 10 * MS, .rrp_timeout_ns = 1 * MS,
-	.rrp_probe_ns = 10 * MS, .token_hold_ns = 0,
+
+/* ---- defaults derived from other keys ---- */
+
+/* Timeout profiles (docs/ordod.md "Timeouts"), in microseconds. */
+static const struct {
+	const char *key;
+	uint64_t shared_us, dedicated_us;
+} profiles[] = {
+	{"token_retransmit_us", 30000, 2000}, {"token_loss_us", 250000, 10000},
+	{"token_hold_us", 10000, 0},          {"join_us", 30000, 2000},
+	{"consensus_us", 300000, 12000},      {"merge_us", 100000, 10000},
+	{"rrp_timeout_us", 20000, 1000},      {"rrp_probe_us", 100000, 10000},
+};
+
+static void store(void *p, size_t size, uint64_t v)
+{
+	switch (size) {
+	case 1: *(uint8_t *)p = (uint8_t)v; break;
+	case 2: *(uint16_t *)p = (uint16_t)v; break;
+	case 4: *(uint32_t *)p = (uint32_t)v; break;
+	default: *(uint64_t *)p = v; break;
+	}
+}
+
+static uint64_t load(const void *p, size_t size)
+{
+	switch (size) {
+	case 1: return *(const uint8_t *)p;
+	case 2: return *(const uint16_t *)p;
+	case 4: return *(const uint32_t *)p;
+	default: return *(const uint64_t *)p;
+	}
+}
+
+static void derive_state_dir(struct eng_config *c, const struct key *k)
+{
+	(void)k;
+	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/ordo/n%u", c->rp.node_id);
+}
+
+static void derive_file_prefix(struct eng_config *c, const struct key *k)
+{
+	(void)k;
+	snprintf(c->file_prefix, sizeof(c->file_prefix), "ordo-n%u", c->rp.node_id);
+}
+
+static void derive_socket(struct eng_config *c, const struct key *k)
+{
+	if (c->file_prefix[0] == '\0') /* [eal] comes after [node] in the table */
+		derive_file_prefix(c, k);
+	snprintf(c->socket_path, sizeof(c->socket_path), "/run/ordo/%s.sock", c->file_prefix);
+}
+
+static void derive_profile(struct eng_config *c, const struct key *k)
+{
+	(void)k;
+	c->profile_dedicated = c->idle == ENG_IDLE_SPIN;
+}
+
+static void derive_timeout(struct eng_config *c, const struct key *k)
+{
+	for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
+		if (strcmp(profiles[i].key, k->name) == 0)
+			store((char *)c + k->off, k->size,
+			      (c->profile_dedicated ? profiles[i].dedicated_us : profiles[i].shared_us) * k->scale);
+}
+
+/* The Accelerated Ring is on by default: the last 3/4 of a busy visit's
+ * frames go after the token (docs/performance.md measured +40 % msgs/s at
+ * MTU 1500 on this VM's topology; protocol.md §13). */
+static void derive_accelerated(struct eng_config *c, const struct key *k)
+{
+	(void)k;
+	c->rp.accelerated_window = c->rp.max_messages * 3u / 4u;
+}
+
+/* ---- rules of one key beyond its range ---- */
+
+static int fail_key(struct parse *ps, const struct key *k, const void *base, const char *fmt, ...);
+
+static int check_file_prefix(struct parse *ps, const struct key *k, const struct eng_config *c, void *base)
+{
+	if (strpbrk(c->file_prefix, "/ ") != NULL)
+		return fail_key(ps, k, base, "must not contain '/' or spaces");
+	return 0;
+}
+
+static int check_device(struct parse *ps, const struct key *k, const struct eng_config *c, void *base)
+{
+	const struct eng_path_conf *pc = base;
+	char name[64], other[64];
+	if (pmdg_device_name(pc->device, name, sizeof(name)) < 0)
+		return fail_key(ps, k, base, "neither a vdev (net_<driver><n>,args...) nor a PCI address");
+	for (const struct eng_path_conf *o = c->path; o < pc; o++)
+		if (pmdg_device_name(o->device, other, sizeof(other)) >= 0 && strcmp(name, other) == 0)
+			return fail_key(ps, k, base, "the same port as path%u", (unsigned)(o - c->path));
+	return 0;
+}
+
+static int check_load_size(struct parse *ps, const struct key *k, const struct eng_config *c, void *base)
+{
+	if (c->load.size != 0 && c->load.size < ENG_LOAD_HDR_SIZE)
+		return fail_key(ps, k, base, "0 (off) or at least %u (the load header)", ENG_LOAD_HDR_SIZE);
+	if (c->load.size > c->max_message_size)
+		return fail_key(ps, k, base, "larger than [ring] max_message_size (%u)", c->max_message_size);
+	return 0;
+}
+
+/* ---- the keys ---- */
+
+static const char *const bools[] = {"no", "yes", "false", "true", "0", "1", "off", "on", NULL};
+static const char *const idles[] = {"spin", "yield", "backoff", "block", NULL};
+static const char *const levels[] = {"error", "warning", "notice", "info", "debug", NULL};
+static const char *const rrp_modes[] = {"active", "passive", NULL};
+static const char *const quorums[] = {"majority", "two_node", "last_man_standing", NULL};
+static const char *const profile_names[] = {"shared", "dedicated", NULL};
+static const char *const services[] = {"agreed", "safe", NULL};
+
+#define FIELD(T, f) .field = #f, .off = offsetof(T, f), .size = sizeof(((T *)0)->f)
+#define C(f) FIELD(struct eng_config, f)
+#define P(f) FIELD(struct eng_path_conf, f)
+#define HOUR_US (3600ull * 1000 * 1000)
+/* One line per key: NAME(section, key, field, [range,] default, help). A
+ * default is written as in a file; NULL keeps the field's earlier value
+ * (ring-proto's default). Keys with a derived default, a rule of their own
+ * or a flag are written out with designated initializers. */
+#define UINT(s, n, f, lo, hi, d, h) {.sec = s, .name = n, .type = KT_UINT, f, .min = lo, .max = hi, .scale = 1, .unit = "", .def = d, .help = h}
+#define USEC(s, n, f, lo, hi, d, h) {.sec = s, .name = n, .type = KT_UINT, f, .min = lo, .max = hi, .scale = US, .unit = "us", .def = d, .help = h}
+#define MSEC(s, n, f, lo, hi, d, h) {.sec = s, .name = n, .type = KT_UINT, f, .min = lo, .max = hi, .scale = MS, .unit = "ms", .def = d, .help = h}
+#define BOOL(s, n, f, d, h) {.sec = s, .name = n, .type = KT_BOOL, f, .scale = 1, .unit = "", .names = bools, .def = d, .help = h}
+#define ENUM(s, n, f, nm, d, h) {.sec = s, .name = n, .type = KT_ENUM, f, .scale = 1, .unit = "", .names = nm, .def = d, .help = h}
+#define STR(s, n, f, d, h) {.sec = s, .name = n, .type = KT_STR, f, .scale = 1, .unit = "", .def = d, .help = h}
+/* a [ring] timeout whose default comes from the profile */
+#define TIMEOUT(n, f, lo, hi, h) {.sec = SEC_RING, .name = n, .type = KT_UINT, f, .min = lo, .max = hi, .scale = US, .unit = "us", .def = "profile", .derive = derive_timeout, .help = h}
+
+static const struct key keys[] = {
+	{.sec = SEC_NODE, .name = "id", .type = KT_UINT, C(rp.node_id), .min = 1, .max = RP_NODES_MAX, .scale = 1, .unit = "", .flags = KF_REQUIRED, .help = "this node's id, one of [ring] nodes"},
+	{.sec = SEC_NODE, .name = "state_dir", .type = KT_STR, C(state_dir), .scale = 1, .unit = "", .def = "/var/lib/ordo/n<id>", .derive = derive_state_dir, .help = "incarnation counter and persisted ring state"},
+	ENUM(SEC_NODE, "idle", C(idle), idles, "backoff", "what the worker does when a poll round found no work (docs/ordod.md, Idle strategies)"),
+	USEC(SEC_NODE, "backoff_yield_us", C(backoff_yield_ns), 0, 1000000, "1000", "idle = backoff: yield while work came within this long ..."),
+	USEC(SEC_NODE, "backoff_sleep_us", C(backoff_sleep_ns), 1, 100000, "100", "... then nanosleep this long at a time"),
+	BOOL(SEC_NODE, "zero_copy", C(zero_copy), "yes",
+	     "keep received frames in their mbufs until ring-proto frees them instead of copying each (docs/protocol.md §14); "
+	     "a NIC wants [pathN] mbufs >= rx_ring + tx_ring + 256 + store_slots (ordod logs how many frames each path can keep)"),
+	ENUM(SEC_NODE, "log_level", C(log_level), levels, "info", "the engine's log level"),
+	{.sec = SEC_NODE, .name = "socket", .type = KT_STR, C(socket_path), .scale = 1, .unit = "", .def = "/run/ordo/<file_prefix>.sock", .derive = derive_socket, .flags = KF_EMPTY, .help = "the control socket clients attach through (docs/attach.md); empty: none"},
+	{.sec = SEC_NODE, .name = "client_evict_ms", .type = KT_UINT, C(client_evict_ms), .min = 10, .max = 3600000,
+	 .scale = 1, .unit = "ms", .def = "2000", .help = "a client that does not drain its deliveries this long is evicted"},
+
+	STR(SEC_EAL, "lcores", C(lcores), NULL, "EAL --lcores (the worker is the main lcore); empty: lcore 0 floating over every CPU this process may use"),
+	{.sec = SEC_EAL, .name = "file_prefix", .type = KT_STR, C(file_prefix), .scale = 1, .unit = "", .def = "ordo-n<id>", .derive = derive_file_prefix, .check = check_file_prefix, .help = "EAL runtime directory /var/run/dpdk/<file_prefix>/ (telemetry socket)"},
+	UINT(SEC_EAL, "memory_mb", C(memory_mb), 16, 1u << 20, "256", "EAL -m: memory in MiB"),
+	BOOL(SEC_EAL, "hugepages", C(hugepages), "no", "use hugepages (no: --no-huge)"),
+	STR(SEC_EAL, "args", C(eal_args), NULL, "extra EAL arguments, space separated (expert)"),
+
+	{.sec = SEC_RING, .name = "id", .type = KT_UINT, C(ring_id), .min = 1, .max = 255, .scale = 1, .unit = "", .flags = KF_REQUIRED, .help = "the ring's number: selects its multicast MAC 03:4f:52:00:00:<id>"},
+	{.sec = SEC_RING, .name = "nodes", .type = KT_NODES, C(rp.members), .min = 1, .max = RP_NODES_MAX, .scale = 1, .unit = "", .flags = KF_REQUIRED, .help = "every configured node id, separated by commas"},
+	ENUM(SEC_RING, "rrp_mode", C(rp.rrp_mode), rrp_modes, "active", "redundant ring: every frame on every path, or round robin"),
+	ENUM(SEC_RING, "quorum", C(rp.quorum), quorums, "majority", "quorum policy (docs/protocol.md §10)"),
+	BOOL(SEC_RING, "quorum_publish", C(rp.quorum_publish), "no", "refuse publishing outside a primary configuration"),
+	UINT(SEC_RING, "mtu", C(rp.frame_size_max), 576, 65535, "9000", "L2 payload bytes per frame on every path"),
+	UINT(SEC_RING, "max_message_size", C(max_message_size), 1, UINT32_MAX - ENG_ENVELOPE_MAX, "1048576",
+	     "the largest message an application may publish"),
+	UINT(SEC_RING, "window_size", C(rp.window_size), 1, 1u << 18, NULL, "frames per token rotation, all nodes"),
+	UINT(SEC_RING, "max_messages", C(rp.max_messages), 1, 1u << 18, NULL, "frames one node may send per token visit"),
+	{.sec = SEC_RING, .name = "accelerated_window", .type = KT_UINT, C(rp.accelerated_window), .min = 0, .max = 1u << 18, .scale = 1, .unit = "", .def = "3/4 of max_messages", .derive = derive_accelerated, .help = "Accelerated Ring: the last N frames of a visit go after the token (0: off; docs/protocol.md §13)"},
+	UINT(SEC_RING, "store_slots", C(rp.store_slots), 16, 1u << 20, NULL, "frames kept for retransmission (a power of two)"),
+	UINT(SEC_RING, "submit_queue", C(rp.submit_queue_max), 1, 1u << 20, NULL, "messages waiting per priority"),
+	UINT(SEC_RING, "rtr_max", C(rp.rtr_max), 1, RP_WIRE_RTR_MAX, NULL, "retransmission requests a token carries"),
+	{.sec = SEC_RING, .name = "profile", .type = KT_ENUM, C(profile_dedicated), .scale = 1, .unit = "", .names = profile_names, .def = "dedicated with idle = spin, else shared", .derive = derive_profile, .help = "the timeouts' defaults (docs/ordod.md, Timeouts)"},
+	TIMEOUT("token_retransmit_us", C(rp.token_retransmit_ns), 1, HOUR_US, "resend the token if it is not seen again"),
+	TIMEOUT("token_loss_us", C(rp.token_loss_ns), 1, HOUR_US, "no token this long: the ring is lost (gather)"),
+	TIMEOUT("token_hold_us", C(rp.token_hold_ns), 0, 1000000, "hold a quiet ring's token this long (docs/protocol.md §12); 0: off"),
+	TIMEOUT("join_us", C(rp.join_ns), 1, HOUR_US, "rebroadcast the Join this often while gathering"),
+	TIMEOUT("consensus_us", C(rp.consensus_ns), 1, HOUR_US, "give up waiting for agreement on the member sets"),
+	TIMEOUT("merge_us", C(rp.merge_ns), 1, HOUR_US, "the representative announces its ring this often"),
+	UINT(SEC_RING, "fail_recv_const", C(rp.fail_recv_const), 1, 1u << 30, NULL, "visits with the aru stuck before its owner is failed"),
+	TIMEOUT("rrp_timeout_us", C(rp.rrp_timeout_ns), 1, HOUR_US, "a copy missing this long while its sender is heard on another path: a problem"),
+	UINT(SEC_RING, "rrp_threshold", C(rp.rrp_threshold), 1, 1u << 20, NULL, "problems that mark a path faulty"),
+	USEC(SEC_RING, "rrp_decay_us", C(rp.rrp_decay_ns), 1, HOUR_US, NULL, "one problem of a working path is forgotten this often"),
+	TIMEOUT("rrp_probe_us", C(rp.rrp_probe_ns), 1, HOUR_US, "probe paths out of use this often"),
+
+	{.sec = SEC_PATH, .name = "device", .type = KT_STR, P(device), .scale = 1, .unit = "", .check = check_device, .flags = KF_REQUIRED, .help = "a DPDK vdev string (the name before the first comma names the port) or a PCI address 0000:03:00.0"},
+	UINT(SEC_PATH, "rx_ring", P(rx_desc), 32, 32768, "1024", "receive descriptors (af_packet ignores them)"),
+	UINT(SEC_PATH, "tx_ring", P(tx_desc), 32, 32768, "1024", "transmit descriptors"),
+	UINT(SEC_PATH, "mbufs", P(mbufs), 255, 1u << 22, "2047", "mempool size of this path (each mbuf holds the vdev's framesz)"),
+
+	{.sec = SEC_LOAD, .name = "size", .type = KT_UINT, C(load.size), .min = 0, .max = UINT32_MAX, .scale = 1, .unit = "", .def = "0", .check = check_load_size, .help = "the built-in load generator's message bytes; 0: off, else at least 24 (the load header)"},
+	UINT(SEC_LOAD, "rate", C(load.rate), 0, 100000000ull, "0", "messages per second; 0: as fast as the ring takes them"),
+	UINT(SEC_LOAD, "count", C(load.count), 0, UINT64_MAX, "0", "stop after this many; 0: no limit"),
+	{.sec = SEC_LOAD, .name = "service", .type = KT_ENUM, C(load.service), .min = RP_SERVICE_AGREED, .scale = 1, .unit = "", .names = services, .def = "agreed", .help = "delivery service of the load messages"},
+	UINT(SEC_LOAD, "priority", C(load.priority), 0, RP_PRIO_COUNT - 1, "1", "send priority, 0 the highest"),
+	MSEC(SEC_LOAD, "start_delay_ms", C(load.start_delay_ns), 0, 3600000, "0",
+	     "wait this long after the first regular configuration with all nodes"),
+};
+#define KEY_COUNT (sizeof(keys) / sizeof(keys[0]))
+
+_Static_assert(sizeof(enum eng_idle) == sizeof(uint32_t) && sizeof(enum rp_rrp_mode) == sizeof(uint32_t) &&
+		       sizeof(enum rp_quorum) == sizeof(uint32_t),
+	       "enum fields are stored as 32-bit integers");
+_Static_assert(RP_SERVICE_SAFE == RP_SERVICE_AGREED + 1, "[load] service: agreed, safe in order");
+
+/* ---- the INI text ---- */
+
+struct ini_entry {
+	char *key, *val;
+};
+struct ini_section {
+	char *name;
+	int line;
+	int count;
+	struct ini_entry e[ENG_ENTRY_MAX];
 };
 
 struct parse {
-	struct rte_cfgfile *f;
+	const char *file;
+	const struct eng_config *c;
 	char *err;
 	size_t err_size;
 	int failed;
+	int section_count;
+	struct ini_section s[ENG_SECTION_MAX];
 };
 
-static int fail(struct parse *ps, const char *sec, const char *key, const char *val, const char *fmt, ...)
+static int failf(struct parse *ps, const char *fmt, ...)
 {
 	if (ps->failed)
 		return -1;
 	ps->failed = 1;
-	char why[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ps->err, ps->err_size, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static char *trim(char *p, char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	*end = '\0';
+	return p;
+}
+
+/* One line: blank, [section] or key = value; `;` and `#` start a comment
+ * anywhere. Splits the text in place. */
+static int ini_line(struct parse *ps, char *p, int n)
+{
+	p[strcspn(p, ";#\r")] = '\0';
+	char *line = trim(p, p + strlen(p));
+	size_t len = strlen(line);
+	if (len == 0)
+		return 0;
+	if (line[0] == '[') {
+		if (line[len - 1] != ']' || len < 3)
+			return failf(ps, "%s: line %d: not '[section]' or 'key = value'", ps->file, n);
+		if (ps->section_count == ENG_SECTION_MAX)
+			return failf(ps, "[%s]: more than %d sections", trim(line + 1, line + len - 1), ENG_SECTION_MAX);
+		struct ini_section *s = &ps->s[ps->section_count++];
+		s->name = trim(line + 1, line + len - 1);
+		s->line = n;
+		s->count = 0;
+		return 0;
+	}
+	char *eq = strchr(line, '=');
+	if (eq == NULL || eq == line)
+		return failf(ps, "%s: line %d: not '[section]' or 'key = value'", ps->file, n);
+	if (ps->section_count == 0)
+		return failf(ps, "%s: line %d: a key before any [section]", ps->file, n);
+	struct ini_section *s = &ps->s[ps->section_count - 1];
+	if (s->count == ENG_ENTRY_MAX)
+		return failf(ps, "[%s]: too many keys", s->name);
+	s->e[s->count].val = trim(eq + 1, line + len);
+	s->e[s->count].key = trim(line, eq);
+	s->count++;
+	return 0;
+}
+
+static int ini_parse(struct parse *ps, char *text)
+{
+	int n = 0;
+	for (char *p = text; *p != '\0';) {
+		char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		n++;
+		if (len > ENG_LINE_MAX)
+			return failf(ps, "%s: line %d: longer than %d characters", ps->file, n, ENG_LINE_MAX);
+		if (nl != NULL)
+			*nl = '\0';
+		if (ini_line(ps, p, n) != 0)
+			return -1;
+		p += len + (nl != NULL);
+	}
+	return 0;
+}
+
+/* ---- values ---- */
+
+static void *key_base(const struct key *k, struct eng_config *c, unsigned path)
+{
+	return k->sec == SEC_PATH ? (void *)&c->path[path] : (void *)c;
+}
+
+static void section_name(const struct key *k, unsigned path, char *out, size_t size)
+{
+	if (k->sec == SEC_PATH)
+		snprintf(out, size, "path%u", path);
+	else
+		snprintf(out, size, "%s", sec_names[k->sec]);
+}
+
+/* The value of k as a file would say it. */
+static void format_value(const struct key *k, const void *base, char *out, size_t size)
+{
+	const char *p = (const char *)base + k->off;
+	switch (k->type) {
+	case KT_UINT:
+		snprintf(out, size, "%llu", (unsigned long long)(load(p, k->size) / k->scale));
+		break;
+	case KT_BOOL:
+		snprintf(out, size, "%s", load(p, k->size) ? "yes" : "no");
+		break;
+	case KT_ENUM: {
+		uint64_t i = load(p, k->size) - k->min, n = 0;
+		while (k->names[n] != NULL)
+			n++;
+		snprintf(out, size, "%s", i < n ? k->names[i] : "?");
+		break;
+	}
+	case KT_STR:
+		snprintf(out, size, "%s", p);
+		break;
+	case KT_NODES: {
+		const struct rp_config *rp = (const struct rp_config *)((const char *)base + offsetof(struct eng_config, rp));
+		size_t n = 0;
+		out[0] = '\0';
+		for (uint32_t i = 0; i < rp->member_count && n < size; i++)
+			n += (size_t)snprintf(out + n, size - n, "%s%u", i ? "," : "", rp->members[i]);
+		break;
+	}
+	}
+}
+
+static unsigned key_path(const struct key *k, const struct eng_config *c, const void *base)
+{
+	return k->sec == SEC_PATH ? (unsigned)((const struct eng_path_conf *)base - c->path) : 0;
+}
+
+static int fail_key(struct parse *ps, const struct key *k, const void *base, const char *fmt, ...)
+{
+	if (ps->failed)
+		return -1;
+	char why[256], sec[16], val[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	if (key != NULL)
-		snprintf(ps->err, ps->err_size, "%s.%s = '%s': %s", sec, key, val ? val : "", why);
-	else
-		snprintf(ps->err, ps->err_size, "[%s]: %s", sec, why);
-	return -1;
+	section_name(k, key_path(k, ps->c, base), sec, sizeof(sec));
+	format_value(k, base, val, sizeof(val));
+	return failf(ps, "%s.%s = '%s': %s", sec, k->name, val, why);
 }
 
-static const char *get(struct parse *ps, const char *sec, const char *key)
+static int fail_text(struct parse *ps, const struct key *k, unsigned path, const char *v, const char *fmt, ...)
 {
-	const char *v = rte_cfgfile_get_entry(ps->f, sec, key);
-	return (v != NULL && v[0] != '\0') ? v : NULL;
-}
-
-/* A decimal unsigned integer in [min, max]; absent keeps *out. */
-static int get_u64(struct parse *ps, const char *sec, const char *key, uint64_t min, uint64_t max,
-		   uint64_t *out)
-{
-	const char *v = get(ps, sec, key);
-	if (v == NULL)
-		return 0;
-	if (v[0] < '0' || v[0] > '9')
-		return fail(ps, sec, key, v, "not a non-negative integer");
-	errno = 0;
-	char *end;
-	unsigned long long x = strtoull(v, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return fail(ps, sec, key, v, "not a non-negative integer");
-	if (x < min || x > max)
-		return fail(ps, sec, key, v, "must be in %llu..%llu", (unsigned long long)min,
-			    (unsigned long long)max);
-	*out = x;
-	return 0;
-}
-
-static int get_u32(struct parse *ps, const char *sec, const char *key, uint32_t min, uint32_t max,
-		   uint32_t *out)
-{
-	uint64_t x = *out;
-	if (get_u64(ps, sec, key, min, max, &x) != 0)
+	if (ps->failed)
 		return -1;
-	*out = (uint32_t)x;
-	return 0;
-}
-
-/* A duration in microseconds, stored in ns. */
-static int get_us(struct parse *ps, const char *sec, const char *key, uint64_t *ns)
-{
-	uint64_t us = *ns / US;
-	const char *v = get(ps, sec, key);
-	if (v == NULL)
-		return 0;
-	if (get_u64(ps, sec, key, 1, 3600ull * 1000 * 1000, &us) != 0)
-		return -1;
-	*ns = us * US;
-	return 0;
-}
-
-/* token_hold_us: 0 turns the hold off. */
-static int get_hold(struct parse *ps, uint64_t *ns)
-{
-	uint64_t us = *ns / US;
-	if (get_u64(ps, "ring", "token_hold_us", 0, 1000000, &us) != 0)
-		return -1;
-	*ns = us * US;
-	return 0;
-}
-
-/* One of names[]; returns its index in *out. */
-static int get_enum(struct parse *ps, const char *sec, const char *key, const char *const *names,
-		    int count, int *out)
-{
-	const char *v = get(ps, sec, key);
-	if (v == NULL)
-		return 0;
-	char list[128] = "";
-	for (int i = 0; i < count; i++) {
-		if (strcmp(v, names[i]) == 0) {
-			*out = i;
-			return 0;
-		}
-		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? " | " : "", names[i]);
-	}
-	return fail(ps, sec, key, v, "must be one of %s", list);
-}
-
-static int get_bool(struct parse *ps, const char *sec, const char *key, int *out)
-{
-	static const char *const names[] = {"no", "yes", "false", "true", "0", "1", "off", "on"};
-	int i = *out;
-	if (get_enum(ps, sec, key, names, 8, &i) != 0)
-		return -1;
-	*out = i & 1;
-	return 0;
-}
-
-static int get_str(struct parse *ps, const char *sec, const char *key, char *out, size_t size)
-{
-	const char *v = get(ps, sec, key);
-	if (v == NULL)
-		return 0;
-	if (strlen(v) >= size)
-		return fail(ps, sec, key, v, "longer than %zu characters", size - 1);
-	snprintf(out, size, "%s", v);
-	return 0;
+	char why[256], sec[16];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	section_name(k, path, sec, sizeof(sec));
+	return failf(ps, "%s.%s = '%s': %s", sec, k->name, v, why);
 }
 
 static int cmp_u16(const void *a, const void *b)
@@ -176,486 +456,408 @@ static int cmp_u16(const void *a, const void *b)
 	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
 }
 
-static int parse_nodes(struct parse *ps, struct rp_config *rp)
+static int set_nodes(struct parse *ps, const struct key *k, struct rp_config *rp, const char *v)
 {
-	const char *v = get(ps, "ring", "nodes");
-	if (v == NULL)
-		return fail(ps, "ring", "nodes", "", "required: every node id of the ring, e.g. 1,2,3");
 	uint16_t ids[RP_NODES_MAX];
 	uint32_t n = 0;
-	const char *p = v;
-	while (*p != '\0') {
+	for (const char *p = v; *p != '\0';) {
 		while (*p == ' ')
 			p++;
 		char *end;
 		errno = 0;
 		unsigned long x = strtoul(p, &end, 10);
-		if (end == p || errno != 0 || x < 1 || x > RP_NODES_MAX)
-			return fail(ps, "ring", "nodes", v, "node ids are integers in 1..%u separated by commas",
-				    RP_NODES_MAX);
+		if (end == p || *p == '-' || errno != 0 || x < k->min || x > k->max)
+			return fail_text(ps, k, 0, v, "node ids are integers in 1..%u separated by commas", RP_NODES_MAX);
 		if (n == RP_NODES_MAX)
-			return fail(ps, "ring", "nodes", v, "more than %u nodes", RP_NODES_MAX);
+			return fail_text(ps, k, 0, v, "more than %u nodes", RP_NODES_MAX);
 		ids[n++] = (uint16_t)x;
-		p = end;
-		while (*p == ' ')
+		for (p = end; *p == ' ';)
 			p++;
 		if (*p == ',')
 			p++;
 		else if (*p != '\0')
-			return fail(ps, "ring", "nodes", v, "node ids are integers separated by commas");
+			return fail_text(ps, k, 0, v, "node ids are integers separated by commas");
 	}
 	if (n == 0)
-		return fail(ps, "ring", "nodes", v, "no node ids");
+		return fail_text(ps, k, 0, v, "no node ids");
 	qsort(ids, n, sizeof(ids[0]), cmp_u16);
 	for (uint32_t i = 1; i < n; i++)
 		if (ids[i] == ids[i - 1])
-			return fail(ps, "ring", "nodes", v, "node %u is listed twice", ids[i]);
+			return fail_text(ps, k, 0, v, "node %u is listed twice", ids[i]);
 	memcpy(rp->members, ids, n * sizeof(ids[0]));
 	rp->member_count = (uint16_t)n;
 	return 0;
 }
 
-/* Every section and key must be known and appear once. */
-static const char *const node_keys[] = {"id", "state_dir", "idle", "backoff_yield_us", "backoff_sleep_us",
-					"zero_copy", "log_level", "socket",
-					"client_evict_ms", NULL};
-static const char *const eal_keys[] = {"lcores", "file_prefix", "memory_mb", "hugepages", "args", NULL};
-static const char *const ring_keys[] = {
-	"id", "nodes", "rrp_mode", "quorum", "quorum_publish", "mtu", "max_message_size",
-	"window_size", "max_messages", "accelerated_window", "store_slots", "submit_queue", "rtr_max", "profile",
-	"token_retransmit_us", "token_loss_us", "token_hold_us", "join_us", "consensus_us", "merge_us",
-	"fail_recv_const", "rrp_timeout_us", "rrp_threshold", "rrp_decay_us", "rrp_probe_us", NULL};
-static const char *const path_keys[] = {"device", "rx_ring", "tx_ring", "mbufs", NULL};
-static const char *const load_keys[] = {"size", "rate", "count", "service", "priority",
-					"start_delay_ms", NULL};
-
-static const char *const *keys_of(const char *sec)
+static int set_enum(struct parse *ps, const struct key *k, unsigned path, void *p, const char *v)
 {
-	if (strcmp(sec, "node") == 0)
-		return node_keys;
-	if (strcmp(sec, "eal") == 0)
-		return eal_keys;
-	if (strcmp(sec, "ring") == 0)
-		return ring_keys;
-	if (strcmp(sec, "load") == 0)
-		return load_keys;
-	if (strncmp(sec, "path", 4) == 0 && sec[4] >= '0' && sec[4] < '0' + (int)RP_PATHS_MAX &&
-	    sec[5] == '\0')
-		return path_keys;
+	char list[160] = "";
+	for (int i = 0; k->names[i] != NULL; i++) {
+		if (strcmp(v, k->names[i]) == 0) {
+			store(p, k->size, k->type == KT_BOOL ? (uint64_t)(i & 1) : k->min + (uint64_t)i);
+			return 0;
+		}
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? " | " : "", k->names[i]);
+	}
+	return fail_text(ps, k, path, v, "must be one of %s", list);
+}
+
+/* Parses text v (as written in a file) into k's field. */
+static int set_value(struct parse *ps, const struct key *k, struct eng_config *c, unsigned path, const char *v)
+{
+	char *p = (char *)key_base(k, c, path) + k->off;
+	switch (k->type) {
+	case KT_UINT: {
+		if (v[0] < '0' || v[0] > '9')
+			return fail_text(ps, k, path, v, "not a non-negative integer");
+		errno = 0;
+		char *end;
+		unsigned long long x = strtoull(v, &end, 10);
+		if (errno != 0 || *end != '\0')
+			return fail_text(ps, k, path, v, "not a non-negative integer");
+		if (x < k->min || x > k->max)
+			return fail_text(ps, k, path, v, "must be in %llu..%llu", (unsigned long long)k->min,
+					 (unsigned long long)k->max);
+		store(p, k->size, x * k->scale);
+		return 0;
+	}
+	case KT_BOOL:
+	case KT_ENUM:
+		return set_enum(ps, k, path, p, v);
+	case KT_STR:
+		if (strlen(v) >= k->size)
+			return fail_text(ps, k, path, v, "longer than %zu characters", k->size - 1);
+		memcpy(p, v, strlen(v) + 1);
+		return 0;
+	case KT_NODES:
+		return set_nodes(ps, k, &c->rp, v);
+	}
+	return -1;
+}
+
+/* ---- sections ---- */
+
+static const struct ini_section *find_section(const struct parse *ps, const char *name)
+{
+	for (int i = 0; i < ps->section_count; i++)
+		if (strcmp(ps->s[i].name, name) == 0)
+			return &ps->s[i];
 	return NULL;
 }
 
-static int check_names(struct parse *ps)
+static const char *find_value(const struct ini_section *s, const char *key)
 {
-	int ns = rte_cfgfile_num_sections(ps->f, NULL, 0);
-	if (ns < 0 || ns > ENG_SECTION_MAX)
-		return fail(ps, "file", NULL, NULL, "%d sections (at most %d)", ns, ENG_SECTION_MAX);
-	char names[ENG_SECTION_MAX][CFG_NAME_LEN];
-	char *ptrs[ENG_SECTION_MAX];
-	for (int i = 0; i < ENG_SECTION_MAX; i++)
-		ptrs[i] = names[i];
-	ns = rte_cfgfile_sections(ps->f, ptrs, ENG_SECTION_MAX);
-	for (int i = 0; i < ns; i++) {
-		for (int j = 0; j < i; j++)
-			if (strcmp(names[i], names[j]) == 0)
-				return fail(ps, names[i], NULL, NULL, "section appears twice");
-		const char *const *keys = keys_of(names[i]);
-		if (keys == NULL)
-			return fail(ps, names[i], NULL, NULL,
-				    "unknown section (node, eal, ring, path0..path%u, load)", RP_PATHS_MAX - 1);
-		struct rte_cfgfile_entry entries[ENG_ENTRY_MAX];
-		int ne = rte_cfgfile_section_entries(ps->f, names[i], entries, ENG_ENTRY_MAX);
-		if (ne < 0 || ne >= ENG_ENTRY_MAX)
-			return fail(ps, names[i], NULL, NULL, "too many keys");
-		for (int k = 0; k < ne; k++) {
+	for (int i = 0; s != NULL && i < s->count; i++)
+		if (strcmp(s->e[i].key, key) == 0)
+			return s->e[i].val;
+	return NULL;
+}
+
+/* The section kind of a name: node, eal, ring, path0..path3 (*path set),
+ * load; SEC_COUNT if none. */
+static enum key_sec section_kind(const char *name, unsigned *path)
+{
+	for (int i = 0; i < SEC_COUNT; i++)
+		if (i != SEC_PATH && strcmp(name, sec_names[i]) == 0)
+			return (enum key_sec)i;
+	if (strncmp(name, "path", 4) == 0 && name[4] >= '0' && name[4] < '0' + (int)RP_PATHS_MAX && name[5] == '\0') {
+		*path = (unsigned)(name[4] - '0');
+		return SEC_PATH;
+	}
+	return SEC_COUNT;
+}
+
+/* Every section and key must be known and appear once; paths are path0,
+ * path1, ... without gaps. */
+static int check_names(struct parse *ps, struct eng_config *c)
+{
+	unsigned paths = 0;
+	for (int i = 0; i < ps->section_count; i++) {
+		const struct ini_section *s = &ps->s[i];
+		unsigned path = 0;
+		enum key_sec kind = section_kind(s->name, &path);
+		if (find_section(ps, s->name) != s)
+			return failf(ps, "[%s]: section appears twice", s->name);
+		if (kind == SEC_COUNT)
+			return failf(ps, "[%s]: unknown section (node, eal, ring, path0..path%u, load)", s->name,
+				     RP_PATHS_MAX - 1);
+		if (kind == SEC_PATH)
+			paths |= 1u << path;
+		for (int e = 0; e < s->count; e++) {
 			int known = 0;
-			for (const char *const *kk = keys; *kk != NULL; kk++)
-				known |= strcmp(*kk, entries[k].name) == 0;
+			for (size_t k = 0; k < KEY_COUNT; k++)
+				known |= keys[k].sec == kind && strcmp(keys[k].name, s->e[e].key) == 0;
 			if (!known)
-				return fail(ps, names[i], entries[k].name, entries[k].value, "unknown key");
-			for (int j = 0; j < k; j++)
-				if (strcmp(entries[j].name, entries[k].name) == 0)
-					return fail(ps, names[i], entries[k].name, entries[k].value,
-						    "key appears twice in the section");
+				return failf(ps, "%s.%s = '%s': unknown key", s->name, s->e[e].key, s->e[e].val);
+			if (find_value(s, s->e[e].key) != s->e[e].val)
+				return failf(ps, "%s.%s = '%s': key appears twice in the section", s->name, s->e[e].key,
+					     s->e[e].val);
 		}
 	}
+	if (paths == 0)
+		return failf(ps, "[path0]: missing: at least one path section is required");
+	c->rp.path_count = 0;
+	while (paths & (1u << c->rp.path_count))
+		c->rp.path_count++;
+	unsigned after = c->rp.path_count;
+	while (after < RP_PATHS_MAX && !(paths & (1u << after)))
+		after++;
+	if (after < RP_PATHS_MAX)
+		return failf(ps, "[path%u]: paths must be numbered from path0 without gaps", after);
 	return 0;
 }
 
-static int parse_node(struct parse *ps, struct eng_config *c)
+static unsigned instances(const struct key *k, const struct eng_config *c)
 {
-	uint64_t id = 0;
-	if (get(ps, "node", "id") == NULL)
-		return fail(ps, "node", "id", "", "required: this node's id (1..%u)", RP_NODES_MAX);
-	if (get_u64(ps, "node", "id", 1, RP_NODES_MAX, &id) != 0)
-		return -1;
-	c->rp.node_id = (uint16_t)id;
-	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/ordo/n%u", c->rp.node_id);
-	if (get_str(ps, "node", "state_dir", c->state_dir, sizeof(c->state_dir)) != 0)
-		return -1;
-	/* the default socket follows [eal] file_prefix (parse_eal) */
-	if (get_str(ps, "node", "socket", c->socket_path, sizeof(c->socket_path)) != 0)
-		return -1;
-	c->client_evict_ms = 2000;
-	if (get_u64(ps, "node", "client_evict_ms", 10, 3600000, &c->client_evict_ms) != 0)
-		return -1;
-	static const char *const idles[] = {"spin", "yield", "backoff", "block"};
-	int idle = ENG_IDLE_BACKOFF;
-	if (get_enum(ps, "node", "idle", idles, 4, &idle) != 0)
-		return -1;
-	c->idle = (enum eng_idle)idle;
-	c->zero_copy = 1;
-	if (get_bool(ps, "node", "zero_copy", &c->zero_copy) != 0)
-		return -1;
-	uint64_t yield_us = 1000, sleep_us = 100;
-	if (get_u64(ps, "node", "backoff_yield_us", 0, 1000000, &yield_us) != 0 ||
-	    get_u64(ps, "node", "backoff_sleep_us", 1, 100000, &sleep_us) != 0)
-		return -1;
-	c->backoff_yield_ns = yield_us * 1000u;
-	c->backoff_sleep_ns = sleep_us * 1000u;
-	static const char *const levels[] = {"error", "warning", "notice", "info", "debug"};
-	int lvl = 3;
-	if (get_enum(ps, "node", "log_level", levels, 5, &lvl) != 0)
-		return -1;
-	c->log_level = RTE_LOG_ERR + lvl;
-	return 0;
+	return k->sec == SEC_PATH ? c->rp.path_count : 1u;
 }
 
-static int parse_eal(struct parse *ps, struct eng_config *c)
+/* The text a key is set to in the file; NULL if absent or empty (unless an
+ * empty value is a value for it). */
+static const char *file_value(const struct parse *ps, const struct key *k, unsigned path)
 {
-	snprintf(c->file_prefix, sizeof(c->file_prefix), "ordo-n%u", c->rp.node_id);
-	c->memory_mb = 256;
-	if (get_str(ps, "eal", "lcores", c->lcores, sizeof(c->lcores)) != 0 ||
-	    get_str(ps, "eal", "file_prefix", c->file_prefix, sizeof(c->file_prefix)) != 0 ||
-	    get_u32(ps, "eal", "memory_mb", 16, 1u << 20, &c->memory_mb) != 0 ||
-	    get_bool(ps, "eal", "hugepages", &c->hugepages) != 0 ||
-	    get_str(ps, "eal", "args", c->eal_args, sizeof(c->eal_args)) != 0)
-		return -1;
-	for (const char *p = c->file_prefix; *p != '\0'; p++)
-		if (*p == '/' || *p == ' ')
-			return fail(ps, "eal", "file_prefix", c->file_prefix, "must not contain '/' or spaces");
-	/* "socket =" (empty): no control socket; absent: one per file prefix */
-	if (!rte_cfgfile_has_entry(ps->f, "node", "socket"))
-		snprintf(c->socket_path, sizeof(c->socket_path), "/run/ordo/%s.sock", c->file_prefix);
-	return 0;
+	char sec[16];
+	section_name(k, path, sec, sizeof(sec));
+	const char *v = find_value(find_section(ps, sec), k->name);
+	return v != NULL && (v[0] != '\0' || (k->flags & KF_EMPTY)) ? v : NULL;
 }
 
-static void apply_profile(struct rp_config *rp, const struct eng_profile *p)
+/* Three passes in table order: the file's values and the plain defaults;
+ * the derived defaults (they may read keys earlier in the table); the
+ * rules of each key. */
+static int fill(struct parse *ps, struct eng_config *c)
 {
-	rp->token_retransmit_ns = p->token_retransmit_ns;
-	rp->token_loss_ns = p->token_loss_ns;
-	rp->join_ns = p->join_ns;
-	rp->consensus_ns = p->consensus_ns;
-	rp->merge_ns = p->merge_ns;
-	rp->rrp_timeout_ns = p->rrp_timeout_ns;
-	rp->rrp_probe_ns = p->rrp_probe_ns;
-	rp->token_hold_ns = p->token_hold_ns;
-}
-
-static int parse_ring(struct parse *ps, struct eng_config *c)
-{
-	struct rp_config *rp = &c->rp;
-	uint64_t rid = 0;
-	if (get(ps, "ring", "id") == NULL)
-		return fail(ps, "ring", "id", "", "required: the ring's number (1..255)");
-	if (get_u64(ps, "ring", "id", 1, 255, &rid) != 0 || parse_nodes(ps, rp) != 0)
-		return -1;
-	c->ring_id = (uint8_t)rid;
-	int found = 0;
-	for (uint32_t i = 0; i < rp->member_count; i++)
-		found |= rp->members[i] == rp->node_id;
-	if (!found) {
-		char v[16];
-		snprintf(v, sizeof(v), "%u", rp->node_id);
-		return fail(ps, "node", "id", v, "not one of [ring] nodes");
-	}
-	static const char *const modes[] = {"active", "passive"};
-	static const char *const quorums[] = {"majority", "two_node", "last_man_standing"};
-	static const char *const profiles[] = {"shared", "dedicated"};
-	int mode = RP_RRP_ACTIVE, q = RP_QUORUM_MAJORITY, prof = c->idle == ENG_IDLE_SPIN;
-	if (get_enum(ps, "ring", "rrp_mode", modes, 2, &mode) != 0 ||
-	    get_enum(ps, "ring", "quorum", quorums, 3, &q) != 0 ||
-	    get_bool(ps, "ring", "quorum_publish", &rp->quorum_publish) != 0 ||
-	    get_enum(ps, "ring", "profile", profiles, 2, &prof) != 0)
-		return -1;
-	rp->rrp_mode = (enum rp_rrp_mode)mode;
-	rp->quorum = (enum rp_quorum)q;
-	if (rp->quorum == RP_QUORUM_TWO_NODE && rp->member_count != 2)
-		return fail(ps, "ring", "quorum", "two_node", "needs exactly two [ring] nodes, not %u",
-			    rp->member_count);
-	c->profile_dedicated = prof;
-	apply_profile(rp, prof ? &profile_dedicated : &profile_shared);
-
-	c->mtu = 9000;
-	uint32_t rtr = rp->rtr_max;
-	rp->accelerated_window = UINT32_MAX; /* not set: 3/4 of max_messages, below */
-	if (get_u32(ps, "ring", "mtu", 576, 65535, &c->mtu) != 0 ||
-	    get_u32(ps, "ring", "max_message_size", 0, UINT32_MAX, &rp->message_size_max) != 0 ||
-	    get_u32(ps, "ring", "window_size", 1, 1u << 18, &rp->window_size) != 0 ||
-	    get_u32(ps, "ring", "max_messages", 1, 1u << 18, &rp->max_messages) != 0 ||
-	    get_u32(ps, "ring", "accelerated_window", 0, 1u << 18, &rp->accelerated_window) != 0 ||
-	    get_u32(ps, "ring", "store_slots", 16, 1u << 20, &rp->store_slots) != 0 ||
-	    get_u32(ps, "ring", "submit_queue", 1, 1u << 20, &rp->submit_queue_max) != 0 ||
-	    get_u32(ps, "ring", "rtr_max", 1, RP_WIRE_RTR_MAX, &rtr) != 0 ||
-	    get_us(ps, "ring", "token_retransmit_us", &rp->token_retransmit_ns) != 0 ||
-	    get_us(ps, "ring", "token_loss_us", &rp->token_loss_ns) != 0 ||
-	    get_hold(ps, &rp->token_hold_ns) != 0 ||
-	    get_us(ps, "ring", "join_us", &rp->join_ns) != 0 ||
-	    get_us(ps, "ring", "consensus_us", &rp->consensus_ns) != 0 ||
-	    get_us(ps, "ring", "merge_us", &rp->merge_ns) != 0 ||
-	    get_u32(ps, "ring", "fail_recv_const", 1, 1u << 30, &rp->fail_recv_const) != 0 ||
-	    get_us(ps, "ring", "rrp_timeout_us", &rp->rrp_timeout_ns) != 0 ||
-	    get_u32(ps, "ring", "rrp_threshold", 1, 1u << 20, &rp->rrp_threshold) != 0 ||
-	    get_us(ps, "ring", "rrp_decay_us", &rp->rrp_decay_ns) != 0 ||
-	    get_us(ps, "ring", "rrp_probe_us", &rp->rrp_probe_ns) != 0)
-		return -1;
-	rp->rtr_max = (uint16_t)rtr;
-	/* The Accelerated Ring is on by default: the last 3/4 of a busy
-	 * visit's frames go after the token (docs/performance.md measured
-	 * +40 % msgs/s at MTU 1500 on this VM's topology; protocol.md §13). */
-	if (rp->accelerated_window == UINT32_MAX)
-		rp->accelerated_window = rp->max_messages * 3u / 4u;
-	rp->frame_size_max = c->mtu;
-	if (rp->message_size_max == 0)
-		return fail(ps, "ring", "max_message_size", "0", "must be at least 1");
-	if (rp->message_size_max > UINT32_MAX - ENG_ENVELOPE_MAX)
-		return fail(ps, "ring", "max_message_size", get(ps, "ring", "max_message_size"), "too large");
-	/* a client message travels in an envelope (its group name): the ring
-	 * carries up to that much more, so the applications get the whole
-	 * configured size (docs/attach.md §4) */
-	rp->message_size_max += ENG_ENVELOPE_MAX;
-	if ((rp->store_slots & (rp->store_slots - 1u)) != 0) {
-		char v[16];
-		snprintf(v, sizeof(v), "%u", rp->store_slots);
-		return fail(ps, "ring", "store_slots", v, "must be a power of two");
-	}
-	if (rp->token_loss_ns <= rp->token_retransmit_ns)
-		return fail(ps, "ring", "token_loss_us", get(ps, "ring", "token_loss_us"),
-			    "must be greater than token_retransmit_us (%llu)",
-			    (unsigned long long)(rp->token_retransmit_ns / US));
-	if (rp->token_hold_ns != 0 && rp->token_hold_ns >= rp->token_retransmit_ns / 2) {
-		char v[24];
-		snprintf(v, sizeof(v), "%llu", (unsigned long long)(rp->token_hold_ns / US));
-		return fail(ps, "ring", "token_hold_us", v, "must be 0 (off) or below token_retransmit_us / 2 (%llu)",
-			    (unsigned long long)(rp->token_retransmit_ns / US / 2));
-	}
-	if (rp->consensus_ns <= rp->join_ns)
-		return fail(ps, "ring", "consensus_us", get(ps, "ring", "consensus_us"),
-			    "must be greater than join_us (%llu)", (unsigned long long)(rp->join_ns / US));
+	for (size_t i = 0; i < KEY_COUNT; i++)
+		for (unsigned p = 0; p < instances(&keys[i], c); p++) {
+			const struct key *k = &keys[i];
+			const char *v = file_value(ps, k, p);
+			if (v == NULL && (k->flags & KF_REQUIRED))
+				return fail_text(ps, k, p, "", "required: %s", k->help);
+			if (v == NULL && k->derive == NULL)
+				v = k->def;
+			if (v != NULL && set_value(ps, k, c, p, v) != 0)
+				return -1;
+		}
+	for (size_t i = 0; i < KEY_COUNT; i++)
+		for (unsigned p = 0; p < instances(&keys[i], c); p++)
+			if (keys[i].derive != NULL && file_value(ps, &keys[i], p) == NULL)
+				keys[i].derive(c, &keys[i]);
+	for (size_t i = 0; i < KEY_COUNT; i++)
+		for (unsigned p = 0; p < instances(&keys[i], c); p++)
+			if (keys[i].check != NULL && keys[i].check(ps, &keys[i], c, key_base(&keys[i], c, p)) != 0)
+				return -1;
 	return 0;
 }
 
 static uint32_t device_framesz(const char *device)
 {
 	const char *p = strstr(device, "framesz=");
-	if (p == NULL)
+	return p == NULL ? 0 : (uint32_t)strtoul(p + 8, NULL, 10);
+}
+
+/* ring-proto's rules over the whole configuration; a failure is reported
+ * against the key that fills the field its sentence starts with. */
+static int check_ring(struct parse *ps, struct eng_config *c)
+{
+	const char *why = NULL;
+	if (rp_config_check(&c->rp, &why) == 0)
 		return 0;
-	return (uint32_t)strtoul(p + 8, NULL, 10);
-}
-
-static int parse_paths(struct parse *ps, struct eng_config *c)
-{
-	uint8_t n = 0;
-	for (uint8_t k = 0; k < RP_PATHS_MAX; k++) {
-		char sec[8];
-		snprintf(sec, sizeof(sec), "path%u", k);
-		if (!rte_cfgfile_has_section(ps->f, sec))
-			continue;
-		if (k != n)
-			return fail(ps, sec, NULL, NULL, "paths must be numbered from path0 without gaps");
-		struct eng_path_conf *pc = &c->path[k];
-		pc->rx_desc = 1024;
-		pc->tx_desc = 1024;
-		pc->mbufs = 2047;
-		uint32_t rx = pc->rx_desc, tx = pc->tx_desc;
-		if (get(ps, sec, "device") == NULL)
-			return fail(ps, sec, "device", "", "required: a vdev string or a PCI address");
-		if (get_str(ps, sec, "device", pc->device, sizeof(pc->device)) != 0 ||
-		    get_u32(ps, sec, "rx_ring", 32, 32768, &rx) != 0 ||
-		    get_u32(ps, sec, "tx_ring", 32, 32768, &tx) != 0 ||
-		    get_u32(ps, sec, "mbufs", 255, 1u << 22, &pc->mbufs) != 0)
-			return -1;
-		pc->rx_desc = (uint16_t)rx;
-		pc->tx_desc = (uint16_t)tx;
-		char name[64];
-		if (pmdg_device_name(pc->device, name, sizeof(name)) < 0)
-			return fail(ps, sec, "device", pc->device,
-				    "neither a vdev (net_<driver><n>,args...) nor a PCI address");
-		for (uint8_t j = 0; j < k; j++) {
-			char other[64];
-			(void)pmdg_device_name(c->path[j].device, other, sizeof(other));
-			if (strcmp(name, other) == 0)
-				return fail(ps, sec, "device", pc->device, "the same port as path%u", j);
-		}
-		pc->framesz = device_framesz(pc->device);
-		n++;
+	char field[40] = "rp.";
+	size_t n = strcspn(why, " [,");
+	if (n < sizeof(field) - 4) {
+		memcpy(field + 3, why, n);
+		field[3 + n] = '\0';
 	}
-	if (n == 0)
-		return fail(ps, "path0", NULL, NULL, "missing: at least one path section is required");
-	c->rp.path_count = n;
-	return 0;
+	for (size_t i = 0; i < KEY_COUNT; i++)
+		if (strcmp(keys[i].field, field) == 0)
+			return fail_key(ps, &keys[i], c, "%s", why);
+	return failf(ps, "[ring]: %s", why);
 }
 
-static int parse_load(struct parse *ps, struct eng_config *c)
+int eng_config_parse(char *text, const char *name, struct eng_config *c, char *err, size_t err_size)
 {
-	struct eng_load_conf *l = &c->load;
-	l->service = RP_SERVICE_AGREED;
-	l->priority = 1;
-	static const char *const services[] = {"agreed", "safe"};
-	int svc = 0;
-	uint32_t prio = l->priority;
-	uint64_t delay_ms = 0;
-	if (get_u32(ps, "load", "size", 0, UINT32_MAX, &l->size) != 0 ||
-	    get_u64(ps, "load", "rate", 0, 100000000ull, &l->rate) != 0 ||
-	    get_u64(ps, "load", "count", 0, UINT64_MAX, &l->count) != 0 ||
-	    get_enum(ps, "load", "service", services, 2, &svc) != 0 ||
-	    get_u32(ps, "load", "priority", 0, RP_PRIO_COUNT - 1, &prio) != 0 ||
-	    get_u64(ps, "load", "start_delay_ms", 0, 3600000, &delay_ms) != 0)
+	memset(c, 0, sizeof(*c));
+	rp_config_default(&c->rp, 1);
+	struct parse *ps = calloc(1, sizeof(*ps));
+	if (ps == NULL) {
+		snprintf(err, err_size, "%s: out of memory", name);
 		return -1;
-	l->service = svc ? RP_SERVICE_SAFE : RP_SERVICE_AGREED;
-	l->priority = (uint8_t)prio;
-	l->start_delay_ns = delay_ms * MS;
-	if (l->size != 0 && l->size < ENG_LOAD_HDR_SIZE) {
-		char v[16];
-		snprintf(v, sizeof(v), "%u", l->size);
-		return fail(ps, "load", "size", v, "0 (off) or at least %u (the load header)", ENG_LOAD_HDR_SIZE);
 	}
-	if (l->size > c->rp.message_size_max - ENG_ENVELOPE_MAX) {
-		char v[16];
-		snprintf(v, sizeof(v), "%u", l->size);
-		return fail(ps, "load", "size", v, "larger than [ring] max_message_size (%u)",
-			    c->rp.message_size_max - ENG_ENVELOPE_MAX);
+	*ps = (struct parse){.file = name, .c = c, .err = err, .err_size = err_size};
+	int rc = ini_parse(ps, text);
+	if (rc == 0)
+		rc = check_names(ps, c);
+	if (rc == 0)
+		rc = fill(ps, c);
+	if (rc == 0) {
+		/* a client message travels in an envelope (its group name): the
+		 * ring carries up to that much more, so the applications get the
+		 * whole configured size (docs/attach.md §4) */
+		c->rp.message_size_max = c->max_message_size + ENG_ENVELOPE_MAX;
+		for (uint8_t k = 0; k < c->rp.path_count; k++)
+			c->path[k].framesz = device_framesz(c->path[k].device);
+		rc = check_ring(ps, c);
 	}
-	return 0;
+	free(ps);
+	return rc;
 }
 
-/* rte_cfgfile knows one comment character and skips some malformed lines
- * silently. So the file is read here first: `;` and `#` start a comment
- * anywhere on a line, every other line must be blank, a [section] or a
- * key = value, and what rte_cfgfile parses is the cleaned text, in a memory
- * file. Returns the memory file's descriptor, or -1 with err set. */
-static int clean_file(const char *file, char *err, size_t err_size)
+int eng_config_load(const char *file, struct eng_config *c, char *err, size_t err_size)
 {
 	FILE *f = fopen(file, "r");
 	if (f == NULL) {
 		snprintf(err, err_size, "%s: %s", file, strerror(errno));
 		return -1;
 	}
-	int fd = memfd_create("ordo-config", MFD_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, err_size, "%s: cannot make a memory file: %s", file, strerror(errno));
-		fclose(f);
-		return -1;
-	}
-	char line[1024];
-	int n = 0, rc = 0;
-	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-		n++;
-		if (strchr(line, '\n') == NULL && !feof(f)) {
-			snprintf(err, err_size, "%s: line %d: longer than %zu characters", file, n, sizeof(line) - 2);
-			rc = -1;
-			break;
-		}
-		char *p = line;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		p[strcspn(p, ";#\r\n")] = '\0';
-		size_t len = strlen(p);
-		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-			p[--len] = '\0';
-		if (len != 0 && (p[0] == '[' ? (p[len - 1] != ']' || len < 3)
-					   : (strchr(p, '=') == NULL || p[0] == '='))) {
-			snprintf(err, err_size, "%s: line %d: not '[section]' or 'key = value'", file, n);
-			rc = -1;
-			break;
-		}
-		p[len] = '\n';
-		if (write(fd, p, len + 1) != (ssize_t)(len + 1)) {
-			snprintf(err, err_size, "%s: cannot copy: %s", file, strerror(errno));
-			rc = -1;
-		}
-	}
-	if (rc == 0 && ferror(f)) {
-		snprintf(err, err_size, "%s: read error", file);
-		rc = -1;
-	}
+	char *text = malloc(ENG_FILE_MAX + 1);
+	size_t n = text ? fread(text, 1, ENG_FILE_MAX + 1, f) : 0;
+	int bad = ferror(f);
 	fclose(f);
-	if (rc != 0) {
-		close(fd);
-		return -1;
+	int rc = -1;
+	if (text == NULL)
+		snprintf(err, err_size, "%s: out of memory", file);
+	else if (bad)
+		snprintf(err, err_size, "%s: read error", file);
+	else if (n > ENG_FILE_MAX)
+		snprintf(err, err_size, "%s: larger than %u bytes", file, ENG_FILE_MAX);
+	else if (memchr(text, '\0', n) != NULL)
+		snprintf(err, err_size, "%s: not a text file (a NUL byte)", file);
+	else {
+		text[n] = '\0';
+		rc = eng_config_parse(text, file, c, err, err_size);
 	}
-	return fd;
+	free(text);
+	return rc;
 }
 
-int eng_config_load(const char *file, struct eng_config *c, char *err, size_t err_size)
+/* ---- printing ---- */
+
+static void json_value(FILE *out, const struct key *k, const char *v)
 {
-	memset(c, 0, sizeof(*c));
-	rp_config_default(&c->rp, 1);
-	int fd = clean_file(file, err, err_size);
-	if (fd < 0)
-		return -1;
-	char clean[64];
-	snprintf(clean, sizeof(clean), "/proc/self/fd/%d", fd);
-	struct parse ps = {.err = err, .err_size = err_size};
-	ps.f = rte_cfgfile_load(clean, CFG_FLAG_EMPTY_VALUES);
-	close(fd);
-	if (ps.f == NULL) {
-		snprintf(err, err_size, "%s: not a valid INI file (a line outside [section], a bad "
-			 "section header, or a line without '=')", file);
-		return -1;
+	if (k->type == KT_UINT) {
+		fputs(v, out);
+	} else if (k->type == KT_BOOL) {
+		fputs(v[0] == 'y' ? "true" : "false", out);
+	} else if (k->type == KT_NODES) {
+		fprintf(out, "[%s]", v);
+	} else {
+		fputc('"', out);
+		for (; *v != '\0'; v++) {
+			unsigned char ch = (unsigned char)*v;
+			if (ch == '"' || ch == '\\')
+				fprintf(out, "\\%c", ch);
+			else if (ch < 0x20)
+				fprintf(out, "\\u%04x", ch);
+			else
+				fputc(ch, out);
+		}
+		fputc('"', out);
 	}
-	int rc = check_names(&ps);
-	if (rc == 0)
-		rc = parse_node(&ps, c);
-	if (rc == 0)
-		rc = parse_eal(&ps, c);
-	if (rc == 0)
-		rc = parse_ring(&ps, c);
-	if (rc == 0)
-		rc = parse_paths(&ps, c);
-	if (rc == 0)
-		rc = parse_load(&ps, c);
-	rte_cfgfile_close(ps.f);
-	if (rc != 0)
-		return -1;
-	const char *why = NULL;
-	if (rp_config_check(&c->rp, &why) != 0) {
-		snprintf(err, err_size, "[ring]: %s", why);
-		return -1;
-	}
-	return 0;
+}
+
+/* Every section the configuration has, every key with its value in use:
+ * as INI, or as one JSON object of sections. */
+static void print_config(const struct eng_config *c, FILE *out, int json)
+{
+	fputs(json ? "{" : "", out);
+	for (int s = 0; s < SEC_COUNT; s++)
+		for (unsigned p = 0; p < (s == SEC_PATH ? c->rp.path_count : 1u); p++) {
+			const char *sep = s == SEC_NODE ? "" : json ? ", " : "\n";
+			if (s == SEC_PATH)
+				fprintf(out, json ? "%s\"path%u\": {" : "%s[path%u]\n", sep, p);
+			else
+				fprintf(out, json ? "%s\"%s\": {" : "%s[%s]\n", sep, sec_names[s]);
+			int first = 1;
+			for (size_t i = 0; i < KEY_COUNT; i++) {
+				const struct key *k = &keys[i];
+				if ((int)k->sec != s)
+					continue;
+				char v[512];
+				format_value(k, key_base(k, (struct eng_config *)c, p), v, sizeof(v));
+				if (json) {
+					fprintf(out, "%s\"%s\": ", first ? "" : ", ", k->name);
+					json_value(out, k, v);
+				} else {
+					fprintf(out, "%s =%s%s\n", k->name, v[0] ? " " : "", v);
+				}
+				first = 0;
+			}
+			fputs(json ? "}" : "", out);
+		}
+	fputs(json ? "}\n" : "", out);
 }
 
 void eng_config_print(const struct eng_config *c, FILE *out)
 {
-	static const char *const idles[] = {"spin", "yield", "backoff", "block"};
-	const struct rp_config *rp = &c->rp;
-	fprintf(out, "node %u of ring %u, nodes", rp->node_id, c->ring_id);
-	for (uint32_t i = 0; i < rp->member_count; i++)
-		fprintf(out, "%s%u", i ? "," : " ", rp->members[i]);
-	fprintf(out, "\n  state_dir %s, idle %s, profile %s, zero_copy %s\n", c->state_dir, idles[c->idle],
-		c->profile_dedicated ? "dedicated" : "shared", c->zero_copy ? "yes" : "no");
-	if (c->idle == ENG_IDLE_BACKOFF)
-		fprintf(out, "  backoff: yield while work came within %llu us, then sleep %llu us at a time\n",
-			(unsigned long long)(c->backoff_yield_ns / US), (unsigned long long)(c->backoff_sleep_ns / US));
-	fprintf(out, "  rrp %s, quorum %s%s, mtu %u, max message %u, window %u, max_messages %u, accelerated_window %u\n",
-		rp->rrp_mode == RP_RRP_ACTIVE ? "active" : "passive",
-		rp->quorum == RP_QUORUM_MAJORITY ? "majority" :
-		rp->quorum == RP_QUORUM_TWO_NODE ? "two_node" : "last_man_standing",
-		rp->quorum_publish ? " (publish needs quorum)" : "", c->mtu, rp->message_size_max - ENG_ENVELOPE_MAX,
-		rp->window_size, rp->max_messages, rp->accelerated_window);
-	fprintf(out, "  timeouts (us): token retransmit %llu, token loss %llu, token hold %llu, join %llu, consensus %llu, merge %llu, rrp %llu, probe %llu\n",
-		(unsigned long long)(rp->token_retransmit_ns / US), (unsigned long long)(rp->token_loss_ns / US),
-		(unsigned long long)(rp->token_hold_ns / US),
-		(unsigned long long)(rp->join_ns / US), (unsigned long long)(rp->consensus_ns / US),
-		(unsigned long long)(rp->merge_ns / US), (unsigned long long)(rp->rrp_timeout_ns / US),
-		(unsigned long long)(rp->rrp_probe_ns / US));
-	for (uint8_t k = 0; k < rp->path_count; k++)
-		fprintf(out, "  path%u: %s\n", k, c->path[k].device);
-	if (c->load.size != 0)
-		fprintf(out, "  load: %u B, rate %llu/s, count %llu, %s, priority %u\n", c->load.size,
-			(unsigned long long)c->load.rate, (unsigned long long)c->load.count,
-			c->load.service == RP_SERVICE_SAFE ? "safe" : "agreed", c->load.priority);
+	print_config(c, out, 0);
+}
+
+void eng_config_print_json(const struct eng_config *c, FILE *out)
+{
+	print_config(c, out, 1);
+}
+
+/* Markdown table text: a '|' would end the cell, a '<' start HTML; in
+ * code (backticks) only the '|' needs escaping. */
+static void md(FILE *out, const char *s, int code)
+{
+	if (code)
+		fputc('`', out);
+	for (; *s != '\0'; s++)
+		if (*s == '|')
+			fputs("\\|", out);
+		else if (*s == '<' && !code)
+			fputs("&lt;", out);
+		else
+			fputc(*s, out);
+	if (code)
+		fputc('`', out);
+}
+
+static void print_key_row(FILE *out, const struct key *k, const struct eng_config *base)
+{
+	static const char *const types[] = {[KT_UINT] = "integer", [KT_BOOL] = "bool", [KT_ENUM] = "one of",
+					    [KT_STR] = "text", [KT_NODES] = "node ids"};
+	char range[160] = "", def[512];
+	if (k->type == KT_UINT || k->type == KT_NODES)
+		snprintf(range, sizeof(range), "%llu..%llu%s%s", (unsigned long long)k->min, (unsigned long long)k->max,
+			 k->unit[0] ? " " : "", k->unit);
+	else if (k->type == KT_BOOL)
+		snprintf(range, sizeof(range), "yes | no");
+	else if (k->type == KT_ENUM)
+		for (int i = 0; k->names[i] != NULL; i++)
+			snprintf(range + strlen(range), sizeof(range) - strlen(range), "%s%s", i ? " | " : "", k->names[i]);
+	else if (k->type == KT_STR)
+		snprintf(range, sizeof(range), "up to %zu characters", k->size - 1);
+	if (k->flags & KF_REQUIRED)
+		snprintf(def, sizeof(def), "required");
+	else if (k->def != NULL)
+		snprintf(def, sizeof(def), "%s", k->def);
+	else
+		format_value(k, key_base(k, (struct eng_config *)base, 0), def, sizeof(def));
+	fprintf(out, "| `%s` | `%s` | %s | ", k->sec == SEC_PATH ? "pathN" : sec_names[k->sec], k->name, types[k->type]);
+	md(out, range, 0);
+	fputs(" | ", out);
+	if (k->flags & KF_REQUIRED || def[0] == '\0')
+		md(out, def[0] ? def : "(empty)", 0);
+	else
+		md(out, def, k->def == NULL || k->derive == NULL);
+	fputs(" | ", out);
+	md(out, k->help, 0);
+	fputs(" |\n", out);
+}
+
+void eng_config_print_keys(FILE *out)
+{
+	static struct eng_config base; /* what a key without a default of its own keeps: ring-proto's */
+	rp_config_default(&base.rp, 1);
+	fputs("| section | key | type | range | default | meaning |\n| --- | --- | --- | --- | --- | --- |\n", out);
+	for (size_t i = 0; i < KEY_COUNT; i++)
+		print_key_row(out, &keys[i], &base);
+	fputs("\nThe profiles' timeouts:\n\n| key | shared | dedicated |\n| --- | --- | --- |\n", out);
+	for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
+		fprintf(out, "| `%s` | %llu | %llu%s |\n", profiles[i].key, (unsigned long long)profiles[i].shared_us,
+			(unsigned long long)profiles[i].dedicated_us, profiles[i].dedicated_us ? "" : " (off)");
 }
 
 /* Default lcore map: the worker (lcore 0) may float over every CPU this
@@ -717,7 +919,7 @@ int eng_config_eal_argv(const struct eng_config *c, const char *prog, char **arg
 	}
 	if (!any_pci)
 		ADD("--no-pci");
-	ADD("--log-level=*:%s", c->log_level >= (int)RTE_LOG_INFO ? "notice" : "warning");
+	ADD("--log-level=*:%s", c->log_level >= ENG_LOG_INFO ? "notice" : "warning");
 	char extra[sizeof(c->eal_args)];
 	snprintf(extra, sizeof(extra), "%s", c->eal_args);
 	for (char *save = NULL, *t = strtok_r(extra, " \t", &save); t != NULL; t = strtok_r(NULL, " \t", &save))

@@ -74,10 +74,10 @@ int ordo_engine_start(const char *config_file, struct ordo_engine **out)
 		free(oe);
 		return ORDO_EINVAL; /* the EAL may be half started: no second try */
 	}
-	eng_logtype = rte_log_register_type_and_pick_level("ordo", (uint32_t)oe->cfg.log_level);
+	eng_logtype = rte_log_register_type_and_pick_level("ordo", (uint32_t)(RTE_LOG_ERR + oe->cfg.log_level));
 	if (eng_logtype < 0)
 		eng_logtype = RTE_LOGTYPE_USER1;
-	rte_log_set_level(eng_logtype, (uint32_t)oe->cfg.log_level);
+	rte_log_set_level(eng_logtype, (uint32_t)(RTE_LOG_ERR + oe->cfg.log_level));
 	oe->lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
 	if (oe->lcore >= RTE_MAX_LCORE) {
 		fprintf(stderr, "ordo: in-process mode needs a worker lcore besides the main one ([eal] lcores, e.g. 0@(0-1),1@(0-1))\n");

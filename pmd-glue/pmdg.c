@@ -60,24 +60,6 @@ int pmdg_eal_init(int argc, char **argv, char *err, size_t err_size)
 
 void pmdg_eal_cleanup(void) { rte_eal_cleanup(); }
 
-int pmdg_device_name(const char *device, char *name, size_t name_size)
-{
-	size_t n = strcspn(device, ",");
-	if (n == 0 || n >= name_size)
-		return -1;
-	memcpy(name, device, n);
-	name[n] = '\0';
-	if (strncmp(name, "net_", 4) == 0 || strncmp(name, "eth_", 4) == 0)
-		return 1;
-	/* A PCI address: [domain:]bus:device.function, hex digits. */
-	unsigned dom, bus, dev, fn;
-	char tail;
-	if (sscanf(name, "%x:%x:%x.%x%c", &dom, &bus, &dev, &fn, &tail) == 4 ||
-	    sscanf(name, "%x:%x.%x%c", &bus, &dev, &fn, &tail) == 3)
-		return device[n] == '\0' ? 0 : -1;
-	return -1;
-}
-
 void pmdg_node_mac(uint8_t ring_id, uint16_t node_id, struct rte_ether_addr *mac)
 {
 	const uint8_t b[RTE_ETHER_ADDR_LEN] = {0x02, 0x4f, 0x52, ring_id, (uint8_t)(node_id >> 8),

@@ -32,6 +32,7 @@
 #include <rte_mbuf.h>
 
 #include "pmdg_net.h"
+#include "pmdg_name.h" /* pmdg_device_name() */
 
 #define PMDG_ETHERTYPE 0x88B5u
 #define PMDG_PATHS_MAX 4u
@@ -90,10 +91,6 @@ struct pmdg {
  * -errno with a message in err. Call once per process. */
 int pmdg_eal_init(int argc, char **argv, char *err, size_t err_size);
 void pmdg_eal_cleanup(void);
-
-/* The port name of a device string: the vdev name before the first comma,
- * or the PCI address; 1 if it is a vdev, 0 if PCI, -1 if neither fits. */
-int pmdg_device_name(const char *device, char *name, size_t name_size);
 
 /* Finds, configures and starts one port per path. Returns 0, or -errno with
  * err naming the path and what failed (everything opened is closed again). */

@@ -68,16 +68,6 @@ CONTROL_RUN = '/run/ordo'   # ordod's default control sockets: <file_prefix>.soc
 POLL_S = 0.02
 EXIT_SKIP = 77  # meson: test skipped
 
-# Default timeouts per profile, from the table in docs/ordod.md (microseconds).
-PROFILES = {
-    'shared': {'token_retransmit_us': 30000, 'token_loss_us': 250000, 'join_us': 30000,
-               'consensus_us': 300000, 'merge_us': 100000, 'rrp_timeout_us': 20000,
-               'rrp_probe_us': 100000},
-    'dedicated': {'token_retransmit_us': 2000, 'token_loss_us': 10000, 'join_us': 2000,
-                  'consensus_us': 12000, 'merge_us': 10000, 'rrp_timeout_us': 1000,
-                  'rrp_probe_us': 10000},
-}
-
 T0 = time.monotonic()
 
 
@@ -666,10 +656,23 @@ class Cluster:
         for i in nodes or self.nodes:
             self.write_config(i)
 
-    def profile_us(self, key):
-        if key in self.ring and self.ring[key] not in (None, ''):
-            return int(self.ring[key])
-        return PROFILES[self.ring.get('profile', 'shared')][key]
+    def effective_config(self, i=None):
+        """Node i's configuration as ordod will use it (`ordod --check
+        --json`: every key with its value, defaults and profile included)."""
+        i = i if i is not None else next(iter(self.nodes))
+        path = os.path.join(self.tmp, f'n{i}-check.conf')
+        with open(path, 'w') as f:
+            f.write(ini(self.config(i)))
+        r = subprocess.run([self.ordod, '-c', path, '--check', '--json'], stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=10)
+        if r.returncode != 0:
+            raise Fail(f'ordod --check --json on n{i}\'s configuration: exit {r.returncode}: '
+                       f'{r.stderr.strip()}')
+        return json.loads(r.stdout)
+
+    def ring_us(self, key):
+        """A [ring] duration in microseconds as the nodes use it."""
+        return int(self.effective_config()['ring'][key])
 
     # -- processes
 

@@ -24,7 +24,7 @@ SLACK_S = 1.0
 
 def test(ordod, args):
     with Cluster(ordod, nodes=3, paths=2, load={'size': SIZE, 'rate': RATE, 'count': COUNT}) as c:
-        limit_s = (c.profile_us('token_loss_us') + c.profile_us('consensus_us')) / 1e6 + SLACK_S
+        limit_s = (c.ring_us('token_loss_us') + c.ring_us('consensus_us')) / 1e6 + SLACK_S
         c.start_all()
         snap = c.wait_ring([1, 2, 3], timeout=60)
         formed_ns = max(s['last_config_unix_ns'] for s in snap.values())

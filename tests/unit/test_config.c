@@ -1,7 +1,7 @@
 /* test_config.c — the engine's configuration file (engine/eng_config.c):
  * a good file gives the configuration docs/ordod.md promises, and every
  * kind of bad value is refused with one line naming its key.
- * No EAL is started: rte_cfgfile is plain C.
+ * The parser is libc only: this test links neither DPDK nor the engine.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -99,6 +99,8 @@ static void test_good(void **state)
 	assert_int_equal(c.rp.frame_size_max, 9000);
 	assert_int_equal(c.load.size, 1024);
 	assert_int_equal(c.load.rate, 1000);
+	assert_int_equal(c.client_evict_ms, 2000); /* kept in ms */
+	assert_int_equal(c.load.start_delay_ns, 0);
 
 	char *argv[64], buf[4096];
 	int argc = eng_config_eal_argv(&c, "ordod", argv, 64, buf, sizeof(buf));
@@ -160,11 +162,11 @@ static const struct bad bads[] = {
 	{"[ring]", "mtu = 12", "ring.mtu = '12': must be in 576..65535"},
 	{"[ring]", "mtu = 9000x", "ring.mtu = '9000x': not a non-negative integer"},
 	{"[ring]", "window_size = -3", "ring.window_size = '-3': not a non-negative integer"},
-	{"[ring]", "store_slots = 1000", "ring.store_slots = '1000': must be a power of two"},
-	{"[ring]", "token_loss_us = 20000", "ring.token_loss_us = '20000': must be greater than token_retransmit_us"},
-	{"[ring]", "token_hold_us = 20000", "ring.token_hold_us = '20000': must be 0 (off) or below"},
-	{"[ring]", "accelerated_window = 65", "[ring]: accelerated_window must be at most max_messages"},
-	{"[ring]", "quorum = two_node", "ring.quorum = 'two_node': needs exactly two"},
+	{"[ring]", "store_slots = 1000", "ring.store_slots = '1000': store_slots must be a power of two"},
+	{"[ring]", "token_loss_us = 20000", "ring.token_loss_us = '20000': token_loss_ns must be greater than token_retransmit_ns"},
+	{"[ring]", "token_hold_us = 20000", "ring.token_hold_us = '20000': token_hold_ns must be below token_retransmit_ns / 2"},
+	{"[ring]", "accelerated_window = 65", "ring.accelerated_window = '65': accelerated_window must be at most max_messages"},
+	{"[ring]", "quorum = two_node", "ring.quorum = 'two_node': quorum two_node needs exactly two members"},
 	{"[path1]", "mbufs = 3", "path1.mbufs = '3': must be in"},
 	{"[load]", "size = 10", "load.size = '10': 0 (off) or at least 24"},
 	{"[load]", "service = fast", "load.service = 'fast'"},
@@ -200,7 +202,7 @@ static void test_node_not_in_ring(void **state)
 	write_conf(text);
 	assert_int_equal(eng_config_load(path, &c, err, sizeof(err)), -1);
 	unlink(path);
-	assert_string_equal(err, "node.id = '2': not one of [ring] nodes");
+	assert_string_equal(err, "node.id = '2': node_id must be one of members[]");
 }
 
 static void test_missing(void **state)
@@ -226,6 +228,66 @@ static void test_missing(void **state)
 		fail_msg("error: %s", err);
 }
 
+static void parse_text(const char *text, struct eng_config *c)
+{
+	char err[512] = "", *copy = strdup(text);
+	assert_non_null(copy);
+	if (eng_config_parse(copy, "text", c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	free(copy);
+}
+
+/* print (eng_config_print or _json) into a string the caller frees */
+static char *printed(void (*print)(const struct eng_config *, FILE *), const struct eng_config *c)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+	assert_non_null(f);
+	print(c, f);
+	fclose(f);
+	return text;
+}
+
+/* What --check prints is a configuration file that loads to the same
+ * configuration: every key, with the value in use. */
+static void round_trip(const char *text)
+{
+	struct eng_config c, again;
+	parse_text(text, &c);
+	char *ini = printed(eng_config_print, &c);
+	memset(&again, 0xA5, sizeof(again));
+	parse_text(ini, &again);
+	free(ini);
+	assert_memory_equal(&c, &again, sizeof(c));
+}
+
+static void test_print_round_trip(void **state)
+{
+	(void)state;
+	round_trip(good);
+	round_trip("[node]\nid = 1\nidle = spin\nsocket =\n[eal]\nlcores = 0@(0-1)\nhugepages = yes\n"
+		   "args = --in-memory -d x\n[ring]\nid = 255\nnodes = 1\nquorum = last_man_standing\n"
+		   "quorum_publish = yes\ntoken_hold_us = 0\n[path0]\ndevice = net_null0\n"
+		   "[load]\nsize = 24\nservice = safe\npriority = 0\nstart_delay_ms = 5\n");
+}
+
+/* --check --json: one object of sections, numbers as numbers. */
+static void test_json(void **state)
+{
+	(void)state;
+	struct eng_config c;
+	parse_text(good, &c);
+	char *json = printed(eng_config_print_json, &c);
+	const char *const expect[] = {"{\"node\": {\"id\": 2, ", "\"zero_copy\": true", "\"nodes\": [1,2,3]",
+				      "\"token_loss_us\": 250000", "\"path1\": {\"device\": \"0000:03:00.1\"",
+				      "\"service\": \"agreed\""};
+	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++)
+		if (strstr(json, expect[i]) == NULL)
+			fail_msg("no '%s' in %s", expect[i], json);
+	free(json);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +296,8 @@ int main(void)
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_node_not_in_ring),
 		cmocka_unit_test(test_missing),
+		cmocka_unit_test(test_print_round_trip),
+		cmocka_unit_test(test_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

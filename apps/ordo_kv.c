@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "ordo.h"
+#include "ordo_digest.h"
 
 #define KV_KEY_MAX 32u
 #define KV_VAL_MAX 48u
@@ -44,15 +45,6 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
 }
 
 static uint64_t fnv64(const void *p, size_t n)
@@ -81,7 +73,7 @@ struct kv_table {
 
 static uint64_t key_hash(const char *k, size_t n)
 {
-	uint64_t h = mix(fnv64(k, n));
+	uint64_t h = ordo_mix64(fnv64(k, n));
 	return h ? h : 1;
 }
 
@@ -161,7 +153,7 @@ static uint64_t kv_digest(const struct kv_table *t)
 	for (size_t i = 0; i < t->cap; i++) {
 		const struct kv_entry *x = &t->e[i];
 		if (x->hash != 0)
-			d += mix(x->hash ^ mix(fnv64(x->val, x->vlen) + 0x9e3779b97f4a7c15ull + x->vlen));
+			d += ordo_mix64(x->hash ^ ordo_mix64(fnv64(x->val, x->vlen) + 0x9e3779b97f4a7c15ull + x->vlen));
 	}
 	return d;
 }
@@ -316,7 +308,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	s.self = ordo_self(c);
-	uint64_t rng = mix(((uint64_t)s.self.node << 48) ^ ((uint64_t)s.self.client << 16) ^ now_ns() ^
+	uint64_t rng = ordo_mix64(((uint64_t)s.self.node << 48) ^ ((uint64_t)s.self.client << 16) ^ now_ns() ^
 			   (uint64_t)getpid());
 	if (rng == 0)
 		rng = 1;

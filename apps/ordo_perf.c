@@ -20,7 +20,7 @@
  * given with -p). A human-readable table on stdout; JSON with -j.
  *
  * The message header, histogram and reports are shared with cpg-perf
- * (bench/cpg_perf.c), corosync's counterpart: bench/perf_common.h.
+ * (bench/cpg_perf.c), corosync's counterpart: apps/perf_common.h.
  *
  * Single-threaded: publishes a batch (what is due at a fixed rate, 64
  * messages in flood), then drains every delivery waiting, and sleeps on

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ordo.h"
+#include "ordo_digest.h"
 
 static volatile sig_atomic_t stop;
 static void on_signal(int s) { (void)s; stop = 1; }
@@ -24,24 +25,15 @@ struct sub {
 	uint64_t count, limit, bytes, digest;
 };
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
 static void on_message(void *ctx, const struct ordo_message *m)
 {
 	struct sub *s = ctx;
 	s->count++;
 	s->bytes += m->size;
-	uint64_t h = mix(((uint64_t)m->sender.node << 48) ^ m->sender.client ^ ((uint64_t)m->size << 20));
+	uint64_t h = ordo_mix64(((uint64_t)m->sender.node << 48) ^ m->sender.client ^ ((uint64_t)m->size << 20));
 	for (size_t i = 0; i < m->size && i < 64; i++)
-		h = mix(h ^ ((const uint8_t *)m->data)[i]);
-	s->digest = mix(s->digest ^ h) + 0x9e3779b97f4a7c15ull;
+		h = ordo_mix64(h ^ ((const uint8_t *)m->data)[i]);
+	s->digest = ordo_digest_add(s->digest, h);
 	if (s->quiet)
 		return;
 	printf("message %u:%llu/%llu.%u from %u/%u %s prio %u group %.*s size %zu: ", m->position.ring.rep,

@@ -1,5 +1,5 @@
 // bench_shm_ring.cc — Google Benchmark micro-benchmarks of the shared-memory
-// record ring (engine/shm_ring.h, docs/attach.md §2).
+// record ring (client/shm_ring.h, docs/attach.md §2).
 //
 // Owns: BM_shm_ring_roundtrip/<payload bytes> (one thread: reserve, copy
 // in, commit, peek, copy out, next, release; one record at a time) and

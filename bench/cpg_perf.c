@@ -1,6 +1,6 @@
 /* cpg-perf — corosync's counterpart of ordo-perf: the same options, the same
  * message header, the same histogram and the same reports (table and JSON,
- * bench/perf_common.h), on libcpg (cpg_initialize, cpg_join,
+ * apps/perf_common.h), on libcpg (cpg_initialize, cpg_join,
  * cpg_mcast_joined with CPG_TYPE_AGREED, cpg_dispatch).
  *
  *   cpg-perf [-g GROUP] [-R send|recv|both] [-z SIZE] [-r RATE] [-d SECONDS]

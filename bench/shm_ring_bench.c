@@ -1,5 +1,5 @@
 /* shm_ring_bench.c — the ring side of bench/bench_shm_ring.cc: the loops
- * that drive engine/shm_ring.h, as plain C functions.
+ * that drive client/shm_ring.h, as plain C functions.
  *
  * Owns: one ring in process memory laid out as in a client region (control
  * block, then the data area right after it), a single-thread round trip

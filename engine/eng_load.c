@@ -24,19 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ordo_digest.h"
+
 #define ENG_LOAD_MEM_MAX (64u << 20)  /* payload slots take at most this */
 #define ENG_LOAD_SLOTS_MAX 4096u
 #define ENG_LOAD_PUMP_MAX 256u        /* submits per duty cycle */
-
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	x ^= x >> 31;
-	return x;
-}
 
 static inline uint64_t load_le64(const uint8_t *p)
 {
@@ -50,13 +42,13 @@ static void on_whole(struct eng *e, uint16_t origin, uint32_t client_id, uint8_t
 		     uint32_t size, const uint8_t *head, uint32_t head_len)
 {
 	struct eng_delivery *d = &e->dlv;
-	uint64_t v = mix64(((uint64_t)origin << 48) ^ ((uint64_t)service << 40) ^ size);
-	v = mix64(v ^ client_id);
+	uint64_t v = ordo_mix64(((uint64_t)origin << 48) ^ ((uint64_t)service << 40) ^ size);
+	v = ordo_mix64(v ^ client_id);
 	uint8_t h[ENG_LOAD_HDR_SIZE] = {0};
 	memcpy(h, head, head_len);
 	for (uint32_t i = 0; i < ENG_LOAD_HDR_SIZE; i += 8)
-		v = mix64(v ^ load_le64(h + i));
-	d->digest = mix64(d->digest ^ v) + 0x9e3779b97f4a7c15ull;
+		v = ordo_mix64(v ^ load_le64(h + i));
+	d->digest = ordo_digest_add(d->digest, v);
 	d->delivered++;
 	d->bytes += size;
 	if (d->last_ns != 0 && e->now_ns - d->last_ns > d->max_gap_ns)

@@ -1,5 +1,5 @@
 /* fuzz_client.c — libFuzzer target for libordo's reading of its delivery
- * ring (engine/ordo_client.c, engine/shm_ring.h): whatever bytes an engine
+ * ring (client/ordo_client.c, client/shm_ring.h): whatever bytes an engine
  * (or a corrupted region) puts there, ordo_poll must deliver only records
  * that pass their checks, never read outside the ring, and never crash.
  * The input is laid into a delivery ring as its data (head = input length,

@@ -1,5 +1,5 @@
 /* test_shm_ring.c — unit tests of the shared-memory record ring
- * (engine/shm_ring.h, docs/attach.md §2).
+ * (client/shm_ring.h, docs/attach.md §2).
  *
  * Owns: the executable statement of the ring's contract: attach refuses bad
  * sizes and impossible positions; records keep their payload, type and flags;

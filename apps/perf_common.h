@@ -6,7 +6,7 @@
  * brings only its transport: attach, a publish function, poll and sleep.
  *
  * Header-only (static functions), libc only: cpg-perf is built by
- * scripts/bench-compare with a plain `gcc -I bench`, outside meson.
+ * scripts/bench-compare with a plain `gcc -I apps -I client`, outside meson.
  *
  * The message header (24 bytes, host byte order: every node runs on this
  * host) starts every message; the rest of the message is filler.
@@ -42,6 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ordo_digest.h"
+
 #define PERF_HDR_SIZE 24u
 #define PERF_MAGIC 0xA500u
 #define PERF_KIND_DATA (PERF_MAGIC | 1u)
@@ -62,15 +64,6 @@ static inline uint64_t perf_now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static inline uint64_t perf_mix(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
 }
 
 /* ---------------------------------------------------------------- histogram
@@ -486,9 +479,9 @@ static inline void perf_on_deliver(struct perf_state *s, const void *data, size_
 		s->first_ns = now;
 	s->last_ns = now;
 	perf_hist_add(&s->hist, now >= h.ts_ns ? now - h.ts_ns : 0);
-	uint64_t v = perf_mix(((uint64_t)h.node << 32) ^ h.sender);
-	v = perf_mix(v ^ h.seq);
-	s->digest = perf_mix(s->digest ^ v) + 0x9e3779b97f4a7c15ull;
+	uint64_t v = ordo_mix64(((uint64_t)h.node << 32) ^ h.sender);
+	v = ordo_mix64(v ^ h.seq);
+	s->digest = ordo_digest_add(s->digest, v);
 }
 
 /* ---------------------------------------------------------------- results */

@@ -474,7 +474,8 @@ class Cluster:
     """N ordod processes on the topology. Use as a context manager."""
 
     def __init__(self, ordod, nodes=3, paths=2, mtu=9000, prefix='ordo-it-n', what=None,
-                 ring=None, load=None, node_conf=None, sections=None, keep_tmp=False):
+                 ring=None, load=None, node_conf=None, sections=None, keep_tmp=False,
+                 routed=None):
         self.ordod = os.path.abspath(ordod)
         self.n = nodes
         self.paths = paths
@@ -485,6 +486,9 @@ class Cluster:
         self.load = dict(load or {})
         self.node_conf = node_conf or {}
         self.sections = sections or {}
+        # `scripts/topology up-routed` with these path kinds ('routed,routed',
+        # 'l2,routed'); None: the bridged `up`
+        self.routed = routed
         self.keep_tmp = keep_tmp or bool(os.environ.get('ORDO_IT_KEEP'))
         self.nodes = {i: Node(i) for i in range(1, nodes + 1)}
         self.clients = []     # Client processes, in start order
@@ -530,10 +534,12 @@ class Cluster:
             'topology_starting': True, 'topology_stamp': None,
         }
         write_owner(self.owner)
-        log(f'topology up {self.n} {self.paths} {self.mtu} (tmp {self.tmp})')
+        up = ['up-routed', self.n, self.paths, self.mtu, self.routed] if self.routed else \
+            ['up', self.n, self.paths, self.mtu]
+        log(f'topology {" ".join(str(a) for a in up)} (tmp {self.tmp})')
         self.topo_up = True
         t = time.monotonic()
-        topology('up', self.n, self.paths, self.mtu)
+        topology(*up)
         self.owner['topology_stamp'] = topology_stamp()
         self.owner['topology_starting'] = False
         write_owner(self.owner)

@@ -34,12 +34,19 @@ enum eng_idle { ENG_IDLE_SPIN = 0, ENG_IDLE_YIELD, ENG_IDLE_BACKOFF, ENG_IDLE_BL
 /* [node] log_level, in rte_log's order from RTE_LOG_ERR */
 enum eng_log_level { ENG_LOG_ERROR = 0, ENG_LOG_WARNING, ENG_LOG_NOTICE, ENG_LOG_INFO, ENG_LOG_DEBUG };
 
+#define ENG_ADDRESSES_MAX 4096u /* [pathN] addresses, neighbours: 64 IPv6 entries */
+
 struct eng_path_conf {
 	char device[256];
 	uint16_t rx_desc, tx_desc;
 	uint32_t mbufs;
 	uint32_t framesz;  /* af_packet's framesz= from the device string, 0 if none */
-	struct pmdg_net_conf net; /* transport (l2, udp4, udp6) and the path's addresses */
+	/* udp4 / udp6 (docs/ordod.md, Transports): the keys' text as written,
+	 * and net, what pmd-glue gets: transport and neighbour_learning
+	 * directly, the rest parsed from the text and checked */
+	char address[64], gateway[64], multicast[64];
+	char addresses[ENG_ADDRESSES_MAX], neighbours[ENG_ADDRESSES_MAX];
+	struct pmdg_net_conf net;
 };
 
 struct eng_load_conf {
@@ -60,8 +67,10 @@ struct eng_load_conf {
  * key"). */
 struct eng_config {
 	struct rp_config rp;      /* incarnation, ring_seq and primaries come from the state dir;
-				   * frame_size_max is [ring] mtu */
+				   * frame_size_max is mtu less the largest path transport's headers */
 	uint8_t ring_id;
+	uint32_t mtu;             /* [ring] mtu: Ethernet payload bytes per frame on every path */
+	uint16_t udp_port;        /* [ring] udp_port: the routed transports' port */
 	uint32_t max_message_size; /* what an application may publish; rp.message_size_max
 				    * adds ENG_ENVELOPE_MAX */
 	char state_dir[PATH_MAX - 32];

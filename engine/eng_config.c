@@ -29,12 +29,14 @@
 #include <string.h>
 
 #include "pmdg_name.h"
+#include "pmdg_net.h"
+#include "rp_wire.h"
 
 #define US 1000ull
 #define MS 1000000ull
 #define ENG_SECTION_MAX 16
 #define ENG_ENTRY_MAX 64
-#define ENG_LINE_MAX 1022
+#define ENG_LINE_MAX 8190 /* [pathN] addresses of 64 IPv6 nodes fit */
 #define ENG_FILE_MAX (1u << 20)
 
 enum key_type {
@@ -182,6 +184,39 @@ static int check_load_size(struct parse *ps, const struct key *k, const struct e
 	return 0;
 }
 
+/* The routed transports' keys of one path: the text of address, addresses,
+ * gateway, multicast and neighbours parsed into pc->net, then pmd-glue's
+ * rules over them (pmdg_net_check), each refusal against its key. */
+static const struct key *path_key(const char *name);
+
+static int check_net(struct parse *ps, const struct key *k, const struct eng_config *c, void *base)
+{
+	(void)k;
+	struct eng_path_conf *pc = base;
+	struct pmdg_net_conf *n = &pc->net;
+	char why[200];
+	n->udp_port = c->udp_port;
+	memset(&n->self, 0, sizeof(n->self));
+	memset(&n->gateway, 0, sizeof(n->gateway));
+	memset(&n->group, 0, sizeof(n->group));
+	memset(n->node, 0, sizeof(n->node));
+	n->static_count = 0;
+	if (pc->address[0] && pmdg_ip_parse(pc->address, &n->self, &n->prefix, why, sizeof(why)) != 0)
+		return fail_key(ps, path_key("address"), base, "%s", why);
+	if (pc->addresses[0] && pmdg_net_parse_addresses(pc->addresses, n, why, sizeof(why)) != 0)
+		return fail_key(ps, path_key("addresses"), base, "%s", why);
+	if (pc->gateway[0] && pmdg_ip_parse(pc->gateway, &n->gateway, NULL, why, sizeof(why)) != 0)
+		return fail_key(ps, path_key("gateway"), base, "%s", why);
+	if (pc->multicast[0] && pmdg_ip_parse(pc->multicast, &n->group, NULL, why, sizeof(why)) != 0)
+		return fail_key(ps, path_key("multicast"), base, "%s", why);
+	if (pc->neighbours[0] && pmdg_net_parse_neighbours(pc->neighbours, n, why, sizeof(why)) != 0)
+		return fail_key(ps, path_key("neighbours"), base, "%s", why);
+	const char *name = NULL;
+	if (pmdg_net_check(n, c->rp.node_id, c->rp.members, c->rp.member_count, &name, why, sizeof(why)) != 0)
+		return fail_key(ps, path_key(name), base, "%s", why);
+	return 0;
+}
+
 /* ---- the keys ---- */
 
 static const char *const bools[] = {"no", "yes", "false", "true", "0", "1", "off", "on", NULL};
@@ -191,6 +226,7 @@ static const char *const rrp_modes[] = {"active", "passive", NULL};
 static const char *const quorums[] = {"majority", "two_node", "last_man_standing", NULL};
 static const char *const profile_names[] = {"shared", "dedicated", NULL};
 static const char *const services[] = {"agreed", "safe", NULL};
+static const char *const transports[] = {"l2", "udp4", "udp6", NULL};
 
 #define FIELD(T, f) .field = #f, .off = offsetof(T, f), .size = sizeof(((T *)0)->f)
 #define C(f) FIELD(struct eng_config, f)
@@ -234,7 +270,9 @@ static const struct key keys[] = {
 	ENUM(SEC_RING, "rrp_mode", C(rp.rrp_mode), rrp_modes, "active", "redundant ring: every frame on every path, or round robin"),
 	ENUM(SEC_RING, "quorum", C(rp.quorum), quorums, "majority", "quorum policy (docs/protocol.md §10)"),
 	BOOL(SEC_RING, "quorum_publish", C(rp.quorum_publish), "no", "refuse publishing outside a primary configuration"),
-	UINT(SEC_RING, "mtu", C(rp.frame_size_max), 576, 65535, "9000", "L2 payload bytes per frame on every path"),
+	UINT(SEC_RING, "mtu", C(mtu), 576, 65535, "9000",
+	     "Ethernet payload bytes per frame on every path (a udp4 path's IP and UDP headers take 28 of them, udp6's 48)"),
+	UINT(SEC_RING, "udp_port", C(udp_port), 1, 65535, "5405", "the UDP port of every udp4 and udp6 path (source and destination)"),
 	UINT(SEC_RING, "max_message_size", C(max_message_size), 1, UINT32_MAX - ENG_ENVELOPE_MAX, "1048576",
 	     "the largest message an application may publish"),
 	UINT(SEC_RING, "window_size", C(rp.window_size), 1, 1u << 18, NULL, "frames per token rotation, all nodes"),
@@ -260,6 +298,15 @@ static const struct key keys[] = {
 	UINT(SEC_PATH, "rx_ring", P(rx_desc), 32, 32768, "1024", "receive descriptors (af_packet ignores them)"),
 	UINT(SEC_PATH, "tx_ring", P(tx_desc), 32, 32768, "1024", "transmit descriptors"),
 	UINT(SEC_PATH, "mbufs", P(mbufs), 255, 1u << 22, "2047", "mempool size of this path (each mbuf holds the vdev's framesz)"),
+	{.sec = SEC_PATH, .name = "transport", .type = KT_ENUM, P(net.transport), .scale = 1, .unit = "", .names = transports, .def = "l2", .check = check_net,
+	 .help = "l2: ordo's EtherType on one segment; udp4, udp6: UDP over IP, routed (docs/ordod.md, Transports)"},
+	STR(SEC_PATH, "address", P(address), NULL, "udp4, udp6: this node's address and prefix on the path, e.g. 10.80.1.1/24, fd00:1::1/64, fe80::1/64"),
+	STR(SEC_PATH, "addresses", P(addresses), NULL, "udp4, udp6: every node's address on the path, <node id>@<address> separated by commas (this node's too)"),
+	STR(SEC_PATH, "gateway", P(gateway), NULL, "udp4, udp6: the next hop to nodes outside this node's subnet; empty: every node is on the link"),
+	STR(SEC_PATH, "multicast", P(multicast), NULL, "udp4, udp6: the ring's IP multicast group on the path; empty: a frame to all goes to each other node by unicast"),
+	STR(SEC_PATH, "neighbours", P(neighbours), NULL, "udp4, udp6: static neighbour table, <address>@<MAC> separated by commas; an entry is never replaced by ARP / ND"),
+	BOOL(SEC_PATH, "neighbour_learning", P(net.learn), "yes",
+	     "udp4, udp6: fill next hops' MACs from ARP / ND (no: static entries only, as with a cluster key, since ARP and ND are not authenticated)"),
 
 	{.sec = SEC_LOAD, .name = "size", .type = KT_UINT, C(load.size), .min = 0, .max = UINT32_MAX, .scale = 1, .unit = "", .def = "0", .check = check_load_size, .help = "the built-in load generator's message bytes; 0: off, else at least 24 (the load header)"},
 	UINT(SEC_LOAD, "rate", C(load.rate), 0, 100000000ull, "0", "messages per second; 0: as fast as the ring takes them"),
@@ -270,6 +317,22 @@ static const struct key keys[] = {
 	     "wait this long after the first regular configuration with all nodes"),
 };
 #define KEY_COUNT (sizeof(keys) / sizeof(keys[0]))
+
+static const struct key *path_key(const char *name)
+{
+	for (size_t i = 0; i < KEY_COUNT; i++)
+		if (keys[i].sec == SEC_PATH && strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return &keys[0]; /* not reached: pmdg_net_check names path keys only */
+}
+
+static const struct key *ring_key(const char *name)
+{
+	for (size_t i = 0; i < KEY_COUNT; i++)
+		if (keys[i].sec == SEC_RING && strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return &keys[0];
+}
 
 _Static_assert(sizeof(enum eng_idle) == sizeof(uint32_t) && sizeof(enum rp_rrp_mode) == sizeof(uint32_t) &&
 		       sizeof(enum rp_quorum) == sizeof(uint32_t),
@@ -428,7 +491,7 @@ static int fail_key(struct parse *ps, const struct key *k, const void *base, con
 {
 	if (ps->failed)
 		return -1;
-	char why[256], sec[16], val[512];
+	char why[256], sec[16], val[ENG_ADDRESSES_MAX + 64];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
@@ -655,6 +718,32 @@ static uint32_t device_framesz(const char *device)
 	return p == NULL ? 0 : (uint32_t)strtoul(p + 8, NULL, 10);
 }
 
+/* ring-proto's frames: the MTU less the largest transport's headers (a
+ * path's IP and UDP headers). It must hold ring-proto's largest frames, or
+ * IP would have to fragment: refused against [ring] mtu. */
+static int set_frame_size(struct parse *ps, struct eng_config *c)
+{
+	uint32_t overhead = 0, worst = 0;
+	for (uint8_t k = 0; k < c->rp.path_count; k++)
+		if (pmdg_net_overhead(c->path[k].net.transport) > overhead) {
+			overhead = pmdg_net_overhead(c->path[k].net.transport);
+			worst = k;
+		}
+	c->rp.frame_size_max = c->mtu - overhead;
+	size_t need = 512u; /* rp_config_check's floor */
+	if (rp_wire_token_size(c->rp.rtr_max) > need)
+		need = rp_wire_token_size(c->rp.rtr_max);
+	if (rp_wire_commit_size(c->rp.member_count) > need)
+		need = rp_wire_commit_size(c->rp.member_count);
+	if (overhead != 0 && c->rp.frame_size_max < need)
+		return fail_key(ps, ring_key("mtu"), c,
+				"leaves %u bytes for ordo's frames after path%u's %s headers (%u bytes); its largest frames need %zu "
+				"(a token with rtr_max %u requests, a commit token of %u members): IP is never fragmented",
+				c->rp.frame_size_max, worst, pmdg_transport_name(c->path[worst].net.transport), overhead, need,
+				c->rp.rtr_max, c->rp.member_count);
+	return 0;
+}
+
 /* ring-proto's rules over the whole configuration; a failure is reported
  * against the key that fills the field its sentence starts with. */
 static int check_ring(struct parse *ps, struct eng_config *c)
@@ -671,6 +760,8 @@ static int check_ring(struct parse *ps, struct eng_config *c)
 	for (size_t i = 0; i < KEY_COUNT; i++)
 		if (strcmp(keys[i].field, field) == 0)
 			return fail_key(ps, &keys[i], c, "%s", why);
+	if (strcmp(field, "rp.frame_size_max") == 0) /* the MTU less the transports' headers */
+		return fail_key(ps, ring_key("mtu"), c, "%s", why);
 	return failf(ps, "[ring]: %s", why);
 }
 
@@ -696,7 +787,9 @@ int eng_config_parse(char *text, const char *name, struct eng_config *c, char *e
 		c->rp.message_size_max = c->max_message_size + ENG_ENVELOPE_MAX;
 		for (uint8_t k = 0; k < c->rp.path_count; k++)
 			c->path[k].framesz = device_framesz(c->path[k].device);
-		rc = check_ring(ps, c);
+		rc = set_frame_size(ps, c);
+		if (rc == 0)
+			rc = check_ring(ps, c);
 	}
 	free(ps);
 	return rc;
@@ -772,7 +865,7 @@ static void print_config(const struct eng_config *c, FILE *out, int json)
 				const struct key *k = &keys[i];
 				if ((int)k->sec != s)
 					continue;
-				char v[512];
+				char v[ENG_ADDRESSES_MAX + 64];
 				format_value(k, key_base(k, (struct eng_config *)c, p), v, sizeof(v));
 				if (json) {
 					fprintf(out, "%s\"%s\": ", first ? "" : ", ", k->name);

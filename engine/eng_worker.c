@@ -476,7 +476,7 @@ struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 	e->rp = aligned_alloc(64, size);
 	e->acts.capacity = rp_actions_min(&c->rp) + ENG_ACTIONS_EXTRA;
 	e->acts.v = calloc(e->acts.capacity, sizeof(*e->acts.v));
-	e->scratch = malloc(c->rp.frame_size_max + 64u);
+	e->scratch = malloc(c->mtu + 64u);
 	if (e->rp == NULL || e->acts.v == NULL || e->scratch == NULL) {
 		snprintf(err, err_size, "out of memory for the protocol state (%zu bytes)", size);
 		goto fail;
@@ -492,9 +492,9 @@ struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 	}
 
 	struct pmdg_conf pc = {.path_count = c->rp.path_count, .ring_id = c->ring_id,
-			       .node_id = c->rp.node_id, .mtu = c->rp.frame_size_max};
+			       .node_id = c->rp.node_id, .mtu = c->mtu};
 	for (uint8_t p = 0; p < c->rp.path_count; p++) {
-		uint32_t room = c->rp.frame_size_max + 18u;
+		uint32_t room = c->mtu + 18u;
 		if (c->path[p].framesz > room)
 			room = c->path[p].framesz;
 		else if (c->path[p].framesz == 0 && strncmp(c->path[p].device, "net_af_packet", 13) == 0 &&

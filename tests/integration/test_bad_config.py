@@ -54,6 +54,13 @@ def add_section(name, kv):
     return f
 
 
+def udp(transport, address, addresses):
+    """[path1] on a routed transport."""
+    def f(c):
+        c['path1'].update({'transport': transport, 'address': address, 'addresses': addresses})
+    return f
+
+
 def compose(*fs):
     def f(c):
         for g in fs:
@@ -81,6 +88,22 @@ CASES = [
     ('profile fast', set_key('ring', 'profile', 'fast'), ['ring.profile'], 'fast'),
     ('token_loss_us not a number', set_key('ring', 'token_loss_us', '25O000'),
      ['ring.token_loss_us'], '25O000'),
+    # the routed transports (docs/ordod.md, Transports)
+    ('udp4 address without a prefix', udp('udp4', '10.1.0.1', '1@10.1.0.1,2@10.1.0.2,3@10.1.0.3'),
+     ['path1.address'], '10.1.0.1'),
+    ('udp4 with an IPv6 address', udp('udp4', 'fd00:1::1/64', '1@fd00:1::1,2@fd00:1::2,3@fd00:1::3'),
+     ['path1.address'], 'fd00:1::1/64'),
+    ('udp6 address, bad prefix', udp('udp6', 'fd00:1::1/200', '1@fd00:1::1,2@fd00:1::2,3@fd00:1::3'),
+     ['path1.address'], 'fd00:1::1/200'),
+    ('a node outside the subnet and no gateway',
+     udp('udp6', 'fd00:1::1/64', '1@fd00:1::1,2@fd00:2::1,3@fd00:1::3'),
+     ['path1.addresses'], '1@fd00:1::1,2@fd00:2::1,3@fd00:1::3'),
+    ('a gateway outside the subnet',
+     compose(udp('udp4', '10.1.0.1/24', '1@10.1.0.1,2@10.2.0.1,3@10.1.0.3'),
+             set_key('path1', 'gateway', '10.9.0.254')), ['path1.gateway'], '10.9.0.254'),
+    ('mtu too small for udp6 headers and the token',
+     compose(udp('udp6', 'fe80::1/64', '1@fe80::1,2@fe80::2,3@fe80::3'), set_key('ring', 'mtu', 576),
+             set_key('ring', 'rtr_max', 64)), ['ring.mtu'], '576'),
 ]
 
 

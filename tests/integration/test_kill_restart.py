@@ -6,7 +6,10 @@ and 2 must install a regular configuration [1,2] within token_loss + consensus
 restarted with the same config (a new incarnation) and must rejoin: one ring
 [1,2,3] everywhere. When the run is quiet, nodes 1 and 2 must have delivered
 the same messages in the same order (equal counts and digests) with no
-per-origin gap."""
+per-origin gap.
+
+usage: test_kill_restart.py ORDOD [TRANSPORT]  (a mode of transports.py: udp4,
+udp6, ... on their topology; default the L2 transport, bridged)"""
 import os
 import signal
 import sys
@@ -15,6 +18,7 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ordo_cluster import Cluster, Fail, log, main_test, ms  # noqa: E402
+import transports  # noqa: E402
 
 SIZE = 1024
 RATE = 2000
@@ -23,7 +27,8 @@ SLACK_S = 1.0
 
 
 def test(ordod, args):
-    with Cluster(ordod, nodes=3, paths=2, load={'size': SIZE, 'rate': RATE, 'count': COUNT}) as c:
+    kw = transports.cluster_args(args[0]) if args else {}
+    with Cluster(ordod, nodes=3, paths=2, load={'size': SIZE, 'rate': RATE, 'count': COUNT}, **kw) as c:
         limit_s = (c.ring_us('token_loss_us') + c.ring_us('consensus_us')) / 1e6 + SLACK_S
         c.start_all()
         snap = c.wait_ring([1, 2, 3], timeout=60)

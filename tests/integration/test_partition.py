@@ -3,7 +3,10 @@
 network is split into {1} and {2,3} (on every path): node 1 must end in a
 regular configuration [1] that is not primary, nodes 2 and 3 in [2,3] that is
 primary. After the heal all three must merge into one primary ring [1,2,3].
-Prints how long each step took."""
+Prints how long each step took.
+
+usage: test_partition.py ORDOD [TRANSPORT]  (a mode of transports.py: udp4,
+udp6, ... on their topology; default the L2 transport, bridged)"""
 import os
 import sys
 import time
@@ -11,13 +14,15 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ordo_cluster import Cluster, Fail, log, main_test, ms  # noqa: E402
+import transports  # noqa: E402
 
 NODES = [1, 2, 3]
 
 
 def test(ordod, args):
+    kw = transports.cluster_args(args[0]) if args else {}
     with Cluster(ordod, nodes=3, paths=2, ring={'quorum': 'majority'},
-                 load={'size': 256, 'rate': 200}) as c:
+                 load={'size': 256, 'rate': 200}, **kw) as c:
         c.start_all()
         c.wait_ring(NODES, timeout=60, primary=1)
         c.wait_until(lambda: all(c.delivery(i)['delivered'] > 0 for i in NODES), 30,

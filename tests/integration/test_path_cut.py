@@ -8,7 +8,8 @@ printed per node. After the restore path 0 must be back in use everywhere
 within 10 s, and the run must end with every message delivered everywhere in
 one order (equal counts and digests, no per-origin gap).
 
-usage: test_path_cut.py ORDOD active|passive"""
+usage: test_path_cut.py ORDOD active|passive [TRANSPORT]  (a mode of transports.py:
+udp4, udp6, ... on their topology; default the L2 transport, bridged)"""
 import os
 import sys
 import time
@@ -16,6 +17,7 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ordo_cluster import Cluster, Fail, log, main_test, ms  # noqa: E402
+import transports  # noqa: E402
 
 NODES = [1, 2, 3]
 SIZE = 1024
@@ -43,7 +45,8 @@ def test(ordod, args):
     mode = args[0] if args else 'active'
     if mode not in ('active', 'passive'):
         raise Fail(f'mode must be active or passive, not {mode!r}')
-    with Cluster(ordod, nodes=3, paths=2, ring={'rrp_mode': mode},
+    kw = transports.cluster_args(args[1]) if len(args) > 1 else {}
+    with Cluster(ordod, nodes=3, paths=2, ring={'rrp_mode': mode}, **kw,
                  load={'size': SIZE, 'rate': RATE, 'count': COUNT}) as c:
         c.start_all()
         c.wait_ring(NODES, timeout=60)

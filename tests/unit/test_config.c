@@ -288,6 +288,86 @@ static void test_json(void **state)
 	free(json);
 }
 
+/* [pathN] transport = udp4 | udp6 and its address keys (docs/ordod.md,
+ * Transports): parsed into pmd-glue's path configuration, the frame size
+ * less the IP and UDP headers, every rule refused against its key. */
+static char *routed_text(const char *ring_extra, const char *path_extra)
+{
+	static char text[4096];
+	snprintf(text, sizeof(text),
+		 "[node]\nid = 2\nstate_dir = /tmp/ordo-test-state\n[ring]\nid = 1\nnodes = 1,2,3\n%s"
+		 "[path0]\ndevice = net_null0\n"
+		 "[path1]\ndevice = net_null1\ntransport = udp6\naddress = fd6f:1:2::1/64\n"
+		 "addresses = 1@fd6f:1:1::1, 2@fd6f:1:2::1, 3@fd6f:1:3::1\ngateway = fd6f:1:2::fe\n%s",
+		 ring_extra, path_extra);
+	return text;
+}
+
+static void test_routed(void **state)
+{
+	(void)state;
+	struct eng_config c;
+	parse_text(routed_text("udp_port = 6000\nmtu = 1500\n",
+			       "neighbours = fd6f:1:2::fe@02:00:00:00:00:fe\nneighbour_learning = no\n"), &c);
+	const struct pmdg_net_conf *n = &c.path[1].net;
+	assert_int_equal(c.path[0].net.transport, PMDG_TRANSPORT_L2);
+	assert_int_equal(n->transport, PMDG_TRANSPORT_UDP6);
+	assert_int_equal(n->udp_port, 6000);
+	assert_int_equal(n->prefix, 64);
+	assert_int_equal(n->self.family, 6);
+	assert_int_equal(n->node[3].b[5], 3);
+	assert_int_equal(n->gateway.b[15], 0xfe);
+	assert_int_equal(n->static_count, 1);
+	assert_int_equal(n->learn, 0);
+	assert_int_equal(c.mtu, 1500);
+	assert_int_equal(c.rp.frame_size_max, 1500 - 48); /* IPv6 and UDP headers */
+	round_trip(routed_text("", "multicast = ff15::4f52\n"));
+	parse_text(routed_text("", ""), &c);
+	assert_int_equal(c.path[1].net.udp_port, 5405);
+	assert_int_equal(c.path[1].net.learn, 1);
+	assert_int_equal(c.rp.frame_size_max, 9000 - 48);
+
+	static const struct {
+		const char *ring, *path, *expect;
+	} bad[] = {
+		{"", "transport = udp5\n", "path1.transport = 'udp5': must be one of l2 | udp4 | udp6"},
+		{"", "address = fd6f:1:2::1\n", "path1.address = 'fd6f:1:2::1': needs a prefix length"},
+		{"", "address = fd6f:1:2::1/129\n", "path1.address = 'fd6f:1:2::1/129': prefix length must be 1..128"},
+		{"", "address = 10.1.2.1/24\n", "path1.address = '10.1.2.1/24': 10.1.2.1 is not an IPv6 address"},
+		{"", "address = fd6f:1:2::g/64\n", "path1.address = 'fd6f:1:2::g/64': 'fd6f:1:2::g' is not an IPv4 or IPv6"},
+		{"", "addresses = 1@fd6f:1:1::1, 2@fd6f:1:2::1\n", "path1.addresses = '1@fd6f:1:1::1, 2@fd6f:1:2::1': node 3 of the ring has no address"},
+		{"", "addresses = 1@fd6f:1:1::1, 2@fd6f:1:2::9, 3@fd6f:1:3::1\n", "path1.addresses = '1@fd6f:1:1::1, 2@fd6f:1:2::9, 3@fd6f:1:3::1': this node's entry"},
+		{"", "gateway = \n", "path1.addresses = '1@fd6f:1:1::1, 2@fd6f:1:2::1, 3@fd6f:1:3::1': node 1's fd6f:1:1::1 is not in this node's subnet fd6f:1:2::1/64, and no gateway is set"},
+		{"", "gateway = fd6f:9::fe\n", "path1.gateway = 'fd6f:9::fe': fd6f:9::fe is not in this node's subnet"},
+		{"", "multicast = fd6f::1\n", "path1.multicast = 'fd6f::1': fd6f::1 is not an IPv6 multicast address"},
+		{"", "neighbours = fd6f:1:2::fe@02:00:00:00:00\n", "path1.neighbours = 'fd6f:1:2::fe@02:00:00:00:00': '02:00:00:00:00' is not a MAC"},
+		{"", "neighbours = fd6f:1:3::1@02:00:00:00:00:03\n", "path1.neighbours = 'fd6f:1:3::1@02:00:00:00:00:03': fd6f:1:3::1 is not a next hop"},
+		{"", "neighbour_learning = no\n", "path1.neighbour_learning = 'no': 'no' needs a static entry in neighbours for every next hop; fd6f:1:2::fe has none"},
+		{"mtu = 576\nrtr_max = 64\n", "", "ring.mtu = '576': leaves 528 bytes for ordo's frames after path1's udp6 headers (48 bytes); its largest frames need 600"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char err[512] = "", *copy = strdup(routed_text(bad[i].ring, bad[i].path));
+		/* a key given twice in [path1] replaces the routed_text one */
+		char *sec = strstr(copy, "[path1]");
+		for (const char *k = bad[i].path; *k != '\0'; k = strchr(k, '\n') + 1) {
+			char key[32];
+			snprintf(key, sizeof(key), "\n%.*s=", (int)strcspn(k, "="), k);
+			char *first = strstr(sec, key), *second = first ? strstr(first + 1, key) : NULL;
+			if (second != NULL)
+				memset(first + 1, ' ', strcspn(first + 1, "\n")); /* blank the first */
+		}
+		int rc = eng_config_parse(copy, "text", &c, err, sizeof(err));
+		free(copy);
+		if (rc == 0 || strncmp(err, bad[i].expect, strlen(bad[i].expect)) != 0 || strchr(err, '\n') != NULL)
+			fail_msg("case %zu: rc %d, error '%s', expected '%s...'", i, rc, err, bad[i].expect);
+	}
+	/* an address key on an l2 path */
+	char err[512] = "", *copy = strdup(routed_text("", "[path2]\ndevice = net_null2\naddress = 10.0.0.1/24\n"));
+	assert_int_equal(eng_config_parse(copy, "text", &c, err, sizeof(err)), -1);
+	free(copy);
+	assert_string_equal(err, "path2.address = '10.0.0.1/24': only with transport = udp4 or udp6 (this path is l2)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +378,7 @@ int main(void)
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_print_round_trip),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_routed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,8 @@ Modes:
   udp4        both paths routed: every node in its own subnet, traffic
               crosses the router namespace; unicast fan-out
   udp6        the same over IPv6 (global addresses, the router's as gateway)
+  udp4-segment  one bridged segment per path, IPv4, no gateway; unicast
+              fan-out (the L2 transport's topology, for scripts/bench-compare)
   udp6-ll     one bridged segment per path, IPv6 link-local addresses only,
               no gateway; unicast fan-out
   udp4-mcast  one bridged segment per path, IPv4 with a multicast group per
@@ -21,7 +23,7 @@ fd6f:<p>:<i>::1, the router at .254 / ::fe); bridged IPv4 uses
 10.79.<p>.<i>, apart from the kernel's own 10.77.<p>.<i>.
 """
 
-MODES = ('udp4', 'udp6', 'udp6-ll', 'udp4-mcast', 'udp6-mcast', 'mixed')
+MODES = ('udp4', 'udp6', 'udp4-segment', 'udp6-ll', 'udp4-mcast', 'udp6-mcast', 'mixed')
 
 
 def _path(mode, k, i, nodes):
@@ -41,10 +43,12 @@ def _path(mode, k, i, nodes):
         if mode == 'udp6-mcast':
             conf['multicast'] = f'ff12::4f52:{k + 1}'
         return conf
-    if mode == 'udp4-mcast':
-        return {'transport': 'udp4', 'address': f'10.79.{k}.{i}/24',
-                'addresses': ','.join(f'{j}@10.79.{k}.{j}' for j in ids),
-                'multicast': f'239.192.79.{k + 1}'}
+    if mode in ('udp4-segment', 'udp4-mcast'):
+        conf = {'transport': 'udp4', 'address': f'10.79.{k}.{i}/24',
+                'addresses': ','.join(f'{j}@10.79.{k}.{j}' for j in ids)}
+        if mode == 'udp4-mcast':
+            conf['multicast'] = f'239.192.79.{k + 1}'
+        return conf
     return {}
 
 

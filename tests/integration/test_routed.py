@@ -12,7 +12,9 @@ carries frames both ways, and on a routed path has resolved every next hop
 (ARP or Neighbour Discovery answered by the peers' and the router's DPDK or
 kernel); no frame failed an IP or UDP checksum. Through the router: the
 router's ports forwarded the frames (its interface counters), so the ring
-really crossed it. With a multicast group, a node sends about one datagram
+really crossed it. With learning off (udp6-static: the router's MAC a
+static neighbour) no MAC is learned, yet every next hop is resolved. With a
+multicast group, a node sends about one datagram
 per data frame; without one, one per other node (logged, as the fan-out
 ratio).
 
@@ -82,6 +84,8 @@ def test(ordod, args):
                     errors.append(f'n{i} path{k} runs {q.get("transport")!r}, configured {want!r}')
                 if int(q['rx_frames']) == 0 or int(q['tx_frames']) == 0:
                     errors.append(f'n{i} path{k} carried nothing (rx {q["rx_frames"]}, tx {q["tx_frames"]})')
+                if mode == 'udp6-static' and int(q['neigh_learned']) != 0:
+                    errors.append(f'n{i} path{k} learned {q["neigh_learned"]} MACs with learning off')
                 if want != 'l2' and (int(q['neigh_resolved']) != int(q['neigh_total'])
                                      or int(q['neigh_total']) == 0):
                     errors.append(f'n{i} path{k}: {q["neigh_resolved"]} of {q["neigh_total"]} next hops '

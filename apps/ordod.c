@@ -2,7 +2,8 @@
  *
  * Owns: the command line, reading the configuration before the EAL starts
  * (the EAL's arguments come from it), the state directory, signals
- * (SIGTERM and SIGINT stop the worker, which leaves the ring politely), and
+ * (SIGTERM and SIGINT stop the worker, which leaves the ring politely;
+ * SIGHUP has it re-read the key file for a live rotation), and
  * exit statuses: 0 clean stop, 1 bad configuration, 2 a setup failure.
  *
  * Never: daemonises (supervisors want the foreground), or prints more than
@@ -20,11 +21,20 @@
 #include "pmdg.h"
 
 static volatile int stop;
+static struct eng *the_eng;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+/* SIGHUP: re-read the key file (docs/security.md §6). */
+static void on_hup(int sig)
+{
+	(void)sig;
+	if (the_eng != NULL)
+		eng_key_reload_request(the_eng);
 }
 
 static void usage(FILE *out)
@@ -112,6 +122,9 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	the_eng = e;
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	eng_run(e, &stop);

@@ -146,7 +146,13 @@ struct att_pub_failed {
 
 /* ---- the envelope: one ring-proto message ---- */
 
-enum att_env_kind { ATT_ENV_USER = 1, ATT_ENV_GROUP_OP = 2 };
+enum att_env_kind { ATT_ENV_USER = 1, ATT_ENV_GROUP_OP = 2, ATT_ENV_KEY = 3 };
+
+/* KEY (docs/protocol.md §15.2), from the engine only (client id 0): u8
+ * kind, u8 op (ATT_KEY_STATE), u16 node, u32 0, u64 current key's
+ * fingerprint, u64 next key's (0: none). */
+#define ATT_KEY_STATE 1u
+#define ATT_KEY_SIZE 24u
 
 /* USER: u8 kind, u8 group_len, group bytes, data.
  * GROUP_OP: u8 kind, u8 op, u16 node, u32 count, then count entries of

@@ -88,6 +88,10 @@ struct eng_config {
 	struct eng_load_conf load;
 	int profile_dedicated;
 	char socket_path[108];    /* the control socket clients attach through; "" none */
+	/* frame security (docs/security.md): no key file, none */
+	char key_file[PATH_MAX - 32];
+	int cipher;               /* enum eng_cipher */
+	int protect;              /* enum eng_protect */
 	uint64_t client_evict_ms; /* a client not draining its deliveries this long is evicted */
 };
 
@@ -126,6 +130,15 @@ int eng_state_start(struct eng_config *c, char *err, size_t err_size);
 /* Records RP_ACT_PERSIST durably (write, fsync, rename). Returns 0 or -errno. */
 int eng_state_persist(const struct eng_config *c, const struct rp_persist *p);
 
+/* Frame counters (docs/security.md §3): the first counter of this start,
+ * max(the persisted reservation, incarnation * per_us), and a new
+ * reservation start + reserve, persisted before returning. Returns 0, or
+ * -errno with err set. */
+int eng_state_counter_start(const struct eng_config *c, uint64_t per_us, uint64_t reserve, uint64_t *start,
+			    uint64_t *limit, char *err, size_t err_size);
+/* Persists a higher reservation (worker, when the counter reaches it). */
+int eng_state_counter_reserve(const struct eng_config *c, uint64_t limit);
+
 /* ---- the node (eng_worker.c) ---- */
 
 struct eng;
@@ -143,6 +156,10 @@ int eng_failed(const struct eng *e);
 /* The eventfd that wakes a worker blocked in idle = block (in-process
  * clients get a duplicate). */
 int eng_doorbell_fd(const struct eng *e);
+
+/* Asks the worker to re-read the key file and install a new key as the
+ * next one (docs/protocol.md §15.5). Async-signal-safe: one atomic store. */
+void eng_key_reload_request(struct eng *e);
 
 /* Logs the final counters, closes the ports, frees the node. */
 void eng_destroy(struct eng *e);

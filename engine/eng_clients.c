@@ -321,6 +321,8 @@ static void op_queue_push(struct eng *e, uint8_t *buf, uint32_t size)
 	e->opq[e->opq_head + e->opq_count++] = (struct eng_op){.buf = buf, .size = size};
 }
 
+void eng_clients_queue_op(struct eng *e, uint8_t *buf, uint32_t size) { op_queue_push(e, buf, size); }
+
 /* Builds a GROUP_OP with one entry and queues it for submission. */
 static void queue_op(struct eng *e, uint8_t op, const uint8_t *group, uint8_t glen, uint32_t client,
 		     uint8_t reason)
@@ -665,17 +667,21 @@ void eng_clients_deliver(struct eng *e, const struct rp_delivery *d)
 		 * messages only from clients: a client that rewrites its record
 		 * after the engine checked it cannot forge a group op. */
 		int engine_op = d->client_id == 0;
-		if (d->chunk_size < 2 || b[0] != (engine_op ? ATT_ENV_GROUP_OP : ATT_ENV_USER)) {
+		if (d->chunk_size < 2 ||
+		    (engine_op ? b[0] != ATT_ENV_GROUP_OP && b[0] != ATT_ENV_KEY : b[0] != ATT_ENV_USER)) {
 			e->cstats.bad_envelopes++;
 			fs->active = 0;
 			return;
 		}
-		if (b[0] == ATT_ENV_GROUP_OP) {
+		if (engine_op) {
 			if (!last) {
-				e->cstats.bad_envelopes++; /* group ops are small: never fragmented */
+				e->cstats.bad_envelopes++; /* engine messages are small: never fragmented */
 				return;
 			}
-			on_group_op(e, d->origin, b, d->chunk_size, 0);
+			if (b[0] == ATT_ENV_KEY)
+				eng_keys_on_op(e, d->origin, b, d->chunk_size);
+			else
+				on_group_op(e, d->origin, b, d->chunk_size, 0);
 			return;
 		}
 		uint8_t glen = b[1];

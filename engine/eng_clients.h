@@ -107,6 +107,9 @@ struct eng;
 uint32_t eng_clients_poll(struct eng *e);
 /* Worker: a whole message or a fragment was delivered. */
 void eng_clients_deliver(struct eng *e, const struct rp_delivery *d);
+/* Queues an engine message (buf, malloc'd, is freed once ring-proto is done
+ * with it) for the total order, at the group operations' priority. */
+void eng_clients_queue_op(struct eng *e, uint8_t *buf, uint32_t size);
 /* Worker: a configuration was installed. */
 void eng_clients_config(struct eng *e, const struct rp_configuration *c);
 /* Worker: ring-proto returned a client's submit. */

@@ -419,7 +419,9 @@ enum eng_crypto_result eng_crypto_open(struct eng_crypto *c, uint8_t *frame, siz
 	}
 	uint64_t counter = get64(tr + TR_COUNTER);
 	struct eng_crypto_window *w = &c->win[sender - 1u][path];
-	if (counter == 0 || window_seen(w, counter)) /* counters start above 0 */
+	/* counters start above 0; a frame of this node's own never comes back
+	 * but as a reflection (a node does not receive what it sends) */
+	if (counter == 0 || sender == c->node_id || window_seen(w, counter))
 		return drop(c, ENG_CRYPTO_DROP_REPLAY);
 	uint8_t nonce[12];
 	make_nonce(k, sender, counter, nonce);

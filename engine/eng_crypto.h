@@ -78,7 +78,8 @@ enum eng_crypto_result {
 	ENG_CRYPTO_DROP_SENDER,      /* sender id outside 1..64: no window, no nonce */
 	ENG_CRYPTO_DROP_SUITE,       /* another cipher or protection (a node configured otherwise) */
 	ENG_CRYPTO_DROP_UNKNOWN_KEY, /* a key epoch this node has not installed */
-	ENG_CRYPTO_DROP_REPLAY,      /* a counter already seen, or older than the window */
+	ENG_CRYPTO_DROP_REPLAY,      /* a counter already seen, older than the window, or this
+				      * node's own frame reflected back to it */
 	ENG_CRYPTO_DROP_AUTH,        /* the tag does not verify: forged, corrupted, or a wrong key */
 	ENG_CRYPTO_DROP_COUNT
 };

@@ -14,6 +14,7 @@
 
 #include "eng.h"
 #include "eng_clients.h"
+#include "eng_crypto.h"
 #include "pmdg.h"
 
 #define ENG_LOG(lvl, e, fmt, ...)                                                            \
@@ -82,6 +83,32 @@ struct eng_snapshot {
 	uint64_t frames_lent;          /* received mbufs ring-proto holds now (§14) */
 	uint64_t delivered, bytes, digest, fragments_dropped, max_gap_ns, origin_gaps;
 	uint64_t load_sent, load_done;
+	/* frame security (all zero when off) */
+	uint8_t crypto_on, protect, cipher;
+	uint16_t epoch;
+	uint64_t fp_current, fp_previous, fp_next;
+	uint64_t counter;
+	struct eng_crypto_stats crypto;
+};
+
+/* ---- frame security and key rotation (eng_keys.c, docs/protocol.md §15) ---- */
+
+struct eng_key_have {   /* a member's last KEY_STATE in this configuration */
+	uint8_t known;
+	uint64_t current, next;
+};
+
+struct eng_keys {
+	struct eng_crypto c;
+	uint8_t *sealed;               /* a sealed frame is built here (frame_size_max + trailer) */
+	struct eng_key_have have[RP_NODES_MAX + 1];
+	uint64_t members;              /* the current regular configuration (bit id-1) */
+	int regular;                   /* the last configuration delivered was regular */
+	uint64_t waiting_fp;           /* the next key whose wait was logged */
+	uint64_t waiting_missing;      /* ... and the members it waited for */
+	uint64_t next_log_ns;
+	uint64_t logged_auth[RP_NODES_MAX + 1], logged_unknown[RP_NODES_MAX + 1];
+	uint64_t logged_suite, logged_replay;
 };
 
 /* A queued engine buffer (a group operation waiting for ring-proto, or a
@@ -160,6 +187,8 @@ struct eng {
 	uint64_t evict_ns;
 	struct eng_client_stats cstats;
 	struct eng_control *control;       /* the control thread (eng_control.c) */
+	struct eng_keys *keys;             /* frame security; NULL: off (no key file) */
+	_Atomic int key_reload;            /* eng_key_reload_request (any thread, a signal handler) */
 };
 
 /* Steps ring-proto with in and performs the resulting actions. */
@@ -178,6 +207,21 @@ uint64_t eng_load_next_ns(const struct eng *e);
 void eng_load_on_config(struct eng *e, const struct rp_configuration *c);
 void eng_delivery_on_fragment(struct eng *e, const struct rp_delivery *d);
 void eng_delivery_on_config(struct eng *e, const struct rp_configuration *c);
+
+/* eng_keys.c */
+/* Reads the key file, reserves frame counters, installs the key. 0 (also
+ * when no key file is configured: keys stays NULL), or -1 with err. */
+int eng_keys_init(struct eng *e, char *err, size_t err_size);
+void eng_keys_free(struct eng *e);
+/* Seals frame into keys->sealed; returns its size, 0 if it cannot be sent
+ * (counted; a fatal stop if the counter reservation cannot be persisted). */
+size_t eng_keys_seal(struct eng *e, const uint8_t *frame, size_t len);
+/* Worker, once per loop: a requested key reload, the rate-limited log of
+ * frames that failed authentication. Returns work done. */
+uint32_t eng_keys_poll(struct eng *e);
+void eng_keys_on_config(struct eng *e, const struct rp_configuration *c);
+/* A KEY_STATE (attach_proto.h ATT_ENV_KEY) delivered from node origin. */
+void eng_keys_on_op(struct eng *e, uint16_t origin, const uint8_t *b, uint32_t size);
 
 /* eng_telemetry.c */
 int eng_telemetry_register(struct eng *e);

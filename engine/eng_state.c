@@ -138,3 +138,39 @@ int eng_state_persist(const struct eng_config *c, const struct rp_persist *p)
 		 p->installed_primary.seq, p->installed_primary.rep, p->installed_primary_members);
 	return write_file(c->state_dir, "ring", text);
 }
+
+/* The frame counter's reservation (docs/security.md §3): file 'counter'
+ * holds the first counter no start may use yet. */
+int eng_state_counter_start(const struct eng_config *c, uint64_t per_us, uint64_t reserve, uint64_t *start,
+			    uint64_t *limit, char *err, size_t err_size)
+{
+	char text[256];
+	uint64_t reserved = 0;
+	int rc = read_file(c->state_dir, "counter", text, sizeof(text));
+	if (rc < 0 || (rc == 0 && get_field(text, "counter_reserved", &reserved) != 0)) {
+		snprintf(err, err_size, "state_dir %s: file 'counter' is unreadable or corrupt (frame counters must never repeat under one key: remove it only together with a new key)",
+			 c->state_dir);
+		return -EIO;
+	}
+	uint64_t from_inc = c->rp.incarnation <= UINT64_MAX / per_us ? c->rp.incarnation * per_us : UINT64_MAX;
+	*start = reserved > from_inc ? reserved : from_inc;
+	if (*start > UINT64_MAX - reserve) {
+		snprintf(err, err_size, "state_dir %s: the frame counter is exhausted (%" PRIu64 "): make a new key and remove 'counter'",
+			 c->state_dir, *start);
+		return -ERANGE;
+	}
+	*limit = *start + reserve;
+	rc = eng_state_counter_reserve(c, *limit);
+	if (rc != 0) {
+		snprintf(err, err_size, "state_dir %s: cannot write 'counter': %s", c->state_dir, strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+int eng_state_counter_reserve(const struct eng_config *c, uint64_t limit)
+{
+	char text[64];
+	snprintf(text, sizeof(text), "counter_reserved %" PRIu64 "\n", limit);
+	return write_file(c->state_dir, "counter", text);
+}

@@ -69,6 +69,18 @@ void eng_publish(struct eng *e)
 	snap.origin_gaps = e->dlv.origin_gaps;
 	snap.load_sent = e->load.sent;
 	snap.load_done = (uint64_t)e->load.done;
+	if (e->keys != NULL) {
+		const struct eng_crypto *c = &e->keys->c;
+		snap.crypto_on = 1;
+		snap.cipher = (uint8_t)c->cipher;
+		snap.protect = (uint8_t)c->protect;
+		snap.epoch = c->key[ENG_KEY_CURRENT].epoch;
+		snap.fp_current = c->key[ENG_KEY_CURRENT].fingerprint;
+		snap.fp_previous = c->key[ENG_KEY_PREVIOUS].in_use ? c->key[ENG_KEY_PREVIOUS].fingerprint : 0;
+		snap.fp_next = c->key[ENG_KEY_NEXT].in_use ? c->key[ENG_KEY_NEXT].fingerprint : 0;
+		snap.counter = c->counter;
+		snap.crypto = c->st;
+	}
 	rte_seqlock_write_unlock(&snap_lock);
 	__atomic_store_n(&live, 1, __ATOMIC_RELAXED);
 }
@@ -204,6 +216,57 @@ static int fill_drops(const struct eng_snapshot *sp, struct rte_tel_data *d)
 	}
 	for (int r = 0; r < PMDG_DROP_COUNT; r++)
 		rte_tel_data_add_dict_u64(d, pmdg_drop_name((enum pmdg_drop)r), s.l2_drops[r]);
+	for (int r = 1; r < ENG_CRYPTO_DROP_COUNT; r++)
+		rte_tel_data_add_dict_u64(d, eng_crypto_drop_name((enum eng_crypto_result)r), s.crypto.drops[r]);
+	return 0;
+}
+
+static void add_hex(struct rte_tel_data *d, const char *name, uint64_t v)
+{
+	char hex[20];
+	snprintf(hex, sizeof(hex), "%016" PRIx64, v);
+	rte_tel_data_add_dict_string(d, name, hex);
+}
+
+static int fill_security(const struct eng_snapshot *sp, struct rte_tel_data *d)
+{
+	const struct eng_snapshot *s = sp;
+	rte_tel_data_add_dict_u64(d, "enabled", s->crypto_on);
+	if (!s->crypto_on)
+		return 0;
+	rte_tel_data_add_dict_string(d, "cipher", eng_cipher_name((enum eng_cipher)s->cipher));
+	rte_tel_data_add_dict_string(d, "crypto", s->protect == ENG_PROTECT_AUTH ? "auth" : "encrypt");
+	rte_tel_data_add_dict_u64(d, "epoch", s->epoch);
+	add_hex(d, "key", s->fp_current);
+	add_hex(d, "previous_key", s->fp_previous);
+	add_hex(d, "next_key", s->fp_next);
+	rte_tel_data_add_dict_u64(d, "counter", s->counter);
+	rte_tel_data_add_dict_u64(d, "sealed", s->crypto.sealed);
+	rte_tel_data_add_dict_u64(d, "opened", s->crypto.opened);
+	rte_tel_data_add_dict_u64(d, "seal_errors", s->crypto.seal_errors);
+	rte_tel_data_add_dict_u64(d, "activations", s->crypto.activations);
+	rte_tel_data_add_dict_u64(d, "retirements", s->crypto.retirements);
+	for (int r = 1; r < ENG_CRYPTO_DROP_COUNT; r++)
+		rte_tel_data_add_dict_u64(d, eng_crypto_drop_name((enum eng_crypto_result)r), s->crypto.drops[r]);
+	/* refusals by claimed sender: bad tag, unknown key */
+	struct rte_tel_data *bad = rte_tel_data_alloc(), *unk = rte_tel_data_alloc();
+	if (bad == NULL || unk == NULL) {
+		rte_tel_data_free(bad);
+		rte_tel_data_free(unk);
+		return -1;
+	}
+	rte_tel_data_start_dict(bad);
+	rte_tel_data_start_dict(unk);
+	for (int id = 1; id <= (int)RP_NODES_MAX; id++) {
+		char name[8];
+		snprintf(name, sizeof(name), "n%d", id);
+		if (s->crypto.auth_from[id] != 0)
+			rte_tel_data_add_dict_u64(bad, name, s->crypto.auth_from[id]);
+		if (s->crypto.unknown_key_from[id] != 0)
+			rte_tel_data_add_dict_u64(unk, name, s->crypto.unknown_key_from[id]);
+	}
+	rte_tel_data_add_dict_container(d, "bad_tag_from", bad, 0);
+	rte_tel_data_add_dict_container(d, "unknown_key_from", unk, 0);
 	return 0;
 }
 
@@ -234,6 +297,7 @@ static const struct {
 	{"/ordo/stats", fill_stats, "Protocol and worker counters. No parameters."},
 	{"/ordo/drops", fill_drops, "Dropped frames by reason. No parameters."},
 	{"/ordo/delivery", fill_delivery, "Delivered messages, sequence digest, longest delivery gap. No parameters."},
+	{"/ordo/security", fill_security, "Frame security: cipher, keys, counters, refusals by reason and sender. No parameters."},
 };
 
 static int cmd_snapshot(const char *cmd, const char *params, struct rte_tel_data *d)

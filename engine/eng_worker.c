@@ -79,6 +79,7 @@ static void on_config(struct eng *e, const struct rp_configuration *c)
 	log_config(e, c);
 	eng_delivery_on_config(e, c);
 	eng_clients_config(e, c);
+	eng_keys_on_config(e, c);
 	if (c->kind == RP_CONFIG_TRANSITIONAL) {
 		e->configs_transitional++;
 		return;
@@ -108,11 +109,24 @@ static void perform(struct eng *e)
 	for (uint32_t k = 0; k < e->acts.count; k++) {
 		const struct rp_action *a = &e->acts.v[k];
 		switch (a->kind) {
-		case RP_ACT_SEND:
+		case RP_ACT_SEND: {
+			const uint8_t *data = a->send.data;
+			uint32_t size = a->send.size;
+			if (e->keys != NULL) {
+				/* sealed once for every path: the path byte is not
+				 * authenticated (docs/security.md §2) */
+				size = (uint32_t)eng_keys_seal(e, data, size);
+				if (e->fatal)
+					return;
+				if (size == 0)
+					break;
+				data = e->keys->sealed;
+			}
 			for (uint8_t p = 0; p < e->cfg.rp.path_count; p++)
 				if (a->send.path_mask & (1u << p))
-					(void)pmdg_send(&e->g, p, a->send.dest, a->send.data, a->send.size);
+					(void)pmdg_send(&e->g, p, a->send.dest, data, size);
 			break;
+		}
 		case RP_ACT_DELIVER:
 			/* the node's own group operations (client id 0; a ring that
 			 * formed in steps has SYNCs some members never saw) are not
@@ -216,6 +230,12 @@ static uint32_t poll_rx(struct eng *e)
 		for (uint16_t i = 0; i < n; i++) {
 			size_t len;
 			const uint8_t *d = pmdg_payload(&e->g, p, pkts[i], e->scratch, &len);
+			/* Frame security: authenticated (and decrypted in place: the
+			 * mbuf, or scratch, is the worker's) before ring-proto sees
+			 * a byte; a refusal is counted by reason in keys->c.st. */
+			if (d != NULL && e->keys != NULL &&
+			    eng_crypto_open(&e->keys->c, (uint8_t *)(uintptr_t)d, len, p, &len) != ENG_CRYPTO_OK)
+				d = NULL;
 			if (d == NULL) {
 				rte_pktmbuf_free(pkts[i]);
 				continue;
@@ -283,6 +303,7 @@ static uint32_t duty_cycle(struct eng *e)
 	work += poll_timers(e);
 	work += eng_load_pump(e);
 	work += eng_clients_poll(e);
+	work += eng_keys_poll(e);
 	if (e->now_ns >= e->next_link_poll_ns) {
 		poll_links(e);
 		e->next_link_poll_ns = e->now_ns + ENG_LINK_POLL_NS;
@@ -486,6 +507,8 @@ struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 		snprintf(err, err_size, "ring-proto rejects the configuration");
 		goto fail;
 	}
+	if (eng_keys_init(e, err, err_size) != 0)
+		goto fail;
 	if (eng_load_init(e) != 0) {
 		snprintf(err, err_size, "out of memory for the load generator's %u-byte messages", c->load.size);
 		goto fail;
@@ -542,6 +565,7 @@ fail:
 	if (e->block_epfd >= 0)
 		close(e->block_epfd);
 	close(e->doorbell_fd);
+	eng_keys_free(e);
 	eng_load_free(e);
 	free(e->scratch);
 	free(e->acts.v);
@@ -585,6 +609,7 @@ void eng_destroy(struct eng *e)
 	if (e->block_epfd >= 0)
 		close(e->block_epfd);
 	close(e->doorbell_fd);
+	eng_keys_free(e);
 	eng_load_free(e);
 	free(e->scratch);
 	free(e->acts.v);

@@ -260,6 +260,9 @@ static void test_replay(void **state)
 	/* the copy of a frame on another path is its own (active RRP) */
 	assert_int_equal(OPEN(5, 1), ENG_CRYPTO_OK);
 	assert_int_equal(OPEN(5, 1), ENG_CRYPTO_DROP_REPLAY);
+	/* the sender's own frame reflected back to it */
+	assert_int_equal((memcpy(t, sealed[7], sizeof(t)), eng_crypto_open(&tx, t, sizeof(t), 0, &plain)),
+			 ENG_CRYPTO_DROP_REPLAY);
 	/* far ahead: everything a window older is refused, even never seen */
 	assert_int_equal(OPEN(K - 1, 0), ENG_CRYPTO_OK);
 	assert_int_equal(OPEN(6, 0), ENG_CRYPTO_DROP_REPLAY);

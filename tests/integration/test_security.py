@@ -1,0 +1,363 @@
+#!/usr/bin/env python3
+"""security: frame security on real ordod processes (docs/security.md).
+One scenario per argument:
+
+  wrong-key   nodes 1 and 2 share a key, node 3 has another: 1 and 2 form a
+              ring without it, count its frames as refused (unknown key,
+              by sender 3), and say why in their log; node 3 never joins.
+              Given the right key and restarted, node 3 joins.
+  attacks     a keyed ring of 3 under a light load; from a raw socket in
+              node 1's namespace, frames captured on the wire are replayed,
+              replayed with a flipped byte, and frames are forged with the
+              ring's current key epoch and a made-up tag. Nodes 2 and 3 drop
+              and count every one (auth_replay, auth_bad_tag), the ring does
+              not change, the load completes with equal digests. ordod links
+              libcrypto (ldd) and every frame on the wire carries the
+              trailer of the configured suite.
+  rotation    a keyed ring of 3, all three sending (rate-limited) for ~12 s;
+              meanwhile each node's key file is replaced by a new key and
+              the node gets SIGHUP, one after the other: the first waits
+              for the others (no activation while a member lacks the key),
+              then every node activates the new key and retires the old
+              one. No configuration change, nothing refused, every message
+              delivered everywhere with equal digests.
+
+usage: test_security.py ORDOD KEYGEN SCENARIO
+       test_security.py --attack IFACE SPEC_JSON   (inside a namespace)"""
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ordo_cluster import Cluster, Fail, log, main_test, ms  # noqa: E402
+
+NODES = [1, 2, 3]
+ETH_ORDO = 0x88B5
+RING_MAC = bytes.fromhex('034f52000001')
+TRAILER = 28
+SUITE_AES_ENCRYPT = 0x11
+AUTH_DROPS = ('auth_short', 'auth_length', 'auth_sender', 'auth_suite', 'auth_unknown_key',
+              'auth_replay', 'auth_bad_tag')
+
+
+def make_key(keygen, path, force=False):
+    r = subprocess.run([keygen, '-o', path] + (['-f'] if force else []), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    if r.returncode != 0:
+        raise Fail(f'ordo-keygen failed: {r.stdout}')
+    return r.stdout.split('fingerprint ')[1].split(',')[0]
+
+
+def copy_key(src, dst):
+    """dst gets src's bytes, mode 0400, atomically (what an operator's copy does)."""
+    tmp = dst + '.new'
+    with open(src, 'rb') as f:
+        data = f.read()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o400)
+    os.write(fd, data)
+    os.fsync(fd)
+    os.close(fd)
+    os.chmod(tmp, 0o400)
+    os.replace(tmp, dst)
+
+
+def security(c, i):
+    return c.tel(i, '/ordo/security')
+
+
+def log_has(c, i, text):
+    with open(c.nodes[i].log_path, errors='replace') as f:
+        return text in f.read()
+
+
+def log_lines(c, i, text):
+    with open(c.nodes[i].log_path, errors='replace') as f:
+        return [ln.rstrip() for ln in f if text in ln]
+
+
+def pid_of(c, i):
+    # `ip netns exec` execs ordod in the same process
+    return c.nodes[i].proc.pid
+
+
+# ---------------------------------------------------------------- in the namespace
+
+def attack(iface, spec):
+    """Captures ordo multicast frames from other nodes, then sends: each
+    captured frame again (replay), each with one body byte flipped
+    (tamper), and forged frames (a DATA header of sender 2 or 3, the
+    ring's suite and epoch, a counter far ahead, a random tag). Prints
+    what it sent as JSON."""
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_ORDO))
+    s.bind((iface, ETH_ORDO))
+    s.settimeout(10.0)
+    captured = []
+    deadline = time.monotonic() + 10
+    while len(captured) < spec['capture'] and time.monotonic() < deadline:
+        f = s.recv(65535)
+        if len(f) < 14 + 40 + TRAILER or f[0:6] != RING_MAC:
+            continue
+        sender = struct.unpack_from('<H', f, 14 + 12)[0]
+        if sender in (2, 3):
+            captured.append(f)
+    time.sleep(0.3)
+    sent = {'replay': 0, 'tamper': 0, 'forged': 0, 'trailer_ok': 0, 'captured': len(captured)}
+    for f in captured:
+        size = struct.unpack_from('<I', f, 14 + 8)[0]
+        if len(f) >= 14 + size + TRAILER and f[14 + size] == spec['suite'] and \
+                struct.unpack_from('<H', f, 14 + size + 2)[0] == spec['epoch']:
+            sent['trailer_ok'] += 1
+    for f in captured:
+        s.send(f)
+        sent['replay'] += 1
+        time.sleep(0.001)
+    for f in captured:
+        g = bytearray(f)
+        size = struct.unpack_from('<I', g, 14 + 8)[0]
+        k = random.randrange(14 + 40, 14 + size) if size > 40 else 14 + size + TRAILER - 1
+        g[k] ^= 0x40
+        # a counter beyond anything seen, so the window does not stop it first
+        struct.pack_into('<Q', g, 14 + size + 4, (1 << 63) + random.getrandbits(40))
+        s.send(bytes(g))
+        sent['tamper'] += 1
+        time.sleep(0.001)
+    for n in range(spec['forged']):
+        sender = 2 + n % 2
+        body = struct.pack('<QHHHH', 1, sender, 1, 16, 0) + \
+            struct.pack('<IIIIBBBB', 16, 16, 0, 7, 1, 1, 0x03, 0) + os.urandom(16)
+        size = 40 + len(body)
+        hdr = struct.pack('<HBBHHIHBBQHBBBBHQ', 0x4F52, 1, 1, 0, 40, size, sender, 0, 0,
+                          random.getrandbits(62) | 1, 1, 0x3, 1, 1, 1, 0, 9)
+        trailer = struct.pack('<BBHQ', spec['suite'], 0, spec['epoch'],
+                              (1 << 63) + random.getrandbits(40)) + os.urandom(16)
+        s.send(RING_MAC + bytes.fromhex('02000000aa09') + struct.pack('!H', ETH_ORDO) +
+               hdr + body + trailer)
+        sent['forged'] += 1
+        time.sleep(0.001)
+    print(json.dumps(sent))
+
+
+# ---------------------------------------------------------------- scenarios
+
+def ring_sections(key):
+    return {'ring': {'key_file': key}}
+
+
+def check_ldd(ordod):
+    r = subprocess.run(['ldd', ordod], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    line = [ln.strip() for ln in r.stdout.splitlines() if 'libcrypto' in ln]
+    if not line:
+        raise Fail(f'ldd {ordod} shows no libcrypto:\n{r.stdout}')
+    log(f'ldd ordod: {line[0]}')
+
+
+def check_ring_and_load(c, first, count, what, errors):
+    """After the load is quiet: the ring of `first` unchanged at every node,
+    every message delivered everywhere without a gap, equal digests."""
+    d = c.wait_quiet(NODES, stable_s=1.0, timeout=120)
+    after = c.ring_snapshot()
+    for i in NODES:
+        k0 = (first[i]['ring_rep'], first[i]['ring_seq'], first[i]['configs_regular'])
+        k1 = (after[i]['ring_rep'], after[i]['ring_seq'], after[i]['configs_regular'])
+        if k0 != k1:
+            errors.append(f'n{i}: the configuration changed during {what}: {k0} -> {k1}')
+        if d[i]['delivered'] != 3 * count or d[i]['origin_gaps'] != 0:
+            errors.append(f'n{i} delivered {d[i]["delivered"]} of {3 * count}, origin_gaps '
+                          f'{d[i]["origin_gaps"]}')
+    if len({d[i]['digest'] for i in NODES}) != 1:
+        errors.append('digests differ: ' + ', '.join(f'n{i} {d[i]["digest"]}' for i in NODES))
+    log('digests: ' + ', '.join(f'n{i} {d[i]["digest"]}' for i in NODES))
+
+
+def scenario_wrong_key(ordod, keygen, tmp):
+    good, bad = os.path.join(tmp, 'good.key'), os.path.join(tmp, 'bad.key')
+    fp_good, fp_bad = make_key(keygen, good), make_key(keygen, bad)
+    log(f'key of nodes 1, 2: {fp_good}; key of node 3: {fp_bad}')
+    node_conf = {i: {'ring': {'key_file': good if i != 3 else bad}} for i in NODES}
+    with Cluster(ordod, nodes=3, paths=2, node_conf=node_conf) as c:
+        c.start_all()
+        c.wait_ring([1, 2], nodes=[1, 2], timeout=60)
+        t0 = time.monotonic()
+
+        def refused():
+            return all(security(c, i)['unknown_key_from'].get('n3', 0) >= 20 for i in (1, 2))
+        c.wait_until(refused, 20, 'nodes 1 and 2 to refuse node 3\'s frames')
+        time.sleep(max(0.0, 3.0 - (time.monotonic() - t0)))  # room for a wrong join
+        snap = c.ring_snapshot()
+        errors = []
+        for i in (1, 2):
+            if snap[i]['members'] != [1, 2]:
+                errors.append(f'n{i} is in ring {snap[i]["members"]}, expected [1, 2]')
+        if 1 in snap[3]['members'] or 2 in snap[3]['members']:
+            errors.append(f'n3 is in ring {snap[3]["members"]} with the others')
+        for i in (1, 2):
+            s = security(c, i)
+            log(f'n{i}: refused from n3: unknown key {s["unknown_key_from"].get("n3", 0)}, bad tag '
+                f'{s["bad_tag_from"].get("n3", 0)}; auth_unknown_key {s["auth_unknown_key"]}')
+            why = log_lines(c, i, 'from node 3 were refused')
+            if not why or 'another key' not in why[0]:
+                errors.append(f'n{i}\'s log does not say why node 3 is refused')
+            else:
+                log(f'n{i} log: {why[0][:220]}')
+        s3 = security(c, 3)
+        log(f'n3: refused from n1 {s3["unknown_key_from"].get("n1", 0)}, n2 '
+            f'{s3["unknown_key_from"].get("n2", 0)}')
+        if s3['unknown_key_from'].get('n1', 0) == 0 and s3['unknown_key_from'].get('n2', 0) == 0:
+            errors.append('n3 counted no refused frame from n1 or n2')
+        if errors:
+            raise Fail('; '.join(errors))
+        # the right key: node 3 joins
+        c.stop(3)
+        copy_key(good, bad)
+        c.start(3)
+        c.wait_ring(NODES, timeout=60, what='node 3 to join with the right key')
+        c.stop_all()
+
+
+def scenario_attacks(ordod, keygen, tmp):
+    check_ldd(ordod)
+    key = os.path.join(tmp, 'k')
+    make_key(keygen, key)
+    count = 12000
+    with Cluster(ordod, nodes=3, paths=2, sections=ring_sections(key),
+                 load={'size': 512, 'rate': 1000, 'count': count}) as c:
+        c.start_all()
+        c.wait_ring(NODES, timeout=60)
+        c.wait_until(lambda: all(c.delivery(i)['delivered'] > 500 for i in NODES), 30,
+                     'deliveries at every node')
+        first = c.ring_snapshot()
+        sec0 = c.all(lambda i: security(c, i), NODES)
+        epoch = sec0[1]['epoch']
+        spec = {'capture': 300, 'forged': 300, 'suite': SUITE_AES_ENCRYPT, 'epoch': epoch}
+        r = subprocess.run(['ip', 'netns', 'exec', 'ordo-n1', sys.executable,
+                            os.path.abspath(__file__), '--attack', 'p0', json.dumps(spec)],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+        if r.returncode != 0:
+            raise Fail(f'attacker failed: {r.stdout}')
+        sent = json.loads(r.stdout.strip().splitlines()[-1])
+        log(f'attacker: {sent}')
+        errors = []
+        if sent['captured'] < 100:
+            errors.append(f'captured only {sent["captured"]} frames')
+        if sent['trailer_ok'] != sent['captured']:
+            errors.append(f'{sent["captured"] - sent["trailer_ok"]} captured frames lack the trailer '
+                          f'(suite {SUITE_AES_ENCRYPT:#x}, epoch {epoch:04x})')
+        # every attack frame reaches nodes 2 and 3: each must refuse it
+        want = sent['replay'] + sent['tamper'] + sent['forged']
+        last = {}
+
+        def counted():
+            for i in (2, 3):
+                s = security(c, i)
+                last[i] = {k: s[k] - sec0[i][k] for k in AUTH_DROPS}
+            return all(sum(last[i].values()) >= want for i in (2, 3))
+        try:
+            c.wait_until(counted, 15, 'nodes 2 and 3 to count every attack frame')
+        except Fail:
+            pass  # reported with the numbers
+        for i in (2, 3):
+            log(f'n{i}: refusals during the attack: {last[i]}')
+            got = sum(last[i].values())
+            if got < want:
+                errors.append(f'n{i} refused {got} frames, {want} were sent')
+            if last[i]['auth_replay'] < sent['replay']:
+                errors.append(f'n{i} counted {last[i]["auth_replay"]} replays of {sent["replay"]}')
+            if last[i]['auth_bad_tag'] + last[i]['auth_replay'] < want:
+                errors.append(f'n{i}: replays and bad tags {last[i]}, {want} sent')
+        for i in (2, 3):
+            if not log_has(c, i, 'failed authentication'):
+                errors.append(f'n{i}\'s log does not report the frames that failed authentication')
+        c.check_alive()
+        check_ring_and_load(c, first, count, 'the attack', errors)
+        if errors:
+            raise Fail('; '.join(errors))
+        c.stop_all()
+
+
+def scenario_rotation(ordod, keygen, tmp):
+    keys = {i: os.path.join(tmp, f'n{i}.key') for i in NODES}
+    old = os.path.join(tmp, 'old.key')
+    new = os.path.join(tmp, 'new.key')
+    fp_old = make_key(keygen, old)
+    for i in NODES:
+        copy_key(old, keys[i])
+    count, rate = 24000, 2000  # per node: ~12 s
+    node_conf = {i: {'ring': {'key_file': keys[i]}} for i in NODES}
+    with Cluster(ordod, nodes=3, paths=2, node_conf=node_conf,
+                 load={'size': 1024, 'rate': rate, 'count': count}) as c:
+        c.start_all()
+        c.wait_ring(NODES, timeout=60)
+        c.wait_until(lambda: all(c.delivery(i)['delivered'] > 3000 for i in NODES), 30,
+                     'the load to run at every node')
+        first = c.ring_snapshot()
+        sec0 = c.all(lambda i: security(c, i), NODES)
+        fp_new = make_key(keygen, new)
+        log(f'rotation {fp_old} -> {fp_new} under load')
+        errors = []
+        t0 = time.monotonic()
+        copy_key(new, keys[1])
+        os.kill(pid_of(c, 1), signal.SIGHUP)
+        c.wait_until(lambda: security(c, 1)['next_key'] == fp_new, 10, 'n1 to install the new key')
+        c.wait_until(lambda: log_has(c, 1, 'waiting for node(s) 2,3'), 10, 'n1 to wait for 2 and 3')
+        time.sleep(1.0)
+        s1 = security(c, 1)
+        if s1['key'] != fp_old or s1['activations'] != 0:
+            errors.append(f'n1 activated before every member had the key: {s1}')
+        for i in (2, 3):
+            copy_key(new, keys[i])
+            os.kill(pid_of(c, i), signal.SIGHUP)
+            time.sleep(0.5)
+
+        def rotated():
+            return all(security(c, i)['key'] == fp_new and security(c, i)['previous_key'] == '0' * 16
+                       for i in NODES)
+        _, dt = c.wait_until(rotated, 20, 'every node to activate the new key and retire the old')
+        log(f'rotation done {time.monotonic() - t0:.2f} s after the first install ({ms(dt)} after the '
+            f'last SIGHUP was sent)')
+        for i in NODES:
+            for line in log_lines(c, i, 'is current from here on') + log_lines(c, i, 'retired'):
+                log(f'n{i} log: {line[:200]}')
+        check_ring_and_load(c, first, count, 'the rotation', errors)
+        for i in NODES:
+            s = security(c, i)
+            refused = {k: s[k] - sec0[i][k] for k in AUTH_DROPS if s[k] != sec0[i][k]}
+            log(f'n{i}: key {s["key"]} activations {s["activations"]} retirements {s["retirements"]} '
+                f'sealed {s["sealed"]} opened {s["opened"]} refused during the rotation {refused or "none"}')
+            if s['activations'] != 1 or s['retirements'] != 1:
+                errors.append(f'n{i}: {s["activations"]} activations, {s["retirements"]} retirements')
+            if refused:
+                errors.append(f'n{i} refused frames during the rotation: {refused}')
+        if errors:
+            raise Fail('; '.join(errors))
+        c.stop_all()
+
+
+SCENARIOS = {'wrong-key': scenario_wrong_key, 'attacks': scenario_attacks,
+             'rotation': scenario_rotation}
+
+
+def test(ordod, args):
+    if len(args) != 2 or args[1] not in SCENARIOS:
+        raise Fail(f'usage: test_security.py ORDOD KEYGEN {"|".join(SCENARIOS)}')
+    keygen = os.path.abspath(args[0])
+    tmp = tempfile.mkdtemp(prefix='ordo-sec-')
+    try:
+        SCENARIOS[args[1]](ordod, keygen, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == '__main__':
+    if len(sys.argv) == 4 and sys.argv[1] == '--attack':
+        attack(sys.argv[2], json.loads(sys.argv[3]))
+    else:
+        main_test(test, usage='ORDOD KEYGEN SCENARIO')

@@ -466,15 +466,25 @@ static void net_send(struct sim *s, uint32_t from, const struct rp_send *snd)
 		sim_trace(s, "n%u token lost on every path (scripted)", s->nodes[from].id);
 		return;
 	}
-	for (uint8_t path = 0; path < s->opts.paths; path++) {
+	const uint8_t *data = snd->data;
+	uint32_t size = snd->size;
+	uint8_t *wire = NULL;
+	if (s->opts.wire_seal) {
+		wire = malloc(size + SIM_WIRE_EXTRA);
+		if (!wire)
+			abort();
+		size = s->opts.wire_seal(s, s->opts.wire_arg, from, data, size, wire);
+		data = wire;
+	}
+	for (uint8_t path = 0; size != 0 && path < s->opts.paths; path++) {
 		if (!(snd->path_mask & (1u << path)))
 			continue;
-		struct sim_buf *b = malloc(sizeof(*b) + snd->size);
+		struct sim_buf *b = malloc(sizeof(*b) + size);
 		if (!b)
 			abort();
 		b->refs = 1; /* held while fanning out */
-		b->size = snd->size;
-		memcpy(b->data, snd->data, snd->size);
+		b->size = size;
+		memcpy(b->data, data, size);
 		rp_wire_set_path(b->data, path);
 		for (uint32_t to = 0; to < s->opts.nodes; to++) {
 			if (to == from)
@@ -486,6 +496,7 @@ static void net_send(struct sim *s, uint32_t from, const struct rp_send *snd)
 		if (--b->refs == 0)
 			free(b);
 	}
+	free(wire);
 }
 
 /* ---- payloads ---- */
@@ -996,8 +1007,21 @@ static void handle(struct sim *s, const struct sim_event *ev)
 			in.frame.data = l->data;
 			in.frame.lend = l;
 		}
-		if (step(s, n, &in) != RP_KEPT && l != NULL)
-			lent_free(s, l);
+		uint8_t *opened = NULL; /* wire_open's private copy (a lending node's is l) */
+		if (s->opts.wire_open) {
+			uint8_t *priv = l ? l->data : (opened = malloc(ev->buf->size ? ev->buf->size : 1u));
+			if (!priv)
+				abort();
+			if (!l)
+				memcpy(priv, ev->buf->data, ev->buf->size);
+			in.frame.data = priv;
+			in.frame.size = s->opts.wire_open(s, s->opts.wire_arg, ev->node, ev->path, priv, ev->buf->size);
+		}
+		if ((in.frame.size == 0 && s->opts.wire_open) || step(s, n, &in) != RP_KEPT) {
+			if (l != NULL)
+				lent_free(s, l);
+		}
+		free(opened);
 		if (--ev->buf->refs == 0)
 			free(ev->buf);
 		break;

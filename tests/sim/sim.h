@@ -30,6 +30,17 @@ struct sim;
 typedef bool (*sim_filter_fn)(struct sim *s, void *arg, uint32_t from, uint32_t to,
 			      uint8_t path, const uint8_t *frame, uint32_t size);
 
+/* Transport hook (frame security, tests/sim/sim_crypto.c): wire_seal turns
+ * a frame a node sends into what goes on the wire, once for all its copies
+ * (at most size + SIM_WIRE_EXTRA bytes into out; 0: not sent); wire_open
+ * turns an arriving copy, in a private writable buffer, back into the
+ * frame ring-proto gets (its size; 0: dropped before ring-proto). */
+#define SIM_WIRE_EXTRA 64u
+typedef uint32_t (*sim_wire_seal_fn)(struct sim *s, void *arg, uint32_t from, const uint8_t *frame,
+				     uint32_t size, uint8_t *out);
+typedef uint32_t (*sim_wire_open_fn)(struct sim *s, void *arg, uint32_t to, uint8_t path, uint8_t *data,
+				     uint32_t size);
+
 /* A message a scenario publishes at a given time, besides the random load. */
 struct sim_publish {
 	uint64_t at_ns;
@@ -93,6 +104,9 @@ struct sim_opts {
 	uint64_t gap_from_ns, gap_to_ns;  /* window in which delivery gaps are measured */
 	sim_filter_fn filter;
 	void *filter_arg;
+	sim_wire_seal_fn wire_seal; /* both or neither */
+	sim_wire_open_fn wire_open;
+	void *wire_arg;
 	const struct sim_publish *publish; /* scripted messages */
 	uint32_t publish_count;
 	const struct sim_fault *script; /* scripted membership faults */

@@ -11,12 +11,8 @@
  */
 #include "eng_crypto.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -90,46 +86,6 @@ static const EVP_CIPHER *evp_cipher(enum eng_cipher c)
 		return EVP_chacha20_poly1305();
 	}
 	return NULL;
-}
-
-int eng_crypto_read_key(const char *path, uint8_t *key, size_t key_max, char *err, size_t err_size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		snprintf(err, err_size, "key file %s: %s%s", path, strerror(errno),
-			 errno == ENOENT ? " (make one with ordo-keygen and copy it to every node)" : "");
-		return -1;
-	}
-	struct stat st;
-	int n = -1;
-	if (fstat(fd, &st) != 0) {
-		snprintf(err, err_size, "key file %s: %s", path, strerror(errno));
-	} else if (!S_ISREG(st.st_mode)) {
-		snprintf(err, err_size, "key file %s: not a regular file", path);
-	} else if ((st.st_mode & 077) != 0) {
-		snprintf(err, err_size, "key file %s: mode %04o lets others than its owner read or write it: chmod 0400 it (and make a new key if others could read it)",
-			 path, (unsigned)(st.st_mode & 07777));
-	} else if (st.st_size < (off_t)ENG_CRYPTO_KEY_MIN || st.st_size > (off_t)ENG_CRYPTO_KEY_MAX ||
-		   (size_t)st.st_size > key_max) {
-		snprintf(err, err_size, "key file %s: %lld bytes; a key has %u..%u bytes (ordo-keygen writes %u)", path,
-			 (long long)st.st_size, ENG_CRYPTO_KEY_MIN, ENG_CRYPTO_KEY_MAX, ENG_CRYPTO_KEYGEN_SIZE);
-	} else {
-		size_t got = 0, want = (size_t)st.st_size;
-		while (got < want) {
-			ssize_t r = read(fd, key + got, want - got);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0)
-				break;
-			got += (size_t)r;
-		}
-		if (got != want)
-			snprintf(err, err_size, "key file %s: short read (%zu of %zu bytes)", path, got, want);
-		else
-			n = (int)got;
-	}
-	close(fd);
-	return n;
 }
 
 /* HKDF-SHA256(salt "ordo frame security v1", ikm key, info) -> out. */

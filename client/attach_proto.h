@@ -20,7 +20,12 @@
 
 /* ---- control socket (SOCK_SEQPACKET) ---- */
 
-enum att_msg_type { ATT_HELLO = 1, ATT_WELCOME = 2, ATT_REFUSE = 3 };
+enum att_msg_type { ATT_HELLO = 1, ATT_WELCOME = 2, ATT_REFUSE = 3, ATT_KEY_RELOAD = 4 };
+
+/* ATT_KEY_RELOAD: a struct att_hello with this type (the rest zero) asks the
+ * node to re-read its key file (docs/security.md §6), as SIGHUP does. Only
+ * root and the daemon's own user may; the reply is a struct att_welcome
+ * with type ATT_WELCOME (err 0) or ATT_REFUSE (err ORDO_EACCES). */
 
 struct att_hello {
 	uint32_t type;            /* ATT_HELLO */

@@ -48,6 +48,7 @@ const char *ordo_strerror(int err)
 	case ORDO_EDETACHED: return "detached from the node";
 	case ORDO_ECONNECT: return "cannot attach to the node";
 	case ORDO_EPROTO: return "the node speaks another attach protocol version";
+	case ORDO_EACCES: return "the node does not allow this user to attach (its allow_users / allow_groups)";
 	default: return "unknown error";
 	}
 }

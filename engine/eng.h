@@ -59,6 +59,7 @@ struct eng_load_conf {
 };
 
 #define ENG_LOAD_HDR_SIZE 24u
+#define ENG_ALLOW_MAX 32u           /* [node] allow_users, allow_groups: entries each */
 #define ENG_ENVELOPE_MAX 34u        /* a client message's envelope: kind, length, 32-byte group */
 #define ENG_LOAD_CLIENT 0xFFFFFF01u /* client id of the load generator's messages */
 
@@ -88,6 +89,13 @@ struct eng_config {
 	struct eng_load_conf load;
 	int profile_dedicated;
 	char socket_path[108];    /* the control socket clients attach through; "" none */
+	/* who may attach (docs/security.md §7): as written in the file; the
+	 * names are resolved (eng_resolve_ids) when the socket is made */
+	char socket_mode[8];      /* octal permission bits of the control socket */
+	char socket_user[64];     /* its owner, a user name or uid; "": the daemon's */
+	char socket_group[64];    /* its group, a group name or gid; "": the daemon's */
+	char allow_users[512];    /* users who may attach, comma separated; with allow_groups */
+	char allow_groups[512];   /* "" both: whoever the socket's mode lets connect */
 	/* frame security (docs/security.md): no key file, none */
 	char key_file[PATH_MAX - 32];
 	int cipher;               /* enum eng_cipher */
@@ -114,6 +122,13 @@ void eng_config_print_json(const struct eng_config *c, FILE *out);
  * (section, name, type, range, default, meaning) and one of the timeout
  * profiles (ordod --keys). */
 void eng_config_print_keys(FILE *out);
+
+/* Resolves a comma-separated list of user (groups = 0) or group names or
+ * numeric ids into out (at most max). Returns the count, or -1 with why
+ * naming the entry that does not resolve. libc (getpwnam_r, getgrnam_r). */
+int eng_resolve_ids(const char *list, int groups, uint32_t *out, uint32_t max, char *why, size_t why_size);
+/* The control socket's permission bits from [node] socket_mode: 0..0777, or -1. */
+int eng_socket_mode(const char *text);
 
 /* Builds the EAL argument vector for c into argv (at most argv_max entries,
  * strings stored in buf). Returns argc, or -1 if it does not fit. */

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eng_crypto.h"
 #include "pmdg_name.h"
 #include "pmdg_net.h"
 #include "rp_wire.h"
@@ -217,6 +218,41 @@ static int check_net(struct parse *ps, const struct key *k, const struct eng_con
 	return 0;
 }
 
+/* [ring] key_file: the checks of a key file (eng_keyfile.c) are
+ * configuration errors: a missing, short or exposed key is named here. */
+static int check_key_file(struct parse *ps, const struct key *k, const struct eng_config *c, void *base)
+{
+	if (c->key_file[0] == '\0')
+		return 0;
+	uint8_t key[ENG_CRYPTO_KEY_MAX];
+	char why[384];
+	int n = eng_crypto_read_key(c->key_file, key, sizeof(key), why, sizeof(why));
+	memset(key, 0, sizeof(key));
+	return n < 0 ? fail_key(ps, k, base, "%s", why) : 0;
+}
+
+static int check_socket_mode(struct parse *ps, const struct key *k, const struct eng_config *c, void *base)
+{
+	if (eng_socket_mode(c->socket_mode) < 0)
+		return fail_key(ps, k, base, "an octal mode 0..0777 (e.g. 0660)");
+	return 0;
+}
+
+/* socket_user, socket_group (one name or id), allow_users, allow_groups
+ * (a list): every name must resolve on this machine. */
+static int check_ids(struct parse *ps, const struct key *k, const struct eng_config *c, void *base)
+{
+	(void)c;
+	uint32_t ids[ENG_ALLOW_MAX];
+	char why[160];
+	int one = strncmp(k->name, "socket_", 7) == 0;
+	int groups = strstr(k->name, "group") != NULL;
+	int n = eng_resolve_ids((const char *)base + k->off, groups, ids, one ? 1u : ENG_ALLOW_MAX, why, sizeof(why));
+	if (n < 0)
+		return fail_key(ps, k, base, "%s", one && strstr(why, "more than") ? "one name or id" : why);
+	return 0;
+}
+
 /* ---- the keys ---- */
 
 static const char *const bools[] = {"no", "yes", "false", "true", "0", "1", "off", "on", NULL};
@@ -227,6 +263,8 @@ static const char *const quorums[] = {"majority", "two_node", "last_man_standing
 static const char *const profile_names[] = {"shared", "dedicated", NULL};
 static const char *const services[] = {"agreed", "safe", NULL};
 static const char *const transports[] = {"l2", "udp4", "udp6", NULL};
+static const char *const protects[] = {"encrypt", "auth", NULL};
+static const char *const ciphers[] = {"aes256-gcm", "chacha20-poly1305", NULL};
 
 #define FIELD(T, f) .field = #f, .off = offsetof(T, f), .size = sizeof(((T *)0)->f)
 #define C(f) FIELD(struct eng_config, f)
@@ -256,6 +294,11 @@ static const struct key keys[] = {
 	     "a NIC wants [pathN] mbufs >= rx_ring + tx_ring + 256 + store_slots (ordod logs how many frames each path can keep)"),
 	ENUM(SEC_NODE, "log_level", C(log_level), levels, "info", "the engine's log level"),
 	{.sec = SEC_NODE, .name = "socket", .type = KT_STR, C(socket_path), .scale = 1, .unit = "", .def = "/run/ordo/<file_prefix>.sock", .derive = derive_socket, .flags = KF_EMPTY, .help = "the control socket clients attach through (docs/attach.md); empty: none"},
+	{.sec = SEC_NODE, .name = "socket_mode", .type = KT_STR, C(socket_mode), .scale = 1, .unit = "", .def = "0660", .check = check_socket_mode, .help = "the control socket's permission bits, octal (docs/security.md §7)"},
+	{.sec = SEC_NODE, .name = "socket_user", .type = KT_STR, C(socket_user), .scale = 1, .unit = "", .check = check_ids, .help = "the control socket's owner, a user name or uid; empty: the daemon's"},
+	{.sec = SEC_NODE, .name = "socket_group", .type = KT_STR, C(socket_group), .scale = 1, .unit = "", .check = check_ids, .help = "the control socket's group, a group name or gid; empty: the daemon's"},
+	{.sec = SEC_NODE, .name = "allow_users", .type = KT_STR, C(allow_users), .scale = 1, .unit = "", .check = check_ids, .help = "users (names or uids, comma separated) whose processes may attach, besides root and the daemon's user; empty, with allow_groups empty: whoever socket_mode lets connect"},
+	{.sec = SEC_NODE, .name = "allow_groups", .type = KT_STR, C(allow_groups), .scale = 1, .unit = "", .check = check_ids, .help = "groups (names or gids, comma separated; primary or supplementary) whose processes may attach"},
 	{.sec = SEC_NODE, .name = "client_evict_ms", .type = KT_UINT, C(client_evict_ms), .min = 10, .max = 3600000,
 	 .scale = 1, .unit = "ms", .def = "2000", .help = "a client that does not drain its deliveries this long is evicted"},
 
@@ -293,6 +336,9 @@ static const struct key keys[] = {
 	UINT(SEC_RING, "rrp_threshold", C(rp.rrp_threshold), 1, 1u << 20, NULL, "problems that mark a path faulty"),
 	USEC(SEC_RING, "rrp_decay_us", C(rp.rrp_decay_ns), 1, HOUR_US, NULL, "one problem of a working path is forgotten this often"),
 	TIMEOUT("rrp_probe_us", C(rp.rrp_probe_ns), 1, HOUR_US, "probe paths out of use this often"),
+	{.sec = SEC_RING, .name = "key_file", .type = KT_STR, C(key_file), .scale = 1, .unit = "", .check = check_key_file, .help = "the cluster key (ordo-keygen; the same file on every node, mode 0400): every frame authenticated and encrypted (docs/security.md); empty: NO frame security"},
+	{.sec = SEC_RING, .name = "crypto", .type = KT_ENUM, C(protect), .min = ENG_PROTECT_ENCRYPT, .scale = 1, .unit = "", .names = protects, .def = "encrypt", .help = "with a key_file: encrypt and authenticate every frame's body, or only authenticate it (auth)"},
+	{.sec = SEC_RING, .name = "cipher", .type = KT_ENUM, C(cipher), .min = ENG_CIPHER_AES256_GCM, .scale = 1, .unit = "", .names = ciphers, .def = "aes256-gcm", .help = "with a key_file: the AEAD (every node of a ring the same)"},
 
 	{.sec = SEC_PATH, .name = "device", .type = KT_STR, P(device), .scale = 1, .unit = "", .check = check_device, .flags = KF_REQUIRED, .help = "a DPDK vdev string (the name before the first comma names the port) or a PCI address 0000:03:00.0"},
 	UINT(SEC_PATH, "rx_ring", P(rx_desc), 32, 32768, "1024", "receive descriptors (af_packet ignores them)"),
@@ -338,6 +384,8 @@ _Static_assert(sizeof(enum eng_idle) == sizeof(uint32_t) && sizeof(enum rp_rrp_m
 		       sizeof(enum rp_quorum) == sizeof(uint32_t),
 	       "enum fields are stored as 32-bit integers");
 _Static_assert(RP_SERVICE_SAFE == RP_SERVICE_AGREED + 1, "[load] service: agreed, safe in order");
+_Static_assert(ENG_PROTECT_AUTH == ENG_PROTECT_ENCRYPT + 1 && ENG_CIPHER_CHACHA20_POLY1305 == ENG_CIPHER_AES256_GCM + 1,
+	       "[ring] crypto, cipher: in the order of their names");
 
 /* ---- the INI text ---- */
 
@@ -719,8 +767,9 @@ static uint32_t device_framesz(const char *device)
 }
 
 /* ring-proto's frames: the MTU less the largest transport's headers (a
- * path's IP and UDP headers). It must hold ring-proto's largest frames, or
- * IP would have to fragment: refused against [ring] mtu. */
+ * path's IP and UDP headers) and, with a key_file, the security trailer
+ * (docs/security.md §2). It must hold ring-proto's largest frames, or IP
+ * would have to fragment: refused against [ring] mtu. */
 static int set_frame_size(struct parse *ps, struct eng_config *c)
 {
 	uint32_t overhead = 0, worst = 0;
@@ -729,7 +778,8 @@ static int set_frame_size(struct parse *ps, struct eng_config *c)
 			overhead = pmdg_net_overhead(c->path[k].net.transport);
 			worst = k;
 		}
-	c->rp.frame_size_max = c->mtu - overhead;
+	uint32_t trailer = c->key_file[0] != '\0' ? ENG_CRYPTO_TRAILER_SIZE : 0u;
+	c->rp.frame_size_max = c->mtu - overhead - trailer;
 	size_t need = 512u; /* rp_config_check's floor */
 	if (rp_wire_token_size(c->rp.rtr_max) > need)
 		need = rp_wire_token_size(c->rp.rtr_max);
@@ -737,9 +787,10 @@ static int set_frame_size(struct parse *ps, struct eng_config *c)
 		need = rp_wire_commit_size(c->rp.member_count);
 	if (overhead != 0 && c->rp.frame_size_max < need)
 		return fail_key(ps, ring_key("mtu"), c,
-				"leaves %u bytes for ordo's frames after path%u's %s headers (%u bytes); its largest frames need %zu "
+				"leaves %u bytes for ordo's frames after path%u's %s headers (%u bytes)%s; its largest frames need %zu "
 				"(a token with rtr_max %u requests, a commit token of %u members): IP is never fragmented",
-				c->rp.frame_size_max, worst, pmdg_transport_name(c->path[worst].net.transport), overhead, need,
+				c->rp.frame_size_max, worst, pmdg_transport_name(c->path[worst].net.transport), overhead,
+				trailer ? " and the 28-byte security trailer" : "", need,
 				c->rp.rtr_max, c->rp.member_count);
 	return 0;
 }

@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <urcu-qsbr.h>
@@ -46,6 +47,11 @@ struct eng_control {
 	uint32_t next_id;
 	uint8_t slot_used[ENG_CLIENTS_MAX];
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	uint64_t refused;          /* connections refused by peer_allowed */
+	time_t refused_logged_s;
+	/* [node] allow_users, allow_groups, resolved at start */
+	uint32_t allow_users[ENG_ALLOW_MAX], allow_groups[ENG_ALLOW_MAX];
+	uint32_t allow_user_count, allow_group_count;
 };
 
 static uint32_t ring_size(uint32_t asked)
@@ -252,6 +258,57 @@ static int send_welcome(int fd, const struct att_welcome *w, int mem_fd, int eve
 	return sendmsg(fd, &msg, MSG_NOSIGNAL) == (ssize_t)sizeof(*w) ? 0 : -1;
 }
 
+/* Whether the process on fd may attach: root, the daemon's own user, or,
+ * when [node] allow_users or allow_groups is set, a user or a group
+ * (primary or supplementary, as the kernel reports them with
+ * SO_PEERCRED and SO_PEERGROUPS) listed there; with neither set, anyone
+ * the socket's mode lets connect. *cr is the peer's credentials. */
+static int peer_allowed(const struct eng_control *ctl, int fd, struct ucred *cr, int admin)
+{
+	socklen_t len = sizeof(*cr);
+	memset(cr, 0, sizeof(*cr));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cr, &len) != 0)
+		return 0;
+	if (cr->uid == 0 || cr->uid == geteuid())
+		return 1;
+	const struct eng_control *c = ctl;
+	if (admin)
+		return 0;
+	if (c->allow_user_count == 0 && c->allow_group_count == 0)
+		return 1;
+	for (uint32_t i = 0; i < c->allow_user_count; i++)
+		if (c->allow_users[i] == cr->uid)
+			return 1;
+	gid_t groups[256];
+	socklen_t glen = sizeof(groups);
+	uint32_t ng = 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0)
+		ng = glen / (socklen_t)sizeof(gid_t);
+	for (uint32_t i = 0; i < c->allow_group_count; i++) {
+		if (c->allow_groups[i] == cr->gid)
+			return 1;
+		for (uint32_t k = 0; k < ng; k++)
+			if (c->allow_groups[i] == groups[k])
+				return 1;
+	}
+	return 0;
+}
+
+/* Logs a refused connection, at most once a second (the rest counted). */
+static void log_refused(struct eng_control *ctl, const struct ucred *cr, const char *what)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ctl->refused++;
+	if (ts.tv_sec == ctl->refused_logged_s)
+		return;
+	ctl->refused_logged_s = ts.tv_sec;
+	ENG_LOG(WARNING, ctl->e, "control socket: refused %s from pid %d (uid %u, gid %u): not allowed by [node] allow_users / allow_groups%s (%llu refused so far)",
+		what, (int)cr->pid, (unsigned)cr->uid, (unsigned)cr->gid,
+		strcmp(what, "a key reload") == 0 ? " (only root and the daemon's user may)" : "",
+		(unsigned long long)ctl->refused);
+}
+
 /* A connection with data: its HELLO, or (an attached client) an EOF. */
 static void on_readable(struct eng_control *ctl, int fd)
 {
@@ -278,7 +335,23 @@ static void on_readable(struct eng_control *ctl, int fd)
 		return;
 	(void)epoll_ctl(ctl->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
 	struct att_welcome w = {.type = ATT_REFUSE, .err = ORDO_EPROTO};
-	if (n != (ssize_t)sizeof(h) || h.type != ATT_HELLO) {
+	if (n != (ssize_t)sizeof(h) || (h.type != ATT_HELLO && h.type != ATT_KEY_RELOAD)) {
+		(void)send_welcome(fd, &w, -1, -1, -1);
+		close(fd);
+		return;
+	}
+	struct ucred cr;
+	if (!peer_allowed(ctl, fd, &cr, h.type == ATT_KEY_RELOAD)) {
+		log_refused(ctl, &cr, h.type == ATT_KEY_RELOAD ? "a key reload" : "an attach");
+		w.err = ORDO_EACCES;
+		(void)send_welcome(fd, &w, -1, -1, -1);
+		close(fd);
+		return;
+	}
+	if (h.type == ATT_KEY_RELOAD) {
+		eng_key_reload_request(e);
+		w.type = ATT_WELCOME;
+		w.err = 0;
 		(void)send_welcome(fd, &w, -1, -1, -1);
 		close(fd);
 		return;
@@ -347,6 +420,16 @@ int eng_control_start(struct eng *e, const char *socket_path, char *err, size_t 
 	}
 	ctl->e = e;
 	ctl->listen_fd = ctl->stop_fd = -1;
+	char why[128];
+	int nu = eng_resolve_ids(e->cfg.allow_users, 0, ctl->allow_users, ENG_ALLOW_MAX, why, sizeof(why));
+	int ng = nu < 0 ? -1 : eng_resolve_ids(e->cfg.allow_groups, 1, ctl->allow_groups, ENG_ALLOW_MAX, why, sizeof(why));
+	if (nu < 0 || ng < 0) {
+		snprintf(err, err_size, "[node] allow_users / allow_groups: %s", why);
+		free(ctl);
+		return -EINVAL;
+	}
+	ctl->allow_user_count = (uint32_t)nu;
+	ctl->allow_group_count = (uint32_t)ng;
 	pthread_mutex_init(&ctl->lock, NULL);
 	e->control = ctl;
 	ctl->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -390,7 +473,23 @@ int eng_control_start(struct eng *e, const char *socket_path, char *err, size_t 
 			ctl->path[0] = '\0';
 			return -e2;
 		}
-		(void)chmod(socket_path, 0660);
+		/* who may connect: the socket's mode and owner (docs/security.md §7) */
+		uint32_t uid = UINT32_MAX, gid = UINT32_MAX;
+		int mode = eng_socket_mode(e->cfg.socket_mode[0] ? e->cfg.socket_mode : "0660");
+		char why[128];
+		if (mode < 0 || eng_resolve_ids(e->cfg.socket_user, 0, &uid, 1, why, sizeof(why)) < 0 ||
+		    eng_resolve_ids(e->cfg.socket_group, 1, &gid, 1, why, sizeof(why)) < 0) {
+			snprintf(err, err_size, "socket %s: [node] socket_mode, socket_user or socket_group: %s",
+				 socket_path, mode < 0 ? "socket_mode is not octal 0..0777" : why);
+			return -EINVAL;
+		}
+		if (chmod(socket_path, (mode_t)mode) != 0 ||
+		    ((uid != UINT32_MAX || gid != UINT32_MAX) && chown(socket_path, (uid_t)uid, (gid_t)gid) != 0)) {
+			int e2 = errno;
+			snprintf(err, err_size, "socket %s: cannot set its mode %04o or owner: %s", socket_path,
+				 (unsigned)mode, strerror(e2));
+			return -e2;
+		}
 		struct epoll_event lev = {.events = EPOLLIN, .data.fd = ctl->listen_fd};
 		(void)epoll_ctl(ctl->epoll_fd, EPOLL_CTL_ADD, ctl->listen_fd, &lev);
 	}

@@ -44,6 +44,8 @@ enum {
 	ORDO_EDETACHED = -1002,   /* the client was detached: evicted, the node stopped, or ordo_detach */
 	ORDO_ECONNECT = -1003,    /* no node at that socket, or it refused the attach */
 	ORDO_EPROTO = -1004,      /* the node speaks another attach protocol version */
+	ORDO_EACCES = -1005,      /* the node does not let this process attach: its user and groups
+				   * are not in the node's [node] allow_users / allow_groups */
 };
 
 /* A short English description of an error code. Any thread. */

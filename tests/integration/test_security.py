@@ -19,8 +19,15 @@ One scenario per argument:
               the node gets SIGHUP, one after the other: the first waits
               for the others (no activation while a member lacks the key),
               then every node activates the new key and retires the old
-              one. No configuration change, nothing refused, every message
-              delivered everywhere with equal digests.
+              one (node 3 is asked through its control socket instead of
+              SIGHUP). No configuration change, nothing refused, every
+              message delivered everywhere with equal digests.
+  attach      who may attach: node 1's control socket has mode 0666 and
+              allows group daemon only; a process of user nobody is refused
+              with ORDO_EACCES (ordo-pub says why, the node logs it), one
+              with group daemon attaches and publishes; a key reload through
+              the socket is refused to nobody and accepted from root; node
+              2's socket gets socket_mode 0600 and socket_group daemon.
 
 usage: test_security.py ORDOD KEYGEN SCENARIO
        test_security.py --attack IFACE SPEC_JSON   (inside a namespace)"""
@@ -82,6 +89,26 @@ def log_has(c, i, text):
 def log_lines(c, i, text):
     with open(c.nodes[i].log_path, errors='replace') as f:
         return [ln.rstrip() for ln in f if text in ln]
+
+
+NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']
+
+
+def control_reload(path, as_nobody=False):
+    """Sends ATT_KEY_RELOAD (a struct att_hello of type 4) on a control
+    socket; returns the reply's (type, err)."""
+    code = ('import socket,struct,sys\n'
+            's=socket.socket(socket.AF_UNIX,socket.SOCK_SEQPACKET)\n'
+            's.connect(sys.argv[1])\n'
+            's.send(struct.pack("<IIII32s",4,0,0,0,b"reload"))\n'
+            't,e,_=struct.unpack("<IiQ",s.recv(64)[:16])\n'
+            'print(t,e)\n')
+    r = subprocess.run((NOBODY if as_nobody else []) + [sys.executable, '-c', code, path],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=30)
+    if r.returncode != 0:
+        raise Fail(f'control socket reload: {r.stdout}')
+    t, e = r.stdout.split()
+    return int(t), int(e)
 
 
 def pid_of(c, i):
@@ -312,10 +339,13 @@ def scenario_rotation(ordod, keygen, tmp):
         s1 = security(c, 1)
         if s1['key'] != fp_old or s1['activations'] != 0:
             errors.append(f'n1 activated before every member had the key: {s1}')
-        for i in (2, 3):
-            copy_key(new, keys[i])
-            os.kill(pid_of(c, i), signal.SIGHUP)
-            time.sleep(0.5)
+        copy_key(new, keys[2])
+        os.kill(pid_of(c, 2), signal.SIGHUP)
+        time.sleep(0.5)
+        copy_key(new, keys[3])
+        reply = control_reload(c.socket_path(3))
+        if reply != (2, 0):
+            errors.append(f'n3 answered the key reload on its control socket with {reply}, not (2, 0)')
 
         def rotated():
             return all(security(c, i)['key'] == fp_new and security(c, i)['previous_key'] == '0' * 16
@@ -341,8 +371,55 @@ def scenario_rotation(ordod, keygen, tmp):
         c.stop_all()
 
 
+def scenario_attach(ordod, keygen, tmp):
+    pub = os.path.join(os.path.dirname(ordod), 'ordo-pub')
+    node_conf = {1: {'node': {'socket_mode': '0666', 'allow_groups': 'daemon'}},
+                 2: {'node': {'socket_mode': '0600', 'socket_group': 'daemon'}}}
+    with Cluster(ordod, nodes=3, paths=1, node_conf=node_conf) as c:
+        c.start_all()
+        c.wait_ring(NODES, timeout=60)
+        s1, s2 = c.wait_socket(1), c.wait_socket(2)
+        errors = []
+        st1, st2 = os.stat(s1), os.stat(s2)
+        log(f'n1 socket mode {st1.st_mode & 0o777:04o}; n2 socket mode {st2.st_mode & 0o777:04o}, gid '
+            f'{st2.st_gid}')
+        if st1.st_mode & 0o777 != 0o666:
+            errors.append(f'n1 socket mode {st1.st_mode & 0o777:04o}, configured 0666')
+        if st2.st_mode & 0o777 != 0o600 or st2.st_gid != 1:
+            errors.append(f'n2 socket mode {st2.st_mode & 0o777:04o} gid {st2.st_gid}, configured 0600 daemon')
+
+        def run_pub(prefix):
+            return subprocess.run(prefix + [pub, '-s', s1, '-g', 'sec', '-n', '3', 'hello'],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+        r = run_pub(NOBODY)
+        log(f'ordo-pub as nobody: exit {r.returncode}: {r.stdout.strip()}')
+        if r.returncode == 0 or 'does not allow this user' not in r.stdout:
+            errors.append(f'nobody was not refused with ORDO_EACCES: exit {r.returncode}, {r.stdout.strip()!r}')
+        why = log_lines(c, 1, 'control socket: refused an attach')
+        if not why or 'uid 65534' not in why[0]:
+            errors.append('n1\'s log does not report the refused attach of uid 65534')
+        else:
+            log(f'n1 log: {why[0][:200]}')
+        r = run_pub(['setpriv', '--reuid=65534', '--regid=1', '--clear-groups'])
+        log(f'ordo-pub as uid 65534, group daemon: exit {r.returncode}: {r.stdout.strip()[:160]}')
+        if r.returncode != 0:
+            errors.append(f'a process of group daemon was not let attach: {r.stdout.strip()!r}')
+        reply = control_reload(s1, as_nobody=True)
+        log(f'key reload on the socket as nobody: reply {reply}')
+        if reply != (3, -1005):
+            errors.append(f'a key reload from nobody was answered {reply}, not a refusal (3, -1005)')
+        reply = control_reload(s1)
+        log(f'key reload on the socket as root: reply {reply}')
+        if reply != (2, 0) or not c.wait_until(lambda: log_has(c, 1, 'key reload asked'), 10,
+                                                'n1 to log the reload')[0]:
+            errors.append(f'a key reload from root was answered {reply}')
+        if errors:
+            raise Fail('; '.join(errors))
+        c.stop_all()
+
+
 SCENARIOS = {'wrong-key': scenario_wrong_key, 'attacks': scenario_attacks,
-             'rotation': scenario_rotation}
+             'rotation': scenario_rotation, 'attach': scenario_attach}
 
 
 def test(ordod, args):

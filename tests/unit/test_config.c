@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "eng.h"
+#include "eng_crypto.h"
 
 static const char *const good =
 	"# a comment line\n"
@@ -172,6 +174,15 @@ static const struct bad bads[] = {
 	{"[load]", "service = fast", "load.service = 'fast'"},
 	{"[eal]", "file_prefix = a/b", "eal.file_prefix = 'a/b'"},
 	{"[load]", "[path3]\ndevice = net_ring0", "[path3]: paths must be numbered"},
+	{"[ring]", "key_file = /nonexistent/ordo-key", "ring.key_file = '/nonexistent/ordo-key': key file /nonexistent/ordo-key: No such file"},
+	{"[ring]", "key_file = /tmp", "ring.key_file = '/tmp': key file /tmp: not a regular file"},
+	{"[ring]", "cipher = des", "ring.cipher = 'des': must be one of aes256-gcm | chacha20-poly1305"},
+	{"[ring]", "crypto = none", "ring.crypto = 'none': must be one of encrypt | auth"},
+	{"[node]", "socket_mode = 0999", "node.socket_mode = '0999': an octal mode 0..0777"},
+	{"[node]", "socket_mode = 01777", "node.socket_mode = '01777': an octal mode 0..0777"},
+	{"[node]", "socket_user = no-such-user-ordo", "node.socket_user = 'no-such-user-ordo': no user named 'no-such-user-ordo'"},
+	{"[node]", "socket_group = root,daemon", "node.socket_group = 'root,daemon': one name or id"},
+	{"[node]", "allow_groups = root, no-such-group-ordo", "node.allow_groups = 'root, no-such-group-ordo': no group named 'no-such-group-ordo'"},
 	{"[load]", "[paths]\ndevice = x", "[paths]: unknown section"},
 };
 
@@ -270,6 +281,68 @@ static void test_print_round_trip(void **state)
 		   "args = --in-memory -d x\n[ring]\nid = 255\nnodes = 1\nquorum = last_man_standing\n"
 		   "quorum_publish = yes\ntoken_hold_us = 0\n[path0]\ndevice = net_null0\n"
 		   "[load]\nsize = 24\nservice = safe\npriority = 0\nstart_delay_ms = 5\n");
+}
+
+/* [ring] key_file: a key file with the rules of docs/security.md §5 is a
+ * configuration; a short or exposed one is an error naming it; the
+ * security keys and the attach keys are printed back as they load. */
+static void test_security_keys(void **state)
+{
+	(void)state;
+	char key[64], line[160], err[512];
+	snprintf(key, sizeof(key), "/tmp/ordo-test-config-key-%d", (int)getpid());
+	uint8_t bytes[64];
+	for (int i = 0; i < 64; i++)
+		bytes[i] = (uint8_t)(i * 5 + 1);
+	struct { size_t size; mode_t mode; const char *expect; } cases[] = {
+		{64, 0400, NULL},
+		{64, 0600, NULL},
+		{31, 0400, "31 bytes; a key has 32..1024 bytes"},
+		{64, 0644, "mode 0644 lets others than its owner read or write it: chmod 0400"},
+		{64, 0640, "mode 0640"},
+	};
+	snprintf(line, sizeof(line), "key_file = %s\ncipher = chacha20-poly1305\ncrypto = auth", key);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		(void)unlink(key);
+		FILE *f = fopen(key, "w");
+		assert_non_null(f);
+		assert_int_equal(fwrite(bytes, 1, cases[i].size, f), cases[i].size);
+		fclose(f);
+		assert_int_equal(chmod(key, cases[i].mode), 0);
+		struct eng_config c;
+		int rc = load_with("[ring]", line, &c, err, sizeof(err));
+		if (cases[i].expect == NULL) {
+			if (rc != 0)
+				fail_msg("key file of %zu bytes, mode %o: %s", cases[i].size, (unsigned)cases[i].mode, err);
+			assert_string_equal(c.key_file, key);
+			assert_int_equal(c.cipher, ENG_CIPHER_CHACHA20_POLY1305);
+			assert_int_equal(c.protect, ENG_PROTECT_AUTH);
+		} else if (rc == 0 || strncmp(err, "ring.key_file = '", 17) != 0 || strstr(err, cases[i].expect) == NULL) {
+			fail_msg("key file of %zu bytes, mode %o: rc %d, error '%s', expected '...%s...'", cases[i].size,
+				 (unsigned)cases[i].mode, rc, err, cases[i].expect);
+		}
+	}
+	/* the defaults: no key (no frame security), AES-256-GCM, encrypt, 0660 */
+	struct eng_config c;
+	parse_text(good, &c);
+	assert_string_equal(c.key_file, "");
+	assert_int_equal(c.cipher, ENG_CIPHER_AES256_GCM);
+	assert_int_equal(c.protect, ENG_PROTECT_ENCRYPT);
+	assert_string_equal(c.socket_mode, "0660");
+	/* printed back, they load again to the same configuration */
+	(void)unlink(key);
+	FILE *f = fopen(key, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(bytes, 1, 64, f), 64);
+	fclose(f);
+	assert_int_equal(chmod(key, 0400), 0);
+	char text[1024];
+	snprintf(text, sizeof(text),
+		 "[node]\nid = 1\nsocket_mode = 0600\nsocket_user = 0\nsocket_group = root\nallow_users = root, 0\n"
+		 "allow_groups = 0\n[ring]\nid = 3\nnodes = 1\nkey_file = %s\ncipher = chacha20-poly1305\n"
+		 "crypto = auth\n[path0]\ndevice = net_null0\n", key);
+	round_trip(text);
+	(void)unlink(key);
 }
 
 /* --check --json: one object of sections, numbers as numbers. */
@@ -379,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_print_round_trip),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_routed),
+		cmocka_unit_test(test_security_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

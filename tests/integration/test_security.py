@@ -22,6 +22,9 @@ One scenario per argument:
               one (node 3 is asked through its control socket instead of
               SIGHUP). No configuration change, nothing refused, every
               message delivered everywhere with equal digests.
+  rotation-udp6  the rotation on a ring of UDP over IPv6 through the router
+              namespace (tests/integration/transports.py): the trailer
+              rides in the datagram, the same must hold.
   attach      who may attach: node 1's control socket has mode 0666 and
               allows group daemon only; a process of user nobody is refused
               with ORDO_EACCES (ordo-pub says why, the node logs it), one
@@ -46,6 +49,7 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ordo_cluster import Cluster, Fail, log, main_test, ms  # noqa: E402
+import transports  # noqa: E402
 
 NODES = [1, 2, 3]
 ETH_ORDO = 0x88B5
@@ -310,7 +314,21 @@ def scenario_attacks(ordod, keygen, tmp):
         c.stop_all()
 
 
-def scenario_rotation(ordod, keygen, tmp):
+class MergedNodeConf:
+    """Cluster(node_conf=...): a transport's per-node sections, and ours."""
+
+    def __init__(self, *confs):
+        self.confs = confs
+
+    def get(self, i, default=None):
+        out = {}
+        for conf in self.confs:
+            for sec, kv in (conf.get(i) or {}).items():
+                out.setdefault(sec, {}).update(kv)
+        return out or default
+
+
+def scenario_rotation(ordod, keygen, tmp, transport=None):
     keys = {i: os.path.join(tmp, f'n{i}.key') for i in NODES}
     old = os.path.join(tmp, 'old.key')
     new = os.path.join(tmp, 'new.key')
@@ -319,8 +337,11 @@ def scenario_rotation(ordod, keygen, tmp):
         copy_key(old, keys[i])
     count, rate = 24000, 2000  # per node: ~12 s
     node_conf = {i: {'ring': {'key_file': keys[i]}} for i in NODES}
-    with Cluster(ordod, nodes=3, paths=2, node_conf=node_conf,
-                 load={'size': 1024, 'rate': rate, 'count': count}) as c:
+    kw = {'node_conf': node_conf}
+    if transport is not None:
+        kw = transports.cluster_args(transport, 3, 2)
+        kw['node_conf'] = MergedNodeConf(kw['node_conf'], node_conf)
+    with Cluster(ordod, nodes=3, paths=2, load={'size': 1024, 'rate': rate, 'count': count}, **kw) as c:
         c.start_all()
         c.wait_ring(NODES, timeout=60)
         c.wait_until(lambda: all(c.delivery(i)['delivered'] > 3000 for i in NODES), 30,
@@ -419,7 +440,8 @@ def scenario_attach(ordod, keygen, tmp):
 
 
 SCENARIOS = {'wrong-key': scenario_wrong_key, 'attacks': scenario_attacks,
-             'rotation': scenario_rotation, 'attach': scenario_attach}
+             'rotation': scenario_rotation, 'attach': scenario_attach,
+             'rotation-udp6': lambda o, k, t: scenario_rotation(o, k, t, transport='udp6')}
 
 
 def test(ordod, args):

@@ -20,15 +20,15 @@ def hkdf(info, n):
     return HKDF(algorithm=hashes.SHA256(), length=n, salt=SALT, info=info).derive(KEY)
 
 
-def frame():
-    f = bytearray(range(100, 164))  # 64 bytes: 40 header + 24 body
-    struct.pack_into('<HI', f, 6, 40, 64)  # hdr_size, frame_size
+def frame(hdr=40, size=64):
+    f = bytearray((100 + i) & 0xff for i in range(size))  # hdr header bytes, then the body
+    struct.pack_into('<HI', f, 6, hdr, size)  # hdr_size, frame_size
     struct.pack_into('<H', f, 12, NODE)    # sender
     f[14] = 1                              # path index: not authenticated
     return bytes(f)
 
 
-def seal(cipher, protect):
+def seal(cipher, protect, hdr=40, size=64):
     suite = (protect << 4) | cipher
     info = bytes([suite, RING])
     key = hkdf(b'ordo frame key' + info, 32)
@@ -36,17 +36,17 @@ def seal(cipher, protect):
     fp = struct.unpack('<Q', hkdf(b'ordo key id', 8))[0]
     epoch = fp & 0xffff
     nonce = bytes(a ^ b for a, b in zip(iv, struct.pack('>HHQ', NODE, 0, COUNTER)))
-    f = frame()
+    f = frame(hdr, size)
     trailer = struct.pack('<BBHQ', suite, 0, epoch, COUNTER)
-    aad = f[:14] + b'\0' + f[15:40] + trailer
+    aad = f[:14] + b'\0' + f[15:hdr] + trailer
     aead = AESGCM(key) if cipher == 1 else ChaCha20Poly1305(key)
     if protect == 1:
-        ct = aead.encrypt(nonce, f[40:], aad)
+        ct = aead.encrypt(nonce, f[hdr:], aad)
         body, tag = ct[:-16], ct[-16:]
     else:
-        tag = aead.encrypt(nonce, b'', aad + f[40:])
-        body = f[40:]
-    return fp, f[:40] + body + trailer + tag
+        tag = aead.encrypt(nonce, b'', aad + f[hdr:])
+        body = f[hdr:]
+    return fp, f[:hdr] + body + trailer + tag
 
 
 def carr(name, b):
@@ -60,4 +60,7 @@ for cipher, cname in ((1, 'aes'), (2, 'chacha')):
     for protect, pname in ((1, 'enc'), (2, 'auth')):
         fp, sealed = seal(cipher, protect)
         print(carr(f'kat_{cname}_{pname}', sealed))
+# a header longer than the inline AAD buffer (80 bytes of a 128-byte frame)
+fp, sealed = seal(1, 1, hdr=80, size=128)
+print(carr('kat_aes_enc_hdr80', sealed))
 print(f'#define KAT_FINGERPRINT 0x{fp:016x}ull')

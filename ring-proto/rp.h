@@ -34,6 +34,8 @@ enum rp_mutation {
 	RP_MUTATION_SKIP_TRANSITIONAL, /* install the regular configuration without the transitional one */
 	RP_MUTATION_ALWAYS_PRIMARY,    /* mark every regular configuration primary */
 	RP_MUTATION_SINGLE_PATH,       /* send everything on path 0 only, whatever RRP says */
+	RP_MUTATION_SPLIT_ON_CHANGE,   /* fail my successor whenever I leave an operational ring */
+	RP_MUTATION_LATE_COMMIT,       /* as representative, build the commit token long after consensus */
 };
 
 /* Redundant ring modes (docs/protocol.md §9). */
@@ -327,6 +329,7 @@ struct rp_stats {
 	uint64_t hold_cancels_received;       /* that released a held token */
 	uint64_t frames_after_token;          /* sent behind the visit's token (§13) */
 	uint64_t frames_kept;                 /* lent frames stored without a copy (§14) */
+	uint64_t pauses;                      /* steps that found a timer overdue: a pause (§15) */
 };
 
 enum rp_node_state {

@@ -224,6 +224,8 @@ struct rp_node {
 	struct rp_ring_id installed_primary; /* newest primary ring installed */
 	uint64_t installed_primary_members;
 
+	uint64_t mut_late_at;    /* RP_MUTATION_LATE_COMMIT: the delayed commit token's time */
+	bool mut_late_fired;     /* ... and its timer has fired */
 	uint32_t mutation_count; /* deliveries seen, to place a mutation */
 	bool mutation_done;
 

@@ -70,6 +70,11 @@ void rp_memb_gather(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 		n->retrans_active = false;
 		n->commit_converted = false;
 	}
+	if (n->cfg.mutation == RP_MUTATION_SPLIT_ON_CHANGE && n->state == RP_STATE_OPERATIONAL &&
+	    n->successor != me(n)) {
+		n->proc_set |= rp_bit(n->successor);
+		n->fail_set |= rp_bit(n->successor);
+	}
 	n->state = RP_STATE_GATHER;
 	n->stats.gathers++;
 	n->proc_set |= rp_bit(me(n));
@@ -161,6 +166,7 @@ static void commit_rotation1(struct rp_node *n, int k, uint64_t now_ns, struct r
 	rp_srp_ring_reset(n);
 	n->join_at = RP_NEVER;
 	n->consensus_at = RP_NEVER;
+	n->mut_late_at = RP_NEVER;
 	n->token_loss_at = now_ns + n->cfg.token_loss_ns;
 }
 
@@ -239,6 +245,15 @@ static void check_consensus(struct rp_node *n, uint64_t now_ns, struct rp_action
 	uint64_t live = n->proc_set & ~n->fail_set;
 	if ((n->consensus & live) != live || lowest_id(live) != me(n))
 		return;
+	if (n->cfg.mutation == RP_MUTATION_LATE_COMMIT) {
+		if (n->mut_late_at == RP_NEVER) {
+			n->mut_late_at = now_ns + 2u * (n->cfg.token_loss_ns + 2u * n->cfg.consensus_ns +
+							n->cfg.merge_ns);
+			n->mut_late_fired = false;
+		}
+		if (now_ns < n->mut_late_at)
+			return;
+	}
 	uint64_t seq = n->max_ring_seq;
 	if (n->ring.seq > seq)
 		seq = n->ring.seq;
@@ -441,6 +456,10 @@ void rp_memb_timers(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 		 * the fail set only grows, so gathering ends. */
 		n->fail_set |= n->proc_set & ~n->consensus & ~rp_bit(me(n));
 		rp_memb_gather(n, now_ns, out);
+		check_consensus(n, now_ns, out);
+	}
+	if (n->state == RP_STATE_GATHER && n->mut_late_at <= now_ns && !n->mut_late_fired) {
+		n->mut_late_fired = true;
 		check_consensus(n, now_ns, out);
 	}
 	if (n->state == RP_STATE_OPERATIONAL && n->merge_at <= now_ns) {

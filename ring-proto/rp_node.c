@@ -219,6 +219,7 @@ int rp_node_init(struct rp_node *n, const struct rp_config *c)
 	n->old = &n->stores[1];
 	n->token_retransmit_at = n->token_loss_at = n->token_hold_at = RP_NEVER;
 	n->join_at = n->consensus_at = n->merge_at = RP_NEVER;
+	n->mut_late_at = RP_NEVER;
 	n->known_inc[c->node_id - 1u] = c->incarnation;
 	for (uint32_t i = 0; i < c->member_count; i++)
 		n->configured |= rp_bit(c->members[i]);
@@ -524,6 +525,8 @@ uint64_t rp_next_deadline_ns(const struct rp_node *n)
 		return 0;
 	uint64_t d = min64(min64(n->token_retransmit_at, n->token_loss_at), n->token_hold_at);
 	d = min64(d, min64(n->join_at, n->consensus_at));
+	if (n->state == RP_STATE_GATHER && !n->mut_late_fired)
+		d = min64(d, n->mut_late_at);
 	return min64(min64(d, n->merge_at), rp_rrp_deadline(n));
 }
 

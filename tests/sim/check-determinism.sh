@@ -3,7 +3,7 @@
 # carries the run's trace digest), proving a run is a function of its arguments.
 set -eu
 sim=$1
-for faults in net memb all; do for seed in 7 42 1234; do
+for faults in net memb all pause; do for seed in 7 42 1234; do
   a=$("$sim" --seed $seed --nodes 5 --paths 2 --faults $faults)
   b=$("$sim" --seed $seed --nodes 5 --paths 2 --faults $faults)
   if [ "$a" != "$b" ]; then

@@ -1,6 +1,6 @@
 /* ordo_sim.c — the `ordo-sim` command: run one seed, or sweep a range.
  *
- *   ordo-sim --seed S [--nodes N] [--paths P] [--faults none|net|memb|all]
+ *   ordo-sim --seed S [--nodes N] [--paths P] [--faults none|net|memb|all|pause]
  *            [--rrp active|passive] [--quorum majority|two_node|last_man_standing] [--trace]
  *   ordo-sim --seeds A..B [...]          ends with "N passed, M failed"
  *   ordo-sim --mutate drop-delivery|swap-deliveries|early-safe [...]
@@ -39,7 +39,8 @@ static void on_fatal(int sig)
 
 static const char *faults_name(enum sim_faults f)
 {
-	return f == SIM_FAULTS_ALL ? "all" : f == SIM_FAULTS_MEMB ? "memb" : f == SIM_FAULTS_NET ? "net" : "none";
+	return f == SIM_FAULTS_ALL ? "all" : f == SIM_FAULTS_MEMB ? "memb" : f == SIM_FAULTS_NET ? "net"
+	       : f == SIM_FAULTS_PAUSE ? "pause" : "none";
 }
 
 static const char *const mutation_names[] = {
@@ -50,6 +51,8 @@ static const char *const mutation_names[] = {
 	[RP_MUTATION_ALWAYS_PRIMARY] = "always-primary",
 	[RP_MUTATION_SINGLE_PATH] = "single-path",
 	[RP_MUTATION_SKIP_TRANSITIONAL] = "skip-transitional",
+	[RP_MUTATION_SPLIT_ON_CHANGE] = "split-on-change",
+	[RP_MUTATION_LATE_COMMIT] = "late-commit",
 };
 
 int sim_run_one(const struct sim_opts *o, const char *replay_args, bool verbose)
@@ -75,14 +78,16 @@ int sim_run_one(const struct sim_opts *o, const char *replay_args, bool verbose)
 		       " restarts=%" PRIu64 " leaves=%" PRIu64 " partitions=%" PRIu64
 		       " rrp=%s quorum=%s path-cuts=%" PRIu64 " path-faults=%" PRIu64
 		        " reinstated=%" PRIu64 " primaries=%" PRIu64 " holds=%" PRIu64 " hold-cancels=%" PRIu64
-		       " after-token=%" PRIu64 " kept=%" PRIu64 " simtime=%.3fs events=%" PRIu64
+		       " after-token=%" PRIu64 " kept=%" PRIu64 " pauses=%" PRIu64 " pause-drops=%" PRIu64
+		       " one-way=%" PRIu64 " max-outage=%.3fms simtime=%.3fs events=%" PRIu64
 		       " digest=%016" PRIx64 "\n",
 		       o->seed, o->nodes, o->paths, faults_name(o->faults), r.messages, r.deliveries,
 		       r.frames_sent, r.frames_retransmitted, r.tokens_retransmitted, r.configs,
 		       r.crashes, r.restarts, r.leaves, r.partitions,
 		       r.rrp_mode == RP_RRP_PASSIVE ? "passive" : "active", quorum_names[r.quorum],
 		       r.path_cuts, r.path_faults, r.path_reinstated, r.primaries, r.tokens_held, r.hold_cancels,
-		       r.frames_after_token, r.frames_kept, (double)r.sim_time_ns / 1e9, r.events, r.digest);
+		       r.frames_after_token, r.frames_kept, r.pauses, r.pause_drops, r.oneways,
+		       (double)r.max_outage_ns / 1e6, (double)r.sim_time_ns / 1e9, r.events, r.digest);
 	return 0;
 }
 
@@ -90,12 +95,12 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: ordo-sim (--seed S | --seeds A..B) [--nodes N] [--paths P]\n"
-		"                [--faults none|net|memb|all] [--mutate NAME] [--trace]\n"
+		"                [--faults none|net|memb|all|pause] [--mutate NAME] [--trace]\n"
 		"                [--rrp active|passive] [--quorum majority|two_node|last_man_standing]\n"
 		"                [--load-ms MS] [--initial-seq N] [--token-hold-us US] [--accelerated N]\n"
 		"                [--lend none|odd|all]\n"
 		"  mutations: drop-delivery swap-deliveries early-safe skip-transitional always-primary\n"
-		"             single-path\n");
+		"             single-path split-on-change late-commit\n");
 }
 
 static bool parse_u64(const char *s, uint64_t *v)
@@ -143,9 +148,11 @@ int main(int argc, char **argv)
 			paths = (uint32_t)x;
 			i++;
 		} else if (!strcmp(a, "--faults") && v &&
-			   (!strcmp(v, "net") || !strcmp(v, "none") || !strcmp(v, "memb") || !strcmp(v, "all"))) {
+			   (!strcmp(v, "net") || !strcmp(v, "none") || !strcmp(v, "memb") || !strcmp(v, "all") ||
+			    !strcmp(v, "pause"))) {
 			o.faults = !strcmp(v, "all") ? SIM_FAULTS_ALL : !strcmp(v, "memb") ? SIM_FAULTS_MEMB
-				   : !strcmp(v, "net") ? SIM_FAULTS_NET : SIM_FAULTS_NONE;
+				   : !strcmp(v, "net") ? SIM_FAULTS_NET : !strcmp(v, "pause") ? SIM_FAULTS_PAUSE
+				   : SIM_FAULTS_NONE;
 			i++;
 		} else if (!strcmp(a, "--rrp") && v && (!strcmp(v, "active") || !strcmp(v, "passive"))) {
 			o.rrp_mode = !strcmp(v, "passive") ? RP_RRP_PASSIVE : RP_RRP_ACTIVE;

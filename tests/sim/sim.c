@@ -117,6 +117,14 @@ static struct sim_event ev_pop(struct sim *s)
 	return top;
 }
 
+void sim_ev_push(struct sim *s, struct sim_event ev) { ev_push(s, ev); }
+
+void sim_free_event(struct sim_event *ev)
+{
+	if (ev->kind == SIM_EV_ARRIVE && --ev->buf->refs == 0)
+		free(ev->buf);
+}
+
 /* ---- network ---- */
 
 static bool faults_on(const struct sim *s) { return s->now < s->opts.load_ns; }
@@ -216,6 +224,8 @@ void sim_node_boot(struct sim *s, struct sim_node *n)
 
 static void node_stop(struct sim *s, struct sim_node *n)
 {
+	sim_pause_free(s, n); /* a paused process that dies loses its queue */
+	n->in_primary = false;
 	return_all(s, n);
 	n->alive = false;
 	n->timer_gen++; /* its pending timers are void */
@@ -301,7 +311,7 @@ void sim_apply_fault(struct sim *s, const struct sim_fault *f)
 		step(s, n, &(struct rp_input){.kind = RP_IN_TICK});
 		return;
 	case SIM_FAULT_LEAVE:
-		if (!n->alive)
+		if (!n->alive || n->paused)
 			return;
 		sim_trace(s, "n%u leaves", n->id);
 		step(s, n, &(struct rp_input){.kind = RP_IN_LEAVE});
@@ -327,6 +337,15 @@ void sim_apply_fault(struct sim *s, const struct sim_fault *f)
 		return;
 	case SIM_FAULT_DROP_TOKEN:
 		s->drop_next_token = true;
+		sim_stable_fault(s);
+		return;
+	case SIM_FAULT_PAUSE:
+		sim_pause(s, n, f->duration_ns);
+		return;
+	case SIM_FAULT_ONEWAY:
+		for (uint32_t j = 0; j < s->opts.nodes; j++)
+			if (j != n->index && ((f->mask >> j) & 1u))
+				sim_oneway(s, n->index, j, f->duration_ns);
 		return;
 	case SIM_FAULT_PATH_CUT:
 	case SIM_FAULT_PATH_RESTORE:
@@ -334,7 +353,7 @@ void sim_apply_fault(struct sim *s, const struct sim_fault *f)
 		return;
 	case SIM_FAULT_LINK_DOWN:
 	case SIM_FAULT_LINK_UP: {
-		if (!n->alive)
+		if (!n->alive || n->paused)
 			return;
 		struct rp_input in = {.kind = RP_IN_LINK};
 		in.link.path = f->path;
@@ -356,7 +375,7 @@ static void link_report(struct sim *s, uint8_t path, bool up)
 	for (uint32_t i = 0; i < s->opts.nodes; i++) {
 		struct sim_node *n = &s->nodes[i];
 		bool down = (n->link_down >> path) & 1u;
-		if (!n->alive || down != up)
+		if (!n->alive || n->paused || down != up)
 			continue;
 		n->link_down = (uint8_t)(up ? n->link_down & ~(1u << path) : n->link_down | (1u << path));
 		struct rp_input in = {.kind = RP_IN_LINK};
@@ -404,8 +423,20 @@ static void random_path_fault(struct sim *s)
 /* A seeded membership fault (--faults memb). */
 static void random_fault(struct sim *s)
 {
+	if (s->opts.faults == SIM_FAULTS_PAUSE) {
+		sim_random_pause(s);
+		return;
+	}
 	struct sim_fault f = {.node = (uint32_t)sim_rand_range(s, 0, s->opts.nodes - 1)};
-	uint64_t r = sim_rand_range(s, 0, 99);
+	uint64_t r = sim_rand_range(s, 0, 119);
+	if (r >= 100) {
+		/* process pauses and one-way cuts (sim_pause.c) */
+		if (r < 112)
+			sim_random_pause(s);
+		else
+			sim_random_oneway(s);
+		return;
+	}
 	bool alive = s->nodes[f.node].alive;
 	if (r < 20) {
 		f.kind = alive && alive_count(s) > 1 ? SIM_FAULT_CRASH : SIM_FAULT_RESTART;
@@ -442,7 +473,8 @@ static void net_deliver_copy(struct sim *s, uint32_t from, uint32_t to, uint8_t 
 			     struct sim_buf *b)
 {
 	struct sim_path *p = &s->paths[path];
-	if (s->blocked[from][to] || s->path_down[path] || s->cut[from][path] || s->cut[to][path])
+	if (s->blocked[from][to] || s->oneway[from][to] || s->path_down[path] || s->cut[from][path] ||
+	    s->cut[to][path])
 		return;
 	if (s->opts.filter &&
 	    s->opts.filter(s, s->opts.filter_arg, from, to, path, b->data, b->size))
@@ -704,6 +736,10 @@ static int step(struct sim *s, struct sim_node *n, const struct rp_input *in)
 	rp_check_invariants(n->rp);
 	if (s->opts.trace) {
 		const struct rp_stats *st = rp_node_stats(n->rp);
+		if (st->pauses != n->traced_pauses) {
+			n->traced_pauses = st->pauses;
+			sim_trace(s, "n%u found a timer overdue: a pause (docs/protocol.md §15.1)", n->id);
+		}
 		for (uint32_t p = 0; p < s->opts.paths; p++)
 			if (st->path_problems[p] != n->traced_problems[p]) {
 				n->traced_problems[p] = st->path_problems[p];
@@ -716,10 +752,13 @@ static int step(struct sim *s, struct sim_node *n, const struct rp_input *in)
 	perform(s, n);
 	take_returned(s, n);
 	schedule_timer(s, n);
+	sim_stable_step(s, n);
 	if (s->opts.watch && !s->failed)
 		s->opts.watch(s, s->opts.watch_arg, n->index);
 	return rc;
 }
+
+int sim_step(struct sim *s, struct sim_node *n, const struct rp_input *in) { return step(s, n, in); }
 
 /* ---- client load ---- */
 
@@ -790,8 +829,8 @@ static void on_load(struct sim *s, struct sim_node *n)
 {
 	if (s->now >= s->opts.load_ns)
 		return;
-	if (!n->alive)
-		goto next;
+	if (!n->alive || n->paused)
+		goto next; /* a paused process's clients wait */
 	/* With token holds on, the load pauses 8 ms of every 20 so that the
 	 * ring goes quiet, holds its token and is woken by HOLD_CANCEL. */
 	if (s->opts.token_hold_ns != 0 && (s->now / 1000000u) % 20u >= 12u)
@@ -934,8 +973,9 @@ struct sim *sim_create(const struct sim_opts *o)
 	s->memb_from_ns = o->faults == SIM_FAULTS_ALL ? o->load_ns / 2 : 0;
 	for (uint32_t i = 0; i < o->nodes; i++)
 		sim_node_boot(s, &s->nodes[i]);
-	if (o->faults >= SIM_FAULTS_MEMB) {
-		/* one membership fault every 10..60 ms while the load runs */
+	sim_stable_update(s);
+	if (o->faults == SIM_FAULTS_MEMB || o->faults == SIM_FAULTS_ALL || o->faults == SIM_FAULTS_PAUSE) {
+		/* one membership fault (pause: a pause) every 10..60 ms while the load runs */
 		for (uint64_t t = s->memb_from_ns + sim_rand_range(s, 5, 30) * 1000000ull; t < o->load_ns;
 		     t += sim_rand_range(s, 10, 60) * 1000000ull)
 			ev_push(s, (struct sim_event){.at = t, .kind = SIM_EV_FAULT});
@@ -965,6 +1005,7 @@ void sim_destroy(struct sim *s)
 	for (uint32_t i = 0; i < s->opts.nodes; i++) {
 		if (s->nodes[i].alive && s->nodes[i].rp != NULL)
 			return_all(s, &s->nodes[i]); /* a run stopped early: free what it lent */
+		sim_pause_free(s, &s->nodes[i]);
 		free(s->nodes[i].rp);
 		free(s->nodes[i].acts.v);
 		free(s->nodes[i].arus);
@@ -991,6 +1032,10 @@ static void handle(struct sim *s, const struct sim_event *ev)
 		if (!n->alive) {
 			if (--ev->buf->refs == 0)
 				free(ev->buf);
+			break;
+		}
+		if (n->paused) {
+			sim_pause_enqueue(s, n, ev); /* takes the reference */
 			break;
 		}
 		struct rp_input in = {.kind = RP_IN_FRAME};
@@ -1042,6 +1087,10 @@ static void handle(struct sim *s, const struct sim_event *ev)
 				   ev->node == UINT32_MAX);
 		break;
 	case SIM_EV_HEAL_ALL:
+		for (uint32_t i = 0; i < s->opts.nodes; i++)
+			if (s->nodes[i].paused)
+				sim_resume(s, &s->nodes[i]);
+		sim_oneway_clear(s);
 		heal(s);
 		heal_paths(s);
 		for (uint8_t p = 0; p < s->opts.paths; p++)
@@ -1058,16 +1107,26 @@ static void handle(struct sim *s, const struct sim_event *ev)
 		if (ev->gen != n->timer_gen || !n->alive)
 			break;
 		n->timer_at = UINT64_MAX;
+		if (n->paused)
+			break; /* fired at the resume */
 		step(s, n, &(struct rp_input){.kind = RP_IN_TICK});
 		break;
 	case SIM_EV_LOAD:
 		on_load(s, n);
 		break;
+	case SIM_EV_RESUME:
+		if (n->paused && ev->gen == n->pauses)
+			sim_resume(s, n);
+		break;
+	case SIM_EV_ONEWAY:
+		if (s->now < s->opts.load_ns) /* else HEAL_ALL cleared it */
+			sim_oneway_end(s, ev->node, (uint32_t)ev->gen);
+		break;
 	case SIM_EV_SCRIPT: {
 		const struct sim_publish *p = &s->opts.publish[ev->gen];
 		if (!s->nodes[p->node].alive)
 			break;
-		if (!publish(s, &s->nodes[p->node], 0, p->size, p->service, p->priority))
+		if (s->nodes[p->node].paused || !publish(s, &s->nodes[p->node], 0, p->size, p->service, p->priority))
 			ev_push(s, (struct sim_event){.at = s->now + 100000, .kind = SIM_EV_SCRIPT,
 						      .node = ev->node, .gen = ev->gen});
 		break;
@@ -1097,6 +1156,9 @@ void sim_run(struct sim *s, struct sim_result *r)
 		s->now = ev.at;
 		s->events++;
 		handle(s, &ev);
+		if (ev.kind != SIM_EV_ARRIVE && ev.kind != SIM_EV_TIMER && ev.kind != SIM_EV_LOAD &&
+		    ev.kind != SIM_EV_SCRIPT)
+			sim_stable_update(s);
 		if (s->now >= s->opts.load_ns && sim_check_quiescent(s))
 			break;
 	}
@@ -1137,6 +1199,10 @@ void sim_run(struct sim *s, struct sim_result *r)
 	r->refusals = s->refusals;
 	r->primaries = sim_check_primaries(s);
 	r->formed_ns = s->formed_ns;
+	r->pauses = s->pauses;
+	r->pause_drops = s->pause_drops;
+	r->oneways = s->oneways;
+	r->max_outage_ns = s->max_outage_ns;
 	for (uint32_t i = 0; i < s->opts.nodes; i++) {
 		const struct rp_stats *st = rp_node_stats(s->nodes[i].rp);
 		for (uint32_t p = 0; p < RP_PATHS_MAX; p++)

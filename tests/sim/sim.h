@@ -19,9 +19,10 @@
 #define SIM_CLIENTS_MAX 4
 
 /* net: loss, duplication, reordering, delay; memb: adds crashes, restarts,
- * leaves, partitions; all: adds path faults (a node's link on a path, or a
- * whole path, dying, flapping and coming back). */
-enum sim_faults { SIM_FAULTS_NONE = 0, SIM_FAULTS_NET, SIM_FAULTS_MEMB, SIM_FAULTS_ALL };
+ * leaves, partitions, process pauses and one-way cuts; all: adds path
+ * faults (a node's link on a path, or a whole path, dying, flapping and
+ * coming back); pause: net plus process pauses only. */
+enum sim_faults { SIM_FAULTS_NONE = 0, SIM_FAULTS_NET, SIM_FAULTS_MEMB, SIM_FAULTS_ALL, SIM_FAULTS_PAUSE };
 
 struct sim;
 
@@ -64,6 +65,8 @@ enum sim_fault_kind {
 	SIM_FAULT_PATH_UP,    /* path back (node links cut separately stay cut) */
 	SIM_FAULT_LINK_DOWN,  /* node's NIC reports path's link down (RP_IN_LINK) */
 	SIM_FAULT_LINK_UP,
+	SIM_FAULT_PAUSE,      /* node: takes no steps for duration_ns; its frames queue up */
+	SIM_FAULT_ONEWAY,     /* frames from `node` to the nodes in mask dropped for duration_ns */
 };
 
 /* A membership fault a scenario places at a given time. */
@@ -74,6 +77,7 @@ struct sim_fault {
 	uint32_t mask;  /* node-index mask for SPLIT */
 	uint8_t path;   /* for path faults */
 	uint8_t proto_min, proto_max; /* RESTART: the node's new range (0: unchanged) */
+	uint64_t duration_ns; /* PAUSE, ONEWAY */
 };
 
 enum { SIM_LEND_NONE = 0, SIM_LEND_ODD, SIM_LEND_ALL };
@@ -149,6 +153,10 @@ struct sim_result {
 	uint64_t refusals;             /* RP_ACT_REFUSED, all nodes */
 	uint64_t primaries;            /* primary regular configurations seen */
 	uint64_t formed_ns;            /* first time every node was in one ring */
+	uint64_t pauses, pause_drops;  /* pauses begun; frames a paused node's queue dropped */
+	uint64_t oneways;              /* one-way cuts begun */
+	uint64_t max_outage_ns;        /* longest time a connected quorum was out of a primary
+					* configuration, counted from the last fault */
 };
 
 void sim_opts_default(struct sim_opts *o);

@@ -34,6 +34,7 @@
  *                   with the previous one; the final configuration of all
  *                   nodes is primary; transitional ones never are
  *   version         a ring runs the highest version every member speaks
+ *   9 stability, 10 primary-continuity: sim_stable.c
  * Never: weakens a check to let a run pass; a failing seed is a bug report.
  */
 #include "sim_internal.h"
@@ -284,6 +285,9 @@ void sim_check_config(struct sim *s, struct sim_node *n, const struct rp_configu
 		return;
 	}
 	/* regular */
+	sim_stable_config(s, n, c, members);
+	if (s->failed)
+		return;
 	if (n->has_config) {
 		if (!n->in_trans || !ring_eq(n->trans_new, c->ring)) {
 			sim_violation(s, "view", "node %u installed regular configuration (%u,%" PRIu64

@@ -13,6 +13,8 @@
 enum sim_event_kind {
 	SIM_EV_ARRIVE = 1, SIM_EV_TIMER, SIM_EV_LOAD, SIM_EV_SCRIPT, SIM_EV_FAULT, SIM_EV_HEAL_ALL,
 	SIM_EV_PATH, /* gen 2: a seeded path fault; else node (UINT32_MAX: whole path) cut (1) or restored (0) */
+	SIM_EV_RESUME,  /* a paused node resumes (gen: its pause count) */
+	SIM_EV_ONEWAY,  /* a one-way cut ends (node: from, gen: to, UINT32_MAX: to every node) */
 };
 
 struct sim_buf {
@@ -110,7 +112,15 @@ struct sim_node {
 	uint8_t proto_min, proto_max;
 	uint64_t last_delivery_ns;  /* delivery gaps */
 	uint64_t traced_problems[RP_PATHS_MAX];
+	uint64_t traced_pauses;
 	int64_t lent_out;           /* frames lent to ring-proto and kept, not yet returned */
+	/* process pauses (sim_pause.c) */
+	bool paused;
+	uint64_t pauses;            /* pauses begun: SIM_EV_RESUME's gen */
+	struct sim_event *pq;       /* frames that arrived while paused, oldest first */
+	uint32_t pq_head, pq_count;
+	/* stability and primary continuity (sim_stable.c) */
+	bool in_primary;            /* OPERATIONAL in a primary configuration */
 };
 
 /* One published message. */
@@ -184,6 +194,20 @@ struct sim {
 	int rrp_mode, quorum;
 	bool drop_next_token;
 	uint64_t crashes, restarts, leaves, partitions, dropped_partial, configs, last_change_ns;
+	/* one-way cuts (sim_pause.c): frames from -> to dropped on every path,
+	 * counted so that overlapping cuts end one by one */
+	uint8_t oneway[SIM_NODES_MAX][SIM_NODES_MAX];
+	uint64_t pauses, pause_drops, oneways;
+	/* stability and primary continuity (sim_stable.c) */
+	uint64_t together[SIM_NODES_MAX][SIM_NODES_MAX]; /* since when (UINT64_MAX: not) */
+	bool reach[SIM_NODES_MAX][SIM_NODES_MAX];        /* from, to: on some path */
+	uint64_t last_fault_ns;     /* connectivity, liveness or pauses last changed */
+	uint64_t stable_inc[SIM_NODES_MAX]; /* incarnation `together` was computed for */
+	bool stable_live[SIM_NODES_MAX];    /* alive and unpaused at the last update */
+	uint64_t quorum_group;      /* node-index mask of the group that must stay primary; 0: none */
+	uint32_t group_in_primary;  /* its members now in a primary configuration */
+	uint64_t outage_from_ns;    /* since when none of them is (UINT64_MAX: one is) */
+	uint64_t max_outage_ns;     /* longest outage after the last fault, for the report */
 	struct sim_node nodes[SIM_NODES_MAX];
 	struct sim_msg *msgs;
 	uint64_t msg_count, msg_cap;
@@ -232,5 +256,31 @@ void sim_check_node_reset(struct sim *s, struct sim_node *n);
 void sim_check_arus(struct sim *s, struct sim_node *n);
 void sim_check_quorum_final(struct sim *s);
 uint64_t sim_check_primaries(const struct sim *s);
+
+/* sim.c, for sim_pause.c */
+void sim_ev_push(struct sim *s, struct sim_event ev);
+int sim_step(struct sim *s, struct sim_node *n, const struct rp_input *in);
+void sim_free_event(struct sim_event *ev);
+
+/* sim_pause.c: process pauses and one-way cuts */
+#define SIM_PAUSE_QUEUE 512u /* frames a paused node's NIC keeps (oldest dropped) */
+void sim_pause(struct sim *s, struct sim_node *n, uint64_t duration_ns);
+void sim_resume(struct sim *s, struct sim_node *n);
+void sim_pause_enqueue(struct sim *s, struct sim_node *n, const struct sim_event *ev);
+void sim_oneway(struct sim *s, uint32_t from, uint32_t to, uint64_t duration_ns);
+void sim_oneway_end(struct sim *s, uint32_t from, uint32_t to);
+void sim_oneway_clear(struct sim *s);
+void sim_random_pause(struct sim *s);
+void sim_random_oneway(struct sim *s);
+void sim_pause_free(struct sim *s, struct sim_node *n);
+
+/* sim_stable.c: DESIGN.md §3 properties 9 (stability) and 10 (primary continuity) */
+uint64_t sim_stable_bound_ns(const struct sim *s);  /* B: token loss + consensus */
+uint64_t sim_outage_bound_ns(const struct sim *s);  /* P: see docs/protocol.md §15 */
+void sim_stable_update(struct sim *s);  /* after any change of connectivity, liveness or pauses */
+void sim_stable_fault(struct sim *s);   /* a fault that changes none of these (a lost token) */
+void sim_stable_config(struct sim *s, struct sim_node *n, const struct rp_configuration *c,
+		       uint64_t members);
+void sim_stable_step(struct sim *s, struct sim_node *n);
 
 #endif

@@ -1,0 +1,196 @@
+/* sim_stable.c — DESIGN.md §3 properties 9 and 10, as stated in
+ * docs/protocol.md §15:
+ *   stability           a node never installs a regular configuration
+ *                       without a node it has been together with for the
+ *                       whole failure-detection bound B before
+ *   primary-continuity  a node together (for B) with a quorum installs only
+ *                       primary regular configurations; and once the
+ *                       faults stop, a group of nodes together that is a
+ *                       quorum is back in a primary configuration within
+ *                       the outage bound P
+ * Two nodes are *together* while both are alive and unpaused, each
+ * reaches the other on some path, and every other live node reaches them
+ * both or neither, and is reached by both or neither (the rest of the
+ * network cannot tell them apart: without that, a third node that hears
+ * only one of them could make any configuration of all three impossible).
+ * Being together is an equivalence, so the nodes fall into groups; the
+ * group that would be primary under the policy (majority: more than half
+ * the configured nodes; two_node: both; last_man_standing: all of them, as
+ * its quorum otherwise depends on history) is the quorum group.
+ *
+ * Owns: the `together` matrix, the quorum group and its outages.
+ * Never: reads ring-proto's internals beyond its public inspection calls.
+ */
+#include "sim_internal.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+uint64_t sim_stable_bound_ns(const struct sim *s)
+{
+	return s->cfg.token_loss_ns + s->cfg.consensus_ns;
+}
+
+/* docs/protocol.md §15.3: P = token loss + 2 x consensus + merge. */
+uint64_t sim_outage_bound_ns(const struct sim *s)
+{
+	return s->cfg.token_loss_ns + 2u * s->cfg.consensus_ns + s->cfg.merge_ns;
+}
+
+static bool reaches(const struct sim *s, uint32_t a, uint32_t b)
+{
+	if (s->blocked[a][b] || s->oneway[a][b])
+		return false;
+	for (uint32_t p = 0; p < s->opts.paths; p++)
+		if (!s->path_down[p] && !s->cut[a][p] && !s->cut[b][p])
+			return true;
+	return false;
+}
+
+static uint32_t popcount64(uint64_t v)
+{
+	uint32_t c = 0;
+	for (; v; v &= v - 1u)
+		c++;
+	return c;
+}
+
+/* A group of nodes that the policy would make primary as a ring. */
+static bool is_quorum(const struct sim *s, uint64_t group)
+{
+	uint32_t k = popcount64(group), total = s->opts.nodes;
+	switch (s->quorum) {
+	case RP_QUORUM_MAJORITY:
+		return 2u * k > total;
+	case RP_QUORUM_TWO_NODE:
+		return k == 2u && total == 2u;
+	default:
+		return k == total;
+	}
+}
+
+static void set_group(struct sim *s, uint64_t group)
+{
+	if (group == s->quorum_group)
+		return;
+	s->quorum_group = group;
+	s->group_in_primary = 0;
+	for (uint32_t i = 0; i < s->opts.nodes; i++)
+		if ((group >> i) & 1u)
+			s->group_in_primary += s->nodes[i].in_primary;
+	s->outage_from_ns = group != 0 && s->group_in_primary == 0 ? s->now : UINT64_MAX;
+}
+
+void sim_stable_fault(struct sim *s)
+{
+	s->last_fault_ns = s->now;
+}
+
+void sim_stable_update(struct sim *s)
+{
+	uint32_t nn = s->opts.nodes;
+	bool changed = false, live[SIM_NODES_MAX], fresh[SIM_NODES_MAX];
+	for (uint32_t i = 0; i < nn; i++) {
+		const struct sim_node *n = &s->nodes[i];
+		live[i] = n->alive && !n->paused;
+		fresh[i] = n->incarnation != s->stable_inc[i];
+		changed |= live[i] != s->stable_live[i] || fresh[i];
+		s->stable_live[i] = live[i];
+		s->stable_inc[i] = n->incarnation;
+	}
+	for (uint32_t a = 0; a < nn; a++)
+		for (uint32_t b = 0; b < nn; b++) {
+			bool r = a != b && reaches(s, a, b);
+			changed |= r != s->reach[a][b];
+			s->reach[a][b] = r;
+		}
+	if (!changed)
+		return;
+	s->last_fault_ns = s->now;
+	uint64_t group = 0;
+	for (uint32_t a = 0; a < nn; a++) {
+		uint64_t mine = live[a] ? 1ull << a : 0;
+		for (uint32_t b = 0; b < nn; b++) {
+			if (b == a)
+				continue;
+			bool t = live[a] && live[b] && s->reach[a][b] && s->reach[b][a];
+			for (uint32_t x = 0; x < nn && t; x++)
+				if (x != a && x != b && s->nodes[x].alive)
+					t = s->reach[x][a] == s->reach[x][b] && s->reach[a][x] == s->reach[b][x];
+			if (!t)
+				s->together[a][b] = UINT64_MAX;
+			else if (s->together[a][b] == UINT64_MAX || fresh[a] || fresh[b])
+				s->together[a][b] = s->now;
+			if (t)
+				mine |= 1ull << b;
+		}
+		if (mine != 0 && is_quorum(s, mine))
+			group = mine;
+	}
+	set_group(s, group);
+}
+
+/* Nodes together with n for at least the bound B, n included. */
+static uint64_t settled_with(const struct sim *s, const struct sim_node *n)
+{
+	uint64_t b = sim_stable_bound_ns(s), set = 1ull << n->index;
+	for (uint32_t m = 0; m < s->opts.nodes; m++)
+		if (m != n->index && s->together[n->index][m] != UINT64_MAX &&
+		    s->together[n->index][m] + b <= s->now)
+			set |= 1ull << m;
+	return set;
+}
+
+void sim_stable_config(struct sim *s, struct sim_node *n, const struct rp_configuration *c,
+		       uint64_t members)
+{
+	uint64_t settled = settled_with(s, n);
+	uint64_t missing = settled & ~members;
+	if (missing != 0) {
+		uint32_t m = 0;
+		while (!((missing >> m) & 1u))
+			m++;
+		sim_violation(s, "stability", "node %u installed ring (%u,%" PRIu64 ") without node %u,"
+			      " both alive, unpaused and connected both ways since %.6f s (bound %.3f s)",
+			      n->id, c->ring.rep, c->ring.seq, s->nodes[m].id,
+			      (double)s->together[n->index][m] / 1e9, (double)sim_stable_bound_ns(s) / 1e9);
+		return;
+	}
+	if (!c->primary && is_quorum(s, settled))
+		sim_violation(s, "primary-continuity", "node %u installed ring (%u,%" PRIu64 ") as non-primary,"
+			      " together with a quorum (nodes 0x%" PRIx64 ") for the bound %.3f s", n->id,
+			      c->ring.rep, c->ring.seq, settled, (double)sim_stable_bound_ns(s) / 1e9);
+}
+
+/* After every step of n: its membership of a primary configuration, the
+ * quorum group's outage, and the outage bound P counted from the later of
+ * the outage's start and the last fault. */
+void sim_stable_step(struct sim *s, struct sim_node *n)
+{
+	bool in = n->alive && rp_node_state(n->rp) == RP_NODE_OPERATIONAL && rp_node_primary(n->rp);
+	if (in != n->in_primary) {
+		n->in_primary = in;
+		if ((s->quorum_group >> n->index) & 1u) {
+			if (in) {
+				s->group_in_primary++;
+				if (s->outage_from_ns != UINT64_MAX) {
+					uint64_t from = s->outage_from_ns > s->last_fault_ns ? s->outage_from_ns
+											     : s->last_fault_ns;
+					if (s->now - from > s->max_outage_ns)
+						s->max_outage_ns = s->now - from;
+					s->outage_from_ns = UINT64_MAX;
+				}
+			} else if (--s->group_in_primary == 0) {
+				s->outage_from_ns = s->now;
+			}
+		}
+	}
+	if (s->outage_from_ns == UINT64_MAX || s->failed)
+		return;
+	uint64_t from = s->outage_from_ns > s->last_fault_ns ? s->outage_from_ns : s->last_fault_ns;
+	if (s->now - from > sim_outage_bound_ns(s))
+		sim_violation(s, "primary-continuity", "no node of the quorum group 0x%" PRIx64 " in a primary"
+			      " configuration for %.6f s since %.6f s (the later of the outage's start and"
+			      " the last fault); bound %.3f s", s->quorum_group, (double)(s->now - from) / 1e9,
+			      (double)from / 1e9, (double)sim_outage_bound_ns(s) / 1e9);
+}

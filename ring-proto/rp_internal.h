@@ -154,6 +154,7 @@ struct rp_node {
 
 	/* Membership (TOCS §6). */
 	uint64_t proc_set, fail_set, consensus;
+	uint64_t readmitted;              /* taken back from fail_set since the last install (§15.2) */
 	uint64_t known_inc[RP_NODES_MAX]; /* newest incarnation seen per id */
 	uint64_t max_ring_seq;            /* largest ring seq known */
 	struct rp_wire_commit commit;     /* working commit token */
@@ -223,6 +224,10 @@ struct rp_node {
 	uint64_t last_primary_members;
 	struct rp_ring_id installed_primary; /* newest primary ring installed */
 	uint64_t installed_primary_members;
+
+	/* Process pauses (docs/protocol.md §15): Joins that arrive before this
+	 * are the queue of a pause and are dropped. */
+	uint64_t join_flush_until;
 
 	uint64_t mut_late_at;    /* RP_MUTATION_LATE_COMMIT: the delayed commit token's time */
 	bool mut_late_fired;     /* ... and its timer has fired */
@@ -300,6 +305,7 @@ void rp_memb_on_commit(struct rp_node *n, const struct rp_wire_hdr *h, const uin
 void rp_memb_on_foreign(struct rp_node *n, uint16_t sender, uint64_t now_ns, struct rp_actions *out);
 void rp_memb_leave(struct rp_node *n, struct rp_actions *out);
 void rp_memb_timers(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
+void rp_memb_resumed(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
 bool rp_memb_in_history(const struct rp_node *n, struct rp_ring_id ring);
 
 /* rp_rrp.c */

@@ -337,19 +337,27 @@ static bool newer_incarnation(const struct rp_node *n, const struct rp_wire_join
 	return false;
 }
 
-/* TOCS Fig 4 step 4: merge q's sets into mine. */
-static void merge_sets(struct rp_node *n, uint16_t q, const struct rp_wire_join *j)
+/* TOCS Fig 4 step 4: merge q's sets into mine, with the changes of
+ * docs/protocol.md §15.2: a Join that fails me makes me fail nobody, and
+ * a node I took back is not failed again on q's word. Returns true if my
+ * sets changed. */
+static bool merge_sets(struct rp_node *n, const struct rp_wire_join *j)
 {
+	uint64_t proc = n->proc_set, fail = n->fail_set;
+	bool inc = false;
 	n->proc_set |= j->proc_set;
 	for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
-		if ((j->proc_set & rp_bit(id)) && j->inc[id - 1u] > n->known_inc[id - 1u])
+		if ((j->proc_set & rp_bit(id)) && j->inc[id - 1u] > n->known_inc[id - 1u]) {
 			n->known_inc[id - 1u] = j->inc[id - 1u];
-	if (j->fail_set & rp_bit(me(n)))
-		n->fail_set |= rp_bit(q);
-	else
-		n->fail_set |= j->fail_set;
+			inc = true;
+		}
+	/* a node I took back (heard again myself) is not failed on hearsay:
+	 * q's Join may predate its return */
+	if (!(j->fail_set & rp_bit(me(n))))
+		n->fail_set |= j->fail_set & ~n->readmitted;
 	/* nodes known to share no version with me cannot be in my ring (§11) */
 	n->fail_set |= rp_version_disjoint(n, n->proc_set);
+	return inc || n->proc_set != proc || n->fail_set != fail;
 }
 
 void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
@@ -367,8 +375,15 @@ void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 		n->stats.drops[RP_DROP_BAD_BODY]++;
 		return;
 	}
+	if (now_ns < n->join_flush_until) {
+		/* queued while this node was paused (§15.1) */
+		n->stats.drops[RP_DROP_STALE]++;
+		return;
+	}
 	if (j.ring_seq > n->max_ring_seq)
 		n->max_ring_seq = j.ring_seq;
+	if (j.fail_set & rp_bit(q))
+		n->readmitted |= rp_bit(q); /* q leaves: a Join of it that overtook this one takes nothing back */
 	switch (n->state) {
 	case RP_STATE_OPERATIONAL:
 		if (((n->memb & rp_bit(q)) && h->incarnation == n->memb_inc[q - 1u] &&
@@ -377,22 +392,45 @@ void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 			n->stats.drops[RP_DROP_STALE]++;
 			return;
 		}
-		merge_sets(n, q, &j);
+		merge_sets(n, &j);
 		rp_memb_gather(n, now_ns, out);
 		return;
 	case RP_STATE_GATHER:
+		if ((n->fail_set & rp_bit(q)) && !(n->readmitted & rp_bit(q)) && !(j.fail_set & rp_bit(q))) {
+			/* q was failed (silent at a consensus timeout, here or
+			 * where I adopted it from) but speaks again: take it
+			 * back, once per membership change, so that a node back
+			 * from a pause or a partition is not kept out for the
+			 * rest of a long gather. If q failed me too, my next Join
+			 * no longer fails q, and q takes me back (§15.2). */
+			n->readmitted |= rp_bit(q);
+			n->fail_set &= ~rp_bit(q);
+			merge_sets(n, &j);
+			rp_memb_gather(n, now_ns, out);
+			return;
+		}
+		if (j.fail_set & rp_bit(me(n))) {
+			/* q has failed me: it ignores my Joins until it installs
+			 * a ring, after which my Joins bring it back. Failing q
+			 * in return (TOCS) spreads a stale verdict to every node
+			 * that adopts my fail set (§15.2). */
+			n->stats.drops[RP_DROP_STALE]++;
+			return;
+		}
 		if (same_sets(n, &j)) {
 			n->consensus |= rp_bit(q);
 			check_consensus(n, now_ns, out);
 			return;
 		}
+		if (n->fail_set & rp_bit(q))
+			return;
 		if ((j.proc_set & ~n->proc_set) == 0 && (j.fail_set & ~n->fail_set) == 0 &&
 		    !newer_incarnation(n, &j))
 			return; /* q knows less than I do */
-		if (n->fail_set & rp_bit(q))
-			return;
-		merge_sets(n, q, &j);
-		rp_memb_gather(n, now_ns, out);
+		/* gather again only if I learnt something: a restart of the
+		 * consensus timer for nothing can postpone it forever */
+		if (merge_sets(n, &j))
+			rp_memb_gather(n, now_ns, out);
 		return;
 	case RP_STATE_COMMIT:
 	case RP_STATE_RECOVERY:
@@ -404,7 +442,7 @@ void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 		 * merge (seed 23824 with link events, a livelock). */
 		if ((n->memb & rp_bit(q)) && j.ring_seq >= n->ring.seq) {
 			n->fail_set = 0;
-			merge_sets(n, q, &j);
+			merge_sets(n, &j);
 			rp_memb_gather(n, now_ns, out);
 		}
 		return;
@@ -420,6 +458,28 @@ void rp_memb_on_foreign(struct rp_node *n, uint16_t sender, uint64_t now_ns, str
 		n->proc_set |= rp_bit(sender);
 		rp_memb_gather(n, now_ns, out);
 	}
+}
+
+/* A step found a timer overdue by more than token_loss / 2: the process
+ * was paused (docs/protocol.md §15.1; CS pause_flush). Joins queued during
+ * the pause are stale: drop those that arrive in the next half Join
+ * period. What waits for others to speak starts again, since others could
+ * not be heard meanwhile: in OPERATIONAL the token-loss timer; otherwise
+ * the whole gather, with the fail set emptied (its verdicts predate the
+ * pause): a fresh Join, consensus := {me}, the consensus timer. COMMIT and
+ * RECOVERY gather too: the forming ring's token waited for me, and if its
+ * members installed without me no Join of theirs would end my wait. */
+void rp_memb_resumed(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
+{
+	n->stats.pauses++;
+	n->join_flush_until = now_ns + n->cfg.join_ns / 2u;
+	if (n->state == RP_STATE_OPERATIONAL) {
+		if (n->token_loss_at != RP_NEVER)
+			n->token_loss_at = now_ns + n->cfg.token_loss_ns;
+		return;
+	}
+	n->fail_set = 0;
+	rp_memb_gather(n, now_ns, out);
 }
 
 /* A polite leave: a Join with myself in the fail set, sent twice, then

@@ -434,6 +434,18 @@ static void on_frame(struct rp_node *n, const struct rp_input *in, uint64_t now_
 	rp_memb_on_foreign(n, h.sender, now_ns, out);
 }
 
+static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+/* The earliest armed timer (RP_NEVER: none). */
+static uint64_t timers_due(const struct rp_node *n)
+{
+	uint64_t d = min64(min64(n->token_retransmit_at, n->token_loss_at), n->token_hold_at);
+	d = min64(d, min64(n->join_at, n->consensus_at));
+	if (n->state == RP_STATE_GATHER && !n->mut_late_fired)
+		d = min64(d, n->mut_late_at);
+	return min64(min64(d, n->merge_at), rp_rrp_deadline(n));
+}
+
 int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struct rp_actions *out)
 {
 	out->count = 0;
@@ -441,6 +453,9 @@ int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struc
 	if (n->state == RP_STATE_LEFT)
 		return in->kind == RP_IN_SUBMIT ? RP_ELEFT : RP_OK;
 	int rc = RP_OK;
+	uint64_t due = timers_due(n);
+	if (due != RP_NEVER && now_ns > due && now_ns - due > n->cfg.token_loss_ns / 2u)
+		rp_memb_resumed(n, now_ns, out); /* a pause (§15.1) */
 	if (in->kind == RP_IN_LINK) {
 		/* taken even while an install is being delivered: the link
 		 * state only changes which paths this node sends on */
@@ -515,19 +530,13 @@ int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struc
 	return rc;
 }
 
-static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
-
 uint64_t rp_next_deadline_ns(const struct rp_node *n)
 {
 	if (n->state == RP_STATE_LEFT)
 		return RP_NEVER;
 	if (n->start_pending || n->deliver_more || rp_srp_local_work(n))
 		return 0;
-	uint64_t d = min64(min64(n->token_retransmit_at, n->token_loss_at), n->token_hold_at);
-	d = min64(d, min64(n->join_at, n->consensus_at));
-	if (n->state == RP_STATE_GATHER && !n->mut_late_fired)
-		d = min64(d, n->mut_late_at);
-	return min64(min64(d, n->merge_at), rp_rrp_deadline(n));
+	return timers_due(n);
 }
 
 void rp_check_invariants(const struct rp_node *n)

@@ -36,6 +36,8 @@ struct eng_stream {
 struct eng_origin {
 	uint64_t incarnation; /* of the load stream last seen from this node */
 	uint64_t next;        /* its next expected counter */
+	uint64_t delivered;   /* load messages delivered from this node, every incarnation */
+	uint64_t gaps;        /* its counters skipped (within one incarnation) */
 };
 
 struct eng_delivery {
@@ -89,6 +91,8 @@ struct eng_snapshot {
 	uint64_t fp_current, fp_previous, fp_next;
 	uint64_t counter;
 	struct eng_crypto_stats crypto;
+	uint64_t origin_delivered[RP_NODES_MAX], origin_gaps_of[RP_NODES_MAX]; /* by id - 1 */
+	uint16_t max_id; /* the highest configured node id */
 };
 
 /* ---- frame security and key rotation (eng_keys.c, docs/protocol.md §15) ---- */

@@ -63,10 +63,14 @@ static void on_whole(struct eng *e, uint16_t origin, uint32_t client_id, uint8_t
 	struct eng_origin *o = &d->origins[origin];
 	if (claimed != origin) {
 		d->origin_gaps++;
+		o->gaps++;
 		return;
 	}
-	if (o->incarnation == inc && counter != o->next)
+	o->delivered++;
+	if (o->incarnation == inc && counter != o->next) {
 		d->origin_gaps++;
+		o->gaps++;
+	}
 	o->incarnation = inc;
 	o->next = counter + 1;
 }

@@ -67,6 +67,11 @@ void eng_publish(struct eng *e)
 	snap.fragments_dropped = e->dlv.fragments_dropped;
 	snap.max_gap_ns = e->dlv.max_gap_ns;
 	snap.origin_gaps = e->dlv.origin_gaps;
+	snap.max_id = e->cfg.rp.member_count ? e->cfg.rp.members[e->cfg.rp.member_count - 1u] : 0;
+	for (uint32_t i = 0; i < RP_NODES_MAX; i++) {
+		snap.origin_delivered[i] = e->dlv.origins[i + 1u].delivered;
+		snap.origin_gaps_of[i] = e->dlv.origins[i + 1u].gaps;
+	}
 	snap.load_sent = e->load.sent;
 	snap.load_done = (uint64_t)e->load.done;
 	if (e->keys != NULL) {
@@ -192,6 +197,7 @@ static int fill_stats(const struct eng_snapshot *sp, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "hold_cancels_received", s.rp.hold_cancels_received);
 	rte_tel_data_add_dict_u64(d, "frames_after_token", s.rp.frames_after_token);
 	rte_tel_data_add_dict_u64(d, "frames_kept", s.rp.frames_kept);
+	rte_tel_data_add_dict_u64(d, "pauses", s.rp.pauses);
 	rte_tel_data_add_dict_u64(d, "frames_lent", s.frames_lent);
 	rte_tel_data_add_dict_u64(d, "loops", s.loops);
 	rte_tel_data_add_dict_u64(d, "idle_loops", s.idle_loops);
@@ -283,6 +289,18 @@ static int fill_delivery(const struct eng_snapshot *sp, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "origin_gaps", s.origin_gaps);
 	rte_tel_data_add_dict_u64(d, "load_sent", s.load_sent);
 	rte_tel_data_add_dict_u64(d, "load_done", s.load_done);
+	/* per origin node id 1..: load messages delivered, counters skipped */
+	const uint64_t *v[2] = {s.origin_delivered, s.origin_gaps_of};
+	static const char *const name[2] = {"origin_delivered", "origin_gaps_by_node"};
+	for (int k = 0; k < 2; k++) {
+		struct rte_tel_data *a = rte_tel_data_alloc();
+		if (a == NULL)
+			continue;
+		rte_tel_data_start_array(a, RTE_TEL_U64_VAL);
+		for (uint32_t i = 0; i < s.max_id && i < RP_NODES_MAX; i++)
+			rte_tel_data_add_array_u64(a, v[k][i]);
+		rte_tel_data_add_dict_container(d, name[k], a, 0);
+	}
 	return 0;
 }
 

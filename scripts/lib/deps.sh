@@ -1,7 +1,8 @@
 # scripts/lib/deps.sh — installs the Debian 12 packages ordo builds and tests
 # with, only when one is missing. Sourced by scripts/test and scripts/demo.
 ORDO_DEPS=(meson ninja-build pkg-config gcc g++ libdpdk-dev liburcu-dev
-	libbenchmark-dev libcmocka-dev libssl-dev clang libclang-rt-14-dev valgrind python3 iproute2 iputils-ping)
+	libbenchmark-dev libcmocka-dev libssl-dev clang libclang-rt-14-dev valgrind python3 iproute2 iputils-ping
+	nftables)
 
 ordo_ensure_deps() {
 	local missing=()

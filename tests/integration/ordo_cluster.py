@@ -48,6 +48,7 @@ import json
 import os
 import shutil
 import signal
+import re
 import socket
 import subprocess
 import sys
@@ -67,6 +68,9 @@ CONTROL_RUN = '/run/ordo'   # ordod's default control sockets: <file_prefix>.soc
 
 POLL_S = 0.02
 EXIT_SKIP = 77  # meson: test skipped
+
+# ordod's log line for a regular configuration (engine/eng_worker.c)
+REGULAR_RE = re.compile(r'regular configuration (\d+):(\d+) members ([\d,]+) (primary|NOT primary)')
 
 T0 = time.monotonic()
 
@@ -954,6 +958,21 @@ class Cluster:
         d, dt = self.wait_until(pred, timeout, f'deliveries at {nodes} equal and quiet '
                                 f'for {stable_s} s')
         return d
+
+    def regular_configs(self, i):
+        """Every regular configuration node i logged, oldest first, as
+        (ring_rep, ring_seq, members, primary), across its restarts."""
+        out = []
+        try:
+            with open(self.nodes[i].log_path, errors='replace') as f:
+                for line in f:
+                    m = REGULAR_RE.search(line)
+                    if m:
+                        out.append((int(m[1]), int(m[2]), sorted(int(x) for x in m[3].split(',')),
+                                    m[4] == 'primary'))
+        except (OSError, TypeError):
+            pass
+        return out
 
     def report_drops(self, nodes=None):
         """Logs every non-zero drop counter of the running nodes."""

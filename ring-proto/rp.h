@@ -329,7 +329,7 @@ struct rp_stats {
 	uint64_t hold_cancels_received;       /* that released a held token */
 	uint64_t frames_after_token;          /* sent behind the visit's token (§13) */
 	uint64_t frames_kept;                 /* lent frames stored without a copy (§14) */
-	uint64_t pauses;                      /* steps that found a timer overdue: a pause (§15) */
+	uint64_t pauses;                      /* steps that found a timer overdue: a pause (§16) */
 };
 
 enum rp_node_state {

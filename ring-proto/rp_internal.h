@@ -154,7 +154,7 @@ struct rp_node {
 
 	/* Membership (TOCS §6). */
 	uint64_t proc_set, fail_set, consensus;
-	uint64_t readmitted;              /* taken back from fail_set since the last install (§15.2) */
+	uint64_t readmitted;              /* taken back from fail_set since the last install (§16.2) */
 	uint64_t known_inc[RP_NODES_MAX]; /* newest incarnation seen per id */
 	uint64_t max_ring_seq;            /* largest ring seq known */
 	struct rp_wire_commit commit;     /* working commit token */
@@ -225,7 +225,7 @@ struct rp_node {
 	struct rp_ring_id installed_primary; /* newest primary ring installed */
 	uint64_t installed_primary_members;
 
-	/* Process pauses (docs/protocol.md §15): Joins that arrive before this
+	/* Process pauses (docs/protocol.md §16): Joins that arrive before this
 	 * are the queue of a pause and are dropped. */
 	uint64_t join_flush_until;
 

@@ -338,7 +338,7 @@ static bool newer_incarnation(const struct rp_node *n, const struct rp_wire_join
 }
 
 /* TOCS Fig 4 step 4: merge q's sets into mine, with the changes of
- * docs/protocol.md §15.2: a Join that fails me makes me fail nobody, and
+ * docs/protocol.md §16.2: a Join that fails me makes me fail nobody, and
  * a node I took back is not failed again on q's word. Returns true if my
  * sets changed. */
 static bool merge_sets(struct rp_node *n, const struct rp_wire_join *j)
@@ -376,7 +376,7 @@ void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 		return;
 	}
 	if (now_ns < n->join_flush_until) {
-		/* queued while this node was paused (§15.1) */
+		/* queued while this node was paused (§16.1) */
 		n->stats.drops[RP_DROP_STALE]++;
 		return;
 	}
@@ -402,7 +402,7 @@ void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 			 * back, once per membership change, so that a node back
 			 * from a pause or a partition is not kept out for the
 			 * rest of a long gather. If q failed me too, my next Join
-			 * no longer fails q, and q takes me back (§15.2). */
+			 * no longer fails q, and q takes me back (§16.2). */
 			n->readmitted |= rp_bit(q);
 			n->fail_set &= ~rp_bit(q);
 			merge_sets(n, &j);
@@ -413,7 +413,7 @@ void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 			/* q has failed me: it ignores my Joins until it installs
 			 * a ring, after which my Joins bring it back. Failing q
 			 * in return (TOCS) spreads a stale verdict to every node
-			 * that adopts my fail set (§15.2). */
+			 * that adopts my fail set (§16.2). */
 			n->stats.drops[RP_DROP_STALE]++;
 			return;
 		}
@@ -461,7 +461,7 @@ void rp_memb_on_foreign(struct rp_node *n, uint16_t sender, uint64_t now_ns, str
 }
 
 /* A step found a timer overdue by more than token_loss / 2: the process
- * was paused (docs/protocol.md §15.1; CS pause_flush). Joins queued during
+ * was paused (docs/protocol.md §16.1; CS pause_flush). Joins queued during
  * the pause are stale: drop those that arrive in the next half Join
  * period. What waits for others to speak starts again, since others could
  * not be heard meanwhile: in OPERATIONAL the token-loss timer; otherwise

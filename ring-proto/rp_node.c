@@ -455,7 +455,7 @@ int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struc
 	int rc = RP_OK;
 	uint64_t due = timers_due(n);
 	if (due != RP_NEVER && now_ns > due && now_ns - due > n->cfg.token_loss_ns / 2u)
-		rp_memb_resumed(n, now_ns, out); /* a pause (§15.1) */
+		rp_memb_resumed(n, now_ns, out); /* a pause (§16.1) */
 	if (in->kind == RP_IN_LINK) {
 		/* taken even while an install is being delivered: the link
 		 * state only changes which paths this node sends on */

@@ -3,7 +3,7 @@
 stopped with SIGSTOP for 1x, 3x and 10x the token-loss timeout and continued
 with SIGCONT, one pause after the other, the ring of three formed again in
 between (what a VM pause, a long page fault or a debugger does;
-docs/protocol.md §15). Nodes 1 and 2 stay up and connected throughout, so
+docs/protocol.md §16). Nodes 1 and 2 stay up and connected throughout, so
 no regular configuration either of them installs may leave the other out,
 and none may be non-primary (two of three under majority). For each pause it
 prints what nodes 1 and 2 saw: the configurations they installed and their

@@ -98,7 +98,7 @@ static void usage(void)
 		"                [--faults none|net|memb|all|pause] [--mutate NAME] [--trace]\n"
 		"                [--rrp active|passive] [--quorum majority|two_node|last_man_standing]\n"
 		"                [--load-ms MS] [--initial-seq N] [--token-hold-us US] [--accelerated N]\n"
-		"                [--lend none|odd|all]\n"
+		"                [--lend none|odd|all] [--stability | --no-stability]\n"
 		"  mutations: drop-delivery swap-deliveries early-safe skip-transitional always-primary\n"
 		"             single-path split-on-change late-commit\n");
 }
@@ -190,6 +190,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--lend") && v && (!strcmp(v, "none") || !strcmp(v, "odd") || !strcmp(v, "all"))) {
 			o.lend = !strcmp(v, "none") ? SIM_LEND_NONE : !strcmp(v, "odd") ? SIM_LEND_ODD : SIM_LEND_ALL;
 			i++;
+		} else if (!strcmp(a, "--stability") || !strcmp(a, "--no-stability")) {
+			o.stability = !strcmp(a, "--stability");
 		} else if (!strcmp(a, "--trace")) {
 			o.trace = true;
 		} else {
@@ -239,6 +241,9 @@ int main(int argc, char **argv)
 		if (so.accelerated != 0)
 			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
 				 " --accelerated %u", so.accelerated);
+		if (so.stability >= 0)
+			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
+				 " --%sstability", so.stability ? "" : "no-");
 		if (so.lend != SIM_LEND_ODD)
 			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
 				 " --lend %s", so.lend == SIM_LEND_NONE ? "none" : "all");

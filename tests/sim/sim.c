@@ -738,7 +738,7 @@ static int step(struct sim *s, struct sim_node *n, const struct rp_input *in)
 		const struct rp_stats *st = rp_node_stats(n->rp);
 		if (st->pauses != n->traced_pauses) {
 			n->traced_pauses = st->pauses;
-			sim_trace(s, "n%u found a timer overdue: a pause (docs/protocol.md §15.1)", n->id);
+			sim_trace(s, "n%u found a timer overdue: a pause (docs/protocol.md §16.1)", n->id);
 		}
 		for (uint32_t p = 0; p < s->opts.paths; p++)
 			if (st->path_problems[p] != n->traced_problems[p]) {
@@ -865,6 +865,7 @@ void sim_opts_default(struct sim_opts *o)
 	o->rrp_mode = -1;
 	o->quorum = -1;
 	o->lend = SIM_LEND_ODD;
+	o->stability = -1;
 }
 
 struct sim *sim_create(const struct sim_opts *o)

@@ -274,9 +274,9 @@ void sim_random_pause(struct sim *s);
 void sim_random_oneway(struct sim *s);
 void sim_pause_free(struct sim *s, struct sim_node *n);
 
-/* sim_stable.c: DESIGN.md §3 properties 9 (stability) and 10 (primary continuity) */
+/* sim_stable.c: docs/design.md §3 properties 9 (stability) and 10 (primary continuity) */
 uint64_t sim_stable_bound_ns(const struct sim *s);  /* B: token loss + consensus */
-uint64_t sim_outage_bound_ns(const struct sim *s);  /* P: see docs/protocol.md §15 */
+uint64_t sim_outage_bound_ns(const struct sim *s);  /* P: see docs/protocol.md §16.0 */
 void sim_stable_update(struct sim *s);  /* after any change of connectivity, liveness or pauses */
 void sim_stable_fault(struct sim *s);   /* a fault that changes none of these (a lost token) */
 void sim_stable_config(struct sim *s, struct sim_node *n, const struct rp_configuration *c,

@@ -1,4 +1,4 @@
-/* sim_pause.c — process pauses and one-way cuts (DESIGN.md §3, faults the
+/* sim_pause.c — process pauses and one-way cuts (docs/design.md §3, faults the
  * simulator models).
  *
  * Owns: a paused node's life. It takes no steps (no frames processed, no

@@ -1,5 +1,5 @@
-/* sim_stable.c — DESIGN.md §3 properties 9 and 10, as stated in
- * docs/protocol.md §15:
+/* sim_stable.c — docs/design.md §3 properties 9 and 10, as stated in
+ * docs/protocol.md §16:
  *   stability           a node never installs a regular configuration
  *                       without a node it has been together with for the
  *                       whole failure-detection bound B before
@@ -31,7 +31,7 @@ uint64_t sim_stable_bound_ns(const struct sim *s)
 	return s->cfg.token_loss_ns + s->cfg.consensus_ns;
 }
 
-/* docs/protocol.md §15.3: P = token loss + 2 x consensus + merge. */
+/* docs/protocol.md §16.0: P = token loss + 2 x consensus + merge. */
 uint64_t sim_outage_bound_ns(const struct sim *s)
 {
 	return s->cfg.token_loss_ns + 2u * s->cfg.consensus_ns + s->cfg.merge_ns;
@@ -141,9 +141,20 @@ static uint64_t settled_with(const struct sim *s, const struct sim_node *n)
 	return set;
 }
 
+/* Properties 9 and 10 are checked (docs/protocol.md §16.3 says where they
+ * do not hold yet). */
+static bool checked(const struct sim *s)
+{
+	if (s->opts.stability >= 0)
+		return s->opts.stability != 0;
+	return s->opts.faults != SIM_FAULTS_MEMB && s->opts.faults != SIM_FAULTS_ALL;
+}
+
 void sim_stable_config(struct sim *s, struct sim_node *n, const struct rp_configuration *c,
 		       uint64_t members)
 {
+	if (!checked(s))
+		return;
 	uint64_t settled = settled_with(s, n);
 	uint64_t missing = settled & ~members;
 	if (missing != 0) {
@@ -185,7 +196,7 @@ void sim_stable_step(struct sim *s, struct sim_node *n)
 			}
 		}
 	}
-	if (s->outage_from_ns == UINT64_MAX || s->failed)
+	if (s->outage_from_ns == UINT64_MAX || s->failed || !checked(s))
 		return;
 	uint64_t from = s->outage_from_ns > s->last_fault_ns ? s->outage_from_ns : s->last_fault_ns;
 	if (s->now - from > sim_outage_bound_ns(s))

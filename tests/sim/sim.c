@@ -288,7 +288,17 @@ static void path_fault(struct sim *s, uint32_t node, uint8_t path, bool cut, boo
 		sim_trace(s, "n%u path %u %s", s->nodes[node].id, path, cut ? "cut" : "restored");
 }
 
+static void apply_fault(struct sim *s, const struct sim_fault *f);
+
+/* Scenario hooks apply faults in the middle of a step: the connectivity
+ * the stability checker knows follows at once. */
 void sim_apply_fault(struct sim *s, const struct sim_fault *f)
+{
+	apply_fault(s, f);
+	sim_stable_update(s);
+}
+
+static void apply_fault(struct sim *s, const struct sim_fault *f)
 {
 	struct sim_node *n = &s->nodes[f->node % s->opts.nodes];
 	switch (f->kind) {

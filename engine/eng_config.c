@@ -57,7 +57,8 @@ static const char *const sec_names[SEC_COUNT] = {"node", "eal", "ring", "path", 
 
 struct parse;
 struct key;
-typedef void key_derive_fn(struct eng_config *c, const struct key *k);
+/* base: the struct the key's field is in (struct eng_config, or the path's struct eng_path_conf) */
+typedef void key_derive_fn(struct eng_config *c, const struct key *k, void *base);
 typedef int key_check_fn(struct parse *ps, const struct key *k, const struct eng_config *c, void *base);
 
 struct key {
@@ -111,33 +112,38 @@ static uint64_t load(const void *p, size_t size)
 	}
 }
 
-static void derive_state_dir(struct eng_config *c, const struct key *k)
+static void derive_state_dir(struct eng_config *c, const struct key *k, void *base)
 {
+	(void)base;
 	(void)k;
 	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/ordo/n%u", c->rp.node_id);
 }
 
-static void derive_file_prefix(struct eng_config *c, const struct key *k)
+static void derive_file_prefix(struct eng_config *c, const struct key *k, void *base)
 {
+	(void)base;
 	(void)k;
 	snprintf(c->file_prefix, sizeof(c->file_prefix), "ordo-n%u", c->rp.node_id);
 }
 
-static void derive_socket(struct eng_config *c, const struct key *k)
+static void derive_socket(struct eng_config *c, const struct key *k, void *base)
 {
+	(void)base;
 	if (c->file_prefix[0] == '\0') /* [eal] comes after [node] in the table */
-		derive_file_prefix(c, k);
+		derive_file_prefix(c, k, base);
 	snprintf(c->socket_path, sizeof(c->socket_path), "/run/ordo/%s.sock", c->file_prefix);
 }
 
-static void derive_profile(struct eng_config *c, const struct key *k)
+static void derive_profile(struct eng_config *c, const struct key *k, void *base)
 {
+	(void)base;
 	(void)k;
 	c->profile_dedicated = c->idle == ENG_IDLE_SPIN;
 }
 
-static void derive_timeout(struct eng_config *c, const struct key *k)
+static void derive_timeout(struct eng_config *c, const struct key *k, void *base)
 {
+	(void)base;
 	for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
 		if (strcmp(profiles[i].key, k->name) == 0)
 			store((char *)c + k->off, k->size,
@@ -147,10 +153,19 @@ static void derive_timeout(struct eng_config *c, const struct key *k)
 /* The Accelerated Ring is on by default: the last 3/4 of a busy visit's
  * frames go after the token (docs/performance.md measured +40 % msgs/s at
  * MTU 1500 on this VM's topology; protocol.md §13). */
-static void derive_accelerated(struct eng_config *c, const struct key *k)
+static void derive_accelerated(struct eng_config *c, const struct key *k, void *base)
 {
+	(void)base;
 	(void)k;
 	c->rp.accelerated_window = c->rp.max_messages * 3u / 4u;
+}
+
+/* With a cluster key, ARP and ND (not authenticated) must not steer a
+ * path's frames: a path learns nothing unless its file says so. */
+static void derive_learning(struct eng_config *c, const struct key *k, void *base)
+{
+	(void)k;
+	((struct eng_path_conf *)base)->net.learn = c->key_file[0] == '\0';
 }
 
 /* ---- rules of one key beyond its range ---- */
@@ -214,7 +229,10 @@ static int check_net(struct parse *ps, const struct key *k, const struct eng_con
 		return fail_key(ps, path_key("neighbours"), base, "%s", why);
 	const char *name = NULL;
 	if (pmdg_net_check(n, c->rp.node_id, c->rp.members, c->rp.member_count, &name, why, sizeof(why)) != 0)
-		return fail_key(ps, path_key(name), base, "%s", why);
+		return fail_key(ps, path_key(name), base, "%s%s", why,
+				strcmp(name, "neighbour_learning") == 0 && c->key_file[0] != '\0'
+					? " (learning is off by default with [ring] key_file: list the next hops in neighbours, or set neighbour_learning = yes)"
+					: "");
 	return 0;
 }
 
@@ -351,8 +369,9 @@ static const struct key keys[] = {
 	STR(SEC_PATH, "gateway", P(gateway), NULL, "udp4, udp6: the next hop to nodes outside this node's subnet; empty: every node is on the link"),
 	STR(SEC_PATH, "multicast", P(multicast), NULL, "udp4, udp6: the ring's IP multicast group on the path; empty: a frame to all goes to each other node by unicast"),
 	STR(SEC_PATH, "neighbours", P(neighbours), NULL, "udp4, udp6: static neighbour table, <address>@<MAC> separated by commas; an entry is never replaced by ARP / ND"),
-	BOOL(SEC_PATH, "neighbour_learning", P(net.learn), "yes",
-	     "udp4, udp6: fill next hops' MACs from ARP / ND (no: static entries only, as with a cluster key, since ARP and ND are not authenticated)"),
+	{.sec = SEC_PATH, .name = "neighbour_learning", .type = KT_BOOL, P(net.learn), .scale = 1, .unit = "", .names = bools,
+	 .def = "no with [ring] key_file, else yes", .derive = derive_learning,
+	 .help = "udp4, udp6: fill next hops' MACs from ARP / ND; no: static entries only (ARP and ND are not authenticated)"},
 
 	{.sec = SEC_LOAD, .name = "size", .type = KT_UINT, C(load.size), .min = 0, .max = UINT32_MAX, .scale = 1, .unit = "", .def = "0", .check = check_load_size, .help = "the built-in load generator's message bytes; 0: off, else at least 24 (the load header)"},
 	UINT(SEC_LOAD, "rate", C(load.rate), 0, 100000000ull, "0", "messages per second; 0: as fast as the ring takes them"),
@@ -752,7 +771,7 @@ static int fill(struct parse *ps, struct eng_config *c)
 	for (size_t i = 0; i < KEY_COUNT; i++)
 		for (unsigned p = 0; p < instances(&keys[i], c); p++)
 			if (keys[i].derive != NULL && file_value(ps, &keys[i], p) == NULL)
-				keys[i].derive(c, &keys[i]);
+				keys[i].derive(c, &keys[i], key_base(&keys[i], c, p));
 	for (size_t i = 0; i < KEY_COUNT; i++)
 		for (unsigned p = 0; p < instances(&keys[i], c); p++)
 			if (keys[i].check != NULL && keys[i].check(ps, &keys[i], c, key_base(&keys[i], c, p)) != 0)

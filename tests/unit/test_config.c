@@ -434,6 +434,28 @@ static void test_routed(void **state)
 		if (rc == 0 || strncmp(err, bad[i].expect, strlen(bad[i].expect)) != 0 || strchr(err, '\n') != NULL)
 			fail_msg("case %zu: rc %d, error '%s', expected '%s...'", i, rc, err, bad[i].expect);
 	}
+	/* with a cluster key, learning is off unless the file says so */
+	char keyfile[64], ring_key[128];
+	snprintf(keyfile, sizeof(keyfile), "/tmp/ordo-test-config-netkey-%d", (int)getpid());
+	FILE *kf = fopen(keyfile, "w");
+	assert_non_null(kf);
+	for (int i = 0; i < 64; i++)
+		fputc(i * 7 + 3, kf);
+	fclose(kf);
+	assert_int_equal(chmod(keyfile, 0400), 0);
+	snprintf(ring_key, sizeof(ring_key), "key_file = %s\n", keyfile);
+	parse_text(routed_text(ring_key, "neighbours = fd6f:1:2::fe@02:00:00:00:00:fe\n"), &c);
+	assert_int_equal(c.path[1].net.learn, 0);
+	parse_text(routed_text(ring_key, "neighbour_learning = yes\n"), &c);
+	assert_int_equal(c.path[1].net.learn, 1);
+	{
+		char kerr[512] = "", *kcopy = strdup(routed_text(ring_key, ""));
+		assert_int_equal(eng_config_parse(kcopy, "text", &c, kerr, sizeof(kerr)), -1);
+		free(kcopy);
+		if (strstr(kerr, "path1.neighbour_learning = 'no': ") != kerr || strstr(kerr, "off by default with [ring] key_file") == NULL)
+			fail_msg("a key and no static neighbours: '%s'", kerr);
+	}
+	unlink(keyfile);
 	/* an address key on an l2 path */
 	char err[512] = "", *copy = strdup(routed_text("", "[path2]\ndevice = net_null2\naddress = 10.0.0.1/24\n"));
 	assert_int_equal(eng_config_parse(copy, "text", &c, err, sizeof(err)), -1);

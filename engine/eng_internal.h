@@ -112,7 +112,7 @@ struct eng_keys {
 	uint64_t waiting_missing;      /* ... and the members it waited for */
 	uint64_t next_log_ns;
 	uint64_t logged_auth[RP_NODES_MAX + 1], logged_unknown[RP_NODES_MAX + 1];
-	uint64_t logged_suite, logged_replay;
+	uint64_t logged_suite, logged_replay, logged_malformed;
 };
 
 /* A queued engine buffer (a group operation waiting for ring-proto, or a

@@ -301,8 +301,14 @@ static void log_refusals(struct eng *e)
 	if (replay != 0)
 		ENG_LOG(WARNING, e, "%llu frame(s) were refused as replays (a counter seen before, or older than the last %u)",
 			(unsigned long long)replay, ENG_CRYPTO_WINDOW);
+	uint64_t malformed = st->drops[ENG_CRYPTO_DROP_SHORT] + st->drops[ENG_CRYPTO_DROP_LENGTH] +
+			     st->drops[ENG_CRYPTO_DROP_SENDER];
+	if (malformed != k->logged_malformed)
+		ENG_LOG(WARNING, e, "%llu frame(s) were refused: no valid security trailer (too short, sizes that disagree, or a sender id out of range) — a node without [ring] key_file, or garbage",
+			(unsigned long long)(malformed - k->logged_malformed));
 	k->logged_suite = st->drops[ENG_CRYPTO_DROP_SUITE];
 	k->logged_replay = st->drops[ENG_CRYPTO_DROP_REPLAY];
+	k->logged_malformed = malformed;
 }
 
 uint32_t eng_keys_poll(struct eng *e)

@@ -5,7 +5,9 @@ One scenario per argument:
   wrong-key   nodes 1 and 2 share a key, node 3 has another: 1 and 2 form a
               ring without it, count its frames as refused (unknown key,
               by sender 3), and say why in their log; node 3 never joins.
-              Given the right key and restarted, node 3 joins.
+              Restarted without any key, it stays out too (its frames have
+              no trailer: auth_length, logged). Given the right key and
+              restarted, node 3 joins.
   attacks     a keyed ring of 3 under a light load; from a raw socket in
               node 1's namespace, frames captured on the wire are replayed,
               replayed with a flipped byte, and frames are forged with the
@@ -248,9 +250,35 @@ def scenario_wrong_key(ordod, keygen, tmp):
             errors.append('n3 counted no refused frame from n1 or n2')
         if errors:
             raise Fail('; '.join(errors))
+        # no key at all: its frames carry no trailer
+        c.stop(3)
+        conf = c.config(3)
+        conf['ring'].pop('key_file')
+        c.write_config(3, conf)
+        before = {i: security(c, i)['auth_length'] for i in (1, 2)}
+        c.start(3)
+
+        def untrailered():
+            return all(security(c, i)['auth_length'] - before[i] >= 20 for i in (1, 2))
+        c.wait_until(untrailered, 20, 'nodes 1 and 2 to refuse node 3\'s frames without a trailer')
+        try:  # the refusals are logged at most once a second
+            c.wait_until(lambda: all(log_has(c, i, 'no valid security trailer') for i in (1, 2)), 5,
+                         'nodes 1 and 2 to log the frames without a trailer')
+        except Fail as e:
+            errors.append(str(e))
+        for i in (1, 2):
+            if c.node(i)['members'] != [1, 2]:
+                errors.append(f'n{i} let node 3 (no key) into ring {c.node(i)["members"]}')
+        if not log_has(c, 3, 'NO FRAME SECURITY'):
+            errors.append('n3 without a key did not warn NO FRAME SECURITY')
+        log('without a key, node 3 stays out: ' + ', '.join(
+            f'n{i} auth_length +{security(c, i)["auth_length"] - before[i]}' for i in (1, 2)))
+        if errors:
+            raise Fail('; '.join(errors))
         # the right key: node 3 joins
         c.stop(3)
         copy_key(good, bad)
+        c.write_config(3)
         c.start(3)
         c.wait_ring(NODES, timeout=60, what='node 3 to join with the right key')
         c.stop_all()

@@ -14,8 +14,9 @@ One scenario per argument:
               ring's current key epoch and a made-up tag. Nodes 2 and 3 drop
               and count every one (auth_replay, auth_bad_tag), the ring does
               not change, the load completes with equal digests. ordod links
-              libcrypto (ldd) and every frame on the wire carries the
-              trailer of the configured suite.
+              libcrypto (ldd), every frame on the wire carries the trailer
+              of the configured suite, and received frames, decrypted in
+              place, are kept in their mbufs (zero-copy receive).
   rotation    a keyed ring of 3, all three sending (rate-limited) for ~12 s;
               meanwhile each node's key file is replaced by a new key and
               the node gets SIGHUP, one after the other: the first waits
@@ -339,6 +340,12 @@ def scenario_attacks(ordod, keygen, tmp):
                 errors.append(f'n{i}\'s log does not report the frames that failed authentication')
         c.check_alive()
         check_ring_and_load(c, first, count, 'the attack', errors)
+        # zero-copy receive still works: frames decrypted in place stay in their mbufs
+        for i in NODES:
+            kept = c.stats(i)['frames_kept']
+            log(f'n{i}: frames_kept {kept} (decrypted in place, kept in their mbufs)')
+            if kept == 0:
+                errors.append(f'n{i} kept no received frame in its mbuf (zero-copy receive with a key)')
         if errors:
             raise Fail('; '.join(errors))
         c.stop_all()

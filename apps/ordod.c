@@ -39,11 +39,12 @@ static void on_hup(int sig)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: ordod -c FILE [--check [--json]] | ordod --keys\n"
+	fprintf(out, "usage: ordod -c FILE [--check [--json]] | ordod --keys | ordod --counters\n"
 		     "  -c FILE   the node's configuration (docs/ordod.md)\n"
 		     "  --check   check the configuration, print every key as the node would use it, exit\n"
 		     "  --json    with --check: print it as one JSON object of sections\n"
-		     "  --keys    print the reference table of every key (docs/ordod.md) and exit\n");
+		     "  --keys    print the reference table of every key (docs/ordod.md) and exit\n"
+		     "  --counters  print the reference table of every counter telemetry reports and exit\n");
 }
 
 int main(int argc, char **argv)
@@ -59,6 +60,9 @@ int main(int argc, char **argv)
 			json = 1;
 		} else if (strcmp(argv[i], "--keys") == 0) {
 			eng_config_print_keys(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--counters") == 0) {
+			eng_telemetry_print_counters(stdout);
 			return 0;
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);

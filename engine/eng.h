@@ -179,6 +179,12 @@ void eng_key_reload_request(struct eng *e);
 /* Logs the final counters, closes the ports, frees the node. */
 void eng_destroy(struct eng *e);
 
+/* Writes the counter reference of docs/ordod.md: every ring-proto and
+ * worker counter telemetry reports, with its kind (event, harmless,
+ * harmful) and meaning, as a Markdown table (ordod --counters). Any
+ * thread. */
+void eng_telemetry_print_counters(FILE *out);
+
 /* The logtype registered for ordo's messages. */
 extern int eng_logtype;
 

@@ -61,6 +61,23 @@ struct eng_load {
 
 /* ---- telemetry snapshot ---- */
 
+/* The worker's own counters, once: _(field, kind, help). struct
+ * eng_counters, the snapshot, /ordo/stats and the docs come from this list
+ * (kinds as ring-proto's, rp_wire.h). */
+#define foreach_eng_counter(_)                                                             \
+	_(loops, RP_COUNTER_EVENT, "worker loop iterations")                                     \
+	_(idle_loops, RP_COUNTER_EVENT, "iterations that found no work")                         \
+	_(sleeps, RP_COUNTER_EVENT, "sleeps of the backoff and block idle strategies")          \
+	_(wakes_frames, RP_COUNTER_EVENT, "idle = block: sleeps ended by a frame")               \
+	_(wakes_doorbell, RP_COUNTER_EVENT, "idle = block: sleeps ended by a client's doorbell") \
+	_(wakes_timer, RP_COUNTER_EVENT, "idle = block: sleeps ended by a deadline")
+
+struct eng_counters {
+#define ENG_COUNTER_FIELD_(f, kind, help) uint64_t f;
+	foreach_eng_counter(ENG_COUNTER_FIELD_)
+#undef ENG_COUNTER_FIELD_
+};
+
 struct eng_snapshot {
 	uint16_t node_id;
 	uint64_t incarnation;
@@ -80,8 +97,7 @@ struct eng_snapshot {
 	uint8_t transport[RP_PATHS_MAX];
 	uint64_t l2_drops[PMDG_DROP_COUNT];
 	struct rp_stats rp;
-	uint64_t loops, idle_loops, sleeps;
-	uint64_t wakes_frames, wakes_doorbell, wakes_timer;
+	struct eng_counters cnt;
 	uint64_t frames_lent;          /* received mbufs ring-proto holds now (§14) */
 	uint64_t delivered, bytes, digest, fragments_dropped, max_gap_ns, origin_gaps;
 	uint64_t load_sent, load_done;
@@ -162,8 +178,7 @@ struct eng {
 	int8_t link[RP_PATHS_MAX];
 	uint64_t next_link_poll_ns, next_publish_ns;
 
-	uint64_t loops, idle_loops, sleeps;
-	uint64_t wakes_frames, wakes_doorbell, wakes_timer; /* idle = block: what ended each sleep */
+	struct eng_counters cnt;
 	uint64_t idle_since_ns;
 	int doorbell_fd;               /* eventfd clients write to wake a blocked worker */
 	int block_epfd;                /* idle = block: the paths' wait fds and the doorbell */

@@ -54,12 +54,7 @@ void eng_publish(struct eng *e)
 	}
 	memcpy(snap.l2_drops, e->g.drops, sizeof(snap.l2_drops));
 	snap.rp = *s;
-	snap.loops = e->loops;
-	snap.idle_loops = e->idle_loops;
-	snap.sleeps = e->sleeps;
-	snap.wakes_frames = e->wakes_frames;
-	snap.wakes_doorbell = e->wakes_doorbell;
-	snap.wakes_timer = e->wakes_timer;
+	snap.cnt = e->cnt;
 	snap.frames_lent = rp_node_lent(e->rp);
 	snap.delivered = e->dlv.delivered;
 	snap.bytes = e->dlv.bytes;
@@ -155,10 +150,9 @@ static int fill_paths(const struct eng_snapshot *sp, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(c, "tx_bytes", ps->tx_bytes);
 		rte_tel_data_add_dict_u64(c, "tx_full", ps->tx_full);
 		rte_tel_data_add_dict_u64(c, "tx_nombuf", ps->tx_nombuf);
-		rte_tel_data_add_dict_u64(c, "problems", s.rp.path_problems[p]);
-		rte_tel_data_add_dict_u64(c, "faults", s.rp.path_faults[p]);
-		rte_tel_data_add_dict_u64(c, "reinstated", s.rp.path_reinstated[p]);
-		rte_tel_data_add_dict_u64(c, "accepted", s.rp.path_rx[p]);
+		for (size_t i = 0; i < RP_STATS_PATH_COUNTERS; i++)
+			rte_tel_data_add_dict_u64(c, rp_path_stats_desc[i].name,
+						  rp_stats_get(&s.rp, &rp_path_stats_desc[i], p));
 		rte_tel_data_add_dict_string(c, "transport", pmdg_transport_name(s.transport[p]));
 		if (s.transport[p] != PMDG_TRANSPORT_L2) {
 			const struct pmdg_net_stats *ns = &s.neigh[p];
@@ -176,54 +170,40 @@ static int fill_paths(const struct eng_snapshot *sp, struct rte_tel_data *d)
 	return 0;
 }
 
+static const struct rp_counter_desc eng_counter_desc[] = {
+#define ENG_COUNTER_DESC_(f, kind, help) {#f, kind, help, offsetof(struct eng_counters, f)},
+	foreach_eng_counter(ENG_COUNTER_DESC_)
+#undef ENG_COUNTER_DESC_
+};
+
 static int fill_stats(const struct eng_snapshot *sp, struct rte_tel_data *d)
 {
-	const struct eng_snapshot s = *sp;
-	rte_tel_data_add_dict_u64(d, "frames_sent", s.rp.frames_sent);
-	rte_tel_data_add_dict_u64(d, "frames_retransmitted", s.rp.frames_retransmitted);
-	rte_tel_data_add_dict_u64(d, "tokens_received", s.rp.tokens_received);
-	rte_tel_data_add_dict_u64(d, "tokens_retransmitted", s.rp.tokens_retransmitted);
-	rte_tel_data_add_dict_u64(d, "messages_submitted", s.rp.messages_submitted);
-	rte_tel_data_add_dict_u64(d, "messages_delivered", s.rp.messages_delivered);
-	rte_tel_data_add_dict_u64(d, "rtr_requested", s.rp.rtr_requested);
-	rte_tel_data_add_dict_u64(d, "gathers", s.rp.gathers);
-	rte_tel_data_add_dict_u64(d, "token_losses", s.rp.token_losses);
-	rte_tel_data_add_dict_u64(d, "rings_installed", s.rp.rings_installed);
-	rte_tel_data_add_dict_u64(d, "recovery_frames_sent", s.rp.recovery_frames_sent);
-	rte_tel_data_add_dict_u64(d, "probes_sent", s.rp.probes_sent);
-	rte_tel_data_add_dict_u64(d, "refusals", s.rp.refusals);
-	rte_tel_data_add_dict_u64(d, "tokens_held", s.rp.tokens_held);
-	rte_tel_data_add_dict_u64(d, "hold_cancels_sent", s.rp.hold_cancels_sent);
-	rte_tel_data_add_dict_u64(d, "hold_cancels_received", s.rp.hold_cancels_received);
-	rte_tel_data_add_dict_u64(d, "frames_after_token", s.rp.frames_after_token);
-	rte_tel_data_add_dict_u64(d, "frames_kept", s.rp.frames_kept);
-	rte_tel_data_add_dict_u64(d, "pauses", s.rp.pauses);
-	rte_tel_data_add_dict_u64(d, "frames_lent", s.frames_lent);
-	rte_tel_data_add_dict_u64(d, "loops", s.loops);
-	rte_tel_data_add_dict_u64(d, "idle_loops", s.idle_loops);
-	rte_tel_data_add_dict_u64(d, "sleeps", s.sleeps);
-	rte_tel_data_add_dict_u64(d, "wakes_frames", s.wakes_frames);
-	rte_tel_data_add_dict_u64(d, "wakes_doorbell", s.wakes_doorbell);
-	rte_tel_data_add_dict_u64(d, "wakes_timer", s.wakes_timer);
+	const struct eng_snapshot *s = sp;
+	for (size_t i = 0; i < RP_STATS_COUNTERS; i++)
+		rte_tel_data_add_dict_u64(d, rp_stats_desc[i].name, rp_stats_get(&s->rp, &rp_stats_desc[i], 0));
+	rte_tel_data_add_dict_u64(d, "frames_lent", s->frames_lent);
+	for (size_t i = 0; i < sizeof(eng_counter_desc) / sizeof(eng_counter_desc[0]); i++)
+		rte_tel_data_add_dict_u64(d, eng_counter_desc[i].name,
+					  *(const uint64_t *)(const void *)((const char *)&s->cnt + eng_counter_desc[i].offset));
 	return 0;
 }
 
 static int fill_drops(const struct eng_snapshot *sp, struct rte_tel_data *d)
 {
-	const struct eng_snapshot s = *sp;
+	const struct eng_snapshot *s = sp;
 	for (int r = 1; r < RP_DROP_COUNT; r++) {
 		/* Telemetry names allow [A-Za-z0-9_/] only: "bad-magic" -> "bad_magic". */
 		char name[32];
-		snprintf(name, sizeof(name), "%s", rp_drop_name((enum rp_drop)r));
+		snprintf(name, sizeof(name), "%s", rp_drop_desc[r].name);
 		for (char *c = name; *c != '\0'; c++)
 			if (*c == '-')
 				*c = '_';
-		rte_tel_data_add_dict_u64(d, name, s.rp.drops[r]);
+		rte_tel_data_add_dict_u64(d, name, s->rp.drops[r]);
 	}
 	for (int r = 0; r < PMDG_DROP_COUNT; r++)
-		rte_tel_data_add_dict_u64(d, pmdg_drop_name((enum pmdg_drop)r), s.l2_drops[r]);
+		rte_tel_data_add_dict_u64(d, pmdg_drop_name((enum pmdg_drop)r), s->l2_drops[r]);
 	for (int r = 1; r < ENG_CRYPTO_DROP_COUNT; r++)
-		rte_tel_data_add_dict_u64(d, eng_crypto_drop_name((enum eng_crypto_result)r), s.crypto.drops[r]);
+		rte_tel_data_add_dict_u64(d, eng_crypto_drop_name((enum eng_crypto_result)r), s->crypto.drops[r]);
 	return 0;
 }
 
@@ -340,6 +320,30 @@ static int cmd_delivery_reset(const char *cmd, const char *params, struct rte_te
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "reset", 1);
 	return 0;
+}
+
+static const char *const kind_names[] = {[RP_COUNTER_EVENT] = "event", [RP_COUNTER_HARMLESS] = "harmless",
+					  [RP_COUNTER_HARMFUL] = "harmful"};
+
+static void print_rows(FILE *out, const char *cmd, const struct rp_counter_desc *d, size_t n, int dashes)
+{
+	for (size_t i = 0; i < n; i++) {
+		char name[48];
+		snprintf(name, sizeof(name), "%s", d[i].name);
+		for (char *c = name; dashes && *c != '\0'; c++)
+			if (*c == '-')
+				*c = '_';
+		fprintf(out, "| `%s` | `%s` | %s | %s |\n", cmd, name, kind_names[d[i].kind], d[i].help);
+	}
+}
+
+void eng_telemetry_print_counters(FILE *out)
+{
+	fputs("| command | counter | kind | meaning |\n| --- | --- | --- | --- |\n", out);
+	print_rows(out, "/ordo/stats", rp_stats_desc, RP_STATS_COUNTERS, 0);
+	print_rows(out, "/ordo/stats", eng_counter_desc, sizeof(eng_counter_desc) / sizeof(eng_counter_desc[0]), 0);
+	print_rows(out, "/ordo/paths", rp_path_stats_desc, RP_STATS_PATH_COUNTERS, 0);
+	print_rows(out, "/ordo/drops", rp_drop_desc + 1, RP_DROP_COUNT - 1, 1);
 }
 
 int eng_telemetry_register(struct eng *e)

@@ -293,7 +293,7 @@ static void poll_links(struct eng *e)
 static uint32_t duty_cycle(struct eng *e)
 {
 	e->now_ns = eng_clock(e);
-	e->loops++;
+	e->cnt.loops++;
 	if (eng_telemetry_take_gap_reset()) {
 		e->dlv.max_gap_ns = 0;
 		e->dlv.last_ns = 0;
@@ -356,14 +356,14 @@ static void block(struct eng *e)
 		if (ev[i].data.u32 == ENG_BLOCK_DOORBELL) {
 			uint64_t v;
 			(void)!read(e->doorbell_fd, &v, sizeof(v));
-			e->wakes_doorbell++;
+			e->cnt.wakes_doorbell++;
 		} else {
 			frames = 1;
 		}
-	e->wakes_frames += (uint64_t)frames;
-	e->wakes_timer += n <= 0;
+	e->cnt.wakes_frames += (uint64_t)frames;
+	e->cnt.wakes_timer += n <= 0;
 	eng_clients_disarm_sleep(e);
-	e->sleeps++;
+	e->cnt.sleeps++;
 }
 
 /* Sets up idle = block's epoll set; 0, or -1 with err. */
@@ -396,7 +396,7 @@ static int block_init(struct eng *e, char *err, size_t err_size)
 
 static void idle(struct eng *e)
 {
-	e->idle_loops++;
+	e->cnt.idle_loops++;
 	switch (e->cfg.idle) {
 	case ENG_IDLE_SPIN:
 		rte_pause();
@@ -415,7 +415,7 @@ static void idle(struct eng *e)
 			const struct timespec ts = {.tv_sec = (time_t)(e->cfg.backoff_sleep_ns / 1000000000u),
 						    .tv_nsec = (long)(e->cfg.backoff_sleep_ns % 1000000000u)};
 			nanosleep(&ts, NULL);
-			e->sleeps++;
+			e->cnt.sleeps++;
 		}
 		break;
 	case ENG_IDLE_BLOCK:
@@ -462,8 +462,8 @@ void eng_run(struct eng *e, volatile int *stop)
 	rcu_unregister_thread();
 	if (e->cfg.idle == ENG_IDLE_BLOCK)
 		ENG_LOG(NOTICE, e, "idle block: slept %llu times, woken by frames %llu, by the doorbell %llu, by timers %llu",
-			(unsigned long long)e->sleeps, (unsigned long long)e->wakes_frames,
-			(unsigned long long)e->wakes_doorbell, (unsigned long long)e->wakes_timer);
+			(unsigned long long)e->cnt.sleeps, (unsigned long long)e->cnt.wakes_frames,
+			(unsigned long long)e->cnt.wakes_doorbell, (unsigned long long)e->cnt.wakes_timer);
 }
 
 int eng_failed(const struct eng *e) { return e->fatal; }

@@ -305,32 +305,62 @@ void rp_check_invariants(const struct rp_node *n);
 
 /* ---- read-only inspection (statistics, simulator's checker) ---- */
 
+/* Every counter of struct rp_stats, once: _(field, kind, help) for the
+ * node's, _(field, name, kind, help) for the per-path arrays (name is what
+ * telemetry calls it). Telemetry, the docs and the operator tool iterate
+ * rp_stats_desc[] and rp_path_stats_desc[] built from these. */
+#define foreach_rp_counter(_)                                                                      \
+	_(frames_sent, RP_COUNTER_EVENT, "new data frames originated")                                   \
+	_(recovery_frames_sent, RP_COUNTER_EVENT, "frames re-sent to a new ring during recovery")         \
+	_(frames_retransmitted, RP_COUNTER_HARMLESS, "data frames sent again for a retransmission request") \
+	_(tokens_received, RP_COUNTER_EVENT, "accepted tokens")                                           \
+	_(tokens_retransmitted, RP_COUNTER_HARMLESS, "tokens sent again after the token retransmit timeout") \
+	_(messages_submitted, RP_COUNTER_EVENT, "messages taken for ordering")                            \
+	_(messages_delivered, RP_COUNTER_EVENT, "messages (last fragments) delivered")                    \
+	_(rtr_requested, RP_COUNTER_HARMLESS, "sequence numbers this node asked to be retransmitted")     \
+	_(gathers, RP_COUNTER_HARMFUL, "entries into gather (a membership change began)")                \
+	_(token_losses, RP_COUNTER_HARMFUL, "token loss timeouts")                                        \
+	_(rings_installed, RP_COUNTER_EVENT, "regular configurations installed")                          \
+	_(probes_sent, RP_COUNTER_EVENT, "probes on paths out of use")                                    \
+	_(refusals, RP_COUNTER_HARMFUL, "submits refused (no quorum, or too large)")                     \
+	_(tokens_held, RP_COUNTER_EVENT, "visits that ended in a token hold (docs/protocol.md §12)")     \
+	_(hold_cancels_sent, RP_COUNTER_EVENT, "HOLD_CANCELs sent to release a held token")               \
+	_(hold_cancels_received, RP_COUNTER_EVENT, "HOLD_CANCELs that released a held token")             \
+	_(frames_after_token, RP_COUNTER_EVENT, "frames sent behind the visit's token (Accelerated Ring, §13)") \
+	_(frames_kept, RP_COUNTER_EVENT, "received frames stored in the driver's buffer without a copy (§14)") \
+	_(pauses, RP_COUNTER_HARMFUL, "steps that found a timer overdue by more than half the token-loss timeout: the node was paused (§16)")
+
+#define foreach_rp_path_counter(_)                                                                 \
+	_(path_problems, "problems", RP_COUNTER_HARMFUL, "copies found missing on this path (§9.3)")     \
+	_(path_faults, "faults", RP_COUNTER_HARMFUL, "times this path was marked faulty")                \
+	_(path_reinstated, "reinstated", RP_COUNTER_EVENT, "times this path was put back in use")        \
+	_(path_rx, "accepted", RP_COUNTER_EVENT, "frames ring-proto took from this path (every copy)")
+
 struct rp_stats {
 	uint64_t drops[RP_DROP_COUNT];
-	uint64_t frames_sent;        /* new data frames originated */
-	uint64_t frames_retransmitted;
-	uint64_t tokens_received;    /* accepted tokens */
-	uint64_t tokens_retransmitted;
-	uint64_t messages_submitted;
-	uint64_t messages_delivered; /* entries with LAST handed out */
-	uint64_t rtr_requested;      /* seqs this node added to the rtr list */
-	uint64_t gathers;            /* entries into GATHER */
-	uint64_t token_losses;
-	uint64_t rings_installed;
-	uint64_t recovery_frames_sent;
-	uint64_t path_problems[RP_PATHS_MAX]; /* copies found missing (§9.3) */
-	uint64_t path_faults[RP_PATHS_MAX];   /* times marked faulty */
-	uint64_t path_reinstated[RP_PATHS_MAX];
-	uint64_t path_rx[RP_PATHS_MAX];       /* frames accepted per path (every copy) */
-	uint64_t probes_sent;
-	uint64_t refusals;                    /* RP_ACT_REFUSED emitted */
-	uint64_t tokens_held;                 /* visits that ended in a hold (§12) */
-	uint64_t hold_cancels_sent;
-	uint64_t hold_cancels_received;       /* that released a held token */
-	uint64_t frames_after_token;          /* sent behind the visit's token (§13) */
-	uint64_t frames_kept;                 /* lent frames stored without a copy (§14) */
-	uint64_t pauses;                      /* steps that found a timer overdue: a pause (§16) */
+#define RP_STATS_FIELD_(f, kind, help) uint64_t f;
+	foreach_rp_counter(RP_STATS_FIELD_)
+#undef RP_STATS_FIELD_
+#define RP_STATS_PATH_FIELD_(f, name, kind, help) uint64_t f[RP_PATHS_MAX];
+	foreach_rp_path_counter(RP_STATS_PATH_FIELD_)
+#undef RP_STATS_PATH_FIELD_
 };
+
+#define RP_COUNT_ARGS_(...) +1
+enum {
+	RP_STATS_COUNTERS = 0 foreach_rp_counter(RP_COUNT_ARGS_),
+	RP_STATS_PATH_COUNTERS = 0 foreach_rp_path_counter(RP_COUNT_ARGS_),
+};
+/* offset: of the field in struct rp_stats (of the array, for a path counter) */
+extern const struct rp_counter_desc rp_stats_desc[RP_STATS_COUNTERS];
+extern const struct rp_counter_desc rp_path_stats_desc[RP_STATS_PATH_COUNTERS];
+
+/* A counter of s by its description (path: which path's, for a path counter). */
+static inline uint64_t rp_stats_get(const struct rp_stats *s, const struct rp_counter_desc *d, unsigned path)
+{
+	return ((const uint64_t *)(const void *)((const char *)s + d->offset))[path];
+}
+
 
 enum rp_node_state {
 	RP_NODE_GATHER = 1,

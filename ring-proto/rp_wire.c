@@ -8,37 +8,18 @@
 #include <stdbool.h>
 #include <string.h>
 
-static const char *const drop_names[RP_DROP_COUNT] = {
-	[RP_DROP_NONE] = "none",
-	[RP_DROP_TRUNCATED] = "truncated",
-	[RP_DROP_BAD_MAGIC] = "bad-magic",
-	[RP_DROP_BAD_VERSION] = "bad-version",
-	[RP_DROP_BAD_TYPE] = "bad-type",
-	[RP_DROP_BAD_HDR_SIZE] = "bad-hdr-size",
-	[RP_DROP_BAD_FRAME_SIZE] = "bad-frame-size",
-	[RP_DROP_BAD_SENDER] = "bad-sender",
-	[RP_DROP_BAD_PATH] = "bad-path",
-	[RP_DROP_BAD_RING] = "bad-ring",
-	[RP_DROP_BAD_BODY] = "bad-body",
-	[RP_DROP_BAD_ENTRY] = "bad-entry",
-	[RP_DROP_BAD_RTR] = "bad-rtr",
-	[RP_DROP_FOREIGN_RING] = "foreign-ring",
-	[RP_DROP_NOT_MEMBER] = "not-member",
-	[RP_DROP_STALE_TOKEN] = "stale-token",
-	[RP_DROP_NOT_FOR_ME] = "not-for-me",
-	[RP_DROP_DUPLICATE] = "duplicate",
-	[RP_DROP_OUT_OF_WINDOW] = "out-of-window",
-	[RP_DROP_UNHANDLED] = "unhandled",
-	[RP_DROP_STALE] = "stale",
-	[RP_DROP_BUSY] = "busy",
-	[RP_DROP_VERSION_MISMATCH] = "version-mismatch",
+const struct rp_counter_desc rp_drop_desc[RP_DROP_COUNT] = {
+	[RP_DROP_NONE] = {"none", RP_COUNTER_EVENT, "not dropped", 0},
+#define RP_DROP_DESC_(e, name, kind, help) [RP_DROP_##e] = {name, kind, help, 0},
+	foreach_rp_drop(RP_DROP_DESC_)
+#undef RP_DROP_DESC_
 };
 
 const char *rp_drop_name(enum rp_drop reason)
 {
 	if ((unsigned)reason >= RP_DROP_COUNT)
 		return "unknown";
-	return drop_names[reason];
+	return rp_drop_desc[reason].name;
 }
 
 void rp_wire_encode_hdr(uint8_t *buf, const struct rp_wire_hdr *h)

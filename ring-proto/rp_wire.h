@@ -111,32 +111,59 @@ enum rp_service { RP_SERVICE_AGREED = 1, RP_SERVICE_SAFE = 2 };
 
 /* Why a frame was dropped. Every decode failure and every protocol-level
  * refusal has a reason; the engine counts them per reason. */
+/* What a counter means to an operator (telemetry, the operator tool,
+ * Prometheus): work done, a drop or repair that normal operation produces,
+ * or a sign that something is wrong. */
+enum rp_counter_kind {
+	RP_COUNTER_EVENT = 0, /* work done: grows with traffic */
+	RP_COUNTER_HARMLESS,  /* normal operation makes some: duplicates of active RRP, repairs of loss */
+	RP_COUNTER_HARMFUL,   /* something is wrong: corrupt or foreign frames, faults, misconfiguration */
+};
+
+/* One counter's description: its name (for telemetry and the docs), kind,
+ * one line of help, and where it lives in its struct (rp_stats_desc). */
+struct rp_counter_desc {
+	const char *name;
+	enum rp_counter_kind kind;
+	const char *help;
+	size_t offset;
+};
+
+/* Every reason a frame is dropped, once: _(ENUM, name, kind, help). */
+#define foreach_rp_drop(_)                                                                          \
+	_(TRUNCATED, "truncated", RP_COUNTER_HARMFUL, "fewer bytes than the header or a length claims")   \
+	_(BAD_MAGIC, "bad-magic", RP_COUNTER_HARMFUL, "not an ordo frame")                                \
+	_(BAD_VERSION, "bad-version", RP_COUNTER_HARMFUL, "a frame format this node does not speak")      \
+	_(BAD_TYPE, "bad-type", RP_COUNTER_HARMFUL, "an unknown frame type")                              \
+	_(BAD_HDR_SIZE, "bad-hdr-size", RP_COUNTER_HARMFUL, "a header size other than the format's")      \
+	_(BAD_FRAME_SIZE, "bad-frame-size", RP_COUNTER_HARMFUL, "frame_size disagrees with the bytes received") \
+	_(BAD_SENDER, "bad-sender", RP_COUNTER_HARMFUL, "a sender id out of range")                       \
+	_(BAD_PATH, "bad-path", RP_COUNTER_HARMFUL, "path index out of range or not the path it came on") \
+	_(BAD_RING, "bad-ring", RP_COUNTER_HARMFUL, "ring representative out of range")                  \
+	_(BAD_BODY, "bad-body", RP_COUNTER_HARMFUL, "body header inconsistent")                           \
+	_(BAD_ENTRY, "bad-entry", RP_COUNTER_HARMFUL, "an entry's lengths, flags, service or priority")   \
+	_(BAD_RTR, "bad-rtr", RP_COUNTER_HARMFUL, "retransmission list longer than the frame")           \
+	_(FOREIGN_RING, "foreign-ring", RP_COUNTER_HARMFUL, "a valid frame of a ring this node is not in (another ring on the network?)") \
+	_(NOT_MEMBER, "not-member", RP_COUNTER_HARMLESS, "the sender is not a member of this node's ring (yet)") \
+	_(STALE_TOKEN, "stale-token", RP_COUNTER_HARMLESS, "token_seq not newer than the last accepted") \
+	_(NOT_FOR_ME, "not-for-me", RP_COUNTER_HARMLESS, "a token addressed to another node")             \
+	_(DUPLICATE, "duplicate", RP_COUNTER_HARMLESS, "data frame already held or delivered (every extra copy of active RRP)") \
+	_(OUT_OF_WINDOW, "out-of-window", RP_COUNTER_HARMLESS, "data frame beyond the store's capacity")  \
+	_(UNHANDLED, "unhandled", RP_COUNTER_HARMLESS, "a valid type this state does not act on")        \
+	_(STALE, "stale", RP_COUNTER_HARMLESS, "an older incarnation's frame, or a ring this node has left") \
+	_(BUSY, "busy", RP_COUNTER_HARMLESS, "still delivering an install: retransmission repairs it")    \
+	_(VERSION_MISMATCH, "version-mismatch", RP_COUNTER_HARMFUL, "the sender's protocol range shares no version with this node's")
+
 enum rp_drop {
 	RP_DROP_NONE = 0,
-	RP_DROP_TRUNCATED,      /* fewer bytes than the header or a length claims */
-	RP_DROP_BAD_MAGIC,
-	RP_DROP_BAD_VERSION,    /* a version this node does not speak */
-	RP_DROP_BAD_TYPE,
-	RP_DROP_BAD_HDR_SIZE,
-	RP_DROP_BAD_FRAME_SIZE, /* frame_size disagrees with the bytes received */
-	RP_DROP_BAD_SENDER,
-	RP_DROP_BAD_PATH,       /* path index out of range or not the rx path */
-	RP_DROP_BAD_RING,       /* ring representative out of range */
-	RP_DROP_BAD_BODY,       /* body header inconsistent */
-	RP_DROP_BAD_ENTRY,      /* an entry's lengths, flags, service or priority */
-	RP_DROP_BAD_RTR,        /* retransmission list longer than the frame */
-	RP_DROP_FOREIGN_RING,   /* valid frame of a ring we are not in */
-	RP_DROP_NOT_MEMBER,     /* sender is not a member of our ring */
-	RP_DROP_STALE_TOKEN,    /* token_seq not newer than the last accepted */
-	RP_DROP_NOT_FOR_ME,     /* token addressed to another node */
-	RP_DROP_DUPLICATE,      /* data frame already held or delivered */
-	RP_DROP_OUT_OF_WINDOW,  /* data frame beyond the store's capacity */
-	RP_DROP_UNHANDLED,      /* valid type this state does not act on */
-	RP_DROP_STALE,          /* an older incarnation's, or a ring we have left */
-	RP_DROP_BUSY,           /* still delivering an install: retransmission repairs it */
-	RP_DROP_VERSION_MISMATCH, /* sender's protocol range shares no version with ours */
+#define RP_DROP_ENUM_(e, name, kind, help) RP_DROP_##e,
+	foreach_rp_drop(RP_DROP_ENUM_)
+#undef RP_DROP_ENUM_
 	RP_DROP_COUNT
 };
+
+/* Indexed by enum rp_drop ([RP_DROP_NONE] is "none"). */
+extern const struct rp_counter_desc rp_drop_desc[RP_DROP_COUNT];
 
 const char *rp_drop_name(enum rp_drop reason);
 

@@ -83,6 +83,8 @@ void fanout_free(struct fanout *f)
 				free(f->e->groups[g]->local);
 				free(f->e->groups[g]);
 			}
+	if (f->e != NULL)
+		free(f->e->cl_by_slot);
 	free(f->e);
 	free(f->c);
 	free(f->cons);
@@ -94,15 +96,19 @@ void fanout_free(struct fanout *f)
 struct fanout *fanout_new(uint32_t n, uint32_t size)
 {
 	struct fanout *f = calloc(1, sizeof(*f));
-	if (f == NULL || n == 0 || n > ENG_CLIENTS_MAX)
+	if (f == NULL || n == 0 || n > ENG_CLIENTS_LIMIT)
 		goto fail;
 	f->n = n;
 	f->e = calloc(1, sizeof(*f->e));
+	if (f->e == NULL)
+		goto fail;
+	f->e->cfg.max_clients = n;
+	f->e->cl_by_slot = calloc(n, sizeof(*f->e->cl_by_slot));
 	f->c = calloc(n, sizeof(*f->c));
 	f->cons = calloc(n, sizeof(*f->cons));
 	f->msg_len = ATT_ENV_HEAD(GLEN) + size;
 	f->msg = calloc(1, f->msg_len);
-	if (f->e == NULL || f->c == NULL || f->cons == NULL || f->msg == NULL)
+	if (f->e->cl_by_slot == NULL || f->c == NULL || f->cons == NULL || f->msg == NULL)
 		goto fail;
 	f->e->cfg.rp.node_id = 1;
 	f->e->cfg.rp.message_size_max = (1u << 20) + ENG_ENVELOPE_MAX;

@@ -49,6 +49,7 @@ const char *ordo_strerror(int err)
 	case ORDO_ECONNECT: return "cannot attach to the node";
 	case ORDO_EPROTO: return "the node speaks another attach protocol version";
 	case ORDO_EACCES: return "the node does not allow this user to attach (its allow_users / allow_groups)";
+	case ORDO_ECLIENTS: return "the node has its maximum number of clients attached ([node] max_clients)";
 	default: return "unknown error";
 	}
 }

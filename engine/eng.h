@@ -35,6 +35,7 @@ enum eng_idle { ENG_IDLE_SPIN = 0, ENG_IDLE_YIELD, ENG_IDLE_BACKOFF, ENG_IDLE_BL
 enum eng_log_level { ENG_LOG_ERROR = 0, ENG_LOG_WARNING, ENG_LOG_NOTICE, ENG_LOG_INFO, ENG_LOG_DEBUG };
 
 #define ENG_ADDRESSES_MAX 4096u /* [pathN] addresses, neighbours: 64 IPv6 entries */
+#define ENG_CLIENTS_LIMIT 4096u /* [node] max_clients at most */
 
 struct eng_path_conf {
 	char device[256];
@@ -101,6 +102,7 @@ struct eng_config {
 	int cipher;               /* enum eng_cipher */
 	int protect;              /* enum eng_protect */
 	uint64_t client_evict_ms; /* a client not draining its deliveries this long is evicted */
+	uint32_t max_clients;     /* clients attached at once; past it attach is ORDO_ECLIENTS */
 };
 
 /* Reads and checks a configuration file. Returns 0, or -1 with err holding

@@ -45,12 +45,12 @@ static uint32_t hash_name(const uint8_t *name, uint8_t len)
 
 static struct eng_client *client_at(struct eng *e, uint16_t slot)
 {
-	return slot < ENG_CLIENTS_MAX ? e->cl_by_slot[slot] : NULL;
+	return slot < e->cfg.max_clients ? e->cl_by_slot[slot] : NULL;
 }
 
 static struct eng_client *client_by_id(struct eng *e, uint32_t id)
 {
-	for (uint32_t s = 0; s < ENG_CLIENTS_MAX; s++)
+	for (uint32_t s = 0; s < e->cfg.max_clients; s++)
 		if (e->cl_by_slot[s] != NULL && e->cl_by_slot[s]->id == id)
 			return e->cl_by_slot[s];
 	return NULL;
@@ -817,7 +817,7 @@ void eng_clients_config(struct eng *e, const struct rp_configuration *c)
 	const uint8_t *parts[2] = {(const uint8_t *)&ac, (const uint8_t *)c->members};
 	uint32_t lens[2] = {sizeof(ac), (uint32_t)c->member_count * 2u};
 	uint32_t no_quorum = c->kind == RP_CONFIG_REGULAR && e->cfg.rp.quorum_publish && !c->primary;
-	for (uint32_t s = 0; s < ENG_CLIENTS_MAX; s++) {
+	for (uint32_t s = 0; s < e->cfg.max_clients; s++) {
 		struct eng_client *cl = e->cl_by_slot[s];
 		if (cl == NULL || cl->state != ENG_CL_ACTIVE)
 			continue;

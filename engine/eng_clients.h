@@ -19,7 +19,6 @@
 #include "attach_proto.h"
 #include "rp.h"
 
-#define ENG_CLIENTS_MAX 256u
 #define ENG_INFLIGHT_MAX 1024u        /* zero-copy submits per client awaiting SUBMIT_DONE */
 #define ENG_OVERFLOW_MAX (16u << 20)  /* deliveries kept for a client whose ring is full */
 #define ENG_COOKIE_CLIENT (1ull << 63) /* submit cookies of a client's zero-copy record */
@@ -57,6 +56,7 @@ struct eng_client {
 	char name[32];
 	_Atomic uint32_t closing;  /* control thread: the client detached or died */
 	_Atomic uint32_t gone;     /* worker: it no longer touches the client */
+	uint8_t retired;           /* control thread: left out of the next table, freed after it */
 
 	/* worker-owned */
 	uint32_t state;            /* enum eng_client_state */
@@ -78,7 +78,7 @@ struct eng_client {
 
 struct eng_client_table {
 	uint32_t count;
-	struct eng_client *v[ENG_CLIENTS_MAX];
+	struct eng_client *v[];    /* [node] max_clients entries */
 };
 
 /* ---- group table ---- */

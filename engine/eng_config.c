@@ -319,6 +319,9 @@ static const struct key keys[] = {
 	{.sec = SEC_NODE, .name = "allow_groups", .type = KT_STR, C(allow_groups), .scale = 1, .unit = "", .check = check_ids, .help = "groups (names or gids, comma separated; primary or supplementary) whose processes may attach"},
 	{.sec = SEC_NODE, .name = "client_evict_ms", .type = KT_UINT, C(client_evict_ms), .min = 10, .max = 3600000,
 	 .scale = 1, .unit = "ms", .def = "2000", .help = "a client that does not drain its deliveries this long is evicted"},
+	UINT(SEC_NODE, "max_clients", C(max_clients), 1, ENG_CLIENTS_LIMIT, "256",
+	     "clients attached at once (docs/attach.md); one more is refused with ORDO_ECLIENTS. Each holds 3 file descriptors in ordod: "
+	     "above 256, raise ordod's open-file limit (LimitNOFILE) to 3 x max_clients + 256"),
 
 	STR(SEC_EAL, "lcores", C(lcores), NULL, "EAL --lcores (the worker is the main lcore); empty: lcore 0 floating over every CPU this process may use"),
 	{.sec = SEC_EAL, .name = "file_prefix", .type = KT_STR, C(file_prefix), .scale = 1, .unit = "", .def = "ordo-n<id>", .derive = derive_file_prefix, .check = check_file_prefix, .help = "EAL runtime directory /var/run/dpdk/<file_prefix>/ (telemetry socket)"},

@@ -45,7 +45,7 @@ struct eng_control {
 	int running;
 	pthread_mutex_t lock;
 	uint32_t next_id;
-	uint8_t slot_used[ENG_CLIENTS_MAX];
+	uint8_t *slot_used;        /* [node] max_clients of them */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	uint64_t refused;          /* connections refused by peer_allowed */
 	time_t refused_logged_s;
@@ -100,35 +100,31 @@ static void mark_closing(struct eng *e, struct eng_client *c)
 static int table_update(struct eng_control *ctl, struct eng_client *add)
 {
 	struct eng *e = ctl->e;
-	struct eng_client_table *old = e->clients, *t = calloc(1, sizeof(*t));
+	struct eng_client_table *old = e->clients,
+				*t = calloc(1, sizeof(*t) + e->cfg.max_clients * sizeof(t->v[0]));
 	if (t == NULL)
 		return -1;
-	struct eng_client *dead[ENG_CLIENTS_MAX];
-	uint32_t ndead = 0;
 	for (uint32_t i = 0; old != NULL && i < old->count; i++) {
 		struct eng_client *c = old->v[i];
-		if (atomic_load_explicit(&c->gone, memory_order_acquire))
-			dead[ndead++] = c;
-		else
+		c->retired = atomic_load_explicit(&c->gone, memory_order_acquire) != 0;
+		if (!c->retired)
 			t->v[t->count++] = c;
 	}
-	if (add != NULL) {
-		if (t->count == ENG_CLIENTS_MAX) {
-			free(t);
-			return -1;
-		}
+	if (add != NULL) /* a slot was free: so is an entry */
 		t->v[t->count++] = add;
-	}
 	rcu_assign_pointer(e->clients, t);
 	ring_worker(e);
 	synchronize_rcu(); /* the worker no longer holds the old table */
-	free(old);
-	for (uint32_t i = 0; i < ndead; i++) {
-		ctl->slot_used[dead[i]->slot] = 0;
-		if (dead[i]->sock_fd >= 0)
-			(void)epoll_ctl(ctl->epoll_fd, EPOLL_CTL_DEL, dead[i]->sock_fd, NULL);
-		client_free(dead[i]);
+	for (uint32_t i = 0; old != NULL && i < old->count; i++) {
+		struct eng_client *c = old->v[i];
+		if (!c->retired)
+			continue;
+		ctl->slot_used[c->slot] = 0;
+		if (c->sock_fd >= 0)
+			(void)epoll_ctl(ctl->epoll_fd, EPOLL_CTL_DEL, c->sock_fd, NULL);
+		client_free(c);
 	}
+	free(old);
 	return 0;
 }
 
@@ -192,14 +188,14 @@ struct eng_client *eng_control_attach(struct eng *e, const struct att_hello *h, 
 	c->name[sizeof(c->name) - 1] = '\0';
 	pthread_mutex_lock(&ctl->lock);
 	int slot = -1;
-	for (uint32_t s = 0; s < ENG_CLIENTS_MAX && slot < 0; s++)
+	for (uint32_t s = 0; s < e->cfg.max_clients && slot < 0; s++)
 		if (!ctl->slot_used[s])
 			slot = (int)s;
-	if (slot < 0) {
+	if (slot < 0) { /* [node] max_clients are attached */
 		pthread_mutex_unlock(&ctl->lock);
 		c->sock_fd = -1;
 		client_free(c);
-		*err = ORDO_ENOMEM;
+		*err = ORDO_ECLIENTS;
 		return NULL;
 	}
 	c->slot = (uint16_t)slot;
@@ -419,7 +415,7 @@ int eng_control_start(struct eng *e, const char *socket_path, char *err, size_t 
 		return -ENOMEM;
 	}
 	ctl->e = e;
-	ctl->listen_fd = ctl->stop_fd = -1;
+	ctl->listen_fd = ctl->stop_fd = ctl->epoll_fd = -1;
 	char why[128];
 	int nu = eng_resolve_ids(e->cfg.allow_users, 0, ctl->allow_users, ENG_ALLOW_MAX, why, sizeof(why));
 	int ng = nu < 0 ? -1 : eng_resolve_ids(e->cfg.allow_groups, 1, ctl->allow_groups, ENG_ALLOW_MAX, why, sizeof(why));
@@ -432,6 +428,11 @@ int eng_control_start(struct eng *e, const char *socket_path, char *err, size_t 
 	ctl->allow_group_count = (uint32_t)ng;
 	pthread_mutex_init(&ctl->lock, NULL);
 	e->control = ctl;
+	ctl->slot_used = calloc(e->cfg.max_clients, 1);
+	if (ctl->slot_used == NULL) {
+		snprintf(err, err_size, "out of memory for the client table");
+		return -ENOMEM;
+	}
 	ctl->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	ctl->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (ctl->epoll_fd < 0 || ctl->stop_fd < 0) {
@@ -530,6 +531,7 @@ void eng_control_stop(struct eng *e)
 	if (ctl->stop_fd >= 0)
 		close(ctl->stop_fd);
 	pthread_mutex_destroy(&ctl->lock);
+	free(ctl->slot_used);
 	free(ctl);
 	e->control = NULL;
 }

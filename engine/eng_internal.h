@@ -188,7 +188,8 @@ struct eng {
 
 	/* clients and groups (eng_clients.c, eng_control.c) */
 	struct eng_client_table *clients;          /* RCU: the control thread publishes */
-	struct eng_client *cl_by_slot[ENG_CLIENTS_MAX]; /* worker: active and leaving clients */
+	struct eng_client **cl_by_slot;            /* worker: active and leaving clients, by slot
+						    * (cfg.max_clients of them) */
 	struct eng_group *groups[ENG_GROUPS_MAX];
 	uint32_t group_count;
 	struct eng_op *opq;

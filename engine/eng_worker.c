@@ -498,7 +498,8 @@ struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 	e->acts.capacity = rp_actions_min(&c->rp) + ENG_ACTIONS_EXTRA;
 	e->acts.v = calloc(e->acts.capacity, sizeof(*e->acts.v));
 	e->scratch = malloc(c->mtu + 64u);
-	if (e->rp == NULL || e->acts.v == NULL || e->scratch == NULL) {
+	e->cl_by_slot = calloc(c->max_clients, sizeof(*e->cl_by_slot));
+	if (e->rp == NULL || e->acts.v == NULL || e->scratch == NULL || e->cl_by_slot == NULL) {
 		snprintf(err, err_size, "out of memory for the protocol state (%zu bytes)", size);
 		goto fail;
 	}
@@ -567,6 +568,7 @@ fail:
 	close(e->doorbell_fd);
 	eng_keys_free(e);
 	eng_load_free(e);
+	free(e->cl_by_slot);
 	free(e->scratch);
 	free(e->acts.v);
 	free(e->rp);
@@ -611,6 +613,7 @@ void eng_destroy(struct eng *e)
 	close(e->doorbell_fd);
 	eng_keys_free(e);
 	eng_load_free(e);
+	free(e->cl_by_slot);
 	free(e->scratch);
 	free(e->acts.v);
 	free(e->rp);

@@ -46,6 +46,7 @@ enum {
 	ORDO_EPROTO = -1004,      /* the node speaks another attach protocol version */
 	ORDO_EACCES = -1005,      /* the node does not let this process attach: its user and groups
 				   * are not in the node's [node] allow_users / allow_groups */
+	ORDO_ECLIENTS = -1006,    /* the node has its maximum number of clients attached ([node] max_clients) */
 };
 
 /* A short English description of an error code. Any thread. */

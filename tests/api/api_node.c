@@ -101,6 +101,8 @@ int api_node_write_config(struct api_node *n, const struct api_node_opts *o)
 	else
 		fprintf(f, "socket = %s\n", n->sock);
 	fprintf(f, "client_evict_ms = %u\n", o != NULL && o->client_evict_ms ? o->client_evict_ms : 500u);
+	if (o != NULL && o->max_clients)
+		fprintf(f, "max_clients = %u\n", o->max_clients);
 	fprintf(f, "[eal]\nfile_prefix = %s\n", n->prefix);
 	if (o != NULL && o->lcores != NULL)
 		fprintf(f, "lcores = %s\n", o->lcores);

@@ -32,6 +32,7 @@ struct api_node_opts {
 	const char *lcores;        /* [eal] lcores; NULL: the default */
 	int no_socket;             /* 1: `socket =` (none; in-process mode) */
 	const char *idle;          /* [node] idle; NULL: $API_IDLE if set, else the default */
+	uint32_t max_clients;      /* [node] max_clients; 0: the default (256) */
 };
 
 struct api_node {

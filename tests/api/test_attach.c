@@ -1,6 +1,7 @@
 /* test_attach.c — include/ordo.h: attach and detach, ordo_self,
  * ordo_max_message_size, attach errors, what a client sees when its node
- * stops (SIGTERM) or dies (SIGKILL), ordo_strerror.
+ * stops (SIGTERM) or dies (SIGKILL), ordo_strerror, the node's client limit
+ * ([node] max_clients: ORDO_ECLIENTS past it).
  *
  *   test-api-attach ORDOD
  */
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -252,11 +254,76 @@ static void test_node_killed(void **state)
 	assert_int_equal(prep, 1);
 }
 
+/* Attaches until n clients are attached; a refusal (ORDO_ECLIENTS) before
+ * that is retried for a while: detached clients free their slots when the
+ * node has retired them. Returns the last error, ORDO_OK if n attached. */
+static int attach_n(const char *sock, struct ordo_client **v, uint32_t n)
+{
+	struct ordo_client_opts small = {.submit_ring_size = 65536, .delivery_ring_size = 65536};
+	uint64_t t0 = api_now_ns();
+	for (uint32_t i = 0; i < n;) {
+		int rc = ordo_attach(sock, &small, &v[i]);
+		if (rc == ORDO_OK) {
+			i++;
+			continue;
+		}
+		if (rc != ORDO_ECLIENTS || api_ms_since(t0) > 3000)
+			return rc;
+		api_sleep_ms(5);
+	}
+	return ORDO_OK;
+}
+
+/* Regression (issue 14): attach past the node's client limit (256, then
+ * undocumented) said ORDO_ENOMEM "out of memory". The limit is [node]
+ * max_clients; past it the refusal is ORDO_ECLIENTS, and a slot freed by a
+ * detach is taken again. */
+static void test_client_limit(void **state)
+{
+	(void)state;
+	/* 256 clients hold 5 descriptors each in this process */
+	struct rlimit rl;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur < 4096) {
+		rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	enum { DEFAULT_MAX = 256 };
+	static struct ordo_client *v[DEFAULT_MAX + 1];
+	uint64_t t0 = api_now_ns();
+	int rc = attach_n(node.sock, v, DEFAULT_MAX);
+	printf("# the default limit: %d clients attached in %.0f ms: %s\n", DEFAULT_MAX, api_ms_since(t0),
+	       ordo_strerror(rc));
+	assert_int_equal(rc, ORDO_OK);
+	struct ordo_client_opts small = {.submit_ring_size = 65536, .delivery_ring_size = 65536};
+	v[DEFAULT_MAX] = NULL;
+	rc = ordo_attach(node.sock, &small, &v[DEFAULT_MAX]);
+	printf("# client %d: %s (%d)\n", DEFAULT_MAX + 1, ordo_strerror(rc), rc);
+	assert_int_equal(rc, ORDO_ECLIENTS);
+	assert_null(v[DEFAULT_MAX]);
+	assert_non_null(strstr(ordo_strerror(rc), "max_clients"));
+	for (int i = 0; i < DEFAULT_MAX; i++)
+		ordo_detach(v[i]);
+
+	/* a node configured for 4: the fifth is refused until one detaches */
+	struct api_node n2;
+	struct api_node_opts o = {.max_clients = 4};
+	assert_int_equal(api_node_start(&n2, &o), 0);
+	assert_int_equal(attach_n(n2.sock, v, 4), ORDO_OK);
+	assert_int_equal(ordo_attach(n2.sock, &small, &v[4]), ORDO_ECLIENTS);
+	ordo_detach(v[0]);
+	assert_int_equal(attach_n(n2.sock, v, 1), ORDO_OK); /* its slot comes back */
+	assert_int_equal(ordo_attach(n2.sock, &small, &v[4]), ORDO_ECLIENTS);
+	for (int i = 0; i < 4; i++)
+		ordo_detach(v[i]);
+	api_node_cleanup(&n2);
+}
+
 static void test_strerror(void **state)
 {
 	(void)state;
 	const int codes[] = {ORDO_OK, ORDO_EAGAIN, ORDO_EINVAL, ORDO_E2BIG, ORDO_ENOMEM, ORDO_ENOQUORUM,
-			     ORDO_EDETACHED, ORDO_ECONNECT, ORDO_EPROTO};
+			     ORDO_EDETACHED, ORDO_ECONNECT, ORDO_EPROTO, ORDO_ECLIENTS};
 	const unsigned n = sizeof(codes) / sizeof(codes[0]);
 	const char *unknown = ordo_strerror(12345);
 	assert_non_null(unknown);
@@ -287,6 +354,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_attach_detach),
 		cmocka_unit_test(test_max_message_size),
 		cmocka_unit_test(test_attach_errors),
+		cmocka_unit_test(test_client_limit),
 		cmocka_unit_test(test_node_stopped),
 		cmocka_unit_test(test_node_killed),
 	};

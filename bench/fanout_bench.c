@@ -111,6 +111,7 @@ struct fanout *fanout_new(uint32_t n, uint32_t size)
 	if (f->e->cl_by_slot == NULL || f->c == NULL || f->cons == NULL || f->msg == NULL)
 		goto fail;
 	f->e->cfg.rp.node_id = 1;
+	f->e->cfg.max_message_size = 1u << 20;
 	f->e->cfg.rp.message_size_max = (1u << 20) + ENG_ENVELOPE_MAX;
 	for (uint32_t i = 0; i < n; i++) {
 		struct eng_client *c = calloc(1, sizeof(*c));

@@ -166,6 +166,14 @@ enum att_env_kind { ATT_ENV_USER = 1, ATT_ENV_GROUP_OP = 2, ATT_ENV_KEY = 3 };
  * node after a configuration brought new nodes (docs/attach.md §5). */
 #define ATT_ENV_HEAD(group_len) (2u + (uint32_t)(group_len))
 
+/* The size limit, one definition for every side that checks it: the node
+ * when it takes a PUBLISH from a client's ring and when it delivers a
+ * message from the ring, libordo when it publishes and when it receives.
+ * size counts data bytes (not the envelope); max is the node's [ring]
+ * max_message_size, the region header's max_message_size. The envelope's
+ * room (ENG_ENVELOPE_MAX) is the transport's, never a client's. */
+static inline int att_size_ok(uint64_t size, uint32_t max) { return size <= max; }
+
 enum att_op { ATT_OP_JOIN = 1, ATT_OP_LEAVE = 2, ATT_OP_SYNC = 3 };
 
 static inline uint32_t att_pad8(uint32_t n) { return (n + 7u) & ~7u; }

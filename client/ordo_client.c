@@ -350,7 +350,7 @@ int64_t ordo_publish(struct ordo_client *c, const void *group, size_t glen, cons
 		return ORDO_EINVAL;
 	if (!attached(c))
 		return ORDO_EDETACHED;
-	if (size > c->max_message)
+	if (!att_size_ok(size, c->max_message))
 		return ORDO_E2BIG;
 	if (atomic_load_explicit(&c->hdr->no_quorum, memory_order_relaxed))
 		return ORDO_ENOQUORUM;
@@ -406,6 +406,8 @@ static void on_message(struct ordo_client *c, const struct shm_ring_rec *r)
 	if (m.group_len == 0 || m.group_len > ORDO_GROUP_NAME_MAX || r->length < sizeof(m) + gpad ||
 	    m.sender_node == 0 || m.sender_node > 64 || m.priority >= ORDO_PRIORITIES)
 		goto garbage;
+	if (!att_size_ok(m.msg_size, c->max_message))
+		goto garbage; /* the node never delivers more than it accepts */
 	const uint8_t *group = r->data + sizeof(m);
 	const uint8_t *data = group + gpad;
 	uint32_t len = r->length - (uint32_t)sizeof(m) - gpad;
@@ -424,8 +426,6 @@ static void on_message(struct ordo_client *c, const struct shm_ring_rec *r)
 		return;
 	}
 	struct ordo_reassembly *rs = &c->rs[m.sender_node - 1u][m.priority];
-	if (m.msg_size > c->max_message)
-		goto garbage; /* the node never delivers more than it accepts */
 	if (r->flags & ATT_F_FIRST) {
 		free(rs->buf);
 		rs->buf = malloc(m.msg_size ? m.msg_size : 1);

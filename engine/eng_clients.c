@@ -687,8 +687,9 @@ void eng_clients_deliver(struct eng *e, const struct rp_delivery *d)
 		uint8_t glen = b[1];
 		uint32_t head = ATT_ENV_HEAD(glen);
 		if (glen == 0 || glen > ORDO_GROUP_NAME_MAX || d->chunk_size < head || d->msg_size < head ||
-		    d->msg_size > e->cfg.rp.message_size_max) {
-			/* larger than this node accepts: every node configured alike drops it */
+		    !att_size_ok(d->msg_size - head, e->cfg.max_message_size)) {
+			/* larger than this node accepts (its clients would drop it):
+			 * every node configured alike drops it */
 			e->cstats.bad_envelopes++;
 			fs->active = 0;
 			return;
@@ -907,7 +908,7 @@ static int take_publish(struct eng *e, struct eng_client *c, const struct shm_ri
 		kind = __atomic_load_n(&body[0], __ATOMIC_RELAXED);
 		glen = __atomic_load_n(&body[1], __ATOMIC_RELAXED);
 		if (kind != ATT_ENV_USER || glen == 0 || glen > ORDO_GROUP_NAME_MAX || blen < ATT_ENV_HEAD(glen) ||
-		    p.offset != 0 || (uint64_t)p.msg_size + ATT_ENV_HEAD(glen) > e->cfg.rp.message_size_max)
+		    p.offset != 0 || !att_size_ok(p.msg_size, e->cfg.max_message_size))
 			return -1;
 	}
 	if (pieces == (ATT_F_FIRST | ATT_F_LAST)) {

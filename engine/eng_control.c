@@ -152,7 +152,7 @@ static int make_region(struct eng *e, struct eng_client *c, uint32_t sub, uint32
 	h->submit_size = sub;
 	h->delivery_off = ATT_REGION_HDR_SIZE + SHM_RING_CTL_SIZE + sub;
 	h->delivery_size = del;
-	h->max_message_size = e->cfg.rp.message_size_max - ENG_ENVELOPE_MAX; /* the configured size */
+	h->max_message_size = e->cfg.max_message_size; /* what att_size_ok allows */
 	h->engine_flags = e->cfg.idle == ENG_IDLE_BLOCK ? ATT_ENGINE_BLOCKS : 0;
 	atomic_store_explicit(&h->state, ATT_STATE_ATTACHED, memory_order_relaxed);
 	atomic_store_explicit(&h->no_quorum, e->cfg.rp.quorum_publish && !e->primary, memory_order_relaxed);

@@ -2,8 +2,9 @@
  * to every member (the publisher too), open groups, FIFO per client and
  * priority, priorities, empty messages, the size limit (ORDO_E2BIG), bad
  * arguments (ORDO_EINVAL), a full submit ring (ORDO_EAGAIN), the
- * publish sequence numbers, and publishing to a node that sleeps when idle
- * (`idle = block`: the client rings its doorbell).
+ * publish sequence numbers, publishing to a node that sleeps when idle
+ * (`idle = block`: the client rings its doorbell), and the node's own check
+ * of the size limit against a client that writes its submit ring itself.
  *
  *   test-api-publish ORDOD       (the node has the default 1 MiB max_message_size)
  */
@@ -20,8 +21,12 @@
 #include <cmocka.h>
 
 #include "api_node.h"
+#include "ordo_client_internal.h"
+#include "shm_ring.h"
 
 static struct api_node node;
+
+#define OVER 31u /* 32 - 1: the envelope's room a 1-byte group name leaves */
 
 static int setup(void **state)
 {
@@ -351,6 +356,72 @@ static void test_too_big(void **state)
 	api_rec_free(&b);
 }
 
+/* Writes one whole PUBLISH of size data bytes to group straight into c's
+ * submit ring, past libordo's own check of the size. */
+static void put_publish(struct ordo_client *c, const char *group, const uint8_t *data, uint32_t size)
+{
+	uint8_t glen = (uint8_t)strlen(group);
+	struct att_publish p = {.service = ORDO_AGREED, .priority = 1, .msg_size = size};
+	uint32_t len = (uint32_t)sizeof(p) + ATT_ENV_HEAD(glen) + size;
+	enum shm_ring_status st;
+	uint8_t *w = shm_ring_reserve(&c->submit, len, &st);
+	assert_non_null(w);
+	memcpy(w, &p, sizeof(p));
+	w[sizeof(p)] = ATT_ENV_USER;
+	w[sizeof(p) + 1] = glen;
+	memcpy(w + sizeof(p) + 2, group, glen);
+	memcpy(w + sizeof(p) + ATT_ENV_HEAD(glen), data, size);
+	shm_ring_commit(&c->submit, len, ATT_REC_PUBLISH, ATT_F_FIRST | ATT_F_LAST);
+}
+
+/* Regression (issue 14): the node checked a PUBLISH against its transport
+ * limit (max_message_size plus the longest envelope), not against
+ * max_message_size, so a client writing its ring itself with a short group
+ * name got up to 31 bytes more ordered; every libordo subscriber then
+ * dropped it as garbage while ordod counted it delivered. The node takes
+ * exactly max_message_size data bytes, and a record over it is garbage:
+ * its writer is evicted, nothing is ordered. */
+static void test_over_limit_direct(void **state)
+{
+	(void)state;
+	struct api_rec w, s, o;
+	attach(&w, "writer", 0, 16u << 20, 0); /* a record of 4 MiB: the message fits whole */
+	attach(&s, "sub", 8, 0, 0);
+	attach(&o, "other", 0, 0, 0);
+	join_wait(&s, "o");
+	uint32_t max = (uint32_t)ordo_max_message_size(w.c);
+	uint8_t *buf = malloc(max + 64);
+	assert_non_null(buf);
+	api_fill(buf, max + 64, 91);
+	/* exactly the limit: ordered and delivered */
+	put_publish(w.c, "o", buf, max);
+	assert_true(api_wait_msgs(&s, 1, 10000));
+	assert_int_equal(s.m[0].size, max);
+	/* over it by what a 1-byte group name leaves of the envelope */
+	put_publish(w.c, "o", buf, max + OVER);
+	uint64_t t0 = api_now_ns();
+	while (atomic_load(&w.c->hdr->state) == ATT_STATE_ATTACHED && api_ms_since(t0) < 3000) {
+		api_pump((struct api_rec *[]){&s}, 1, NULL, NULL, 0);
+		api_sleep_ms(1);
+	}
+	uint32_t wstate = atomic_load(&w.c->hdr->state);
+	/* a message after it: when s has it, s has had everything before it */
+	assert_true(api_publish(o.c, NULL, "o", "after", 5, ORDO_AGREED, 1, 5000) >= 0);
+	assert_true(api_wait_msgs(&s, 2, 10000));
+	api_pump((struct api_rec *[]){&s}, 1, NULL, NULL, 50);
+	printf("# %u + %u bytes written into the submit ring: the writer is %s; the subscriber got %llu message(s) (sizes %u, %u), %llu garbage\n",
+	       max, OVER, wstate == ATT_STATE_EVICTED ? "evicted" : "still attached",
+	       (unsigned long long)s.msgs, s.m[0].size, s.m[1].size, (unsigned long long)s.c->garbage);
+	assert_int_equal(s.c->garbage, 0);  /* failed before: the over-size message was ordered, then dropped */
+	assert_int_equal(s.msgs, 2);
+	assert_int_equal(s.m[1].size, 5);
+	assert_int_equal(wstate, ATT_STATE_EVICTED);
+	free(buf);
+	api_rec_free(&w);
+	api_rec_free(&s);
+	api_rec_free(&o);
+}
+
 static void test_bad_arguments(void **state)
 {
 	(void)state;
@@ -514,6 +585,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_priorities),
 		cmocka_unit_test(test_zero_byte),
 		cmocka_unit_test(test_too_big),
+		cmocka_unit_test(test_over_limit_direct),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_eagain),
 		cmocka_unit_test(test_sequence_numbers),

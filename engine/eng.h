@@ -103,6 +103,7 @@ struct eng_config {
 	int protect;              /* enum eng_protect */
 	uint64_t client_evict_ms; /* a client not draining its deliveries this long is evicted */
 	uint32_t max_clients;     /* clients attached at once; past it attach is ORDO_ECLIENTS */
+	uint64_t assembly_timeout_ms; /* a message in pieces none of which came this long is dropped */
 };
 
 /* Reads and checks a configuration file. Returns 0, or -1 with err holding

@@ -930,7 +930,19 @@ static int take_publish(struct eng *e, struct eng_client *c, const struct shm_ri
 		return 1;
 	}
 	/* a piece of a large message: assembled in an engine buffer */
+	if (!(r->flags & ATT_F_FIRST) && a->buf == NULL && a->dropped && p.pub_seq == a->dropped_seq &&
+	    p.msg_size == a->dropped_size) {
+		/* the rest of a message dropped for its pause (drop_stale) */
+		if (inflight_push(c, r->end, NULL, 1) < 0)
+			return 0;
+		if (r->flags & ATT_F_LAST) {
+			a->dropped = 0;
+			pub_failed(e, c, p.pub_seq, ORDO_EAGAIN);
+		}
+		return 1;
+	}
 	if (r->flags & ATT_F_FIRST) {
+		a->dropped = 0;
 		free(a->buf);
 		a->size = ATT_ENV_HEAD(glen) + p.msg_size;
 		a->buf = malloc(a->size);
@@ -960,6 +972,7 @@ static int take_publish(struct eng *e, struct eng_client *c, const struct shm_ri
 			return 0;
 		memcpy(a->buf + head + a->got, piece, plen);
 		a->got += plen;
+		a->last_ns = e->now_ns;
 		return 1;
 	}
 	if (a->got + plen != a->msg_size)
@@ -980,14 +993,38 @@ static int take_publish(struct eng *e, struct eng_client *c, const struct shm_ri
 	return 1;
 }
 
+/* A large message none of whose pieces came for assembly_timeout_ms while the
+ * client's ring was empty (the client, not the node, stopped: a paused or
+ * hung process, or one that gave up) is dropped: its buffer goes, and the
+ * drop is counted. Its later pieces are skipped (take_publish). */
+static void drop_stale(struct eng *e, struct eng_client *c)
+{
+	for (uint32_t p = 0; p < RP_PRIO_COUNT; p++) {
+		struct eng_assembly *a = &c->asm_[p];
+		if (a->buf == NULL || e->now_ns - a->last_ns <= e->assembly_timeout_ns)
+			continue;
+		e->cstats.assemblies_dropped++;
+		ENG_LOG(WARNING, e, "client %u (%s): a %u-byte message at priority %u dropped with %u bytes of it: no piece for %llu ms (assemblies dropped %llu)",
+			c->id, c->name, a->msg_size, p, a->got, (unsigned long long)((e->now_ns - a->last_ns) / 1000000u),
+			(unsigned long long)e->cstats.assemblies_dropped);
+		free(a->buf);
+		a->buf = NULL;
+		a->dropped = 1;
+		a->dropped_seq = a->pub_seq;
+		a->dropped_size = a->msg_size;
+	}
+}
+
 static uint32_t drain(struct eng *e, struct eng_client *c)
 {
 	uint32_t n = 0;
 	while (n < ENG_DRAIN_MAX && c->state == ENG_CL_ACTIVE) {
 		struct shm_ring_rec r;
 		enum shm_ring_status st = shm_ring_peek(&c->submit, &r);
-		if (st == SHM_RING_EMPTY)
+		if (st == SHM_RING_EMPTY) {
+			drop_stale(e, c);
 			break;
+		}
 		int go = -1;
 		if (st == SHM_RING_OK) {
 			switch (r.type) {

@@ -41,6 +41,12 @@ struct eng_assembly {  /* a large message arriving in pieces, per priority */
 	uint32_t size, got, msg_size;
 	uint64_t pub_seq;
 	uint8_t service;
+	uint64_t last_ns;     /* when its last piece was taken */
+	/* a message dropped because its pieces stopped coming (its later
+	 * pieces are skipped, its last answered with PUB_FAILED) */
+	uint8_t dropped;
+	uint32_t dropped_size;
+	uint64_t dropped_seq;
 };
 
 struct eng_client {

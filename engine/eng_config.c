@@ -322,6 +322,9 @@ static const struct key keys[] = {
 	UINT(SEC_NODE, "max_clients", C(max_clients), 1, ENG_CLIENTS_LIMIT, "256",
 	     "clients attached at once (docs/attach.md); one more is refused with ORDO_ECLIENTS. Each holds 3 file descriptors in ordod: "
 	     "above 256, raise ordod's open-file limit (LimitNOFILE) to 3 x max_clients + 256"),
+	{.sec = SEC_NODE, .name = "assembly_timeout_ms", .type = KT_UINT, C(assembly_timeout_ms), .min = 10, .max = 3600000,
+	 .scale = 1, .unit = "ms", .def = "10000",
+	 .help = "a message in pieces none of which came this long while its client's submit ring was empty is dropped, and its client told (docs/attach.md §8)"},
 
 	STR(SEC_EAL, "lcores", C(lcores), NULL, "EAL --lcores (the worker is the main lcore); empty: lcore 0 floating over every CPU this process may use"),
 	{.sec = SEC_EAL, .name = "file_prefix", .type = KT_STR, C(file_prefix), .scale = 1, .unit = "", .def = "ordo-n<id>", .derive = derive_file_prefix, .check = check_file_prefix, .help = "EAL runtime directory /var/run/dpdk/<file_prefix>/ (telemetry socket)"},

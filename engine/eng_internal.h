@@ -153,6 +153,7 @@ struct eng_fstream { /* a fragmented client message being fanned out */
 
 struct eng_client_stats {
 	uint64_t evictions, bad_envelopes, ops_lost, too_big, groups_full;
+	uint64_t assemblies_dropped;   /* large messages whose pieces stopped coming */
 };
 
 struct eng {
@@ -205,6 +206,7 @@ struct eng {
 	uint64_t trans_set;                /* the last transitional configuration's nodes */
 	struct eng_fstream fstreams[RP_NODES_MAX][RP_PRIO_COUNT];
 	uint64_t evict_ns;
+	uint64_t assembly_timeout_ns;
 	struct eng_client_stats cstats;
 	struct eng_control *control;       /* the control thread (eng_control.c) */
 	struct eng_keys *keys;             /* frame security; NULL: off (no key file) */

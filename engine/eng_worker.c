@@ -553,6 +553,7 @@ struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 	e->tsc0 = rte_rdtsc();
 	e->now_ns = eng_clock(e);
 	e->evict_ns = c->client_evict_ms * 1000000ull;
+	e->assembly_timeout_ns = c->assembly_timeout_ms * 1000000ull;
 	if (eng_control_start(e, c->socket_path, err, err_size) != 0) {
 		pmdg_close(&e->g);
 		eng_control_stop(e);
@@ -591,6 +592,10 @@ void eng_destroy(struct eng *e)
 		(unsigned long long)e->dlv.delivered, (unsigned long long)e->dlv.digest,
 		(unsigned long long)e->load.sent, (unsigned long long)s->frames_retransmitted,
 		(unsigned long long)drops, (unsigned long long)e->configs_regular);
+	ENG_LOG(NOTICE, e, "clients: %llu evictions, %llu bad envelopes, %llu group ops lost, %llu deliveries too big, %llu groups full, %llu assemblies dropped",
+		(unsigned long long)e->cstats.evictions, (unsigned long long)e->cstats.bad_envelopes,
+		(unsigned long long)e->cstats.ops_lost, (unsigned long long)e->cstats.too_big,
+		(unsigned long long)e->cstats.groups_full, (unsigned long long)e->cstats.assemblies_dropped);
 	eng_telemetry_unregister();
 	eng_control_stop(e);
 	for (uint32_t i = 0; i < ENG_GROUPS_MAX; i++)

@@ -133,8 +133,10 @@ struct ordo_callbacks {
 	void (*message)(void *ctx, const struct ordo_message *m);
 	void (*view)(void *ctx, const struct ordo_view *v);
 	void (*configuration)(void *ctx, const struct ordo_configuration *c);
-	/* a publish the node accepted but could not order (no quorum once it
-	 * was its turn); seq is the value ordo_publish returned for it */
+	/* a publish the node accepted but could not order: no quorum once it
+	 * was its turn (ORDO_ENOQUORUM), or a message in pieces whose pieces
+	 * stopped coming for the node's assembly_timeout_ms (ORDO_EAGAIN); seq is
+	 * the value ordo_publish returned for it */
 	void (*publish_failed)(void *ctx, uint64_t seq, int err);
 	/* the client was detached (evicted, or the node stopped) */
 	void (*detached)(void *ctx, int why);

@@ -103,6 +103,8 @@ int api_node_write_config(struct api_node *n, const struct api_node_opts *o)
 	fprintf(f, "client_evict_ms = %u\n", o != NULL && o->client_evict_ms ? o->client_evict_ms : 500u);
 	if (o != NULL && o->max_clients)
 		fprintf(f, "max_clients = %u\n", o->max_clients);
+	if (o != NULL && o->assembly_timeout_ms)
+		fprintf(f, "assembly_timeout_ms = %u\n", o->assembly_timeout_ms);
 	fprintf(f, "[eal]\nfile_prefix = %s\n", n->prefix);
 	if (o != NULL && o->lcores != NULL)
 		fprintf(f, "lcores = %s\n", o->lcores);
@@ -355,8 +357,17 @@ static void rec_detached(void *ctx, int why)
 	r->detached_why = why;
 }
 
+static void rec_pub_failed(void *ctx, uint64_t seq, int err)
+{
+	struct api_rec *r = ctx;
+	r->pub_failed++;
+	r->pub_failed_seq = seq;
+	r->pub_failed_err = err;
+}
+
 static const struct ordo_callbacks rec_cb = {.message = rec_message, .view = rec_view,
-					     .configuration = rec_config, .detached = rec_detached};
+					     .configuration = rec_config, .publish_failed = rec_pub_failed,
+					     .detached = rec_detached};
 
 struct ordo_client_opts api_rec_opts(struct api_rec *r, const char *name, uint32_t submit_size,
 				     uint32_t delivery_size)

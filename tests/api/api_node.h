@@ -33,6 +33,7 @@ struct api_node_opts {
 	int no_socket;             /* 1: `socket =` (none; in-process mode) */
 	const char *idle;          /* [node] idle; NULL: $API_IDLE if set, else the default */
 	uint32_t max_clients;      /* [node] max_clients; 0: the default (256) */
+	uint32_t assembly_timeout_ms; /* [node] assembly_timeout_ms; 0: the default (10 s) */
 };
 
 struct api_node {
@@ -104,6 +105,9 @@ struct api_rec {
 	uint32_t view_count;       /* may exceed API_VIEWS_MAX: only the first are kept */
 	uint32_t configs;
 	int detached, detached_why;
+	uint32_t pub_failed;       /* publish_failed callbacks; the last one's: */
+	uint64_t pub_failed_seq;
+	int pub_failed_err;
 	int check_region;          /* 1: note whether each message is zero copy */
 };
 

@@ -103,6 +103,7 @@ static void test_good(void **state)
 	assert_int_equal(c.load.rate, 1000);
 	assert_int_equal(c.client_evict_ms, 2000); /* kept in ms */
 	assert_int_equal(c.max_clients, 256);
+	assert_int_equal(c.assembly_timeout_ms, 10000);
 	assert_int_equal(c.load.start_delay_ns, 0);
 
 	char *argv[64], buf[4096];
@@ -142,6 +143,8 @@ static void test_spin_is_dedicated(void **state)
 	assert_int_equal(c.backoff_sleep_ns, 20000ull);
 	assert_int_equal(load_with("[node]", "max_clients = 4096", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.max_clients, 4096);
+	assert_int_equal(load_with("[node]", "assembly_timeout_ms = 250", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.assembly_timeout_ms, 250);
 	assert_int_equal(c.profile_dedicated, 0);
 	assert_true(c.rp.token_hold_ns > 0);
 	assert_int_equal(c.rp.accelerated_window, 48); /* Accelerated Ring: 3/4 of max_messages */
@@ -164,6 +167,7 @@ static const struct bad bads[] = {
 	{"[node]", "backoff_sleep_us = 0", "node.backoff_sleep_us = '0': must be in"},
 	{"[node]", "max_clients = 0", "node.max_clients = '0': must be in"},
 	{"[node]", "max_clients = 4097", "node.max_clients = '4097': must be in"},
+	{"[node]", "assembly_timeout_ms = 5", "node.assembly_timeout_ms = '5': must be in"},
 	{"[node]", "state_dir = /x\nstate_dir = /y", "node.state_dir = '/y': key appears twice"},
 	{"[ring]", "profile = sideways", "ring.profile = 'sideways': must be one of shared | dedicated"},
 	{"[ring]", "mtu = 12", "ring.mtu = '12': must be in 576..65535"},

@@ -87,6 +87,14 @@ class TelemetryError(Exception):
     pass
 
 
+class NotYet(str):
+    """What a wait_until predicate returns for 'not yet': false, and its text
+    says why (wait_until's timeout message shows the last one)."""
+
+    def __bool__(self):
+        return False
+
+
 def log(msg):
     print(f'[{time.monotonic() - T0:8.3f}] {msg}', flush=True)
 
@@ -933,27 +941,45 @@ class Cluster:
             f'primary {s.get("primary")} (waited {ms(dt)})')
         return snap
 
-    def wait_quiet(self, nodes, stable_s=1.0, timeout=120, need_done=True):
+    def wait_quiet(self, nodes, stable_s=1.0, timeout=120, need_done=True, settle_s=10.0):
         """Until the nodes' delivered counts are equal, every load_done is set
-        (need_done) and nothing changes for stable_s. Returns the deliveries."""
+        (need_done) and nothing changes for stable_s. Returns the deliveries.
+        While it waits it knows why (a timeout says which node has what); counts
+        that differ while every node is done and operational in one ring and
+        nothing changed for settle_s will never converge: it fails then."""
         st = {'since': None, 'key': None}
 
         def pred():
             d = {i: self.delivery(i) for i in nodes}
             key = tuple((d[i]['delivered'], d[i]['digest']) for i in nodes)
-            done = True
+            not_done = []
             if need_done:
                 for i in self.nodes:
                     if self.alive(i):
                         di = d[i] if i in d else self.delivery(i)
-                        done = done and int(di.get('load_done', 0)) == 1
+                        if int(di.get('load_done', 0)) != 1:
+                            not_done.append(i)
+            counts = ', '.join(f'n{i} delivered {d[i]["delivered"]} digest {d[i]["digest"]}' for i in nodes)
             if key != st['key']:
                 st['key'], st['since'] = key, time.monotonic()
-                return False
-            counts = {d[i]['delivered'] for i in nodes}
-            if done and len(counts) == 1 and time.monotonic() - st['since'] >= stable_s:
-                return d
-            return False
+                return NotYet(f'still changing: {counts}')
+            quiet = time.monotonic() - st['since']
+            if not_done:
+                return NotYet('load_done 0 at ' + ', '.join(f'n{i}' for i in not_done) + f'; {counts}')
+            if len({d[i]['delivered'] for i in nodes}) == 1:
+                if quiet >= stable_s:
+                    return d
+                return NotYet(f'equal, quiet for {quiet:.1f} s of {stable_s} s: {counts}')
+            rings = {}
+            for i in nodes:
+                n = self.node(i)
+                rings[i] = (n['state'], n['ring_rep'], n['ring_seq'])
+            where = ', '.join(f'n{i} {s} in ring {r}:{q}' for i, (s, r, q) in rings.items())
+            one_ring = len(set(rings.values())) == 1 and next(iter(rings.values()))[0] == 'operational'
+            if one_ring and quiet >= settle_s:
+                raise Fail(f'deliveries at {nodes} differ and will not converge: nothing changed for '
+                           f'{quiet:.1f} s with every node done and in one ring: {counts} ({where})')
+            return NotYet(f'counts differ, quiet for {quiet:.1f} s: {counts} ({where})')
 
         d, dt = self.wait_until(pred, timeout, f'deliveries at {nodes} equal and quiet '
                                 f'for {stable_s} s')

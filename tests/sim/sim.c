@@ -731,9 +731,38 @@ static void perform(struct sim *s, struct sim_node *n)
 	}
 }
 
+/* --trace: a Join or commit token as its receiver takes it, and why it
+ * was dropped if it was. */
+static void trace_memb_frame(struct sim *s, const struct sim_node *n, const struct rp_input *in,
+			     const uint64_t *drops_before)
+{
+	struct rp_wire_hdr h;
+	if (rp_wire_decode_hdr(in->frame.data, in->frame.size, &h) != RP_DROP_NONE ||
+	    (h.type != RP_FRAME_JOIN && h.type != RP_FRAME_COMMIT))
+		return;
+	const struct rp_stats *st = rp_node_stats(n->rp);
+	const char *why = NULL;
+	for (uint32_t r = 0; r < RP_DROP_COUNT; r++)
+		if (st->drops[r] != drops_before[r])
+			why = rp_drop_name((enum rp_drop)r);
+	struct rp_wire_join j;
+	if (h.type == RP_FRAME_JOIN && rp_wire_decode_join(in->frame.data, &h, &j) == RP_DROP_NONE)
+		sim_trace(s, "n%u recv join from n%u ring_seq=%" PRIu64 " proc=0x%" PRIx64 " fail=0x%" PRIx64 "%s%s",
+			  n->id, h.sender, j.ring_seq, j.proc_set, j.fail_set, why ? " dropped: " : "",
+			  why ? why : "");
+	else if (why)
+		sim_trace(s, "n%u drops %s from n%u ring (%u,%" PRIu64 "): %s", n->id,
+			  h.type == RP_FRAME_JOIN ? "join" : "commit", h.sender, h.ring.rep, h.ring.seq, why);
+}
+
 static int step(struct sim *s, struct sim_node *n, const struct rp_input *in)
 {
+	uint64_t drops_before[RP_DROP_COUNT];
+	if (s->opts.trace)
+		memcpy(drops_before, rp_node_stats(n->rp)->drops, sizeof(drops_before));
 	int rc = rp_step(n->rp, in, s->now, &n->acts);
+	if (s->opts.trace && in->kind == RP_IN_FRAME)
+		trace_memb_frame(s, n, in, drops_before);
 	if (rc == RP_KEPT) {
 		struct sim_lent *l = in->kind == RP_IN_FRAME ? in->frame.lend : NULL;
 		if (l == NULL || l->magic != SIM_LENT_LIVE) {

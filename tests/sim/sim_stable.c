@@ -24,6 +24,7 @@
 #include "sim_internal.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 uint64_t sim_stable_bound_ns(const struct sim *s)
@@ -81,6 +82,40 @@ static void set_group(struct sim *s, uint64_t group)
 	s->outage_from_ns = group != 0 && s->group_in_primary == 0 ? s->now : UINT64_MAX;
 }
 
+/* --trace: who reaches whom (a row per live node: the ids it reaches, '<'
+ * after an id it reaches one way only), and the groups of nodes together. */
+static void trace_reach(struct sim *s, const bool *live)
+{
+	if (!s->opts.trace)
+		return;
+	char line[2048];
+	size_t len = 0;
+	uint32_t nn = s->opts.nodes;
+	for (uint32_t a = 0; a < nn && len + 64 < sizeof(line); a++) {
+		if (!live[a])
+			continue;
+		len += (size_t)snprintf(line + len, sizeof(line) - len, " n%u>", s->nodes[a].id);
+		for (uint32_t b = 0; b < nn && len + 16 < sizeof(line); b++)
+			if (s->reach[a][b])
+				len += (size_t)snprintf(line + len, sizeof(line) - len, "%u%s,", s->nodes[b].id,
+							s->reach[b][a] ? "" : "<");
+	}
+	len += (size_t)snprintf(line + len, sizeof(line) - len, " | together:");
+	uint64_t seen = 0;
+	for (uint32_t a = 0; a < nn && len + 64 < sizeof(line); a++) {
+		if (!live[a] || ((seen >> a) & 1u))
+			continue;
+		len += (size_t)snprintf(line + len, sizeof(line) - len, " {%u", s->nodes[a].id);
+		for (uint32_t b = a + 1; b < nn && len + 16 < sizeof(line); b++)
+			if (s->together[a][b] != UINT64_MAX) {
+				seen |= 1ull << b;
+				len += (size_t)snprintf(line + len, sizeof(line) - len, ",%u", s->nodes[b].id);
+			}
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "}");
+	}
+	sim_trace(s, "reach%s", line);
+}
+
 void sim_stable_fault(struct sim *s)
 {
 	s->last_fault_ns = s->now;
@@ -128,6 +163,7 @@ void sim_stable_update(struct sim *s)
 			group = mine;
 	}
 	set_group(s, group);
+	trace_reach(s, live);
 }
 
 /* Nodes together with n for at least the bound B, n included. */

@@ -170,6 +170,18 @@ static void commit_rotation1(struct rp_node *n, int k, uint64_t now_ns, struct r
 	n->token_loss_at = now_ns + n->cfg.token_loss_ns;
 }
 
+/* Whether the commit token c, at my entry k, is one this node acts on now:
+ * every other copy is a duplicate (another path's, a retransmission, or
+ * one I have passed on already). */
+static bool commit_acts(const struct rp_node *n, const struct rp_wire_commit *c, int k)
+{
+	if (c->rotation == 1)
+		return (c->memb_index == k && n->state == RP_STATE_GATHER) ||
+		       (c->memb_index == c->count && k == 0 && n->state == RP_STATE_COMMIT);
+	return (c->memb_index == k && n->state == RP_STATE_COMMIT) ||
+	       (c->memb_index == c->count && k == 0 && n->state == RP_STATE_RECOVERY && !n->commit_converted);
+}
+
 /* The commit token is addressed to this node: act, then forward it, looping
  * locally while it stays here (a ring of one, or the representative
  * starting rotation 2). */
@@ -179,6 +191,10 @@ static void commit_here(struct rp_node *n, uint64_t now_ns, struct rp_actions *o
 	for (;;) {
 		int k = my_entry(c, me(n));
 		RP_ASSERT(k >= 0);
+		if (!commit_acts(n, c, k)) {
+			n->stats.drops[RP_DROP_DUPLICATE]++;
+			return;
+		}
 		if (c->rotation == 1 && c->memb_index == k && n->state == RP_STATE_GATHER) {
 			/* every pair of members checks its ranges: the later one
 			 * here, against the entries filled before it (§11) */
@@ -218,9 +234,6 @@ static void commit_here(struct rp_node *n, uint64_t now_ns, struct rp_actions *o
 			t->dest = me(n);
 			n->token_loss_at = n->member_count > 1 ? now_ns + n->cfg.token_loss_ns : RP_NEVER;
 			rp_srp_visit(n, now_ns, out);
-			return;
-		} else {
-			n->stats.drops[RP_DROP_DUPLICATE]++;
 			return;
 		}
 		uint16_t dest = c->e[c->memb_index % c->count].id;
@@ -307,6 +320,15 @@ void rp_memb_on_commit(struct rp_node *n, const struct rp_wire_hdr *h, const uin
 		/* the token of my own forming ring, but not as I filled it in:
 		 * a faulty peer; refuse it (the token-loss timer will regroup) */
 		n->stats.drops[RP_DROP_BAD_BODY]++;
+		return;
+	}
+	if (!commit_acts(n, &c, k)) {
+		/* a copy of a token I have acted on: it must not stop my
+		 * retransmission of the token I passed on, nor restart token
+		 * loss (CS b8878d2e; seed 29 of memb: a second path's copy of
+		 * rotation 2 cancelled the resend of a lost one, and the
+		 * forming ring timed out) */
+		n->stats.drops[RP_DROP_DUPLICATE]++;
 		return;
 	}
 	n->commit = c;

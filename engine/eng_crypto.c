@@ -276,6 +276,15 @@ static int feed_aad(EVP_CIPHER_CTX *ctx, const uint8_t *hdr, size_t hdr_size, co
 	       EVP_CipherUpdate(ctx, NULL, &n, trailer, TR_AAD) == 1;
 }
 
+/* Gets (set = 0) or sets the AEAD tag: the provider's parameter directly,
+ * not through EVP_CIPHER_CTX_ctrl's translation into it. */
+static int tag_param(EVP_CIPHER_CTX *ctx, uint8_t *tag, int set)
+{
+	OSSL_PARAM p[2] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, ENG_CRYPTO_TAG_SIZE),
+			   OSSL_PARAM_construct_end()};
+	return set ? EVP_CIPHER_CTX_set_params(ctx, p) : EVP_CIPHER_CTX_get_params(ctx, p);
+}
+
 size_t eng_crypto_seal(struct eng_crypto *c, const uint8_t *frame, size_t len, uint8_t *out)
 {
 	struct eng_crypto_key *k = &c->key[ENG_KEY_CURRENT];
@@ -309,7 +318,7 @@ size_t eng_crypto_seal(struct eng_crypto *c, const uint8_t *frame, size_t len, u
 		}
 	}
 	ok = ok && EVP_CipherFinal_ex(ctx, out + len, &n) == 1 && n == 0 &&
-	     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, ENG_CRYPTO_TAG_SIZE, tr + TR_TAG) == 1;
+	     tag_param(ctx, tr + TR_TAG, 0) == 1;
 	if (!ok) {
 		c->st.seal_errors++;
 		return 0;
@@ -400,7 +409,7 @@ enum eng_crypto_result eng_crypto_open(struct eng_crypto *c, uint8_t *frame, siz
 		else
 			ok = EVP_CipherUpdate(ctx, NULL, &n, frame + hdr_size, (int)body) == 1;
 	}
-	ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, ENG_CRYPTO_TAG_SIZE, tr + TR_TAG) == 1 &&
+	ok = ok && tag_param(ctx, tr + TR_TAG, 1) == 1 &&
 	     EVP_CipherFinal_ex(ctx, frame + frame_size, &n) == 1;
 	if (!ok) {
 		c->st.auth_from[sender]++;

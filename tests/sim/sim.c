@@ -635,6 +635,8 @@ static void on_delivery(struct sim *s, struct sim_node *n, const struct rp_deliv
 		if (d->seq < s->opts.initial_seq)
 			s->seq_wrapped = true;
 		sim_check_delivery(s, n, st->index, d);
+		if (s->opts.on_message && !s->failed)
+			s->opts.on_message(s, s->opts.deliver_arg, n->index, st->index, d);
 	}
 }
 
@@ -653,6 +655,8 @@ static void on_config(struct sim *s, struct sim_node *n, const struct rp_configu
 		}
 	}
 	sim_check_config(s, n, c);
+	if (s->opts.on_config && !s->failed)
+		s->opts.on_config(s, s->opts.deliver_arg, n->index, c);
 }
 
 static void perform(struct sim *s, struct sim_node *n)

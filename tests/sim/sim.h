@@ -121,6 +121,12 @@ struct sim_opts {
 	/* scenario hook: called after every step of a node */
 	void (*watch)(struct sim *s, void *arg, uint32_t node);
 	void *watch_arg;
+	/* delivery hook (tests/sim/sim_groups.c): every whole message a node
+	 * delivers, after the checker took it (index: the message's number,
+	 * the same at every node), and every configuration it installs */
+	void (*on_message)(struct sim *s, void *arg, uint32_t node, uint64_t index, const struct rp_delivery *d);
+	void (*on_config)(struct sim *s, void *arg, uint32_t node, const struct rp_configuration *c);
+	void *deliver_arg;
 };
 
 struct sim_result {

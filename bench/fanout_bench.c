@@ -76,15 +76,12 @@ void fanout_free(struct fanout *f)
 			free(f->c[i]->region);
 			free(f->c[i]);
 		}
-	if (f->e != NULL)
-		for (uint32_t g = 0; g < ENG_GROUPS_MAX; g++)
-			if (f->e->groups[g] != NULL) {
-				free(f->e->groups[g]->m);
-				free(f->e->groups[g]->local);
-				free(f->e->groups[g]);
-			}
-	if (f->e != NULL)
+	if (f->e != NULL) {
+		free(f->e->groups_mem);
+		free(f->e->view_joined);
+		free(f->e->view_left);
 		free(f->e->cl_by_slot);
+	}
 	free(f->e);
 	free(f->c);
 	free(f->cons);
@@ -104,6 +101,15 @@ struct fanout *fanout_new(uint32_t n, uint32_t size)
 		goto fail;
 	f->e->cfg.max_clients = n;
 	f->e->cl_by_slot = calloc(n, sizeof(*f->e->cl_by_slot));
+	f->e->cfg.max_groups = 16;
+	f->e->cfg.max_group_members = n;
+	struct eg_conf gc = {.max_groups = 16, .max_members = n};
+	f->e->groups_mem = calloc(1, eg_table_size(&gc));
+	f->e->view_joined = calloc(n, sizeof(struct eg_member));
+	f->e->view_left = calloc(n, sizeof(struct eg_member));
+	if (f->e->groups_mem == NULL || f->e->view_joined == NULL || f->e->view_left == NULL)
+		goto fail;
+	f->e->groups = eg_table_init(f->e->groups_mem, &gc);
 	f->c = calloc(n, sizeof(*f->c));
 	f->cons = calloc(n, sizeof(*f->cons));
 	f->msg_len = ATT_ENV_HEAD(GLEN) + size;
@@ -124,7 +130,7 @@ struct fanout *fanout_new(uint32_t n, uint32_t size)
 			goto fail;
 		memset(c->region, 0, c->region_size);
 		c->hdr = (struct att_region_hdr *)c->region;
-		c->id = i + 1u;
+		c->id = n + i; /* an id says its slot (eng_control.c) */
 		c->slot = (uint16_t)i;
 		c->sock_fd = c->event_fd = c->mem_fd = -1;
 		c->state = ENG_CL_ACTIVE;
@@ -139,7 +145,7 @@ struct fanout *fanout_new(uint32_t n, uint32_t size)
 	for (uint32_t i = 0; i < n; i++) {
 		uint8_t op[ATT_OP_HDR + ATT_OP_ENTRY_HDR + 8] = {0};
 		att_op_put_hdr(op, ATT_OP_JOIN, 1, 1);
-		uint32_t size = ATT_OP_HDR + att_op_put_entry(op + ATT_OP_HDR, group, GLEN, ORDO_REASON_JOIN, i + 1u);
+		uint32_t size = ATT_OP_HDR + att_op_put_entry(op + ATT_OP_HDR, group, GLEN, ORDO_REASON_JOIN, n + i);
 		deliver(f, 0, op, size);
 	}
 	(void)drain(f); /* the views */

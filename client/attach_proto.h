@@ -91,6 +91,7 @@ enum att_rec_type {
 	ATT_REC_VIEW = 17,
 	ATT_REC_CONFIG = 18,
 	ATT_REC_PUB_FAILED = 19,
+	ATT_REC_JOIN_REFUSED = 20,
 };
 
 /* Record flags (MESSAGE, PUBLISH pieces). */
@@ -147,6 +148,14 @@ struct att_pub_failed {
 	uint64_t pub_seq;
 	int32_t err;
 	uint32_t reserved;
+};
+
+/* JOIN_REFUSED: the group table refused a JOIN of this client, at every
+ * node alike (docs/attach.md §5): ORDO_EGROUPS or ORDO_EMEMBERS. */
+struct att_join_refused {
+	int32_t err;
+	uint8_t group_len, reserved[3];
+	uint8_t group[32];
 };
 
 /* ---- the envelope: one ring-proto message ---- */

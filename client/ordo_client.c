@@ -50,6 +50,8 @@ const char *ordo_strerror(int err)
 	case ORDO_EPROTO: return "the node speaks another attach protocol version";
 	case ORDO_EACCES: return "the node does not allow this user to attach (its allow_users / allow_groups)";
 	case ORDO_ECLIENTS: return "the node has its maximum number of clients attached ([node] max_clients)";
+	case ORDO_EGROUPS: return "join refused: the group table is full ([node] max_groups)";
+	case ORDO_EMEMBERS: return "join refused: the group has its maximum number of members ([node] max_group_members)";
 	default: return "unknown error";
 	}
 }
@@ -575,6 +577,24 @@ int ordo_poll(struct ordo_client *c, unsigned max)
 				memcpy(&f, r.data, sizeof(f));
 				c->cb.publish_failed(c->ctx, f.pub_seq, f.err);
 			}
+			break;
+		}
+		case ATT_REC_JOIN_REFUSED: {
+			struct att_join_refused j;
+			if (r.length != sizeof(j)) {
+				c->garbage++;
+				break;
+			}
+			memcpy(&j, r.data, sizeof(j));
+			if (j.group_len == 0 || j.group_len > ORDO_GROUP_NAME_MAX) {
+				c->garbage++;
+				break;
+			}
+			/* (its name stays in the list ordo_detach leaves: that list
+			 * is the submit side's, and a leave of a non-member is
+			 * nothing) */
+			if (c->cb.join_refused != NULL)
+				c->cb.join_refused(c->ctx, j.group, j.group_len, j.err);
 			break;
 		}
 		default:

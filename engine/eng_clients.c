@@ -23,6 +23,7 @@
 
 #include <urcu-qsbr.h>
 
+#include "eng_groups.h"
 #include "ordo.h"
 
 #define ENG_DRAIN_MAX 64u        /* records taken from one client per duty cycle */
@@ -35,138 +36,23 @@ static uint64_t cookie_client(uint16_t slot, uint32_t idx)
 	return ENG_COOKIE_CLIENT | ((uint64_t)slot << 32) | idx;
 }
 
-static uint32_t hash_name(const uint8_t *name, uint8_t len)
-{
-	uint32_t h = 2166136261u;
-	for (uint8_t i = 0; i < len; i++)
-		h = (h ^ name[i]) * 16777619u;
-	return h;
-}
-
 static struct eng_client *client_at(struct eng *e, uint16_t slot)
 {
 	return slot < e->cfg.max_clients ? e->cl_by_slot[slot] : NULL;
 }
 
+/* A client's id says its slot (eng_control.c: id % max_clients == slot). */
 static struct eng_client *client_by_id(struct eng *e, uint32_t id)
 {
-	for (uint32_t s = 0; s < e->cfg.max_clients; s++)
-		if (e->cl_by_slot[s] != NULL && e->cl_by_slot[s]->id == id)
-			return e->cl_by_slot[s];
-	return NULL;
+	struct eng_client *c = e->cl_by_slot[id % e->cfg.max_clients];
+	return c != NULL && c->id == id ? c : NULL;
 }
 
-/* ---- the group table ---- */
-
-static struct eng_group *group_find(struct eng *e, const uint8_t *name, uint8_t len, int create)
-{
-	uint32_t mask = ENG_GROUPS_MAX - 1u, i = hash_name(name, len) & mask;
-	for (uint32_t n = 0; n < ENG_GROUPS_MAX; n++, i = (i + 1u) & mask) {
-		struct eng_group *g = e->groups[i];
-		if (g == NULL) {
-			if (!create || e->group_count >= ENG_GROUPS_MAX / 2u)
-				return NULL;
-			g = calloc(1, sizeof(*g));
-			if (g == NULL)
-				return NULL;
-			g->len = len;
-			memcpy(g->name, name, len);
-			e->groups[i] = g;
-			e->group_count++;
-			return g;
-		}
-		if (g->len == len && memcmp(g->name, name, len) == 0)
-			return g;
-	}
-	return NULL;
-}
-
-/* Removes an empty group from the table (open addressing with linear
- * probing: later entries of the same probe run shift back). The change
- * follows the total order, so every node's table stays the same. */
-static void group_delete(struct eng *e, struct eng_group *g)
-{
-	uint32_t mask = ENG_GROUPS_MAX - 1u, i = hash_name(g->name, g->len) & mask;
-	while (e->groups[i] != g)
-		i = (i + 1u) & mask;
-	free(g->m);
-	free(g->local);
-	free(g);
-	e->groups[i] = NULL;
-	e->group_count--;
-	for (uint32_t j = (i + 1u) & mask; e->groups[j] != NULL; j = (j + 1u) & mask) {
-		uint32_t home = hash_name(e->groups[j]->name, e->groups[j]->len) & mask;
-		/* move j back to the hole if its home is not in (i, j] */
-		if (((j - home) & mask) >= ((j - i) & mask)) {
-			e->groups[i] = e->groups[j];
-			e->groups[j] = NULL;
-			i = j;
-		}
-	}
-}
-
-static int member_cmp(const struct eng_gmember *a, uint16_t node, uint32_t client)
-{
-	if (a->node != node)
-		return a->node < node ? -1 : 1;
-	if (a->client != client)
-		return a->client < client ? -1 : 1;
-	return 0;
-}
-
-static void group_rebuild_local(struct eng *e, struct eng_group *g)
-{
-	g->local_count = 0;
-	for (uint32_t i = 0; i < g->count; i++) {
-		if (g->m[i].node != e->cfg.rp.node_id)
-			continue;
-		struct eng_client *c = client_by_id(e, g->m[i].client);
-		if (c == NULL)
-			continue;
-		if (g->local_count == g->local_cap) {
-			uint32_t cap = g->local_cap ? g->local_cap * 2u : 8u;
-			uint16_t *v = realloc(g->local, cap * sizeof(*v));
-			if (v == NULL)
-				return;
-			g->local = v;
-			g->local_cap = cap;
-		}
-		g->local[g->local_count++] = c->slot;
-	}
-}
-
-/* Adds or removes one member; returns 1 if the table changed. */
-static int group_add(struct eng_group *g, uint16_t node, uint32_t client, uint16_t reason)
-{
-	uint32_t i = 0;
-	while (i < g->count && member_cmp(&g->m[i], node, client) < 0)
-		i++;
-	if (i < g->count && member_cmp(&g->m[i], node, client) == 0)
-		return 0;
-	if (g->count == g->cap) {
-		uint32_t cap = g->cap ? g->cap * 2u : 8u;
-		struct eng_gmember *v = realloc(g->m, cap * sizeof(*v));
-		if (v == NULL)
-			return 0;
-		g->m = v;
-		g->cap = cap;
-	}
-	memmove(g->m + i + 1, g->m + i, (g->count - i) * sizeof(*g->m));
-	g->m[i] = (struct eng_gmember){.node = node, .reason = reason, .client = client};
-	g->count++;
-	return 1;
-}
-
-static int group_remove(struct eng_group *g, uint16_t node, uint32_t client)
-{
-	for (uint32_t i = 0; i < g->count; i++)
-		if (member_cmp(&g->m[i], node, client) == 0) {
-			memmove(g->m + i, g->m + i + 1, (g->count - i - 1u) * sizeof(*g->m));
-			g->count--;
-			return 1;
-		}
-	return 0;
-}
+/* This node's clients in g that are still here (the group table lists
+ * members in delivery order; a client may have gone before its leave). */
+#define FOR_LOCAL(e, g, c)                                                                     \
+	for (uint32_t first_, n_ = eg_node_range((g), (e)->cfg.rp.node_id, &first_), k_ = 0; k_ < n_; k_++) \
+		if (((c) = client_by_id((e), (g)->m[first_ + k_].client)) != NULL)
 
 /* ---- delivery records ---- */
 
@@ -371,64 +257,74 @@ static uint32_t ops_pump(struct eng *e)
 
 /* Sends a VIEW of g to its local members (and to extra, a local client that
  * just left it). */
-static void send_view(struct eng *e, struct eng_group *g, int transitional,
-		      const struct att_member *joined, uint32_t nj, const struct att_member *left,
+_Static_assert(sizeof(struct eg_member) == sizeof(struct att_member) &&
+		       offsetof(struct eg_member, client) == offsetof(struct att_member, client),
+	       "a view's member list is the group table's, as it is");
+
+/* Sends a VIEW of g to its local members (and to extra, a local client that
+ * just left it): the member list straight from the table. */
+static void send_view(struct eng *e, const struct eg_group *g, int transitional,
+		      const struct eg_member *joined, uint32_t nj, const struct eg_member *left,
 		      uint32_t nl, struct eng_client *extra)
 {
-	uint32_t nm = g->count;
-	size_t list_size = (size_t)(nm + nj + nl) * sizeof(struct att_member);
-	struct att_member *list = malloc(list_size ? list_size : 1);
-	if (list == NULL)
-		return;
-	for (uint32_t i = 0; i < nm; i++)
-		list[i] = (struct att_member){.node = g->m[i].node, .reason = g->m[i].reason,
-					      .client = g->m[i].client};
-	memcpy(list + nm, joined, nj * sizeof(*joined));
-	memcpy(list + nm + nj, left, nl * sizeof(*left));
 	struct att_view v = {.group_len = g->len, .transitional = (uint8_t)transitional,
-			     .member_count = nm, .joined_count = nj, .left_count = nl,
+			     .member_count = g->count, .joined_count = nj, .left_count = nl,
 			     .ring_rep = e->ring.rep, .ring_seq = e->ring.seq};
 	uint8_t gname[32] = {0};
 	memcpy(gname, g->name, g->len);
-	const uint8_t *parts[3] = {(const uint8_t *)&v, gname, (const uint8_t *)list};
-	uint32_t lens[3] = {sizeof(v), att_pad8(g->len), (uint32_t)list_size};
-	for (uint32_t i = 0; i < g->local_count; i++) {
-		struct eng_client *c = client_at(e, g->local[i]);
-		if (c != NULL && c != extra)
-			put_record(e, c, ATT_REC_VIEW, 0, parts, lens, 3);
-	}
+	const uint8_t *parts[5] = {(const uint8_t *)&v, gname, (const uint8_t *)g->m, (const uint8_t *)joined,
+				   (const uint8_t *)left};
+	uint32_t lens[5] = {sizeof(v), att_pad8(g->len), g->count * (uint32_t)sizeof(*g->m),
+			    nj * (uint32_t)sizeof(*joined), nl * (uint32_t)sizeof(*left)};
+	struct eng_client *c;
+	FOR_LOCAL(e, g, c)
+		if (c != extra)
+			put_record(e, c, ATT_REC_VIEW, 0, parts, lens, 5);
 	if (extra != NULL)
-		put_record(e, extra, ATT_REC_VIEW, 0, parts, lens, 3);
-	free(list);
+		put_record(e, extra, ATT_REC_VIEW, 0, parts, lens, 5);
+}
+
+/* A JOIN of this node's client that the table refused (alike at every
+ * node): the client is told. */
+static void join_refused(struct eng *e, uint32_t client, const uint8_t *group, uint8_t glen, int rc)
+{
+	e->cstats.joins_refused++;
+	struct eng_client *c = client_by_id(e, client);
+	if (c == NULL)
+		return;
+	struct att_join_refused r = {.err = rc == EG_EGROUPS ? ORDO_EGROUPS : ORDO_EMEMBERS, .group_len = glen};
+	memcpy(r.group, group, glen);
+	const uint8_t *parts[1] = {(const uint8_t *)&r};
+	uint32_t lens[1] = {sizeof(r)};
+	put_record(e, c, ATT_REC_JOIN_REFUSED, 0, parts, lens, 1);
 }
 
 /* Applies one JOIN or LEAVE entry at its point of the order. */
 static void apply_entry(struct eng *e, uint8_t op, uint16_t node, const uint8_t *group, uint8_t glen,
 			uint32_t client, uint8_t reason)
 {
-	struct eng_group *g = group_find(e, group, glen, op == ATT_OP_JOIN);
-	if (g == NULL) {
-		if (op == ATT_OP_JOIN)
-			e->cstats.groups_full++; /* at every node alike: the table is full */
-		return;
-	}
-	struct att_member ch = {.node = node, .reason = reason, .client = client};
-	struct eng_client *local = node == e->cfg.rp.node_id ? client_by_id(e, client) : NULL;
+	struct eg_member ch = {.node = node, .reason = reason, .client = client};
+	int mine = node == e->cfg.rp.node_id;
+	struct eng_client *local = mine ? client_by_id(e, client) : NULL;
+	const struct eg_group *g = NULL;
 	if (op == ATT_OP_JOIN) {
-		if (!group_add(g, node, client, reason))
+		int rc = eg_join(e->groups, group, glen, node, client, reason, &g);
+		if (rc == EG_EGROUPS || rc == EG_EMEMBERS) {
+			if (mine)
+				join_refused(e, client, group, glen, rc);
+			else
+				e->cstats.joins_refused++;
 			return;
-		group_rebuild_local(e, g);
+		}
+		if (rc != EG_OK)
+			return;
 		send_view(e, g, 0, &ch, 1, NULL, 0, NULL);
-		if (node == e->cfg.rp.node_id && (local == NULL || local->state != ENG_CL_ACTIVE))
+		if (mine && (local == NULL || local->state != ENG_CL_ACTIVE))
 			/* it joined after it went away: take it out again */
 			queue_op(e, ATT_OP_LEAVE, group, glen, client, ORDO_REASON_DISCONNECT);
-	} else {
-		if (!group_remove(g, node, client))
-			return;
-		group_rebuild_local(e, g);
+	} else if (eg_leave(e->groups, group, glen, node, client, &g) == EG_OK) {
+		/* g stays readable (count 0 if it went) until the next change */
 		send_view(e, g, 0, NULL, 0, &ch, 1, local);
-		if (g->count == 0)
-			group_delete(e, g);
 	}
 }
 
@@ -486,75 +382,38 @@ static int entry_at(const uint8_t *b, uint32_t size, uint32_t *off, uint8_t *gle
 	return 0;
 }
 
+/* Views after a bulk change of the table: members of departed nodes left
+ * (a transitional configuration), or the group-state exchange replaced the
+ * table (joined: members of nodes that came, left: who is no longer). */
+struct view_ctx {
+	struct eng *e;
+	int transitional;
+};
+
+static void on_changed(void *arg, const struct eg_group *g, const struct eg_member *joined, uint32_t nj,
+		       const struct eg_member *left, uint32_t nl)
+{
+	struct view_ctx *v = arg;
+	struct eng *e = v->e;
+	/* the reasons a bulk change gives: scratch lists of max_group_members */
+	for (uint32_t i = 0; i < nj; i++) {
+		e->view_joined[i] = joined[i];
+		e->view_joined[i].reason = ORDO_REASON_NODE_JOINED;
+	}
+	for (uint32_t i = 0; i < nl; i++) {
+		e->view_left[i] = left[i];
+		e->view_left[i].reason = ORDO_REASON_NODE_LEFT;
+	}
+	send_view(e, g, v->transitional, e->view_joined, nj, e->view_left, nl, NULL);
+}
+
 /* Completes the group-state exchange: every node of the configuration has
  * said which of its clients are in which groups. */
 static void sync_complete(struct eng *e)
 {
-	/* every member of a node of this configuration is replaced by what
-	 * that node said; views go out for each group that changed */
-	for (uint32_t i = 0; i < ENG_GROUPS_MAX; i++) {
-		struct eng_group *g = e->groups[i];
-		if (g == NULL)
-			continue;
-		struct att_member joined[64], left[64];
-		uint32_t nj = 0, nl = 0;
-		/* removals: members whose node synced and did not list them */
-		for (uint32_t k = 0; k < g->count;) {
-			struct eng_gmember *m = &g->m[k];
-			int keep = 0;
-			for (uint32_t s = 0; s < e->sync.staged_count && !keep; s++) {
-				struct eng_staged *st = &e->sync.staged[s];
-				keep = st->node == m->node && st->client == m->client && st->glen == g->len &&
-				       memcmp(st->group, g->name, g->len) == 0;
-			}
-			if (!keep) {
-				if (nl < 64)
-					left[nl++] = (struct att_member){.node = m->node,
-									 .reason = ORDO_REASON_NODE_LEFT,
-									 .client = m->client};
-				group_remove(g, m->node, m->client);
-				continue;
-			}
-			k++;
-		}
-		for (uint32_t s = 0; s < e->sync.staged_count; s++) {
-			struct eng_staged *st = &e->sync.staged[s];
-			if (st->glen != g->len || memcmp(st->group, g->name, g->len) != 0)
-				continue;
-			if (group_add(g, st->node, st->client, ORDO_REASON_NODE_JOINED) && nj < 64)
-				joined[nj++] = (struct att_member){.node = st->node,
-								   .reason = ORDO_REASON_NODE_JOINED,
-								   .client = st->client};
-		}
-		if (nj + nl > 0) {
-			group_rebuild_local(e, g);
-			send_view(e, g, 0, joined, nj, left, nl, NULL);
-		}
-		if (g->count == 0) {
-			group_delete(e, g);
-			if (e->groups[i] != NULL)
-				i--; /* a group shifted into slot i */
-		}
-	}
-	/* groups named in a sync that this node has never seen */
-	for (uint32_t s = 0; s < e->sync.staged_count; s++) {
-		struct eng_staged *st = &e->sync.staged[s];
-		struct eng_group *g = group_find(e, st->group, st->glen, 0);
-		if (g != NULL)
-			continue;
-		g = group_find(e, st->group, st->glen, 1);
-		if (g == NULL)
-			continue;
-		for (uint32_t t = s; t < e->sync.staged_count; t++) {
-			struct eng_staged *u = &e->sync.staged[t];
-			if (u->glen == st->glen && memcmp(u->group, st->group, st->glen) == 0)
-				group_add(g, u->node, u->client, ORDO_REASON_NODE_JOINED);
-		}
-		group_rebuild_local(e, g);
-		send_view(e, g, 0, NULL, 0, NULL, 0, NULL);
-	}
+	struct view_ctx v = {.e = e, .transitional = 0};
+	eg_sync_end(e->groups, on_changed, &v);
 	e->sync.active = 0;
-	e->sync.staged_count = 0;
 	apply_deferred(e);
 }
 
@@ -572,19 +431,11 @@ static void on_sync(struct eng *e, uint16_t origin, const uint8_t *b, uint32_t s
 			e->cstats.bad_envelopes++;
 			break;
 		}
-		if (e->sync.staged_count == e->sync.staged_cap) {
-			uint32_t cap = e->sync.staged_cap ? e->sync.staged_cap * 2u : 64u;
-			struct eng_staged *v = realloc(e->sync.staged, cap * sizeof(*v));
-			if (v == NULL)
-				break;
-			e->sync.staged = v;
-			e->sync.staged_cap = cap;
-		}
-		struct eng_staged *st = &e->sync.staged[e->sync.staged_count++];
-		st->node = origin;
-		st->client = client;
-		st->glen = glen;
-		memcpy(st->group, group, glen);
+		/* refused alike at every node (the new table's limits, in the
+		 * SYNCs' delivery order) */
+		int rc = eg_sync_add(e->groups, group, glen, origin, client, reason);
+		if (rc == EG_EGROUPS || rc == EG_EMEMBERS)
+			e->cstats.joins_refused++;
 	}
 	e->sync.waiting &= ~bit;
 	if (e->sync.waiting == 0)
@@ -632,8 +483,8 @@ static void on_group_op(struct eng *e, uint16_t origin, const uint8_t *b, uint32
 static void fan_out(struct eng *e, const struct rp_delivery *d, const uint8_t *group, uint8_t glen,
 		    const uint8_t *data, uint32_t len, uint32_t msg_size, uint32_t offset, uint16_t flags)
 {
-	struct eng_group *g = group_find(e, group, glen, 0);
-	if (g == NULL || g->local_count == 0)
+	const struct eg_group *g = eg_find(e->groups, group, glen);
+	if (g == NULL)
 		return;
 	struct att_message m = {.sender_node = d->origin, .sender_client = d->client_id,
 				.service = d->service, .priority = d->priority, .group_len = glen,
@@ -643,12 +494,10 @@ static void fan_out(struct eng *e, const struct rp_delivery *d, const uint8_t *g
 	memcpy(gname, group, glen);
 	const uint8_t *parts[3] = {(const uint8_t *)&m, gname, data};
 	uint32_t lens[3] = {sizeof(m), att_pad8(glen), len};
-	for (uint32_t i = 0; i < g->local_count; i++) {
-		struct eng_client *c = client_at(e, g->local[i]);
-		if (c != NULL) {
-			put_record(e, c, ATT_REC_MESSAGE, flags, parts, lens, 3);
-			c->delivered += (flags & ATT_F_LAST) != 0;
-		}
+	struct eng_client *c;
+	FOR_LOCAL(e, g, c) {
+		put_record(e, c, ATT_REC_MESSAGE, flags, parts, lens, 3);
+		c->delivered += (flags & ATT_F_LAST) != 0;
 	}
 }
 
@@ -719,46 +568,21 @@ void eng_clients_deliver(struct eng *e, const struct rp_delivery *d)
  * that moves together). */
 static void drop_departed(struct eng *e, uint64_t keep)
 {
-	for (uint32_t i = 0; i < ENG_GROUPS_MAX; i++) {
-		struct eng_group *g = e->groups[i];
-		if (g == NULL)
-			continue;
-		struct att_member left[64];
-		uint32_t nl = 0;
-		for (uint32_t k = 0; k < g->count;) {
-			if (keep & (1ull << (g->m[k].node - 1u))) {
-				k++;
-				continue;
-			}
-			if (nl < 64)
-				left[nl++] = (struct att_member){.node = g->m[k].node, .reason = ORDO_REASON_NODE_LEFT,
-								 .client = g->m[k].client};
-			group_remove(g, g->m[k].node, g->m[k].client);
-		}
-		if (nl > 0) {
-			group_rebuild_local(e, g);
-			send_view(e, g, 1, NULL, 0, left, nl, NULL);
-		}
-		if (g->count == 0) {
-			group_delete(e, g);
-			if (e->groups[i] != NULL)
-				i--; /* a later group shifted into slot i: look at it too */
-		}
-	}
+	struct view_ctx v = {.e = e, .transitional = 1};
+	eg_keep_nodes(e->groups, keep, on_changed, &v);
 }
 
 /* Queues this node's SYNC: every (group, local client) it has. */
 static void queue_sync(struct eng *e)
 {
 	uint16_t me = e->cfg.rp.node_id;
-	uint32_t count = 0, size = ATT_OP_HDR;
-	for (uint32_t i = 0; i < ENG_GROUPS_MAX; i++) {
-		struct eng_group *g = e->groups[i];
-		for (uint32_t k = 0; g != NULL && k < g->count; k++)
-			if (g->m[k].node == me) {
-				count++;
-				size += att_op_entry_size(g->len);
-			}
+	uint32_t count = 0, size = ATT_OP_HDR, first, n;
+	for (uint32_t i = 0; i < e->cfg.max_groups; i++) {
+		const struct eg_group *g = eg_group_at(e->groups, i);
+		if (g != NULL && (n = eg_node_range(g, me, &first)) != 0) {
+			count += n;
+			size += n * att_op_entry_size(g->len);
+		}
 	}
 	uint8_t *b = calloc(1, size);
 	if (b == NULL) {
@@ -767,14 +591,11 @@ static void queue_sync(struct eng *e)
 	}
 	att_op_put_hdr(b, ATT_OP_SYNC, me, count);
 	uint32_t off = ATT_OP_HDR;
-	for (uint32_t i = 0; i < ENG_GROUPS_MAX; i++) {
-		struct eng_group *g = e->groups[i];
-		for (uint32_t k = 0; g != NULL && k < g->count; k++) {
-			if (g->m[k].node != me)
-				continue;
-			off += att_op_put_entry(b + off, g->name, g->len, (uint8_t)g->m[k].reason,
-						g->m[k].client);
-		}
+	for (uint32_t i = 0; i < e->cfg.max_groups; i++) {
+		const struct eg_group *g = eg_group_at(e->groups, i);
+		for (uint32_t k = 0, n2 = g != NULL ? eg_node_range(g, me, &first) : 0; k < n2; k++)
+			off += att_op_put_entry(b + off, g->name, g->len, (uint8_t)g->m[first + k].reason,
+						g->m[first + k].client);
 	}
 	/* Ops queued before it but ordered after it are deferred until the
 	 * exchange completes at every node alike, so the order among them
@@ -796,7 +617,6 @@ void eng_clients_config(struct eng *e, const struct rp_configuration *c)
 			/* the exchange did not finish: what was deferred happened in
 			 * the configuration that ends here */
 			e->sync.active = 0;
-			e->sync.staged_count = 0;
 			apply_deferred(e);
 		}
 		drop_departed(e, set);
@@ -807,7 +627,7 @@ void eng_clients_config(struct eng *e, const struct rp_configuration *c)
 		if ((set & ~before) != 0) {
 			e->sync.active = 1;
 			e->sync.waiting = set;
-			e->sync.staged_count = 0;
+			eg_sync_begin(e->groups);
 			queue_sync(e);
 		}
 		e->trans_set = 0;
@@ -1089,10 +909,11 @@ static void begin_leave(struct eng *e, struct eng_client *c, uint32_t reason)
 		free(c->asm_[p].buf);
 		c->asm_[p].buf = NULL;
 	}
-	for (uint32_t i = 0; i < ENG_GROUPS_MAX; i++) {
-		struct eng_group *g = e->groups[i];
-		for (uint32_t k = 0; g != NULL && k < g->count; k++)
-			if (g->m[k].node == e->cfg.rp.node_id && g->m[k].client == c->id)
+	for (uint32_t i = 0; i < e->cfg.max_groups; i++) {
+		const struct eg_group *g = eg_group_at(e->groups, i);
+		uint32_t first;
+		for (uint32_t k = 0, n = g != NULL ? eg_node_range(g, e->cfg.rp.node_id, &first) : 0; k < n; k++)
+			if (g->m[first + k].client == c->id)
 				queue_op(e, ATT_OP_LEAVE, g->name, g->len, c->id, (uint8_t)reason);
 	}
 	free(c->overflow);
@@ -1168,9 +989,6 @@ uint32_t eng_clients_poll(struct eng *e)
 		if (c->state == ENG_CL_LEAVING && c->if_count == 0) {
 			c->state = ENG_CL_GONE;
 			e->cl_by_slot[c->slot] = NULL;
-			for (uint32_t g = 0; g < ENG_GROUPS_MAX; g++)
-				if (e->groups[g] != NULL)
-					group_rebuild_local(e, e->groups[g]);
 			ENG_LOG(INFO, e, "client %u (%s) detached: %llu published, %llu delivered", c->id, c->name,
 				(unsigned long long)c->published, (unsigned long long)c->delivered);
 			atomic_store_explicit(&c->gone, 1, memory_order_release);

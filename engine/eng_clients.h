@@ -3,8 +3,8 @@
  *
  * Owns: struct eng_client (one attached application: its shared region,
  * rings, in-flight submits, overflow queue), the client table the worker
- * reads through liburcu QSBR, the group table (worker-owned, changed only in
- * delivery order), and the control thread (eng_control.c) that attaches
+ * reads through liburcu QSBR, the group table (eng_groups.h: worker-owned,
+ * changed only in delivery order), and the control thread (eng_control.c) that attaches
  * clients from the control socket or in-process.
  *
  * Thread context: see each function. The worker is the only thread that
@@ -86,25 +86,6 @@ struct eng_client_table {
 	uint32_t count;
 	struct eng_client *v[];    /* [node] max_clients entries */
 };
-
-/* ---- group table ---- */
-
-struct eng_gmember {
-	uint16_t node;
-	uint16_t reason;
-	uint32_t client;
-};
-
-struct eng_group {
-	uint8_t len;
-	uint8_t name[32];
-	uint32_t count, cap;
-	struct eng_gmember *m;     /* sorted by (node, client) */
-	uint16_t *local;           /* slots of this node's members (rebuilt on change) */
-	uint32_t local_count, local_cap;
-};
-
-#define ENG_GROUPS_MAX 4096u   /* open addressing, power of two */
 
 struct eng;
 

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "eng_crypto.h"
+#include "eng_groups.h"
 #include "pmdg_name.h"
 #include "pmdg_net.h"
 #include "rp_wire.h"
@@ -325,6 +326,11 @@ static const struct key keys[] = {
 	{.sec = SEC_NODE, .name = "assembly_timeout_ms", .type = KT_UINT, C(assembly_timeout_ms), .min = 10, .max = 3600000,
 	 .scale = 1, .unit = "ms", .def = "10000",
 	 .help = "a message in pieces none of which came this long while its client's submit ring was empty is dropped, and its client told (docs/attach.md §8)"},
+	UINT(SEC_NODE, "max_groups", C(max_groups), 1, EG_GROUPS_LIMIT, "1024",
+	     "groups with members at once, all nodes alike: a JOIN of one more is refused at every node (ORDO_EGROUPS; docs/attach.md §5, §8)"),
+	UINT(SEC_NODE, "max_group_members", C(max_group_members), 1, EG_MEMBERS_LIMIT, "256",
+	     "members of one group, all nodes alike: a JOIN past it is refused at every node (ORDO_EMEMBERS). "
+	     "The table takes 16 x max_groups x max_group_members bytes"),
 
 	STR(SEC_EAL, "lcores", C(lcores), NULL, "EAL --lcores (the worker is the main lcore); empty: lcore 0 floating over every CPU this process may use"),
 	{.sec = SEC_EAL, .name = "file_prefix", .type = KT_STR, C(file_prefix), .scale = 1, .unit = "", .def = "ordo-n<id>", .derive = derive_file_prefix, .check = check_file_prefix, .help = "EAL runtime directory /var/run/dpdk/<file_prefix>/ (telemetry socket)"},

@@ -199,7 +199,15 @@ struct eng_client *eng_control_attach(struct eng *e, const struct att_hello *h, 
 		return NULL;
 	}
 	c->slot = (uint16_t)slot;
-	c->id = ++ctl->next_id;
+	/* ids grow and never repeat while a client could remember one, and
+	 * say their slot (id % max_clients): the worker finds a group
+	 * member's client without a search. 0 is the node's own. */
+	uint64_t m = e->cfg.max_clients, id = (uint64_t)ctl->next_id + 1u;
+	id += ((uint64_t)slot + m - id % m) % m;
+	if (id > UINT32_MAX) /* after 2^32 / max_clients attaches: from the start again */
+		id = slot != 0 ? (uint64_t)slot : m;
+	c->id = (uint32_t)id;
+	ctl->next_id = c->id;
 	if (make_region(e, c, sub, del) != 0) {
 		pthread_mutex_unlock(&ctl->lock);
 		c->sock_fd = -1;

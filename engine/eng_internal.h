@@ -14,6 +14,7 @@
 
 #include "eng.h"
 #include "eng_clients.h"
+#include "eng_groups.h"
 #include "eng_crypto.h"
 #include "pmdg.h"
 
@@ -138,13 +139,6 @@ struct eng_op {
 	uint32_t size;
 };
 
-struct eng_staged { /* one (node, client, group) of a SYNC */
-	uint16_t node;
-	uint8_t glen;
-	uint32_t client;
-	uint8_t group[32];
-};
-
 struct eng_fstream { /* a fragmented client message being fanned out */
 	uint8_t active, glen;
 	uint32_t head;     /* envelope bytes before the data */
@@ -152,7 +146,8 @@ struct eng_fstream { /* a fragmented client message being fanned out */
 };
 
 struct eng_client_stats {
-	uint64_t evictions, bad_envelopes, ops_lost, too_big, groups_full;
+	uint64_t evictions, bad_envelopes, ops_lost, too_big;
+	uint64_t joins_refused;         /* the group table's limits (every node alike) */
 	uint64_t assemblies_dropped;   /* large messages whose pieces stopped coming */
 };
 
@@ -191,15 +186,14 @@ struct eng {
 	struct eng_client_table *clients;          /* RCU: the control thread publishes */
 	struct eng_client **cl_by_slot;            /* worker: active and leaving clients, by slot
 						    * (cfg.max_clients of them) */
-	struct eng_group *groups[ENG_GROUPS_MAX];
-	uint32_t group_count;
+	struct eg_table *groups;           /* eng_groups.h: sized at start, [node] max_groups */
+	void *groups_mem;
+	struct eg_member *view_joined, *view_left; /* a bulk change's views (max_group_members each) */
 	struct eng_op *opq;
 	uint32_t opq_head, opq_count, opq_cap;
 	struct {
 		int active;
 		uint64_t waiting;          /* nodes whose SYNC is still to come */
-		struct eng_staged *staged;
-		uint32_t staged_count, staged_cap;
 		struct eng_op *deferred;   /* group ops delivered during the exchange */
 		uint32_t deferred_count, deferred_cap;
 	} sync;

@@ -499,11 +499,19 @@ struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 	e->acts.v = calloc(e->acts.capacity, sizeof(*e->acts.v));
 	e->scratch = malloc(c->mtu + 64u);
 	e->cl_by_slot = calloc(c->max_clients, sizeof(*e->cl_by_slot));
-	if (e->rp == NULL || e->acts.v == NULL || e->scratch == NULL || e->cl_by_slot == NULL) {
+	struct eg_conf gc = {.max_groups = c->max_groups, .max_members = c->max_group_members};
+	size_t gsize = eg_table_size(&gc);
+	e->groups_mem = gsize != 0 ? aligned_alloc(64, (gsize + 63u) & ~(size_t)63u) : NULL;
+	e->view_joined = calloc(c->max_group_members, sizeof(*e->view_joined));
+	e->view_left = calloc(c->max_group_members, sizeof(*e->view_left));
+	if (e->rp == NULL || e->acts.v == NULL || e->scratch == NULL || e->cl_by_slot == NULL ||
+	    e->groups_mem == NULL || e->view_joined == NULL || e->view_left == NULL) {
 		snprintf(err, err_size, "out of memory for the protocol state (%zu bytes)", size);
 		goto fail;
 	}
 	memset(e->rp, 0, size); /* pre-fault */
+	memset(e->groups_mem, 0, gsize);
+	e->groups = eg_table_init(e->groups_mem, &gc);
 	if (rp_node_init(e->rp, &c->rp) != 0) {
 		snprintf(err, err_size, "ring-proto rejects the configuration");
 		goto fail;
@@ -569,6 +577,9 @@ fail:
 	close(e->doorbell_fd);
 	eng_keys_free(e);
 	eng_load_free(e);
+	free(e->groups_mem);
+	free(e->view_joined);
+	free(e->view_left);
 	free(e->cl_by_slot);
 	free(e->scratch);
 	free(e->acts.v);
@@ -592,25 +603,18 @@ void eng_destroy(struct eng *e)
 		(unsigned long long)e->dlv.delivered, (unsigned long long)e->dlv.digest,
 		(unsigned long long)e->load.sent, (unsigned long long)s->frames_retransmitted,
 		(unsigned long long)drops, (unsigned long long)e->configs_regular);
-	ENG_LOG(NOTICE, e, "clients: %llu evictions, %llu bad envelopes, %llu group ops lost, %llu deliveries too big, %llu groups full, %llu assemblies dropped",
+	ENG_LOG(NOTICE, e, "clients: %llu evictions, %llu bad envelopes, %llu group ops lost, %llu deliveries too big, %llu joins refused, %llu assemblies dropped",
 		(unsigned long long)e->cstats.evictions, (unsigned long long)e->cstats.bad_envelopes,
 		(unsigned long long)e->cstats.ops_lost, (unsigned long long)e->cstats.too_big,
-		(unsigned long long)e->cstats.groups_full, (unsigned long long)e->cstats.assemblies_dropped);
+		(unsigned long long)e->cstats.joins_refused, (unsigned long long)e->cstats.assemblies_dropped);
 	eng_telemetry_unregister();
 	eng_control_stop(e);
-	for (uint32_t i = 0; i < ENG_GROUPS_MAX; i++)
-		if (e->groups[i] != NULL) {
-			free(e->groups[i]->m);
-			free(e->groups[i]->local);
-			free(e->groups[i]);
-		}
 	for (uint32_t i = 0; i < e->opq_count; i++)
 		free(e->opq[e->opq_head + i].buf);
 	free(e->opq);
 	for (uint32_t i = 0; i < e->sync.deferred_count; i++)
 		free(e->sync.deferred[i].buf);
 	free(e->sync.deferred);
-	free(e->sync.staged);
 	return_all(e); /* the pools go with the ports */
 	pmdg_close(&e->g);
 	if (e->block_epfd >= 0)
@@ -618,6 +622,9 @@ void eng_destroy(struct eng *e)
 	close(e->doorbell_fd);
 	eng_keys_free(e);
 	eng_load_free(e);
+	free(e->groups_mem);
+	free(e->view_joined);
+	free(e->view_left);
 	free(e->cl_by_slot);
 	free(e->scratch);
 	free(e->acts.v);

@@ -47,6 +47,8 @@ enum {
 	ORDO_EACCES = -1005,      /* the node does not let this process attach: its user and groups
 				   * are not in the node's [node] allow_users / allow_groups */
 	ORDO_ECLIENTS = -1006,    /* the node has its maximum number of clients attached ([node] max_clients) */
+	ORDO_EGROUPS = -1007,     /* a join refused: the group table is full ([node] max_groups) */
+	ORDO_EMEMBERS = -1008,    /* a join refused: the group is full ([node] max_group_members) */
 };
 
 /* A short English description of an error code. Any thread. */
@@ -140,6 +142,11 @@ struct ordo_callbacks {
 	void (*publish_failed)(void *ctx, uint64_t seq, int err);
 	/* the client was detached (evicted, or the node stopped) */
 	void (*detached)(void *ctx, int why);
+	/* an ordo_join the group table refused at its place in the total
+	 * order, at every node alike: ORDO_EGROUPS (max_groups groups exist)
+	 * or ORDO_EMEMBERS (the group has max_group_members members). The
+	 * client is not a member; no view follows. */
+	void (*join_refused)(void *ctx, const uint8_t *group, uint8_t group_len, int err);
 };
 
 struct ordo_client_opts {
@@ -188,7 +195,8 @@ size_t ordo_max_message_size(const struct ordo_client *c);
 
 /* Joins or leaves a group (1..32 bytes of name). The change takes effect
  * at its place in the total order: this client's view callback reports
- * it. Submit side. */
+ * it, or (a JOIN past the node's max_groups or max_group_members) the
+ * join_refused callback. Submit side. */
 int ordo_join(struct ordo_client *c, const void *group, size_t group_len);
 int ordo_leave(struct ordo_client *c, const void *group, size_t group_len);
 

@@ -105,6 +105,10 @@ int api_node_write_config(struct api_node *n, const struct api_node_opts *o)
 		fprintf(f, "max_clients = %u\n", o->max_clients);
 	if (o != NULL && o->assembly_timeout_ms)
 		fprintf(f, "assembly_timeout_ms = %u\n", o->assembly_timeout_ms);
+	if (o != NULL && o->max_groups)
+		fprintf(f, "max_groups = %u\n", o->max_groups);
+	if (o != NULL && o->max_group_members)
+		fprintf(f, "max_group_members = %u\n", o->max_group_members);
 	fprintf(f, "[eal]\nfile_prefix = %s\n", n->prefix);
 	if (o != NULL && o->lcores != NULL)
 		fprintf(f, "lcores = %s\n", o->lcores);
@@ -365,9 +369,17 @@ static void rec_pub_failed(void *ctx, uint64_t seq, int err)
 	r->pub_failed_err = err;
 }
 
+static void rec_join_refused(void *ctx, const uint8_t *group, uint8_t len, int err)
+{
+	struct api_rec *r = ctx;
+	r->join_refused++;
+	r->join_refused_err = err;
+	copy_group(r->join_refused_group, group, len);
+}
+
 static const struct ordo_callbacks rec_cb = {.message = rec_message, .view = rec_view,
 					     .configuration = rec_config, .publish_failed = rec_pub_failed,
-					     .detached = rec_detached};
+					     .detached = rec_detached, .join_refused = rec_join_refused};
 
 struct ordo_client_opts api_rec_opts(struct api_rec *r, const char *name, uint32_t submit_size,
 				     uint32_t delivery_size)

@@ -34,6 +34,8 @@ struct api_node_opts {
 	const char *idle;          /* [node] idle; NULL: $API_IDLE if set, else the default */
 	uint32_t max_clients;      /* [node] max_clients; 0: the default (256) */
 	uint32_t assembly_timeout_ms; /* [node] assembly_timeout_ms; 0: the default (10 s) */
+	uint32_t max_groups;       /* [node] max_groups; 0: the default */
+	uint32_t max_group_members; /* [node] max_group_members; 0: the default */
 };
 
 struct api_node {
@@ -108,6 +110,9 @@ struct api_rec {
 	uint32_t pub_failed;       /* publish_failed callbacks; the last one's: */
 	uint64_t pub_failed_seq;
 	int pub_failed_err;
+	uint32_t join_refused;     /* join_refused callbacks; the last one's: */
+	int join_refused_err;
+	char join_refused_group[ORDO_GROUP_NAME_MAX + 1];
 	int check_region;          /* 1: note whether each message is zero copy */
 };
 

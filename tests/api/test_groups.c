@@ -276,6 +276,61 @@ static void test_many_groups(void **state)
 	assert_true(fresh);                        /* fails today */
 }
 
+static int refused_once(void *arg) { return ((struct api_rec *)arg)->join_refused >= 1; }
+
+/* The group table's limits ([node] max_groups, max_group_members): a JOIN
+ * past them is refused at its place in the order (at every node alike),
+ * and the client is told through join_refused; no view comes, and it is
+ * not a member: a message to the group does not reach it. A leave makes
+ * room again. */
+static void test_table_limits(void **state)
+{
+	(void)state;
+	struct api_node n2;
+	struct api_node_opts o = {.max_groups = 2, .max_group_members = 2};
+	assert_int_equal(api_node_start(&n2, &o), 0);
+	struct api_rec a, b, c;
+	assert_int_equal(api_rec_attach(&a, "a", n2.sock, NULL, 8, 0, 0), ORDO_OK);
+	assert_int_equal(api_rec_attach(&b, "b", n2.sock, NULL, 8, 0, 0), ORDO_OK);
+	assert_int_equal(api_rec_attach(&c, "c", n2.sock, NULL, 8, 0, 0), ORDO_OK);
+	assert_int_equal(ordo_join(a.c, "one", 3), ORDO_OK);
+	assert_int_equal(ordo_join(a.c, "two", 3), ORDO_OK);
+	assert_true(api_wait_views(&a, 2, 5000));
+	/* a third group: the table is full */
+	assert_int_equal(ordo_join(a.c, "three", 5), ORDO_OK);
+	assert_true(api_pump((struct api_rec *[]){&a}, 1, refused_once, &a, 5000));
+	printf("# a third group with max_groups 2: %s (%s)\n", ordo_strerror(a.join_refused_err), a.join_refused_group);
+	assert_int_equal(a.join_refused_err, ORDO_EGROUPS);
+	assert_string_equal(a.join_refused_group, "three");
+	assert_int_equal(a.view_count, 2);
+	/* a third member of "one": the group is full */
+	assert_int_equal(ordo_join(b.c, "one", 3), ORDO_OK);
+	assert_true(api_wait_views(&b, 1, 5000));
+	assert_int_equal(ordo_join(c.c, "one", 3), ORDO_OK);
+	assert_true(api_pump((struct api_rec *[]){&c}, 1, refused_once, &c, 5000));
+	printf("# a third member with max_group_members 2: %s\n", ordo_strerror(c.join_refused_err));
+	assert_int_equal(c.join_refused_err, ORDO_EMEMBERS);
+	assert_int_equal(c.view_count, 0);
+	/* not a member: a message to "one" reaches a and b only */
+	assert_true(api_publish(b.c, &b, "one", "m1", 2, ORDO_AGREED, 1, 5000) >= 0);
+	assert_true(api_wait_msgs(&a, 1, 5000));
+	assert_true(api_wait_msgs(&b, 1, 5000));
+	api_pump((struct api_rec *[]){&a, &b, &c}, 3, NULL, NULL, 50);
+	assert_int_equal(c.msgs, 0);
+	/* a leaves "two": room for c's group */
+	assert_int_equal(ordo_leave(a.c, "two", 3), ORDO_OK);
+	assert_int_equal(ordo_join(c.c, "three", 5), ORDO_OK);
+	assert_true(api_wait_views(&c, 1, 5000));
+	assert_int_equal(c.join_refused, 1);
+	const struct api_view *v = api_last_view(&c, "three");
+	assert_non_null(v);
+	assert_int_equal(v->member_count, 1);
+	api_rec_free(&a);
+	api_rec_free(&b);
+	api_rec_free(&c);
+	api_node_cleanup(&n2);
+}
+
 int main(int argc, char **argv)
 {
 	if (api_main_init(argc, argv) != 0)
@@ -286,6 +341,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_killed_member),
 		cmocka_unit_test(test_group_names),
 		cmocka_unit_test(test_many_groups),
+		cmocka_unit_test(test_table_limits),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

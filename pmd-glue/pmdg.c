@@ -25,12 +25,15 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -58,7 +61,32 @@ int pmdg_eal_init(int argc, char **argv, char *err, size_t err_size)
 	return 0;
 }
 
-void pmdg_eal_cleanup(void) { rte_eal_cleanup(); }
+/* Removes the files the EAL left in its runtime directory (flat: config,
+ * fbarray_*, hugepage_info, mp_socket, the telemetry socket) and the
+ * directory itself. Only this process's own directory, named by the EAL
+ * that it started: another process with the same file prefix cannot start
+ * while this one runs (the EAL locks its config file). */
+static void remove_runtime_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	if (d == NULL)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+	(void)rmdir(path);
+}
+
+void pmdg_eal_cleanup(void)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	if (dir[0] != '\0')
+		remove_runtime_dir(dir);
+}
 
 void pmdg_node_mac(uint8_t ring_id, uint16_t node_id, struct rte_ether_addr *mac)
 {

@@ -90,6 +90,9 @@ struct pmdg {
 /* Starts the EAL with argv (argv[0] is the program name). Returns 0, or
  * -errno with a message in err. Call once per process. */
 int pmdg_eal_init(int argc, char **argv, char *err, size_t err_size);
+/* Stops the EAL (after pmdg_close) and removes its runtime directory
+ * /var/run/dpdk/<file_prefix>/, which would otherwise stay behind (a few
+ * MiB of memory maps and sockets). Once, after a successful init. */
 void pmdg_eal_cleanup(void);
 
 /* Finds, configures and starts one port per path. Returns 0, or -errno with

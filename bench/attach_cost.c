@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ordo.h"
+#include "ordo_inproc.h"
 #include "perf_common.h" /* the log-linear histogram ordo-perf and cpg-perf use */
 
 struct run {

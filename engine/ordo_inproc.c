@@ -1,4 +1,4 @@
-/* ordo_inproc.c — in-process mode (include/ordo.h ordo_engine_start,
+/* ordo_inproc.c — in-process mode (include/ordo_inproc.h: ordo_engine_start,
  * ordo_attach_engine, ordo_engine_stop; docs/attach.md §1): the engine
  * runs inside the application, its worker on an EAL lcore of its own, and
  * clients attach with a direct call instead of the control socket. The
@@ -25,7 +25,7 @@
 
 #include "eng.h"
 #include "eng_clients.h"
-#include "ordo.h"
+#include "ordo_inproc.h"
 #include "ordo_client_internal.h"
 #include "pmdg.h"
 
@@ -81,20 +81,20 @@ int ordo_engine_start(const char *config_file, struct ordo_engine **out)
 	oe->lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
 	if (oe->lcore >= RTE_MAX_LCORE) {
 		fprintf(stderr, "ordo: in-process mode needs a worker lcore besides the main one ([eal] lcores, e.g. 0@(0-1),1@(0-1))\n");
-		rte_eal_cleanup();
+		pmdg_eal_cleanup();
 		free(oe);
 		return ORDO_EINVAL;
 	}
 	if (eng_state_start(&oe->cfg, err, sizeof(err)) != 0 ||
 	    (oe->e = eng_create(&oe->cfg, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "ordo: %s\n", err);
-		rte_eal_cleanup();
+		pmdg_eal_cleanup();
 		free(oe);
 		return ORDO_EINVAL;
 	}
 	if (rte_eal_remote_launch(worker_main, oe, oe->lcore) != 0) {
 		eng_destroy(oe->e);
-		rte_eal_cleanup();
+		pmdg_eal_cleanup();
 		free(oe);
 		return ORDO_EINVAL;
 	}
@@ -154,7 +154,7 @@ void ordo_engine_stop(struct ordo_engine *oe)
 	oe->stop = 1;
 	rte_eal_wait_lcore(oe->lcore);
 	eng_destroy(oe->e);
-	rte_eal_cleanup();
+	pmdg_eal_cleanup();
 	free(oe);
 	__atomic_store_n(&engine_started, 0, __ATOMIC_RELEASE);
 }

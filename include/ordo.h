@@ -1,8 +1,8 @@
-/* ordo.h — the ordo client API (libordo).
+/* ordo.h — the ordo client API (libordo: pkg-config ordo).
  *
  * An application attaches to its local ordo node — a daemon (ordod)
  * reached through its control socket, or an engine started inside the
- * application's own process — joins groups, publishes messages that every
+ * application's own process (ordo_inproc.h, libordo-inproc) — joins groups, publishes messages that every
  * member of the group receives in one total order (the same at every node),
  * and receives messages, group views and ring configurations through
  * callbacks. Semantics: docs/design.md §2–3; mechanism:
@@ -17,8 +17,7 @@
  *                     rings are separate): ordo_publish, ordo_join and
  *                     ordo_leave share the "submit side", ordo_poll and
  *                     ordo_prepare_sleep the "receive side".
- * No function blocks except ordo_attach (connecting), ordo_wait and
- * ordo_engine_start/stop.
+ * No function blocks except ordo_attach (connecting) and ordo_wait.
  */
 #ifndef ORDO_H
 #define ORDO_H
@@ -158,7 +157,6 @@ struct ordo_client_opts {
 };
 
 struct ordo_client;
-struct ordo_engine;
 
 /* ---- attach and detach ---- */
 
@@ -166,25 +164,9 @@ struct ordo_engine;
  * Blocks for the handshake only. Any thread. */
 int ordo_attach(const char *socket_path, const struct ordo_client_opts *opts, struct ordo_client **out);
 
-/* Starts an engine inside this process from an ordod configuration file
- * (the EAL, the ports and the worker lcore are the process's own; the
- * configuration's [eal] lcores must give the worker an lcore besides the
- * main one). One engine per process, started once (the EAL cannot be
- * started again after ordo_engine_stop; a start that failed before the EAL
- * was reached, e.g. on a bad configuration, may be retried). Blocks until
- * the worker runs. */
-int ordo_engine_start(const char *config_file, struct ordo_engine **out);
-
-/* Attaches to an in-process engine: the same rings, no socket. Any thread. */
-int ordo_attach_engine(struct ordo_engine *e, const struct ordo_client_opts *opts, struct ordo_client **out);
-
 /* Leaves every group (views show reason LEAVE), and frees the client.
  * One thread (no other call on this client may be running or follow). */
 void ordo_detach(struct ordo_client *c);
-
-/* Leaves the ring politely and stops the engine; every client still
- * attached is detached (ORDO_EDETACHED). */
-void ordo_engine_stop(struct ordo_engine *e);
 
 /* This client's identity: its node and its client id on that node. Any thread. */
 struct ordo_member ordo_self(const struct ordo_client *c);

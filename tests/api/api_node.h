@@ -17,7 +17,7 @@
 #include <pthread.h>
 #include <sys/types.h>
 
-#include "ordo.h"
+#include "ordo_inproc.h"
 
 extern const char *api_ordod;
 

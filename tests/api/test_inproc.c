@@ -1,4 +1,4 @@
-/* test_inproc.c — include/ordo.h in-process mode: ordo_engine_start (the
+/* test_inproc.c — include/ordo_inproc.h, in-process mode: ordo_engine_start (the
  * EAL, the port and the worker lcore inside this process),
  * ordo_attach_engine, groups and messages as in daemon mode, a socket
  * client of the same engine, ordo_engine_stop with a client still

@@ -2,7 +2,7 @@
 # with, only when one is missing. Sourced by scripts/test and scripts/demo.
 ORDO_DEPS=(meson ninja-build pkg-config gcc g++ libdpdk-dev liburcu-dev
 	libbenchmark-dev libcmocka-dev libssl-dev clang libclang-rt-14-dev valgrind python3 iproute2 iputils-ping
-	nftables)
+	nftables groff-base systemd)
 
 ordo_ensure_deps() {
 	local missing=()

@@ -23,6 +23,7 @@
 
 #include <urcu-qsbr.h>
 
+#include "eng_arena.h"
 #include "eng_groups.h"
 #include "ordo.h"
 
@@ -48,6 +49,11 @@ static struct eng_client *client_by_id(struct eng *e, uint32_t id)
 	return c != NULL && c->id == id ? c : NULL;
 }
 
+/* The assembly buffers of large messages (eng_create sized them): one of
+ * message_size_max bytes, or NULL if every one is taken. */
+static uint8_t *asm_get(struct eng *e) { return e->asm_free_count != 0 ? e->asm_free[--e->asm_free_count] : NULL; }
+static void asm_put(struct eng *e, uint8_t *b) { e->asm_free[e->asm_free_count++] = b; }
+
 /* This node's clients in g that are still here (the group table lists
  * members in delivery order; a client may have gone before its leave). */
 #define FOR_LOCAL(e, g, c)                                                                     \
@@ -67,19 +73,8 @@ static int overflow_put(struct eng_client *c, uint16_t type, uint16_t flags, con
 		c->ov_tail -= c->ov_head;
 		c->ov_head = 0;
 	}
-	if (c->ov_size - c->ov_tail < need) {
-		/* grow by doubling, up to the cap (at least two largest messages) */
-		uint64_t size = c->ov_size ? c->ov_size : (1u << 20);
-		while (size - c->ov_tail < need)
-			size *= 2u;
-		if (size > c->ov_cap)
-			return -1;
-		uint8_t *v = realloc(c->overflow, size);
-		if (v == NULL)
-			return -1;
-		c->overflow = v;
-		c->ov_size = (uint32_t)size;
-	}
+	if (c->ov_size - c->ov_tail < need)
+		return -1; /* its size was fixed at attach (eng_control.c) */
 	uint8_t *at = c->overflow + c->ov_tail;
 	shm_ring_put_hdr(at, length, type, flags);
 	uint32_t off = 8;
@@ -186,70 +181,66 @@ static void wake(struct eng_client *c)
  * count, then count entries: u8 group_len, u8 reason, u16 0, u32 client,
  * group padded to 8. */
 
-static void op_queue_push(struct eng *e, uint8_t *buf, uint32_t size)
+/* Room in the ops arena for an engine message of size bytes: a client's
+ * JOIN or LEAVE record (from_client) leaves half the arena to what the
+ * engine must queue itself (leaves of clients that go, SYNCs, key states),
+ * and waits for room (back-pressure); the engine's own messages that do not
+ * fit are lost, counted. NULL if no room. */
+static uint8_t *op_put(struct eng *e, uint32_t size, int from_client)
 {
-	if (e->opq_head + e->opq_count == e->opq_cap) {
-		if (e->opq_head > 0) {
-			memmove(e->opq, e->opq + e->opq_head, e->opq_count * sizeof(*e->opq));
-			e->opq_head = 0;
-		} else {
-			uint32_t cap = e->opq_cap ? e->opq_cap * 2u : 64u;
-			struct eng_op *v = realloc(e->opq, cap * sizeof(*v));
-			if (v == NULL) {
-				free(buf);
-				e->cstats.ops_lost++;
-				return;
-			}
-			e->opq = v;
-			e->opq_cap = cap;
-		}
-	}
-	e->opq[e->opq_head + e->opq_count++] = (struct eng_op){.buf = buf, .size = size};
+	if (from_client && eng_arena_free(&e->ops) < e->ops.size / 2u + ENG_ARENA_HDR + size)
+		return NULL;
+	uint8_t *p = eng_arena_put(&e->ops, size);
+	if (p == NULL && !from_client)
+		e->cstats.ops_lost++;
+	return p;
 }
 
-void eng_clients_queue_op(struct eng *e, uint8_t *buf, uint32_t size) { op_queue_push(e, buf, size); }
-
-/* Builds a GROUP_OP with one entry and queues it for submission. */
-static void queue_op(struct eng *e, uint8_t op, const uint8_t *group, uint8_t glen, uint32_t client,
-		     uint8_t reason)
+int eng_clients_queue_op(struct eng *e, const uint8_t *buf, uint32_t size)
 {
-	uint32_t size = ATT_OP_HDR + att_op_entry_size(glen);
-	uint8_t *b = calloc(1, size);
-	if (b == NULL) {
-		e->cstats.ops_lost++;
-		return;
-	}
+	uint8_t *p = op_put(e, size, 0);
+	if (p == NULL)
+		return -1;
+	memcpy(p, buf, size);
+	return 0;
+}
+
+/* Builds a GROUP_OP with one entry and queues it for submission; -1 if
+ * the arena has no room for it now. */
+static int queue_op(struct eng *e, uint8_t op, const uint8_t *group, uint8_t glen, uint32_t client,
+		    uint8_t reason, int from_client)
+{
+	uint8_t *b = op_put(e, ATT_OP_HDR + att_op_entry_size(glen), from_client);
+	if (b == NULL)
+		return -1;
 	att_op_put_hdr(b, op, e->cfg.rp.node_id, 1);
 	(void)att_op_put_entry(b + ATT_OP_HDR, group, glen, reason, client);
-	op_queue_push(e, b, size);
+	return 0;
 }
 
-/* Submits queued group operations while ring-proto takes them. */
+/* Submits queued engine messages while ring-proto takes them. */
 static uint32_t ops_pump(struct eng *e)
 {
-	uint32_t n = 0;
-	while (e->opq_count > 0) {
-		struct eng_op *o = &e->opq[e->opq_head];
+	uint32_t n = 0, len;
+	uint8_t *p;
+	while ((p = eng_arena_next(&e->ops, &len)) != NULL) {
 		struct rp_input in = {.kind = RP_IN_SUBMIT};
-		in.submit.data = o->buf;
-		in.submit.size = o->size;
+		in.submit.data = p;
+		in.submit.size = len;
 		in.submit.client_id = 0;
 		in.submit.service = RP_SERVICE_AGREED;
 		in.submit.priority = ENG_OP_PRIORITY;
-		in.submit.cookie = ENG_COOKIE_BUF | (uint64_t)(uintptr_t)o->buf;
+		in.submit.cookie = ENG_COOKIE_BUF | (uint64_t)(uintptr_t)p;
 		int rc = eng_step(e, &in);
-		if (rc == RP_EAGAIN)
+		/* no quorum, or left: group ops wait for a configuration that takes them */
+		if (rc == RP_EAGAIN || rc == RP_ENOQUORUM)
 			break;
+		eng_arena_handed(&e->ops);
 		if (rc != RP_OK) {
-			/* no quorum, or left: group ops wait for a configuration that takes them */
-			if (rc == RP_ENOQUORUM)
-				break;
-			free(o->buf);
+			eng_arena_done(&e->ops, p);
 			e->cstats.ops_lost++;
 		}
-		e->opq_head++;
-		if (--e->opq_count == 0)
-			e->opq_head = 0;
+		eng_arena_retire(&e->ops); /* ring-proto may have returned it already */
 		n++;
 	}
 	return n;
@@ -321,7 +312,7 @@ static void apply_entry(struct eng *e, uint8_t op, uint16_t node, const uint8_t 
 		send_view(e, g, 0, &ch, 1, NULL, 0, NULL);
 		if (mine && (local == NULL || local->state != ENG_CL_ACTIVE))
 			/* it joined after it went away: take it out again */
-			queue_op(e, ATT_OP_LEAVE, group, glen, client, ORDO_REASON_DISCONNECT);
+			(void)queue_op(e, ATT_OP_LEAVE, group, glen, client, ORDO_REASON_DISCONNECT, 0);
 	} else if (eg_leave(e->groups, group, glen, node, client, &g) == EG_OK) {
 		/* g stays readable (count 0 if it went) until the next change */
 		send_view(e, g, 0, NULL, 0, &ch, 1, local);
@@ -332,38 +323,35 @@ static void apply_entry(struct eng *e, uint8_t op, uint16_t node, const uint8_t 
  * through the total order: every node drops the same invalid ones). */
 static void on_group_op(struct eng *e, uint16_t origin, const uint8_t *b, uint32_t size, int replay);
 
+/* An operation delivered during the exchange waits in the deferred arena
+ * (ENG_DEFER_BYTES at every node, emptied at every exchange: every node
+ * of the configuration defers the same operations into the same room). One
+ * that does not fit is dropped at every node alike, and the node it came
+ * from queues it again, to be ordered after the exchange. */
 static void defer_op(struct eng *e, uint16_t origin, const uint8_t *b, uint32_t size)
 {
-	uint8_t *copy = malloc(size + 2u);
-	if (copy == NULL) {
-		e->cstats.ops_lost++;
+	uint8_t *p = eng_arena_put(&e->deferred, size + 2u);
+	if (p != NULL) {
+		memcpy(p, &origin, 2);
+		memcpy(p + 2, b, size);
 		return;
 	}
-	memcpy(copy, &origin, 2);
-	memcpy(copy + 2, b, size);
-	if (e->sync.deferred_count == e->sync.deferred_cap) {
-		uint32_t cap = e->sync.deferred_cap ? e->sync.deferred_cap * 2u : 32u;
-		struct eng_op *v = realloc(e->sync.deferred, cap * sizeof(*v));
-		if (v == NULL) {
-			free(copy);
-			e->cstats.ops_lost++;
-			return;
-		}
-		e->sync.deferred = v;
-		e->sync.deferred_cap = cap;
-	}
-	e->sync.deferred[e->sync.deferred_count++] = (struct eng_op){.buf = copy, .size = size};
+	e->cstats.ops_deferred_full++;
+	if (origin == e->cfg.rp.node_id)
+		(void)eng_clients_queue_op(e, b, size);
 }
 
 static void apply_deferred(struct eng *e)
 {
-	for (uint32_t i = 0; i < e->sync.deferred_count; i++) {
+	uint32_t len;
+	uint8_t *p;
+	while ((p = eng_arena_next(&e->deferred, &len)) != NULL) {
+		eng_arena_handed(&e->deferred);
 		uint16_t origin;
-		memcpy(&origin, e->sync.deferred[i].buf, 2);
-		on_group_op(e, origin, e->sync.deferred[i].buf + 2, e->sync.deferred[i].size, 1);
-		free(e->sync.deferred[i].buf);
+		memcpy(&origin, p, 2);
+		on_group_op(e, origin, p + 2, len - 2u, 1);
 	}
-	e->sync.deferred_count = 0;
+	eng_arena_clear(&e->deferred);
 }
 
 static int entry_at(const uint8_t *b, uint32_t size, uint32_t *off, uint8_t *glen, uint8_t *reason,
@@ -584,11 +572,9 @@ static void queue_sync(struct eng *e)
 			size += n * att_op_entry_size(g->len);
 		}
 	}
-	uint8_t *b = calloc(1, size);
-	if (b == NULL) {
-		e->cstats.ops_lost++;
-		return;
-	}
+	uint8_t *b = op_put(e, size, 0);
+	if (b == NULL)
+		return; /* counted: the exchange waits for the next configuration */
 	att_op_put_hdr(b, ATT_OP_SYNC, me, count);
 	uint32_t off = ATT_OP_HDR;
 	for (uint32_t i = 0; i < e->cfg.max_groups; i++) {
@@ -601,7 +587,6 @@ static void queue_sync(struct eng *e)
 	 * exchange completes at every node alike, so the order among them
 	 * does not matter: the sync describes the table at this
 	 * configuration. */
-	op_queue_push(e, b, size);
 }
 
 void eng_clients_config(struct eng *e, const struct rp_configuration *c)
@@ -763,11 +748,9 @@ static int take_publish(struct eng *e, struct eng_client *c, const struct shm_ri
 	}
 	if (r->flags & ATT_F_FIRST) {
 		a->dropped = 0;
-		free(a->buf);
+		if (a->buf == NULL && (a->buf = asm_get(e)) == NULL)
+			return 0; /* every assembly buffer is taken: it waits for one */
 		a->size = ATT_ENV_HEAD(glen) + p.msg_size;
-		a->buf = malloc(a->size);
-		if (a->buf == NULL)
-			return -1;
 		a->msg_size = p.msg_size;
 		a->pub_seq = p.pub_seq;
 		a->service = p.service;
@@ -797,15 +780,16 @@ static int take_publish(struct eng *e, struct eng_client *c, const struct shm_ri
 	}
 	if (a->got + plen != a->msg_size)
 		return -1;
+	if (c->if_count == ENG_INFLIGHT_MAX)
+		return 0; /* before the submit: a submitted LAST must be taken */
 	memcpy(a->buf + head + a->got, piece, plen);
 	int rc = submit(e, a->buf, a->size, c->id, a->service, p.priority,
 			ENG_COOKIE_BUF | (uint64_t)(uintptr_t)a->buf);
 	if (rc == RP_EAGAIN)
 		return 0; /* the LAST piece stays unread; its bytes are copied again */
-	if (inflight_push(c, r->end, NULL, 1) < 0)
-		return 0;
+	(void)inflight_push(c, r->end, NULL, 1);
 	if (rc != RP_OK) {
-		free(a->buf);
+		asm_put(e, a->buf);
 		pub_failed(e, c, p.pub_seq, rp_err_to_ordo(rc));
 	}
 	a->buf = NULL; /* ring-proto owns it until SUBMIT_DONE */
@@ -827,7 +811,7 @@ static void drop_stale(struct eng *e, struct eng_client *c)
 		ENG_LOG(WARNING, e, "client %u (%s): a %u-byte message at priority %u dropped with %u bytes of it: no piece for %llu ms (assemblies dropped %llu)",
 			c->id, c->name, a->msg_size, p, a->got, (unsigned long long)((e->now_ns - a->last_ns) / 1000000u),
 			(unsigned long long)e->cstats.assemblies_dropped);
-		free(a->buf);
+		asm_put(e, a->buf);
 		a->buf = NULL;
 		a->dropped = 1;
 		a->dropped_seq = a->pub_seq;
@@ -855,14 +839,13 @@ static uint32_t drain(struct eng *e, struct eng_client *c)
 			case ATT_REC_LEAVE:
 				if (r.length == 0 || r.length > ORDO_GROUP_NAME_MAX)
 					break;
-				if (inflight_push(c, r.end, NULL, 1) < 0) {
-					go = 0;
-					break;
-				}
-				queue_op(e, r.type == ATT_REC_JOIN ? ATT_OP_JOIN : ATT_OP_LEAVE, r.data,
-					 (uint8_t)r.length, c->id,
-					 r.type == ATT_REC_JOIN ? ORDO_REASON_JOIN : ORDO_REASON_LEAVE);
-				go = 1;
+				/* both must take it, or it waits in the ring */
+				go = c->if_count < ENG_INFLIGHT_MAX &&
+				     queue_op(e, r.type == ATT_REC_JOIN ? ATT_OP_JOIN : ATT_OP_LEAVE, r.data,
+					      (uint8_t)r.length, c->id,
+					      r.type == ATT_REC_JOIN ? ORDO_REASON_JOIN : ORDO_REASON_LEAVE, 1) == 0;
+				if (go)
+					(void)inflight_push(c, r.end, NULL, 1);
 				break;
 			default:
 				break;
@@ -885,7 +868,11 @@ static uint32_t drain(struct eng *e, struct eng_client *c)
 void eng_clients_submit_done(struct eng *e, uint64_t cookie)
 {
 	if (cookie & ENG_COOKIE_BUF) {
-		free((void *)(uintptr_t)(cookie & ~ENG_COOKIE_BUF));
+		uint8_t *p = (uint8_t *)(uintptr_t)(cookie & ~ENG_COOKIE_BUF);
+		if (eng_arena_owns(&e->ops, p))
+			eng_arena_done(&e->ops, p);
+		else
+			asm_put(e, p);
 		return;
 	}
 	uint16_t slot = (uint16_t)((cookie >> 32) & 0x7FFFu);
@@ -906,7 +893,8 @@ static void begin_leave(struct eng *e, struct eng_client *c, uint32_t reason)
 	c->state = ENG_CL_LEAVING;
 	c->leave_reason = reason;
 	for (uint32_t p = 0; p < RP_PRIO_COUNT; p++) {
-		free(c->asm_[p].buf);
+		if (c->asm_[p].buf != NULL)
+			asm_put(e, c->asm_[p].buf);
 		c->asm_[p].buf = NULL;
 	}
 	for (uint32_t i = 0; i < e->cfg.max_groups; i++) {
@@ -914,11 +902,9 @@ static void begin_leave(struct eng *e, struct eng_client *c, uint32_t reason)
 		uint32_t first;
 		for (uint32_t k = 0, n = g != NULL ? eg_node_range(g, e->cfg.rp.node_id, &first) : 0; k < n; k++)
 			if (g->m[first + k].client == c->id)
-				queue_op(e, ATT_OP_LEAVE, g->name, g->len, c->id, (uint8_t)reason);
+				(void)queue_op(e, ATT_OP_LEAVE, g->name, g->len, c->id, (uint8_t)reason, 0);
 	}
-	free(c->overflow);
-	c->overflow = NULL;
-	c->ov_head = c->ov_tail = c->ov_size = 0;
+	c->ov_head = c->ov_tail = 0; /* the memory goes with the client (eng_control.c) */
 }
 
 static void evict(struct eng *e, struct eng_client *c, uint32_t reason, const char *why)
@@ -948,8 +934,6 @@ uint32_t eng_clients_poll(struct eng *e)
 			/* first sight of a new client: it learns the configuration */
 			c->state = ENG_CL_ACTIVE;
 			e->cl_by_slot[c->slot] = c;
-			uint64_t cap = 2ull * e->cfg.rp.message_size_max;
-			c->ov_cap = cap > ENG_OVERFLOW_MAX ? (cap > UINT32_MAX / 2 ? UINT32_MAX / 2 : cap) : ENG_OVERFLOW_MAX;
 			if (e->member_count != 0) {
 				struct att_config ac = {.primary = e->primary, .node_count = e->member_count,
 							.ring_rep = e->ring.rep, .old_rep = e->ring.rep,

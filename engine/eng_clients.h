@@ -72,9 +72,9 @@ struct eng_client {
 	struct eng_inflight inflight[ENG_INFLIGHT_MAX];
 	uint32_t if_head, if_count; /* FIFO of in-flight submits, in ring order */
 	struct eng_assembly asm_[RP_PRIO_COUNT];
-	uint8_t *overflow;         /* records that did not fit the delivery ring */
+	uint8_t *overflow;         /* records that did not fit the delivery ring: mapped at attach
+				    * (reserved, not touched: pages come as it fills) */
 	uint32_t ov_size, ov_head, ov_tail; /* byte queue of (u32 len, u16 type, u16 flags, payload) */
-	uint64_t ov_cap;           /* its size limit: at least two of the largest message */
 	uint64_t stalled_since_ns; /* 0: draining */
 	uint64_t closing_since_ns; /* when the worker first saw it closing */
 	uint8_t need_wake;         /* records were written since the last wake check */
@@ -94,9 +94,10 @@ struct eng;
 uint32_t eng_clients_poll(struct eng *e);
 /* Worker: a whole message or a fragment was delivered. */
 void eng_clients_deliver(struct eng *e, const struct rp_delivery *d);
-/* Queues an engine message (buf, malloc'd, is freed once ring-proto is done
- * with it) for the total order, at the group operations' priority. */
-void eng_clients_queue_op(struct eng *e, uint8_t *buf, uint32_t size);
+/* Worker: queues a copy of an engine message for the total order, at the
+ * group operations' priority (the ops arena: no allocation). 0, or -1 if
+ * the arena is full (counted as a lost op). */
+int eng_clients_queue_op(struct eng *e, const uint8_t *buf, uint32_t size);
 /* Worker: a configuration was installed. */
 void eng_clients_config(struct eng *e, const struct rp_configuration *c);
 /* Worker: ring-proto returned a client's submit. */

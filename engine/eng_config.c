@@ -326,6 +326,9 @@ static const struct key keys[] = {
 	{.sec = SEC_NODE, .name = "assembly_timeout_ms", .type = KT_UINT, C(assembly_timeout_ms), .min = 10, .max = 3600000,
 	 .scale = 1, .unit = "ms", .def = "10000",
 	 .help = "a message in pieces none of which came this long while its client's submit ring was empty is dropped, and its client told (docs/attach.md §8)"},
+	UINT(SEC_NODE, "assembly_buffers", C(assembly_buffers), 1, 1024, "4",
+	     "client messages larger than a submit-ring record assembled at once, in buffers of max_message_size taken at start "
+	     "(reserved; pages come as used); a message waits in its client's ring for a free one"),
 	UINT(SEC_NODE, "max_groups", C(max_groups), 1, EG_GROUPS_LIMIT, "1024",
 	     "groups with members at once, all nodes alike: a JOIN of one more is refused at every node (ORDO_EGROUPS; docs/attach.md §5, §8)"),
 	UINT(SEC_NODE, "max_group_members", C(max_group_members), 1, EG_MEMBERS_LIMIT, "256",

@@ -73,10 +73,9 @@ static void client_free(struct eng_client *c)
 		close(c->event_fd);
 	if (c->sock_fd >= 0)
 		close(c->sock_fd);
-	free(c->overflow);
-	for (uint32_t p = 0; p < RP_PRIO_COUNT; p++)
-		free(c->asm_[p].buf);
-	free(c);
+	if (c->overflow != NULL)
+		munmap(c->overflow, c->ov_size);
+	free(c); /* (its assembly buffers are the worker's pool's) */
 }
 
 /* Wakes a worker blocked in idle = block: the client table changed, or a
@@ -208,7 +207,16 @@ struct eng_client *eng_control_attach(struct eng *e, const struct att_hello *h, 
 		id = slot != 0 ? (uint64_t)slot : m;
 	c->id = (uint32_t)id;
 	ctl->next_id = c->id;
-	if (make_region(e, c, sub, del) != 0) {
+	/* the overflow queue: at least two of the largest message, mapped
+	 * here so that the worker never allocates (its pages come as used) */
+	uint64_t ov = 2ull * e->cfg.rp.message_size_max;
+	ov = ov < ENG_OVERFLOW_MAX ? ENG_OVERFLOW_MAX : ov > UINT32_MAX / 2 ? UINT32_MAX / 2 : ov;
+	c->overflow = mmap(NULL, ov, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (c->overflow == MAP_FAILED)
+		c->overflow = NULL;
+	else
+		c->ov_size = (uint32_t)ov;
+	if (c->overflow == NULL || make_region(e, c, sub, del) != 0) {
 		pthread_mutex_unlock(&ctl->lock);
 		c->sock_fd = -1;
 		client_free(c);

@@ -13,10 +13,14 @@
 #include <rte_log.h>
 
 #include "eng.h"
+#include "eng_arena.h"
 #include "eng_clients.h"
 #include "eng_groups.h"
 #include "eng_crypto.h"
 #include "pmdg.h"
+
+#define ENG_OPS_BYTES (4u << 20)   /* engine messages in flight, besides one SYNC */
+#define ENG_DEFER_BYTES (1u << 20) /* group ops an exchange defers: the same at every node */
 
 #define ENG_LOG(lvl, e, fmt, ...)                                                            \
 	rte_log(RTE_LOG_##lvl, eng_logtype, "ordod[n%u]: " fmt "\n", (e)->cfg.rp.node_id, \
@@ -132,13 +136,6 @@ struct eng_keys {
 	uint64_t logged_suite, logged_replay, logged_malformed;
 };
 
-/* A queued engine buffer (a group operation waiting for ring-proto, or a
- * deferred one waiting for the group-state exchange). */
-struct eng_op {
-	uint8_t *buf;
-	uint32_t size;
-};
-
 struct eng_fstream { /* a fragmented client message being fanned out */
 	uint8_t active, glen;
 	uint32_t head;     /* envelope bytes before the data */
@@ -148,6 +145,7 @@ struct eng_fstream { /* a fragmented client message being fanned out */
 struct eng_client_stats {
 	uint64_t evictions, bad_envelopes, ops_lost, too_big;
 	uint64_t joins_refused;         /* the group table's limits (every node alike) */
+	uint64_t ops_deferred_full;     /* group ops the exchange had no room to defer (requeued by their node) */
 	uint64_t assemblies_dropped;   /* large messages whose pieces stopped coming */
 };
 
@@ -189,13 +187,16 @@ struct eng {
 	struct eg_table *groups;           /* eng_groups.h: sized at start, [node] max_groups */
 	void *groups_mem;
 	struct eg_member *view_joined, *view_left; /* a bulk change's views (max_group_members each) */
-	struct eng_op *opq;
-	uint32_t opq_head, opq_count, opq_cap;
+	/* memory sized at eng_create: the worker never allocates */
+	uint8_t *arena_mem;
+	struct eng_arena ops;              /* engine messages, queued to SUBMIT_DONE (ENG_OPS_BYTES + a SYNC) */
+	struct eng_arena deferred;         /* group ops delivered during the exchange (ENG_DEFER_BYTES) */
+	uint8_t *asm_mem;                  /* assembly buffers of large client messages: */
+	uint8_t **asm_free;                /* [node] assembly_buffers of message_size_max bytes, */
+	uint32_t asm_free_count;           /* the free ones stacked */
 	struct {
 		int active;
 		uint64_t waiting;          /* nodes whose SYNC is still to come */
-		struct eng_op *deferred;   /* group ops delivered during the exchange */
-		uint32_t deferred_count, deferred_cap;
 	} sync;
 	uint64_t trans_set;                /* the last transitional configuration's nodes */
 	struct eng_fstream fstreams[RP_NODES_MAX][RP_PRIO_COUNT];

@@ -133,11 +133,7 @@ size_t eng_keys_seal(struct eng *e, const uint8_t *frame, size_t len)
 static void announce(struct eng *e)
 {
 	const struct eng_crypto *c = &e->keys->c;
-	uint8_t *b = calloc(1, ATT_KEY_SIZE);
-	if (b == NULL) {
-		e->cstats.ops_lost++;
-		return;
-	}
+	uint8_t b[ATT_KEY_SIZE] = {0};
 	uint16_t me = e->cfg.rp.node_id;
 	b[0] = ATT_ENV_KEY;
 	b[1] = ATT_KEY_STATE;
@@ -145,7 +141,7 @@ static void announce(struct eng *e)
 	b[3] = (uint8_t)(me >> 8);
 	put64le(b + 8, c->key[ENG_KEY_CURRENT].fingerprint);
 	put64le(b + 16, c->key[ENG_KEY_NEXT].in_use ? c->key[ENG_KEY_NEXT].fingerprint : 0);
-	eng_clients_queue_op(e, b, ATT_KEY_SIZE);
+	(void)eng_clients_queue_op(e, b, ATT_KEY_SIZE);
 }
 
 /* Members of the configuration whose KEY_STATE does not show fp (as

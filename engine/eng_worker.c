@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -424,6 +425,11 @@ static void idle(struct eng *e)
 	}
 }
 
+/* Tests only: tests/api/alloc_check.c, preloaded into ordod, counts the
+ * allocations of the thread that called it with 1 until it calls it with
+ * 0 (the worker allocates nothing after eng_create). Not defined in ordod. */
+extern void ordo_alloc_check(int on) __attribute__((weak));
+
 void eng_run(struct eng *e, volatile int *stop)
 {
 	if (e->cfg.idle == ENG_IDLE_BACKOFF || e->cfg.idle == ENG_IDLE_BLOCK)
@@ -435,6 +441,8 @@ void eng_run(struct eng *e, volatile int *stop)
 		: e->cfg.idle == ENG_IDLE_YIELD ? "yield"
 		: e->cfg.idle == ENG_IDLE_BLOCK ? "block"
 						: "backoff");
+	if (ordo_alloc_check != NULL)
+		ordo_alloc_check(1);
 	while (!*stop && !e->fatal) {
 		if (duty_cycle(e) != 0)
 			e->idle_since_ns = 0;
@@ -444,6 +452,8 @@ void eng_run(struct eng *e, volatile int *stop)
 	if (e->fatal) {
 		eng_clients_stop(e);
 		rcu_unregister_thread();
+		if (ordo_alloc_check != NULL)
+			ordo_alloc_check(0);
 		return;
 	}
 	/* Polite leave: the others reform without waiting for a token loss. */
@@ -460,6 +470,8 @@ void eng_run(struct eng *e, volatile int *stop)
 	eng_publish(e);
 	eng_clients_stop(e);
 	rcu_unregister_thread();
+	if (ordo_alloc_check != NULL)
+		ordo_alloc_check(0);
 	if (e->cfg.idle == ENG_IDLE_BLOCK)
 		ENG_LOG(NOTICE, e, "idle block: slept %llu times, woken by frames %llu, by the doorbell %llu, by timers %llu",
 			(unsigned long long)e->cnt.sleeps, (unsigned long long)e->cnt.wakes_frames,
@@ -504,14 +516,30 @@ struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 	e->groups_mem = gsize != 0 ? aligned_alloc(64, (gsize + 63u) & ~(size_t)63u) : NULL;
 	e->view_joined = calloc(c->max_group_members, sizeof(*e->view_joined));
 	e->view_left = calloc(c->max_group_members, sizeof(*e->view_left));
+	/* the worker's other buffers, so that it never allocates: the engine's
+	 * own messages (the largest SYNC is one message), deferred group ops,
+	 * the assembly buffers of large client messages (mapped, not touched) */
+	uint64_t ops_bytes = ENG_OPS_BYTES + eng_arena_round(c->rp.message_size_max) + 2u * ENG_ARENA_HDR;
+	e->arena_mem = malloc(ops_bytes + ENG_DEFER_BYTES);
+	size_t asm_bytes = (size_t)c->assembly_buffers * eng_arena_round(c->rp.message_size_max);
+	e->asm_mem = mmap(NULL, asm_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (e->asm_mem == MAP_FAILED)
+		e->asm_mem = NULL;
+	e->asm_free = calloc(c->assembly_buffers, sizeof(*e->asm_free));
 	if (e->rp == NULL || e->acts.v == NULL || e->scratch == NULL || e->cl_by_slot == NULL ||
-	    e->groups_mem == NULL || e->view_joined == NULL || e->view_left == NULL) {
+	    e->groups_mem == NULL || e->view_joined == NULL || e->view_left == NULL || e->arena_mem == NULL ||
+	    e->asm_mem == NULL || e->asm_free == NULL) {
 		snprintf(err, err_size, "out of memory for the protocol state (%zu bytes)", size);
 		goto fail;
 	}
 	memset(e->rp, 0, size); /* pre-fault */
 	memset(e->groups_mem, 0, gsize);
 	e->groups = eg_table_init(e->groups_mem, &gc);
+	memset(e->arena_mem, 0, ops_bytes + ENG_DEFER_BYTES);
+	eng_arena_init(&e->ops, e->arena_mem, ops_bytes);
+	eng_arena_init(&e->deferred, e->arena_mem + ops_bytes, ENG_DEFER_BYTES);
+	for (uint32_t i = 0; i < c->assembly_buffers; i++)
+		e->asm_free[e->asm_free_count++] = e->asm_mem + (size_t)i * eng_arena_round(c->rp.message_size_max);
 	if (rp_node_init(e->rp, &c->rp) != 0) {
 		snprintf(err, err_size, "ring-proto rejects the configuration");
 		goto fail;
@@ -577,6 +605,10 @@ fail:
 	close(e->doorbell_fd);
 	eng_keys_free(e);
 	eng_load_free(e);
+	free(e->arena_mem);
+	if (e->asm_mem != NULL)
+		munmap(e->asm_mem, (size_t)e->cfg.assembly_buffers * eng_arena_round(e->cfg.rp.message_size_max));
+	free(e->asm_free);
 	free(e->groups_mem);
 	free(e->view_joined);
 	free(e->view_left);
@@ -609,12 +641,6 @@ void eng_destroy(struct eng *e)
 		(unsigned long long)e->cstats.joins_refused, (unsigned long long)e->cstats.assemblies_dropped);
 	eng_telemetry_unregister();
 	eng_control_stop(e);
-	for (uint32_t i = 0; i < e->opq_count; i++)
-		free(e->opq[e->opq_head + i].buf);
-	free(e->opq);
-	for (uint32_t i = 0; i < e->sync.deferred_count; i++)
-		free(e->sync.deferred[i].buf);
-	free(e->sync.deferred);
 	return_all(e); /* the pools go with the ports */
 	pmdg_close(&e->g);
 	if (e->block_epfd >= 0)
@@ -622,6 +648,10 @@ void eng_destroy(struct eng *e)
 	close(e->doorbell_fd);
 	eng_keys_free(e);
 	eng_load_free(e);
+	free(e->arena_mem);
+	if (e->asm_mem != NULL)
+		munmap(e->asm_mem, (size_t)e->cfg.assembly_buffers * eng_arena_round(e->cfg.rp.message_size_max));
+	free(e->asm_free);
 	free(e->groups_mem);
 	free(e->view_joined);
 	free(e->view_left);

@@ -89,6 +89,8 @@ int api_node_write_config(struct api_node *n, const struct api_node_opts *o)
 	snprintf(n->sock, sizeof(n->sock), "%s/n1.sock", n->dir);
 	snprintf(n->log, sizeof(n->log), "%s/ordod.log", n->dir);
 	snprintf(n->prefix, sizeof(n->prefix), "ordo-api-%d-%u", (int)getpid(), node_seq++);
+	if (o != NULL && o->preload != NULL)
+		snprintf(n->preload, sizeof(n->preload), "%s", o->preload);
 	FILE *f = fopen(n->conf, "w");
 	if (f == NULL)
 		return -1;
@@ -176,6 +178,8 @@ int api_node_start(struct api_node *n, const struct api_node_opts *o)
 			dup2(fd, 2);
 		}
 		close_range(3, ~0u, 0); /* no test client's descriptors in the daemon */
+		if (n->preload[0] != '\0')
+			setenv("LD_PRELOAD", n->preload, 1);
 		execl(api_ordod, "ordod", "-c", n->conf, (char *)NULL);
 		_exit(127);
 	}

@@ -36,6 +36,7 @@ struct api_node_opts {
 	uint32_t assembly_timeout_ms; /* [node] assembly_timeout_ms; 0: the default (10 s) */
 	uint32_t max_groups;       /* [node] max_groups; 0: the default */
 	uint32_t max_group_members; /* [node] max_group_members; 0: the default */
+	const char *preload;       /* LD_PRELOAD for ordod (tests/api/alloc_check.c); NULL: none */
 };
 
 struct api_node {
@@ -43,6 +44,7 @@ struct api_node {
 	char dir[64];              /* the temporary directory (config, state, socket, log) */
 	char conf[96], sock[96], log[96];
 	char prefix[64];           /* [eal] file_prefix */
+	char preload[256];         /* api_node_opts.preload */
 	double start_ms;           /* from fork to a first message delivered */
 };
 

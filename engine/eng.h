@@ -107,6 +107,7 @@ struct eng_config {
 	uint32_t assembly_buffers; /* large client messages assembled at once (message_size_max each) */
 	uint32_t max_groups;      /* the group table (eng_groups.h): groups, and members of one group; */
 	uint32_t max_group_members; /* the same at every node: a JOIN past them is refused everywhere */
+	uint32_t protocol_test;   /* rp.proto_min/max may name versions this build does not implement */
 };
 
 /* Reads and checks a configuration file. Returns 0, or -1 with err holding

@@ -192,6 +192,17 @@ static int check_device(struct parse *ps, const struct key *k, const struct eng_
 	return 0;
 }
 
+/* protocol_min, protocol_max: versions this build implements, unless
+ * protocol_test (min <= max is ring-proto's rule: rp_config_check). */
+static int check_protocol(struct parse *ps, const struct key *k, const struct eng_config *c, void *base)
+{
+	uint8_t v = strcmp(k->name, "protocol_min") == 0 ? c->rp.proto_min : c->rp.proto_max;
+	if (v > RP_PROTO_VERSION_IMPLEMENTED && !c->protocol_test)
+		return fail_key(ps, k, base, "this build implements protocol versions 1..%u (a higher one only with [node] protocol_test = yes)",
+				RP_PROTO_VERSION_IMPLEMENTED);
+	return 0;
+}
+
 static int check_load_size(struct parse *ps, const struct key *k, const struct eng_config *c, void *base)
 {
 	if (c->load.size != 0 && c->load.size < ENG_LOAD_HDR_SIZE)
@@ -334,6 +345,15 @@ static const struct key keys[] = {
 	UINT(SEC_NODE, "max_group_members", C(max_group_members), 1, EG_MEMBERS_LIMIT, "256",
 	     "members of one group, all nodes alike: a JOIN past it is refused at every node (ORDO_EMEMBERS). "
 	     "The table takes 16 x max_groups x max_group_members bytes"),
+	{.sec = SEC_NODE, .name = "protocol_min", .type = KT_UINT, C(rp.proto_min), .min = 1, .max = 255, .scale = 1, .unit = "",
+	 .check = check_protocol,
+	 .help = "the lowest protocol version this node speaks; the ring runs the highest version every member speaks (docs/protocol.md §11; "
+		 "a rolling upgrade: docs/deployment.md)"},
+	{.sec = SEC_NODE, .name = "protocol_max", .type = KT_UINT, C(rp.proto_max), .min = 1, .max = 255, .scale = 1, .unit = "",
+	 .check = check_protocol, .help = "the highest protocol version this node speaks: the highest this build implements unless lowered"},
+	BOOL(SEC_NODE, "protocol_test", C(protocol_test), "no",
+	     "let protocol_min and protocol_max name versions this build does not implement (which it runs as its own): "
+	     "for testing version negotiation and rolling upgrades only"),
 
 	STR(SEC_EAL, "lcores", C(lcores), NULL, "EAL --lcores (the worker is the main lcore); empty: lcore 0 floating over every CPU this process may use"),
 	{.sec = SEC_EAL, .name = "file_prefix", .type = KT_STR, C(file_prefix), .scale = 1, .unit = "", .def = "ordo-n<id>", .derive = derive_file_prefix, .check = check_file_prefix, .help = "EAL runtime directory /var/run/dpdk/<file_prefix>/ (telemetry socket)"},

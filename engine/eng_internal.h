@@ -91,6 +91,7 @@ struct eng_snapshot {
 	uint16_t member_count;
 	uint16_t members[RP_NODES_MAX];
 	uint8_t primary, proto_version;
+	uint8_t proto_min, proto_max;  /* this node's configured range */
 	uint64_t configs_regular, configs_transitional;
 	uint64_t last_config_unix_ns, uptime_ns;
 	uint8_t path_count, in_use, faulty;

@@ -37,6 +37,8 @@ void eng_publish(struct eng *e)
 	memcpy(snap.members, e->members, sizeof(snap.members));
 	snap.primary = e->primary;
 	snap.proto_version = e->proto_version;
+	snap.proto_min = e->cfg.rp.proto_min;
+	snap.proto_max = e->cfg.rp.proto_max;
 	snap.configs_regular = e->configs_regular;
 	snap.configs_transitional = e->configs_transitional;
 	snap.last_config_unix_ns = e->last_config_unix_ns;
@@ -122,6 +124,8 @@ static int fill_node(const struct eng_snapshot *sp, struct rte_tel_data *d)
 	}
 	rte_tel_data_add_dict_u64(d, "primary", s.primary);
 	rte_tel_data_add_dict_u64(d, "proto_version", s.proto_version);
+	rte_tel_data_add_dict_u64(d, "proto_min", s.proto_min);
+	rte_tel_data_add_dict_u64(d, "proto_max", s.proto_max);
 	rte_tel_data_add_dict_u64(d, "configs_regular", s.configs_regular);
 	rte_tel_data_add_dict_u64(d, "configs_transitional", s.configs_transitional);
 	rte_tel_data_add_dict_u64(d, "last_config_unix_ns", s.last_config_unix_ns);

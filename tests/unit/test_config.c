@@ -169,6 +169,10 @@ static const struct bad bads[] = {
 	{"[node]", "max_clients = 4097", "node.max_clients = '4097': must be in"},
 	{"[node]", "assembly_timeout_ms = 5", "node.assembly_timeout_ms = '5': must be in"},
 	{"[node]", "state_dir = /x\nstate_dir = /y", "node.state_dir = '/y': key appears twice"},
+	{"[node]", "protocol_max = 2", "node.protocol_max = '2': this build implements protocol versions 1..1"},
+	{"[node]", "protocol_min = 2\nprotocol_max = 2", "node.protocol_min = '2': this build implements protocol versions 1..1"},
+	{"[node]", "protocol_test = yes\nprotocol_min = 3\nprotocol_max = 2", "node.protocol_min = '3': proto_min must be in 1..proto_max"},
+	{"[node]", "protocol_test = yes\nprotocol_max = 256", "node.protocol_max = '256': must be in 1..255"},
 	{"[ring]", "profile = sideways", "ring.profile = 'sideways': must be one of shared | dedicated"},
 	{"[ring]", "mtu = 12", "ring.mtu = '12': must be in 576..65535"},
 	{"[ring]", "mtu = 9000x", "ring.mtu = '9000x': not a non-negative integer"},
@@ -194,6 +198,23 @@ static const struct bad bads[] = {
 	{"[node]", "allow_groups = root, no-such-group-ordo", "node.allow_groups = 'root, no-such-group-ordo': no group named 'no-such-group-ordo'"},
 	{"[load]", "[paths]\ndevice = x", "[paths]: unknown section"},
 };
+
+/* The protocol range (docs/protocol.md §11): by default every version this
+ * build implements; versions beyond it only with protocol_test. */
+static void test_protocol_range(void **state)
+{
+	(void)state;
+	struct eng_config c;
+	char err[512] = "";
+	assert_int_equal(load_with("[node]", "", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.rp.proto_min, 1);
+	assert_int_equal(c.rp.proto_max, RP_PROTO_VERSION_IMPLEMENTED);
+	assert_int_equal(c.protocol_test, 0);
+	assert_int_equal(load_with("[node]", "protocol_test = yes\nprotocol_min = 2\nprotocol_max = 7", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.rp.proto_min, 2);
+	assert_int_equal(c.rp.proto_max, 7);
+	assert_int_equal(c.protocol_test, 1);
+}
 
 static void test_bad_values(void **state)
 {
@@ -477,6 +498,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_spin_is_dedicated),
+		cmocka_unit_test(test_protocol_range),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_node_not_in_ring),
 		cmocka_unit_test(test_missing),

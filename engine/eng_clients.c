@@ -118,7 +118,7 @@ static void put_record(struct eng *e, struct eng_client *c, uint16_t type, uint1
 			return;
 		}
 		if (st == SHM_RING_TOOBIG) {
-			e->cstats.too_big++;
+			e->cnt.deliveries_too_big++;
 			return;
 		}
 		if (c->stalled_since_ns == 0)
@@ -192,7 +192,7 @@ static uint8_t *op_put(struct eng *e, uint32_t size, int from_client)
 		return NULL;
 	uint8_t *p = eng_arena_put(&e->ops, size);
 	if (p == NULL && !from_client)
-		e->cstats.ops_lost++;
+		e->cnt.group_ops_lost++;
 	return p;
 }
 
@@ -238,7 +238,7 @@ static uint32_t ops_pump(struct eng *e)
 		eng_arena_handed(&e->ops);
 		if (rc != RP_OK) {
 			eng_arena_done(&e->ops, p);
-			e->cstats.ops_lost++;
+			e->cnt.group_ops_lost++;
 		}
 		eng_arena_retire(&e->ops); /* ring-proto may have returned it already */
 		n++;
@@ -279,7 +279,7 @@ static void send_view(struct eng *e, const struct eg_group *g, int transitional,
  * node): the client is told. */
 static void join_refused(struct eng *e, uint32_t client, const uint8_t *group, uint8_t glen, int rc)
 {
-	e->cstats.joins_refused++;
+	e->cnt.joins_refused++;
 	struct eng_client *c = client_by_id(e, client);
 	if (c == NULL)
 		return;
@@ -304,7 +304,7 @@ static void apply_entry(struct eng *e, uint8_t op, uint16_t node, const uint8_t 
 			if (mine)
 				join_refused(e, client, group, glen, rc);
 			else
-				e->cstats.joins_refused++;
+				e->cnt.joins_refused++;
 			return;
 		}
 		if (rc != EG_OK)
@@ -336,7 +336,7 @@ static void defer_op(struct eng *e, uint16_t origin, const uint8_t *b, uint32_t 
 		memcpy(p + 2, b, size);
 		return;
 	}
-	e->cstats.ops_deferred_full++;
+	e->cnt.ops_deferred_full++;
 	if (origin == e->cfg.rp.node_id)
 		(void)eng_clients_queue_op(e, b, size);
 }
@@ -416,14 +416,14 @@ static void on_sync(struct eng *e, uint16_t origin, const uint8_t *b, uint32_t s
 		uint32_t client;
 		const uint8_t *group;
 		if (entry_at(b, size, &off, &glen, &reason, &client, &group) != 0) {
-			e->cstats.bad_envelopes++;
+			e->cnt.client_bad_envelopes++;
 			break;
 		}
 		/* refused alike at every node (the new table's limits, in the
 		 * SYNCs' delivery order) */
 		int rc = eg_sync_add(e->groups, group, glen, origin, client, reason);
 		if (rc == EG_EGROUPS || rc == EG_EMEMBERS)
-			e->cstats.joins_refused++;
+			e->cnt.joins_refused++;
 	}
 	e->sync.waiting &= ~bit;
 	if (e->sync.waiting == 0)
@@ -433,7 +433,7 @@ static void on_sync(struct eng *e, uint16_t origin, const uint8_t *b, uint32_t s
 static void on_group_op(struct eng *e, uint16_t origin, const uint8_t *b, uint32_t size, int replay)
 {
 	if (size < ATT_OP_HDR) {
-		e->cstats.bad_envelopes++;
+		e->cnt.client_bad_envelopes++;
 		return;
 	}
 	uint8_t op = b[1];
@@ -442,7 +442,7 @@ static void on_group_op(struct eng *e, uint16_t origin, const uint8_t *b, uint32
 	memcpy(&node, b + 2, 2);
 	memcpy(&count, b + 4, 4);
 	if (node != origin || (op != ATT_OP_JOIN && op != ATT_OP_LEAVE && op != ATT_OP_SYNC)) {
-		e->cstats.bad_envelopes++; /* a node speaks only for its own clients */
+		e->cnt.client_bad_envelopes++; /* a node speaks only for its own clients */
 		return;
 	}
 	if (op == ATT_OP_SYNC) {
@@ -459,7 +459,7 @@ static void on_group_op(struct eng *e, uint16_t origin, const uint8_t *b, uint32
 		uint32_t client;
 		const uint8_t *group;
 		if (entry_at(b, size, &off, &glen, &reason, &client, &group) != 0) {
-			e->cstats.bad_envelopes++;
+			e->cnt.client_bad_envelopes++;
 			return;
 		}
 		apply_entry(e, op, node, group, glen, client, reason);
@@ -506,13 +506,13 @@ void eng_clients_deliver(struct eng *e, const struct rp_delivery *d)
 		int engine_op = d->client_id == 0;
 		if (d->chunk_size < 2 ||
 		    (engine_op ? b[0] != ATT_ENV_GROUP_OP && b[0] != ATT_ENV_KEY : b[0] != ATT_ENV_USER)) {
-			e->cstats.bad_envelopes++;
+			e->cnt.client_bad_envelopes++;
 			fs->active = 0;
 			return;
 		}
 		if (engine_op) {
 			if (!last) {
-				e->cstats.bad_envelopes++; /* engine messages are small: never fragmented */
+				e->cnt.client_bad_envelopes++; /* engine messages are small: never fragmented */
 				return;
 			}
 			if (b[0] == ATT_ENV_KEY)
@@ -527,7 +527,7 @@ void eng_clients_deliver(struct eng *e, const struct rp_delivery *d)
 		    !att_size_ok(d->msg_size - head, e->cfg.max_message_size)) {
 			/* larger than this node accepts (its clients would drop it):
 			 * every node configured alike drops it */
-			e->cstats.bad_envelopes++;
+			e->cnt.client_bad_envelopes++;
 			fs->active = 0;
 			return;
 		}
@@ -807,10 +807,10 @@ static void drop_stale(struct eng *e, struct eng_client *c)
 		struct eng_assembly *a = &c->asm_[p];
 		if (a->buf == NULL || e->now_ns - a->last_ns <= e->assembly_timeout_ns)
 			continue;
-		e->cstats.assemblies_dropped++;
+		e->cnt.assemblies_dropped++;
 		ENG_LOG(WARNING, e, "client %u (%s): a %u-byte message at priority %u dropped with %u bytes of it: no piece for %llu ms (assemblies dropped %llu)",
 			c->id, c->name, a->msg_size, p, a->got, (unsigned long long)((e->now_ns - a->last_ns) / 1000000u),
-			(unsigned long long)e->cstats.assemblies_dropped);
+			(unsigned long long)e->cnt.assemblies_dropped);
 		asm_put(e, a->buf);
 		a->buf = NULL;
 		a->dropped = 1;
@@ -912,7 +912,7 @@ static void evict(struct eng *e, struct eng_client *c, uint32_t reason, const ch
 	if (c->state != ENG_CL_ACTIVE)
 		return;
 	ENG_LOG(WARNING, e, "client %u (%s) evicted: %s", c->id, c->name, why);
-	e->cstats.evictions++;
+	e->cnt.client_evictions++;
 	atomic_store_explicit(&c->hdr->evict_reason, reason, memory_order_relaxed);
 	atomic_store_explicit(&c->hdr->state, ATT_STATE_EVICTED, memory_order_release);
 	begin_leave(e, c, reason);

@@ -75,7 +75,20 @@ struct eng_load {
 	_(sleeps, RP_COUNTER_EVENT, "sleeps of the backoff and block idle strategies")          \
 	_(wakes_frames, RP_COUNTER_EVENT, "idle = block: sleeps ended by a frame")               \
 	_(wakes_doorbell, RP_COUNTER_EVENT, "idle = block: sleeps ended by a client's doorbell") \
-	_(wakes_timer, RP_COUNTER_EVENT, "idle = block: sleeps ended by a deadline")
+	_(wakes_timer, RP_COUNTER_EVENT, "idle = block: sleeps ended by a deadline")                  \
+	_(client_evictions, RP_COUNTER_HARMFUL,                                                  \
+	  "clients evicted: garbage in a submit ring, a delivery ring not drained, a full overflow queue") \
+	_(client_bad_envelopes, RP_COUNTER_HARMFUL,                                              \
+	  "delivered envelopes that failed their checks (dropped at every node alike)")         \
+	_(group_ops_lost, RP_COUNTER_HARMFUL,                                                    \
+	  "the engine's own messages (group ops, SYNCs, key states) lost: no room, or ring-proto refused them") \
+	_(deliveries_too_big, RP_COUNTER_HARMFUL, "deliveries larger than a client's delivery ring") \
+	_(joins_refused, RP_COUNTER_HARMLESS,                                                   \
+	  "JOINs the group table refused at every node alike (max_groups, max_group_members)")   \
+	_(ops_deferred_full, RP_COUNTER_HARMLESS,                                               \
+	  "group ops an exchange had no room to defer: dropped everywhere, queued again by their node") \
+	_(assemblies_dropped, RP_COUNTER_HARMFUL,                                               \
+	  "large client messages dropped: no piece came for assembly_timeout_ms")
 
 struct eng_counters {
 #define ENG_COUNTER_FIELD_(f, kind, help) uint64_t f;
@@ -143,13 +156,6 @@ struct eng_fstream { /* a fragmented client message being fanned out */
 	uint8_t group[32];
 };
 
-struct eng_client_stats {
-	uint64_t evictions, bad_envelopes, ops_lost, too_big;
-	uint64_t joins_refused;         /* the group table's limits (every node alike) */
-	uint64_t ops_deferred_full;     /* group ops the exchange had no room to defer (requeued by their node) */
-	uint64_t assemblies_dropped;   /* large messages whose pieces stopped coming */
-};
-
 struct eng {
 	struct eng_config cfg;
 	struct pmdg g;
@@ -203,7 +209,6 @@ struct eng {
 	struct eng_fstream fstreams[RP_NODES_MAX][RP_PRIO_COUNT];
 	uint64_t evict_ns;
 	uint64_t assembly_timeout_ns;
-	struct eng_client_stats cstats;
 	struct eng_control *control;       /* the control thread (eng_control.c) */
 	struct eng_keys *keys;             /* frame security; NULL: off (no key file) */
 	_Atomic int key_reload;            /* eng_key_reload_request (any thread, a signal handler) */

@@ -209,7 +209,7 @@ void eng_keys_on_op(struct eng *e, uint16_t origin, const uint8_t *b, uint32_t s
 {
 	uint16_t node = (uint16_t)(b[2] | (b[3] << 8));
 	if (size != ATT_KEY_SIZE || b[1] != ATT_KEY_STATE || node != origin || origin == 0 || origin > RP_NODES_MAX) {
-		e->cstats.bad_envelopes++; /* at every node alike */
+		e->cnt.client_bad_envelopes++; /* at every node alike */
 		return;
 	}
 	struct eng_keys *k = e->keys;

@@ -636,9 +636,9 @@ void eng_destroy(struct eng *e)
 		(unsigned long long)e->load.sent, (unsigned long long)s->frames_retransmitted,
 		(unsigned long long)drops, (unsigned long long)e->configs_regular);
 	ENG_LOG(NOTICE, e, "clients: %llu evictions, %llu bad envelopes, %llu group ops lost, %llu deliveries too big, %llu joins refused, %llu assemblies dropped",
-		(unsigned long long)e->cstats.evictions, (unsigned long long)e->cstats.bad_envelopes,
-		(unsigned long long)e->cstats.ops_lost, (unsigned long long)e->cstats.too_big,
-		(unsigned long long)e->cstats.joins_refused, (unsigned long long)e->cstats.assemblies_dropped);
+		(unsigned long long)e->cnt.client_evictions, (unsigned long long)e->cnt.client_bad_envelopes,
+		(unsigned long long)e->cnt.group_ops_lost, (unsigned long long)e->cnt.deliveries_too_big,
+		(unsigned long long)e->cnt.joins_refused, (unsigned long long)e->cnt.assemblies_dropped);
 	eng_telemetry_unregister();
 	eng_control_stop(e);
 	return_all(e); /* the pools go with the ports */

@@ -180,6 +180,26 @@ static int open_port(struct pmdg *g, uint8_t path, char *err, size_t err_size)
 	int routed = nc != NULL && nc->transport != PMDG_TRANSPORT_L2;
 	struct rte_eth_dev_info info;
 	int have_info = rte_eth_dev_info_get(port, &info) == 0;
+	/* The port's MTU is the ring's. Unless told, DPDK configures 1500, and
+	 * a NIC then drops every longer frame: a ring with mtu 9000 would form
+	 * on its small frames and lose its large ones. A PCI port that cannot
+	 * take the ring's MTU is refused; a vdev that says it cannot keeps
+	 * DPDK's default (af_packet says 1518 bytes whatever its framesz, and
+	 * carries what its framesz holds). The frame's L2 overhead as DPDK
+	 * computes it when it checks the MTU. */
+	if (have_info) {
+		uint32_t l2 = info.max_mtu != UINT16_MAX && info.max_rx_pktlen > info.max_mtu
+				      ? info.max_rx_pktlen - info.max_mtu
+				      : RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+		if (g->conf.mtu >= info.min_mtu && g->conf.mtu <= info.max_mtu &&
+		    g->conf.mtu + l2 <= info.max_rx_pktlen) {
+			econf.rxmode.mtu = g->conf.mtu;
+		} else if (kind == 0) {
+			snprintf(err, err_size, "path%u: port '%s' takes an MTU of %u..%u (frames up to %u bytes), not the ring's %u ([ring] mtu)",
+				 path, name, info.min_mtu, info.max_mtu, info.max_rx_pktlen, g->conf.mtu);
+			return -EINVAL;
+		}
+	}
 	if (routed && have_info) {
 		int v4 = nc->transport == PMDG_TRANSPORT_UDP4;
 		uint64_t tx = RTE_ETH_TX_OFFLOAD_UDP_CKSUM | (v4 ? RTE_ETH_TX_OFFLOAD_IPV4_CKSUM : 0);

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_lcore.h>
 #include <urcu-qsbr.h>
 
 #include "ordo.h"
@@ -511,12 +512,14 @@ int eng_control_start(struct eng *e, const char *socket_path, char *err, size_t 
 		(void)epoll_ctl(ctl->epoll_fd, EPOLL_CTL_ADD, ctl->listen_fd, &lev);
 	}
 	ctl->running = 1;
-	if (pthread_create(&ctl->thread, NULL, control_main, ctl) != 0) {
+	/* a DPDK control thread: it runs on the CPUs the EAL keeps for them
+	 * (the process's, less the lcores'), never on the worker's CPU, which
+	 * a thread created from the main lcore would inherit */
+	if (rte_ctrl_thread_create(&ctl->thread, "ordo-control", NULL, control_main, ctl) != 0) {
 		ctl->running = 0;
 		snprintf(err, err_size, "cannot start the control thread");
 		return -EAGAIN;
 	}
-	pthread_setname_np(ctl->thread, "ordo-control");
 	return 0;
 }
 

@@ -172,7 +172,9 @@ enum att_env_kind { ATT_ENV_USER = 1, ATT_ENV_GROUP_OP = 2, ATT_ENV_KEY = 3 };
  * GROUP_OP: u8 kind, u8 op, u16 node, u32 count, then count entries of
  * u8 group_len, u8 reason, u16 0, u32 client, group bytes padded to 8.
  * JOIN and LEAVE carry one entry; SYNC lists every (group, client) of its
- * node after a configuration brought new nodes (docs/attach.md §5). */
+ * node after a configuration brought new nodes (docs/attach.md §5), in
+ * pieces of at most max_message_size: SYNC_MORE, ..., then the last as
+ * SYNC. */
 #define ATT_ENV_HEAD(group_len) (2u + (uint32_t)(group_len))
 
 /* The size limit, one definition for every side that checks it: the node
@@ -183,7 +185,7 @@ enum att_env_kind { ATT_ENV_USER = 1, ATT_ENV_GROUP_OP = 2, ATT_ENV_KEY = 3 };
  * room (ENG_ENVELOPE_MAX) is the transport's, never a client's. */
 static inline int att_size_ok(uint64_t size, uint32_t max) { return size <= max; }
 
-enum att_op { ATT_OP_JOIN = 1, ATT_OP_LEAVE = 2, ATT_OP_SYNC = 3 };
+enum att_op { ATT_OP_JOIN = 1, ATT_OP_LEAVE = 2, ATT_OP_SYNC = 3, ATT_OP_SYNC_MORE = 4 };
 
 static inline uint32_t att_pad8(uint32_t n) { return (n + 7u) & ~7u; }
 

@@ -182,13 +182,14 @@ static void wake(struct eng_client *c)
  * group padded to 8. */
 
 /* Room in the ops arena for an engine message of size bytes: a client's
- * JOIN or LEAVE record (from_client) leaves half the arena to what the
- * engine must queue itself (leaves of clients that go, SYNCs, key states),
+ * JOIN or LEAVE record (from_client) may use half of ENG_OPS_BYTES, leaving
+ * the rest to what the engine must queue itself (the largest SYNC, leaves
+ * of clients that go, key states),
  * and waits for room (back-pressure); the engine's own messages that do not
  * fit are lost, counted. NULL if no room. */
 static uint8_t *op_put(struct eng *e, uint32_t size, int from_client)
 {
-	if (from_client && eng_arena_free(&e->ops) < e->ops.size / 2u + ENG_ARENA_HDR + size)
+	if (from_client && eng_arena_free(&e->ops) < e->ops.size - ENG_OPS_BYTES / 2u + ENG_ARENA_HDR + size)
 		return NULL;
 	uint8_t *p = eng_arena_put(&e->ops, size);
 	if (p == NULL && !from_client)
@@ -405,7 +406,7 @@ static void sync_complete(struct eng *e)
 	apply_deferred(e);
 }
 
-static void on_sync(struct eng *e, uint16_t origin, const uint8_t *b, uint32_t size, uint32_t count)
+static void on_sync(struct eng *e, uint16_t origin, const uint8_t *b, uint32_t size, uint32_t count, int last)
 {
 	uint64_t bit = 1ull << (origin - 1u);
 	if (!e->sync.active || !(e->sync.waiting & bit))
@@ -425,6 +426,8 @@ static void on_sync(struct eng *e, uint16_t origin, const uint8_t *b, uint32_t s
 		if (rc == EG_EGROUPS || rc == EG_EMEMBERS)
 			e->cnt.joins_refused++;
 	}
+	if (!last)
+		return; /* more pieces of this node's SYNC follow */
 	e->sync.waiting &= ~bit;
 	if (e->sync.waiting == 0)
 		sync_complete(e);
@@ -441,12 +444,13 @@ static void on_group_op(struct eng *e, uint16_t origin, const uint8_t *b, uint32
 	uint32_t count;
 	memcpy(&node, b + 2, 2);
 	memcpy(&count, b + 4, 4);
-	if (node != origin || (op != ATT_OP_JOIN && op != ATT_OP_LEAVE && op != ATT_OP_SYNC)) {
+	if (node != origin ||
+	    (op != ATT_OP_JOIN && op != ATT_OP_LEAVE && op != ATT_OP_SYNC && op != ATT_OP_SYNC_MORE)) {
 		e->cnt.client_bad_envelopes++; /* a node speaks only for its own clients */
 		return;
 	}
-	if (op == ATT_OP_SYNC) {
-		on_sync(e, origin, b, size, count);
+	if (op == ATT_OP_SYNC || op == ATT_OP_SYNC_MORE) {
+		on_sync(e, origin, b, size, count, op == ATT_OP_SYNC);
 		return;
 	}
 	if (e->sync.active && !replay) {
@@ -563,25 +567,45 @@ static void drop_departed(struct eng *e, uint64_t keep)
 /* Queues this node's SYNC: every (group, local client) it has. */
 static void queue_sync(struct eng *e)
 {
+	/* in pieces of at most message_size_max: SYNC_MORE ..., then SYNC
+	 * (every node applies the entries as they come and completes this
+	 * node's part at the SYNC) */
 	uint16_t me = e->cfg.rp.node_id;
-	uint32_t count = 0, size = ATT_OP_HDR, first, n;
-	for (uint32_t i = 0; i < e->cfg.max_groups; i++) {
-		const struct eg_group *g = eg_group_at(e->groups, i);
-		if (g != NULL && (n = eg_node_range(g, me, &first)) != 0) {
-			count += n;
-			size += n * att_op_entry_size(g->len);
+	uint32_t limit = e->cfg.rp.message_size_max, gi = 0, ki = 0;
+	for (;;) {
+		/* the next piece: from (gi, ki) while it fits */
+		uint32_t count = 0, size = ATT_OP_HDR, g2 = gi, k2 = ki, first, n;
+		for (; g2 < e->cfg.max_groups; g2++, k2 = 0) {
+			const struct eg_group *g = eg_group_at(e->groups, g2);
+			n = g != NULL ? eg_node_range(g, me, &first) : 0;
+			for (; k2 < n && size + att_op_entry_size(g->len) <= limit; k2++) {
+				size += att_op_entry_size(g->len);
+				count++;
+			}
+			if (k2 < n)
+				break; /* the piece is full */
 		}
-	}
-	uint8_t *b = op_put(e, size, 0);
-	if (b == NULL)
-		return; /* counted: the exchange waits for the next configuration */
-	att_op_put_hdr(b, ATT_OP_SYNC, me, count);
-	uint32_t off = ATT_OP_HDR;
-	for (uint32_t i = 0; i < e->cfg.max_groups; i++) {
-		const struct eg_group *g = eg_group_at(e->groups, i);
-		for (uint32_t k = 0, n2 = g != NULL ? eg_node_range(g, me, &first) : 0; k < n2; k++)
-			off += att_op_put_entry(b + off, g->name, g->len, (uint8_t)g->m[first + k].reason,
-						g->m[first + k].client);
+		int last = g2 == e->cfg.max_groups;
+		if (count == 0 && !last) {
+			e->cnt.group_ops_lost++; /* max_message_size below one entry */
+			return;
+		}
+		uint8_t *b = op_put(e, size, 0);
+		if (b == NULL)
+			return; /* counted: the exchange waits for the next configuration */
+		att_op_put_hdr(b, last ? ATT_OP_SYNC : ATT_OP_SYNC_MORE, me, count);
+		uint32_t off = ATT_OP_HDR;
+		for (uint32_t c = 0, g3 = gi, k3 = ki; c < count; g3++, k3 = 0) {
+			const struct eg_group *g = eg_group_at(e->groups, g3);
+			n = g != NULL ? eg_node_range(g, me, &first) : 0;
+			for (; k3 < n && c < count; k3++, c++)
+				off += att_op_put_entry(b + off, g->name, g->len, (uint8_t)g->m[first + k3].reason,
+							g->m[first + k3].client);
+		}
+		if (last)
+			break;
+		gi = g2;
+		ki = k2;
 	}
 	/* Ops queued before it but ordered after it are deferred until the
 	 * exchange completes at every node alike, so the order among them

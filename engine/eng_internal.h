@@ -195,8 +195,9 @@ struct eng {
 	void *groups_mem;
 	struct eg_member *view_joined, *view_left; /* a bulk change's views (max_group_members each) */
 	/* memory sized at eng_create: the worker never allocates */
-	uint8_t *arena_mem;
-	struct eng_arena ops;              /* engine messages, queued to SUBMIT_DONE (ENG_OPS_BYTES + a SYNC) */
+	uint8_t *arena_mem;                /* both arenas, mapped (pages come as used) */
+	uint64_t arena_bytes;
+	struct eng_arena ops;              /* engine messages, queued to SUBMIT_DONE (ENG_OPS_BYTES + the largest SYNC) */
 	struct eng_arena deferred;         /* group ops delivered during the exchange (ENG_DEFER_BYTES) */
 	uint8_t *asm_mem;                  /* assembly buffers of large client messages: */
 	uint8_t **asm_free;                /* [node] assembly_buffers of message_size_max bytes, */

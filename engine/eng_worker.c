@@ -14,6 +14,7 @@
  * allocates after eng_create(), or logs per frame.
  */
 #include "eng_internal.h"
+#include "ordo.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -425,6 +426,20 @@ static void idle(struct eng *e)
 	}
 }
 
+/* The ops arena's room for this node's largest SYNC: every membership of
+ * its clients the table can hold (40 bytes each at most), in pieces of at
+ * most message_size_max, each a record that may need a pad before it. */
+static uint64_t eng_sync_max(const struct eng_config *c)
+{
+	uint64_t per = c->max_group_members < c->max_clients ? c->max_group_members : c->max_clients;
+	uint64_t bytes = (uint64_t)c->max_groups * per * (ATT_OP_ENTRY_HDR + ORDO_GROUP_NAME_MAX);
+	uint64_t piece = c->rp.message_size_max > 2u * ATT_OP_HDR ? c->rp.message_size_max - ATT_OP_HDR : 1u;
+	uint64_t pieces = bytes / piece + 1u;
+	uint64_t pad = eng_arena_round(c->rp.message_size_max < bytes + ATT_OP_HDR ? c->rp.message_size_max
+										    : bytes + ATT_OP_HDR);
+	return bytes + pieces * (ATT_OP_HDR + ENG_ARENA_HDR + pad); /* a pad before each piece at most */
+}
+
 /* Tests only: tests/api/alloc_check.c, preloaded into ordod, counts the
  * allocations of the thread that called it with 1 until it calls it with
  * 0 (the worker allocates nothing after eng_create). Not defined in ordod. */
@@ -519,8 +534,12 @@ struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 	/* the worker's other buffers, so that it never allocates: the engine's
 	 * own messages (the largest SYNC is one message), deferred group ops,
 	 * the assembly buffers of large client messages (mapped, not touched) */
-	uint64_t ops_bytes = ENG_OPS_BYTES + eng_arena_round(c->rp.message_size_max) + 2u * ENG_ARENA_HDR;
-	e->arena_mem = malloc(ops_bytes + ENG_DEFER_BYTES);
+	uint64_t ops_bytes = ENG_OPS_BYTES + eng_sync_max(c);
+	e->arena_bytes = ops_bytes + ENG_DEFER_BYTES;
+	e->arena_mem = mmap(NULL, e->arena_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			    -1, 0);
+	if (e->arena_mem == MAP_FAILED)
+		e->arena_mem = NULL;
 	size_t asm_bytes = (size_t)c->assembly_buffers * eng_arena_round(c->rp.message_size_max);
 	e->asm_mem = mmap(NULL, asm_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (e->asm_mem == MAP_FAILED)
@@ -535,7 +554,6 @@ struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 	memset(e->rp, 0, size); /* pre-fault */
 	memset(e->groups_mem, 0, gsize);
 	e->groups = eg_table_init(e->groups_mem, &gc);
-	memset(e->arena_mem, 0, ops_bytes + ENG_DEFER_BYTES);
 	eng_arena_init(&e->ops, e->arena_mem, ops_bytes);
 	eng_arena_init(&e->deferred, e->arena_mem + ops_bytes, ENG_DEFER_BYTES);
 	for (uint32_t i = 0; i < c->assembly_buffers; i++)
@@ -605,7 +623,8 @@ fail:
 	close(e->doorbell_fd);
 	eng_keys_free(e);
 	eng_load_free(e);
-	free(e->arena_mem);
+	if (e->arena_mem != NULL)
+		munmap(e->arena_mem, e->arena_bytes);
 	if (e->asm_mem != NULL)
 		munmap(e->asm_mem, (size_t)e->cfg.assembly_buffers * eng_arena_round(e->cfg.rp.message_size_max));
 	free(e->asm_free);
@@ -648,7 +667,8 @@ void eng_destroy(struct eng *e)
 	close(e->doorbell_fd);
 	eng_keys_free(e);
 	eng_load_free(e);
-	free(e->arena_mem);
+	if (e->arena_mem != NULL)
+		munmap(e->arena_mem, e->arena_bytes);
 	if (e->asm_mem != NULL)
 		munmap(e->asm_mem, (size_t)e->cfg.assembly_buffers * eng_arena_round(e->cfg.rp.message_size_max));
 	free(e->asm_free);

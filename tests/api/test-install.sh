@@ -8,8 +8,9 @@
 # function; builds install_app.c against ordo.pc, and with -DINPROC against
 # ordo-inproc.pc (nothing but the installed files and pkg-config);
 # then, as root, runs the installed ordod on DPDK's null PMD with the client
-# attached, stops it with SIGTERM (exit 0, DPDK's runtime directory gone),
-# and runs the in-process program the same way.
+# attached (under setpriv: the unit's capability bounding set and no new
+# privileges), stops it with SIGTERM (exit 0, DPDK's runtime directory
+# gone), and runs the in-process program the same way.
 set -eu
 build=$(realpath "$1")
 src=$(realpath "$2")
@@ -134,7 +135,11 @@ CONF
 }
 p1=ordo-install-$$-d
 conf "$dir/daemon.conf" "$p1"
-"$D$sbindir/ordod" -c "$dir/daemon.conf" >"$dir/ordod.log" 2>&1 &
+# with only the capabilities the unit leaves it, and no new privileges
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$D$unitdir/ordod@.service" | tr 'A-Z ' 'a-z,' | sed 's/cap_/+/g')
+[ -n "$caps" ] || fail "no CapabilityBoundingSet in the unit"
+setpriv --bounding-set "-all,$caps" --inh-caps=-all --no-new-privs \
+	"$D$sbindir/ordod" -c "$dir/daemon.conf" >"$dir/ordod.log" 2>&1 &
 pid=$!
 i=0
 while [ ! -S "$dir/$p1.sock" ]; do
@@ -151,7 +156,8 @@ wait "$pid" || st=$?
 pid=
 [ "$st" = 0 ] || fail "ordod exited $st after SIGTERM: $(tail -5 "$dir/ordod.log")"
 [ ! -e "$run/$p1" ] || fail "$run/$p1 is still there after a clean stop: $(ls "$run/$p1")"
-echo "# the installed ordod ran, served the client, stopped with status 0 and removed $run/$p1"
+echo "# the installed ordod ran with the unit's capabilities only ($caps), served the client," \
+	"stopped with status 0 and removed $run/$p1"
 
 p2=ordo-install-$$-i
 conf "$dir/inproc.conf" "$p2" "0@(0-1),1@(0-1)"

@@ -38,6 +38,7 @@ enum eng_log_level { ENG_LOG_ERROR = 0, ENG_LOG_WARNING, ENG_LOG_NOTICE, ENG_LOG
 #define ENG_CLIENTS_LIMIT 4096u /* [node] max_clients at most */
 
 struct eng_path_conf {
+	uint64_t nodes;    /* the configured nodes on this network (bit id-1); 0: every one */
 	char device[256];
 	uint16_t rx_desc, tx_desc;
 	uint32_t mbufs;

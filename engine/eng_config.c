@@ -47,6 +47,7 @@ enum key_type {
 	KT_ENUM,  /* one of names[], stored as min + its index */
 	KT_STR,   /* text, shorter than the field */
 	KT_NODES, /* [ring] nodes: a list of node ids */
+	KT_NODESET, /* [pathN] nodes: a list of node ids, stored as a u64 mask (bit id-1) */
 };
 
 /* The section a key lives in; [pathN] keys fill struct eng_path_conf. */
@@ -113,6 +114,15 @@ static uint64_t load(const void *p, size_t size)
 	}
 }
 
+/* A default that is the field's zero: "every node" ([pathN] nodes), or
+ * "none" where the key is required on some condition ([pathN] device). */
+static void derive_nothing(struct eng_config *c, const struct key *k, void *base)
+{
+	(void)c;
+	(void)k;
+	(void)base;
+}
+
 static void derive_state_dir(struct eng_config *c, const struct key *k, void *base)
 {
 	(void)base;
@@ -173,6 +183,18 @@ static void derive_learning(struct eng_config *c, const struct key *k, void *bas
 
 static int fail_key(struct parse *ps, const struct key *k, const void *base, const char *fmt, ...);
 
+static int check_path_nodes(struct parse *ps, const struct key *k, const struct eng_config *c, void *base)
+{
+	const struct eng_path_conf *pc = base;
+	uint64_t all = 0;
+	for (uint32_t i = 0; i < c->rp.member_count; i++)
+		all |= 1ull << (c->rp.members[i] - 1u);
+	for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
+		if ((pc->nodes & ~all) & (1ull << (id - 1u)))
+			return fail_key(ps, k, base, "node %u is not one of [ring] nodes", id);
+	return 0;
+}
+
 static int check_file_prefix(struct parse *ps, const struct key *k, const struct eng_config *c, void *base)
 {
 	if (strpbrk(c->file_prefix, "/ ") != NULL)
@@ -180,14 +202,28 @@ static int check_file_prefix(struct parse *ps, const struct key *k, const struct
 	return 0;
 }
 
+/* Whether this node is on the path's network ([pathN] nodes, docs/protocol.md §17). */
+static bool node_on(const struct eng_config *c, const struct eng_path_conf *pc)
+{
+	return pc->nodes == 0 || (pc->nodes & (1ull << (c->rp.node_id - 1u))) != 0;
+}
+
 static int check_device(struct parse *ps, const struct key *k, const struct eng_config *c, void *base)
 {
 	const struct eng_path_conf *pc = base;
 	char name[64], other[64];
+	if (!node_on(c, pc)) {
+		if (pc->device[0] != '\0')
+			return fail_key(ps, k, base, "node %u is not on this network ([path%u] nodes): no device here",
+					c->rp.node_id, (unsigned)(pc - c->path));
+		return 0;
+	}
+	if (pc->device[0] == '\0')
+		return fail_key(ps, k, base, "required on a network this node is on: %s", k->help);
 	if (pmdg_device_name(pc->device, name, sizeof(name)) < 0)
 		return fail_key(ps, k, base, "neither a vdev (net_<driver><n>,args...) nor a PCI address");
 	for (const struct eng_path_conf *o = c->path; o < pc; o++)
-		if (pmdg_device_name(o->device, other, sizeof(other)) >= 0 && strcmp(name, other) == 0)
+		if (node_on(c, o) && pmdg_device_name(o->device, other, sizeof(other)) >= 0 && strcmp(name, other) == 0)
 			return fail_key(ps, k, base, "the same port as path%u", (unsigned)(o - c->path));
 	return 0;
 }
@@ -393,7 +429,7 @@ static const struct key keys[] = {
 	{.sec = SEC_RING, .name = "crypto", .type = KT_ENUM, C(protect), .min = ENG_PROTECT_ENCRYPT, .scale = 1, .unit = "", .names = protects, .def = "encrypt", .help = "with a key_file: encrypt and authenticate every frame's body, or only authenticate it (auth)"},
 	{.sec = SEC_RING, .name = "cipher", .type = KT_ENUM, C(cipher), .min = ENG_CIPHER_AES256_GCM, .scale = 1, .unit = "", .names = ciphers, .def = "aes256-gcm", .help = "with a key_file: the AEAD (every node of a ring the same)"},
 
-	{.sec = SEC_PATH, .name = "device", .type = KT_STR, P(device), .scale = 1, .unit = "", .check = check_device, .flags = KF_REQUIRED, .help = "a DPDK vdev string (the name before the first comma names the port) or a PCI address 0000:03:00.0"},
+	{.sec = SEC_PATH, .name = "device", .type = KT_STR, P(device), .scale = 1, .unit = "", .def = "required on a network this node is on", .derive = derive_nothing, .check = check_device, .help = "a DPDK vdev string (the name before the first comma names the port) or a PCI address 0000:03:00.0"},
 	UINT(SEC_PATH, "rx_ring", P(rx_desc), 32, 32768, "1024", "receive descriptors (af_packet ignores them)"),
 	UINT(SEC_PATH, "tx_ring", P(tx_desc), 32, 32768, "1024", "transmit descriptors"),
 	UINT(SEC_PATH, "mbufs", P(mbufs), 255, 1u << 22, "2047", "mempool size of this path (each mbuf holds the vdev's framesz)"),
@@ -407,6 +443,7 @@ static const struct key keys[] = {
 	{.sec = SEC_PATH, .name = "neighbour_learning", .type = KT_BOOL, P(net.learn), .scale = 1, .unit = "", .names = bools,
 	 .def = "no with [ring] key_file, else yes", .derive = derive_learning,
 	 .help = "udp4, udp6: fill next hops' MACs from ARP / ND; no: static entries only (ARP and ND are not authenticated)"},
+	{.sec = SEC_PATH, .name = "nodes", .type = KT_NODESET, P(nodes), .min = 1, .max = RP_NODES_MAX, .scale = 1, .unit = "", .def = "every [ring] node", .derive = derive_nothing, .check = check_path_nodes, .help = "the nodes on this network, separated by commas (docs/protocol.md §17: networks that reach only some nodes)"},
 
 	{.sec = SEC_LOAD, .name = "size", .type = KT_UINT, C(load.size), .min = 0, .max = UINT32_MAX, .scale = 1, .unit = "", .def = "0", .check = check_load_size, .help = "the built-in load generator's message bytes; 0: off, else at least 24 (the load header)"},
 	UINT(SEC_LOAD, "rate", C(load.rate), 0, 100000000ull, "0", "messages per second; 0: as fast as the ring takes them"),
@@ -581,6 +618,15 @@ static void format_value(const struct key *k, const void *base, char *out, size_
 			n += (size_t)snprintf(out + n, size - n, "%s%u", i ? "," : "", rp->members[i]);
 		break;
 	}
+	case KT_NODESET: {
+		uint64_t mask = load(p, sizeof(uint64_t));
+		size_t n = 0;
+		out[0] = '\0';
+		for (uint16_t id = 1; id <= RP_NODES_MAX && n < size; id++)
+			if (mask & (1ull << (id - 1u)))
+				n += (size_t)snprintf(out + n, size - n, "%s%u", n ? "," : "", id);
+		break;
+	}
 	}
 }
 
@@ -621,7 +667,8 @@ static int cmp_u16(const void *a, const void *b)
 	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
 }
 
-static int set_nodes(struct parse *ps, const struct key *k, struct rp_config *rp, const char *v)
+static int set_nodes(struct parse *ps, const struct key *k, struct rp_config *rp, unsigned path, void *field,
+		     const char *v)
 {
 	uint16_t ids[RP_NODES_MAX];
 	uint32_t n = 0;
@@ -632,23 +679,30 @@ static int set_nodes(struct parse *ps, const struct key *k, struct rp_config *rp
 		errno = 0;
 		unsigned long x = strtoul(p, &end, 10);
 		if (end == p || *p == '-' || errno != 0 || x < k->min || x > k->max)
-			return fail_text(ps, k, 0, v, "node ids are integers in 1..%u separated by commas", RP_NODES_MAX);
+			return fail_text(ps, k, path, v, "node ids are integers in 1..%u separated by commas", RP_NODES_MAX);
 		if (n == RP_NODES_MAX)
-			return fail_text(ps, k, 0, v, "more than %u nodes", RP_NODES_MAX);
+			return fail_text(ps, k, path, v, "more than %u nodes", RP_NODES_MAX);
 		ids[n++] = (uint16_t)x;
 		for (p = end; *p == ' ';)
 			p++;
 		if (*p == ',')
 			p++;
 		else if (*p != '\0')
-			return fail_text(ps, k, 0, v, "node ids are integers separated by commas");
+			return fail_text(ps, k, path, v, "node ids are integers separated by commas");
 	}
 	if (n == 0)
-		return fail_text(ps, k, 0, v, "no node ids");
+		return fail_text(ps, k, path, v, "no node ids");
 	qsort(ids, n, sizeof(ids[0]), cmp_u16);
 	for (uint32_t i = 1; i < n; i++)
 		if (ids[i] == ids[i - 1])
-			return fail_text(ps, k, 0, v, "node %u is listed twice", ids[i]);
+			return fail_text(ps, k, path, v, "node %u is listed twice", ids[i]);
+	if (k->type == KT_NODESET) {
+		uint64_t mask = 0;
+		for (uint32_t i = 0; i < n; i++)
+			mask |= 1ull << (ids[i] - 1u);
+		store(field, sizeof(uint64_t), mask);
+		return 0;
+	}
 	memcpy(rp->members, ids, n * sizeof(ids[0]));
 	rp->member_count = (uint16_t)n;
 	return 0;
@@ -695,7 +749,8 @@ static int set_value(struct parse *ps, const struct key *k, struct eng_config *c
 		memcpy(p, v, strlen(v) + 1);
 		return 0;
 	case KT_NODES:
-		return set_nodes(ps, k, &c->rp, v);
+	case KT_NODESET:
+		return set_nodes(ps, k, &c->rp, path, p, v);
 	}
 	return -1;
 }
@@ -835,10 +890,14 @@ static int set_frame_size(struct parse *ps, struct eng_config *c)
 	uint32_t trailer = c->key_file[0] != '\0' ? ENG_CRYPTO_TRAILER_SIZE : 0u;
 	c->rp.frame_size_max = c->mtu - overhead - trailer;
 	size_t need = 512u; /* rp_config_check's floor */
-	if (rp_wire_token_size(c->rp.rtr_max) > need)
-		need = rp_wire_token_size(c->rp.rtr_max);
-	if (rp_wire_commit_size(c->rp.member_count) > need)
-		need = rp_wire_commit_size(c->rp.member_count);
+	/* a partial topology's tokens name their requesters and travel relayed (docs/protocol.md §17.4) */
+	bool partial = rp_topo_partial(&c->rp) != 0;
+	size_t token = partial ? rp_wire_relay_size(rp_wire_token_size_from(c->rp.rtr_max)) : rp_wire_token_size(c->rp.rtr_max);
+	size_t commit = partial ? rp_wire_relay_size(rp_wire_commit_size(c->rp.member_count)) : rp_wire_commit_size(c->rp.member_count);
+	if (token > need)
+		need = token;
+	if (commit > need)
+		need = commit;
 	if (overhead != 0 && c->rp.frame_size_max < need)
 		return fail_key(ps, ring_key("mtu"), c,
 				"leaves %u bytes for ordo's frames after path%u's %s headers (%u bytes)%s; its largest frames need %zu "
@@ -847,6 +906,32 @@ static int set_frame_size(struct parse *ps, struct eng_config *c)
 				trailer ? " and the 28-byte security trailer" : "", need,
 				c->rp.rtr_max, c->rp.member_count);
 	return 0;
+}
+
+/* The networks must join every configured node (docs/protocol.md §17.1):
+ * a cut is named by its two sides. */
+static int check_topology(struct parse *ps, const struct eng_config *c)
+{
+	uint64_t all = 0;
+	for (uint32_t i = 0; i < c->rp.member_count; i++)
+		all |= 1ull << (c->rp.members[i] - 1u);
+	for (uint32_t i = 0; i < c->rp.member_count; i++)
+		if (rp_topo_paths_of(&c->rp, c->rp.members[i]) == 0)
+			return failf(ps, "[pathN] nodes: node %u is on no network", c->rp.members[i]);
+	uint64_t side = rp_topo_cut(&c->rp);
+	if (side == 0)
+		return 0;
+	char a[256] = "", b[256] = "";
+	size_t la = 0, lb = 0;
+	for (uint16_t id = 1; id <= RP_NODES_MAX; id++) {
+		if (!(all & (1ull << (id - 1u))))
+			continue;
+		if (side & (1ull << (id - 1u)))
+			la += (size_t)snprintf(a + la, sizeof(a) - la, "%s%u", la ? "," : "", id);
+		else
+			lb += (size_t)snprintf(b + lb, sizeof(b) - lb, "%s%u", lb ? "," : "", id);
+	}
+	return failf(ps, "[pathN] nodes: nodes %s share no network with nodes %s: the ring could never form whole", a, b);
 }
 
 /* ring-proto's rules over the whole configuration; a failure is reported
@@ -890,9 +975,16 @@ int eng_config_parse(char *text, const char *name, struct eng_config *c, char *e
 		 * ring carries up to that much more, so the applications get the
 		 * whole configured size (docs/attach.md §4) */
 		c->rp.message_size_max = c->max_message_size + ENG_ENVELOPE_MAX;
-		for (uint8_t k = 0; k < c->rp.path_count; k++)
+		for (uint8_t k = 0; k < c->rp.path_count; k++) {
 			c->path[k].framesz = device_framesz(c->path[k].device);
-		rc = set_frame_size(ps, c);
+			if (c->path[k].nodes == 0) /* every node: printed as the list */
+				for (uint32_t i = 0; i < c->rp.member_count; i++)
+					c->path[k].nodes |= 1ull << (c->rp.members[i] - 1u);
+			c->rp.path_nodes[k] = c->path[k].nodes;
+		}
+		rc = check_topology(ps, c);
+		if (rc == 0)
+			rc = set_frame_size(ps, c);
 		if (rc == 0)
 			rc = check_ring(ps, c);
 	}
@@ -936,7 +1028,7 @@ static void json_value(FILE *out, const struct key *k, const char *v)
 		fputs(v, out);
 	} else if (k->type == KT_BOOL) {
 		fputs(v[0] == 'y' ? "true" : "false", out);
-	} else if (k->type == KT_NODES) {
+	} else if (k->type == KT_NODES || k->type == KT_NODESET) {
 		fprintf(out, "[%s]", v);
 	} else {
 		fputc('"', out);
@@ -1015,9 +1107,9 @@ static void md(FILE *out, const char *s, int code)
 static void print_key_row(FILE *out, const struct key *k, const struct eng_config *base)
 {
 	static const char *const types[] = {[KT_UINT] = "integer", [KT_BOOL] = "bool", [KT_ENUM] = "one of",
-					    [KT_STR] = "text", [KT_NODES] = "node ids"};
+					    [KT_STR] = "text", [KT_NODES] = "node ids", [KT_NODESET] = "node ids"};
 	char range[160] = "", def[512];
-	if (k->type == KT_UINT || k->type == KT_NODES)
+	if (k->type == KT_UINT || k->type == KT_NODES || k->type == KT_NODESET)
 		snprintf(range, sizeof(range), "%llu..%llu%s%s", (unsigned long long)k->min, (unsigned long long)k->max,
 			 k->unit[0] ? " " : "", k->unit);
 	else if (k->type == KT_BOOL)

@@ -570,7 +570,8 @@ struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 	}
 
 	struct pmdg_conf pc = {.path_count = c->rp.path_count, .ring_id = c->ring_id,
-			       .node_id = c->rp.node_id, .mtu = c->mtu};
+			       .node_id = c->rp.node_id, .mtu = c->mtu,
+			       .path_mask = rp_topo_paths_of(&c->rp, c->rp.node_id)};
 	for (uint8_t p = 0; p < c->rp.path_count; p++) {
 		uint32_t room = c->mtu + 18u;
 		if (c->path[p].framesz > room)
@@ -588,6 +589,8 @@ struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 	if (pmdg_open(&e->g, &pc, err, err_size) != 0)
 		goto fail;
 	for (uint8_t p = 0; c->zero_copy && p < c->rp.path_count; p++) {
+		if (!e->g.started[p])
+			continue;
 		/* zero-copy receive needs mbufs beyond what the device holds */
 		if (e->g.keep_max[p] < c->rp.store_slots)
 			ENG_LOG(WARNING, e, "path%u: zero-copy receive keeps at most %u received frames of the store's %u, and copies the rest: raise [path%u] mbufs above %u to keep them all",

@@ -269,6 +269,8 @@ int pmdg_open(struct pmdg *g, const struct pmdg_conf *c, char *err, size_t err_s
 	memcpy(g->ring_mac.addr_bytes, mc, sizeof(mc));
 	pmdg_node_mac(c->ring_id, c->node_id, &g->self_mac);
 	for (uint8_t p = 0; p < c->path_count; p++) {
+		if (c->path_mask != 0 && !(c->path_mask & (1u << p)))
+			continue; /* a network this node is not on: no port (docs/protocol.md §17) */
 		int rc = open_port(g, p, err, err_size);
 		if (rc != 0) {
 			pmdg_close(g);
@@ -340,7 +342,7 @@ void pmdg_tick(struct pmdg *g, uint64_t now_ns)
 	g->now_ns = now_ns;
 	for (uint8_t p = 0; p < g->conf.path_count; p++) {
 		struct pmdg_net *n = &g->net[p];
-		if (n->c.transport == PMDG_TRANSPORT_L2 || now_ns < n->next_due_ns)
+		if (!g->started[p] || n->c.transport == PMDG_TRANSPORT_L2 || now_ns < n->next_due_ns)
 			continue;
 		uint8_t frame[PMDG_NET_REPLY_MAX];
 		uint32_t size;
@@ -547,6 +549,8 @@ static int send_fanout(struct pmdg *g, uint8_t path, const uint8_t *frame, uint3
 
 int pmdg_send(struct pmdg *g, uint8_t path, uint16_t dest, const uint8_t *frame, uint32_t size)
 {
+	if (!g->started[path])
+		return -ENODEV;
 	const struct pmdg_net *n = &g->net[path];
 	if (n->c.transport != PMDG_TRANSPORT_L2)
 		return dest != 0 || n->c.group.family ? send_one(g, path, dest, frame, size)
@@ -586,7 +590,7 @@ uint32_t pmdg_flush(struct pmdg *g)
 int pmdg_link_up(struct pmdg *g, uint8_t path)
 {
 	struct rte_eth_link link;
-	if (rte_eth_link_get_nowait(g->port_id[path], &link) != 0)
+	if (!g->started[path] || rte_eth_link_get_nowait(g->port_id[path], &link) != 0)
 		return -1;
 	return link.link_status == RTE_ETH_LINK_UP ? 1 : 0;
 }
@@ -660,6 +664,8 @@ static int af_packet_socket(const char *device, uint8_t path, char *err, size_t 
 int pmdg_wait_fd(struct pmdg *g, uint8_t path, char *err, size_t err_size)
 {
 	const char *device = g->conf.port[path].device;
+	if (!g->started[path])
+		return PMDG_WAIT_NEVER;
 	if (strncmp(device, "net_af_packet", 13) == 0 || strncmp(device, "eth_af_packet", 13) == 0)
 		return af_packet_socket(device, path, err, err_size);
 	if (strncmp(device, "net_null", 8) == 0) {

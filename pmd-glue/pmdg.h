@@ -51,6 +51,7 @@ struct pmdg_conf {
 	uint8_t ring_id;      /* 1..255 */
 	uint16_t node_id;     /* 1..64 */
 	uint32_t mtu;         /* Ethernet payload bytes: an ordo frame (l2), or IP header, UDP header and ordo frame */
+	uint8_t path_mask;    /* the paths to open: the networks this node is on (0: every one) */
 	struct pmdg_port_conf port[PMDG_PATHS_MAX];
 };
 
@@ -106,6 +107,8 @@ void pmdg_node_mac(uint8_t ring_id, uint16_t node_id, struct rte_ether_addr *mac
 /* Receives up to n frames from path's queue into pkts. */
 static inline uint16_t pmdg_rx(struct pmdg *g, uint8_t path, struct rte_mbuf **pkts, uint16_t n)
 {
+	if (!g->started[path])
+		return 0; /* a network this node is not on (docs/protocol.md §17) */
 	return rte_eth_rx_burst(g->port_id[path], 0, pkts, n);
 }
 

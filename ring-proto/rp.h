@@ -36,6 +36,7 @@ enum rp_mutation {
 	RP_MUTATION_SINGLE_PATH,       /* send everything on path 0 only, whatever RRP says */
 	RP_MUTATION_SPLIT_ON_CHANGE,   /* fail my successor whenever I leave an operational ring */
 	RP_MUTATION_LATE_COMMIT,       /* as representative, build the commit token long after consensus */
+	RP_MUTATION_NO_RELAY,          /* partial topology: never flood a token nor relay a data frame */
 };
 
 /* Redundant ring modes (docs/protocol.md §9). */
@@ -61,6 +62,8 @@ struct rp_config {
 	uint16_t member_count;   /* every configured node: sorted, unique ids */
 	uint16_t members[RP_NODES_MAX];
 	uint8_t path_count;      /* 1..RP_PATHS_MAX */
+	uint64_t path_nodes[RP_PATHS_MAX]; /* the configured nodes on network k (bit id-1); 0: every
+					    * one. Otherwise a partial topology (docs/protocol.md §17) */
 	uint32_t frame_size_max; /* bytes per frame, header included (MTU - L2) */
 	uint32_t message_size_max;  /* largest message accepted by submit */
 	uint32_t window_size;       /* frames per token rotation, all nodes (TOCS §8) */
@@ -111,6 +114,25 @@ void rp_config_default(struct rp_config *c, uint16_t node_id);
 /* Checks a configuration; on error returns -1 and sets *why to a sentence
  * naming the field and the rule it broke. */
 int rp_config_check(const struct rp_config *c, const char **why);
+
+/* ---- topology (docs/protocol.md §17, ring-proto/rp_topo.c) ---- */
+
+/* Extensions the ring-order search may make before it gives up (§17.3). */
+#define RP_TOPO_SEARCH_MAX 20000u
+
+/* The networks node id is on (bit k: network k). */
+uint8_t rp_topo_paths_of(const struct rp_config *c, uint16_t id);
+/* 1 if some network misses some configured node. */
+int rp_topo_partial(const struct rp_config *c);
+/* 0 if the configured graph (two nodes joined when they share a network)
+ * joins every configured node; else the nodes joined to the lowest
+ * configured id (one side of the cut). */
+uint64_t rp_topo_cut(const struct rp_config *c);
+/* The ring order of the node set `set` (bit id-1, configured nodes only):
+ * the lowest valid order of §17.3, or ascending ids if none was found
+ * within RP_TOPO_SEARCH_MAX extensions. Writes popcount(set) ids to order
+ * and returns 1 if the order is valid, 0 if it fell back. */
+int rp_topo_order(const struct rp_config *c, uint64_t set, uint16_t *order);
 
 /* ---- inputs ---- */
 
@@ -328,13 +350,16 @@ void rp_check_invariants(const struct rp_node *n);
 	_(hold_cancels_received, RP_COUNTER_EVENT, "HOLD_CANCELs that released a held token")             \
 	_(frames_after_token, RP_COUNTER_EVENT, "frames sent behind the visit's token (Accelerated Ring, §13)") \
 	_(frames_kept, RP_COUNTER_EVENT, "received frames stored in the driver's buffer without a copy (§14)") \
-	_(pauses, RP_COUNTER_HARMFUL, "steps that found a timer overdue by more than half the token-loss timeout: the node was paused (§16)")
+	_(pauses, RP_COUNTER_HARMFUL, "steps that found a timer overdue by more than half the token-loss timeout: the node was paused (§16)") \
+	_(frames_relayed, RP_COUNTER_EVENT, "data frames sent again as designated relay, and flooded frames forwarded (partial topology, §17.4)") \
+	_(tokens_flooded, RP_COUNTER_HARMLESS, "tokens and commit tokens flooded because their destination was out of direct reach (§17.4)")
 
 #define foreach_rp_path_counter(_)                                                                 \
 	_(path_problems, "problems", RP_COUNTER_HARMFUL, "copies found missing on this path (§9.3)")     \
 	_(path_faults, "faults", RP_COUNTER_HARMFUL, "times this path was marked faulty")                \
 	_(path_reinstated, "reinstated", RP_COUNTER_EVENT, "times this path was put back in use")        \
-	_(path_rx, "accepted", RP_COUNTER_EVENT, "frames ring-proto took from this path (every copy)")
+	_(path_rx, "accepted", RP_COUNTER_EVENT, "frames ring-proto took from this path (every copy)") \
+	_(path_peer_faults, "peer_faults", RP_COUNTER_HARMFUL, "times a peer was marked out of reach on this path (partial topology, §17.5)")
 
 struct rp_stats {
 	uint64_t drops[RP_DROP_COUNT];

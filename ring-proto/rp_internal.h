@@ -99,6 +99,16 @@ struct rp_peer {
 	bool have_tx;
 	uint8_t proto_min, proto_max;       /* its range; 0: unknown */
 	uint64_t refused_inc;               /* incarnation a refusal was reported for */
+	/* partial topology (§17.5): problems charged to (this peer, path),
+	 * and the paths it is marked out of reach on */
+	uint32_t peer_problems[RP_PATHS_MAX];
+	uint8_t unreachable;
+	/* flooded sends of this peer forwarded already (§17.4): the newest
+	 * transmission count, and a bit per one of the 64 before it */
+	bool flood_have;
+	uint16_t flood_top;
+	uint64_t flood_inc;
+	uint64_t flood_bits;
 };
 
 struct rp_node {
@@ -214,6 +224,15 @@ struct rp_node {
 	uint8_t probe_buf[RP_PATHS_MAX][RP_WIRE_HDR_SIZE + RP_WIRE_PATH_TEST_HDR_SIZE];
 	struct rp_peer peers[RP_NODES_MAX];
 
+	/* Topology (docs/protocol.md §17). */
+	bool partial;                 /* some network misses some configured node */
+	uint8_t mine;                 /* the networks this node is on */
+	uint8_t on[RP_NODES_MAX];     /* the networks of each configured node, by id - 1 */
+	uint16_t order[RP_NODES_MAX]; /* the ring order of the ring forming or in force */
+	uint64_t order_set;           /* its members (0: none, ascending ids) */
+	uint16_t relay_dest;          /* relay mode: tokens to this node are flooded (0: none) */
+	uint8_t *relay_buf;           /* a RELAY frame being forwarded */
+
 	/* Quorum and versions (§10, §11): of the ring in force, and of the
 	 * ring being formed (set at rotation 2, adopted at install). */
 	bool primary, new_primary;
@@ -323,6 +342,22 @@ void rp_rrp_timers(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
 void rp_rrp_link(struct rp_node *n, uint8_t path, bool up, uint64_t now_ns, struct rp_actions *out);
 uint64_t rp_rrp_deadline(const struct rp_node *n);
 uint8_t rp_rrp_all_paths(const struct rp_node *n);
+
+/* rp_relay.c: partial topologies (docs/protocol.md §17.4) */
+void rp_relay_init(struct rp_node *n);
+/* A frame about to be sent to dest on mask: floods it, or sends it only on
+ * the paths shared with dest; retrans: a timer's retransmission. */
+void rp_relay_route(struct rp_node *n, uint8_t *data, uint16_t *dest, uint8_t *mask, bool retrans);
+/* A frame from h->sender arrived directly on path: leaves relay mode. */
+void rp_relay_heard(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t path);
+/* Forwards a flooded frame once (buf: its bytes, h: its header). */
+void rp_relay_forward(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
+		      struct rp_actions *out);
+/* A data frame of the current ring stored for the first time (§17.4). */
+void rp_relay_data(struct rp_node *n, const struct rp_wire_hdr *h, uint16_t origin, uint64_t seq,
+		   struct rp_actions *out);
+/* The token to token_buf_dest had to be retransmitted: relay mode. */
+void rp_relay_token_lost(struct rp_node *n);
 
 /* rp_quorum.c: quorum and protocol versions */
 bool rp_version_overlap(uint8_t amin, uint8_t amax, uint8_t bmin, uint8_t bmax);

@@ -161,7 +161,10 @@ static void commit_rotation1(struct rp_node *n, int k, uint64_t now_ns, struct r
 	n->commit.memb_index++;
 	n->ring = n->commit_ring;
 	rp_persist(n, n->ring.seq, out);
-	rp_set_members(n, commit_set(&n->commit));
+	for (uint32_t i = 0; i < n->commit.count; i++)
+		n->order[i] = n->commit.e[i].id;
+	n->order_set = commit_set(&n->commit);
+	rp_set_members(n, n->order_set);
 	n->state = RP_STATE_COMMIT;
 	rp_srp_ring_reset(n);
 	n->join_at = RP_NEVER;
@@ -228,6 +231,7 @@ static void commit_here(struct rp_node *n, uint64_t now_ns, struct rp_actions *o
 			n->token_retransmit_at = RP_NEVER;
 			struct rp_wire_token *t = &n->token;
 			memset(t, 0, offsetof(struct rp_wire_token, rtr));
+			t->rtr_has_from = n->partial;
 			t->token_seq = n->cfg.initial_seq + 1u;
 			t->seq = n->cfg.initial_seq;
 			t->aru = n->cfg.initial_seq;
@@ -273,9 +277,12 @@ static void check_consensus(struct rp_node *n, uint64_t now_ns, struct rp_action
 	struct rp_wire_commit *c = &n->commit;
 	memset(c, 0, sizeof(*c));
 	c->rotation = 1;
-	for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
-		if (live & rp_bit(id))
-			c->e[c->count++].id = id;
+	/* the members in ring order (§17.3): ascending ids in a full topology */
+	uint16_t order[RP_NODES_MAX];
+	rp_topo_order(&n->cfg, live, order);
+	c->count = (uint16_t)rp_popcount64(live);
+	for (uint32_t i = 0; i < c->count; i++)
+		c->e[i].id = order[i];
 	n->commit_ring.rep = me(n);
 	n->commit_ring.seq = seq + 4u;
 	commit_here(n, now_ns, out);
@@ -305,6 +312,15 @@ void rp_memb_on_commit(struct rp_node *n, const struct rp_wire_hdr *h, const uin
 			n->stats.drops[RP_DROP_UNHANDLED]++;
 			return;
 		}
+		/* the ring order is a function of the set and the configured
+		 * topology: every member computes the same one (§17.3) */
+		uint16_t order[RP_NODES_MAX];
+		rp_topo_order(&n->cfg, commit_set(&c), order);
+		for (uint32_t i = 0; i < c.count; i++)
+			if (c.e[i].id != order[i]) {
+				n->stats.drops[RP_DROP_BAD_BODY]++;
+				return;
+			}
 	} else if (!rp_ring_eq(h->ring, n->ring) ||
 		   (n->state != RP_STATE_COMMIT && n->state != RP_STATE_RECOVERY)) {
 		n->stats.drops[RP_DROP_DUPLICATE]++;

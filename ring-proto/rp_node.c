@@ -74,6 +74,20 @@ int rp_config_check(const struct rp_config *c, const char **why)
 		BAD("node_id must be one of members[]");
 	if (c->path_count == 0 || c->path_count > RP_PATHS_MAX)
 		BAD("path_count must be in 1..4");
+	uint64_t all = 0;
+	for (uint32_t i = 0; i < c->member_count; i++)
+		all |= rp_bit(c->members[i]);
+	for (uint32_t k = 0; k < RP_PATHS_MAX; k++) {
+		if (k >= c->path_count && c->path_nodes[k] != 0)
+			BAD("path_nodes[] must be 0 beyond path_count");
+		if ((c->path_nodes[k] & ~all) != 0)
+			BAD("path_nodes[] must list configured nodes only");
+	}
+	for (uint32_t i = 0; i < c->member_count; i++)
+		if (rp_topo_paths_of(c, c->members[i]) == 0)
+			BAD("path_nodes[] must put every configured node on at least one network");
+	if (rp_topo_cut(c) != 0)
+		BAD("path_nodes[] leave the configured nodes in two parts that share no network");
 	if (c->frame_size_max < 512 || c->frame_size_max > 65535)
 		BAD("frame_size_max must be in 512..65535");
 	if (c->rtr_max == 0 || c->rtr_max > RP_WIRE_RTR_MAX)
@@ -108,6 +122,13 @@ int rp_config_check(const struct rp_config *c, const char **why)
 		BAD("frame_size_max is too small for a commit token of member_count members");
 	if (c->rrp_mode != RP_RRP_ACTIVE && c->rrp_mode != RP_RRP_PASSIVE)
 		BAD("rrp_mode must be active or passive");
+	if (rp_topo_partial(c) && c->rrp_mode == RP_RRP_PASSIVE)
+		BAD("rrp_mode passive needs every node on every network (path_nodes[])");
+	if (rp_topo_partial(c) &&
+	    (rp_wire_relay_size(rp_wire_token_size_from(c->rtr_max)) > c->frame_size_max ||
+	     rp_wire_relay_size(rp_wire_commit_size(c->member_count)) > c->frame_size_max ||
+	     rp_wire_relay_size(rp_wire_join_size(all)) > c->frame_size_max))
+		BAD("frame_size_max is too small to relay a token, commit token or Join (partial topology)");
 	if (c->rrp_timeout_ns == 0 || c->rrp_decay_ns == 0 || c->rrp_probe_ns == 0)
 		BAD("rrp_timeout_ns, rrp_decay_ns and rrp_probe_ns must be positive");
 	if (c->rrp_threshold == 0)
@@ -150,12 +171,12 @@ bool rp_delivery_room(const struct rp_node *n, const struct rp_actions *out)
 }
 
 struct layout {
-	size_t slots[2], frames[2], token, join, merge, queues[RP_PRIO_COUNT], returned, total;
+	size_t slots[2], frames[2], token, join, merge, relay, queues[RP_PRIO_COUNT], returned, total;
 };
 
 static size_t token_buf_size(const struct rp_config *c)
 {
-	size_t t = rp_wire_token_size(c->rtr_max), m = rp_wire_commit_size(RP_NODES_MAX);
+	size_t t = rp_wire_token_size_from(c->rtr_max), m = rp_wire_commit_size(RP_NODES_MAX);
 	return t > m ? t : m;
 }
 
@@ -174,6 +195,8 @@ static void layout_of(const struct rp_config *c, struct layout *l)
 	off = ALIGN64(off + rp_wire_join_size(UINT64_MAX));
 	l->merge = off;
 	off = ALIGN64(off + RP_WIRE_HDR_SIZE);
+	l->relay = off;
+	off = ALIGN64(off + (rp_topo_partial(c) ? c->frame_size_max : 0u));
 	for (uint32_t p = 0; p < RP_PRIO_COUNT; p++) {
 		l->queues[p] = off;
 		off = ALIGN64(off + (size_t)c->submit_queue_max * sizeof(struct rp_pending));
@@ -212,6 +235,7 @@ int rp_node_init(struct rp_node *n, const struct rp_config *c)
 	n->token_buf = base + l.token;
 	n->join_buf = base + l.join;
 	n->merge_buf = base + l.merge;
+	n->relay_buf = base + l.relay;
 	for (uint32_t p = 0; p < RP_PRIO_COUNT; p++)
 		n->queues[p].v = (struct rp_pending *)(void *)(base + l.queues[p]);
 	n->returned = (void **)(void *)(base + l.returned);
@@ -223,6 +247,7 @@ int rp_node_init(struct rp_node *n, const struct rp_config *c)
 	n->known_inc[c->node_id - 1u] = c->incarnation;
 	for (uint32_t i = 0; i < c->member_count; i++)
 		n->configured |= rp_bit(c->members[i]);
+	rp_relay_init(n);
 	rp_rrp_init(n);
 	n->last_primary = c->last_primary;
 	n->last_primary_members = c->last_primary_members;
@@ -255,10 +280,12 @@ void rp_set_members(struct rp_node *n, uint64_t set)
 		if (set & rp_bit(id))
 			n->members[n->member_count++] = id;
 	uint16_t me = n->cfg.node_id;
+	/* the token follows the ring order the commit token carried (§17.3) */
+	const uint16_t *order = set == n->order_set ? n->order : n->members;
 	n->successor = me;
 	for (uint32_t i = 0; i < n->member_count; i++)
-		if (n->members[i] == me)
-			n->successor = n->members[(i + 1u) % n->member_count];
+		if (order[i] == me)
+			n->successor = order[(i + 1u) % n->member_count];
 }
 
 bool rp_actions_room(const struct rp_actions *out, uint32_t k)
@@ -291,13 +318,21 @@ void rp_emit_send_on(struct rp_node *n, struct rp_actions *out, uint8_t *data, u
 void rp_emit_send(struct rp_node *n, struct rp_actions *out, const uint8_t *data,
 		  uint32_t size, uint16_t dest)
 {
-	rp_emit_send_on(n, out, (uint8_t *)(uintptr_t)data, size, dest, rp_rrp_send_mask(n, data));
+	uint8_t *d = (uint8_t *)(uintptr_t)data;
+	uint8_t mask = rp_rrp_send_mask(n, data);
+	if (n->partial)
+		rp_relay_route(n, d, &dest, &mask, false);
+	rp_emit_send_on(n, out, d, size, dest, mask);
 }
 
 void rp_emit_send_every(struct rp_node *n, struct rp_actions *out, const uint8_t *data,
 			uint32_t size, uint16_t dest)
 {
-	rp_emit_send_on(n, out, (uint8_t *)(uintptr_t)data, size, dest, rp_rrp_all_paths(n));
+	uint8_t *d = (uint8_t *)(uintptr_t)data;
+	uint8_t mask = rp_rrp_all_paths(n);
+	if (n->partial)
+		rp_relay_route(n, d, &dest, &mask, true);
+	rp_emit_send_on(n, out, d, size, dest, mask);
 }
 
 void rp_emit_config(struct rp_node *n, struct rp_actions *out, enum rp_config_kind kind,
@@ -345,19 +380,67 @@ static void incarnation_note(struct rp_node *n, const struct rp_wire_hdr *h, uin
 	}
 }
 
+static void take_frame(struct rp_node *n, const struct rp_wire_hdr *hp, const uint8_t *buf, void *lend,
+		       uint8_t path, bool relayed, uint64_t now_ns, struct rp_actions *out);
+
+/* A RELAY frame (§17.4): the hop is its sender's; the frame inside is
+ * taken as if received directly, but says nothing about its sender's
+ * paths. Only flooded kinds travel inside one. */
+static void take_relay(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf, uint8_t path,
+		       uint64_t now_ns, struct rp_actions *out)
+{
+	const uint8_t *inner;
+	size_t inner_size;
+	struct rp_wire_hdr ih;
+	enum rp_drop why = rp_wire_decode_relay(buf, h, &inner, &inner_size);
+	if (why == RP_DROP_NONE)
+		why = rp_wire_decode_hdr(inner, inner_size, &ih);
+	if (why == RP_DROP_NONE && (ih.path_index >= n->cfg.path_count ||
+				    (ih.type != RP_FRAME_JOIN && ih.type != RP_FRAME_TOKEN &&
+				     ih.type != RP_FRAME_COMMIT) || !(ih.flags & RP_HDR_F_FLOOD)))
+		why = RP_DROP_BAD_BODY;
+	if (why != RP_DROP_NONE) {
+		n->stats.drops[why]++;
+		return;
+	}
+	if (ih.sender == n->cfg.node_id) {
+		n->stats.drops[RP_DROP_DUPLICATE]++; /* my own flooded frame, back */
+		return;
+	}
+	(void)path;
+	take_frame(n, &ih, inner, NULL, ih.path_index, true, now_ns, out);
+}
+
 static void on_frame(struct rp_node *n, const struct rp_input *in, uint64_t now_ns,
 		     struct rp_actions *out)
 {
 	struct rp_wire_hdr h;
 	enum rp_drop why = rp_wire_decode_hdr(in->frame.data, in->frame.size, &h);
-	if (why == RP_DROP_NONE && (h.path_index != in->frame.path || h.path_index >= n->cfg.path_count))
+	if (why == RP_DROP_NONE && (h.path_index != in->frame.path || h.path_index >= n->cfg.path_count ||
+				    !(n->mine & (1u << h.path_index))))
 		why = RP_DROP_BAD_PATH;
-	if (why == RP_DROP_NONE && h.sender == n->cfg.node_id)
+	if (why != RP_DROP_NONE) {
+		n->stats.drops[why]++;
+		return;
+	}
+	take_frame(n, &h, in->frame.data, in->frame.lend, in->frame.path, false, now_ns, out);
+}
+
+/* A frame with a valid header: directly from its sender on path, or
+ * (relayed) from inside a RELAY frame. */
+static void take_frame(struct rp_node *n, const struct rp_wire_hdr *hp, const uint8_t *buf, void *lend,
+		       uint8_t path, bool relayed, uint64_t now_ns, struct rp_actions *out)
+{
+	struct rp_wire_hdr h = *hp;
+	enum rp_drop why = RP_DROP_NONE;
+	if (h.sender == n->cfg.node_id)
 		why = RP_DROP_BAD_SENDER; /* our own frame looped back */
 	if (why == RP_DROP_NONE && !(n->configured & rp_bit(h.sender)))
 		why = RP_DROP_BAD_SENDER; /* not a configured node: it never joins (§8.2) */
 	if (why == RP_DROP_NONE && h.type == RP_FRAME_DATA && h.frame_size > n->cfg.frame_size_max)
 		why = RP_DROP_BAD_FRAME_SIZE;
+	if (why == RP_DROP_NONE && h.type == RP_FRAME_RELAY && (relayed || !n->partial))
+		why = RP_DROP_BAD_TYPE; /* a relay inside a relay, or where nothing is relayed */
 	if (why != RP_DROP_NONE) {
 		n->stats.drops[why]++;
 		return;
@@ -371,10 +454,19 @@ static void on_frame(struct rp_node *n, const struct rp_input *in, uint64_t now_
 	if (rp_version_refuse(n, &h, now_ns, out))
 		return;
 	incarnation_note(n, &h, now_ns, out);
-	const uint8_t *buf = in->frame.data;
-	rp_rrp_on_rx(n, &h, in->frame.path, now_ns, out);
+	if (!relayed) {
+		rp_rrp_on_rx(n, &h, path, now_ns, out);
+		if (n->partial)
+			rp_relay_heard(n, &h, path);
+	}
+	if (h.type == RP_FRAME_RELAY) {
+		take_relay(n, &h, buf, path, now_ns, out);
+		return;
+	}
+	if (h.flags & RP_HDR_F_FLOOD)
+		rp_relay_forward(n, &h, buf, out);
 	if (h.type == RP_FRAME_PATH_TEST) {
-		rp_rrp_on_probe(n, &h, buf, in->frame.path, now_ns);
+		rp_rrp_on_probe(n, &h, buf, path, now_ns);
 		return;
 	}
 	if (h.type == RP_FRAME_JOIN) {
@@ -396,7 +488,7 @@ static void on_frame(struct rp_node *n, const struct rp_input *in, uint64_t now_
 		return;
 	}
 	if (is_cur && h.type == RP_FRAME_DATA) {
-		rp_srp_on_data(n, &h, buf, in->frame.lend, out);
+		rp_srp_on_data(n, &h, buf, lend, out);
 		return;
 	}
 	if (is_cur && h.type == RP_FRAME_HOLD_CANCEL && n->state == RP_STATE_OPERATIONAL) {
@@ -459,7 +551,7 @@ int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struc
 	if (in->kind == RP_IN_LINK) {
 		/* taken even while an install is being delivered: the link
 		 * state only changes which paths this node sends on */
-		if (in->link.path >= n->cfg.path_count)
+		if (in->link.path >= n->cfg.path_count || !(n->mine & (1u << in->link.path)))
 			return RP_EINVAL;
 		rp_rrp_link(n, in->link.path, in->link.up != 0, now_ns, out);
 		return RP_OK;
@@ -514,6 +606,7 @@ int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struc
 	if (n->token_retransmit_at <= now_ns) {
 		if (n->state == RP_STATE_OPERATIONAL)
 			rp_rrp_token_lost(n, now_ns, out);
+		rp_relay_token_lost(n);
 		rp_emit_send_every(n, out, n->token_buf, n->token_buf_size, n->token_buf_dest);
 		n->token_retransmit_at = now_ns + n->cfg.token_retransmit_ns;
 		n->stats.tokens_retransmitted++;
@@ -550,7 +643,7 @@ void rp_check_invariants(const struct rp_node *n)
 		RP_ASSERT(n->old_saved && (n->trans_memb & ~n->new_memb) == 0 &&
 			  (n->trans_memb & rp_bit(n->cfg.node_id)));
 	/* §9: never send on nothing; marks and use within the configured paths */
-	uint8_t all = (uint8_t)((1u << n->cfg.path_count) - 1u);
+	uint8_t all = n->mine;
 	RP_ASSERT(n->rrp_in_use != 0 && (n->rrp_in_use & ~all) == 0 && (n->rrp_faulty & ~all) == 0);
 	RP_ASSERT(n->ring_vmin <= n->ring_vmax && n->ring_proto == n->ring_vmax);
 	RP_ASSERT(n->lent_kept + n->returned_count <= 2u * n->cfg.store_slots);

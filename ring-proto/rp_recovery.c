@@ -36,7 +36,6 @@ void rp_recovery_enter(struct rp_node *n, uint64_t now_ns)
 		if (!rp_ring_eq(e->old_ring, n->old_ring))
 			continue;
 		n->trans_memb |= rp_bit(e->id);
-		n->trans_members[n->trans_count++] = e->id;
 		if (first) {
 			n->low_ring_aru = e->old_aru;
 			n->high_ring_delivered = e->old_delivered;
@@ -51,6 +50,10 @@ void rp_recovery_enter(struct rp_node *n, uint64_t now_ns)
 			all_received = false;
 	}
 	RP_ASSERT(n->trans_memb & rp_bit(me(n)));
+	/* configurations list their members by id, whatever the ring order */
+	for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
+		if (n->trans_memb & rp_bit(id))
+			n->trans_members[n->trans_count++] = id;
 	/* "someone rebroadcast it" holds for one recovery attempt only: the
 	 * members of an earlier, failed attempt are not this one's */
 	for (uint32_t i = 0; i < n->cfg.store_slots; i++)

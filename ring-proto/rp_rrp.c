@@ -12,7 +12,8 @@
 
 #include <string.h>
 
-static uint8_t all_paths(const struct rp_node *n) { return (uint8_t)((1u << n->cfg.path_count) - 1u); }
+/* The paths this node has: every configured one in a full topology (§17.1). */
+static uint8_t all_paths(const struct rp_node *n) { return n->mine; }
 static uint8_t pbit(uint32_t p) { return (uint8_t)(1u << p); }
 
 static bool recent(uint64_t at, uint64_t now_ns, uint64_t window)
@@ -142,6 +143,34 @@ static void charge(struct rp_node *n, uint32_t p, uint64_t now_ns, struct rp_act
 		n->rrp_decay_at = now_ns + n->cfg.rrp_decay_ns;
 }
 
+/* Partial topology (§17.5): a problem of the pair (peer j, path p). At the
+ * threshold j is out of reach on p; this node's own path p is marked only
+ * once every other member on p is out of reach there. */
+static void charge_peer(struct rp_node *n, uint16_t j, uint32_t p, uint64_t now_ns, struct rp_actions *out)
+{
+	struct rp_peer *pe = &n->peers[j - 1u];
+	n->stats.path_problems[p]++;
+	if (pe->unreachable & pbit(p))
+		return;
+	if (++pe->peer_problems[p] < n->cfg.rrp_threshold) {
+		if (n->rrp_decay_at == RP_NEVER)
+			n->rrp_decay_at = now_ns + n->cfg.rrp_decay_ns;
+		return;
+	}
+	pe->peer_problems[p] = 0;
+	pe->unreachable |= pbit(p);
+	n->stats.path_peer_faults[p]++;
+	if (n->rrp_faulty & pbit(p))
+		return;
+	for (uint32_t i = 0; i < n->member_count; i++) {
+		uint16_t id = n->members[i];
+		if (id != n->cfg.node_id && (n->on[id - 1u] & pbit(p)) &&
+		    !(n->peers[id - 1u].unreachable & pbit(p)))
+			return;
+	}
+	mark_faulty(n, p, now_ns, out);
+}
+
 /* A valid frame from h->sender arrived on path q (§9.3). The header's
  * transmission count tells a first copy from a later one. */
 void rp_rrp_on_rx(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t q, uint64_t now_ns,
@@ -162,7 +191,12 @@ void rp_rrp_on_rx(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t q, uin
 	if (pe->inc != h->incarnation) {
 		pe->inc = h->incarnation;
 		pe->have_tx = false;
+		pe->unreachable = 0;
+		memset(pe->peer_problems, 0, sizeof(pe->peer_problems));
 	}
+	/* heard directly on q: back in reach there (§17.5) */
+	pe->unreachable &= (uint8_t)~pbit(q);
+	pe->peer_problems[q] = 0;
 	/* only a first copy counts against the other paths: a later copy
 	 * of the same send proves nothing about them */
 	bool first = !pe->have_tx || (int16_t)(uint16_t)(h->tx_seq - pe->last_tx) > 0;
@@ -191,7 +225,10 @@ void rp_rrp_on_rx(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t q, uin
 			pe->skip_since[p] = now_ns;
 		if (pe->skipped[p] > need && now_ns - pe->skip_since[p] >= n->cfg.rrp_timeout_ns) {
 			pe->skipped[p] = 0;
-			charge(n, p, now_ns, out);
+			if (n->partial)
+				charge_peer(n, h->sender, p, now_ns, out);
+			else
+				charge(n, p, now_ns, out);
 		}
 	}
 }
@@ -255,19 +292,25 @@ void rp_rrp_token_lost(struct rp_node *n, uint64_t now_ns, struct rp_actions *ou
 		rp_wire_token_add_suspects(n->token_buf, suspects(n));
 }
 
-/* Every other member heard on p lately, and hearing this node on p (§9.4). */
+/* Every other member heard on p lately, and hearing this node on p (§9.4).
+ * In a partial topology this node's mark says its own end failed: one
+ * member on p heard and hearing it is evidence enough (§17.5). */
 static bool path_works(const struct rp_node *n, uint32_t p, uint64_t now_ns)
 {
 	uint64_t window = 2u * n->cfg.rrp_probe_ns;
+	bool any = false, others = false;
 	for (uint32_t i = 0; i < n->member_count; i++) {
 		uint16_t id = n->members[i];
-		if (id == n->cfg.node_id)
+		if (id == n->cfg.node_id || !(n->on[id - 1u] & pbit(p)))
 			continue;
+		others = true;
 		const struct rp_peer *pe = &n->peers[id - 1u];
-		if (!recent(pe->last_rx[p], now_ns, window) || !recent(pe->heard_me_at[p], now_ns, window))
+		bool works = recent(pe->last_rx[p], now_ns, window) && recent(pe->heard_me_at[p], now_ns, window);
+		if (!works && !n->partial)
 			return false;
+		any = any || works;
 	}
-	return true;
+	return !n->partial || any || !others;
 }
 
 static void probe_tick(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
@@ -333,6 +376,15 @@ void rp_rrp_timers(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 				continue;
 			n->rrp_problems[p]--;
 			left = left || n->rrp_problems[p] > 0;
+		}
+		for (uint32_t i = 0; n->partial && i < n->cfg.member_count; i++) {
+			struct rp_peer *pe = &n->peers[n->cfg.members[i] - 1u];
+			for (uint32_t p = 0; p < n->cfg.path_count; p++) {
+				if (pe->peer_problems[p] == 0)
+					continue;
+				pe->peer_problems[p]--;
+				left = left || pe->peer_problems[p] > 0;
+			}
 		}
 		n->rrp_decay_at = left ? now_ns + n->cfg.rrp_decay_ns : RP_NEVER;
 	}

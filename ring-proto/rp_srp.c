@@ -282,6 +282,7 @@ static void encode_token(struct rp_node *n)
 	struct rp_wire_hdr h;
 	rp_hdr_init(n, &h, n->ring);
 	rp_rrp_stamp_token(n);
+	n->token.rtr_has_from = n->partial; /* who asked for each seq (§17.4) */
 	n->token_buf_size = (uint32_t)rp_wire_encode_token(n->token_buf, &h, &n->token);
 	n->token_buf_dest = n->successor;
 }
@@ -354,14 +355,18 @@ void rp_srp_on_hold_cancel(struct rp_node *n, uint64_t now_ns, struct rp_actions
 }
 
 /* Retransmits a stored frame on behalf of its origin (TOCS §5.2: rtr
- * entries are served by any node that holds the frame). */
-static void retransmit(struct rp_node *n, uint64_t seq, struct rp_actions *out)
+ * entries are served by any node that holds the frame); mask: only on
+ * these paths (0: as rp_emit_send chooses). */
+static void retransmit(struct rp_node *n, uint64_t seq, uint8_t mask, struct rp_actions *out)
 {
 	uint8_t *f = rp_store_frame(n, n->cur, seq);
 	rp_put16(f + 4, (uint16_t)(rp_get16(f + 4) | RP_HDR_F_RETRANS));
 	rp_put16(f + 12, me(n));
 	rp_put64(f + 16, n->cfg.incarnation);
-	rp_emit_send(n, out, f, rp_store_slot(n, n->cur, seq)->size, RP_DEST_ALL);
+	if (mask != 0)
+		rp_emit_send_on(n, out, f, rp_store_slot(n, n->cur, seq)->size, RP_DEST_ALL, mask);
+	else
+		rp_emit_send(n, out, f, rp_store_slot(n, n->cur, seq)->size, RP_DEST_ALL);
 	n->stats.frames_retransmitted++;
 }
 
@@ -385,31 +390,82 @@ static uint32_t visit_budget(struct rp_node *n, uint32_t my_tbl)
 	return allowed < 0 ? 0u : (uint32_t)allowed;
 }
 
-static bool rtr_listed(const struct rp_wire_token *t, uint64_t seq)
+/* The index of seq in the token's rtr list, or -1. */
+static int rtr_index(const struct rp_wire_token *t, uint64_t seq)
 {
 	for (uint32_t i = 0; i < t->rtr_count; i++)
 		if (t->rtr[i] == seq)
-			return true;
-	return false;
+			return (int)i;
+	return -1;
 }
 
-/* Serves the retransmission requests this node can; keeps the others. */
-static uint32_t serve_rtr(struct rp_node *n, uint32_t allowed, struct rp_actions *out)
+/* Partial topology (§17.4): the members this node shares a network with,
+ * not marked out of reach there [reach], and of those the ones heard
+ * directly on such a network lately [heard]: a request of theirs is
+ * answered for sure. */
+static void rtr_reach(const struct rp_node *n, uint64_t now_ns, uint64_t *reach, uint64_t *heard)
+{
+	*reach = *heard = 0;
+	uint64_t window = 2u * n->cfg.rrp_probe_ns;
+	for (uint32_t i = 0; i < n->member_count; i++) {
+		uint16_t id = n->members[i];
+		const struct rp_peer *pe = &n->peers[id - 1u];
+		uint8_t shared = (uint8_t)(n->mine & n->on[id - 1u] & ~pe->unreachable);
+		if (id == me(n) || shared == 0)
+			continue;
+		*reach |= rp_bit(id);
+		for (uint32_t p = 0; p < n->cfg.path_count; p++)
+			if ((shared & (1u << p)) && pe->last_rx[p] != 0 && now_ns - pe->last_rx[p] <= window)
+				*heard |= rp_bit(id);
+	}
+}
+
+/* Serves the retransmission requests this node can; keeps the others. In
+ * a partial topology a request names who asked: it is answered only for
+ * requesters this node shares a network with, on their networks, and
+ * stays on the token for the others, and for requesters not heard lately,
+ * so that a requester that cannot hear this node is served by another
+ * (Spread livelocked answering requests its peer could not hear). */
+static uint32_t serve_rtr(struct rp_node *n, uint32_t allowed, uint64_t now_ns, struct rp_actions *out)
 {
 	struct rp_wire_token *t = &n->token;
 	struct rp_store *st = n->cur;
 	uint32_t sent = 0, kept = 0;
+	uint64_t reach = 0, heard = 0;
+	bool from = n->partial && t->rtr_has_from;
+	if (from)
+		rtr_reach(n, now_ns, &reach, &heard);
 	for (uint32_t i = 0; i < t->rtr_count; i++) {
 		uint64_t s = t->rtr[i];
+		uint64_t who = from ? t->rtr_from[i] : 0;
 		bool held = rp_store_holds(n, st, s);
 		if (rp_seq_le(s, st->discarded) && !held)
 			continue; /* every member holds it: a stale request */
-		if (sent < allowed && held) {
-			retransmit(n, s, out);
-			sent++;
+		if (from && rp_seq_le(s, t->aru))
+			continue; /* every member held it at its last visit */
+		if (!from) {
+			if (sent < allowed && held) {
+				retransmit(n, s, 0, out);
+				sent++;
+				continue;
+			}
+			t->rtr[kept++] = s;
 			continue;
 		}
-		t->rtr[kept++] = s;
+		if (sent < allowed && held && (who & reach) != 0) {
+			uint8_t mask = 0;
+			for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
+				if (who & reach & rp_bit(id))
+					mask |= n->on[id - 1u];
+			mask &= n->rrp_in_use;
+			retransmit(n, s, mask != 0 ? mask : (uint8_t)(n->mine & ~n->rrp_faulty), out);
+			sent++;
+			who &= ~(reach & heard);
+		}
+		if (who == 0)
+			continue;
+		t->rtr[kept] = s;
+		t->rtr_from[kept++] = who;
 	}
 	t->rtr_count = (uint16_t)kept;
 	return sent;
@@ -472,8 +528,14 @@ static void request_rtr(struct rp_node *n)
 	for (uint64_t s = st->my_aru + 1u; rp_seq_le(s, limit); s++) {
 		if (t->rtr_count >= n->cfg.rtr_max)
 			break;
-		if (rp_store_holds(n, st, s) || rtr_listed(t, s))
+		if (rp_store_holds(n, st, s))
 			continue;
+		int k = rtr_index(t, s);
+		if (k >= 0) {
+			t->rtr_from[k] |= rp_bit(me(n)); /* read only with rtr_has_from */
+			continue;
+		}
+		t->rtr_from[t->rtr_count] = rp_bit(me(n));
 		t->rtr[t->rtr_count++] = s;
 		n->stats.rtr_requested++;
 	}
@@ -524,7 +586,7 @@ void rp_srp_visit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 	uint32_t my_tbl = rp_pack_backlog(n);
 	uint64_t last_visit_seq = n->prev_visit_seq;
 	uint32_t allowed = visit_budget(n, my_tbl);
-	uint32_t trc = serve_rtr(n, allowed, out);
+	uint32_t trc = serve_rtr(n, allowed, now_ns, out);
 	if (recovery)
 		trc += rp_recovery_send(n, allowed - trc, out);
 	else
@@ -608,6 +670,11 @@ void rp_srp_on_token(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 	n->token_retransmit_at = RP_NEVER; /* it came back: the ring holds it */
 	n->token_loss_at = now_ns + n->cfg.token_loss_ns;
 	memcpy(&n->token, &t, offsetof(struct rp_wire_token, rtr) + (size_t)t.rtr_count * sizeof(uint64_t));
+	if (!t.rtr_has_from) /* a full topology, or a peer that names no requesters: anyone may */
+		for (uint32_t i = 0; i < t.rtr_count; i++)
+			n->token.rtr_from[i] = n->configured;
+	else
+		memcpy(n->token.rtr_from, t.rtr_from, (size_t)t.rtr_count * sizeof(uint64_t));
 	rp_rrp_on_token(n, now_ns, out);
 	if (may_hold(n)) {
 		n->token_local = false;
@@ -637,6 +704,8 @@ void rp_srp_on_data(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_
 	rp_store_put(n, n->cur, d.seq, buf, h->frame_size, lend);
 	if ((d.body_flags & RP_DATA_F_RECOVERY) && n->state == RP_STATE_RECOVERY)
 		rp_recovery_file(n, &d);
+	if (n->partial)
+		rp_relay_data(n, h, d.origin, d.seq, out); /* a designated relay (§17.4) */
 	if (n->token_retransmit_at != RP_NEVER && rp_seq_gt(d.seq, n->token_fwd_seq) &&
 	    n->state != RP_STATE_COMMIT)
 		n->token_retransmit_at = RP_NEVER; /* a node downstream holds the token */

@@ -174,6 +174,11 @@ enum rp_drop rp_wire_decode_data(const uint8_t *buf, const struct rp_wire_hdr *h
 	return RP_DROP_NONE;
 }
 
+size_t rp_wire_token_size_from(uint16_t rtr_count)
+{
+	return rp_wire_token_size(rtr_count) + (size_t)rtr_count * 8u;
+}
+
 size_t rp_wire_token_size(uint16_t rtr_count)
 {
 	return RP_WIRE_HDR_SIZE + RP_WIRE_TOKEN_HDR_SIZE + (size_t)rtr_count * 8u;
@@ -181,7 +186,7 @@ size_t rp_wire_token_size(uint16_t rtr_count)
 
 size_t rp_wire_encode_token(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_wire_token *t)
 {
-	size_t size = rp_wire_token_size(t->rtr_count);
+	size_t size = t->rtr_has_from ? rp_wire_token_size_from(t->rtr_count) : rp_wire_token_size(t->rtr_count);
 	h->type = RP_FRAME_TOKEN;
 	h->hdr_size = RP_WIRE_HDR_SIZE;
 	h->frame_size = (uint32_t)size;
@@ -202,8 +207,11 @@ size_t rp_wire_encode_token(uint8_t *buf, struct rp_wire_hdr *h, const struct rp
 	b[42] = t->rrp_all;
 	b[43] = t->rrp_sus_acc;
 	b[44] = t->rrp_sus_all;
+	b[45] = t->rtr_has_from ? RP_TOKEN_F_RTR_FROM : 0u;
 	for (uint32_t i = 0; i < t->rtr_count; i++)
 		rp_put64(b + RP_WIRE_TOKEN_HDR_SIZE + 8u * i, t->rtr[i]);
+	for (uint32_t i = 0; t->rtr_has_from && i < t->rtr_count; i++)
+		rp_put64(b + RP_WIRE_TOKEN_HDR_SIZE + 8u * (t->rtr_count + i), t->rtr_from[i]);
 	return size;
 }
 
@@ -228,15 +236,18 @@ enum rp_drop rp_wire_decode_token(const uint8_t *buf, const struct rp_wire_hdr *
 	t->rrp_all = b[42];
 	t->rrp_sus_acc = b[43];
 	t->rrp_sus_all = b[44];
+	t->rtr_has_from = (b[45] & RP_TOKEN_F_RTR_FROM) != 0;
 	if (body_hdr_size < RP_WIRE_TOKEN_HDR_SIZE || (size_t)body_hdr_size > body_size)
 		return RP_DROP_BAD_BODY;
 	if (t->aru_id > RP_NODES_MAX || t->dest == 0 || t->dest > RP_NODES_MAX || t->retrans_flg > 1)
 		return RP_DROP_BAD_BODY;
 	if (t->rtr_count > RP_WIRE_RTR_MAX ||
-	    (size_t)t->rtr_count * 8u != body_size - body_hdr_size)
+	    (size_t)t->rtr_count * (t->rtr_has_from ? 16u : 8u) != body_size - body_hdr_size)
 		return RP_DROP_BAD_RTR;
 	for (uint32_t i = 0; i < t->rtr_count; i++)
 		t->rtr[i] = rp_get64(b + body_hdr_size + 8u * i);
+	for (uint32_t i = 0; t->rtr_has_from && i < t->rtr_count; i++)
+		t->rtr_from[i] = rp_get64(b + body_hdr_size + 8u * (t->rtr_count + i));
 	return RP_DROP_NONE;
 }
 
@@ -359,6 +370,7 @@ enum rp_drop rp_wire_decode_commit(const uint8_t *buf, const struct rp_wire_hdr 
 		return RP_DROP_BAD_BODY;
 	if ((size_t)c->count * RP_WIRE_COMMIT_ENTRY_SIZE != body_size - body_hdr_size)
 		return RP_DROP_BAD_BODY;
+	uint64_t seen = 0;
 	for (uint32_t i = 0; i < c->count; i++) {
 		const uint8_t *p = b + body_hdr_size + (size_t)i * RP_WIRE_COMMIT_ENTRY_SIZE;
 		struct rp_wire_commit_entry *e = &c->e[i];
@@ -378,8 +390,11 @@ enum rp_drop rp_wire_decode_commit(const uint8_t *buf, const struct rp_wire_hdr 
 		e->installed_primary.rep = rp_get16(p + 58);
 		e->installed_primary.seq = rp_get64(p + 72);
 		e->installed_primary_members = rp_get64(p + 80);
-		if (e->id == 0 || e->id > RP_NODES_MAX || (i > 0 && e->id <= c->e[i - 1].id))
+		/* unique ids, in ring order (docs/protocol.md §17.3): not
+		 * necessarily ascending */
+		if (e->id == 0 || e->id > RP_NODES_MAX || (seen & (1ull << (e->id - 1u))))
 			return RP_DROP_BAD_BODY;
+		seen |= 1ull << (e->id - 1u);
 		if (e->received_flg > 1 || e->old_ring.rep > RP_NODES_MAX ||
 		    e->last_primary.rep > RP_NODES_MAX || e->installed_primary.rep > RP_NODES_MAX ||
 		    e->proto_min > e->proto_max)
@@ -435,5 +450,38 @@ enum rp_drop rp_wire_decode_path_test(const uint8_t *buf, const struct rp_wire_h
 	if (body_hdr_size < RP_WIRE_PATH_TEST_HDR_SIZE || (size_t)body_hdr_size > body_size)
 		return RP_DROP_BAD_BODY;
 	*heard = rp_get64(b + 0);
+	return RP_DROP_NONE;
+}
+
+size_t rp_wire_relay_size(size_t inner_size) { return RP_WIRE_HDR_SIZE + RP_WIRE_RELAY_HDR_SIZE + inner_size; }
+
+size_t rp_wire_encode_relay(uint8_t *buf, struct rp_wire_hdr *h, const uint8_t *inner, size_t inner_size)
+{
+	size_t size = rp_wire_relay_size(inner_size);
+	h->type = RP_FRAME_RELAY;
+	h->hdr_size = RP_WIRE_HDR_SIZE;
+	h->frame_size = (uint32_t)size;
+	rp_wire_encode_hdr(buf, h);
+	uint8_t *b = buf + RP_WIRE_HDR_SIZE;
+	memset(b, 0, RP_WIRE_RELAY_HDR_SIZE);
+	rp_put16(b + 0, RP_WIRE_RELAY_HDR_SIZE);
+	memcpy(b + RP_WIRE_RELAY_HDR_SIZE, inner, inner_size);
+	return size;
+}
+
+enum rp_drop rp_wire_decode_relay(const uint8_t *buf, const struct rp_wire_hdr *h, const uint8_t **inner,
+				  size_t *inner_size)
+{
+	size_t body_size = (size_t)h->frame_size - h->hdr_size;
+	const uint8_t *b = buf + h->hdr_size;
+	if (body_size < RP_WIRE_RELAY_HDR_SIZE)
+		return RP_DROP_TRUNCATED;
+	uint16_t body_hdr_size = rp_get16(b + 0);
+	if (body_hdr_size < RP_WIRE_RELAY_HDR_SIZE || (size_t)body_hdr_size > body_size)
+		return RP_DROP_BAD_BODY;
+	if (body_size - body_hdr_size < RP_WIRE_HDR_SIZE)
+		return RP_DROP_TRUNCATED;
+	*inner = b + body_hdr_size;
+	*inner_size = body_size - body_hdr_size;
 	return RP_DROP_NONE;
 }

@@ -39,8 +39,10 @@
  *              26 u16 dest node, 28 u16 body_hdr_size, 30 u16 rtr count,
  *              32 u32 fcc, 36 u32 backlog, 40 u8 retrans_flg, 41 u8 rrp_acc,
  *              42 u8 rrp_all (path fault unions, docs/protocol.md §9.1), 43 u8
- *              rrp_sus_acc, 44 u8 rrp_sus_all (suspect-path unions), 45..47 reserved,
- *              then rtr count u64 seqs at body_hdr_size.
+ *              rrp_sus_acc, 44 u8 rrp_sus_all (suspect-path unions), 45 u8 token
+ *              flags (RP_TOKEN_F_*), 46..47 reserved, then rtr count u64 seqs at
+ *              body_hdr_size, and with RTR_FROM as many u64 masks after them:
+ *              the nodes that asked for each (bit id-1; docs/protocol.md §17.4).
  * JOIN body:   0 u64 ring_seq (largest known), 8 u64 proc_set, 16 u64
  *              fail_set (bit id-1), 24 u16 body_hdr_size, 26 u16 inc_count,
  *              28 u32 reserved, then inc_count u64 incarnations, one per
@@ -60,6 +62,10 @@
  *              8 u16 body_hdr_size, 10..15 reserved.
  * HOLD_CANCEL body: empty: the token held at the representative is wanted
  *              (docs/protocol.md §12).
+ * RELAY body:  0 u16 body_hdr_size, 2..15 reserved, then a whole frame of
+ *              another sender (a flooded Join, token or commit token) up to
+ *              the end: its header and body as that sender sent them
+ *              (docs/protocol.md §17.4).
  */
 #ifndef RP_WIRE_H
 #define RP_WIRE_H
@@ -79,6 +85,7 @@
 #define RP_WIRE_COMMIT_HDR_SIZE 16u
 #define RP_WIRE_COMMIT_ENTRY_SIZE 88u
 #define RP_WIRE_PATH_TEST_HDR_SIZE 16u
+#define RP_WIRE_RELAY_HDR_SIZE 16u
 /* A recovery frame carries a whole old-ring frame as its single entry:
  * the packer leaves this much room in every data frame (CS ee8b8993). */
 #define RP_WIRE_RECOVERY_OVERHEAD (RP_WIRE_HDR_SIZE + RP_WIRE_DATA_HDR_SIZE + RP_WIRE_ENTRY_HDR_SIZE)
@@ -94,11 +101,16 @@ enum rp_frame_type {
 	RP_FRAME_MERGE_DETECT = 5,
 	RP_FRAME_HOLD_CANCEL = 6,
 	RP_FRAME_PATH_TEST = 7,
+	RP_FRAME_RELAY = 8,
 	RP_FRAME_TYPE_END
 };
 
 /* Header flags. */
 #define RP_HDR_F_RETRANS 0x0001u /* a retransmission: sender is not the origin */
+#define RP_HDR_F_FLOOD 0x0002u   /* every node forwards it once, in a RELAY frame (§17.4) */
+
+/* TOKEN body flags. */
+#define RP_TOKEN_F_RTR_FROM 0x01u /* each rtr seq is followed by who asked for it */
 
 /* DATA body flags. */
 #define RP_DATA_F_RECOVERY 0x0001u /* the single entry is an old ring's frame */
@@ -224,7 +236,9 @@ struct rp_wire_token {
 	uint8_t rrp_acc; /* fault masks of the nodes visited this rotation */
 	uint8_t rrp_all; /* ... over the last complete rotation */
 	uint8_t rrp_sus_acc, rrp_sus_all; /* the same for paths with problems charged */
+	uint8_t rtr_has_from;             /* rtr_from is on the wire (partial topologies) */
 	uint64_t rtr[RP_WIRE_RTR_MAX];
+	uint64_t rtr_from[RP_WIRE_RTR_MAX]; /* with rtr_has_from: who asked for rtr[i] */
 };
 
 struct rp_wire_join {
@@ -345,6 +359,7 @@ void rp_wire_encode_entry_hdr(uint8_t *p, const struct rp_wire_entry *e);
 /* TOKEN body (precondition: t->rtr_count <= RP_WIRE_RTR_MAX). encode returns the frame size it wrote (header included;
  * h->frame_size is filled in), which is at most rp_wire_token_size(rtr_count). */
 size_t rp_wire_token_size(uint16_t rtr_count);
+size_t rp_wire_token_size_from(uint16_t rtr_count); /* with the requesters (RTR_FROM) */
 size_t rp_wire_encode_token(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_wire_token *t);
 enum rp_drop rp_wire_decode_token(const uint8_t *buf, const struct rp_wire_hdr *h,
 				  struct rp_wire_token *t);
@@ -357,7 +372,7 @@ size_t rp_wire_encode_join(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_
 enum rp_drop rp_wire_decode_join(const uint8_t *buf, const struct rp_wire_hdr *h,
 				 struct rp_wire_join *j);
 
-/* COMMIT: decode checks count 1..64, ids ascending and unique, memb_index
+/* COMMIT: decode checks count 1..64, ids unique (in ring order), memb_index
  * <= count, rotation 1 or 2, dest and old ring rep within range. */
 size_t rp_wire_commit_size(uint16_t count);
 size_t rp_wire_encode_commit(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_wire_commit *c);
@@ -375,5 +390,13 @@ size_t rp_wire_path_test_size(void);
 size_t rp_wire_encode_path_test(uint8_t *buf, struct rp_wire_hdr *h, uint64_t heard);
 enum rp_drop rp_wire_decode_path_test(const uint8_t *buf, const struct rp_wire_hdr *h,
 				      uint64_t *heard);
+
+/* RELAY: a whole frame of another sender, forwarded (§17.4). decode points
+ * *inner at it (at least a header's bytes); the caller decodes it as a
+ * frame of its own. */
+size_t rp_wire_relay_size(size_t inner_size);
+size_t rp_wire_encode_relay(uint8_t *buf, struct rp_wire_hdr *h, const uint8_t *inner, size_t inner_size);
+enum rp_drop rp_wire_decode_relay(const uint8_t *buf, const struct rp_wire_hdr *h, const uint8_t **inner,
+				  size_t *inner_size);
 
 #endif

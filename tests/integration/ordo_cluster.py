@@ -344,6 +344,23 @@ class Telemetry:
         return reply[command]
 
 
+def delivery_errors(d, nodes, expected):
+    """The end of a load run (d: wait_quiet's deliveries): logs each node's
+    count and digest; returns what is wrong: a count other than expected, a
+    gap per origin, digests that differ."""
+    errors = []
+    for i in nodes:
+        log(f'n{i}: delivered {d[i]["delivered"]} digest {d[i]["digest"]} origin_gaps '
+            f'{d[i]["origin_gaps"]}')
+        if d[i]['delivered'] != expected:
+            errors.append(f'n{i} delivered {d[i]["delivered"]}, expected {expected}')
+        if d[i]['origin_gaps'] != 0:
+            errors.append(f'n{i} origin_gaps {d[i]["origin_gaps"]}')
+    if len({d[i]['digest'] for i in nodes}) != 1:
+        errors.append('digests differ: ' + ', '.join(f'n{i} {d[i]["digest"]}' for i in nodes))
+    return errors
+
+
 def flat_counts(d):
     """A counter dict with possibly nested per-path dicts, summed per key."""
     out = {}
@@ -487,7 +504,7 @@ class Cluster:
 
     def __init__(self, ordod, nodes=3, paths=2, mtu=9000, prefix='ordo-it-n', what=None,
                  ring=None, load=None, node_conf=None, sections=None, keep_tmp=False,
-                 routed=None):
+                 routed=None, nets=None):
         self.ordod = os.path.abspath(ordod)
         self.n = nodes
         self.paths = paths
@@ -501,6 +518,11 @@ class Cluster:
         # `scripts/topology up-routed` with these path kinds ('routed,routed',
         # 'l2,routed'); None: the bridged `up`
         self.routed = routed
+        # networks that reach only some nodes (docs/protocol.md §17): the
+        # node ids on each path, `scripts/topology up-partial`; None: all
+        self.nets = [sorted(n) for n in nets] if nets else None
+        if self.nets is not None:
+            self.paths = len(self.nets)
         self.keep_tmp = keep_tmp or bool(os.environ.get('ORDO_IT_KEEP'))
         self.nodes = {i: Node(i) for i in range(1, nodes + 1)}
         self.clients = []     # Client processes, in start order
@@ -547,7 +569,8 @@ class Cluster:
         }
         write_owner(self.owner)
         up = ['up-routed', self.n, self.paths, self.mtu, self.routed] if self.routed else \
-            ['up', self.n, self.paths, self.mtu]
+            ['up-partial', self.n, '/'.join(','.join(str(i) for i in n) for n in self.nets), self.mtu] \
+            if self.nets else ['up', self.n, self.paths, self.mtu]
         log(f'topology {" ".join(str(a) for a in up)} (tmp {self.tmp})')
         self.topo_up = True
         t = time.monotonic()
@@ -655,6 +678,10 @@ class Cluster:
         conf['ring'].update(self.ring)
         for k in range(self.paths):
             conf[f'path{k}'] = {'device': device(k)}
+            if self.nets is not None:
+                conf[f'path{k}'] = {'nodes': ','.join(str(n) for n in self.nets[k])}
+                if i in self.nets[k]:
+                    conf[f'path{k}']['device'] = device(k)
         if self.load:
             conf['load'] = dict(self.load)
         for name, kv in self.sections.items():

@@ -26,7 +26,7 @@ import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ordo_cluster import Cluster, Fail, log, main_test  # noqa: E402
+from ordo_cluster import Cluster, Fail, delivery_errors, log, main_test  # noqa: E402
 import transports  # noqa: E402
 
 NODES = [1, 2, 3]
@@ -55,16 +55,7 @@ def test(ordod, args):
         c.start_all()
         c.wait_ring(NODES, timeout=60)
         d = c.wait_quiet(NODES, stable_s=1.0, timeout=120)
-        errors = []
-        for i in NODES:
-            log(f'n{i}: delivered {d[i]["delivered"]} digest {d[i]["digest"]} origin_gaps '
-                f'{d[i]["origin_gaps"]}')
-            if d[i]['delivered'] != len(NODES) * COUNT:
-                errors.append(f'n{i} delivered {d[i]["delivered"]}, expected {len(NODES) * COUNT}')
-            if d[i]['origin_gaps'] != 0:
-                errors.append(f'n{i} origin_gaps {d[i]["origin_gaps"]}')
-        if len({d[i]['digest'] for i in NODES}) != 1:
-            errors.append('digests differ: ' + ', '.join(f'n{i} {d[i]["digest"]}' for i in NODES))
+        errors = delivery_errors(d, NODES, len(NODES) * COUNT)
         for i in NODES:
             p = c.paths_info(i)
             st = c.stats(i)

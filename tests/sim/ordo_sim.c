@@ -4,9 +4,10 @@
  *            [--rrp active|passive] [--quorum majority|two_node|last_man_standing] [--trace]
  *   ordo-sim --seeds A..B [...]          ends with "N passed, M failed"
  *   ordo-sim --mutate drop-delivery|swap-deliveries|early-safe [...]
+ *   ordo-sim --topology partial [...]    networks reach seeded subsets of the nodes
  *
  * Nodes and paths default to a seeded choice per seed (3..7 nodes, 1..3
- * paths) unless given. A violation prints the seed, the property and the
+ * paths; 2..4 paths with --topology partial) unless given. A violation prints the seed, the property and the
  * command that replays it with a trace. A ring-proto assertion (a trap) is
  * caught and reported the same way.
  */
@@ -53,14 +54,15 @@ static const char *const mutation_names[] = {
 	[RP_MUTATION_SKIP_TRANSITIONAL] = "skip-transitional",
 	[RP_MUTATION_SPLIT_ON_CHANGE] = "split-on-change",
 	[RP_MUTATION_LATE_COMMIT] = "late-commit",
+	[RP_MUTATION_NO_RELAY] = "no-relay",
 };
 
 int sim_run_one(const struct sim_opts *o, const char *replay_args, bool verbose)
 {
 	struct sim *s = sim_create(o);
 	if (!s) {
-		fprintf(stderr, "ordo-sim: invalid options (nodes 1..%u, paths 1..%u)\n", SIM_NODES_MAX,
-			RP_PATHS_MAX);
+		fprintf(stderr, "ordo-sim: invalid options (nodes 1..%u, paths 1..%u; --topology partial:"
+			" nodes 3.., paths 2..)\n", SIM_NODES_MAX, RP_PATHS_MAX);
 		return 2;
 	}
 	struct sim_result r;
@@ -71,6 +73,15 @@ int sim_run_one(const struct sim_opts *o, const char *replay_args, bool verbose)
 		       r.detail, replay_args);
 		return 1;
 	}
+	/* --topology partial: the nodes on each network, e.g. 1245/13/3 */
+	char topo[RP_PATHS_MAX * (SIM_NODES_MAX * 3 + 1) + 1] = "";
+	for (uint32_t k = 0, len = 0; o->partial && k < o->paths; k++) {
+		for (uint32_t i = 0; i < o->nodes; i++)
+			if ((r.on[i] >> k) & 1u)
+				len += (uint32_t)snprintf(topo + len, sizeof(topo) - len, o->nodes > 9 ? "%u," : "%u", i + 1u);
+		if (k + 1u < o->paths)
+			len += (uint32_t)snprintf(topo + len, sizeof(topo) - len, "/");
+	}
 	if (verbose)
 		printf("seed %" PRIu64 ": ok nodes=%u paths=%u faults=%s messages=%" PRIu64
 		       " deliveries=%" PRIu64 " frames=%" PRIu64 " retransmitted=%" PRIu64
@@ -79,15 +90,16 @@ int sim_run_one(const struct sim_opts *o, const char *replay_args, bool verbose)
 		       " rrp=%s quorum=%s path-cuts=%" PRIu64 " path-faults=%" PRIu64
 		        " reinstated=%" PRIu64 " primaries=%" PRIu64 " holds=%" PRIu64 " hold-cancels=%" PRIu64
 		       " after-token=%" PRIu64 " kept=%" PRIu64 " pauses=%" PRIu64 " pause-drops=%" PRIu64
-		       " one-way=%" PRIu64 " max-outage=%.3fms simtime=%.3fs events=%" PRIu64
-		       " digest=%016" PRIx64 "\n",
+		       " one-way=%" PRIu64 " max-outage=%.3fms%s%s relayed=%" PRIu64 " flooded=%" PRIu64
+		       " simtime=%.3fs events=%" PRIu64 " digest=%016" PRIx64 "\n",
 		       o->seed, o->nodes, o->paths, faults_name(o->faults), r.messages, r.deliveries,
 		       r.frames_sent, r.frames_retransmitted, r.tokens_retransmitted, r.configs,
 		       r.crashes, r.restarts, r.leaves, r.partitions,
 		       r.rrp_mode == RP_RRP_PASSIVE ? "passive" : "active", quorum_names[r.quorum],
 		       r.path_cuts, r.path_faults, r.path_reinstated, r.primaries, r.tokens_held, r.hold_cancels,
 		       r.frames_after_token, r.frames_kept, r.pauses, r.pause_drops, r.oneways,
-		       (double)r.max_outage_ns / 1e6, (double)r.sim_time_ns / 1e9, r.events, r.digest);
+		       (double)r.max_outage_ns / 1e6, o->partial ? " networks=" : "", topo, r.relayed, r.flooded,
+		       (double)r.sim_time_ns / 1e9, r.events, r.digest);
 	return 0;
 }
 
@@ -98,9 +110,9 @@ static void usage(void)
 		"                [--faults none|net|memb|all|pause] [--mutate NAME] [--trace]\n"
 		"                [--rrp active|passive] [--quorum majority|two_node|last_man_standing]\n"
 		"                [--load-ms MS] [--initial-seq N] [--token-hold-us US] [--accelerated N]\n"
-		"                [--lend none|odd|all] [--stability | --no-stability]\n"
+		"                [--lend none|odd|all] [--stability | --no-stability] [--topology full|partial]\n"
 		"  mutations: drop-delivery swap-deliveries early-safe skip-transitional always-primary\n"
-		"             single-path split-on-change late-commit\n");
+		"             single-path split-on-change late-commit no-relay\n");
 }
 
 static bool parse_u64(const char *s, uint64_t *v)
@@ -192,6 +204,9 @@ int main(int argc, char **argv)
 			i++;
 		} else if (!strcmp(a, "--stability") || !strcmp(a, "--no-stability")) {
 			o.stability = !strcmp(a, "--stability");
+		} else if (!strcmp(a, "--topology") && v && (!strcmp(v, "full") || !strcmp(v, "partial"))) {
+			o.partial = !strcmp(v, "partial");
+			i++;
 		} else if (!strcmp(a, "--trace")) {
 			o.trace = true;
 		} else {
@@ -217,7 +232,7 @@ int main(int argc, char **argv)
 		/* seeded topology when not given: 3..7 nodes, 1..3 paths */
 		uint64_t mix = seed * 0x9E3779B97F4A7C15ull;
 		so.nodes = nodes ? nodes : (uint32_t)(3 + (mix >> 40) % 5);
-		so.paths = paths ? paths : (uint32_t)(1 + (mix >> 20) % 3);
+		so.paths = paths ? paths : o.partial ? (uint32_t)(2 + (mix >> 20) % 3) : (uint32_t)(1 + (mix >> 20) % 3);
 		snprintf(replay_line, sizeof(replay_line),
 			 "build/tests/ordo-sim --seed %" PRIu64 " --nodes %u --paths %u --faults %s%s%s%s",
 			 seed, so.nodes, so.paths, faults_name(so.faults),
@@ -244,6 +259,9 @@ int main(int argc, char **argv)
 		if (so.stability >= 0)
 			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
 				 " --%sstability", so.stability ? "" : "no-");
+		if (so.partial)
+			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
+				 " --topology partial");
 		if (so.lend != SIM_LEND_ODD)
 			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
 				 " --lend %s", so.lend == SIM_LEND_NONE ? "none" : "all");

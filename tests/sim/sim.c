@@ -207,7 +207,8 @@ void sim_node_boot(struct sim *s, struct sim_node *n)
 	c.installed_primary_members = n->stable.installed_primary_members;
 	c.proto_min = n->proto_min;
 	c.proto_max = n->proto_max;
-	c.mutation = n->index == 0 ? s->opts.mutation : RP_MUTATION_NONE;
+	c.mutation = n->index == 0 || s->opts.mutation == RP_MUTATION_NO_RELAY ? s->opts.mutation
+									       : RP_MUTATION_NONE;
 	if (rp_node_init(n->rp, &c) != 0)
 		abort();
 	n->alive = true;
@@ -253,18 +254,44 @@ static void heal_paths(struct sim *s)
 	memset(s->path_down, 0, sizeof(s->path_down));
 }
 
-/* Every pair of nodes has a path on which neither link is cut. */
+bool sim_direct(const struct sim *s, uint32_t a, uint32_t b)
+{
+	for (uint32_t p = 0; p < s->opts.paths; p++)
+		if ((s->on[a] & s->on[b] & (1u << p)) && !s->path_down[p] && !s->cut[a][p] && !s->cut[b][p])
+			return true;
+	return false;
+}
+
+/* The nodes of `set` joined to node `from` by networks that work, through
+ * nodes of `set` (the working graph G of docs/protocol.md §17.1). */
+static uint64_t component(const struct sim *s, uint32_t from, uint64_t set)
+{
+	uint64_t seen = 1ull << from, frontier = seen;
+	while (frontier != 0) {
+		uint32_t a = 0;
+		while (!((frontier >> a) & 1u))
+			a++;
+		frontier &= ~(1ull << a);
+		for (uint32_t b = 0; b < s->opts.nodes; b++)
+			if (((set >> b) & 1u) && !((seen >> b) & 1u) && sim_direct(s, a, b)) {
+				seen |= 1ull << b;
+				frontier |= 1ull << b;
+			}
+	}
+	return seen;
+}
+
+/* A full topology: every pair of nodes has a path on which neither link is
+ * cut (§9.5). A partial one: the working graph joins every node (§17.2). */
 static bool paths_connect(const struct sim *s)
 {
-	for (uint32_t a = 0; a < s->opts.nodes; a++) {
-		for (uint32_t b = a + 1; b < s->opts.nodes; b++) {
-			bool ok = false;
-			for (uint32_t p = 0; p < s->opts.paths && !ok; p++)
-				ok = !s->path_down[p] && !s->cut[a][p] && !s->cut[b][p];
-			if (!ok)
+	uint64_t all = (1ull << s->opts.nodes) - 1u;
+	if (s->opts.partial)
+		return component(s, 0, all) == all;
+	for (uint32_t a = 0; a < s->opts.nodes; a++)
+		for (uint32_t b = a + 1; b < s->opts.nodes; b++)
+			if (!sim_direct(s, a, b))
 				return false;
-		}
-	}
 	return true;
 }
 
@@ -385,7 +412,7 @@ static void link_report(struct sim *s, uint8_t path, bool up)
 	for (uint32_t i = 0; i < s->opts.nodes; i++) {
 		struct sim_node *n = &s->nodes[i];
 		bool down = (n->link_down >> path) & 1u;
-		if (!n->alive || n->paused || down != up)
+		if (!n->alive || n->paused || down != up || !((s->on[i] >> path) & 1u))
 			continue;
 		n->link_down = (uint8_t)(up ? n->link_down & ~(1u << path) : n->link_down | (1u << path));
 		struct rp_input in = {.kind = RP_IN_LINK};
@@ -402,6 +429,9 @@ static void random_path_fault(struct sim *s)
 	uint32_t node = (uint32_t)sim_rand_range(s, 0, s->opts.nodes - 1);
 	uint8_t path = (uint8_t)sim_rand_range(s, 0, s->opts.paths - 1);
 	uint64_t r = sim_rand_range(s, 0, 99);
+	/* a partial topology cuts a link the node has */
+	while (s->opts.partial && !((s->on[node] >> path) & 1u))
+		path = (uint8_t)((path + 1u) % s->opts.paths);
 	if (r < 30) {
 		path_fault(s, node, path, true, false);
 	} else if (r < 55) {
@@ -483,6 +513,13 @@ static void net_deliver_copy(struct sim *s, uint32_t from, uint32_t to, uint8_t 
 			     struct sim_buf *b)
 {
 	struct sim_path *p = &s->paths[path];
+	if (!((s->on[from] >> path) & 1u)) {
+		sim_violation(s, "topology", "node %u sent on path %u, which it is not on",
+			      s->nodes[from].id, path);
+		return;
+	}
+	if (!((s->on[to] >> path) & 1u))
+		return;
 	if (s->blocked[from][to] || s->oneway[from][to] || s->path_down[path] || s->cut[from][path] ||
 	    s->cut[to][path])
 		return;
@@ -687,7 +724,7 @@ static void perform(struct sim *s, struct sim_node *n)
 				else if (h.type != RP_FRAME_DATA)
 					sim_trace(s, "n%u send %s size=%u paths=0x%x", n->id,
 						  h.type == RP_FRAME_JOIN ? "join" : h.type == RP_FRAME_COMMIT ? "commit"
-						  : h.type == RP_FRAME_PATH_TEST ? "probe" : "merge-detect",
+						  : h.type == RP_FRAME_PATH_TEST ? "probe" : h.type == RP_FRAME_RELAY ? "relay" : "merge-detect",
 						  a->send.size, a->send.path_mask);
 				else
 					sim_trace(s, "n%u send data seq=%" PRIu64 " origin=%u entries=%u size=%u%s",
@@ -892,6 +929,47 @@ next:
 
 /* ---- setup and run ---- */
 
+/* A seeded partial topology (--topology partial, docs/protocol.md §17):
+ * each network reaches a random subset of at least two nodes, one of them
+ * (half the time) every node; every node is on some network, the
+ * configured graph joins them all, and some network misses some node.
+ * Returns false if no such topology was drawn (too few nodes or paths). */
+static bool partial_topology(struct sim *s)
+{
+	uint32_t nn = s->opts.nodes, np = s->opts.paths;
+	uint64_t all = (1ull << nn) - 1u;
+	if (nn < 3 || np < 2)
+		return false;
+	for (int attempt = 0; attempt < 1000; attempt++) {
+		uint64_t net[RP_PATHS_MAX] = {0};
+		bool wide = sim_chance(s, 0.5);
+		for (uint32_t k = 0; k < np; k++) {
+			net[k] = k == 0 && wide ? all : sim_rand(s) & all;
+			if (__builtin_popcountll(net[k]) < 2)
+				net[k] = 0;
+		}
+		bool ok = true, partial = false;
+		for (uint32_t k = 0; k < np; k++)
+			partial = partial || (net[k] != all);
+		for (uint32_t i = 0; i < nn; i++) {
+			s->on[i] = 0;
+			for (uint32_t k = 0; k < np; k++)
+				if ((net[k] >> i) & 1u)
+					s->on[i] |= (uint8_t)(1u << k);
+			ok = ok && s->on[i] != 0;
+		}
+		if (!ok || !partial || component(s, 0, all) != all)
+			continue;
+		for (uint32_t k = 0; k < np; k++)
+			if (net[k] == 0)
+				ok = false; /* every configured network reaches someone */
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+
 void sim_opts_default(struct sim_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -939,6 +1017,19 @@ struct sim *sim_create(const struct sim_opts *o)
 	for (uint32_t i = 0; i < o->nodes; i++)
 		c->members[i] = (uint16_t)(i + 1);
 	c->path_count = (uint8_t)o->paths;
+	for (uint32_t i = 0; i < o->nodes; i++)
+		s->on[i] = (uint8_t)((1u << o->paths) - 1u);
+	if (o->partial && !partial_topology(s)) {
+		free(s);
+		return NULL;
+	}
+	for (uint32_t k = 0; k < o->paths; k++) {
+		for (uint32_t i = 0; i < o->nodes; i++)
+			if (o->partial && ((s->on[i] >> k) & 1u))
+				c->path_nodes[k] |= 1ull << i; /* id i + 1: bit id - 1 */
+		if (o->partial)
+			sim_trace(s, "network %u reaches nodes 0x%" PRIx64 " (bit id - 1)", k, c->path_nodes[k]);
+	}
 	c->frame_size_max = o->frame_size;
 	c->message_size_max = o->message_size_max;
 	c->store_slots = o->store_slots;
@@ -965,6 +1056,8 @@ struct sim *sim_create(const struct sim_opts *o)
 	if (o->faults == SIM_FAULTS_ALL) {
 		if (s->rrp_mode < 0)
 			s->rrp_mode = (int)sim_rand_range(s, 0, 1);
+		if (o->partial)
+			s->rrp_mode = RP_RRP_ACTIVE; /* passive needs a full topology (§17.4) */
 		static const int policies[3] = {RP_QUORUM_MAJORITY, RP_QUORUM_LAST_MAN_STANDING,
 						RP_QUORUM_TWO_NODE};
 		if (s->quorum < 0)
@@ -1247,6 +1340,7 @@ void sim_run(struct sim *s, struct sim_result *r)
 	r->pause_drops = s->pause_drops;
 	r->oneways = s->oneways;
 	r->max_outage_ns = s->max_outage_ns;
+	memcpy(r->on, s->on, sizeof(r->on));
 	for (uint32_t i = 0; i < s->opts.nodes; i++) {
 		const struct rp_stats *st = rp_node_stats(s->nodes[i].rp);
 		for (uint32_t p = 0; p < RP_PATHS_MAX; p++)
@@ -1258,6 +1352,8 @@ void sim_run(struct sim *s, struct sim_result *r)
 		r->hold_cancels += st->hold_cancels_received;
 		r->frames_after_token += st->frames_after_token;
 		r->frames_kept += st->frames_kept;
+		r->relayed += st->frames_relayed;
+		r->flooded += st->tokens_flooded;
 	}
 }
 

@@ -86,6 +86,7 @@ struct sim_opts {
 	uint64_t seed;
 	uint32_t nodes;
 	uint32_t paths;
+	bool partial;             /* networks reach seeded subsets of the nodes (docs/protocol.md §17) */
 	enum sim_faults faults;
 	enum rp_mutation mutation; /* applied to node index 0 */
 	bool trace;
@@ -166,6 +167,9 @@ struct sim_result {
 	uint64_t oneways;              /* one-way cuts begun */
 	uint64_t max_outage_ns;        /* longest time a connected quorum was out of a primary
 					* configuration, counted from the last fault */
+	uint8_t on[SIM_NODES_MAX];     /* the networks each node is on */
+	uint64_t relayed;              /* data frames relayed and flooded frames forwarded (§17.4) */
+	uint64_t flooded;              /* tokens flooded (§17.4) */
 };
 
 void sim_opts_default(struct sim_opts *o);

@@ -185,6 +185,7 @@ struct sim {
 	bool blocked[SIM_NODES_MAX][SIM_NODES_MAX]; /* from, to: a partition */
 	bool cut[SIM_NODES_MAX][RP_PATHS_MAX];      /* a node's link on a path */
 	bool path_down[RP_PATHS_MAX];
+	uint8_t on[SIM_NODES_MAX];                  /* the networks each node is on (§17) */
 	uint64_t memb_from_ns;    /* membership faults start here (all: the second half) */
 	uint64_t formed_ns;       /* every node in one ring, first time (UINT64_MAX: not yet) */
 	uint64_t path_faults, path_reinstated, path_first_faulty_ns, path_last_ok_ns, path_cuts;
@@ -273,6 +274,9 @@ void sim_oneway_clear(struct sim *s);
 void sim_random_pause(struct sim *s);
 void sim_random_oneway(struct sim *s);
 void sim_pause_free(struct sim *s, struct sim_node *n);
+
+/* sim.c: a and b share a network on which neither link is cut (§17.1) */
+bool sim_direct(const struct sim *s, uint32_t a, uint32_t b);
 
 /* sim_stable.c: docs/design.md §3 properties 9 (stability) and 10 (primary continuity) */
 uint64_t sim_stable_bound_ns(const struct sim *s);  /* B: token loss + consensus */

@@ -42,10 +42,23 @@ static bool reaches(const struct sim *s, uint32_t a, uint32_t b)
 {
 	if (s->blocked[a][b] || s->oneway[a][b])
 		return false;
-	for (uint32_t p = 0; p < s->opts.paths; p++)
-		if (!s->path_down[p] && !s->cut[a][p] && !s->cut[b][p])
-			return true;
-	return false;
+	return sim_direct(s, a, b);
+}
+
+/* In a partial topology a node's frames reach another through relays
+ * (docs/protocol.md §17.6): reach becomes the transitive closure of the
+ * direct links, through live, running nodes only. */
+static void relay_closure(struct sim *s, const bool *live)
+{
+	uint32_t nn = s->opts.nodes;
+	for (uint32_t x = 0; x < nn; x++) {
+		if (!live[x])
+			continue;
+		for (uint32_t a = 0; a < nn; a++)
+			for (uint32_t b = 0; b < nn; b++)
+				if (a != b && s->reach[a][x] && s->reach[x][b])
+					s->reach[a][b] = true;
+	}
 }
 
 static uint32_t popcount64(uint64_t v)
@@ -133,12 +146,14 @@ void sim_stable_update(struct sim *s)
 		s->stable_live[i] = live[i];
 		s->stable_inc[i] = n->incarnation;
 	}
+	bool before[SIM_NODES_MAX][SIM_NODES_MAX];
+	memcpy(before, s->reach, sizeof(before));
 	for (uint32_t a = 0; a < nn; a++)
-		for (uint32_t b = 0; b < nn; b++) {
-			bool r = a != b && reaches(s, a, b);
-			changed |= r != s->reach[a][b];
-			s->reach[a][b] = r;
-		}
+		for (uint32_t b = 0; b < nn; b++)
+			s->reach[a][b] = a != b && reaches(s, a, b);
+	if (s->opts.partial)
+		relay_closure(s, live);
+	changed |= memcmp(before, s->reach, sizeof(before)) != 0;
 	if (!changed)
 		return;
 	s->last_fault_ns = s->now;

@@ -313,6 +313,69 @@ static void test_print_round_trip(void **state)
 		   "[load]\nsize = 24\nservice = safe\npriority = 0\nstart_delay_ms = 5\n");
 }
 
+/* [pathN] nodes (docs/protocol.md §17): networks that reach only some
+ * nodes. The issue's four nodes: network 0 reaches every node, network 1
+ * nodes 1-2, network 2 nodes 3, 4 and 1; node 3 has no port on path1. */
+static const char *partial_text(const char *node, const char *path1, const char *path2)
+{
+	static char text[1024];
+	snprintf(text, sizeof(text),
+		 "[node]\nid = %s\n[ring]\nid = 3\nnodes = 1,2,3,4\n"
+		 "[path0]\ndevice = net_null0\n[path1]\n%s\n[path2]\n%s\n", node, path1, path2);
+	return text;
+}
+
+static void test_partial(void **state)
+{
+	(void)state;
+	struct eng_config c;
+	parse_text(partial_text("3", "nodes = 1,2", "nodes = 3,4,1\ndevice = net_null2"), &c);
+	assert_int_equal(c.rp.path_nodes[0], 0xF); /* every node, listed */
+	assert_int_equal(c.rp.path_nodes[1], 0x3);
+	assert_int_equal(c.rp.path_nodes[2], 0xD);
+	assert_int_equal(rp_topo_paths_of(&c.rp, 3), 5);
+	round_trip(partial_text("3", "nodes = 1,2", "nodes = 3,4,1\ndevice = net_null2"));
+	round_trip(partial_text("1", "nodes = 1,2\ndevice = net_null1", "nodes = 3,4,1\ndevice = net_null2"));
+	static const struct {
+		const char *node, *path1, *path2, *err;
+	} bad[] = {
+		/* a device on a network the node is not on, or none where it is */
+		{"3", "nodes = 1,2\ndevice = net_null1", "nodes = 3,4,1\ndevice = net_null2",
+		 "path1.device = 'net_null1': node 3 is not on this network ([path1] nodes): no device here"},
+		{"3", "nodes = 1,2", "nodes = 3,4,1",
+		 "path2.device = '': required on a network this node is on"},
+		/* a node that is not configured */
+		{"3", "nodes = 1,9", "nodes = 3,4,1\ndevice = net_null2",
+		 "path1.nodes = '1,9': node 9 is not one of [ring] nodes"},
+		{"3", "nodes = 1,x", "nodes = 3,4,1\ndevice = net_null2",
+		 "path1.nodes = '1,x': node ids are integers"},
+	};
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		char err[512] = "", *copy = strdup(partial_text(bad[k].node, bad[k].path1, bad[k].path2));
+		assert_non_null(copy);
+		assert_int_equal(eng_config_parse(copy, "text", &c, err, sizeof(err)), -1);
+		free(copy);
+		if (strstr(err, bad[k].err) == NULL)
+			fail_msg("case %zu: error '%s', expected '%s'", k, err, bad[k].err);
+	}
+	/* the cut, named by its two sides */
+	char err[512] = "", *copy = strdup("[node]\nid = 1\n[ring]\nid = 3\nnodes = 1,2,3,4\n"
+					    "[path0]\nnodes = 1,2\ndevice = net_null0\n[path1]\nnodes = 3,4\n");
+	assert_non_null(copy);
+	assert_int_equal(eng_config_parse(copy, "text", &c, err, sizeof(err)), -1);
+	free(copy);
+	if (strstr(err, "nodes 1,2 share no network with nodes 3,4") == NULL)
+		fail_msg("error '%s'", err);
+	/* passive replication needs a full topology */
+	copy = strdup("[node]\nid = 1\n[ring]\nid = 3\nnodes = 1,2,3\nrrp_mode = passive\n"
+		      "[path0]\ndevice = net_null0\n[path1]\nnodes = 1,2\ndevice = net_null1\n");
+	assert_non_null(copy);
+	assert_int_equal(eng_config_parse(copy, "text", &c, err, sizeof(err)), -1);
+	free(copy);
+	if (strstr(err, "passive") == NULL)
+		fail_msg("error '%s'", err);
+}
+
 /* [ring] key_file: a key file with the rules of docs/security.md §5 is a
  * configuration; a short or exposed one is an error naming it; the
  * security keys and the attach keys are printed back as they load. */
@@ -504,6 +567,7 @@ int main(void)
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_print_round_trip),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_partial),
 		cmocka_unit_test(test_routed),
 		cmocka_unit_test(test_security_keys),
 	};

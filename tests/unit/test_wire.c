@@ -1650,13 +1650,15 @@ static void test_commit_entry_bytes_mismatch(void **state)
 static void test_commit_bad_ids(void **state)
 {
 	(void)state;
-	/* not ascending: {5, 2, 64} and {2, 5, 3} */
+	/* a ring order need not be ascending (docs/protocol.md §17.3):
+	 * {5, 2, 64}, {2, 5, 3} and {2, 1, 64} decode; membership checks
+	 * the order itself */
 	size_t len = build_ref_commit(frame);
 	rp_put16(frame + REF_CENTRY_OFF(0) + CENTRY_OFF_ID, 5);
 	rp_put16(frame + REF_CENTRY_OFF(1) + CENTRY_OFF_ID, 2);
-	assert_int_equal(commit_verdict(frame, len), RP_DROP_BAD_BODY);
-	assert_int_equal(commit_verdict_id(2, 3), RP_DROP_BAD_BODY);
-	assert_int_equal(commit_verdict_id(1, 1), RP_DROP_BAD_BODY);
+	assert_int_equal(commit_verdict(frame, len), RP_DROP_NONE);
+	assert_int_equal(commit_verdict_id(2, 3), RP_DROP_NONE);
+	assert_int_equal(commit_verdict_id(1, 1), RP_DROP_NONE);
 	/* duplicates: {2, 2, 64} and {2, 5, 5} */
 	assert_int_equal(commit_verdict_id(1, 2), RP_DROP_BAD_BODY);
 	assert_int_equal(commit_verdict_id(2, 5), RP_DROP_BAD_BODY);
@@ -1738,6 +1740,40 @@ static void test_hold_cancel(void **state)
 }
 
 /* ---- MERGE_DETECT ------------------------------------------------------ */
+
+/* RELAY (docs/protocol.md §17.4): another sender's frame, whole, after a
+ * body header; the decoder points at it and checks only the sizes. */
+static void test_relay(void **state)
+{
+	(void)state;
+	uint8_t inner[RP_WIRE_HDR_SIZE];
+	struct rp_wire_hdr ih = hdr_template(RP_FRAME_MERGE_DETECT);
+	size_t inner_len = rp_wire_encode_merge_detect(inner, &ih);
+	memset(frame, 0xEE, FRAME_BUF_SIZE);
+	struct rp_wire_hdr h = hdr_template(RP_FRAME_DATA);
+	size_t len = rp_wire_encode_relay(frame, &h, inner, inner_len);
+	assert_int_equal(len, rp_wire_relay_size(inner_len));
+	assert_int_equal(len, RP_WIRE_HDR_SIZE + RP_WIRE_RELAY_HDR_SIZE + inner_len);
+	assert_int_equal(frame[HDR_OFF_TYPE], RP_FRAME_RELAY);
+	struct rp_wire_hdr out;
+	assert_int_equal(rp_wire_decode_hdr(frame, len, &out), RP_DROP_NONE);
+	const uint8_t *got;
+	size_t got_len;
+	assert_int_equal(rp_wire_decode_relay(frame, &out, &got, &got_len), RP_DROP_NONE);
+	assert_int_equal(got_len, inner_len);
+	assert_memory_equal(got, inner, inner_len);
+	/* a body header below its minimum, or beyond the body */
+	rp_put16(frame + RP_WIRE_HDR_SIZE, RP_WIRE_RELAY_HDR_SIZE - 1u);
+	assert_int_equal(rp_wire_decode_relay(frame, &out, &got, &got_len), RP_DROP_BAD_BODY);
+	rp_put16(frame + RP_WIRE_HDR_SIZE, (uint16_t)(len - RP_WIRE_HDR_SIZE + 1u));
+	assert_int_equal(rp_wire_decode_relay(frame, &out, &got, &got_len), RP_DROP_BAD_BODY);
+	/* less than a header inside */
+	rp_put16(frame + RP_WIRE_HDR_SIZE, (uint16_t)(RP_WIRE_RELAY_HDR_SIZE + 1u));
+	assert_int_equal(rp_wire_decode_relay(frame, &out, &got, &got_len), RP_DROP_TRUNCATED);
+	/* a body shorter than its header */
+	out.frame_size = RP_WIRE_HDR_SIZE + RP_WIRE_RELAY_HDR_SIZE - 1u;
+	assert_int_equal(rp_wire_decode_relay(frame, &out, &got, &got_len), RP_DROP_TRUNCATED);
+}
 
 static void test_merge_detect(void **state)
 {
@@ -2031,6 +2067,7 @@ int main(void)
 		cmocka_unit_test(test_commit_bad_received_flg),
 		cmocka_unit_test(test_commit_bad_old_rep),
 		cmocka_unit_test(test_merge_detect),
+		cmocka_unit_test(test_relay),
 		cmocka_unit_test(test_hold_cancel),
 		cmocka_unit_test(test_seq_wrap),
 		cmocka_unit_test(test_drop_names),

@@ -1,0 +1,144 @@
+/* rp_relay.c — getting frames across a partial topology: flooding of Joins
+ * and of tokens whose destination is out of direct reach, relay mode, and
+ * the designated relay of data frames (docs/protocol.md §17.4).
+ *
+ * Owns: the per-peer window of flooded sends already forwarded, the relay
+ * buffer, and the rule of which node relays which data frame on which
+ * network. Only partial topologies come here: a full one sends exactly as
+ * §9 says.
+ * Never: forwards a send twice; forwards its own frames; changes a byte of
+ * a forwarded frame (it travels whole inside a RELAY frame of this node, so
+ * that the hop is this node's and frame security seals it as such).
+ */
+#include "rp_internal.h"
+
+#include <string.h>
+
+static uint16_t me(const struct rp_node *n) { return n->cfg.node_id; }
+
+void rp_relay_init(struct rp_node *n)
+{
+	n->partial = rp_topo_partial(&n->cfg) != 0;
+	for (uint32_t i = 0; i < n->cfg.member_count; i++)
+		n->on[n->cfg.members[i] - 1u] = rp_topo_paths_of(&n->cfg, n->cfg.members[i]);
+	n->mine = n->on[me(n) - 1u];
+}
+
+static bool no_relay(const struct rp_node *n) { return n->cfg.mutation == RP_MUTATION_NO_RELAY; }
+
+static void set_flood(uint8_t *data, bool on)
+{
+	uint16_t f = rp_get16(data + 4);
+	rp_put16(data + 4, (uint16_t)(on ? f | RP_HDR_F_FLOOD : f & ~RP_HDR_F_FLOOD));
+}
+
+void rp_relay_route(struct rp_node *n, uint8_t *data, uint16_t *dest, uint8_t *mask, bool retrans)
+{
+	uint8_t type = data[3];
+	if (type == RP_FRAME_JOIN) {
+		set_flood(data, true);
+		return;
+	}
+	if ((type != RP_FRAME_TOKEN && type != RP_FRAME_COMMIT) || *dest == RP_DEST_ALL)
+		return;
+	uint8_t shared = (uint8_t)(n->mine & n->on[*dest - 1u]);
+	if (!no_relay(n) && (shared == 0 || retrans || n->relay_dest == *dest)) {
+		set_flood(data, true);
+		*dest = RP_DEST_ALL;
+		*mask = n->mine;
+		n->stats.tokens_flooded++;
+		return;
+	}
+	set_flood(data, false);
+	uint8_t m = (uint8_t)(*mask & shared);
+	*mask = m != 0 ? m : shared != 0 ? shared : n->mine;
+}
+
+void rp_relay_heard(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t path)
+{
+	if (h->sender == n->relay_dest && (n->mine & n->on[h->sender - 1u] & (1u << path)))
+		n->relay_dest = 0;
+}
+
+void rp_relay_token_lost(struct rp_node *n)
+{
+	if (n->partial && n->token_buf_dest != me(n))
+		n->relay_dest = n->token_buf_dest;
+}
+
+/* True if this send of h->sender was forwarded already; marks it if not. */
+static bool seen(struct rp_node *n, const struct rp_wire_hdr *h)
+{
+	struct rp_peer *pe = &n->peers[h->sender - 1u];
+	if (!pe->flood_have || pe->flood_inc != h->incarnation) {
+		pe->flood_have = true;
+		pe->flood_inc = h->incarnation;
+		pe->flood_top = h->tx_seq;
+		pe->flood_bits = 0;
+		return false;
+	}
+	int16_t d = (int16_t)(uint16_t)(h->tx_seq - pe->flood_top);
+	if (d > 0) {
+		pe->flood_bits = d >= 64 ? 0 : (pe->flood_bits << d) | (1ull << (d - 1));
+		pe->flood_top = h->tx_seq;
+		return false;
+	}
+	if (d == 0 || -d > 64)
+		return true; /* the newest, or older than the window: forwarded or stale */
+	uint64_t bit = 1ull << (-d - 1);
+	if (pe->flood_bits & bit)
+		return true;
+	pe->flood_bits |= bit;
+	return false;
+}
+
+void rp_relay_forward(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
+		      struct rp_actions *out)
+{
+	if (!n->partial || !(h->flags & RP_HDR_F_FLOOD) || h->sender == me(n) || seen(n, h))
+		return;
+	if (no_relay(n) && h->type != RP_FRAME_JOIN)
+		return;
+	if (rp_wire_relay_size(h->frame_size) > n->cfg.frame_size_max || !rp_actions_room(out, 1))
+		return;
+	struct rp_wire_hdr rh;
+	rp_hdr_init(n, &rh, n->ring);
+	size_t size = rp_wire_encode_relay(n->relay_buf, &rh, buf, h->frame_size);
+	rp_emit_send_on(n, out, n->relay_buf, (uint32_t)size, RP_DEST_ALL, n->mine);
+	n->stats.frames_relayed++;
+}
+
+/* The designated relay of origin's frames onto network k: the lowest-id
+ * member on k that shares a configured network with origin. */
+static uint16_t designated(const struct rp_node *n, uint16_t origin, uint32_t k)
+{
+	for (uint32_t i = 0; i < n->member_count; i++) {
+		uint16_t id = n->members[i];
+		if ((n->on[id - 1u] & (1u << k)) && (n->on[id - 1u] & n->on[origin - 1u]))
+			return id;
+	}
+	return 0;
+}
+
+void rp_relay_data(struct rp_node *n, const struct rp_wire_hdr *h, uint16_t origin, uint64_t seq,
+		   struct rp_actions *out)
+{
+	if (!n->partial || no_relay(n) || (h->flags & RP_HDR_F_RETRANS) || h->sender != origin ||
+	    !(n->memb & rp_bit(origin)))
+		return;
+	uint8_t mask = 0;
+	uint8_t missing = (uint8_t)(n->mine & ~n->on[origin - 1u]);
+	for (uint32_t k = 0; k < n->cfg.path_count; k++)
+		if ((missing & (1u << k)) && designated(n, origin, k) == me(n))
+			mask |= (uint8_t)(1u << k);
+	if (mask == 0 || !rp_actions_room(out, 1))
+		return;
+	/* sent as a retransmission of this node's: its header says who sent
+	 * this copy (§9.1), and no receiver relays it again */
+	uint8_t *f = rp_store_frame(n, n->cur, seq);
+	rp_put16(f + 4, (uint16_t)(rp_get16(f + 4) | RP_HDR_F_RETRANS));
+	rp_put16(f + 12, me(n));
+	rp_put64(f + 16, n->cfg.incarnation);
+	rp_emit_send_on(n, out, f, rp_store_slot(n, n->cur, seq)->size, RP_DEST_ALL, mask);
+	n->stats.frames_relayed++;
+}

@@ -235,7 +235,7 @@ void BM_srp_token_step(benchmark::State &state)
 	const rp_stats *st = rp_node_stats(node);
 	uint64_t accepted0 = st->tokens_received;
 	uint64_t token_seq = t.token_seq;
-	uint8_t *token_seq_at = buf + h.hdr_size;
+	uint8_t *token_seq_at = buf + h.hdr_size + RP_TOKEN_TOKEN_SEQ;
 	for (auto _ : state) {
 		token_seq += 3;
 		rp_put64(token_seq_at, token_seq);

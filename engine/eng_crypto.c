@@ -18,11 +18,13 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
-/* Offsets in ring-proto's header (ring-proto/rp_wire.h) the layer reads. */
-#define HDR_SIZE_OFF 6u
-#define FRAME_SIZE_OFF 8u
-#define SENDER_OFF 12u
-#define PATH_OFF 14u
+#include "rp_wire.h"
+
+/* The fields of ring-proto's header the layer reads (rp_wire.h's list). */
+#define HDR_SIZE_OFF RP_HDR_HDR_SIZE
+#define FRAME_SIZE_OFF RP_HDR_FRAME_SIZE
+#define SENDER_OFF RP_HDR_SENDER
+#define PATH_OFF RP_HDR_PATH_INDEX
 /* Trailer fields. */
 #define TR_SUITE 0u
 #define TR_EPOCH 2u

@@ -242,7 +242,7 @@ static uint32_t poll_rx(struct eng *e)
 				rte_pktmbuf_free(pkts[i]);
 				continue;
 			}
-			if (len > 3 && d[3] == RP_FRAME_TOKEN && d != e->scratch) {
+			if (rp_wire_peek_type(d, len) == RP_FRAME_TOKEN && d != e->scratch) {
 				held[nheld] = pkts[i];
 				held_data[nheld] = d;
 				held_len[nheld] = len;

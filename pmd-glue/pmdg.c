@@ -41,10 +41,12 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
-/* Offsets in ordo's header (ring-proto/rp_wire.h) that framing needs. */
-#define PMDG_HDR_FRAME_SIZE 8u
-#define PMDG_HDR_PATH 14u
-#define PMDG_HDR_MIN 16u
+#include "rp_wire.h"
+
+/* Framing reads an ordo frame's frame_size and stamps its path index
+ * through ring-proto's wire helpers (rp_wire.h): both lie in the header's
+ * first PMDG_HDR_MIN bytes. */
+#define PMDG_HDR_MIN (RP_HDR_PATH_INDEX + 2u)
 /* Ethernet pads frames to 60 bytes (without FCS): a shorter ordo frame
  * arrives with trailing zeros that its frame_size excludes. */
 #define PMDG_ETH_MIN_FRAME 60u
@@ -429,9 +431,7 @@ const uint8_t *pmdg_payload(struct pmdg *g, uint8_t path, struct rte_mbuf *m, ui
 	}
 	const uint8_t *p = frame + sizeof(struct rte_ether_hdr);
 	if (total <= PMDG_ETH_MIN_FRAME && n >= PMDG_HDR_MIN) {
-		uint32_t fs = (uint32_t)p[PMDG_HDR_FRAME_SIZE] | ((uint32_t)p[PMDG_HDR_FRAME_SIZE + 1] << 8) |
-			      ((uint32_t)p[PMDG_HDR_FRAME_SIZE + 2] << 16) |
-			      ((uint32_t)p[PMDG_HDR_FRAME_SIZE + 3] << 24);
+		uint32_t fs = rp_wire_peek_frame_size(p, n);
 		if (fs >= PMDG_HDR_MIN && fs < n)
 			n = fs; /* padding: ring-proto checks the rest */
 	}
@@ -464,8 +464,8 @@ static struct rte_mbuf *routed_payload(struct pmdg *g, uint8_t path, const uint8
 	if (p == NULL)
 		return NULL;
 	memcpy(p, frame, size);
-	if (size > PMDG_HDR_PATH)
-		p[PMDG_HDR_PATH] = path;
+	if (size > RP_HDR_PATH_INDEX)
+		rp_wire_set_path(p, path);
 	*sum = g->tx_csum[path] ? 0 : pmdg_csum_partial(p, size, 0);
 	return m;
 }
@@ -568,8 +568,8 @@ int pmdg_send(struct pmdg *g, uint8_t path, uint16_t dest, const uint8_t *frame,
 	eh->ether_type = rte_cpu_to_be_16(PMDG_ETHERTYPE);
 	uint8_t *p = buf + sizeof(*eh);
 	memcpy(p, frame, size);
-	if (size > PMDG_HDR_PATH)
-		p[PMDG_HDR_PATH] = path;
+	if (size > RP_HDR_PATH_INDEX)
+		rp_wire_set_path(p, path);
 	g->stats[path].tx_bytes += size;
 	queue_tx(g, path, m);
 	return 0;

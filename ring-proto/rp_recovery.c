@@ -80,7 +80,7 @@ void rp_recovery_enter(struct rp_node *n, uint64_t now_ns)
 
 static bool frame_is_recovery(const uint8_t *f)
 {
-	return (rp_get16(f + rp_get16(f + 6) + 14) & RP_DATA_F_RECOVERY) != 0;
+	return (rp_get16(f + rp_get16(f + RP_HDR_HDR_SIZE) + RP_DATA_BODY_FLAGS) & RP_DATA_F_RECOVERY) != 0;
 }
 
 /* Sends old-ring frames, each whole inside a recovery frame of the new ring. */
@@ -208,7 +208,7 @@ void rp_recovery_install(struct rp_node *n, uint64_t now_ns)
 	 * that installed earlier. */
 }
 
-static uint16_t frame_origin(const uint8_t *f) { return rp_get16(f + rp_get16(f + 6) + 8); }
+static uint16_t frame_origin(const uint8_t *f) { return rp_get16(f + rp_get16(f + RP_HDR_HDR_SIZE) + RP_DATA_ORIGIN); }
 
 static bool emit_config_phase(struct rp_node *n, struct rp_actions *out, bool trans)
 {

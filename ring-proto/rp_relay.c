@@ -28,13 +28,13 @@ static bool no_relay(const struct rp_node *n) { return n->cfg.mutation == RP_MUT
 
 static void set_flood(uint8_t *data, bool on)
 {
-	uint16_t f = rp_get16(data + 4);
-	rp_put16(data + 4, (uint16_t)(on ? f | RP_HDR_F_FLOOD : f & ~RP_HDR_F_FLOOD));
+	uint16_t f = rp_get16(data + RP_HDR_FLAGS);
+	rp_put16(data + RP_HDR_FLAGS, (uint16_t)(on ? f | RP_HDR_F_FLOOD : f & ~RP_HDR_F_FLOOD));
 }
 
 void rp_relay_route(struct rp_node *n, uint8_t *data, uint16_t *dest, uint8_t *mask, bool retrans)
 {
-	uint8_t type = data[3];
+	uint8_t type = data[RP_HDR_TYPE];
 	if (type == RP_FRAME_JOIN) {
 		set_flood(data, true);
 		return;
@@ -136,9 +136,9 @@ void rp_relay_data(struct rp_node *n, const struct rp_wire_hdr *h, uint16_t orig
 	/* sent as a retransmission of this node's: its header says who sent
 	 * this copy (§9.1), and no receiver relays it again */
 	uint8_t *f = rp_store_frame(n, n->cur, seq);
-	rp_put16(f + 4, (uint16_t)(rp_get16(f + 4) | RP_HDR_F_RETRANS));
-	rp_put16(f + 12, me(n));
-	rp_put64(f + 16, n->cfg.incarnation);
+	rp_put16(f + RP_HDR_FLAGS, (uint16_t)(rp_get16(f + RP_HDR_FLAGS) | RP_HDR_F_RETRANS));
+	rp_put16(f + RP_HDR_SENDER, me(n));
+	rp_put64(f + RP_HDR_INCARNATION, n->cfg.incarnation);
 	rp_emit_send_on(n, out, f, rp_store_slot(n, n->cur, seq)->size, RP_DEST_ALL, mask);
 	n->stats.frames_relayed++;
 }

@@ -91,7 +91,7 @@ static bool suspect(const struct rp_node *n)
 uint8_t rp_rrp_send_mask(struct rp_node *n, const uint8_t *frame)
 {
 	uint8_t use = n->rrp_in_use;
-	uint8_t type = frame[3];
+	uint8_t type = frame[RP_HDR_TYPE];
 	/* membership frames: every path, whatever the marks (§9.2) */
 	if (type != RP_FRAME_DATA && type != RP_FRAME_TOKEN)
 		return all_paths(n);
@@ -107,7 +107,7 @@ uint8_t rp_rrp_send_mask(struct rp_node *n, const uint8_t *frame)
 		return trusted ? trusted : all_paths(n);
 	}
 	/* a retransmission repairs a loss: every path in use */
-	if (rp_get16(frame + 4) & RP_HDR_F_RETRANS)
+	if (rp_get16(frame + RP_HDR_FLAGS) & RP_HDR_F_RETRANS)
 		return use;
 	/* one pointer for frames, one for tokens (RRP §6), so that every
 	 * receiver sees each sender's frames spread over the paths */
@@ -288,7 +288,7 @@ void rp_rrp_token_lost(struct rp_node *n, uint64_t now_ns, struct rp_actions *ou
 			charge(n, p, now_ns, out);
 	/* the retransmitted token carries the suspicion, so the next hop
 	 * already sends on every path */
-	if (n->token_buf[3] == RP_FRAME_TOKEN)
+	if (n->token_buf[RP_HDR_TYPE] == RP_FRAME_TOKEN)
 		rp_wire_token_add_suspects(n->token_buf, suspects(n));
 }
 

@@ -191,11 +191,11 @@ bool rp_deliver_frame(struct rp_node *n, struct rp_store *st, uint64_t seq, stru
 {
 	const uint8_t *f = rp_store_frame(n, st, seq);
 	uint32_t frame_size = rp_store_slot(n, st, seq)->size;
-	uint16_t hdr_size = rp_get16(f + 6);
+	uint16_t hdr_size = rp_get16(f + RP_HDR_HDR_SIZE);
 	const uint8_t *body = f + hdr_size;
-	uint16_t origin = rp_get16(body + 8), count = rp_get16(body + 10);
-	const uint8_t *entries = body + rp_get16(body + 12);
-	size_t size = (size_t)frame_size - hdr_size - rp_get16(body + 12);
+	uint16_t origin = rp_get16(body + RP_DATA_ORIGIN), count = rp_get16(body + RP_DATA_ENTRY_COUNT);
+	const uint8_t *entries = body + rp_get16(body + RP_DATA_BODY_HDR_SIZE);
+	size_t size = (size_t)frame_size - hdr_size - rp_get16(body + RP_DATA_BODY_HDR_SIZE);
 	while (!skip && st->deliver_entry < count) {
 		struct rp_wire_entry e;
 		size_t off = st->deliver_off;
@@ -245,7 +245,7 @@ bool rp_deliver_frame(struct rp_node *n, struct rp_store *st, uint64_t seq, stru
 static bool is_recovery_frame(const struct rp_node *n, const struct rp_store *st, uint64_t seq)
 {
 	const uint8_t *f = rp_store_frame(n, st, seq);
-	return (rp_get16(f + rp_get16(f + 6) + 14) & RP_DATA_F_RECOVERY) != 0;
+	return (rp_get16(f + rp_get16(f + RP_HDR_HDR_SIZE) + RP_DATA_BODY_FLAGS) & RP_DATA_F_RECOVERY) != 0;
 }
 
 /* Delivers, in seq order, every entry that is ready: AGREED once all earlier
@@ -360,9 +360,9 @@ void rp_srp_on_hold_cancel(struct rp_node *n, uint64_t now_ns, struct rp_actions
 static void retransmit(struct rp_node *n, uint64_t seq, uint8_t mask, struct rp_actions *out)
 {
 	uint8_t *f = rp_store_frame(n, n->cur, seq);
-	rp_put16(f + 4, (uint16_t)(rp_get16(f + 4) | RP_HDR_F_RETRANS));
-	rp_put16(f + 12, me(n));
-	rp_put64(f + 16, n->cfg.incarnation);
+	rp_put16(f + RP_HDR_FLAGS, (uint16_t)(rp_get16(f + RP_HDR_FLAGS) | RP_HDR_F_RETRANS));
+	rp_put16(f + RP_HDR_SENDER, me(n));
+	rp_put64(f + RP_HDR_INCARNATION, n->cfg.incarnation);
 	if (mask != 0)
 		rp_emit_send_on(n, out, f, rp_store_slot(n, n->cur, seq)->size, RP_DEST_ALL, mask);
 	else

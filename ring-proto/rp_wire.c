@@ -22,50 +22,21 @@ const char *rp_drop_name(enum rp_drop reason)
 	return rp_drop_desc[reason].name;
 }
 
-void rp_wire_encode_hdr(uint8_t *buf, const struct rp_wire_hdr *h)
+void rp_wire_encode_hdr(uint8_t *p_, const struct rp_wire_hdr *s_)
 {
-	memset(buf, 0, RP_WIRE_HDR_SIZE);
-	rp_put16(buf + 0, RP_WIRE_MAGIC);
-	buf[2] = h->version;
-	buf[3] = h->type;
-	rp_put16(buf + 4, h->flags);
-	rp_put16(buf + 6, h->hdr_size);
-	rp_put32(buf + 8, h->frame_size);
-	rp_put16(buf + 12, h->sender);
-	buf[14] = h->path_index;
-	buf[15] = h->fault_mask;
-	rp_put64(buf + 16, h->incarnation);
-	rp_put16(buf + 24, h->ring.rep);
-	buf[26] = h->send_mask;
-	buf[27] = h->proto;
-	buf[28] = h->proto_min;
-	buf[29] = h->proto_max;
-	rp_put16(buf + 30, h->tx_seq);
-	rp_put64(buf + 32, h->ring.seq);
+	memset(p_, 0, RP_WIRE_HDR_SIZE);
+	foreach_rp_hdr_field(RP_WIRE_ENCODE_)
 }
 
 enum rp_drop rp_wire_decode_hdr(const uint8_t *buf, size_t len, struct rp_wire_hdr *h)
 {
 	if (len < RP_WIRE_HDR_SIZE)
 		return RP_DROP_TRUNCATED;
-	if (rp_get16(buf) != RP_WIRE_MAGIC)
+	if (rp_get16(buf + RP_HDR_MAGIC) != RP_WIRE_MAGIC)
 		return RP_DROP_BAD_MAGIC;
-	h->version = buf[2];
-	h->type = buf[3];
-	h->flags = rp_get16(buf + 4);
-	h->hdr_size = rp_get16(buf + 6);
-	h->frame_size = rp_get32(buf + 8);
-	h->sender = rp_get16(buf + 12);
-	h->path_index = buf[14];
-	h->fault_mask = buf[15];
-	h->incarnation = rp_get64(buf + 16);
-	h->ring.rep = rp_get16(buf + 24);
-	h->send_mask = buf[26];
-	h->proto = buf[27];
-	h->proto_min = buf[28];
-	h->proto_max = buf[29];
-	h->tx_seq = rp_get16(buf + 30);
-	h->ring.seq = rp_get64(buf + 32);
+	const uint8_t *p_ = buf;
+	struct rp_wire_hdr *s_ = h;
+	foreach_rp_hdr_field(RP_WIRE_DECODE_)
 	if (h->version < RP_WIRE_VERSION_MIN || h->version > RP_WIRE_VERSION_MAX)
 		return RP_DROP_BAD_VERSION;
 	if (h->proto_min == 0 || h->proto_min > h->proto_max || h->proto == 0)
@@ -87,25 +58,14 @@ enum rp_drop rp_wire_decode_hdr(const uint8_t *buf, size_t len, struct rp_wire_h
 	return RP_DROP_NONE;
 }
 
-void rp_wire_encode_data_hdr(uint8_t *body, const struct rp_wire_data *d)
+void rp_wire_encode_data_hdr(uint8_t *p_, const struct rp_wire_data *s_)
 {
-	rp_put64(body + 0, d->seq);
-	rp_put16(body + 8, d->origin);
-	rp_put16(body + 10, d->entry_count);
-	rp_put16(body + 12, RP_WIRE_DATA_HDR_SIZE);
-	rp_put16(body + 14, d->body_flags);
+	foreach_rp_data_field(RP_WIRE_ENCODE_)
 }
 
-void rp_wire_encode_entry_hdr(uint8_t *p, const struct rp_wire_entry *e)
+void rp_wire_encode_entry_hdr(uint8_t *p_, const struct rp_wire_entry *s_)
 {
-	rp_put32(p + 0, e->chunk_size);
-	rp_put32(p + 4, e->msg_size);
-	rp_put32(p + 8, e->frag_offset);
-	rp_put32(p + 12, e->client_id);
-	p[16] = e->service;
-	p[17] = e->priority;
-	p[18] = e->flags;
-	p[19] = 0;
+	foreach_rp_entry_field(RP_WIRE_ENCODE_)
 }
 
 /* Decodes and validates one entry at entries + *off. */
@@ -127,7 +87,7 @@ static int entry_parse(const uint8_t *entries, size_t size, size_t off, struct r
 		return -1;
 	if (!ends && e->chunk_size == 0)
 		return -1; /* an empty middle fragment makes no progress */
-	if ((e->flags & ~(RP_ENTRY_F_FIRST | RP_ENTRY_F_LAST)) != 0 || p[19] != 0)
+	if ((e->flags & ~(RP_ENTRY_F_FIRST | RP_ENTRY_F_LAST)) != 0 || p[RP_ENTRY_RESERVED] != 0)
 		return -1;
 	if (e->service != RP_SERVICE_AGREED && e->service != RP_SERVICE_SAFE)
 		return -1;
@@ -152,11 +112,9 @@ enum rp_drop rp_wire_decode_data(const uint8_t *buf, const struct rp_wire_hdr *h
 	const uint8_t *body = buf + h->hdr_size;
 	if (body_size < RP_WIRE_DATA_HDR_SIZE)
 		return RP_DROP_TRUNCATED;
-	d->seq = rp_get64(body + 0);
-	d->origin = rp_get16(body + 8);
-	d->entry_count = rp_get16(body + 10);
-	d->body_hdr_size = rp_get16(body + 12);
-	d->body_flags = rp_get16(body + 14);
+	const uint8_t *p_ = body;
+	struct rp_wire_data *s_ = d;
+	foreach_rp_data_field(RP_WIRE_DECODE_)
 	if (d->body_hdr_size < RP_WIRE_DATA_HDR_SIZE || (size_t)d->body_hdr_size > body_size)
 		return RP_DROP_BAD_BODY;
 	if (d->origin == 0 || d->origin > RP_NODES_MAX || d->entry_count == 0)
@@ -174,14 +132,14 @@ enum rp_drop rp_wire_decode_data(const uint8_t *buf, const struct rp_wire_hdr *h
 	return RP_DROP_NONE;
 }
 
-size_t rp_wire_token_size_from(uint16_t rtr_count)
-{
-	return rp_wire_token_size(rtr_count) + (size_t)rtr_count * 8u;
-}
-
 size_t rp_wire_token_size(uint16_t rtr_count)
 {
 	return RP_WIRE_HDR_SIZE + RP_WIRE_TOKEN_HDR_SIZE + (size_t)rtr_count * 8u;
+}
+
+size_t rp_wire_token_size_from(uint16_t rtr_count)
+{
+	return rp_wire_token_size(rtr_count) + (size_t)rtr_count * 8u;
 }
 
 size_t rp_wire_encode_token(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_wire_token *t)
@@ -191,27 +149,14 @@ size_t rp_wire_encode_token(uint8_t *buf, struct rp_wire_hdr *h, const struct rp
 	h->hdr_size = RP_WIRE_HDR_SIZE;
 	h->frame_size = (uint32_t)size;
 	rp_wire_encode_hdr(buf, h);
-	uint8_t *b = buf + RP_WIRE_HDR_SIZE;
-	memset(b, 0, RP_WIRE_TOKEN_HDR_SIZE);
-	rp_put64(b + 0, t->token_seq);
-	rp_put64(b + 8, t->seq);
-	rp_put64(b + 16, t->aru);
-	rp_put16(b + 24, t->aru_id);
-	rp_put16(b + 26, t->dest);
-	rp_put16(b + 28, RP_WIRE_TOKEN_HDR_SIZE);
-	rp_put16(b + 30, t->rtr_count);
-	rp_put32(b + 32, t->fcc);
-	rp_put32(b + 36, t->backlog);
-	b[40] = t->retrans_flg;
-	b[41] = t->rrp_acc;
-	b[42] = t->rrp_all;
-	b[43] = t->rrp_sus_acc;
-	b[44] = t->rrp_sus_all;
-	b[45] = t->rtr_has_from ? RP_TOKEN_F_RTR_FROM : 0u;
+	uint8_t *p_ = buf + RP_WIRE_HDR_SIZE;
+	const struct rp_wire_token *s_ = t;
+	memset(p_, 0, RP_WIRE_TOKEN_HDR_SIZE);
+	foreach_rp_token_field(RP_WIRE_ENCODE_)
 	for (uint32_t i = 0; i < t->rtr_count; i++)
-		rp_put64(b + RP_WIRE_TOKEN_HDR_SIZE + 8u * i, t->rtr[i]);
+		rp_put64(p_ + RP_WIRE_TOKEN_HDR_SIZE + 8u * i, t->rtr[i]);
 	for (uint32_t i = 0; t->rtr_has_from && i < t->rtr_count; i++)
-		rp_put64(b + RP_WIRE_TOKEN_HDR_SIZE + 8u * (t->rtr_count + i), t->rtr_from[i]);
+		rp_put64(p_ + RP_WIRE_TOKEN_HDR_SIZE + 8u * (t->rtr_count + i), t->rtr_from[i]);
 	return size;
 }
 
@@ -222,21 +167,11 @@ enum rp_drop rp_wire_decode_token(const uint8_t *buf, const struct rp_wire_hdr *
 	const uint8_t *b = buf + h->hdr_size;
 	if (body_size < RP_WIRE_TOKEN_HDR_SIZE)
 		return RP_DROP_TRUNCATED;
-	t->token_seq = rp_get64(b + 0);
-	t->seq = rp_get64(b + 8);
-	t->aru = rp_get64(b + 16);
-	t->aru_id = rp_get16(b + 24);
-	t->dest = rp_get16(b + 26);
-	uint16_t body_hdr_size = rp_get16(b + 28);
-	t->rtr_count = rp_get16(b + 30);
-	t->fcc = rp_get32(b + 32);
-	t->backlog = rp_get32(b + 36);
-	t->retrans_flg = b[40];
-	t->rrp_acc = b[41];
-	t->rrp_all = b[42];
-	t->rrp_sus_acc = b[43];
-	t->rrp_sus_all = b[44];
-	t->rtr_has_from = (b[45] & RP_TOKEN_F_RTR_FROM) != 0;
+	const uint8_t *p_ = b;
+	struct rp_wire_token *s_ = t;
+	foreach_rp_token_field(RP_WIRE_DECODE_)
+	t->rtr_has_from = (t->token_flags & RP_TOKEN_F_RTR_FROM) != 0;
+	uint16_t body_hdr_size = t->body_hdr_size;
 	if (body_hdr_size < RP_WIRE_TOKEN_HDR_SIZE || (size_t)body_hdr_size > body_size)
 		return RP_DROP_BAD_BODY;
 	if (t->aru_id > RP_NODES_MAX || t->dest == 0 || t->dest > RP_NODES_MAX || t->retrans_flg > 1)
@@ -263,14 +198,11 @@ size_t rp_wire_encode_join(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_
 	h->hdr_size = RP_WIRE_HDR_SIZE;
 	h->frame_size = (uint32_t)size;
 	rp_wire_encode_hdr(buf, h);
-	uint8_t *b = buf + RP_WIRE_HDR_SIZE;
-	memset(b, 0, RP_WIRE_JOIN_HDR_SIZE);
-	rp_put64(b + 0, j->ring_seq);
-	rp_put64(b + 8, j->proc_set);
-	rp_put64(b + 16, j->fail_set);
-	rp_put16(b + 24, RP_WIRE_JOIN_HDR_SIZE);
-	rp_put16(b + 26, (uint16_t)rp_popcount64(j->proc_set));
-	uint8_t *p = b + RP_WIRE_JOIN_HDR_SIZE;
+	uint8_t *p_ = buf + RP_WIRE_HDR_SIZE;
+	const struct rp_wire_join *s_ = j;
+	memset(p_, 0, RP_WIRE_JOIN_HDR_SIZE);
+	foreach_rp_join_field(RP_WIRE_ENCODE_)
+	uint8_t *p = p_ + RP_WIRE_JOIN_HDR_SIZE;
 	for (unsigned id = 1; id <= RP_NODES_MAX; id++) {
 		if (j->proc_set & (1ull << (id - 1u))) {
 			rp_put64(p, j->inc[id - 1u]);
@@ -287,11 +219,10 @@ enum rp_drop rp_wire_decode_join(const uint8_t *buf, const struct rp_wire_hdr *h
 	const uint8_t *b = buf + h->hdr_size;
 	if (body_size < RP_WIRE_JOIN_HDR_SIZE)
 		return RP_DROP_TRUNCATED;
-	j->ring_seq = rp_get64(b + 0);
-	j->proc_set = rp_get64(b + 8);
-	j->fail_set = rp_get64(b + 16);
-	uint16_t body_hdr_size = rp_get16(b + 24);
-	uint16_t inc_count = rp_get16(b + 26);
+	const uint8_t *p_ = b;
+	struct rp_wire_join *s_ = j;
+	foreach_rp_join_field(RP_WIRE_DECODE_)
+	uint16_t body_hdr_size = j->body_hdr_size, inc_count = j->inc_count;
 	if (body_hdr_size < RP_WIRE_JOIN_HDR_SIZE || (size_t)body_hdr_size > body_size)
 		return RP_DROP_BAD_BODY;
 	if ((j->fail_set & ~j->proc_set) != 0 || !(j->proc_set & (1ull << (h->sender - 1u))))
@@ -323,30 +254,15 @@ size_t rp_wire_encode_commit(uint8_t *buf, struct rp_wire_hdr *h, const struct r
 	rp_wire_encode_hdr(buf, h);
 	uint8_t *b = buf + RP_WIRE_HDR_SIZE;
 	memset(b, 0, size - RP_WIRE_HDR_SIZE);
-	rp_put16(b + 0, c->memb_index);
-	rp_put16(b + 2, c->count);
-	rp_put16(b + 4, c->dest);
-	rp_put16(b + 6, RP_WIRE_COMMIT_HDR_SIZE);
-	b[8] = c->rotation;
+	{
+		uint8_t *p_ = b;
+		const struct rp_wire_commit *s_ = c;
+		foreach_rp_commit_field(RP_WIRE_ENCODE_)
+	}
 	for (uint32_t i = 0; i < c->count; i++) {
-		uint8_t *p = b + RP_WIRE_COMMIT_HDR_SIZE + (size_t)i * RP_WIRE_COMMIT_ENTRY_SIZE;
-		const struct rp_wire_commit_entry *e = &c->e[i];
-		rp_put16(p + 0, e->id);
-		p[2] = e->received_flg;
-		p[3] = e->proto_min;
-		rp_put16(p + 4, e->old_ring.rep);
-		p[6] = e->proto_max;
-		rp_put64(p + 8, e->incarnation);
-		rp_put64(p + 16, e->old_ring.seq);
-		rp_put64(p + 24, e->old_aru);
-		rp_put64(p + 32, e->old_high_seq);
-		rp_put64(p + 40, e->old_delivered);
-		rp_put64(p + 48, e->last_primary.seq);
-		rp_put16(p + 56, e->last_primary.rep);
-		rp_put64(p + 64, e->last_primary_members);
-		rp_put16(p + 58, e->installed_primary.rep);
-		rp_put64(p + 72, e->installed_primary.seq);
-		rp_put64(p + 80, e->installed_primary_members);
+		uint8_t *p_ = b + RP_WIRE_COMMIT_HDR_SIZE + (size_t)i * RP_WIRE_COMMIT_ENTRY_SIZE;
+		const struct rp_wire_commit_entry *s_ = &c->e[i];
+		foreach_rp_commit_entry_field(RP_WIRE_ENCODE_)
 	}
 	return size;
 }
@@ -358,11 +274,12 @@ enum rp_drop rp_wire_decode_commit(const uint8_t *buf, const struct rp_wire_hdr 
 	const uint8_t *b = buf + h->hdr_size;
 	if (body_size < RP_WIRE_COMMIT_HDR_SIZE)
 		return RP_DROP_TRUNCATED;
-	c->memb_index = rp_get16(b + 0);
-	c->count = rp_get16(b + 2);
-	c->dest = rp_get16(b + 4);
-	uint16_t body_hdr_size = rp_get16(b + 6);
-	c->rotation = b[8];
+	{
+		const uint8_t *p_ = b;
+		struct rp_wire_commit *s_ = c;
+		foreach_rp_commit_field(RP_WIRE_DECODE_)
+	}
+	uint16_t body_hdr_size = c->body_hdr_size;
 	if (body_hdr_size < RP_WIRE_COMMIT_HDR_SIZE || (size_t)body_hdr_size > body_size)
 		return RP_DROP_BAD_BODY;
 	if (c->count == 0 || c->count > RP_NODES_MAX || c->memb_index > c->count ||
@@ -372,24 +289,9 @@ enum rp_drop rp_wire_decode_commit(const uint8_t *buf, const struct rp_wire_hdr 
 		return RP_DROP_BAD_BODY;
 	uint64_t seen = 0;
 	for (uint32_t i = 0; i < c->count; i++) {
-		const uint8_t *p = b + body_hdr_size + (size_t)i * RP_WIRE_COMMIT_ENTRY_SIZE;
-		struct rp_wire_commit_entry *e = &c->e[i];
-		e->id = rp_get16(p + 0);
-		e->received_flg = p[2];
-		e->proto_min = p[3];
-		e->old_ring.rep = rp_get16(p + 4);
-		e->proto_max = p[6];
-		e->incarnation = rp_get64(p + 8);
-		e->old_ring.seq = rp_get64(p + 16);
-		e->old_aru = rp_get64(p + 24);
-		e->old_high_seq = rp_get64(p + 32);
-		e->old_delivered = rp_get64(p + 40);
-		e->last_primary.seq = rp_get64(p + 48);
-		e->last_primary.rep = rp_get16(p + 56);
-		e->last_primary_members = rp_get64(p + 64);
-		e->installed_primary.rep = rp_get16(p + 58);
-		e->installed_primary.seq = rp_get64(p + 72);
-		e->installed_primary_members = rp_get64(p + 80);
+		const uint8_t *p_ = b + body_hdr_size + (size_t)i * RP_WIRE_COMMIT_ENTRY_SIZE;
+		struct rp_wire_commit_entry *s_ = &c->e[i], *e = s_;
+		foreach_rp_commit_entry_field(RP_WIRE_DECODE_)
 		/* unique ids, in ring order (docs/protocol.md §17.3): not
 		 * necessarily ascending */
 		if (e->id == 0 || e->id > RP_NODES_MAX || (seen & (1ull << (e->id - 1u))))
@@ -432,10 +334,10 @@ size_t rp_wire_encode_path_test(uint8_t *buf, struct rp_wire_hdr *h, uint64_t he
 	h->hdr_size = RP_WIRE_HDR_SIZE;
 	h->frame_size = (uint32_t)size;
 	rp_wire_encode_hdr(buf, h);
-	uint8_t *b = buf + RP_WIRE_HDR_SIZE;
-	memset(b, 0, RP_WIRE_PATH_TEST_HDR_SIZE);
-	rp_put64(b + 0, heard);
-	rp_put16(b + 8, RP_WIRE_PATH_TEST_HDR_SIZE);
+	uint8_t *p_ = buf + RP_WIRE_HDR_SIZE;
+	const struct rp_wire_path_test pt = {.heard = heard}, *s_ = &pt;
+	memset(p_, 0, RP_WIRE_PATH_TEST_HDR_SIZE);
+	foreach_rp_path_test_field(RP_WIRE_ENCODE_)
 	return size;
 }
 
@@ -446,10 +348,12 @@ enum rp_drop rp_wire_decode_path_test(const uint8_t *buf, const struct rp_wire_h
 	const uint8_t *b = buf + h->hdr_size;
 	if (body_size < RP_WIRE_PATH_TEST_HDR_SIZE)
 		return RP_DROP_TRUNCATED;
-	uint16_t body_hdr_size = rp_get16(b + 8);
-	if (body_hdr_size < RP_WIRE_PATH_TEST_HDR_SIZE || (size_t)body_hdr_size > body_size)
+	struct rp_wire_path_test pt, *s_ = &pt;
+	const uint8_t *p_ = b;
+	foreach_rp_path_test_field(RP_WIRE_DECODE_)
+	if (pt.body_hdr_size < RP_WIRE_PATH_TEST_HDR_SIZE || (size_t)pt.body_hdr_size > body_size)
 		return RP_DROP_BAD_BODY;
-	*heard = rp_get64(b + 0);
+	*heard = pt.heard;
 	return RP_DROP_NONE;
 }
 
@@ -462,10 +366,12 @@ size_t rp_wire_encode_relay(uint8_t *buf, struct rp_wire_hdr *h, const uint8_t *
 	h->hdr_size = RP_WIRE_HDR_SIZE;
 	h->frame_size = (uint32_t)size;
 	rp_wire_encode_hdr(buf, h);
-	uint8_t *b = buf + RP_WIRE_HDR_SIZE;
-	memset(b, 0, RP_WIRE_RELAY_HDR_SIZE);
-	rp_put16(b + 0, RP_WIRE_RELAY_HDR_SIZE);
-	memcpy(b + RP_WIRE_RELAY_HDR_SIZE, inner, inner_size);
+	uint8_t *p_ = buf + RP_WIRE_HDR_SIZE;
+	const struct rp_wire_relay r = {0}, *s_ = &r;
+	(void)s_; /* the relay header has no field of its own to encode */
+	memset(p_, 0, RP_WIRE_RELAY_HDR_SIZE);
+	foreach_rp_relay_field(RP_WIRE_ENCODE_)
+	memcpy(p_ + RP_WIRE_RELAY_HDR_SIZE, inner, inner_size);
 	return size;
 }
 
@@ -476,12 +382,14 @@ enum rp_drop rp_wire_decode_relay(const uint8_t *buf, const struct rp_wire_hdr *
 	const uint8_t *b = buf + h->hdr_size;
 	if (body_size < RP_WIRE_RELAY_HDR_SIZE)
 		return RP_DROP_TRUNCATED;
-	uint16_t body_hdr_size = rp_get16(b + 0);
-	if (body_hdr_size < RP_WIRE_RELAY_HDR_SIZE || (size_t)body_hdr_size > body_size)
+	struct rp_wire_relay r, *s_ = &r;
+	const uint8_t *p_ = b;
+	foreach_rp_relay_field(RP_WIRE_DECODE_)
+	if (r.body_hdr_size < RP_WIRE_RELAY_HDR_SIZE || (size_t)r.body_hdr_size > body_size)
 		return RP_DROP_BAD_BODY;
-	if (body_size - body_hdr_size < RP_WIRE_HDR_SIZE)
+	if (body_size - r.body_hdr_size < RP_WIRE_HDR_SIZE)
 		return RP_DROP_TRUNCATED;
-	*inner = b + body_hdr_size;
-	*inner_size = body_size - body_hdr_size;
+	*inner = b + r.body_hdr_size;
+	*inner_size = body_size - r.body_hdr_size;
 	return RP_DROP_NONE;
 }

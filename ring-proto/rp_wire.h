@@ -12,60 +12,25 @@
  * the body starts, so a later version may append header fields that older
  * nodes skip) + a body whose layout depends on the frame type.
  *
- * Header (offsets in bytes):
- *   0 u16 magic 0x4F52          8 u32 frame_size (header + body)
- *   2 u8  wire format version   12 u16 sender node id (1..RP_NODES_MAX)
- *   3 u8  type                  14 u8  path index the frame was sent on
- *   4 u16 flags                 15 u8  sender's fault mask (paths it marked faulty)
- *   6 u16 hdr_size              16 u64 sender incarnation
- *  24 u16 ring representative  26 u8  sender's send mask (paths it sends on)
- *  27 u8  protocol version its ring runs   28 u8 sender's protocol min,
- *  29 u8  sender's protocol max (1 <= min <= max)
- *  30 u16 sender's transmission count (all copies of one send alike)
- * Reserved header bytes and unknown header flags are ignored (room for
- * compatible extensions); entries are strict: FIRST exactly when
- * frag_offset is 0, LAST exactly when the chunk ends the message.
- * msg_size is bounded only by u32 here: a reassembler checks it against its
- * own maximum.
- *  32 u64 ring seq
- *
- * DATA body:   0 u64 seq, 8 u16 origin node, 10 u16 entry count,
- *              12 u16 body_hdr_size (entries start there), 14 u16 body flags,
- *              then entries, which must fill the frame exactly.
- * entry:       0 u32 chunk_size, 4 u32 msg_size, 8 u32 frag_offset,
- *              12 u32 client id, 16 u8 service, 17 u8 priority, 18 u8 flags
- *              (FIRST, LAST), 19 u8 reserved, then chunk_size payload bytes.
- * TOKEN body:  0 u64 token_seq, 8 u64 seq, 16 u64 aru, 24 u16 aru_id,
- *              26 u16 dest node, 28 u16 body_hdr_size, 30 u16 rtr count,
- *              32 u32 fcc, 36 u32 backlog, 40 u8 retrans_flg, 41 u8 rrp_acc,
- *              42 u8 rrp_all (path fault unions, docs/protocol.md §9.1), 43 u8
- *              rrp_sus_acc, 44 u8 rrp_sus_all (suspect-path unions), 45 u8 token
- *              flags (RP_TOKEN_F_*), 46..47 reserved, then rtr count u64 seqs at
- *              body_hdr_size, and with RTR_FROM as many u64 masks after them:
- *              the nodes that asked for each (bit id-1; docs/protocol.md §17.4).
- * JOIN body:   0 u64 ring_seq (largest known), 8 u64 proc_set, 16 u64
- *              fail_set (bit id-1), 24 u16 body_hdr_size, 26 u16 inc_count,
- *              28 u32 reserved, then inc_count u64 incarnations, one per
- *              member of proc_set in ascending id order.
- * COMMIT body: 0 u16 memb_index, 2 u16 member count, 4 u16 dest node,
- *              6 u16 body_hdr_size, 8 u8 rotation (1 or 2), 9..15 reserved,
- *              then count entries of RP_WIRE_COMMIT_ENTRY_SIZE bytes:
- *              0 u16 id, 2 u8 received_flg, 3 u8 protocol min, 4 u16 old ring
- *              rep, 6 u8 protocol max, 7 u8 reserved, 8 u64 incarnation,
- *              16 u64 old ring seq, 24 u64 old aru, 32 u64 old high seq,
- *              40 u64 old delivered, 48 u64 last attempted primary ring seq,
- *              56 u16 its rep, 58 u16 last installed primary's rep, 60 u32
- *              reserved, 64 u64 attempted members (bit id-1), 72 u64 last
- *              installed primary ring seq, 80 u64 its members.
- * MERGE_DETECT body: empty (a later version may add fields).
- * PATH_TEST body: 0 u64 nodes heard on this path lately (bit id-1),
- *              8 u16 body_hdr_size, 10..15 reserved.
- * HOLD_CANCEL body: empty: the token held at the representative is wanted
- *              (docs/protocol.md §12).
- * RELAY body:  0 u16 body_hdr_size, 2..15 reserved, then a whole frame of
- *              another sender (a flooded Join, token or commit token) up to
- *              the end: its header and body as that sender sent them
- *              (docs/protocol.md §17.4).
+ * The layout of every part of a frame is one list below (foreach_rp_*_field:
+ * name, offset, width, and what fills it); the encoders, the decoders, the
+ * offset constants the layers below use (RP_HDR_PATH_INDEX, ...) and the
+ * layout checks are generated from those lists, and no other code in the
+ * tree writes a literal offset into a frame (tests/unit/tidy.py checks).
+ * Every field is naturally aligned; bytes no field covers are reserved:
+ * written as zero, ignored when read (room for compatible extensions) —
+ * except an entry's reserved byte, which must be zero. Entries are strict:
+ * FIRST exactly when frag_offset is 0, LAST exactly when the chunk ends the
+ * message. msg_size is bounded only by u32 here: a reassembler checks it
+ * against its own maximum. A DATA frame's entries (each an entry header and
+ * chunk_size payload bytes) must fill it exactly; a TOKEN carries rtr_count
+ * u64 seqs, a JOIN inc_count u64 incarnations (one per member of proc_set,
+ * ascending id), a COMMIT count entries, each from the body's body_hdr_size
+ * on; with the token flag RTR_FROM the rtr seqs are followed by as many u64
+ * masks of the nodes that asked for each (docs/protocol.md §17.4). A RELAY
+ * carries a whole frame of another sender (a flooded Join, token or commit
+ * token) from its body_hdr_size to the end. MERGE_DETECT and HOLD_CANCEL are
+ * a header alone (docs/protocol.md §12).
  */
 #ifndef RP_WIRE_H
 #define RP_WIRE_H
@@ -92,6 +57,177 @@
 #define RP_NODES_MAX 64u
 #define RP_PATHS_MAX 4u
 #define RP_PRIO_COUNT 3u
+
+/* ---- the layout: every field of every frame part, once ----
+ *
+ * _(NAME, offset, bits, HOW, member, value): NAME gives the offset constant
+ * RP_<PART>_<NAME>; bits is 8, 16, 32 or 64 (little-endian). HOW says what
+ * fills the field: FIELD (the struct's member), SET (encoders write value,
+ * decoders read into member), CONST (encoders write value, decoders leave it
+ * to an explicit check), ZERO (reserved: encoders write 0). */
+#define foreach_rp_hdr_field(_)                                 \
+	_(MAGIC, 0, 16, CONST, -, RP_WIRE_MAGIC)                 \
+	_(VERSION, 2, 8, FIELD, version, -)                      \
+	_(TYPE, 3, 8, FIELD, type, -)                            \
+	_(FLAGS, 4, 16, FIELD, flags, -)                         \
+	_(HDR_SIZE, 6, 16, FIELD, hdr_size, -)                   \
+	_(FRAME_SIZE, 8, 32, FIELD, frame_size, -)               \
+	_(SENDER, 12, 16, FIELD, sender, -)                      \
+	_(PATH_INDEX, 14, 8, FIELD, path_index, -)               \
+	_(FAULT_MASK, 15, 8, FIELD, fault_mask, -)               \
+	_(INCARNATION, 16, 64, FIELD, incarnation, -)            \
+	_(RING_REP, 24, 16, FIELD, ring.rep, -)                  \
+	_(SEND_MASK, 26, 8, FIELD, send_mask, -)                 \
+	_(PROTO, 27, 8, FIELD, proto, -)                         \
+	_(PROTO_MIN, 28, 8, FIELD, proto_min, -)                 \
+	_(PROTO_MAX, 29, 8, FIELD, proto_max, -)                 \
+	_(TX_SEQ, 30, 16, FIELD, tx_seq, -)                      \
+	_(RING_SEQ, 32, 64, FIELD, ring.seq, -)
+
+#define foreach_rp_data_field(_)                                \
+	_(SEQ, 0, 64, FIELD, seq, -)                             \
+	_(ORIGIN, 8, 16, FIELD, origin, -)                       \
+	_(ENTRY_COUNT, 10, 16, FIELD, entry_count, -)            \
+	_(BODY_HDR_SIZE, 12, 16, SET, body_hdr_size, RP_WIRE_DATA_HDR_SIZE) \
+	_(BODY_FLAGS, 14, 16, FIELD, body_flags, -)
+
+#define foreach_rp_entry_field(_)                               \
+	_(CHUNK_SIZE, 0, 32, FIELD, chunk_size, -)               \
+	_(MSG_SIZE, 4, 32, FIELD, msg_size, -)                   \
+	_(FRAG_OFFSET, 8, 32, FIELD, frag_offset, -)             \
+	_(CLIENT_ID, 12, 32, FIELD, client_id, -)                \
+	_(SERVICE, 16, 8, FIELD, service, -)                     \
+	_(PRIORITY, 17, 8, FIELD, priority, -)                   \
+	_(FLAGS, 18, 8, FIELD, flags, -)                         \
+	_(RESERVED, 19, 8, ZERO, -, 0)
+
+#define foreach_rp_token_field(_)                               \
+	_(TOKEN_SEQ, 0, 64, FIELD, token_seq, -)                 \
+	_(SEQ, 8, 64, FIELD, seq, -)                             \
+	_(ARU, 16, 64, FIELD, aru, -)                            \
+	_(ARU_ID, 24, 16, FIELD, aru_id, -)                      \
+	_(DEST, 26, 16, FIELD, dest, -)                          \
+	_(BODY_HDR_SIZE, 28, 16, SET, body_hdr_size, RP_WIRE_TOKEN_HDR_SIZE) \
+	_(RTR_COUNT, 30, 16, FIELD, rtr_count, -)                \
+	_(FCC, 32, 32, FIELD, fcc, -)                            \
+	_(BACKLOG, 36, 32, FIELD, backlog, -)                    \
+	_(RETRANS_FLG, 40, 8, FIELD, retrans_flg, -)             \
+	_(RRP_ACC, 41, 8, FIELD, rrp_acc, -)                     \
+	_(RRP_ALL, 42, 8, FIELD, rrp_all, -)                     \
+	_(RRP_SUS_ACC, 43, 8, FIELD, rrp_sus_acc, -)             \
+	_(RRP_SUS_ALL, 44, 8, FIELD, rrp_sus_all, -)             \
+	_(TOKEN_FLAGS, 45, 8, SET, token_flags, (uint8_t)(s_->rtr_has_from ? RP_TOKEN_F_RTR_FROM : 0u))
+
+#define foreach_rp_join_field(_)                                \
+	_(RING_SEQ, 0, 64, FIELD, ring_seq, -)                   \
+	_(PROC_SET, 8, 64, FIELD, proc_set, -)                   \
+	_(FAIL_SET, 16, 64, FIELD, fail_set, -)                  \
+	_(BODY_HDR_SIZE, 24, 16, SET, body_hdr_size, RP_WIRE_JOIN_HDR_SIZE) \
+	_(INC_COUNT, 26, 16, SET, inc_count, (uint16_t)rp_popcount64(s_->proc_set))
+
+#define foreach_rp_commit_field(_)                              \
+	_(MEMB_INDEX, 0, 16, FIELD, memb_index, -)               \
+	_(COUNT, 2, 16, FIELD, count, -)                         \
+	_(DEST, 4, 16, FIELD, dest, -)                           \
+	_(BODY_HDR_SIZE, 6, 16, SET, body_hdr_size, RP_WIRE_COMMIT_HDR_SIZE) \
+	_(ROTATION, 8, 8, FIELD, rotation, -)
+
+#define foreach_rp_commit_entry_field(_)                        \
+	_(ID, 0, 16, FIELD, id, -)                               \
+	_(RECEIVED_FLG, 2, 8, FIELD, received_flg, -)            \
+	_(PROTO_MIN, 3, 8, FIELD, proto_min, -)                  \
+	_(OLD_RING_REP, 4, 16, FIELD, old_ring.rep, -)           \
+	_(PROTO_MAX, 6, 8, FIELD, proto_max, -)                  \
+	_(INCARNATION, 8, 64, FIELD, incarnation, -)             \
+	_(OLD_RING_SEQ, 16, 64, FIELD, old_ring.seq, -)          \
+	_(OLD_ARU, 24, 64, FIELD, old_aru, -)                    \
+	_(OLD_HIGH_SEQ, 32, 64, FIELD, old_high_seq, -)          \
+	_(OLD_DELIVERED, 40, 64, FIELD, old_delivered, -)        \
+	_(LAST_PRIMARY_SEQ, 48, 64, FIELD, last_primary.seq, -)  \
+	_(LAST_PRIMARY_REP, 56, 16, FIELD, last_primary.rep, -)  \
+	_(INSTALLED_PRIMARY_REP, 58, 16, FIELD, installed_primary.rep, -) \
+	_(LAST_PRIMARY_MEMBERS, 64, 64, FIELD, last_primary_members, -) \
+	_(INSTALLED_PRIMARY_SEQ, 72, 64, FIELD, installed_primary.seq, -) \
+	_(INSTALLED_PRIMARY_MEMBERS, 80, 64, FIELD, installed_primary_members, -)
+
+#define foreach_rp_path_test_field(_)                           \
+	_(HEARD, 0, 64, FIELD, heard, -)                         \
+	_(BODY_HDR_SIZE, 8, 16, SET, body_hdr_size, RP_WIRE_PATH_TEST_HDR_SIZE)
+
+#define foreach_rp_relay_field(_)                               \
+	_(BODY_HDR_SIZE, 0, 16, SET, body_hdr_size, RP_WIRE_RELAY_HDR_SIZE)
+
+/* Every part: _(PART, list, its size, its struct). */
+#define foreach_rp_wire_part(_)                                               \
+	_(HDR, foreach_rp_hdr_field, RP_WIRE_HDR_SIZE, rp_wire_hdr)               \
+	_(DATA, foreach_rp_data_field, RP_WIRE_DATA_HDR_SIZE, rp_wire_data)       \
+	_(ENTRY, foreach_rp_entry_field, RP_WIRE_ENTRY_HDR_SIZE, rp_wire_entry)   \
+	_(TOKEN, foreach_rp_token_field, RP_WIRE_TOKEN_HDR_SIZE, rp_wire_token)   \
+	_(JOIN, foreach_rp_join_field, RP_WIRE_JOIN_HDR_SIZE, rp_wire_join)       \
+	_(COMMIT, foreach_rp_commit_field, RP_WIRE_COMMIT_HDR_SIZE, rp_wire_commit) \
+	_(COMMIT_ENTRY, foreach_rp_commit_entry_field, RP_WIRE_COMMIT_ENTRY_SIZE, rp_wire_commit_entry) \
+	_(PATH_TEST, foreach_rp_path_test_field, RP_WIRE_PATH_TEST_HDR_SIZE, rp_wire_path_test) \
+	_(RELAY, foreach_rp_relay_field, RP_WIRE_RELAY_HDR_SIZE, rp_wire_relay)
+
+/* The offsets: RP_HDR_PATH_INDEX, RP_TOKEN_RRP_SUS_ACC, ... */
+#define RP_WIRE_OFF_(PART, NAME, off) RP_##PART##_##NAME = (off),
+#define RP_HDR_OFF_(N, off, ...) RP_WIRE_OFF_(HDR, N, off)
+#define RP_DATA_OFF_(N, off, ...) RP_WIRE_OFF_(DATA, N, off)
+#define RP_ENTRY_OFF_(N, off, ...) RP_WIRE_OFF_(ENTRY, N, off)
+#define RP_TOKEN_OFF_(N, off, ...) RP_WIRE_OFF_(TOKEN, N, off)
+#define RP_JOIN_OFF_(N, off, ...) RP_WIRE_OFF_(JOIN, N, off)
+#define RP_COMMIT_OFF_(N, off, ...) RP_WIRE_OFF_(COMMIT, N, off)
+#define RP_COMMIT_ENTRY_OFF_(N, off, ...) RP_WIRE_OFF_(COMMIT_ENTRY, N, off)
+#define RP_PATH_TEST_OFF_(N, off, ...) RP_WIRE_OFF_(PATH_TEST, N, off)
+#define RP_RELAY_OFF_(N, off, ...) RP_WIRE_OFF_(RELAY, N, off)
+enum { foreach_rp_hdr_field(RP_HDR_OFF_) };
+enum { foreach_rp_data_field(RP_DATA_OFF_) };
+enum { foreach_rp_entry_field(RP_ENTRY_OFF_) };
+enum { foreach_rp_token_field(RP_TOKEN_OFF_) };
+enum { foreach_rp_join_field(RP_JOIN_OFF_) };
+enum { foreach_rp_commit_field(RP_COMMIT_OFF_) };
+enum { foreach_rp_commit_entry_field(RP_COMMIT_ENTRY_OFF_) };
+enum { foreach_rp_path_test_field(RP_PATH_TEST_OFF_) };
+enum { foreach_rp_relay_field(RP_RELAY_OFF_) };
+
+#ifdef __cplusplus
+#define RP_STATIC_ASSERT static_assert /* the benchmarks include this header from C++ */
+#else
+#define RP_STATIC_ASSERT _Static_assert
+#endif
+
+/* Every field lies within its part and is naturally aligned. (That no two
+ * fields overlap is tests/unit/test_wire.c's test_layout.) */
+#define RP_WIRE_CHECK_FIELD_(N, off, bits, how, m, v, size)                            \
+	RP_STATIC_ASSERT((off) % ((bits) / 8) == 0 && (off) + (bits) / 8 <= (size),    \
+		       "wire field " #N " lies inside its part, naturally aligned");
+#define RP_WIRE_CHECK_PART_(PART, list, size, type) list(RP_WIRE_CHECK_##PART##_)
+#define RP_WIRE_CHECK_HDR_(...) RP_WIRE_CHECK_FIELD_(__VA_ARGS__, RP_WIRE_HDR_SIZE)
+#define RP_WIRE_CHECK_DATA_(...) RP_WIRE_CHECK_FIELD_(__VA_ARGS__, RP_WIRE_DATA_HDR_SIZE)
+#define RP_WIRE_CHECK_ENTRY_(...) RP_WIRE_CHECK_FIELD_(__VA_ARGS__, RP_WIRE_ENTRY_HDR_SIZE)
+#define RP_WIRE_CHECK_TOKEN_(...) RP_WIRE_CHECK_FIELD_(__VA_ARGS__, RP_WIRE_TOKEN_HDR_SIZE)
+#define RP_WIRE_CHECK_JOIN_(...) RP_WIRE_CHECK_FIELD_(__VA_ARGS__, RP_WIRE_JOIN_HDR_SIZE)
+#define RP_WIRE_CHECK_COMMIT_(...) RP_WIRE_CHECK_FIELD_(__VA_ARGS__, RP_WIRE_COMMIT_HDR_SIZE)
+#define RP_WIRE_CHECK_COMMIT_ENTRY_(...) RP_WIRE_CHECK_FIELD_(__VA_ARGS__, RP_WIRE_COMMIT_ENTRY_SIZE)
+#define RP_WIRE_CHECK_PATH_TEST_(...) RP_WIRE_CHECK_FIELD_(__VA_ARGS__, RP_WIRE_PATH_TEST_HDR_SIZE)
+#define RP_WIRE_CHECK_RELAY_(...) RP_WIRE_CHECK_FIELD_(__VA_ARGS__, RP_WIRE_RELAY_HDR_SIZE)
+foreach_rp_wire_part(RP_WIRE_CHECK_PART_)
+RP_STATIC_ASSERT(RP_WIRE_HDR_SIZE % 8 == 0 && RP_WIRE_TOKEN_HDR_SIZE % 8 == 0 && RP_WIRE_JOIN_HDR_SIZE % 8 == 0 &&
+		       RP_WIRE_COMMIT_HDR_SIZE % 8 == 0 && RP_WIRE_COMMIT_ENTRY_SIZE % 8 == 0,
+	       "u64 arrays after these parts stay aligned");
+
+/* Generated bodies of encoders and decoders: p_ is the part's first byte,
+ * s_ the struct. */
+#define RP_WIRE_ENC_VAL_FIELD(m, v) s_->m
+#define RP_WIRE_ENC_VAL_SET(m, v) (v)
+#define RP_WIRE_ENC_VAL_CONST(m, v) (v)
+#define RP_WIRE_ENC_VAL_ZERO(m, v) 0
+#define RP_WIRE_DEC_FIELD(m, x) s_->m = (x);
+#define RP_WIRE_DEC_SET(m, x) s_->m = (x);
+#define RP_WIRE_DEC_CONST(m, x)
+#define RP_WIRE_DEC_ZERO(m, x)
+#define RP_WIRE_ENCODE_(N, off, bits, how, m, v) rp_put##bits(p_ + (off), RP_WIRE_ENC_VAL_##how(m, v));
+#define RP_WIRE_DECODE_(N, off, bits, how, m, v) RP_WIRE_DEC_##how(m, rp_get##bits(p_ + (off)))
 
 enum rp_frame_type {
 	RP_FRAME_DATA = 1,
@@ -224,6 +360,7 @@ struct rp_wire_entry {
 };
 
 struct rp_wire_token {
+	uint16_t body_hdr_size; /* decoded; encoders write RP_WIRE_TOKEN_HDR_SIZE */
 	uint64_t token_seq;
 	uint64_t seq;
 	uint64_t aru;
@@ -237,11 +374,14 @@ struct rp_wire_token {
 	uint8_t rrp_all; /* ... over the last complete rotation */
 	uint8_t rrp_sus_acc, rrp_sus_all; /* the same for paths with problems charged */
 	uint8_t rtr_has_from;             /* rtr_from is on the wire (partial topologies) */
+	uint8_t token_flags;              /* decoded (RP_TOKEN_F_*); encoders derive it */
 	uint64_t rtr[RP_WIRE_RTR_MAX];
 	uint64_t rtr_from[RP_WIRE_RTR_MAX]; /* with rtr_has_from: who asked for rtr[i] */
 };
 
 struct rp_wire_join {
+	uint16_t body_hdr_size; /* decoded; encoders write RP_WIRE_JOIN_HDR_SIZE */
+	uint16_t inc_count;     /* decoded; encoders write proc_set's count */
 	uint64_t ring_seq;
 	uint64_t proc_set;
 	uint64_t fail_set;
@@ -264,6 +404,7 @@ struct rp_wire_commit_entry {
 };
 
 struct rp_wire_commit {
+	uint16_t body_hdr_size; /* decoded; encoders write RP_WIRE_COMMIT_HDR_SIZE */
 	uint16_t memb_index;
 	uint16_t count;
 	uint16_t dest;
@@ -271,7 +412,18 @@ struct rp_wire_commit {
 	struct rp_wire_commit_entry e[RP_NODES_MAX];
 };
 
+struct rp_wire_path_test {
+	uint64_t heard;         /* nodes heard on this path lately (bit id-1) */
+	uint16_t body_hdr_size;
+};
+
+struct rp_wire_relay {
+	uint16_t body_hdr_size; /* the relayed frame starts there */
+};
+
 /* Little-endian field access; p must have room for the field. */
+static inline uint8_t rp_get8(const uint8_t *p) { return p[0]; }
+static inline void rp_put8(uint8_t *p, uint8_t v) { p[0] = v; }
 static inline uint16_t rp_get16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
 static inline uint32_t rp_get32(const uint8_t *p)
 {
@@ -301,8 +453,22 @@ static inline unsigned rp_popcount64(uint64_t v)
 	return c;
 }
 
-/* The transport stamps the path index into a frame it sends on path p. */
-static inline void rp_wire_set_path(uint8_t *buf, uint8_t path) { buf[14] = path; }
+/* ---- for the layers below: the transport, the engine, the simulator ---- */
+
+/* The frame type of an unvalidated frame of len bytes (0 if too short to
+ * say); a hint for scheduling only: ring-proto validates everything. */
+static inline uint8_t rp_wire_peek_type(const uint8_t *buf, size_t len)
+{
+	return len > RP_HDR_TYPE ? buf[RP_HDR_TYPE] : 0;
+}
+/* The frame_size an unvalidated frame claims (0 if len cannot hold it). */
+static inline uint32_t rp_wire_peek_frame_size(const uint8_t *buf, size_t len)
+{
+	return len >= RP_HDR_FRAME_SIZE + 4u ? rp_get32(buf + RP_HDR_FRAME_SIZE) : 0;
+}
+/* The transport stamps the path index into a frame it sends on path p
+ * (a frame of at least RP_HDR_PATH_INDEX + 1 bytes). */
+static inline void rp_wire_set_path(uint8_t *buf, uint8_t path) { buf[RP_HDR_PATH_INDEX] = path; }
 /* ring-proto stamps the sender's path state, its ring's version and its
  * protocol range into a frame it hands out (a retransmitted frame
  * describes the retransmitter and the ring now running). */
@@ -310,19 +476,19 @@ static inline void rp_wire_set_sender_info(uint8_t *buf, uint8_t fault_mask, uin
 					   uint8_t proto, uint8_t proto_min, uint8_t proto_max,
 					   uint16_t tx_seq)
 {
-	buf[15] = fault_mask;
-	buf[26] = send_mask;
-	buf[27] = proto;
-	buf[28] = proto_min;
-	buf[29] = proto_max;
-	rp_put16(buf + 30, tx_seq);
+	buf[RP_HDR_FAULT_MASK] = fault_mask;
+	buf[RP_HDR_SEND_MASK] = send_mask;
+	buf[RP_HDR_PROTO] = proto;
+	buf[RP_HDR_PROTO_MIN] = proto_min;
+	buf[RP_HDR_PROTO_MAX] = proto_max;
+	rp_put16(buf + RP_HDR_TX_SEQ, tx_seq);
 }
 
 /* ORs paths into an encoded token's rrp_sus_acc (a retransmitted token
  * carries suspicion found after it was first sent). */
 static inline void rp_wire_token_add_suspects(uint8_t *buf, uint8_t paths)
 {
-	buf[rp_get16(buf + 6) + 43u] |= paths;
+	buf[rp_get16(buf + RP_HDR_HDR_SIZE) + RP_TOKEN_RRP_SUS_ACC] |= paths;
 }
 
 /* DATA body. decode walks and validates every entry once, so that
@@ -338,16 +504,10 @@ int rp_wire_entry_next(const uint8_t *entries, size_t entries_size, size_t *off,
 		       struct rp_wire_entry *e);
 /* Reads an entry header at p without validating it: only for entries of a
  * frame rp_wire_decode_data() has already accepted. */
-static inline void rp_wire_entry_read(const uint8_t *p, struct rp_wire_entry *e)
+static inline void rp_wire_entry_read(const uint8_t *p_, struct rp_wire_entry *s_)
 {
-	e->chunk_size = rp_get32(p + 0);
-	e->msg_size = rp_get32(p + 4);
-	e->frag_offset = rp_get32(p + 8);
-	e->client_id = rp_get32(p + 12);
-	e->service = p[16];
-	e->priority = p[17];
-	e->flags = p[18];
-	e->data = p + RP_WIRE_ENTRY_HDR_SIZE;
+	foreach_rp_entry_field(RP_WIRE_DECODE_)
+	s_->data = p_ + RP_WIRE_ENTRY_HDR_SIZE;
 }
 
 /* Writes an entry header at p (the chunk bytes follow it). */

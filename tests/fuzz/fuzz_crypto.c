@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "eng_crypto.h"
+#include "rp_wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -123,7 +124,7 @@ static void fuzz_tamper(int s, uint8_t how, uint16_t where, uint8_t x, const uin
 		check(r == ENG_CRYPTO_OK);
 	}
 	check(out == len);
-	work[14] = plain[14];
+	work[RP_HDR_PATH_INDEX] = plain[RP_HDR_PATH_INDEX];
 	check(memcmp(work, plain, len) == 0);
 	memcpy(work, sealed, sl);
 	check(eng_crypto_open(&rx[s], work, sl, (uint8_t)(how >> 6), &out) == ENG_CRYPTO_DROP_REPLAY);

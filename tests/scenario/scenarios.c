@@ -61,7 +61,7 @@ static bool drop_one_token(struct sim *s, void *arg, uint32_t from, uint32_t to,
 	struct lost_token *lt = arg;
 	if (sim_now(s) < 50 * MS || !is_token(f, size))
 		return false;
-	uint64_t tseq = rp_get64(f + RP_WIRE_HDR_SIZE);
+	uint64_t tseq = rp_get64(f + RP_WIRE_HDR_SIZE + RP_TOKEN_TOKEN_SEQ);
 	if (!lt->armed) {
 		lt->armed = true;
 		lt->token_seq = tseq;

@@ -540,7 +540,8 @@ static void net_deliver_copy(struct sim *s, uint32_t from, uint32_t to, uint8_t 
 
 static void net_send(struct sim *s, uint32_t from, const struct rp_send *snd)
 {
-	if (s->drop_next_token && snd->size > RP_WIRE_HDR_SIZE && snd->data[3] == RP_FRAME_TOKEN) {
+	if (s->drop_next_token && snd->size > RP_WIRE_HDR_SIZE &&
+	    rp_wire_peek_type(snd->data, snd->size) == RP_FRAME_TOKEN) {
 		s->drop_next_token = false;
 		sim_trace(s, "n%u token lost on every path (scripted)", s->nodes[from].id);
 		return;
@@ -707,28 +708,29 @@ static void perform(struct sim *s, struct sim_node *n)
 			if (bad != RP_DROP_NONE) {
 				sim_violation(s, "wire", "node %u sent a frame its own decoder rejects (%s, %u bytes,"
 					      " type %u)", n->id, rp_drop_name(bad), a->send.size,
-					      a->send.size > 3 ? a->send.data[3] : 0);
+					      rp_wire_peek_type(a->send.data, a->send.size));
 				return;
 			}
 			sim_digest(s, ((uint64_t)n->index << 56) ^ ((uint64_t)h.type << 48) ^ a->send.size);
 			if (s->opts.trace) {
-				const uint8_t *b = a->send.data + h.hdr_size;
-				if (h.type == RP_FRAME_TOKEN)
+				static struct rp_wire_token t;
+				static struct rp_wire_join j;
+				struct rp_wire_data d;
+				if (h.type == RP_FRAME_TOKEN && rp_wire_decode_token(a->send.data, &h, &t) == RP_DROP_NONE)
 					sim_trace(s, "n%u send token -> n%u tseq=%" PRIu64 " seq=%" PRIu64
 						  " aru=%" PRIu64 " aru_id=%u rtr=%u", n->id, a->send.dest,
-						  rp_get64(b), rp_get64(b + 8), rp_get64(b + 16), rp_get16(b + 24),
-						  rp_get16(b + 30));
-				else if (h.type == RP_FRAME_JOIN)
+						  t.token_seq, t.seq, t.aru, t.aru_id, t.rtr_count);
+				else if (h.type == RP_FRAME_JOIN && rp_wire_decode_join(a->send.data, &h, &j) == RP_DROP_NONE)
 					sim_trace(s, "n%u send join ring_seq=%" PRIu64 " proc=0x%" PRIx64 " fail=0x%" PRIx64,
-						  n->id, rp_get64(b), rp_get64(b + 8), rp_get64(b + 16));
+						  n->id, j.ring_seq, j.proc_set, j.fail_set);
 				else if (h.type != RP_FRAME_DATA)
 					sim_trace(s, "n%u send %s size=%u paths=0x%x", n->id,
 						  h.type == RP_FRAME_JOIN ? "join" : h.type == RP_FRAME_COMMIT ? "commit"
 						  : h.type == RP_FRAME_PATH_TEST ? "probe" : h.type == RP_FRAME_RELAY ? "relay" : "merge-detect",
 						  a->send.size, a->send.path_mask);
-				else
+				else if (rp_wire_decode_data(a->send.data, &h, &d) == RP_DROP_NONE)
 					sim_trace(s, "n%u send data seq=%" PRIu64 " origin=%u entries=%u size=%u%s",
-						  n->id, rp_get64(b), rp_get16(b + 8), rp_get16(b + 10), a->send.size,
+						  n->id, d.seq, d.origin, d.entry_count, a->send.size,
 						  (h.flags & RP_HDR_F_RETRANS) ? " (retransmission)" : "");
 			}
 			net_send(s, n->index, &a->send);

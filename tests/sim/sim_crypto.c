@@ -183,7 +183,7 @@ static bool attacker(struct sim *s, void *arg, uint32_t from, uint32_t to, uint8
 	if (!c->cap[k])
 		abort();
 	memcpy(c->cap[k], frame, size);
-	c->cap[k][14] = path;
+	rp_wire_set_path(c->cap[k], path);
 	c->cap_size[k] = size;
 	c->cap_next = (k + 1u) % CAPTURE_MAX;
 	if (c->cap_count < CAPTURE_MAX)
@@ -205,9 +205,9 @@ static bool attacker(struct sim *s, void *arg, uint32_t from, uint32_t to, uint8
 	case 1: { /* this copy with one byte changed (never the path byte) */
 		memcpy(buf, frame, size);
 		uint32_t at = (uint32_t)sim_rand_range(s, 0, size - 2u);
-		at += at >= 14;
+		at += at >= RP_HDR_PATH_INDEX;
 		buf[at] ^= (uint8_t)sim_rand_range(s, 1, 255);
-		buf[14] = path;
+		rp_wire_set_path(buf, path);
 		remember_attack(c, buf, size);
 		sim_inject(s, from, to, path, buf, size, delay);
 		c->st.injected_tamper++;
@@ -218,7 +218,7 @@ static bool attacker(struct sim *s, void *arg, uint32_t from, uint32_t to, uint8
 		size_t n = sd->last ? eng_crypto_seal(&c->wrong[from], sd->last, sd->last_size, buf) : 0;
 		if (n == 0)
 			break;
-		buf[14] = path;
+		rp_wire_set_path(buf, path);
 		remember_attack(c, buf, (uint32_t)n);
 		sim_inject(s, from, to, path, buf, (uint32_t)n, delay);
 		c->st.injected_wrong_key++;

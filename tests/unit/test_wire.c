@@ -22,7 +22,10 @@
 
 #define FRAME_BUF_SIZE 16384u
 
-/* Offsets of fields patched by the malformed cases (layout in rp_wire.h). */
+/* Offsets of fields patched by the malformed cases, written out here as
+ * the golden layout: test_layout checks rp_wire.h's field lists against
+ * them, so a change to the bytes on the wire fails this test. (This file
+ * is the one place besides rp_wire.h allowed literal offsets.) */
 #define HDR_OFF_VERSION 2u
 #define HDR_OFF_TYPE 3u
 #define HDR_OFF_HDR_SIZE 6u
@@ -2000,9 +2003,84 @@ static void test_path_test_bad(void **state)
 	assert_int_equal(rp_wire_decode_path_test(frame, &out, &heard), RP_DROP_BAD_BODY);
 }
 
+/* ---- the field lists of rp_wire.h ---------------------------------- */
+
+struct field {
+	const char *name;
+	unsigned off, size;
+};
+#define FIELD_(N, off, bits, ...) {#N, off, (bits) / 8u},
+
+/* Listed in offset order, no two overlapping, each inside the part. */
+static void check_part(const char *part, const struct field *f, size_t n, unsigned size)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (f[i].off + f[i].size > size)
+			fail_msg("%s.%s ends past the part's %u bytes", part, f[i].name, size);
+		if (i > 0 && f[i].off < f[i - 1].off + f[i - 1].size)
+			fail_msg("%s.%s overlaps %s.%s, or the list is out of offset order", part, f[i].name, part,
+				 f[i - 1].name);
+	}
+}
+
+static void test_layout(void **state)
+{
+	(void)state;
+#define PART_(PART, list, size, type)                                      \
+	{                                                                  \
+		static const struct field f[] = {list(FIELD_)};            \
+		check_part(#PART, f, sizeof(f) / sizeof(f[0]), size);     \
+	}
+	foreach_rp_wire_part(PART_)
+#undef PART_
+	/* the golden offsets */
+	const unsigned pairs[][2] = {
+		{RP_HDR_VERSION, HDR_OFF_VERSION}, {RP_HDR_TYPE, HDR_OFF_TYPE}, {RP_HDR_HDR_SIZE, HDR_OFF_HDR_SIZE},
+		{RP_HDR_FRAME_SIZE, HDR_OFF_FRAME_SIZE}, {RP_HDR_SENDER, HDR_OFF_SENDER}, {RP_HDR_PATH_INDEX, HDR_OFF_PATH},
+		{RP_HDR_RING_REP, HDR_OFF_RING_REP}, {RP_DATA_ORIGIN, DATA_OFF_ORIGIN},
+		{RP_DATA_ENTRY_COUNT, DATA_OFF_ENTRY_COUNT}, {RP_DATA_BODY_HDR_SIZE, DATA_OFF_BODY_HDR_SIZE},
+		{RP_ENTRY_CHUNK_SIZE, ENTRY_OFF_CHUNK_SIZE}, {RP_ENTRY_MSG_SIZE, ENTRY_OFF_MSG_SIZE},
+		{RP_ENTRY_FRAG_OFFSET, ENTRY_OFF_FRAG_OFFSET}, {RP_ENTRY_SERVICE, ENTRY_OFF_SERVICE},
+		{RP_ENTRY_PRIORITY, ENTRY_OFF_PRIORITY}, {RP_ENTRY_FLAGS, ENTRY_OFF_FLAGS},
+		{RP_ENTRY_RESERVED, ENTRY_OFF_RESERVED}, {RP_TOKEN_ARU_ID, TOKEN_OFF_ARU_ID}, {RP_TOKEN_DEST, TOKEN_OFF_DEST},
+		{RP_TOKEN_BODY_HDR_SIZE, TOKEN_OFF_BODY_HDR_SIZE}, {RP_TOKEN_RTR_COUNT, TOKEN_OFF_RTR_COUNT},
+		{RP_TOKEN_RETRANS_FLG, TOKEN_OFF_RETRANS_FLG}, {RP_JOIN_RING_SEQ, JOIN_OFF_RING_SEQ},
+		{RP_JOIN_PROC_SET, JOIN_OFF_PROC_SET}, {RP_JOIN_FAIL_SET, JOIN_OFF_FAIL_SET},
+		{RP_JOIN_BODY_HDR_SIZE, JOIN_OFF_BODY_HDR_SIZE}, {RP_JOIN_INC_COUNT, JOIN_OFF_INC_COUNT},
+		{RP_COMMIT_MEMB_INDEX, COMMIT_OFF_MEMB_INDEX}, {RP_COMMIT_COUNT, COMMIT_OFF_COUNT},
+		{RP_COMMIT_DEST, COMMIT_OFF_DEST}, {RP_COMMIT_BODY_HDR_SIZE, COMMIT_OFF_BODY_HDR_SIZE},
+		{RP_COMMIT_ROTATION, COMMIT_OFF_ROTATION}, {RP_COMMIT_ENTRY_ID, CENTRY_OFF_ID},
+		{RP_COMMIT_ENTRY_RECEIVED_FLG, CENTRY_OFF_RECEIVED_FLG}, {RP_COMMIT_ENTRY_OLD_RING_REP, CENTRY_OFF_OLD_REP},
+		{RP_COMMIT_ENTRY_INCARNATION, CENTRY_OFF_INCARNATION}, {RP_COMMIT_ENTRY_OLD_RING_SEQ, CENTRY_OFF_OLD_SEQ},
+		{RP_COMMIT_ENTRY_OLD_ARU, CENTRY_OFF_OLD_ARU}, {RP_COMMIT_ENTRY_OLD_HIGH_SEQ, CENTRY_OFF_OLD_HIGH_SEQ},
+		{RP_COMMIT_ENTRY_OLD_DELIVERED, CENTRY_OFF_OLD_DELIVERED}, {RP_COMMIT_ENTRY_PROTO_MIN, CENTRY_OFF_PROTO_MIN},
+		{RP_COMMIT_ENTRY_PROTO_MAX, CENTRY_OFF_PROTO_MAX}, {RP_COMMIT_ENTRY_LAST_PRIMARY_SEQ, CENTRY_OFF_LP_SEQ},
+		{RP_COMMIT_ENTRY_LAST_PRIMARY_REP, CENTRY_OFF_LP_REP},
+		{RP_COMMIT_ENTRY_LAST_PRIMARY_MEMBERS, CENTRY_OFF_LP_MEMBERS},
+		{RP_COMMIT_ENTRY_INSTALLED_PRIMARY_REP, CENTRY_OFF_IP_REP},
+		{RP_COMMIT_ENTRY_INSTALLED_PRIMARY_SEQ, CENTRY_OFF_IP_SEQ},
+		{RP_COMMIT_ENTRY_INSTALLED_PRIMARY_MEMBERS, CENTRY_OFF_IP_MEMBERS},
+	};
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		if (pairs[i][0] != pairs[i][1])
+			fail_msg("golden offset %zu: rp_wire.h says %u, the wire format %u", i, pairs[i][0], pairs[i][1]);
+	/* the peek helpers of the layers below */
+	uint8_t frame[RP_WIRE_HDR_SIZE];
+	struct rp_wire_hdr h = {.version = 1, .type = RP_FRAME_TOKEN, .hdr_size = RP_WIRE_HDR_SIZE,
+				.frame_size = 1234, .sender = 1, .proto = 1, .proto_min = 1, .proto_max = 1};
+	rp_wire_encode_hdr(frame, &h);
+	assert_int_equal(rp_wire_peek_type(frame, sizeof(frame)), RP_FRAME_TOKEN);
+	assert_int_equal(rp_wire_peek_type(frame, HDR_OFF_TYPE), 0);
+	assert_int_equal(rp_wire_peek_frame_size(frame, sizeof(frame)), 1234);
+	assert_int_equal(rp_wire_peek_frame_size(frame, HDR_OFF_FRAME_SIZE + 3u), 0);
+	rp_wire_set_path(frame, 3);
+	assert_int_equal(frame[HDR_OFF_PATH], 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_layout),
 		cmocka_unit_test(test_hdr_round_trip),
 		cmocka_unit_test(test_hdr_bad_proto),
 		cmocka_unit_test(test_hdr_sender_info),

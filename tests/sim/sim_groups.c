@@ -203,12 +203,19 @@ static void complete(struct sim *s, struct sim_groups *g, uint32_t node, const s
 	n->ndef = 0;
 }
 
+/* In the engine the exchange finishes at the last SYNC's place in the
+ * order, after some messages of the configuration: here, after the first
+ * sn_defer(ring) messages delivered in it (the same count at every node,
+ * since they deliver the same messages in it), once every member's SYNC is
+ * known. Operations delivered before that wait, as in the engine. */
+static uint32_t sn_defer(struct rp_ring_id ring) { return (uint32_t)(sim_mix64(ring.seq ^ ring.rep) % 6u); }
+
 static void try_complete(struct sim *s, struct sim_groups *g, const struct sg_snap *sn)
 {
 	if (sn->have != sn->members)
 		return;
 	for (uint32_t i = 0; i < g->nodes; i++)
-		if (g->n[i].waiting && same_ring(g->n[i].wait_ring, sn->ring))
+		if (g->n[i].waiting && same_ring(g->n[i].wait_ring, sn->ring) && g->n[i].ndef >= sn_defer(sn->ring))
 			complete(s, g, i, sn);
 }
 
@@ -236,6 +243,11 @@ static void on_message(struct sim *s, void *arg, uint32_t node, uint64_t index, 
 		n->def = grow(n->def, &n->capdef, n->ndef + 1, sizeof(*n->def));
 		n->def[n->ndef++] = o;
 		g->st.deferred++;
+		for (size_t i = 0; i < g->nsnap; i++)
+			if (same_ring(g->snaps[i].ring, n->wait_ring)) {
+				try_complete(s, g, &g->snaps[i]);
+				break;
+			}
 		return;
 	}
 	apply(s, g, node, &o);

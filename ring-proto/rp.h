@@ -224,6 +224,20 @@ struct rp_delivery {
 
 enum rp_config_kind { RP_CONFIG_REGULAR = 1, RP_CONFIG_TRANSITIONAL };
 
+/* What made this node leave its previous ring (docs/protocol.md §8.7): the
+ * event that first sent it to GATHER after its last installed ring. For the
+ * logs only; the protocol never reads it. */
+enum rp_change_cause {
+	RP_CAUSE_START = 0,   /* the node's start ring */
+	RP_CAUSE_TOKEN_LOSS,  /* no token for token_loss_ns: a member crashed or is cut off */
+	RP_CAUSE_JOIN,        /* a Join from cause_node: it (re)joins, or saw a change first */
+	RP_CAUSE_LEAVE,       /* cause_node announced its leave */
+	RP_CAUSE_FOREIGN,     /* frames of another ring from cause_node: a partition heals, a node starts */
+	RP_CAUSE_RESTART,     /* cause_node came back with a new incarnation */
+	RP_CAUSE_FAIL_RECV,   /* cause_node kept the aru stuck: failed to receive */
+	RP_CAUSE_OTHER,
+};
+
 struct rp_configuration {
 	enum rp_config_kind kind;
 	struct rp_ring_id ring;     /* the new ring's id */
@@ -232,6 +246,12 @@ struct rp_configuration {
 	const uint16_t *members;
 	uint8_t primary;            /* regular: quorum policy holds (§10); transitional: 0 */
 	uint8_t proto_version;      /* the protocol version the ring runs (§11) */
+	/* regular only, for the logs (§8.7): why the node left its previous
+	 * ring, the node that caused it (0: none), and the nodes that
+	 * announced their leave since then */
+	uint8_t cause;              /* enum rp_change_cause */
+	uint16_t cause_node;
+	uint64_t left_politely;     /* bit id-1 */
 };
 
 enum rp_path_state {
@@ -396,6 +416,20 @@ enum rp_node_state {
 };
 
 const struct rp_stats *rp_node_stats(const struct rp_node *n);
+
+/* What this node knows of peer id (1..RP_NODES_MAX, not itself) from the
+ * frames it accepted: when it last heard it on each path (ring-proto's
+ * clock; 0: never), and the path state the peer's latest frame carried
+ * (the paths it marked faulty and the ones it sends on; docs/protocol.md
+ * §9.6). Returns 0, or -1 for an id out of range. */
+struct rp_peer_info {
+	uint64_t incarnation;          /* of the frames below; 0: never heard */
+	uint64_t last_rx_ns[RP_PATHS_MAX];
+	uint8_t fault_mask, send_mask;
+	uint8_t proto_min, proto_max;
+};
+int rp_node_peer(const struct rp_node *n, uint16_t id, struct rp_peer_info *out);
+const char *rp_cause_name(enum rp_change_cause c);
 enum rp_node_state rp_node_state(const struct rp_node *n);
 struct rp_ring_id rp_node_ring(const struct rp_node *n);
 uint64_t rp_node_my_aru(const struct rp_node *n);

@@ -109,6 +109,7 @@ struct rp_peer {
 	uint16_t flood_top;
 	uint64_t flood_inc;
 	uint64_t flood_bits;
+	uint8_t fault_mask, send_mask;      /* its path state, from its latest frame (§9.6) */
 };
 
 struct rp_node {
@@ -250,6 +251,13 @@ struct rp_node {
 
 	uint64_t mut_late_at;    /* RP_MUTATION_LATE_COMMIT: the delayed commit token's time */
 	bool mut_late_fired;     /* ... and its timer has fired */
+
+	/* Why the node left its last installed ring, for the logs (§8.7). */
+	bool cause_noted;               /* cause is set: the node has left that ring */
+	uint8_t cause, cause_next;      /* enum rp_change_cause */
+	uint16_t cause_node, cause_next_node;
+	uint64_t leavers;               /* nodes that announced their leave since */
+
 	uint32_t mutation_count; /* deliveries seen, to place a mutation */
 	bool mutation_done;
 
@@ -389,6 +397,13 @@ bool rp_install_deliver(struct rp_node *n, struct rp_actions *out);
 static inline uint8_t rp_send_proto(const struct rp_node *n)
 {
 	return n->state == RP_STATE_RECOVERY ? n->new_proto : n->ring_proto;
+}
+
+/* Names the event that sends the node to GATHER next (§8.7, logs only). */
+static inline void rp_cause(struct rp_node *n, enum rp_change_cause c, uint16_t node)
+{
+	n->cause_next = (uint8_t)c;
+	n->cause_next_node = node;
 }
 
 static inline bool rp_ring_eq(struct rp_ring_id a, struct rp_ring_id b)

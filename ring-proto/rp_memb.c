@@ -75,6 +75,12 @@ void rp_memb_gather(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 		n->proc_set |= rp_bit(n->successor);
 		n->fail_set |= rp_bit(n->successor);
 	}
+	if (!n->cause_noted) {
+		n->cause_noted = true;
+		n->cause = n->cause_next;
+		n->cause_node = n->cause_next_node;
+	}
+	rp_cause(n, RP_CAUSE_OTHER, 0);
 	n->state = RP_STATE_GATHER;
 	n->stats.gathers++;
 	n->proc_set |= rp_bit(me(n));
@@ -420,8 +426,11 @@ void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 	}
 	if (j.ring_seq > n->max_ring_seq)
 		n->max_ring_seq = j.ring_seq;
-	if (j.fail_set & rp_bit(q))
+	bool leaving = (j.fail_set & rp_bit(q)) != 0; /* a leave is a Join failing its sender */
+	if (leaving) {
 		n->readmitted |= rp_bit(q); /* q leaves: a Join of it that overtook this one takes nothing back */
+		n->leavers |= rp_bit(q);
+	}
 	switch (n->state) {
 	case RP_STATE_OPERATIONAL:
 		if (((n->memb & rp_bit(q)) && h->incarnation == n->memb_inc[q - 1u] &&
@@ -431,6 +440,7 @@ void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 			return;
 		}
 		merge_sets(n, &j);
+		rp_cause(n, leaving ? RP_CAUSE_LEAVE : RP_CAUSE_JOIN, q);
 		rp_memb_gather(n, now_ns, out);
 		return;
 	case RP_STATE_GATHER:
@@ -494,6 +504,7 @@ void rp_memb_on_foreign(struct rp_node *n, uint16_t sender, uint64_t now_ns, str
 	if (n->state == RP_STATE_OPERATIONAL ||
 	    (n->state == RP_STATE_GATHER && !(n->proc_set & rp_bit(sender)))) {
 		n->proc_set |= rp_bit(sender);
+		rp_cause(n, RP_CAUSE_FOREIGN, sender);
 		rp_memb_gather(n, now_ns, out);
 	}
 }
@@ -542,6 +553,7 @@ void rp_memb_timers(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 	if (n->token_loss_at <= now_ns) {
 		n->token_loss_at = RP_NEVER;
 		n->stats.token_losses++;
+		rp_cause(n, RP_CAUSE_TOKEN_LOSS, 0);
 		if (n->state != RP_STATE_GATHER)
 			rp_memb_gather(n, now_ns, out);
 	}

@@ -347,6 +347,18 @@ void rp_emit_config(struct rp_node *n, struct rp_actions *out, enum rp_config_ki
 	a->config.members = members;
 	a->config.primary = kind == RP_CONFIG_REGULAR && n->primary;
 	a->config.proto_version = n->ring_proto;
+	a->config.cause = RP_CAUSE_START;
+	a->config.cause_node = 0;
+	a->config.left_politely = 0;
+	if (kind == RP_CONFIG_REGULAR) {
+		if (n->cause_noted) {
+			a->config.cause = n->cause;
+			a->config.cause_node = n->cause_node;
+		}
+		a->config.left_politely = n->leavers;
+		n->cause_noted = false;
+		n->leavers = 0;
+	}
 }
 
 void rp_hdr_init(const struct rp_node *n, struct rp_wire_hdr *h, struct rp_ring_id ring)
@@ -375,6 +387,7 @@ static void incarnation_note(struct rp_node *n, const struct rp_wire_hdr *h, uin
 		if (was_known && ((n->memb | n->proc_set) & rp_bit(h->sender)) &&
 		    (n->state == RP_STATE_OPERATIONAL || n->state == RP_STATE_GATHER)) {
 			n->proc_set |= rp_bit(h->sender);
+			rp_cause(n, RP_CAUSE_RESTART, h->sender);
 			rp_memb_gather(n, now_ns, out);
 		}
 	}
@@ -669,6 +682,29 @@ void rp_return_all(struct rp_node *n)
 uint32_t rp_node_lent(const struct rp_node *n) { return n->lent_kept + n->returned_count; }
 
 const struct rp_stats *rp_node_stats(const struct rp_node *n) { return &n->stats; }
+
+int rp_node_peer(const struct rp_node *n, uint16_t id, struct rp_peer_info *out)
+{
+	if (id == 0 || id > RP_NODES_MAX)
+		return -1;
+	const struct rp_peer *pe = &n->peers[id - 1u];
+	memset(out, 0, sizeof(*out));
+	out->incarnation = pe->inc;
+	for (uint32_t p = 0; p < n->cfg.path_count; p++)
+		out->last_rx_ns[p] = pe->last_rx[p];
+	out->fault_mask = pe->fault_mask;
+	out->send_mask = pe->send_mask;
+	out->proto_min = pe->proto_min;
+	out->proto_max = pe->proto_max;
+	return 0;
+}
+
+const char *rp_cause_name(enum rp_change_cause c)
+{
+	static const char *const names[] = {"start", "token loss", "join", "leave", "foreign ring",
+					    "restart", "failed to receive", "other"};
+	return (unsigned)c < sizeof(names) / sizeof(names[0]) ? names[c] : "?";
+}
 struct rp_ring_id rp_node_ring(const struct rp_node *n) { return n->ring; }
 uint64_t rp_node_my_aru(const struct rp_node *n) { return n->cur->my_aru; }
 uint32_t rp_node_backlog(const struct rp_node *n) { return rp_pack_backlog(n); }

@@ -188,6 +188,8 @@ void rp_rrp_on_rx(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t q, uin
 		pe->have_tx = false;
 	pe->last_rx[q] = now_ns ? now_ns : 1u;
 	pe->skipped[q] = 0;
+	pe->fault_mask = h->fault_mask;
+	pe->send_mask = h->send_mask;
 	if (pe->inc != h->incarnation) {
 		pe->inc = h->incarnation;
 		pe->have_tx = false;

@@ -99,14 +99,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ordod: config: [eal]: too many EAL arguments\n");
 		return 1;
 	}
+	(void)eng_log_open(cfg.log_target, cfg.log_level, cfg.rp.node_id, "ordod");
 	if (pmdg_eal_init(eal_argc, eal_argv, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ordod: %s\n", err);
+		eng_log_close();
 		return 2;
 	}
-	eng_logtype = rte_log_register_type_and_pick_level("ordo", (uint32_t)(RTE_LOG_ERR + cfg.log_level));
-	if (eng_logtype < 0)
-		eng_logtype = RTE_LOGTYPE_USER1;
-	rte_log_set_level(eng_logtype, (uint32_t)(RTE_LOG_ERR + cfg.log_level));
+	eng_log_levels();
 
 	int status = 0;
 	struct eng *e = NULL;
@@ -137,5 +136,6 @@ int main(int argc, char **argv)
 out:
 	eng_destroy(e);
 	pmdg_eal_cleanup();
+	eng_log_close();
 	return status;
 }

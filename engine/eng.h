@@ -33,6 +33,8 @@ _Static_assert(PMDG_NODES_MAX == RP_NODES_MAX, "pmd-glue's node table covers rin
 enum eng_idle { ENG_IDLE_SPIN = 0, ENG_IDLE_YIELD, ENG_IDLE_BACKOFF, ENG_IDLE_BLOCK };
 /* [node] log_level, in rte_log's order from RTE_LOG_ERR */
 enum eng_log_level { ENG_LOG_ERROR = 0, ENG_LOG_WARNING, ENG_LOG_NOTICE, ENG_LOG_INFO, ENG_LOG_DEBUG };
+/* [node] log: where the log goes */
+enum eng_log_target { ENG_LOG_TO_STDERR = 0, ENG_LOG_TO_SYSLOG, ENG_LOG_TO_JOURNAL };
 
 #define ENG_ADDRESSES_MAX 4096u /* [pathN] addresses, neighbours: 64 IPv6 entries */
 #define ENG_CLIENTS_LIMIT 4096u /* [node] max_clients at most */
@@ -82,6 +84,7 @@ struct eng_config {
 	uint64_t backoff_yield_ns; /* idle = backoff: yield while work came within this long, */
 	uint64_t backoff_sleep_ns; /* ... then sleep this long at a time */
 	int log_level;            /* enum eng_log_level: RTE_LOG_ERR + log_level */
+	int log_target;           /* enum eng_log_target */
 	char lcores[128];
 	char file_prefix[64];
 	uint32_t memory_mb;
@@ -195,5 +198,20 @@ void eng_telemetry_print_counters(FILE *out);
 
 /* The logtype registered for ordo's messages. */
 extern int eng_logtype;
+
+/* ---- the log (eng_log.c) ---- */
+
+/* Takes over DPDK's log stream (call before the EAL starts): every line,
+ * the engine's and DPDK's, goes to target (enum eng_log_target) with its
+ * time, severity and node id, rate-limited; DPDK's lines below WARNING only
+ * at level (enum eng_log_level) debug. Registers eng_logtype. ident names
+ * the program in syslog and the journal. Returns 0, or -1 (the log stays
+ * DPDK's). */
+int eng_log_open(int target, int level, uint16_t node_id, const char *ident);
+/* After rte_eal_init(): its --log-level options reset every type's level;
+ * this sets ordo's again. */
+void eng_log_levels(void);
+/* Logs what the rate limiter still holds and gives DPDK its stream back. */
+void eng_log_close(void);
 
 #endif

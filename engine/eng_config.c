@@ -324,6 +324,7 @@ static int check_ids(struct parse *ps, const struct key *k, const struct eng_con
 static const char *const bools[] = {"no", "yes", "false", "true", "0", "1", "off", "on", NULL};
 static const char *const idles[] = {"spin", "yield", "backoff", "block", NULL};
 static const char *const levels[] = {"error", "warning", "notice", "info", "debug", NULL};
+static const char *const log_targets[] = {"stderr", "syslog", "journal", NULL};
 static const char *const rrp_modes[] = {"active", "passive", NULL};
 static const char *const quorums[] = {"majority", "two_node", "last_man_standing", NULL};
 static const char *const profile_names[] = {"shared", "dedicated", NULL};
@@ -358,7 +359,9 @@ static const struct key keys[] = {
 	BOOL(SEC_NODE, "zero_copy", C(zero_copy), "yes",
 	     "keep received frames in their mbufs until ring-proto frees them instead of copying each (docs/protocol.md §14); "
 	     "a NIC wants [pathN] mbufs >= rx_ring + tx_ring + 256 + store_slots (ordod logs how many frames each path can keep)"),
-	ENUM(SEC_NODE, "log_level", C(log_level), levels, "info", "the engine's log level"),
+	ENUM(SEC_NODE, "log_level", C(log_level), levels, "info", "the engine's log level (debug also shows DPDK's own messages below warning)"),
+	ENUM(SEC_NODE, "log", C(log_target), log_targets, "stderr",
+	     "where the log goes: stderr (time, node, severity on each line), syslog (facility daemon) or journal (systemd's, with the field ORDO_NODE)"),
 	{.sec = SEC_NODE, .name = "socket", .type = KT_STR, C(socket_path), .scale = 1, .unit = "", .def = "/run/ordo/<file_prefix>.sock", .derive = derive_socket, .flags = KF_EMPTY, .help = "the control socket clients attach through (docs/attach.md); empty: none"},
 	{.sec = SEC_NODE, .name = "socket_mode", .type = KT_STR, C(socket_mode), .scale = 1, .unit = "", .def = "0660", .check = check_socket_mode, .help = "the control socket's permission bits, octal (docs/security.md §7)"},
 	{.sec = SEC_NODE, .name = "socket_user", .type = KT_STR, C(socket_user), .scale = 1, .unit = "", .check = check_ids, .help = "the control socket's owner, a user name or uid; empty: the daemon's"},
@@ -1209,7 +1212,7 @@ int eng_config_eal_argv(const struct eng_config *c, const char *prog, char **arg
 	}
 	if (!any_pci)
 		ADD("--no-pci");
-	ADD("--log-level=*:%s", c->log_level >= ENG_LOG_INFO ? "notice" : "warning");
+	ADD("--log-level=*:%s", c->log_level >= ENG_LOG_DEBUG ? "debug" : "warning");
 	char extra[sizeof(c->eal_args)];
 	snprintf(extra, sizeof(extra), "%s", c->eal_args);
 	for (char *save = NULL, *t = strtok_r(extra, " \t", &save); t != NULL; t = strtok_r(NULL, " \t", &save))

@@ -22,9 +22,9 @@
 #define ENG_OPS_BYTES (4u << 20)   /* engine messages in flight, besides one SYNC */
 #define ENG_DEFER_BYTES (1u << 20) /* group ops an exchange defers: the same at every node */
 
-#define ENG_LOG(lvl, e, fmt, ...)                                                            \
-	rte_log(RTE_LOG_##lvl, eng_logtype, "ordod[n%u]: " fmt "\n", (e)->cfg.rp.node_id, \
-		##__VA_ARGS__)
+/* One line of the node's log (eng_log.c adds the time, node and severity). */
+#define ENG_LOG(lvl, e, fmt, ...) \
+	((void)(e), rte_log(RTE_LOG_##lvl, eng_logtype, fmt "\n", ##__VA_ARGS__))
 
 /* ---- delivery tracking and the load generator (eng_load.c) ---- */
 
@@ -63,6 +63,16 @@ struct eng_load {
 	int done;
 	uint64_t refused[RP_ENOQUORUM + 1]; /* rp_step's refusals by code */
 };
+
+/* What this node sees of a peer on one path (eng_worker.c, per-peer
+ * link state: docs/ordod.md "Logs"). */
+enum eng_peer_link {
+	ENG_PEER_UNKNOWN = 0, /* not heard on any path lately: no evidence */
+	ENG_PEER_OK,          /* heard on the path lately */
+	ENG_PEER_SILENT,      /* heard on another path, not on this one */
+	ENG_PEER_FAULTY,      /* the peer's own frames say it marked the path faulty */
+};
+const char *eng_peer_link_name(uint8_t s);
 
 /* ---- telemetry snapshot ---- */
 
@@ -178,6 +188,7 @@ struct eng {
 	uint8_t path_state[RP_PATHS_MAX];
 	int8_t link[RP_PATHS_MAX];
 	uint64_t next_link_poll_ns, next_publish_ns;
+	uint8_t peer_link[RP_NODES_MAX][RP_PATHS_MAX]; /* enum eng_peer_link, by id - 1 */
 
 	struct eng_counters cnt;
 	uint64_t idle_since_ns;
@@ -246,6 +257,15 @@ uint32_t eng_keys_poll(struct eng *e);
 void eng_keys_on_config(struct eng *e, const struct rp_configuration *c);
 /* A KEY_STATE (attach_proto.h ATT_ENV_KEY) delivered from node origin. */
 void eng_keys_on_op(struct eng *e, uint16_t origin, const uint8_t *b, uint32_t size);
+
+/* eng_counters.c: the drop reasons, ring-proto's then pmd-glue's, as one
+ * table (index 0..ENG_DROP_COUNT-1) with a name and a class each */
+#define ENG_DROP_COUNT (RP_DROP_COUNT - 1u + PMDG_DROP_COUNT)
+const char *eng_drop_name(unsigned i);
+int eng_drop_harmless(unsigned i);
+uint64_t eng_drop_value(const struct rp_stats *rs, const uint64_t *l2, unsigned i);
+/* "N harmful (reason n, ...); M harmless (reason m, ...)" */
+void eng_drops_summary(const struct rp_stats *rs, const uint64_t *l2, char *out, size_t size);
 
 /* eng_telemetry.c */
 int eng_telemetry_register(struct eng *e);

@@ -61,19 +61,90 @@ static uint64_t unix_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* "1,2,3" for a set of node ids (bit id-1); "none" for the empty set. */
+static void id_list(uint64_t set, char *out, size_t size)
+{
+	size_t n = 0;
+	out[0] = '\0';
+	for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
+		if ((set & (1ull << (id - 1u))) && n + 5 < size)
+			n += (size_t)snprintf(out + n, size - n, "%s%u", n ? "," : "", id);
+	if (n == 0)
+		snprintf(out, size, "none");
+}
+
+static uint64_t id_set(const uint16_t *ids, uint16_t count)
+{
+	uint64_t set = 0;
+	for (uint16_t i = 0; i < count; i++)
+		set |= 1ull << (ids[i] - 1u);
+	return set;
+}
+
+static void cause_text(const struct rp_configuration *c, char *out, size_t size)
+{
+	switch (c->cause) {
+	case RP_CAUSE_START: snprintf(out, size, "this node started"); break;
+	case RP_CAUSE_TOKEN_LOSS: snprintf(out, size, "the token was lost"); break;
+	case RP_CAUSE_JOIN: snprintf(out, size, "a Join from node %u", c->cause_node); break;
+	case RP_CAUSE_LEAVE: snprintf(out, size, "node %u announced its leave", c->cause_node); break;
+	case RP_CAUSE_FOREIGN:
+		snprintf(out, size, "frames of another ring from node %u (a node started or a partition healed)",
+			 c->cause_node);
+		break;
+	case RP_CAUSE_RESTART: snprintf(out, size, "node %u restarted", c->cause_node); break;
+	case RP_CAUSE_FAIL_RECV: snprintf(out, size, "node %u failed to receive", c->cause_node); break;
+	default: snprintf(out, size, "a membership change"); break;
+	}
+}
+
+/* A regular configuration names who joined, who left and why: the ones
+ * that announced their leave, and the ones not heard (crashed, stopped
+ * without a leave, or cut off: a partition looks the same from here). */
 static void log_config(struct eng *e, const struct rp_configuration *c)
 {
-	char list[RP_NODES_MAX * 4 + 1] = "";
-	size_t n = 0;
-	for (uint16_t i = 0; i < c->member_count && n + 5 < sizeof(list); i++)
-		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%u", i ? "," : "", c->members[i]);
-	if (c->kind == RP_CONFIG_TRANSITIONAL)
+	char list[RP_NODES_MAX * 4 + 8], joined[RP_NODES_MAX * 4 + 8], polite[RP_NODES_MAX * 4 + 8],
+		failed[RP_NODES_MAX * 4 + 8], why[128];
+	uint64_t now = id_set(c->members, c->member_count);
+	id_list(now, list, sizeof(list));
+	if (c->kind == RP_CONFIG_TRANSITIONAL) {
 		ENG_LOG(INFO, e, "transitional configuration (%u:%llu -> %u:%llu) members %s", c->old_ring.rep,
 			(unsigned long long)c->old_ring.seq, c->ring.rep, (unsigned long long)c->ring.seq, list);
-	else
-		ENG_LOG(NOTICE, e, "regular configuration %u:%llu members %s%s, protocol %u", c->ring.rep,
-			(unsigned long long)c->ring.seq, list, c->primary ? " primary" : " NOT primary",
-			c->proto_version);
+		return;
+	}
+	uint64_t before = e->configs_regular ? id_set(e->members, e->member_count) : now;
+	uint64_t left = before & ~now;
+	char changes[3 * (RP_NODES_MAX * 4 + 64)] = "";
+	size_t n = 0;
+	if (now & ~before) {
+		id_list(now & ~before, joined, sizeof(joined));
+		n += (size_t)snprintf(changes + n, sizeof(changes) - n, "; joined %s", joined);
+	}
+	if (left & c->left_politely) {
+		id_list(left & c->left_politely, polite, sizeof(polite));
+		n += (size_t)snprintf(changes + n, sizeof(changes) - n, "; left %s (announced)", polite);
+	}
+	if (left & ~c->left_politely) {
+		id_list(left & ~c->left_politely, failed, sizeof(failed));
+		snprintf(changes + n, sizeof(changes) - n, "; lost %s (not heard: crashed, killed or cut off)", failed);
+	}
+	cause_text(c, why, sizeof(why));
+	ENG_LOG(NOTICE, e, "regular configuration %u:%llu members %s%s, protocol %u%s; cause: %s", c->ring.rep,
+		(unsigned long long)c->ring.seq, list, c->primary ? " primary" : " NOT primary", c->proto_version,
+		changes, why);
+	if (e->configs_regular != 0 && e->primary && !c->primary)
+		ENG_LOG(WARNING, e, "quorum lost: %u of %u configured nodes here (quorum %s); %s", c->member_count,
+			e->cfg.rp.member_count,
+			e->cfg.rp.quorum == RP_QUORUM_MAJORITY ? "majority"
+			: e->cfg.rp.quorum == RP_QUORUM_TWO_NODE ? "two_node"
+								 : "last_man_standing",
+			e->cfg.rp.quorum_publish ? "publishing is refused until it returns"
+						 : "publishing goes on (quorum_publish = no): a split brain is possible");
+	else if (e->configs_regular != 0 && !e->primary && c->primary)
+		ENG_LOG(NOTICE, e, "quorum regained: %u of %u configured nodes", c->member_count, e->cfg.rp.member_count);
+	for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
+		if (!(now & (1ull << (id - 1u))))
+			memset(e->peer_link[id - 1u], ENG_PEER_UNKNOWN, sizeof(e->peer_link[0]));
 }
 
 static void on_config(struct eng *e, const struct rp_configuration *c)
@@ -97,13 +168,83 @@ static void on_config(struct eng *e, const struct rp_configuration *c)
 	e->next_publish_ns = 0; /* publish at once */
 }
 
+/* The members not heard on path p for the copy timeout (while heard on
+ * another path): whom a fault this node marks is about. */
+static uint64_t silent_on(const struct eng *e, uint8_t p)
+{
+	uint64_t set = 0;
+	for (uint16_t i = 0; i < e->member_count; i++) {
+		struct rp_peer_info pi;
+		uint16_t id = e->members[i];
+		if (id == e->cfg.rp.node_id || rp_node_peer(e->rp, id, &pi) != 0)
+			continue;
+		if (pi.last_rx_ns[p] == 0 || e->now_ns - pi.last_rx_ns[p] > e->cfg.rp.rrp_timeout_ns)
+			set |= 1ull << (id - 1u);
+	}
+	return set;
+}
+
 static void on_path(struct eng *e, const struct rp_path_event *p)
 {
 	if (p->path < RP_PATHS_MAX)
 		e->path_state[p->path] = p->state;
-	ENG_LOG(WARNING, e, "path %u %s (in use 0x%x, marked faulty here 0x%x)", p->path,
-		p->state < 3 ? path_state_names[p->state] : "?", p->in_use, p->faulty);
+	if (p->state == RP_PATH_FAULTY) {
+		char who[RP_NODES_MAX * 4 + 8];
+		id_list(silent_on(e, p->path), who, sizeof(who));
+		ENG_LOG(WARNING, e, "path %u faulty here: copies missing from node(s) %s (in use 0x%x, marked faulty here 0x%x)",
+			p->path, who, p->in_use, p->faulty);
+	} else {
+		ENG_LOG(WARNING, e, "path %u %s (in use 0x%x, marked faulty here 0x%x)", p->path,
+			p->state < 3 ? path_state_names[p->state] : "?", p->in_use, p->faulty);
+	}
 	e->next_publish_ns = 0;
+}
+
+/* Per-peer link state (every link poll): on each path, whether each
+ * member is heard there, heard only on another path, or says in its own
+ * frames that it marked the path faulty. A change is logged by every node
+ * that sees it, naming the peer: in active mode the node whose link was
+ * cut marks the path, and its peers see it from its frames. */
+static uint8_t peer_link_state(const struct eng *e, const struct rp_peer_info *pi, uint8_t p, uint8_t old)
+{
+	uint64_t window = e->cfg.rp.token_loss_ns;
+	if (pi->fault_mask & (1u << p))
+		return ENG_PEER_FAULTY;
+	int heard_any = 0;
+	for (uint8_t q = 0; q < e->cfg.rp.path_count; q++)
+		heard_any |= pi->last_rx_ns[q] != 0 && e->now_ns - pi->last_rx_ns[q] <= window;
+	int heard_here = pi->last_rx_ns[p] != 0 && e->now_ns - pi->last_rx_ns[p] <= window;
+	if (heard_here)
+		return ENG_PEER_OK;
+	if (heard_any && (pi->send_mask & (1u << p)))
+		return ENG_PEER_SILENT;
+	return old == ENG_PEER_SILENT || old == ENG_PEER_FAULTY ? old : ENG_PEER_UNKNOWN;
+}
+
+static void poll_peers(struct eng *e)
+{
+	if (e->cfg.rp.path_count < 2)
+		return;
+	for (uint16_t i = 0; i < e->member_count; i++) {
+		uint16_t id = e->members[i];
+		struct rp_peer_info pi;
+		if (id == e->cfg.rp.node_id || rp_node_peer(e->rp, id, &pi) != 0)
+			continue;
+		for (uint8_t p = 0; p < e->cfg.rp.path_count; p++) {
+			uint8_t *st = &e->peer_link[id - 1u][p], now = peer_link_state(e, &pi, p, *st);
+			if (now == *st)
+				continue;
+			if (now == ENG_PEER_FAULTY)
+				ENG_LOG(WARNING, e, "path %u to node %u: node %u marked it faulty (it sends on paths 0x%x)", p,
+					id, id, pi.send_mask);
+			else if (now == ENG_PEER_SILENT)
+				ENG_LOG(WARNING, e, "path %u to node %u: nothing from node %u on it for %llu ms, while it is heard on another path",
+					p, id, id, (unsigned long long)(e->cfg.rp.token_loss_ns / 1000000u));
+			else if (now == ENG_PEER_OK && *st != ENG_PEER_UNKNOWN)
+				ENG_LOG(NOTICE, e, "path %u to node %u: working again", p, id);
+			*st = now;
+		}
+	}
 }
 
 static void perform(struct eng *e)
@@ -308,6 +449,7 @@ static uint32_t duty_cycle(struct eng *e)
 	work += eng_keys_poll(e);
 	if (e->now_ns >= e->next_link_poll_ns) {
 		poll_links(e);
+		poll_peers(e);
 		e->next_link_poll_ns = e->now_ns + ENG_LINK_POLL_NS;
 	}
 	work += pmdg_flush(&e->g);
@@ -647,16 +789,13 @@ void eng_destroy(struct eng *e)
 	if (e == NULL)
 		return;
 	const struct rp_stats *s = rp_node_stats(e->rp);
-	uint64_t drops = 0;
-	for (int r = 0; r < RP_DROP_COUNT; r++)
-		drops += s->drops[r];
-	for (int r = 0; r < PMDG_DROP_COUNT; r++)
-		drops += e->g.drops[r];
-	ENG_LOG(NOTICE, e, "stopped in state %s: delivered %llu messages (digest %016llx), sent %llu load messages, %llu frames retransmitted, %llu drops, %llu configurations",
+	char drops[1024];
+	eng_drops_summary(s, e->g.drops, drops, sizeof(drops));
+	ENG_LOG(NOTICE, e, "stopped in state %s: delivered %llu messages (digest %016llx), sent %llu load messages, %llu frames retransmitted, %llu configurations; drops: %s",
 		state_names[rp_node_state(e->rp) <= RP_NODE_LEFT ? rp_node_state(e->rp) : 0],
 		(unsigned long long)e->dlv.delivered, (unsigned long long)e->dlv.digest,
 		(unsigned long long)e->load.sent, (unsigned long long)s->frames_retransmitted,
-		(unsigned long long)drops, (unsigned long long)e->configs_regular);
+		(unsigned long long)e->configs_regular, drops);
 	ENG_LOG(NOTICE, e, "clients: %llu evictions, %llu bad envelopes, %llu group ops lost, %llu deliveries too big, %llu joins refused, %llu assemblies dropped",
 		(unsigned long long)e->cnt.client_evictions, (unsigned long long)e->cnt.client_bad_envelopes,
 		(unsigned long long)e->cnt.group_ops_lost, (unsigned long long)e->cnt.deliveries_too_big,
@@ -687,3 +826,9 @@ void eng_destroy(struct eng *e)
 
 const char *eng_state_name(uint8_t s) { return s <= RP_NODE_LEFT ? state_names[s] : "?"; }
 const char *eng_path_state_name(uint8_t s) { return s < 3 ? path_state_names[s] : "?"; }
+
+const char *eng_peer_link_name(uint8_t s)
+{
+	static const char *const names[] = {"unknown", "ok", "silent", "faulty"};
+	return s < 4 ? names[s] : "?";
+}

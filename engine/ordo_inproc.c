@@ -69,15 +69,13 @@ int ordo_engine_start(const char *config_file, struct ordo_engine **out)
 		__atomic_store_n(&engine_started, 0, __ATOMIC_RELEASE);
 		return ORDO_EINVAL;
 	}
+	(void)eng_log_open(oe->cfg.log_target, oe->cfg.log_level, oe->cfg.rp.node_id, "ordo");
 	if (pmdg_eal_init(argc, argv, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ordo: %s\n", err);
 		free(oe);
 		return ORDO_EINVAL; /* the EAL may be half started: no second try */
 	}
-	eng_logtype = rte_log_register_type_and_pick_level("ordo", (uint32_t)(RTE_LOG_ERR + oe->cfg.log_level));
-	if (eng_logtype < 0)
-		eng_logtype = RTE_LOGTYPE_USER1;
-	rte_log_set_level(eng_logtype, (uint32_t)(RTE_LOG_ERR + oe->cfg.log_level));
+	eng_log_levels();
 	oe->lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
 	if (oe->lcore >= RTE_MAX_LCORE) {
 		fprintf(stderr, "ordo: in-process mode needs a worker lcore besides the main one ([eal] lcores, e.g. 0@(0-1),1@(0-1))\n");
@@ -155,6 +153,7 @@ void ordo_engine_stop(struct ordo_engine *oe)
 	rte_eal_wait_lcore(oe->lcore);
 	eng_destroy(oe->e);
 	pmdg_eal_cleanup();
+	eng_log_close();
 	free(oe);
 	__atomic_store_n(&engine_started, 0, __ATOMIC_RELEASE);
 }

@@ -1,7 +1,7 @@
 # scripts/lib/deps.sh — installs the Debian 12 packages ordo builds and tests
 # with, only when one is missing. Sourced by scripts/test and scripts/demo.
 ORDO_DEPS=(meson ninja-build pkg-config gcc g++ libdpdk-dev liburcu-dev
-	libbenchmark-dev libcmocka-dev libssl-dev clang libclang-rt-14-dev valgrind python3 iproute2 iputils-ping
+	libbenchmark-dev libcmocka-dev libssl-dev libsystemd-dev libjansson-dev libmicrohttpd-dev prometheus clang libclang-rt-14-dev valgrind python3 iproute2 iputils-ping
 	nftables groff-base systemd)
 
 ordo_ensure_deps() {

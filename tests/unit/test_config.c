@@ -94,6 +94,7 @@ static void test_good(void **state)
 	assert_int_equal(c.path[0].framesz, 16384);
 	assert_int_equal(c.idle, ENG_IDLE_BACKOFF);
 	assert_int_equal(c.zero_copy, 1); /* received frames lent to ring-proto by default */
+	assert_int_equal(c.log_target, ENG_LOG_TO_STDERR);
 	/* shared profile by default */
 	assert_int_equal(c.rp.token_retransmit_ns, 30000000ull);
 	assert_int_equal(c.rp.token_loss_ns, 250000000ull);
@@ -136,6 +137,8 @@ static void test_spin_is_dedicated(void **state)
 	assert_int_equal(c.idle, ENG_IDLE_BLOCK);
 	assert_int_equal(load_with("[node]", "zero_copy = no", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.zero_copy, 0);
+	assert_int_equal(load_with("[node]", "log = journal", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.log_target, ENG_LOG_TO_JOURNAL);
 	assert_int_equal(c.backoff_yield_ns, 1000000ull); /* backoff: 1 ms of yields, */
 	assert_int_equal(c.backoff_sleep_ns, 100000ull);  /* then 100 us sleeps */
 	assert_int_equal(load_with("[node]", "backoff_yield_us = 0\nbackoff_sleep_us = 20", &c, err, sizeof(err)), 0);
@@ -164,6 +167,7 @@ static const struct bad bads[] = {
 	{"[node]", "colour = blue", "node.colour = 'blue': unknown key"},
 	{"[node]", "idle = sometimes", "node.idle = 'sometimes': must be one of"},
 	{"[node]", "zero_copy = maybe", "node.zero_copy = 'maybe': must be one of"},
+	{"[node]", "log = file", "node.log = 'file': must be one of stderr | syslog | journal"},
 	{"[node]", "backoff_sleep_us = 0", "node.backoff_sleep_us = '0': must be in"},
 	{"[node]", "max_clients = 0", "node.max_clients = '0': must be in"},
 	{"[node]", "max_clients = 4097", "node.max_clients = '4097': must be in"},

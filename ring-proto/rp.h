@@ -142,6 +142,7 @@ enum rp_input_kind {
 	RP_IN_SUBMIT,   /* the application publishes a message */
 	RP_IN_LEAVE,    /* leave the ring politely; the node then stops */
 	RP_IN_LINK,     /* the NIC reports a path's link down or up (§9.3) */
+	RP_IN_REINSTATE, /* the operator says a path is repaired: clear this node's mark now (§9.4) */
 };
 
 struct rp_input {
@@ -163,8 +164,8 @@ struct rp_input {
 		} submit;
 		struct {
 			uint8_t path;
-			uint8_t up;       /* 0: link down, 1: link up */
-		} link;
+			uint8_t up;       /* 0: link down, 1: link up; RP_IN_REINSTATE: unused */
+		} link;           /* RP_IN_LINK, RP_IN_REINSTATE */
 	};
 };
 

@@ -348,6 +348,7 @@ void rp_rrp_stamp_token(struct rp_node *n);
 void rp_rrp_token_lost(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
 void rp_rrp_timers(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
 void rp_rrp_link(struct rp_node *n, uint8_t path, bool up, uint64_t now_ns, struct rp_actions *out);
+void rp_rrp_reinstate(struct rp_node *n, uint8_t path, uint64_t now_ns, struct rp_actions *out);
 uint64_t rp_rrp_deadline(const struct rp_node *n);
 uint8_t rp_rrp_all_paths(const struct rp_node *n);
 

@@ -561,6 +561,12 @@ int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struc
 	uint64_t due = timers_due(n);
 	if (due != RP_NEVER && now_ns > due && now_ns - due > n->cfg.token_loss_ns / 2u)
 		rp_memb_resumed(n, now_ns, out); /* a pause (§16.1) */
+	if (in->kind == RP_IN_REINSTATE) {
+		if (in->link.path >= n->cfg.path_count)
+			return RP_EINVAL;
+		rp_rrp_reinstate(n, in->link.path, now_ns, out);
+		return RP_OK;
+	}
 	if (in->kind == RP_IN_LINK) {
 		/* taken even while an install is being delivered: the link
 		 * state only changes which paths this node sends on */

@@ -369,6 +369,21 @@ void rp_rrp_link(struct rp_node *n, uint8_t path, bool up, uint64_t now_ns, stru
 		mark_faulty(n, path, now_ns, out);
 }
 
+/* The operator says path is repaired (§9.4): this node's mark goes now,
+ * without waiting for two probe rounds of evidence, unless the NIC still
+ * reports the link down. If the path still fails, the monitor charges and
+ * marks it again as for any path. */
+void rp_rrp_reinstate(struct rp_node *n, uint8_t path, uint64_t now_ns, struct rp_actions *out)
+{
+	if (!(n->rrp_faulty & pbit(path)) || (n->rrp_link_down & pbit(path)))
+		return;
+	n->rrp_faulty &= (uint8_t)~pbit(path);
+	n->rrp_problems[path] = 0;
+	n->rrp_ok_ticks[path] = 0;
+	n->stats.path_reinstated[path]++;
+	update(n, now_ns, out);
+}
+
 void rp_rrp_timers(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 {
 	if (n->rrp_decay_at <= now_ns) {

@@ -20,7 +20,21 @@
 
 /* ---- control socket (SOCK_SEQPACKET) ---- */
 
-enum att_msg_type { ATT_HELLO = 1, ATT_WELCOME = 2, ATT_REFUSE = 3, ATT_KEY_RELOAD = 4 };
+enum att_msg_type { ATT_HELLO = 1, ATT_WELCOME = 2, ATT_REFUSE = 3, ATT_KEY_RELOAD = 4, ATT_ADMIN = 5 };
+
+/* ATT_ADMIN (ordoctl, docs/ordoctl.md): an operator's request as text
+ * ("status", "reinstate 1", ...; NUL-terminated); the engine answers with
+ * one message of JSON text (an object; {"error": ...} for a refusal), at
+ * most ATT_ADMIN_REPLY_MAX bytes, and closes the connection. Requests that
+ * change the node are for root and the daemon's user only. */
+#define ATT_ADMIN_VERSION 1u
+#define ATT_ADMIN_REQUEST_MAX 248u
+#define ATT_ADMIN_REPLY_MAX (128u << 10)
+struct att_admin {
+	uint32_t type;            /* ATT_ADMIN */
+	uint32_t version;         /* ATT_ADMIN_VERSION */
+	char request[ATT_ADMIN_REQUEST_MAX];
+};
 
 /* ATT_KEY_RELOAD: a struct att_hello with this type (the rest zero) asks the
  * node to re-read its key file (docs/security.md §6), as SIGHUP does. Only

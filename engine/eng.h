@@ -85,6 +85,7 @@ struct eng_config {
 	uint64_t backoff_sleep_ns; /* ... then sleep this long at a time */
 	int log_level;            /* enum eng_log_level: RTE_LOG_ERR + log_level */
 	int log_target;           /* enum eng_log_target */
+	char config_file[PATH_MAX]; /* the file this was read from (ordoctl reload); not a key */
 	char lcores[128];
 	char file_prefix[64];
 	uint32_t memory_mb;
@@ -128,6 +129,15 @@ int eng_config_parse(char *text, const char *name, struct eng_config *c, char *e
  * as one JSON object of sections (--check --json). */
 void eng_config_print(const struct eng_config *c, FILE *out);
 void eng_config_print_json(const struct eng_config *c, FILE *out);
+/* s as a JSON string (quoted, escaped) into out; returns the length it
+ * needs (as snprintf). */
+size_t eng_json_string(char *out, size_t size, const char *s);
+
+/* Calls fn for every key whose value differs between a and b (section
+ * "path<k>" for a path's), saying whether `ordoctl reload` applies it to
+ * a running node; returns how many differ. */
+typedef void eng_config_diff_fn(void *arg, const char *section, const char *key, int live);
+int eng_config_diff(const struct eng_config *a, const struct eng_config *b, eng_config_diff_fn *fn, void *arg);
 
 /* Writes the key reference of docs/ordod.md: a Markdown table of every key
  * (section, name, type, range, default, meaning) and one of the timeout
@@ -211,6 +221,8 @@ int eng_log_open(int target, int level, uint16_t node_id, const char *ident);
 /* After rte_eal_init(): its --log-level options reset every type's level;
  * this sets ordo's again. */
 void eng_log_levels(void);
+/* A new level for the node's lines (ordoctl reload). */
+void eng_log_set_level(int level);
 /* Logs what the rate limiter still holds and gives DPDK its stream back. */
 void eng_log_close(void);
 

@@ -1020,10 +1020,31 @@ int eng_config_load(const char *file, struct eng_config *c, char *err, size_t er
 		rc = eng_config_parse(text, file, c, err, err_size);
 	}
 	free(text);
+	if (rc == 0 && (strlen(file) >= sizeof(c->config_file) || realpath(file, c->config_file) == NULL))
+		snprintf(c->config_file, sizeof(c->config_file), "%.*s", (int)sizeof(c->config_file) - 1, file);
 	return rc;
 }
 
 /* ---- printing ---- */
+
+size_t eng_json_string(char *out, size_t size, const char *s)
+{
+	size_t n = 0;
+#define PUT(...) (n += (size_t)snprintf(out + n, n < size ? size - n : 0, __VA_ARGS__))
+	PUT("\"");
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			PUT("\\%c", ch);
+		else if (ch < 0x20)
+			PUT("\\u%04x", ch);
+		else
+			PUT("%c", ch);
+	}
+	PUT("\"");
+#undef PUT
+	return n;
+}
 
 static void json_value(FILE *out, const struct key *k, const char *v)
 {
@@ -1034,17 +1055,9 @@ static void json_value(FILE *out, const struct key *k, const char *v)
 	} else if (k->type == KT_NODES || k->type == KT_NODESET) {
 		fprintf(out, "[%s]", v);
 	} else {
-		fputc('"', out);
-		for (; *v != '\0'; v++) {
-			unsigned char ch = (unsigned char)*v;
-			if (ch == '"' || ch == '\\')
-				fprintf(out, "\\%c", ch);
-			else if (ch < 0x20)
-				fprintf(out, "\\u%04x", ch);
-			else
-				fputc(ch, out);
-		}
-		fputc('"', out);
+		char q[1100];
+		eng_json_string(q, sizeof(q), v);
+		fputs(q, out);
 	}
 }
 
@@ -1107,6 +1120,46 @@ static void md(FILE *out, const char *s, int code)
 		fputc('`', out);
 }
 
+/* The keys `ordoctl reload` applies to a running node (docs/ordoctl.md):
+ * the node's own behaviour only. Every other key needs a restart; a
+ * [ring] key must be equal at every node (docs/ordod.md). */
+static const char *const live_keys[] = {"node.log_level", "node.client_evict_ms", "node.backoff_yield_us",
+					"node.backoff_sleep_us", "load.rate"};
+
+static int key_live(const struct key *k)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "%s.%s", k->sec == SEC_PATH ? "path" : sec_names[k->sec], k->name);
+	for (size_t i = 0; i < sizeof(live_keys) / sizeof(live_keys[0]); i++)
+		if (strcmp(name, live_keys[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int eng_config_diff(const struct eng_config *a, const struct eng_config *b, eng_config_diff_fn *fn, void *arg)
+{
+	int n = 0;
+	if (a->rp.path_count != b->rp.path_count) {
+		fn(arg, "ring", "paths", 0);
+		n++;
+	}
+	unsigned paths = a->rp.path_count < b->rp.path_count ? a->rp.path_count : b->rp.path_count;
+	for (size_t i = 0; i < KEY_COUNT; i++) {
+		const struct key *k = &keys[i];
+		for (unsigned p = 0; p < (k->sec == SEC_PATH ? paths : 1u); p++) {
+			char va[512], vb[512], sec[16];
+			format_value(k, key_base(k, (struct eng_config *)a, p), va, sizeof(va));
+			format_value(k, key_base(k, (struct eng_config *)b, p), vb, sizeof(vb));
+			if (strcmp(va, vb) == 0)
+				continue;
+			section_name(k, p, sec, sizeof(sec));
+			fn(arg, sec, k->name, key_live(k));
+			n++;
+		}
+	}
+	return n;
+}
+
 static void print_key_row(FILE *out, const struct key *k, const struct eng_config *base)
 {
 	static const char *const types[] = {[KT_UINT] = "integer", [KT_BOOL] = "bool", [KT_ENUM] = "one of",
@@ -1137,6 +1190,8 @@ static void print_key_row(FILE *out, const struct key *k, const struct eng_confi
 		md(out, def, k->def == NULL || k->derive == NULL);
 	fputs(" | ", out);
 	md(out, k->help, 0);
+	if (key_live(k))
+		fputs(" (`ordoctl reload` applies it live)", out);
 	fputs(" |\n", out);
 }
 

@@ -322,6 +322,36 @@ static void log_refused(struct eng_control *ctl, const struct ucred *cr, const c
 		(unsigned long long)ctl->refused);
 }
 
+/* An operator's request (ordoctl): one JSON reply, then the connection
+ * closes. Reading is for whoever may attach; changing the node is for
+ * root and the daemon's user. */
+static void on_admin(struct eng_control *ctl, int fd, struct att_admin *a, ssize_t n)
+{
+	struct ucred cr;
+	char *reply = malloc(ATT_ADMIN_REPLY_MAX);
+	size_t len;
+	if (reply == NULL) {
+		close(fd);
+		return;
+	}
+	if (n != (ssize_t)sizeof(*a) || a->version != ATT_ADMIN_VERSION ||
+	    memchr(a->request, '\0', sizeof(a->request)) == NULL) {
+		len = (size_t)snprintf(reply, ATT_ADMIN_REPLY_MAX,
+				       "{\"error\": \"malformed request (admin protocol version %u)\"}\n",
+				       ATT_ADMIN_VERSION);
+	} else if (!peer_allowed(ctl, fd, &cr, 0)) {
+		log_refused(ctl, &cr, "an admin request");
+		len = (size_t)snprintf(reply, ATT_ADMIN_REPLY_MAX, "{\"error\": \"not allowed\", \"denied\": true}\n");
+	} else {
+		len = eng_admin_request(ctl->e, a->request, peer_allowed(ctl, fd, &cr, 1), reply, ATT_ADMIN_REPLY_MAX);
+	}
+	int sz = (int)ATT_ADMIN_REPLY_MAX * 2;
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	(void)send(fd, reply, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	free(reply);
+	close(fd);
+}
+
 /* A connection with data: its HELLO, or (an attached client) an EOF. */
 static void on_readable(struct eng_control *ctl, int fd)
 {
@@ -342,11 +372,21 @@ static void on_readable(struct eng_control *ctl, int fd)
 		return;
 	}
 	pthread_mutex_unlock(&ctl->lock);
-	struct att_hello h;
-	ssize_t n = recv(fd, &h, sizeof(h), MSG_DONTWAIT);
+	union {
+		struct att_hello h;
+		struct att_admin a;
+	} u;
+	ssize_t n = recv(fd, &u, sizeof(u), MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	(void)epoll_ctl(ctl->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+	if (n >= (ssize_t)sizeof(uint32_t) && u.h.type == ATT_ADMIN) {
+		on_admin(ctl, fd, &u.a, n);
+		return;
+	}
+	struct att_hello h = u.h;
+	if (n == (ssize_t)sizeof(u))
+		n = -1; /* longer than a HELLO */
 	struct att_welcome w = {.type = ATT_REFUSE, .err = ORDO_EPROTO};
 	if (n != (ssize_t)sizeof(h) || (h.type != ATT_HELLO && h.type != ATT_KEY_RELOAD)) {
 		(void)send_welcome(fd, &w, -1, -1, -1);

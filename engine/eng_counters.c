@@ -1,76 +1,149 @@
-/* eng_counters.c — the node's drop reasons as one table: ring-proto's and
- * pmd-glue's, each with its name and its class (docs/ordod.md "Drops").
+/* eng_counters.c — every counter the node reports, for the admin requests
+ * (ordoctl stats, drops), the metrics (Prometheus) and the stop summary:
+ * one iteration over ring-proto's descriptions (rp_stats_desc,
+ * rp_path_stats_desc, rp_drop_desc), the worker's (eng_counter_desc), and
+ * the descriptions below of what has none elsewhere: the engine's delivery
+ * and client counters, pmd-glue's per-path counters and drop reasons, and
+ * frame security's drop reasons. Each has a kind (rp_counter_kind): event,
+ * harmless, harmful (docs/ordod.md "Drops: harmful and harmless").
  *
- * Owns: which drops are harmless — the protocol's normal work (active
- * mode's second copy of every frame, a retransmission that arrives twice,
- * a token meant for another node, frames of a ring being left or formed,
- * the host's own traffic on a shared link) — and which are harmful (a
- * frame that is malformed, too large, from an unknown source, or of a
- * protocol version not spoken here: a bug, a misconfiguration or an
- * attack). The shutdown summary, /ordo/drops, ordoctl and the metrics all
- * iterate this table, so that alerting can watch the harmful ones only.
- *
- * Never: counts; it only names and classifies what rp_stats.drops[] and
- * pmdg's drops[] count.
+ * Never: counts; it only names, classifies and reads what the snapshot
+ * holds.
  *
  * Thread context: any; constant tables only.
  */
 #include "eng_internal.h"
 
-/* ring-proto's reasons from RP_DROP_NONE + 1, then pmd-glue's. */
+#include <stddef.h>
+#include <string.h>
+
+#define SNAP(f) offsetof(struct eng_snapshot, f)
+#define EV RP_COUNTER_EVENT
+#define OK_ RP_COUNTER_HARMLESS
+#define BAD RP_COUNTER_HARMFUL
+
+const struct rp_counter_desc eng_counter_desc[] = {
+#define ENG_COUNTER_DESC_(f, kind, help) {#f, kind, help, offsetof(struct eng_counters, f)},
+	foreach_eng_counter(ENG_COUNTER_DESC_)
+#undef ENG_COUNTER_DESC_
+};
+const size_t eng_counter_desc_count = sizeof(eng_counter_desc) / sizeof(eng_counter_desc[0]);
+
+/* The engine's own, offsets in struct eng_snapshot; gauges marked. */
 static const struct {
-	const char *name;   /* letters, digits and '_' (telemetry, Prometheus labels) */
-	uint8_t harmless;
-} drops[ENG_DROP_COUNT] = {
-	{"truncated", 0}, {"bad_magic", 0}, {"bad_version", 0}, {"bad_type", 0}, {"bad_hdr_size", 0},
-	{"bad_frame_size", 0}, {"bad_sender", 0}, {"bad_path", 0}, {"bad_ring", 0}, {"bad_body", 0},
-	{"bad_entry", 0}, {"bad_rtr", 0},
-	{"foreign_ring", 1}, {"not_member", 1}, {"stale_token", 1}, {"not_for_me", 1}, {"duplicate", 1},
-	{"out_of_window", 1}, {"unhandled", 1}, {"stale", 1}, {"busy", 1},
-	{"version_mismatch", 0},
-	/* pmd-glue */
-	{"l2_runt", 0}, {"l2_ethertype", 1}, {"l2_dest", 1}, {"l2_oversize", 0}, {"ip_header", 0},
-	{"ip_checksum", 0}, {"ip_fragment", 0}, {"ip_proto", 1}, {"ip_dest", 1}, {"ip_source", 0},
-	{"udp_port", 1}, {"udp_length", 0}, {"udp_checksum", 0}, {"arp_malformed", 0}, {"arp_other", 1},
-	{"nd_malformed", 0}, {"nd_checksum", 0}, {"nd_other", 1}, {"neigh_conflict", 0},
-	{"neigh_ignored", 1},
+	struct rp_counter_desc d;
+	int gauge;
+} extra[] = {
+	{{"frames_lent", EV, "received mbufs ring-proto holds now (docs/protocol.md §14)", SNAP(frames_lent)}, 1},
+	{{"delivered", EV, "whole application messages delivered", SNAP(delivered)}, 0},
+	{{"delivered_bytes", EV, "bytes of whole application messages delivered", SNAP(bytes)}, 0},
+	{{"fragments_dropped", BAD, "incomplete messages dropped at a configuration change", SNAP(fragments_dropped)}, 0},
+	{{"origin_gaps", BAD, "load messages whose per-sender counter skipped", SNAP(origin_gaps)}, 0},
+	{{"load_sent", EV, "load generator messages accepted", SNAP(load_sent)}, 0},
+	{{"configs_regular", EV, "regular configurations installed", SNAP(configs_regular)}, 0},
+	{{"configs_transitional", EV, "transitional configurations installed", SNAP(configs_transitional)}, 0},
+	{{"clients", EV, "clients attached now", SNAP(clients)}, 1},
 };
 
-_Static_assert(RP_DROP_VERSION_MISMATCH == RP_DROP_COUNT - 1 && RP_DROP_BUSY == 21 && RP_DROP_BAD_RTR == 12,
-	       "eng_counters.c lists ring-proto's drop reasons in their order");
-_Static_assert(PMDG_DROP_NEIGH_IGNORED == PMDG_DROP_COUNT - 1 && PMDG_DROP_OVERSIZE == 3,
-	       "eng_counters.c lists pmd-glue's drop reasons in their order");
+/* pmd-glue's per-path counters (struct pmdg_path_stats). */
+static const struct rp_counter_desc pmdg_path_desc[] = {
+	{"rx_frames", EV, "frames received", offsetof(struct pmdg_path_stats, rx_frames)},
+	{"tx_frames", EV, "frames sent", offsetof(struct pmdg_path_stats, tx_frames)},
+	{"rx_bytes", EV, "bytes received", offsetof(struct pmdg_path_stats, rx_bytes)},
+	{"tx_bytes", EV, "bytes sent", offsetof(struct pmdg_path_stats, tx_bytes)},
+	{"tx_full", OK_, "frames the NIC queue refused: dropped, the protocol repairs", offsetof(struct pmdg_path_stats, tx_full)},
+	{"tx_nombuf", BAD, "frames not sent for want of an mbuf", offsetof(struct pmdg_path_stats, tx_nombuf)},
+};
 
-const char *eng_drop_name(unsigned i) { return i < ENG_DROP_COUNT ? drops[i].name : "?"; }
-int eng_drop_harmless(unsigned i) { return i < ENG_DROP_COUNT && drops[i].harmless; }
+/* pmd-glue's drop reasons (enum pmdg_drop order; names pmdg_drop_name()):
+ * the host's own traffic on a shared link is harmless. */
+static const uint8_t pmdg_drop_kind[PMDG_DROP_COUNT] = {
+	[PMDG_DROP_RUNT] = BAD,         [PMDG_DROP_ETHERTYPE] = OK_,     [PMDG_DROP_DEST] = OK_,
+	[PMDG_DROP_OVERSIZE] = BAD,     [PMDG_DROP_IP_HEADER] = BAD,     [PMDG_DROP_IP_CHECKSUM] = BAD,
+	[PMDG_DROP_IP_FRAGMENT] = BAD,  [PMDG_DROP_IP_PROTO] = OK_,      [PMDG_DROP_IP_DEST] = OK_,
+	[PMDG_DROP_IP_SOURCE] = BAD,    [PMDG_DROP_UDP_PORT] = OK_,      [PMDG_DROP_UDP_LENGTH] = BAD,
+	[PMDG_DROP_UDP_CHECKSUM] = BAD, [PMDG_DROP_ARP_MALFORMED] = BAD, [PMDG_DROP_ARP_OTHER] = OK_,
+	[PMDG_DROP_ND_MALFORMED] = BAD, [PMDG_DROP_ND_CHECKSUM] = BAD,   [PMDG_DROP_ND_OTHER] = OK_,
+	[PMDG_DROP_NEIGH_CONFLICT] = BAD, [PMDG_DROP_NEIGH_IGNORED] = OK_,
+};
+_Static_assert(PMDG_DROP_NEIGH_IGNORED == PMDG_DROP_COUNT - 1, "a kind for every pmd-glue drop reason");
 
-uint64_t eng_drop_value(const struct rp_stats *rs, const uint64_t *l2, unsigned i)
+static uint64_t at(const void *base, size_t off)
 {
-	if (i < RP_DROP_COUNT - 1u)
-		return rs->drops[i + 1u];
-	i -= RP_DROP_COUNT - 1u;
-	return i < PMDG_DROP_COUNT ? l2[i] : 0;
+	uint64_t v;
+	memcpy(&v, (const char *)base + off, sizeof(v));
+	return v;
 }
 
-void eng_drops_summary(const struct rp_stats *rs, const uint64_t *l2, char *out, size_t size)
+void eng_counters_each(const struct eng_snapshot *s, eng_counter_fn *fn, void *arg)
 {
-	uint64_t sum[2] = {0, 0};
-	for (unsigned i = 0; i < ENG_DROP_COUNT; i++)
-		sum[eng_drop_harmless(i)] += eng_drop_value(rs, l2, i);
-	size_t n = 0;
-	for (int h = 0; h < 2; h++) {
-		n += (size_t)snprintf(out + n, size > n ? size - n : 0, "%s%llu %s", h ? "; " : "",
-				      (unsigned long long)sum[h], h ? "harmless" : "harmful");
-		const char *sep = " (";
-		for (unsigned i = 0; i < ENG_DROP_COUNT; i++) {
-			uint64_t v = eng_drop_value(rs, l2, i);
-			if (v == 0 || eng_drop_harmless(i) != h)
-				continue;
-			n += (size_t)snprintf(out + n, size > n ? size - n : 0, "%s%s %llu", sep, drops[i].name,
-					      (unsigned long long)v);
-			sep = ", ";
-		}
-		if (sep[0] == ',')
-			n += (size_t)snprintf(out + n, size > n ? size - n : 0, ")");
+	for (size_t i = 0; i < RP_STATS_COUNTERS; i++)
+		fn(arg, &rp_stats_desc[i], 0, rp_stats_get(&s->rp, &rp_stats_desc[i], 0));
+	for (size_t i = 0; i < eng_counter_desc_count; i++)
+		fn(arg, &eng_counter_desc[i], 0, at(&s->cnt, eng_counter_desc[i].offset));
+	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
+		fn(arg, &extra[i].d, extra[i].gauge, at(s, extra[i].d.offset));
+}
+
+void eng_path_counters_each(const struct eng_snapshot *s, unsigned path, eng_counter_fn *fn, void *arg)
+{
+	for (size_t i = 0; i < sizeof(pmdg_path_desc) / sizeof(pmdg_path_desc[0]); i++)
+		fn(arg, &pmdg_path_desc[i], 0, at(&s->paths[path], pmdg_path_desc[i].offset));
+	for (size_t i = 0; i < RP_STATS_PATH_COUNTERS; i++)
+		fn(arg, &rp_path_stats_desc[i], 0, rp_stats_get(&s->rp, &rp_path_stats_desc[i], path));
+}
+
+void eng_drops_each(const struct eng_drop_src *src, eng_counter_fn *fn, void *arg)
+{
+	for (int r = 1; r < RP_DROP_COUNT; r++) {
+		/* names of letters, digits and '_' (telemetry, Prometheus labels) */
+		char name[40];
+		snprintf(name, sizeof(name), "%s", rp_drop_desc[r].name);
+		for (char *c = name; *c != '\0'; c++)
+			if (*c == '-')
+				*c = '_';
+		struct rp_counter_desc d = rp_drop_desc[r];
+		d.name = name;
+		fn(arg, &d, 0, src->rp[r]);
 	}
+	for (int r = 0; r < PMDG_DROP_COUNT; r++) {
+		struct rp_counter_desc d = {pmdg_drop_name((enum pmdg_drop)r), (enum rp_counter_kind)pmdg_drop_kind[r],
+					    "dropped by pmd-glue before ring-proto", 0};
+		fn(arg, &d, 0, src->l2[r]);
+	}
+	/* frame security: a replay window is kept per path, so active mode's
+	 * copies are never replays; every one of these is harmful */
+	for (int r = 1; r < ENG_CRYPTO_DROP_COUNT; r++) {
+		struct rp_counter_desc d = {eng_crypto_drop_name((enum eng_crypto_result)r), BAD,
+					    "refused by frame security (docs/security.md)", 0};
+		fn(arg, &d, 0, src->crypto != NULL ? src->crypto[r] : 0);
+	}
+}
+
+struct summary {
+	uint64_t sum[2];
+	char list[2][768];
+	size_t len[2];
+};
+
+static void add_drop(void *arg, const struct rp_counter_desc *d, int gauge, uint64_t v)
+{
+	(void)gauge;
+	struct summary *s = arg;
+	int h = d->kind == RP_COUNTER_HARMLESS;
+	s->sum[h] += v;
+	if (v == 0 || s->len[h] >= sizeof(s->list[h]))
+		return;
+	s->len[h] += (size_t)snprintf(s->list[h] + s->len[h], sizeof(s->list[h]) - s->len[h], "%s%s %llu",
+				      s->len[h] ? ", " : "", d->name, (unsigned long long)v);
+}
+
+void eng_drops_summary(const struct eng_drop_src *src, char *out, size_t size)
+{
+	struct summary s;
+	memset(&s, 0, sizeof(s));
+	eng_drops_each(src, add_drop, &s);
+	snprintf(out, size, "%llu harmful%s%s%s; %llu harmless%s%s%s", (unsigned long long)s.sum[0],
+		 s.len[0] ? " (" : "", s.list[0], s.len[0] ? ")" : "", (unsigned long long)s.sum[1],
+		 s.len[1] ? " (" : "", s.list[1], s.len[1] ? ")" : "");
 }

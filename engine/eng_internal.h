@@ -138,6 +138,15 @@ struct eng_snapshot {
 	struct eng_crypto_stats crypto;
 	uint64_t origin_delivered[RP_NODES_MAX], origin_gaps_of[RP_NODES_MAX]; /* by id - 1 */
 	uint16_t max_id; /* the highest configured node id */
+	uint64_t clients;
+	uint64_t clock_ns;             /* the worker's clock at publish (ring-proto's) */
+	/* each member of the last regular configuration, as members[] */
+	struct eng_peer_snap {
+		uint64_t incarnation;
+		uint64_t last_rx_ns[RP_PATHS_MAX]; /* worker's clock; 0: never */
+		uint8_t link[RP_PATHS_MAX];        /* enum eng_peer_link */
+		uint8_t fault_mask, send_mask;
+	} peers[RP_NODES_MAX];
 };
 
 /* ---- frame security and key rotation (eng_keys.c, docs/protocol.md §15) ---- */
@@ -165,6 +174,14 @@ struct eng_fstream { /* a fragmented client message being fanned out */
 	uint32_t head;     /* envelope bytes before the data */
 	uint8_t group[32];
 };
+
+/* The keys `ordoctl reload` changes live (eng_config.c live_keys). */
+struct eng_reload {
+	int log_level;
+	uint64_t evict_ms, backoff_yield_ns, backoff_sleep_ns, load_rate;
+};
+#define ENG_ADMIN_LEAVE 1u
+#define ENG_ADMIN_SHUTDOWN 2u
 
 struct eng {
 	struct eng_config cfg;
@@ -224,6 +241,14 @@ struct eng {
 	struct eng_control *control;       /* the control thread (eng_control.c) */
 	struct eng_keys *keys;             /* frame security; NULL: off (no key file) */
 	_Atomic int key_reload;            /* eng_key_reload_request (any thread, a signal handler) */
+	/* operator requests (eng_admin.c): set by the control thread, taken by
+	 * the worker at its link poll */
+	_Atomic uint32_t admin_flags;      /* ENG_ADMIN_* */
+	_Atomic uint32_t admin_reinstate;  /* paths to reinstate */
+	_Atomic int admin_reload;          /* reload_next is ready for the worker */
+	struct eng_reload reload_next;
+	struct eng_config admin_cfg;       /* control thread: the configuration as reloads left it */
+	int admin_stop;                    /* worker: ordoctl shutdown */
 };
 
 /* Steps ring-proto with in and performs the resulting actions. */
@@ -257,19 +282,37 @@ uint32_t eng_keys_poll(struct eng *e);
 void eng_keys_on_config(struct eng *e, const struct rp_configuration *c);
 /* A KEY_STATE (attach_proto.h ATT_ENV_KEY) delivered from node origin. */
 void eng_keys_on_op(struct eng *e, uint16_t origin, const uint8_t *b, uint32_t size);
-
-/* eng_counters.c: the drop reasons, ring-proto's then pmd-glue's, as one
- * table (index 0..ENG_DROP_COUNT-1) with a name and a class each */
-#define ENG_DROP_COUNT (RP_DROP_COUNT - 1u + PMDG_DROP_COUNT)
-const char *eng_drop_name(unsigned i);
-int eng_drop_harmless(unsigned i);
-uint64_t eng_drop_value(const struct rp_stats *rs, const uint64_t *l2, unsigned i);
+/* eng_counters.c: every counter the node reports, each with its
+ * description (name, kind, help): ring-proto's, the worker's
+ * (eng_counter_desc) and the engine's others; per path; the drop reasons
+ * (ring-proto's, pmd-glue's, frame security's). fn gets the value, and
+ * whether it is a level rather than a running count. */
+extern const struct rp_counter_desc eng_counter_desc[];
+extern const size_t eng_counter_desc_count;
+typedef void eng_counter_fn(void *arg, const struct rp_counter_desc *d, int gauge, uint64_t v);
+void eng_counters_each(const struct eng_snapshot *s, eng_counter_fn *fn, void *arg);
+void eng_path_counters_each(const struct eng_snapshot *s, unsigned path, eng_counter_fn *fn, void *arg);
+struct eng_drop_src {                /* where the drop counts are */
+	const uint64_t *rp;          /* rp_stats.drops */
+	const uint64_t *l2;          /* pmdg's drops */
+	const uint64_t *crypto;      /* eng_crypto_stats.drops; NULL: no frame security */
+};
+void eng_drops_each(const struct eng_drop_src *src, eng_counter_fn *fn, void *arg);
 /* "N harmful (reason n, ...); M harmless (reason m, ...)" */
-void eng_drops_summary(const struct rp_stats *rs, const uint64_t *l2, char *out, size_t size);
+void eng_drops_summary(const struct eng_drop_src *src, char *out, size_t size);
+
+/* eng_admin.c: an operator's request (text) answered as one JSON object
+ * in reply (at most cap bytes; returns its length); admin_ok: the caller
+ * may change the node. Control thread. */
+size_t eng_admin_request(struct eng *e, const char *request, int admin_ok, char *reply, size_t cap);
+/* Worker: performs what the control thread asked for. */
+void eng_admin_poll(struct eng *e);
 
 /* eng_telemetry.c */
 int eng_telemetry_register(struct eng *e);
 void eng_telemetry_unregister(void);
+/* One consistent copy of the snapshot (any thread); -1 if no engine runs. */
+int eng_snapshot_read(struct eng_snapshot *out);
 /* Copies the node's state into the snapshot (worker only). */
 void eng_publish(struct eng *e);
 /* 1 once after telemetry asked to reset the delivery gap (worker only). */

@@ -228,6 +228,14 @@ void eng_log_levels(void)
 	rte_log_set_level(eng_logtype, (uint32_t)(RTE_LOG_ERR + lg.level));
 }
 
+void eng_log_set_level(int level)
+{
+	pthread_mutex_lock(&lg.lock);
+	lg.level = level;
+	pthread_mutex_unlock(&lg.lock);
+	eng_log_levels();
+}
+
 void eng_log_close(void)
 {
 	pthread_mutex_lock(&lg.lock);

@@ -20,6 +20,8 @@
 #include <rte_seqlock.h>
 #include <rte_telemetry.h>
 
+#include <urcu-qsbr.h>
+
 static rte_seqlock_t snap_lock = RTE_SEQLOCK_INITIALIZER;
 static struct eng_snapshot snap;
 static uint32_t live;           /* 1 while an engine publishes (relaxed) */
@@ -83,6 +85,21 @@ void eng_publish(struct eng *e)
 		snap.counter = c->counter;
 		snap.crypto = c->st;
 	}
+	const struct eng_client_table *ct = rcu_dereference(e->clients);
+	snap.clients = ct != NULL ? ct->count : 0;
+	snap.clock_ns = e->now_ns;
+	for (uint16_t i = 0; i < e->member_count; i++) {
+		struct rp_peer_info pi;
+		struct eng_peer_snap *ps = &snap.peers[i];
+		uint16_t id = e->members[i];
+		if (rp_node_peer(e->rp, id, &pi) != 0)
+			continue;
+		ps->incarnation = id == e->cfg.rp.node_id ? e->cfg.rp.incarnation : pi.incarnation;
+		memcpy(ps->last_rx_ns, pi.last_rx_ns, sizeof(ps->last_rx_ns));
+		memcpy(ps->link, e->peer_link[id - 1u], sizeof(ps->link));
+		ps->fault_mask = id == e->cfg.rp.node_id ? rp_node_paths_faulty(e->rp) : pi.fault_mask;
+		ps->send_mask = id == e->cfg.rp.node_id ? rp_node_paths_in_use(e->rp) : pi.send_mask;
+	}
 	rte_seqlock_write_unlock(&snap_lock);
 	__atomic_store_n(&live, 1, __ATOMIC_RELAXED);
 }
@@ -94,8 +111,7 @@ int eng_telemetry_take_gap_reset(void)
 	return __atomic_exchange_n(&gap_reset_req, 0, __ATOMIC_RELAXED) != 0;
 }
 
-/* One consistent copy of the snapshot; -1 if no engine is running. */
-static int read_snap(struct eng_snapshot *out)
+int eng_snapshot_read(struct eng_snapshot *out)
 {
 	if (__atomic_load_n(&live, __ATOMIC_RELAXED) == 0)
 		return -1;
@@ -174,19 +190,13 @@ static int fill_paths(const struct eng_snapshot *sp, struct rte_tel_data *d)
 	return 0;
 }
 
-static const struct rp_counter_desc eng_counter_desc[] = {
-#define ENG_COUNTER_DESC_(f, kind, help) {#f, kind, help, offsetof(struct eng_counters, f)},
-	foreach_eng_counter(ENG_COUNTER_DESC_)
-#undef ENG_COUNTER_DESC_
-};
-
 static int fill_stats(const struct eng_snapshot *sp, struct rte_tel_data *d)
 {
 	const struct eng_snapshot *s = sp;
 	for (size_t i = 0; i < RP_STATS_COUNTERS; i++)
 		rte_tel_data_add_dict_u64(d, rp_stats_desc[i].name, rp_stats_get(&s->rp, &rp_stats_desc[i], 0));
 	rte_tel_data_add_dict_u64(d, "frames_lent", s->frames_lent);
-	for (size_t i = 0; i < sizeof(eng_counter_desc) / sizeof(eng_counter_desc[0]); i++)
+	for (size_t i = 0; i < eng_counter_desc_count; i++)
 		rte_tel_data_add_dict_u64(d, eng_counter_desc[i].name,
 					  *(const uint64_t *)(const void *)((const char *)&s->cnt + eng_counter_desc[i].offset));
 	return 0;
@@ -306,7 +316,7 @@ static int cmd_snapshot(const char *cmd, const char *params, struct rte_tel_data
 {
 	(void)params;
 	struct eng_snapshot s;
-	if (read_snap(&s) != 0)
+	if (eng_snapshot_read(&s) != 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(cmd, commands[i].name) == 0) {
@@ -345,7 +355,7 @@ void eng_telemetry_print_counters(FILE *out)
 {
 	fputs("| command | counter | kind | meaning |\n| --- | --- | --- | --- |\n", out);
 	print_rows(out, "/ordo/stats", rp_stats_desc, RP_STATS_COUNTERS, 0);
-	print_rows(out, "/ordo/stats", eng_counter_desc, sizeof(eng_counter_desc) / sizeof(eng_counter_desc[0]), 0);
+	print_rows(out, "/ordo/stats", eng_counter_desc, eng_counter_desc_count, 0);
 	print_rows(out, "/ordo/paths", rp_path_stats_desc, RP_STATS_PATH_COUNTERS, 0);
 	print_rows(out, "/ordo/drops", rp_drop_desc + 1, RP_DROP_COUNT - 1, 1);
 }

@@ -450,6 +450,7 @@ static uint32_t duty_cycle(struct eng *e)
 	if (e->now_ns >= e->next_link_poll_ns) {
 		poll_links(e);
 		poll_peers(e);
+		eng_admin_poll(e);
 		e->next_link_poll_ns = e->now_ns + ENG_LINK_POLL_NS;
 	}
 	work += pmdg_flush(&e->g);
@@ -600,7 +601,7 @@ void eng_run(struct eng *e, volatile int *stop)
 						: "backoff");
 	if (ordo_alloc_check != NULL)
 		ordo_alloc_check(1);
-	while (!*stop && !e->fatal) {
+	while (!*stop && !e->fatal && !e->admin_stop) {
 		if (duty_cycle(e) != 0)
 			e->idle_since_ns = 0;
 		else
@@ -646,6 +647,7 @@ struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 		return NULL;
 	}
 	e->cfg = *c;
+	e->admin_cfg = *c;
 	e->block_epfd = -1;
 	e->doorbell_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (e->doorbell_fd < 0) {
@@ -790,7 +792,8 @@ void eng_destroy(struct eng *e)
 		return;
 	const struct rp_stats *s = rp_node_stats(e->rp);
 	char drops[1024];
-	eng_drops_summary(s, e->g.drops, drops, sizeof(drops));
+	const struct eng_drop_src src = {s->drops, e->g.drops, e->keys != NULL ? e->keys->c.st.drops : NULL};
+	eng_drops_summary(&src, drops, sizeof(drops));
 	ENG_LOG(NOTICE, e, "stopped in state %s: delivered %llu messages (digest %016llx), sent %llu load messages, %llu frames retransmitted, %llu configurations; drops: %s",
 		state_names[rp_node_state(e->rp) <= RP_NODE_LEFT ? rp_node_state(e->rp) : 0],
 		(unsigned long long)e->dlv.delivered, (unsigned long long)e->dlv.digest,

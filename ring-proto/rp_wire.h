@@ -291,7 +291,7 @@ struct rp_counter_desc {
 	_(BAD_BODY, "bad-body", RP_COUNTER_HARMFUL, "body header inconsistent")                           \
 	_(BAD_ENTRY, "bad-entry", RP_COUNTER_HARMFUL, "an entry's lengths, flags, service or priority")   \
 	_(BAD_RTR, "bad-rtr", RP_COUNTER_HARMFUL, "retransmission list longer than the frame")           \
-	_(FOREIGN_RING, "foreign-ring", RP_COUNTER_HARMFUL, "a valid frame of a ring this node is not in (another ring on the network?)") \
+	_(FOREIGN_RING, "foreign-ring", RP_COUNTER_HARMLESS, "a valid frame of a ring this node is not in: how a starting node or a healed partition is found (every start counts some)") \
 	_(NOT_MEMBER, "not-member", RP_COUNTER_HARMLESS, "the sender is not a member of this node's ring (yet)") \
 	_(STALE_TOKEN, "stale-token", RP_COUNTER_HARMLESS, "token_seq not newer than the last accepted") \
 	_(NOT_FOR_ME, "not-for-me", RP_COUNTER_HARMLESS, "a token addressed to another node")             \

@@ -86,6 +86,7 @@ struct eng_config {
 	int log_level;            /* enum eng_log_level: RTE_LOG_ERR + log_level */
 	int log_target;           /* enum eng_log_target */
 	char config_file[PATH_MAX]; /* the file this was read from (ordoctl reload); not a key */
+	char metrics_listen[64];  /* ADDRESS:PORT of the Prometheus endpoint; "" off */
 	char lcores[128];
 	char file_prefix[64];
 	uint32_t memory_mb;
@@ -138,6 +139,10 @@ size_t eng_json_string(char *out, size_t size, const char *s);
  * a running node; returns how many differ. */
 typedef void eng_config_diff_fn(void *arg, const char *section, const char *key, int live);
 int eng_config_diff(const struct eng_config *a, const struct eng_config *b, eng_config_diff_fn *fn, void *arg);
+
+/* ADDRESS:PORT (IPv4, or [IPv6]:PORT) into *ss (a struct sockaddr_storage);
+ * 0, or -1 if spec is not one. */
+int eng_parse_listen(const char *spec, void *ss);
 
 /* Writes the key reference of docs/ordod.md: a Markdown table of every key
  * (section, name, type, range, default, meaning) and one of the timeout

@@ -28,6 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "eng_crypto.h"
 #include "eng_groups.h"
 #include "pmdg_name.h"
@@ -239,6 +243,43 @@ static int check_protocol(struct parse *ps, const struct key *k, const struct en
 	return 0;
 }
 
+int eng_parse_listen(const char *spec, void *out)
+{
+	char host[64];
+	const char *colon = strrchr(spec, ':');
+	if (colon == NULL || colon == spec || (size_t)(colon - spec) >= sizeof(host))
+		return -1;
+	char *end;
+	errno = 0;
+	unsigned long port = strtoul(colon + 1, &end, 10);
+	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno != 0 || port == 0 || port > 65535)
+		return -1;
+	memcpy(host, spec, (size_t)(colon - spec));
+	host[colon - spec] = '\0';
+	struct sockaddr_storage *ss = out;
+	memset(ss, 0, sizeof(*ss));
+	size_t hl = strlen(host);
+	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+		host[hl - 1] = '\0';
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		return inet_pton(AF_INET6, host + 1, &a6->sin6_addr) == 1 ? 0 : -1;
+	}
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	a4->sin_family = AF_INET;
+	a4->sin_port = htons((uint16_t)port);
+	return inet_pton(AF_INET, host, &a4->sin_addr) == 1 ? 0 : -1;
+}
+
+static int check_listen(struct parse *ps, const struct key *k, const struct eng_config *c, void *base)
+{
+	struct sockaddr_storage ss;
+	if (c->metrics_listen[0] != '\0' && eng_parse_listen(c->metrics_listen, &ss) != 0)
+		return fail_key(ps, k, base, "not ADDRESS:PORT (an IPv4 address, or [IPv6]:PORT; port 1..65535)");
+	return 0;
+}
+
 static int check_load_size(struct parse *ps, const struct key *k, const struct eng_config *c, void *base)
 {
 	if (c->load.size != 0 && c->load.size < ENG_LOAD_HDR_SIZE)
@@ -362,6 +403,8 @@ static const struct key keys[] = {
 	ENUM(SEC_NODE, "log_level", C(log_level), levels, "info", "the engine's log level (debug also shows DPDK's own messages below warning)"),
 	ENUM(SEC_NODE, "log", C(log_target), log_targets, "stderr",
 	     "where the log goes: stderr (time, node, severity on each line), syslog (facility daemon) or journal (systemd's, with the field ORDO_NODE)"),
+	{.sec = SEC_NODE, .name = "metrics_listen", .type = KT_STR, C(metrics_listen), .scale = 1, .unit = "", .def = "", .check = check_listen,
+	 .help = "ADDRESS:PORT where ordod serves GET /metrics for Prometheus (e.g. 127.0.0.1:9464, [::1]:9464); empty: off"},
 	{.sec = SEC_NODE, .name = "socket", .type = KT_STR, C(socket_path), .scale = 1, .unit = "", .def = "/run/ordo/<file_prefix>.sock", .derive = derive_socket, .flags = KF_EMPTY, .help = "the control socket clients attach through (docs/attach.md); empty: none"},
 	{.sec = SEC_NODE, .name = "socket_mode", .type = KT_STR, C(socket_mode), .scale = 1, .unit = "", .def = "0660", .check = check_socket_mode, .help = "the control socket's permission bits, octal (docs/security.md §7)"},
 	{.sec = SEC_NODE, .name = "socket_user", .type = KT_STR, C(socket_user), .scale = 1, .unit = "", .check = check_ids, .help = "the control socket's owner, a user name or uid; empty: the daemon's"},

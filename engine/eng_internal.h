@@ -239,6 +239,7 @@ struct eng {
 	uint64_t evict_ns;
 	uint64_t assembly_timeout_ns;
 	struct eng_control *control;       /* the control thread (eng_control.c) */
+	struct eng_metrics *metrics;       /* the Prometheus endpoint (eng_metrics.c); NULL: off */
 	struct eng_keys *keys;             /* frame security; NULL: off (no key file) */
 	_Atomic int key_reload;            /* eng_key_reload_request (any thread, a signal handler) */
 	/* operator requests (eng_admin.c): set by the control thread, taken by
@@ -307,6 +308,11 @@ void eng_drops_summary(const struct eng_drop_src *src, char *out, size_t size);
 size_t eng_admin_request(struct eng *e, const char *request, int admin_ok, char *reply, size_t cap);
 /* Worker: performs what the control thread asked for. */
 void eng_admin_poll(struct eng *e);
+
+/* eng_metrics.c: GET /metrics on [node] metrics_listen (nothing if empty);
+ * 0, or -1 with err */
+int eng_metrics_start(struct eng *e, char *err, size_t err_size);
+void eng_metrics_stop(struct eng *e);
 
 /* eng_telemetry.c */
 int eng_telemetry_register(struct eng *e);

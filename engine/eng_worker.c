@@ -760,6 +760,11 @@ struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 		eng_control_stop(e);
 		goto fail;
 	}
+	if (eng_metrics_start(e, err, err_size) != 0) {
+		pmdg_close(&e->g);
+		eng_control_stop(e);
+		goto fail;
+	}
 	if (eng_telemetry_register(e) != 0)
 		ENG_LOG(WARNING, e, "telemetry commands not registered (telemetry disabled?)");
 	eng_publish(e);
@@ -803,6 +808,7 @@ void eng_destroy(struct eng *e)
 		(unsigned long long)e->cnt.client_evictions, (unsigned long long)e->cnt.client_bad_envelopes,
 		(unsigned long long)e->cnt.group_ops_lost, (unsigned long long)e->cnt.deliveries_too_big,
 		(unsigned long long)e->cnt.joins_refused, (unsigned long long)e->cnt.assemblies_dropped);
+	eng_metrics_stop(e);
 	eng_telemetry_unregister();
 	eng_control_stop(e);
 	return_all(e); /* the pools go with the ports */

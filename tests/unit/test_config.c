@@ -137,6 +137,8 @@ static void test_spin_is_dedicated(void **state)
 	assert_int_equal(c.idle, ENG_IDLE_BLOCK);
 	assert_int_equal(load_with("[node]", "zero_copy = no", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.zero_copy, 0);
+	assert_int_equal(load_with("[node]", "metrics_listen = [::1]:9464", &c, err, sizeof(err)), 0);
+	assert_string_equal(c.metrics_listen, "[::1]:9464");
 	assert_int_equal(load_with("[node]", "log = journal", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.log_target, ENG_LOG_TO_JOURNAL);
 	assert_int_equal(c.backoff_yield_ns, 1000000ull); /* backoff: 1 ms of yields, */
@@ -168,6 +170,8 @@ static const struct bad bads[] = {
 	{"[node]", "idle = sometimes", "node.idle = 'sometimes': must be one of"},
 	{"[node]", "zero_copy = maybe", "node.zero_copy = 'maybe': must be one of"},
 	{"[node]", "log = file", "node.log = 'file': must be one of stderr | syslog | journal"},
+	{"[node]", "metrics_listen = localhost:9464", "node.metrics_listen = 'localhost:9464': not ADDRESS:PORT"},
+	{"[node]", "metrics_listen = 127.0.0.1:0", "node.metrics_listen = '127.0.0.1:0': not ADDRESS:PORT"},
 	{"[node]", "backoff_sleep_us = 0", "node.backoff_sleep_us = '0': must be in"},
 	{"[node]", "max_clients = 0", "node.max_clients = '0': must be in"},
 	{"[node]", "max_clients = 4097", "node.max_clients = '4097': must be in"},

@@ -122,7 +122,17 @@ def test(ordod, args):
         series('ordo_peer_link_up', 12, 1)
         series('ordo_tokens_received_total', 3)
         series('ordo_frames_retransmitted_total', 3)
-        series('sum by (node) (ordo_drops_total{kind="harmful"})', 3, 0)
+        # a stable ring drops nothing harmful; on this shared 2-core VM a
+        # starved node can lose the token, and the reconfiguration may drop
+        # a frame or two: then each harmful drop is named, and allowed only
+        # at a node whose ordo_token_losses_total shows the token was lost
+        harmful = query('ordo_drops_total{kind="harmful"} > 0')
+        if harmful:
+            losses = {r['metric']['node']: float(r['value'][1]) for r in query('ordo_token_losses_total')}
+            named = ', '.join(f"n{r['metric']['node']} {r['metric']['reason']} {r['value'][1]}" for r in harmful)
+            if any(losses.get(r['metric']['node'], 0) == 0 for r in harmful):
+                raise Fail(f'harmful drops on a ring that never lost the token: {named}')
+            log(f'the token was lost under load ({losses}); harmful drops then: {named}')
         harmless = series('sum by (node) (ordo_drops_total{kind="harmless"})', 3)
         if any(float(x['value'][1]) == 0 for x in harmless):
             raise Fail(f'no harmless drops on an active two-path ring: {harmless}')

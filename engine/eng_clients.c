@@ -899,11 +899,13 @@ void eng_clients_submit_done(struct eng *e, uint64_t cookie)
 			asm_put(e, p);
 		return;
 	}
+	/* the engine made the cookie (cookie_client), and a client is not
+	 * gone while ring-proto holds one of its submits (if_count) */
+	ENG_VERIFY(cookie & ENG_COOKIE_CLIENT);
 	uint16_t slot = (uint16_t)((cookie >> 32) & 0x7FFFu);
 	uint32_t idx = (uint32_t)cookie;
 	struct eng_client *c = client_at(e, slot);
-	if (c == NULL || idx >= ENG_INFLIGHT_MAX)
-		return;
+	ENG_VERIFY(c != NULL && idx < ENG_INFLIGHT_MAX);
 	c->inflight[idx].done = 1;
 	retire(c);
 }

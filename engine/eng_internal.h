@@ -10,6 +10,7 @@
 #ifndef ENG_INTERNAL_H
 #define ENG_INTERNAL_H
 
+#include <rte_debug.h>
 #include <rte_log.h>
 
 #include "eng.h"
@@ -21,6 +22,16 @@
 
 #define ENG_OPS_BYTES (4u << 20)   /* engine messages in flight, besides one SYNC */
 #define ENG_DEFER_BYTES (1u << 20) /* group ops an exchange defers: the same at every node */
+
+/* Always-on check of a value the engine made itself (a submit cookie, a
+ * client slot, a path index of its own mbuf): a failure is the engine's
+ * bug, never bad input, so it stops the node with the place, as DPDK's
+ * RTE_VERIFY. Input from the network or a client is never ENG_VERIFYed. */
+#define ENG_VERIFY(cond)                                                                           \
+	do {                                                                                       \
+		if (__builtin_expect(!(cond), 0))                                                  \
+			rte_panic("%s:%d: ENG_VERIFY(%s) failed\n", __FILE__, __LINE__, #cond);    \
+	} while (0)
 
 /* One line of the node's log (eng_log.c adds the time, node and severity). */
 #define ENG_LOG(lvl, e, fmt, ...) \

@@ -321,10 +321,18 @@ static void take_returned(struct eng *e)
 		for (size_t i = 0; i < k; i++) {
 			struct rte_mbuf *m = v[i];
 			uint8_t p = pmdg_path_of(&e->g, m);
-			if (p < RP_PATHS_MAX)
-				e->kept[p]--;
+			/* a lent frame is an mbuf of one of this node's path pools */
+			ENG_VERIFY(p < e->cfg.rp.path_count && e->kept[p] > 0);
+			e->kept[p]--;
 			rte_pktmbuf_free(m);
 		}
+}
+
+/* ring-proto's failed assertions (rp.h): the place in the log, then abort
+ * (with a core dump where the system keeps them). The worker's thread. */
+void rp_assert_failed(const char *file, unsigned line, const char *cond)
+{
+	rte_panic("ring-proto: %s:%u: RP_ASSERT(%s) failed\n", file, line, cond);
 }
 
 int eng_step(struct eng *e, const struct rp_input *in)

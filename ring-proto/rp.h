@@ -346,6 +346,13 @@ uint64_t rp_next_deadline_ns(const struct rp_node *n);
 /* Aborts if an internal invariant does not hold (debug and simulator). */
 void rp_check_invariants(const struct rp_node *n);
 
+/* Called when one of ring-proto's always-on assertions fails, with its
+ * file, line and condition; must not return. ring-proto's own definition is
+ * weak and traps (libc-only code can say no more; a core dump holds the
+ * arguments). A driver may define its own to report them first: the engine
+ * logs them and aborts. Any thread (the one that ran rp_step). */
+void rp_assert_failed(const char *file, unsigned line, const char *cond) __attribute__((noreturn));
+
 /* ---- read-only inspection (statistics, simulator's checker) ---- */
 
 /* Every counter of struct rp_stats, once: _(field, kind, help) for the

@@ -16,11 +16,12 @@
 #include "rp.h"
 
 /* Always-on assertion: a broken invariant is a programmer error (STYLE.md
- * "Errors"); trapping is the only way out that libc-only code has. */
-#define RP_ASSERT(cond)                   \
-	do {                              \
-		if (!(cond))              \
-			__builtin_trap(); \
+ * "Errors"). It hands its place and condition to rp_assert_failed (rp.h),
+ * which reports them if the driver defined it, and never returns. */
+#define RP_ASSERT(cond)                                                    \
+	do {                                                               \
+		if (__builtin_expect(!(cond), 0))                          \
+			rp_assert_failed(__FILE__, __LINE__, #cond);       \
 	} while (0)
 
 #define RP_NEVER UINT64_MAX

@@ -13,9 +13,15 @@
  * configuration value) crash the node: configuration errors are one line
  * naming the key; frames are counted drops.
  *
- * Thread context: eng_run() runs on the EAL main lcore and owns all node
- * state. Telemetry callbacks run on DPDK's telemetry thread and read only
- * the seqlock-protected snapshot (eng_snapshot) and the atomic request flags.
+ * Thread context: the worker is whichever EAL lcore calls eng_run() — the
+ * main lcore in ordod, another lcore in in-process mode (ordo_inproc.c) —
+ * and owns all node state from eng_create() to eng_destroy(); it is an RCU
+ * (QSBR) reader of the client table, registered for the whole of eng_run()
+ * and reporting its quiescent state once per duty cycle. Telemetry
+ * callbacks run on DPDK's telemetry thread and read only the
+ * seqlock-protected snapshot (eng_snapshot) and the atomic request flags;
+ * the control thread (eng_control.c) attaches clients and publishes client
+ * tables by RCU. Each declaration below says where it may be called.
  */
 #ifndef ENG_H
 #define ENG_H
@@ -118,7 +124,7 @@ struct eng_config {
 
 /* Reads and checks a configuration file. Returns 0, or -1 with err holding
  * one line "<section>.<key> = '<value>': <why>" (or the file's problem).
- * Any thread; libc only (it runs before the EAL). */
+ * Any thread, no RCU; libc only (it runs before the EAL). */
 int eng_config_load(const char *file, struct eng_config *c, char *err, size_t err_size);
 
 /* The same over a configuration's text (NUL-terminated; split in place);
@@ -157,7 +163,8 @@ int eng_resolve_ids(const char *list, int groups, uint32_t *out, uint32_t max, c
 int eng_socket_mode(const char *text);
 
 /* Builds the EAL argument vector for c into argv (at most argv_max entries,
- * strings stored in buf). Returns argc, or -1 if it does not fit. */
+ * strings stored in buf). Returns argc, or -1 if it does not fit. Any
+ * thread, before the EAL. */
 int eng_config_eal_argv(const struct eng_config *c, const char *prog, char **argv, int argv_max,
 			char *buf, size_t buf_size);
 
@@ -165,10 +172,12 @@ int eng_config_eal_argv(const struct eng_config *c, const char *prog, char **arg
 
 /* Creates the state directory if needed, reads the persisted ring state into
  * c->rp and sets c->rp.incarnation to a value larger than every earlier
- * start's (persisted before returning). Returns 0, or -errno with err set. */
+ * start's (persisted before returning). Returns 0, or -errno with err set.
+ * The starting thread, before eng_create(). */
 int eng_state_start(struct eng_config *c, char *err, size_t err_size);
 
-/* Records RP_ACT_PERSIST durably (write, fsync, rename). Returns 0 or -errno. */
+/* Records RP_ACT_PERSIST durably (write, fsync, rename). Returns 0 or
+ * -errno. Worker only (it blocks on fsync: a persist is rare). */
 int eng_state_persist(const struct eng_config *c, const struct rp_persist *p);
 
 /* Frame counters (docs/security.md §3): the first counter of this start,
@@ -185,24 +194,29 @@ int eng_state_counter_reserve(const struct eng_config *c, uint64_t limit);
 struct eng;
 
 /* Opens the ports and initialises ring-proto and the telemetry commands.
- * Call after pmdg_eal_init(). Returns NULL with err set on failure. */
+ * Call after pmdg_eal_init(), on the thread that starts the node. Returns
+ * NULL with err set on failure. */
 struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size);
 
-/* Runs the worker loop on the calling (main) lcore until *stop becomes
- * non-zero, then leaves the ring politely (bounded wait) and returns. */
+/* Runs the worker loop on the calling lcore (it becomes the worker: the
+ * main lcore in ordod, a worker lcore in in-process mode) until *stop
+ * becomes non-zero, then leaves the ring politely (bounded wait) and
+ * returns. Registers the thread with RCU (QSBR) for its duration. */
 void eng_run(struct eng *e, volatile int *stop);
 
-/* 1 if the node stopped because its state could not be persisted. */
+/* 1 if the node stopped because its state could not be persisted. Any
+ * thread after eng_run() returned. */
 int eng_failed(const struct eng *e);
 /* The eventfd that wakes a worker blocked in idle = block (in-process
- * clients get a duplicate). */
+ * clients get a duplicate). Any thread. */
 int eng_doorbell_fd(const struct eng *e);
 
 /* Asks the worker to re-read the key file and install a new key as the
  * next one (docs/protocol.md §15.5). Async-signal-safe: one atomic store. */
 void eng_key_reload_request(struct eng *e);
 
-/* Logs the final counters, closes the ports, frees the node. */
+/* Logs the final counters, closes the ports, frees the node. The thread
+ * that created it, after eng_run() returned. */
 void eng_destroy(struct eng *e);
 
 /* Writes the counter reference of docs/ordod.md: every ring-proto and

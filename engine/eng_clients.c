@@ -949,7 +949,6 @@ static void evict(struct eng *e, struct eng_client *c, uint32_t reason, const ch
 
 uint32_t eng_clients_poll(struct eng *e)
 {
-	rcu_quiescent_state();
 	uint32_t work = ops_pump(e);
 	struct eng_client_table *t = rcu_dereference(e->clients);
 	if (t == NULL)

@@ -89,6 +89,10 @@ struct eng_client_table {
 
 struct eng;
 
+/* "Worker": the worker lcore inside a duty cycle, an online RCU (QSBR)
+ * reader of e->clients (the duty cycle reports the quiescent state, never
+ * these functions). */
+
 /* Worker: called once per duty cycle; drains submit rings, flushes
  * overflow queues, evicts, retires. Returns work done. */
 uint32_t eng_clients_poll(struct eng *e);
@@ -108,10 +112,13 @@ void eng_clients_submit_done(struct eng *e, uint64_t cookie);
  * to flush). Each call is followed by eng_clients_disarm_sleep(). */
 int eng_clients_arm_sleep(struct eng *e);
 void eng_clients_disarm_sleep(struct eng *e);
-/* Worker: quiescent state and final detach of every client at shutdown. */
+/* Worker, at shutdown (still an RCU reader): tells every client the engine
+ * stopped. */
 void eng_clients_stop(struct eng *e);
 
-/* Control thread (eng_control.c). */
+/* Control thread (eng_control.c): registered with RCU; it publishes a new
+ * client table with rcu_assign_pointer and frees the old one after
+ * synchronize_rcu (the worker's next quiescent state). */
 int eng_control_start(struct eng *e, const char *socket_path, char *err, size_t err_size);
 void eng_control_stop(struct eng *e);
 /* Marks a client as detaching (in-process ordo_detach). Any thread. */

@@ -5,7 +5,12 @@
  * Thread context: everything in struct eng belongs to the worker lcore. The
  * telemetry thread reads only the snapshot eng_telemetry.c keeps in static
  * storage (so that it outlives the engine) under a seqlock the worker
- * writes, and sets request flags the worker polls once per loop.
+ * writes, and sets request flags the worker polls once per loop. Unless a
+ * declaration says otherwise, a function declared here runs on the worker:
+ * during eng_create() and eng_destroy() on the thread that calls them,
+ * during eng_run() on the worker lcore as an online RCU (QSBR) reader that
+ * holds no RCU reference across duty cycles (duty_cycle() reports the
+ * quiescent state).
  */
 #ifndef ENG_INTERNAL_H
 #define ENG_INTERNAL_H
@@ -326,7 +331,9 @@ int eng_metrics_start(struct eng *e, char *err, size_t err_size);
 void eng_metrics_stop(struct eng *e);
 
 /* eng_telemetry.c */
+/* eng_create()'s thread. */
 int eng_telemetry_register(struct eng *e);
+/* Any thread: telemetry answers "no engine" from now on. */
 void eng_telemetry_unregister(void);
 /* One consistent copy of the snapshot (any thread); -1 if no engine runs. */
 int eng_snapshot_read(struct eng_snapshot *out);
@@ -334,6 +341,7 @@ int eng_snapshot_read(struct eng_snapshot *out);
 void eng_publish(struct eng *e);
 /* 1 once after telemetry asked to reset the delivery gap (worker only). */
 int eng_telemetry_take_gap_reset(void);
+/* Any thread. */
 const char *eng_state_name(uint8_t s);
 const char *eng_path_state_name(uint8_t s);
 

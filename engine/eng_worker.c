@@ -443,6 +443,11 @@ static void poll_links(struct eng *e)
 /* One duty cycle; returns the work it did (0: idle). */
 static uint32_t duty_cycle(struct eng *e)
 {
+	/* QSBR: between two duty cycles the worker holds no reference into
+	 * the client table (or anything else RCU protects), so each cycle
+	 * starts with its quiescent state: the control thread may then free
+	 * a table it replaced. */
+	rcu_quiescent_state();
 	e->now_ns = eng_clock(e);
 	e->cnt.loops++;
 	if (eng_telemetry_take_gap_reset()) {

@@ -144,59 +144,46 @@ static void usage(FILE *f)
 		PERF_HDR_SIZE);
 }
 
+/* ordo-perf's own options: the node's socket, the priority, ring sizes. */
+struct ordo_opts {
+	const char *sock;
+	unsigned prio, ring_kib;
+};
+
+static int ordo_opt(int opt, const char *arg, void *ctx)
+{
+	struct ordo_opts *o = ctx;
+	switch (opt) {
+	case 's': o->sock = arg; return 0;
+	case 'P': o->prio = (unsigned)atoi(arg); return 0;
+	case 'K': o->ring_kib = (unsigned)atoi(arg); return 0;
+	}
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	static struct perf p; /* large: the histogram */
 	struct perf_config *cfg = &p.st.cfg;
-	const char *sock = "/run/ordo/ordo-n1.sock", *json = NULL;
-	double timeout_s = 30;
-	unsigned prio = 1, ring_kib = 0;
-	int quiet = 0;
-	enum ordo_service svc = ORDO_AGREED;
 	*cfg = (struct perf_config){.tool = "ordo-perf", .system = "ordo", .group = "perf", .role = "both",
 				    .service = "agreed", .transport = "ordod", .size = 1024, .senders = 1,
 				    .duration_s = 5};
-	static const struct option lo[] = {
-		{"socket", required_argument, 0, 's'}, {"group", required_argument, 0, 'g'},
-		{"role", required_argument, 0, 'R'},   {"size", required_argument, 0, 'z'},
-		{"rate", required_argument, 0, 'r'},   {"duration", required_argument, 0, 'd'},
-		{"window", required_argument, 0, 'w'},
-		{"safe", no_argument, 0, 'S'},         {"priority", required_argument, 0, 'P'},
-		{"senders", required_argument, 0, 'n'}, {"members", required_argument, 0, 'm'},
-		{"pid", required_argument, 0, 'p'},    {"json", required_argument, 0, 'j'},
-		{"timeout", required_argument, 0, 't'}, {"ring-kib", required_argument, 0, 'K'},
-		{"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
-		{0, 0, 0, 0}};
-	int opt;
-	while ((opt = getopt_long(argc, argv, "s:g:R:z:r:w:d:SP:n:m:p:j:t:qh", lo, NULL)) != -1) {
-		switch (opt) {
-		case 's': sock = optarg; break;
-		case 'g': cfg->group = optarg; break;
-		case 'R': cfg->role = optarg; break;
-		case 'z':
-			if (perf_parse_size(optarg, &cfg->size) != 0) {
-				fprintf(stderr, "ordo-perf: bad size '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'r': cfg->rate = strtoull(optarg, NULL, 10); break;
-		case 'w': cfg->window = strtoull(optarg, NULL, 10); break;
-		case 'd': cfg->duration_s = atof(optarg); break;
-		case 'S': svc = ORDO_SAFE; cfg->service = "safe"; break;
-		case 'P': prio = (unsigned)atoi(optarg); break;
-		case 'n': cfg->senders = (uint32_t)atoi(optarg); break;
-		case 'm': cfg->members = (uint32_t)atoi(optarg); break;
-		case 'p': cfg->engine_pid = atol(optarg); break;
-		case 'j': json = optarg; break;
-		case 't': timeout_s = atof(optarg); break;
-		case 'K': ring_kib = (unsigned)atoi(optarg); break;
-		case 'q': quiet = 1; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
+	static const struct option own[] = {{"socket", required_argument, 0, 's'},
+					    {"priority", required_argument, 0, 'P'},
+					    {"ring-kib", required_argument, 0, 'K'},
+					    {0, 0, 0, 0}};
+	struct ordo_opts oo = {.sock = "/run/ordo/ordo-n1.sock", .prio = 1};
+	struct perf_cli cli;
+	int prc = perf_parse_args(argc, argv, cfg, &cli, "s:P:K:", own, ordo_opt, &oo, usage);
+	if (prc != 0)
+		return prc == 1 ? 0 : 2;
+	const char *sock = oo.sock, *json = cli.json;
+	double timeout_s = cli.timeout_s;
+	unsigned prio = oo.prio, ring_kib = oo.ring_kib;
+	int quiet = cli.quiet;
+	enum ordo_service svc = cli.safe ? ORDO_SAFE : ORDO_AGREED;
 	struct perf_run run;
-	if (optind != argc || perf_check_args(cfg, &run, ORDO_GROUP_NAME_MAX) != 0) {
+	if (perf_check_args(cfg, &run, ORDO_GROUP_NAME_MAX) != 0) {
 		usage(stderr);
 		return 2;
 	}

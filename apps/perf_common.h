@@ -33,6 +33,7 @@
 #define PERF_COMMON_H
 
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -679,6 +680,79 @@ static inline int perf_parse_size(const char *s, uint32_t *out)
 	if (*end != '\0' || v > UINT32_MAX)
 		return -1;
 	*out = (uint32_t)v;
+	return 0;
+}
+
+/* What a perf tool's command line sets besides its struct perf_config. */
+struct perf_cli {
+	const char *json;   /* -j: write the results as JSON here (- for stdout) */
+	double timeout_s;   /* -t: wait this long for the members */
+	int quiet;          /* -q: no table */
+	int safe;           /* -S: SAFE delivery */
+};
+
+#define PERF_OPTS_MAX 32
+
+/* Parses the options every perf tool has (group, role, size, rate, window,
+ * duration, safe, senders, members, pid, json, timeout, quiet, help) and
+ * hands the tool's own (extra_short, extra_long) to extra(), which returns
+ * 0 or -1 for a bad value. Returns 0, 1 after --help (usage printed to
+ * stdout), or 2 for a bad command line (usage printed to stderr). */
+static inline int perf_parse_args(int argc, char **argv, struct perf_config *cfg, struct perf_cli *cli,
+				  const char *extra_short, const struct option *extra_long,
+				  int (*extra)(int opt, const char *arg, void *ctx), void *ctx,
+				  void (*usage)(FILE *out))
+{
+	static const struct option common[] = {
+		{"group", required_argument, 0, 'g'},   {"role", required_argument, 0, 'R'},
+		{"size", required_argument, 0, 'z'},    {"rate", required_argument, 0, 'r'},
+		{"window", required_argument, 0, 'w'},  {"duration", required_argument, 0, 'd'},
+		{"safe", no_argument, 0, 'S'},          {"senders", required_argument, 0, 'n'},
+		{"members", required_argument, 0, 'm'}, {"pid", required_argument, 0, 'p'},
+		{"json", required_argument, 0, 'j'},    {"timeout", required_argument, 0, 't'},
+		{"quiet", no_argument, 0, 'q'},         {"help", no_argument, 0, 'h'}};
+	struct option lo[PERF_OPTS_MAX];
+	size_t n = sizeof(common) / sizeof(common[0]);
+	memcpy(lo, common, sizeof(common));
+	for (const struct option *x = extra_long; x != NULL && x->name != NULL && n + 1 < PERF_OPTS_MAX; x++)
+		lo[n++] = *x;
+	lo[n] = (struct option){0, 0, 0, 0};
+	char shorts[64];
+	snprintf(shorts, sizeof(shorts), "g:R:z:r:w:d:Sn:m:p:j:t:qh%s", extra_short);
+	*cli = (struct perf_cli){.timeout_s = 30};
+	int opt;
+	while ((opt = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+		switch (opt) {
+		case 'g': cfg->group = optarg; break;
+		case 'R': cfg->role = optarg; break;
+		case 'z':
+			if (perf_parse_size(optarg, &cfg->size) != 0) {
+				fprintf(stderr, "%s: bad size '%s'\n", cfg->tool, optarg);
+				return 2;
+			}
+			break;
+		case 'r': cfg->rate = strtoull(optarg, NULL, 10); break;
+		case 'w': cfg->window = strtoull(optarg, NULL, 10); break;
+		case 'd': cfg->duration_s = atof(optarg); break;
+		case 'S': cli->safe = 1; cfg->service = "safe"; break;
+		case 'n': cfg->senders = (uint32_t)atoi(optarg); break;
+		case 'm': cfg->members = (uint32_t)atoi(optarg); break;
+		case 'p': cfg->engine_pid = atol(optarg); break;
+		case 'j': cli->json = optarg; break;
+		case 't': cli->timeout_s = atof(optarg); break;
+		case 'q': cli->quiet = 1; break;
+		case 'h': usage(stdout); return 1;
+		default:
+			if (opt == '?' || extra == NULL || extra(opt, optarg, ctx) != 0) {
+				usage(stderr);
+				return 2;
+			}
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
 	return 0;
 }
 

@@ -123,52 +123,24 @@ static enum perf_pub publish(void *ctx, const uint8_t *buf)
 int main(int argc, char **argv)
 {
 	struct perf_config *cfg = &p.st.cfg;
-	const char *json = NULL;
-	double timeout_s = 30;
-	int quiet = 0;
-	cpg_guarantee_t guarantee = CPG_TYPE_AGREED;
 	*cfg = (struct perf_config){.tool = "cpg-perf", .system = "corosync", .group = "perf", .role = "both",
 				    .service = "agreed", .transport = "corosync-cpg", .size = 1024, .senders = 1,
 				    .duration_s = 5};
-	static const struct option lo[] = {
-		{"group", required_argument, 0, 'g'},   {"role", required_argument, 0, 'R'},
-		{"size", required_argument, 0, 'z'},    {"rate", required_argument, 0, 'r'},
-		{"window", required_argument, 0, 'w'},
-		{"duration", required_argument, 0, 'd'}, {"safe", no_argument, 0, 'S'},
-		{"senders", required_argument, 0, 'n'}, {"members", required_argument, 0, 'm'},
-		{"pid", required_argument, 0, 'p'},     {"json", required_argument, 0, 'j'},
-		{"timeout", required_argument, 0, 't'}, {"quiet", no_argument, 0, 'q'},
-		{"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
-	int opt;
-	while ((opt = getopt_long(argc, argv, "g:R:z:r:w:d:Sn:m:p:j:t:qh", lo, NULL)) != -1) {
-		switch (opt) {
-		case 'g': cfg->group = optarg; break;
-		case 'R': cfg->role = optarg; break;
-		case 'z':
-			if (perf_parse_size(optarg, &cfg->size) != 0) {
-				fprintf(stderr, "cpg-perf: bad size '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'r': cfg->rate = strtoull(optarg, NULL, 10); break;
-		case 'w': cfg->window = strtoull(optarg, NULL, 10); break;
-		case 'd': cfg->duration_s = atof(optarg); break;
-		case 'S':
-			fprintf(stderr, "cpg-perf: corosync does not implement SAFE delivery (CPG_TYPE_SAFE is "
-					"delivered as AGREED): there is nothing to measure\n");
-			return 2;
-		case 'n': cfg->senders = (uint32_t)atoi(optarg); break;
-		case 'm': cfg->members = (uint32_t)atoi(optarg); break;
-		case 'p': cfg->engine_pid = atol(optarg); break;
-		case 'j': json = optarg; break;
-		case 't': timeout_s = atof(optarg); break;
-		case 'q': quiet = 1; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
+	struct perf_cli cli;
+	int prc = perf_parse_args(argc, argv, cfg, &cli, "", NULL, NULL, NULL, usage);
+	if (prc != 0)
+		return prc == 1 ? 0 : 2;
+	if (cli.safe) {
+		fprintf(stderr, "cpg-perf: corosync does not implement SAFE delivery (CPG_TYPE_SAFE is "
+				"delivered as AGREED): there is nothing to measure\n");
+		return 2;
 	}
+	const char *json = cli.json;
+	double timeout_s = cli.timeout_s;
+	int quiet = cli.quiet;
+	cpg_guarantee_t guarantee = CPG_TYPE_AGREED;
 	struct perf_run run;
-	if (optind != argc || perf_check_args(cfg, &run, CPG_MAX_NAME_LENGTH - 1u) != 0) {
+	if (perf_check_args(cfg, &run, CPG_MAX_NAME_LENGTH - 1u) != 0) {
 		usage(stderr);
 		return 2;
 	}

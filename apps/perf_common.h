@@ -248,6 +248,7 @@ struct perf_run {
 	int sending, receiving;  /* the role */
 	int end_sent;
 	int full;                /* the last step's: 0, PERF_FULL_QUEUE or PERF_FULL_WINDOW */
+	int data_refused;        /* the last DATA publish was refused (full): it goes again first */
 	uint64_t dur_ns;         /* of sending */
 	uint64_t run_limit;      /* give up on missing ENDs after this */
 };
@@ -368,7 +369,27 @@ static inline void perf_run_start(struct perf_state *s, struct perf_run *run)
 			 (uint64_t)((s->cfg.duration_s > 30 ? s->cfg.duration_s : 30) * 1e9);
 	run->end_sent = !run->sending;
 	run->full = 0;
+	run->data_refused = 0;
 	s->send_start_ns = s->t0_ns;
+}
+
+/* Publishes one message of kind (its header stamped now): 1 if taken, 0 if
+ * refused as full (run->full says so; a refused DATA message is published
+ * again before anything else), -1 after a publish error. */
+static inline int perf_publish_one(struct perf_state *s, struct perf_run *run, uint8_t *buf, uint16_t kind,
+				   perf_publish_fn publish, void *ctx)
+{
+	perf_fill_hdr(buf, s->self_node, s->self_id, kind, s->sent);
+	enum perf_pub r = publish(ctx, buf);
+	if (r == PERF_PUB_ERROR)
+		return -1;
+	if (r == PERF_PUB_FULL) {
+		run->full = PERF_FULL_QUEUE;
+		run->data_refused = kind == PERF_KIND_DATA;
+		return 0;
+	}
+	run->data_refused = 0;
+	return 1;
 }
 
 /* One sending step: the END once the sending time is over; before, what
@@ -381,15 +402,18 @@ static inline int perf_send_step(struct perf_state *s, struct perf_run *run, uin
 	run->full = 0;
 	if (run->end_sent)
 		return 0;
+	int rc;
 	if (now - s->send_start_ns >= run->dur_ns) {
-		perf_fill_hdr(buf, s->self_node, s->self_id, PERF_KIND_END, s->sent);
-		enum perf_pub r = publish(ctx, buf);
-		if (r == PERF_PUB_ERROR)
-			return -1;
-		if (r == PERF_PUB_FULL) {
-			run->full = PERF_FULL_QUEUE;
-			return 0;
+		/* a refused DATA message goes before the END: a publish that
+		 * took part of a large message finishes it only when called
+		 * again with the same buffer and size (ordo_publish) */
+		if (run->data_refused) {
+			if ((rc = perf_publish_one(s, run, buf, PERF_KIND_DATA, publish, ctx)) <= 0)
+				return rc;
+			s->sent++;
 		}
+		if ((rc = perf_publish_one(s, run, buf, PERF_KIND_END, publish, ctx)) <= 0)
+			return rc;
 		run->end_sent = 1;
 		s->send_end_ns = now;
 		return 1;
@@ -400,13 +424,10 @@ static inline int perf_send_step(struct perf_state *s, struct perf_run *run, uin
 		run->full = PERF_FULL_WINDOW;
 	int n = 0;
 	for (unsigned k = 0; k < 256 && s->sent < due; k++) {
-		perf_fill_hdr(buf, s->self_node, s->self_id, PERF_KIND_DATA, s->sent);
-		enum perf_pub r = publish(ctx, buf);
-		if (r == PERF_PUB_ERROR)
+		if ((rc = perf_publish_one(s, run, buf, PERF_KIND_DATA, publish, ctx)) < 0)
 			return -1;
-		if (r == PERF_PUB_FULL) {
+		if (rc == 0) {
 			s->eagain++;
-			run->full = PERF_FULL_QUEUE;
 			break;
 		}
 		s->sent++;

@@ -10,15 +10,13 @@
  *
  * Never: depends on DPDK or the engine (in-process mode lives in
  * ordo_inproc.c), trusts the delivery ring's layout (garbage detaches the
- * client), or blocks outside ordo_attach, ordo_wait and the streaming of a
- * message larger than the submit ring.
+ * client), blocks outside ordo_attach and ordo_wait, or reads a clock.
  *
  * Thread context: see include/ordo.h: a submit side and a receive side per
  * client, each used by one thread at a time.
  */
 #include <errno.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,14 +25,15 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "attach_proto.h"
 #include "ordo.h"
 #include "ordo_client_internal.h"
 
-#define ORDO_STREAM_WAIT_NS (10ull * 1000 * 1000 * 1000) /* a large message's pieces */
+/* A spinning client's full ring looks at the socket once in this many
+ * returns (a look costs a system call); sleeping always looks first. */
+#define ORDO_SOCK_CHECK_EVERY 1024u
 
 const char *ordo_strerror(int err)
 {
@@ -54,13 +53,6 @@ const char *ordo_strerror(int err)
 	case ORDO_EMEMBERS: return "join refused: the group has its maximum number of members ([node] max_group_members)";
 	default: return "unknown error";
 	}
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* Maps the region behind mem_fd and checks its header. */
@@ -225,18 +217,14 @@ int ordo_fd(const struct ordo_client *c) { return c->poll_fd; }
 /* The node closed the control socket: it stopped or died (a killed
  * engine never marks the region). A look costs a system call, and an empty
  * poll or a full ring is the hot path of a spinning client: it is looked at
- * at most once a millisecond (the coarse clock is read without one), and
- * always before sleeping (force). */
+ * once in ORDO_SOCK_CHECK_EVERY calls, and always before sleeping (force). */
 static int socket_dead_check(struct ordo_client *c, int force)
 {
 	if (c->sock_fd < 0 || c->sock_dead)
 		return c->sock_dead;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	if (!force && now - c->sock_checked_ns < 1000000u)
+	if (!force && ++c->sock_check_skips < ORDO_SOCK_CHECK_EVERY)
 		return 0;
-	c->sock_checked_ns = now;
+	c->sock_check_skips = 0;
 	char b;
 	ssize_t n = recv(c->sock_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
@@ -344,6 +332,44 @@ static int publish_piece(struct ordo_client *c, const struct att_publish *p, con
 	return ORDO_OK;
 }
 
+static int stream_is(const struct ordo_stream *st, const void *group, uint8_t glen, const void *data,
+		     size_t size, uint8_t service, uint8_t priority)
+{
+	return st->active && st->data == data && st->size == size && st->glen == glen &&
+	       st->service == service && st->priority == priority && memcmp(st->group, group, glen) == 0;
+}
+
+/* A message larger than one record: as many pieces as the submit ring
+ * takes now. If it fills, ORDO_EAGAIN; the same call again goes on where
+ * this one stopped (c->stream), another call abandons the message
+ * (ordo_publish). */
+static int64_t publish_stream(struct ordo_client *c, struct att_publish *p, const void *group, uint8_t glen,
+			      const uint8_t *data, size_t size)
+{
+	struct ordo_stream *st = &c->stream;
+	if (!st->active) {
+		*st = (struct ordo_stream){.active = 1, .data = data, .size = size, .service = p->service,
+					   .priority = p->priority, .glen = glen};
+		memcpy(st->group, group, glen);
+	}
+	uint32_t piece_max = c->max_record - (uint32_t)sizeof(*p) - ATT_ENV_HEAD(glen);
+	while (st->off < size) {
+		uint32_t n = (uint32_t)(size - st->off) < piece_max ? (uint32_t)(size - st->off) : piece_max;
+		uint16_t flags = (st->off == 0 ? ATT_F_FIRST : 0) | (st->off + n == size ? ATT_F_LAST : 0);
+		p->offset = st->off;
+		int rc = publish_piece(c, p, group, glen, data + st->off, n, flags);
+		if (rc == ORDO_EAGAIN && socket_dead(c))
+			rc = ORDO_EDETACHED;
+		if (rc != ORDO_OK) {
+			st->active = rc == ORDO_EAGAIN && st->off != 0; /* resumable once something was written */
+			return rc;
+		}
+		st->off += n;
+	}
+	st->active = 0;
+	return (int64_t)c->pub_seq++;
+}
+
 int64_t ordo_publish(struct ordo_client *c, const void *group, size_t glen, const void *data, size_t size,
 		     enum ordo_service service, unsigned priority)
 {
@@ -356,6 +382,15 @@ int64_t ordo_publish(struct ordo_client *c, const void *group, size_t glen, cons
 		return ORDO_E2BIG;
 	if (atomic_load_explicit(&c->hdr->no_quorum, memory_order_relaxed))
 		return ORDO_ENOQUORUM;
+	/* A partly written large message this call does not go on with is
+	 * abandoned: its sequence number is spent, and the node drops the
+	 * pieces it holds (when this client's next large message at that
+	 * priority starts, or after assembly_timeout_ms, docs/attach.md §8). */
+	if (c->stream.active &&
+	    !stream_is(&c->stream, group, (uint8_t)glen, data, size, (uint8_t)service, (uint8_t)priority)) {
+		c->stream.active = 0;
+		c->pub_seq++;
+	}
 	struct att_publish p = {.service = (uint8_t)service, .priority = (uint8_t)priority,
 				.msg_size = (uint32_t)size, .pub_seq = c->pub_seq};
 	uint32_t head = ATT_ENV_HEAD(glen);
@@ -367,33 +402,7 @@ int64_t ordo_publish(struct ordo_client *c, const void *group, size_t glen, cons
 			return rc;
 		return (int64_t)c->pub_seq++;
 	}
-	/* larger than one record: pieces, streamed as the node takes them */
-	uint32_t piece_max = c->max_record - (uint32_t)sizeof(p) - head;
-	const uint8_t *d = data;
-	uint64_t deadline = 0;
-	for (uint32_t off = 0; off < size;) {
-		uint32_t n = (uint32_t)(size - off) < piece_max ? (uint32_t)(size - off) : piece_max;
-		uint16_t flags = (off == 0 ? ATT_F_FIRST : 0) | (off + n == size ? ATT_F_LAST : 0);
-		p.offset = off;
-		int rc = publish_piece(c, &p, group, (uint8_t)glen, d + off, n, flags);
-		if (rc == ORDO_EAGAIN) {
-			if (socket_dead(c))
-				return ORDO_EDETACHED;
-			if (off == 0)
-				return ORDO_EAGAIN; /* nothing written yet */
-			if (deadline == 0)
-				deadline = mono_ns() + ORDO_STREAM_WAIT_NS;
-			if (!attached(c) || mono_ns() > deadline)
-				return attached(c) ? ORDO_EAGAIN : ORDO_EDETACHED; /* the node drops the partial message */
-			sched_yield();
-			continue;
-		}
-		if (rc != ORDO_OK)
-			return rc;
-		deadline = 0;
-		off += n;
-	}
-	return (int64_t)c->pub_seq++;
+	return publish_stream(c, &p, group, (uint8_t)glen, data, size);
 }
 
 /* ---- receive ---- */

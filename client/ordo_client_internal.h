@@ -21,13 +21,24 @@ struct ordo_group_name {
 	uint8_t name[ORDO_GROUP_NAME_MAX];
 };
 
+/* A message larger than one submit record, some of its pieces written:
+ * ordo_publish resumes it when called again with the same arguments. */
+struct ordo_stream {
+	int active;
+	const void *data;
+	size_t size;
+	uint32_t off;                           /* the bytes written so far */
+	uint8_t service, priority, glen;
+	uint8_t group[ORDO_GROUP_NAME_MAX];
+};
+
 struct ordo_client {
 	int sock_fd, mem_fd, event_fd;
 	int doorbell_fd;                        /* wakes an engine that blocks when idle */
 	int engine_blocks;                      /* ATT_ENGINE_BLOCKS: ring it after commits */
 	int poll_fd;                            /* epoll: the eventfd, and the socket's hang-up */
 	int sock_dead;                          /* the node closed the control socket */
-	uint64_t sock_checked_ns;               /* when the socket was last looked at */
+	uint32_t sock_check_skips;              /* full-ring returns since the socket was looked at */
 	uint8_t *region;
 	uint64_t region_size;
 	struct att_region_hdr *hdr;
@@ -38,6 +49,7 @@ struct ordo_client {
 	struct ordo_member self;
 	uint32_t max_message, max_record;
 	uint64_t pub_seq;
+	struct ordo_stream stream;
 	int detached;
 	uint64_t garbage;                       /* delivery records that failed their checks */
 	struct ordo_reassembly rs[64][ORDO_PRIORITIES];

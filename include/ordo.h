@@ -17,7 +17,8 @@
  *                     rings are separate): ordo_publish, ordo_join and
  *                     ordo_leave share the "submit side", ordo_poll and
  *                     ordo_prepare_sleep the "receive side".
- * No function blocks except ordo_attach (connecting) and ordo_wait.
+ * No function blocks except ordo_attach (connecting) and ordo_wait: a full
+ * ring is ORDO_EAGAIN, never a wait.
  */
 #ifndef ORDO_H
 #define ORDO_H
@@ -187,8 +188,15 @@ int ordo_leave(struct ordo_client *c, const void *group, size_t group_len);
 /* Publishes size bytes (0..max message size) to a group (open groups: the
  * publisher need not be a member). Returns a non-negative publish sequence
  * number (per client, from 0), or ORDO_EAGAIN, ORDO_E2BIG, ORDO_EINVAL,
- * ORDO_ENOQUORUM, ORDO_EDETACHED. The bytes are copied into the submit ring
- * before it returns. Submit side. */
+ * ORDO_ENOQUORUM, ORDO_EDETACHED. Never blocks: the bytes are copied into
+ * the submit ring as far as it has room. A message larger than one submit
+ * record goes in pieces; if the ring fills after some of them,
+ * ORDO_EAGAIN: call ordo_publish again with the same arguments (the same
+ * data pointer, unchanged bytes) and it goes on where it stopped, until it
+ * returns the message's sequence number. A call with other arguments
+ * abandons the partly written message: it is never delivered, and its
+ * sequence number is spent (the next message gets the one after it).
+ * Submit side. */
 int64_t ordo_publish(struct ordo_client *c, const void *group, size_t group_len, const void *data,
 		     size_t size, enum ordo_service service, unsigned priority);
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # check-symbols.sh — holds ring-proto to "libc only" (STYLE.md, Layers), and
-# libordo (client/) to libc without DPDK, threads or clocks.
+# libordo (client/) to libc without DPDK, threads, clocks or sleeps.
 #
 # Owns: the allowlists of symbols a ring-proto object, and a client object
 # (--client), may leave undefined.
@@ -64,7 +64,6 @@ client_allowed()
 	malloc | calloc | realloc | free | strlen | snprintf | __errno_location | __snprintf_chk) return 0 ;;
 	socket | connect | send | recv | recvmsg | setsockopt | read | write | close | getpid) return 0 ;;
 	mmap | mmap64 | munmap | fstat | fstat64 | poll | epoll_create1 | epoll_ctl | epoll_wait) return 0 ;;
-	clock_gettime | sched_yield) return 0 ;;
 	esac
 	return 1
 }

@@ -3,8 +3,11 @@
  * record types of the submit and delivery rings, and the envelope that goes
  * into the total order. Plain C, no DPDK: libordo includes it.
  *
- * Every multi-byte field is little-endian in host order (both sides run on
- * one host); records are read with memcpy, never through a packed cast.
+ * The control messages, the region header and the ring records stay on one
+ * host: their multi-byte fields are in host order, read with memcpy, never
+ * through a packed cast. The envelopes cross the network inside ring-proto
+ * messages: their fields have a byte order of their own (GROUP_OP: network
+ * byte order, through att_put_be* / att_get_be*; KEY: little-endian).
  */
 #ifndef ATTACH_PROTO_H
 #define ATTACH_PROTO_H
@@ -183,8 +186,9 @@ enum att_env_kind { ATT_ENV_USER = 1, ATT_ENV_GROUP_OP = 2, ATT_ENV_KEY = 3 };
 #define ATT_KEY_SIZE 24u
 
 /* USER: u8 kind, u8 group_len, group bytes, data.
- * GROUP_OP: u8 kind, u8 op, u16 node, u32 count, then count entries of
- * u8 group_len, u8 reason, u16 0, u32 client, group bytes padded to 8.
+ * GROUP_OP (multi-byte fields in network byte order): u8 kind, u8 op, u16
+ * node, u32 count, then count entries of u8 group_len, u8 reason, u16 0,
+ * u32 client, group bytes padded to 8.
  * JOIN and LEAVE carry one entry; SYNC lists every (group, client) of its
  * node after a configuration brought new nodes (docs/attach.md §5), in
  * pieces of at most max_message_size: SYNC_MORE, ..., then the last as
@@ -211,13 +215,38 @@ static inline uint32_t att_op_entry_size(uint8_t group_len)
 	return ATT_OP_ENTRY_HDR + att_pad8(group_len);
 }
 
+/* Network byte order for the envelopes' fields. */
+static inline void att_put_be16(uint8_t *b, uint16_t v)
+{
+	b[0] = (uint8_t)(v >> 8);
+	b[1] = (uint8_t)v;
+}
+static inline void att_put_be32(uint8_t *b, uint32_t v)
+{
+	att_put_be16(b, (uint16_t)(v >> 16));
+	att_put_be16(b + 2, (uint16_t)v);
+}
+static inline uint16_t att_get_be16(const uint8_t *b) { return (uint16_t)((b[0] << 8) | b[1]); }
+static inline uint32_t att_get_be32(const uint8_t *b)
+{
+	return ((uint32_t)att_get_be16(b) << 16) | att_get_be16(b + 2);
+}
+
 /* Writes a GROUP_OP's header into b (zeroed by the caller). */
 static inline void att_op_put_hdr(uint8_t *b, uint8_t op, uint16_t node, uint32_t count)
 {
 	b[0] = ATT_ENV_GROUP_OP;
 	b[1] = op;
-	memcpy(b + 2, &node, 2);
-	memcpy(b + 4, &count, 4);
+	att_put_be16(b + 2, node);
+	att_put_be32(b + 4, count);
+}
+
+/* Reads a GROUP_OP's header (at least ATT_OP_HDR bytes). */
+static inline void att_op_get_hdr(const uint8_t *b, uint8_t *op, uint16_t *node, uint32_t *count)
+{
+	*op = b[1];
+	*node = att_get_be16(b + 2);
+	*count = att_get_be32(b + 4);
 }
 
 /* Writes one GROUP_OP entry at b (zeroed by the caller); returns its size. */
@@ -226,7 +255,7 @@ static inline uint32_t att_op_put_entry(uint8_t *b, const uint8_t *group, uint8_
 {
 	b[0] = group_len;
 	b[1] = reason;
-	memcpy(b + 4, &client, 4);
+	att_put_be32(b + 4, client);
 	memcpy(b + ATT_OP_ENTRY_HDR, group, group_len);
 	return att_op_entry_size(group_len);
 }

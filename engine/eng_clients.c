@@ -363,7 +363,7 @@ static int entry_at(const uint8_t *b, uint32_t size, uint32_t *off, uint8_t *gle
 	const uint8_t *p = b + *off;
 	*glen = p[0];
 	*reason = p[1];
-	memcpy(client, p + 4, 4);
+	*client = att_get_be32(p + 4);
 	if (*glen == 0 || *glen > ORDO_GROUP_NAME_MAX || size - *off - ATT_OP_ENTRY_HDR < att_pad8(*glen))
 		return -1;
 	*group = p + ATT_OP_ENTRY_HDR;
@@ -439,11 +439,10 @@ static void on_group_op(struct eng *e, uint16_t origin, const uint8_t *b, uint32
 		e->cnt.client_bad_envelopes++;
 		return;
 	}
-	uint8_t op = b[1];
+	uint8_t op;
 	uint16_t node;
 	uint32_t count;
-	memcpy(&node, b + 2, 2);
-	memcpy(&count, b + 4, 4);
+	att_op_get_hdr(b, &op, &node, &count);
 	if (node != origin ||
 	    (op != ATT_OP_JOIN && op != ATT_OP_LEAVE && op != ATT_OP_SYNC && op != ATT_OP_SYNC_MORE)) {
 		e->cnt.client_bad_envelopes++; /* a node speaks only for its own clients */

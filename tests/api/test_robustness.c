@@ -254,14 +254,10 @@ static int forge_attempt(struct ordo_client *a, uint32_t victim, const char *gro
 			return -1;
 	/* GROUP_OP: kind, op, node, count 1; entry: glen, reason, 0, client, group */
 	uint8_t f[33] = {0};
-	f[0] = ATT_ENV_GROUP_OP;
-	f[1] = ATT_OP_LEAVE;
-	f[2] = 1; /* node 1 (this node: a node speaks for its own clients) */
-	f[4] = 1;
-	f[8] = (uint8_t)strlen(group);
-	f[9] = ORDO_REASON_LEAVE;
-	memcpy(f + 12, &victim, 4);
-	memcpy(f + 16, group, strlen(group));
+	/* node 1: this node (a node speaks for its own clients) */
+	att_op_put_hdr(f, ATT_OP_LEAVE, 1, 1);
+	(void)att_op_put_entry(f + ATT_OP_HDR, (const uint8_t *)group, (uint8_t)strlen(group), ORDO_REASON_LEAVE,
+			       victim);
 	memcpy(env, f, sizeof(f));
 	return 0;
 }

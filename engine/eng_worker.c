@@ -652,6 +652,30 @@ void eng_run(struct eng *e, volatile int *stop)
 int eng_failed(const struct eng *e) { return e->fatal; }
 int eng_doorbell_fd(const struct eng *e) { return e->doorbell_fd; }
 
+/* What eng_create() made besides the ports, the control thread and the
+ * client state: freed on its failure and by eng_destroy(). */
+static void free_node(struct eng *e)
+{
+	if (e->block_epfd >= 0)
+		close(e->block_epfd);
+	close(e->doorbell_fd);
+	eng_keys_free(e);
+	eng_load_free(e);
+	if (e->arena_mem != NULL)
+		munmap(e->arena_mem, e->arena_bytes);
+	if (e->asm_mem != NULL)
+		munmap(e->asm_mem, (size_t)e->cfg.assembly_buffers * eng_arena_round(e->cfg.rp.message_size_max));
+	free(e->asm_free);
+	free(e->groups_mem);
+	free(e->view_joined);
+	free(e->view_left);
+	free(e->cl_by_slot);
+	free(e->scratch);
+	free(e->acts.v);
+	free(e->rp);
+	rte_free(e);
+}
+
 struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 {
 	struct eng *e = rte_zmalloc("ordo-eng", sizeof(*e), RTE_CACHE_LINE_SIZE);
@@ -783,24 +807,7 @@ struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 	eng_publish(e);
 	return e;
 fail:
-	if (e->block_epfd >= 0)
-		close(e->block_epfd);
-	close(e->doorbell_fd);
-	eng_keys_free(e);
-	eng_load_free(e);
-	if (e->arena_mem != NULL)
-		munmap(e->arena_mem, e->arena_bytes);
-	if (e->asm_mem != NULL)
-		munmap(e->asm_mem, (size_t)e->cfg.assembly_buffers * eng_arena_round(e->cfg.rp.message_size_max));
-	free(e->asm_free);
-	free(e->groups_mem);
-	free(e->view_joined);
-	free(e->view_left);
-	free(e->cl_by_slot);
-	free(e->scratch);
-	free(e->acts.v);
-	free(e->rp);
-	rte_free(e);
+	free_node(e);
 	return NULL;
 }
 
@@ -826,24 +833,7 @@ void eng_destroy(struct eng *e)
 	eng_control_stop(e);
 	return_all(e); /* the pools go with the ports */
 	pmdg_close(&e->g);
-	if (e->block_epfd >= 0)
-		close(e->block_epfd);
-	close(e->doorbell_fd);
-	eng_keys_free(e);
-	eng_load_free(e);
-	if (e->arena_mem != NULL)
-		munmap(e->arena_mem, e->arena_bytes);
-	if (e->asm_mem != NULL)
-		munmap(e->asm_mem, (size_t)e->cfg.assembly_buffers * eng_arena_round(e->cfg.rp.message_size_max));
-	free(e->asm_free);
-	free(e->groups_mem);
-	free(e->view_joined);
-	free(e->view_left);
-	free(e->cl_by_slot);
-	free(e->scratch);
-	free(e->acts.v);
-	free(e->rp);
-	rte_free(e);
+	free_node(e);
 }
 
 const char *eng_state_name(uint8_t s) { return s <= RP_NODE_LEFT ? state_names[s] : "?"; }

@@ -58,6 +58,36 @@ enum rp_drop rp_wire_decode_hdr(const uint8_t *buf, size_t len, struct rp_wire_h
 	return RP_DROP_NONE;
 }
 
+/* Writes the header of a frame of the given type and size (the body
+ * right after the header) and zeroes the first zero bytes of the body;
+ * returns the body. */
+static inline uint8_t *begin_frame(uint8_t *buf, struct rp_wire_hdr *h, uint8_t type, size_t size, size_t zero)
+{
+	h->type = type;
+	h->hdr_size = RP_WIRE_HDR_SIZE;
+	h->frame_size = (uint32_t)size;
+	rp_wire_encode_hdr(buf, h);
+	memset(buf + RP_WIRE_HDR_SIZE, 0, zero);
+	return buf + RP_WIRE_HDR_SIZE;
+}
+
+/* The body of a frame whose header was decoded, if it holds at least min
+ * bytes (RP_DROP_TRUNCATED if not). */
+static inline enum rp_drop body_of(const uint8_t *buf, const struct rp_wire_hdr *h, size_t min,
+				   const uint8_t **body, size_t *body_size)
+{
+	*body_size = (size_t)h->frame_size - h->hdr_size;
+	*body = buf + h->hdr_size;
+	return *body_size < min ? RP_DROP_TRUNCATED : RP_DROP_NONE;
+}
+
+/* A body's body_hdr_size must cover its part (min) and lie inside it. */
+static inline int bad_body_hdr(size_t body_hdr_size, size_t min, size_t body_size)
+{
+	return body_hdr_size < min || body_hdr_size > body_size;
+}
+
+
 void rp_wire_encode_data_hdr(uint8_t *p_, const struct rp_wire_data *s_)
 {
 	foreach_rp_data_field(RP_WIRE_ENCODE_)
@@ -108,14 +138,14 @@ int rp_wire_entry_next(const uint8_t *entries, size_t entries_size, size_t *off,
 enum rp_drop rp_wire_decode_data(const uint8_t *buf, const struct rp_wire_hdr *h,
 				 struct rp_wire_data *d)
 {
-	size_t body_size = (size_t)h->frame_size - h->hdr_size;
-	const uint8_t *body = buf + h->hdr_size;
-	if (body_size < RP_WIRE_DATA_HDR_SIZE)
+	const uint8_t *body;
+	size_t body_size;
+	if (body_of(buf, h, RP_WIRE_DATA_HDR_SIZE, &body, &body_size) != RP_DROP_NONE)
 		return RP_DROP_TRUNCATED;
 	const uint8_t *p_ = body;
 	struct rp_wire_data *s_ = d;
 	foreach_rp_data_field(RP_WIRE_DECODE_)
-	if (d->body_hdr_size < RP_WIRE_DATA_HDR_SIZE || (size_t)d->body_hdr_size > body_size)
+	if (bad_body_hdr(d->body_hdr_size, RP_WIRE_DATA_HDR_SIZE, body_size))
 		return RP_DROP_BAD_BODY;
 	if (d->origin == 0 || d->origin > RP_NODES_MAX || d->entry_count == 0)
 		return RP_DROP_BAD_BODY;
@@ -145,13 +175,8 @@ size_t rp_wire_token_size_from(uint16_t rtr_count)
 size_t rp_wire_encode_token(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_wire_token *t)
 {
 	size_t size = t->rtr_has_from ? rp_wire_token_size_from(t->rtr_count) : rp_wire_token_size(t->rtr_count);
-	h->type = RP_FRAME_TOKEN;
-	h->hdr_size = RP_WIRE_HDR_SIZE;
-	h->frame_size = (uint32_t)size;
-	rp_wire_encode_hdr(buf, h);
-	uint8_t *p_ = buf + RP_WIRE_HDR_SIZE;
+	uint8_t *p_ = begin_frame(buf, h, RP_FRAME_TOKEN, size, RP_WIRE_TOKEN_HDR_SIZE);
 	const struct rp_wire_token *s_ = t;
-	memset(p_, 0, RP_WIRE_TOKEN_HDR_SIZE);
 	foreach_rp_token_field(RP_WIRE_ENCODE_)
 	for (uint32_t i = 0; i < t->rtr_count; i++)
 		rp_put64(p_ + RP_WIRE_TOKEN_HDR_SIZE + 8u * i, t->rtr[i]);
@@ -163,16 +188,16 @@ size_t rp_wire_encode_token(uint8_t *buf, struct rp_wire_hdr *h, const struct rp
 enum rp_drop rp_wire_decode_token(const uint8_t *buf, const struct rp_wire_hdr *h,
 				  struct rp_wire_token *t)
 {
-	size_t body_size = (size_t)h->frame_size - h->hdr_size;
-	const uint8_t *b = buf + h->hdr_size;
-	if (body_size < RP_WIRE_TOKEN_HDR_SIZE)
+	const uint8_t *b;
+	size_t body_size;
+	if (body_of(buf, h, RP_WIRE_TOKEN_HDR_SIZE, &b, &body_size) != RP_DROP_NONE)
 		return RP_DROP_TRUNCATED;
 	const uint8_t *p_ = b;
 	struct rp_wire_token *s_ = t;
 	foreach_rp_token_field(RP_WIRE_DECODE_)
 	t->rtr_has_from = (t->token_flags & RP_TOKEN_F_RTR_FROM) != 0;
 	uint16_t body_hdr_size = t->body_hdr_size;
-	if (body_hdr_size < RP_WIRE_TOKEN_HDR_SIZE || (size_t)body_hdr_size > body_size)
+	if (bad_body_hdr(body_hdr_size, RP_WIRE_TOKEN_HDR_SIZE, body_size))
 		return RP_DROP_BAD_BODY;
 	if (t->aru_id > RP_NODES_MAX || t->dest == 0 || t->dest > RP_NODES_MAX || t->retrans_flg > 1)
 		return RP_DROP_BAD_BODY;
@@ -194,13 +219,8 @@ size_t rp_wire_join_size(uint64_t proc_set)
 size_t rp_wire_encode_join(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_wire_join *j)
 {
 	size_t size = rp_wire_join_size(j->proc_set);
-	h->type = RP_FRAME_JOIN;
-	h->hdr_size = RP_WIRE_HDR_SIZE;
-	h->frame_size = (uint32_t)size;
-	rp_wire_encode_hdr(buf, h);
-	uint8_t *p_ = buf + RP_WIRE_HDR_SIZE;
+	uint8_t *p_ = begin_frame(buf, h, RP_FRAME_JOIN, size, RP_WIRE_JOIN_HDR_SIZE);
 	const struct rp_wire_join *s_ = j;
-	memset(p_, 0, RP_WIRE_JOIN_HDR_SIZE);
 	foreach_rp_join_field(RP_WIRE_ENCODE_)
 	uint8_t *p = p_ + RP_WIRE_JOIN_HDR_SIZE;
 	for (unsigned id = 1; id <= RP_NODES_MAX; id++) {
@@ -215,15 +235,15 @@ size_t rp_wire_encode_join(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_
 enum rp_drop rp_wire_decode_join(const uint8_t *buf, const struct rp_wire_hdr *h,
 				 struct rp_wire_join *j)
 {
-	size_t body_size = (size_t)h->frame_size - h->hdr_size;
-	const uint8_t *b = buf + h->hdr_size;
-	if (body_size < RP_WIRE_JOIN_HDR_SIZE)
+	const uint8_t *b;
+	size_t body_size;
+	if (body_of(buf, h, RP_WIRE_JOIN_HDR_SIZE, &b, &body_size) != RP_DROP_NONE)
 		return RP_DROP_TRUNCATED;
 	const uint8_t *p_ = b;
 	struct rp_wire_join *s_ = j;
 	foreach_rp_join_field(RP_WIRE_DECODE_)
 	uint16_t body_hdr_size = j->body_hdr_size, inc_count = j->inc_count;
-	if (body_hdr_size < RP_WIRE_JOIN_HDR_SIZE || (size_t)body_hdr_size > body_size)
+	if (bad_body_hdr(body_hdr_size, RP_WIRE_JOIN_HDR_SIZE, body_size))
 		return RP_DROP_BAD_BODY;
 	if ((j->fail_set & ~j->proc_set) != 0 || !(j->proc_set & (1ull << (h->sender - 1u))))
 		return RP_DROP_BAD_BODY;
@@ -248,12 +268,7 @@ size_t rp_wire_commit_size(uint16_t count)
 size_t rp_wire_encode_commit(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_wire_commit *c)
 {
 	size_t size = rp_wire_commit_size(c->count);
-	h->type = RP_FRAME_COMMIT;
-	h->hdr_size = RP_WIRE_HDR_SIZE;
-	h->frame_size = (uint32_t)size;
-	rp_wire_encode_hdr(buf, h);
-	uint8_t *b = buf + RP_WIRE_HDR_SIZE;
-	memset(b, 0, size - RP_WIRE_HDR_SIZE);
+	uint8_t *b = begin_frame(buf, h, RP_FRAME_COMMIT, size, size - RP_WIRE_HDR_SIZE);
 	{
 		uint8_t *p_ = b;
 		const struct rp_wire_commit *s_ = c;
@@ -270,9 +285,9 @@ size_t rp_wire_encode_commit(uint8_t *buf, struct rp_wire_hdr *h, const struct r
 enum rp_drop rp_wire_decode_commit(const uint8_t *buf, const struct rp_wire_hdr *h,
 				   struct rp_wire_commit *c)
 {
-	size_t body_size = (size_t)h->frame_size - h->hdr_size;
-	const uint8_t *b = buf + h->hdr_size;
-	if (body_size < RP_WIRE_COMMIT_HDR_SIZE)
+	const uint8_t *b;
+	size_t body_size;
+	if (body_of(buf, h, RP_WIRE_COMMIT_HDR_SIZE, &b, &body_size) != RP_DROP_NONE)
 		return RP_DROP_TRUNCATED;
 	{
 		const uint8_t *p_ = b;
@@ -280,7 +295,7 @@ enum rp_drop rp_wire_decode_commit(const uint8_t *buf, const struct rp_wire_hdr 
 		foreach_rp_commit_field(RP_WIRE_DECODE_)
 	}
 	uint16_t body_hdr_size = c->body_hdr_size;
-	if (body_hdr_size < RP_WIRE_COMMIT_HDR_SIZE || (size_t)body_hdr_size > body_size)
+	if (bad_body_hdr(body_hdr_size, RP_WIRE_COMMIT_HDR_SIZE, body_size))
 		return RP_DROP_BAD_BODY;
 	if (c->count == 0 || c->count > RP_NODES_MAX || c->memb_index > c->count ||
 	    (c->rotation != 1 && c->rotation != 2) || c->dest == 0 || c->dest > RP_NODES_MAX)
@@ -308,10 +323,7 @@ enum rp_drop rp_wire_decode_commit(const uint8_t *buf, const struct rp_wire_hdr 
 /* A frame that is its header alone (MERGE_DETECT, HOLD_CANCEL). */
 static size_t encode_header_only(uint8_t *buf, struct rp_wire_hdr *h, uint8_t type)
 {
-	h->type = type;
-	h->hdr_size = RP_WIRE_HDR_SIZE;
-	h->frame_size = RP_WIRE_HDR_SIZE;
-	rp_wire_encode_hdr(buf, h);
+	(void)begin_frame(buf, h, type, RP_WIRE_HDR_SIZE, 0);
 	return RP_WIRE_HDR_SIZE;
 }
 
@@ -330,13 +342,8 @@ size_t rp_wire_path_test_size(void) { return RP_WIRE_HDR_SIZE + RP_WIRE_PATH_TES
 size_t rp_wire_encode_path_test(uint8_t *buf, struct rp_wire_hdr *h, uint64_t heard)
 {
 	size_t size = rp_wire_path_test_size();
-	h->type = RP_FRAME_PATH_TEST;
-	h->hdr_size = RP_WIRE_HDR_SIZE;
-	h->frame_size = (uint32_t)size;
-	rp_wire_encode_hdr(buf, h);
-	uint8_t *p_ = buf + RP_WIRE_HDR_SIZE;
+	uint8_t *p_ = begin_frame(buf, h, RP_FRAME_PATH_TEST, size, RP_WIRE_PATH_TEST_HDR_SIZE);
 	const struct rp_wire_path_test pt = {.heard = heard}, *s_ = &pt;
-	memset(p_, 0, RP_WIRE_PATH_TEST_HDR_SIZE);
 	foreach_rp_path_test_field(RP_WIRE_ENCODE_)
 	return size;
 }
@@ -344,14 +351,14 @@ size_t rp_wire_encode_path_test(uint8_t *buf, struct rp_wire_hdr *h, uint64_t he
 enum rp_drop rp_wire_decode_path_test(const uint8_t *buf, const struct rp_wire_hdr *h,
 				      uint64_t *heard)
 {
-	size_t body_size = (size_t)h->frame_size - h->hdr_size;
-	const uint8_t *b = buf + h->hdr_size;
-	if (body_size < RP_WIRE_PATH_TEST_HDR_SIZE)
+	const uint8_t *b;
+	size_t body_size;
+	if (body_of(buf, h, RP_WIRE_PATH_TEST_HDR_SIZE, &b, &body_size) != RP_DROP_NONE)
 		return RP_DROP_TRUNCATED;
 	struct rp_wire_path_test pt, *s_ = &pt;
 	const uint8_t *p_ = b;
 	foreach_rp_path_test_field(RP_WIRE_DECODE_)
-	if (pt.body_hdr_size < RP_WIRE_PATH_TEST_HDR_SIZE || (size_t)pt.body_hdr_size > body_size)
+	if (bad_body_hdr(pt.body_hdr_size, RP_WIRE_PATH_TEST_HDR_SIZE, body_size))
 		return RP_DROP_BAD_BODY;
 	*heard = pt.heard;
 	return RP_DROP_NONE;
@@ -362,14 +369,9 @@ size_t rp_wire_relay_size(size_t inner_size) { return RP_WIRE_HDR_SIZE + RP_WIRE
 size_t rp_wire_encode_relay(uint8_t *buf, struct rp_wire_hdr *h, const uint8_t *inner, size_t inner_size)
 {
 	size_t size = rp_wire_relay_size(inner_size);
-	h->type = RP_FRAME_RELAY;
-	h->hdr_size = RP_WIRE_HDR_SIZE;
-	h->frame_size = (uint32_t)size;
-	rp_wire_encode_hdr(buf, h);
-	uint8_t *p_ = buf + RP_WIRE_HDR_SIZE;
+	uint8_t *p_ = begin_frame(buf, h, RP_FRAME_RELAY, size, RP_WIRE_RELAY_HDR_SIZE);
 	const struct rp_wire_relay r = {0}, *s_ = &r;
 	(void)s_; /* the relay header has no field of its own to encode */
-	memset(p_, 0, RP_WIRE_RELAY_HDR_SIZE);
 	foreach_rp_relay_field(RP_WIRE_ENCODE_)
 	memcpy(p_ + RP_WIRE_RELAY_HDR_SIZE, inner, inner_size);
 	return size;
@@ -378,14 +380,14 @@ size_t rp_wire_encode_relay(uint8_t *buf, struct rp_wire_hdr *h, const uint8_t *
 enum rp_drop rp_wire_decode_relay(const uint8_t *buf, const struct rp_wire_hdr *h, const uint8_t **inner,
 				  size_t *inner_size)
 {
-	size_t body_size = (size_t)h->frame_size - h->hdr_size;
-	const uint8_t *b = buf + h->hdr_size;
-	if (body_size < RP_WIRE_RELAY_HDR_SIZE)
+	const uint8_t *b;
+	size_t body_size;
+	if (body_of(buf, h, RP_WIRE_RELAY_HDR_SIZE, &b, &body_size) != RP_DROP_NONE)
 		return RP_DROP_TRUNCATED;
 	struct rp_wire_relay r, *s_ = &r;
 	const uint8_t *p_ = b;
 	foreach_rp_relay_field(RP_WIRE_DECODE_)
-	if (r.body_hdr_size < RP_WIRE_RELAY_HDR_SIZE || (size_t)r.body_hdr_size > body_size)
+	if (bad_body_hdr(r.body_hdr_size, RP_WIRE_RELAY_HDR_SIZE, body_size))
 		return RP_DROP_BAD_BODY;
 	if (body_size - r.body_hdr_size < RP_WIRE_HDR_SIZE)
 		return RP_DROP_TRUNCATED;

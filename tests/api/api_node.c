@@ -615,6 +615,69 @@ int64_t api_publish(struct ordo_client *c, struct api_rec *r, const char *group,
 
 #include <cmocka.h>
 
+struct api_node api_nodes[2];
+struct api_node_opts api_nodes_opts[2];
+int api_node_count = 1;
+
+int api_setup(void **state)
+{
+	(void)state;
+	for (int i = 0; i < api_node_count; i++)
+		if (api_node_start(&api_nodes[i], &api_nodes_opts[i]) != 0)
+			return -1;
+	return 0;
+}
+
+int api_teardown(void **state)
+{
+	(void)state;
+	for (int i = 0; i < api_node_count; i++)
+		api_node_cleanup(&api_nodes[i]);
+	return 0;
+}
+
+void api_attach(struct api_rec *r, const char *name, uint32_t m_cap, uint32_t submit, uint32_t delivery)
+{
+	assert_int_equal(api_rec_attach(r, name, api_nodes[0].sock, NULL, m_cap, submit, delivery), ORDO_OK);
+}
+
+int api_same_member(struct ordo_member a, struct ordo_member b)
+{
+	return a.node == b.node && a.client == b.client;
+}
+
+struct join_seen {
+	const struct api_rec *r;
+	const char *group;
+	uint32_t from; /* the views before the join */
+	struct ordo_member self;
+};
+
+/* r has a view, after the join, of group in which it joined. */
+static int join_seen(void *arg)
+{
+	const struct join_seen *j = arg;
+	const struct api_rec *r = j->r;
+	uint32_t n = r->view_count < API_VIEWS_MAX ? r->view_count : API_VIEWS_MAX;
+	for (uint32_t i = j->from; i < n; i++) {
+		const struct api_view *v = &r->views[i];
+		if (strcmp(v->group, j->group) != 0)
+			continue;
+		for (uint32_t k = 0; k < v->joined_count && k < API_CHANGES_MAX; k++)
+			if (api_same_member(v->joined[k].member, j->self) && v->joined[k].reason == ORDO_REASON_JOIN)
+				return 1;
+	}
+	return 0;
+}
+
+void api_join_wait(struct api_rec *r, const char *group)
+{
+	struct join_seen j = {.r = r, .group = group, .from = r->view_count, .self = ordo_self(r->c)};
+	assert_int_equal(ordo_join(r->c, group, strlen(group)), ORDO_OK);
+	assert_true(api_pump((struct api_rec *[]){r}, 1, join_seen, &j, 5000));
+}
+
+
 int api_main_init(int argc, char **argv)
 {
 	if (argc < 2) {

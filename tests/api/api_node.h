@@ -171,4 +171,34 @@ void api_fill(void *buf, size_t size, uint64_t seed);
 int64_t api_publish(struct ordo_client *c, struct api_rec *r, const char *group, const void *data,
 		    size_t size, enum ordo_service svc, unsigned prio, unsigned timeout_ms);
 
+/* ---- what the test files share ---- */
+
+/* The nodes a test file runs against: api_setup starts api_node_count of
+ * them (1 unless the file's API_MAIN says otherwise) with api_nodes_opts,
+ * api_teardown stops them. */
+extern struct api_node api_nodes[2];
+extern struct api_node_opts api_nodes_opts[2];
+extern int api_node_count;
+int api_setup(void **state);
+int api_teardown(void **state);
+
+/* Attaches r to api_nodes[0] (the test fails if it cannot). */
+void api_attach(struct api_rec *r, const char *name, uint32_t m_cap, uint32_t submit, uint32_t delivery);
+/* Joins group and waits (5 s at most) for the view that shows this join
+ * (not any view: one of another group may come first). */
+void api_join_wait(struct api_rec *r, const char *group);
+int api_same_member(struct ordo_member a, struct ordo_member b);
+
+/* A test file's main(): api_main_init, then init (a statement: node
+ * options), then the tests between api_setup and api_teardown. */
+#define API_MAIN(init, ...)                                                          \
+	int main(int argc, char **argv)                                              \
+	{                                                                            \
+		if (api_main_init(argc, argv) != 0)                                  \
+			return 2;                                                    \
+		init;                                                                \
+		const struct CMUnitTest tests[] = {__VA_ARGS__};                     \
+		return cmocka_run_group_tests(tests, api_setup, api_teardown);       \
+	}
+
 #endif

@@ -26,17 +26,6 @@
 
 static const char *alloc_check_so;
 
-/* Joins and waits for the view that shows this join (not any view). */
-static void join_wait(struct api_rec *r, const char *group)
-{
-	assert_int_equal(ordo_join(r->c, group, strlen(group)), ORDO_OK);
-	struct ordo_member self = ordo_self(r->c);
-	uint64_t t0 = api_now_ns();
-	while (api_find_change(r, group, 0, self, ORDO_REASON_JOIN) == NULL && api_ms_since(t0) < 5000)
-		api_pump((struct api_rec *[]){r}, 1, NULL, NULL, 1);
-	assert_non_null(api_find_change(r, group, 0, self, ORDO_REASON_JOIN));
-}
-
 static int refused(void *arg) { return ((struct api_rec *)arg)->join_refused >= 1; }
 
 static void test_worker_allocates_nothing(void **state)
@@ -51,12 +40,12 @@ static void test_worker_allocates_nothing(void **state)
 	assert_int_equal(api_rec_attach(&b, "b", n.sock, NULL, 64, 0, 0), ORDO_OK);
 	assert_int_equal(api_rec_attach(&slow, "slow", n.sock, NULL, 1, 0, 65536), ORDO_OK);
 	/* groups: joins, views, a refusal, leaves */
-	join_wait(&a, "g1");
-	join_wait(&b, "g1");
-	join_wait(&a, "g2");
-	join_wait(&a, "g3");
-	join_wait(&slow, "g1");
-	join_wait(&b, "g4");
+	api_join_wait(&a, "g1");
+	api_join_wait(&b, "g1");
+	api_join_wait(&a, "g2");
+	api_join_wait(&a, "g3");
+	api_join_wait(&slow, "g1");
+	api_join_wait(&b, "g4");
 	assert_int_equal(ordo_join(a.c, "g5", 2), ORDO_OK);
 	int got = api_pump((struct api_rec *[]){&a}, 1, refused, &a, 5000);
 	printf("# a fifth group with max_groups 4: %s; a has %u views\n", got ? ordo_strerror(a.join_refused_err) : "no answer", a.view_count);

@@ -23,32 +23,16 @@
 
 #define BIG_MAX (64u << 20)
 
-static struct api_node node; /* [ring] max_message_size = 64 MiB */
-
-static int setup(void **state)
-{
-	(void)state;
-	struct api_node_opts o = {.max_message_size = BIG_MAX};
-	return api_node_start(&node, &o);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	api_node_cleanup(&node);
-	return 0;
-}
-
 static void test_attach_detach(void **state)
 {
 	(void)state;
 	struct ordo_client *a = NULL, *b = NULL;
 	uint64_t t0 = api_now_ns();
-	assert_int_equal(ordo_attach(node.sock, NULL, &a), ORDO_OK);
+	assert_int_equal(ordo_attach(api_nodes[0].sock, NULL, &a), ORDO_OK);
 	double attach_ms = api_ms_since(t0);
 	assert_non_null(a);
 	struct ordo_client_opts o = {.name = "b"};
-	assert_int_equal(ordo_attach(node.sock, &o, &b), ORDO_OK);
+	assert_int_equal(ordo_attach(api_nodes[0].sock, &o, &b), ORDO_OK);
 	struct ordo_member sa = ordo_self(a), sb = ordo_self(b);
 	printf("# attach took %.2f ms; self a = %u/%u, b = %u/%u\n", attach_ms, sa.node, sa.client, sb.node,
 	       sb.client);
@@ -72,7 +56,7 @@ static void test_attach_detach(void **state)
 	uint32_t last = sb.client;
 	for (int i = 0; i < 50; i++) {
 		struct ordo_client *c = NULL;
-		assert_int_equal(ordo_attach(node.sock, NULL, &c), ORDO_OK);
+		assert_int_equal(ordo_attach(api_nodes[0].sock, NULL, &c), ORDO_OK);
 		assert_int_not_equal(ordo_self(c).client, last);
 		last = ordo_self(c).client;
 		ordo_detach(c);
@@ -83,7 +67,7 @@ static void test_attach_detach(void **state)
 	struct ordo_client *many[40];
 	struct ordo_client_opts small = {.submit_ring_size = 65536, .delivery_ring_size = 65536};
 	for (int i = 0; i < 40; i++)
-		assert_int_equal(ordo_attach(node.sock, &small, &many[i]), ORDO_OK);
+		assert_int_equal(ordo_attach(api_nodes[0].sock, &small, &many[i]), ORDO_OK);
 	for (int i = 0; i < 40; i++)
 		for (int j = 0; j < i; j++)
 			assert_int_not_equal(ordo_self(many[i]).client, ordo_self(many[j]).client);
@@ -95,7 +79,7 @@ static void test_max_message_size(void **state)
 {
 	(void)state;
 	struct ordo_client *c = NULL;
-	assert_int_equal(ordo_attach(node.sock, NULL, &c), ORDO_OK);
+	assert_int_equal(ordo_attach(api_nodes[0].sock, NULL, &c), ORDO_OK);
 	size_t max = ordo_max_message_size(c);
 	printf("# [ring] max_message_size %u: ordo_max_message_size %zu (%zu bytes of envelope)\n", BIG_MAX, max,
 	       (size_t)BIG_MAX - max);
@@ -105,7 +89,7 @@ static void test_max_message_size(void **state)
 	/* the same for every client */
 	struct ordo_client *d = NULL;
 	struct ordo_client_opts o = {.submit_ring_size = 65536, .delivery_ring_size = 1u << 20};
-	assert_int_equal(ordo_attach(node.sock, &o, &d), ORDO_OK);
+	assert_int_equal(ordo_attach(api_nodes[0].sock, &o, &d), ORDO_OK);
 	assert_int_equal(ordo_max_message_size(d), max);
 	/* the boundary: max + 1 is refused before anything is written */
 	static uint8_t one;
@@ -119,12 +103,12 @@ static void test_attach_errors(void **state)
 	(void)state;
 	struct ordo_client *c = (struct ordo_client *)&c;
 	char missing[160];
-	snprintf(missing, sizeof(missing), "%s/nobody.sock", node.dir);
+	snprintf(missing, sizeof(missing), "%s/nobody.sock", api_nodes[0].dir);
 	assert_int_equal(ordo_attach(missing, NULL, &c), ORDO_ECONNECT);
 	assert_null(c);
 	/* a path that is not a socket */
 	c = (struct ordo_client *)&c;
-	assert_int_equal(ordo_attach(node.conf, NULL, &c), ORDO_ECONNECT);
+	assert_int_equal(ordo_attach(api_nodes[0].conf, NULL, &c), ORDO_ECONNECT);
 	assert_null(c);
 	/* a path too long for a Unix socket */
 	char longp[300];
@@ -141,18 +125,18 @@ static void test_attach_errors(void **state)
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct ordo_client_opts o = {.submit_ring_size = bad[i]};
 		c = (struct ordo_client *)&c;
-		rc = ordo_attach(node.sock, &o, &c);
+		rc = ordo_attach(api_nodes[0].sock, &o, &c);
 		printf("# submit_ring_size %u: %s (%d)\n", bad[i], ordo_strerror(rc), rc);
 		/* ordo.h: a refused attach; the node says why (a bad argument) */
 		assert_true(rc == ORDO_EINVAL || rc == ORDO_ECONNECT);
 		assert_null(c);
 		o = (struct ordo_client_opts){.delivery_ring_size = bad[i]};
-		rc = ordo_attach(node.sock, &o, &c);
+		rc = ordo_attach(api_nodes[0].sock, &o, &c);
 		assert_true(rc == ORDO_EINVAL || rc == ORDO_ECONNECT);
 		assert_null(c);
 	}
 	/* the node still takes good clients */
-	assert_int_equal(ordo_attach(node.sock, NULL, &c), ORDO_OK);
+	assert_int_equal(ordo_attach(api_nodes[0].sock, NULL, &c), ORDO_OK);
 	ordo_detach(c);
 }
 
@@ -291,13 +275,13 @@ static void test_client_limit(void **state)
 	enum { DEFAULT_MAX = 256 };
 	static struct ordo_client *v[DEFAULT_MAX + 1];
 	uint64_t t0 = api_now_ns();
-	int rc = attach_n(node.sock, v, DEFAULT_MAX);
+	int rc = attach_n(api_nodes[0].sock, v, DEFAULT_MAX);
 	printf("# the default limit: %d clients attached in %.0f ms: %s\n", DEFAULT_MAX, api_ms_since(t0),
 	       ordo_strerror(rc));
 	assert_int_equal(rc, ORDO_OK);
 	struct ordo_client_opts small = {.submit_ring_size = 65536, .delivery_ring_size = 65536};
 	v[DEFAULT_MAX] = NULL;
-	rc = ordo_attach(node.sock, &small, &v[DEFAULT_MAX]);
+	rc = ordo_attach(api_nodes[0].sock, &small, &v[DEFAULT_MAX]);
 	printf("# client %d: %s (%d)\n", DEFAULT_MAX + 1, ordo_strerror(rc), rc);
 	assert_int_equal(rc, ORDO_ECLIENTS);
 	assert_null(v[DEFAULT_MAX]);
@@ -345,18 +329,11 @@ static void test_strerror(void **state)
 	assert_int_equal(ORDO_ENOMEM, -12);
 }
 
-int main(int argc, char **argv)
-{
-	if (api_main_init(argc, argv) != 0)
-		return 2;
-	const struct CMUnitTest tests[] = {
+API_MAIN((api_nodes_opts[0] = (struct api_node_opts){.max_message_size = BIG_MAX}),
 		cmocka_unit_test(test_strerror),
 		cmocka_unit_test(test_attach_detach),
 		cmocka_unit_test(test_max_message_size),
 		cmocka_unit_test(test_attach_errors),
 		cmocka_unit_test(test_client_limit),
 		cmocka_unit_test(test_node_stopped),
-		cmocka_unit_test(test_node_killed),
-	};
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+		cmocka_unit_test(test_node_killed))

@@ -20,29 +20,9 @@
 
 #include "api_node.h"
 
-static struct api_node node;
-
-static int setup(void **state)
+static void attach_one(struct api_rec *r, const char *name)
 {
-	(void)state;
-	return api_node_start(&node, NULL);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	api_node_cleanup(&node);
-	return 0;
-}
-
-static int same_member(struct ordo_member a, struct ordo_member b)
-{
-	return a.node == b.node && a.client == b.client;
-}
-
-static void attach(struct api_rec *r, const char *name)
-{
-	assert_int_equal(api_rec_attach(r, name, node.sock, NULL, 64, 0, 0), ORDO_OK);
+	assert_int_equal(api_rec_attach(r, name, api_nodes[0].sock, NULL, 64, 0, 0), ORDO_OK);
 }
 
 /* Joins `marker` and waits for its view: every group op this client wrote
@@ -65,8 +45,8 @@ static void test_join_views(void **state)
 {
 	(void)state;
 	struct api_rec a, b;
-	attach(&a, "a");
-	attach(&b, "b");
+	attach_one(&a, "a");
+	attach_one(&b, "b");
 	struct ordo_member sa = ordo_self(a.c), sb = ordo_self(b.c);
 
 	uint64_t t0 = api_now_ns();
@@ -76,9 +56,9 @@ static void test_join_views(void **state)
 	const struct api_view *v = &a.views[0];
 	assert_string_equal(v->group, "g1");
 	assert_int_equal(v->member_count, 1);
-	assert_true(same_member(v->members[0], sa));
+	assert_true(api_same_member(v->members[0], sa));
 	assert_int_equal(v->joined_count, 1);
-	assert_true(same_member(v->joined[0].member, sa));
+	assert_true(api_same_member(v->joined[0].member, sa));
 	assert_int_equal(v->joined[0].reason, ORDO_REASON_JOIN);
 	assert_int_equal(v->left_count, 0);
 
@@ -92,14 +72,14 @@ static void test_join_views(void **state)
 	assert_int_equal(va->member_count, 2);
 	assert_int_equal(vb->member_count, 2);
 	for (int i = 0; i < 2; i++) {
-		assert_true(same_member(va->members[i], vb->members[i]));
-		assert_true(same_member(va->members[i], i == 0 ? sa : sb)); /* sorted by (node, client) */
+		assert_true(api_same_member(va->members[i], vb->members[i]));
+		assert_true(api_same_member(va->members[i], i == 0 ? sa : sb)); /* sorted by (node, client) */
 	}
 	assert_int_equal(va->joined_count, 1);
-	assert_true(same_member(va->joined[0].member, sb));
+	assert_true(api_same_member(va->joined[0].member, sb));
 	assert_int_equal(va->joined[0].reason, ORDO_REASON_JOIN);
 	assert_int_equal(vb->joined_count, 1);
-	assert_true(same_member(vb->joined[0].member, sb));
+	assert_true(api_same_member(vb->joined[0].member, sb));
 
 	/* b leaves: a sees it leave (LEAVE), and b's own view reports it too */
 	t0 = api_now_ns();
@@ -108,14 +88,14 @@ static void test_join_views(void **state)
 	printf("# view after leave: %.2f ms\n", api_ms_since(t0));
 	va = &a.views[2];
 	assert_int_equal(va->member_count, 1);
-	assert_true(same_member(va->members[0], sa));
+	assert_true(api_same_member(va->members[0], sa));
 	assert_int_equal(va->left_count, 1);
-	assert_true(same_member(va->left[0].member, sb));
+	assert_true(api_same_member(va->left[0].member, sb));
 	assert_int_equal(va->left[0].reason, ORDO_REASON_LEAVE);
 	assert_true(api_wait_views(&b, 2, 5000));
 	vb = &b.views[1];
 	assert_int_equal(vb->left_count, 1);
-	assert_true(same_member(vb->left[0].member, sb));
+	assert_true(api_same_member(vb->left[0].member, sb));
 	assert_int_equal(vb->left[0].reason, ORDO_REASON_LEAVE);
 
 	/* b joins again and detaches: a sees LEAVE (ordo_detach leaves every group) */
@@ -129,7 +109,7 @@ static void test_join_views(void **state)
 	va = &a.views[4];
 	assert_int_equal(va->member_count, 1);
 	assert_int_equal(va->left_count, 1);
-	assert_true(same_member(va->left[0].member, sb));
+	assert_true(api_same_member(va->left[0].member, sb));
 	assert_int_equal(va->left[0].reason, ORDO_REASON_LEAVE);
 	/* nothing else follows for g1 */
 	sync_ops(&a, "marker1");
@@ -143,7 +123,7 @@ static void test_idempotent(void **state)
 {
 	(void)state;
 	struct api_rec a;
-	attach(&a, "a");
+	attach_one(&a, "a");
 	assert_int_equal(ordo_join(a.c, "i1", 2), ORDO_OK);
 	assert_int_equal(ordo_join(a.c, "i2", 2), ORDO_OK);
 	assert_int_equal(ordo_join(a.c, "i1", 2), ORDO_OK);   /* again */
@@ -164,7 +144,7 @@ static void test_killed_member(void **state)
 {
 	(void)state;
 	struct api_rec a;
-	attach(&a, "a");
+	attach_one(&a, "a");
 	assert_int_equal(ordo_join(a.c, "k1", 2), ORDO_OK);
 	assert_true(api_wait_views(&a, 1, 5000));
 	int p[2];
@@ -176,7 +156,7 @@ static void test_killed_member(void **state)
 		close(p[0]);
 		struct api_rec c;
 		struct ordo_member self = {0};
-		if (api_rec_attach(&c, "doomed", node.sock, NULL, 4, 0, 0) == ORDO_OK &&
+		if (api_rec_attach(&c, "doomed", api_nodes[0].sock, NULL, 4, 0, 0) == ORDO_OK &&
 		    ordo_join(c.c, "k1", 2) == ORDO_OK && api_wait_views(&c, 1, 5000))
 			self = ordo_self(c.c);
 		if (write(p[1], &self, sizeof(self)) != (ssize_t)sizeof(self))
@@ -200,9 +180,9 @@ static void test_killed_member(void **state)
 	printf("# the killed member's DISCONNECT view came %.1f ms after SIGKILL\n", api_ms_since(t0));
 	const struct api_view *v = &a.views[2];
 	assert_int_equal(v->member_count, 1);
-	assert_true(same_member(v->members[0], ordo_self(a.c)));
+	assert_true(api_same_member(v->members[0], ordo_self(a.c)));
 	assert_int_equal(v->left_count, 1);
-	assert_true(same_member(v->left[0].member, sc));
+	assert_true(api_same_member(v->left[0].member, sc));
 	assert_int_equal(v->left[0].reason, ORDO_REASON_DISCONNECT);
 	api_rec_free(&a);
 }
@@ -211,7 +191,7 @@ static void test_group_names(void **state)
 {
 	(void)state;
 	struct api_rec a;
-	attach(&a, "a");
+	attach_one(&a, "a");
 	char name[40];
 	memset(name, 'n', sizeof(name));
 	assert_int_equal(ordo_join(a.c, name, 0), ORDO_EINVAL);
@@ -331,17 +311,10 @@ static void test_table_limits(void **state)
 	api_node_cleanup(&n2);
 }
 
-int main(int argc, char **argv)
-{
-	if (api_main_init(argc, argv) != 0)
-		return 2;
-	const struct CMUnitTest tests[] = {
+API_MAIN((void)0,
 		cmocka_unit_test(test_join_views),
 		cmocka_unit_test(test_idempotent),
 		cmocka_unit_test(test_killed_member),
 		cmocka_unit_test(test_group_names),
 		cmocka_unit_test(test_many_groups),
-		cmocka_unit_test(test_table_limits),
-	};
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+		cmocka_unit_test(test_table_limits))

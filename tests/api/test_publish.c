@@ -24,39 +24,7 @@
 #include "ordo_client_internal.h"
 #include "shm_ring.h"
 
-static struct api_node node;
-
 #define OVER 31u /* 32 - 1: the envelope's room a 1-byte group name leaves */
-
-static int setup(void **state)
-{
-	(void)state;
-	return api_node_start(&node, NULL);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	api_node_cleanup(&node);
-	return 0;
-}
-
-static int same_member(struct ordo_member a, struct ordo_member b)
-{
-	return a.node == b.node && a.client == b.client;
-}
-
-static void attach(struct api_rec *r, const char *name, uint32_t m_cap, uint32_t submit, uint32_t delivery)
-{
-	assert_int_equal(api_rec_attach(r, name, node.sock, NULL, m_cap, submit, delivery), ORDO_OK);
-}
-
-static void join_wait(struct api_rec *r, const char *group)
-{
-	uint32_t before = r->view_count;
-	assert_int_equal(ordo_join(r->c, group, strlen(group)), ORDO_OK);
-	assert_true(api_wait_views(r, before + 1, 5000));
-}
 
 struct two {
 	struct api_rec *a, *b;
@@ -105,10 +73,10 @@ static void test_agreed_safe(void **state)
 {
 	(void)state;
 	struct api_rec a, b;
-	attach(&a, "a", 16, 0, 0);
-	attach(&b, "b", 16, 0, 0);
-	join_wait(&a, "p1");
-	join_wait(&b, "p1");
+	api_attach(&a, "a", 16, 0, 0);
+	api_attach(&b, "b", 16, 0, 0);
+	api_join_wait(&a, "p1");
+	api_join_wait(&b, "p1");
 	uint64_t t0 = api_now_ns();
 	assert_int_equal(ordo_publish(a.c, "p1", 2, "agreed-0", 8, ORDO_AGREED, 1), 0);
 	assert_int_equal(ordo_publish(a.c, "p1", 2, "safe-1..", 8, ORDO_SAFE, 1), 1);
@@ -124,8 +92,8 @@ static void test_agreed_safe(void **state)
 		assert_int_equal(r->m[0].tag, tag0);
 		assert_int_equal(r->m[0].size, 8);
 		assert_int_equal(r->m[0].priority, 1);
-		assert_true(same_member(r->m[0].sender, ordo_self(a.c)));
-		assert_true(same_member(r->m[1].sender, ordo_self(a.c)));
+		assert_true(api_same_member(r->m[0].sender, ordo_self(a.c)));
+		assert_true(api_same_member(r->m[1].sender, ordo_self(a.c)));
 		assert_string_equal(r->m[0].group, "p1");
 	}
 	assert_same_order(&a, &b, 2);
@@ -138,12 +106,12 @@ static void test_open_group(void **state)
 {
 	(void)state;
 	struct api_rec a, b, c;
-	attach(&a, "a", 16, 0, 0);
-	attach(&b, "b", 16, 0, 0);
-	attach(&c, "outsider", 16, 0, 0);
-	join_wait(&a, "p2");
-	join_wait(&b, "p2");
-	join_wait(&c, "c-own");
+	api_attach(&a, "a", 16, 0, 0);
+	api_attach(&b, "b", 16, 0, 0);
+	api_attach(&c, "outsider", 16, 0, 0);
+	api_join_wait(&a, "p2");
+	api_join_wait(&b, "p2");
+	api_join_wait(&c, "c-own");
 	assert_int_equal(ordo_publish(c.c, "p2", 2, "from outside", 12, ORDO_AGREED, 1), 0);
 	assert_int_equal(ordo_publish(c.c, "c-own", 5, "marker..", 8, ORDO_AGREED, 1), 1);
 	assert_true(wait_both(&a, &b, 1, 5000));
@@ -154,7 +122,7 @@ static void test_open_group(void **state)
 	for (int i = 0; i < 2; i++) {
 		const struct api_rec *r = i ? &b : &a;
 		assert_int_equal(r->m[0].size, 12);
-		assert_true(same_member(r->m[0].sender, ordo_self(c.c)));
+		assert_true(api_same_member(r->m[0].sender, ordo_self(c.c)));
 	}
 	/* a group with no members at all: accepted, delivered to nobody */
 	assert_int_equal(ordo_publish(c.c, "nobody", 6, "void", 4, ORDO_AGREED, 1), 2);
@@ -174,10 +142,10 @@ static void test_fifo_1000(void **state)
 	(void)state;
 	enum { N = 1000 };
 	struct api_rec a, b;
-	attach(&a, "a", N + 8, 0, 0);
-	attach(&b, "b", N + 8, 0, 0);
-	join_wait(&a, "p3");
-	join_wait(&b, "p3");
+	api_attach(&a, "a", N + 8, 0, 0);
+	api_attach(&b, "b", N + 8, 0, 0);
+	api_join_wait(&a, "p3");
+	api_join_wait(&b, "p3");
 	uint8_t buf[64];
 	uint64_t t0 = api_now_ns(), eagain = 0;
 	for (uint64_t i = 0; i < N; i++) {
@@ -223,10 +191,10 @@ static void test_priorities(void **state)
 	(void)state;
 	enum { N = 600 };
 	struct api_rec a, b;
-	attach(&a, "a", N + 400, 0, 0);
-	attach(&b, "b", N + 400, 0, 0);
-	join_wait(&a, "p4");
-	join_wait(&b, "p4");
+	api_attach(&a, "a", N + 400, 0, 0);
+	api_attach(&b, "b", N + 400, 0, 0);
+	api_join_wait(&a, "p4");
+	api_join_wait(&b, "p4");
 	uint64_t next[ORDO_PRIORITIES] = {0};
 	uint8_t buf[200];
 	for (uint64_t i = 0; i < N; i++) {
@@ -300,8 +268,8 @@ static void test_zero_byte(void **state)
 {
 	(void)state;
 	struct api_rec a;
-	attach(&a, "a", 8, 0, 0);
-	join_wait(&a, "p5");
+	api_attach(&a, "a", 8, 0, 0);
+	api_join_wait(&a, "p5");
 	assert_int_equal(ordo_publish(a.c, "p5", 2, NULL, 0, ORDO_AGREED, 1), 0);
 	assert_int_equal(ordo_publish(a.c, "p5", 2, "ignored", 0, ORDO_SAFE, 0), 1);
 	assert_int_equal(ordo_publish(a.c, "p5", 2, "12345678", 8, ORDO_AGREED, 2), 2);
@@ -320,9 +288,9 @@ static void test_too_big(void **state)
 {
 	(void)state;
 	struct api_rec a, b;
-	attach(&a, "a", 8, 0, 0);
-	attach(&b, "b", 8, 0, 0);
-	join_wait(&b, "p6-with-a-name-of-32-bytes-long");
+	api_attach(&a, "a", 8, 0, 0);
+	api_attach(&b, "b", 8, 0, 0);
+	api_join_wait(&b, "p6-with-a-name-of-32-bytes-long");
 	size_t max = ordo_max_message_size(a.c);
 	printf("# default [ring] max_message_size 1048576: ordo_max_message_size %zu\n", max);
 	assert_true(max <= 1048576 && max >= 1048576 - 34);
@@ -341,7 +309,7 @@ static void test_too_big(void **state)
 	char g32[33];
 	memset(g32, 'G', 32);
 	g32[32] = '\0';
-	join_wait(&b, g32);
+	api_join_wait(&b, g32);
 	assert_int_equal(api_publish(a.c, NULL, g32, buf, max, ORDO_SAFE, 2, 5000), 1);
 	assert_true(api_wait_msgs(&b, 2, 10000));
 	printf("# two messages of the maximum size delivered in %.1f ms\n", api_ms_since(t0));
@@ -385,10 +353,10 @@ static void test_over_limit_direct(void **state)
 {
 	(void)state;
 	struct api_rec w, s, o;
-	attach(&w, "writer", 0, 16u << 20, 0); /* a record of 4 MiB: the message fits whole */
-	attach(&s, "sub", 8, 0, 0);
-	attach(&o, "other", 0, 0, 0);
-	join_wait(&s, "o");
+	api_attach(&w, "writer", 0, 16u << 20, 0); /* a record of 4 MiB: the message fits whole */
+	api_attach(&s, "sub", 8, 0, 0);
+	api_attach(&o, "other", 0, 0, 0);
+	api_join_wait(&s, "o");
 	uint32_t max = (uint32_t)ordo_max_message_size(w.c);
 	uint8_t *buf = malloc(max + 64);
 	assert_non_null(buf);
@@ -426,8 +394,8 @@ static void test_bad_arguments(void **state)
 {
 	(void)state;
 	struct api_rec a;
-	attach(&a, "a", 8, 0, 0);
-	join_wait(&a, "p7");
+	api_attach(&a, "a", 8, 0, 0);
+	api_join_wait(&a, "p7");
 	assert_int_equal(ordo_publish(a.c, "p7", 2, "x", 1, (enum ordo_service)0, 1), ORDO_EINVAL);
 	assert_int_equal(ordo_publish(a.c, "p7", 2, "x", 1, (enum ordo_service)3, 1), ORDO_EINVAL);
 	assert_int_equal(ordo_publish(a.c, "p7", 2, "x", 1, (enum ordo_service)-1, 1), ORDO_EINVAL);
@@ -454,9 +422,9 @@ static void test_eagain(void **state)
 	(void)state;
 	enum { N = 200, SIZE = 15000 };
 	struct api_rec e, s;
-	attach(&e, "small-submit", 0, 65536, 0);
-	attach(&s, "sub", N + 8, 0, 0);
-	join_wait(&s, "p8");
+	api_attach(&e, "small-submit", 0, 65536, 0);
+	api_attach(&s, "sub", N + 8, 0, 0);
+	api_join_wait(&s, "p8");
 	uint8_t *buf = malloc(SIZE);
 	assert_non_null(buf);
 	uint64_t eagain = 0, bursts_with_eagain = 0, first_eagain_at = 0;
@@ -508,8 +476,8 @@ static void test_sequence_numbers(void **state)
 {
 	(void)state;
 	struct api_rec a, b;
-	attach(&a, "a", 0, 0, 0);
-	attach(&b, "b", 0, 0, 0);
+	api_attach(&a, "a", 0, 0, 0);
+	api_attach(&b, "b", 0, 0, 0);
 	size_t big = 2u << 20 < ordo_max_message_size(a.c) ? 2u << 20 : ordo_max_message_size(a.c);
 	uint8_t *buf = calloc(1, big);
 	assert_non_null(buf);
@@ -574,11 +542,7 @@ static void test_block_doorbell(void **state)
 	assert_true(doorbell >= N / 2);
 }
 
-int main(int argc, char **argv)
-{
-	if (api_main_init(argc, argv) != 0)
-		return 2;
-	const struct CMUnitTest tests[] = {
+API_MAIN((void)0,
 		cmocka_unit_test(test_agreed_safe),
 		cmocka_unit_test(test_open_group),
 		cmocka_unit_test(test_fifo_1000),
@@ -589,7 +553,4 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_eagain),
 		cmocka_unit_test(test_sequence_numbers),
-		cmocka_unit_test(test_block_doorbell),
-	};
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+		cmocka_unit_test(test_block_doorbell))

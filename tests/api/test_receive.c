@@ -21,36 +21,6 @@
 #include "api_node.h"
 #include "ordo_client_internal.h"
 
-static struct api_node node;    /* default max_message_size (1 MiB) */
-static struct api_node bignode; /* max_message_size = 64 MiB */
-
-static int setup(void **state)
-{
-	(void)state;
-	struct api_node_opts big = {.max_message_size = 64u << 20};
-	return api_node_start(&node, NULL) == 0 && api_node_start(&bignode, &big) == 0 ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	api_node_cleanup(&node);
-	api_node_cleanup(&bignode);
-	return 0;
-}
-
-static void attach(struct api_rec *r, const char *name, uint32_t m_cap, uint32_t submit, uint32_t delivery)
-{
-	assert_int_equal(api_rec_attach(r, name, node.sock, NULL, m_cap, submit, delivery), ORDO_OK);
-}
-
-static void join_wait(struct api_rec *r, const char *group)
-{
-	uint32_t before = r->view_count;
-	assert_int_equal(ordo_join(r->c, group, strlen(group)), ORDO_OK);
-	assert_true(api_wait_views(r, before + 1, 5000));
-}
-
 /* a and w are members of group; everything waiting for a is drained; a's
  * ring gets what w gets (the node writes both rings in one fan-out), so
  * once w has n more messages, so does a's ring. */
@@ -68,10 +38,10 @@ static void test_poll_counts(void **state)
 {
 	(void)state;
 	struct api_rec a, w;
-	attach(&a, "a", 64, 0, 0);
-	attach(&w, "witness", 64, 0, 0);
-	join_wait(&a, "r1");
-	join_wait(&w, "r1");
+	api_attach(&a, "a", 64, 0, 0);
+	api_attach(&w, "witness", 64, 0, 0);
+	api_join_wait(&a, "r1");
+	api_join_wait(&w, "r1");
 	/* a: w's join view is waiting */
 	assert_int_equal(ordo_poll(a.c, 0), 0); /* max 0: nothing delivered */
 	assert_int_equal(ordo_poll(a.c, 64), 1);
@@ -106,10 +76,10 @@ static void test_fd_epoll(void **state)
 {
 	(void)state;
 	struct api_rec a, w;
-	attach(&a, "a", 64, 0, 0);
-	attach(&w, "witness", 64, 0, 0);
-	join_wait(&a, "r2");
-	join_wait(&w, "r2");
+	api_attach(&a, "a", 64, 0, 0);
+	api_attach(&w, "witness", 64, 0, 0);
+	api_join_wait(&a, "r2");
+	api_join_wait(&w, "r2");
 	api_pump((struct api_rec *[]){&a}, 1, NULL, NULL, 20);
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	assert_true(ep >= 0);
@@ -162,10 +132,10 @@ static void test_fd_stays_readable(void **state)
 {
 	(void)state;
 	struct api_rec a, w;
-	attach(&a, "a", 64, 0, 0);
-	attach(&w, "witness", 64, 0, 0);
-	join_wait(&a, "r3");
-	join_wait(&w, "r3");
+	api_attach(&a, "a", 64, 0, 0);
+	api_attach(&w, "witness", 64, 0, 0);
+	api_join_wait(&a, "r3");
+	api_join_wait(&w, "r3");
 	api_pump((struct api_rec *[]){&a}, 1, NULL, NULL, 20);
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event ev = {.events = EPOLLIN};
@@ -211,9 +181,9 @@ static void test_wait(void **state)
 {
 	(void)state;
 	struct api_rec a, w;
-	attach(&a, "a", 64, 0, 0);
-	attach(&w, "w", 64, 0, 0);
-	join_wait(&a, "r4");
+	api_attach(&a, "a", 64, 0, 0);
+	api_attach(&w, "w", 64, 0, 0);
+	api_join_wait(&a, "r4");
 	api_pump((struct api_rec *[]){&a}, 1, NULL, NULL, 20);
 	/* nothing arrives: 0 after the timeout */
 	uint64_t t0 = api_now_ns();
@@ -245,9 +215,9 @@ static void test_zero_copy(void **state)
 {
 	(void)state;
 	struct api_rec a;
-	attach(&a, "a", 8, 0, 0);
+	api_attach(&a, "a", 8, 0, 0);
 	a.check_region = 1;
-	join_wait(&a, "r5");
+	api_join_wait(&a, "r5");
 	uint8_t buf[1000];
 	api_fill(buf, sizeof(buf), 5);
 	assert_int_equal(ordo_publish(a.c, "r5", 2, buf, sizeof(buf), ORDO_AGREED, 1), 0);
@@ -316,11 +286,11 @@ static void test_large_2mib(void **state)
 	struct api_rec p, s, t;
 	/* the default node: its largest message (1 MiB less the envelope) is
 	 * already larger than a 1 MiB record of a 4 MiB ring */
-	attach(&p, "publisher", 0, 0, 0);
-	attach(&s, "sub-4m", 16, 0, 0);
-	attach(&t, "sub-64k", 16, 0, 65536); /* 16 KiB records */
-	join_wait(&s, "r6");
-	join_wait(&t, "r6");
+	api_attach(&p, "publisher", 0, 0, 0);
+	api_attach(&s, "sub-4m", 16, 0, 0);
+	api_attach(&t, "sub-64k", 16, 0, 65536); /* 16 KiB records */
+	api_join_wait(&s, "r6");
+	api_join_wait(&t, "r6");
 	api_pump((struct api_rec *[]){&s, &t}, 2, NULL, NULL, 20);
 	large_round(&p, (struct api_rec *[]){&s, &t}, 2, "r6", ordo_max_message_size(p.c), 4);
 	api_rec_free(&p);
@@ -330,10 +300,10 @@ static void test_large_2mib(void **state)
 	/* 2 MiB on the 64 MiB node, 4 MiB rings; the publisher is a member
 	 * too, receiving (on another thread) while it publishes */
 	struct api_rec p2, s2;
-	assert_int_equal(api_rec_attach(&p2, "publisher", bignode.sock, NULL, 8, 0, 0), ORDO_OK);
-	assert_int_equal(api_rec_attach(&s2, "sub", bignode.sock, NULL, 8, 0, 0), ORDO_OK);
-	join_wait(&s2, "r6");
-	join_wait(&p2, "r6");
+	assert_int_equal(api_rec_attach(&p2, "publisher", api_nodes[1].sock, NULL, 8, 0, 0), ORDO_OK);
+	assert_int_equal(api_rec_attach(&s2, "sub", api_nodes[1].sock, NULL, 8, 0, 0), ORDO_OK);
+	api_join_wait(&s2, "r6");
+	api_join_wait(&p2, "r6");
 	api_pump((struct api_rec *[]){&s2}, 1, NULL, NULL, 20);
 	large_round(&p2, (struct api_rec *[]){&s2, &p2}, 2, "r6", 2u << 20, 3);
 	api_rec_free(&p2);
@@ -371,10 +341,10 @@ static void test_large_concurrent(void **state)
 	enum { COUNT = 4 };
 	struct api_rec s;
 	struct ordo_client *p1, *p2;
-	assert_int_equal(api_rec_attach(&s, "sub", bignode.sock, NULL, 2 * COUNT, 0, 0), ORDO_OK);
-	assert_int_equal(ordo_attach(bignode.sock, NULL, &p1), ORDO_OK);
-	assert_int_equal(ordo_attach(bignode.sock, NULL, &p2), ORDO_OK);
-	join_wait(&s, "r7");
+	assert_int_equal(api_rec_attach(&s, "sub", api_nodes[1].sock, NULL, 2 * COUNT, 0, 0), ORDO_OK);
+	assert_int_equal(ordo_attach(api_nodes[1].sock, NULL, &p1), ORDO_OK);
+	assert_int_equal(ordo_attach(api_nodes[1].sock, NULL, &p2), ORDO_OK);
+	api_join_wait(&s, "r7");
 	struct api_rx rx;
 	assert_int_equal(api_rx_start(&rx, &s, 2 * COUNT, 30000), 0);
 	struct pub_job j1 = {p1, 3u << 20, COUNT, 100, 0}, j2 = {p2, 3u << 20, COUNT, 200, 0};
@@ -413,10 +383,10 @@ static void test_large_64mib(void **state)
 {
 	(void)state;
 	struct api_rec p, s;
-	assert_int_equal(api_rec_attach(&p, "publisher", bignode.sock, NULL, 4, 0, 64u << 20), ORDO_OK);
-	assert_int_equal(api_rec_attach(&s, "sub", bignode.sock, NULL, 4, 0, 64u << 20), ORDO_OK);
-	join_wait(&s, "big");
-	join_wait(&p, "big");
+	assert_int_equal(api_rec_attach(&p, "publisher", api_nodes[1].sock, NULL, 4, 0, 64u << 20), ORDO_OK);
+	assert_int_equal(api_rec_attach(&s, "sub", api_nodes[1].sock, NULL, 4, 0, 64u << 20), ORDO_OK);
+	api_join_wait(&s, "big");
+	api_join_wait(&p, "big");
 	api_pump((struct api_rec *[]){&s}, 1, NULL, NULL, 20);
 	size_t size = ordo_max_message_size(p.c);
 	printf("# 64 MiB node: the largest message is %zu bytes; 64 MiB delivery rings\n", size);
@@ -438,9 +408,9 @@ static void test_large_64mib_default_ring(void **state)
 {
 	(void)state;
 	struct api_rec p, s;
-	assert_int_equal(api_rec_attach(&p, "publisher", bignode.sock, NULL, 4, 0, 0), ORDO_OK);
-	assert_int_equal(api_rec_attach(&s, "sub-4m", bignode.sock, NULL, 4, 0, 0), ORDO_OK);
-	join_wait(&s, "big2");
+	assert_int_equal(api_rec_attach(&p, "publisher", api_nodes[1].sock, NULL, 4, 0, 0), ORDO_OK);
+	assert_int_equal(api_rec_attach(&s, "sub-4m", api_nodes[1].sock, NULL, 4, 0, 0), ORDO_OK);
+	api_join_wait(&s, "big2");
 	api_pump((struct api_rec *[]){&s}, 1, NULL, NULL, 20);
 	size_t size = ordo_max_message_size(p.c);
 	uint8_t *buf = malloc(size);
@@ -463,11 +433,7 @@ static void test_large_64mib_default_ring(void **state)
 	assert_true(ok);
 }
 
-int main(int argc, char **argv)
-{
-	if (api_main_init(argc, argv) != 0)
-		return 2;
-	const struct CMUnitTest tests[] = {
+API_MAIN((api_node_count = 2, api_nodes_opts[1] = (struct api_node_opts){.max_message_size = 64u << 20}),
 		cmocka_unit_test(test_poll_counts),
 		cmocka_unit_test(test_fd_epoll),
 		cmocka_unit_test(test_fd_stays_readable),
@@ -476,7 +442,4 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_large_2mib),
 		cmocka_unit_test(test_large_concurrent),
 		cmocka_unit_test(test_large_64mib),
-		cmocka_unit_test(test_large_64mib_default_ring),
-	};
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+		cmocka_unit_test(test_large_64mib_default_ring))

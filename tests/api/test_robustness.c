@@ -30,35 +30,6 @@
 #define EVICT_MS 500u
 #define ASSEMBLY_MS 1000u
 
-static struct api_node node;
-
-static int setup(void **state)
-{
-	(void)state;
-	struct api_node_opts o = {.max_message_size = 64u << 20, .client_evict_ms = EVICT_MS,
-				  .assembly_timeout_ms = ASSEMBLY_MS};
-	return api_node_start(&node, &o);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	api_node_cleanup(&node);
-	return 0;
-}
-
-static void attach(struct api_rec *r, const char *name, uint32_t m_cap, uint32_t submit, uint32_t delivery)
-{
-	assert_int_equal(api_rec_attach(r, name, node.sock, NULL, m_cap, submit, delivery), ORDO_OK);
-}
-
-static void join_wait(struct api_rec *r, const char *group)
-{
-	uint32_t before = r->view_count;
-	assert_int_equal(ordo_join(r->c, group, strlen(group)), ORDO_OK);
-	assert_true(api_wait_views(r, before + 1, 5000));
-}
-
 /* ---- garbage in a submit ring ---- */
 
 enum garbage {
@@ -150,16 +121,16 @@ static void test_garbage_submit(void **state)
 {
 	(void)state;
 	struct api_rec h, s;
-	attach(&h, "healthy", 4096, 0, 0);
-	attach(&s, "subscriber", 4096, 0, 0);
-	join_wait(&h, "rb");
-	join_wait(&s, "rb");
+	api_attach(&h, "healthy", 4096, 0, 0);
+	api_attach(&s, "subscriber", 4096, 0, 0);
+	api_join_wait(&h, "rb");
+	api_join_wait(&s, "rb");
 	uint64_t sent = 0;
 	uint8_t buf[300];
 	for (int g = 0; g < G_COUNT; g++) {
 		struct api_rec bad;
-		attach(&bad, "garbage", 4, 65536, 65536);
-		join_wait(&bad, "rb");
+		api_attach(&bad, "garbage", 4, 65536, 65536);
+		api_join_wait(&bad, "rb");
 		struct ordo_member sb = ordo_self(bad.c);
 		/* traffic before, during and after */
 		for (int i = 0; i < 40; i++, sent++) {
@@ -288,14 +259,14 @@ static void test_forged_group_op(void **state)
 {
 	(void)state;
 	struct api_rec v, o;
-	attach(&v, "victim", 64, 0, 0);
-	attach(&o, "observer", 64, 0, 0);
-	join_wait(&v, "victim-g");
-	join_wait(&o, "victim-g");
+	api_attach(&v, "victim", 64, 0, 0);
+	api_attach(&o, "observer", 64, 0, 0);
+	api_join_wait(&v, "victim-g");
+	api_join_wait(&o, "victim-g");
 	struct ordo_member sv = ordo_self(v.c);
 	struct ordo_client *flooder;
 	struct ordo_client_opts fo = {.name = "flooder", .submit_ring_size = 64u << 20};
-	assert_int_equal(ordo_attach(node.sock, &fo, &flooder), ORDO_OK);
+	assert_int_equal(ordo_attach(api_nodes[0].sock, &fo, &flooder), ORDO_OK);
 	atomic_store(&flood_stop, 0);
 	pthread_t th;
 	assert_int_equal(pthread_create(&th, NULL, flood_main, flooder), 0);
@@ -304,7 +275,7 @@ static void test_forged_group_op(void **state)
 	const struct api_view *forged = NULL;
 	while (forged == NULL && api_ms_since(t0) < 3000) {
 		struct ordo_client *a;
-		assert_int_equal(ordo_attach(node.sock, NULL, &a), ORDO_OK);
+		assert_int_equal(ordo_attach(api_nodes[0].sock, NULL, &a), ORDO_OK);
 		attackers++;
 		for (int k = 0; k < 50 && forged == NULL; k++) {
 			if (forge_attempt(a, sv.client, "victim-g") == 0)
@@ -377,17 +348,17 @@ static void test_partial_message(void **state)
 	(void)state;
 	enum { MSG = 1u << 20, PIECE = 256u << 10 };
 	struct api_rec w, s;
-	attach(&w, "partial", 0, 0, 0);
-	attach(&s, "sub", 8, 0, 0);
-	join_wait(&s, "part-g");
-	long long before = api_node_log_number(&node, "assemblies dropped ");
+	api_attach(&w, "partial", 0, 0, 0);
+	api_attach(&s, "sub", 8, 0, 0);
+	api_join_wait(&s, "part-g");
+	long long before = api_node_log_number(&api_nodes[0], "assemblies dropped ");
 	put_piece(w.c, 0, MSG, 0, PIECE, ATT_F_FIRST);
 	put_piece(w.c, 0, MSG, PIECE, PIECE, 0);
 	uint64_t t0 = api_now_ns();
 	long long after = before;
 	while (after == before && api_ms_since(t0) < 3 * ASSEMBLY_MS) {
 		api_pump((struct api_rec *[]){&w, &s}, 2, NULL, NULL, 10);
-		after = api_node_log_number(&node, "assemblies dropped ");
+		after = api_node_log_number(&api_nodes[0], "assemblies dropped ");
 	}
 	double dropped_ms = api_ms_since(t0);
 	/* the rest of it, late */
@@ -424,10 +395,10 @@ static void test_slow_client(void **state)
 	(void)state;
 	enum { BEFORE = 400, AFTER = 100, SIZE = 1000 };
 	struct api_rec slow, fast;
-	attach(&slow, "slow", BEFORE + AFTER, 0, 65536);
-	attach(&fast, "fast", BEFORE + AFTER, 0, 0);
-	join_wait(&slow, "slow-g");
-	join_wait(&fast, "slow-g");
+	api_attach(&slow, "slow", BEFORE + AFTER, 0, 65536);
+	api_attach(&fast, "fast", BEFORE + AFTER, 0, 0);
+	api_join_wait(&slow, "slow-g");
+	api_join_wait(&fast, "slow-g");
 	struct ordo_member ss = ordo_self(slow.c);
 	uint8_t buf[SIZE];
 	/* 400 KB: the slow one's 64 KiB ring fills, the rest waits in the node */
@@ -481,7 +452,7 @@ static void child_publisher(int fd)
 {
 	struct ordo_client *c;
 	struct ordo_client_opts o = {.name = "doomed-publisher"};
-	if (ordo_attach(node.sock, &o, &c) != ORDO_OK)
+	if (ordo_attach(api_nodes[0].sock, &o, &c) != ORDO_OK)
 		_exit(1);
 	size_t size = ordo_max_message_size(c);
 	uint8_t *buf = malloc(size);
@@ -502,10 +473,10 @@ static void test_publisher_killed(void **state)
 	struct api_rec s, h;
 	/* 64 MiB delivery ring: a whole 64 MiB message may get through before
 	 * the kill (see test_large_64mib_default_ring in test_receive.c) */
-	attach(&s, "subscriber", 4096, 0, 64u << 20);
-	attach(&h, "healthy", 4096, 0, 0);
-	join_wait(&s, "kill-g");
-	join_wait(&h, "kill-g");
+	api_attach(&s, "subscriber", 4096, 0, 64u << 20);
+	api_attach(&h, "healthy", 4096, 0, 0);
+	api_join_wait(&s, "kill-g");
+	api_join_wait(&h, "kill-g");
 	api_pump((struct api_rec *[]){&s}, 1, NULL, NULL, 20);
 	int p[2];
 	assert_int_equal(pipe(p), 0);
@@ -542,8 +513,8 @@ static void test_publisher_killed(void **state)
 		assert_true(api_publish(h.c, &h, "kill-g", buf, sizeof(buf), ORDO_AGREED, 1, 5000) >= 0);
 	}
 	struct api_rec n;
-	attach(&n, "newcomer", 8, 0, 0);
-	join_wait(&n, "kill-g");
+	api_attach(&n, "newcomer", 8, 0, 0);
+	api_join_wait(&n, "kill-g");
 	api_fill(buf, sizeof(buf), sent++);
 	assert_true(api_publish(n.c, &n, "kill-g", buf, sizeof(buf), ORDO_SAFE, 0, 5000) >= 0);
 	assert_true(api_wait_msgs(&n, 1, 5000));
@@ -605,16 +576,9 @@ static void test_publisher_killed(void **state)
 	api_rec_free(&h);
 }
 
-int main(int argc, char **argv)
-{
-	if (api_main_init(argc, argv) != 0)
-		return 2;
-	const struct CMUnitTest tests[] = {
+API_MAIN((api_nodes_opts[0] = (struct api_node_opts){.max_message_size = 64u << 20, .client_evict_ms = EVICT_MS, .assembly_timeout_ms = ASSEMBLY_MS}),
 		cmocka_unit_test(test_garbage_submit),
 		cmocka_unit_test(test_slow_client),
 		cmocka_unit_test(test_publisher_killed),
 		cmocka_unit_test(test_forged_group_op),
-		cmocka_unit_test(test_partial_message),
-	};
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+		cmocka_unit_test(test_partial_message))

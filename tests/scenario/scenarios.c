@@ -4,6 +4,7 @@
  * runs with the full checker, and asserts the expected outcome besides the
  * checker's verdict (that the fault really happened and was repaired the way
  * the protocol says). Usage: scenarios NAME; `scenarios list` prints names.
+ * Every scenario is one line of scenario_list.h.
  */
 #include "sim.h"
 
@@ -782,73 +783,13 @@ static int scenario_versions_rolling(void)
 int main(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : "list";
-	if (!strcmp(name, "lost-token"))
-		return scenario_lost_token();
-	if (!strcmp(name, "loss-burst-1path"))
-		return scenario_loss_burst(1, name);
-	if (!strcmp(name, "loss-burst-2paths"))
-		return scenario_loss_burst(2, name);
-	if (!strcmp(name, "seq-wrap"))
-		return scenario_wrap();
-	if (!strcmp(name, "big-message"))
-		return scenario_big_message();
-	if (!strcmp(name, "crash-during-recovery"))
-		return scenario_crash_in_recovery();
-	if (!strcmp(name, "partition-merge"))
-		return scenario_partition_merge();
-	if (!strcmp(name, "token-holder-crash"))
-		return scenario_token_holder_crash(false);
-	if (!strcmp(name, "token-holder-crash-default-timeouts"))
-		return scenario_token_holder_crash(true);
-	if (!strcmp(name, "two-restarts"))
-		return scenario_two_restarts();
-	if (!strcmp(name, "big-message-membership-change"))
-		return scenario_big_message_change();
-	if (!strcmp(name, "stale-incarnation"))
-		return scenario_stale_incarnation();
-	if (!strcmp(name, "forged-join"))
-		return scenario_forged_join();
-	if (!strcmp(name, "path-cut-active"))
-		return scenario_path_cut(RP_RRP_ACTIVE, false, false, name);
-	if (!strcmp(name, "path-cut-passive"))
-		return scenario_path_cut(RP_RRP_PASSIVE, false, false, name);
-	if (!strcmp(name, "path-cut-active-default-timeouts"))
-		return scenario_path_cut(RP_RRP_ACTIVE, true, false, name);
-	if (!strcmp(name, "path-cut-passive-default-timeouts"))
-		return scenario_path_cut(RP_RRP_PASSIVE, true, false, name);
-	if (!strcmp(name, "path-link-down-passive"))
-		return scenario_path_cut(RP_RRP_PASSIVE, false, true, name);
-	if (!strcmp(name, "node-paths-cut"))
-		return scenario_node_paths_cut();
-	if (!strcmp(name, "path-flap-active"))
-		return scenario_path_flap(RP_RRP_ACTIVE, name);
-	if (!strcmp(name, "path-flap-passive"))
-		return scenario_path_flap(RP_RRP_PASSIVE, name);
-	if (!strcmp(name, "even-split-majority"))
-		return scenario_even_split(RP_QUORUM_MAJORITY, name);
-	if (!strcmp(name, "even-split-last-man-standing"))
-		return scenario_even_split(RP_QUORUM_LAST_MAN_STANDING, name);
-	if (!strcmp(name, "two-node"))
-		return scenario_two_node();
-	if (!strcmp(name, "versions-disjoint"))
-		return scenario_versions_disjoint();
-	if (!strcmp(name, "versions-rolling"))
-		return scenario_versions_rolling();
-	if (!strcmp(name, "token-hold-3"))
-		return scenario_token_hold(3, name);
-	if (!strcmp(name, "token-hold-7"))
-		return scenario_token_hold(7, name);
-	if (!strcmp(name, "accelerated"))
-		return scenario_accelerated();
-	if (!strcmp(name, "lent-frames"))
-		return scenario_lent_frames();
-	printf("path-cut-active\npath-cut-passive\npath-cut-active-default-timeouts\n"
-	       "path-cut-passive-default-timeouts\npath-link-down-passive\nnode-paths-cut\npath-flap-active\npath-flap-passive\n"
-	       "even-split-majority\neven-split-last-man-standing\ntwo-node\nversions-disjoint\n"
-	       "versions-rolling\ntoken-hold-3\ntoken-hold-7\naccelerated\nlent-frames\n");
-	printf("lost-token\nloss-burst-1path\nloss-burst-2paths\nseq-wrap\nbig-message\n"
-	       "crash-during-recovery\npartition-merge\ntoken-holder-crash\n"
-	       "token-holder-crash-default-timeouts\ntwo-restarts\n"
-	       "big-message-membership-change\nstale-incarnation\nforged-join\n");
+#define SCENARIO(n, call)          \
+	if (strcmp(name, n) == 0) \
+		return call;
+#include "scenario_list.h"
+#undef SCENARIO
+#define SCENARIO(n, call) puts(n);
+#include "scenario_list.h"
+#undef SCENARIO
 	return strcmp(name, "list") ? 2 : 0;
 }

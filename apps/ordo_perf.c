@@ -265,19 +265,12 @@ int main(int argc, char **argv)
 		} while (n == 1024 && ++rounds < 64);
 		if (n < 0)
 			break;
-		uint64_t now = perf_now_ns();
-		if (perf_run_over(&p.st, &run, now))
+		uint64_t sleep_ns = 0;
+		int next = perf_after_step(&p.st, &run, work, &sleep_ns);
+		if (next < 0)
 			break;
-		if (work != 0)
-			continue;
-		/* nothing to do: sleep until a delivery, the next send, or a short while */
-		uint64_t sleep_ns = perf_idle_ns(&p.st, &run, now);
-		if (sleep_ns == 0)
-			continue;
-		if (ordo_prepare_sleep(c) == 0) {
-			struct pollfd pfd = {.fd = fd, .events = POLLIN};
-			struct timespec ts = {(time_t)(sleep_ns / 1000000000u), (long)(sleep_ns % 1000000000u)};
-			if (ppoll(&pfd, 1, &ts, NULL) > 0) {
+		if (next > 0 && ordo_prepare_sleep(c) == 0) {
+			if (perf_sleep_on(fd, sleep_ns) > 0) {
 				uint64_t v;
 				ssize_t rd = read(fd, &v, sizeof(v));
 				(void)rd;

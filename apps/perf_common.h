@@ -36,6 +36,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,6 +334,32 @@ static inline uint64_t perf_idle_ns(const struct perf_state *s, const struct per
 	if (left <= now)
 		return 0;
 	return left - now < sleep_ns ? left - now : sleep_ns;
+}
+
+/* After a loop's step that did work (messages sent or delivered): -1 when
+ * the run is over, 0 to step again at once (work was done, or nothing to
+ * wait for), 1 to sleep *sleep_ns first (until a delivery, the next send,
+ * or a short while). */
+static inline int perf_after_step(struct perf_state *s, struct perf_run *run, uint64_t work,
+				  uint64_t *sleep_ns)
+{
+	uint64_t now = perf_now_ns();
+	if (perf_run_over(s, run, now))
+		return -1;
+	if (work != 0)
+		return 0;
+	*sleep_ns = perf_idle_ns(s, run, now);
+	return *sleep_ns != 0;
+}
+
+/* Sleeps on fd (readable: a delivery) for at most ns; 1 if it became
+ * readable, 0 if not, -1 if ppoll failed. */
+static inline int perf_sleep_on(int fd, uint64_t ns)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+	int n = ppoll(&pfd, 1, &ts, NULL);
+	return n < 0 ? -1 : n > 0;
 }
 
 /* Checks the role and the common arguments; 0, or -1 (print the usage). */

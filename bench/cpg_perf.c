@@ -225,17 +225,12 @@ int main(int argc, char **argv)
 			break;
 		}
 		work += p.dispatched - before;
-		uint64_t now = perf_now_ns();
-		if (perf_run_over(&p.st, &run, now))
+		uint64_t sleep_ns = 0;
+		int next = perf_after_step(&p.st, &run, work, &sleep_ns);
+		if (next < 0)
 			break;
-		if (work != 0)
-			continue;
-		uint64_t sleep_ns = perf_idle_ns(&p.st, &run, now);
-		if (sleep_ns == 0)
-			continue;
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		struct timespec ts = {(time_t)(sleep_ns / 1000000000u), (long)(sleep_ns % 1000000000u)};
-		(void)ppoll(&pfd, 1, &ts, NULL);
+		if (next > 0)
+			(void)perf_sleep_on(fd, sleep_ns);
 	}
 	perf_run_end(&p.st, &run, stop);
 	(void)cpg_leave(h, &p.group);

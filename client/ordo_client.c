@@ -438,10 +438,14 @@ static void on_message(struct ordo_client *c, const struct shm_ring_rec *r)
 	}
 	struct ordo_reassembly *rs = &c->rs[m.sender_node - 1u][m.priority];
 	if (r->flags & ATT_F_FIRST) {
-		free(rs->buf);
-		rs->buf = malloc(m.msg_size ? m.msg_size : 1);
+		if (m.msg_size > rs->cap || rs->buf == NULL) {
+			free(rs->buf);
+			rs->cap = m.msg_size ? m.msg_size : 1;
+			rs->buf = malloc(rs->cap);
+		}
 		if (rs->buf == NULL) {
 			rs->active = 0;
+			rs->cap = 0;
 			return;
 		}
 		rs->active = 1;
@@ -461,8 +465,6 @@ static void on_message(struct ordo_client *c, const struct shm_ring_rec *r)
 			om.size = rs->size;
 			c->cb.message(c->ctx, &om);
 		}
-		free(rs->buf);
-		rs->buf = NULL;
 	}
 	return;
 garbage:
@@ -528,6 +530,7 @@ static void on_config(struct ordo_client *c, const struct shm_ring_rec *r)
 				c->rs[n][p].active = 0;
 				free(c->rs[n][p].buf);
 				c->rs[n][p].buf = NULL;
+				c->rs[n][p].cap = 0;
 			}
 	}
 	struct ordo_configuration oc = {.transitional = ac.transitional,

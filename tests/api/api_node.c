@@ -528,7 +528,11 @@ static void *rx_main(void *arg)
 	struct api_rx *t = arg;
 	uint64_t t0 = api_now_ns();
 	while (!atomic_load(&t->stop) && t->r->msgs < t->until_msgs && api_ms_since(t0) < t->timeout_ms) {
+		uint64_t t1 = api_now_ns();
 		t->last_rc = ordo_wait(t->r->c, 256, 20);
+		double ms = api_ms_since(t1);
+		if (ms > t->longest_call_ms)
+			t->longest_call_ms = ms;
 		t->wakeups++;
 		if (t->last_rc == ORDO_EDETACHED) {
 			t->r->detached = 1;
@@ -546,6 +550,7 @@ int api_rx_start(struct api_rx *t, struct api_rec *r, uint64_t until_msgs, unsig
 	atomic_store(&t->stop, 0);
 	t->last_rc = 0;
 	t->wakeups = 0;
+	t->longest_call_ms = 0;
 	return pthread_create(&t->thread, NULL, rx_main, t) == 0 ? 0 : -1;
 }
 

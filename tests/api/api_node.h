@@ -156,6 +156,7 @@ struct api_rx {
 	_Atomic int stop;
 	int last_rc;             /* what ordo_wait returned last */
 	uint64_t wakeups;        /* ordo_wait calls */
+	double longest_call_ms;  /* the longest ordo_wait call (callbacks included) */
 };
 int api_rx_start(struct api_rx *t, struct api_rec *r, uint64_t until_msgs, unsigned timeout_ms);
 void api_rx_join(struct api_rx *t);

@@ -256,10 +256,14 @@ static void fuzz_commit(const uint8_t *buf, const struct rp_wire_hdr *h)
 	check(commit_a.memb_index <= commit_a.count);
 	check(commit_a.rotation == 1 || commit_a.rotation == 2);
 	check(commit_a.dest >= 1 && commit_a.dest <= RP_NODES_MAX);
+	/* the entries are in ring order (docs/protocol.md §17.3), not in id
+	 * order: each id once */
+	uint64_t seen = 0;
 	for (uint32_t i = 0; i < commit_a.count; i++) {
 		const struct rp_wire_commit_entry *e = &commit_a.e[i];
 		check(e->id >= 1 && e->id <= RP_NODES_MAX);
-		check(i == 0 || e->id > commit_a.e[i - 1u].id);
+		check((seen & (UINT64_C(1) << (e->id - 1u))) == 0);
+		seen |= UINT64_C(1) << (e->id - 1u);
 		check(e->received_flg <= 1);
 		check(e->old_ring.rep <= RP_NODES_MAX);
 	}

@@ -351,7 +351,7 @@ void rp_check_invariants(const struct rp_node *n);
  * weak and traps (libc-only code can say no more; a core dump holds the
  * arguments). A driver may define its own to report them first: the engine
  * logs them and aborts. Any thread (the one that ran rp_step). */
-void rp_assert_failed(const char *file, unsigned line, const char *cond) __attribute__((noreturn));
+void rp_assert_failed(const char *file, unsigned line, const char *cond) __attribute__((noreturn, cold));
 
 /* ---- read-only inspection (statistics, simulator's checker) ---- */
 

@@ -109,7 +109,7 @@ static void usage(void)
 		"usage: ordo-sim (--seed S | --seeds A..B) [--nodes N] [--paths P]\n"
 		"                [--faults none|net|memb|all|pause] [--mutate NAME] [--trace]\n"
 		"                [--rrp active|passive] [--quorum majority|two_node|last_man_standing]\n"
-		"                [--load-ms MS] [--initial-seq N] [--token-hold-us US] [--accelerated N]\n"
+		"                [--load-ms MS] [--calm-ms MS] [--initial-seq N] [--token-hold-us US] [--accelerated N]\n"
 		"                [--lend none|odd|all] [--stability | --no-stability] [--topology full|partial]\n"
 		"  mutations: drop-delivery swap-deliveries early-safe skip-transitional always-primary\n"
 		"             single-path split-on-change late-commit no-relay\n");
@@ -190,6 +190,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--load-ms") && parse_u64(v, &x) && x > 0) {
 			o.load_ns = x * 1000000ull;
 			i++;
+		} else if (!strcmp(a, "--calm-ms") && parse_u64(v, &x) && x <= 3600000) {
+			o.calm_ns = x * 1000000ull;
+			i++;
 		} else if (!strcmp(a, "--initial-seq") && parse_u64(v, &x)) {
 			o.initial_seq = x;
 			i++;
@@ -250,6 +253,9 @@ int main(int argc, char **argv)
 		if (so.load_ns != 300000000ull)
 			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
 				 " --load-ms %" PRIu64, (uint64_t)(so.load_ns / 1000000ull));
+		if (so.calm_ns != 0)
+			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
+				 " --calm-ms %" PRIu64, (uint64_t)(so.calm_ns / 1000000ull));
 		if (so.token_hold_ns != 0)
 			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
 				 " --token-hold-us %" PRIu64, (uint64_t)(so.token_hold_ns / 1000ull));

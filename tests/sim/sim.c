@@ -127,7 +127,7 @@ void sim_free_event(struct sim_event *ev)
 
 /* ---- network ---- */
 
-static bool faults_on(const struct sim *s) { return s->now < s->opts.load_ns; }
+static bool faults_on(const struct sim *s) { return s->now >= s->calm_ns && s->now < s->opts.load_ns; }
 static int step(struct sim *s, struct sim_node *n, const struct rp_input *in);
 
 /* ---- lent frames (docs/protocol.md §14) ----
@@ -1109,20 +1109,24 @@ struct sim *sim_create(const struct sim_opts *o)
 	sim_check_init(s);
 	s->formed_ns = UINT64_MAX;
 	s->path_first_faulty_ns = UINT64_MAX;
-	s->memb_from_ns = o->faults == SIM_FAULTS_ALL ? o->load_ns / 2 : 0;
+	/* a calm stretch first (--calm-ms): the faults follow it, the load
+	 * runs through both */
+	s->calm_ns = o->calm_ns;
+	s->opts.load_ns = o->calm_ns + o->load_ns;
+	s->memb_from_ns = s->calm_ns + (o->faults == SIM_FAULTS_ALL ? o->load_ns / 2 : 0);
 	for (uint32_t i = 0; i < o->nodes; i++)
 		sim_node_boot(s, &s->nodes[i]);
 	sim_stable_update(s);
 	if (o->faults == SIM_FAULTS_MEMB || o->faults == SIM_FAULTS_ALL || o->faults == SIM_FAULTS_PAUSE) {
 		/* one membership fault (pause: a pause) every 10..60 ms while the load runs */
-		for (uint64_t t = s->memb_from_ns + sim_rand_range(s, 5, 30) * 1000000ull; t < o->load_ns;
+		for (uint64_t t = s->memb_from_ns + sim_rand_range(s, 5, 30) * 1000000ull; t < s->opts.load_ns;
 		     t += sim_rand_range(s, 10, 60) * 1000000ull)
 			ev_push(s, (struct sim_event){.at = t, .kind = SIM_EV_FAULT});
-		ev_push(s, (struct sim_event){.at = o->load_ns, .kind = SIM_EV_HEAL_ALL});
+		ev_push(s, (struct sim_event){.at = s->opts.load_ns, .kind = SIM_EV_HEAL_ALL});
 	}
 	if (o->faults == SIM_FAULTS_ALL) {
 		/* one path fault every 5..30 ms while the load runs */
-		for (uint64_t t = sim_rand_range(s, 2, 20) * 1000000ull; t < o->load_ns;
+		for (uint64_t t = s->calm_ns + sim_rand_range(s, 2, 20) * 1000000ull; t < s->opts.load_ns;
 		     t += sim_rand_range(s, 5, 30) * 1000000ull)
 			ev_push(s, (struct sim_event){.at = t, .kind = SIM_EV_PATH, .gen = 2});
 	}

@@ -92,6 +92,10 @@ struct sim_opts {
 	bool trace;
 	bool random_load;         /* publish a seeded random load (default true) */
 	uint64_t load_ns;         /* load and faults last this long (virtual) */
+	uint64_t calm_ns;         /* a fault-free stretch under load before them: the ring runs this long
+				   * with no loss, duplication, cut or membership fault, then load_ns of
+				   * the faults follows (counters and windows that go stale over a long quiet
+				   * time; the load runs calm_ns + load_ns in all) */
 	uint64_t liveness_ns;     /* bound, after the faults stop, to deliver all */
 	uint64_t initial_seq;
 	uint64_t token_hold_ns;   /* ring-proto's token_hold_ns (docs/protocol.md §12); 0: off */

@@ -187,6 +187,7 @@ struct sim {
 	bool path_down[RP_PATHS_MAX];
 	uint8_t on[SIM_NODES_MAX];                  /* the networks each node is on (§17) */
 	uint64_t memb_from_ns;    /* membership faults start here (all: the second half) */
+	uint64_t calm_ns;         /* no fault of any kind before this (--calm-ms) */
 	uint64_t formed_ns;       /* every node in one ring, first time (UINT64_MAX: not yet) */
 	uint64_t path_faults, path_reinstated, path_first_faulty_ns, path_last_ok_ns, path_cuts;
 	uint64_t max_gap_ns;

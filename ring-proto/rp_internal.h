@@ -105,11 +105,14 @@ struct rp_peer {
 	uint32_t peer_problems[RP_PATHS_MAX];
 	uint8_t unreachable;
 	/* flooded sends of this peer forwarded already (§17.4): the newest
-	 * transmission count, and a bit per one of the 64 before it */
+	 * transmission count, a bit per one of the 64 before it, and when the
+	 * window last moved (it is forgotten after rrp_timeout_ns: the 16-bit
+	 * count may have gone round by more than half since) */
 	bool flood_have;
 	uint16_t flood_top;
 	uint64_t flood_inc;
 	uint64_t flood_bits;
+	uint64_t flood_at;
 	uint8_t fault_mask, send_mask;      /* its path state, from its latest frame (§9.6) */
 };
 
@@ -361,7 +364,7 @@ void rp_relay_route(struct rp_node *n, uint8_t *data, uint16_t *dest, uint8_t *m
 /* A frame from h->sender arrived directly on path: leaves relay mode. */
 void rp_relay_heard(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t path);
 /* Forwards a flooded frame once (buf: its bytes, h: its header). */
-void rp_relay_forward(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
+void rp_relay_forward(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf, uint64_t now_ns,
 		      struct rp_actions *out);
 /* A data frame of the current ring stored for the first time (§17.4). */
 void rp_relay_data(struct rp_node *n, const struct rp_wire_hdr *h, uint16_t origin, uint64_t seq,

@@ -477,7 +477,7 @@ static void take_frame(struct rp_node *n, const struct rp_wire_hdr *hp, const ui
 		return;
 	}
 	if (h.flags & RP_HDR_F_FLOOD)
-		rp_relay_forward(n, &h, buf, out);
+		rp_relay_forward(n, &h, buf, now_ns, out);
 	if (h.type == RP_FRAME_PATH_TEST) {
 		rp_rrp_on_probe(n, &h, buf, path, now_ns);
 		return;

@@ -66,21 +66,31 @@ void rp_relay_token_lost(struct rp_node *n)
 		n->relay_dest = n->token_buf_dest;
 }
 
-/* True if this send of h->sender was forwarded already; marks it if not. */
-static bool seen(struct rp_node *n, const struct rp_wire_hdr *h)
+/* True if this send of h->sender was forwarded already; marks it if not.
+ * The transmission count has 16 bits and counts every send of the peer,
+ * flooded or not: after a quiet spell (seconds of a healthy ring) it may
+ * have gone round by more than half, and the first flooded send after it
+ * would look older than the window and never be forwarded (the token lost
+ * at every network cut, CI's multipath test; regression seed 1 --calm-ms).
+ * So the window lasts rrp_timeout_ns after it last moved, as the monitor's
+ * count does (§9.3): every copy of one send arrives within that time, and
+ * no node sends 32,768 frames in it. */
+static bool seen(struct rp_node *n, const struct rp_wire_hdr *h, uint64_t now_ns)
 {
 	struct rp_peer *pe = &n->peers[h->sender - 1u];
-	if (!pe->flood_have || pe->flood_inc != h->incarnation) {
+	if (!pe->flood_have || pe->flood_inc != h->incarnation || now_ns - pe->flood_at > n->cfg.rrp_timeout_ns) {
 		pe->flood_have = true;
 		pe->flood_inc = h->incarnation;
 		pe->flood_top = h->tx_seq;
 		pe->flood_bits = 0;
+		pe->flood_at = now_ns;
 		return false;
 	}
 	int16_t d = (int16_t)(uint16_t)(h->tx_seq - pe->flood_top);
 	if (d > 0) {
 		pe->flood_bits = d >= 64 ? 0 : (pe->flood_bits << d) | (1ull << (d - 1));
 		pe->flood_top = h->tx_seq;
+		pe->flood_at = now_ns;
 		return false;
 	}
 	if (d == 0 || -d > 64)
@@ -92,10 +102,10 @@ static bool seen(struct rp_node *n, const struct rp_wire_hdr *h)
 	return false;
 }
 
-void rp_relay_forward(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
+void rp_relay_forward(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf, uint64_t now_ns,
 		      struct rp_actions *out)
 {
-	if (!n->partial || !(h->flags & RP_HDR_F_FLOOD) || h->sender == me(n) || seen(n, h))
+	if (!n->partial || !(h->flags & RP_HDR_F_FLOOD) || h->sender == me(n) || seen(n, h, now_ns))
 		return;
 	if (no_relay(n) && h->type != RP_FRAME_JOIN)
 		return;

@@ -53,6 +53,8 @@ static void update(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 		use = all;
 	n->rrp_in_use = use;
 	for (uint32_t p = 0; p < n->cfg.path_count; p++) {
+		if (!(all & pbit(p)))
+			continue; /* not on this network (§17.1): no path, no event */
 		uint8_t st = (n->rrp_faulty & pbit(p)) ? RP_PATH_FAULTY
 			     : (use & pbit(p))     ? RP_PATH_OK
 						   : RP_PATH_EXCLUDED;

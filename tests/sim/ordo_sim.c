@@ -5,6 +5,7 @@
  *   ordo-sim --seeds A..B [...]          ends with "N passed, M failed"
  *   ordo-sim --mutate drop-delivery|swap-deliveries|early-safe [...]
  *   ordo-sim --topology partial [...]    networks reach seeded subsets of the nodes
+ *   ordo-sim --networks 1234/12/134 [...] networks reach the nodes given (1,2,10/... past 9)
  *
  * Nodes and paths default to a seeded choice per seed (3..7 nodes, 1..3
  * paths; 2..4 paths with --topology partial) unless given. A violation prints the seed, the property and the
@@ -103,6 +104,34 @@ int sim_run_one(const struct sim_opts *o, const char *replay_args, bool verbose)
 	return 0;
 }
 
+/* --networks 1234/12/134 (or 1,2,10/...): the node ids on each network.
+ * Returns the number of networks, 0 if malformed; *top: the highest id. */
+static uint32_t parse_networks(const char *v, uint64_t *nets, uint32_t *top)
+{
+	uint32_t k = 0;
+	bool commas = strchr(v, ',') != NULL;
+	*top = 0;
+	memset(nets, 0, RP_PATHS_MAX * sizeof(nets[0]));
+	for (const char *c = v; *c != '\0'; c++) {
+		if (*c == '/') {
+			if (nets[k] == 0 || ++k == RP_PATHS_MAX)
+				return 0;
+			continue;
+		}
+		if (*c == ',')
+			continue;
+		char *end;
+		unsigned long id = commas ? strtoul(c, &end, 10) : (unsigned long)(*c - '0');
+		if (*c < '1' || *c > '9' || id < 1 || id > SIM_NODES_MAX)
+			return 0;
+		if (commas)
+			c = end - 1;
+		nets[k] |= 1ull << (id - 1u);
+		*top = id > *top ? (uint32_t)id : *top;
+	}
+	return nets[k] != 0 ? k + 1u : 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -111,6 +140,7 @@ static void usage(void)
 		"                [--rrp active|passive] [--quorum majority|two_node|last_man_standing]\n"
 		"                [--load-ms MS] [--calm-ms MS] [--initial-seq N] [--token-hold-us US] [--accelerated N]\n"
 		"                [--lend none|odd|all] [--stability | --no-stability] [--topology full|partial]\n"
+		"                [--networks IDS/IDS/... (the nodes on each network, e.g. 1234/12/134)]\n"
 		"  mutations: drop-delivery swap-deliveries early-safe skip-transitional always-primary\n"
 		"             single-path split-on-change late-commit no-relay\n");
 }
@@ -130,7 +160,8 @@ int main(int argc, char **argv)
 	sim_opts_default(&o);
 	uint64_t first = 0, last = 0;
 	bool have_seed = false;
-	uint32_t nodes = 0, paths = 0;
+	uint32_t nodes = 0, paths = 0, net_top = 0, net_paths = 0;
+	const char *net_arg = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		uint64_t x;
@@ -210,6 +241,11 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--topology") && v && (!strcmp(v, "full") || !strcmp(v, "partial"))) {
 			o.partial = !strcmp(v, "partial");
 			i++;
+		} else if (!strcmp(a, "--networks") && v && (x = parse_networks(v, o.networks, &net_top)) != 0) {
+			o.partial = true;
+			net_paths = (uint32_t)x;
+			net_arg = v;
+			i++;
 		} else if (!strcmp(a, "--trace")) {
 			o.trace = true;
 		} else {
@@ -218,9 +254,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!have_seed) {
+	if (!have_seed || (net_arg && ((paths && paths != net_paths) || (nodes && nodes < net_top)))) {
 		usage();
 		return 2;
+	}
+	if (net_arg) {
+		nodes = nodes ? nodes : net_top;
+		paths = net_paths;
 	}
 	signal(SIGILL, on_fatal);
 	signal(SIGABRT, on_fatal);
@@ -267,7 +307,7 @@ int main(int argc, char **argv)
 				 " --%sstability", so.stability ? "" : "no-");
 		if (so.partial)
 			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
-				 " --topology partial");
+				 net_arg ? " --networks %s" : " --topology partial", net_arg);
 		if (so.lend != SIM_LEND_ODD)
 			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
 				 " --lend %s", so.lend == SIM_LEND_NONE ? "none" : "all");

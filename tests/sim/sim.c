@@ -971,6 +971,28 @@ static bool partial_topology(struct sim *s)
 	return false;
 }
 
+/* The topology the options give (a scenario, or --networks), if any: every
+ * node on some network, the configured graph connected. Returns false if
+ * none is given; aborts on one that the configuration would refuse. */
+static bool given_topology(struct sim *s)
+{
+	uint64_t all = (1ull << s->opts.nodes) - 1u, any = 0;
+	for (uint32_t k = 0; k < s->opts.paths; k++)
+		any |= s->opts.networks[k];
+	if (any == 0)
+		return false;
+	for (uint32_t i = 0; i < s->opts.nodes; i++) {
+		s->on[i] = 0;
+		for (uint32_t k = 0; k < s->opts.paths; k++)
+			if ((s->opts.networks[k] >> i) & 1u)
+				s->on[i] |= (uint8_t)(1u << k);
+	}
+	if (any != all || component(s, 0, all) != all) {
+		fprintf(stderr, "sim: the networks given leave a node out or the nodes apart\n");
+		abort();
+	}
+	return true;
+}
 
 void sim_opts_default(struct sim_opts *o)
 {
@@ -1021,7 +1043,7 @@ struct sim *sim_create(const struct sim_opts *o)
 	c->path_count = (uint8_t)o->paths;
 	for (uint32_t i = 0; i < o->nodes; i++)
 		s->on[i] = (uint8_t)((1u << o->paths) - 1u);
-	if (o->partial && !partial_topology(s)) {
+	if (o->partial && !given_topology(s) && !partial_topology(s)) {
 		free(s);
 		return NULL;
 	}

@@ -87,6 +87,8 @@ struct sim_opts {
 	uint32_t nodes;
 	uint32_t paths;
 	bool partial;             /* networks reach seeded subsets of the nodes (docs/protocol.md §17) */
+	uint64_t networks[RP_PATHS_MAX]; /* with partial: the node indexes on each network (bit i: node
+				   * index i) instead of a seeded draw; all 0: drawn */
 	enum sim_faults faults;
 	enum rp_mutation mutation; /* applied to node index 0 */
 	bool trace;

@@ -132,6 +132,46 @@ static uint32_t parse_networks(const char *v, uint64_t *nets, uint32_t *top)
 	return nets[k] != 0 ? k + 1u : 0;
 }
 
+/* The command that replays one run of the sweep, into replay_line. */
+static void set_replay_line(const struct sim_opts *so, const char *net_arg)
+{
+	snprintf(replay_line, sizeof(replay_line),
+		 "build/tests/ordo-sim --seed %" PRIu64 " --nodes %u --paths %u --faults %s%s%s%s",
+		 so->seed, so->nodes, so->paths, faults_name(so->faults),
+		 so->mutation ? " --mutate " : "", so->mutation ? mutation_names[so->mutation] : "",
+		 so->initial_seq ? " --initial-seq ..." : "");
+	if (so->initial_seq)
+		snprintf(replay_line + strlen(replay_line) - 3, sizeof(replay_line) - strlen(replay_line) + 3,
+			 "%" PRIu64, so->initial_seq);
+	if (so->rrp_mode >= 0)
+		snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
+			 " --rrp %s", so->rrp_mode == RP_RRP_PASSIVE ? "passive" : "active");
+	if (so->quorum >= 0)
+		snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
+			 " --quorum %s", quorum_names[so->quorum]);
+	if (so->load_ns != 300000000ull)
+		snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
+			 " --load-ms %" PRIu64, (uint64_t)(so->load_ns / 1000000ull));
+	if (so->calm_ns != 0)
+		snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
+			 " --calm-ms %" PRIu64, (uint64_t)(so->calm_ns / 1000000ull));
+	if (so->token_hold_ns != 0)
+		snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
+			 " --token-hold-us %" PRIu64, (uint64_t)(so->token_hold_ns / 1000ull));
+	if (so->accelerated != 0)
+		snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
+			 " --accelerated %u", so->accelerated);
+	if (so->stability >= 0)
+		snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
+			 " --%sstability", so->stability ? "" : "no-");
+	if (so->partial)
+		snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
+			 net_arg ? " --networks %s" : " --topology partial", net_arg);
+	if (so->lend != SIM_LEND_ODD)
+		snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
+			 " --lend %s", so->lend == SIM_LEND_NONE ? "none" : "all");
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -276,41 +316,7 @@ int main(int argc, char **argv)
 		uint64_t mix = seed * 0x9E3779B97F4A7C15ull;
 		so.nodes = nodes ? nodes : (uint32_t)(3 + (mix >> 40) % 5);
 		so.paths = paths ? paths : o.partial ? (uint32_t)(2 + (mix >> 20) % 3) : (uint32_t)(1 + (mix >> 20) % 3);
-		snprintf(replay_line, sizeof(replay_line),
-			 "build/tests/ordo-sim --seed %" PRIu64 " --nodes %u --paths %u --faults %s%s%s%s",
-			 seed, so.nodes, so.paths, faults_name(so.faults),
-			 so.mutation ? " --mutate " : "", so.mutation ? mutation_names[so.mutation] : "",
-			 so.initial_seq ? " --initial-seq ..." : "");
-		if (so.initial_seq)
-			snprintf(replay_line + strlen(replay_line) - 3, sizeof(replay_line) - strlen(replay_line) + 3,
-				 "%" PRIu64, so.initial_seq);
-		if (so.rrp_mode >= 0)
-			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
-				 " --rrp %s", so.rrp_mode == RP_RRP_PASSIVE ? "passive" : "active");
-		if (so.quorum >= 0)
-			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
-				 " --quorum %s", quorum_names[so.quorum]);
-		if (so.load_ns != 300000000ull)
-			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
-				 " --load-ms %" PRIu64, (uint64_t)(so.load_ns / 1000000ull));
-		if (so.calm_ns != 0)
-			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
-				 " --calm-ms %" PRIu64, (uint64_t)(so.calm_ns / 1000000ull));
-		if (so.token_hold_ns != 0)
-			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
-				 " --token-hold-us %" PRIu64, (uint64_t)(so.token_hold_ns / 1000ull));
-		if (so.accelerated != 0)
-			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
-				 " --accelerated %u", so.accelerated);
-		if (so.stability >= 0)
-			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
-				 " --%sstability", so.stability ? "" : "no-");
-		if (so.partial)
-			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
-				 net_arg ? " --networks %s" : " --topology partial", net_arg);
-		if (so.lend != SIM_LEND_ODD)
-			snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
-				 " --lend %s", so.lend == SIM_LEND_NONE ? "none" : "all");
+		set_replay_line(&so, net_arg);
 		int rc = sim_run_one(&so, replay_line, !sweep);
 		if (rc == 2)
 			return 2;

@@ -1013,6 +1013,30 @@ void sim_opts_default(struct sim_opts *o)
 	o->stability = -1;
 }
 
+/* The seeded faults and the script's, after a calm stretch (--calm-ms):
+ * the load runs through both. */
+static void schedule_faults(struct sim *s, const struct sim_opts *o)
+{
+	s->calm_ns = o->calm_ns;
+	s->opts.load_ns = o->calm_ns + o->load_ns;
+	s->memb_from_ns = s->calm_ns + (o->faults == SIM_FAULTS_ALL ? o->load_ns / 2 : 0);
+	if (o->faults == SIM_FAULTS_MEMB || o->faults == SIM_FAULTS_ALL || o->faults == SIM_FAULTS_PAUSE) {
+		/* one membership fault (pause: a pause) every 10..60 ms while the load runs */
+		for (uint64_t t = s->memb_from_ns + sim_rand_range(s, 5, 30) * 1000000ull; t < s->opts.load_ns;
+		     t += sim_rand_range(s, 10, 60) * 1000000ull)
+			ev_push(s, (struct sim_event){.at = t, .kind = SIM_EV_FAULT});
+		ev_push(s, (struct sim_event){.at = s->opts.load_ns, .kind = SIM_EV_HEAL_ALL});
+	}
+	if (o->faults == SIM_FAULTS_ALL) {
+		/* one path fault every 5..30 ms while the load runs */
+		for (uint64_t t = s->calm_ns + sim_rand_range(s, 2, 20) * 1000000ull; t < s->opts.load_ns;
+		     t += sim_rand_range(s, 5, 30) * 1000000ull)
+			ev_push(s, (struct sim_event){.at = t, .kind = SIM_EV_PATH, .gen = 2});
+	}
+	for (uint32_t i = 0; i < o->script_count; i++)
+		ev_push(s, (struct sim_event){.at = o->script[i].at_ns, .kind = SIM_EV_FAULT, .gen = i + 1u});
+}
+
 struct sim *sim_create(const struct sim_opts *o)
 {
 	if (o->nodes == 0 || o->nodes > SIM_NODES_MAX || o->paths == 0 || o->paths > RP_PATHS_MAX)
@@ -1131,29 +1155,10 @@ struct sim *sim_create(const struct sim_opts *o)
 	sim_check_init(s);
 	s->formed_ns = UINT64_MAX;
 	s->path_first_faulty_ns = UINT64_MAX;
-	/* a calm stretch first (--calm-ms): the faults follow it, the load
-	 * runs through both */
-	s->calm_ns = o->calm_ns;
-	s->opts.load_ns = o->calm_ns + o->load_ns;
-	s->memb_from_ns = s->calm_ns + (o->faults == SIM_FAULTS_ALL ? o->load_ns / 2 : 0);
 	for (uint32_t i = 0; i < o->nodes; i++)
 		sim_node_boot(s, &s->nodes[i]);
 	sim_stable_update(s);
-	if (o->faults == SIM_FAULTS_MEMB || o->faults == SIM_FAULTS_ALL || o->faults == SIM_FAULTS_PAUSE) {
-		/* one membership fault (pause: a pause) every 10..60 ms while the load runs */
-		for (uint64_t t = s->memb_from_ns + sim_rand_range(s, 5, 30) * 1000000ull; t < s->opts.load_ns;
-		     t += sim_rand_range(s, 10, 60) * 1000000ull)
-			ev_push(s, (struct sim_event){.at = t, .kind = SIM_EV_FAULT});
-		ev_push(s, (struct sim_event){.at = s->opts.load_ns, .kind = SIM_EV_HEAL_ALL});
-	}
-	if (o->faults == SIM_FAULTS_ALL) {
-		/* one path fault every 5..30 ms while the load runs */
-		for (uint64_t t = s->calm_ns + sim_rand_range(s, 2, 20) * 1000000ull; t < s->opts.load_ns;
-		     t += sim_rand_range(s, 5, 30) * 1000000ull)
-			ev_push(s, (struct sim_event){.at = t, .kind = SIM_EV_PATH, .gen = 2});
-	}
-	for (uint32_t i = 0; i < o->script_count; i++)
-		ev_push(s, (struct sim_event){.at = o->script[i].at_ns, .kind = SIM_EV_FAULT, .gen = i + 1u});
+	schedule_faults(s, o);
 	return s;
 }
 

@@ -260,4 +260,30 @@ static inline uint32_t att_op_put_entry(uint8_t *b, const uint8_t *group, uint8_
 	return att_op_entry_size(group_len);
 }
 
+/* One GROUP_OP entry as read. */
+struct att_op_entry {
+	uint8_t group_len, reason;
+	uint32_t client;
+	const uint8_t *group; /* inside the envelope */
+};
+
+/* Reads the entry at *off of the size-byte envelope b and moves *off past
+ * it; -1 if it does not fit or its group length is 0 or over group_max. */
+static inline int att_op_get_entry(const uint8_t *b, uint32_t size, uint32_t *off, uint8_t group_max,
+				   struct att_op_entry *en)
+{
+	if (size - *off < ATT_OP_ENTRY_HDR)
+		return -1;
+	const uint8_t *p = b + *off;
+	en->group_len = p[0];
+	en->reason = p[1];
+	en->client = att_get_be32(p + 4);
+	if (en->group_len == 0 || en->group_len > group_max ||
+	    size - *off - ATT_OP_ENTRY_HDR < att_pad8(en->group_len))
+		return -1;
+	en->group = p + ATT_OP_ENTRY_HDR;
+	*off += att_op_entry_size(en->group_len);
+	return 0;
+}
+
 #endif

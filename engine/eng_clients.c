@@ -355,20 +355,14 @@ static void apply_deferred(struct eng *e)
 	eng_arena_clear(&e->deferred);
 }
 
-static int entry_at(const uint8_t *b, uint32_t size, uint32_t *off, uint8_t *glen, uint8_t *reason,
-		    uint32_t *client, const uint8_t **group)
+/* The next entry of a GROUP_OP; -1 (counted: a bad envelope) if it does
+ * not fit. */
+static int next_entry(struct eng *e, const uint8_t *b, uint32_t size, uint32_t *off, struct att_op_entry *en)
 {
-	if (size - *off < ATT_OP_ENTRY_HDR)
-		return -1;
-	const uint8_t *p = b + *off;
-	*glen = p[0];
-	*reason = p[1];
-	*client = att_get_be32(p + 4);
-	if (*glen == 0 || *glen > ORDO_GROUP_NAME_MAX || size - *off - ATT_OP_ENTRY_HDR < att_pad8(*glen))
-		return -1;
-	*group = p + ATT_OP_ENTRY_HDR;
-	*off += ATT_OP_ENTRY_HDR + att_pad8(*glen);
-	return 0;
+	if (att_op_get_entry(b, size, off, ORDO_GROUP_NAME_MAX, en) == 0)
+		return 0;
+	e->cnt.client_bad_envelopes++;
+	return -1;
 }
 
 /* Views after a bulk change of the table: members of departed nodes left
@@ -412,17 +406,11 @@ static void on_sync(struct eng *e, uint16_t origin, const uint8_t *b, uint32_t s
 	if (!e->sync.active || !(e->sync.waiting & bit))
 		return; /* a sync of an earlier configuration */
 	uint32_t off = ATT_OP_HDR;
-	for (uint32_t i = 0; i < count; i++) {
-		uint8_t glen, reason;
-		uint32_t client;
-		const uint8_t *group;
-		if (entry_at(b, size, &off, &glen, &reason, &client, &group) != 0) {
-			e->cnt.client_bad_envelopes++;
-			break;
-		}
+	struct att_op_entry en;
+	for (uint32_t i = 0; i < count && next_entry(e, b, size, &off, &en) == 0; i++) {
 		/* refused alike at every node (the new table's limits, in the
 		 * SYNCs' delivery order) */
-		int rc = eg_sync_add(e->groups, group, glen, origin, client, reason);
+		int rc = eg_sync_add(e->groups, en.group, en.group_len, origin, en.client, en.reason);
 		if (rc == EG_EGROUPS || rc == EG_EMEMBERS)
 			e->cnt.joins_refused++;
 	}
@@ -457,16 +445,9 @@ static void on_group_op(struct eng *e, uint16_t origin, const uint8_t *b, uint32
 		return;
 	}
 	uint32_t off = ATT_OP_HDR;
-	for (uint32_t i = 0; i < count; i++) {
-		uint8_t glen, reason;
-		uint32_t client;
-		const uint8_t *group;
-		if (entry_at(b, size, &off, &glen, &reason, &client, &group) != 0) {
-			e->cnt.client_bad_envelopes++;
-			return;
-		}
-		apply_entry(e, op, node, group, glen, client, reason);
-	}
+	struct att_op_entry en;
+	for (uint32_t i = 0; i < count && next_entry(e, b, size, &off, &en) == 0; i++)
+		apply_entry(e, op, node, en.group, en.group_len, en.client, en.reason);
 }
 
 /* ---- deliveries ---- */

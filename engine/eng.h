@@ -36,7 +36,7 @@
 
 _Static_assert(PMDG_NODES_MAX == RP_NODES_MAX, "pmd-glue's node table covers ring-proto's node ids");
 
-enum eng_idle { ENG_IDLE_SPIN = 0, ENG_IDLE_YIELD, ENG_IDLE_BACKOFF, ENG_IDLE_BLOCK };
+enum eng_idle { ENG_IDLE_SPIN = 0, ENG_IDLE_YIELD, ENG_IDLE_BACKOFF, ENG_IDLE_BLOCK, ENG_IDLE_ADAPTIVE };
 /* [node] log_level, in rte_log's order from RTE_LOG_ERR */
 enum eng_log_level { ENG_LOG_ERROR = 0, ENG_LOG_WARNING, ENG_LOG_NOTICE, ENG_LOG_INFO, ENG_LOG_DEBUG };
 /* [node] log: where the log goes */
@@ -87,8 +87,8 @@ struct eng_config {
 	char state_dir[PATH_MAX - 32];
 	enum eng_idle idle;
 	int zero_copy;            /* keep received frames in their mbufs (docs/protocol.md §14) */
-	uint64_t backoff_yield_ns; /* idle = backoff: yield while work came within this long, */
-	uint64_t backoff_sleep_ns; /* ... then sleep this long at a time */
+	uint64_t backoff_yield_ns; /* idle = backoff, adaptive: yield while work came within this long, */
+	uint64_t backoff_sleep_ns; /* ... then sleep this long at a time (adaptive: when it cannot block) */
 	int log_level;            /* enum eng_log_level: RTE_LOG_ERR + log_level */
 	int log_target;           /* enum eng_log_target */
 	char config_file[PATH_MAX]; /* the file this was read from (ordoctl reload); not a key */

@@ -1005,8 +1005,12 @@ int eng_clients_arm_sleep(struct eng *e)
 			return 1;
 		if (c->state != ENG_CL_ACTIVE)
 			continue;
+		/* records committed since the last look, or left unread (the
+		 * node could not take them yet: ring-proto's queue, an
+		 * assembly buffer, the in-flight FIFO): nobody would ring for
+		 * those, so they are work now */
 		if (c->ov_head != c->ov_tail ||
-		    atomic_load_explicit(&c->submit.ctl->head, memory_order_relaxed) != c->submit.head_cache)
+		    atomic_load_explicit(&c->submit.ctl->head, memory_order_relaxed) != c->submit.read)
 			return 1;
 	}
 	return 0;

@@ -106,10 +106,11 @@ int eng_clients_queue_op(struct eng *e, const uint8_t *buf, uint32_t size);
 void eng_clients_config(struct eng *e, const struct rp_configuration *c);
 /* Worker: ring-proto returned a client's submit. */
 void eng_clients_submit_done(struct eng *e, uint64_t cookie);
-/* Worker, idle = block: marks every client's region "engine sleeping",
- * fences, and returns 1 if the worker must not block after all (a client
- * committed records it has not seen, a new client, an overflow queue still
- * to flush). Each call is followed by eng_clients_disarm_sleep(). */
+/* Worker, idle = block or adaptive: marks every client's region "engine
+ * sleeping", fences, and returns 1 if the worker must not block after all
+ * (a client's records it has not taken, whether committed since its last
+ * look or left for want of room, a new client, an overflow queue still to
+ * flush). Each call is followed by eng_clients_disarm_sleep(). */
 int eng_clients_arm_sleep(struct eng *e);
 void eng_clients_disarm_sleep(struct eng *e);
 /* Worker, at shutdown (still an RCU reader): tells every client the engine

@@ -363,7 +363,7 @@ static int check_ids(struct parse *ps, const struct key *k, const struct eng_con
 /* ---- the keys ---- */
 
 static const char *const bools[] = {"no", "yes", "false", "true", "0", "1", "off", "on", NULL};
-static const char *const idles[] = {"spin", "yield", "backoff", "block", NULL};
+static const char *const idles[] = {"spin", "yield", "backoff", "block", "adaptive", NULL};
 static const char *const levels[] = {"error", "warning", "notice", "info", "debug", NULL};
 static const char *const log_targets[] = {"stderr", "syslog", "journal", NULL};
 static const char *const rrp_modes[] = {"active", "passive", NULL};
@@ -394,8 +394,8 @@ static const char *const ciphers[] = {"aes256-gcm", "chacha20-poly1305", NULL};
 static const struct key keys[] = {
 	{.sec = SEC_NODE, .name = "id", .type = KT_UINT, C(rp.node_id), .min = 1, .max = RP_NODES_MAX, .scale = 1, .unit = "", .flags = KF_REQUIRED, .help = "this node's id, one of [ring] nodes"},
 	{.sec = SEC_NODE, .name = "state_dir", .type = KT_STR, C(state_dir), .scale = 1, .unit = "", .def = "/var/lib/ordo/n<id>", .derive = derive_state_dir, .help = "incarnation counter and persisted ring state"},
-	ENUM(SEC_NODE, "idle", C(idle), idles, "backoff", "what the worker does when a poll round found no work (docs/ordod.md, Idle strategies)"),
-	USEC(SEC_NODE, "backoff_yield_us", C(backoff_yield_ns), 0, 1000000, "1000", "idle = backoff: yield while work came within this long ..."),
+	ENUM(SEC_NODE, "idle", C(idle), idles, "adaptive", "what the worker does when a poll round found no work (docs/ordod.md, Idle strategies)"),
+	USEC(SEC_NODE, "backoff_yield_us", C(backoff_yield_ns), 0, 1000000, "1000", "idle = backoff, adaptive: yield while work came within this long ..."),
 	USEC(SEC_NODE, "backoff_sleep_us", C(backoff_sleep_ns), 1, 100000, "100", "... then nanosleep this long at a time"),
 	BOOL(SEC_NODE, "zero_copy", C(zero_copy), "yes",
 	     "keep received frames in their mbufs until ring-proto frees them instead of copying each (docs/protocol.md §14); "

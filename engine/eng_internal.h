@@ -98,10 +98,11 @@ const char *eng_peer_link_name(uint8_t s);
 #define foreach_eng_counter(_)                                                             \
 	_(loops, RP_COUNTER_EVENT, "worker loop iterations")                                     \
 	_(idle_loops, RP_COUNTER_EVENT, "iterations that found no work")                         \
-	_(sleeps, RP_COUNTER_EVENT, "sleeps of the backoff and block idle strategies")          \
-	_(wakes_frames, RP_COUNTER_EVENT, "idle = block: sleeps ended by a frame")               \
-	_(wakes_doorbell, RP_COUNTER_EVENT, "idle = block: sleeps ended by a client's doorbell") \
-	_(wakes_timer, RP_COUNTER_EVENT, "idle = block: sleeps ended by a deadline")                  \
+	_(sleeps, RP_COUNTER_EVENT, "sleeps of the backoff, block and adaptive idle strategies")  \
+	_(quiet_sleeps, RP_COUNTER_EVENT, "idle = adaptive: sleeps begun at once on a quiet ring") \
+	_(wakes_frames, RP_COUNTER_EVENT, "idle = block, adaptive: sleeps ended by a frame")      \
+	_(wakes_doorbell, RP_COUNTER_EVENT, "idle = block, adaptive: sleeps ended by a client's doorbell") \
+	_(wakes_timer, RP_COUNTER_EVENT, "idle = block, adaptive: sleeps ended by a deadline")   \
 	_(client_evictions, RP_COUNTER_HARMFUL,                                                  \
 	  "clients evicted: garbage in a submit ring, a delivery ring not drained, a full overflow queue") \
 	_(client_bad_envelopes, RP_COUNTER_HARMFUL,                                              \

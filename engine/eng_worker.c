@@ -10,7 +10,8 @@
  *
  * Never: steps ring-proto while performing its actions (their pointers live
  * until the next step), blocks except in the backoff idle strategy's short
- * sleep and the block strategy's wait (bounded by the next deadline),
+ * sleep and the block and adaptive strategies' wait (bounded by the next
+ * deadline),
  * allocates after eng_create(), or logs per frame.
  */
 #include "eng_internal.h"
@@ -476,21 +477,15 @@ static uint32_t duty_cycle(struct eng *e)
 
 static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
-/* idle = block: after 50 us without work (yielding meanwhile: the token of
- * a busy ring comes back sooner than a sleeping CPU wakes up), sleep in
- * epoll on every path's rx descriptor and the clients' doorbell until a
- * frame or a record arrives or the next deadline (ring-proto's timers, the
- * load generator, link polling, telemetry) is due. Rx descriptors are
- * level-triggered on the rx ring itself, so a frame that came after the
- * duty cycle's poll wakes the wait at once. */
-static void block(struct eng *e)
+/* Sleeps in epoll on every path's rx descriptor and the clients' doorbell
+ * until a frame or a record arrives or the next deadline (ring-proto's
+ * timers, the load generator, link polling, telemetry) is due. Rx
+ * descriptors are level-triggered on the rx ring itself, so a frame that
+ * came after the duty cycle's poll wakes the wait at once. A deadline
+ * nearer than ENG_BLOCK_MIN_NS, or a client's record that came meanwhile,
+ * is not worth a sleep: it yields or returns. */
+static void block_wait(struct eng *e)
 {
-	if (e->idle_since_ns == 0)
-		e->idle_since_ns = e->now_ns;
-	if (e->now_ns - e->idle_since_ns < ENG_BLOCK_AFTER_NS) {
-		sched_yield(); /* the grace: most idle loops end here */
-		return;
-	}
 	uint64_t until = min_u64(rp_next_deadline_ns(e->rp), eng_load_next_ns(e));
 	until = min_u64(until, min_u64(e->next_publish_ns, e->next_link_poll_ns));
 	if (until <= e->now_ns + ENG_BLOCK_MIN_NS) {
@@ -499,6 +494,7 @@ static void block(struct eng *e)
 	}
 	if (eng_clients_arm_sleep(e)) {
 		eng_clients_disarm_sleep(e);
+		sched_yield(); /* a record it could not take yet may wait for others */
 		return;
 	}
 	uint64_t wait = until - e->now_ns;
@@ -522,6 +518,57 @@ static void block(struct eng *e)
 	e->cnt.wakes_timer += n <= 0;
 	eng_clients_disarm_sleep(e);
 	e->cnt.sleeps++;
+}
+
+/* idle = block: after 50 us without work (yielding meanwhile: the token of
+ * a busy ring comes back sooner than a sleeping CPU wakes up), block_wait. */
+static void block(struct eng *e)
+{
+	if (e->idle_since_ns == 0)
+		e->idle_since_ns = e->now_ns;
+	if (e->now_ns - e->idle_since_ns < ENG_BLOCK_AFTER_NS) {
+		sched_yield(); /* the grace: most idle loops end here */
+		return;
+	}
+	block_wait(e);
+}
+
+/* idle = backoff: yield while work came within backoff_yield_ns or a
+ * deadline is nearer than one sleep; else nanosleep backoff_sleep_ns. */
+static void backoff(struct eng *e)
+{
+	/* [node] backoff_yield_us, backoff_sleep_us; timer slack 1 us */
+	if (e->now_ns - e->idle_since_ns < e->cfg.backoff_yield_ns ||
+	    rp_next_deadline_ns(e->rp) < e->now_ns + e->cfg.backoff_sleep_ns) {
+		sched_yield();
+		return;
+	}
+	const struct timespec ts = {.tv_sec = (time_t)(e->cfg.backoff_sleep_ns / 1000000000u),
+				    .tv_nsec = (long)(e->cfg.backoff_sleep_ns % 1000000000u)};
+	nanosleep(&ts, NULL);
+	e->cnt.sleeps++;
+}
+
+/* idle = adaptive (the default): ring-proto says when waiting is free.
+ * On a quiet ring (rp_node_quiet: this node holds the token, or the last
+ * token it forwarded sequenced nothing in a whole rotation) the token comes
+ * back only after a hold, so nothing but a frame (a HOLD_CANCEL, the
+ * released token), a client's record or a deadline can bring work: block
+ * at once. On a busy ring the token is back within microseconds: yield, as
+ * backoff does, and block (or, on a device that cannot be waited on,
+ * nanosleep) only after backoff_yield_ns without work. */
+static void adaptive(struct eng *e)
+{
+	if (e->block_epfd >= 0 && rp_node_quiet(e->rp)) {
+		e->cnt.quiet_sleeps++;
+		block_wait(e);
+		return;
+	}
+	if (e->block_epfd >= 0 && e->now_ns - e->idle_since_ns >= e->cfg.backoff_yield_ns) {
+		block_wait(e);
+		return;
+	}
+	backoff(e);
 }
 
 /* Sets up idle = block's epoll set; 0, or -1 with err. */
@@ -552,6 +599,24 @@ static int block_init(struct eng *e, char *err, size_t err_size)
 	return 0;
 }
 
+/* The epoll set of idle = block (a device that cannot be waited on is an
+ * error) and adaptive (it then sleeps as backoff); 0, or -1 with err. */
+static int idle_init(struct eng *e, char *err, size_t err_size)
+{
+	if (e->cfg.idle != ENG_IDLE_BLOCK && e->cfg.idle != ENG_IDLE_ADAPTIVE)
+		return 0;
+	if (block_init(e, err, err_size) == 0)
+		return 0;
+	if (e->cfg.idle == ENG_IDLE_BLOCK)
+		return -1;
+	ENG_LOG(INFO, e, "idle = adaptive sleeps in nanosleep: %s", err);
+	err[0] = '\0';
+	if (e->block_epfd >= 0)
+		close(e->block_epfd);
+	e->block_epfd = -1;
+	return 0;
+}
+
 static void idle(struct eng *e)
 {
 	e->cnt.idle_loops++;
@@ -565,16 +630,12 @@ static void idle(struct eng *e)
 	case ENG_IDLE_BACKOFF:
 		if (e->idle_since_ns == 0)
 			e->idle_since_ns = e->now_ns;
-		/* [node] backoff_yield_us, backoff_sleep_us; timer slack 1 us */
-		if (e->now_ns - e->idle_since_ns < e->cfg.backoff_yield_ns ||
-		    rp_next_deadline_ns(e->rp) < e->now_ns + e->cfg.backoff_sleep_ns) {
-			sched_yield();
-		} else {
-			const struct timespec ts = {.tv_sec = (time_t)(e->cfg.backoff_sleep_ns / 1000000000u),
-						    .tv_nsec = (long)(e->cfg.backoff_sleep_ns % 1000000000u)};
-			nanosleep(&ts, NULL);
-			e->cnt.sleeps++;
-		}
+		backoff(e);
+		break;
+	case ENG_IDLE_ADAPTIVE:
+		if (e->idle_since_ns == 0)
+			e->idle_since_ns = e->now_ns;
+		adaptive(e);
 		break;
 	case ENG_IDLE_BLOCK:
 		block(e);
@@ -603,7 +664,7 @@ extern void ordo_alloc_check(int on) __attribute__((weak));
 
 void eng_run(struct eng *e, volatile int *stop)
 {
-	if (e->cfg.idle == ENG_IDLE_BACKOFF || e->cfg.idle == ENG_IDLE_BLOCK)
+	if (e->cfg.idle == ENG_IDLE_BACKOFF || e->cfg.idle == ENG_IDLE_BLOCK || e->cfg.idle == ENG_IDLE_ADAPTIVE)
 		(void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	rcu_register_thread(); /* the client table is read under QSBR */
 	ENG_LOG(NOTICE, e, "running: incarnation %llu, %u path(s), idle %s",
@@ -611,6 +672,7 @@ void eng_run(struct eng *e, volatile int *stop)
 		e->cfg.idle == ENG_IDLE_SPIN    ? "spin"
 		: e->cfg.idle == ENG_IDLE_YIELD ? "yield"
 		: e->cfg.idle == ENG_IDLE_BLOCK ? "block"
+		: e->cfg.idle == ENG_IDLE_ADAPTIVE ? (e->block_epfd >= 0 ? "adaptive" : "adaptive (nanosleep: a path cannot be waited on)")
 						: "backoff");
 	if (ordo_alloc_check != NULL)
 		ordo_alloc_check(1);
@@ -643,9 +705,10 @@ void eng_run(struct eng *e, volatile int *stop)
 	rcu_unregister_thread();
 	if (ordo_alloc_check != NULL)
 		ordo_alloc_check(0);
-	if (e->cfg.idle == ENG_IDLE_BLOCK)
-		ENG_LOG(NOTICE, e, "idle block: slept %llu times, woken by frames %llu, by the doorbell %llu, by timers %llu",
-			(unsigned long long)e->cnt.sleeps, (unsigned long long)e->cnt.wakes_frames,
+	if (e->block_epfd >= 0)
+		ENG_LOG(NOTICE, e, "idle %s: slept %llu times (%llu on a quiet ring), woken by frames %llu, by the doorbell %llu, by timers %llu",
+			e->cfg.idle == ENG_IDLE_BLOCK ? "block" : "adaptive", (unsigned long long)e->cnt.sleeps,
+			(unsigned long long)e->cnt.quiet_sleeps, (unsigned long long)e->cnt.wakes_frames,
 			(unsigned long long)e->cnt.wakes_doorbell, (unsigned long long)e->cnt.wakes_timer);
 }
 
@@ -781,7 +844,7 @@ struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 			ENG_LOG(INFO, e, "path%u: zero-copy receive keeps up to %u received frames in their mbufs", p,
 				e->g.keep_max[p]);
 	}
-	if (c->idle == ENG_IDLE_BLOCK && block_init(e, err, err_size) != 0) {
+	if (idle_init(e, err, err_size) != 0) {
 		pmdg_close(&e->g);
 		goto fail;
 	}

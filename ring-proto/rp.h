@@ -447,6 +447,12 @@ uint64_t rp_node_my_aru(const struct rp_node *n);
 int rp_node_arus(const struct rp_node *n, struct rp_ring_id ring[2], uint64_t aru[2]);
 /* Messages (and partly sent fragments) still waiting to be sequenced. */
 uint32_t rp_node_backlog(const struct rp_node *n);
+/* The ring is quiet here (docs/protocol.md §12): this node holds a quiet
+ * ring's token, or the last token it forwarded sequenced nothing in a whole
+ * rotation, so the token comes back only after a hold (or a HOLD_CANCEL).
+ * A hint for the driver's idle strategy: nothing but a frame, a submit or
+ * rp_next_deadline_ns() will give the node work. */
+int rp_node_quiet(const struct rp_node *n);
 /* Paths this node sends on now, and the ones its own monitor marked. */
 uint8_t rp_node_paths_in_use(const struct rp_node *n);
 uint8_t rp_node_paths_faulty(const struct rp_node *n);

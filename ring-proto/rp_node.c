@@ -715,6 +715,11 @@ struct rp_ring_id rp_node_ring(const struct rp_node *n) { return n->ring; }
 uint64_t rp_node_my_aru(const struct rp_node *n) { return n->cur->my_aru; }
 uint32_t rp_node_backlog(const struct rp_node *n) { return rp_pack_backlog(n); }
 uint8_t rp_node_paths_in_use(const struct rp_node *n) { return n->rrp_in_use; }
+
+int rp_node_quiet(const struct rp_node *n)
+{
+	return n->state == RP_STATE_OPERATIONAL && (n->token_hold_at != RP_NEVER || n->ring_quiet);
+}
 uint8_t rp_node_paths_faulty(const struct rp_node *n) { return n->rrp_faulty; }
 int rp_node_primary(const struct rp_node *n) { return n->primary; }
 uint8_t rp_node_proto_version(const struct rp_node *n) { return n->ring_proto; }

@@ -13,7 +13,7 @@ What it does (docs/ordod.md is the daemon's interface, scripts/topology the
 network's):
   - `scripts/topology up N P 9000`, one config file per node in a temp dir
     (state_dir inside it, file_prefix <prefix><i>, lcores 0@(0-1), idle
-    backoff, profile shared, af_packet devices on p0..pP-1), each node as
+    adaptive, profile shared, af_packet devices on p0..pP-1), each node as
     `ip netns exec ordo-n<i> <ordod> -c <conf>`, its stdout and stderr in
     <tmp>/n<i>.log;
   - a DPDK telemetry client (AF_UNIX SOCK_SEQPACKET,
@@ -669,7 +669,7 @@ class Cluster:
     def config(self, i):
         conf = {
             'node': {'id': i, 'state_dir': os.path.join(self.tmp, f'n{i}', 'state'),
-                     'idle': 'backoff', 'log_level': 'info'},
+                     'idle': 'adaptive', 'log_level': 'info'},
             'eal': {'lcores': '0@(0-1)', 'file_prefix': f'{self.prefix}{i}'},
             'ring': {'id': 1, 'nodes': ','.join(str(k) for k in self.nodes),
                      'rrp_mode': 'active', 'quorum': 'majority', 'mtu': self.mtu,

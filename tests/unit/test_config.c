@@ -92,7 +92,7 @@ static void test_good(void **state)
 	assert_int_equal(c.rp.path_count, 2);
 	assert_int_equal(c.rp.rrp_mode, RP_RRP_PASSIVE);
 	assert_int_equal(c.path[0].framesz, 16384);
-	assert_int_equal(c.idle, ENG_IDLE_BACKOFF);
+	assert_int_equal(c.idle, ENG_IDLE_ADAPTIVE); /* the default */
 	assert_int_equal(c.zero_copy, 1); /* received frames lent to ring-proto by default */
 	assert_int_equal(c.log_target, ENG_LOG_TO_STDERR);
 	/* shared profile by default */
@@ -135,6 +135,10 @@ static void test_spin_is_dedicated(void **state)
 	/* block sleeps like backoff: the shared profile, token hold on */
 	assert_int_equal(load_with("[node]", "idle = block", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.idle, ENG_IDLE_BLOCK);
+	assert_int_equal(c.rp.token_hold_ns, 10000000ull);
+	assert_int_equal(load_with("[node]", "idle = backoff", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.idle, ENG_IDLE_BACKOFF);
+	assert_int_equal(c.rp.token_hold_ns, 10000000ull);
 	assert_int_equal(load_with("[node]", "zero_copy = no", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.zero_copy, 0);
 	assert_int_equal(load_with("[node]", "metrics_listen = [::1]:9464", &c, err, sizeof(err)), 0);

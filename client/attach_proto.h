@@ -78,6 +78,8 @@ struct att_region_hdr {
 	uint64_t delivery_off, delivery_size;
 	uint32_t max_message_size;
 	uint32_t engine_flags;                 /* ATT_ENGINE_*, fixed at attach */
+	uint32_t submit_budget;                /* bytes of the submit ring a client fills at most
+						* before publish says ORDO_EAGAIN (0: all of it) */
 	/* engine line */
 	_Alignas(64) _Atomic uint32_t state;  /* enum att_state */
 	_Atomic uint32_t evict_reason;         /* enum ordo_reason when evicted */

@@ -100,6 +100,7 @@ int ordo_client_map(struct ordo_client *c, int mem_fd, int event_fd, int doorbel
 	c->max_message = h->max_message_size;
 	c->max_record = shm_ring_max_record(h->submit_size);
 	c->engine_blocks = (h->engine_flags & ATT_ENGINE_BLOCKS) != 0;
+	c->budget = h->submit_budget;
 	return ORDO_OK;
 }
 
@@ -307,12 +308,26 @@ int ordo_leave(struct ordo_client *c, const void *group, size_t len) { return gr
 
 /* ---- publish ---- */
 
-/* Writes one PUBLISH record; FULL is returned as ORDO_EAGAIN. */
+/* The node's budget (docs/attach.md §5): a record that would take the
+ * unsent bytes in the submit ring past it waits, unless the ring is empty
+ * (a record larger than the budget still goes, alone). */
+static int over_budget(struct ordo_client *c, uint32_t length)
+{
+	if (c->budget == 0 || c->submit.head - c->submit.tail_cache + length <= c->budget)
+		return 0;
+	uint64_t used = shm_ring_prod_used(&c->submit); /* reloads the tail */
+	return used != 0 && used + length > c->budget;
+}
+
+/* Writes one PUBLISH record; FULL, or the budget spent, is returned as
+ * ORDO_EAGAIN. */
 static int publish_piece(struct ordo_client *c, const struct att_publish *p, const void *group, uint8_t glen,
 			 const uint8_t *data, uint32_t len, uint16_t flags)
 {
 	uint32_t head = (flags & ATT_F_FIRST) ? ATT_ENV_HEAD(glen) : 0;
 	uint32_t length = (uint32_t)sizeof(*p) + head + len;
+	if (over_budget(c, length))
+		return ORDO_EAGAIN;
 	enum shm_ring_status st;
 	uint8_t *w = shm_ring_reserve(&c->submit, length, &st);
 	if (w == NULL)

@@ -55,6 +55,7 @@ struct ordo_client {
 	void *ctx;
 	struct ordo_member self;
 	uint32_t max_message, max_record;
+	uint32_t budget;                        /* submit bytes not yet taken at most (0: the ring) */
 	uint64_t pub_seq;
 	struct ordo_stream stream;
 	int detached;

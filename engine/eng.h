@@ -115,6 +115,7 @@ struct eng_config {
 	int protect;              /* enum eng_protect */
 	uint64_t client_evict_ms; /* a client not draining its deliveries this long is evicted */
 	uint32_t max_clients;     /* clients attached at once; past it attach is ORDO_ECLIENTS */
+	uint32_t client_budget_kib; /* a client's unsent publishes at most (its submit ring's bytes); 0: the ring */
 	uint64_t assembly_timeout_ms; /* a message in pieces none of which came this long is dropped */
 	uint32_t assembly_buffers; /* large client messages assembled at once (message_size_max each) */
 	uint32_t max_groups;      /* the group table (eng_groups.h): groups, and members of one group; */

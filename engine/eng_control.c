@@ -154,6 +154,8 @@ static int make_region(struct eng *e, struct eng_client *c, uint32_t sub, uint32
 	h->delivery_size = del;
 	h->max_message_size = e->cfg.max_message_size; /* what att_size_ok allows */
 	h->engine_flags = e->block_epfd >= 0 ? ATT_ENGINE_BLOCKS : 0; /* block, adaptive */
+	uint64_t budget = (uint64_t)e->cfg.client_budget_kib * 1024u;
+	h->submit_budget = budget < sub ? (uint32_t)budget : 0; /* 0: the whole ring */
 	atomic_store_explicit(&h->state, ATT_STATE_ATTACHED, memory_order_relaxed);
 	atomic_store_explicit(&h->no_quorum, e->cfg.rp.quorum_publish && !e->primary, memory_order_relaxed);
 	struct shm_ring_ctl *sctl = (struct shm_ring_ctl *)(c->region + h->submit_off);

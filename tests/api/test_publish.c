@@ -3,8 +3,10 @@
  * priority, priorities, empty messages, the size limit (ORDO_E2BIG), bad
  * arguments (ORDO_EINVAL), a full submit ring (ORDO_EAGAIN), the
  * publish sequence numbers, publishing to a node that sleeps when idle
- * (`idle = block`: the client rings its doorbell), and the node's own check
- * of the size limit against a client that writes its submit ring itself.
+ * (`idle = block`: the client rings its doorbell), the node's own check
+ * of the size limit against a client that writes its submit ring itself,
+ * and the node's budget (docs/attach.md §6: a client publishes at most
+ * [node] client_budget_kib, 1 MiB by default, ahead of the ring).
  *
  *   test-api-publish ORDOD       (the node has the default 1 MiB max_message_size)
  */
@@ -15,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -414,6 +418,19 @@ static void test_bad_arguments(void **state)
 	api_rec_free(&a);
 }
 
+/* r got exactly messages 0..n-1 of `size` bytes (api_fill), once each, in
+ * order (a few more pumps first: nothing may follow); buf: size bytes. */
+static void all_once_in_order(struct api_rec *r, uint64_t n, uint8_t *buf, size_t size)
+{
+	api_pump((struct api_rec *[]){r}, 1, NULL, NULL, 50);
+	assert_int_equal(r->msgs, n);
+	for (uint64_t i = 0; i < n; i++) {
+		assert_int_equal(r->m[i].tag, i);
+		api_fill(buf, size, i);
+		assert_int_equal(r->m[i].sum, api_sum(buf, size));
+	}
+}
+
 /* A 64 KiB submit ring fills in a burst (a record stays in the ring until
  * the node has ordered it: zero copy). ORDO_EAGAIN costs no sequence
  * number, and every message accepted is delivered once. */
@@ -458,13 +475,54 @@ static void test_eagain(void **state)
 	assert_true(eagain > 0);
 	/* the ring holds 4 such records: EAGAIN comes after at most a few in a burst */
 	assert_true(first_eagain_at <= 64);
-	api_pump((struct api_rec *[]){&s}, 1, NULL, NULL, 50);
-	assert_int_equal(s.msgs, N);
-	for (uint64_t i = 0; i < N; i++) {
-		assert_int_equal(s.m[i].tag, i);
-		api_fill(buf, SIZE, i);
-		assert_int_equal(s.m[i].sum, api_sum(buf, SIZE));
+	all_once_in_order(&s, N, buf, SIZE);
+	free(buf);
+	api_rec_free(&e);
+	api_rec_free(&s);
+}
+
+/* The budget: with the node stopped (SIGSTOP, so it takes nothing), a
+ * client fills its 4 MiB submit ring only up to the node's 1 MiB budget
+ * before publish says ORDO_EAGAIN (exactly as many records as fit in it);
+ * once the node runs again every accepted message is delivered once, in
+ * order, and publishing goes on. */
+static void test_budget(void **state)
+{
+	(void)state;
+	enum { SIZE = 15000, MORE = 20 };
+	struct api_rec e, s;
+	api_attach(&e, "budget", 0, 0, 0);
+	api_attach(&s, "sub", 256, 0, 0);
+	api_join_wait(&s, "pb");
+	uint8_t *buf = malloc(SIZE);
+	assert_non_null(buf);
+	uint64_t rec = SHM_RING_REC_HDR + shm_ring_round(sizeof(struct att_publish) + ATT_ENV_HEAD(2) + SIZE);
+	uint64_t fit = (1u << 20) / rec;
+	assert_true(fit * rec < (4u << 20) / 2); /* the ring alone would take far more */
+	assert_int_equal(kill(api_nodes[0].pid, SIGSTOP), 0);
+	int st;
+	assert_int_equal(waitpid(api_nodes[0].pid, &st, WUNTRACED), api_nodes[0].pid); /* every thread stopped */
+	assert_true(WIFSTOPPED(st));
+	uint64_t accepted = 0;
+	for (;;) {
+		api_fill(buf, SIZE, accepted);
+		int64_t rc = ordo_publish(e.c, "pb", 2, buf, SIZE, ORDO_AGREED, 1);
+		if (rc == ORDO_EAGAIN)
+			break;
+		assert_int_equal(rc, (int64_t)accepted);
+		accepted++;
+		assert_true(accepted <= fit);
 	}
+	assert_int_equal(kill(api_nodes[0].pid, SIGCONT), 0);
+	printf("# node stopped: %llu records of %llu B accepted, then ORDO_EAGAIN (budget 1 MiB)\n",
+	       (unsigned long long)accepted, (unsigned long long)rec);
+	assert_int_equal(accepted, fit);
+	for (uint64_t i = accepted; i < accepted + MORE; i++) {
+		api_fill(buf, SIZE, i);
+		assert_int_equal(api_publish(e.c, &e, "pb", buf, SIZE, ORDO_AGREED, 1, 5000), (int64_t)i);
+	}
+	assert_true(api_wait_msgs(&s, accepted + MORE, 20000));
+	all_once_in_order(&s, accepted + MORE, buf, SIZE);
 	free(buf);
 	api_rec_free(&e);
 	api_rec_free(&s);
@@ -552,5 +610,6 @@ API_MAIN((void)0,
 		cmocka_unit_test(test_over_limit_direct),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_eagain),
+		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_sequence_numbers),
 		cmocka_unit_test(test_block_doorbell))

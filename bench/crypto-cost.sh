@@ -2,7 +2,7 @@
 # crypto-cost.sh — frame security's cost per frame in instructions (callgrind
 # Ir), which do not drift with the machine's load: seal and open, AES-256-GCM
 # and ChaCha20-Poly1305, at 64 B, 1 KiB and the largest frames at MTU 1500
-# and 9000 (docs/performance.md §6).
+# and 9000 (docs/performance.md §8).
 #
 # Usage: bench/crypto-cost.sh [BUILD_DIR]   (default: build; run ninja first)
 #

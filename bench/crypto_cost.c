@@ -1,6 +1,6 @@
 /* crypto_cost.c — the fixed workload bench/crypto-cost.sh runs under
  * callgrind: frame security's cost per frame in instructions, which do not
- * drift with the machine's load (docs/performance.md §6).
+ * drift with the machine's load (docs/performance.md §8).
  *
  *   crypto-cost CIPHER PROTECTION SIZE COUNT
  *     CIPHER aes256-gcm | chacha20-poly1305, PROTECTION encrypt | auth,

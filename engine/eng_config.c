@@ -986,6 +986,10 @@ static int check_topology(struct parse *ps, const struct eng_config *c)
  * against the key that fills the field its sentence starts with. */
 static int check_ring(struct parse *ps, struct eng_config *c)
 {
+	/* listen before speaking (docs/protocol.md §8.8, Rule D): every live
+	 * member sends within a token retransmit period, a gathering one
+	 * within a Join period */
+	c->rp.listen_ns = 2u * (c->rp.token_retransmit_ns > c->rp.join_ns ? c->rp.token_retransmit_ns : c->rp.join_ns);
 	const char *why = NULL;
 	if (rp_config_check(&c->rp, &why) == 0)
 		return 0;

@@ -185,6 +185,87 @@ static uint64_t silent_on(const struct eng *e, uint8_t p)
 	return set;
 }
 
+/* One ring parameter (docs/protocol.md §8.8) as the configuration key
+ * that sets it, and its value in that key's terms. */
+static void param_text(const struct eng *e, enum rp_param k, const struct rp_wire_params *p, const char **key,
+		       char *val, size_t size)
+{
+	static const char *const quorum_names[] = {"majority", "two_node", "last_man_standing"};
+	static const char *const rrp_names[] = {"active", "passive"};
+	uint64_t v = rp_param_value(p, k);
+	*key = rp_param_name(k);
+	switch (k) {
+	case RP_PARAM_NODES:
+		id_list(v, val, size);
+		return;
+	case RP_PARAM_FRAME_SIZE_MAX:
+		/* the same transport and security: the same overhead as here */
+		*key = "mtu";
+		snprintf(val, size, "%llu", (unsigned long long)(v + (e->cfg.mtu - e->cfg.rp.frame_size_max)));
+		return;
+	case RP_PARAM_TOKEN_RETRANSMIT:
+	case RP_PARAM_TOKEN_LOSS:
+	case RP_PARAM_JOIN:
+	case RP_PARAM_CONSENSUS:
+		*key = k == RP_PARAM_TOKEN_RETRANSMIT ? "token_retransmit_us" : k == RP_PARAM_TOKEN_LOSS ? "token_loss_us" :
+		       k == RP_PARAM_JOIN ? "join_us" : "consensus_us";
+		snprintf(val, size, "%llu", (unsigned long long)(v / 1000u));
+		return;
+	case RP_PARAM_QUORUM:
+		snprintf(val, size, "%s", v < 3 ? quorum_names[v] : "?");
+		return;
+	case RP_PARAM_RRP_MODE:
+		snprintf(val, size, "%s", v < 2 ? rrp_names[v] : "?");
+		return;
+	case RP_PARAM_PATH_COUNT:
+		*key = "paths";
+		break;
+	default:
+		break;
+	}
+	snprintf(val, size, "%llu", (unsigned long long)v);
+}
+
+/* A node ring-proto refused (docs/protocol.md §8.8, §11): who, and why. */
+static void on_refused(struct eng *e, const struct rp_refusal *r)
+{
+	unsigned long long inc = (unsigned long long)r->incarnation, kept = (unsigned long long)r->kept_incarnation;
+	if (r->kind == RP_REFUSE_VERSION) {
+		ENG_LOG(WARNING, e, "node %u (incarnation %llu) refused: it speaks protocol %u..%u, this ring %u..%u",
+			r->node, inc, r->their_min, r->their_max, r->our_min, r->our_max);
+	} else if (r->kind == RP_REFUSE_DUPLICATE_ID && r->node == e->cfg.rp.node_id && r->newcomer) {
+		ENG_LOG(ERR, e, "DUPLICATE NODE ID: a process with this node's id %u runs already (incarnation %llu), "
+			"heard before this one sent anything: not starting; give this node its own [node] id", r->node, inc);
+		e->fatal = 1;
+	} else if (r->kind == RP_REFUSE_DUPLICATE_ID && r->node == e->cfg.rp.node_id) {
+		ENG_LOG(ERR, e, "DUPLICATE NODE ID: another process runs with this node's id %u (incarnation %llu; "
+			"this one is %llu): its frames are refused; give it its own [node] id", r->node, inc, kept);
+	} else if (r->kind == RP_REFUSE_DUPLICATE_ID) {
+		ENG_LOG(ERR, e, "DUPLICATE NODE ID: a second process runs with node %u's id (incarnation %llu) while "
+			"incarnation %llu is still heard: refused; node %u keeps its place", r->node, inc, kept, r->node);
+	} else if (r->kind == RP_REFUSE_PARAMS && r->theirs != NULL) {
+		char text[768], theirs[RP_NODES_MAX * 4 + 8], ours[RP_NODES_MAX * 4 + 8];
+		size_t len = 0;
+		struct rp_wire_params mine;
+		rp_params_of(&e->cfg.rp, &mine);
+		text[0] = '\0';
+		for (unsigned k = 0; k < RP_PARAM_COUNT && len < sizeof(text); k++) {
+			if (!(r->keys & (1u << k)))
+				continue;
+			const char *key;
+			param_text(e, (enum rp_param)k, r->theirs, &key, theirs, sizeof(theirs));
+			param_text(e, (enum rp_param)k, &mine, &key, ours, sizeof(ours));
+			int n = snprintf(text + len, sizeof(text) - len, "%s%s = %s (here %s)", len ? ", " : "", key, theirs,
+					 ours);
+			if (n < 0)
+				break;
+			len += (size_t)n;
+		}
+		ENG_LOG(ERR, e, "node %u (incarnation %llu) refused: its ring configuration differs from this node's: %s; "
+			"every node of a ring needs the same [ring] and paths", r->node, inc, text);
+	}
+}
+
 static void on_path(struct eng *e, const struct rp_path_event *p)
 {
 	if (p->path < RP_PATHS_MAX)
@@ -304,9 +385,7 @@ static void perform(struct eng *e)
 			on_path(e, &a->path);
 			break;
 		case RP_ACT_REFUSED:
-			ENG_LOG(WARNING, e, "node %u (incarnation %llu) refused: it speaks protocol %u..%u, this ring %u..%u",
-				a->refused.node, (unsigned long long)a->refused.incarnation, a->refused.their_min,
-				a->refused.their_max, a->refused.our_min, a->refused.our_max);
+			on_refused(e, &a->refused);
 			break;
 		}
 	}

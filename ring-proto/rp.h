@@ -78,6 +78,9 @@ struct rp_config {
 	uint64_t join_ns;             /* rebroadcast the Join this often while gathering */
 	uint64_t consensus_ns;        /* give up waiting for agreement on the sets */
 	uint64_t merge_ns;            /* the representative announces its ring this often */
+	uint64_t listen_ns;           /* at start, listen this long before sending anything: a frame
+				       * with this node's id then is a process running with it
+				       * already (0: do not; docs/protocol.md §8.8, Rule D) */
 	uint64_t token_hold_ns;       /* hold a quiet ring's token this long at the representative
 				       * (0: never; < token_retransmit_ns / 2; docs/protocol.md §12) */
 	uint32_t fail_recv_const;     /* visits with the aru stuck before its owner is failed */
@@ -110,6 +113,29 @@ struct rp_config {
  * copy timeout 10 ms, threshold 3, decay 1 s, probe 100 ms; quorum
  * majority; protocol versions [1, RP_PROTO_VERSION_IMPLEMENTED]. */
 void rp_config_default(struct rp_config *c, uint16_t node_id);
+
+/* The ring parameters every member must share (docs/protocol.md §8.8), as
+ * bits of rp_refusal.keys. */
+enum rp_param {
+	RP_PARAM_NODES = 0,
+	RP_PARAM_FRAME_SIZE_MAX,
+	RP_PARAM_WINDOW_SIZE,
+	RP_PARAM_TOKEN_RETRANSMIT,
+	RP_PARAM_TOKEN_LOSS,
+	RP_PARAM_JOIN,
+	RP_PARAM_CONSENSUS,
+	RP_PARAM_QUORUM,
+	RP_PARAM_RRP_MODE,
+	RP_PARAM_PATH_COUNT,
+	RP_PARAM_COUNT
+};
+
+/* The ring parameters of c (docs/protocol.md §8.8); the keys (bits of enum
+ * rp_param) in which a and b differ; a parameter's value as a number. */
+void rp_params_of(const struct rp_config *c, struct rp_wire_params *p);
+uint32_t rp_params_diff(const struct rp_wire_params *a, const struct rp_wire_params *b);
+uint64_t rp_param_value(const struct rp_wire_params *p, enum rp_param k);
+const char *rp_param_name(enum rp_param k);
 
 /* Checks a configuration; on error returns -1 and sets *why to a sentence
  * naming the field and the rule it broke. */
@@ -192,7 +218,8 @@ enum rp_action_kind {
 	RP_ACT_PERSIST,     /* record in stable storage before performing the actions after it:
 			     * ring seq (rp_config.ring_seq at restart) and last primary */
 	RP_ACT_PATH,        /* a path changed state at this node (§9) */
-	RP_ACT_REFUSED,     /* a node was refused: no protocol version in common (§11) */
+	RP_ACT_REFUSED,     /* a node was refused: no protocol version in common (§11), other
+			     * ring parameters, or a second process with its id (§8.8) */
 };
 
 #define RP_DEST_ALL 0
@@ -268,11 +295,25 @@ struct rp_path_event {
 	uint8_t faulty;       /* paths this node's monitor marked */
 };
 
+enum rp_refusal_kind {
+	RP_REFUSE_VERSION = 0,  /* their_min..their_max shares nothing with our_min..our_max */
+	RP_REFUSE_PARAMS,       /* keys: the parameters that differ; theirs: the node's values */
+	RP_REFUSE_DUPLICATE_ID, /* incarnation runs with node's id while kept_incarnation (this
+				 * node itself, if node is this node's id) is alive */
+};
+
 struct rp_refusal {
+	uint8_t kind;                 /* enum rp_refusal_kind */
 	uint16_t node;
 	uint64_t incarnation;
 	uint8_t their_min, their_max; /* the refused node's range */
 	uint8_t our_min, our_max;     /* this node's range, or its ring's */
+	uint32_t keys;                /* RP_REFUSE_PARAMS: bit per enum rp_param */
+	const struct rp_wire_params *theirs; /* RP_REFUSE_PARAMS: in the node's memory */
+	uint64_t kept_incarnation;    /* RP_REFUSE_DUPLICATE_ID */
+	uint8_t newcomer;             /* RP_REFUSE_DUPLICATE_ID of this node's own id, heard while it
+				       * listened at start: the other process was there first; this
+				       * one has sent nothing and should not start */
 };
 
 struct rp_persist {

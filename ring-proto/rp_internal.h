@@ -100,6 +100,14 @@ struct rp_peer {
 	bool have_tx;
 	uint8_t proto_min, proto_max;       /* its range; 0: unknown */
 	uint64_t refused_inc;               /* incarnation a refusal was reported for */
+	/* §8.8: an incarnation refused for its ring parameters, and them;
+	 * the last frame of the known incarnation; a newer one held back
+	 * (since when), and one found to be a duplicate */
+	uint64_t params_refused_inc;
+	struct rp_wire_params params;
+	uint64_t heard_at;
+	uint64_t pend_inc, pend_since;
+	uint64_t dup_inc;
 	/* partial topology (§17.5): problems charged to (this peer, path),
 	 * and the paths it is marked out of reach on */
 	uint32_t peer_problems[RP_PATHS_MAX];
@@ -171,6 +179,8 @@ struct rp_node {
 	uint64_t proc_set, fail_set, consensus;
 	uint64_t readmitted;              /* taken back from fail_set since the last install (§16.2) */
 	uint64_t known_inc[RP_NODES_MAX]; /* newest incarnation seen per id */
+	struct rp_wire_params params;     /* this node's ring parameters (§8.8) */
+	uint64_t self_dup_inc;            /* another process with my id, reported (§8.8) */
 	uint64_t max_ring_seq;            /* largest ring seq known */
 	struct rp_wire_commit commit;     /* working commit token */
 	struct rp_ring_id commit_ring;    /* the ring it forms */
@@ -206,6 +216,7 @@ struct rp_node {
 	uint64_t merge_at;
 
 	bool start_pending;  /* deliver the start ring's configuration */
+	uint64_t listen_until; /* listening at start until then (§8.8; 0: not yet started) */
 	bool deliver_more;   /* deliveries left over for lack of action room */
 	bool leave_pending;  /* a leave asked for during an install */
 
@@ -333,7 +344,9 @@ void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 		     uint64_t now_ns, struct rp_actions *out);
 void rp_memb_on_commit(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
 		       uint64_t now_ns, struct rp_actions *out);
-void rp_memb_on_foreign(struct rp_node *n, uint16_t sender, uint64_t now_ns, struct rp_actions *out);
+/* A frame of a ring this node is not in (counted here): gather, unless
+ * its representative was refused for its parameters (§8.8). */
+void rp_memb_on_foreign(struct rp_node *n, const struct rp_wire_hdr *h, uint64_t now_ns, struct rp_actions *out);
 void rp_memb_leave(struct rp_node *n, struct rp_actions *out);
 void rp_memb_timers(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
 void rp_memb_resumed(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
@@ -385,8 +398,22 @@ void rp_quorum_install(struct rp_node *n);
 void rp_quorum_start(struct rp_node *n, struct rp_actions *out);
 /* RP_ACT_PERSIST of the ring seq and the last primary attempt. */
 void rp_persist(struct rp_node *n, uint64_t ring_seq, struct rp_actions *out);
-/* Gather: fail every node of set whose range is known disjoint from mine. */
+/* Gather: fail every node of set whose range is known disjoint from mine,
+ * or whose current incarnation was refused for its ring parameters. */
 uint64_t rp_version_disjoint(const struct rp_node *n, uint64_t set);
+/* docs/protocol.md §8.8. A frame from a refused incarnation, or a JOIN or
+ * MERGE_DETECT whose ring parameters differ from mine: dropped (true). */
+bool rp_params_refuse(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf, uint64_t now_ns,
+		      struct rp_actions *out);
+/* A frame with my id: mine looped back (bad-sender), or, with another
+ * incarnation, Rule D's duplicate (duplicate-id, reported once); the
+ * caller counts the drop. */
+enum rp_drop rp_dup_self(struct rp_node *n, const struct rp_wire_hdr *h, struct rp_actions *out);
+/* Rule D (2): a newer incarnation of a sender whose current one is still
+ * heard is held back, and reported once both are seen alive (true:
+ * dropped). h->incarnation is at least the known one. */
+bool rp_incarnation_hold(struct rp_node *n, const struct rp_wire_hdr *h, uint64_t now_ns,
+			 struct rp_actions *out);
 
 /* rp_recovery.c */
 void rp_recovery_enter(struct rp_node *n, uint64_t now_ns);

@@ -45,6 +45,7 @@ static void send_join(struct rp_node *n, uint64_t proc, uint64_t fail, struct rp
 	j.ring_seq = n->max_ring_seq;
 	j.proc_set = proc;
 	j.fail_set = fail;
+	j.params = n->params;
 	for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
 		if (proc & rp_bit(id))
 			j.inc[id - 1u] = n->known_inc[id - 1u];
@@ -499,8 +500,16 @@ void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 	}
 }
 
-void rp_memb_on_foreign(struct rp_node *n, uint16_t sender, uint64_t now_ns, struct rp_actions *out)
+void rp_memb_on_foreign(struct rp_node *n, const struct rp_wire_hdr *h, uint64_t now_ns, struct rp_actions *out)
 {
+	uint16_t sender = h->sender, rep = h->ring.rep;
+	if (rep != 0 && rep != me(n) && n->peers[rep - 1u].params_refused_inc != 0) {
+		/* a ring whose representative I refused for its parameters:
+		 * its members share them (§8.8), no gather for it */
+		n->stats.drops[RP_DROP_CONFIG_MISMATCH]++;
+		return;
+	}
+	n->stats.drops[RP_DROP_FOREIGN_RING]++;
 	if (n->state == RP_STATE_OPERATIONAL ||
 	    (n->state == RP_STATE_GATHER && !(n->proc_set & rp_bit(sender)))) {
 		n->proc_set |= rp_bit(sender);
@@ -575,7 +584,7 @@ void rp_memb_timers(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 	if (n->state == RP_STATE_OPERATIONAL && n->merge_at <= now_ns) {
 		struct rp_wire_hdr h;
 		rp_hdr_init(n, &h, n->ring);
-		size_t size = rp_wire_encode_merge_detect(n->merge_buf, &h);
+		size_t size = rp_wire_encode_merge_detect(n->merge_buf, &h, &n->params);
 		rp_emit_send(n, out, n->merge_buf, (uint32_t)size, RP_DEST_ALL);
 		n->merge_at = now_ns + n->cfg.merge_ns;
 	}

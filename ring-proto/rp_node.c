@@ -194,7 +194,7 @@ static void layout_of(const struct rp_config *c, struct layout *l)
 	l->join = off;
 	off = ALIGN64(off + rp_wire_join_size(UINT64_MAX));
 	l->merge = off;
-	off = ALIGN64(off + RP_WIRE_HDR_SIZE);
+	off = ALIGN64(off + rp_wire_merge_detect_size());
 	l->relay = off;
 	off = ALIGN64(off + (rp_topo_partial(c) ? c->frame_size_max : 0u));
 	for (uint32_t p = 0; p < RP_PRIO_COUNT; p++) {
@@ -245,6 +245,7 @@ int rp_node_init(struct rp_node *n, const struct rp_config *c)
 	n->join_at = n->consensus_at = n->merge_at = RP_NEVER;
 	n->mut_late_at = RP_NEVER;
 	n->known_inc[c->node_id - 1u] = c->incarnation;
+	rp_params_of(c, &n->params);
 	for (uint32_t i = 0; i < c->member_count; i++)
 		n->configured |= rp_bit(c->members[i]);
 	rp_relay_init(n);
@@ -447,7 +448,7 @@ static void take_frame(struct rp_node *n, const struct rp_wire_hdr *hp, const ui
 	struct rp_wire_hdr h = *hp;
 	enum rp_drop why = RP_DROP_NONE;
 	if (h.sender == n->cfg.node_id)
-		why = RP_DROP_BAD_SENDER; /* our own frame looped back */
+		why = rp_dup_self(n, &h, out); /* our own frame looped back, or a second process with my id (§8.8) */
 	if (why == RP_DROP_NONE && !(n->configured & rp_bit(h.sender)))
 		why = RP_DROP_BAD_SENDER; /* not a configured node: it never joins (§8.2) */
 	if (why == RP_DROP_NONE && h.type == RP_FRAME_DATA && h.frame_size > n->cfg.frame_size_max)
@@ -464,7 +465,8 @@ static void take_frame(struct rp_node *n, const struct rp_wire_hdr *hp, const ui
 		n->stats.drops[RP_DROP_STALE]++;
 		return;
 	}
-	if (rp_version_refuse(n, &h, now_ns, out))
+	if (rp_incarnation_hold(n, &h, now_ns, out) || rp_version_refuse(n, &h, now_ns, out) ||
+	    rp_params_refuse(n, &h, buf, now_ns, out))
 		return;
 	incarnation_note(n, &h, now_ns, out);
 	if (!relayed) {
@@ -535,8 +537,7 @@ static void take_frame(struct rp_node *n, const struct rp_wire_hdr *hp, const ui
 		n->stats.drops[RP_DROP_STALE]++;
 		return;
 	}
-	n->stats.drops[RP_DROP_FOREIGN_RING]++;
-	rp_memb_on_foreign(n, h.sender, now_ns, out);
+	rp_memb_on_foreign(n, &h, now_ns, out);
 }
 
 static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
@@ -549,6 +550,33 @@ static uint64_t timers_due(const struct rp_node *n)
 	if (n->state == RP_STATE_GATHER && !n->mut_late_fired)
 		d = min64(d, n->mut_late_at);
 	return min64(min64(d, n->merge_at), rp_rrp_deadline(n));
+}
+
+/* The first steps (§8.1): the start ring, after listening for listen_ns
+ * (Rule D (0) of §8.8): silent meanwhile, only a frame with my own id
+ * matters; submits queue as before the first ring; a leave ends the wait.
+ * Returns true if the step ends here, with *rc. */
+static bool start(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struct rp_actions *out, int *rc)
+{
+	if (n->listen_until == 0)
+		n->listen_until = now_ns + n->cfg.listen_ns;
+	if (now_ns < n->listen_until && in->kind != RP_IN_LEAVE) {
+		struct rp_wire_hdr h;
+		*rc = RP_OK;
+		if (in->kind == RP_IN_SUBMIT)
+			*rc = n->cfg.quorum_publish && !n->primary ? RP_ENOQUORUM : rp_pack_submit(n, in);
+		else if (in->kind == RP_IN_FRAME)
+			n->stats.drops[rp_wire_decode_hdr(in->frame.data, in->frame.size, &h) == RP_DROP_NONE &&
+						   h.sender == n->cfg.node_id
+					       ? rp_dup_self(n, &h, out)
+					       : RP_DROP_UNHANDLED]++;
+		return true;
+	}
+	n->start_pending = false;
+	rp_quorum_start(n, out);
+	rp_emit_config(n, out, RP_CONFIG_REGULAR, n->ring, n->ring, n->member_count, n->members);
+	rp_memb_start(n, now_ns, out);
+	return false;
 }
 
 int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struct rp_actions *out)
@@ -575,12 +603,8 @@ int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struc
 		rp_rrp_link(n, in->link.path, in->link.up != 0, now_ns, out);
 		return RP_OK;
 	}
-	if (n->start_pending) {
-		n->start_pending = false;
-		rp_quorum_start(n, out);
-		rp_emit_config(n, out, RP_CONFIG_REGULAR, n->ring, n->ring, n->member_count, n->members);
-		rp_memb_start(n, now_ns, out);
-	}
+	if (n->start_pending && start(n, in, now_ns, out, &rc))
+		return rc;
 	rp_srp_discard(n);
 	if (n->install != RP_INSTALL_NONE) {
 		/* Deliveries owed by an install come first: until they are out
@@ -646,6 +670,8 @@ uint64_t rp_next_deadline_ns(const struct rp_node *n)
 {
 	if (n->state == RP_STATE_LEFT)
 		return RP_NEVER;
+	if (n->start_pending && n->listen_until != 0 && !n->deliver_more)
+		return n->listen_until; /* listening at start (§8.8) */
 	if (n->start_pending || n->deliver_more || rp_srp_local_work(n))
 		return 0;
 	return timers_due(n);

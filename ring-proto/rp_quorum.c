@@ -6,8 +6,11 @@
  * header and commit entry, refusal of nodes sharing no version). Everything
  * a ring decides is computed from its commit token at rotation 2, which
  * every member sees identically, so every member decides the same.
+ * Also §8.8: ring parameters compared in every JOIN and MERGE_DETECT, and
+ * a second process with a node's id.
  * Never: lets a node that shares no version with this node or, in
- * OPERATIONAL, with its ring, start a gather.
+ * OPERATIONAL, with its ring, or a node with other ring parameters, start
+ * a gather; lets a newer incarnation displace a node that is still heard.
  */
 #include "rp_internal.h"
 
@@ -26,22 +29,24 @@ bool rp_version_overlap(uint8_t amin, uint8_t amax, uint8_t bmin, uint8_t bmax)
 	return amin <= bmax && bmin <= amax;
 }
 
+static struct rp_action *refusal(struct rp_node *n, enum rp_refusal_kind kind, uint16_t node, uint64_t inc,
+				 struct rp_actions *out);
+
 static void refuse(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t our_min, uint8_t our_max,
 		   struct rp_actions *out)
 {
 	struct rp_peer *pe = &n->peers[h->sender - 1u];
 	n->stats.drops[RP_DROP_VERSION_MISMATCH]++;
-	if (pe->refused_inc == h->incarnation || !rp_actions_room(out, 1))
+	if (pe->refused_inc == h->incarnation)
+		return;
+	struct rp_action *a = refusal(n, RP_REFUSE_VERSION, h->sender, h->incarnation, out);
+	if (!a)
 		return;
 	pe->refused_inc = h->incarnation;
-	struct rp_action *a = rp_action_push(out, RP_ACT_REFUSED);
-	a->refused.node = h->sender;
-	a->refused.incarnation = h->incarnation;
 	a->refused.their_min = h->proto_min;
 	a->refused.their_max = h->proto_max;
 	a->refused.our_min = our_min;
 	a->refused.our_max = our_max;
-	n->stats.refusals++;
 }
 
 bool rp_version_refuse(struct rp_node *n, const struct rp_wire_hdr *h, uint64_t now_ns,
@@ -75,8 +80,175 @@ uint64_t rp_version_disjoint(const struct rp_node *n, uint64_t set)
 		if ((set & rp_bit(id)) && pe->proto_min != 0 &&
 		    !rp_version_overlap(pe->proto_min, pe->proto_max, n->cfg.proto_min, n->cfg.proto_max))
 			bad |= rp_bit(id);
+		if ((set & rp_bit(id)) && pe->params_refused_inc != 0 &&
+		    pe->params_refused_inc == n->known_inc[id - 1u])
+			bad |= rp_bit(id);
 	}
 	return bad;
+}
+
+/* ---- misconfiguration (docs/protocol.md §8.8) ---- */
+
+void rp_params_of(const struct rp_config *c, struct rp_wire_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	for (uint32_t i = 0; i < c->member_count; i++)
+		p->nodes |= rp_bit(c->members[i]);
+	p->frame_size_max = c->frame_size_max;
+	p->window_size = c->window_size;
+	p->token_retransmit_ns = c->token_retransmit_ns;
+	p->token_loss_ns = c->token_loss_ns;
+	p->join_ns = c->join_ns;
+	p->consensus_ns = c->consensus_ns;
+	p->quorum = (uint8_t)c->quorum;
+	p->rrp_mode = (uint8_t)c->rrp_mode;
+	p->path_count = c->path_count;
+}
+
+uint64_t rp_param_value(const struct rp_wire_params *p, enum rp_param k)
+{
+	switch (k) {
+	case RP_PARAM_NODES: return p->nodes;
+	case RP_PARAM_FRAME_SIZE_MAX: return p->frame_size_max;
+	case RP_PARAM_WINDOW_SIZE: return p->window_size;
+	case RP_PARAM_TOKEN_RETRANSMIT: return p->token_retransmit_ns;
+	case RP_PARAM_TOKEN_LOSS: return p->token_loss_ns;
+	case RP_PARAM_JOIN: return p->join_ns;
+	case RP_PARAM_CONSENSUS: return p->consensus_ns;
+	case RP_PARAM_QUORUM: return p->quorum;
+	case RP_PARAM_RRP_MODE: return p->rrp_mode;
+	case RP_PARAM_PATH_COUNT: return p->path_count;
+	case RP_PARAM_COUNT: break;
+	}
+	return 0;
+}
+
+const char *rp_param_name(enum rp_param k)
+{
+	static const char *const names[RP_PARAM_COUNT] = {
+		[RP_PARAM_NODES] = "nodes", [RP_PARAM_FRAME_SIZE_MAX] = "frame_size_max",
+		[RP_PARAM_WINDOW_SIZE] = "window_size", [RP_PARAM_TOKEN_RETRANSMIT] = "token_retransmit",
+		[RP_PARAM_TOKEN_LOSS] = "token_loss", [RP_PARAM_JOIN] = "join",
+		[RP_PARAM_CONSENSUS] = "consensus", [RP_PARAM_QUORUM] = "quorum",
+		[RP_PARAM_RRP_MODE] = "rrp_mode", [RP_PARAM_PATH_COUNT] = "path_count",
+	};
+	return (unsigned)k < RP_PARAM_COUNT ? names[k] : "unknown";
+}
+
+uint32_t rp_params_diff(const struct rp_wire_params *a, const struct rp_wire_params *b)
+{
+	uint32_t keys = 0;
+	for (unsigned k = 0; k < RP_PARAM_COUNT; k++)
+		if (rp_param_value(a, (enum rp_param)k) != rp_param_value(b, (enum rp_param)k))
+			keys |= 1u << k;
+	return keys;
+}
+
+static struct rp_action *refusal(struct rp_node *n, enum rp_refusal_kind kind, uint16_t node, uint64_t inc,
+				 struct rp_actions *out)
+{
+	if (!rp_actions_room(out, 1))
+		return NULL;
+	struct rp_action *a = rp_action_push(out, RP_ACT_REFUSED);
+	memset(&a->refused, 0, sizeof(a->refused));
+	a->refused.kind = (uint8_t)kind;
+	a->refused.node = node;
+	a->refused.incarnation = inc;
+	n->stats.refusals++;
+	return a;
+}
+
+bool rp_params_refuse(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf, uint64_t now_ns,
+		      struct rp_actions *out)
+{
+	struct rp_peer *pe = &n->peers[h->sender - 1u];
+	uint64_t bit = rp_bit(h->sender);
+	if ((n->memb & bit) && n->memb_inc[h->sender - 1u] == h->incarnation)
+		return false; /* a member of my ring: checked when it joined (a differing Join is forged) */
+	if (pe->params_refused_inc == h->incarnation) {
+		n->stats.drops[RP_DROP_CONFIG_MISMATCH]++;
+		return true;
+	}
+	if (h->type != RP_FRAME_JOIN && h->type != RP_FRAME_MERGE_DETECT)
+		return false;
+	struct rp_wire_params p;
+	enum rp_drop why = rp_wire_decode_params(buf, h, &p);
+	if (why != RP_DROP_NONE) {
+		n->stats.drops[why]++;
+		return true;
+	}
+	uint32_t keys = rp_params_diff(&p, &n->params);
+	if (keys == 0) {
+		pe->params_refused_inc = 0; /* restarted with this node's parameters */
+		return false;
+	}
+	n->stats.drops[RP_DROP_CONFIG_MISMATCH]++;
+	pe->params_refused_inc = h->incarnation;
+	pe->params = p;
+	if (n->state == RP_STATE_GATHER && (n->proc_set & bit) && !(n->fail_set & bit)) {
+		n->fail_set |= bit;
+		rp_memb_gather(n, now_ns, out);
+	}
+	struct rp_action *a = refusal(n, RP_REFUSE_PARAMS, h->sender, h->incarnation, out);
+	if (a) {
+		a->refused.keys = keys;
+		a->refused.theirs = &pe->params;
+	}
+	return true;
+}
+
+enum rp_drop rp_dup_self(struct rp_node *n, const struct rp_wire_hdr *h, struct rp_actions *out)
+{
+	if (h->incarnation == n->cfg.incarnation)
+		return RP_DROP_BAD_SENDER; /* my own frame, looped back */
+	if (n->self_dup_inc != h->incarnation) {
+		struct rp_action *a = refusal(n, RP_REFUSE_DUPLICATE_ID, h->sender, h->incarnation, out);
+		if (a) {
+			n->self_dup_inc = h->incarnation;
+			a->refused.kept_incarnation = n->cfg.incarnation;
+			a->refused.newcomer = n->start_pending;
+		}
+	}
+	return RP_DROP_DUPLICATE_ID;
+}
+
+bool rp_incarnation_hold(struct rp_node *n, const struct rp_wire_hdr *h, uint64_t now_ns,
+			 struct rp_actions *out)
+{
+	struct rp_peer *pe = &n->peers[h->sender - 1u];
+	uint64_t known = n->known_inc[h->sender - 1u];
+	if (h->incarnation == known) {
+		/* heard again well after a newer one appeared (half the
+		 * token-loss timeout: later than a frame of a dead process
+		 * could still be in flight): both run */
+		if (pe->pend_inc > known && pe->dup_inc != pe->pend_inc && pe->heard_at != 0 &&
+		    now_ns - pe->pend_since > n->cfg.token_loss_ns / 2u) {
+			struct rp_action *a = refusal(n, RP_REFUSE_DUPLICATE_ID, h->sender, pe->pend_inc, out);
+			if (a) {
+				pe->dup_inc = pe->pend_inc;
+				a->refused.kept_incarnation = known;
+			}
+		}
+		pe->heard_at = now_ns;
+		return false;
+	}
+	if (known == 0 || pe->heard_at == 0 || now_ns - pe->heard_at >= n->cfg.token_loss_ns) {
+		/* the current incarnation is silent: a restart (§8) */
+		pe->pend_inc = 0;
+		pe->dup_inc = 0;
+		pe->heard_at = now_ns;
+		return false;
+	}
+	if (pe->dup_inc == h->incarnation) {
+		n->stats.drops[RP_DROP_DUPLICATE_ID]++;
+		return true;
+	}
+	if (pe->pend_inc != h->incarnation) {
+		pe->pend_inc = h->incarnation;
+		pe->pend_since = now_ns;
+	}
+	n->stats.drops[RP_DROP_NEW_INCARNATION]++;
+	return true;
 }
 
 void rp_persist(struct rp_node *n, uint64_t ring_seq, struct rp_actions *out)

@@ -211,6 +211,17 @@ enum rp_drop rp_wire_decode_token(const uint8_t *buf, const struct rp_wire_hdr *
 	return RP_DROP_NONE;
 }
 
+static void encode_params(uint8_t *p_, const struct rp_wire_params *s_)
+{
+	memset(p_, 0, RP_WIRE_PARAMS_SIZE);
+	foreach_rp_params_field(RP_WIRE_ENCODE_)
+}
+
+static void decode_params(const uint8_t *p_, struct rp_wire_params *s_)
+{
+	foreach_rp_params_field(RP_WIRE_DECODE_)
+}
+
 size_t rp_wire_join_size(uint64_t proc_set)
 {
 	return RP_WIRE_HDR_SIZE + RP_WIRE_JOIN_HDR_SIZE + (size_t)rp_popcount64(proc_set) * 8u;
@@ -222,6 +233,7 @@ size_t rp_wire_encode_join(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_
 	uint8_t *p_ = begin_frame(buf, h, RP_FRAME_JOIN, size, RP_WIRE_JOIN_HDR_SIZE);
 	const struct rp_wire_join *s_ = j;
 	foreach_rp_join_field(RP_WIRE_ENCODE_)
+	encode_params(p_ + RP_WIRE_JOIN_PARAMS, &j->params);
 	uint8_t *p = p_ + RP_WIRE_JOIN_HDR_SIZE;
 	for (unsigned id = 1; id <= RP_NODES_MAX; id++) {
 		if (j->proc_set & (1ull << (id - 1u))) {
@@ -242,6 +254,7 @@ enum rp_drop rp_wire_decode_join(const uint8_t *buf, const struct rp_wire_hdr *h
 	const uint8_t *p_ = b;
 	struct rp_wire_join *s_ = j;
 	foreach_rp_join_field(RP_WIRE_DECODE_)
+	decode_params(p_ + RP_WIRE_JOIN_PARAMS, &j->params);
 	uint16_t body_hdr_size = j->body_hdr_size, inc_count = j->inc_count;
 	if (bad_body_hdr(body_hdr_size, RP_WIRE_JOIN_HDR_SIZE, body_size))
 		return RP_DROP_BAD_BODY;
@@ -320,16 +333,38 @@ enum rp_drop rp_wire_decode_commit(const uint8_t *buf, const struct rp_wire_hdr 
 	return RP_DROP_NONE;
 }
 
-/* A frame that is its header alone (MERGE_DETECT, HOLD_CANCEL). */
+/* A frame that is its header alone (HOLD_CANCEL). */
 static size_t encode_header_only(uint8_t *buf, struct rp_wire_hdr *h, uint8_t type)
 {
 	(void)begin_frame(buf, h, type, RP_WIRE_HDR_SIZE, 0);
 	return RP_WIRE_HDR_SIZE;
 }
 
-size_t rp_wire_encode_merge_detect(uint8_t *buf, struct rp_wire_hdr *h)
+size_t rp_wire_merge_detect_size(void) { return RP_WIRE_HDR_SIZE + RP_WIRE_PARAMS_SIZE; }
+
+size_t rp_wire_encode_merge_detect(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_wire_params *p)
 {
-	return encode_header_only(buf, h, RP_FRAME_MERGE_DETECT);
+	h->type = RP_FRAME_MERGE_DETECT;
+	h->hdr_size = RP_WIRE_HDR_SIZE;
+	h->frame_size = (uint32_t)rp_wire_merge_detect_size();
+	rp_wire_encode_hdr(buf, h);
+	encode_params(buf + RP_WIRE_HDR_SIZE, p);
+	return rp_wire_merge_detect_size();
+}
+
+enum rp_drop rp_wire_decode_params(const uint8_t *buf, const struct rp_wire_hdr *h, struct rp_wire_params *p)
+{
+	size_t body_size = (size_t)h->frame_size - h->hdr_size, at;
+	if (h->type == RP_FRAME_JOIN)
+		at = RP_WIRE_JOIN_PARAMS;
+	else if (h->type == RP_FRAME_MERGE_DETECT)
+		at = 0;
+	else
+		return RP_DROP_BAD_TYPE;
+	if (body_size < at + RP_WIRE_PARAMS_SIZE)
+		return RP_DROP_TRUNCATED;
+	decode_params(buf + h->hdr_size + at, p);
+	return RP_DROP_NONE;
 }
 
 size_t rp_wire_encode_hold_cancel(uint8_t *buf, struct rp_wire_hdr *h)

@@ -29,8 +29,9 @@
  * on; with the token flag RTR_FROM the rtr seqs are followed by as many u64
  * masks of the nodes that asked for each (docs/protocol.md §17.4). A RELAY
  * carries a whole frame of another sender (a flooded Join, token or commit
- * token) from its body_hdr_size to the end. MERGE_DETECT and HOLD_CANCEL are
- * a header alone (docs/protocol.md §12).
+ * token) from its body_hdr_size to the end. A JOIN's body header and a
+ * MERGE_DETECT's body carry the sender's ring parameters (PARAMS,
+ * docs/protocol.md §8.8); HOLD_CANCEL is a header alone (§12).
  */
 #ifndef RP_WIRE_H
 #define RP_WIRE_H
@@ -46,7 +47,9 @@
 #define RP_WIRE_ENTRY_HDR_SIZE 20u
 #define RP_WIRE_TOKEN_HDR_SIZE 48u
 #define RP_WIRE_RTR_MAX 1024u
-#define RP_WIRE_JOIN_HDR_SIZE 32u
+#define RP_WIRE_JOIN_HDR_SIZE 88u   /* its fields, then the ring parameters from RP_WIRE_JOIN_PARAMS on */
+#define RP_WIRE_JOIN_PARAMS 32u
+#define RP_WIRE_PARAMS_SIZE 56u
 #define RP_WIRE_COMMIT_HDR_SIZE 16u
 #define RP_WIRE_COMMIT_ENTRY_SIZE 88u
 #define RP_WIRE_PATH_TEST_HDR_SIZE 16u
@@ -125,6 +128,20 @@
 	_(BODY_HDR_SIZE, 24, 16, SET, body_hdr_size, RP_WIRE_JOIN_HDR_SIZE) \
 	_(INC_COUNT, 26, 16, SET, inc_count, (uint16_t)rp_popcount64(s_->proc_set))
 
+/* the ring parameters every member must share (docs/protocol.md §8.8): in
+ * a JOIN's body header from RP_WIRE_JOIN_PARAMS, and a MERGE_DETECT's body */
+#define foreach_rp_params_field(_)                              \
+	_(NODES, 0, 64, FIELD, nodes, -)                         \
+	_(FRAME_SIZE_MAX, 8, 32, FIELD, frame_size_max, -)       \
+	_(WINDOW_SIZE, 12, 32, FIELD, window_size, -)            \
+	_(TOKEN_RETRANSMIT_NS, 16, 64, FIELD, token_retransmit_ns, -) \
+	_(TOKEN_LOSS_NS, 24, 64, FIELD, token_loss_ns, -)        \
+	_(JOIN_NS, 32, 64, FIELD, join_ns, -)                    \
+	_(CONSENSUS_NS, 40, 64, FIELD, consensus_ns, -)          \
+	_(QUORUM, 48, 8, FIELD, quorum, -)                       \
+	_(RRP_MODE, 49, 8, FIELD, rrp_mode, -)                   \
+	_(PATH_COUNT, 50, 8, FIELD, path_count, -)
+
 #define foreach_rp_commit_field(_)                              \
 	_(MEMB_INDEX, 0, 16, FIELD, memb_index, -)               \
 	_(COUNT, 2, 16, FIELD, count, -)                         \
@@ -167,7 +184,8 @@
 	_(COMMIT, foreach_rp_commit_field, RP_WIRE_COMMIT_HDR_SIZE, rp_wire_commit) \
 	_(COMMIT_ENTRY, foreach_rp_commit_entry_field, RP_WIRE_COMMIT_ENTRY_SIZE, rp_wire_commit_entry) \
 	_(PATH_TEST, foreach_rp_path_test_field, RP_WIRE_PATH_TEST_HDR_SIZE, rp_wire_path_test) \
-	_(RELAY, foreach_rp_relay_field, RP_WIRE_RELAY_HDR_SIZE, rp_wire_relay)
+	_(RELAY, foreach_rp_relay_field, RP_WIRE_RELAY_HDR_SIZE, rp_wire_relay) \
+	_(PARAMS, foreach_rp_params_field, RP_WIRE_PARAMS_SIZE, rp_wire_params)
 
 /* The offsets: RP_HDR_PATH_INDEX, RP_TOKEN_RRP_SUS_ACC, ... */
 #define RP_WIRE_OFF_(PART, NAME, off) RP_##PART##_##NAME = (off),
@@ -180,6 +198,7 @@
 #define RP_COMMIT_ENTRY_OFF_(N, off, ...) RP_WIRE_OFF_(COMMIT_ENTRY, N, off)
 #define RP_PATH_TEST_OFF_(N, off, ...) RP_WIRE_OFF_(PATH_TEST, N, off)
 #define RP_RELAY_OFF_(N, off, ...) RP_WIRE_OFF_(RELAY, N, off)
+#define RP_PARAMS_OFF_(N, off, ...) RP_WIRE_OFF_(PARAMS, N, off)
 enum { foreach_rp_hdr_field(RP_HDR_OFF_) };
 enum { foreach_rp_data_field(RP_DATA_OFF_) };
 enum { foreach_rp_entry_field(RP_ENTRY_OFF_) };
@@ -189,6 +208,7 @@ enum { foreach_rp_commit_field(RP_COMMIT_OFF_) };
 enum { foreach_rp_commit_entry_field(RP_COMMIT_ENTRY_OFF_) };
 enum { foreach_rp_path_test_field(RP_PATH_TEST_OFF_) };
 enum { foreach_rp_relay_field(RP_RELAY_OFF_) };
+enum { foreach_rp_params_field(RP_PARAMS_OFF_) };
 
 #ifdef __cplusplus
 #define RP_STATIC_ASSERT static_assert /* the benchmarks include this header from C++ */
@@ -211,10 +231,14 @@ enum { foreach_rp_relay_field(RP_RELAY_OFF_) };
 #define RP_WIRE_CHECK_COMMIT_ENTRY_(...) RP_WIRE_CHECK_FIELD_(__VA_ARGS__, RP_WIRE_COMMIT_ENTRY_SIZE)
 #define RP_WIRE_CHECK_PATH_TEST_(...) RP_WIRE_CHECK_FIELD_(__VA_ARGS__, RP_WIRE_PATH_TEST_HDR_SIZE)
 #define RP_WIRE_CHECK_RELAY_(...) RP_WIRE_CHECK_FIELD_(__VA_ARGS__, RP_WIRE_RELAY_HDR_SIZE)
+#define RP_WIRE_CHECK_PARAMS_(...) RP_WIRE_CHECK_FIELD_(__VA_ARGS__, RP_WIRE_PARAMS_SIZE)
 foreach_rp_wire_part(RP_WIRE_CHECK_PART_)
 RP_STATIC_ASSERT(RP_WIRE_HDR_SIZE % 8 == 0 && RP_WIRE_TOKEN_HDR_SIZE % 8 == 0 && RP_WIRE_JOIN_HDR_SIZE % 8 == 0 &&
 		       RP_WIRE_COMMIT_HDR_SIZE % 8 == 0 && RP_WIRE_COMMIT_ENTRY_SIZE % 8 == 0,
 	       "u64 arrays after these parts stay aligned");
+RP_STATIC_ASSERT(RP_JOIN_INC_COUNT + 2 <= RP_WIRE_JOIN_PARAMS && RP_WIRE_JOIN_PARAMS % 8 == 0 &&
+		       RP_WIRE_JOIN_PARAMS + RP_WIRE_PARAMS_SIZE == RP_WIRE_JOIN_HDR_SIZE,
+	       "a JOIN's parameters follow its fields and end its body header");
 
 /* Generated bodies of encoders and decoders: p_ is the part's first byte,
  * s_ the struct. */
@@ -300,7 +324,10 @@ struct rp_counter_desc {
 	_(UNHANDLED, "unhandled", RP_COUNTER_HARMLESS, "a valid type this state does not act on")        \
 	_(STALE, "stale", RP_COUNTER_HARMLESS, "an older incarnation's frame, or a ring this node has left") \
 	_(BUSY, "busy", RP_COUNTER_HARMLESS, "still delivering an install: retransmission repairs it")    \
-	_(VERSION_MISMATCH, "version-mismatch", RP_COUNTER_HARMFUL, "the sender's protocol range shares no version with this node's")
+	_(VERSION_MISMATCH, "version-mismatch", RP_COUNTER_HARMFUL, "the sender's protocol range shares no version with this node's") \
+	_(CONFIG_MISMATCH, "config-mismatch", RP_COUNTER_HARMFUL, "the sender's ring parameters differ from this node's (docs/protocol.md §8.8)") \
+	_(DUPLICATE_ID, "duplicate-id", RP_COUNTER_HARMFUL, "a second process runs with the sender's node id (§8.8)") \
+	_(NEW_INCARNATION, "new-incarnation", RP_COUNTER_HARMLESS, "a restarted node, held back until its previous incarnation has been silent for token_loss (§8.8)")
 
 enum rp_drop {
 	RP_DROP_NONE = 0,
@@ -379,12 +406,22 @@ struct rp_wire_token {
 	uint64_t rtr_from[RP_WIRE_RTR_MAX]; /* with rtr_has_from: who asked for rtr[i] */
 };
 
+/* The ring parameters (docs/protocol.md §8.8): rp_config's fields of the
+ * same names; nodes is the configured set (bit id-1). */
+struct rp_wire_params {
+	uint64_t nodes;
+	uint32_t frame_size_max, window_size;
+	uint64_t token_retransmit_ns, token_loss_ns, join_ns, consensus_ns;
+	uint8_t quorum, rrp_mode, path_count;
+};
+
 struct rp_wire_join {
 	uint16_t body_hdr_size; /* decoded; encoders write RP_WIRE_JOIN_HDR_SIZE */
 	uint16_t inc_count;     /* decoded; encoders write proc_set's count */
 	uint64_t ring_seq;
 	uint64_t proc_set;
 	uint64_t fail_set;
+	struct rp_wire_params params;
 	uint64_t inc[RP_NODES_MAX]; /* incarnation of each proc_set member, by id - 1 */
 };
 
@@ -540,7 +577,11 @@ enum rp_drop rp_wire_decode_commit(const uint8_t *buf, const struct rp_wire_hdr 
 				   struct rp_wire_commit *c);
 
 /* MERGE_DETECT: header only. */
-size_t rp_wire_encode_merge_detect(uint8_t *buf, struct rp_wire_hdr *h);
+size_t rp_wire_merge_detect_size(void);
+size_t rp_wire_encode_merge_detect(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_wire_params *p);
+/* The sender's ring parameters from a JOIN or MERGE_DETECT whose header
+ * decoded (other types: RP_DROP_BAD_TYPE). */
+enum rp_drop rp_wire_decode_params(const uint8_t *buf, const struct rp_wire_hdr *h, struct rp_wire_params *p);
 
 /* HOLD_CANCEL: header only. */
 size_t rp_wire_encode_hold_cancel(uint8_t *buf, struct rp_wire_hdr *h);

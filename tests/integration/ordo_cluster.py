@@ -1075,6 +1075,23 @@ class Cluster:
 
 # ---------------------------------------------------------------- test runner
 
+def node_lines(c, i):
+    """Node i's log (its stderr), without the harness's own lines."""
+    with open(c.nodes[i].log_path, errors='replace') as f:
+        return [ln.rstrip('\n') for ln in f if not ln.startswith('=== harness')]
+
+
+def wait_line(c, i, pattern, timeout, what):
+    """Until node i's log has a line matching pattern; logs and returns it."""
+    rx = re.compile(pattern)
+
+    def found():
+        return next((ln for ln in node_lines(c, i) if rx.search(ln)), None)
+    line, dt = c.wait_until(found, timeout, f'n{i} to log {what}')
+    log(f'n{i} ({dt:.1f} s): {line[line.find(" ordod ") + 1:]}')
+    return line
+
+
 def main_test(fn, argv=None, usage='ORDOD'):
     """Runs fn(ordod, args) as a test: exit 0, 1 (Fail, with the reason) or 77 (skip)."""
     argv = sys.argv[1:] if argv is None else argv

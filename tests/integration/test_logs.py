@@ -26,26 +26,11 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ordo_cluster import Cluster, Fail, log, main_test  # noqa: E402
+from ordo_cluster import Cluster, Fail, log, main_test, node_lines, wait_line  # noqa: E402
 
 NODES = [1, 2, 3]
 LINE = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z ordod n(\d+) '
                   r'(emerg|alert|crit|error|warning|notice|info|debug): ')
-
-
-def node_lines(c, i):
-    with open(c.nodes[i].log_path, errors='replace') as f:
-        return [ln.rstrip('\n') for ln in f if not ln.startswith('=== harness')]
-
-
-def wait_line(c, i, pattern, timeout, what):
-    rx = re.compile(pattern)
-
-    def found():
-        return next((ln for ln in node_lines(c, i) if rx.search(ln)), None)
-    line, dt = c.wait_until(found, timeout, f'n{i} to log {what}')
-    log(f'n{i}: {line}')
-    return line
 
 
 def test(ordod, args):

@@ -463,7 +463,9 @@ static void replay_n3(struct sim *s, void *arg, uint32_t node)
 {
 	(void)node;
 	struct stale *st = arg;
-	if (st->injected || sim_now(s) < 52 * MS || st->count == 0)
+	/* after the new incarnation is adopted: the old one silent for
+	 * token_loss (20 ms; docs/protocol.md §8.8, Rule D) */
+	if (st->injected || sim_now(s) < 80 * MS || st->count == 0)
 		return;
 	st->injected = true;
 	uint32_t k = st->count < 8 ? st->count : 8;
@@ -751,19 +753,26 @@ static int scenario_two_node(void)
 
 /* "Nodes 1-3 speak version 1 only; node 4, configured for 2..3, starts at
  * 60 ms: it is refused on both sides and the ring does not change." */
+/* Node index 3 stays down until 60 ms, after the others formed their ring,
+ * and runs until 250 ms. */
+static void late_node4(struct sim_opts *o)
+{
+	static struct sim_fault f[3] = {
+		{.at_ns = 0, .kind = SIM_FAULT_CRASH, .node = 3},
+		{.at_ns = 60 * MS, .kind = SIM_FAULT_RESTART, .node = 3},
+		{.at_ns = 250 * MS, .kind = SIM_FAULT_CRASH, .node = 3},
+	};
+	o->script = f;
+	o->script_count = 3;
+}
+
 static int scenario_versions_disjoint(void)
 {
 	struct sim_opts o;
 	memb_opts(&o, 36, 4);
 	o.proto_min[3] = 2;
 	o.proto_max[3] = 3;
-	struct sim_fault f[3] = {
-		{.at_ns = 0, .kind = SIM_FAULT_CRASH, .node = 3},
-		{.at_ns = 60 * MS, .kind = SIM_FAULT_RESTART, .node = 3},
-		{.at_ns = 250 * MS, .kind = SIM_FAULT_CRASH, .node = 3},
-	};
-	o.script = f;
-	o.script_count = 3;
+	late_node4(&o);
 	struct sim_result r;
 	struct sim *s = run_keep(&o, &r);
 	uint64_t refused = sim_drops(s, RP_DROP_VERSION_MISMATCH);
@@ -774,6 +783,76 @@ static int scenario_versions_disjoint(void)
 	       (double)r.last_change_ns / 1e6);
 	return verdict("versions-disjoint", &r, ring && r.refusals >= 4 && r.last_change_ns < 60 * MS,
 		       "refused by every ring member and refusing them; the ring unchanged");
+}
+
+/* "Node 4 starts with half the others' window_size (docs/protocol.md §8.8,
+ * Rule P): every member of the ring refuses it and it refuses them; the
+ * ring of 1, 2, 3 never changes." */
+static int scenario_config_mismatch(void)
+{
+	struct sim_opts o;
+	memb_opts(&o, 37, 4);
+	late_node4(&o);
+	o.window_size[3] = 32;
+	struct sim_result r;
+	struct sim *s = run_keep(&o, &r);
+	uint64_t refused = sim_drops(s, RP_DROP_CONFIG_MISMATCH);
+	bool ring = sim_saw_regular(s, IDX(0) | IDX(1) | IDX(2));
+	bool never = !sim_saw_regular(s, IDX(0) | IDX(1) | IDX(2) | IDX(3));
+	sim_destroy(s);
+	printf("config-mismatch: %" PRIu64 " refusal events, %" PRIu64 " frames dropped as config-mismatch,"
+	       " last configuration change at %.3f ms\n", r.refusals, refused, (double)r.last_change_ns / 1e6);
+	return verdict("config-mismatch", &r, ring && never && r.refusals >= 4 && refused > 0 && r.last_change_ns < 60 * MS,
+		       "refused by every ring member and refusing them; the ring unchanged");
+}
+
+/* "While the ring of 1, 2, 3 runs, a second process claiming node 3's id
+ * (a newer incarnation) sends Joins for 100 ms (docs/protocol.md §8.8,
+ * Rule D): nodes 1 and 2 hold it back, then find both alive and refuse it;
+ * node 3 refuses frames with its own id; the ring never changes." */
+struct dup {
+	uint64_t next;
+	uint32_t sent;
+};
+
+static void send_dup(struct sim *s, void *arg, uint32_t node)
+{
+	(void)node;
+	struct dup *d = arg;
+	uint64_t now = sim_now(s);
+	if (now < 50 * MS || now > 150 * MS || now < d->next)
+		return;
+	d->next = now + 3 * MS;
+	struct rp_wire_join j;
+	memset(&j, 0, sizeof(j));
+	j.ring_seq = 1;
+	j.proc_set = 1ull << 2;
+	j.inc[2] = 1000;
+	struct rp_wire_hdr h = {.version = RP_WIRE_VERSION_MAX, .sender = 3, .incarnation = 1000,
+				.ring = {.rep = 3, .seq = 1}, .proto = 1, .proto_min = 1, .proto_max = 1};
+	uint8_t buf[256];
+	size_t size = rp_wire_encode_join(buf, &h, &j);
+	for (uint32_t to = 0; to < 3; to++)
+		sim_inject(s, 2, to, 0, buf, (uint32_t)size, 1000);
+	d->sent++;
+}
+
+static int scenario_duplicate_id(void)
+{
+	struct sim_opts o;
+	memb_opts(&o, 38, 3);
+	struct dup d = {0};
+	o.watch = send_dup;
+	o.watch_arg = &d;
+	struct sim_result r;
+	struct sim *s = run_keep(&o, &r);
+	uint64_t dup = sim_drops(s, RP_DROP_DUPLICATE_ID), held = sim_drops(s, RP_DROP_NEW_INCARNATION);
+	sim_destroy(s);
+	printf("duplicate-id: %u Joins of the duplicate; %" PRIu64 " refusal events; %" PRIu64 " frames held back as"
+	       " new-incarnation, %" PRIu64 " dropped as duplicate-id; last configuration change at %.3f ms\n",
+	       d.sent, r.refusals, held, dup, (double)r.last_change_ns / 1e6);
+	return verdict("duplicate-id", &r, d.sent > 20 && r.refusals == 3 && held > 0 && dup > 0 && r.last_change_ns < 50 * MS,
+		       "held back, then refused at every node; node 3 keeps its place, the ring unchanged");
 }
 
 /* "A rolling upgrade: nodes speak 1..1, 1..2, 1..2 (the ring runs 1); node

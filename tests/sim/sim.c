@@ -207,6 +207,8 @@ void sim_node_boot(struct sim *s, struct sim_node *n)
 	c.installed_primary_members = n->stable.installed_primary_members;
 	c.proto_min = n->proto_min;
 	c.proto_max = n->proto_max;
+	if (s->opts.window_size[n->index] != 0)
+		c.window_size = s->opts.window_size[n->index];
 	c.mutation = n->index == 0 || s->opts.mutation == RP_MUTATION_NO_RELAY ? s->opts.mutation
 									       : RP_MUTATION_NONE;
 	if (rp_node_init(n->rp, &c) != 0)
@@ -759,9 +761,9 @@ static void perform(struct sim *s, struct sim_node *n)
 			}
 			break;
 		case RP_ACT_REFUSED:
-			sim_trace(s, "n%u refuses n%u: versions %u..%u, ours %u..%u", n->id, a->refused.node,
-				  a->refused.their_min, a->refused.their_max, a->refused.our_min,
-				  a->refused.our_max);
+			sim_trace(s, "n%u refuses n%u (kind %u): versions %u..%u, ours %u..%u, keys 0x%x", n->id,
+				  a->refused.node, a->refused.kind, a->refused.their_min, a->refused.their_max,
+				  a->refused.our_min, a->refused.our_max, a->refused.keys);
 			s->refusals++;
 			break;
 		case RP_ACT_SUBMIT_DONE: {

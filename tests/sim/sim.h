@@ -115,6 +115,7 @@ struct sim_opts {
 	bool quorum_publish;
 	uint8_t proto_min[SIM_NODES_MAX]; /* per node index; 0: ring-proto's default */
 	uint8_t proto_max[SIM_NODES_MAX];
+	uint32_t window_size[SIM_NODES_MAX]; /* per node index; 0: the run's (docs/protocol.md §8.8) */
 	uint64_t gap_from_ns, gap_to_ns;  /* window in which delivery gaps are measured */
 	sim_filter_fn filter;
 	void *filter_arg;

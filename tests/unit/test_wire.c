@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "rp_seq.h"
+#include "rp.h"
 #include "rp_wire.h"
 
 #define FRAME_BUF_SIZE 16384u
@@ -58,6 +59,7 @@
 #define JOIN_OFF_BODY_HDR_SIZE 24u
 #define JOIN_OFF_INC_COUNT 26u
 #define JOIN_OFF_RESERVED 28u
+#define JOIN_OFF_PARAMS 32u
 
 #define COMMIT_OFF_MEMB_INDEX 0u
 #define COMMIT_OFF_COUNT 2u
@@ -1020,6 +1022,10 @@ static size_t build_join(uint8_t *buf, uint16_t sender, uint64_t proc_set, uint6
 	join_in.ring_seq = UINT64_MAX - 7u;
 	join_in.proc_set = proc_set;
 	join_in.fail_set = fail_set;
+	join_in.params = (struct rp_wire_params){.nodes = proc_set | 0x10, .frame_size_max = 1472,
+						 .window_size = 0x01020304u, .token_retransmit_ns = 11,
+						 .token_loss_ns = 0x0102030405060708ull, .join_ns = 13,
+						 .consensus_ns = 14, .quorum = 1, .rrp_mode = 1, .path_count = 2};
 	for (unsigned id = 1; id <= RP_NODES_MAX; id++)
 		join_in.inc[id - 1u] = join_inc_of(id);
 	struct rp_wire_hdr h = hdr_template(RP_FRAME_JOIN);
@@ -1065,6 +1071,10 @@ static void join_round_trip(uint16_t sender, uint64_t proc_set, uint64_t fail_se
 	assert_int_equal(rp_get16(b + JOIN_OFF_BODY_HDR_SIZE), RP_WIRE_JOIN_HDR_SIZE);
 	assert_int_equal(rp_get16(b + JOIN_OFF_INC_COUNT), n);
 	assert_int_equal(rp_get32(b + JOIN_OFF_RESERVED), 0);
+	/* the ring parameters (docs/protocol.md §8.8) from byte 32 */
+	assert_int_equal(rp_get64(b + JOIN_OFF_PARAMS), join_in.params.nodes);
+	assert_int_equal(rp_get64(b + JOIN_OFF_PARAMS + 24u), join_in.params.token_loss_ns);
+	assert_int_equal(b[JOIN_OFF_PARAMS + 48u], join_in.params.quorum);
 	size_t k = 0;
 	for (unsigned id = 1; id <= RP_NODES_MAX; id++) {
 		if (proc_set & id_bit(id)) {
@@ -1083,6 +1093,10 @@ static void join_round_trip(uint16_t sender, uint64_t proc_set, uint64_t fail_se
 	memset(&join_out, 0xCC, sizeof(join_out));
 	assert_int_equal(rp_wire_decode_join(frame, &h, &join_out), RP_DROP_NONE);
 	assert_join_equal(&join_in, &join_out);
+	assert_int_equal(rp_params_diff(&join_in.params, &join_out.params), 0);
+	struct rp_wire_params jp;
+	assert_int_equal(rp_wire_decode_params(frame, &h, &jp), RP_DROP_NONE);
+	assert_int_equal(rp_params_diff(&join_in.params, &jp), 0);
 	/* non-members' slots are cleared, not left over from before */
 	for (unsigned id = 1; id <= RP_NODES_MAX; id++) {
 		if (!(proc_set & id_bit(id)))
@@ -1119,11 +1133,11 @@ static void test_join_encode_fills_hdr(void **state)
 }
 
 /* The reference frame of the malformed JOIN cases: sender 3, proc_set
- * {1, 3, 5}, fail_set {5}: header (40) + body header (32) + 3 incarnations. */
+ * {1, 3, 5}, fail_set {5}: header (40) + body header (88) + 3 incarnations. */
 #define REF_JOIN_PROC UINT64_C(0x15)
 #define REF_JOIN_FAIL UINT64_C(0x10)
-#define REF_JOIN_LEN 96u
-#define REF_JOIN_BODY 56u /* REF_JOIN_LEN - RP_WIRE_HDR_SIZE */
+#define REF_JOIN_LEN 152u
+#define REF_JOIN_BODY 112u /* REF_JOIN_LEN - RP_WIRE_HDR_SIZE */
 
 static size_t build_ref_join(uint8_t *buf)
 {
@@ -1209,9 +1223,9 @@ static void test_join_future_body_fields(void **state)
 		assert_join_equal(&join_in, &join_out);
 	}
 
-	/* 48-byte frame header, 40-byte body header */
+	/* 48-byte frame header, a body header 8 bytes longer than this version's */
 	size_t len = build_ref_join(frame);
-	memmove(frame + 48 + 40, frame + RP_WIRE_HDR_SIZE + RP_WIRE_JOIN_HDR_SIZE, 24);
+	memmove(frame + 48 + RP_WIRE_JOIN_HDR_SIZE + 8u, frame + RP_WIRE_HDR_SIZE + RP_WIRE_JOIN_HDR_SIZE, 24);
 	memset(frame + 48 + RP_WIRE_JOIN_HDR_SIZE, 0x77, 8);
 	memmove(frame + 48, frame + RP_WIRE_HDR_SIZE, RP_WIRE_JOIN_HDR_SIZE);
 	memset(frame + RP_WIRE_HDR_SIZE, 0x5A, 8);
@@ -1749,9 +1763,10 @@ static void test_hold_cancel(void **state)
 static void test_relay(void **state)
 {
 	(void)state;
-	uint8_t inner[RP_WIRE_HDR_SIZE];
+	uint8_t inner[RP_WIRE_HDR_SIZE + RP_WIRE_PARAMS_SIZE];
 	struct rp_wire_hdr ih = hdr_template(RP_FRAME_MERGE_DETECT);
-	size_t inner_len = rp_wire_encode_merge_detect(inner, &ih);
+	struct rp_wire_params ip = {.nodes = 7, .window_size = 50};
+	size_t inner_len = rp_wire_encode_merge_detect(inner, &ih, &ip);
 	memset(frame, 0xEE, FRAME_BUF_SIZE);
 	struct rp_wire_hdr h = hdr_template(RP_FRAME_DATA);
 	size_t len = rp_wire_encode_relay(frame, &h, inner, inner_len);
@@ -1771,7 +1786,7 @@ static void test_relay(void **state)
 	rp_put16(frame + RP_WIRE_HDR_SIZE, (uint16_t)(len - RP_WIRE_HDR_SIZE + 1u));
 	assert_int_equal(rp_wire_decode_relay(frame, &out, &got, &got_len), RP_DROP_BAD_BODY);
 	/* less than a header inside */
-	rp_put16(frame + RP_WIRE_HDR_SIZE, (uint16_t)(RP_WIRE_RELAY_HDR_SIZE + 1u));
+	rp_put16(frame + RP_WIRE_HDR_SIZE, (uint16_t)(len - RP_WIRE_HDR_SIZE - RP_WIRE_HDR_SIZE + 1u));
 	assert_int_equal(rp_wire_decode_relay(frame, &out, &got, &got_len), RP_DROP_TRUNCATED);
 	/* a body shorter than its header */
 	out.frame_size = RP_WIRE_HDR_SIZE + RP_WIRE_RELAY_HDR_SIZE - 1u;
@@ -1785,25 +1800,50 @@ static void test_merge_detect(void **state)
 	struct rp_wire_hdr h = hdr_template(RP_FRAME_DATA);
 	h.hdr_size = 0;
 	h.frame_size = 0;
-	size_t len = rp_wire_encode_merge_detect(frame, &h);
-	assert_int_equal(len, RP_WIRE_HDR_SIZE);
-	assert_int_equal(len, 40);
+	/* the body is the sender's ring parameters (docs/protocol.md §8.8) */
+	const struct rp_wire_params p = {.nodes = 0x8000000000000005ull, .frame_size_max = 8986, .window_size = 256,
+					 .token_retransmit_ns = 50000000ull, .token_loss_ns = 1000000000ull,
+					 .join_ns = 50000001ull, .consensus_ns = 1200000000ull, .quorum = 2,
+					 .rrp_mode = 1, .path_count = 4};
+	size_t len = rp_wire_encode_merge_detect(frame, &h, &p);
+	assert_int_equal(len, rp_wire_merge_detect_size());
+	assert_int_equal(len, 40 + 56);
 	assert_int_equal(h.type, RP_FRAME_MERGE_DETECT);
 	assert_int_equal(h.hdr_size, RP_WIRE_HDR_SIZE);
-	assert_int_equal(h.frame_size, RP_WIRE_HDR_SIZE);
+	assert_int_equal(h.frame_size, len);
 	assert_int_equal(frame[HDR_OFF_TYPE], RP_FRAME_MERGE_DETECT);
 	assert_int_equal(rp_get16(frame + HDR_OFF_HDR_SIZE), RP_WIRE_HDR_SIZE);
-	assert_int_equal(rp_get32(frame + HDR_OFF_FRAME_SIZE), RP_WIRE_HDR_SIZE);
-	assert_int_equal(frame[RP_WIRE_HDR_SIZE], 0xEE); /* header only */
+	assert_int_equal(rp_get32(frame + HDR_OFF_FRAME_SIZE), len);
+	assert_int_equal(rp_get64(frame + RP_WIRE_HDR_SIZE), p.nodes);                /* golden offsets */
+	assert_int_equal(rp_get32(frame + RP_WIRE_HDR_SIZE + 12u), p.window_size);
+	assert_int_equal(frame[RP_WIRE_HDR_SIZE + 50u], p.path_count);
+	assert_int_equal(frame[RP_WIRE_HDR_SIZE + 51u], 0); /* reserved */
+	assert_int_equal(frame[len], 0xEE);
+	struct rp_wire_hdr dh;
+	assert_int_equal(rp_wire_decode_hdr(frame, len, &dh), RP_DROP_NONE);
+	struct rp_wire_params q;
+	memset(&q, 0xAB, sizeof(q));
+	assert_int_equal(rp_wire_decode_params(frame, &dh, &q), RP_DROP_NONE);
+	assert_int_equal(rp_params_diff(&p, &q), 0);
+	/* one key differs: exactly its bit */
+	q.window_size = 255;
+	assert_int_equal(rp_params_diff(&p, &q), 1u << RP_PARAM_WINDOW_SIZE);
+	/* a body too short for them */
+	dh.frame_size = (uint32_t)len - 1u;
+	assert_int_equal(rp_wire_decode_params(frame, &dh, &q), RP_DROP_TRUNCATED);
+	dh.frame_size = (uint32_t)len;
+	dh.type = RP_FRAME_TOKEN;
+	assert_int_equal(rp_wire_decode_params(frame, &dh, &q), RP_DROP_BAD_TYPE);
 
 	struct rp_wire_hdr expect = hdr_template(RP_FRAME_MERGE_DETECT);
+	expect.frame_size = (uint32_t)len;
 	struct rp_wire_hdr out;
 	memset(&out, 0, sizeof(out));
 	assert_int_equal(rp_wire_decode_hdr(frame, len, &out), RP_DROP_NONE);
 	assert_hdr_equal(&expect, &out);
-	/* frame_size says 40: one byte more or less is refused */
+	/* frame_size says 96: one byte more or less is refused */
 	assert_int_equal(rp_wire_decode_hdr(frame, len + 1u, &out), RP_DROP_BAD_FRAME_SIZE);
-	assert_int_equal(rp_wire_decode_hdr(frame, len - 1u, &out), RP_DROP_TRUNCATED);
+	assert_int_equal(rp_wire_decode_hdr(frame, len - 1u, &out), RP_DROP_BAD_FRAME_SIZE);
 }
 
 /* ---- rp_seq.h ---------------------------------------------------------- */

@@ -6,6 +6,7 @@
  * RATE messages per second (0: as fast as the submit ring takes them), with
  * AGREED or (-S) SAFE delivery. Prints how many went out and how fast.
  */
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,19 @@ static uint64_t now_ns(void)
 static volatile sig_atomic_t stop;
 static void on_signal(int s) { (void)s; stop = 1; }
 
+static const char usage_text[] =
+	"usage: ordo-pub [-s SOCKET] [-g GROUP] [-n COUNT] [-z SIZE] [-r RATE] [-S] [-p PRIO] [TEXT]\n"
+	"Publishes TEXT (or SIZE bytes of a numbered pattern) COUNT times to GROUP through a node.\n"
+	"  -s SOCKET  the node's control socket ([node] socket; default /run/ordo/ordo-n1.sock)\n"
+	"  -g GROUP   the group (default demo)\n"
+	"  -n COUNT   messages to publish (default 1)\n"
+	"  -z SIZE    bytes per message without TEXT (default 0)\n"
+	"  -r RATE    messages per second (default 0: as fast as the node takes them)\n"
+	"  -S         SAFE delivery (default AGREED)\n"
+	"  -p PRIO    priority 0, 1 or 2 (default 1)\n"
+	"  -h, --help this text\n";
+static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+
 int main(int argc, char **argv)
 {
 	const char *sock = "/run/ordo/ordo-n1.sock", *group = "demo";
@@ -33,7 +47,7 @@ int main(int argc, char **argv)
 	unsigned prio = 1;
 	enum ordo_service svc = ORDO_AGREED;
 	int opt;
-	while ((opt = getopt(argc, argv, "s:g:n:z:r:Sp:")) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:g:n:z:r:Sp:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's': sock = optarg; break;
 		case 'g': group = optarg; break;
@@ -42,9 +56,9 @@ int main(int argc, char **argv)
 		case 'r': rate = strtoull(optarg, NULL, 10); break;
 		case 'S': svc = ORDO_SAFE; break;
 		case 'p': prio = (unsigned)atoi(optarg); break;
-		default:
-			fprintf(stderr, "usage: ordo-pub [-s SOCKET] [-g GROUP] [-n COUNT] [-z SIZE] [-r RATE] [-S] [-p PRIO] [TEXT]\n");
-			return 2;
+		default: /* -h, --help: to stdout, and fine */
+			fputs(usage_text, opt == 'h' ? stdout : stderr);
+			return opt == 'h' ? 0 : 2;
 		}
 	}
 	const char *text = optind < argc ? argv[optind] : NULL;

@@ -8,6 +8,7 @@
  * instead of one line per delivery (count, bytes, and a digest of the
  * delivered sequence, equal at every subscriber of the same groups).
  */
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,23 +89,34 @@ static void on_detached(void *ctx, int why)
 	fprintf(stderr, "ordo-sub: detached: %s\n", ordo_strerror(why));
 }
 
+static const char usage_text[] =
+	"usage: ordo-sub [-s SOCKET] [-n COUNT] [-q] GROUP...\n"
+	"Joins the groups through a node and prints each delivery (its place in the total order,\n"
+	"sender, service), group views and ring configurations.\n"
+	"  -s SOCKET  the node's control socket ([node] socket; default /run/ordo/ordo-n1.sock)\n"
+	"  -n COUNT   exit after COUNT messages\n"
+	"  -q         one summary line at the end (count, bytes, digest of the delivered sequence)\n"
+	"  -h, --help this text\n";
+
 int main(int argc, char **argv)
 {
 	const char *sock = "/run/ordo/ordo-n1.sock";
 	struct sub s = {0};
 	int opt;
-	while ((opt = getopt(argc, argv, "s:n:q")) != -1) {
+	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	while ((opt = getopt_long(argc, argv, "s:n:qh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's': sock = optarg; break;
 		case 'n': s.limit = strtoull(optarg, NULL, 10); break;
 		case 'q': s.quiet = 1; break;
+		case 'h': fputs(usage_text, stdout); return 0;
 		default:
-			fprintf(stderr, "usage: ordo-sub [-s SOCKET] [-n COUNT] [-q] GROUP...\n");
+			fputs(usage_text, stderr);
 			return 2;
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "usage: ordo-sub [-s SOCKET] [-n COUNT] [-q] GROUP...\n");
+		fputs(usage_text, stderr);
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);

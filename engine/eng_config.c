@@ -449,9 +449,9 @@ static const struct key keys[] = {
 	{.sec = SEC_RING, .name = "nodes", .type = KT_NODES, C(rp.members), .min = 1, .max = RP_NODES_MAX, .scale = 1, .unit = "", .flags = KF_REQUIRED, .help = "every configured node id, separated by commas"},
 	ENUM(SEC_RING, "rrp_mode", C(rp.rrp_mode), rrp_modes, "active", "redundant ring: every frame on every path, or round robin"),
 	ENUM(SEC_RING, "quorum", C(rp.quorum), quorums, "majority", "quorum policy (docs/protocol.md §10)"),
-	BOOL(SEC_RING, "quorum_publish", C(rp.quorum_publish), "no", "refuse publishing outside a primary configuration"),
-	UINT(SEC_RING, "mtu", C(mtu), 576, 65535, "9000",
-	     "Ethernet payload bytes per frame on every path (a udp4 path's IP and UDP headers take 28 of them, udp6's 48)"),
+	BOOL(SEC_RING, "quorum_publish", C(rp.quorum_publish), "yes", "refuse publishing outside a primary configuration (no: a minority partition accepts and delivers publishes the majority never sees, a split brain)"),
+	UINT(SEC_RING, "mtu", C(mtu), 576, 9216, "9000",
+	     "Ethernet payload bytes per frame on every path, jumbo frames at most 9216 (a udp4 path's IP and UDP headers take 28 of them, udp6's 48)"),
 	UINT(SEC_RING, "udp_port", C(udp_port), 1, 65535, "5405", "the UDP port of every udp4 and udp6 path (source and destination)"),
 	UINT(SEC_RING, "max_message_size", C(max_message_size), 1, UINT32_MAX - ENG_ENVELOPE_MAX, "1048576",
 	     "the largest message an application may publish"),
@@ -570,6 +570,17 @@ static char *trim(char *p, char *end)
 	return p;
 }
 
+/* A value in matching double or single quotes: the quotes are not part of it. */
+static char *unquote(char *v)
+{
+	size_t n = strlen(v);
+	if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
+		v[n - 1] = '\0';
+		return v + 1;
+	}
+	return v;
+}
+
 /* One line: blank, [section] or key = value; `;` and `#` start a comment
  * anywhere. Splits the text in place. */
 static int ini_line(struct parse *ps, char *p, int n)
@@ -598,7 +609,7 @@ static int ini_line(struct parse *ps, char *p, int n)
 	struct ini_section *s = &ps->s[ps->section_count - 1];
 	if (s->count == ENG_ENTRY_MAX)
 		return failf(ps, "[%s]: too many keys", s->name);
-	s->e[s->count].val = trim(eq + 1, line + len);
+	s->e[s->count].val = unquote(trim(eq + 1, line + len));
 	s->e[s->count].key = trim(line, eq);
 	s->count++;
 	return 0;

@@ -75,12 +75,32 @@ static int get_field(const char *text, const char *key, uint64_t *out)
 	return -1;
 }
 
+/* mkdir -p: every missing parent too (mode 0755). */
+static int mkdir_parents(const char *path)
+{
+	char p[4096];
+	size_t n = strlen(path);
+	if (n == 0 || n >= sizeof(p))
+		return -ENAMETOOLONG;
+	memcpy(p, path, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		char keep = p[i];
+		p[i] = '\0';
+		if (mkdir(p, 0755) != 0 && errno != EEXIST)
+			return -errno;
+		p[i] = keep;
+	}
+	return 0;
+}
+
 int eng_state_start(struct eng_config *c, char *err, size_t err_size)
 {
-	if (mkdir(c->state_dir, 0755) != 0 && errno != EEXIST) {
-		int e = errno;
-		snprintf(err, err_size, "state_dir %s: cannot create: %s", c->state_dir, strerror(e));
-		return -e;
+	int mk = mkdir_parents(c->state_dir);
+	if (mk != 0) {
+		snprintf(err, err_size, "state_dir %s: cannot create: %s", c->state_dir, strerror(-mk));
+		return mk;
 	}
 	char text[1024];
 	uint64_t last_inc = 0;

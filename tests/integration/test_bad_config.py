@@ -75,6 +75,8 @@ CASES = [
     ('rrp_mode sideways', set_key('ring', 'rrp_mode', 'sideways'), ['ring.rrp_mode'], 'sideways'),
     ('no [path0] (no path at all)', drop_sections('path0', 'path1'), ['path0'], None),
     ('mtu 12', set_key('ring', 'mtu', 12), ['ring.mtu'], '12'),
+    ('mtu 65000 (no Ethernet port takes it: jumbo frames end at 9216)', set_key('ring', 'mtu', 65000),
+     ['ring.mtu'], '65000'),
     # more of the rules docs/ordod.md states
     ('ring id 256 (1..255)', set_key('ring', 'id', 256), ['ring.id'], '256'),
     ('idle sometimes', set_key('node', 'idle', 'sometimes'), ['node.idle'], 'sometimes'),

@@ -186,7 +186,8 @@ static const struct bad bads[] = {
 	{"[node]", "protocol_test = yes\nprotocol_min = 3\nprotocol_max = 2", "node.protocol_min = '3': proto_min must be in 1..proto_max"},
 	{"[node]", "protocol_test = yes\nprotocol_max = 256", "node.protocol_max = '256': must be in 1..255"},
 	{"[ring]", "profile = sideways", "ring.profile = 'sideways': must be one of shared | dedicated"},
-	{"[ring]", "mtu = 12", "ring.mtu = '12': must be in 576..65535"},
+	{"[ring]", "mtu = 12", "ring.mtu = '12': must be in 576..9216"},
+	{"[ring]", "mtu = 65000", "ring.mtu = '65000': must be in 576..9216"},
 	{"[ring]", "mtu = 9000x", "ring.mtu = '9000x': not a non-negative integer"},
 	{"[ring]", "window_size = -3", "ring.window_size = '-3': not a non-negative integer"},
 	{"[ring]", "store_slots = 1000", "ring.store_slots = '1000': store_slots must be a power of two"},
@@ -323,6 +324,22 @@ static void test_print_round_trip(void **state)
 		   "args = --in-memory -d x\n[ring]\nid = 255\nnodes = 1\nquorum = last_man_standing\n"
 		   "quorum_publish = yes\ntoken_hold_us = 0\n[path0]\ndevice = net_null0\n"
 		   "[load]\nsize = 24\nservice = safe\npriority = 0\nstart_delay_ms = 5\n");
+}
+
+/* A value in matching quotes loses them; unmatched quotes stay; the
+ * defaults of issue 20: quorum_publish yes. */
+static void test_quotes(void **state)
+{
+	(void)state;
+	struct eng_config c;
+	parse_text("[node]\nid = 1\nstate_dir = \"/var/lib/ordo x\"\nsocket = '/run/o.sock'\n[ring]\nid = 1\n"
+		   "nodes = 1\n[path0]\ndevice = \"net_null0\"\n", &c);
+	assert_string_equal(c.state_dir, "/var/lib/ordo x");
+	assert_string_equal(c.socket_path, "/run/o.sock");
+	assert_string_equal(c.path[0].device, "net_null0");
+	assert_true(c.rp.quorum_publish);
+	parse_text("[node]\nid = 1\nstate_dir = \"/a'\n[ring]\nid = 1\nnodes = 1\n[path0]\ndevice = net_null0\n", &c);
+	assert_string_equal(c.state_dir, "\"/a'");
 }
 
 /* [pathN] nodes (docs/protocol.md §17): networks that reach only some
@@ -573,6 +590,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_spin_is_dedicated),
+		cmocka_unit_test(test_quotes),
 		cmocka_unit_test(test_protocol_range),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_node_not_in_ring),

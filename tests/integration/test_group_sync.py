@@ -41,7 +41,10 @@ def members_of(cl, group):
 def test(ordod, args):
     sub = os.path.join(os.path.dirname(os.path.abspath(ordod)), 'ordo-sub')
     groups = [f'grp-{k:04d}' for k in range(GROUPS)]
-    with Cluster(ordod, nodes=2, paths=1, ring={'max_message_size': 2048}) as c:
+    # node 1 runs alone first, in a non-primary ring: its subscriber's
+    # joins are taken there only with quorum_publish = no (the default,
+    # yes, holds group operations until a primary configuration)
+    with Cluster(ordod, nodes=2, paths=1, ring={'max_message_size': 2048, 'quorum_publish': 'no'}) as c:
         c.start(1)
         c.wait_ring([1], nodes=[1], timeout=60)
         s1 = c.client(1, sub, *groups)

@@ -114,7 +114,7 @@ struct rp_peer {
 	uint8_t unreachable;
 	/* flooded sends of this peer forwarded already (§17.4): the newest
 	 * transmission count, a bit per one of the 64 before it, and when the
-	 * window last moved (it is forgotten after rrp_timeout_ns: the 16-bit
+	 * window last moved (it is forgotten after token_loss_ns: the 16-bit
 	 * count may have gone round by more than half since) */
 	bool flood_have;
 	uint16_t flood_top;

@@ -72,13 +72,17 @@ void rp_relay_token_lost(struct rp_node *n)
  * have gone round by more than half, and the first flooded send after it
  * would look older than the window and never be forwarded (the token lost
  * at every network cut, CI's multipath test; regression seed 1 --calm-ms).
- * So the window lasts rrp_timeout_ns after it last moved, as the monitor's
- * count does (§9.3): every copy of one send arrives within that time, and
- * no node sends 32,768 frames in it. */
+ * So the window is forgotten token_loss_ns after it last moved: every
+ * relayed copy of one send arrives long before (a copy that came round
+ * after it would be forwarded again, once per node), and no node sends
+ * 32,768 frames in it. (rrp_timeout_ns, 1 ms in the simulator, was too
+ * short: copies crossing several relays and a pause outlived it and were
+ * forwarded again, and seed 936 of --faults all --topology partial never
+ * settled its membership.) */
 static bool seen(struct rp_node *n, const struct rp_wire_hdr *h, uint64_t now_ns)
 {
 	struct rp_peer *pe = &n->peers[h->sender - 1u];
-	if (!pe->flood_have || pe->flood_inc != h->incarnation || now_ns - pe->flood_at > n->cfg.rrp_timeout_ns) {
+	if (!pe->flood_have || pe->flood_inc != h->incarnation || now_ns - pe->flood_at > n->cfg.token_loss_ns) {
 		pe->flood_have = true;
 		pe->flood_inc = h->incarnation;
 		pe->flood_top = h->tx_seq;

@@ -26,6 +26,23 @@ static char replay_line[512];
 static const char *const quorum_names[] = {"majority", "two_node", "last_man_standing"};
 static uint64_t sweep_passed, sweep_failed;
 
+static uint64_t current_seed;
+
+/* SIGTERM, SIGINT, SIGHUP (a killed sweep, a CI timeout): the verdicts
+ * printed so far are out already (stdout is line-buffered); say where it
+ * stopped and what it had. */
+static void on_term(int sig)
+{
+	char buf[256];
+	int len = snprintf(buf, sizeof(buf),
+			   "ordo-sim: stopped by signal %d during seed %" PRIu64 "\n"
+			   "%" PRIu64 " passed, %" PRIu64 " failed (interrupted)\n",
+			   sig, current_seed, sweep_passed, sweep_failed);
+	if (len > 0 && write(1, buf, (size_t)len) < 0)
+		_exit(3);
+	_exit(128 + sig);
+}
+
 static void on_fatal(int sig)
 {
 	/* async-signal context: only write(2) */
@@ -60,10 +77,15 @@ static const char *const mutation_names[] = {
 
 int sim_run_one(const struct sim_opts *o, const char *replay_args, bool verbose)
 {
+	const char *why = sim_opts_invalid(o);
+	if (why) {
+		fprintf(stderr, "ordo-sim: invalid options: %s\n", why);
+		return 2;
+	}
 	struct sim *s = sim_create(o);
 	if (!s) {
-		fprintf(stderr, "ordo-sim: invalid options (nodes 1..%u, paths 1..%u; --topology partial:"
-			" nodes 3.., paths 2..)\n", SIM_NODES_MAX, RP_PATHS_MAX);
+		fprintf(stderr, "ordo-sim: seed %" PRIu64 " drew no partial topology of %u nodes and %u paths\n",
+			o->seed, o->nodes, o->paths);
 		return 2;
 	}
 	struct sim_result r;
@@ -302,6 +324,15 @@ int main(int argc, char **argv)
 		nodes = nodes ? nodes : net_top;
 		paths = net_paths;
 	}
+	if (o.quorum == RP_QUORUM_TWO_NODE && nodes != 2) {
+		fprintf(stderr, "ordo-sim: --quorum two_node needs --nodes 2%s\n",
+			nodes ? "" : " (without --nodes each seed picks 3..7 nodes)");
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGTERM, on_term);
+	signal(SIGINT, on_term);
+	signal(SIGHUP, on_term);
 	signal(SIGILL, on_fatal);
 	signal(SIGABRT, on_fatal);
 	signal(SIGSEGV, on_fatal);
@@ -312,6 +343,7 @@ int main(int argc, char **argv)
 	for (uint64_t seed = first;; seed++) {
 		struct sim_opts so = o;
 		so.seed = seed;
+		current_seed = seed;
 		/* seeded topology when not given: 3..7 nodes, 1..3 paths */
 		uint64_t mix = seed * 0x9E3779B97F4A7C15ull;
 		so.nodes = nodes ? nodes : (uint32_t)(3 + (mix >> 40) % 5);

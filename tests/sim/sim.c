@@ -1039,9 +1039,22 @@ static void schedule_faults(struct sim *s, const struct sim_opts *o)
 		ev_push(s, (struct sim_event){.at = o->script[i].at_ns, .kind = SIM_EV_FAULT, .gen = i + 1u});
 }
 
+const char *sim_opts_invalid(const struct sim_opts *o)
+{
+	if (o->nodes == 0 || o->nodes > SIM_NODES_MAX)
+		return "nodes must be in 1..16";
+	if (o->paths == 0 || o->paths > RP_PATHS_MAX)
+		return "paths must be in 1..4";
+	if (o->quorum == RP_QUORUM_TWO_NODE && o->nodes != 2)
+		return "quorum two_node needs exactly two nodes";
+	if (o->partial && (o->nodes < 3 || o->paths < 2))
+		return "--topology partial needs 3 or more nodes and 2 or more paths";
+	return NULL;
+}
+
 struct sim *sim_create(const struct sim_opts *o)
 {
-	if (o->nodes == 0 || o->nodes > SIM_NODES_MAX || o->paths == 0 || o->paths > RP_PATHS_MAX)
+	if (sim_opts_invalid(o))
 		return NULL;
 	struct sim *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -1318,11 +1331,23 @@ void sim_run(struct sim *s, struct sim_result *r)
 		ev_push(s, (struct sim_event){.at = s->opts.publish[i].at_ns, .kind = SIM_EV_SCRIPT,
 					      .node = s->opts.publish[i].node, .gen = i});
 	uint64_t end = s->opts.load_ns + s->opts.liveness_ns;
+	uint64_t same_instant = 0;
 	while (s->ev_count > 0 && !s->failed) {
 		struct sim_event ev = ev_pop(s);
 		if (ev.at > end) {
 			if (ev.kind == SIM_EV_ARRIVE && --ev.buf->refs == 0)
 				free(ev.buf);
+			break;
+		}
+		/* virtual time must move: a node that keeps asking to be
+		 * stepped at the same instant is a livelock, not a slow run */
+		same_instant = ev.at == s->now && s->events > 0 ? same_instant + 1u : 0;
+		if (same_instant > SIM_INSTANT_EVENTS_MAX) {
+			if (ev.kind == SIM_EV_ARRIVE && --ev.buf->refs == 0)
+				free(ev.buf);
+			sim_violation(s, "livelock", "more than %u events at virtual time %.6f s (the last"
+				      " one of kind %d for node %u)", SIM_INSTANT_EVENTS_MAX,
+				      (double)s->now / 1e9, ev.kind, ev.node < s->opts.nodes ? ev.node + 1u : 0u);
 			break;
 		}
 		s->now = ev.at;

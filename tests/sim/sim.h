@@ -180,6 +180,9 @@ struct sim_result {
 };
 
 void sim_opts_default(struct sim_opts *o);
+/* NULL if a run can be made of o, else the rule it breaks. */
+const char *sim_opts_invalid(const struct sim_opts *o);
+/* NULL if sim_opts_invalid(o). */
 struct sim *sim_create(const struct sim_opts *o);
 void sim_run(struct sim *s, struct sim_result *r);
 void sim_destroy(struct sim *s);

@@ -9,6 +9,9 @@
 #include <stddef.h>
 
 #define SIM_PAYLOAD_HDR 16u /* index (8), size (4), 0xA5 x 4 */
+/* Events at one virtual instant beyond which a run fails as a livelock
+ * (the largest legitimate burst is a few paths' queued frames). */
+#define SIM_INSTANT_EVENTS_MAX 1000000u
 
 enum sim_event_kind {
 	SIM_EV_ARRIVE = 1, SIM_EV_TIMER, SIM_EV_LOAD, SIM_EV_SCRIPT, SIM_EV_FAULT, SIM_EV_HEAL_ALL,

@@ -714,6 +714,7 @@ static void perform(struct sim *s, struct sim_node *n)
 				return;
 			}
 			sim_digest(s, ((uint64_t)n->index << 56) ^ ((uint64_t)h.type << 48) ^ a->send.size);
+			sim_evs_sent(s, n, &h, a->send.data);
 			if (s->opts.trace) {
 				static struct rp_wire_token t;
 				static struct rp_wire_join j;

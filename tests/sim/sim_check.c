@@ -72,19 +72,20 @@ void sim_check_free(struct sim *s)
 		free(s->logs[i].v);
 	free(s->logs);
 	free(s->views);
-	free(s->fas);
+	sim_evs_free(s);
 }
 
 /* A (re)started node: a new member, with no configuration yet. FIFO
  * positions stay: a stream's msgnos only grow. */
 void sim_check_node_reset(struct sim *s, struct sim_node *n)
 {
-	(void)s;
 	n->has_config = false;
 	n->in_trans = false;
 	n->ring_pos = 0;
 	n->fa_hash = n->fa_count = 0;
+	n->trans_hash = n->trans_count = 0;
 	n->have_last = false;
+	sim_evs_node_reset(s, n);
 }
 
 static bool ring_eq(struct rp_ring_id a, struct rp_ring_id b)
@@ -121,7 +122,7 @@ void sim_check_arus(struct sim *s, struct sim_node *n)
 	}
 }
 
-static bool held_aru(const struct sim_node *o, struct rp_ring_id ring, uint64_t seq)
+bool sim_check_held(const struct sim_node *o, struct rp_ring_id ring, uint64_t seq)
 {
 	for (size_t j = o->aru_count; j-- > 0;)
 		if (ring_eq(o->arus[j].ring, ring))
@@ -151,32 +152,35 @@ static uint64_t members_mask(const struct rp_configuration *c)
 	return m;
 }
 
-/* 6: equal ids, equal members. */
-static void check_view(struct sim *s, struct sim_node *n, bool trans, struct rp_ring_id ring,
-		       struct rp_ring_id old, uint64_t members, bool primary, uint8_t proto)
+/* 6: equal ids, equal members (for a transitional configuration, "the same
+ * T at each" of the trans-members property). Returns the view's index. */
+static size_t check_view(struct sim *s, struct sim_node *n, bool trans, struct rp_ring_id ring,
+			 struct rp_ring_id old, uint64_t members, bool primary, uint8_t proto)
 {
 	for (size_t i = 0; i < s->view_count; i++) {
 		struct sim_view *v = &s->views[i];
 		if (v->trans == trans && ring_eq(v->ring, ring) && (!trans || ring_eq(v->old_ring, old))) {
 			if (v->members != members)
-				sim_violation(s, "view", "node %u installed %s configuration (%u,%" PRIu64
-					      ") with members 0x%" PRIx64 ", another node with 0x%" PRIx64,
-					      n->id, trans ? "transitional" : "regular", ring.rep, ring.seq,
+				sim_violation(s, trans ? "trans-members" : "view", "node %u installed %s"
+					      " configuration (%u,%" PRIu64 ") with members 0x%" PRIx64
+					      ", another node with 0x%" PRIx64, n->id,
+					      trans ? "transitional" : "regular", ring.rep, ring.seq,
 					      members, v->members);
 			else if (!trans && (v->primary != primary || v->proto != proto))
 				sim_violation(s, "view", "node %u installed ring (%u,%" PRIu64 ") as %s, version %u;"
 					      " another node as %s, version %u", n->id, ring.rep, ring.seq,
 					      primary ? "primary" : "non-primary", proto,
 					      v->primary ? "primary" : "non-primary", v->proto);
-			return;
+			return i;
 		}
 	}
 	s->views = realloc(s->views, (s->view_count + 1) * sizeof(*s->views));
 	if (!s->views)
 		abort();
-	s->views[s->view_count++] = (struct sim_view){.trans = trans, .ring = ring, .old_ring = old,
-						      .members = members, .primary = primary,
-						      .proto = proto};
+	s->views[s->view_count] = (struct sim_view){.trans = trans, .ring = ring, .old_ring = old,
+						    .members = members, .primary = primary,
+						    .proto = proto};
+	return s->view_count++;
 }
 
 static uint32_t popcount(uint64_t v)
@@ -233,28 +237,6 @@ static bool all_formed(const struct sim *s)
 	return true;
 }
 
-/* 4: what a node delivered in `from` (regular and transitional) before `to`. */
-static void check_atomicity(struct sim *s, struct sim_node *n, struct rp_ring_id from,
-			    struct rp_ring_id to)
-{
-	for (size_t i = 0; i < s->fa_count; i++) {
-		struct sim_fa *f = &s->fas[i];
-		if (ring_eq(f->from, from) && ring_eq(f->to, to)) {
-			if (f->hash != n->fa_hash || f->count != n->fa_count)
-				sim_violation(s, "failure-atomicity", "nodes %u and %u both went from ring (%u,%"
-					      PRIu64 ") to (%u,%" PRIu64 ") but delivered different sets in it"
-					      " (%" PRIu64 " and %" PRIu64 " messages)", f->first_node, n->id,
-					      from.rep, from.seq, to.rep, to.seq, f->count, n->fa_count);
-			return;
-		}
-	}
-	s->fas = realloc(s->fas, (s->fa_count + 1) * sizeof(*s->fas));
-	if (!s->fas)
-		abort();
-	s->fas[s->fa_count++] = (struct sim_fa){.from = from, .to = to, .hash = n->fa_hash,
-						.count = n->fa_count, .first_node = n->id};
-}
-
 void sim_check_config(struct sim *s, struct sim_node *n, const struct rp_configuration *c)
 {
 	uint64_t members = members_mask(c);
@@ -270,8 +252,10 @@ void sim_check_config(struct sim *s, struct sim_node *n, const struct rp_configu
 			return;
 		}
 		if (members & ~n->conf_members) {
-			sim_violation(s, "view", "node %u: transitional members are not a subset of the"
-				      " regular configuration's", n->id);
+			sim_violation(s, "trans-members", "node %u: transitional configuration (%u,%" PRIu64
+				      ") from (%u,%" PRIu64 ") lists members 0x%" PRIx64 " outside that"
+				      " regular configuration's 0x%" PRIx64, n->id, c->ring.rep, c->ring.seq,
+				      n->ring.rep, n->ring.seq, members, n->conf_members);
 			return;
 		}
 		if (c->primary) {
@@ -295,7 +279,7 @@ void sim_check_config(struct sim *s, struct sim_node *n, const struct rp_configu
 				      " between them", n->id, c->ring.rep, c->ring.seq, n->ring.rep, n->ring.seq);
 			return;
 		}
-		check_atomicity(s, n, n->ring, c->ring);
+		sim_evs_leave(s, n, c->ring);
 		if (s->failed)
 			return;
 		if (c->member_count > 1 || members != (1ull << n->index)) {
@@ -312,7 +296,13 @@ void sim_check_config(struct sim *s, struct sim_node *n, const struct rp_configu
 	check_policy(s, n, c, members);
 	if (s->failed)
 		return;
-	check_view(s, n, false, c->ring, c->ring, members, c->primary, c->proto_version);
+	size_t view = check_view(s, n, false, c->ring, c->ring, members, c->primary, c->proto_version);
+	if (s->failed)
+		return;
+	sim_evs_install(s, n, view);
+	if (s->failed)
+		return;
+	n->view = view;
 	if (popcount(members) == 2u)
 		n->seen_all = true;
 	n->has_config = true;
@@ -321,6 +311,7 @@ void sim_check_config(struct sim *s, struct sim_node *n, const struct rp_configu
 	n->ring_pos = 0;
 	n->conf_members = members;
 	n->fa_hash = n->fa_count = 0;
+	n->trans_hash = n->trans_count = 0;
 	if (s->formed_ns == UINT64_MAX && all_formed(s))
 		s->formed_ns = s->now;
 }
@@ -397,6 +388,9 @@ void sim_check_delivery(struct sim *s, struct sim_node *n, uint64_t index, const
 	sim_trace(s, "n%u deliver #%" PRIu64 " from n%u seq=%" PRIu64 ".%u %s%s", n->id, index,
 		  origin_id, d->seq, d->entry_index, m->service == RP_SERVICE_SAFE ? "SAFE" : "AGREED",
 		  n->in_trans ? " (transitional)" : "");
+	sim_evs_origin(s, n, index, d);
+	if (s->failed)
+		return;
 	/* 2: integrity */
 	if (m->delivered_mask & bit) {
 		sim_violation(s, "integrity", "node %u delivered message %" PRIu64 " twice", n->id, index);
@@ -460,8 +454,13 @@ void sim_check_delivery(struct sim *s, struct sim_node *n, uint64_t index, const
 		}
 		n->ring_pos++;
 	}
-	n->fa_hash ^= sim_mix64(index + 1u);
-	n->fa_count++;
+	if (n->in_trans) {
+		n->trans_hash ^= sim_mix64(index + 1u);
+		n->trans_count++;
+	} else {
+		n->fa_hash ^= sim_mix64(index + 1u);
+		n->fa_count++;
+	}
 	/* 3: FIFO per (origin, client, priority) */
 	int64_t *last = &n->last_msgno[sim_stream_index(origin_id, m->client, m->prio)];
 	if ((int64_t)m->msgno <= *last) {
@@ -475,7 +474,7 @@ void sim_check_delivery(struct sim *s, struct sim_node *n, uint64_t index, const
 		for (uint32_t j = 0; j < s->opts.nodes; j++) {
 			if (!(n->conf_members & (1ull << j)))
 				continue;
-			if (!held_aru(&s->nodes[j], d->ring, d->seq)) {
+			if (!sim_check_held(&s->nodes[j], d->ring, d->seq)) {
 				sim_violation(s, "safe", "node %u delivered SAFE message %" PRIu64 " (seq %" PRIu64
 					      ") in regular configuration (%u,%" PRIu64 ") before node %u"
 					      " received it", n->id, index, d->seq, d->ring.rep, d->ring.seq,
@@ -484,6 +483,7 @@ void sim_check_delivery(struct sim *s, struct sim_node *n, uint64_t index, const
 			}
 		}
 	}
+	sim_evs_delivered(s, n, index, d);
 }
 
 /* Quiet: every live node is operational in one ring of exactly the live

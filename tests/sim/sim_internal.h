@@ -62,6 +62,11 @@ static inline uint64_t sim_mix64(uint64_t x)
 	return x ^ (x >> 33);
 }
 
+static inline bool sim_ring_eq(struct rp_ring_id a, struct rp_ring_id b)
+{
+	return a.rep == b.rep && a.seq == b.seq;
+}
+
 static inline uint32_t sim_stream_index(uint16_t origin, uint32_t client, uint8_t prio)
 {
 	uint32_t o = origin >= 1 && origin <= SIM_NODES_MAX ? origin - 1u : 0;
@@ -103,7 +108,11 @@ struct sim_node {
 	bool in_trans;              /* a transitional configuration follows it */
 	struct rp_ring_id trans_new;
 	uint64_t conf_members;      /* members of the configuration now in force */
-	uint64_t fa_hash, fa_count; /* messages delivered since the regular one */
+	uint64_t fa_hash, fa_count; /* messages delivered in the regular configuration */
+	uint64_t trans_hash, trans_count; /* ... and in the transitional one after it */
+	size_t view;                /* index of its regular configuration in sim.views */
+	struct sim_oblig *obligs;   /* SAFE messages of a transitional configuration it owes */
+	size_t oblig_count, oblig_cap;
 	bool have_last;             /* order key of the last delivery */
 	uint64_t last_ring_seq, last_seq;
 	uint16_t last_entry;
@@ -142,6 +151,18 @@ struct sim_msg {
 	struct rp_ring_id pos_ring;
 	uint64_t pos_seq;
 	uint16_t pos_entry;
+	bool sent;              /* the simulator saw its origin send its LAST fragment ... */
+	struct rp_ring_id sent_ring; /* ... in this ring, frame and entry */
+	uint64_t sent_seq;
+	uint16_t sent_entry;
+};
+
+/* A SAFE message delivered in a transitional configuration of ring `ring`
+ * that a member of it must deliver before it leaves that ring (sim_evs.c). */
+struct sim_oblig {
+	uint64_t msg;
+	struct rp_ring_id ring;
+	uint16_t by; /* the node that delivered it */
 };
 
 /* A configuration someone installed: members by id (property 6). */
@@ -151,12 +172,21 @@ struct sim_view {
 	uint64_t members;
 	bool primary;
 	uint8_t proto;
+	/* regular ones, per node index (sim_evs.c): the incarnation that
+	 * installed it (0: none), the ring it came from and its transitional
+	 * members (has_prev false: its first configuration, the start ring) */
+	uint64_t inc[SIM_NODES_MAX];
+	bool has_prev[SIM_NODES_MAX];
+	struct rp_ring_id prev[SIM_NODES_MAX];
+	uint64_t trans_of[SIM_NODES_MAX];
 };
 
-/* What the nodes that went from `from` to `to` delivered in `from` (4). */
+/* What the nodes that went from `from` to `to` delivered in `from`, in its
+ * regular part and in the transitional one (4, sim_evs.c). */
 struct sim_fa {
 	struct rp_ring_id from, to;
 	uint64_t hash, count;
+	uint64_t trans_hash, trans_count;
 	uint16_t first_node;
 };
 
@@ -224,6 +254,7 @@ struct sim {
 	size_t view_count;
 	struct sim_fa *fas;
 	size_t fa_count;
+	uint64_t send_stream[SIM_STREAMS]; /* sim_evs.c: message index + 1 of a stream's open FIRST */
 	uint64_t deliveries;
 	uint64_t bytes_delivered;
 	uint64_t max_seq_delivered;
@@ -261,6 +292,17 @@ void sim_check_node_reset(struct sim *s, struct sim_node *n);
 void sim_check_arus(struct sim *s, struct sim_node *n);
 void sim_check_quorum_final(struct sim *s);
 uint64_t sim_check_primaries(const struct sim *s);
+/* Did node o hold every frame up to seq of ring (its aru there reached it)? */
+bool sim_check_held(const struct sim_node *o, struct rp_ring_id ring, uint64_t seq);
+
+/* sim_evs.c: the extended virtual synchrony properties (docs/protocol.md §16) */
+void sim_evs_sent(struct sim *s, struct sim_node *n, const struct rp_wire_hdr *h, const uint8_t *frame);
+void sim_evs_origin(struct sim *s, struct sim_node *n, uint64_t index, const struct rp_delivery *d);
+void sim_evs_delivered(struct sim *s, struct sim_node *n, uint64_t index, const struct rp_delivery *d);
+void sim_evs_leave(struct sim *s, struct sim_node *n, struct rp_ring_id to);
+void sim_evs_install(struct sim *s, struct sim_node *n, size_t view);
+void sim_evs_node_reset(struct sim *s, struct sim_node *n);
+void sim_evs_free(struct sim *s);
 
 /* sim.c, for sim_pause.c */
 void sim_ev_push(struct sim *s, struct sim_event ev);

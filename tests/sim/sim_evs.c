@@ -1,0 +1,273 @@
+/* sim_evs.c — the checker's extended virtual synchrony properties (EVS:
+ * Moser, Amir, Melliar-Smith, Agarwal 1994; DESIGN.md §3; docs/protocol.md
+ * §16 lists them with the functions that enforce them).
+ *
+ * Owns: the simulator's own record of who sent what (the ring, frame and
+ * entry at which each message's origin sent its last fragment, read from
+ * the frames the origin hands to the network), and the checks that compare
+ * deliveries and configurations with it:
+ *   origin             a delivered message sits exactly where its origin
+ *                      sent it, and its origin was a member of that ring in
+ *                      the incarnation that published it (a message
+ *                      delivered in a transitional configuration was sent
+ *                      by a member of C in C; a stale frame taken as
+ *                      current lands at a position nobody sent it at)
+ *   failure-atomicity  nodes that go from C to the same C' deliver the same
+ *                      messages in C's regular part, and the same in its
+ *                      transitional part (compared separately)
+ *   trans-delivery     Totem's rule: the first message a node delivers in a
+ *                      transitional configuration could not have been
+ *                      delivered in C with its promise (it follows a hole,
+ *                      or it is SAFE)
+ *   safe-trans         SAFE in a transitional configuration T: every member
+ *                      of T that does not crash delivers it before it
+ *                      leaves C
+ *   trans-members      T is exactly the members of C that move together
+ *                      into C' (T within C and C', a node of C' is in T if
+ *                      and only if it came from C)
+ *   ring-id            no node installs one regular ring id twice, in one
+ *                      incarnation or across restarts
+ * Group views (DESIGN.md §3 property 6, second half) are not checked here
+ * yet: the group table lives in the engine. Once it is a pure module, its
+ * view at each delivery is compared in sim_evs_delivered, the point of the
+ * total order every node passes through.
+ * Never: trusts ring-proto's labels for what it checks (origin ids and
+ * positions are compared with what the simulator saw on the wire).
+ */
+#include "sim_internal.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- who sent what ---- */
+
+/* A frame handed to the network by node n: for each new data frame (not a
+ * retransmission, not a recovery frame) note where each message's last
+ * fragment was sent. */
+void sim_evs_sent(struct sim *s, struct sim_node *n, const struct rp_wire_hdr *h, const uint8_t *frame)
+{
+	struct rp_wire_data d;
+	if (h->type != RP_FRAME_DATA || (h->flags & RP_HDR_F_RETRANS) ||
+	    rp_wire_decode_data(frame, h, &d) != RP_DROP_NONE || (d.body_flags & RP_DATA_F_RECOVERY))
+		return;
+	if (d.origin != n->id) {
+		sim_violation(s, "origin", "node %u sent a new data frame (%u,%" PRIu64 ").%" PRIu64
+			      " naming origin %u", n->id, h->ring.rep, h->ring.seq, d.seq, d.origin);
+		return;
+	}
+	struct rp_wire_entry e;
+	size_t off = 0;
+	for (uint16_t i = 0; rp_wire_entry_next(d.entries, d.entries_size, &off, &e) == 0; i++) {
+		uint64_t *open = &s->send_stream[sim_stream_index(d.origin, e.client_id, e.priority)];
+		if ((e.flags & RP_ENTRY_F_FIRST) && e.chunk_size >= 8)
+			*open = rp_get64(e.data) + 1u;
+		if (!(e.flags & RP_ENTRY_F_LAST) || *open == 0 || *open > s->msg_count)
+			continue;
+		struct sim_msg *m = &s->msgs[*open - 1u];
+		*open = 0;
+		if (!m->sent) {
+			m->sent = true;
+			m->sent_ring = h->ring;
+			m->sent_seq = d.seq;
+			m->sent_entry = i;
+		} else if (!sim_ring_eq(m->sent_ring, h->ring) || m->sent_seq != d.seq || m->sent_entry != i) {
+			sim_violation(s, "origin", "node %u sent message %" PRIu64 " twice: at (%u,%" PRIu64
+				      ").%" PRIu64 ".%u and at (%u,%" PRIu64 ").%" PRIu64 ".%u", n->id,
+				      *open - 1u, m->sent_ring.rep, m->sent_ring.seq, m->sent_seq,
+				      m->sent_entry, h->ring.rep, h->ring.seq, d.seq, i);
+			return;
+		}
+	}
+}
+
+static const struct sim_view *regular_view(const struct sim *s, struct rp_ring_id ring)
+{
+	for (size_t i = s->view_count; i-- > 0;)
+		if (!s->views[i].trans && sim_ring_eq(s->views[i].ring, ring))
+			return &s->views[i];
+	return NULL;
+}
+
+/* origin: before anything else is judged of a delivery. */
+void sim_evs_origin(struct sim *s, struct sim_node *n, uint64_t index, const struct rp_delivery *d)
+{
+	const struct sim_msg *m = &s->msgs[index];
+	const struct sim_node *o = &s->nodes[m->origin];
+	if (m->sent) {
+		if (!sim_ring_eq(m->sent_ring, d->ring) || m->sent_seq != d->seq ||
+		    m->sent_entry != d->entry_index) {
+			sim_violation(s, "origin", "node %u delivered message %" PRIu64 " at (%u,%" PRIu64
+				      ").%" PRIu64 ".%u%s; node %u sent it at (%u,%" PRIu64 ").%" PRIu64 ".%u",
+				      n->id, index, d->ring.rep, d->ring.seq, d->seq, d->entry_index,
+				      n->in_trans ? " (transitional)" : "", o->id, m->sent_ring.rep,
+				      m->sent_ring.seq, m->sent_seq, m->sent_entry);
+			return;
+		}
+	}
+	/* the ring it was sent in: the origin installed it, in the
+	 * incarnation that published the message */
+	const struct sim_view *v = n->has_config && sim_ring_eq(s->views[n->view].ring, d->ring)
+				   ? &s->views[n->view] : regular_view(s, d->ring);
+	if (v == NULL || !(v->members & (1ull << m->origin)) || v->inc[m->origin] != m->incarnation) {
+		sim_violation(s, "origin", "node %u delivered message %" PRIu64 " of node %u (incarnation %"
+			      PRIu64 ") in ring (%u,%" PRIu64 "), which that node %s", n->id, index, o->id,
+			      m->incarnation, d->ring.rep, d->ring.seq,
+			      v == NULL || !(v->members & (1ull << m->origin)) ? "is not a member of"
+			      : "did not install in that incarnation");
+		return;
+	}
+	/* only a ring of one sends nothing on the wire */
+	if (!m->sent && (v->members != (1ull << m->origin) || n->index != m->origin))
+		sim_violation(s, "origin", "node %u delivered message %" PRIu64 " that node %u never sent"
+			      " (ring (%u,%" PRIu64 ") members 0x%" PRIx64 ")", n->id, index, o->id,
+			      d->ring.rep, d->ring.seq, v->members);
+}
+
+/* ---- transitional deliveries ---- */
+
+static void oblige(struct sim_node *q, uint64_t msg, struct rp_ring_id ring, uint16_t by)
+{
+	if (q->oblig_count == q->oblig_cap) {
+		q->oblig_cap = q->oblig_cap ? q->oblig_cap * 2 : 16;
+		q->obligs = realloc(q->obligs, q->oblig_cap * sizeof(*q->obligs));
+		if (!q->obligs)
+			abort();
+	}
+	q->obligs[q->oblig_count++] = (struct sim_oblig){.msg = msg, .ring = ring, .by = by};
+}
+
+/* After every check of sim_check_delivery passed. */
+void sim_evs_delivered(struct sim *s, struct sim_node *n, uint64_t index, const struct rp_delivery *d)
+{
+	if (!n->in_trans)
+		return;
+	const struct sim_msg *m = &s->msgs[index];
+	/* trans-delivery: the regular part stops only at a hole or at a SAFE
+	 * message not known stable (TOTEM-NOTES §4.6). n held every frame up
+	 * to this one, so an AGREED message first in T could have been
+	 * delivered in C. (trans_count counts the T deliveries before this.) */
+	if (n->trans_count == 1 && m->service != RP_SERVICE_SAFE && sim_check_held(n, d->ring, d->seq)) {
+		sim_violation(s, "trans-delivery", "node %u delivered AGREED message %" PRIu64 " (seq %"
+			      PRIu64 ") first in the transitional configuration after ring (%u,%" PRIu64
+			      "), though it held every frame up to it", n->id, index, d->seq,
+			      d->ring.rep, d->ring.seq);
+		return;
+	}
+	/* safe-trans: every other member of T owes it */
+	if (m->service != RP_SERVICE_SAFE)
+		return;
+	for (uint32_t j = 0; j < s->opts.nodes; j++) {
+		struct sim_node *q = &s->nodes[j];
+		if (j == n->index || !(n->conf_members & (1ull << j)) || !q->alive)
+			continue;
+		const struct sim_view *v = &s->views[n->view];
+		if (v->inc[j] != q->incarnation)
+			continue; /* restarted since it was in C: it failed */
+		if (q->has_config && sim_ring_eq(q->ring, d->ring)) {
+			oblige(q, index, d->ring, n->id);
+		} else if (!(m->delivered_mask & (1u << j))) {
+			sim_violation(s, "safe-trans", "node %u delivered SAFE message %" PRIu64 " in the"
+				      " transitional configuration after (%u,%" PRIu64 "), of which node %u"
+				      " is a member; that node left the ring without delivering it", n->id,
+				      index, d->ring.rep, d->ring.seq, q->id);
+			return;
+		}
+	}
+}
+
+/* ---- configuration changes ---- */
+
+/* failure-atomicity and safe-trans: node n leaves its regular
+ * configuration (through its transitional one) for `to`. */
+void sim_evs_leave(struct sim *s, struct sim_node *n, struct rp_ring_id to)
+{
+	struct rp_ring_id from = n->ring;
+	for (size_t i = 0; i < n->oblig_count; i++) {
+		const struct sim_oblig *o = &n->obligs[i];
+		if (sim_ring_eq(o->ring, from) && !(s->msgs[o->msg].delivered_mask & (1u << n->index))) {
+			sim_violation(s, "safe-trans", "node %u delivered SAFE message %" PRIu64 " in the"
+				      " transitional configuration after (%u,%" PRIu64 "), of which node %u"
+				      " is a member; that node moved to (%u,%" PRIu64 ") without delivering it",
+				      o->by, o->msg, from.rep, from.seq, n->id, to.rep, to.seq);
+			return;
+		}
+	}
+	n->oblig_count = 0;
+	for (size_t i = 0; i < s->fa_count; i++) {
+		struct sim_fa *f = &s->fas[i];
+		if (!sim_ring_eq(f->from, from) || !sim_ring_eq(f->to, to))
+			continue;
+		bool reg = f->hash != n->fa_hash || f->count != n->fa_count;
+		if (reg || f->trans_hash != n->trans_hash || f->trans_count != n->trans_count)
+			sim_violation(s, "failure-atomicity", "nodes %u and %u both went from ring (%u,%" PRIu64
+				      ") to (%u,%" PRIu64 ") but delivered different sets in its %s part"
+				      " (%" PRIu64 " and %" PRIu64 " messages)", f->first_node, n->id,
+				      from.rep, from.seq, to.rep, to.seq, reg ? "regular" : "transitional",
+				      reg ? f->count : f->trans_count, reg ? n->fa_count : n->trans_count);
+		return;
+	}
+	s->fas = realloc(s->fas, (s->fa_count + 1) * sizeof(*s->fas));
+	if (!s->fas)
+		abort();
+	s->fas[s->fa_count++] = (struct sim_fa){.from = from, .to = to, .hash = n->fa_hash,
+						.count = n->fa_count, .trans_hash = n->trans_hash,
+						.trans_count = n->trans_count, .first_node = n->id};
+}
+
+/* ring-id and trans-members: node n installs regular view v (still in its
+ * previous configuration: n->ring, and n->conf_members its T). */
+void sim_evs_install(struct sim *s, struct sim_node *n, size_t view)
+{
+	struct sim_view *v = &s->views[view];
+	uint32_t me = n->index;
+	if (v->inc[me] != 0) {
+		sim_violation(s, "ring-id", "node %u installed ring (%u,%" PRIu64 ") in incarnation %"
+			      PRIu64 " and again in incarnation %" PRIu64, n->id, v->ring.rep, v->ring.seq,
+			      v->inc[me], n->incarnation);
+		return;
+	}
+	v->inc[me] = n->incarnation;
+	v->has_prev[me] = n->has_config;
+	if (!n->has_config)
+		return;
+	v->prev[me] = n->ring;
+	v->trans_of[me] = n->conf_members;
+	if (n->conf_members & ~v->members) {
+		sim_violation(s, "trans-members", "node %u: transitional configuration from (%u,%" PRIu64
+			      ") to (%u,%" PRIu64 ") lists 0x%" PRIx64 ", not within the new members 0x%"
+			      PRIx64, n->id, n->ring.rep, n->ring.seq, v->ring.rep, v->ring.seq,
+			      n->conf_members, v->members);
+		return;
+	}
+	/* T holds exactly those of C' that came from C: checked against every
+	 * member that installed C' before, both ways */
+	for (uint32_t q = 0; q < s->opts.nodes; q++) {
+		if (q == me || v->inc[q] == 0 || !v->has_prev[q])
+			continue;
+		bool same = sim_ring_eq(v->prev[q], n->ring);
+		bool q_in_mine = (n->conf_members >> q) & 1u, me_in_q = (v->trans_of[q] >> me) & 1u;
+		if (q_in_mine != same || me_in_q != same) {
+			sim_violation(s, "trans-members", "nodes %u and %u installed ring (%u,%" PRIu64 ") from"
+				      " (%u,%" PRIu64 ") and (%u,%" PRIu64 "), but %s transitional configuration"
+				      " %s the other", n->id, s->nodes[q].id, v->ring.rep, v->ring.seq,
+				      n->ring.rep, n->ring.seq, v->prev[q].rep, v->prev[q].seq,
+				      q_in_mine != same ? "the first one's" : "the second one's",
+				      same ? "omits" : "lists");
+			return;
+		}
+	}
+}
+
+void sim_evs_node_reset(struct sim *s, struct sim_node *n)
+{
+	(void)s;
+	n->oblig_count = 0; /* a crash excuses what it owed */
+}
+
+void sim_evs_free(struct sim *s)
+{
+	free(s->fas);
+	for (uint32_t i = 0; i < s->opts.nodes; i++)
+		free(s->nodes[i].obligs);
+}

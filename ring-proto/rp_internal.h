@@ -394,7 +394,7 @@ bool rp_version_refuse(struct rp_node *n, const struct rp_wire_hdr *h, uint64_t 
 /* Rotation 2: the forming ring's version and quorum flag, from the token. */
 void rp_quorum_compute(struct rp_node *n, struct rp_actions *out);
 void rp_quorum_install(struct rp_node *n);
-/* The start ring's flag (a ring of one, computed alone). */
+/* The start ring's flag (a ring of one, computed alone), and its id persisted. */
 void rp_quorum_start(struct rp_node *n, struct rp_actions *out);
 /* RP_ACT_PERSIST of the ring seq and the last primary attempt. */
 void rp_persist(struct rp_node *n, uint64_t ring_seq, struct rp_actions *out);

@@ -338,6 +338,10 @@ static void attempt(struct rp_node *n, uint64_t members, struct rp_actions *out)
 	rp_persist(n, n->ring.seq, out);
 }
 
+/* The start ring's flag, and its id recorded before it is delivered: a
+ * node that restarts before joining any ring must not start in the same
+ * ring id again (design.md §5; it used to be recorded only when the start
+ * ring was primary, and a non-primary node's incarnations repeated it). */
 void rp_quorum_start(struct rp_node *n, struct rp_actions *out)
 {
 	uint64_t me = rp_bit(n->cfg.node_id);
@@ -345,11 +349,13 @@ void rp_quorum_start(struct rp_node *n, struct rp_actions *out)
 	refs_installed(&r, n->installed_primary, n->installed_primary_members);
 	refs_attempt(&r, n->last_primary, n->last_primary_members);
 	n->primary = policy_primary(n, me, &r) || n->cfg.mutation == RP_MUTATION_ALWAYS_PRIMARY;
-	if (n->primary) {
-		attempt(n, me, out);
-		n->installed_primary = n->ring;
-		n->installed_primary_members = me;
+	if (!n->primary) {
+		rp_persist(n, n->ring.seq, out);
+		return;
 	}
+	attempt(n, me, out);
+	n->installed_primary = n->ring;
+	n->installed_primary_members = me;
 }
 
 void rp_quorum_compute(struct rp_node *n, struct rp_actions *out)

@@ -1320,6 +1320,26 @@ static void handle(struct sim *s, const struct sim_event *ev)
 	}
 }
 
+/* The run may stop once the faults are over and the ring is quiet — but
+ * not at the first quiet instant: every frame then still in flight (a
+ * late copy, a held or replayed frame) must arrive, and the ring stay quiet
+ * a token-loss timeout after it. *drain_until is 0 while not quiet. */
+static bool quiet_to_stop(struct sim *s, uint64_t *drain_until)
+{
+	if (!sim_check_quiescent(s)) {
+		*drain_until = 0;
+		return false;
+	}
+	if (*drain_until == 0) {
+		uint64_t last = s->now;
+		for (size_t i = 0; i < s->ev_count; i++)
+			if (s->ev[i].kind == SIM_EV_ARRIVE && s->ev[i].at > last)
+				last = s->ev[i].at;
+		*drain_until = last + s->cfg.token_loss_ns;
+	}
+	return s->now >= *drain_until;
+}
+
 void sim_run(struct sim *s, struct sim_result *r)
 {
 	for (uint32_t i = 0; i < s->opts.nodes; i++) {
@@ -1332,7 +1352,7 @@ void sim_run(struct sim *s, struct sim_result *r)
 		ev_push(s, (struct sim_event){.at = s->opts.publish[i].at_ns, .kind = SIM_EV_SCRIPT,
 					      .node = s->opts.publish[i].node, .gen = i});
 	uint64_t end = s->opts.load_ns + s->opts.liveness_ns;
-	uint64_t same_instant = 0;
+	uint64_t same_instant = 0, drain_until = 0;
 	while (s->ev_count > 0 && !s->failed) {
 		struct sim_event ev = ev_pop(s);
 		if (ev.at > end) {
@@ -1357,7 +1377,7 @@ void sim_run(struct sim *s, struct sim_result *r)
 		if (ev.kind != SIM_EV_ARRIVE && ev.kind != SIM_EV_TIMER && ev.kind != SIM_EV_LOAD &&
 		    ev.kind != SIM_EV_SCRIPT)
 			sim_stable_update(s);
-		if (s->now >= s->opts.load_ns && sim_check_quiescent(s))
+		if (s->now >= s->opts.load_ns && quiet_to_stop(s, &drain_until))
 			break;
 	}
 	if (!s->failed)

@@ -114,6 +114,7 @@ int sim_run_one(const struct sim_opts *o, const char *replay_args, bool verbose)
 		        " reinstated=%" PRIu64 " primaries=%" PRIu64 " holds=%" PRIu64 " hold-cancels=%" PRIu64
 		       " after-token=%" PRIu64 " kept=%" PRIu64 " pauses=%" PRIu64 " pause-drops=%" PRIu64
 		       " one-way=%" PRIu64 " max-outage=%.3fms%s%s relayed=%" PRIu64 " flooded=%" PRIu64
+		       " held=%" PRIu64 " replayed=%" PRIu64 " bursts=%" PRIu64
 		       " simtime=%.3fs events=%" PRIu64 " digest=%016" PRIx64 "\n",
 		       o->seed, o->nodes, o->paths, faults_name(o->faults), r.messages, r.deliveries,
 		       r.frames_sent, r.frames_retransmitted, r.tokens_retransmitted, r.configs,
@@ -122,7 +123,7 @@ int sim_run_one(const struct sim_opts *o, const char *replay_args, bool verbose)
 		       r.path_cuts, r.path_faults, r.path_reinstated, r.primaries, r.tokens_held, r.hold_cancels,
 		       r.frames_after_token, r.frames_kept, r.pauses, r.pause_drops, r.oneways,
 		       (double)r.max_outage_ns / 1e6, o->partial ? " networks=" : "", topo, r.relayed, r.flooded,
-		       (double)r.sim_time_ns / 1e9, r.events, r.digest);
+		       r.held, r.replayed, r.bursts, (double)r.sim_time_ns / 1e9, r.events, r.digest);
 	return 0;
 }
 
@@ -192,6 +193,9 @@ static void set_replay_line(const struct sim_opts *so, const char *net_arg)
 	if (so->lend != SIM_LEND_ODD)
 		snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
 			 " --lend %s", so->lend == SIM_LEND_NONE ? "none" : "all");
+	if (!so->stale)
+		snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
+			 " --stale none");
 }
 
 static void usage(void)
@@ -203,6 +207,7 @@ static void usage(void)
 		"                [--load-ms MS] [--calm-ms MS] [--initial-seq N] [--token-hold-us US] [--accelerated N]\n"
 		"                [--lend none|odd|all] [--stability | --no-stability] [--topology full|partial]\n"
 		"                [--networks IDS/IDS/... (the nodes on each network, e.g. 1234/12/134)]\n"
+		"                [--stale none|all]\n"
 		"  mutations: drop-delivery swap-deliveries early-safe skip-transitional always-primary\n"
 		"             single-path split-on-change late-commit no-relay\n");
 }
@@ -307,6 +312,9 @@ int main(int argc, char **argv)
 			o.partial = true;
 			net_paths = (uint32_t)x;
 			net_arg = v;
+			i++;
+		} else if (!strcmp(a, "--stale") && v && (!strcmp(v, "none") || !strcmp(v, "all"))) {
+			o.stale = !strcmp(v, "all");
 			i++;
 		} else if (!strcmp(a, "--trace")) {
 			o.trace = true;

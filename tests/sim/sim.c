@@ -311,6 +311,8 @@ static void path_fault(struct sim *s, uint32_t node, uint8_t path, bool cut, boo
 	}
 	if (cut)
 		s->path_cuts++;
+	else
+		sim_stale_flush(s);
 	if (whole)
 		sim_trace(s, "path %u %s", path, cut ? "down" : "up");
 	else
@@ -522,9 +524,12 @@ static void net_deliver_copy(struct sim *s, uint32_t from, uint32_t to, uint8_t 
 	}
 	if (!((s->on[to] >> path) & 1u))
 		return;
-	if (s->blocked[from][to] || s->oneway[from][to] || s->path_down[path] || s->cut[from][path] ||
-	    s->cut[to][path])
+	if (s->blocked[from][to] || s->oneway[from][to])
 		return;
+	if (s->path_down[path] || s->cut[from][path] || s->cut[to][path]) {
+		sim_stale_queue(s, to, path, b);
+		return;
+	}
 	if (s->opts.filter &&
 	    s->opts.filter(s, s->opts.filter_arg, from, to, path, b->data, b->size))
 		return;
@@ -533,11 +538,12 @@ static void net_deliver_copy(struct sim *s, uint32_t from, uint32_t to, uint8_t 
 		return;
 	uint32_t copies = faulty && sim_chance(s, p->dup) ? 2 : 1;
 	for (uint32_t c = 0; c < copies; c++) {
-		uint64_t delay = p->delay_ns + sim_rand_range(s, 0, p->jitter_ns);
+		uint64_t delay = sim_stale_delay(s, p->delay_ns + sim_rand_range(s, 0, p->jitter_ns));
 		b->refs++;
 		ev_push(s, (struct sim_event){.at = s->now + delay, .kind = SIM_EV_ARRIVE,
 					      .node = to, .path = path, .buf = b});
 	}
+	sim_stale_maybe_replay(s);
 }
 
 static void net_send(struct sim *s, uint32_t from, const struct rp_send *snd)
@@ -575,6 +581,7 @@ static void net_send(struct sim *s, uint32_t from, const struct rp_send *snd)
 				continue;
 			net_deliver_copy(s, from, to, path, b);
 		}
+		sim_stale_archive(s, b, from, path);
 		if (--b->refs == 0)
 			free(b);
 	}
@@ -618,6 +625,9 @@ static void on_delivery(struct sim *s, struct sim_node *n, const struct rp_deliv
 			      n->id, d->origin, d->client_id);
 		return;
 	}
+	sim_evs_fragment(s, n, d);
+	if (s->failed)
+		return;
 	if (n->in_trans && st->active &&
 	    ((d->flags & RP_ENTRY_F_FIRST) || d->frag_offset != st->next_off)) {
 		/* A transitional configuration skips holes: a message missing a
@@ -1014,6 +1024,7 @@ void sim_opts_default(struct sim_opts *o)
 	o->quorum = -1;
 	o->lend = SIM_LEND_ODD;
 	o->stability = -1;
+	o->stale = true;
 }
 
 /* The seeded faults and the script's, after a calm stretch (--calm-ms):
@@ -1175,6 +1186,7 @@ struct sim *sim_create(const struct sim_opts *o)
 		sim_node_boot(s, &s->nodes[i]);
 	sim_stable_update(s);
 	schedule_faults(s, o);
+	sim_stale_init(s);
 	return s;
 }
 
@@ -1188,6 +1200,7 @@ void sim_destroy(struct sim *s)
 			free(ev.buf);
 	}
 	free(s->ev);
+	sim_stale_free(s);
 	for (uint32_t i = 0; i < s->opts.nodes; i++) {
 		if (s->nodes[i].alive && s->nodes[i].rp != NULL)
 			return_all(s, &s->nodes[i]); /* a run stopped early: free what it lent */
@@ -1279,6 +1292,7 @@ static void handle(struct sim *s, const struct sim_event *ev)
 		sim_oneway_clear(s);
 		heal(s);
 		heal_paths(s);
+		sim_stale_flush(s);
 		for (uint8_t p = 0; p < s->opts.paths; p++)
 			link_report(s, p, true);
 		for (uint32_t i = 0; i < s->opts.nodes; i++) {
@@ -1422,6 +1436,9 @@ void sim_run(struct sim *s, struct sim_result *r)
 	r->oneways = s->oneways;
 	r->max_outage_ns = s->max_outage_ns;
 	memcpy(r->on, s->on, sizeof(r->on));
+	r->held = s->held;
+	r->replayed = s->replayed;
+	r->bursts = s->bursts;
 	for (uint32_t i = 0; i < s->opts.nodes; i++) {
 		const struct rp_stats *st = rp_node_stats(s->nodes[i].rp);
 		for (uint32_t p = 0; p < RP_PATHS_MAX; p++)

@@ -106,6 +106,7 @@ struct sim_opts {
 	int stability;            /* check properties 9 and 10 (docs/protocol.md §16): 1, 0, or -1: by the
 				   * faults (on for none, net and pause; off for memb and all, where
 				   * they do not hold yet) */
+	bool stale;               /* held frames, replays and bursts after cuts (default true; net faults and up) */
 	uint32_t frame_size;      /* rp frame_size_max */
 	uint32_t message_size_max;
 	uint32_t store_slots;
@@ -177,6 +178,7 @@ struct sim_result {
 	uint8_t on[SIM_NODES_MAX];     /* the networks each node is on */
 	uint64_t relayed;              /* data frames relayed and flooded frames forwarded (§17.4) */
 	uint64_t flooded;              /* tokens flooded (§17.4) */
+	uint64_t held, replayed, bursts; /* stale corners: copies held long, frames replayed, queues burst */
 };
 
 void sim_opts_default(struct sim_opts *o);

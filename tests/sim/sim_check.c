@@ -14,9 +14,8 @@
  *   3 fifo          per (origin, client, priority) in publish order
  *   5 safe          a SAFE message is delivered only once every member of
  *                   the configuration holds its last fragment's frame
- *   4 failure-atomicity  nodes going from regular configuration C to the
- *                   same next one delivered the same set in C (with its
- *                   transitional part)
+ *   4 failure-atomicity  sim_evs.c: the regular and transitional parts
+ *                   of C compared separately
  *   6 view          equal configuration ids list equal members; every
  *                   regular configuration but a node's first is preceded by
  *                   the transitional one from the node's previous ring
@@ -28,6 +27,10 @@
  *   path-fault      (--faults all) once every node is in one ring, path
  *                   faults alone (a path left between every pair) install
  *                   no new regular configuration
+ *   net-fault       (--faults net) once every node is in one ring, network
+ *                   faults alone install no new regular configuration
+ *   origin, failure-atomicity (regular and transitional parts apart),
+ *   trans-delivery, safe-trans, trans-members, ring-id: sim_evs.c
  *   quorum          flags follow the policy: majority and two_node by their
  *                   formula; under majority and last_man_standing the
  *                   primary configurations, by ring seq, each share a member
@@ -262,6 +265,9 @@ void sim_check_config(struct sim *s, struct sim_node *n, const struct rp_configu
 			sim_violation(s, "quorum", "node %u: a transitional configuration marked primary", n->id);
 			return;
 		}
+		sim_evs_trans(s, n, c, members);
+		if (s->failed)
+			return;
 		check_view(s, n, true, c->ring, c->old_ring, members, false, c->proto_version);
 		n->in_trans = true;
 		n->trans_new = c->ring;
@@ -291,6 +297,13 @@ void sim_check_config(struct sim *s, struct sim_node *n, const struct rp_configu
 		sim_violation(s, "path-fault", "node %u installed ring (%u,%" PRIu64 ") at %.6f s with"
 			      " path faults only (the ring had formed at %.6f s)", n->id, c->ring.rep,
 			      c->ring.seq, (double)s->now / 1e9, (double)s->formed_ns / 1e9);
+		return;
+	}
+	if (s->opts.faults == SIM_FAULTS_NET && s->opts.script_count == 0 && s->formed_ns != UINT64_MAX) {
+		sim_violation(s, "net-fault", "node %u installed ring (%u,%" PRIu64 ") at %.6f s with"
+			      " network faults only (loss, duplication, delay, held and replayed frames;"
+			      " the ring had formed at %.6f s)", n->id, c->ring.rep, c->ring.seq,
+			      (double)s->now / 1e9, (double)s->formed_ns / 1e9);
 		return;
 	}
 	check_policy(s, n, c, members);

@@ -42,6 +42,78 @@
 
 /* ---- who sent what ---- */
 
+static uint64_t frame_key(struct rp_ring_id ring, uint64_t seq)
+{
+	return sim_mix64(((uint64_t)ring.rep << 48) ^ sim_mix64(ring.seq) ^ (seq * 0x9E3779B97F4A7C15ull));
+}
+
+static uint64_t entry_hash(uint16_t index, uint32_t client, uint8_t service, uint8_t prio, uint8_t flags,
+			   uint32_t msg_size, uint32_t frag_offset, uint32_t chunk_size)
+{
+	uint64_t h = sim_mix64(((uint64_t)index << 48) ^ ((uint64_t)client << 32) ^
+			       ((uint64_t)service << 24) ^ ((uint64_t)prio << 16) ^ flags);
+	h = sim_mix64(h ^ msg_size);
+	h = sim_mix64(h ^ ((uint64_t)frag_offset << 32) ^ chunk_size);
+	return h;
+}
+
+static struct sim_sent_frame *sent_find(const struct sim *s, struct rp_ring_id ring, uint64_t seq)
+{
+	if (s->sent_index_cap == 0)
+		return NULL;
+	size_t mask = s->sent_index_cap - 1u;
+	for (size_t i = frame_key(ring, seq) & mask;; i = (i + 1u) & mask) {
+		uint32_t k = s->sent_index[i];
+		if (k == 0)
+			return NULL;
+		struct sim_sent_frame *f = &s->sent[k - 1u];
+		if (f->seq == seq && sim_ring_eq(f->ring, ring))
+			return f;
+	}
+}
+
+static void sent_index_put(struct sim *s, size_t k)
+{
+	size_t mask = s->sent_index_cap - 1u;
+	size_t i = frame_key(s->sent[k].ring, s->sent[k].seq) & mask;
+	while (s->sent_index[i] != 0)
+		i = (i + 1u) & mask;
+	s->sent_index[i] = (uint32_t)(k + 1u);
+}
+
+static struct sim_sent_frame *sent_add(struct sim *s, const struct sim_sent_frame *f)
+{
+	if (s->sent_count == s->sent_cap) {
+		s->sent_cap = s->sent_cap ? s->sent_cap * 2 : 4096;
+		s->sent = realloc(s->sent, s->sent_cap * sizeof(*s->sent));
+		if (!s->sent)
+			abort();
+	}
+	if (2u * (s->sent_count + 1u) > s->sent_index_cap) {
+		free(s->sent_index);
+		s->sent_index_cap = s->sent_index_cap ? s->sent_index_cap * 2 : 8192;
+		s->sent_index = calloc(s->sent_index_cap, sizeof(*s->sent_index));
+		if (!s->sent_index)
+			abort();
+		for (size_t k = 0; k < s->sent_count; k++)
+			sent_index_put(s, k);
+	}
+	s->sent[s->sent_count] = *f;
+	sent_index_put(s, s->sent_count);
+	return &s->sent[s->sent_count++];
+}
+
+static void sent_entry(struct sim *s, uint64_t h)
+{
+	if (s->sent_entries_count == s->sent_entries_cap) {
+		s->sent_entries_cap = s->sent_entries_cap ? s->sent_entries_cap * 2 : 8192;
+		s->sent_entries = realloc(s->sent_entries, s->sent_entries_cap * sizeof(*s->sent_entries));
+		if (!s->sent_entries)
+			abort();
+	}
+	s->sent_entries[s->sent_entries_count++] = h;
+}
+
 /* A frame handed to the network by node n: for each new data frame (not a
  * retransmission, not a recovery frame) note where each message's last
  * fragment was sent. */
@@ -56,9 +128,20 @@ void sim_evs_sent(struct sim *s, struct sim_node *n, const struct rp_wire_hdr *h
 			      " naming origin %u", n->id, h->ring.rep, h->ring.seq, d.seq, d.origin);
 		return;
 	}
+	if (sent_find(s, h->ring, d.seq) != NULL) {
+		sim_violation(s, "origin", "node %u sent a second new frame at (%u,%" PRIu64 ").%" PRIu64,
+			      n->id, h->ring.rep, h->ring.seq, d.seq);
+		return;
+	}
+	struct sim_sent_frame *sf = sent_add(s, &(struct sim_sent_frame){
+		.ring = h->ring, .seq = d.seq, .inc = n->incarnation, .origin = n->index,
+		.first = (uint32_t)s->sent_entries_count});
 	struct rp_wire_entry e;
 	size_t off = 0;
 	for (uint16_t i = 0; rp_wire_entry_next(d.entries, d.entries_size, &off, &e) == 0; i++) {
+		sent_entry(s, entry_hash(i, e.client_id, e.service, e.priority, e.flags, e.msg_size,
+					 e.frag_offset, e.chunk_size));
+		sf->entries++;
 		uint64_t *open = &s->send_stream[sim_stream_index(d.origin, e.client_id, e.priority)];
 		if ((e.flags & RP_ENTRY_F_FIRST) && e.chunk_size >= 8)
 			*open = rp_get64(e.data) + 1u;
@@ -89,6 +172,37 @@ static const struct sim_view *regular_view(const struct sim *s, struct rp_ring_i
 	return NULL;
 }
 
+static const struct sim_view *view_of(const struct sim *s, const struct sim_node *n, struct rp_ring_id ring)
+{
+	if (n->has_config && sim_ring_eq(s->views[n->view].ring, ring))
+		return &s->views[n->view];
+	return regular_view(s, ring);
+}
+
+/* origin, per fragment: what a node hands out at (ring, seq, entry) is
+ * what that frame's origin sent there. Only a ring of one sends nothing. */
+void sim_evs_fragment(struct sim *s, struct sim_node *n, const struct rp_delivery *d)
+{
+	const struct sim_sent_frame *f = sent_find(s, d->ring, d->seq);
+	if (f == NULL) {
+		const struct sim_view *v = view_of(s, n, d->ring);
+		if (v == NULL || v->members != (1ull << n->index) || d->origin != n->id)
+			sim_violation(s, "origin", "node %u delivered entry %u of (%u,%" PRIu64 ").%" PRIu64
+				      "%s, a frame no node sent", n->id, d->entry_index, d->ring.rep,
+				      d->ring.seq, d->seq, n->in_trans ? " (transitional)" : "");
+		return;
+	}
+	uint64_t h = entry_hash(d->entry_index, d->client_id, d->service, d->priority, d->flags, d->msg_size,
+				d->frag_offset, d->chunk_size);
+	if (f->origin + 1u != d->origin || d->entry_index >= f->entries ||
+	    s->sent_entries[f->first + d->entry_index] != h)
+		sim_violation(s, "origin", "node %u delivered entry %u of (%u,%" PRIu64 ").%" PRIu64 "%s"
+			      " (origin %u, offset %u of %u bytes), not what node %u sent there", n->id,
+			      d->entry_index, d->ring.rep, d->ring.seq, d->seq,
+			      n->in_trans ? " (transitional)" : "", d->origin, d->frag_offset, d->msg_size,
+			      s->nodes[f->origin].id);
+}
+
 /* origin: before anything else is judged of a delivery. */
 void sim_evs_origin(struct sim *s, struct sim_node *n, uint64_t index, const struct rp_delivery *d)
 {
@@ -107,8 +221,7 @@ void sim_evs_origin(struct sim *s, struct sim_node *n, uint64_t index, const str
 	}
 	/* the ring it was sent in: the origin installed it, in the
 	 * incarnation that published the message */
-	const struct sim_view *v = n->has_config && sim_ring_eq(s->views[n->view].ring, d->ring)
-				   ? &s->views[n->view] : regular_view(s, d->ring);
+	const struct sim_view *v = view_of(s, n, d->ring);
 	if (v == NULL || !(v->members & (1ull << m->origin)) || v->inc[m->origin] != m->incarnation) {
 		sim_violation(s, "origin", "node %u delivered message %" PRIu64 " of node %u (incarnation %"
 			      PRIu64 ") in ring (%u,%" PRIu64 "), which that node %s", n->id, index, o->id,
@@ -142,7 +255,22 @@ void sim_evs_delivered(struct sim *s, struct sim_node *n, uint64_t index, const 
 {
 	if (!n->in_trans)
 		return;
-	const struct sim_msg *m = &s->msgs[index];
+	struct sim_msg *m = &s->msgs[index];
+	m->trans_mask |= 1u << n->index;
+	/* trans-delivery: no member of T delivered it in C's regular part
+	 * (then it was deliverable there: the regular part delivers every SAFE
+	 * message a transitional member had delivered, TOTEM-NOTES §4.6) */
+	uint64_t regular = m->delivered_mask & ~m->trans_mask & n->conf_members;
+	if (regular != 0) {
+		uint32_t q = 0;
+		while (!((regular >> q) & 1u))
+			q++;
+		sim_violation(s, "trans-delivery", "node %u delivered message %" PRIu64 " in the transitional"
+			      " configuration after ring (%u,%" PRIu64 "); node %u, a member of it, delivered"
+			      " it in that ring's regular configuration", n->id, index, d->ring.rep,
+			      d->ring.seq, s->nodes[q].id);
+		return;
+	}
 	/* trans-delivery: the regular part stops only at a hole or at a SAFE
 	 * message not known stable (TOTEM-NOTES §4.6). n held every frame up
 	 * to this one, so an AGREED message first in T could have been
@@ -259,6 +387,41 @@ void sim_evs_install(struct sim *s, struct sim_node *n, size_t view)
 	}
 }
 
+/* trans-members, as soon as node n installs transitional configuration T
+ * (members, by index) from its ring C to C' = c->ring: every node that
+ * already went from C somewhere is in T exactly if it went to C', and T
+ * lies within C' if some node installed C' already. */
+void sim_evs_trans(struct sim *s, struct sim_node *n, const struct rp_configuration *c, uint64_t members)
+{
+	struct rp_ring_id from = n->ring, to = c->ring;
+	const struct sim_view *vc = &s->views[n->view];
+	for (size_t i = 0; i < s->view_count; i++) {
+		const struct sim_view *v = &s->views[i];
+		if (v->trans)
+			continue;
+		if (sim_ring_eq(v->ring, to) && (members & ~v->members)) {
+			sim_violation(s, "trans-members", "node %u: transitional configuration from (%u,%" PRIu64
+				      ") to (%u,%" PRIu64 ") lists 0x%" PRIx64 ", not within the new members 0x%"
+				      PRIx64, n->id, from.rep, from.seq, to.rep, to.seq, members, v->members);
+			return;
+		}
+		for (uint32_t q = 0; q < s->opts.nodes; q++) {
+			if (q == n->index || v->inc[q] == 0 || v->inc[q] != vc->inc[q] || !v->has_prev[q] ||
+			    !sim_ring_eq(v->prev[q], from))
+				continue;
+			bool listed = (members >> q) & 1u, went_there = sim_ring_eq(v->ring, to);
+			if (listed != went_there) {
+				sim_violation(s, "trans-members", "node %u: transitional configuration from (%u,%"
+					      PRIu64 ") to (%u,%" PRIu64 ") %s node %u, which went from (%u,%"
+					      PRIu64 ") to (%u,%" PRIu64 ")", n->id, from.rep, from.seq, to.rep,
+					      to.seq, listed ? "lists" : "omits", s->nodes[q].id, from.rep,
+					      from.seq, v->ring.rep, v->ring.seq);
+				return;
+			}
+		}
+	}
+}
+
 void sim_evs_node_reset(struct sim *s, struct sim_node *n)
 {
 	(void)s;
@@ -268,6 +431,9 @@ void sim_evs_node_reset(struct sim *s, struct sim_node *n)
 void sim_evs_free(struct sim *s)
 {
 	free(s->fas);
+	free(s->sent);
+	free(s->sent_index);
+	free(s->sent_entries);
 	for (uint32_t i = 0; i < s->opts.nodes; i++)
 		free(s->nodes[i].obligs);
 }

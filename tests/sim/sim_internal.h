@@ -36,6 +36,21 @@ struct sim_event {
 	struct sim_buf *buf;
 };
 
+/* The stale corners of the network model (sim_stale.c). */
+#define SIM_ARCHIVE 1024u    /* frames kept for replays */
+#define SIM_STALE_QUEUE 512u /* copies a cut path keeps per receiver */
+
+struct sim_stale_frame {
+	struct sim_buf *buf;
+	uint32_t from;
+	uint8_t path;
+};
+
+struct sim_stale_queue {
+	struct sim_buf *v[SIM_STALE_QUEUE];
+	uint32_t head, count;
+};
+
 struct sim_path {
 	uint64_t delay_ns;
 	uint64_t jitter_ns;
@@ -146,6 +161,7 @@ struct sim_msg {
 	uint64_t publish_ns;
 	uint8_t *buf; /* until RP_ACT_SUBMIT_DONE */
 	uint32_t delivered_mask;
+	uint32_t trans_mask;    /* ... of them in a transitional configuration */
 	uint64_t incarnation;   /* of the publisher */
 	bool has_pos;           /* position in the total order, once delivered */
 	struct rp_ring_id pos_ring;
@@ -155,6 +171,18 @@ struct sim_msg {
 	struct rp_ring_id sent_ring; /* ... in this ring, frame and entry */
 	uint64_t sent_seq;
 	uint16_t sent_entry;
+};
+
+/* A new data frame as its origin sent it (sim_evs.c): where, by whom, and
+ * a hash of each entry's header, so that every delivered fragment can be
+ * matched with what was sent at its position. */
+struct sim_sent_frame {
+	struct rp_ring_id ring;
+	uint64_t seq;
+	uint64_t inc;        /* the origin's incarnation */
+	uint32_t origin;     /* node index */
+	uint32_t first;      /* its entries' hashes: sim.sent_entries[first ...] */
+	uint16_t entries;
 };
 
 /* A SAFE message delivered in a transitional configuration of ring `ring`
@@ -227,6 +255,12 @@ struct sim {
 	uint32_t max_gap_node;
 	uint64_t refusals;
 	int rrp_mode, quorum;
+	/* stale corners (sim_stale.c) */
+	bool stale_on;
+	double hold_chance, replay_chance;
+	uint64_t archived, held, replayed, bursts;
+	struct sim_stale_frame archive[SIM_ARCHIVE];
+	struct sim_stale_queue queues[SIM_NODES_MAX][RP_PATHS_MAX];
 	bool drop_next_token;
 	uint64_t crashes, restarts, leaves, partitions, dropped_partial, configs, last_change_ns;
 	/* one-way cuts (sim_pause.c): frames from -> to dropped on every path,
@@ -255,6 +289,12 @@ struct sim {
 	struct sim_fa *fas;
 	size_t fa_count;
 	uint64_t send_stream[SIM_STREAMS]; /* sim_evs.c: message index + 1 of a stream's open FIRST */
+	struct sim_sent_frame *sent;       /* sim_evs.c: every new data frame sent */
+	size_t sent_count, sent_cap;
+	uint32_t *sent_index;              /* open addressing over sent: index + 1, 0 empty */
+	size_t sent_index_cap;             /* a power of two, at least twice sent_count */
+	uint64_t *sent_entries;
+	size_t sent_entries_count, sent_entries_cap;
 	uint64_t deliveries;
 	uint64_t bytes_delivered;
 	uint64_t max_seq_delivered;
@@ -277,6 +317,16 @@ uint32_t sim_payload_check(uint64_t index, uint32_t size, uint32_t off, const ui
 			   uint32_t len);
 
 void sim_node_boot(struct sim *s, struct sim_node *n);
+void sim_ev_push(struct sim *s, struct sim_event ev);
+
+/* sim_stale.c: held frames, replays, bursts at a path's return */
+void sim_stale_init(struct sim *s);
+void sim_stale_free(struct sim *s);
+void sim_stale_archive(struct sim *s, struct sim_buf *b, uint32_t from, uint8_t path);
+uint64_t sim_stale_delay(struct sim *s, uint64_t delay);
+void sim_stale_maybe_replay(struct sim *s);
+void sim_stale_queue(struct sim *s, uint32_t to, uint8_t path, struct sim_buf *b);
+void sim_stale_flush(struct sim *s);
 
 /* sim_check.c */
 void sim_check_init(struct sim *s);
@@ -298,9 +348,11 @@ bool sim_check_held(const struct sim_node *o, struct rp_ring_id ring, uint64_t s
 /* sim_evs.c: the extended virtual synchrony properties (docs/protocol.md §16) */
 void sim_evs_sent(struct sim *s, struct sim_node *n, const struct rp_wire_hdr *h, const uint8_t *frame);
 void sim_evs_origin(struct sim *s, struct sim_node *n, uint64_t index, const struct rp_delivery *d);
+void sim_evs_fragment(struct sim *s, struct sim_node *n, const struct rp_delivery *d);
 void sim_evs_delivered(struct sim *s, struct sim_node *n, uint64_t index, const struct rp_delivery *d);
 void sim_evs_leave(struct sim *s, struct sim_node *n, struct rp_ring_id to);
 void sim_evs_install(struct sim *s, struct sim_node *n, size_t view);
+void sim_evs_trans(struct sim *s, struct sim_node *n, const struct rp_configuration *c, uint64_t members);
 void sim_evs_node_reset(struct sim *s, struct sim_node *n);
 void sim_evs_free(struct sim *s);
 

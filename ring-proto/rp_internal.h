@@ -201,6 +201,8 @@ struct rp_node {
 	uint32_t my_retrans_flg_count;
 	uint64_t install_seq;
 	bool my_received_flg;
+	bool recovered_all;   /* this attempt: my_aru reached install_seq */
+	uint64_t obligation;  /* old-ring senders whose messages I owe (§8.4) */
 	uint32_t rotation_counter;
 	bool commit_converted;
 
@@ -417,6 +419,10 @@ bool rp_incarnation_hold(struct rp_node *n, const struct rp_wire_hdr *h, uint64_
 
 /* rp_recovery.c */
 void rp_recovery_enter(struct rp_node *n, uint64_t now_ns);
+/* An obligation set (node ids) as commit-entry bits over my old ring's
+ * members, and back. */
+uint64_t rp_obligation_encode(const struct rp_node *n, uint64_t set);
+uint64_t rp_obligation_decode(const struct rp_node *n, uint64_t bits);
 uint32_t rp_recovery_send(struct rp_node *n, uint32_t budget, struct rp_actions *out);
 void rp_recovery_file(struct rp_node *n, const struct rp_wire_data *d);
 void rp_recovery_token(struct rp_node *n);

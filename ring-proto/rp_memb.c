@@ -65,6 +65,12 @@ static void send_join(struct rp_node *n, uint64_t proc, uint64_t fail, struct rp
  * ring's receipts (TOCS Fig 6; CS old_ring_state_restore). */
 void rp_memb_gather(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 {
+	if (n->state == RP_STATE_RECOVERY && n->recovered_all) {
+		/* Every member may have installed and delivered the old ring's
+		 * messages as SAFE in the transitional configuration: I owe the
+		 * messages of its deliver_memb (TOCS §7.2, EVS obligation set). */
+		n->obligation |= n->deliver_memb;
+	}
 	if (n->state == RP_STATE_COMMIT || n->state == RP_STATE_RECOVERY) {
 		rp_store_reset(n, n->cur);
 		rp_srp_ring_reset(n);
@@ -128,6 +134,7 @@ static bool entry_eq(const struct rp_wire_commit_entry *a, const struct rp_wire_
 	return a->id == b->id && a->received_flg == b->received_flg && a->incarnation == b->incarnation &&
 	       rp_ring_eq(a->old_ring, b->old_ring) && a->old_aru == b->old_aru &&
 	       a->old_high_seq == b->old_high_seq && a->old_delivered == b->old_delivered &&
+	       a->obligation == b->obligation &&
 	       a->proto_min == b->proto_min && a->proto_max == b->proto_max &&
 	       rp_ring_eq(a->last_primary, b->last_primary) &&
 	       a->last_primary_members == b->last_primary_members &&
@@ -158,6 +165,7 @@ static void commit_rotation1(struct rp_node *n, int k, uint64_t now_ns, struct r
 	e->old_high_seq = n->old->high_seq;
 	e->old_delivered = n->old->delivered;
 	e->received_flg = n->my_received_flg;
+	e->obligation = rp_obligation_encode(n, n->obligation);
 	e->proto_min = n->cfg.proto_min;
 	e->proto_max = n->cfg.proto_max;
 	e->last_primary = n->last_primary;

@@ -60,11 +60,16 @@ void rp_recovery_enter(struct rp_node *n, uint64_t now_ns)
 		n->old->slots[i].recovered = 0;
 	rp_set_members(n, n->new_memb);
 	/* deliver_memb comes from this commit token alone, so every
-	 * transitional member skips the same messages (CS does the same; the
-	 * obligation set of EVS across failed attempts is not kept — see
-	 * docs/protocol.md §7) */
+	 * transitional member skips the same messages: the transitional
+	 * members, and every sender a transitional member owes from a failed
+	 * attempt in which all may have installed (TOCS §7.2 obligation set,
+	 * carried in the commit entries; docs/protocol.md §8.4) */
 	(void)all_received;
 	n->deliver_memb = n->trans_memb;
+	for (uint32_t i = 0; i < c->count; i++)
+		if (rp_ring_eq(c->e[i].old_ring, n->old_ring))
+			n->deliver_memb |= rp_obligation_decode(n, c->e[i].obligation);
+	n->recovered_all = false;
 	n->retrans_next = n->low_ring_aru + 1u;
 	n->retrans_end = n->old->high_seq;
 	n->retrans_active = rp_seq_lt(n->low_ring_aru, max_high) &&
@@ -76,6 +81,35 @@ void rp_recovery_enter(struct rp_node *n, uint64_t now_ns)
 	n->rotation_counter = 0;
 	n->commit_converted = false;
 	n->token_loss_at = now_ns + n->cfg.token_loss_ns;
+}
+
+/* Obligations travel as bits over the old ring's members in id order (its
+ * member list is the same at every member that installed it); a ring of
+ * more than RP_WIRE_OBLIGATION_BITS members sends all ones, read as every
+ * member of it (more senders after a hole, never fewer). */
+uint64_t rp_obligation_encode(const struct rp_node *n, uint64_t set)
+{
+	uint64_t bits = 0, all = (1ull << RP_WIRE_OBLIGATION_BITS) - 1u;
+	for (uint32_t i = 0; i < n->old_member_count; i++) {
+		if (!(set & rp_bit(n->old_members[i])))
+			continue;
+		if (i >= RP_WIRE_OBLIGATION_BITS)
+			return all;
+		bits |= 1ull << i;
+	}
+	return bits;
+}
+
+uint64_t rp_obligation_decode(const struct rp_node *n, uint64_t bits)
+{
+	uint64_t all = (1ull << RP_WIRE_OBLIGATION_BITS) - 1u;
+	if (bits == all && n->old_member_count > RP_WIRE_OBLIGATION_BITS)
+		return n->old_memb;
+	uint64_t set = 0;
+	for (uint32_t i = 0; i < n->old_member_count && i < RP_WIRE_OBLIGATION_BITS; i++)
+		if (bits & (1ull << i))
+			set |= rp_bit(n->old_members[i]);
+	return set;
 }
 
 static bool frame_is_recovery(const uint8_t *f)
@@ -171,9 +205,9 @@ void rp_recovery_token(struct rp_node *n)
 	n->my_retrans_flg_count = t->retrans_flg ? 0 : n->my_retrans_flg_count + 1u;
 	if (n->my_retrans_flg_count == 2)
 		n->install_seq = t->seq;
-	if (n->my_retrans_flg_count >= 2 && !n->my_received_flg &&
-	    rp_seq_ge(n->cur->my_aru, n->install_seq)) {
+	if (n->my_retrans_flg_count >= 2 && rp_seq_ge(n->cur->my_aru, n->install_seq)) {
 		n->my_received_flg = true;
+		n->recovered_all = true;
 	}
 	if (n->my_retrans_flg_count >= 3 && rp_seq_ge(t->aru, n->install_seq))
 		n->rotation_counter++;
@@ -192,6 +226,8 @@ void rp_recovery_install(struct rp_node *n, uint64_t now_ns)
 	n->readmitted = 0;
 	n->consensus = 0;
 	n->my_received_flg = false;
+	n->recovered_all = false;
+	n->obligation = 0; /* kept by delivering deliver_memb's messages now */
 	if (n->history_count == RP_RING_HISTORY) {
 		memmove(n->history, n->history + 1, sizeof(n->history[0]) * (RP_RING_HISTORY - 1u));
 		n->history_count--;

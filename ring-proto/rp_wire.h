@@ -67,7 +67,9 @@
  * RP_<PART>_<NAME>; bits is 8, 16, 32 or 64 (little-endian). HOW says what
  * fills the field: FIELD (the struct's member), SET (encoders write value,
  * decoders read into member), CONST (encoders write value, decoders leave it
- * to an explicit check), ZERO (reserved: encoders write 0). */
+ * to an explicit check), ZERO (reserved: encoders write 0), HI and LO (a
+ * u64 member split in two fields: HI its bits 32 and up, LO its bits 0..31;
+ * HI at the lower offset, since decoders assign HI and then or in LO). */
 #define foreach_rp_hdr_field(_)                                 \
 	_(MAGIC, 0, 16, CONST, -, RP_WIRE_MAGIC)                 \
 	_(VERSION, 2, 8, FIELD, version, -)                      \
@@ -155,6 +157,7 @@
 	_(PROTO_MIN, 3, 8, FIELD, proto_min, -)                  \
 	_(OLD_RING_REP, 4, 16, FIELD, old_ring.rep, -)           \
 	_(PROTO_MAX, 6, 8, FIELD, proto_max, -)                  \
+	_(OBLIGATION_HI, 7, 8, HI, obligation, -)                \
 	_(INCARNATION, 8, 64, FIELD, incarnation, -)             \
 	_(OLD_RING_SEQ, 16, 64, FIELD, old_ring.seq, -)          \
 	_(OLD_ARU, 24, 64, FIELD, old_aru, -)                    \
@@ -163,6 +166,7 @@
 	_(LAST_PRIMARY_SEQ, 48, 64, FIELD, last_primary.seq, -)  \
 	_(LAST_PRIMARY_REP, 56, 16, FIELD, last_primary.rep, -)  \
 	_(INSTALLED_PRIMARY_REP, 58, 16, FIELD, installed_primary.rep, -) \
+	_(OBLIGATION_LO, 60, 32, LO, obligation, -)              \
 	_(LAST_PRIMARY_MEMBERS, 64, 64, FIELD, last_primary_members, -) \
 	_(INSTALLED_PRIMARY_SEQ, 72, 64, FIELD, installed_primary.seq, -) \
 	_(INSTALLED_PRIMARY_MEMBERS, 80, 64, FIELD, installed_primary_members, -)
@@ -246,10 +250,14 @@ RP_STATIC_ASSERT(RP_JOIN_INC_COUNT + 2 <= RP_WIRE_JOIN_PARAMS && RP_WIRE_JOIN_PA
 #define RP_WIRE_ENC_VAL_SET(m, v) (v)
 #define RP_WIRE_ENC_VAL_CONST(m, v) (v)
 #define RP_WIRE_ENC_VAL_ZERO(m, v) 0
+#define RP_WIRE_ENC_VAL_HI(m, v) (uint8_t)(s_->m >> 32)
+#define RP_WIRE_ENC_VAL_LO(m, v) (uint32_t)s_->m
 #define RP_WIRE_DEC_FIELD(m, x) s_->m = (x);
 #define RP_WIRE_DEC_SET(m, x) s_->m = (x);
 #define RP_WIRE_DEC_CONST(m, x)
 #define RP_WIRE_DEC_ZERO(m, x)
+#define RP_WIRE_DEC_HI(m, x) s_->m = (uint64_t)(x) << 32;
+#define RP_WIRE_DEC_LO(m, x) s_->m |= (x);
 #define RP_WIRE_ENCODE_(N, off, bits, how, m, v) rp_put##bits(p_ + (off), RP_WIRE_ENC_VAL_##how(m, v));
 #define RP_WIRE_DECODE_(N, off, bits, how, m, v) RP_WIRE_DEC_##how(m, rp_get##bits(p_ + (off)))
 
@@ -438,7 +446,10 @@ struct rp_wire_commit_entry {
 	uint64_t old_aru;
 	uint64_t old_high_seq;
 	uint64_t old_delivered;
+	uint64_t obligation; /* 40 bits: old-ring members whose messages it owes (§8.4) */
 };
+
+#define RP_WIRE_OBLIGATION_BITS 40u
 
 struct rp_wire_commit {
 	uint16_t body_hdr_size; /* decoded; encoders write RP_WIRE_COMMIT_HDR_SIZE */

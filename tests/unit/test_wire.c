@@ -83,6 +83,8 @@
 #define CENTRY_OFF_IP_REP 58u
 #define CENTRY_OFF_IP_SEQ 72u
 #define CENTRY_OFF_IP_MEMBERS 80u
+#define CENTRY_OFF_OBL_HI 7u /* obligation bits 32..39 */
+#define CENTRY_OFF_OBL_LO 60u /* obligation bits 0..31 */
 
 static uint8_t frame[FRAME_BUF_SIZE];
 static struct rp_wire_token token_in;
@@ -1354,6 +1356,7 @@ static size_t build_commit(uint8_t *buf, uint16_t count, const uint16_t *ids, ui
 		e->installed_primary.seq = 0x0202020202020202u * (i + 1u);
 		e->installed_primary.rep = (uint16_t)((i * 3u) % (RP_NODES_MAX + 1u));
 		e->installed_primary_members = (uint64_t)i << 7;
+		e->obligation = (0xA5ull << 32 | 0x12345678u) ^ i; /* both halves */
 	}
 	struct rp_wire_hdr h = hdr_template(RP_FRAME_COMMIT);
 	return rp_wire_encode_commit(buf, &h, &commit_in);
@@ -1393,6 +1396,7 @@ static void assert_commit_equal(const struct rp_wire_commit *a, const struct rp_
 		assert_int_equal(x->installed_primary.seq, y->installed_primary.seq);
 		assert_int_equal(x->installed_primary.rep, y->installed_primary.rep);
 		assert_int_equal(x->installed_primary_members, y->installed_primary_members);
+		assert_int_equal(x->obligation, y->obligation);
 	}
 }
 
@@ -1422,12 +1426,11 @@ static void commit_round_trip(uint16_t count, const uint16_t *ids, uint8_t rotat
 		assert_int_equal(p[CENTRY_OFF_PROTO_MIN], e->proto_min);
 		assert_int_equal(rp_get16(p + CENTRY_OFF_OLD_REP), e->old_ring.rep);
 		assert_int_equal(p[CENTRY_OFF_PROTO_MAX], e->proto_max);
-		assert_int_equal(p[CENTRY_OFF_PROTO_MAX + 1u], 0);
+		assert_int_equal(p[CENTRY_OFF_OBL_HI], (uint8_t)(e->obligation >> 32));
 		assert_int_equal(rp_get64(p + CENTRY_OFF_LP_SEQ), e->last_primary.seq);
 		assert_int_equal(rp_get16(p + CENTRY_OFF_LP_REP), e->last_primary.rep);
 		assert_int_equal(rp_get16(p + CENTRY_OFF_IP_REP), e->installed_primary.rep);
-		for (size_t k = CENTRY_OFF_IP_REP + 2u; k < CENTRY_OFF_LP_MEMBERS; k++)
-			assert_int_equal(p[k], 0);
+		assert_int_equal(rp_get32(p + CENTRY_OFF_OBL_LO), (uint32_t)e->obligation);
 		assert_int_equal(rp_get64(p + CENTRY_OFF_LP_MEMBERS), e->last_primary_members);
 		assert_int_equal(rp_get64(p + CENTRY_OFF_IP_SEQ), e->installed_primary.seq);
 		assert_int_equal(rp_get64(p + CENTRY_OFF_IP_MEMBERS), e->installed_primary_members);
@@ -2100,6 +2103,7 @@ static void test_layout(void **state)
 		{RP_COMMIT_ENTRY_INSTALLED_PRIMARY_REP, CENTRY_OFF_IP_REP},
 		{RP_COMMIT_ENTRY_INSTALLED_PRIMARY_SEQ, CENTRY_OFF_IP_SEQ},
 		{RP_COMMIT_ENTRY_INSTALLED_PRIMARY_MEMBERS, CENTRY_OFF_IP_MEMBERS},
+		{RP_COMMIT_ENTRY_OBLIGATION_HI, CENTRY_OFF_OBL_HI}, {RP_COMMIT_ENTRY_OBLIGATION_LO, CENTRY_OFF_OBL_LO},
 	};
 	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
 		if (pairs[i][0] != pairs[i][1])

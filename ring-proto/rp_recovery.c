@@ -252,13 +252,33 @@ static bool emit_config_phase(struct rp_node *n, struct rp_actions *out, bool tr
 		n->deliver_more = true;
 		return false;
 	}
-	if (trans)
+	if (trans && n->cfg.mutation == RP_MUTATION_TRANS_ALL)
+		rp_emit_config(n, out, RP_CONFIG_TRANSITIONAL, n->ring, n->old_ring, n->old_member_count,
+			       n->old_members);
+	else if (trans)
 		rp_emit_config(n, out, RP_CONFIG_TRANSITIONAL, n->ring, n->old_ring, n->trans_count,
 			       n->trans_members);
 	else
 		rp_emit_config(n, out, RP_CONFIG_REGULAR, n->ring, n->old_ring, n->member_count,
 			       n->members);
 	return true;
+}
+
+/* Test-only (RP_MUTATION_DUP_AFTER_MERGE): after a merge (a member joined
+ * that was not in my old ring), hand out the last delivered old frame's
+ * entries once more. */
+static void mutate_dup_after_merge(struct rp_node *n, struct rp_actions *out)
+{
+	struct rp_store *old = n->old;
+	uint64_t s = old->delivered;
+	if (n->cfg.mutation != RP_MUTATION_DUP_AFTER_MERGE || n->mutation_done ||
+	    (n->new_memb & ~n->trans_memb) == 0 || !rp_store_holds(n, old, s) ||
+	    frame_is_recovery(rp_store_frame(n, old, s)) || !rp_delivery_room(n, out))
+		return;
+	n->mutation_done = true;
+	old->deliver_entry = 0;
+	old->deliver_off = 0;
+	rp_deliver_frame(n, old, s, n->old_ring, old->high_seq, false, out);
 }
 
 /* The install's deliveries (TOCS §7.2 steps 2–6). Returns true once the new
@@ -275,7 +295,7 @@ bool rp_install_deliver(struct rp_node *n, struct rp_actions *out)
 			 * stable: above both the old SAFE point and what any
 			 * transitional member already delivered */
 			uint64_t safe = rp_seq_max(n->high_ring_delivered, n->old_safe_point);
-			while (rp_seq_lt(old->delivered, old->high_seq)) {
+			while (rp_seq_lt(old->delivered, old->high_seq) && n->cfg.mutation != RP_MUTATION_TRANS_OLD) {
 				uint64_t s = old->delivered + 1u;
 				if (!rp_store_holds(n, old, s))
 					break;
@@ -316,6 +336,7 @@ bool rp_install_deliver(struct rp_node *n, struct rp_actions *out)
 			n->install = RP_INSTALL_REGULAR_EVENT;
 			break;
 		case RP_INSTALL_REGULAR_EVENT:
+			mutate_dup_after_merge(n, out);
 			if (!emit_config_phase(n, out, false))
 				return false;
 			n->install = RP_INSTALL_NONE;

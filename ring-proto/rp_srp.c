@@ -441,6 +441,8 @@ static uint32_t serve_rtr(struct rp_node *n, uint32_t allowed, uint64_t now_ns, 
 		bool held = rp_store_holds(n, st, s);
 		if (rp_seq_le(s, st->discarded) && !held)
 			continue; /* every member holds it: a stale request */
+		if (held && n->cfg.mutation == RP_MUTATION_SKIP_RTR)
+			continue; /* test-only: the request is dropped unanswered */
 		if (from && rp_seq_le(s, t->aru))
 			continue; /* every member held it at its last visit */
 		if (!from) {

@@ -73,7 +73,15 @@ static const char *const mutation_names[] = {
 	[RP_MUTATION_SPLIT_ON_CHANGE] = "split-on-change",
 	[RP_MUTATION_LATE_COMMIT] = "late-commit",
 	[RP_MUTATION_NO_RELAY] = "no-relay",
+	[RP_MUTATION_TRANS_OLD] = "trans-old",
+	[RP_MUTATION_TRANS_ALL] = "trans-all",
+	[RP_MUTATION_DUP_AFTER_MERGE] = "dup-after-merge",
+	[RP_MUTATION_STALE_DATA] = "stale-data",
+	[RP_MUTATION_SKIP_RTR] = "skip-rtr",
 };
+
+/* --expect: the properties a mutant sweep must be caught by */
+static char failed_property[32];
 
 int sim_run_one(const struct sim_opts *o, const char *replay_args, bool verbose)
 {
@@ -94,6 +102,7 @@ int sim_run_one(const struct sim_opts *o, const char *replay_args, bool verbose)
 	if (!r.ok) {
 		printf("seed %" PRIu64 ": FAIL property=%s: %s\n  replay: %s --trace\n", o->seed, r.property,
 		       r.detail, replay_args);
+		snprintf(failed_property, sizeof(failed_property), "%s", r.property);
 		return 1;
 	}
 	/* --topology partial: the nodes on each network, e.g. 1245/13/3 */
@@ -207,9 +216,25 @@ static void usage(void)
 		"                [--load-ms MS] [--calm-ms MS] [--initial-seq N] [--token-hold-us US] [--accelerated N]\n"
 		"                [--lend none|odd|all] [--stability | --no-stability] [--topology full|partial]\n"
 		"                [--networks IDS/IDS/... (the nodes on each network, e.g. 1234/12/134)]\n"
-		"                [--stale none|all]\n"
+		"                [--stale none|all] [--expect PROPERTY[,PROPERTY...]]\n"
 		"  mutations: drop-delivery swap-deliveries early-safe skip-transitional always-primary\n"
-		"             single-path split-on-change late-commit no-relay\n");
+		"             single-path split-on-change late-commit no-relay trans-old trans-all\n"
+		"             dup-after-merge stale-data skip-rtr\n"
+		"  --expect: the sweep passes only if some seed fails naming one of these properties\n"
+		"            (a mutant must be caught, and caught by the right check)\n");
+}
+
+/* Is p one of the comma-separated names in list? */
+static bool property_listed(const char *list, const char *p)
+{
+	size_t len = strlen(p);
+	for (const char *q = list; q != NULL; q = strchr(q, ',')) {
+		if (*q == ',')
+			q++;
+		if (!strncmp(q, p, len) && (q[len] == ',' || q[len] == '\0'))
+			return true;
+	}
+	return false;
 }
 
 static bool parse_u64(const char *s, uint64_t *v)
@@ -229,6 +254,8 @@ int main(int argc, char **argv)
 	bool have_seed = false;
 	uint32_t nodes = 0, paths = 0, net_top = 0, net_paths = 0;
 	const char *net_arg = NULL;
+	const char *expect = NULL;
+	uint64_t expected_fails = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		uint64_t x;
@@ -316,6 +343,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--stale") && v && (!strcmp(v, "none") || !strcmp(v, "all"))) {
 			o.stale = !strcmp(v, "all");
 			i++;
+		} else if (!strcmp(a, "--expect") && v && *v) {
+			expect = v;
+			i++;
 		} else if (!strcmp(a, "--trace")) {
 			o.trace = true;
 		} else {
@@ -360,10 +390,13 @@ int main(int argc, char **argv)
 		int rc = sim_run_one(&so, replay_line, !sweep);
 		if (rc == 2)
 			return 2;
-		if (rc == 0)
+		if (rc == 0) {
 			sweep_passed++;
-		else
+		} else {
 			sweep_failed++;
+			if (expect && property_listed(expect, failed_property))
+				expected_fails++;
+		}
 		if (seed == last)
 			break;
 	}
@@ -373,5 +406,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%.1f seeds/s (%" PRIu64 " seeds in %.1f s)\n",
 			(double)(sweep_passed + sweep_failed) / secs, sweep_passed + sweep_failed, secs);
 	printf("%" PRIu64 " passed, %" PRIu64 " failed\n", sweep_passed, sweep_failed);
+	if (expect) {
+		printf("%" PRIu64 " seeds failed naming %s: the mutant is %s\n", expected_fails, expect,
+		       expected_fails ? "caught" : "NOT caught");
+		return expected_fails ? 0 : 1;
+	}
 	return sweep_failed ? 1 : 0;
 }

@@ -209,8 +209,9 @@ void sim_node_boot(struct sim *s, struct sim_node *n)
 	c.proto_max = n->proto_max;
 	if (s->opts.window_size[n->index] != 0)
 		c.window_size = s->opts.window_size[n->index];
-	c.mutation = n->index == 0 || s->opts.mutation == RP_MUTATION_NO_RELAY ? s->opts.mutation
-									       : RP_MUTATION_NONE;
+	/* no-relay: at every node (a topology's relays are wherever the seed put them) */
+	c.mutation = n->index == s->mutant || s->opts.mutation == RP_MUTATION_NO_RELAY ? s->opts.mutation
+											: RP_MUTATION_NONE;
 	if (rp_node_init(n->rp, &c) != 0)
 		abort();
 	n->alive = true;
@@ -1072,6 +1073,8 @@ struct sim *sim_create(const struct sim_opts *o)
 	if (!s)
 		abort();
 	s->opts = *o;
+	/* the mutated node: the seed's pick, outside the run's random stream */
+	s->mutant = (uint32_t)(sim_mix64(o->seed ^ 0x6D7574616E74ull) % o->nodes);
 	uint64_t x = o->seed;
 	for (int i = 0; i < 4; i++)
 		s->rng[i] = splitmix(&x);

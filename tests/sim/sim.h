@@ -90,7 +90,7 @@ struct sim_opts {
 	uint64_t networks[RP_PATHS_MAX]; /* with partial: the node indexes on each network (bit i: node
 				   * index i) instead of a seeded draw; all 0: drawn */
 	enum sim_faults faults;
-	enum rp_mutation mutation; /* applied to node index 0 */
+	enum rp_mutation mutation; /* applied to one node, picked by the seed */
 	bool trace;
 	bool random_load;         /* publish a seeded random load (default true) */
 	uint64_t load_ns;         /* load and faults last this long (virtual) */

@@ -255,6 +255,7 @@ struct sim {
 	uint32_t max_gap_node;
 	uint64_t refusals;
 	int rrp_mode, quorum;
+	uint32_t mutant;          /* node index that runs opts.mutation */
 	/* stale corners (sim_stale.c) */
 	bool stale_on;
 	double hold_chance, replay_chance;

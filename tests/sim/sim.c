@@ -1225,6 +1225,22 @@ uint64_t sim_now(const struct sim *s) { return s->now; }
 const struct rp_node *sim_node(const struct sim *s, uint32_t index) { return s->nodes[index].rp; }
 bool sim_node_alive(const struct sim *s, uint32_t index) { return s->nodes[index].alive; }
 
+/* The trace shows frames that arrive from a ring other than the
+ * receiver's: late, held, replayed or foreign ones. */
+static void trace_other_ring(struct sim *s, const struct sim_node *n, const struct sim_event *ev)
+{
+	static const char *const type[] = {"?", "data", "token", "join", "commit", "merge-detect",
+					   "hold-cancel", "probe"};
+	struct rp_wire_hdr h;
+	struct rp_ring_id r = rp_node_ring(n->rp);
+	if (rp_wire_decode_hdr(ev->buf->data, ev->buf->size, &h) != RP_DROP_NONE ||
+	    (h.ring.rep == r.rep && h.ring.seq == r.seq))
+		return;
+	sim_trace(s, "n%u receives %s of ring (%u,%" PRIu64 ") from n%u (incarnation %" PRIu64 ") on path %u",
+		  n->id, h.type < RP_FRAME_TYPE_END ? type[h.type] : "?", h.ring.rep, h.ring.seq, h.sender,
+		  h.incarnation, ev->path);
+}
+
 static void handle(struct sim *s, const struct sim_event *ev)
 {
 	/* events of no node (faults, path events) carry node = UINT32_MAX */
@@ -1240,6 +1256,8 @@ static void handle(struct sim *s, const struct sim_event *ev)
 			sim_pause_enqueue(s, n, ev); /* takes the reference */
 			break;
 		}
+		if (s->opts.trace)
+			trace_other_ring(s, n, ev);
 		struct rp_input in = {.kind = RP_IN_FRAME};
 		in.frame.data = ev->buf->data;
 		in.frame.size = ev->buf->size;

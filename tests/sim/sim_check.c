@@ -299,7 +299,10 @@ void sim_check_config(struct sim *s, struct sim_node *n, const struct rp_configu
 			      c->ring.seq, (double)s->now / 1e9, (double)s->formed_ns / 1e9);
 		return;
 	}
-	if (s->opts.faults == SIM_FAULTS_NET && s->opts.script_count == 0 && s->formed_ns != UINT64_MAX) {
+	/* (a node alone has "formed" in its start ring; leaving that is not a change) */
+	bool from_start = n->has_config && !s->views[n->view].has_prev[n->index];
+	if (s->opts.faults == SIM_FAULTS_NET && s->opts.script_count == 0 && s->formed_ns != UINT64_MAX &&
+	    !from_start) {
 		sim_violation(s, "net-fault", "node %u installed ring (%u,%" PRIu64 ") at %.6f s with"
 			      " network faults only (loss, duplication, delay, held and replayed frames;"
 			      " the ring had formed at %.6f s)", n->id, c->ring.rep, c->ring.seq,

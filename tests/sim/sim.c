@@ -125,6 +125,37 @@ void sim_free_event(struct sim_event *ev)
 		free(ev->buf);
 }
 
+struct sim_buf *sim_buf_new(struct sim *s, uint32_t size)
+{
+	struct sim_buf *b = s->buf_free;
+	if (b != NULL && size <= SIM_BUF_CAP) {
+		s->buf_free = b->next_free;
+		s->buf_free_count--;
+	} else {
+		uint32_t cap = size <= SIM_BUF_CAP ? SIM_BUF_CAP : size;
+		b = malloc(sizeof(*b) + cap);
+		if (!b)
+			abort();
+		b->cap = cap;
+	}
+	b->refs = 1;
+	b->size = size;
+	return b;
+}
+
+void sim_buf_unref(struct sim *s, struct sim_buf *b)
+{
+	if (--b->refs != 0)
+		return;
+	if (b->cap != SIM_BUF_CAP || s->buf_free_count >= 4096) {
+		free(b);
+		return;
+	}
+	b->next_free = s->buf_free;
+	s->buf_free = b;
+	s->buf_free_count++;
+}
+
 /* ---- network ---- */
 
 static bool faults_on(const struct sim *s) { return s->now >= s->calm_ns && s->now < s->opts.load_ns; }
@@ -145,6 +176,19 @@ struct sim_lent {
 	uint32_t size;
 	uint8_t data[];
 };
+
+static struct sim_lent *lent_new(uint32_t node, const struct sim_buf *b)
+{
+	struct sim_lent *l = malloc(sizeof(*l) + b->size);
+	if (!l)
+		abort();
+	l->magic = SIM_LENT_LIVE;
+	l->node = node;
+	l->kept = 0;
+	l->size = b->size;
+	memcpy(l->data, b->data, b->size);
+	return l;
+}
 
 static bool lends(const struct sim *s, const struct sim_node *n)
 {
@@ -568,11 +612,7 @@ static void net_send(struct sim *s, uint32_t from, const struct rp_send *snd)
 	for (uint8_t path = 0; size != 0 && path < s->opts.paths; path++) {
 		if (!(snd->path_mask & (1u << path)))
 			continue;
-		struct sim_buf *b = malloc(sizeof(*b) + size);
-		if (!b)
-			abort();
-		b->refs = 1; /* held while fanning out */
-		b->size = size;
+		struct sim_buf *b = sim_buf_new(s, size); /* held while fanning out */
 		memcpy(b->data, data, size);
 		rp_wire_set_path(b->data, path);
 		for (uint32_t to = 0; to < s->opts.nodes; to++) {
@@ -583,8 +623,7 @@ static void net_send(struct sim *s, uint32_t from, const struct rp_send *snd)
 			net_deliver_copy(s, from, to, path, b);
 		}
 		sim_stale_archive(s, b, from, path);
-		if (--b->refs == 0)
-			free(b);
+		sim_buf_unref(s, b);
 	}
 	free(wire);
 }
@@ -1199,8 +1238,8 @@ void sim_destroy(struct sim *s)
 		return;
 	while (s->ev_count > 0) {
 		struct sim_event ev = ev_pop(s);
-		if (ev.kind == SIM_EV_ARRIVE && --ev.buf->refs == 0)
-			free(ev.buf);
+		if (ev.kind == SIM_EV_ARRIVE)
+			sim_buf_unref(s, ev.buf);
 	}
 	free(s->ev);
 	sim_stale_free(s);
@@ -1218,6 +1257,11 @@ void sim_destroy(struct sim *s)
 		free(s->quarantine[(s->quarantine_head + i) % SIM_QUARANTINE]);
 	free(s->msgs);
 	sim_check_free(s);
+	while (s->buf_free != NULL) {
+		struct sim_buf *b = s->buf_free;
+		s->buf_free = b->next_free;
+		free(b);
+	}
 	free(s);
 }
 
@@ -1248,8 +1292,7 @@ static void handle(struct sim *s, const struct sim_event *ev)
 	switch (ev->kind) {
 	case SIM_EV_ARRIVE: {
 		if (!n->alive) {
-			if (--ev->buf->refs == 0)
-				free(ev->buf);
+			sim_buf_unref(s, ev->buf);
 			break;
 		}
 		if (n->paused) {
@@ -1264,11 +1307,7 @@ static void handle(struct sim *s, const struct sim_event *ev)
 		in.frame.path = ev->path;
 		struct sim_lent *l = NULL;
 		if (lends(s, n)) {
-			l = malloc(sizeof(*l) + ev->buf->size);
-			if (!l)
-				abort();
-			*l = (struct sim_lent){.magic = SIM_LENT_LIVE, .node = n->index, .size = ev->buf->size};
-			memcpy(l->data, ev->buf->data, ev->buf->size);
+			l = lent_new(n->index, ev->buf);
 			in.frame.data = l->data;
 			in.frame.lend = l;
 		}
@@ -1287,8 +1326,7 @@ static void handle(struct sim *s, const struct sim_event *ev)
 				lent_free(s, l);
 		}
 		free(opened);
-		if (--ev->buf->refs == 0)
-			free(ev->buf);
+		sim_buf_unref(s, ev->buf);
 		break;
 	}
 	case SIM_EV_FAULT:
@@ -1391,16 +1429,16 @@ void sim_run(struct sim *s, struct sim_result *r)
 	while (s->ev_count > 0 && !s->failed) {
 		struct sim_event ev = ev_pop(s);
 		if (ev.at > end) {
-			if (ev.kind == SIM_EV_ARRIVE && --ev.buf->refs == 0)
-				free(ev.buf);
+			if (ev.kind == SIM_EV_ARRIVE)
+				sim_buf_unref(s, ev.buf);
 			break;
 		}
 		/* virtual time must move: a node that keeps asking to be
 		 * stepped at the same instant is a livelock, not a slow run */
 		same_instant = ev.at == s->now && s->events > 0 ? same_instant + 1u : 0;
 		if (same_instant > SIM_INSTANT_EVENTS_MAX) {
-			if (ev.kind == SIM_EV_ARRIVE && --ev.buf->refs == 0)
-				free(ev.buf);
+			if (ev.kind == SIM_EV_ARRIVE)
+				sim_buf_unref(s, ev.buf);
 			sim_violation(s, "livelock", "more than %u events at virtual time %.6f s (the last"
 				      " one of kind %d for node %u)", SIM_INSTANT_EVENTS_MAX,
 				      (double)s->now / 1e9, ev.kind, ev.node < s->opts.nodes ? ev.node + 1u : 0u);
@@ -1480,11 +1518,7 @@ void sim_inject(struct sim *s, uint32_t from, uint32_t to, uint8_t path, const u
 		uint32_t size, uint64_t delay_ns)
 {
 	(void)from;
-	struct sim_buf *b = malloc(sizeof(*b) + size);
-	if (!b)
-		abort();
-	b->refs = 1;
-	b->size = size;
+	struct sim_buf *b = sim_buf_new(s, size);
 	memcpy(b->data, frame, size);
 	rp_wire_set_path(b->data, path);
 	ev_push(s, (struct sim_event){.at = s->now + delay_ns, .kind = SIM_EV_ARRIVE, .node = to,

@@ -183,7 +183,12 @@ static const struct sim_view *view_of(const struct sim *s, const struct sim_node
  * what that frame's origin sent there. Only a ring of one sends nothing. */
 void sim_evs_fragment(struct sim *s, struct sim_node *n, const struct rp_delivery *d)
 {
-	const struct sim_sent_frame *f = sent_find(s, d->ring, d->seq);
+	const struct sim_sent_frame *f = n->sent_hint < s->sent_count ? &s->sent[n->sent_hint] : NULL;
+	if (f == NULL || f->seq != d->seq || !sim_ring_eq(f->ring, d->ring)) {
+		f = sent_find(s, d->ring, d->seq);
+		if (f != NULL)
+			n->sent_hint = (size_t)(f - s->sent);
+	}
 	if (f == NULL) {
 		const struct sim_view *v = view_of(s, n, d->ring);
 		if (v == NULL || v->members != (1ull << n->index) || d->origin != n->id)

@@ -23,8 +23,12 @@ enum sim_event_kind {
 struct sim_buf {
 	uint32_t refs;
 	uint32_t size;
+	uint32_t cap;  /* bytes of data[]: SIM_BUF_CAP ones are recycled */
+	struct sim_buf *next_free;
 	uint8_t data[];
 };
+
+#define SIM_BUF_CAP 9216u  /* the largest frame a sweep or scenario sends */
 
 struct sim_event {
 	uint64_t at;
@@ -126,6 +130,7 @@ struct sim_node {
 	uint64_t fa_hash, fa_count; /* messages delivered in the regular configuration */
 	uint64_t trans_hash, trans_count; /* ... and in the transitional one after it */
 	size_t view;                /* index of its regular configuration in sim.views */
+	size_t sent_hint;           /* sim.sent index of the frame it last delivered from */
 	struct sim_oblig *obligs;   /* SAFE messages of a transitional configuration it owes */
 	size_t oblig_count, oblig_cap;
 	bool have_last;             /* order key of the last delivery */
@@ -262,6 +267,8 @@ struct sim {
 	uint64_t archived, held, replayed, bursts;
 	struct sim_stale_frame archive[SIM_ARCHIVE];
 	struct sim_stale_queue queues[SIM_NODES_MAX][RP_PATHS_MAX];
+	struct sim_buf *buf_free;  /* recycled frame buffers */
+	uint32_t buf_free_count;
 	bool drop_next_token;
 	uint64_t crashes, restarts, leaves, partitions, dropped_partial, configs, last_change_ns;
 	/* one-way cuts (sim_pause.c): frames from -> to dropped on every path,
@@ -319,6 +326,10 @@ uint32_t sim_payload_check(uint64_t index, uint32_t size, uint32_t off, const ui
 
 void sim_node_boot(struct sim *s, struct sim_node *n);
 void sim_ev_push(struct sim *s, struct sim_event ev);
+/* A frame buffer with one reference (recycled when it fits), and its
+ * release when the last reference goes. */
+struct sim_buf *sim_buf_new(struct sim *s, uint32_t size);
+void sim_buf_unref(struct sim *s, struct sim_buf *b);
 
 /* sim_stale.c: held frames, replays, bursts at a path's return */
 void sim_stale_init(struct sim *s);

@@ -20,10 +20,10 @@
 #define US 1000ull
 #define MS (1000ull * 1000ull)
 
-static void buf_drop(struct sim_buf *b)
+static void buf_drop(struct sim *s, struct sim_buf *b)
 {
-	if (b != NULL && --b->refs == 0)
-		free(b);
+	if (b != NULL)
+		sim_buf_unref(s, b);
 }
 
 /* Keeps a reference to a frame just fanned out: the newest SIM_ARCHIVE/2
@@ -37,7 +37,7 @@ void sim_stale_archive(struct sim *s, struct sim_buf *b, uint32_t from, uint8_t 
 	uint32_t slot[2] = {(uint32_t)(k % half), half + (uint32_t)((k / 64u) % half)};
 	for (int i = 0; i < ((k % 64u) == 0 ? 2 : 1); i++) {
 		struct sim_stale_frame *f = &s->archive[slot[i]];
-		buf_drop(f->buf);
+		buf_drop(s, f->buf);
 		b->refs++;
 		*f = (struct sim_stale_frame){.buf = b, .from = from, .path = path};
 	}
@@ -108,7 +108,7 @@ void sim_stale_flush(struct sim *s)
 				q->head = (q->head + 1u) % SIM_STALE_QUEUE;
 				at += sim_rand_range(s, 1 * US, 3 * US);
 				arrive(s, to, p, b, at);
-				buf_drop(b);
+				buf_drop(s, b);
 			}
 		}
 	}
@@ -128,12 +128,12 @@ void sim_stale_init(struct sim *s)
 void sim_stale_free(struct sim *s)
 {
 	for (uint32_t i = 0; i < SIM_ARCHIVE; i++)
-		buf_drop(s->archive[i].buf);
+		buf_drop(s, s->archive[i].buf);
 	for (uint32_t to = 0; to < SIM_NODES_MAX; to++)
 		for (uint32_t p = 0; p < RP_PATHS_MAX; p++) {
 			struct sim_stale_queue *q = &s->queues[to][p];
 			for (; q->count > 0; q->count--) {
-				buf_drop(q->v[q->head]);
+				buf_drop(s, q->v[q->head]);
 				q->head = (q->head + 1u) % SIM_STALE_QUEUE;
 			}
 		}

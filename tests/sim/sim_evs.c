@@ -1,6 +1,6 @@
 /* sim_evs.c — the checker's extended virtual synchrony properties (EVS:
  * Moser, Amir, Melliar-Smith, Agarwal 1994; DESIGN.md §3; docs/protocol.md
- * §17 lists them with the functions that enforce them).
+ * §18 lists them with the functions that enforce them).
  *
  * Owns: the simulator's own record of who sent what (the ring, frame and
  * entry at which each message's origin sent its last fragment, read from

@@ -357,7 +357,7 @@ uint64_t sim_check_primaries(const struct sim *s);
 /* Did node o hold every frame up to seq of ring (its aru there reached it)? */
 bool sim_check_held(const struct sim_node *o, struct rp_ring_id ring, uint64_t seq);
 
-/* sim_evs.c: the extended virtual synchrony properties (docs/protocol.md §17) */
+/* sim_evs.c: the extended virtual synchrony properties (docs/protocol.md §18) */
 void sim_evs_sent(struct sim *s, struct sim_node *n, const struct rp_wire_hdr *h, const uint8_t *frame);
 void sim_evs_origin(struct sim *s, struct sim_node *n, uint64_t index, const struct rp_delivery *d);
 void sim_evs_fragment(struct sim *s, struct sim_node *n, const struct rp_delivery *d);

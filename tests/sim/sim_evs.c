@@ -27,10 +27,8 @@
  *                      and only if it came from C)
  *   ring-id            no node installs one regular ring id twice, in one
  *                      incarnation or across restarts
- * Group views (DESIGN.md §3 property 6, second half) are not checked here
- * yet: the group table lives in the engine. Once it is a pure module, its
- * view at each delivery is compared in sim_evs_delivered, the point of the
- * total order every node passes through.
+ * Group views (DESIGN.md §3 property 6, second half) are checked by
+ * ordo-sim-groups (sim_groups.c), which runs the engine's group table.
  * Never: trusts ring-proto's labels for what it checks (origin ids and
  * positions are compared with what the simulator saw on the wire).
  */

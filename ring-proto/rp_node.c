@@ -405,6 +405,22 @@ static bool stale_member_frame(const struct rp_node *n, const struct rp_wire_hdr
 	       h->incarnation == n->memb_inc[h->sender - 1u] && h->ring.seq < n->ring.seq;
 }
 
+/* A frame of neither my current nor my old ring: stale, or a foreign ring's. */
+static void take_other_ring(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf, uint64_t now_ns,
+			    struct rp_actions *out)
+{
+	if (rp_memb_in_history(n, h->ring) || stale_member_frame(n, h)) {
+		if (n->cfg.mutation == RP_MUTATION_STALE_DATA && h->type == RP_FRAME_DATA &&
+		    n->state == RP_STATE_OPERATIONAL) {
+			rp_srp_on_data(n, h, buf, NULL, out); /* test-only: a stale frame taken as current */
+			return;
+		}
+		n->stats.drops[RP_DROP_STALE]++;
+		return;
+	}
+	rp_memb_on_foreign(n, h, now_ns, out);
+}
+
 static void take_frame(struct rp_node *n, const struct rp_wire_hdr *hp, const uint8_t *buf, void *lend,
 		       uint8_t path, bool relayed, uint64_t now_ns, struct rp_actions *out);
 
@@ -544,16 +560,7 @@ static void take_frame(struct rp_node *n, const struct rp_wire_hdr *hp, const ui
 		n->stats.drops[RP_DROP_UNHANDLED]++;
 		return;
 	}
-	if (rp_memb_in_history(n, h.ring) || stale_member_frame(n, &h)) {
-		if (n->cfg.mutation == RP_MUTATION_STALE_DATA && h.type == RP_FRAME_DATA &&
-		    n->state == RP_STATE_OPERATIONAL) {
-			rp_srp_on_data(n, &h, buf, NULL, out); /* test-only: a stale frame taken as current */
-			return;
-		}
-		n->stats.drops[RP_DROP_STALE]++;
-		return;
-	}
-	rp_memb_on_foreign(n, &h, now_ns, out);
+	take_other_ring(n, &h, buf, now_ns, out);
 }
 
 static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }

@@ -246,6 +246,49 @@ static bool parse_u64(const char *s, uint64_t *v)
 	return *end == '\0';
 }
 
+/* Line-buffered output, and a killed or crashed sweep still reports. */
+static void report_on_signals(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGTERM, on_term);
+	signal(SIGINT, on_term);
+	signal(SIGHUP, on_term);
+	signal(SIGILL, on_fatal);
+	signal(SIGABRT, on_fatal);
+	signal(SIGSEGV, on_fatal);
+	signal(SIGFPE, on_fatal);
+}
+
+/* A..B, A <= B. */
+static bool parse_seed_range(const char *v, uint64_t *first, uint64_t *last)
+{
+	const char *dots = strstr(v, "..");
+	char left[32];
+	if (!dots || (size_t)(dots - v) >= sizeof(left))
+		return false;
+	memcpy(left, v, (size_t)(dots - v));
+	left[dots - v] = '\0';
+	return parse_u64(left, first) && parse_u64(dots + 2, last) && *last >= *first;
+}
+
+/* The sweep's verdict (with --expect: whether the mutant was caught). */
+static int report_sweep(bool sweep, const struct timespec *t0, const char *expect, uint64_t expected_fails)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double secs = (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+	if (sweep)
+		fprintf(stderr, "%.1f seeds/s (%" PRIu64 " seeds in %.1f s)\n",
+			(double)(sweep_passed + sweep_failed) / secs, sweep_passed + sweep_failed, secs);
+	printf("%" PRIu64 " passed, %" PRIu64 " failed\n", sweep_passed, sweep_failed);
+	if (expect) {
+		printf("%" PRIu64 " seeds failed naming %s: the mutant is %s\n", expected_fails, expect,
+		       expected_fails ? "caught" : "NOT caught");
+		return expected_fails ? 0 : 1;
+	}
+	return sweep_failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sim_opts o;
@@ -264,15 +307,7 @@ int main(int argc, char **argv)
 			have_seed = true;
 			i++;
 		} else if (!strcmp(a, "--seeds") && v) {
-			const char *dots = strstr(v, "..");
-			char left[32];
-			if (!dots || (size_t)(dots - v) >= sizeof(left)) {
-				usage();
-				return 2;
-			}
-			memcpy(left, v, (size_t)(dots - v));
-			left[dots - v] = '\0';
-			if (!parse_u64(left, &first) || !parse_u64(dots + 2, &last) || last < first) {
+			if (!parse_seed_range(v, &first, &last)) {
 				usage();
 				return 2;
 			}
@@ -367,16 +402,9 @@ int main(int argc, char **argv)
 			nodes ? "" : " (without --nodes each seed picks 3..7 nodes)");
 		return 2;
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	signal(SIGTERM, on_term);
-	signal(SIGINT, on_term);
-	signal(SIGHUP, on_term);
-	signal(SIGILL, on_fatal);
-	signal(SIGABRT, on_fatal);
-	signal(SIGSEGV, on_fatal);
-	signal(SIGFPE, on_fatal);
+	report_on_signals();
 	bool sweep = first != last;
-	struct timespec t0, t1;
+	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (uint64_t seed = first;; seed++) {
 		struct sim_opts so = o;
@@ -400,16 +428,5 @@ int main(int argc, char **argv)
 		if (seed == last)
 			break;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	if (sweep)
-		fprintf(stderr, "%.1f seeds/s (%" PRIu64 " seeds in %.1f s)\n",
-			(double)(sweep_passed + sweep_failed) / secs, sweep_passed + sweep_failed, secs);
-	printf("%" PRIu64 " passed, %" PRIu64 " failed\n", sweep_passed, sweep_failed);
-	if (expect) {
-		printf("%" PRIu64 " seeds failed naming %s: the mutant is %s\n", expected_fails, expect,
-		       expected_fails ? "caught" : "NOT caught");
-		return expected_fails ? 0 : 1;
-	}
-	return sweep_failed ? 1 : 0;
+	return report_sweep(sweep, &t0, expect, expected_fails);
 }

@@ -656,6 +656,25 @@ static void schedule_timer(struct sim *s, struct sim_node *n)
 				      .gen = n->timer_gen});
 }
 
+/* The last fragment of a message: the message is delivered. */
+static void message_complete(struct sim *s, struct sim_node *n, struct sim_stream *st, const struct rp_delivery *d)
+{
+	st->active = false;
+	if (s->now >= s->opts.gap_from_ns && s->now < s->opts.gap_to_ns && n->last_delivery_ns != 0 &&
+	    s->now - n->last_delivery_ns > s->max_gap_ns) {
+		s->max_gap_ns = s->now - n->last_delivery_ns;
+		s->max_gap_node = n->id;
+	}
+	n->last_delivery_ns = s->now;
+	if (rp_seq_gt(d->seq, s->max_seq_delivered) || s->deliveries == 0)
+		s->max_seq_delivered = d->seq;
+	if (d->seq < s->opts.initial_seq)
+		s->seq_wrapped = true;
+	sim_check_delivery(s, n, st->index, d);
+	if (s->opts.on_message && !s->failed)
+		s->opts.on_message(s, s->opts.deliver_arg, n->index, st->index, d);
+}
+
 static void on_delivery(struct sim *s, struct sim_node *n, const struct rp_delivery *d)
 {
 	struct sim_stream *st = &n->streams[sim_stream_index(d->origin, d->client_id, d->priority)];
@@ -712,22 +731,8 @@ static void on_delivery(struct sim *s, struct sim_node *n, const struct rp_deliv
 	}
 	st->next_off = d->frag_offset + d->chunk_size;
 	s->bytes_delivered += d->chunk_size;
-	if (d->flags & RP_ENTRY_F_LAST) {
-		st->active = false;
-		if (s->now >= s->opts.gap_from_ns && s->now < s->opts.gap_to_ns && n->last_delivery_ns != 0 &&
-		    s->now - n->last_delivery_ns > s->max_gap_ns) {
-			s->max_gap_ns = s->now - n->last_delivery_ns;
-			s->max_gap_node = n->id;
-		}
-		n->last_delivery_ns = s->now;
-		if (rp_seq_gt(d->seq, s->max_seq_delivered) || s->deliveries == 0)
-			s->max_seq_delivered = d->seq;
-		if (d->seq < s->opts.initial_seq)
-			s->seq_wrapped = true;
-		sim_check_delivery(s, n, st->index, d);
-		if (s->opts.on_message && !s->failed)
-			s->opts.on_message(s, s->opts.deliver_arg, n->index, st->index, d);
-	}
+	if (d->flags & RP_ENTRY_F_LAST)
+		message_complete(s, n, st, d);
 }
 
 static void on_config(struct sim *s, struct sim_node *n, const struct rp_configuration *c)
@@ -749,6 +754,32 @@ static void on_config(struct sim *s, struct sim_node *n, const struct rp_configu
 		s->opts.on_config(s, s->opts.deliver_arg, n->index, c);
 }
 
+/* --trace: a frame as its sender hands it to the network. */
+static void trace_send(struct sim *s, const struct sim_node *n, const struct rp_wire_hdr *hp,
+		       const struct rp_send *snd)
+{
+	struct rp_wire_hdr h = *hp;
+	static struct rp_wire_token t;
+	static struct rp_wire_join j;
+	struct rp_wire_data d;
+	if (h.type == RP_FRAME_TOKEN && rp_wire_decode_token(snd->data, &h, &t) == RP_DROP_NONE)
+		sim_trace(s, "n%u send token -> n%u tseq=%" PRIu64 " seq=%" PRIu64
+			  " aru=%" PRIu64 " aru_id=%u rtr=%u", n->id, snd->dest,
+			  t.token_seq, t.seq, t.aru, t.aru_id, t.rtr_count);
+	else if (h.type == RP_FRAME_JOIN && rp_wire_decode_join(snd->data, &h, &j) == RP_DROP_NONE)
+		sim_trace(s, "n%u send join ring_seq=%" PRIu64 " proc=0x%" PRIx64 " fail=0x%" PRIx64,
+			  n->id, j.ring_seq, j.proc_set, j.fail_set);
+	else if (h.type != RP_FRAME_DATA)
+		sim_trace(s, "n%u send %s size=%u paths=0x%x", n->id,
+			  h.type == RP_FRAME_JOIN ? "join" : h.type == RP_FRAME_COMMIT ? "commit"
+			  : h.type == RP_FRAME_PATH_TEST ? "probe" : h.type == RP_FRAME_RELAY ? "relay" : "merge-detect",
+			  snd->size, snd->path_mask);
+	else if (rp_wire_decode_data(snd->data, &h, &d) == RP_DROP_NONE)
+		sim_trace(s, "n%u send data seq=%" PRIu64 " origin=%u entries=%u size=%u%s",
+			  n->id, d.seq, d.origin, d.entry_count, snd->size,
+			  (h.flags & RP_HDR_F_RETRANS) ? " (retransmission)" : "");
+}
+
 static void perform(struct sim *s, struct sim_node *n)
 {
 	for (uint32_t i = 0; i < n->acts.count && !s->failed; i++) {
@@ -765,27 +796,8 @@ static void perform(struct sim *s, struct sim_node *n)
 			}
 			sim_digest(s, ((uint64_t)n->index << 56) ^ ((uint64_t)h.type << 48) ^ a->send.size);
 			sim_evs_sent(s, n, &h, a->send.data);
-			if (s->opts.trace) {
-				static struct rp_wire_token t;
-				static struct rp_wire_join j;
-				struct rp_wire_data d;
-				if (h.type == RP_FRAME_TOKEN && rp_wire_decode_token(a->send.data, &h, &t) == RP_DROP_NONE)
-					sim_trace(s, "n%u send token -> n%u tseq=%" PRIu64 " seq=%" PRIu64
-						  " aru=%" PRIu64 " aru_id=%u rtr=%u", n->id, a->send.dest,
-						  t.token_seq, t.seq, t.aru, t.aru_id, t.rtr_count);
-				else if (h.type == RP_FRAME_JOIN && rp_wire_decode_join(a->send.data, &h, &j) == RP_DROP_NONE)
-					sim_trace(s, "n%u send join ring_seq=%" PRIu64 " proc=0x%" PRIx64 " fail=0x%" PRIx64,
-						  n->id, j.ring_seq, j.proc_set, j.fail_set);
-				else if (h.type != RP_FRAME_DATA)
-					sim_trace(s, "n%u send %s size=%u paths=0x%x", n->id,
-						  h.type == RP_FRAME_JOIN ? "join" : h.type == RP_FRAME_COMMIT ? "commit"
-						  : h.type == RP_FRAME_PATH_TEST ? "probe" : h.type == RP_FRAME_RELAY ? "relay" : "merge-detect",
-						  a->send.size, a->send.path_mask);
-				else if (rp_wire_decode_data(a->send.data, &h, &d) == RP_DROP_NONE)
-					sim_trace(s, "n%u send data seq=%" PRIu64 " origin=%u entries=%u size=%u%s",
-						  n->id, d.seq, d.origin, d.entry_count, a->send.size,
-						  (h.flags & RP_HDR_F_RETRANS) ? " (retransmission)" : "");
-			}
+			if (s->opts.trace)
+				trace_send(s, n, &h, &a->send);
 			net_send(s, n->index, &a->send);
 			break;
 		}
@@ -1104,6 +1116,22 @@ const char *sim_opts_invalid(const struct sim_opts *o)
 	return NULL;
 }
 
+/* The engine's default timeouts instead of the simulated LAN's. */
+static void use_default_timeouts(struct rp_config *c)
+{
+	struct rp_config d;
+	rp_config_default(&d, 1);
+	c->token_retransmit_ns = d.token_retransmit_ns;
+	c->token_loss_ns = d.token_loss_ns;
+	c->join_ns = d.join_ns;
+	c->consensus_ns = d.consensus_ns;
+	c->merge_ns = d.merge_ns;
+	c->fail_recv_const = d.fail_recv_const;
+	c->rrp_timeout_ns = d.rrp_timeout_ns;
+	c->rrp_decay_ns = d.rrp_decay_ns;
+	c->rrp_probe_ns = d.rrp_probe_ns;
+}
+
 struct sim *sim_create(const struct sim_opts *o)
 {
 	if (sim_opts_invalid(o))
@@ -1187,19 +1215,8 @@ struct sim *sim_create(const struct sim_opts *o)
 	c->rrp_mode = (enum rp_rrp_mode)s->rrp_mode;
 	c->quorum = (enum rp_quorum)s->quorum;
 	c->quorum_publish = o->quorum_publish;
-	if (o->default_timeouts) {
-		struct rp_config d;
-		rp_config_default(&d, 1);
-		c->token_retransmit_ns = d.token_retransmit_ns;
-		c->token_loss_ns = d.token_loss_ns;
-		c->join_ns = d.join_ns;
-		c->consensus_ns = d.consensus_ns;
-		c->merge_ns = d.merge_ns;
-		c->fail_recv_const = d.fail_recv_const;
-		c->rrp_timeout_ns = d.rrp_timeout_ns;
-		c->rrp_decay_ns = d.rrp_decay_ns;
-		c->rrp_probe_ns = d.rrp_probe_ns;
-	}
+	if (o->default_timeouts)
+		use_default_timeouts(c);
 	for (uint32_t i = 0; i < o->nodes; i++) {
 		struct sim_node *n = &s->nodes[i];
 		n->index = i;
@@ -1413,53 +1430,9 @@ static bool quiet_to_stop(struct sim *s, uint64_t *drain_until)
 	return s->now >= *drain_until;
 }
 
-void sim_run(struct sim *s, struct sim_result *r)
+/* What the run did, for the caller. */
+static void fill_result(const struct sim *s, struct sim_result *r)
 {
-	for (uint32_t i = 0; i < s->opts.nodes; i++) {
-		schedule_timer(s, &s->nodes[i]);
-		if (s->opts.random_load)
-			ev_push(s, (struct sim_event){.at = sim_rand_range(s, 0, s->nodes[i].load_gap_ns),
-						      .kind = SIM_EV_LOAD, .node = i});
-	}
-	for (uint32_t i = 0; i < s->opts.publish_count; i++)
-		ev_push(s, (struct sim_event){.at = s->opts.publish[i].at_ns, .kind = SIM_EV_SCRIPT,
-					      .node = s->opts.publish[i].node, .gen = i});
-	uint64_t end = s->opts.load_ns + s->opts.liveness_ns;
-	uint64_t same_instant = 0, drain_until = 0;
-	while (s->ev_count > 0 && !s->failed) {
-		struct sim_event ev = ev_pop(s);
-		if (ev.at > end) {
-			if (ev.kind == SIM_EV_ARRIVE)
-				sim_buf_unref(s, ev.buf);
-			break;
-		}
-		/* virtual time must move: a node that keeps asking to be
-		 * stepped at the same instant is a livelock, not a slow run */
-		same_instant = ev.at == s->now && s->events > 0 ? same_instant + 1u : 0;
-		if (same_instant > SIM_INSTANT_EVENTS_MAX) {
-			if (ev.kind == SIM_EV_ARRIVE)
-				sim_buf_unref(s, ev.buf);
-			sim_violation(s, "livelock", "more than %u events at virtual time %.6f s (the last"
-				      " one of kind %d for node %u)", SIM_INSTANT_EVENTS_MAX,
-				      (double)s->now / 1e9, ev.kind, ev.node < s->opts.nodes ? ev.node + 1u : 0u);
-			break;
-		}
-		s->now = ev.at;
-		s->events++;
-		handle(s, &ev);
-		if (ev.kind != SIM_EV_ARRIVE && ev.kind != SIM_EV_TIMER && ev.kind != SIM_EV_LOAD &&
-		    ev.kind != SIM_EV_SCRIPT)
-			sim_stable_update(s);
-		if (s->now >= s->opts.load_ns && quiet_to_stop(s, &drain_until))
-			break;
-	}
-	if (!s->failed)
-		sim_check_final(s);
-	if (!s->failed)
-		sim_check_quorum_final(s);
-	for (uint32_t i = 0; i < s->opts.nodes; i++)
-		if (s->nodes[i].alive)
-			return_all(s, &s->nodes[i]);
 	memset(r, 0, sizeof(*r));
 	r->ok = !s->failed;
 	snprintf(r->property, sizeof(r->property), "%s", s->fail_property);
@@ -1512,6 +1485,56 @@ void sim_run(struct sim *s, struct sim_result *r)
 		r->relayed += st->frames_relayed;
 		r->flooded += st->tokens_flooded;
 	}
+}
+
+void sim_run(struct sim *s, struct sim_result *r)
+{
+	for (uint32_t i = 0; i < s->opts.nodes; i++) {
+		schedule_timer(s, &s->nodes[i]);
+		if (s->opts.random_load)
+			ev_push(s, (struct sim_event){.at = sim_rand_range(s, 0, s->nodes[i].load_gap_ns),
+						      .kind = SIM_EV_LOAD, .node = i});
+	}
+	for (uint32_t i = 0; i < s->opts.publish_count; i++)
+		ev_push(s, (struct sim_event){.at = s->opts.publish[i].at_ns, .kind = SIM_EV_SCRIPT,
+					      .node = s->opts.publish[i].node, .gen = i});
+	uint64_t end = s->opts.load_ns + s->opts.liveness_ns;
+	uint64_t same_instant = 0, drain_until = 0;
+	while (s->ev_count > 0 && !s->failed) {
+		struct sim_event ev = ev_pop(s);
+		if (ev.at > end) {
+			if (ev.kind == SIM_EV_ARRIVE)
+				sim_buf_unref(s, ev.buf);
+			break;
+		}
+		/* virtual time must move: a node that keeps asking to be
+		 * stepped at the same instant is a livelock, not a slow run */
+		same_instant = ev.at == s->now && s->events > 0 ? same_instant + 1u : 0;
+		if (same_instant > SIM_INSTANT_EVENTS_MAX) {
+			if (ev.kind == SIM_EV_ARRIVE)
+				sim_buf_unref(s, ev.buf);
+			sim_violation(s, "livelock", "more than %u events at virtual time %.6f s (the last"
+				      " one of kind %d for node %u)", SIM_INSTANT_EVENTS_MAX,
+				      (double)s->now / 1e9, ev.kind, ev.node < s->opts.nodes ? ev.node + 1u : 0u);
+			break;
+		}
+		s->now = ev.at;
+		s->events++;
+		handle(s, &ev);
+		if (ev.kind != SIM_EV_ARRIVE && ev.kind != SIM_EV_TIMER && ev.kind != SIM_EV_LOAD &&
+		    ev.kind != SIM_EV_SCRIPT)
+			sim_stable_update(s);
+		if (s->now >= s->opts.load_ns && quiet_to_stop(s, &drain_until))
+			break;
+	}
+	if (!s->failed)
+		sim_check_final(s);
+	if (!s->failed)
+		sim_check_quorum_final(s);
+	for (uint32_t i = 0; i < s->opts.nodes; i++)
+		if (s->nodes[i].alive)
+			return_all(s, &s->nodes[i]);
+	fill_result(s, r);
 }
 
 void sim_inject(struct sim *s, uint32_t from, uint32_t to, uint8_t path, const uint8_t *frame,

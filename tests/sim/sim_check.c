@@ -240,6 +240,58 @@ static bool all_formed(const struct sim *s)
 	return true;
 }
 
+/* A transitional configuration: it follows the node's regular one, within it. */
+static void check_trans_config(struct sim *s, struct sim_node *n, const struct rp_configuration *c,
+			       uint64_t members)
+{
+	if (!n->has_config || n->in_trans || !ring_eq(c->old_ring, n->ring)) {
+		sim_violation(s, "view", "node %u: transitional configuration (%u,%" PRIu64
+			      ") does not follow its regular configuration", n->id, c->ring.rep,
+			      c->ring.seq);
+		return;
+	}
+	if (members & ~n->conf_members) {
+		sim_violation(s, "trans-members", "node %u: transitional configuration (%u,%" PRIu64
+			      ") from (%u,%" PRIu64 ") lists members 0x%" PRIx64 " outside that"
+			      " regular configuration's 0x%" PRIx64, n->id, c->ring.rep, c->ring.seq,
+			      n->ring.rep, n->ring.seq, members, n->conf_members);
+		return;
+	}
+	if (c->primary) {
+		sim_violation(s, "quorum", "node %u: a transitional configuration marked primary", n->id);
+		return;
+	}
+	sim_evs_trans(s, n, c, members);
+	if (s->failed)
+		return;
+	check_view(s, n, true, c->ring, c->old_ring, members, false, c->proto_version);
+	n->in_trans = true;
+	n->trans_new = c->ring;
+	n->conf_members = members;
+}
+
+/* path-fault and net-fault: a new regular configuration once the ring has
+ * formed, under faults that must not change it. */
+static void check_fault_model(struct sim *s, const struct sim_node *n, const struct rp_configuration *c)
+{
+	if (s->opts.faults == SIM_FAULTS_ALL && s->formed_ns != UINT64_MAX && s->now < s->memb_from_ns) {
+		sim_violation(s, "path-fault", "node %u installed ring (%u,%" PRIu64 ") at %.6f s with"
+			      " path faults only (the ring had formed at %.6f s)", n->id, c->ring.rep,
+			      c->ring.seq, (double)s->now / 1e9, (double)s->formed_ns / 1e9);
+		return;
+	}
+	/* (a node alone has "formed" in its start ring; leaving that is not a change) */
+	bool from_start = n->has_config && !s->views[n->view].has_prev[n->index];
+	if (s->opts.faults == SIM_FAULTS_NET && s->opts.script_count == 0 && s->formed_ns != UINT64_MAX &&
+	    !from_start) {
+		sim_violation(s, "net-fault", "node %u installed ring (%u,%" PRIu64 ") at %.6f s with"
+			      " network faults only (loss, duplication, delay, held and replayed frames;"
+			      " the ring had formed at %.6f s)", n->id, c->ring.rep, c->ring.seq,
+			      (double)s->now / 1e9, (double)s->formed_ns / 1e9);
+		return;
+	}
+}
+
 void sim_check_config(struct sim *s, struct sim_node *n, const struct rp_configuration *c)
 {
 	uint64_t members = members_mask(c);
@@ -248,30 +300,7 @@ void sim_check_config(struct sim *s, struct sim_node *n, const struct rp_configu
 		return;
 	}
 	if (c->kind == RP_CONFIG_TRANSITIONAL) {
-		if (!n->has_config || n->in_trans || !ring_eq(c->old_ring, n->ring)) {
-			sim_violation(s, "view", "node %u: transitional configuration (%u,%" PRIu64
-				      ") does not follow its regular configuration", n->id, c->ring.rep,
-				      c->ring.seq);
-			return;
-		}
-		if (members & ~n->conf_members) {
-			sim_violation(s, "trans-members", "node %u: transitional configuration (%u,%" PRIu64
-				      ") from (%u,%" PRIu64 ") lists members 0x%" PRIx64 " outside that"
-				      " regular configuration's 0x%" PRIx64, n->id, c->ring.rep, c->ring.seq,
-				      n->ring.rep, n->ring.seq, members, n->conf_members);
-			return;
-		}
-		if (c->primary) {
-			sim_violation(s, "quorum", "node %u: a transitional configuration marked primary", n->id);
-			return;
-		}
-		sim_evs_trans(s, n, c, members);
-		if (s->failed)
-			return;
-		check_view(s, n, true, c->ring, c->old_ring, members, false, c->proto_version);
-		n->in_trans = true;
-		n->trans_new = c->ring;
-		n->conf_members = members;
+		check_trans_config(s, n, c, members);
 		return;
 	}
 	/* regular */
@@ -293,22 +322,9 @@ void sim_check_config(struct sim *s, struct sim_node *n, const struct rp_configu
 			s->last_change_ns = s->now;
 		}
 	}
-	if (s->opts.faults == SIM_FAULTS_ALL && s->formed_ns != UINT64_MAX && s->now < s->memb_from_ns) {
-		sim_violation(s, "path-fault", "node %u installed ring (%u,%" PRIu64 ") at %.6f s with"
-			      " path faults only (the ring had formed at %.6f s)", n->id, c->ring.rep,
-			      c->ring.seq, (double)s->now / 1e9, (double)s->formed_ns / 1e9);
+	check_fault_model(s, n, c);
+	if (s->failed)
 		return;
-	}
-	/* (a node alone has "formed" in its start ring; leaving that is not a change) */
-	bool from_start = n->has_config && !s->views[n->view].has_prev[n->index];
-	if (s->opts.faults == SIM_FAULTS_NET && s->opts.script_count == 0 && s->formed_ns != UINT64_MAX &&
-	    !from_start) {
-		sim_violation(s, "net-fault", "node %u installed ring (%u,%" PRIu64 ") at %.6f s with"
-			      " network faults only (loss, duplication, delay, held and replayed frames;"
-			      " the ring had formed at %.6f s)", n->id, c->ring.rep, c->ring.seq,
-			      (double)s->now / 1e9, (double)s->formed_ns / 1e9);
-		return;
-	}
 	check_policy(s, n, c, members);
 	if (s->failed)
 		return;
@@ -394,6 +410,43 @@ static bool key_after(const struct sim_node *n, const struct rp_delivery *d)
 	return d->entry_index > n->last_entry;
 }
 
+/* 1 in a regular configuration: nothing skipped (a node's k-th delivery of
+ * a ring is that ring's k-th); and the sets of C's regular and
+ * transitional parts that failure-atomicity compares. */
+static bool count_in_config(struct sim *s, struct sim_node *n, uint64_t index, const struct rp_delivery *d)
+{
+	/* ... and nothing skipped in a regular configuration */
+	if (!n->in_trans) {
+		struct sim_log *l = log_of(s, d->ring);
+		if (n->ring_pos < l->count) {
+			if (l->v[n->ring_pos] != index) {
+				sim_violation(s, "total-order", "node %u delivered message %" PRIu64
+					      " at position %" PRIu64 " of ring (%u,%" PRIu64 "), where another"
+					      " node delivered message %" PRIu64, n->id, index, n->ring_pos,
+					      d->ring.rep, d->ring.seq, l->v[n->ring_pos]);
+				return false;
+			}
+		} else {
+			if (l->count == l->cap) {
+				l->cap = l->cap ? l->cap * 2 : 1024;
+				l->v = realloc(l->v, l->cap * sizeof(*l->v));
+				if (!l->v)
+					abort();
+			}
+			l->v[l->count++] = index;
+		}
+		n->ring_pos++;
+	}
+	if (n->in_trans) {
+		n->trans_hash ^= sim_mix64(index + 1u);
+		n->trans_count++;
+	} else {
+		n->fa_hash ^= sim_mix64(index + 1u);
+		n->fa_count++;
+	}
+	return true;
+}
+
 void sim_check_delivery(struct sim *s, struct sim_node *n, uint64_t index, const struct rp_delivery *d)
 {
 	struct sim_msg *m = &s->msgs[index];
@@ -448,35 +501,8 @@ void sim_check_delivery(struct sim *s, struct sim_node *n, uint64_t index, const
 	n->last_ring_seq = d->ring.seq;
 	n->last_seq = d->seq;
 	n->last_entry = d->entry_index;
-	/* ... and nothing skipped in a regular configuration */
-	if (!n->in_trans) {
-		struct sim_log *l = log_of(s, d->ring);
-		if (n->ring_pos < l->count) {
-			if (l->v[n->ring_pos] != index) {
-				sim_violation(s, "total-order", "node %u delivered message %" PRIu64
-					      " at position %" PRIu64 " of ring (%u,%" PRIu64 "), where another"
-					      " node delivered message %" PRIu64, n->id, index, n->ring_pos,
-					      d->ring.rep, d->ring.seq, l->v[n->ring_pos]);
-				return;
-			}
-		} else {
-			if (l->count == l->cap) {
-				l->cap = l->cap ? l->cap * 2 : 1024;
-				l->v = realloc(l->v, l->cap * sizeof(*l->v));
-				if (!l->v)
-					abort();
-			}
-			l->v[l->count++] = index;
-		}
-		n->ring_pos++;
-	}
-	if (n->in_trans) {
-		n->trans_hash ^= sim_mix64(index + 1u);
-		n->trans_count++;
-	} else {
-		n->fa_hash ^= sim_mix64(index + 1u);
-		n->fa_count++;
-	}
+	if (!count_in_config(s, n, index, d))
+		return;
 	/* 3: FIFO per (origin, client, priority) */
 	int64_t *last = &n->last_msgno[sim_stream_index(origin_id, m->client, m->prio)];
 	if ((int64_t)m->msgno <= *last) {

@@ -177,7 +177,20 @@ struct rp_node {
 
 	/* Membership (TOCS §6). */
 	uint64_t proc_set, fail_set, consensus;
-	uint64_t readmitted;              /* taken back from fail_set since the last install (§16.2) */
+	/* What each node hears (docs/protocol.md §16.2). */
+	uint64_t heard, refused;          /* mine, as in my last Join */
+	uint64_t barred;                  /* out until the next install: left, version, fail-to-recv */
+	uint64_t proc_seen;               /* proc_set when `since` was last brought up to date */
+	uint64_t gather_since;            /* when this gather began (or the node resumed) */
+	uint64_t rows;                    /* the nodes whose last Join is in memb_peers */
+	struct rp_memb_peer {
+		uint64_t join_at;         /* its last Join arrived */
+		uint64_t since;           /* it entered proc_set */
+		uint64_t heard, refused;  /* as that Join said */
+		/* since when (+1; 0: not) its Joins have said it does not
+		 * hear each node, by id - 1 */
+		uint64_t deaf_since[RP_NODES_MAX];
+	} memb_peers[RP_NODES_MAX];
 	uint64_t known_inc[RP_NODES_MAX]; /* newest incarnation seen per id */
 	struct rp_wire_params params;     /* this node's ring parameters (§8.8) */
 	uint64_t self_dup_inc;            /* another process with my id, reported (§8.8) */
@@ -352,6 +365,7 @@ void rp_memb_on_foreign(struct rp_node *n, const struct rp_wire_hdr *h, uint64_t
 void rp_memb_leave(struct rp_node *n, struct rp_actions *out);
 void rp_memb_timers(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
 void rp_memb_resumed(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
+void rp_memb_restarted(struct rp_node *n, uint16_t id, uint64_t now_ns);
 bool rp_memb_in_history(const struct rp_node *n, struct rp_ring_id ring);
 
 /* rp_rrp.c */

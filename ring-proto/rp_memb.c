@@ -4,14 +4,19 @@
  * Implements TOCS §6 (Figs 2–5, 7) as laid out in docs/protocol.md §8.1–8.3;
  * docs/protocol.md §8. Sets are 64-bit masks over node ids. Defences kept
  * from corosync: regular tokens are dropped from GATHER until RECOVERY;
- * Joins that list this node as failed, or stale Joins from a member of the
- * current ring, are ignored in OPERATIONAL (cfbb021e); a leave is a Join with
+ * Joins whose sender's own verdict leaves this node out, or stale Joins
+ * from a member of the current ring, are ignored in OPERATIONAL (cfbb021e);
+ * a leave is a Join with
  * the leaver in its own fail set (e45bbcc9); the commit token is accepted at
  * most once per ring and rotation, and a failed ring id is kept so that a
  * stale commit token for it cannot be accepted again (6aa47fde, 4ee84c51).
  * Deviation: a starting node gathers from its start ring and checks for
  * consensus only on a Join or at the consensus timeout, so a node that
  * boots with others does not first form a pointless singleton ring.
+ * Deviation (docs/protocol.md §16.2): the fail set is not adopted from
+ * others' Joins nor grown by consensus timeouts; it is computed from what
+ * this node hears and what each Join says its sender hears, so that nodes
+ * that hear each other are never split over a stale or partial verdict.
  *
  * Never: puts this node in its own fail set (except when leaving); lets
  * fail_set leave proc_set; sends anything after leaving.
@@ -38,7 +43,8 @@ bool rp_memb_in_history(const struct rp_node *n, struct rp_ring_id ring)
 	return false;
 }
 
-static void send_join(struct rp_node *n, uint64_t proc, uint64_t fail, struct rp_actions *out)
+static void send_join(struct rp_node *n, uint64_t proc, uint64_t fail, uint64_t heard, uint64_t refused,
+		      struct rp_actions *out)
 {
 	struct rp_wire_join j;
 	memset(&j, 0, sizeof(j));
@@ -46,6 +52,8 @@ static void send_join(struct rp_node *n, uint64_t proc, uint64_t fail, struct rp
 	j.proc_set = proc;
 	j.fail_set = fail;
 	j.params = n->params;
+	j.heard = heard & proc;
+	j.refused = refused & fail;
 	for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
 		if (proc & rp_bit(id))
 			j.inc[id - 1u] = n->known_inc[id - 1u];
@@ -60,9 +68,164 @@ static void send_join(struct rp_node *n, uint64_t proc, uint64_t fail, struct rp
 	rp_emit_send(n, out, n->join_buf, (uint32_t)size, RP_DEST_ALL);
 }
 
+/* ---- what each node hears (docs/protocol.md §16.2) ---- */
+
+/* q's last Join is of the last consensus timeout */
+static bool row_fresh(const struct rp_node *n, uint16_t q, uint64_t now_ns)
+{
+	return (n->rows & rp_bit(q)) && n->memb_peers[q - 1u].join_at + n->cfg.consensus_ns > now_ns;
+}
+
+/* q's Joins keep coming: what its last one says it hears is news. A node
+ * that has fallen silent (dead, or in COMMIT, RECOVERY or OPERATIONAL) is
+ * taken to hear everyone: that the others no longer hear it, or that it
+ * did not hear a node that arrived since, is no sign of a bad link, and
+ * must not make anyone choose between it and a node that speaks. */
+static bool row_active(const struct rp_node *n, uint16_t q, uint64_t now_ns)
+{
+	return q == me(n) ||
+	       ((n->rows & rp_bit(q)) && n->memb_peers[q - 1u].join_at + 4u * n->cfg.join_ns > now_ns);
+}
+
+/* a does not hear b, by a's Joins: a still speaks (row_active), and its
+ * Joins have left b out for a consensus timeout. Until then a gap may be
+ * news that others' Joins do not show yet (a node goes on hearing a peer
+ * for a consensus timeout after the peer's last Join): acted on at once,
+ * it made nodes choose between two peers on half the picture. */
+static bool deaf(const struct rp_node *n, uint16_t a, uint16_t b, const uint64_t *row, uint64_t now_ns)
+{
+	if (row[a - 1u] & rp_bit(b))
+		return false;
+	if (a == me(n))
+		return true;
+	uint64_t since = n->memb_peers[a - 1u].deaf_since[b - 1u];
+	return row_active(n, a, now_ns) && since != 0 && since - 1u + n->cfg.consensus_ns <= now_ns;
+}
+
+/* Until when q counts as heard: a consensus timeout after the latest of its
+ * last Join, its entry into proc_set and the start of this gather. */
+static uint64_t heard_until(const struct rp_node *n, uint16_t q)
+{
+	const struct rp_memb_peer *p = &n->memb_peers[q - 1u];
+	uint64_t t = p->since > n->gather_since ? p->since : n->gather_since;
+	if ((n->rows & rp_bit(q)) && p->join_at > t)
+		t = p->join_at;
+	return t + n->cfg.consensus_ns;
+}
+
+/* My sets from what I hear (docs/protocol.md §16.2, steps 1-4): v = me
+ * and the nodes of proc_set, not barred, heard within a consensus timeout;
+ * the group = me, then the nodes of v that hear and are heard by all taken
+ * so far (by their Joins' heard sets, deaf()), the most connected first;
+ * refused = proc_set minus the group; fail_set = refused plus the nodes
+ * whose own verdict leaves me out. heard (sent) = me and the nodes whose
+ * Joins I received within a consensus timeout. The consensus timer: the
+ * next time a node stops counting as heard (every other change comes with
+ * a Join). */
+static void memb_compute(struct rp_node *n, uint64_t now_ns)
+{
+	uint64_t mine = rp_bit(me(n));
+	uint64_t fresh_in = n->proc_set & ~n->proc_seen;
+	for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
+		if (fresh_in & rp_bit(id))
+			n->memb_peers[id - 1u].since = now_ns;
+	n->proc_seen = n->proc_set;
+
+	uint64_t next = n->gather_since + n->cfg.consensus_ns > now_ns ? n->gather_since + n->cfg.consensus_ns
+									  : RP_NEVER;
+	uint64_t v = mine;
+	for (uint16_t id = 1; id <= RP_NODES_MAX; id++) {
+		uint64_t b = rp_bit(id);
+		if (!(n->proc_set & b) || b == mine || (n->barred & b))
+			continue;
+		uint64_t until = heard_until(n, id);
+		if (until <= now_ns)
+			continue;
+		v |= b;
+		if (until < next)
+			next = until;
+		if (row_fresh(n, id, now_ns) && n->memb_peers[id - 1u].join_at + n->cfg.consensus_ns < next)
+			next = n->memb_peers[id - 1u].join_at + n->cfg.consensus_ns;
+	}
+	/* who hears whom among v; mutual[i]: the nodes of v that hear i and
+	 * that i hears */
+	uint64_t row[RP_NODES_MAX], mutual[RP_NODES_MAX];
+	uint32_t degree[RP_NODES_MAX];
+	for (uint16_t id = 1; id <= RP_NODES_MAX; id++) {
+		uint64_t b = rp_bit(id);
+		if (!(v & b))
+			continue;
+		row[id - 1u] = b == mine ? v : row_active(n, id, now_ns) ? n->memb_peers[id - 1u].heard | b : n->proc_set;
+	}
+	for (uint16_t a = 1; a <= RP_NODES_MAX; a++) {
+		if (!(v & rp_bit(a)))
+			continue;
+		mutual[a - 1u] = 0;
+		for (uint16_t b = 1; b <= RP_NODES_MAX; b++)
+			if (b != a && (v & rp_bit(b)) && !deaf(n, a, b, row, now_ns) && !deaf(n, b, a, row, now_ns))
+				mutual[a - 1u] |= rp_bit(b);
+		degree[a - 1u] = rp_popcount64(mutual[a - 1u]);
+	}
+	/* the group: me, then every node that hears and is heard by all
+	 * chosen so far, the most connected first, id order among equals */
+	uint64_t group = mine, left = v & ~mine;
+	while (left != 0) {
+		uint16_t best = 0;
+		for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
+			if ((left & rp_bit(id)) && (best == 0 || degree[id - 1u] > degree[best - 1u]))
+				best = id;
+		left &= ~rp_bit(best);
+		if ((mutual[best - 1u] & group) == group)
+			group |= rp_bit(best);
+	}
+	/* what I tell the others I hear: only the nodes whose Joins I do hear
+	 * (a node counted in v for the start of a gather is not heard yet) */
+	n->heard = mine;
+	for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
+		if ((n->proc_set & rp_bit(id)) && !(n->barred & rp_bit(id)) && row_fresh(n, id, now_ns))
+			n->heard |= rp_bit(id);
+	n->refused = n->proc_set & ~group;
+	/* a node whose own verdict leaves me out cannot be in my ring */
+	uint64_t fail = n->refused;
+	for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
+		if ((group & rp_bit(id)) && rp_bit(id) != mine && row_fresh(n, id, now_ns) &&
+		    (n->memb_peers[id - 1u].refused & mine))
+			fail |= rp_bit(id);
+	n->fail_set = fail;
+	n->consensus_at = next;
+}
+
+/* A Join from q: what it says q hears and refuses. */
+static void memb_note_join(struct rp_node *n, uint16_t q, const struct rp_wire_join *j, uint64_t now_ns)
+{
+	struct rp_memb_peer *p = &n->memb_peers[q - 1u];
+	/* a gap counts from the first of an unbroken run of Joins that show it */
+	bool run = row_active(n, q, now_ns);
+	p->join_at = now_ns;
+	p->heard = j->heard;
+	p->refused = j->refused;
+	for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
+		if (j->heard & rp_bit(id))
+			p->deaf_since[id - 1u] = 0;
+		else if (!run || p->deaf_since[id - 1u] == 0)
+			p->deaf_since[id - 1u] = now_ns + 1u;
+	n->rows |= rp_bit(q);
+	if (j->fail_set & rp_bit(q))
+		n->barred |= rp_bit(q); /* q leaves */
+}
+
+/* id restarted (a newer incarnation): what its old Joins said is void. */
+void rp_memb_restarted(struct rp_node *n, uint16_t id, uint64_t now_ns)
+{
+	n->rows &= ~rp_bit(id);
+	n->barred &= ~rp_bit(id);
+	n->memb_peers[id - 1u].since = now_ns;
+}
+
 /* Shift to GATHER (TOCS Fig 7; CS memb_state_gather_enter). A failed
  * COMMIT or RECOVERY keeps the old ring's state and store and drops the new
- * ring's receipts (TOCS Fig 6; CS old_ring_state_restore). */
+ * ring's receipts (TOCS Fig 6; CS old_ring_state_restore). From GATHER
+ * itself: a fresh Join and consensus := {me}, the gather's start kept. */
 void rp_memb_gather(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 {
 	if (n->state == RP_STATE_RECOVERY && n->recovered_all) {
@@ -70,6 +233,10 @@ void rp_memb_gather(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 		 * messages as SAFE in the transitional configuration: I owe the
 		 * messages of its deliver_memb (TOCS §7.2, EVS obligation set). */
 		n->obligation |= n->deliver_memb;
+	}
+	if (n->state != RP_STATE_GATHER) {
+		n->gather_since = now_ns;
+		n->proc_seen = n->proc_set;
 	}
 	if (n->state == RP_STATE_COMMIT || n->state == RP_STATE_RECOVERY) {
 		rp_store_reset(n, n->cur);
@@ -80,7 +247,7 @@ void rp_memb_gather(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 	if (n->cfg.mutation == RP_MUTATION_SPLIT_ON_CHANGE && n->state == RP_STATE_OPERATIONAL &&
 	    n->successor != me(n)) {
 		n->proc_set |= rp_bit(n->successor);
-		n->fail_set |= rp_bit(n->successor);
+		n->barred |= rp_bit(n->successor);
 	}
 	if (!n->cause_noted) {
 		n->cause_noted = true;
@@ -99,15 +266,17 @@ void rp_memb_gather(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 	n->token_hold_at = RP_NEVER;
 	n->ring_quiet = false;
 	n->fail_to_recv = false;
-	send_join(n, n->proc_set, n->fail_set, out);
+	memb_compute(n, now_ns);
+	send_join(n, n->proc_set, n->fail_set, n->heard, n->refused, out);
 	n->join_at = now_ns + n->cfg.join_ns;
-	n->consensus_at = now_ns + n->cfg.consensus_ns;
 }
 
 void rp_memb_start(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 {
 	n->proc_set = rp_bit(me(n));
 	n->fail_set = 0;
+	n->proc_seen = n->proc_set;
+	n->gather_since = now_ns;
 	rp_memb_gather(n, now_ns, out);
 }
 
@@ -224,7 +393,7 @@ static void commit_here(struct rp_node *n, uint64_t now_ns, struct rp_actions *o
 			if (bad != 0) {
 				n->stats.drops[RP_DROP_VERSION_MISMATCH]++;
 				n->proc_set |= bad;
-				n->fail_set |= bad;
+				n->barred |= bad;
 				rp_memb_gather(n, now_ns, out);
 				return;
 			}
@@ -382,35 +551,39 @@ static bool same_sets(const struct rp_node *n, const struct rp_wire_join *j)
 	return true;
 }
 
-static bool newer_incarnation(const struct rp_node *n, const struct rp_wire_join *j)
+/* TOCS Fig 4 step 4, the part kept (§16.2): q's proc set and
+ * incarnations join mine; q's fail set is not adopted (my own sets come
+ * from what I hear). Returns true if my sets changed. */
+static bool merge_sets(struct rp_node *n, const struct rp_wire_join *j, uint64_t now_ns)
 {
-	for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
-		if ((j->proc_set & rp_bit(id)) && j->inc[id - 1u] > n->known_inc[id - 1u])
-			return true;
-	return false;
-}
-
-/* TOCS Fig 4 step 4: merge q's sets into mine, with the changes of
- * docs/protocol.md §16.2: a Join that fails me makes me fail nobody, and
- * a node I took back is not failed again on q's word. Returns true if my
- * sets changed. */
-static bool merge_sets(struct rp_node *n, const struct rp_wire_join *j)
-{
-	uint64_t proc = n->proc_set, fail = n->fail_set;
+	uint64_t proc = n->proc_set;
 	bool inc = false;
 	n->proc_set |= j->proc_set;
 	for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
 		if ((j->proc_set & rp_bit(id)) && j->inc[id - 1u] > n->known_inc[id - 1u]) {
+			bool was_known = n->known_inc[id - 1u] != 0;
 			n->known_inc[id - 1u] = j->inc[id - 1u];
+			if (was_known)
+				rp_memb_restarted(n, id, now_ns);
 			inc = true;
 		}
-	/* a node I took back (heard again myself) is not failed on hearsay:
-	 * q's Join may predate its return */
-	if (!(j->fail_set & rp_bit(me(n))))
-		n->fail_set |= j->fail_set & ~n->readmitted;
 	/* nodes known to share no version with me cannot be in my ring (§11) */
-	n->fail_set |= rp_version_disjoint(n, n->proc_set);
-	return inc || n->proc_set != proc || n->fail_set != fail;
+	n->barred |= rp_version_disjoint(n, n->proc_set);
+	return inc || n->proc_set != proc;
+}
+
+/* In GATHER: my sets again from what I hear; a fresh Join if they changed
+ * (consensus := {me} if proc, fail or incarnations did). */
+static void memb_update(struct rp_node *n, bool changed, uint64_t now_ns, struct rp_actions *out)
+{
+	uint64_t fail = n->fail_set, heard = n->heard, refused = n->refused;
+	memb_compute(n, now_ns);
+	if (changed || n->fail_set != fail)
+		n->consensus = rp_bit(me(n));
+	if (changed || n->fail_set != fail || n->heard != heard || n->refused != refused) {
+		send_join(n, n->proc_set, n->fail_set, n->heard, n->refused, out);
+		n->join_at = now_ns + n->cfg.join_ns;
+	}
 }
 
 void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
@@ -433,73 +606,44 @@ void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 		n->stats.drops[RP_DROP_STALE]++;
 		return;
 	}
+	if (n->state == RP_STATE_LEFT)
+		return;
+	if (n->state == RP_STATE_OPERATIONAL && (n->memb & rp_bit(q)) && h->incarnation == n->memb_inc[q - 1u] &&
+	    j.ring_seq < n->ring.seq) {
+		/* an old Join of a member of my ring */
+		n->stats.drops[RP_DROP_STALE]++;
+		return;
+	}
 	if (j.ring_seq > n->max_ring_seq)
 		n->max_ring_seq = j.ring_seq;
 	bool leaving = (j.fail_set & rp_bit(q)) != 0; /* a leave is a Join failing its sender */
-	if (leaving) {
-		n->readmitted |= rp_bit(q); /* q leaves: a Join of it that overtook this one takes nothing back */
-		n->leavers |= rp_bit(q);
-	}
+	if (leaving)
+		n->leavers |= rp_bit(q); /* memb_note_join bars it */
+	memb_note_join(n, q, &j, now_ns);
 	switch (n->state) {
 	case RP_STATE_OPERATIONAL:
-		if (((n->memb & rp_bit(q)) && h->incarnation == n->memb_inc[q - 1u] &&
-		     j.ring_seq < n->ring.seq) ||
-		    (j.fail_set & rp_bit(me(n)))) {
+		if (j.refused & rp_bit(me(n))) {
+			/* q's own verdict leaves me out (CS cfbb021e) */
 			n->stats.drops[RP_DROP_STALE]++;
 			return;
 		}
-		merge_sets(n, &j);
+		merge_sets(n, &j, now_ns);
 		rp_cause(n, leaving ? RP_CAUSE_LEAVE : RP_CAUSE_JOIN, q);
 		rp_memb_gather(n, now_ns, out);
 		return;
 	case RP_STATE_GATHER:
-		if ((n->fail_set & rp_bit(q)) && !(n->readmitted & rp_bit(q)) && !(j.fail_set & rp_bit(q))) {
-			/* q was failed (silent at a consensus timeout, here or
-			 * where I adopted it from) but speaks again: take it
-			 * back, once per membership change, so that a node back
-			 * from a pause or a partition is not kept out for the
-			 * rest of a long gather. If q failed me too, my next Join
-			 * no longer fails q, and q takes me back (§16.2). */
-			n->readmitted |= rp_bit(q);
-			n->fail_set &= ~rp_bit(q);
-			merge_sets(n, &j);
-			rp_memb_gather(n, now_ns, out);
-			return;
-		}
-		if (j.fail_set & rp_bit(me(n))) {
-			/* q has failed me: it ignores my Joins until it installs
-			 * a ring, after which my Joins bring it back. Failing q
-			 * in return (TOCS) spreads a stale verdict to every node
-			 * that adopts my fail set (§16.2). */
-			n->stats.drops[RP_DROP_STALE]++;
-			return;
-		}
+		memb_update(n, merge_sets(n, &j, now_ns), now_ns, out);
 		if (same_sets(n, &j)) {
 			n->consensus |= rp_bit(q);
 			check_consensus(n, now_ns, out);
-			return;
 		}
-		if (n->fail_set & rp_bit(q))
-			return;
-		if ((j.proc_set & ~n->proc_set) == 0 && (j.fail_set & ~n->fail_set) == 0 &&
-		    !newer_incarnation(n, &j))
-			return; /* q knows less than I do */
-		/* gather again only if I learnt something: a restart of the
-		 * consensus timer for nothing can postpone it forever */
-		if (merge_sets(n, &j))
-			rp_memb_gather(n, now_ns, out);
 		return;
 	case RP_STATE_COMMIT:
 	case RP_STATE_RECOVERY:
 		/* a member of the forming ring gave up on it (TOCS Figs 5–6), or
-		 * installed it and gathers again: its fail set replaces mine,
-		 * which still holds the nodes the forming ring left out. Kept,
-		 * they came back in my Join after a member that installed had
-		 * forgotten them, and two halves failed each other at every
-		 * merge (seed 23824 with link events, a livelock). */
+		 * installed it and gathers again */
 		if ((n->memb & rp_bit(q)) && j.ring_seq >= n->ring.seq) {
-			n->fail_set = 0;
-			merge_sets(n, &j);
+			merge_sets(n, &j, now_ns);
 			rp_memb_gather(n, now_ns, out);
 		}
 		return;
@@ -544,7 +688,7 @@ void rp_memb_resumed(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 			n->token_loss_at = now_ns + n->cfg.token_loss_ns;
 		return;
 	}
-	n->fail_set = 0;
+	n->gather_since = now_ns;
 	rp_memb_gather(n, now_ns, out);
 }
 
@@ -554,7 +698,7 @@ void rp_memb_leave(struct rp_node *n, struct rp_actions *out)
 {
 	uint64_t proc = n->proc_set | n->memb | rp_bit(me(n));
 	uint64_t fail = (n->fail_set & proc) | rp_bit(me(n));
-	send_join(n, proc, fail, out);
+	send_join(n, proc, fail, proc & ~fail, fail, out);
 	rp_emit_send(n, out, n->join_buf, out->v[out->count - 1].send.size, RP_DEST_ALL);
 	n->state = RP_STATE_LEFT;
 	n->token_retransmit_at = n->token_loss_at = RP_NEVER;
@@ -574,16 +718,16 @@ void rp_memb_timers(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 		if (n->state != RP_STATE_GATHER)
 			rp_memb_gather(n, now_ns, out);
 	}
-	if (n->state == RP_STATE_GATHER && n->join_at <= now_ns) {
-		send_join(n, n->proc_set, n->fail_set, out);
-		n->join_at = now_ns + n->cfg.join_ns;
-	}
 	if (n->state == RP_STATE_GATHER && n->consensus_at <= now_ns) {
-		/* Consensus timeout (TOCS §6.2.2): whoever has not agreed fails;
-		 * the fail set only grows, so gathering ends. */
-		n->fail_set |= n->proc_set & ~n->consensus & ~rp_bit(me(n));
-		rp_memb_gather(n, now_ns, out);
+		/* a node stops counting as heard, or its Join as news (§16.2;
+		 * TOCS's consensus timeout, which failed every node that had
+		 * not agreed) */
+		memb_update(n, false, now_ns, out);
 		check_consensus(n, now_ns, out);
+	}
+	if (n->state == RP_STATE_GATHER && n->join_at <= now_ns) {
+		send_join(n, n->proc_set, n->fail_set, n->heard, n->refused, out);
+		n->join_at = now_ns + n->cfg.join_ns;
 	}
 	if (n->state == RP_STATE_GATHER && n->mut_late_at <= now_ns && !n->mut_late_fired) {
 		n->mut_late_fired = true;

@@ -384,6 +384,7 @@ static void incarnation_note(struct rp_node *n, const struct rp_wire_hdr *h, uin
 	if (h->incarnation > *known) {
 		bool was_known = *known != 0;
 		*known = h->incarnation;
+		rp_memb_restarted(n, h->sender, now_ns);
 		/* a restarted member of my ring or of my gather sets */
 		if (was_known && ((n->memb | n->proc_set) & rp_bit(h->sender)) &&
 		    (n->state == RP_STATE_OPERATIONAL || n->state == RP_STATE_GATHER)) {

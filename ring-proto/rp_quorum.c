@@ -57,8 +57,8 @@ bool rp_version_refuse(struct rp_node *n, const struct rp_wire_hdr *h, uint64_t 
 	pe->proto_min = h->proto_min;
 	pe->proto_max = h->proto_max;
 	if (!rp_version_overlap(h->proto_min, h->proto_max, n->cfg.proto_min, n->cfg.proto_max)) {
-		if (n->state == RP_STATE_GATHER && (n->proc_set & bit) && !(n->fail_set & bit)) {
-			n->fail_set |= bit;
+		if (n->state == RP_STATE_GATHER && (n->proc_set & bit) && !(n->barred & bit)) {
+			n->barred |= bit;
 			rp_memb_gather(n, now_ns, out);
 		}
 		refuse(n, h, n->cfg.proto_min, n->cfg.proto_max, out);

@@ -223,7 +223,7 @@ void rp_recovery_install(struct rp_node *n, uint64_t now_ns)
 	n->install = RP_INSTALL_OLD_REGULAR;
 	n->proc_set = n->memb;
 	n->fail_set = 0;
-	n->readmitted = 0;
+	n->barred = 0;
 	n->consensus = 0;
 	n->my_received_flg = false;
 	n->recovered_all = false;

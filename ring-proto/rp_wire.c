@@ -249,16 +249,28 @@ enum rp_drop rp_wire_decode_join(const uint8_t *buf, const struct rp_wire_hdr *h
 {
 	const uint8_t *b;
 	size_t body_size;
-	if (body_of(buf, h, RP_WIRE_JOIN_HDR_SIZE, &b, &body_size) != RP_DROP_NONE)
+	if (body_of(buf, h, RP_WIRE_JOIN_HDR_MIN, &b, &body_size) != RP_DROP_NONE)
 		return RP_DROP_TRUNCATED;
+	/* a body header of the first version (RP_WIRE_JOIN_HDR_MIN bytes, no
+	 * heard nor refused) is decoded from a copy padded with zeros */
+	uint8_t pad[RP_WIRE_JOIN_HDR_SIZE] = {0};
 	const uint8_t *p_ = b;
+	if (body_size < RP_WIRE_JOIN_HDR_SIZE) {
+		memcpy(pad, b, RP_WIRE_JOIN_HDR_MIN);
+		p_ = pad;
+	}
 	struct rp_wire_join *s_ = j;
 	foreach_rp_join_field(RP_WIRE_DECODE_)
 	decode_params(p_ + RP_WIRE_JOIN_PARAMS, &j->params);
 	uint16_t body_hdr_size = j->body_hdr_size, inc_count = j->inc_count;
-	if (bad_body_hdr(body_hdr_size, RP_WIRE_JOIN_HDR_SIZE, body_size))
+	if (bad_body_hdr(body_hdr_size, RP_WIRE_JOIN_HDR_MIN, body_size))
 		return RP_DROP_BAD_BODY;
-	if ((j->fail_set & ~j->proc_set) != 0 || !(j->proc_set & (1ull << (h->sender - 1u))))
+	if (body_hdr_size < RP_WIRE_JOIN_HDR_SIZE) {
+		j->heard = j->proc_set;
+		j->refused = j->fail_set;
+	}
+	if ((j->fail_set & ~j->proc_set) != 0 || !(j->proc_set & (1ull << (h->sender - 1u))) ||
+	    (j->heard & ~j->proc_set) != 0 || (j->refused & ~j->fail_set) != 0)
 		return RP_DROP_BAD_BODY;
 	if (inc_count != rp_popcount64(j->proc_set) || (size_t)inc_count * 8u != body_size - body_hdr_size)
 		return RP_DROP_BAD_BODY;

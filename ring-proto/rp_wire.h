@@ -31,7 +31,10 @@
  * carries a whole frame of another sender (a flooded Join, token or commit
  * token) from its body_hdr_size to the end. A JOIN's body header and a
  * MERGE_DETECT's body carry the sender's ring parameters (PARAMS,
- * docs/protocol.md §8.8); HOLD_CANCEL is a header alone (§12).
+ * docs/protocol.md §8.8); HOLD_CANCEL is a header alone (§12). A JOIN whose
+ * body header is RP_WIRE_JOIN_HDR_MIN bytes (without heard and refused, as
+ * the first version with PARAMS sent it) is still accepted: heard =
+ * proc_set, refused = fail_set (docs/protocol.md §16.2).
  */
 #ifndef RP_WIRE_H
 #define RP_WIRE_H
@@ -47,7 +50,8 @@
 #define RP_WIRE_ENTRY_HDR_SIZE 20u
 #define RP_WIRE_TOKEN_HDR_SIZE 48u
 #define RP_WIRE_RTR_MAX 1024u
-#define RP_WIRE_JOIN_HDR_SIZE 88u   /* its fields, then the ring parameters from RP_WIRE_JOIN_PARAMS on */
+#define RP_WIRE_JOIN_HDR_SIZE 104u  /* as sent: its fields, the ring parameters from RP_WIRE_JOIN_PARAMS, heard, refused */
+#define RP_WIRE_JOIN_HDR_MIN 88u    /* the smallest accepted: without heard, refused */
 #define RP_WIRE_JOIN_PARAMS 32u
 #define RP_WIRE_PARAMS_SIZE 56u
 #define RP_WIRE_COMMIT_HDR_SIZE 16u
@@ -128,7 +132,9 @@
 	_(PROC_SET, 8, 64, FIELD, proc_set, -)                   \
 	_(FAIL_SET, 16, 64, FIELD, fail_set, -)                  \
 	_(BODY_HDR_SIZE, 24, 16, SET, body_hdr_size, RP_WIRE_JOIN_HDR_SIZE) \
-	_(INC_COUNT, 26, 16, SET, inc_count, (uint16_t)rp_popcount64(s_->proc_set))
+	_(INC_COUNT, 26, 16, SET, inc_count, (uint16_t)rp_popcount64(s_->proc_set)) \
+	_(HEARD, 88, 64, FIELD, heard, -)                        \
+	_(REFUSED, 96, 64, FIELD, refused, -)
 
 /* the ring parameters every member must share (docs/protocol.md §8.8): in
  * a JOIN's body header from RP_WIRE_JOIN_PARAMS, and a MERGE_DETECT's body */
@@ -241,8 +247,10 @@ RP_STATIC_ASSERT(RP_WIRE_HDR_SIZE % 8 == 0 && RP_WIRE_TOKEN_HDR_SIZE % 8 == 0 &&
 		       RP_WIRE_COMMIT_HDR_SIZE % 8 == 0 && RP_WIRE_COMMIT_ENTRY_SIZE % 8 == 0,
 	       "u64 arrays after these parts stay aligned");
 RP_STATIC_ASSERT(RP_JOIN_INC_COUNT + 2 <= RP_WIRE_JOIN_PARAMS && RP_WIRE_JOIN_PARAMS % 8 == 0 &&
-		       RP_WIRE_JOIN_PARAMS + RP_WIRE_PARAMS_SIZE == RP_WIRE_JOIN_HDR_SIZE,
-	       "a JOIN's parameters follow its fields and end its body header");
+		       RP_WIRE_JOIN_PARAMS + RP_WIRE_PARAMS_SIZE == RP_WIRE_JOIN_HDR_MIN,
+	       "a JOIN's parameters follow its fields and end the smallest body header");
+RP_STATIC_ASSERT(RP_JOIN_HEARD == RP_WIRE_JOIN_HDR_MIN && RP_JOIN_REFUSED + 8 == RP_WIRE_JOIN_HDR_SIZE,
+	       "heard and refused follow the parameters and end a JOIN's body header");
 
 /* Generated bodies of encoders and decoders: p_ is the part's first byte,
  * s_ the struct. */
@@ -430,6 +438,8 @@ struct rp_wire_join {
 	uint64_t proc_set;
 	uint64_t fail_set;
 	struct rp_wire_params params;
+	uint64_t heard;             /* ⊆ proc_set: the nodes the sender hears */
+	uint64_t refused;           /* ⊆ fail_set: its own verdicts (§16.2) */
 	uint64_t inc[RP_NODES_MAX]; /* incarnation of each proc_set member, by id - 1 */
 };
 

@@ -185,6 +185,7 @@ static void join_check_same(const struct rp_wire_join *a, const struct rp_wire_j
 	check(a->ring_seq == b->ring_seq);
 	check(a->proc_set == b->proc_set);
 	check(a->fail_set == b->fail_set);
+	check(a->heard == b->heard && a->refused == b->refused);
 	for (unsigned id = 1; id <= RP_NODES_MAX; id++) {
 		if (a->proc_set & (UINT64_C(1) << (id - 1u)))
 			check(a->inc[id - 1u] == b->inc[id - 1u]);
@@ -197,8 +198,9 @@ static void fuzz_join(const uint8_t *buf, const struct rp_wire_hdr *h)
 		return;
 	check((join_a.fail_set & ~join_a.proc_set) == 0);
 	check((join_a.proc_set & (UINT64_C(1) << (h->sender - 1u))) != 0);
+	check((join_a.heard & ~join_a.proc_set) == 0 && (join_a.refused & ~join_a.fail_set) == 0);
 	size_t body_size = (size_t)h->frame_size - h->hdr_size;
-	check(body_size >= RP_WIRE_JOIN_HDR_SIZE + 8u * (size_t)popcount(join_a.proc_set));
+	check(body_size >= RP_WIRE_JOIN_HDR_MIN + 8u * (size_t)popcount(join_a.proc_set));
 
 	struct rp_wire_hdr h2 = *h;
 	size_t len = rp_wire_encode_join(reencoded, &h2, &join_a);

@@ -855,9 +855,9 @@ static void trace_memb_frame(struct sim *s, const struct sim_node *n, const stru
 			why = rp_drop_name((enum rp_drop)r);
 	struct rp_wire_join j;
 	if (h.type == RP_FRAME_JOIN && rp_wire_decode_join(in->frame.data, &h, &j) == RP_DROP_NONE)
-		sim_trace(s, "n%u recv join from n%u ring_seq=%" PRIu64 " proc=0x%" PRIx64 " fail=0x%" PRIx64 "%s%s",
-			  n->id, h.sender, j.ring_seq, j.proc_set, j.fail_set, why ? " dropped: " : "",
-			  why ? why : "");
+		sim_trace(s, "n%u recv join from n%u ring_seq=%" PRIu64 " proc=0x%" PRIx64 " fail=0x%" PRIx64
+			  " heard=0x%" PRIx64 " refused=0x%" PRIx64 "%s%s", n->id, h.sender, j.ring_seq, j.proc_set,
+			  j.fail_set, j.heard, j.refused, why ? " dropped: " : "", why ? why : "");
 	else if (why)
 		sim_trace(s, "n%u drops %s from n%u ring (%u,%" PRIu64 "): %s", n->id,
 			  h.type == RP_FRAME_JOIN ? "join" : "commit", h.sender, h.ring.rep, h.ring.seq, why);

@@ -60,6 +60,8 @@
 #define JOIN_OFF_INC_COUNT 26u
 #define JOIN_OFF_RESERVED 28u
 #define JOIN_OFF_PARAMS 32u
+#define JOIN_OFF_HEARD 88u
+#define JOIN_OFF_REFUSED 96u
 
 #define COMMIT_OFF_MEMB_INDEX 0u
 #define COMMIT_OFF_COUNT 2u
@@ -1017,7 +1019,9 @@ static uint64_t join_inc_of(unsigned id)
 }
 
 /* A JOIN frame from sender with the given sets. join_in.inc holds a value
- * for every id, members or not: the encoder must write only the members'. */
+ * for every id, members or not: the encoder must write only the members'.
+ * heard: the sender and the members above it not failed; refused: the
+ * fail set but its lowest id (both distinct from the other sets). */
 static size_t build_join(uint8_t *buf, uint16_t sender, uint64_t proc_set, uint64_t fail_set)
 {
 	memset(&join_in, 0, sizeof(join_in));
@@ -1028,6 +1032,8 @@ static size_t build_join(uint8_t *buf, uint16_t sender, uint64_t proc_set, uint6
 						 .window_size = 0x01020304u, .token_retransmit_ns = 11,
 						 .token_loss_ns = 0x0102030405060708ull, .join_ns = 13,
 						 .consensus_ns = 14, .quorum = 1, .rrp_mode = 1, .path_count = 2};
+	join_in.heard = id_bit(sender) | (proc_set & ~fail_set & ~((id_bit(sender) << 1) - 1u));
+	join_in.refused = fail_set & (fail_set - 1u);
 	for (unsigned id = 1; id <= RP_NODES_MAX; id++)
 		join_in.inc[id - 1u] = join_inc_of(id);
 	struct rp_wire_hdr h = hdr_template(RP_FRAME_JOIN);
@@ -1049,6 +1055,8 @@ static void assert_join_equal(const struct rp_wire_join *a, const struct rp_wire
 	assert_int_equal(a->ring_seq, b->ring_seq);
 	assert_int_equal(a->proc_set, b->proc_set);
 	assert_int_equal(a->fail_set, b->fail_set);
+	assert_int_equal(a->heard, b->heard);
+	assert_int_equal(a->refused, b->refused);
 	for (unsigned id = 1; id <= RP_NODES_MAX; id++) {
 		if (a->proc_set & id_bit(id))
 			assert_int_equal(a->inc[id - 1u], b->inc[id - 1u]);
@@ -1077,6 +1085,8 @@ static void join_round_trip(uint16_t sender, uint64_t proc_set, uint64_t fail_se
 	assert_int_equal(rp_get64(b + JOIN_OFF_PARAMS), join_in.params.nodes);
 	assert_int_equal(rp_get64(b + JOIN_OFF_PARAMS + 24u), join_in.params.token_loss_ns);
 	assert_int_equal(b[JOIN_OFF_PARAMS + 48u], join_in.params.quorum);
+	assert_int_equal(rp_get64(b + JOIN_OFF_HEARD), join_in.heard);
+	assert_int_equal(rp_get64(b + JOIN_OFF_REFUSED), join_in.refused);
 	size_t k = 0;
 	for (unsigned id = 1; id <= RP_NODES_MAX; id++) {
 		if (proc_set & id_bit(id)) {
@@ -1135,11 +1145,12 @@ static void test_join_encode_fills_hdr(void **state)
 }
 
 /* The reference frame of the malformed JOIN cases: sender 3, proc_set
- * {1, 3, 5}, fail_set {5}: header (40) + body header (88) + 3 incarnations. */
+ * {1, 3, 5}, fail_set {5}, heard {3}, refused {}: header (40) + body
+ * header (104) + 3 incarnations. */
 #define REF_JOIN_PROC UINT64_C(0x15)
 #define REF_JOIN_FAIL UINT64_C(0x10)
-#define REF_JOIN_LEN 152u
-#define REF_JOIN_BODY 112u /* REF_JOIN_LEN - RP_WIRE_HDR_SIZE */
+#define REF_JOIN_LEN 168u
+#define REF_JOIN_BODY 128u /* REF_JOIN_LEN - RP_WIRE_HDR_SIZE */
 
 static size_t build_ref_join(uint8_t *buf)
 {
@@ -1165,7 +1176,7 @@ static enum rp_drop join_verdict_patched64(size_t body_off, uint64_t v)
 static void test_join_body_truncated(void **state)
 {
 	(void)state;
-	for (size_t body = 0; body < RP_WIRE_JOIN_HDR_SIZE; body++) {
+	for (size_t body = 0; body < RP_WIRE_JOIN_HDR_MIN; body++) {
 		build_ref_join(frame);
 		set_frame_size(frame, RP_WIRE_HDR_SIZE + body);
 		assert_int_equal(join_verdict(frame, RP_WIRE_HDR_SIZE + body), RP_DROP_TRUNCATED);
@@ -1180,7 +1191,8 @@ static void test_join_bad_body_hdr_size(void **state)
 {
 	(void)state;
 	static const uint16_t bad[] = {
-		0, 8, RP_WIRE_JOIN_HDR_SIZE - 1u,
+		0, 8, RP_WIRE_JOIN_HDR_MIN - 1u,
+		RP_WIRE_JOIN_HDR_SIZE - 1u, /* heard, refused and the incarnations overlap */
 		REF_JOIN_BODY + 1u, /* one past the body */
 		0xFFFF,
 	};
@@ -1193,7 +1205,7 @@ static void test_join_bad_body_hdr_size(void **state)
 			 RP_DROP_BAD_BODY);
 	/* shorter than this version's body header while the rest of the body
 	 * is exactly inc_count incarnations: only the lower bound refuses it */
-	static const uint16_t short_hdr[] = { 0, 8, 16, 24, RP_WIRE_JOIN_HDR_SIZE - 1u };
+	static const uint16_t short_hdr[] = { 0, 8, 16, 24, RP_WIRE_JOIN_HDR_MIN - 1u };
 	for (size_t i = 0; i < sizeof(short_hdr) / sizeof(short_hdr[0]); i++) {
 		size_t body = (size_t)short_hdr[i] + 3u * 8u;
 		if (body < RP_WIRE_JOIN_HDR_SIZE)
@@ -1253,6 +1265,40 @@ static void test_join_fail_not_subset(void **state)
 		assert_int_equal(join_verdict_patched64(JOIN_OFF_FAIL_SET, bad[i]), RP_DROP_BAD_BODY);
 	assert_int_equal(join_verdict_patched64(JOIN_OFF_FAIL_SET, 0), RP_DROP_NONE);
 	assert_int_equal(join_verdict_patched64(JOIN_OFF_FAIL_SET, UINT64_C(0x11)), RP_DROP_NONE);
+}
+
+/* A body header of the first version (88 bytes: no heard, no refused) is
+ * still accepted: the sender is taken to hear every node of its proc set,
+ * and its whole fail set to be its own verdict. */
+static void test_join_without_heard(void **state)
+{
+	(void)state;
+	size_t len = build_ref_join(frame);
+	uint8_t *b = frame + RP_WIRE_HDR_SIZE;
+	memmove(b + RP_WIRE_JOIN_HDR_MIN, b + RP_WIRE_JOIN_HDR_SIZE, 24);
+	rp_put16(b + JOIN_OFF_BODY_HDR_SIZE, RP_WIRE_JOIN_HDR_MIN);
+	len -= RP_WIRE_JOIN_HDR_SIZE - RP_WIRE_JOIN_HDR_MIN;
+	set_frame_size(frame, len);
+	memset(&join_out, 0xCC, sizeof(join_out));
+	assert_int_equal(join_verdict(frame, len), RP_DROP_NONE);
+	assert_int_equal(join_out.heard, REF_JOIN_PROC);
+	assert_int_equal(join_out.refused, REF_JOIN_FAIL);
+	join_in.heard = REF_JOIN_PROC;
+	join_in.refused = REF_JOIN_FAIL;
+	assert_join_equal(&join_in, &join_out);
+}
+
+/* heard within proc_set, refused within fail_set */
+static void test_join_heard_refused_not_subset(void **state)
+{
+	(void)state;
+	assert_int_equal(join_verdict_patched64(JOIN_OFF_HEARD, id_bit(3) | id_bit(4)), RP_DROP_BAD_BODY);
+	assert_int_equal(join_verdict_patched64(JOIN_OFF_HEARD, UINT64_MAX), RP_DROP_BAD_BODY);
+	assert_int_equal(join_verdict_patched64(JOIN_OFF_HEARD, REF_JOIN_PROC), RP_DROP_NONE);
+	assert_int_equal(join_verdict_patched64(JOIN_OFF_HEARD, 0), RP_DROP_NONE);
+	assert_int_equal(join_verdict_patched64(JOIN_OFF_REFUSED, id_bit(1)), RP_DROP_BAD_BODY);
+	assert_int_equal(join_verdict_patched64(JOIN_OFF_REFUSED, REF_JOIN_PROC), RP_DROP_BAD_BODY);
+	assert_int_equal(join_verdict_patched64(JOIN_OFF_REFUSED, REF_JOIN_FAIL), RP_DROP_NONE);
 }
 
 static void test_join_sender_not_member(void **state)
@@ -2090,6 +2136,7 @@ static void test_layout(void **state)
 		{RP_TOKEN_RETRANS_FLG, TOKEN_OFF_RETRANS_FLG}, {RP_JOIN_RING_SEQ, JOIN_OFF_RING_SEQ},
 		{RP_JOIN_PROC_SET, JOIN_OFF_PROC_SET}, {RP_JOIN_FAIL_SET, JOIN_OFF_FAIL_SET},
 		{RP_JOIN_BODY_HDR_SIZE, JOIN_OFF_BODY_HDR_SIZE}, {RP_JOIN_INC_COUNT, JOIN_OFF_INC_COUNT},
+		{RP_JOIN_HEARD, JOIN_OFF_HEARD}, {RP_JOIN_REFUSED, JOIN_OFF_REFUSED},
 		{RP_COMMIT_MEMB_INDEX, COMMIT_OFF_MEMB_INDEX}, {RP_COMMIT_COUNT, COMMIT_OFF_COUNT},
 		{RP_COMMIT_DEST, COMMIT_OFF_DEST}, {RP_COMMIT_BODY_HDR_SIZE, COMMIT_OFF_BODY_HDR_SIZE},
 		{RP_COMMIT_ROTATION, COMMIT_OFF_ROTATION}, {RP_COMMIT_ENTRY_ID, CENTRY_OFF_ID},
@@ -2172,6 +2219,8 @@ int main(void)
 		cmocka_unit_test(test_join_bad_body_hdr_size),
 		cmocka_unit_test(test_join_future_body_fields),
 		cmocka_unit_test(test_join_fail_not_subset),
+		cmocka_unit_test(test_join_without_heard),
+		cmocka_unit_test(test_join_heard_refused_not_subset),
 		cmocka_unit_test(test_join_sender_not_member),
 		cmocka_unit_test(test_join_inc_count_mismatch),
 		cmocka_unit_test(test_join_inc_bytes_mismatch),

@@ -9,11 +9,15 @@
  *                       quorum is back in a primary configuration within
  *                       the outage bound P
  * Two nodes are *together* while both are alive and unpaused, each
- * reaches the other on some path, and every other live node reaches them
- * both or neither, and is reached by both or neither (the rest of the
- * network cannot tell them apart: without that, a third node that hears
- * only one of them could make any configuration of all three impossible).
- * Being together is an equivalence, so the nodes fall into groups; the
+ * reaches the other on some path, and every node connected to them (both
+ * ways, directly or through others) is connected both ways to every other
+ * such node: the part of the graph of two-way links that holds them is
+ * complete. That exception is the only one, and no ring can do without it
+ * (docs/protocol.md §16.0): a ring's members hear each other directly, so
+ * if a-b and b-c are links and a-c is not, a and c are never in one ring
+ * and one of the pairs must part. Nodes with one-way links only are outside
+ * every part and do not excuse anything. Being together is an
+ * equivalence, so the nodes fall into groups; the
  * group that would be primary under the policy (majority: more than half
  * the configured nodes; two_node: both; last_man_standing: all of them, as
  * its quorum otherwise depends on history) is the quorum group.
@@ -157,16 +161,39 @@ void sim_stable_update(struct sim *s)
 	if (!changed)
 		return;
 	s->last_fault_ns = s->now;
+	/* the live nodes connected both ways, and the parts of that graph;
+	 * a part in which every pair is connected is a group */
+	uint64_t adj[SIM_NODES_MAX], part[SIM_NODES_MAX];
+	for (uint32_t a = 0; a < nn; a++) {
+		adj[a] = 0;
+		for (uint32_t b = 0; b < nn; b++)
+			if (b != a && live[a] && live[b] && s->reach[a][b] && s->reach[b][a])
+				adj[a] |= 1ull << b;
+	}
+	for (uint32_t a = 0; a < nn; a++) {
+		uint64_t p = 1ull << a, grown;
+		do {
+			grown = p;
+			for (uint32_t b = 0; b < nn; b++)
+				if ((p >> b) & 1u)
+					grown |= adj[b];
+			if (grown == p)
+				break;
+			p = grown;
+		} while (true);
+		part[a] = p;
+	}
 	uint64_t group = 0;
 	for (uint32_t a = 0; a < nn; a++) {
 		uint64_t mine = live[a] ? 1ull << a : 0;
+		bool clique = true;
+		for (uint32_t b = 0; b < nn; b++)
+			if (((part[a] >> b) & 1u) && ((adj[b] | 1ull << b) & part[a]) != part[a])
+				clique = false;
 		for (uint32_t b = 0; b < nn; b++) {
 			if (b == a)
 				continue;
-			bool t = live[a] && live[b] && s->reach[a][b] && s->reach[b][a];
-			for (uint32_t x = 0; x < nn && t; x++)
-				if (x != a && x != b && s->nodes[x].alive)
-					t = s->reach[x][a] == s->reach[x][b] && s->reach[a][x] == s->reach[b][x];
+			bool t = ((adj[a] >> b) & 1u) && clique;
 			if (!t)
 				s->together[a][b] = UINT64_MAX;
 			else if (s->together[a][b] == UINT64_MAX || fresh[a] || fresh[b])

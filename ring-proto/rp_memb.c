@@ -87,8 +87,9 @@ static bool row_active(const struct rp_node *n, uint16_t q, uint64_t now_ns)
 	       ((n->rows & rp_bit(q)) && n->memb_peers[q - 1u].join_at + 4u * n->cfg.join_ns > now_ns);
 }
 
-/* a does not hear b, by a's Joins: a still speaks (row_active), and its
- * Joins have left b out for a consensus timeout. Until then a gap may be
+/* a does not hear b, by a's Joins: both still speak (row_active: b's Joins
+ * reach me, so a not hearing them is a link's fault, not b's silence), and
+ * a's Joins have left b out for a consensus timeout. Until then a gap may be
  * news that others' Joins do not show yet (a node goes on hearing a peer
  * for a consensus timeout after the peer's last Join): acted on at once,
  * it made nodes choose between two peers on half the picture. */
@@ -99,7 +100,8 @@ static bool deaf(const struct rp_node *n, uint16_t a, uint16_t b, const uint64_t
 	if (a == me(n))
 		return true;
 	uint64_t since = n->memb_peers[a - 1u].deaf_since[b - 1u];
-	return row_active(n, a, now_ns) && since != 0 && since - 1u + n->cfg.consensus_ns <= now_ns;
+	return row_active(n, a, now_ns) && row_active(n, b, now_ns) && since != 0 &&
+	       since - 1u + n->cfg.consensus_ns <= now_ns;
 }
 
 /* Until when q counts as heard: a consensus timeout after the latest of its

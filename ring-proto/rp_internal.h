@@ -183,10 +183,12 @@ struct rp_node {
 	uint64_t proc_seen;               /* proc_set when `since` was last brought up to date */
 	uint64_t gather_since;            /* when this gather began (or the node resumed) */
 	uint64_t rows;                    /* the nodes whose last Join is in memb_peers */
+	uint64_t heard_again;             /* silent nodes whose foreign frames revived them, this gather */
 	struct rp_memb_peer {
 		uint64_t join_at;         /* its last Join arrived */
 		uint64_t since;           /* it entered proc_set */
 		uint64_t heard, refused;  /* as that Join said */
+		uint64_t run_since;       /* first Join of its unbroken run */
 		/* since when (+1; 0: not) its Joins have said it does not
 		 * hear each node, by id - 1 */
 		uint64_t deaf_since[RP_NODES_MAX];

@@ -89,10 +89,11 @@ static bool row_active(const struct rp_node *n, uint16_t q, uint64_t now_ns)
 
 /* a does not hear b, by a's Joins: both still speak (row_active: b's Joins
  * reach me, so a not hearing them is a link's fault, not b's silence), and
- * a's Joins have left b out for a consensus timeout. Until then a gap may be
- * news that others' Joins do not show yet (a node goes on hearing a peer
- * for a consensus timeout after the peer's last Join): acted on at once,
- * it made nodes choose between two peers on half the picture. */
+ * a's Joins have left b out for a consensus timeout while b spoke. Until
+ * then a gap may be news that others' Joins do not show yet (a node goes on
+ * hearing a peer for a consensus timeout after the peer's last Join), or
+ * the trace of b's silence before it spoke again: acted on at once, it made
+ * nodes choose between two peers on half the picture. */
 static bool deaf(const struct rp_node *n, uint16_t a, uint16_t b, const uint64_t *row, uint64_t now_ns)
 {
 	if (row[a - 1u] & rp_bit(b))
@@ -100,8 +101,11 @@ static bool deaf(const struct rp_node *n, uint16_t a, uint16_t b, const uint64_t
 	if (a == me(n))
 		return true;
 	uint64_t since = n->memb_peers[a - 1u].deaf_since[b - 1u];
-	return row_active(n, a, now_ns) && row_active(n, b, now_ns) && since != 0 &&
-	       since - 1u + n->cfg.consensus_ns <= now_ns;
+	if (!row_active(n, a, now_ns) || !row_active(n, b, now_ns) || since == 0)
+		return false;
+	since--;
+	uint64_t spoke = b == me(n) ? n->gather_since : n->memb_peers[b - 1u].run_since;
+	return (since > spoke ? since : spoke) + n->cfg.consensus_ns <= now_ns;
 }
 
 /* Until when q counts as heard: a consensus timeout after the latest of its
@@ -203,6 +207,8 @@ static void memb_note_join(struct rp_node *n, uint16_t q, const struct rp_wire_j
 	struct rp_memb_peer *p = &n->memb_peers[q - 1u];
 	/* a gap counts from the first of an unbroken run of Joins that show it */
 	bool run = row_active(n, q, now_ns);
+	if (!run)
+		p->run_since = now_ns;
 	p->join_at = now_ns;
 	p->heard = j->heard;
 	p->refused = j->refused;
@@ -239,6 +245,7 @@ void rp_memb_gather(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 	if (n->state != RP_STATE_GATHER) {
 		n->gather_since = now_ns;
 		n->proc_seen = n->proc_set;
+		n->heard_again = 0;
 	}
 	if (n->state == RP_STATE_COMMIT || n->state == RP_STATE_RECOVERY) {
 		rp_store_reset(n, n->cur);
@@ -624,8 +631,12 @@ void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 	memb_note_join(n, q, &j, now_ns);
 	switch (n->state) {
 	case RP_STATE_OPERATIONAL:
-		if (j.refused & rp_bit(me(n))) {
-			/* q's own verdict leaves me out (CS cfbb021e) */
+		if ((j.refused & rp_bit(me(n))) && !(n->memb == rp_bit(me(n)) && !(j.heard & rp_bit(me(n))))) {
+			/* q's own verdict leaves me out (CS cfbb021e). Unless I am
+			 * alone and q does not hear me: I have been quiet in my
+			 * ring of one, and a gather makes me heard (seed 2121 of
+			 * all 16x4: back from a partition, a node kept its ring of
+			 * one while the others formed theirs without it) */
 			n->stats.drops[RP_DROP_STALE]++;
 			return;
 		}
@@ -669,6 +680,18 @@ void rp_memb_on_foreign(struct rp_node *n, const struct rp_wire_hdr *h, uint64_t
 		n->proc_set |= rp_bit(sender);
 		rp_cause(n, RP_CAUSE_FOREIGN, sender);
 		rp_memb_gather(n, now_ns, out);
+		return;
+	}
+	uint64_t b = rp_bit(sender);
+	if (n->state == RP_STATE_GATHER && !(n->heard_again & b) && !(n->barred & b) &&
+	    heard_until(n, sender) <= now_ns) {
+		/* a node silent to this gather speaks in a ring of its own: it
+		 * counts as heard for a consensus timeout, once per gather, so
+		 * that my Joins stop refusing it and it can answer them (§16.2) */
+		n->heard_again |= b;
+		n->memb_peers[sender - 1u].since = now_ns;
+		memb_update(n, false, now_ns, out);
+		check_consensus(n, now_ns, out);
 	}
 }
 

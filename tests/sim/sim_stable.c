@@ -219,13 +219,11 @@ static uint64_t settled_with(const struct sim *s, const struct sim_node *n)
 	return set;
 }
 
-/* Properties 9 and 10 are checked (docs/protocol.md §16.3 says where they
- * do not hold yet). */
+/* Properties 9 and 10 are checked unless --no-stability says otherwise
+ * (docs/protocol.md §16.3). */
 static bool checked(const struct sim *s)
 {
-	if (s->opts.stability >= 0)
-		return s->opts.stability != 0;
-	return s->opts.faults != SIM_FAULTS_MEMB && s->opts.faults != SIM_FAULTS_ALL;
+	return s->opts.stability != 0;
 }
 
 void sim_stable_config(struct sim *s, struct sim_node *n, const struct rp_configuration *c,

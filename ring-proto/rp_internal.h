@@ -180,6 +180,7 @@ struct rp_node {
 	/* What each node hears (docs/protocol.md §16.2). */
 	uint64_t heard, refused;          /* mine, as in my last Join */
 	uint64_t barred;                  /* out until the next install: left, version, fail-to-recv */
+	uint64_t unreceiving;             /* the part of barred that is fail-to-recv (§16.2) */
 	uint64_t proc_seen;               /* proc_set when `since` was last brought up to date */
 	uint64_t gather_since;            /* when this gather began (or the node resumed) */
 	uint64_t rows;                    /* the nodes whose last Join is in memb_peers */

@@ -218,6 +218,14 @@ static void memb_note_join(struct rp_node *n, uint16_t q, const struct rp_wire_j
 		else if (!run || p->deaf_since[id - 1u] == 0)
 			p->deaf_since[id - 1u] = now_ns + 1u;
 	n->rows |= rp_bit(q);
+	if ((n->unreceiving & rp_bit(q)) && (j->heard & rp_bit(me(n)))) {
+		/* failed for not receiving, q now hears my Joins: the verdict
+		 * has lost its evidence (seed 363 of memb 5x2: it outlived
+		 * the one-way cut behind it and split q from the nodes it
+		 * was together with) */
+		n->barred &= ~rp_bit(q);
+		n->unreceiving &= ~rp_bit(q);
+	}
 	if (j->fail_set & rp_bit(q))
 		n->barred |= rp_bit(q); /* q leaves */
 }
@@ -227,6 +235,7 @@ void rp_memb_restarted(struct rp_node *n, uint16_t id, uint64_t now_ns)
 {
 	n->rows &= ~rp_bit(id);
 	n->barred &= ~rp_bit(id);
+	n->unreceiving &= ~rp_bit(id);
 	n->memb_peers[id - 1u].since = now_ns;
 }
 

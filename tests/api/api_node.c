@@ -223,7 +223,7 @@ int api_node_start(struct api_node *n, const struct api_node_opts *o)
 		return -1;
 	}
 	int ok = ordo_join(probe.c, "api-probe", 9) == ORDO_OK &&
-		 ordo_publish(probe.c, "api-probe", 9, "probe", 5, ORDO_AGREED, 1) == 0 &&
+		 api_publish_first(&probe, "api-probe", "probe", 5, 20000) == 0 &&
 		 api_pump((struct api_rec *[]){&probe}, 1, probe_done, &probe, 20000);
 	api_rec_detach(&probe);
 	api_rec_free(&probe);
@@ -597,6 +597,18 @@ void api_fill(void *buf, size_t size, uint64_t seed)
 	}
 	for (; i < size; i++)
 		p[i] = (uint8_t)mix64(seed ^ i);
+}
+
+int64_t api_publish_first(struct api_rec *r, const char *group, const void *data, size_t size,
+			  unsigned timeout_ms)
+{
+	uint64_t t0 = api_now_ns();
+	for (;;) {
+		int64_t rc = ordo_publish(r->c, group, strlen(group), data, size, ORDO_AGREED, 1);
+		if (rc != ORDO_ENOQUORUM || api_ms_since(t0) > timeout_ms)
+			return rc;
+		(void)api_pump((struct api_rec *[]){r}, 1, NULL, NULL, 10);
+	}
 }
 
 int64_t api_publish(struct ordo_client *c, struct api_rec *r, const char *group, const void *data,

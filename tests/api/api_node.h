@@ -169,6 +169,12 @@ uint64_t api_sum(const void *data, size_t size);
 void api_fill(void *buf, size_t size, uint64_t seed);
 /* Publishes, retrying (with polls of r, if given) on ORDO_EAGAIN for up to
  * timeout_ms. Returns what the last ordo_publish returned. */
+/* A node refuses publishes (ORDO_ENOQUORUM, quorum_publish = yes, the
+ * default) until it has installed its first primary configuration: the
+ * first publish of a test retries until then, pumping r, at most
+ * timeout_ms; returns what ordo_publish returned last. */
+int64_t api_publish_first(struct api_rec *r, const char *group, const void *data, size_t size,
+			  unsigned timeout_ms);
 int64_t api_publish(struct ordo_client *c, struct api_rec *r, const char *group, const void *data,
 		    size_t size, enum ordo_service svc, unsigned prio, unsigned timeout_ms);
 

@@ -92,8 +92,7 @@ static void test_roundtrip(void **state)
 	printf("# in-process clients %u/%u and %u/%u; max message %zu\n", sa.node, sa.client, sb.node, sb.client,
 	       ordo_max_message_size(a.c));
 	assert_true(ordo_max_message_size(a.c) > 0);
-	/* the ring forms in the background: until its first primary
-	 * configuration a publish is refused (quorum_publish = yes) */
+	/* the ring forms in the background: until then, ORDO_ENOQUORUM */
 	t0 = api_now_ns();
 	assert_int_equal(ordo_join(a.c, "ip", 2), ORDO_OK);
 	assert_int_equal(api_publish_first(&a, "ip", "first!!!", 8, 20000), 0);

@@ -968,6 +968,12 @@ class Cluster:
             f'primary {s.get("primary")} (waited {ms(dt)})')
         return snap
 
+    def wait_flowing(self, nodes, at_least, timeout=30):
+        """Until every node in nodes has delivered more than at_least messages
+        (the load is running everywhere)."""
+        self.wait_until(lambda: all(self.delivery(i)['delivered'] > at_least for i in nodes), timeout,
+                        'deliveries flowing at every node')
+
     def wait_quiet(self, nodes, stable_s=1.0, timeout=120, need_done=True, settle_s=10.0):
         """Until the nodes' delivered counts are equal, every load_done is set
         (need_done) and nothing changes for stable_s. Returns the deliveries.

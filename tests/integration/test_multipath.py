@@ -46,8 +46,7 @@ def test(ordod, args):
                  load={'size': SIZE, 'rate': RATE, 'count': COUNT}) as c:
         c.start_all()
         c.wait_ring(NODES, timeout=60)
-        c.wait_until(lambda: all(c.delivery(i)['delivered'] > RATE for i in NODES), 30,
-                     'deliveries flowing at every node')
+        c.wait_flowing(NODES, RATE)
         before = c.ring_snapshot()
         errors, gaps = [], {}
         # the same window without a cut, for comparison

@@ -53,11 +53,58 @@
 /* Tries to hand a full burst to the tx queue before dropping the rest. */
 #define PMDG_TX_RETRIES 64u
 
+/* The EAL's runtime directory for a file prefix, as the EAL names it:
+ * /var/run/dpdk/<prefix> for root, else under $XDG_RUNTIME_DIR or /tmp. */
+static void runtime_dir_of(const char *prefix, char *out, size_t size)
+{
+	const char *base = "/var/run";
+	if (getuid() != 0) {
+		const char *x = getenv("XDG_RUNTIME_DIR");
+		base = x != NULL ? x : "/tmp";
+	}
+	snprintf(out, size, "%s/dpdk/%s", base, prefix);
+}
+
+/* The pid of a process that holds the EAL's lock on prefix's config file
+ * (a primary process of that prefix runs), or 0. The EAL write-locks part
+ * of the file for as long as it runs; F_GETLK over all of it only looks. */
+static pid_t prefix_holder(const char *dir)
+{
+	char path[PATH_MAX + 8];
+	snprintf(path, sizeof(path), "%s/config", dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0}; /* the whole file */
+	pid_t pid = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK ? fl.l_pid : 0;
+	close(fd);
+	return pid;
+}
+
 int pmdg_eal_init(int argc, char **argv, char *err, size_t err_size)
 {
+	const char *prefix = "rte";
+	for (int i = 1; i < argc; i++)
+		if (strncmp(argv[i], "--file-prefix=", 14) == 0)
+			prefix = argv[i] + 14;
+	char dir[PATH_MAX];
+	runtime_dir_of(prefix, dir, sizeof(dir));
+	pid_t holder = prefix_holder(dir);
+	if (holder != 0) {
+		snprintf(err, err_size,
+			 "DPDK file prefix '%s' is in use by process %ld (it holds %s/config): a node with this "
+			 "configuration runs already; stop it first, or give this one its own [eal] file_prefix",
+			 prefix, (long)holder, dir);
+		return -EBUSY;
+	}
 	if (rte_eal_init(argc, argv) < 0) {
 		int e = rte_errno;
-		snprintf(err, err_size, "EAL initialisation failed: %s", rte_strerror(e));
+		if (e != 0)
+			snprintf(err, err_size, "EAL initialisation failed (file prefix '%s'): %s", prefix,
+				 rte_strerror(e));
+		else /* the EAL failed without saying why (rte_errno 0) */
+			snprintf(err, err_size, "EAL initialisation failed (file prefix '%s', runtime directory %s); "
+				 "the EAL gives no reason: run with [node] log_level = debug to see its messages", prefix, dir);
 		return -(e ? e : EINVAL);
 	}
 	return 0;
@@ -127,6 +174,79 @@ static int open_routed(struct pmdg *g, uint8_t path, char *err, size_t err_size)
 	return 0;
 }
 
+/* The value of key=... in a vdev's argument list ("" if absent). */
+static void vdev_arg(const char *device, const char *key, char *out, size_t out_size)
+{
+	size_t klen = strlen(key);
+	out[0] = '\0';
+	for (const char *p = strchr(device, ','); p != NULL; p = strchr(p + 1, ',')) {
+		if (strncmp(p + 1, key, klen) != 0 || p[1 + klen] != '=')
+			continue;
+		const char *v = p + 2 + klen;
+		size_t n = strcspn(v, ",");
+		if (n >= out_size)
+			n = out_size - 1;
+		memcpy(out, v, n);
+		out[n] = '\0';
+		return;
+	}
+}
+
+/* A list of this namespace's network interfaces, or of the DPDK ports. */
+static void list_ifaces(char *out, size_t size)
+{
+	struct if_nameindex *ifs = if_nameindex();
+	size_t n = 0;
+	out[0] = '\0';
+	for (struct if_nameindex *i = ifs; i != NULL && i->if_index != 0 && n < size; i++)
+		n += (size_t)snprintf(out + n, size - n, "%s%s", n ? ", " : "", i->if_name);
+	if (ifs != NULL)
+		if_freenameindex(ifs);
+	if (out[0] == '\0')
+		snprintf(out, size, "none");
+}
+
+static void list_ports(char *out, size_t size)
+{
+	size_t n = 0;
+	uint16_t p;
+	out[0] = '\0';
+	RTE_ETH_FOREACH_DEV(p)
+	{
+		char name[RTE_ETH_NAME_MAX_LEN];
+		if (n < size && rte_eth_dev_get_name_by_port(p, name) == 0)
+			n += (size_t)snprintf(out + n, size - n, "%s%s", n ? ", " : "", name);
+	}
+	if (out[0] == '\0')
+		snprintf(out, size, "none");
+}
+
+/* Why the port of [pathN] device does not exist, and what to write instead. */
+static void no_port(uint8_t path, const char *device, const char *name, int kind, char *err, size_t err_size)
+{
+	char iface[IF_NAMESIZE + 8], ifaces[512], ports[512];
+	list_ports(ports, sizeof(ports));
+	vdev_arg(device, "iface", iface, sizeof(iface));
+	if (kind == 0) {
+		snprintf(err, err_size, "path%u: device = '%s': no DPDK port for PCI device %s (DPDK ports: %s): "
+			 "bind it to vfio-pci first (dpdk-devbind.py --bind=vfio-pci %s; docs/deployment.md)",
+			 path, device, name, ports, name);
+	} else if (iface[0] != '\0' && if_nametoindex(iface) == 0) {
+		list_ifaces(ifaces, sizeof(ifaces));
+		snprintf(err, err_size, "path%u: device = '%s': no network interface '%s' here (interfaces: %s), "
+			 "so the vdev %s could not start: write the interface's name, "
+			 "e.g. device = %s,iface=<interface>", path, device, iface, ifaces, name, name);
+	} else if (iface[0] == '\0' && strstr(name, "af_packet") != NULL) {
+		list_ifaces(ifaces, sizeof(ifaces));
+		snprintf(err, err_size, "path%u: device = '%s': the vdev %s needs the interface it runs on "
+			 "(interfaces: %s), e.g. device = %s,iface=<interface>", path, device, name, ifaces, name);
+	} else {
+		snprintf(err, err_size, "path%u: device = '%s': the vdev %s could not be started (DPDK ports: %s): "
+			 "a driver that is not installed or arguments it refused; [node] log_level = debug shows "
+			 "the EAL's reason", path, device, name, ports);
+	}
+}
+
 static int open_port(struct pmdg *g, uint8_t path, char *err, size_t err_size)
 {
 	const struct pmdg_port_conf *pc = &g->conf.port[path];
@@ -139,8 +259,7 @@ static int open_port(struct pmdg *g, uint8_t path, char *err, size_t err_size)
 	}
 	uint16_t port;
 	if (rte_eth_dev_get_port_by_name(name, &port) != 0) {
-		snprintf(err, err_size, "path%u: no DPDK port named '%s' (driver missing, or the device could not be probed)",
-			 path, name);
+		no_port(path, pc->device, name, kind, err, err_size);
 		return -ENODEV;
 	}
 	for (uint8_t k = 0; k < path; k++)
@@ -593,24 +712,6 @@ int pmdg_link_up(struct pmdg *g, uint8_t path)
 	if (!g->started[path] || rte_eth_link_get_nowait(g->port_id[path], &link) != 0)
 		return -1;
 	return link.link_status == RTE_ETH_LINK_UP ? 1 : 0;
-}
-
-/* The value of key=... in a vdev's argument list ("" if absent). */
-static void vdev_arg(const char *device, const char *key, char *out, size_t out_size)
-{
-	size_t klen = strlen(key);
-	out[0] = '\0';
-	for (const char *p = strchr(device, ','); p != NULL; p = strchr(p + 1, ',')) {
-		if (strncmp(p + 1, key, klen) != 0 || p[1 + klen] != '=')
-			continue;
-		const char *v = p + 2 + klen;
-		size_t n = strcspn(v, ",");
-		if (n >= out_size)
-			n = out_size - 1;
-		memcpy(out, v, n);
-		out[n] = '\0';
-		return;
-	}
 }
 
 /* The af_packet PMD keeps its socket to itself: it is the one AF_PACKET

@@ -530,6 +530,7 @@ _Static_assert(ENG_PROTECT_AUTH == ENG_PROTECT_ENCRYPT + 1 && ENG_CIPHER_CHACHA2
 
 struct ini_entry {
 	char *key, *val;
+	int line;
 };
 struct ini_section {
 	char *name;
@@ -611,6 +612,7 @@ static int ini_line(struct parse *ps, char *p, int n)
 		return failf(ps, "[%s]: too many keys", s->name);
 	s->e[s->count].val = unquote(trim(eq + 1, line + len));
 	s->e[s->count].key = trim(line, eq);
+	s->e[s->count].line = n;
 	s->count++;
 	return 0;
 }
@@ -855,22 +857,34 @@ static int check_names(struct parse *ps, struct eng_config *c)
 		const struct ini_section *s = &ps->s[i];
 		unsigned path = 0;
 		enum key_sec kind = section_kind(s->name, &path);
-		if (find_section(ps, s->name) != s)
-			return failf(ps, "[%s]: section appears twice", s->name);
+		const struct ini_section *first = find_section(ps, s->name);
+		if (first != s)
+			return failf(ps, "[%s]: section appears twice (%s: lines %d and %d): one section holds all its keys",
+				     s->name, ps->file, first->line, s->line);
 		if (kind == SEC_COUNT)
-			return failf(ps, "[%s]: unknown section (node, eal, ring, path0..path%u, load)", s->name,
-				     RP_PATHS_MAX - 1);
+			return failf(ps, "[%s]: unknown section (%s: line %d; node, eal, ring, path0..path%u, load)", s->name,
+				     ps->file, s->line, RP_PATHS_MAX - 1);
 		if (kind == SEC_PATH)
 			paths |= 1u << path;
 		for (int e = 0; e < s->count; e++) {
-			int known = 0;
+			int known = 0, elsewhere = SEC_COUNT;
 			for (size_t k = 0; k < KEY_COUNT; k++)
-				known |= keys[k].sec == kind && strcmp(keys[k].name, s->e[e].key) == 0;
+				if (strcmp(keys[k].name, s->e[e].key) == 0) {
+					known |= keys[k].sec == kind;
+					/* one other section has it: name it; several: none */
+					elsewhere = elsewhere == SEC_COUNT ? (int)keys[k].sec : -1;
+				}
+			if (!known && elsewhere >= 0 && elsewhere != SEC_COUNT) /* under the wrong section */
+				return failf(ps, "%s.%s = '%s': not a key of [%s] (%s: line %d): it belongs in [%s%s]",
+					     s->name, s->e[e].key, s->e[e].val, s->name, ps->file, s->e[e].line,
+					     sec_names[elsewhere], elsewhere == SEC_PATH ? "N" : "");
 			if (!known)
-				return failf(ps, "%s.%s = '%s': unknown key", s->name, s->e[e].key, s->e[e].val);
-			if (find_value(s, s->e[e].key) != s->e[e].val)
-				return failf(ps, "%s.%s = '%s': key appears twice in the section", s->name, s->e[e].key,
-					     s->e[e].val);
+				return failf(ps, "%s.%s = '%s': unknown key (%s: line %d)", s->name, s->e[e].key, s->e[e].val,
+					     ps->file, s->e[e].line);
+			for (int f = 0; f < e; f++)
+				if (strcmp(s->e[f].key, s->e[e].key) == 0)
+					return failf(ps, "%s.%s = '%s': key appears twice in the section (%s: lines %d and %d)",
+						     s->name, s->e[e].key, s->e[e].val, ps->file, s->e[f].line, s->e[e].line);
 		}
 	}
 	if (paths == 0)

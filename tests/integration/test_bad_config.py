@@ -5,15 +5,22 @@ and exactly one line on stderr, `ordod: config: <section>.<key> = '<value>':
 without --check. A valid base configuration must pass --check (exit 0), so
 that each failure is due to its one broken key. Needs neither root nor the
 topology (a wrongly accepted config run without --check is stopped after
-10 s).
+10 s). Sections in any order load to the same configuration; a section or
+a key twice, or a key under the wrong section, is an error naming the
+file's lines. As root, setup failures exit 2 with a line saying what to
+do: a wrong interface (the one asked for, those that exist, the device
+form), a PCI device without a driver, a second copy of a running node
+(its file prefix and pid).
 
 usage: test_bad_config.py ORDOD"""
 import copy
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -112,14 +119,96 @@ CASES = [
 SETUP_CASES = [
     ('state_dir cannot be created', compose(
         set_key('node', 'state_dir', '/proc/ordo-it-no-state'), drop_sections('path1', 'load'),
-        set_key('path0', 'device', 'net_null0')), 'state_dir'),
+        set_key('path0', 'device', 'net_null0')), ['state_dir']),
+    # a wrong interface: the line names the path, the interface asked for,
+    # those that exist here and the form of the device string
     ('a device that cannot be probed', compose(
         drop_sections('path1', 'load'),
-        set_key('path0', 'device', 'net_af_packet0,iface=ordo-it-no-such-if')), 'path0'),
+        set_key('path0', 'device', 'net_af_packet0,iface=ordo-it-no-such-if')),
+     ['path0', "no network interface 'ordo-it-no-such-if'", 'interfaces: ', 'lo',
+      'device = net_af_packet0,iface=<interface>']),
+    ('an af_packet vdev without iface=', compose(
+        drop_sections('path1', 'load'), set_key('path0', 'device', 'net_af_packet0')),
+     ['path0', 'needs the interface', 'device = net_af_packet0,iface=<interface>']),
+    ('a PCI device no driver bound', compose(
+        drop_sections('path1', 'load'), set_key('path0', 'device', '0000:99:1f.7')),
+     ['path0', 'no DPDK port for PCI device 0000:99:1f.7', 'vfio-pci']),
     ('idle = block on a device that cannot signal frames', compose(
         drop_sections('path1', 'load'), set_key('node', 'idle', 'block'),
-        set_key('path0', 'device', 'net_null0')), 'idle = block'),
+        set_key('path0', 'device', 'net_null0')), ['idle = block']),
 ]
+
+
+def line_of(text, line):
+    """The 1-based number of the first line of text equal to line."""
+    return text.splitlines().index(line) + 1
+
+
+# (what, the base file's text -> a broken text, the words the error line must
+# hold): mistakes of the file's shape, each named with its line numbers
+def dup_section(t):
+    return t + '[node]\nidle = spin\n'
+
+
+def dup_key(t):
+    return t.replace('[ring]\n', '[ring]\nmtu = 1500\n', 1)
+
+
+def misplaced_key(t):
+    return t.replace('[path0]\n', '[path0]\nidle = spin\n', 1)
+
+
+TEXT_CASES = [
+    ('[node] twice', dup_section,
+     lambda t: ['[node]: section appears twice', f'lines 1 and {len(t.splitlines()) + 1}']),
+    ('a key twice in [ring]', dup_key,
+     lambda t: ["ring.mtu = '9000': key appears twice in the section",
+                f'lines {line_of(t, "[ring]") + 1} and {line_of(t, "mtu = 9000") + 1}']),
+    ('a [node] key under [path0]', misplaced_key,
+     lambda t: ["path0.idle = 'spin': not a key of [path0]", f'line {line_of(t, "[path0]") + 1}',
+                'it belongs in [node]']),
+]
+
+
+def section_orders(tmp, ordod, errors):
+    """Sections may come in any order: [path1] before [path0], [node] last,
+    all reversed each load to what the documented order loads to (--check
+    prints the configuration in use)."""
+    conf = base(tmp)
+    want = None
+    orders = [list(conf), list(reversed(list(conf))),
+              ['path1', 'path0', 'load', 'ring', 'eal', 'node'], ['ring', 'eal', 'load', 'path0', 'path1', 'node']]
+    for n, order in enumerate(orders):
+        path = os.path.join(tmp, f'order{n}.conf')
+        with open(path, 'w') as f:
+            f.write(ini({k: conf[k] for k in order}))
+        rc, out, err = run_ordod(ordod, path, True)
+        log(f'sections in the order {", ".join(order)}: --check exit {rc}, {len(out.splitlines())} lines')
+        if rc != 0:
+            errors.append(f'sections in the order {order}: exit {rc}: {err.strip()}')
+        elif want is None:
+            want = out
+        elif out != want:
+            errors.append(f'sections in the order {order} load to another configuration than {orders[0]}')
+
+
+def text_cases(tmp, ordod, errors):
+    text = ini(base(tmp))
+    for what, edit, words in TEXT_CASES:
+        bad = edit(text)
+        path = os.path.join(tmp, 'shape.conf')
+        with open(path, 'w') as f:
+            f.write(bad)
+        want = words(text) + [path]
+        for check in (True, False):
+            rc, out, err = run_ordod(ordod, path, check)
+            lines = [ln for ln in err.splitlines() if ln.strip()]
+            label = f'{what}{" (--check)" if check else ""}'
+            log(f'{label}: exit {rc}; stderr: {" | ".join(lines) or "(empty)"}')
+            if rc != 1 or len(lines) != 1 or not lines[0].startswith('ordod: config:'):
+                errors.append(f'{label}: exit {rc}, stderr {lines}: expected exit 1 and one "ordod: config:" line')
+            elif not all(w in lines[0] for w in want):
+                errors.append(f'{label}: the line does not say all of {want}: {lines[0]}')
 
 
 def run_ordod(ordod, conf, check):
@@ -131,6 +220,59 @@ def run_ordod(ordod, conf, check):
     except subprocess.TimeoutExpired as e:
         err = e.stderr.decode(errors='replace') if isinstance(e.stderr, bytes) else (e.stderr or '')
         return 'timeout (killed after 10 s)', '', err
+
+
+def setup_failure(what, rc, err, words, errors):
+    """Exit 2 and one "ordod:" line on stderr holding every word."""
+    lines = [ln for ln in err.splitlines() if ln.startswith('ordod:')]
+    log(f'{what}: exit {rc}; ordod\'s lines: {" | ".join(lines) or "(none)"}')
+    if rc != 2:
+        errors.append(f'{what}: exit {rc}, expected 2 (a setup failure)')
+    elif not any(all(w in ln for w in words) for ln in lines):
+        errors.append(f'{what}: no "ordod:" line on stderr says all of {words}: {err.strip()}')
+
+
+def second_copy(ordod, tmp, errors):
+    """A second ordod with a running one's [eal] file_prefix: exit 2 and a
+    line naming the prefix, the running process's pid and the way out
+    (before: "EAL initialisation failed: Success")."""
+    conf = base(tmp)
+    for edit in (drop_sections('path1', 'load'), set_key('path0', 'device', 'net_null0'),
+                 set_key('ring', 'nodes', '1')):
+        edit(conf)
+    first = os.path.join(tmp, 'first.conf')
+    with open(first, 'w') as f:
+        f.write(ini(conf))
+    conf['node']['state_dir'] = os.path.join(tmp, 'state-second')
+    second = os.path.join(tmp, 'second.conf')
+    with open(second, 'w') as f:
+        f.write(ini(conf))
+    p = subprocess.Popen([ordod, '-c', first], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        lock = os.path.join(DPDK_RUN, PREFIX, 'config')
+        end = time.monotonic() + 20
+        while time.monotonic() < end and p.poll() is None and not os.path.exists(lock):
+            time.sleep(0.1)
+        time.sleep(0.5)  # the EAL locks its config file once it wrote it
+        if p.poll() is not None:
+            errors.append(f'second copy: the first ordod ended ({p.returncode}): {p.stderr.read().strip()}')
+            return
+        rc, out, err = run_ordod(ordod, second, False)
+        setup_failure('a second copy with the same file_prefix', rc, err,
+                      [f"file prefix '{PREFIX}' is in use by process {p.pid}", 'runs already',
+                       '[eal] file_prefix'], errors)
+        if p.poll() is not None:
+            errors.append(f'second copy: the first ordod ended meanwhile ({p.returncode})')
+    finally:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        p.stderr.close()
 
 
 def test(ordod, args):
@@ -183,6 +325,8 @@ def test(ordod, args):
         log(f'a \'#\' comment after a value --check: exit {rc}')
         if rc != 0:
             warnings.append(f"a '#' comment after a value is not a comment: {err.strip()}")
+        section_orders(tmp, ordod, errors)
+        text_cases(tmp, ordod, errors)
         for n, (what, edit, keys, value) in enumerate(CASES):
             conf = copy.deepcopy(base(tmp))
             edit(conf)
@@ -211,19 +355,15 @@ def test(ordod, args):
         # net_null sends nowhere, so nothing leaves this machine's root
         # namespace even if ordod wrongly went on.
         if os.geteuid() == 0:
-            for what, edit, word in SETUP_CASES:
+            for what, edit, words in SETUP_CASES:
                 conf = copy.deepcopy(base(tmp))
                 edit(conf)
                 path = os.path.join(tmp, 'setup.conf')
                 with open(path, 'w') as f:
                     f.write(ini(conf))
                 rc, out, err = run_ordod(ordod, path, False)
-                lines = [ln for ln in err.splitlines() if ln.startswith('ordod:')]
-                log(f'{what}: exit {rc}; ordod\'s lines: {" | ".join(lines) or "(none)"}')
-                if rc != 2:
-                    errors.append(f'{what}: exit {rc}, expected 2 (a setup failure)')
-                elif not any(word in ln for ln in lines):
-                    errors.append(f'{what}: no "ordod:" line on stderr names {word!r}: {err.strip()}')
+                setup_failure(what, rc, err, words, errors)
+            second_copy(ordod, tmp, errors)
         else:
             log('not root: the setup-failure cases (exit 2) are skipped')
     finally:

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """demo_cluster.py — the daemon and client parts of scripts/demo: what the
 demo shows and how it says it, on a cluster of real ordod processes run by
-the integration harness (tests/integration/ordo_cluster.py owns the
-processes, the topology and the telemetry client; this file only the
-story).
+the integration harness (tests/harness: ownership.py owns the processes and
+the topology, telemetry.py reads the nodes, cluster.py runs them; this file
+only the story).
 
     demo_cluster.py demo ORDOD [--count N]   three nodes, every node sending;
                                              a path cut and restored
@@ -18,8 +18,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tests',
-                                'integration'))
-import ordo_cluster as oc  # noqa: E402
+                                'harness'))
+import cluster as oc  # noqa: E402
 
 
 def demo(ordod, count=30000, size=1024, rate=5000):

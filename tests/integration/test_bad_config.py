@@ -23,8 +23,9 @@ import tempfile
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ordo_cluster import DPDK_RUN, Fail, device, ini, log, main_test  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'harness'))
+from telemetry import DPDK_RUN  # noqa: E402
+from cluster import Fail, device, ini, log, main_test  # noqa: E402
 
 PREFIX = 'ordo-it-badconf'
 

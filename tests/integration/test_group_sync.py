@@ -21,8 +21,8 @@ import re
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ordo_cluster import Cluster, Fail, NotYet, log, main_test  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'harness'))
+from cluster import Cluster, Fail, NotYet, log, main_test  # noqa: E402
 
 GROUPS = 400
 VIEW_RE = re.compile(r'^view group (\S+) ring (\d+):(\d+)( \(transitional\))? members((?: \d+/\d+)*)')

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The harness's own waits (ordo_cluster.py), on a cluster whose telemetry is
+"""The harness's own waits (tests/harness/cluster.py), on a cluster whose telemetry is
 faked: no root, no topology, no ordod. Runs in the unit suite.
 
 Regression (issue 14): Cluster.wait_quiet() spun its whole timeout when the
@@ -12,8 +12,8 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import ordo_cluster as oc  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'harness'))
+import cluster as oc  # noqa: E402
 
 
 class FakeCluster(oc.Cluster):

@@ -20,8 +20,8 @@ import sys
 import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ordo_cluster import Client, Cluster, Fail, Skip, log, main_test  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'harness'))
+from cluster import Client, Cluster, Fail, Skip, log, main_test  # noqa: E402
 
 NODES = [1, 2, 3]
 PORT = 9464

@@ -22,8 +22,8 @@ import sys
 import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ordo_cluster import Cluster, Fail, log, main_test, wait_line  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'harness'))
+from cluster import Cluster, Fail, log, main_test, wait_line  # noqa: E402
 
 
 def ring_id(c, i):

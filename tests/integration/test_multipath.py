@@ -24,8 +24,8 @@ import sys
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ordo_cluster import Cluster, Fail, delivery_errors, log, main_test  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'harness'))
+from cluster import Cluster, Fail, delivery_errors, log, main_test  # noqa: E402
 
 NODES = [1, 2, 3, 4]
 NETS = [[1, 2, 3, 4], [1, 2], [1, 3, 4]]

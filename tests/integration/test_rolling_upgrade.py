@@ -31,8 +31,8 @@ import sys
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ordo_cluster import Cluster, Fail, Skip, log, main_test, ms  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'harness'))
+from cluster import Cluster, Fail, Skip, log, main_test, ms  # noqa: E402
 
 NODES = (1, 2, 3)
 ORDER = (3, 2, 1)      # the order of the upgrade: the last is the lowest id

@@ -25,8 +25,8 @@ import subprocess
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ordo_cluster import Cluster, Fail, delivery_errors, log, main_test  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'harness'))
+from cluster import Cluster, Fail, delivery_errors, log, main_test  # noqa: E402
 import transports  # noqa: E402
 
 NODES = [1, 2, 3]

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""ordo_cluster.py — runs real ordod processes on the local topology.
+"""cluster.py — runs real ordod processes on the local topology.
 
-The integration tests (test_*.py next to this file), scripts/demo (through
+The integration tests (tests/integration/test_*.py), scripts/demo (through
 scripts/demo_cluster.py, the demo's story) and scripts/bench-compare use it:
 
     with Cluster(ordod, nodes=3, paths=2, load={'size': 1024, 'count': 20000}) as c:
@@ -11,337 +11,45 @@ scripts/demo_cluster.py, the demo's story) and scripts/bench-compare use it:
 
 What it does (docs/ordod.md is the daemon's interface, scripts/topology the
 network's):
-  - `scripts/topology up N P 9000`, one config file per node in a temp dir
-    (state_dir inside it, file_prefix <prefix><i>, lcores 0@(0-1), idle
-    adaptive, profile shared, af_packet devices on p0..pP-1), each node as
+  - the topology and everything else the cluster owns through ownership.py
+    (`scripts/topology up N P 9000` under the owner file, one temp dir;
+    teardown always, only by the PIDs it started: clients first, then the
+    daemons; a SIGTERM hands the cleanup to a detached process);
+  - one config file per node in the temp dir (state_dir inside it,
+    file_prefix <prefix><i>, lcores 0@(0-1), idle adaptive, profile shared,
+    af_packet devices on p0..pP-1), each node as
     `ip netns exec ordo-n<i> <ordod> -c <conf>`, its stdout and stderr in
     <tmp>/n<i>.log;
-  - a DPDK telemetry client (AF_UNIX SOCK_SEQPACKET,
-    /var/run/dpdk/<file_prefix>/dpdk_telemetry.v2);
+  - each node's telemetry through telemetry.py;
   - wait_until(predicate, timeout) polling every 20 ms, and helpers built on
     it (one ring of given members, quiescent delivery);
   - client processes (ordo-sub, ordo-pub, ordo-kv, ...: Cluster.client) in
     the root namespace, attached to a node through its control socket (a
     path, /run/ordo/<file_prefix>.sock: Unix sockets are filesystem objects,
     reachable from any namespace); their stdout and stderr in
-    <tmp>/c-<name>.out and .err, read back with Client.lines();
-  - teardown, always: it signals only the PIDs it started (clients first,
-    then the daemons), then `topology
-    down`, then removes its temp dir and the nodes' DPDK runtime dirs. On
-    SIGTERM (meson's timeout: SIGTERM to the process group, SIGKILL 0.5 s
-    later) the cleanup is handed to a detached process so it is not cut short.
-    The daemons get PR_SET_PDEATHSIG so that even a SIGKILLed harness leaves
-    no daemon behind; a topology left by a dead harness is recognised by its
-    owner file and removed at the next start. A topology the harness did not
-    make (someone's own cluster) is never touched: the harness fails instead.
-
-Command line (scripts/demo and manual use; the demo itself is
-scripts/demo_cluster.py):
-    ordo_cluster.py cleanup                   remove what a dead harness left
-    ordo_cluster.py status                    who owns the topology, if anyone
+    <tmp>/c-<name>.out and .err, read back with Client.lines().
 
 Python 3 standard library only. Needs root (namespaces, raw sockets).
 """
 
-import ctypes
 import json
 import os
-import shutil
-import signal
 import re
-import socket
+import signal
 import subprocess
 import sys
-import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-TOPOLOGY = os.path.join(ROOT, 'scripts', 'topology')
-TOPO_STATE = '/run/ordo-topology'
-# Written before `topology up`, removed after `topology down`: says which
-# harness process owns the topology (outside TOPO_STATE, which the topology
-# script owns and `down` removes).
-OWNER_FILE = '/run/ordo-harness.json'
-DPDK_RUN = '/var/run/dpdk'
-CONTROL_RUN = '/run/ordo'   # ordod's default control sockets: <file_prefix>.sock
+from ownership import Owned, spawn, stop_procs, topology
+# the test runner's names, for the tests' one import line
+from runner import EXIT_SKIP, Fail, NotYet, Skip, log, main_test, ms  # noqa: F401
+from telemetry import Telemetry, TelemetryError, flat_counts, runtime_dir
 
+CONTROL_RUN = '/run/ordo'   # ordod's default control sockets: <file_prefix>.sock
 POLL_S = 0.02
-EXIT_SKIP = 77  # meson: test skipped
 
 # ordod's log line for a regular configuration (engine/eng_worker.c)
 REGULAR_RE = re.compile(r'regular configuration (\d+):(\d+) members ([\d,]+) (primary|NOT primary)')
-
-T0 = time.monotonic()
-
-
-class Fail(Exception):
-    """A test failure: the message says what was expected and what was seen."""
-
-
-class Skip(Exception):
-    """The test cannot run here (not root, no binary)."""
-
-
-class TelemetryError(Exception):
-    pass
-
-
-class NotYet(str):
-    """What a wait_until predicate returns for 'not yet': false, and its text
-    says why (wait_until's timeout message shows the last one)."""
-
-    def __bool__(self):
-        return False
-
-
-def log(msg):
-    print(f'[{time.monotonic() - T0:8.3f}] {msg}', flush=True)
-
-
-def ms(seconds):
-    return f'{seconds * 1e3:.1f} ms'
-
-
-# ---------------------------------------------------------------- processes
-
-def proc_starttime(pid):
-    """The kernel's start time of pid (to recognise a PID after reuse), or None."""
-    try:
-        with open(f'/proc/{pid}/stat') as f:
-            stat = f.read()
-    except OSError:
-        return None
-    fields = stat[stat.rindex(')') + 2:].split()
-    state = fields[0]
-    if state in ('Z', 'X'):
-        return None  # a zombie: dead already
-    return int(fields[19])
-
-
-def proc_alive(pid, starttime):
-    return starttime is not None and proc_starttime(pid) == starttime
-
-
-_libc = None
-
-
-def _set_pdeathsig():
-    # In the child between fork and exec: die with the harness. `ip netns
-    # exec` execs the daemon in the same process, and the setting survives
-    # execve, so the daemon itself gets it.
-    global _libc
-    try:
-        if _libc is None:
-            _libc = ctypes.CDLL(None, use_errno=True)
-        _libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
-
-
-def run(cmd, check=True, quiet=False, timeout=60):
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                       timeout=timeout)
-    out = r.stdout.strip()
-    if not quiet and out:
-        for line in out.splitlines():
-            log(f'  {line}')
-    if check and r.returncode != 0:
-        raise Fail(f'{" ".join(cmd)} exited {r.returncode}: {out}')
-    return r
-
-
-def topology(*args, check=True, quiet=False):
-    return run([TOPOLOGY] + [str(a) for a in args], check=check, quiet=quiet)
-
-
-def ordo_namespaces():
-    r = subprocess.run(['ip', 'netns', 'list'], stdout=subprocess.PIPE,
-                       stderr=subprocess.DEVNULL, text=True)
-    names = [line.split()[0] for line in r.stdout.splitlines() if line.strip()]
-    return [n for n in names if n.startswith('ordo-')]
-
-
-def topology_stamp():
-    try:
-        st = os.stat(os.path.join(TOPO_STATE, 'nodes'))
-    except OSError:
-        return None
-    return [st.st_ino, st.st_mtime_ns]
-
-
-def topology_present():
-    return os.path.exists(os.path.join(TOPO_STATE, 'nodes')) or bool(ordo_namespaces())
-
-
-def read_owner():
-    try:
-        with open(OWNER_FILE) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-
-def write_owner(owner):
-    tmp = OWNER_FILE + '.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(owner, f)
-    os.replace(tmp, OWNER_FILE)
-
-
-def owner_is_ours(owner):
-    """Whether the topology now up is the one the (dead) owner made."""
-    stamp = topology_stamp()
-    if owner.get('topology_stamp') is not None:
-        return stamp == owner['topology_stamp']
-    # The owner died between `topology up` and recording its stamp: accept a
-    # topology made within a few seconds after the owner file.
-    if stamp is None:
-        return not ordo_namespaces() or owner.get('topology_starting', False)
-    return 0 <= stamp[1] - owner.get('created_ns', 0) < 30 * 10**9
-
-
-def cleanup_owned(owner, wait_owner_s=0.0, say=log):
-    """Undo everything an owner record lists. Idempotent."""
-    opid = owner.get('pid')
-    ostart = owner.get('starttime')
-    deadline = time.monotonic() + wait_owner_s
-    while opid and proc_alive(opid, ostart) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    kill_children(owner.get('children', []), say=say)
-    if owner.get('topology_stamp') is not None or owner.get('topology_starting'):
-        if topology_present() and owner_is_ours(owner):
-            topology('down', check=False, quiet=True)
-            say('topology down')
-    for prefix in owner.get('prefixes', []):
-        shutil.rmtree(os.path.join(DPDK_RUN, prefix), ignore_errors=True)
-        remove_stale_socket(os.path.join(CONTROL_RUN, f'{prefix}.sock'))
-    tmpdir = owner.get('tmpdir')
-    if tmpdir and not owner.get('keep_tmp') and os.path.basename(tmpdir).startswith('ordo-'):
-        shutil.rmtree(tmpdir, ignore_errors=True)
-    cur = read_owner()
-    if cur is not None and cur.get('pid') == opid and cur.get('created_ns') == owner.get('created_ns'):
-        try:
-            os.unlink(OWNER_FILE)
-        except OSError:
-            pass
-
-
-def remove_stale_socket(path):
-    """Removes a control socket a killed daemon left (ordod unlinks its own
-    on a clean stop); one something still listens on is left alone."""
-    if not os.path.exists(path):
-        return
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    try:
-        s.settimeout(1.0)
-        s.connect(path)
-        return  # alive
-    except OSError:
-        pass
-    finally:
-        s.close()
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
-def kill_children(children, say=log, term_wait_s=3.0):
-    """SIGTERM, then SIGKILL, only to the listed (pid, starttime) pairs still alive."""
-    live = [(p, s) for p, s in children if proc_alive(p, s)]
-    for p, _ in live:
-        try:
-            os.kill(p, signal.SIGTERM)
-        except OSError:
-            pass
-    deadline = time.monotonic() + term_wait_s
-    while live and time.monotonic() < deadline:
-        time.sleep(0.05)
-        live = [(p, s) for p, s in live if proc_alive(p, s)]
-    for p, _ in live:
-        say(f'pid {p} ignored SIGTERM for {term_wait_s:.0f} s: SIGKILL')
-        try:
-            os.kill(p, signal.SIGKILL)
-        except OSError:
-            pass
-
-
-def cleanup_stale(say=log):
-    """At start: if a topology is up, remove it only when a dead harness made it."""
-    owner = read_owner()
-    if not topology_present():
-        if owner is not None and not proc_alive(owner.get('pid', 0), owner.get('starttime')):
-            cleanup_owned(owner, say=say)  # leftovers without a topology (tmp dirs)
-        return
-    if owner is None or not owner_is_ours(owner):
-        raise Fail('a topology is up (namespaces: %s) that no harness made: someone else\'s '
-                   'cluster may be running. Not touching it; when it is stale, remove it with '
-                   '`scripts/topology down`.' % (' '.join(ordo_namespaces()) or TOPO_STATE))
-    if proc_alive(owner.get('pid', 0), owner.get('starttime')):
-        raise Fail(f'another harness (pid {owner["pid"]}, {owner.get("what", "?")}) is running '
-                   'on the topology; run one cluster at a time')
-    say(f'removing the topology a dead harness left (pid {owner.get("pid")}, '
-        f'{owner.get("what", "?")})')
-    cleanup_owned(owner, say=say)
-    if topology_present():
-        raise Fail('could not remove the stale topology')
-
-
-# ---------------------------------------------------------------- telemetry
-
-class Telemetry:
-    """One connection to a node's DPDK telemetry socket, reopened on error."""
-
-    def __init__(self, file_prefix, timeout_s=5.0):
-        self.path = os.path.join(DPDK_RUN, file_prefix, 'dpdk_telemetry.v2')
-        self.timeout_s = timeout_s
-        self.sock = None
-        self.max_len = 16384
-
-    def close(self):
-        if self.sock is not None:
-            try:
-                self.sock.close()
-            except OSError:
-                pass
-        self.sock = None
-
-    def _connect(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        s.settimeout(self.timeout_s)
-        try:
-            s.connect(self.path)
-            greeting = s.recv(65536)
-            if not greeting:
-                raise TelemetryError(f'{self.path}: closed before the greeting')
-            info = json.loads(greeting.decode())
-            self.max_len = max(16384, int(info.get('max_output_len', 16384)))
-        except (OSError, ValueError) as e:
-            s.close()
-            raise TelemetryError(f'{self.path}: {e}') from None
-        self.sock = s
-
-    def cmd(self, command, retry=True):
-        """The reply's value for command (the reply is {command: value})."""
-        if self.sock is None:
-            self._connect()
-        try:
-            self.sock.send(command.encode())
-            data = self.sock.recv(self.max_len + 4096)
-            if not data:
-                raise TelemetryError(f'{self.path}: connection closed')
-            reply = json.loads(data.decode())
-        except (OSError, ValueError, TelemetryError) as e:
-            self.close()
-            if retry:
-                return self.cmd(command, retry=False)
-            raise TelemetryError(f'{self.path}: {command}: {e}') from None
-        if not isinstance(reply, dict) or command not in reply:
-            raise TelemetryError(f'{command}: unexpected reply {reply!r}')
-        if reply[command] is None:
-            raise TelemetryError(f'{command}: null reply (unknown command, or no engine running yet)')
-        return reply[command]
 
 
 def delivery_errors(d, nodes, expected):
@@ -359,17 +67,6 @@ def delivery_errors(d, nodes, expected):
     if len({d[i]['digest'] for i in nodes}) != 1:
         errors.append('digests differ: ' + ', '.join(f'n{i} {d[i]["digest"]}' for i in nodes))
     return errors
-
-
-def flat_counts(d):
-    """A counter dict with possibly nested per-path dicts, summed per key."""
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out[k] = sum(flat_counts(v).values())
-        elif isinstance(v, (int, float)) and not isinstance(v, bool):
-            out[k] = v
-    return out
 
 
 # ---------------------------------------------------------------- cluster
@@ -420,17 +117,9 @@ class Client:
         self._partial = b''
         self._off = 0
         with open(self.out_path, 'wb') as out, open(self.err_path, 'wb') as err:
-            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                         start_new_session=True, preexec_fn=_set_pdeathsig,
-                                         close_fds=True)
+            self.proc, self.starttime = spawn(self.argv, out, err)
         self.t_start = time.monotonic()
         self.t_exit = None
-        self.starttime = None
-        for _ in range(100):
-            self.starttime = proc_starttime(self.proc.pid)
-            if self.starttime is not None or self.proc.poll() is not None:
-                break
-            time.sleep(0.001)
 
     def __repr__(self):
         return f'{self.name} (n{self.node}, pid {self.proc.pid})'
@@ -487,15 +176,8 @@ class Client:
 
     def stop(self, sig=signal.SIGTERM, timeout=5.0):
         """Signals it and waits; SIGKILL after timeout s. Returns the exit status."""
-        if self.poll() is None:
-            self.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                log(f'{self} still running {timeout:.0f} s after signal {sig}: SIGKILL')
-                self.proc.kill()
-                self.proc.wait()
-            self.poll()
+        stop_procs({str(self): self.proc}, sig, timeout)
+        self.poll()
         return self.proc.returncode
 
 
@@ -527,11 +209,9 @@ class Cluster:
         self.nodes = {i: Node(i) for i in range(1, nodes + 1)}
         self.clients = []     # Client processes, in start order
         self.tmp = None
-        self.owner = None
-        self.topo_up = False
+        self.own = None       # ownership.Owned while up
         self.closed = False
         self.failed = False
-        self._old_handlers = {}
 
     # -- lifecycle
 
@@ -557,64 +237,24 @@ class Cluster:
             raise Skip('needs root (network namespaces)')
         if not os.access(self.ordod, os.X_OK):
             raise Skip(f'no ordod binary at {self.ordod}')
-        cleanup_stale()
-        self._install_signals()
-        self.tmp = tempfile.mkdtemp(prefix='ordo-it-')
-        os.chmod(self.tmp, 0o755)
-        self.owner = {
-            'what': self.what, 'pid': os.getpid(), 'starttime': proc_starttime(os.getpid()),
-            'created_ns': time.time_ns(), 'tmpdir': self.tmp, 'keep_tmp': self.keep_tmp,
-            'prefixes': [f'{self.prefix}{i}' for i in self.nodes], 'children': [],
-            'topology_starting': True, 'topology_stamp': None,
-        }
-        write_owner(self.owner)
         up = ['up-routed', self.n, self.paths, self.mtu, self.routed] if self.routed else \
             ['up-partial', self.n, '/'.join(','.join(str(i) for i in n) for n in self.nets), self.mtu] \
             if self.nets else ['up', self.n, self.paths, self.mtu]
-        log(f'topology {" ".join(str(a) for a in up)} (tmp {self.tmp})')
-        self.topo_up = True
-        t = time.monotonic()
-        topology(*up)
-        self.owner['topology_stamp'] = topology_stamp()
-        self.owner['topology_starting'] = False
-        write_owner(self.owner)
-        log(f'topology up in {ms(time.monotonic() - t)}')
+        prefixes = [f'{self.prefix}{i}' for i in self.nodes]
+        self.own = Owned(self.what, up, keep_tmp=self.keep_tmp, on_signal=self._on_signal,
+                         dirs=[runtime_dir(p) for p in prefixes],
+                         sockets=[os.path.join(CONTROL_RUN, f'{p}.sock') for p in prefixes])
+        self.tmp = self.own.open()
         for i, node in self.nodes.items():
             os.makedirs(os.path.join(self.tmp, f'n{i}', 'state'), exist_ok=True)
             node.conf_path = os.path.join(self.tmp, f'n{i}.conf')
             node.log_path = os.path.join(self.tmp, f'n{i}.log')
             self.write_config(i)
 
-    def _install_signals(self):
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            self._old_handlers[sig] = signal.signal(sig, self._on_signal)
-
-    def _restore_signals(self):
-        for sig, h in self._old_handlers.items():
-            try:
-                signal.signal(sig, h)
-            except (ValueError, TypeError):
-                pass
-        self._old_handlers = {}
-
-    def _on_signal(self, signum, frame):
-        # meson's timeout: SIGTERM to our process group, SIGKILL 0.5 s later.
-        # Hand the cleanup to a detached process and leave at once.
-        try:
-            print(f'\n[{time.monotonic() - T0:8.3f}] FAIL: got signal {signum} (a timeout?): '
-                  'cleanup handed to a detached process', flush=True)
-            self.dump_logs(lines=15)
-        except Exception:
-            pass
-        try:
-            if self.owner is not None:
-                self._record_children()
-                subprocess.Popen([sys.executable, os.path.abspath(__file__), 'cleanup',
-                                  '--owner-pid', str(os.getpid())],
-                                 start_new_session=True, stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        finally:
-            os._exit(128 + signum)
+    def _on_signal(self, signum):
+        # the owner's last look before it hands the cleanup over and exits
+        self._record_children()
+        self.dump_logs(lines=15)
 
     def close(self):
         if self.closed:
@@ -623,46 +263,22 @@ class Cluster:
         for node in self.nodes.values():
             if node.tel:
                 node.tel.close()
-        if self.owner is None:
-            self._restore_signals()
+        if self.own is None:
             return
-        # client processes first (they detach while their node still runs)
+        # client processes first (they detach while their node still runs),
+        # then the daemons: SIGTERM, wait, SIGKILL; reaped
         self.stop_clients(quiet=True)
-        # our own children: SIGTERM, wait, SIGKILL; reap them
-        for node in self.nodes.values():
-            if node.proc and node.proc.poll() is None:
-                try:
-                    node.proc.send_signal(signal.SIGTERM)
-                except OSError:
-                    pass
-        deadline = time.monotonic() + 5
-        for node in self.nodes.values():
-            if node.proc is None:
-                continue
-            try:
-                node.proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                log(f'n{node.id} (pid {node.proc.pid}) still running 5 s after SIGTERM: SIGKILL')
-                node.proc.kill()
-                node.proc.wait()
+        stop_procs({f'n{i}': node.proc for i, node in self.nodes.items() if node.proc})
         self._record_children()
-        if self.keep_tmp or self.failed:
-            self.owner['keep_tmp'] = self.keep_tmp
-        cleanup_owned(self.owner)
-        if self.keep_tmp:
-            log(f'kept {self.tmp}')
-        self._restore_signals()
+        self.own.close()
 
     def _record_children(self):
-        kids = []
-        for node in self.nodes.values():
-            if node.proc and node.proc.poll() is None and node.starttime is not None:
-                kids.append([node.proc.pid, node.starttime])
-        for cl in self.clients:
-            if cl.poll() is None and cl.starttime is not None:
-                kids.append([cl.proc.pid, cl.starttime])
-        self.owner['children'] = kids
-        write_owner(self.owner)
+        if self.own is None:
+            return
+        kids = [(node.proc.pid, node.starttime) for node in self.nodes.values()
+                if node.proc and node.proc.poll() is None]
+        kids += [(cl.proc.pid, cl.starttime) for cl in self.clients if cl.poll() is None]
+        self.own.record(kids)
 
     # -- configuration
 
@@ -733,16 +349,8 @@ class Cluster:
             lf.write(f'=== harness: start {time.strftime("%H:%M:%S")} ===\n')
         lf = open(node.log_path, 'a')
         cmd = ['ip', 'netns', 'exec', f'ordo-n{i}', self.ordod, '-c', node.conf_path]
-        node.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=lf,
-                                     stderr=subprocess.STDOUT, start_new_session=True,
-                                     preexec_fn=_set_pdeathsig, close_fds=True)
+        node.proc, node.starttime = spawn(cmd, lf)
         lf.close()
-        node.starttime = None
-        for _ in range(100):
-            node.starttime = proc_starttime(node.proc.pid)
-            if node.starttime is not None or node.proc.poll() is not None:
-                break
-            time.sleep(0.001)
         self._record_children()
         log(f'n{i} started: pid {node.proc.pid}')
         return node.proc.pid
@@ -866,19 +474,10 @@ class Cluster:
         for them together, SIGKILLs the rest. Returns the exit statuses."""
         clients = self.clients if clients is None else clients
         live = [cl for cl in clients if cl.poll() is None]
+        stop_procs({str(cl): cl.proc for cl in live}, sig, timeout, say=None if quiet else log)
         for cl in live:
-            cl.send_signal(sig)
-        deadline = time.monotonic() + timeout
-        for cl in live:
-            try:
-                cl.proc.wait(max(0.05, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                if not quiet:
-                    log(f'{cl} still running {timeout:.0f} s after signal {sig}: SIGKILL')
-                cl.proc.kill()
-                cl.proc.wait()
             cl.poll()
-        if self.owner is not None and live:
+        if live:
             self._record_children()
         return {cl.name: cl.proc.returncode for cl in clients}
 
@@ -1079,7 +678,7 @@ class Cluster:
         print('-----', flush=True)
 
 
-# ---------------------------------------------------------------- test runner
+# ---------------------------------------------------------------- node logs
 
 def node_lines(c, i):
     """Node i's log (its stderr), without the harness's own lines."""
@@ -1096,65 +695,3 @@ def wait_line(c, i, pattern, timeout, what):
     line, dt = c.wait_until(found, timeout, f'n{i} to log {what}')
     log(f'n{i} ({dt:.1f} s): {line[line.find(" ordod ") + 1:]}')
     return line
-
-
-def main_test(fn, argv=None, usage='ORDOD'):
-    """Runs fn(ordod, args) as a test: exit 0, 1 (Fail, with the reason) or 77 (skip)."""
-    argv = sys.argv[1:] if argv is None else argv
-    if not argv:
-        print(f'usage: {os.path.basename(sys.argv[0])} {usage}', file=sys.stderr)
-        sys.exit(2)
-    name = os.path.basename(sys.argv[0])
-    try:
-        fn(argv[0], argv[1:])
-    except Skip as e:
-        print(f'SKIP {name}: {e}', flush=True)
-        sys.exit(EXIT_SKIP)
-    except Fail as e:
-        print(f'FAIL {name}: {e}', flush=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print(f'FAIL {name}: interrupted', flush=True)
-        sys.exit(130)
-    except Exception:
-        import traceback
-        traceback.print_exc(file=sys.stdout)
-        print(f'FAIL {name}: an error in the test itself (traceback above)', flush=True)
-        sys.exit(1)
-    print(f'PASS {name}', flush=True)
-    sys.exit(0)
-
-
-def _main():
-    args = sys.argv[1:]
-    if not args:
-        print(__doc__)
-        sys.exit(2)
-    if args[0] == 'cleanup':
-        # run by _on_signal (detached) or by hand
-        owner = read_owner()
-        if owner is None:
-            if topology_present():
-                print('a topology is up but no harness owns it: not touching it')
-                sys.exit(1)
-            sys.exit(0)
-        opid = int(args[2]) if len(args) > 2 and args[1] == '--owner-pid' else None
-        if opid is None and proc_alive(owner.get('pid', 0), owner.get('starttime')):
-            print(f'harness pid {owner["pid"]} is alive: not touching its cluster')
-            sys.exit(1)
-        if opid is not None and opid != owner.get('pid'):
-            sys.exit(1)
-        if owner.get('topology_stamp') is not None and topology_present() and not owner_is_ours(owner):
-            print('the topology up is not the one the harness made: not touching it')
-            sys.exit(1)
-        cleanup_owned(owner, wait_owner_s=3.0 if opid else 0.0, say=print)
-        sys.exit(0)
-    if args[0] == 'status':
-        print(json.dumps(read_owner(), indent=1), 'topology present:', topology_present())
-        sys.exit(0)
-    print(__doc__)
-    sys.exit(2)
-
-
-if __name__ == '__main__':
-    _main()

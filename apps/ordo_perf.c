@@ -125,22 +125,13 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: ordo-perf [options]\n"
 		"  -s, --socket PATH     the node's control socket (default /run/ordo/ordo-n1.sock)\n"
-		"  -g, --group NAME      group (default perf)\n"
-		"  -R, --role ROLE       send, recv or both (default both)\n"
-		"  -z, --size BYTES      message size, >= %u; K and M suffixes (default 1024)\n"
-		"  -r, --rate N          messages per second per sender; 0: flood (default 0)\n"
-		"  -w, --window N        flood: at most N of its own messages in flight (role both;\n"
-		"                        default 0: as many as the node takes)\n"
-		"  -d, --duration S      seconds of sending (default 5)\n"
+		"  -g, --group NAME      group (default perf)\n" PERF_USAGE_WORKLOAD
 		"  -S, --safe            SAFE delivery (default AGREED)\n"
-		"  -P, --priority N      0 (highest) .. 2 (default 1)\n"
-		"  -n, --senders N       senders expected: receivers stop after N ENDs (default 1)\n"
-		"  -m, --members N       start once the group has N members (default: senders)\n"
+		"  -P, --priority N      0 (highest) .. 2 (default 1)\n" PERF_USAGE_MEMBERS
 		"  -p, --pid PID         the node's pid for its CPU time (default: found through the socket)\n"
-		"  -j, --json FILE       write the results as JSON (- for stdout)\n"
-		"  -t, --timeout S       wait this long for the members (default 30)\n"
+		PERF_USAGE_OUTPUT
 		"      --ring-kib K      submit and delivery ring size in KiB (default: the node's)\n"
-		"  -q, --quiet           no table\n",
+		PERF_USAGE_QUIET,
 		PERF_HDR_SIZE);
 }
 

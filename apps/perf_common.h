@@ -741,6 +741,25 @@ struct perf_cli {
 
 #define PERF_OPTS_MAX 32
 
+/* The help lines of the options perf_parse_args parses for every tool, in
+ * the order the usage texts show them (the tool's -g, -S and -p lines go
+ * between, as each says them its own way). PERF_USAGE_WORKLOAD has a %u:
+ * PERF_HDR_SIZE, the smallest message. */
+#define PERF_USAGE_WORKLOAD                                                                 \
+	"  -R, --role ROLE       send, recv or both (default both)\n"                            \
+	"  -z, --size BYTES      message size, >= %u; K and M suffixes (default 1024)\n"        \
+	"  -r, --rate N          messages per second per sender; 0: flood (default 0)\n"        \
+	"  -w, --window N        flood: at most N of its own messages in flight (role both;\n"  \
+	"                        default 0: as many as the node takes)\n"                        \
+	"  -d, --duration S      seconds of sending (default 5)\n"
+#define PERF_USAGE_MEMBERS                                                                  \
+	"  -n, --senders N       senders expected: receivers stop after N ENDs (default 1)\n"    \
+	"  -m, --members N       start once the group has N members (default: senders)\n"
+#define PERF_USAGE_OUTPUT                                                                   \
+	"  -j, --json FILE       write the results as JSON (- for stdout)\n"                      \
+	"  -t, --timeout S       wait this long for the members (default 30)\n"
+#define PERF_USAGE_QUIET "  -q, --quiet           no table\n"
+
 /* Parses the options every perf tool has (group, role, size, rate, window,
  * duration, safe, senders, members, pid, json, timeout, quiet, help) and
  * hands the tool's own (extra_short, extra_long) to extra(), which returns

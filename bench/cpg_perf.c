@@ -70,20 +70,9 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: cpg-perf [options]   (in the network namespace of the corosync to use)\n"
-		"  -g, --group NAME      CPG group (default perf)\n"
-		"  -R, --role ROLE       send, recv or both (default both)\n"
-		"  -z, --size BYTES      message size, >= %u; K and M suffixes (default 1024)\n"
-		"  -r, --rate N          messages per second per sender; 0: flood (default 0)\n"
-		"  -w, --window N        flood: at most N of its own messages in flight (role both;\n"
-		"                        default 0: as many as the node takes)\n"
-		"  -d, --duration S      seconds of sending (default 5)\n"
-		"  -S, --safe            refused: corosync does not implement CPG_TYPE_SAFE\n"
-		"  -n, --senders N       senders expected: receivers stop after N ENDs (default 1)\n"
-		"  -m, --members N       start once the group has N members (default: senders)\n"
-		"  -p, --pid PID         corosync's pid, for its CPU time\n"
-		"  -j, --json FILE       write the results as JSON (- for stdout)\n"
-		"  -t, --timeout S       wait this long for the members (default 30)\n"
-		"  -q, --quiet           no table\n",
+		"  -g, --group NAME      CPG group (default perf)\n" PERF_USAGE_WORKLOAD
+		"  -S, --safe            refused: corosync does not implement CPG_TYPE_SAFE\n" PERF_USAGE_MEMBERS
+		"  -p, --pid PID         corosync's pid, for its CPU time\n" PERF_USAGE_OUTPUT PERF_USAGE_QUIET,
 		PERF_HDR_SIZE);
 }
 

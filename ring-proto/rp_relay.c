@@ -6,7 +6,8 @@
  * buffer, and the rule of which node relays which data frame on which
  * network. Only partial topologies come here: a full one sends exactly as
  * §9 says.
- * Never: forwards a send twice; forwards its own frames; changes a byte of
+ * Never: forwards a send twice; forwards its own frames; forwards a token
+ * or commit token of a ring it is not a member of; changes a byte of
  * a forwarded frame (it travels whole inside a RELAY frame of this node, so
  * that the hop is this node's and frame security seals it as such).
  */
@@ -106,12 +107,32 @@ static bool seen(struct rp_node *n, const struct rp_wire_hdr *h, uint64_t now_ns
 	return false;
 }
 
+/* True if this node is a member of the ring a flooded token or commit
+ * token travels in: only members carry a ring's frames (§17.2, §17.4). A
+ * token counts if it is of my ring, from a member of it, while I run that
+ * ring; a commit token if its member list names me. Joins go anywhere. */
+static bool carries(const struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf)
+{
+	if (h->type == RP_FRAME_JOIN)
+		return true;
+	if (h->type == RP_FRAME_TOKEN)
+		return rp_ring_eq(h->ring, n->ring) && (n->memb & rp_bit(h->sender)) &&
+		       (n->state == RP_STATE_OPERATIONAL || n->state == RP_STATE_RECOVERY);
+	struct rp_wire_commit c;
+	if (h->type != RP_FRAME_COMMIT || rp_wire_decode_commit(buf, h, &c) != RP_DROP_NONE)
+		return false;
+	for (uint32_t i = 0; i < c.count; i++)
+		if (c.e[i].id == me(n))
+			return true;
+	return false;
+}
+
 void rp_relay_forward(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf, uint64_t now_ns,
 		      struct rp_actions *out)
 {
-	if (!n->partial || !(h->flags & RP_HDR_F_FLOOD) || h->sender == me(n) || seen(n, h, now_ns))
+	if (!n->partial || !(h->flags & RP_HDR_F_FLOOD) || h->sender == me(n))
 		return;
-	if (no_relay(n) && h->type != RP_FRAME_JOIN)
+	if ((no_relay(n) && h->type != RP_FRAME_JOIN) || !carries(n, h, buf) || seen(n, h, now_ns))
 		return;
 	if (rp_wire_relay_size(h->frame_size) > n->cfg.frame_size_max || !rp_actions_room(out, 1))
 		return;

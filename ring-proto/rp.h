@@ -318,7 +318,9 @@ struct rp_refusal {
 	uint64_t kept_incarnation;    /* RP_REFUSE_DUPLICATE_ID */
 	uint8_t newcomer;             /* RP_REFUSE_DUPLICATE_ID of this node's own id, heard while it
 				       * listened at start: the other process was there first; this
-				       * one has sent nothing and should not start */
+				       * one has sent nothing but a DUP_NOTICE and should not start */
+	uint8_t announced;            /* RP_REFUSE_DUPLICATE_ID from node's DUP_NOTICE: incarnation
+				       * heard kept_incarnation run with its id and does not start */
 };
 
 struct rp_persist {

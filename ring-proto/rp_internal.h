@@ -108,6 +108,7 @@ struct rp_peer {
 	uint64_t heard_at;
 	uint64_t pend_inc, pend_since;
 	uint64_t dup_inc;
+	uint64_t notice_inc;                /* its DUP_NOTICE reported (Rule D (0)) */
 	/* partial topology (§17.5): problems charged to (this peer, path),
 	 * and the paths it is marked out of reach on */
 	uint32_t peer_problems[RP_PATHS_MAX];
@@ -256,6 +257,7 @@ struct rp_node {
 	uint64_t rrp_decay_at;
 	uint64_t rrp_probe_at;
 	uint8_t probe_buf[RP_PATHS_MAX][RP_WIRE_HDR_SIZE + RP_WIRE_PATH_TEST_HDR_SIZE];
+	uint8_t notice_buf[RP_WIRE_HDR_SIZE + RP_WIRE_PATH_TEST_HDR_SIZE]; /* DUP_NOTICE (§8.8) */
 	struct rp_peer peers[RP_NODES_MAX];
 
 	/* Topology (docs/protocol.md §17). */
@@ -430,6 +432,10 @@ bool rp_params_refuse(struct rp_node *n, const struct rp_wire_hdr *h, const uint
  * incarnation, Rule D's duplicate (duplicate-id, reported once); the
  * caller counts the drop. */
 enum rp_drop rp_dup_self(struct rp_node *n, const struct rp_wire_hdr *h, struct rp_actions *out);
+/* Rule D (0) at a receiver: another node's DUP_NOTICE, reported once per
+ * incarnation; nothing learnt. Returns the drop (duplicate-id) to count. */
+enum rp_drop rp_dup_notice(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
+			   struct rp_actions *out);
 /* Rule D (2): a newer incarnation of a sender whose current one is still
  * heard is held back, and reported once both are seen alive (true:
  * dropped). h->incarnation is at least the known one. */

@@ -483,14 +483,13 @@ static void take_frame(struct rp_node *n, const struct rp_wire_hdr *hp, const ui
 		why = RP_DROP_BAD_FRAME_SIZE;
 	if (why == RP_DROP_NONE && h.type == RP_FRAME_RELAY && (relayed || !n->partial))
 		why = RP_DROP_BAD_TYPE; /* a relay inside a relay, or where nothing is relayed */
+	if (why == RP_DROP_NONE && h.type == RP_FRAME_DUP_NOTICE)
+		why = rp_dup_notice(n, &h, buf, out); /* a report, never an incarnation (§8.8 Rule D (0)) */
+	/* a dead incarnation's frame has no effect at all, not even on what is known of its sender's range */
+	if (why == RP_DROP_NONE && h.incarnation < n->known_inc[h.sender - 1u])
+		why = RP_DROP_STALE;
 	if (why != RP_DROP_NONE) {
 		n->stats.drops[why]++;
-		return;
-	}
-	/* a dead incarnation's frame has no effect at all, not even on what
-	 * is known of its sender's range */
-	if (h.incarnation < n->known_inc[h.sender - 1u]) {
-		n->stats.drops[RP_DROP_STALE]++;
 		return;
 	}
 	if (rp_incarnation_hold(n, &h, now_ns, out) || rp_version_refuse(n, &h, now_ns, out) ||

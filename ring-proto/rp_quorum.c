@@ -197,17 +197,47 @@ bool rp_params_refuse(struct rp_node *n, const struct rp_wire_hdr *h, const uint
 	return true;
 }
 
+/* Rule D (0): this node, listening at start, heard its id running: one
+ * DUP_NOTICE on every path, so that every running node reports it. */
+static void send_dup_notice(struct rp_node *n, uint64_t running, struct rp_actions *out)
+{
+	struct rp_wire_hdr h;
+	rp_hdr_init(n, &h, n->ring);
+	size_t size = rp_wire_encode_dup_notice(n->notice_buf, &h, running);
+	rp_emit_send_on(n, out, n->notice_buf, (uint32_t)size, RP_DEST_ALL, n->mine);
+}
+
 enum rp_drop rp_dup_self(struct rp_node *n, const struct rp_wire_hdr *h, struct rp_actions *out)
 {
 	if (h->incarnation == n->cfg.incarnation)
 		return RP_DROP_BAD_SENDER; /* my own frame, looped back */
-	if (n->self_dup_inc != h->incarnation) {
+	if (n->self_dup_inc != h->incarnation && rp_actions_room(out, 2)) {
+		/* sent before the report: a caller that stops on it sends it */
+		if (n->start_pending && h->type != RP_FRAME_DUP_NOTICE)
+			send_dup_notice(n, h->incarnation, out);
 		struct rp_action *a = refusal(n, RP_REFUSE_DUPLICATE_ID, h->sender, h->incarnation, out);
 		if (a) {
 			n->self_dup_inc = h->incarnation;
 			a->refused.kept_incarnation = n->cfg.incarnation;
 			a->refused.newcomer = n->start_pending;
 		}
+	}
+	return RP_DROP_DUPLICATE_ID;
+}
+
+enum rp_drop rp_dup_notice(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
+			   struct rp_actions *out)
+{
+	struct rp_peer *pe = &n->peers[h->sender - 1u];
+	uint64_t running;
+	enum rp_drop why = rp_wire_decode_dup_notice(buf, h, &running);
+	if (why != RP_DROP_NONE || pe->notice_inc == h->incarnation)
+		return why != RP_DROP_NONE ? why : RP_DROP_DUPLICATE_ID;
+	struct rp_action *a = refusal(n, RP_REFUSE_DUPLICATE_ID, h->sender, h->incarnation, out);
+	if (a) {
+		pe->notice_inc = h->incarnation;
+		a->refused.kept_incarnation = running;
+		a->refused.announced = 1;
 	}
 	return RP_DROP_DUPLICATE_ID;
 }

@@ -386,13 +386,28 @@ size_t rp_wire_encode_hold_cancel(uint8_t *buf, struct rp_wire_hdr *h)
 
 size_t rp_wire_path_test_size(void) { return RP_WIRE_HDR_SIZE + RP_WIRE_PATH_TEST_HDR_SIZE; }
 
-size_t rp_wire_encode_path_test(uint8_t *buf, struct rp_wire_hdr *h, uint64_t heard)
+static size_t encode_path_test_as(uint8_t *buf, struct rp_wire_hdr *h, uint8_t type, uint64_t heard)
 {
 	size_t size = rp_wire_path_test_size();
-	uint8_t *p_ = begin_frame(buf, h, RP_FRAME_PATH_TEST, size, RP_WIRE_PATH_TEST_HDR_SIZE);
+	uint8_t *p_ = begin_frame(buf, h, type, size, RP_WIRE_PATH_TEST_HDR_SIZE);
 	const struct rp_wire_path_test pt = {.heard = heard}, *s_ = &pt;
 	foreach_rp_path_test_field(RP_WIRE_ENCODE_)
 	return size;
+}
+
+size_t rp_wire_encode_path_test(uint8_t *buf, struct rp_wire_hdr *h, uint64_t heard)
+{
+	return encode_path_test_as(buf, h, RP_FRAME_PATH_TEST, heard);
+}
+
+size_t rp_wire_encode_dup_notice(uint8_t *buf, struct rp_wire_hdr *h, uint64_t running)
+{
+	return encode_path_test_as(buf, h, RP_FRAME_DUP_NOTICE, running);
+}
+
+enum rp_drop rp_wire_decode_dup_notice(const uint8_t *buf, const struct rp_wire_hdr *h, uint64_t *running)
+{
+	return rp_wire_decode_path_test(buf, h, running);
 }
 
 enum rp_drop rp_wire_decode_path_test(const uint8_t *buf, const struct rp_wire_hdr *h,

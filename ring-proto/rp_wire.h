@@ -278,6 +278,7 @@ enum rp_frame_type {
 	RP_FRAME_HOLD_CANCEL = 6,
 	RP_FRAME_PATH_TEST = 7,
 	RP_FRAME_RELAY = 8,
+	RP_FRAME_DUP_NOTICE = 9, /* from a process that found its id in use at start (§8.8 Rule D) */
 	RP_FRAME_TYPE_END
 };
 
@@ -612,6 +613,11 @@ size_t rp_wire_path_test_size(void);
 size_t rp_wire_encode_path_test(uint8_t *buf, struct rp_wire_hdr *h, uint64_t heard);
 enum rp_drop rp_wire_decode_path_test(const uint8_t *buf, const struct rp_wire_hdr *h,
 				      uint64_t *heard);
+/* A DUP_NOTICE (docs/protocol.md §8.8, Rule D (0)): the PATH_TEST body's
+ * layout, its u64 the incarnation heard running with the sender's id;
+ * rp_wire_path_test_size() bytes. */
+size_t rp_wire_encode_dup_notice(uint8_t *buf, struct rp_wire_hdr *h, uint64_t running);
+enum rp_drop rp_wire_decode_dup_notice(const uint8_t *buf, const struct rp_wire_hdr *h, uint64_t *running);
 
 /* RELAY: a whole frame of another sender, forwarded (§17.4). decode points
  * *inner at it (at least a header's bytes); the caller decodes it as a

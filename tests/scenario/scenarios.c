@@ -909,6 +909,47 @@ static int scenario_duplicate_id(void)
 		       "held back, then refused at every node; node 3 keeps its place, the ring unchanged");
 }
 
+/* "While the ring of 1, 2, 3 runs, a second process configured as node 3
+ * heard node 3 while it listened and, before stopping, sent its DUP_NOTICE
+ * (docs/protocol.md §8.8, Rule D (0)), here every 3 ms for 30 ms: every
+ * node reports it once (node 3 as a process with its own id), counts every
+ * copy as duplicate-id, holds nothing back as a new incarnation of node 3
+ * (the notice never replaces an incarnation); the ring never changes." */
+static void send_notice(struct sim *s, void *arg, uint32_t node)
+{
+	(void)node;
+	struct dup *d = arg;
+	uint64_t now = sim_now(s);
+	if (now < 50 * MS || now > 80 * MS || now < d->next)
+		return;
+	d->next = now + 3 * MS;
+	struct rp_wire_hdr h = {.version = RP_WIRE_VERSION_MAX, .sender = 3, .incarnation = 1000,
+				.proto = 1, .proto_min = 1, .proto_max = 1};
+	uint8_t buf[64];
+	size_t size = rp_wire_encode_dup_notice(buf, &h, 1);
+	for (uint32_t to = 0; to < 3; to++)
+		sim_inject(s, 2, to, 0, buf, (uint32_t)size, 1000);
+	d->sent++;
+}
+
+static int scenario_dup_notice(void)
+{
+	struct sim_opts o;
+	memb_opts(&o, 38, 3);
+	struct dup d = {0};
+	o.watch = send_notice;
+	o.watch_arg = &d;
+	struct sim_result r;
+	struct sim *s = run_keep(&o, &r);
+	uint64_t dup = sim_drops(s, RP_DROP_DUPLICATE_ID), held = sim_drops(s, RP_DROP_NEW_INCARNATION);
+	sim_destroy(s);
+	printf("dup-notice: %u notices to each node; %" PRIu64 " refusal events; %" PRIu64 " dropped as duplicate-id, %"
+	       PRIu64 " held back as new-incarnation; last configuration change at %.3f ms\n", d.sent, r.refusals, dup,
+	       held, (double)r.last_change_ns / 1e6);
+	return verdict("dup-notice", &r, d.sent >= 10 && r.refusals == 3 && dup == 3u * d.sent && held == 0 &&
+		       r.last_change_ns < 50 * MS, "reported once at every node, counted, nothing held; the ring unchanged");
+}
+
 /* "A rolling upgrade: nodes speak 1..1, 1..2, 1..2 (the ring runs 1); node
  * 1 restarts speaking 1..2 and the ring of all three runs 2." */
 struct versions_seen {

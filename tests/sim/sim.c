@@ -772,7 +772,8 @@ static void trace_send(struct sim *s, const struct sim_node *n, const struct rp_
 	else if (h.type != RP_FRAME_DATA)
 		sim_trace(s, "n%u send %s size=%u paths=0x%x", n->id,
 			  h.type == RP_FRAME_JOIN ? "join" : h.type == RP_FRAME_COMMIT ? "commit"
-			  : h.type == RP_FRAME_PATH_TEST ? "probe" : h.type == RP_FRAME_RELAY ? "relay" : "merge-detect",
+			  : h.type == RP_FRAME_PATH_TEST ? "probe" : h.type == RP_FRAME_RELAY ? "relay"
+			  : h.type == RP_FRAME_DUP_NOTICE ? "dup-notice" : "merge-detect",
 			  snd->size, snd->path_mask);
 	else if (rp_wire_decode_data(snd->data, &h, &d) == RP_DROP_NONE)
 		sim_trace(s, "n%u send data seq=%" PRIu64 " origin=%u entries=%u size=%u%s",
@@ -1290,8 +1291,8 @@ bool sim_node_alive(const struct sim *s, uint32_t index) { return s->nodes[index
  * receiver's: late, held, replayed or foreign ones. */
 static void trace_other_ring(struct sim *s, const struct sim_node *n, const struct sim_event *ev)
 {
-	static const char *const type[] = {"?", "data", "token", "join", "commit", "merge-detect",
-					   "hold-cancel", "probe"};
+	static const char *const type[RP_FRAME_TYPE_END] = {"?", "data", "token", "join", "commit", "merge-detect",
+							     "hold-cancel", "probe", "relay", "dup-notice"};
 	struct rp_wire_hdr h;
 	struct rp_ring_id r = rp_node_ring(n->rp);
 	if (rp_wire_decode_hdr(ev->buf->data, ev->buf->size, &h) != RP_DROP_NONE ||

@@ -212,6 +212,8 @@ struct eng {
 	uint64_t now_ns;
 	uint64_t start_unix_ns;
 	int fatal;                     /* a persist failed: stop, do not go on */
+	const struct rte_mbuf *rx_mbuf; /* the frame being stepped (NULL: none), on rx_path */
+	uint8_t rx_path;
 
 	/* the last configurations installed */
 	struct rp_ring_id ring;

@@ -22,6 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,23 +227,59 @@ static void param_text(const struct eng *e, enum rp_param k, const struct rp_wir
 	snprintf(val, size, "%llu", (unsigned long long)v);
 }
 
+/* An incarnation for a log line: ordod's is its start time in µs since
+ * 1970 (eng_state.c), shown as such. */
+static void inc_text(uint64_t inc, char *out, size_t size)
+{
+	time_t t = (time_t)(inc / 1000000u);
+	struct tm tm;
+	if (inc >= 1000000000000000ull && gmtime_r(&t, &tm) != NULL) /* after 2001 */
+		snprintf(out, size, "incarnation %llu, started %04d-%02d-%02dT%02d:%02d:%02dZ", (unsigned long long)inc,
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	else
+		snprintf(out, size, "incarnation %llu", (unsigned long long)inc);
+}
+
+/* Rule D (§8.8): two processes with one node id. Every node names both
+ * incarnations; a DUP_NOTICE also says where the second one runs. */
+static void on_duplicate(struct eng *e, const struct rp_refusal *r)
+{
+	char theirs[96], running[96], from[96] = "";
+	inc_text(r->incarnation, theirs, sizeof(theirs));
+	inc_text(r->kept_incarnation, running, sizeof(running));
+	if (e->rx_mbuf != NULL) {
+		size_t n = (size_t)snprintf(from, sizeof(from), "; it sent from ");
+		pmdg_frame_source(&e->g, e->rx_path, e->rx_mbuf, from + n, sizeof(from) - n);
+		snprintf(from + strlen(from), sizeof(from) - strlen(from), " on path %u", e->rx_path);
+	}
+	if (r->node == e->cfg.rp.node_id && r->newcomer) {
+		ENG_LOG(ERR, e, "DUPLICATE NODE ID: a process with this node's id %u runs already (%s), "
+			"heard before this one sent anything: not starting (every node is told); give this node its "
+			"own [node] id", r->node, theirs);
+		pmdg_flush(&e->g); /* the DUP_NOTICE, before the worker stops */
+		e->fatal = 1;
+	} else if (r->node == e->cfg.rp.node_id) {
+		ENG_LOG(ERR, e, "DUPLICATE NODE ID: another process runs with this node's id %u (%s%s; this one is %s): "
+			"its frames are refused; give it its own [node] id", r->node, theirs, from, running);
+	} else if (r->announced) {
+		ENG_LOG(ERR, e, "DUPLICATE NODE ID: a second process configured as node %u (%s%s) found node %u "
+			"running (%s) and did not start; node %u keeps its place; give that process its own [node] id",
+			r->node, theirs, from, r->node, running, r->node);
+	} else {
+		ENG_LOG(ERR, e, "DUPLICATE NODE ID: a second process runs with node %u's id (%s) while %s is still "
+			"heard: refused; node %u keeps its place", r->node, theirs, running, r->node);
+	}
+}
+
 /* A node ring-proto refused (docs/protocol.md §8.8, §11): who, and why. */
 static void on_refused(struct eng *e, const struct rp_refusal *r)
 {
-	unsigned long long inc = (unsigned long long)r->incarnation, kept = (unsigned long long)r->kept_incarnation;
-	if (r->kind == RP_REFUSE_VERSION) {
+	unsigned long long inc = (unsigned long long)r->incarnation;
+	if (r->kind == RP_REFUSE_DUPLICATE_ID) {
+		on_duplicate(e, r);
+	} else if (r->kind == RP_REFUSE_VERSION) {
 		ENG_LOG(WARNING, e, "node %u (incarnation %llu) refused: it speaks protocol %u..%u, this ring %u..%u",
 			r->node, inc, r->their_min, r->their_max, r->our_min, r->our_max);
-	} else if (r->kind == RP_REFUSE_DUPLICATE_ID && r->node == e->cfg.rp.node_id && r->newcomer) {
-		ENG_LOG(ERR, e, "DUPLICATE NODE ID: a process with this node's id %u runs already (incarnation %llu), "
-			"heard before this one sent anything: not starting; give this node its own [node] id", r->node, inc);
-		e->fatal = 1;
-	} else if (r->kind == RP_REFUSE_DUPLICATE_ID && r->node == e->cfg.rp.node_id) {
-		ENG_LOG(ERR, e, "DUPLICATE NODE ID: another process runs with this node's id %u (incarnation %llu; "
-			"this one is %llu): its frames are refused; give it its own [node] id", r->node, inc, kept);
-	} else if (r->kind == RP_REFUSE_DUPLICATE_ID) {
-		ENG_LOG(ERR, e, "DUPLICATE NODE ID: a second process runs with node %u's id (incarnation %llu) while "
-			"incarnation %llu is still heard: refused; node %u keeps its place", r->node, inc, kept, r->node);
 	} else if (r->kind == RP_REFUSE_PARAMS && r->theirs != NULL) {
 		char text[768], theirs[RP_NODES_MAX * 4 + 8], ours[RP_NODES_MAX * 4 + 8];
 		size_t len = 0;
@@ -347,9 +384,12 @@ static void perform(struct eng *e)
 					break;
 				data = e->keys->sealed;
 			}
+			/* a DUP_NOTICE goes from the port's MAC, not this node id's (§8.8) */
+			bool notice = rp_wire_peek_type(a->send.data, a->send.size) == RP_FRAME_DUP_NOTICE;
 			for (uint8_t p = 0; p < e->cfg.rp.path_count; p++)
 				if (a->send.path_mask & (1u << p))
-					(void)pmdg_send(&e->g, p, a->send.dest, data, size);
+					(void)(notice ? pmdg_send_from_port(&e->g, p, data, size)
+						      : pmdg_send(&e->g, p, a->send.dest, data, size));
 			break;
 		}
 		case RP_ACT_DELIVER:
@@ -480,7 +520,11 @@ static uint32_t poll_rx(struct eng *e)
 				continue;
 			}
 			/* a frame copied into scratch is not the mbuf's to lend */
-			if (!step_frame(e, d, len, p, d == e->scratch ? NULL : pkts[i]))
+			e->rx_mbuf = pkts[i];
+			e->rx_path = p;
+			bool kept = step_frame(e, d, len, p, d == e->scratch ? NULL : pkts[i]);
+			e->rx_mbuf = NULL;
+			if (!kept)
 				rte_pktmbuf_free(pkts[i]);
 		}
 	}

@@ -7,7 +7,8 @@
  * go to its unicast MAC 02:4f:52:<ring>:00:<node>, which is also the source
  * of everything the node sends, so a learning switch or bridge forwards a
  * token to its one receiver instead of flooding it. Ports run promiscuous:
- * these MACs are not the NIC's own.
+ * these MACs are not the NIC's own. The one exception, a DUP_NOTICE
+ * (pmdg_send_from_port), goes from the NIC's own MAC.
  *
  * Routed paths (udp4, udp6): the port's own MAC, no promiscuous mode, the
  * multicast MACs the path needs (the ring's group; IPv6: our solicited-node
@@ -23,6 +24,7 @@
  */
 #include "pmdg.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +40,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
@@ -666,14 +669,9 @@ static int send_fanout(struct pmdg *g, uint8_t path, const uint8_t *frame, uint3
 	return queued ? 0 : -1;
 }
 
-int pmdg_send(struct pmdg *g, uint8_t path, uint16_t dest, const uint8_t *frame, uint32_t size)
+static int send_l2(struct pmdg *g, uint8_t path, uint16_t dest, const uint8_t *frame, uint32_t size,
+		   const struct rte_ether_addr *src)
 {
-	if (!g->started[path])
-		return -ENODEV;
-	const struct pmdg_net *n = &g->net[path];
-	if (n->c.transport != PMDG_TRANSPORT_L2)
-		return dest != 0 || n->c.group.family ? send_one(g, path, dest, frame, size)
-						      : send_fanout(g, path, frame, size);
 	struct rte_mbuf *m;
 	uint8_t *buf = alloc_data(g, path, g->pool[path], (uint32_t)sizeof(struct rte_ether_hdr) + size, &m);
 	if (buf == NULL)
@@ -683,7 +681,7 @@ int pmdg_send(struct pmdg *g, uint8_t path, uint16_t dest, const uint8_t *frame,
 		eh->dst_addr = g->ring_mac;
 	else
 		pmdg_node_mac(g->conf.ring_id, dest, &eh->dst_addr);
-	eh->src_addr = g->self_mac;
+	eh->src_addr = *src;
 	eh->ether_type = rte_cpu_to_be_16(PMDG_ETHERTYPE);
 	uint8_t *p = buf + sizeof(*eh);
 	memcpy(p, frame, size);
@@ -692,6 +690,48 @@ int pmdg_send(struct pmdg *g, uint8_t path, uint16_t dest, const uint8_t *frame,
 	g->stats[path].tx_bytes += size;
 	queue_tx(g, path, m);
 	return 0;
+}
+
+int pmdg_send(struct pmdg *g, uint8_t path, uint16_t dest, const uint8_t *frame, uint32_t size)
+{
+	if (!g->started[path])
+		return -ENODEV;
+	const struct pmdg_net *n = &g->net[path];
+	if (n->c.transport != PMDG_TRANSPORT_L2)
+		return dest != 0 || n->c.group.family ? send_one(g, path, dest, frame, size)
+						      : send_fanout(g, path, frame, size);
+	return send_l2(g, path, dest, frame, size, &g->self_mac);
+}
+
+int pmdg_send_from_port(struct pmdg *g, uint8_t path, const uint8_t *frame, uint32_t size)
+{
+	struct rte_ether_addr port_mac;
+	if (!g->started[path])
+		return -ENODEV;
+	if (g->net[path].c.transport != PMDG_TRANSPORT_L2)
+		return pmdg_send(g, path, 0, frame, size); /* from the port's own MAC already */
+	if (rte_eth_macaddr_get(g->port_id[path], &port_mac) != 0 || rte_is_same_ether_addr(&port_mac, &g->self_mac))
+		return -1; /* no other MAC to send from: better nothing than the id's */
+	return send_l2(g, path, 0, frame, size, &port_mac);
+}
+
+void pmdg_frame_source(const struct pmdg *g, uint8_t path, const struct rte_mbuf *m, char *out, size_t size)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct rte_ether_hdr *eh = (const struct rte_ether_hdr *)f;
+	const uint8_t *s = eh->src_addr.addr_bytes;
+	int n = snprintf(out, size, "MAC %02x:%02x:%02x:%02x:%02x:%02x", s[0], s[1], s[2], s[3], s[4], s[5]);
+	if (n < 0 || (size_t)n >= size || path >= g->conf.path_count || g->net[path].c.transport == PMDG_TRANSPORT_L2)
+		return;
+	char ip[INET6_ADDRSTRLEN];
+	uint16_t type = rte_be_to_cpu_16(eh->ether_type);
+	const uint8_t *iph = f + sizeof(*eh);
+	if (type == PMDG_ETHERTYPE_IP4 && rte_pktmbuf_data_len(m) >= sizeof(*eh) + PMDG_IP4_HDR &&
+	    inet_ntop(AF_INET, iph + offsetof(struct rte_ipv4_hdr, src_addr), ip, sizeof(ip)) != NULL)
+		snprintf(out + n, size - (size_t)n, ", address %s", ip);
+	else if (type == PMDG_ETHERTYPE_IP6 && rte_pktmbuf_data_len(m) >= sizeof(*eh) + PMDG_IP6_HDR &&
+		 inet_ntop(AF_INET6, iph + offsetof(struct rte_ipv6_hdr, src_addr), ip, sizeof(ip)) != NULL)
+		snprintf(out + n, size - (size_t)n, ", address %s", ip);
 }
 
 uint32_t pmdg_flush(struct pmdg *g)

@@ -137,6 +137,16 @@ const uint8_t *pmdg_payload(struct pmdg *g, uint8_t path, struct rte_mbuf *m, ui
  * routed path also: no MAC for the next hop yet, tx_unresolved). */
 int pmdg_send(struct pmdg *g, uint8_t path, uint16_t dest, const uint8_t *frame, uint32_t size);
 
+/* The same, to every node, from the port's own MAC instead of the node's
+ * (02:4f:52:...): a DUP_NOTICE (docs/protocol.md §8.8) must not move the
+ * node id's MAC in the learning bridges to this process. -1 on an L2 port
+ * whose MAC is the node's (nothing sent). */
+int pmdg_send_from_port(struct pmdg *g, uint8_t path, const uint8_t *frame, uint32_t size);
+
+/* Who sent a received frame, for a log line: "MAC <src>", on a routed path
+ * followed by ", address <source IP>". */
+void pmdg_frame_source(const struct pmdg *g, uint8_t path, const struct rte_mbuf *m, char *out, size_t size);
+
 /* Gives pmd-glue the worker's clock (once per loop, before receiving) and
  * queues the neighbour solicitations due on the routed paths. */
 void pmdg_tick(struct pmdg *g, uint64_t now_ns);

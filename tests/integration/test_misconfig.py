@@ -6,10 +6,17 @@ every node logs it naming the node and the key.
   dup-id   a ring of 1, 2, 3 runs; a fourth process (in namespace ordo-n4)
            starts configured with node 2's id. It listens before it sends
            anything, hears node 2, logs that a process with its id runs
-           already and exits with status 2, having sent nothing (so the
-           bridges never move node 2's MAC to it): the ring never changes
-           (same ring id at 1, 2, 3, primary) and nodes 1, 2 and 3 count no
-           frame of it (no duplicate-id or new-incarnation drops).
+           already and exits with status 2, having sent one DUP_NOTICE per
+           path from its port's own MAC (docs/protocol.md §8.8 Rule D (0)),
+           so the bridges never move node 2's MAC to it. Every node of the
+           ring logs the duplicate with node 2's id, the second process's
+           incarnation and the MAC of ordo-n4's interface: node 2 that
+           another process runs with its id, nodes 1 and 3 that a second
+           process configured as node 2 did not start and node 2 keeps its
+           place. The ring never changes (same members, primary); every
+           node counts the notice as duplicate-id and none holds a new
+           incarnation of node 2 (new-incarnation 0): nothing of node 2's
+           state changed anywhere.
   mtu      nodes 1 and 2 (mtu 9000) form a ring; node 3 starts with mtu
            1500. Nodes 1 and 2 log node 3 refused with `mtu = 1500 (here
            9000)`, node 3 logs node 1 refused with `mtu = 9000 (here
@@ -18,12 +25,20 @@ every node logs it naming the node and the key.
 
 usage: test_misconfig.py ORDOD dup-id|mtu|window"""
 import os
+import subprocess
 import sys
 import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'harness'))
 from cluster import Cluster, Fail, log, main_test, wait_line  # noqa: E402
+
+
+def port_mac(i, k):
+    """The MAC of interface p<k> in namespace ordo-n<i>."""
+    r = subprocess.run(['ip', 'netns', 'exec', f'ordo-n{i}', 'cat', f'/sys/class/net/p{k}/address'],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=True)
+    return r.stdout.strip()
 
 
 def ring_id(c, i):
@@ -89,13 +104,24 @@ def test(ordod, args):
             if rc != 2:
                 raise Fail(f'the duplicate exited {rc}, not 2')
             log('the duplicate exited with status 2')
+            macs = [port_mac(bad, k) for k in range(2)]
+            mac = '(' + '|'.join(macs) + ')'
+            inc = r'incarnation \d+, started \d{4}-\d\d-\d\dT[\d:]+Z'
+            wait_line(c, 2, rf"error: DUPLICATE NODE ID: another process runs with this node's id 2 \({inc}; "
+                      rf"it sent from MAC {mac} on path \d; this one is {inc}\): its frames are refused", 10,
+                      'node 2 names the second process and its MAC')
+            for i in (1, 3):
+                wait_line(c, i, rf"error: DUPLICATE NODE ID: a second process configured as node 2 \({inc}; "
+                          rf"it sent from MAC {mac} on path \d\) found node 2 running \({inc}\) and did not "
+                          rf"start; node 2 keeps its place", 10, f'n{i} names the duplicate of node 2 and its MAC')
+            log(f'every node of the ring logged the duplicate of node 2, from MAC {" or ".join(macs)}')
             hold_ring(c, ring, want, 2.0)
             log(f'the ring {want[1]} kept its members, primary (2 s)')
             for i in ring:
                 d = c.drops(i)
-                if d.get('duplicate-id', 0) or d.get('new-incarnation', 0):
-                    raise Fail(f'n{i} received frames of the duplicate: {d}')
-            log('no node of the ring received a frame of it')
+                if not d.get('duplicate-id', 0) or d.get('new-incarnation', 0):
+                    raise Fail(f'n{i}: want duplicate-id drops (the notice) and no new-incarnation: {d}')
+            log('every node counted the notice as duplicate-id; none held a new incarnation of node 2')
             return
         else:
             for i in ring:

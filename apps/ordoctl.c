@@ -14,6 +14,7 @@
  * its timeout.
  */
 #include <errno.h>
+#include <glob.h>
 #include <jansson.h>
 #include <poll.h>
 #include <signal.h>
@@ -352,7 +353,7 @@ static int all(int n, char **socks)
 		if (r == NULL || json_object_get(r, "error") != NULL) {
 			unreachable = 1;
 			if (!json_out)
-				printf("%-5s unreachable: %s\n", "?", r != NULL ? str(r, "error") : why);
+				printf("%-5s unreachable: %s: %s\n", "?", socks[i], r != NULL ? str(r, "error") : why);
 			json_object_set_new(nodes, socks[i],
 					    r != NULL ? r : json_pack("{s:s, s:s}", "error", "unreachable", "why", why));
 			continue;
@@ -441,6 +442,46 @@ static int watch(const char *sock, int argc, char **argv)
 	return rc;
 }
 
+/* The control sockets of the nodes on this host: ordod's default place. */
+#define ORDOCTL_SOCKETS "/run/ordo/*.sock"
+
+/* status --all: the sockets given, or else every node's on this host. */
+static int all_given_or_here(int n, char **socks)
+{
+	if (n > 0)
+		return all(n, socks);
+	glob_t g;
+	if (glob(ORDOCTL_SOCKETS, 0, NULL, &g) != 0) {
+		fprintf(stderr, "ordoctl: status --all: no sockets given and none in %s: name them "
+			"(status --all SOCKET...)\n", ORDOCTL_SOCKETS);
+		return EX_UNREACHABLE;
+	}
+	int rc = all((int)g.gl_pathc, g.gl_pathv);
+	globfree(&g);
+	return rc;
+}
+
+/* No node named: the one node of this host, if there is exactly one. */
+static const char *the_node_here(char *buf, size_t size)
+{
+	glob_t g;
+	int rc = glob(ORDOCTL_SOCKETS, 0, NULL, &g);
+	if (rc == 0 && g.gl_pathc == 1) {
+		snprintf(buf, size, "%s", g.gl_pathv[0]);
+		globfree(&g);
+		return buf;
+	}
+	if (rc == 0) {
+		fprintf(stderr, "ordoctl: which node? %zu run here (%s): -s SOCKET, -n ID, -c FILE or ORDO_SOCKET\n",
+			g.gl_pathc, ORDOCTL_SOCKETS);
+		globfree(&g);
+	} else {
+		fprintf(stderr, "ordoctl: which node? none runs here (no %s): -s SOCKET, -n ID, -c FILE or ORDO_SOCKET\n",
+			ORDOCTL_SOCKETS);
+	}
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	const char *sock = getenv("ORDO_SOCKET");
@@ -483,17 +524,10 @@ int main(int argc, char **argv)
 		return EX_USAGE_;
 	}
 	const char *verb = argv[i++];
-	if (strcmp(verb, "status") == 0 && i < argc && strcmp(argv[i], "--all") == 0) {
-		if (i + 1 >= argc) {
-			fprintf(stderr, "ordoctl: status --all needs the nodes' sockets\n");
-			return EX_USAGE_;
-		}
-		return all(argc - i - 1, argv + i + 1);
-	}
-	if (sock == NULL) {
-		fprintf(stderr, "ordoctl: which node? -s SOCKET, -n ID, -c FILE or ORDO_SOCKET\n");
+	if (strcmp(verb, "status") == 0 && i < argc && strcmp(argv[i], "--all") == 0)
+		return all_given_or_here(argc - i - 1, argv + i + 1);
+	if (sock == NULL && (sock = the_node_here(sockbuf, sizeof(sockbuf))) == NULL)
 		return EX_USAGE_;
-	}
 	if (strcmp(verb, "watch") == 0) {
 		int rc = watch(sock, argc - i, argv + i);
 		if (rc == EX_USAGE_)

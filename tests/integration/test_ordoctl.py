@@ -5,7 +5,8 @@ a primary operational ring, 3 unreachable, 4 views differ, 64 usage.
 
   - status --all over the three sockets: every node operational in one
     ring, primary, protocol 1, both paths ok (exit 0); a socket that does
-    not exist makes it exit 3;
+    not exist makes it exit 3; without sockets it shows every node whose
+    socket is in /run/ordo, and status without a node asks which (64);
   - status, members, quorum, stats, drops at each node, their JSON checked
     against what the ring is (members, quorum needed 2, links ok, tokens
     counted, no harmful drop and active mode's harmless duplicates);
@@ -74,6 +75,15 @@ def test(ordod, args):
         if len(rings) != 1:
             raise Fail(f'status --all --json: rings differ: {rings}')
         run('status', '--all', socks[0], '/run/ordo/no-such-node.sock', expect=3)
+        # no sockets given: every node whose socket is in /run/ordo (other
+        # sockets there, left by killed runs, may be unreachable: not checked)
+        _, j = run('status', '--all', js=True)
+        here = {s: j['nodes'].get(s, {}) for s in socks}
+        if any(n.get('state') != 'operational' for n in here.values()):
+            raise Fail(f'status --all without sockets does not show the three nodes of /run/ordo: {j}')
+        rc, _ = run('status', expect=64)
+        log('status --all without sockets lists the three nodes of /run/ordo; status without a node, '
+            'with several here, asks which (exit 64)')
         run('-s', '/run/ordo/no-such-node.sock', 'status', expect=3)
 
         for i in NODES:

@@ -16,6 +16,7 @@
  */
 #include "eng_internal.h"
 #include "ordo.h"
+#include "rp_drive.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -366,10 +367,13 @@ static void poll_peers(struct eng *e)
 	}
 }
 
-static void perform(struct eng *e)
+/* The step's actions (rp_drive.h); a fatal error stops the rest. Inlined
+ * into eng_step, its one caller, as it was before rp_drive.h. */
+static inline __attribute__((always_inline)) void perform(void *ctx, const struct rp_actions *acts)
 {
-	for (uint32_t k = 0; k < e->acts.count; k++) {
-		const struct rp_action *a = &e->acts.v[k];
+	struct eng *e = ctx;
+	for (uint32_t k = 0; k < acts->count; k++) {
+		const struct rp_action *a = &acts->v[k];
 		switch (a->kind) {
 		case RP_ACT_SEND: {
 			const uint8_t *data = a->send.data;
@@ -431,22 +435,27 @@ static void perform(struct eng *e)
 	}
 }
 
-/* Frees the mbufs ring-proto no longer references (docs/protocol.md §14):
- * only after the step's actions, which may point into them, are performed. */
-static void take_returned(struct eng *e)
+/* An mbuf ring-proto no longer references (docs/protocol.md §14), freed
+ * only after the step's actions, which may point into it, were performed. */
+static bool returned(void *ctx, void *lend)
 {
-	void *v[PMDG_BURST];
-	size_t k;
-	while ((k = rp_take_returned(e->rp, v, PMDG_BURST)) > 0)
-		for (size_t i = 0; i < k; i++) {
-			struct rte_mbuf *m = v[i];
-			uint8_t p = pmdg_path_of(&e->g, m);
-			/* a lent frame is an mbuf of one of this node's path pools */
-			ENG_VERIFY(p < e->cfg.rp.path_count && e->kept[p] > 0);
-			e->kept[p]--;
-			rte_pktmbuf_free(m);
-		}
+	struct eng *e = ctx;
+	struct rte_mbuf *m = lend;
+	uint8_t p = pmdg_path_of(&e->g, m);
+	/* a lent frame is an mbuf of one of this node's path pools */
+	ENG_VERIFY(p < e->cfg.rp.path_count && e->kept[p] > 0);
+	e->kept[p]--;
+	rte_pktmbuf_free(m);
+	return true;
 }
+
+static void kept(void *ctx, const struct rp_input *in)
+{
+	struct eng *e = ctx;
+	e->kept[in->frame.path]++;
+}
+
+static const struct rp_driver eng_driver = {.kept = kept, .perform = perform, .returned = returned};
 
 /* ring-proto's failed assertions (rp.h): the place in the log, then abort
  * (with a core dump where the system keeps them). The worker's thread. */
@@ -457,12 +466,7 @@ void rp_assert_failed(const char *file, unsigned line, const char *cond)
 
 int eng_step(struct eng *e, const struct rp_input *in)
 {
-	int rc = rp_step(e->rp, in, e->now_ns, &e->acts);
-	if (rc == RP_KEPT)
-		e->kept[in->frame.path]++;
-	perform(e);
-	take_returned(e);
-	return rc;
+	return rp_drive(e->rp, in, e->now_ns, &e->acts, &eng_driver, e);
 }
 
 /* Steps one received frame. Lends its mbuf while the path's pool can spare
@@ -481,8 +485,7 @@ static bool step_frame(struct eng *e, const uint8_t *data, size_t len, uint8_t p
 /* Before the node is dropped: every kept mbuf back to its pool. */
 static void return_all(struct eng *e)
 {
-	rp_return_all(e->rp);
-	take_returned(e);
+	rp_drive_return_all(e->rp, &eng_driver, e);
 }
 
 /* Receives on every path; tokens of the round wait until every data frame

@@ -10,6 +10,7 @@
  * from sim_opts.seed through sim_rand().
  */
 #include "sim_internal.h"
+#include "rp_drive.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -209,29 +210,41 @@ static void lent_free(struct sim *s, struct sim_lent *l)
 	s->quarantine[(s->quarantine_head + s->quarantine_count++) % SIM_QUARANTINE] = l;
 }
 
-static void take_returned(struct sim *s, struct sim_node *n)
+/* A step's driver context (rp_drive.h). */
+struct sim_step {
+	struct sim *s;
+	struct sim_node *n;
+	bool bad_lend;                    /* the node kept a frame that was not lent */
+	const uint64_t *drops_before;     /* --trace: the drop counters before the step */
+};
+
+static bool returned(void *ctx, void *lend)
 {
-	void *v[64];
-	size_t k;
-	while ((k = rp_take_returned(n->rp, v, 64)) > 0)
-		for (size_t i = 0; i < k; i++) {
-			struct sim_lent *l = v[i];
-			if (l->magic != SIM_LENT_LIVE || l->node != n->index || !l->kept) {
-				sim_violation(s, "lending", "node %u returned a frame it %s", n->id,
-					      l->magic != SIM_LENT_LIVE ? "had returned already" :
-					      l->node != n->index ? "was never lent" : "did not keep");
-				return;
-			}
-			n->lent_out--;
-			lent_free(s, l);
-		}
+	struct sim *s = ((struct sim_step *)ctx)->s;
+	struct sim_node *n = ((struct sim_step *)ctx)->n;
+	struct sim_lent *l = lend;
+	if (l->magic != SIM_LENT_LIVE || l->node != n->index || !l->kept) {
+		sim_violation(s, "lending", "node %u returned a frame it %s", n->id,
+			      l->magic != SIM_LENT_LIVE ? "had returned already" :
+			      l->node != n->index ? "was never lent" : "did not keep");
+		return false;
+	}
+	n->lent_out--;
+	lent_free(s, l);
+	return true;
 }
+
+static void kept(void *ctx, const struct rp_input *in);
+static void stepped(void *ctx, const struct rp_input *in, int rc);
+static void perform(void *ctx, const struct rp_actions *acts);
+static const struct rp_driver sim_driver = {.kept = kept, .stepped = stepped, .perform = perform,
+					    .returned = returned};
 
 /* Before a node's memory is dropped or reused: every kept frame back. */
 static void return_all(struct sim *s, struct sim_node *n)
 {
-	rp_return_all(n->rp);
-	take_returned(s, n);
+	struct sim_step ctx = {.s = s, .n = n};
+	rp_drive_return_all(n->rp, &sim_driver, &ctx);
 	if (n->lent_out != 0 && !s->failed)
 		sim_violation(s, "lending", "node %u still holds %" PRId64 " lent frames after rp_return_all",
 			      n->id, n->lent_out);
@@ -781,10 +794,12 @@ static void trace_send(struct sim *s, const struct sim_node *n, const struct rp_
 			  (h.flags & RP_HDR_F_RETRANS) ? " (retransmission)" : "");
 }
 
-static void perform(struct sim *s, struct sim_node *n)
+static void perform(void *ctx, const struct rp_actions *acts)
 {
-	for (uint32_t i = 0; i < n->acts.count && !s->failed; i++) {
-		const struct rp_action *a = &n->acts.v[i];
+	struct sim *s = ((struct sim_step *)ctx)->s;
+	struct sim_node *n = ((struct sim_step *)ctx)->n;
+	for (uint32_t i = 0; i < acts->count && !s->failed; i++) {
+		const struct rp_action *a = &acts->v[i];
 		switch (a->kind) {
 		case RP_ACT_SEND: {
 			struct rp_wire_hdr h;
@@ -864,23 +879,29 @@ static void trace_memb_frame(struct sim *s, const struct sim_node *n, const stru
 			  h.type == RP_FRAME_JOIN ? "join" : "commit", h.sender, h.ring.rep, h.ring.seq, why);
 }
 
-static int step(struct sim *s, struct sim_node *n, const struct rp_input *in)
+static void kept(void *ctx, const struct rp_input *in)
 {
-	uint64_t drops_before[RP_DROP_COUNT];
-	if (s->opts.trace)
-		memcpy(drops_before, rp_node_stats(n->rp)->drops, sizeof(drops_before));
-	int rc = rp_step(n->rp, in, s->now, &n->acts);
-	if (s->opts.trace && in->kind == RP_IN_FRAME)
-		trace_memb_frame(s, n, in, drops_before);
-	if (rc == RP_KEPT) {
-		struct sim_lent *l = in->kind == RP_IN_FRAME ? in->frame.lend : NULL;
-		if (l == NULL || l->magic != SIM_LENT_LIVE) {
-			sim_violation(s, "lending", "node %u kept a frame that was not lent", n->id);
-			return rc;
-		}
-		l->kept = 1;
-		n->lent_out++;
+	struct sim_step *st = ctx;
+	struct sim_lent *l = in->kind == RP_IN_FRAME ? in->frame.lend : NULL;
+	if (l == NULL || l->magic != SIM_LENT_LIVE) {
+		sim_violation(st->s, "lending", "node %u kept a frame that was not lent", st->n->id);
+		st->bad_lend = true;
+		return;
 	}
+	l->kept = 1;
+	st->n->lent_out++;
+}
+
+/* After rp_step, before its actions: the checks of every step. */
+static void stepped(void *ctx, const struct rp_input *in, int rc)
+{
+	struct sim *s = ((struct sim_step *)ctx)->s;
+	struct sim_node *n = ((struct sim_step *)ctx)->n;
+	(void)rc;
+	if (s->opts.trace && in->kind == RP_IN_FRAME)
+		trace_memb_frame(s, n, in, ((struct sim_step *)ctx)->drops_before);
+	if (((struct sim_step *)ctx)->bad_lend)
+		return;
 	rp_check_invariants(n->rp);
 	if (s->opts.trace) {
 		const struct rp_stats *st = rp_node_stats(n->rp);
@@ -897,8 +918,17 @@ static int step(struct sim *s, struct sim_node *n, const struct rp_input *in)
 	}
 	s->steps++;
 	sim_check_arus(s, n);
-	perform(s, n);
-	take_returned(s, n);
+}
+
+static int step(struct sim *s, struct sim_node *n, const struct rp_input *in)
+{
+	uint64_t drops_before[RP_DROP_COUNT];
+	struct sim_step ctx = {.s = s, .n = n, .drops_before = drops_before};
+	if (s->opts.trace)
+		memcpy(drops_before, rp_node_stats(n->rp)->drops, sizeof(drops_before));
+	int rc = rp_drive(n->rp, in, s->now, &n->acts, &sim_driver, &ctx);
+	if (ctx.bad_lend)
+		return rc;
 	schedule_timer(s, n);
 	sim_stable_step(s, n);
 	if (s->opts.watch && !s->failed)

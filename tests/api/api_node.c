@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -692,6 +693,46 @@ void api_join_wait(struct api_rec *r, const char *group)
 	struct join_seen j = {.r = r, .group = group, .from = r->view_count, .self = ordo_self(r->c)};
 	assert_int_equal(ordo_join(r->c, group, strlen(group)), ORDO_OK);
 	assert_true(api_pump((struct api_rec *[]){r}, 1, join_seen, &j, 5000));
+}
+
+void api_attach_pair(struct api_rec *a, const char *na, struct api_rec *b, const char *nb, uint32_t m_cap,
+		     const char *group)
+{
+	api_attach(a, na, m_cap, 0, 0);
+	api_attach(b, nb, m_cap, 0, 0);
+	api_join_wait(a, group);
+	api_join_wait(b, group);
+}
+
+pid_t api_fork_reporter(int *fd)
+{
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		api_child_init();
+		close(p[0]);
+		*fd = p[1];
+		return 0;
+	}
+	close(p[1]);
+	*fd = p[0];
+	return child;
+}
+
+void api_child_report(int fd, void *buf, size_t size)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	assert_int_equal(poll(&pfd, 1, 10000), 1);
+	assert_int_equal(read(fd, buf, size), (ssize_t)size);
+	close(fd);
+}
+
+void api_child_kill(pid_t child)
+{
+	kill(child, SIGKILL);
+	assert_int_equal(waitpid(child, NULL, 0), child);
 }
 
 

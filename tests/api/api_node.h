@@ -194,6 +194,20 @@ void api_attach(struct api_rec *r, const char *name, uint32_t m_cap, uint32_t su
 /* Joins group and waits (5 s at most) for the view that shows this join
  * (not any view: one of another group may come first). */
 void api_join_wait(struct api_rec *r, const char *group);
+/* The setup of most tests: clients a and b (names na, nb; m_cap messages
+ * of room each, the node's ring sizes) attached to api_nodes[0], then a
+ * and b in turn joined to group (api_join_wait). */
+void api_attach_pair(struct api_rec *a, const char *na, struct api_rec *b, const char *nb, uint32_t m_cap,
+		     const char *group);
+/* A child process the test will kill, reporting to it through a pipe:
+ * fork()s; returns 0 in the child (default signal dispositions, *fd the
+ * pipe's writing end), the child's pid in the parent (*fd the reading end). */
+pid_t api_fork_reporter(int *fd);
+/* In the parent: size bytes of the child's report on fd, read within 10 s
+ * (the test fails otherwise); closes fd. */
+void api_child_report(int fd, void *buf, size_t size);
+/* SIGKILL to the child, reaped. */
+void api_child_kill(pid_t child);
 int api_same_member(struct ordo_member a, struct ordo_member b);
 
 /* A test file's main(): api_main_init, then init (a statement: node

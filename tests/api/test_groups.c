@@ -12,8 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -147,35 +145,26 @@ static void test_killed_member(void **state)
 	attach_one(&a, "a");
 	assert_int_equal(ordo_join(a.c, "k1", 2), ORDO_OK);
 	assert_true(api_wait_views(&a, 1, 5000));
-	int p[2];
-	assert_int_equal(pipe(p), 0);
-	pid_t child = fork();
-	assert_true(child >= 0);
+	int fd;
+	pid_t child = api_fork_reporter(&fd);
 	if (child == 0) {
-		api_child_init();
-		close(p[0]);
 		struct api_rec c;
 		struct ordo_member self = {0};
 		if (api_rec_attach(&c, "doomed", api_nodes[0].sock, NULL, 4, 0, 0) == ORDO_OK &&
 		    ordo_join(c.c, "k1", 2) == ORDO_OK && api_wait_views(&c, 1, 5000))
 			self = ordo_self(c.c);
-		if (write(p[1], &self, sizeof(self)) != (ssize_t)sizeof(self))
+		if (write(fd, &self, sizeof(self)) != (ssize_t)sizeof(self))
 			_exit(1);
 		for (;;)
 			pause(); /* until SIGKILL */
 	}
-	close(p[1]);
 	struct ordo_member sc;
-	struct pollfd pfd = {.fd = p[0], .events = POLLIN};
-	assert_int_equal(poll(&pfd, 1, 10000), 1);
-	assert_int_equal(read(p[0], &sc, sizeof(sc)), (ssize_t)sizeof(sc));
-	close(p[0]);
+	api_child_report(fd, &sc, sizeof(sc));
 	assert_int_not_equal(sc.node, 0);
 	assert_true(api_wait_views(&a, 2, 5000));
 	assert_non_null(api_find_change(&a, "k1", 0, sc, ORDO_REASON_JOIN));
 	uint64_t t0 = api_now_ns();
-	kill(child, SIGKILL);
-	assert_int_equal(waitpid(child, NULL, 0), child);
+	api_child_kill(child);
 	assert_true(api_wait_views(&a, 3, 5000));
 	printf("# the killed member's DISCONNECT view came %.1f ms after SIGKILL\n", api_ms_since(t0));
 	const struct api_view *v = &a.views[2];

@@ -77,10 +77,7 @@ static void test_agreed_safe(void **state)
 {
 	(void)state;
 	struct api_rec a, b;
-	api_attach(&a, "a", 16, 0, 0);
-	api_attach(&b, "b", 16, 0, 0);
-	api_join_wait(&a, "p1");
-	api_join_wait(&b, "p1");
+	api_attach_pair(&a, "a", &b, "b", 16, "p1");
 	uint64_t t0 = api_now_ns();
 	assert_int_equal(ordo_publish(a.c, "p1", 2, "agreed-0", 8, ORDO_AGREED, 1), 0);
 	assert_int_equal(ordo_publish(a.c, "p1", 2, "safe-1..", 8, ORDO_SAFE, 1), 1);
@@ -146,10 +143,7 @@ static void test_fifo_1000(void **state)
 	(void)state;
 	enum { N = 1000 };
 	struct api_rec a, b;
-	api_attach(&a, "a", N + 8, 0, 0);
-	api_attach(&b, "b", N + 8, 0, 0);
-	api_join_wait(&a, "p3");
-	api_join_wait(&b, "p3");
+	api_attach_pair(&a, "a", &b, "b", N + 8, "p3");
 	uint8_t buf[64];
 	uint64_t t0 = api_now_ns(), eagain = 0;
 	for (uint64_t i = 0; i < N; i++) {
@@ -195,10 +189,7 @@ static void test_priorities(void **state)
 	(void)state;
 	enum { N = 600 };
 	struct api_rec a, b;
-	api_attach(&a, "a", N + 400, 0, 0);
-	api_attach(&b, "b", N + 400, 0, 0);
-	api_join_wait(&a, "p4");
-	api_join_wait(&b, "p4");
+	api_attach_pair(&a, "a", &b, "b", N + 400, "p4");
 	uint64_t next[ORDO_PRIORITIES] = {0};
 	uint8_t buf[200];
 	for (uint64_t i = 0; i < N; i++) {

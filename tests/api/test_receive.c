@@ -38,10 +38,7 @@ static void test_poll_counts(void **state)
 {
 	(void)state;
 	struct api_rec a, w;
-	api_attach(&a, "a", 64, 0, 0);
-	api_attach(&w, "witness", 64, 0, 0);
-	api_join_wait(&a, "r1");
-	api_join_wait(&w, "r1");
+	api_attach_pair(&a, "a", &w, "witness", 64, "r1");
 	/* a: w's join view is waiting */
 	assert_int_equal(ordo_poll(a.c, 0), 0); /* max 0: nothing delivered */
 	assert_int_equal(ordo_poll(a.c, 64), 1);
@@ -76,10 +73,7 @@ static void test_fd_epoll(void **state)
 {
 	(void)state;
 	struct api_rec a, w;
-	api_attach(&a, "a", 64, 0, 0);
-	api_attach(&w, "witness", 64, 0, 0);
-	api_join_wait(&a, "r2");
-	api_join_wait(&w, "r2");
+	api_attach_pair(&a, "a", &w, "witness", 64, "r2");
 	api_pump((struct api_rec *[]){&a}, 1, NULL, NULL, 20);
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	assert_true(ep >= 0);
@@ -132,10 +126,7 @@ static void test_fd_stays_readable(void **state)
 {
 	(void)state;
 	struct api_rec a, w;
-	api_attach(&a, "a", 64, 0, 0);
-	api_attach(&w, "witness", 64, 0, 0);
-	api_join_wait(&a, "r3");
-	api_join_wait(&w, "r3");
+	api_attach_pair(&a, "a", &w, "witness", 64, "r3");
 	api_pump((struct api_rec *[]){&a}, 1, NULL, NULL, 20);
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event ev = {.events = EPOLLIN};

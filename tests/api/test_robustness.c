@@ -16,9 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <pthread.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -121,10 +119,7 @@ static void test_garbage_submit(void **state)
 {
 	(void)state;
 	struct api_rec h, s;
-	api_attach(&h, "healthy", 4096, 0, 0);
-	api_attach(&s, "subscriber", 4096, 0, 0);
-	api_join_wait(&h, "rb");
-	api_join_wait(&s, "rb");
+	api_attach_pair(&h, "healthy", &s, "subscriber", 4096, "rb");
 	uint64_t sent = 0;
 	uint8_t buf[300];
 	for (int g = 0; g < G_COUNT; g++) {
@@ -259,10 +254,7 @@ static void test_forged_group_op(void **state)
 {
 	(void)state;
 	struct api_rec v, o;
-	api_attach(&v, "victim", 64, 0, 0);
-	api_attach(&o, "observer", 64, 0, 0);
-	api_join_wait(&v, "victim-g");
-	api_join_wait(&o, "victim-g");
+	api_attach_pair(&v, "victim", &o, "observer", 64, "victim-g");
 	struct ordo_member sv = ordo_self(v.c);
 	struct ordo_client *flooder;
 	struct ordo_client_opts fo = {.name = "flooder", .submit_ring_size = 64u << 20};
@@ -478,24 +470,16 @@ static void test_publisher_killed(void **state)
 	api_join_wait(&s, "kill-g");
 	api_join_wait(&h, "kill-g");
 	api_pump((struct api_rec *[]){&s}, 1, NULL, NULL, 20);
-	int p[2];
-	assert_int_equal(pipe(p), 0);
-	pid_t child = fork();
-	assert_true(child >= 0);
+	int fd;
+	pid_t child = api_fork_reporter(&fd);
 	if (child == 0) {
-		api_child_init();
-		close(p[0]);
-		child_publisher(p[1]);
+		child_publisher(fd);
 		_exit(0);
 	}
-	close(p[1]);
 	struct api_rx rx;
 	assert_int_equal(api_rx_start(&rx, &s, UINT64_MAX, 30000), 0);
-	struct pollfd pfd = {.fd = p[0], .events = POLLIN};
-	assert_int_equal(poll(&pfd, 1, 10000), 1);
 	char ch;
-	assert_int_equal(read(p[0], &ch, 1), 1);
-	close(p[0]);
+	api_child_report(fd, &ch, 1);
 	/* ~50 ms into its publishing, with other traffic going on */
 	uint64_t t0 = api_now_ns(), sent = 0;
 	uint8_t buf[100];
@@ -504,8 +488,7 @@ static void test_publisher_killed(void **state)
 		assert_true(api_publish(h.c, &h, "kill-g", buf, sizeof(buf), ORDO_AGREED, 1, 5000) >= 0);
 		api_sleep_ms(2);
 	}
-	kill(child, SIGKILL);
-	assert_int_equal(waitpid(child, NULL, 0), child);
+	api_child_kill(child);
 	double killed_at = api_ms_since(t0);
 	/* the node goes on: more traffic, and a new client */
 	for (int i = 0; i < 100; i++) {

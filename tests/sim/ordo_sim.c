@@ -12,6 +12,7 @@
  * command that replays it with a trace. A ring-proto assertion (a trap) is
  * caught and reported the same way.
  */
+#include "sim_cli.h"
 #include "sim_internal.h"
 
 #include <inttypes.h>
@@ -55,12 +56,6 @@ static void on_fatal(int sig)
 	if (len > 0 && write(2, buf, (size_t)len) < 0)
 		_exit(3);
 	_exit(1);
-}
-
-static const char *faults_name(enum sim_faults f)
-{
-	return f == SIM_FAULTS_ALL ? "all" : f == SIM_FAULTS_MEMB ? "memb" : f == SIM_FAULTS_NET ? "net"
-	       : f == SIM_FAULTS_PAUSE ? "pause" : "none";
 }
 
 static const char *const mutation_names[] = {
@@ -126,7 +121,7 @@ int sim_run_one(const struct sim_opts *o, const char *replay_args, bool verbose)
 		       " one-way=%" PRIu64 " max-outage=%.3fms%s%s relayed=%" PRIu64 " flooded=%" PRIu64
 		       " held=%" PRIu64 " replayed=%" PRIu64 " bursts=%" PRIu64
 		       " simtime=%.3fs events=%" PRIu64 " digest=%016" PRIx64 "\n",
-		       o->seed, o->nodes, o->paths, faults_name(o->faults), r.messages, r.deliveries,
+		       o->seed, o->nodes, o->paths, sim_faults_name(o->faults), r.messages, r.deliveries,
 		       r.frames_sent, r.frames_retransmitted, r.tokens_retransmitted, r.configs,
 		       r.crashes, r.restarts, r.leaves, r.partitions,
 		       r.rrp_mode == RP_RRP_PASSIVE ? "passive" : "active", quorum_names[r.quorum],
@@ -170,7 +165,7 @@ static void set_replay_line(const struct sim_opts *so, const char *net_arg)
 {
 	snprintf(replay_line, sizeof(replay_line),
 		 "build/tests/ordo-sim --seed %" PRIu64 " --nodes %u --paths %u --faults %s%s%s%s",
-		 so->seed, so->nodes, so->paths, faults_name(so->faults),
+		 so->seed, so->nodes, so->paths, sim_faults_name(so->faults),
 		 so->mutation ? " --mutate " : "", so->mutation ? mutation_names[so->mutation] : "",
 		 so->initial_seq ? " --initial-seq ..." : "");
 	if (so->initial_seq)
@@ -330,12 +325,7 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--paths") && parse_u64(v, &x) && x >= 1 && x <= RP_PATHS_MAX) {
 			paths = (uint32_t)x;
 			i++;
-		} else if (!strcmp(a, "--faults") && v &&
-			   (!strcmp(v, "net") || !strcmp(v, "none") || !strcmp(v, "memb") || !strcmp(v, "all") ||
-			    !strcmp(v, "pause"))) {
-			o.faults = !strcmp(v, "all") ? SIM_FAULTS_ALL : !strcmp(v, "memb") ? SIM_FAULTS_MEMB
-				   : !strcmp(v, "net") ? SIM_FAULTS_NET : !strcmp(v, "pause") ? SIM_FAULTS_PAUSE
-				   : SIM_FAULTS_NONE;
+		} else if (!strcmp(a, "--faults") && sim_parse_faults(v, &o.faults)) {
 			i++;
 		} else if (!strcmp(a, "--rrp") && v && (!strcmp(v, "active") || !strcmp(v, "passive"))) {
 			o.rrp_mode = !strcmp(v, "passive") ? RP_RRP_PASSIVE : RP_RRP_ACTIVE;
@@ -421,10 +411,7 @@ int main(int argc, char **argv)
 		struct sim_opts so = o;
 		so.seed = seed;
 		current_seed = seed;
-		/* seeded topology when not given: 3..7 nodes, 1..3 paths */
-		uint64_t mix = seed * 0x9E3779B97F4A7C15ull;
-		so.nodes = nodes ? nodes : (uint32_t)(3 + (mix >> 40) % 5);
-		so.paths = paths ? paths : o.partial ? (uint32_t)(2 + (mix >> 20) % 3) : (uint32_t)(1 + (mix >> 20) % 3);
+		sim_seed_topology(&so, nodes, paths);
 		set_replay_line(&so, net_arg);
 		int rc = sim_run_one(&so, replay_line, !sweep);
 		if (rc == 2)

@@ -1,7 +1,7 @@
 /* ordo_sim_crypto.c — the `ordo-sim-crypto` command: the simulator with
  * frame security (tests/sim/sim_crypto.h) and an attacker on the network.
  *
- *   ordo-sim-crypto --seeds A..B [--nodes N] [--paths P] [--faults none|net|memb|all]
+ *   ordo-sim-crypto --seeds A..B [--nodes N] [--paths P] [--faults none|net|memb|all|pause]
  *                   [--cipher aes256-gcm|chacha20-poly1305] [--auth] [--attack P] [--trace]
  *                   [--mutate accept-forged]
  *
@@ -17,27 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim_cli.h"
 #include "sim_crypto.h"
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: ordo-sim-crypto (--seed S | --seeds A..B) [--nodes N] [--paths P]\n"
-			"                       [--faults none|net|memb|all] [--cipher aes256-gcm|chacha20-poly1305]\n"
+			"                       [--faults none|net|memb|all|pause] [--cipher aes256-gcm|chacha20-poly1305]\n"
 			"                       [--auth] [--attack P] [--trace] [--mutate accept-forged]\n");
-}
-
-static int parse_seeds(const char *v, uint64_t *a, uint64_t *b)
-{
-	char *end;
-	*a = strtoull(v, &end, 10);
-	if (end[0] == '\0') {
-		*b = *a;
-		return 0;
-	}
-	if (end[0] != '.' || end[1] != '.')
-		return -1;
-	*b = strtoull(end + 2, &end, 10);
-	return *end == '\0' && *b >= *a ? 0 : -1;
 }
 
 int main(int argc, char **argv)
@@ -46,25 +33,13 @@ int main(int argc, char **argv)
 	sim_opts_default(&base);
 	base.faults = SIM_FAULTS_NET;
 	struct sim_crypto_opts co = {.cipher = ENG_CIPHER_AES256_GCM, .protect = ENG_PROTECT_ENCRYPT, .attack = 0.01};
-	uint64_t first = 0, last = 0;
-	uint32_t nodes = 0, paths = 0;
-	int have = 0;
+	struct sim_cli cli = {0};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if ((!strcmp(a, "--seeds") || !strcmp(a, "--seed")) && v && parse_seeds(v, &first, &last) == 0) {
-			have = 1;
-			i++;
-		} else if (!strcmp(a, "--nodes") && v && atoi(v) >= 1 && atoi(v) <= SIM_NODES_MAX) {
-			nodes = (uint32_t)atoi(v);
-			i++;
-		} else if (!strcmp(a, "--paths") && v && atoi(v) >= 1 && atoi(v) <= (int)RP_PATHS_MAX) {
-			paths = (uint32_t)atoi(v);
-			i++;
-		} else if (!strcmp(a, "--faults") && v) {
-			base.faults = !strcmp(v, "all") ? SIM_FAULTS_ALL : !strcmp(v, "memb") ? SIM_FAULTS_MEMB
-				      : !strcmp(v, "net") ? SIM_FAULTS_NET : SIM_FAULTS_NONE;
-			i++;
-		} else if (!strcmp(a, "--cipher") && v && eng_cipher_parse(v) != 0) {
+		int took = sim_cli_option(argc, argv, i, &cli, &base);
+		if (took > 0) {
+			i += took - 1;
+		} else if (took == 0 && !strcmp(a, "--cipher") && v && eng_cipher_parse(v) != 0) {
 			co.cipher = eng_cipher_parse(v);
 			i++;
 		} else if (!strcmp(a, "--auth")) {
@@ -75,26 +50,22 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--mutate") && v && !strcmp(v, "accept-forged")) {
 			co.mutate_accept_forged = true;
 			i++;
-		} else if (!strcmp(a, "--trace")) {
-			base.trace = true;
 		} else {
 			usage();
 			return 2;
 		}
 	}
-	if (!have) {
+	if (!cli.have_seed) {
 		usage();
 		return 2;
 	}
 	struct sim_crypto_stats tot;
 	memset(&tot, 0, sizeof(tot));
 	uint64_t passed = 0, failed = 0;
-	for (uint64_t seed = first;; seed++) {
+	for (uint64_t seed = cli.first;; seed++) {
 		struct sim_opts o = base;
 		o.seed = seed;
-		uint64_t mix = seed * 0x9E3779B97F4A7C15ull;
-		o.nodes = nodes ? nodes : (uint32_t)(3 + (mix >> 40) % 5);
-		o.paths = paths ? paths : (uint32_t)(1 + (mix >> 20) % 3);
+		sim_seed_topology(&o, cli.nodes, cli.paths);
 		struct sim_crypto *c = sim_crypto_attach(&o, &co);
 		struct sim *s = c ? sim_create(&o) : NULL;
 		if (s == NULL) {
@@ -125,12 +96,12 @@ int main(int argc, char **argv)
 			       eng_cipher_name(co.cipher), co.protect == ENG_PROTECT_AUTH ? " --auth" : "", co.attack);
 		} else {
 			passed++;
-			if (first == last)
+			if (cli.first == cli.last)
 				printf("seed %" PRIu64 ": ok nodes=%u paths=%u deliveries=%" PRIu64 " configs=%" PRIu64
 				       " sealed=%" PRIu64 " opened=%" PRIu64 " digest=%016" PRIx64 "\n",
 				       seed, o.nodes, o.paths, r.deliveries, r.configs, st.sealed, st.opened, r.digest);
 		}
-		if (seed == last)
+		if (seed == cli.last)
 			break;
 	}
 	printf("crypto: sealed %" PRIu64 ", opened %" PRIu64 "; injected replay %" PRIu64 ", tamper %" PRIu64

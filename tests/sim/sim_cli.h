@@ -1,0 +1,35 @@
+/* sim_cli.h — what the simulator's commands (ordo-sim, ordo-sim-crypto,
+ * ordo-sim-groups) read and print alike: seeds, fault sets, the seeded
+ * topology of a sweep, and the options they all take. */
+#ifndef SIM_CLI_H
+#define SIM_CLI_H
+
+#include "sim.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* "S" or "A..B" with A <= B (decimal, or 0x hex). */
+bool sim_parse_seeds(const char *v, uint64_t *first, uint64_t *last);
+/* none | net | memb | all | pause */
+bool sim_parse_faults(const char *v, enum sim_faults *f);
+const char *sim_faults_name(enum sim_faults f);
+
+/* A sweep's topology for o->seed: nodes and paths when given (non-zero),
+ * else seeded: 3..7 nodes, 1..3 paths (2..4 with o->partial). */
+void sim_seed_topology(struct sim_opts *o, uint32_t nodes, uint32_t paths);
+
+/* The options every command takes: --seed S or --seeds A..B, --nodes N,
+ * --paths P, --faults F (into o->faults), --trace (o->trace). */
+struct sim_cli {
+	uint64_t first, last;
+	bool have_seed;
+	uint32_t nodes, paths; /* 0: seeded */
+};
+
+/* Reads argv[i] (and its value) if it is one of those options: returns the
+ * arguments taken (1 or 2), 0 if argv[i] is none of them, -1 for one with a
+ * missing or bad value. */
+int sim_cli_option(int argc, char **argv, int i, struct sim_cli *c, struct sim_opts *o);
+
+#endif

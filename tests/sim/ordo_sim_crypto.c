@@ -27,6 +27,43 @@ static void usage(void)
 			"                       [--auth] [--attack P] [--trace] [--mutate accept-forged]\n");
 }
 
+/* The sweep's layer (sim_sweep): frame security with the options of co. */
+struct crypto_sweep {
+	const struct sim_crypto_opts *co;
+	struct sim_crypto_stats tot;
+};
+
+static void *attach(struct sim_opts *o, void *arg)
+{
+	return sim_crypto_attach(o, ((struct crypto_sweep *)arg)->co);
+}
+
+static void seen(void *layer, const struct sim_opts *o, const struct sim_result *r, bool one_seed, void *arg)
+{
+	struct crypto_sweep *cs = arg;
+	const struct sim_crypto_opts *co = cs->co;
+	struct sim_crypto_stats st;
+	sim_crypto_stats(layer, &st);
+	cs->tot.sealed += st.sealed;
+	cs->tot.opened += st.opened;
+	for (int k = 0; k < ENG_CRYPTO_DROP_COUNT; k++)
+		cs->tot.refused[k] += st.refused[k];
+	cs->tot.injected_replay += st.injected_replay;
+	cs->tot.injected_tamper += st.injected_tamper;
+	cs->tot.injected_wrong_key += st.injected_wrong_key;
+	if (!r->ok)
+		printf("seed %" PRIu64 ": FAIL property=%s: %s\n  replay: build/tests/ordo-sim-crypto --seed %" PRIu64
+		       " --nodes %u --paths %u --faults %s --cipher %s%s --attack %g --trace\n",
+		       o->seed, r->property, r->detail, o->seed, o->nodes, o->paths, sim_faults_name(o->faults),
+		       eng_cipher_name(co->cipher), co->protect == ENG_PROTECT_AUTH ? " --auth" : "", co->attack);
+	else if (one_seed)
+		printf("seed %" PRIu64 ": ok nodes=%u paths=%u deliveries=%" PRIu64 " configs=%" PRIu64
+		       " sealed=%" PRIu64 " opened=%" PRIu64 " digest=%016" PRIx64 "\n",
+		       o->seed, o->nodes, o->paths, r->deliveries, r->configs, st.sealed, st.opened, r->digest);
+}
+
+static void free_layer(void *layer) { sim_crypto_free(layer); }
+
 int main(int argc, char **argv)
 {
 	struct sim_opts base;
@@ -59,51 +96,13 @@ int main(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	struct sim_crypto_stats tot;
-	memset(&tot, 0, sizeof(tot));
-	uint64_t passed = 0, failed = 0;
-	for (uint64_t seed = cli.first;; seed++) {
-		struct sim_opts o = base;
-		o.seed = seed;
-		sim_seed_topology(&o, cli.nodes, cli.paths);
-		struct sim_crypto *c = sim_crypto_attach(&o, &co);
-		struct sim *s = c ? sim_create(&o) : NULL;
-		if (s == NULL) {
-			fprintf(stderr, "ordo-sim-crypto: cannot set up seed %" PRIu64 "\n", seed);
-			sim_crypto_free(c);
-			return 2;
-		}
-		struct sim_result r;
-		sim_run(s, &r);
-		sim_destroy(s);
-		struct sim_crypto_stats st;
-		sim_crypto_stats(c, &st);
-		sim_crypto_free(c);
-		tot.sealed += st.sealed;
-		tot.opened += st.opened;
-		for (int k = 0; k < ENG_CRYPTO_DROP_COUNT; k++)
-			tot.refused[k] += st.refused[k];
-		tot.injected_replay += st.injected_replay;
-		tot.injected_tamper += st.injected_tamper;
-		tot.injected_wrong_key += st.injected_wrong_key;
-		if (!r.ok) {
-			failed++;
-			printf("seed %" PRIu64 ": FAIL property=%s: %s\n  replay: build/tests/ordo-sim-crypto --seed %" PRIu64
-			       " --nodes %u --paths %u --faults %s --cipher %s%s --attack %g --trace\n",
-			       seed, r.property, r.detail, seed, o.nodes, o.paths,
-			       o.faults == SIM_FAULTS_ALL ? "all" : o.faults == SIM_FAULTS_MEMB ? "memb"
-			       : o.faults == SIM_FAULTS_NET ? "net" : "none",
-			       eng_cipher_name(co.cipher), co.protect == ENG_PROTECT_AUTH ? " --auth" : "", co.attack);
-		} else {
-			passed++;
-			if (cli.first == cli.last)
-				printf("seed %" PRIu64 ": ok nodes=%u paths=%u deliveries=%" PRIu64 " configs=%" PRIu64
-				       " sealed=%" PRIu64 " opened=%" PRIu64 " digest=%016" PRIx64 "\n",
-				       seed, o.nodes, o.paths, r.deliveries, r.configs, st.sealed, st.opened, r.digest);
-		}
-		if (seed == cli.last)
-			break;
-	}
+	struct crypto_sweep cs = {.co = &co};
+	const struct sim_sweep sw = {.tool = "ordo-sim-crypto", .attach = attach, .seen = seen, .free = free_layer,
+				     .arg = &cs};
+	uint64_t passed, failed;
+	if (sim_sweep(&cli, &base, &sw, &passed, &failed) != 0)
+		return 2;
+	const struct sim_crypto_stats tot = cs.tot;
 	printf("crypto: sealed %" PRIu64 ", opened %" PRIu64 "; injected replay %" PRIu64 ", tamper %" PRIu64
 	       ", wrong key %" PRIu64 "; refused:",
 	       tot.sealed, tot.opened, tot.injected_replay, tot.injected_tamper, tot.injected_wrong_key);

@@ -28,6 +28,45 @@ static void usage(void)
 			"                       [--names K] [--trace] [--mutate groups-skip]\n");
 }
 
+/* The sweep's layer (sim_sweep): a group table at every node. */
+struct groups_sweep {
+	const struct sim_groups_opts *go;
+	struct sim_groups_stats tot;
+};
+
+static void *attach(struct sim_opts *o, void *arg)
+{
+	return sim_groups_attach(o, ((struct groups_sweep *)arg)->go);
+}
+
+static void seen(void *layer, const struct sim_opts *o, const struct sim_result *r, bool one_seed, void *arg)
+{
+	struct groups_sweep *gs = arg;
+	const struct sim_groups_opts *go = gs->go;
+	struct sim_groups_stats st;
+	sim_groups_stats(layer, &st);
+	gs->tot.applied += st.applied;
+	gs->tot.refused_groups += st.refused_groups;
+	gs->tot.refused_members += st.refused_members;
+	gs->tot.noops += st.noops;
+	gs->tot.exchanges += st.exchanges;
+	gs->tot.aborted += st.aborted;
+	gs->tot.deferred += st.deferred;
+	gs->tot.compared += st.compared;
+	if (!r->ok)
+		printf("seed %" PRIu64 ": FAIL property=%s: %s\n  replay: build/tests/ordo-sim-groups --seed %" PRIu64
+		       " --nodes %u --paths %u --faults %s --max-groups %u --max-members %u --names %u%s --trace\n",
+		       o->seed, r->property, r->detail, o->seed, o->nodes, o->paths, sim_faults_name(o->faults),
+		       go->max_groups, go->max_members, go->names, go->mutate_skip ? " --mutate groups-skip" : "");
+	else if (one_seed)
+		printf("seed %" PRIu64 ": ok nodes=%u paths=%u deliveries=%" PRIu64 " configs=%" PRIu64
+		       " applied=%" PRIu64 " compared=%" PRIu64 " exchanges=%" PRIu64 " digest=%016" PRIx64 "\n",
+		       o->seed, o->nodes, o->paths, r->deliveries, r->configs, st.applied, st.compared, st.exchanges,
+		       r->digest);
+}
+
+static void free_layer(void *layer) { sim_groups_free(layer); }
+
 int main(int argc, char **argv)
 {
 	struct sim_opts base;
@@ -61,51 +100,13 @@ int main(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	struct sim_groups_stats tot;
-	memset(&tot, 0, sizeof(tot));
-	uint64_t passed = 0, failed = 0;
-	for (uint64_t seed = cli.first;; seed++) {
-		struct sim_opts o = base;
-		o.seed = seed;
-		sim_seed_topology(&o, cli.nodes, cli.paths);
-		struct sim_groups *g = sim_groups_attach(&o, &go);
-		struct sim *s = g ? sim_create(&o) : NULL;
-		if (s == NULL) {
-			fprintf(stderr, "ordo-sim-groups: cannot set up seed %" PRIu64 "\n", seed);
-			sim_groups_free(g);
-			return 2;
-		}
-		struct sim_result r;
-		sim_run(s, &r);
-		sim_destroy(s);
-		struct sim_groups_stats st;
-		sim_groups_stats(g, &st);
-		sim_groups_free(g);
-		tot.applied += st.applied;
-		tot.refused_groups += st.refused_groups;
-		tot.refused_members += st.refused_members;
-		tot.noops += st.noops;
-		tot.exchanges += st.exchanges;
-		tot.aborted += st.aborted;
-		tot.deferred += st.deferred;
-		tot.compared += st.compared;
-		if (!r.ok) {
-			failed++;
-			printf("seed %" PRIu64 ": FAIL property=%s: %s\n  replay: build/tests/ordo-sim-groups --seed %" PRIu64
-			       " --nodes %u --paths %u --faults %s --max-groups %u --max-members %u --names %u%s --trace\n",
-			       seed, r.property, r.detail, seed, o.nodes, o.paths, sim_faults_name(o.faults), go.max_groups,
-			       go.max_members, go.names, go.mutate_skip ? " --mutate groups-skip" : "");
-		} else {
-			passed++;
-			if (cli.first == cli.last)
-				printf("seed %" PRIu64 ": ok nodes=%u paths=%u deliveries=%" PRIu64 " configs=%" PRIu64
-				       " applied=%" PRIu64 " compared=%" PRIu64 " exchanges=%" PRIu64 " digest=%016" PRIx64 "\n",
-				       seed, o.nodes, o.paths, r.deliveries, r.configs, st.applied, st.compared, st.exchanges,
-				       r.digest);
-		}
-		if (seed == cli.last)
-			break;
-	}
+	struct groups_sweep gs = {.go = &go};
+	const struct sim_sweep sw = {.tool = "ordo-sim-groups", .attach = attach, .seen = seen, .free = free_layer,
+				     .arg = &gs};
+	uint64_t passed, failed;
+	if (sim_sweep(&cli, &base, &sw, &passed, &failed) != 0)
+		return 2;
+	const struct sim_groups_stats tot = gs.tot;
 	printf("groups: %" PRIu64 " operations applied, %" PRIu64 " without effect, refused %" PRIu64
 	       " for a full table and %" PRIu64 " for a full group; %" PRIu64 " compared at the same message; %" PRIu64
 	       " exchanges finished, %" PRIu64 " cut short, %" PRIu64 " operations waited for one\n",

@@ -1,6 +1,8 @@
 /* sim_cli.c — see sim_cli.h. */
 #include "sim_cli.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,4 +82,33 @@ int sim_cli_option(int argc, char **argv, int i, struct sim_cli *c, struct sim_o
 	if (!strcmp(a, "--faults"))
 		return sim_parse_faults(v, &o->faults) ? 2 : -1;
 	return 0;
+}
+
+int sim_sweep(const struct sim_cli *cli, const struct sim_opts *base, const struct sim_sweep *sw, uint64_t *passed,
+	      uint64_t *failed)
+{
+	*passed = *failed = 0;
+	for (uint64_t seed = cli->first;; seed++) {
+		struct sim_opts o = *base;
+		o.seed = seed;
+		sim_seed_topology(&o, cli->nodes, cli->paths);
+		void *layer = sw->attach(&o, sw->arg);
+		struct sim *s = layer ? sim_create(&o) : NULL;
+		if (s == NULL) {
+			fprintf(stderr, "%s: cannot set up seed %" PRIu64 "\n", sw->tool, seed);
+			sw->free(layer);
+			return 2;
+		}
+		struct sim_result r;
+		sim_run(s, &r);
+		sim_destroy(s);
+		sw->seen(layer, &o, &r, cli->first == cli->last, sw->arg);
+		sw->free(layer);
+		if (r.ok)
+			++*passed;
+		else
+			++*failed;
+		if (seed == cli->last)
+			return 0;
+	}
 }

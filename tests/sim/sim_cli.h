@@ -32,4 +32,23 @@ struct sim_cli {
  * missing or bad value. */
 int sim_cli_option(int argc, char **argv, int i, struct sim_cli *c, struct sim_opts *o);
 
+/* A sweep over the seeds of cli with a layer over each simulation (the
+ * frame security of ordo-sim-crypto, the group tables of ordo-sim-groups):
+ * attach() sets the layer up on a seed's options (NULL: it cannot); after
+ * the run, seen() takes the layer's numbers and prints what the seed
+ * showed (its FAIL and replay line, or with one seed its ok line); then
+ * the layer is freed. */
+struct sim_sweep {
+	const char *tool;
+	void *(*attach)(struct sim_opts *o, void *arg);
+	void (*seen)(void *layer, const struct sim_opts *o, const struct sim_result *r, bool one_seed, void *arg);
+	void (*free)(void *layer);
+	void *arg;
+};
+
+/* Runs the sweep from base's options: returns 2 if a seed could not be
+ * set up (said on stderr), else 0, with the seeds passed and failed. */
+int sim_sweep(const struct sim_cli *cli, const struct sim_opts *base, const struct sim_sweep *sw, uint64_t *passed,
+	      uint64_t *failed);
+
 #endif

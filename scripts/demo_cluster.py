@@ -87,8 +87,7 @@ def demo(ordod, count=30000, size=1024, rate=5000):
         c.set_load({'size': size, 'rate': rate})
         c.start_all()
         c.wait_ring([1, 2, 3])
-        c.wait_until(lambda: all(c.delivery(i)['delivered'] > 1000 for i in c.nodes), 30,
-                     'deliveries')
+        c.wait_flowing(c.nodes, 1000)
         before = c.ring_snapshot()
         for i in c.nodes:
             c.delivery_reset(i)
@@ -114,9 +113,7 @@ def demo(ordod, count=30000, size=1024, rate=5000):
                      'path 0 back in use everywhere')
         oc.log(f'path 0 reinstated everywhere {oc.ms(time.monotonic() - t_res)} after the restore')
         after = c.ring_snapshot()
-        same = all((before[i]['ring_rep'], before[i]['ring_seq'], before[i]['configs_regular'])
-                   == (after[i]['ring_rep'], after[i]['ring_seq'], after[i]['configs_regular'])
-                   for i in c.nodes)
+        same = all(oc.ring_key(before[i]) == oc.ring_key(after[i]) for i in c.nodes)
         oc.log(f'no configuration change: ring {after[1]["ring_rep"]}:{after[1]["ring_seq"]} '
             'throughout at every node' if same else 'CONFIGURATION CHANGED during the path cut')
         for i in c.nodes:

@@ -52,21 +52,35 @@ POLL_S = 0.02
 REGULAR_RE = re.compile(r'regular configuration (\d+):(\d+) members ([\d,]+) (primary|NOT primary)')
 
 
-def delivery_errors(d, nodes, expected):
+def log_deliveries(d, nodes, fields=(), more=None):
+    """Logs each node's /ordo/delivery (d: node -> its reply): delivered,
+    digest, origin_gaps, then the named fields, then more(i) if given."""
+    for i in nodes:
+        extra = ''.join(f' {k} {d[i].get(k)}' for k in fields)
+        log(f'n{i}: delivered {d[i]["delivered"]} digest {d[i]["digest"]} origin_gaps '
+            f'{d[i]["origin_gaps"]}{extra}' + (f'; {more(i)}' if more else ''))
+
+
+def delivery_errors(d, nodes, expected, fields=(), more=None, gaps=True):
     """The end of a load run (d: wait_quiet's deliveries): logs each node's
-    count and digest; returns what is wrong: a count other than expected, a
-    gap per origin, digests that differ."""
+    count and digest (log_deliveries); returns what is wrong: a count other
+    than expected (None: any), a gap per origin (gaps), digests that differ."""
+    log_deliveries(d, nodes, fields, more)
     errors = []
     for i in nodes:
-        log(f'n{i}: delivered {d[i]["delivered"]} digest {d[i]["digest"]} origin_gaps '
-            f'{d[i]["origin_gaps"]}')
-        if d[i]['delivered'] != expected:
+        if expected is not None and d[i]['delivered'] != expected:
             errors.append(f'n{i} delivered {d[i]["delivered"]}, expected {expected}')
-        if d[i]['origin_gaps'] != 0:
-            errors.append(f'n{i} origin_gaps {d[i]["origin_gaps"]}')
+        if gaps and d[i]['origin_gaps'] != 0:
+            errors.append(f'n{i} origin_gaps {d[i]["origin_gaps"]} (expected 0)')
     if len({d[i]['digest'] for i in nodes}) != 1:
         errors.append('digests differ: ' + ', '.join(f'n{i} {d[i]["digest"]}' for i in nodes))
     return errors
+
+
+def ring_key(s):
+    """What a configuration change alters in a node's /ordo/node reply:
+    (ring_rep, ring_seq, configs_regular)."""
+    return (s['ring_rep'], s['ring_seq'], s['configs_regular'])
 
 
 # ---------------------------------------------------------------- cluster
@@ -631,6 +645,14 @@ class Cluster:
         except (OSError, TypeError):
             pass
         return out
+
+    def finish(self, errors=()):
+        """A test's end: the drop counters logged, then Fail with every error
+        it found, or else a clean stop of every node (each must exit 0)."""
+        self.report_drops()
+        if errors:
+            raise Fail('; '.join(errors))
+        self.stop_all()
 
     def report_drops(self, nodes=None):
         """Logs every non-zero drop counter of the running nodes."""

@@ -25,7 +25,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'harness'))
-from cluster import Cluster, Fail, log, main_test, ms  # noqa: E402
+from cluster import Cluster, Fail, delivery_errors, log, main_test, ms, ring_key  # noqa: E402
 
 NODES = [1, 2, 3]
 PER_KIND = 300
@@ -85,20 +85,65 @@ def frames_of(kind, dst):
     raise ValueError(kind)
 
 
-def inject(iface, spec):
-    """In the namespace: sends spec = [[kind, count, dst_mac], ...], paced."""
+def send_paced(iface, spec, frame):
+    """In the namespace: for each [kind, count, args...] of spec, count
+    frames frame(kind, *args), all of them shuffled and paced, from a raw
+    socket on iface; prints how many of each kind it sent (JSON)."""
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((iface, 0))
     sent = {}
     plan = []
-    for kind, count, dst in spec:
-        plan += [(kind, dst)] * count
+    for kind, count, *args in spec:
+        plan += [(kind, args)] * count
     random.shuffle(plan)
-    for kind, dst in plan:
-        s.send(frames_of(kind, dst))
+    for kind, args in plan:
+        s.send(frame(kind, *args))
         sent[kind] = sent.get(kind, 0) + 1
         time.sleep(0.0005)  # pace: a receiver's af_packet ring holds 512 frames
     print(json.dumps(sent))
+
+
+def inject(iface, spec):
+    """In the namespace: sends spec = [[kind, count, dst_mac], ...], paced."""
+    send_paced(iface, spec, frames_of)
+
+
+def inject_counted(c, script, iface, kind, spec, reasons, per_kind):
+    """Runs `script --inject iface spec` in node 1's namespace, then waits
+    until nodes 2 and 3 each count per_kind of the frames under the drop
+    reasons given; logs what each counted. Returns what is wrong, and when
+    the injector was done (monotonic)."""
+    d0 = c.all(c.drops, [2, 3])
+    t = time.monotonic()
+    r = subprocess.run(['ip', 'netns', 'exec', 'ordo-n1', sys.executable, script, '--inject', iface,
+                        json.dumps(spec)],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    if r.returncode != 0:
+        raise Fail(f'injector failed: {r.stdout}')
+    sent = json.loads(r.stdout.strip().splitlines()[-1])
+    t_sent = time.monotonic()
+    log(f'{kind}: sent {sent[kind]} frames from ordo-n1 {iface} in {ms(t_sent - t)}')
+    last = dict(d0)  # until a read succeeds
+
+    def counted():
+        for i in (2, 3):
+            last[i] = c.drops(i)
+        return all(sum(delta(d0[i], last[i]).get(x, 0) for x in reasons) >= per_kind for i in (2, 3))
+
+    try:
+        c.wait_until(counted, 10, f'nodes 2 and 3 to count the {kind} frames')
+    except Fail:
+        pass  # reported below, with the numbers
+    errors = []
+    for i in (2, 3):
+        dd = delta(d0[i], last[i])
+        got = sum(dd.get(x, 0) for x in reasons)
+        log(f'n{i}: {kind}: counted {got} of {per_kind} under {sorted(reasons)}; '
+            f'all counters grew by {dict(sorted(dd.items()))}')
+        if got < per_kind:
+            errors.append(f'n{i} counted {got} of {per_kind} {kind} frames under '
+                          f'{sorted(reasons)} (counters grew by {dd})')
+    return errors, t_sent
 
 
 def node_mac(i, iface='p0'):
@@ -116,8 +161,7 @@ def test(ordod, args):
     with Cluster(ordod, nodes=3, paths=2, load={'size': 512, 'rate': 1000, 'count': count}) as c:
         c.start_all()
         c.wait_ring(NODES, timeout=60)
-        c.wait_until(lambda: all(c.delivery(i)['delivered'] > 500 for i in NODES), 30,
-                     'deliveries at every node')
+        c.wait_flowing(NODES, 500)
         base0 = c.all(c.drops, [2, 3])
         time.sleep(1.0)
         base1 = c.all(c.drops, [2, 3])
@@ -132,43 +176,14 @@ def test(ordod, args):
                     else [[kind, PER_KIND, RING_MAC]])
             fam = 'bad-magic' if kind == 'garbage' else kind
             before = c.ring_snapshot()
-            d0 = c.all(c.drops, [2, 3])
-            t = time.monotonic()
-            r = subprocess.run(['ip', 'netns', 'exec', 'ordo-n1', sys.executable,
-                                os.path.abspath(__file__), '--inject', 'p0', json.dumps(spec)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               timeout=60)
-            if r.returncode != 0:
-                raise Fail(f'injector failed: {r.stdout}')
-            sent = json.loads(r.stdout.strip().splitlines()[-1])
-            t_sent = time.monotonic()
-            log(f'{kind}: sent {sent[kind]} frames from ordo-n1 p0 in {ms(t_sent - t)}')
-            last = dict(d0)  # until a read succeeds
-
-            def counted():
-                for i in (2, 3):
-                    last[i] = c.drops(i)
-                return all(sum(delta(d0[i], last[i]).get(r, 0) for r in FAMILIES[fam]) >= PER_KIND
-                           for i in (2, 3))
-
-            try:
-                _, dt = c.wait_until(counted, 10, f'nodes 2 and 3 to count the {kind} frames')
-            except Fail:
-                pass  # reported below, with the numbers
+            errs, t_sent = inject_counted(c, os.path.abspath(__file__), 'p0', kind, spec, FAMILIES[fam],
+                                          PER_KIND)
+            errors += errs
             time.sleep(max(0.0, 1.0 - (time.monotonic() - t_sent)))  # room for a ring change
             c.check_alive()
             after = c.ring_snapshot()
-            for i in (2, 3):
-                dd = delta(d0[i], last[i])
-                got = sum(dd.get(r, 0) for r in FAMILIES[fam])
-                log(f'n{i}: {kind}: counted {got} of {PER_KIND} under {sorted(FAMILIES[fam])}; '
-                    f'all counters grew by {dict(sorted(dd.items()))}')
-                if got < PER_KIND:
-                    errors.append(f'n{i} counted {got} of {PER_KIND} {kind} frames under '
-                                  f'{sorted(FAMILIES[fam])} (counters grew by {dd})')
             for i in NODES:
-                k0 = (before[i]['ring_rep'], before[i]['ring_seq'], before[i]['configs_regular'])
-                k1 = (after[i]['ring_rep'], after[i]['ring_seq'], after[i]['configs_regular'])
+                k0, k1 = ring_key(before[i]), ring_key(after[i])
                 if k0 != k1 or after[i]['state'] != 'operational':
                     errors.append(f'n{i}: the {kind} frames changed the ring: (rep, seq, '
                                   f'configs_regular) {k0} -> {k1}, state {after[i]["state"]}')
@@ -176,24 +191,13 @@ def test(ordod, args):
                 log(f'{kind}: THE RING CHANGED')
                 c.wait_ring(NODES, timeout=30, what='the ring to settle again')
         d = c.wait_quiet(NODES, stable_s=1.0, timeout=120)
-        for i in NODES:
-            log(f'n{i}: delivered {d[i]["delivered"]} digest {d[i]["digest"]} origin_gaps '
-                f'{d[i]["origin_gaps"]}')
-            if d[i]['delivered'] != 3 * count:
-                errors.append(f'n{i} delivered {d[i]["delivered"]}, expected {3 * count}')
-            if d[i]['origin_gaps'] != 0:
-                errors.append(f'n{i} origin_gaps {d[i]["origin_gaps"]}')
-        if len({d[i]['digest'] for i in NODES}) != 1:
-            errors.append('digests differ: ' + ', '.join(f'n{i} {d[i]["digest"]}' for i in NODES))
+        errors += delivery_errors(d, NODES, 3 * count)
         final = c.ring_snapshot()
         for i in NODES:
             if final[i]['configs_regular'] != first[i]['configs_regular']:
                 log(f'n{i}: configs_regular {first[i]["configs_regular"]} -> '
                     f'{final[i]["configs_regular"]} over the test')
-        if errors:
-            raise Fail('; '.join(errors))
-        c.report_drops()
-        c.stop_all()
+        c.finish(errors)
 
 
 if __name__ == '__main__':

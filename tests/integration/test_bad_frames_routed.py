@@ -33,15 +33,13 @@ import os
 import random
 import socket
 import struct
-import subprocess
 import sys
-import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'harness'))
-from cluster import Cluster, Fail, log, main_test, ms  # noqa: E402
+from cluster import Cluster, delivery_errors, main_test, ring_key  # noqa: E402
 import transports  # noqa: E402
-from test_bad_frames import delta, node_mac  # noqa: E402
+from test_bad_frames import inject_counted, node_mac, send_paced  # noqa: E402
 
 NODES = [1, 2, 3]
 PER_KIND = 200
@@ -135,18 +133,7 @@ def frames_of(kind, dst, dst_id):
 
 def inject(iface, spec):
     """In the namespace: sends spec = [[kind, count, dst_mac_hex, dst_id], ...], paced."""
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-    s.bind((iface, 0))
-    sent = {}
-    plan = []
-    for kind, count, dst, dst_id in spec:
-        plan += [(kind, bytes.fromhex(dst), dst_id)] * count
-    random.shuffle(plan)
-    for kind, dst, dst_id in plan:
-        s.send(frames_of(kind, dst, dst_id))
-        sent[kind] = sent.get(kind, 0) + 1
-        time.sleep(0.0005)  # pace: a receiver's af_packet ring holds 512 frames
-    print(json.dumps(sent))
+    send_paced(iface, spec, lambda kind, dst, dst_id: frames_of(kind, bytes.fromhex(dst), dst_id))
 
 
 def learned(c, i):
@@ -162,8 +149,7 @@ def test(ordod, args):
                  node_conf=node_conf) as c:
         c.start_all()
         c.wait_ring(NODES, timeout=60)
-        c.wait_until(lambda: all(c.delivery(i)['delivered'] > 500 for i in NODES), 30,
-                     'deliveries at every node')
+        c.wait_flowing(NODES, 500)
         c.wait_until(lambda: all(int(c.paths_info(i)[f'path{k}']['neigh_resolved'])
                                  == int(c.paths_info(i)[f'path{k}']['neigh_total'])
                                  for i in NODES for k in (0, 1)), 10, 'every next hop resolved')
@@ -176,62 +162,26 @@ def test(ordod, args):
             if kind in ('arp-other', 'ns-other'):  # to a group: both nodes see each frame
                 spec = [[kind, PER_KIND, spec[0][2], 2]]
             before = c.ring_snapshot()
-            d0 = c.all(c.drops, [2, 3])
-            t = time.monotonic()
-            r = subprocess.run(['ip', 'netns', 'exec', 'ordo-n1', sys.executable, os.path.abspath(__file__),
-                                '--inject', iface, json.dumps(spec)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
-            if r.returncode != 0:
-                raise Fail(f'injector failed: {r.stdout}')
-            sent = json.loads(r.stdout.strip().splitlines()[-1])
-            log(f'{kind}: sent {sent[kind]} frames from ordo-n1 {iface} in {ms(time.monotonic() - t)}')
-            last = dict(d0)
-
-            def counted():
-                for i in (2, 3):
-                    last[i] = c.drops(i)
-                return all(sum(delta(d0[i], last[i]).get(x, 0) for x in FAMILIES[kind]) >= PER_KIND
-                           for i in (2, 3))
-
-            try:
-                c.wait_until(counted, 10, f'nodes 2 and 3 to count the {kind} frames')
-            except Fail:
-                pass  # reported below, with the numbers
+            errs, _ = inject_counted(c, os.path.abspath(__file__), iface, kind, spec, FAMILIES[kind], PER_KIND)
+            errors += errs
             c.check_alive()
             after = c.ring_snapshot()
             for i in (2, 3):
-                dd = delta(d0[i], last[i])
-                got = sum(dd.get(x, 0) for x in FAMILIES[kind])
-                log(f'n{i}: {kind}: counted {got} of {PER_KIND} under {sorted(FAMILIES[kind])}; '
-                    f'all counters grew by {dict(sorted(dd.items()))}')
-                if got < PER_KIND:
-                    errors.append(f'n{i} counted {got} of {PER_KIND} {kind} frames under '
-                                  f'{sorted(FAMILIES[kind])} (counters grew by {dd})')
                 if learned(c, i) != learned0[i]:
                     errors.append(f'n{i}: {kind} changed the neighbour table: learned '
                                   f'{learned0[i]} -> {learned(c, i)}')
             for i in NODES:
-                k0 = (before[i]['ring_rep'], before[i]['ring_seq'], before[i]['configs_regular'])
-                k1 = (after[i]['ring_rep'], after[i]['ring_seq'], after[i]['configs_regular'])
+                k0, k1 = ring_key(before[i]), ring_key(after[i])
                 if k0 != k1 or after[i]['state'] != 'operational':
                     errors.append(f'n{i}: the {kind} frames changed the ring: {k0} -> {k1}')
         d = c.wait_quiet(NODES, stable_s=1.0, timeout=120)
-        for i in NODES:
-            log(f'n{i}: delivered {d[i]["delivered"]} digest {d[i]["digest"]} origin_gaps '
-                f'{d[i]["origin_gaps"]}')
-            if d[i]['delivered'] != 3 * count:
-                errors.append(f'n{i} delivered {d[i]["delivered"]}, expected {3 * count}')
-        if len({d[i]['digest'] for i in NODES}) != 1:
-            errors.append('digests differ: ' + ', '.join(f'n{i} {d[i]["digest"]}' for i in NODES))
+        errors += delivery_errors(d, NODES, 3 * count, gaps=False)
         final = c.ring_snapshot()
         for i in NODES:
             if final[i]['configs_regular'] != first[i]['configs_regular']:
                 errors.append(f'n{i}: configs_regular {first[i]["configs_regular"]} -> '
                               f'{final[i]["configs_regular"]}')
-        if errors:
-            raise Fail('; '.join(errors))
-        c.report_drops()
-        c.stop_all()
+        c.finish(errors)
 
 
 if __name__ == '__main__':

@@ -25,7 +25,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'harness'))
-from cluster import Cluster, Fail, delivery_errors, log, main_test  # noqa: E402
+from cluster import Cluster, Fail, delivery_errors, log, main_test, ring_key  # noqa: E402
 
 NODES = [1, 2, 3, 4]
 NETS = [[1, 2, 3, 4], [1, 2], [1, 3, 4]]
@@ -34,10 +34,6 @@ RATE = 2000
 HOLD_S = 2.0
 SETTLE_S = 1.5
 COUNT = int(RATE * (4 + HOLD_S + len(NETS) * (HOLD_S + SETTLE_S + 1.0)))
-
-
-def ring_key(s):
-    return (s['ring_rep'], s['ring_seq'], s['configs_regular'])
 
 
 def test(ordod, args):
@@ -96,8 +92,7 @@ def test(ordod, args):
         c.topo('restore-net', 0)
         c.topo('restore-net', 1)
         c.wait_ring(NODES, timeout=60, what='one ring again after the restore')
-        c.report_drops()
-        c.stop_all()
+        c.finish()
 
 
 if __name__ == '__main__':

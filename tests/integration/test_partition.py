@@ -25,8 +25,7 @@ def test(ordod, args):
                  load={'size': 256, 'rate': 200}, **kw) as c:
         c.start_all()
         c.wait_ring(NODES, timeout=60, primary=1)
-        c.wait_until(lambda: all(c.delivery(i)['delivered'] > 0 for i in NODES), 30,
-                     'deliveries at every node')
+        c.wait_flowing(NODES, 0)
         # times count from the start of the topology command: it splits the
         # paths one by one, and the ring may react before it returns
         t_part = time.time_ns()
@@ -60,8 +59,7 @@ def test(ordod, args):
         _, dt = c.wait_until(lambda: all(c.delivery(i)['delivered'] > base[i] + 300 for i in NODES),
                              20, 'deliveries to go on after the merge')
         log(f'deliveries go on after the merge (300 more at every node in {ms(dt)})')
-        c.report_drops()
-        c.stop_all()
+        c.finish()
 
 
 if __name__ == '__main__':

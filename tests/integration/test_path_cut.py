@@ -16,7 +16,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'harness'))
-from cluster import Cluster, Fail, log, main_test, ms  # noqa: E402
+from cluster import Cluster, Fail, delivery_errors, log, main_test, ms, ring_key  # noqa: E402
 import transports  # noqa: E402
 
 NODES = [1, 2, 3]
@@ -25,10 +25,6 @@ RATE = 5000
 COUNT = RATE * 8
 HOLD_S = 2.0
 REINSTATE_S = 10.0
-
-
-def ring_key(s):
-    return (s['ring_rep'], s['ring_seq'], s['configs_regular'])
 
 
 def path_line(p):
@@ -116,23 +112,11 @@ def test(ordod, args):
 
         d = c.wait_quiet(NODES, stable_s=1.0, timeout=120)
         after = c.ring_snapshot()
-        for i in NODES:
-            log(f'n{i} at the end: delivered {d[i]["delivered"]} digest {d[i]["digest"]} '
-                f'origin_gaps {d[i]["origin_gaps"]} longest gap since the cut '
-                f'{d[i]["max_gap_ns"] / 1e6:.1f} ms; {path_line(c.paths_info(i))}')
-            if ring_key(after[i]) != ring_key(before[i]):
-                errors.append(f'n{i}: configuration changed after the restore: {ring_key(before[i])}'
-                              f' -> {ring_key(after[i])}')
-            if d[i]['delivered'] != 3 * COUNT:
-                errors.append(f'n{i} delivered {d[i]["delivered"]}, expected {3 * COUNT}')
-            if d[i]['origin_gaps'] != 0:
-                errors.append(f'n{i} origin_gaps {d[i]["origin_gaps"]} (expected 0)')
-        if len({d[i]['digest'] for i in NODES}) != 1:
-            errors.append('digests differ: ' + ', '.join(f'n{i} {d[i]["digest"]}' for i in NODES))
-        if errors:
-            raise Fail('; '.join(errors))
-        c.report_drops()
-        c.stop_all()
+        errors += [f'n{i}: configuration changed after the restore: {ring_key(before[i])} -> '
+                   f'{ring_key(after[i])}' for i in NODES if ring_key(after[i]) != ring_key(before[i])]
+        errors += delivery_errors(d, NODES, 3 * COUNT, more=lambda i: f'longest gap since the cut '
+                                  f'{d[i]["max_gap_ns"] / 1e6:.1f} ms; {path_line(c.paths_info(i))}')
+        c.finish(errors)
 
 
 if __name__ == '__main__':

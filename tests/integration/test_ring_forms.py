@@ -107,10 +107,7 @@ def test(ordod, args):
                 if not s.get('sleeps') or not s.get('wakes_frames'):
                     errors.append(f'n{i} idle = block: sleeps {s.get("sleeps")}, woken by frames '
                                   f'{s.get("wakes_frames")} (expected both > 0)')
-        if errors:
-            raise Fail('; '.join(errors))
-        c.report_drops()
-        c.stop_all()
+        c.finish(errors)
 
 
 if __name__ == '__main__':

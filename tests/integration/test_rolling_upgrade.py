@@ -177,8 +177,7 @@ def test(ordod, args):
         v = versions(c, NODES)
         if any(v[i] != (2, 1, 2) for i in NODES):
             raise Fail(f'after the upgrade: {v} (expected version 2, range 1..2, everywhere)')
-        c.report_drops()
-        c.stop_all()
+        c.finish()
         log('rolling upgrade done: every node speaks 1..2, the ring runs version 2, '
             'nothing lost and no frame refused at any step')
 

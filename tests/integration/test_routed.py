@@ -95,10 +95,7 @@ def test(ordod, args):
                     log(f'router port n{i}p{k}: {rx} packets received from n{i}')
                     if rx < COUNT // 10:
                         errors.append(f'the router received only {rx} packets from n{i} on path {k}')
-        c.report_drops()
-        if errors:
-            raise Fail('; '.join(errors))
-        c.stop_all()
+        c.finish(errors)
 
 
 if __name__ == '__main__':

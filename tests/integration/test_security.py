@@ -55,7 +55,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'harness'))
-from cluster import Cluster, Fail, log, main_test, ms  # noqa: E402
+from cluster import Cluster, Fail, delivery_errors, log, main_test, ms, ring_key  # noqa: E402
 import transports  # noqa: E402
 
 NODES = [1, 2, 3]
@@ -215,8 +215,7 @@ def check_ring_and_load(c, base, count, what, errors):
         now = c.ring_snapshot()
         out = []
         for i in NODES:
-            k0 = tuple(base['ring'][i][k] for k in ('ring_rep', 'ring_seq', 'configs_regular'))
-            k1 = tuple(now[i][k] for k in ('ring_rep', 'ring_seq', 'configs_regular'))
+            k0, k1 = ring_key(base['ring'][i]), ring_key(now[i])
             if k0 != k1:
                 st = c.stats(i)
                 why = ', '.join(f'{k} +{st[k] - base["stats"][i][k]}' for k in ('pauses', 'token_losses', 'gathers'))
@@ -227,13 +226,7 @@ def check_ring_and_load(c, base, count, what, errors):
     except Fail as e:
         raise Fail('; '.join(errors + changed() + [str(e)])) from None
     errors.extend(changed())
-    for i in NODES:
-        if d[i]['delivered'] != 3 * count or d[i]['origin_gaps'] != 0:
-            errors.append(f'n{i} delivered {d[i]["delivered"]} of {3 * count}, origin_gaps '
-                          f'{d[i]["origin_gaps"]}')
-    if len({d[i]['digest'] for i in NODES}) != 1:
-        errors.append('digests differ: ' + ', '.join(f'n{i} {d[i]["digest"]}' for i in NODES))
-    log('digests: ' + ', '.join(f'n{i} {d[i]["digest"]}' for i in NODES))
+    errors += delivery_errors(d, NODES, 3 * count)
 
 
 def scenario_wrong_key(ordod, keygen, tmp):
@@ -316,8 +309,7 @@ def scenario_attacks(ordod, keygen, tmp):
                  load={'size': 512, 'rate': 1000, 'count': count}) as c:
         c.start_all()
         c.wait_ring(NODES, timeout=60)
-        c.wait_until(lambda: all(c.delivery(i)['delivered'] > 500 for i in NODES), 30,
-                     'deliveries at every node')
+        c.wait_flowing(NODES, 500)
         first = baseline(c)
         sec0 = c.all(lambda i: security(c, i), NODES)
         epoch = sec0[1]['epoch']
@@ -408,8 +400,7 @@ def scenario_rotation(ordod, keygen, tmp, transport=None):
     with Cluster(ordod, nodes=3, paths=2, load={'size': 1024, 'rate': rate, 'count': count}, **kw) as c:
         c.start_all()
         c.wait_ring(NODES, timeout=60)
-        c.wait_until(lambda: all(c.delivery(i)['delivered'] > 3000 for i in NODES), 30,
-                     'the load to run at every node')
+        c.wait_flowing(NODES, 3000)
         first = baseline(c)
         sec0 = c.all(lambda i: security(c, i), NODES)
         fp_new = make_key(keygen, new)

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app_attach.h"
 #include "ordo.h"
 #include "ordo_digest.h"
 
@@ -301,18 +302,15 @@ int main(int argc, char **argv)
 	struct ordo_callbacks cb = {.message = on_message, .view = on_view, .publish_failed = on_publish_failed,
 				    .detached = on_detached};
 	struct ordo_client_opts o = {.callbacks = &cb, .ctx = &s, .name = "ordo-kv"};
-	struct ordo_client *c;
-	int rc = ordo_attach(sock, &o, &c);
-	if (rc != ORDO_OK) {
-		fprintf(stderr, "ordo-kv: attach %s: %s\n", sock, ordo_strerror(rc));
+	struct ordo_client *c = app_attach(sock, &o);
+	if (c == NULL)
 		return 1;
-	}
 	s.self = ordo_self(c);
 	uint64_t rng = ordo_mix64(((uint64_t)s.self.node << 48) ^ ((uint64_t)s.self.client << 16) ^ now_ns() ^
 			   (uint64_t)getpid());
 	if (rng == 0)
 		rng = 1;
-	rc = ordo_join(c, s.group, glen);
+	int rc = ordo_join(c, s.group, glen);
 	if (rc != ORDO_OK) {
 		fprintf(stderr, "ordo-kv: join %s: %s\n", s.group, ordo_strerror(rc));
 		ordo_detach(c);

@@ -36,6 +36,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "app_attach.h"
 #include "ordo.h"
 #include "perf_common.h"
 
@@ -194,12 +195,9 @@ int main(int argc, char **argv)
 	struct ordo_callbacks cb = {.message = on_message, .view = on_view, .detached = on_detached};
 	struct ordo_client_opts o = {.callbacks = &cb, .ctx = &p, .name = "ordo-perf",
 				     .submit_ring_size = ring_kib << 10, .delivery_ring_size = ring_kib << 10};
-	struct ordo_client *c;
-	int rc = ordo_attach(sock, &o, &c);
-	if (rc != ORDO_OK) {
-		fprintf(stderr, "ordo-perf: attach %s: %s\n", sock, ordo_strerror(rc));
+	struct ordo_client *c = app_attach(sock, &o);
+	if (c == NULL)
 		return 1;
-	}
 	struct ordo_member self = ordo_self(c);
 	p.st.self_node = self.node;
 	p.st.self_id = self.client;
@@ -209,7 +207,7 @@ int main(int argc, char **argv)
 		ordo_detach(c);
 		return 2;
 	}
-	rc = ordo_join(c, p.group, p.group_len);
+	int rc = ordo_join(c, p.group, p.group_len);
 	if (rc != ORDO_OK) {
 		fprintf(stderr, "ordo-perf: join %s: %s\n", p.group, ordo_strerror(rc));
 		ordo_detach(c);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app_attach.h"
 #include "ordo.h"
 
 static uint64_t now_ns(void)
@@ -74,12 +75,9 @@ int main(int argc, char **argv)
 			buf[i] = (uint8_t)('a' + i % 26);
 	signal(SIGINT, on_signal);
 	struct ordo_client_opts o = {.name = "ordo-pub"};
-	struct ordo_client *c;
-	int rc = ordo_attach(sock, &o, &c);
-	if (rc != ORDO_OK) {
-		fprintf(stderr, "ordo-pub: attach %s: %s\n", sock, ordo_strerror(rc));
+	struct ordo_client *c = app_attach(sock, &o);
+	if (c == NULL)
 		return 1;
-	}
 	uint64_t t0 = now_ns(), sent = 0, retries = 0;
 	while (sent < count && !stop) {
 		if (rate != 0) {

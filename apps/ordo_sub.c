@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app_attach.h"
 #include "ordo.h"
 #include "ordo_digest.h"
 
@@ -125,12 +126,10 @@ int main(int argc, char **argv)
 	struct ordo_callbacks cb = {.message = on_message, .view = on_view, .configuration = on_config,
 				    .detached = on_detached};
 	struct ordo_client_opts o = {.callbacks = &cb, .ctx = &s, .name = "ordo-sub"};
-	struct ordo_client *c;
-	int rc = ordo_attach(sock, &o, &c);
-	if (rc != ORDO_OK) {
-		fprintf(stderr, "ordo-sub: attach %s: %s\n", sock, ordo_strerror(rc));
+	struct ordo_client *c = app_attach(sock, &o);
+	if (c == NULL)
 		return 1;
-	}
+	int rc;
 	for (int i = optind; i < argc; i++) {
 		rc = ordo_join(c, argv[i], strlen(argv[i]));
 		if (rc != ORDO_OK) {

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app_attach.h"
 #include "ordo.h"
 
 static volatile sig_atomic_t stop;
@@ -82,14 +83,11 @@ int main(int argc, char **argv)
 	struct recv r = {0};
 	struct ordo_callbacks cb = {.message = on_message, .view = on_view, .detached = on_detached};
 	struct ordo_client_opts o = {.callbacks = &cb, .ctx = &r, .name = "ordo-it-recv"};
-	struct ordo_client *c;
-	int rc = ordo_attach(sock, &o, &c);
-	if (rc != ORDO_OK) {
-		fprintf(stderr, "ordo-it-recv: attach %s: %s\n", sock, ordo_strerror(rc));
+	struct ordo_client *c = app_attach(sock, &o);
+	if (c == NULL)
 		return 1;
-	}
 	r.self = ordo_self(c);
-	rc = ordo_join(c, group, strlen(group));
+	int rc = ordo_join(c, group, strlen(group));
 	if (rc != ORDO_OK) {
 		fprintf(stderr, "ordo-it-recv: join %s: %s\n", group, ordo_strerror(rc));
 		ordo_detach(c);

@@ -80,12 +80,7 @@ static bool ev_before(const struct sim_event *a, const struct sim_event *b)
 
 static void ev_push(struct sim *s, struct sim_event ev)
 {
-	if (s->ev_count == s->ev_cap) {
-		s->ev_cap = s->ev_cap ? s->ev_cap * 2 : 1024;
-		s->ev = realloc(s->ev, s->ev_cap * sizeof(*s->ev));
-		if (!s->ev)
-			abort();
-	}
+	SIM_GROW(s->ev, s->ev_cap, s->ev_count, 1024);
 	ev.order = s->ev_order++;
 	size_t i = s->ev_count++;
 	while (i > 0) {
@@ -960,12 +955,7 @@ static uint32_t pick_size(struct sim *s)
 static bool publish(struct sim *s, struct sim_node *n, uint32_t client, uint32_t size,
 		    uint8_t service, uint8_t prio)
 {
-	if (s->msg_count == s->msg_cap) {
-		s->msg_cap = s->msg_cap ? s->msg_cap * 2 : 4096;
-		s->msgs = realloc(s->msgs, s->msg_cap * sizeof(*s->msgs));
-		if (!s->msgs)
-			abort();
-	}
+	SIM_GROW(s->msgs, s->msg_cap, s->msg_count, 4096);
 	uint64_t index = s->msg_count;
 	uint8_t *buf = payload_make(index, size);
 	struct rp_input in = {.kind = RP_IN_SUBMIT};

@@ -110,12 +110,7 @@ void sim_check_arus(struct sim *s, struct sim_node *n)
 			if (ring_eq(n->arus[j].ring, ring[i]))
 				a = &n->arus[j];
 		if (!a) {
-			if (n->aru_count == n->aru_cap) {
-				n->aru_cap = n->aru_cap ? n->aru_cap * 2 : 16;
-				n->arus = realloc(n->arus, n->aru_cap * sizeof(*n->arus));
-				if (!n->arus)
-					abort();
-			}
+			SIM_GROW(n->arus, n->aru_cap, n->aru_count, 16);
 			a = &n->arus[n->aru_count++];
 			a->ring = ring[i];
 			a->aru = aru[i];
@@ -427,12 +422,7 @@ static bool count_in_config(struct sim *s, struct sim_node *n, uint64_t index, c
 				return false;
 			}
 		} else {
-			if (l->count == l->cap) {
-				l->cap = l->cap ? l->cap * 2 : 1024;
-				l->v = realloc(l->v, l->cap * sizeof(*l->v));
-				if (!l->v)
-					abort();
-			}
+			SIM_GROW(l->v, l->cap, l->count, 1024);
 			l->v[l->count++] = index;
 		}
 		n->ring_pos++;

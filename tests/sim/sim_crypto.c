@@ -80,12 +80,7 @@ static uint32_t wire_seal(struct sim *s, void *arg, uint32_t from, const uint8_t
 		sd->base = counter;
 	if (counter - sd->base != sd->count)
 		sim_violation(s, "crypto", "n%u's counters are not consecutive", from + 1u);
-	if (sd->count == sd->cap) {
-		sd->cap = sd->cap ? sd->cap * 2u : 4096u;
-		sd->hash = realloc(sd->hash, sd->cap * sizeof(*sd->hash));
-		if (!sd->hash)
-			abort();
-	}
+	SIM_GROW(sd->hash, sd->cap, sd->count, 4096u);
 	sd->hash[sd->count++] = frame_hash(frame, size);
 	if (size > sd->last_size || sd->last == NULL) {
 		free(sd->last);

@@ -81,12 +81,7 @@ static void sent_index_put(struct sim *s, size_t k)
 
 static struct sim_sent_frame *sent_add(struct sim *s, const struct sim_sent_frame *f)
 {
-	if (s->sent_count == s->sent_cap) {
-		s->sent_cap = s->sent_cap ? s->sent_cap * 2 : 4096;
-		s->sent = realloc(s->sent, s->sent_cap * sizeof(*s->sent));
-		if (!s->sent)
-			abort();
-	}
+	SIM_GROW(s->sent, s->sent_cap, s->sent_count, 4096);
 	if (2u * (s->sent_count + 1u) > s->sent_index_cap) {
 		free(s->sent_index);
 		s->sent_index_cap = s->sent_index_cap ? s->sent_index_cap * 2 : 8192;
@@ -103,12 +98,7 @@ static struct sim_sent_frame *sent_add(struct sim *s, const struct sim_sent_fram
 
 static void sent_entry(struct sim *s, uint64_t h)
 {
-	if (s->sent_entries_count == s->sent_entries_cap) {
-		s->sent_entries_cap = s->sent_entries_cap ? s->sent_entries_cap * 2 : 8192;
-		s->sent_entries = realloc(s->sent_entries, s->sent_entries_cap * sizeof(*s->sent_entries));
-		if (!s->sent_entries)
-			abort();
-	}
+	SIM_GROW(s->sent_entries, s->sent_entries_cap, s->sent_entries_count, 8192);
 	s->sent_entries[s->sent_entries_count++] = h;
 }
 
@@ -244,12 +234,7 @@ void sim_evs_origin(struct sim *s, struct sim_node *n, uint64_t index, const str
 
 static void oblige(struct sim_node *q, uint64_t msg, struct rp_ring_id ring, uint16_t by)
 {
-	if (q->oblig_count == q->oblig_cap) {
-		q->oblig_cap = q->oblig_cap ? q->oblig_cap * 2 : 16;
-		q->obligs = realloc(q->obligs, q->oblig_cap * sizeof(*q->obligs));
-		if (!q->obligs)
-			abort();
-	}
+	SIM_GROW(q->obligs, q->oblig_cap, q->oblig_count, 16);
 	q->obligs[q->oblig_count++] = (struct sim_oblig){.msg = msg, .ring = ring, .by = by};
 }
 

@@ -7,6 +7,7 @@
 #include "sim.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 
 #define SIM_PAYLOAD_HDR 16u /* index (8), size (4), 0xA5 x 4 */
 /* Events at one virtual instant beyond which a run fails as a livelock
@@ -70,6 +71,19 @@ struct sim_stream {
 };
 
 #define SIM_STREAMS (SIM_NODES_MAX * SIM_CLIENTS_MAX * RP_PRIO_COUNT)
+
+/* Room for one more element in the doubling array v (cap elements, count
+ * used; first: the first allocation's capacity). The simulator cannot go
+ * on without the memory: it aborts when there is none. */
+#define SIM_GROW(v, cap, count, first)                                   \
+	do {                                                             \
+		if ((count) == (cap)) {                                  \
+			(cap) = (cap) ? (cap) * 2u : (first);            \
+			(v) = realloc((v), (size_t)(cap) * sizeof(*(v))); \
+			if (!(v))                                        \
+				abort();                                 \
+		}                                                        \
+	} while (0)
 
 /* A 64-bit finalizer (murmur3's): checker hashes and payload rotations. */
 static inline uint64_t sim_mix64(uint64_t x)

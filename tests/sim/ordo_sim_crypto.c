@@ -64,6 +64,29 @@ static void seen(void *layer, const struct sim_opts *o, const struct sim_result 
 
 static void free_layer(void *layer) { sim_crypto_free(layer); }
 
+/* ordo-sim-crypto's own options (sim_cli_parse). */
+static int own_option(const char *a, const char *v, void *ctx)
+{
+	struct sim_crypto_opts *co = ctx;
+	if (!strcmp(a, "--cipher") && v && eng_cipher_parse(v) != 0) {
+		co->cipher = eng_cipher_parse(v);
+		return 2;
+	}
+	if (!strcmp(a, "--auth")) {
+		co->protect = ENG_PROTECT_AUTH;
+		return 1;
+	}
+	if (!strcmp(a, "--attack") && v) {
+		co->attack = atof(v);
+		return 2;
+	}
+	if (!strcmp(a, "--mutate") && v && !strcmp(v, "accept-forged")) {
+		co->mutate_accept_forged = true;
+		return 2;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sim_opts base;
@@ -71,28 +94,7 @@ int main(int argc, char **argv)
 	base.faults = SIM_FAULTS_NET;
 	struct sim_crypto_opts co = {.cipher = ENG_CIPHER_AES256_GCM, .protect = ENG_PROTECT_ENCRYPT, .attack = 0.01};
 	struct sim_cli cli = {0};
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		int took = sim_cli_option(argc, argv, i, &cli, &base);
-		if (took > 0) {
-			i += took - 1;
-		} else if (took == 0 && !strcmp(a, "--cipher") && v && eng_cipher_parse(v) != 0) {
-			co.cipher = eng_cipher_parse(v);
-			i++;
-		} else if (!strcmp(a, "--auth")) {
-			co.protect = ENG_PROTECT_AUTH;
-		} else if (!strcmp(a, "--attack") && v) {
-			co.attack = atof(v);
-			i++;
-		} else if (!strcmp(a, "--mutate") && v && !strcmp(v, "accept-forged")) {
-			co.mutate_accept_forged = true;
-			i++;
-		} else {
-			usage();
-			return 2;
-		}
-	}
-	if (!cli.have_seed) {
+	if (sim_cli_parse(argc, argv, &cli, &base, own_option, &co) != 0) {
 		usage();
 		return 2;
 	}

@@ -67,6 +67,29 @@ static void seen(void *layer, const struct sim_opts *o, const struct sim_result 
 
 static void free_layer(void *layer) { sim_groups_free(layer); }
 
+/* ordo-sim-groups' own options (sim_cli_parse). */
+static int own_option(const char *a, const char *v, void *ctx)
+{
+	struct sim_groups_opts *go = ctx;
+	if (!strcmp(a, "--max-groups") && v && atoi(v) >= 1) {
+		go->max_groups = (uint32_t)atoi(v);
+		return 2;
+	}
+	if (!strcmp(a, "--max-members") && v && atoi(v) >= 1) {
+		go->max_members = (uint32_t)atoi(v);
+		return 2;
+	}
+	if (!strcmp(a, "--names") && v && atoi(v) >= 1 && atoi(v) <= 1000) {
+		go->names = (uint32_t)atoi(v);
+		return 2;
+	}
+	if (!strcmp(a, "--mutate") && v && !strcmp(v, "groups-skip")) {
+		go->mutate_skip = true;
+		return 2;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sim_opts base;
@@ -74,29 +97,7 @@ int main(int argc, char **argv)
 	base.faults = SIM_FAULTS_MEMB;
 	struct sim_groups_opts go = {.max_groups = 4, .max_members = 6, .names = 6};
 	struct sim_cli cli = {0};
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		int took = sim_cli_option(argc, argv, i, &cli, &base);
-		if (took > 0) {
-			i += took - 1;
-		} else if (took == 0 && !strcmp(a, "--max-groups") && v && atoi(v) >= 1) {
-			go.max_groups = (uint32_t)atoi(v);
-			i++;
-		} else if (!strcmp(a, "--max-members") && v && atoi(v) >= 1) {
-			go.max_members = (uint32_t)atoi(v);
-			i++;
-		} else if (!strcmp(a, "--names") && v && atoi(v) >= 1 && atoi(v) <= 1000) {
-			go.names = (uint32_t)atoi(v);
-			i++;
-		} else if (!strcmp(a, "--mutate") && v && !strcmp(v, "groups-skip")) {
-			go.mutate_skip = true;
-			i++;
-		} else {
-			usage();
-			return 2;
-		}
-	}
-	if (!cli.have_seed) {
+	if (sim_cli_parse(argc, argv, &cli, &base, own_option, &go) != 0) {
 		usage();
 		return 2;
 	}

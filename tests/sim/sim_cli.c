@@ -84,6 +84,20 @@ int sim_cli_option(int argc, char **argv, int i, struct sim_cli *c, struct sim_o
 	return 0;
 }
 
+int sim_cli_parse(int argc, char **argv, struct sim_cli *c, struct sim_opts *o,
+		  int (*own)(const char *a, const char *v, void *ctx), void *ctx)
+{
+	for (int i = 1; i < argc; i++) {
+		int took = sim_cli_option(argc, argv, i, c, o);
+		if (took == 0)
+			took = own(argv[i], i + 1 < argc ? argv[i + 1] : NULL, ctx);
+		if (took <= 0)
+			return -1;
+		i += took - 1;
+	}
+	return c->have_seed ? 0 : -1;
+}
+
 int sim_sweep(const struct sim_cli *cli, const struct sim_opts *base, const struct sim_sweep *sw, uint64_t *passed,
 	      uint64_t *failed)
 {

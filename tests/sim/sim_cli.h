@@ -32,6 +32,13 @@ struct sim_cli {
  * missing or bad value. */
 int sim_cli_option(int argc, char **argv, int i, struct sim_cli *c, struct sim_opts *o);
 
+/* A command line of those options and the command's own, which own(a, v,
+ * ctx) reads (a: the option, v: the next argument or NULL; returns the
+ * arguments it took, 1 or 2, or 0 for none of its own or a bad value).
+ * Returns 0, or -1 for a bad command line or one without a seed. */
+int sim_cli_parse(int argc, char **argv, struct sim_cli *c, struct sim_opts *o,
+		  int (*own)(const char *a, const char *v, void *ctx), void *ctx);
+
 /* A sweep over the seeds of cli with a layer over each simulation (the
  * frame security of ordo-sim-crypto, the group tables of ordo-sim-groups):
  * attach() sets the layer up on a seed's options (NULL: it cannot); after

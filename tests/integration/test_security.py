@@ -28,7 +28,7 @@ One scenario per argument:
               nothing refused, every message delivered everywhere with
               equal digests.
   rotation-udp6  the rotation on a ring of UDP over IPv6 through the router
-              namespace (tests/integration/transports.py): the trailer
+              namespace (tests/harness/transports.py): the trailer
               rides in the datagram, the same must hold. With a key a
               routed path learns no MAC (docs/ordod.md, Transports), so the
               router's MACs are static neighbours (transports' udp6-static).

@@ -971,7 +971,8 @@ uint32_t eng_clients_poll(struct eng *e)
 				    e->now_ns - c->closing_since_ns > e->evict_ns)
 					begin_leave(e, c, ORDO_REASON_DISCONNECT);
 			}
-			wake(c);
+			if (c->state != ENG_CL_ACTIVE)
+				wake(c); /* an active one: eng_clients_wake, after the flush */
 		} else {
 			retire(c);
 		}
@@ -985,6 +986,14 @@ uint32_t eng_clients_poll(struct eng *e)
 		}
 	}
 	return work;
+}
+
+void eng_clients_wake(struct eng *e)
+{
+	struct eng_client_table *t = rcu_dereference(e->clients);
+	for (uint32_t i = 0; t != NULL && i < t->count; i++)
+		if (t->v[i]->state == ENG_CL_ACTIVE)
+			wake(t->v[i]);
 }
 
 int eng_clients_arm_sleep(struct eng *e)

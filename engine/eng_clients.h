@@ -96,6 +96,10 @@ struct eng;
 /* Worker: called once per duty cycle; drains submit rings, flushes
  * overflow queues, evicts, retires. Returns work done. */
 uint32_t eng_clients_poll(struct eng *e);
+/* Worker: once per duty cycle, after the tx flush: wakes every active
+ * client given records since the last call that sleeps on its descriptor
+ * (frames go out before local readers take the CPU). */
+void eng_clients_wake(struct eng *e);
 /* Worker: a whole message or a fragment was delivered. */
 void eng_clients_deliver(struct eng *e, const struct rp_delivery *d);
 /* Worker: queues a copy of an engine message for the total order, at the

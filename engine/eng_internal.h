@@ -103,6 +103,10 @@ const char *eng_peer_link_name(uint8_t s);
 	_(wakes_frames, RP_COUNTER_EVENT, "idle = block, adaptive: sleeps ended by a frame")      \
 	_(wakes_doorbell, RP_COUNTER_EVENT, "idle = block, adaptive: sleeps ended by a client's doorbell") \
 	_(wakes_timer, RP_COUNTER_EVENT, "idle = block, adaptive: sleeps ended by a deadline")   \
+	_(wakes_timer_late_ns, RP_COUNTER_EVENT,                                                 \
+	  "idle = block, adaptive: the sum of how late past its deadline each sleep ended by one resumed") \
+	_(wakes_late_100us, RP_COUNTER_EVENT, "idle = block, adaptive: sleeps ended by a deadline that resumed 100 us or more late") \
+	_(wakes_late_1ms, RP_COUNTER_EVENT, "idle = block, adaptive: sleeps ended by a deadline that resumed 1 ms or more late") \
 	_(client_evictions, RP_COUNTER_HARMFUL,                                                  \
 	  "clients evicted: garbage in a submit ring, a delivery ring not drained, a full overflow queue") \
 	_(client_bad_envelopes, RP_COUNTER_HARMFUL,                                              \
@@ -228,6 +232,7 @@ struct eng {
 
 	struct eng_counters cnt;
 	uint64_t idle_since_ns;
+	bool unpublished;              /* a duty cycle did work since the last eng_publish */
 	int doorbell_fd;               /* eventfd clients write to wake a blocked worker */
 	int block_epfd;                /* idle = block: the paths' wait fds and the doorbell */
 

@@ -4,9 +4,10 @@
  * on every path; feed ring-proto every non-token frame of the round, then
  * the round's tokens (docs/design.md §5); tick ring-proto when its deadline has
  * come; let the load generator submit; flush the tx bursts; poll link state
- * every 100 ms; publish the telemetry snapshot every millisecond), the idle
- * strategy run when an iteration did no work, performing ring-proto's
- * actions, and the polite leave at shutdown.
+ * every 100 ms; publish the telemetry snapshot every millisecond while
+ * awake, and before a sleep), the idle strategy run when an iteration did
+ * no work, performing ring-proto's actions, and the polite leave at
+ * shutdown.
  *
  * Never: steps ring-proto while performing its actions (their pointers live
  * until the next step), blocks except in the backoff idle strategy's short
@@ -594,8 +595,11 @@ static uint32_t duty_cycle(struct eng *e)
 		e->next_link_poll_ns = e->now_ns + ENG_LINK_POLL_NS;
 	}
 	work += pmdg_flush(&e->g);
+	eng_clients_wake(e); /* after the flush: a woken reader may take this CPU */
+	e->unpublished |= work != 0;
 	if (e->now_ns >= e->next_publish_ns) {
 		eng_publish(e);
+		e->unpublished = false;
 		e->next_publish_ns = e->now_ns + ENG_PUBLISH_NS;
 	}
 	return work;
@@ -605,7 +609,7 @@ static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
 /* Sleeps in epoll on every path's rx descriptor and the clients' doorbell
  * until a frame or a record arrives or the next deadline (ring-proto's
- * timers, the load generator, link polling, telemetry) is due. Rx
+ * timers, the load generator, link polling) is due. Rx
  * descriptors are level-triggered on the rx ring itself, so a frame that
  * came after the duty cycle's poll wakes the wait at once. A deadline
  * nearer than ENG_BLOCK_MIN_NS, or a client's record that came meanwhile,
@@ -613,10 +617,19 @@ static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static void block_wait(struct eng *e)
 {
 	uint64_t until = min_u64(rp_next_deadline_ns(e->rp), eng_load_next_ns(e));
-	until = min_u64(until, min_u64(e->next_publish_ns, e->next_link_poll_ns));
+	until = min_u64(until, e->next_link_poll_ns);
 	if (until <= e->now_ns + ENG_BLOCK_MIN_NS) {
 		sched_yield();
 		return;
+	}
+	/* Telemetry: nothing it shows changes while the worker sleeps (the
+	 * worker is its only writer), so a publish due before the deadline is
+	 * done now rather than by waking every millisecond (uptime_ns then
+	 * lags by at most the link poll's 100 ms). */
+	if (e->unpublished && e->next_publish_ns < until) {
+		eng_publish(e);
+		e->unpublished = false;
+		e->next_publish_ns = e->now_ns + ENG_PUBLISH_NS;
 	}
 	if (eng_clients_arm_sleep(e)) {
 		eng_clients_disarm_sleep(e);
@@ -641,7 +654,14 @@ static void block_wait(struct eng *e)
 			frames = 1;
 		}
 	e->cnt.wakes_frames += (uint64_t)frames;
-	e->cnt.wakes_timer += n <= 0;
+	if (n == 0) { /* how long the host took to run us again: the cost of a sleep */
+		uint64_t now = eng_clock(e), late = now > until ? now - until : 0;
+		e->cnt.wakes_timer++;
+		e->cnt.wakes_timer_late_ns += late;
+		e->cnt.wakes_late_100us += late >= 100000u;
+		e->cnt.wakes_late_1ms += late >= 1000000u;
+	}
+	e->cnt.wakes_timer += n < 0;
 	eng_clients_disarm_sleep(e);
 	e->cnt.sleeps++;
 }

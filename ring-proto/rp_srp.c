@@ -331,7 +331,9 @@ void rp_srp_on_submit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out
 		rp_srp_release_hold(n, now_ns, out);
 		return;
 	}
-	if (!n->ring_quiet || n->state != RP_STATE_OPERATIONAL || n->token_local)
+	/* only the representative holds: its own HOLD_CANCEL would only wake
+	 * the others */
+	if (!n->ring_quiet || n->state != RP_STATE_OPERATIONAL || n->token_local || n->members[0] == me(n))
 		return;
 	/* The ring went quiet: the representative is probably holding. */
 	n->ring_quiet = false;

@@ -87,8 +87,10 @@ struct eng_config {
 	char state_dir[PATH_MAX - 32];
 	enum eng_idle idle;
 	int zero_copy;            /* keep received frames in their mbufs (docs/protocol.md §14) */
-	uint64_t backoff_yield_ns; /* idle = backoff, adaptive: yield while work came within this long, */
+	uint64_t backoff_yield_ns; /* idle = backoff (adaptive: on a device it cannot wait on): yield while work came within this long, */
 	uint64_t backoff_sleep_ns; /* ... then sleep this long at a time (adaptive: when it cannot block) */
+	uint32_t wake_priority;   /* idle = block, adaptive: sleep as SCHED_FIFO of this priority; 0: off */
+	uint64_t adaptive_yield_ns; /* idle = adaptive, busy ring: yield this long after work, then sleep */
 	int log_level;            /* enum eng_log_level: RTE_LOG_ERR + log_level */
 	int log_target;           /* enum eng_log_target */
 	char config_file[PATH_MAX]; /* the file this was read from (ordoctl reload); not a key */

@@ -395,8 +395,12 @@ static const struct key keys[] = {
 	{.sec = SEC_NODE, .name = "id", .type = KT_UINT, C(rp.node_id), .min = 1, .max = RP_NODES_MAX, .scale = 1, .unit = "", .flags = KF_REQUIRED, .help = "this node's id, one of [ring] nodes"},
 	{.sec = SEC_NODE, .name = "state_dir", .type = KT_STR, C(state_dir), .scale = 1, .unit = "", .def = "/var/lib/ordo/n<id>", .derive = derive_state_dir, .help = "incarnation counter and persisted ring state"},
 	ENUM(SEC_NODE, "idle", C(idle), idles, "adaptive", "what the worker does when a poll round found no work (docs/ordod.md, Idle strategies)"),
-	USEC(SEC_NODE, "backoff_yield_us", C(backoff_yield_ns), 0, 1000000, "1000", "idle = backoff, adaptive: yield while work came within this long ..."),
+	USEC(SEC_NODE, "backoff_yield_us", C(backoff_yield_ns), 0, 1000000, "1000", "idle = backoff (and adaptive on a device that cannot be waited on): yield while work came within this long ..."),
 	USEC(SEC_NODE, "backoff_sleep_us", C(backoff_sleep_ns), 1, 100000, "100", "... then nanosleep this long at a time"),
+	USEC(SEC_NODE, "adaptive_yield_us", C(adaptive_yield_ns), 0, 1000000, "50",
+	     "idle = adaptive, on a busy ring: yield this long after the last work, then sleep in epoll (docs/ordod.md, Idle strategies)"),
+	UINT(SEC_NODE, "wake_priority", C(wake_priority), 0, 99, "1",
+	     "idle = block, adaptive: the worker sleeps as a real-time task (SCHED_FIFO) of this priority, so that a frame, a doorbell or a deadline runs it at once instead of after other work's time slice, and polls again at normal priority (docs/ordod.md, Idle strategies); 0: off. Needs CAP_SYS_NICE (without it: logged once, off)"),
 	BOOL(SEC_NODE, "zero_copy", C(zero_copy), "yes",
 	     "keep received frames in their mbufs until ring-proto frees them instead of copying each (docs/protocol.md §14); "
 	     "a NIC wants [pathN] mbufs >= rx_ring + tx_ring + 256 + store_slots (ordod logs how many frames each path can keep)"),

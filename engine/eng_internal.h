@@ -233,6 +233,7 @@ struct eng {
 	struct eng_counters cnt;
 	uint64_t idle_since_ns;
 	bool unpublished;              /* a duty cycle did work since the last eng_publish */
+	bool wake_rt;                  /* the worker is SCHED_FIFO now ([node] wake_priority) */
 	int doorbell_fd;               /* eventfd clients write to wake a blocked worker */
 	int block_epfd;                /* idle = block: the paths' wait fds and the doorbell */
 

@@ -607,6 +607,36 @@ static uint32_t duty_cycle(struct eng *e)
 
 static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
+/* [node] wake_priority: the worker blocks as a SCHED_FIFO task, so that
+ * what ends the sleep runs it at once: a normal task woken while another
+ * runs on its CPU may wait out that task's slice (milliseconds), on every
+ * hop of the token. It returns to SCHED_OTHER before it polls or yields
+ * again (wake_rt_leave), so a busy worker never runs real-time and cannot
+ * starve its clients; what it does at real-time priority is the one duty
+ * cycle after a wake. Without the privilege: logged once, then off. */
+static void wake_rt_enter(struct eng *e)
+{
+	if (e->wake_rt || e->cfg.wake_priority == 0)
+		return;
+	struct sched_param sp = {.sched_priority = (int)e->cfg.wake_priority};
+	if (sched_setscheduler(0, SCHED_FIFO, &sp) == 0) {
+		e->wake_rt = true;
+		return;
+	}
+	ENG_LOG(INFO, e, "[node] wake_priority %u: sched_setscheduler(SCHED_FIFO): %s; the worker sleeps at normal priority",
+		e->cfg.wake_priority, strerror(errno));
+	e->cfg.wake_priority = 0;
+}
+
+static void wake_rt_leave(struct eng *e)
+{
+	if (!e->wake_rt)
+		return;
+	const struct sched_param sp = {.sched_priority = 0};
+	(void)sched_setscheduler(0, SCHED_OTHER, &sp);
+	e->wake_rt = false;
+}
+
 /* Sleeps in epoll on every path's rx descriptor and the clients' doorbell
  * until a frame or a record arrives or the next deadline (ring-proto's
  * timers, the load generator, link polling) is due. Rx
@@ -619,6 +649,7 @@ static void block_wait(struct eng *e)
 	uint64_t until = min_u64(rp_next_deadline_ns(e->rp), eng_load_next_ns(e));
 	until = min_u64(until, e->next_link_poll_ns);
 	if (until <= e->now_ns + ENG_BLOCK_MIN_NS) {
+		wake_rt_leave(e);
 		sched_yield();
 		return;
 	}
@@ -633,12 +664,14 @@ static void block_wait(struct eng *e)
 	}
 	if (eng_clients_arm_sleep(e)) {
 		eng_clients_disarm_sleep(e);
+		wake_rt_leave(e);
 		sched_yield(); /* a record it could not take yet may wait for others */
 		return;
 	}
 	uint64_t wait = until - e->now_ns;
 	struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000u), .tv_nsec = (long)(wait % 1000000000u)};
 	struct epoll_event ev[RP_PATHS_MAX + 1];
+	wake_rt_enter(e);
 	rcu_thread_offline(); /* the control thread need not wait for us */
 	int n = epoll_pwait2(e->block_epfd, ev, RP_PATHS_MAX + 1, &ts, NULL);
 	if (n < 0 && errno == ENOSYS) /* kernels before 5.11: millisecond timeouts */
@@ -673,6 +706,7 @@ static void block(struct eng *e)
 	if (e->idle_since_ns == 0)
 		e->idle_since_ns = e->now_ns;
 	if (e->now_ns - e->idle_since_ns < ENG_BLOCK_AFTER_NS) {
+		wake_rt_leave(e);
 		sched_yield(); /* the grace: most idle loops end here */
 		return;
 	}
@@ -700,9 +734,9 @@ static void backoff(struct eng *e)
  * token it forwarded sequenced nothing in a whole rotation) the token comes
  * back only after a hold, so nothing but a frame (a HOLD_CANCEL, the
  * released token), a client's record or a deadline can bring work: block
- * at once. On a busy ring the token is back within microseconds: yield, as
- * backoff does, and block (or, on a device that cannot be waited on,
- * nanosleep) only after backoff_yield_ns without work. */
+ * at once. On a busy ring the token is back within microseconds: yield,
+ * and block after adaptive_yield_ns without work (on a device that cannot
+ * be waited on: backoff, nanosleep after backoff_yield_ns). */
 static void adaptive(struct eng *e)
 {
 	if (e->block_epfd >= 0 && rp_node_quiet(e->rp)) {
@@ -710,10 +744,11 @@ static void adaptive(struct eng *e)
 		block_wait(e);
 		return;
 	}
-	if (e->block_epfd >= 0 && e->now_ns - e->idle_since_ns >= e->cfg.backoff_yield_ns) {
+	if (e->block_epfd >= 0 && e->now_ns - e->idle_since_ns >= e->cfg.adaptive_yield_ns) {
 		block_wait(e);
 		return;
 	}
+	wake_rt_leave(e);
 	backoff(e);
 }
 
@@ -823,10 +858,12 @@ void eng_run(struct eng *e, volatile int *stop)
 	if (ordo_alloc_check != NULL)
 		ordo_alloc_check(1);
 	while (!*stop && !e->fatal && !e->admin_stop) {
-		if (duty_cycle(e) != 0)
+		if (duty_cycle(e) != 0) {
 			e->idle_since_ns = 0;
-		else
+			wake_rt_leave(e); /* busy: poll at normal priority */
+		} else {
 			idle(e);
+		}
 	}
 	if (e->fatal) {
 		eng_clients_stop(e);
@@ -835,6 +872,7 @@ void eng_run(struct eng *e, volatile int *stop)
 			ordo_alloc_check(0);
 		return;
 	}
+	wake_rt_leave(e);
 	/* Polite leave: the others reform without waiting for a token loss. */
 	ENG_LOG(NOTICE, e, "leaving the ring");
 	struct rp_input leave = {.kind = RP_IN_LEAVE};

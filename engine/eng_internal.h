@@ -103,8 +103,8 @@ const char *eng_peer_link_name(uint8_t s);
 	_(wakes_frames, RP_COUNTER_EVENT, "idle = block, adaptive: sleeps ended by a frame")      \
 	_(wakes_doorbell, RP_COUNTER_EVENT, "idle = block, adaptive: sleeps ended by a client's doorbell") \
 	_(wakes_timer, RP_COUNTER_EVENT, "idle = block, adaptive: sleeps ended by a deadline")   \
-	_(wakes_timer_late_ns, RP_COUNTER_EVENT,                                                 \
-	  "idle = block, adaptive: the sum of how late past its deadline each sleep ended by one resumed") \
+	_(wakes_timer_lateness, RP_COUNTER_EVENT,                                                 \
+	  "idle = block, adaptive: the sum of how late past its deadline each sleep ended by one resumed, in nanoseconds") \
 	_(wakes_late_100us, RP_COUNTER_EVENT, "idle = block, adaptive: sleeps ended by a deadline that resumed 100 us or more late") \
 	_(wakes_late_1ms, RP_COUNTER_EVENT, "idle = block, adaptive: sleeps ended by a deadline that resumed 1 ms or more late") \
 	_(client_evictions, RP_COUNTER_HARMFUL,                                                  \

@@ -690,7 +690,7 @@ static void block_wait(struct eng *e)
 	if (n == 0) { /* how long the host took to run us again: the cost of a sleep */
 		uint64_t now = eng_clock(e), late = now > until ? now - until : 0;
 		e->cnt.wakes_timer++;
-		e->cnt.wakes_timer_late_ns += late;
+		e->cnt.wakes_timer_lateness += late;
 		e->cnt.wakes_late_100us += late >= 100000u;
 		e->cnt.wakes_late_1ms += late >= 1000000u;
 	}

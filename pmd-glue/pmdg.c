@@ -708,8 +708,14 @@ int pmdg_send_from_port(struct pmdg *g, uint8_t path, const uint8_t *frame, uint
 	struct rte_ether_addr port_mac;
 	if (!g->started[path])
 		return -ENODEV;
-	if (g->net[path].c.transport != PMDG_TRANSPORT_L2)
-		return pmdg_send(g, path, 0, frame, size); /* from the port's own MAC already */
+	if (g->net[path].c.transport != PMDG_TRANSPORT_L2) {
+		/* from the port's own MAC already; with this node's address in
+		 * use, also to the host that holds it (pmdg_net_encap()) */
+		int rc = pmdg_send(g, path, 0, frame, size);
+		if (g->net[path].dad == PMDG_DAD_CONFLICT && send_one(g, path, g->conf.node_id, frame, size) == 0)
+			rc = 0;
+		return rc;
+	}
 	if (rte_eth_macaddr_get(g->port_id[path], &port_mac) != 0 || rte_is_same_ether_addr(&port_mac, &g->self_mac))
 		return -1; /* no other MAC to send from: better nothing than the id's */
 	return send_l2(g, path, 0, frame, size, &port_mac);

@@ -16,6 +16,18 @@
  * after 100 ms, doubling to once a second; a learned one is solicited again
  * every 30 s (three tries a second apart) and keeps its MAC meanwhile: a
  * peer that stops answering is the protocol's business, not this table's.
+ *
+ * Address conflict detection (pmdg_net_dad_start()): while the address is
+ * tentative every frame this path sends about it is anonymous, an ARP
+ * request from 0.0.0.0 (RFC 5227 §2.1.1) or an NS from :: (RFC 4862
+ * §5.4.2), which no receiver learns a neighbour from: a second process
+ * with a running node's address cannot move that node's entry at its
+ * peers. The running node answers such a probe (it defends its address)
+ * and the prober stops. Unlike RFC 5227 §2.1.1 and RFC 4862 §5.4.3, a
+ * probe for an address being probed is no conflict: a peer that starts at
+ * the same time solicits this node's address in just that form. Two
+ * processes starting together with one address are left to ring-proto's
+ * duplicate-id rules (docs/protocol.md §8.8).
  */
 #include "pmdg_net.h"
 
@@ -580,7 +592,7 @@ static void solicited_node(const struct pmdg_ip *a, struct pmdg_ip *snm)
 
 static void recompute_due(struct pmdg_net *n)
 {
-	uint64_t due = UINT64_MAX;
+	uint64_t due = n->dad == PMDG_DAD_PROBING && n->dad_left > 0 ? n->dad_next_ns : UINT64_MAX;
 	for (uint8_t k = 0; k < n->neigh_count; k++)
 		if (n->neigh[k].state != PMDG_NEIGH_STATIC && n->neigh[k].next_probe_ns < due)
 			due = n->neigh[k].next_probe_ns;
@@ -687,6 +699,9 @@ uint32_t pmdg_net_encap(struct pmdg_net *n, uint16_t dest, uint32_t payload_size
 			return 0;
 		dst = &n->c.group;
 		dmac = &n->group_mac;
+	} else if (dest == n->self_id && n->dad == PMDG_DAD_CONFLICT) {
+		dst = &n->c.self; /* the host that holds this node's address */
+		dmac = &n->holder;
 	} else {
 		if (dest > PMDG_NODES_MAX || n->nh[dest] == NH_NONE ||
 		    n->neigh[n->nh[dest]].state == PMDG_NEIGH_INCOMPLETE) {
@@ -721,9 +736,11 @@ uint32_t pmdg_net_encap(struct pmdg_net *n, uint16_t dest, uint32_t payload_size
 
 /* ---------------------------------------------------------------- ARP and ND frames */
 
+/* An ARP frame from us; anonymous (a probe): sender address 0.0.0.0. */
 static uint32_t build_arp(const struct pmdg_net *n, uint16_t op, const struct pmdg_mac *eth_dst,
-			  const uint8_t *tha, const uint8_t *tpa, uint8_t *f)
+			  const uint8_t *tha, const uint8_t *tpa, int anonymous, uint8_t *f)
 {
+	static const uint8_t zero[4];
 	uint8_t *a = put_eth(f, eth_dst, &n->mac, PMDG_ETHERTYPE_ARP);
 	wr16(a, 1);
 	wr16(a + 2, PMDG_ETHERTYPE_IP4);
@@ -731,50 +748,86 @@ static uint32_t build_arp(const struct pmdg_net *n, uint16_t op, const struct pm
 	a[5] = 4;
 	wr16(a + 6, op);
 	memcpy(a + 8, n->mac.b, 6);
-	memcpy(a + 14, n->c.self.b, 4);
+	memcpy(a + 14, anonymous ? zero : n->c.self.b, 4);
 	memcpy(a + 18, tha, 6);
 	memcpy(a + 24, tpa, 4);
 	return PMDG_ETH_HDR + ARP_LEN;
 }
 
-/* An NS (target, our SLLA) or NA (target = us, our TLLA, flags). */
+/* An NS (target, our SLLA) or NA (target = us, our TLLA, flags);
+ * anonymous (an NS only): from ::, without the option (RFC 4861 §7.1.1). */
 static uint32_t build_nd(const struct pmdg_net *n, uint8_t type, uint8_t flags, const struct pmdg_mac *eth_dst,
-			 const struct pmdg_ip *dst, const uint8_t *target, uint8_t *f)
+			 const struct pmdg_ip *dst, const uint8_t *target, int anonymous, uint8_t *f)
 {
-	const uint32_t len = ND_LEN + 8u;
+	static const struct pmdg_ip unspecified = {.family = 6};
+	const uint32_t len = ND_LEN + (anonymous ? 0u : 8u);
 	uint8_t *ip = put_eth(f, eth_dst, &n->mac, PMDG_ETHERTYPE_IP6);
-	uint8_t *icmp = put_ip(ip, &n->c.self, dst, PROTO_ICMP6, ND_HOP_LIMIT, len);
+	uint8_t *icmp = put_ip(ip, anonymous ? &unspecified : &n->c.self, dst, PROTO_ICMP6, ND_HOP_LIMIT, len);
 	memset(icmp, 0, len);
 	icmp[0] = type;
 	icmp[4] = flags;
 	memcpy(icmp + 8, target, 16);
-	icmp[24] = type == ICMP6_NS ? ND_OPT_SLLA : ND_OPT_TLLA;
-	icmp[25] = 1;
-	memcpy(icmp + 26, n->mac.b, 6);
+	if (!anonymous) {
+		icmp[24] = type == ICMP6_NS ? ND_OPT_SLLA : ND_OPT_TLLA;
+		icmp[25] = 1;
+		memcpy(icmp + 26, n->mac.b, 6);
+	}
 	uint32_t s = pseudo_sum(6, ip + 8, len, PROTO_ICMP6);
 	put_csum(icmp + 2, pmdg_csum_final(pmdg_csum_partial(icmp, len, s)));
 	return PMDG_ETH_HDR + PMDG_IP6_HDR + len;
+}
+
+/* An ARP request or NS for ip (anonymous while our address is tentative). */
+static uint32_t build_solicit(const struct pmdg_net *n, const struct pmdg_ip *ip, uint8_t *frame)
+{
+	int anonymous = n->dad != PMDG_DAD_OFF;
+	if (n->c.self.family == 4) {
+		static const uint8_t zero[6];
+		return build_arp(n, 1, &mac_broadcast, zero, ip->b, anonymous, frame);
+	}
+	struct pmdg_ip snm;
+	struct pmdg_mac snm_mac;
+	solicited_node(ip, &snm);
+	multicast_mac(&snm, &snm_mac);
+	return build_nd(n, ICMP6_NS, 0, &snm_mac, &snm, ip->b, anonymous, frame);
+}
+
+void pmdg_net_dad_start(struct pmdg_net *n, uint32_t probes, uint64_t interval_ns, uint64_t now_ns)
+{
+	if (n->c.transport == PMDG_TRANSPORT_L2)
+		return;
+	n->dad = PMDG_DAD_PROBING;
+	n->dad_left = (uint8_t)(probes < UINT8_MAX ? probes : UINT8_MAX);
+	n->dad_interval_ns = interval_ns;
+	n->dad_next_ns = now_ns;
+	recompute_due(n);
+}
+
+void pmdg_net_dad_done(struct pmdg_net *n)
+{
+	if (n->dad != PMDG_DAD_PROBING)
+		return;
+	n->dad = PMDG_DAD_OFF;
+	n->dad_left = 0;
+	recompute_due(n);
 }
 
 uint32_t pmdg_net_solicit(struct pmdg_net *n, uint64_t now_ns, uint8_t *frame)
 {
 	if (now_ns < n->next_due_ns)
 		return 0;
+	if (n->dad == PMDG_DAD_PROBING && n->dad_left > 0 && n->dad_next_ns <= now_ns) {
+		n->dad_left--;
+		n->dad_next_ns = now_ns + n->dad_interval_ns;
+		recompute_due(n);
+		return build_solicit(n, &n->c.self, frame);
+	}
 	uint32_t size = 0;
 	for (uint8_t k = 0; k < n->neigh_count && size == 0; k++) {
 		struct pmdg_neigh *e = &n->neigh[k];
 		if (e->state == PMDG_NEIGH_STATIC || e->next_probe_ns > now_ns)
 			continue;
-		if (n->c.self.family == 4) {
-			static const uint8_t zero[6];
-			size = build_arp(n, 1, &mac_broadcast, zero, e->ip.b, frame);
-		} else {
-			struct pmdg_ip snm;
-			struct pmdg_mac snm_mac;
-			solicited_node(&e->ip, &snm);
-			multicast_mac(&snm, &snm_mac);
-			size = build_nd(n, ICMP6_NS, 0, &snm_mac, &snm, e->ip.b, frame);
-		}
+		size = build_solicit(n, &e->ip, frame);
 		if (e->probes < UINT8_MAX)
 			e->probes++;
 		if (e->state == PMDG_NEIGH_INCOMPLETE) {
@@ -825,9 +878,29 @@ static void drop(struct pmdg_rx *out, enum pmdg_drop why)
 	out->drop = (uint8_t)why;
 }
 
+/* Another MAC claims or probes for our tentative address: it is in use. */
+static void dad_conflict(struct pmdg_net *n, const uint8_t *mac)
+{
+	if (n->dad != PMDG_DAD_PROBING)
+		return;
+	n->dad = PMDG_DAD_CONFLICT;
+	n->dad_left = 0;
+	memcpy(n->holder.b, mac, 6);
+	recompute_due(n);
+}
+
+/* A probe for our address from mac answered (it is ours: RFC 5227 §2.4,
+ * RFC 4862 §5.4.3). */
+static void defended(struct pmdg_net *n, const uint8_t *mac)
+{
+	n->st.defended++;
+	memcpy(n->prober.b, mac, 6);
+}
+
 static void rx_arp(struct pmdg_net *n, const uint8_t *f, size_t size, uint64_t now_ns, uint8_t *reply,
 		   struct pmdg_rx *out)
 {
+	static const uint8_t zero[4];
 	if (size < PMDG_ETH_HDR + ARP_LEN)
 		return drop(out, PMDG_DROP_ARP_MALFORMED);
 	if (!mac_eq(f, &mac_broadcast) && !mac_eq(f, &n->mac))
@@ -839,14 +912,23 @@ static void rx_arp(struct pmdg_net *n, const uint8_t *f, size_t size, uint64_t n
 	const uint8_t *sha = a + 8, *spa = a + 14, *tpa = a + 24;
 	if (mac_is_group(sha) || mac_is_zero(sha) || memcmp(sha, f + 6, 6) != 0)
 		return drop(out, PMDG_DROP_ARP_MALFORMED);
-	if (ip_is(&n->c.self, spa))
+	int probe = op == 1 && memcmp(spa, zero, 4) == 0; /* RFC 5227: never learned from */
+	int own = mac_eq(sha, &n->mac);                   /* ours, looped back */
+	if (ip_is(&n->c.self, spa)) {
+		if (!own)
+			dad_conflict(n, sha);
 		return drop(out, PMDG_DROP_NEIGH_CONFLICT);
-	int k = neigh_find(n, spa);
+	}
+	int k = probe ? -1 : neigh_find(n, spa);
 	int taken = k >= 0 && learn(n, k, sha, 1, now_ns);
 	if (op == 1 && ip_is(&n->c.self, tpa)) {
 		struct pmdg_mac to;
+		if (n->dad != PMDG_DAD_OFF || own)
+			return drop(out, PMDG_DROP_ARP_OTHER); /* tentative: not ours to answer yet */
+		if (probe)
+			defended(n, sha);
 		memcpy(to.b, sha, 6);
-		out->reply_size = build_arp(n, 2, &to, sha, spa, reply);
+		out->reply_size = build_arp(n, 2, &to, sha, spa, 0, reply);
 		n->st.answered++;
 		out->kind = PMDG_RX_HANDLED;
 		return;
@@ -856,6 +938,41 @@ static void rx_arp(struct pmdg_net *n, const uint8_t *f, size_t size, uint64_t n
 		return;
 	}
 	drop(out, k >= 0 ? PMDG_DROP_NEIGH_IGNORED : PMDG_DROP_ARP_OTHER);
+}
+
+/* A Neighbour Solicitation (checked by rx_nd()) from src to dst; lla: its
+ * source link-layer option, or NULL. */
+static void rx_ns(struct pmdg_net *n, const uint8_t *f, const struct pmdg_ip *src, const uint8_t *dst,
+		  const uint8_t *target, const uint8_t *lla, uint64_t now_ns, uint8_t *reply, struct pmdg_rx *out)
+{
+	int unspec = ip_is_unspecified(src);
+	if (unspec && (lla != NULL || memcmp(dst, n->snm.b, 13) != 0))
+		return drop(out, PMDG_DROP_ND_MALFORMED); /* RFC 4861 §7.1.1: to a solicited-node group */
+	if (!ip_is(&n->c.self, target))
+		return drop(out, PMDG_DROP_ND_OTHER);
+	if (!ip_is(&n->c.self, dst) && !ip_is(&n->snm, dst))
+		return drop(out, PMDG_DROP_IP_DEST);
+	if (n->dad != PMDG_DAD_OFF || mac_eq(f + 6, &n->mac))
+		return drop(out, PMDG_DROP_ND_OTHER); /* tentative: not ours to answer yet (or our own) */
+	int k = unspec ? -1 : neigh_find(n, src->b);
+	if (k >= 0 && lla != NULL)
+		(void)learn(n, k, lla, 1, now_ns);
+	struct pmdg_mac to;
+	if (unspec) {
+		struct pmdg_ip all = {.family = 6};
+		memcpy(all.b, ip6_all_nodes, 16);
+		out->reply_size = build_nd(n, ICMP6_NA, NA_F_OVERRIDE, &mac_all_nodes, &all, n->c.self.b, 0,
+					   reply);
+		defended(n, f + 6);
+	} else {
+		memcpy(to.b, lla != NULL ? lla : f + 6, 6);
+		if (mac_is_group(to.b))
+			return drop(out, PMDG_DROP_ND_MALFORMED);
+		out->reply_size = build_nd(n, ICMP6_NA, NA_F_SOLICITED | NA_F_OVERRIDE, &to, src, n->c.self.b,
+					   0, reply);
+	}
+	n->st.answered++;
+	out->kind = PMDG_RX_HANDLED;
 }
 
 /* ICMPv6 at ip (IPv6 header) with plen payload bytes, all in the frame. */
@@ -894,39 +1011,17 @@ static void rx_nd(struct pmdg_net *n, const uint8_t *f, const uint8_t *ip, uint3
 	memcpy(s6.b, src, 16);
 	if (src[0] == 0xFF)
 		return drop(out, PMDG_DROP_ND_MALFORMED);
-	if (type == ICMP6_NS) {
-		int unspec = ip_is_unspecified(&s6);
-		if (unspec && (lla != NULL || !ip_is(&n->snm, dst)))
-			return drop(out, PMDG_DROP_ND_MALFORMED); /* RFC 4861 §7.1.1 */
-		if (!ip_is(&n->c.self, target))
-			return drop(out, PMDG_DROP_ND_OTHER);
-		if (!ip_is(&n->c.self, dst) && !ip_is(&n->snm, dst))
-			return drop(out, PMDG_DROP_IP_DEST);
-		int k = unspec ? -1 : neigh_find(n, src);
-		if (k >= 0 && lla != NULL)
-			(void)learn(n, k, lla, 1, now_ns);
-		struct pmdg_mac to;
-		if (unspec) {
-			struct pmdg_ip all = {.family = 6};
-			memcpy(all.b, ip6_all_nodes, 16);
-			out->reply_size = build_nd(n, ICMP6_NA, NA_F_OVERRIDE, &mac_all_nodes, &all, n->c.self.b, reply);
-		} else {
-			memcpy(to.b, lla != NULL ? lla : f + 6, 6);
-			if (mac_is_group(to.b))
-				return drop(out, PMDG_DROP_ND_MALFORMED);
-			out->reply_size = build_nd(n, ICMP6_NA, NA_F_SOLICITED | NA_F_OVERRIDE, &to, &s6, n->c.self.b,
-						   reply);
-		}
-		n->st.answered++;
-		out->kind = PMDG_RX_HANDLED;
-		return;
-	}
+	if (type == ICMP6_NS)
+		return rx_ns(n, f, &s6, dst, target, lla, now_ns, reply, out);
 	/* NA */
 	uint8_t flags = icmp[4];
-	if (dst[0] == 0xFF && (flags & NA_F_SOLICITED))
-		return drop(out, PMDG_DROP_ND_MALFORMED); /* RFC 4861 §7.1.2 */
-	if (ip_is(&n->c.self, target))
+	if ((dst[0] == 0xFF && (flags & NA_F_SOLICITED)) || ip_is_unspecified(&s6))
+		return drop(out, PMDG_DROP_ND_MALFORMED); /* RFC 4861 §7.1.2; an answer comes from an address */
+	if (ip_is(&n->c.self, target)) {
+		if (!mac_eq(f + 6, &n->mac))
+			dad_conflict(n, lla != NULL ? lla : f + 6);
 		return drop(out, PMDG_DROP_NEIGH_CONFLICT);
+	}
 	if (!ip_is(&n->c.self, dst) && memcmp(dst, ip6_all_nodes, 16) != 0)
 		return drop(out, PMDG_DROP_IP_DEST);
 	int k = neigh_find(n, target);
@@ -937,13 +1032,15 @@ static void rx_nd(struct pmdg_net *n, const uint8_t *f, const uint8_t *ip, uint3
 	out->kind = PMDG_RX_HANDLED;
 }
 
-/* Whether src is one of the ring's other nodes on this path. */
-static int from_member(const struct pmdg_net *n, const uint8_t *src)
+/* Whether src is one of the ring's other nodes on this path, or this
+ * node's own address from another MAC: a second process configured with
+ * it, whose frames ring-proto refuses and reports (§8.8 Rule D). */
+static int from_member(const struct pmdg_net *n, const uint8_t *f, const uint8_t *src)
 {
 	for (uint16_t k = 0; k < n->dest_count; k++)
 		if (ip_is(&n->c.node[n->dest[k]], src))
 			return 1;
-	return 0;
+	return ip_is(&n->c.self, src) && !mac_eq(f + 6, &n->mac);
 }
 
 /* The UDP datagram at udp (ulen bytes by IP's count) of a frame addressed to
@@ -999,7 +1096,7 @@ static void rx_ip4(struct pmdg_net *n, const uint8_t *f, size_t size, uint32_t p
 		return drop(out, PMDG_DROP_IP_PROTO);
 	if (!ip_is(&n->c.self, ip + 16) && !(n->c.group.family && ip_is(&n->c.group, ip + 16)))
 		return drop(out, PMDG_DROP_IP_DEST);
-	if (!from_member(n, ip + 12))
+	if (!from_member(n, f, ip + 12))
 		return drop(out, PMDG_DROP_IP_SOURCE);
 	rx_udp(n, f, ip + 12, ip + ihl, total - ihl, payload_max, csum_flags, out);
 }
@@ -1022,7 +1119,7 @@ static void rx_ip6(struct pmdg_net *n, const uint8_t *f, size_t size, uint32_t p
 		return drop(out, PMDG_DROP_IP_PROTO);
 	if (!ip_is(&n->c.self, ip + 24) && !(n->c.group.family && ip_is(&n->c.group, ip + 24)))
 		return drop(out, PMDG_DROP_IP_DEST);
-	if (!from_member(n, ip + 8))
+	if (!from_member(n, f, ip + 8))
 		return drop(out, PMDG_DROP_IP_SOURCE);
 	rx_udp(n, f, ip + 8, ip + PMDG_IP6_HDR, plen, payload_max, csum_flags, out);
 }

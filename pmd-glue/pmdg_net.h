@@ -119,6 +119,7 @@ struct pmdg_neigh {
 
 struct pmdg_net_stats {
 	uint64_t answered;         /* ARP requests and NS for our address answered */
+	uint64_t defended;         /* of those, probes for it from another MAC (RFC 5227, 4862) */
 	uint64_t solicited;        /* ARP requests and NS we sent for a next hop */
 	uint64_t learned;          /* next-hop MACs filled or changed */
 	uint64_t tx_unresolved;    /* frames not sent: their next hop has no MAC yet */
@@ -137,7 +138,21 @@ struct pmdg_net {
 	uint8_t neigh_count;
 	struct pmdg_neigh neigh[PMDG_NEIGH_MAX];
 	uint64_t next_due_ns;                /* earliest next_probe_ns over neigh[] */
+	/* address conflict detection at start (RFC 5227, RFC 4862 DAD) */
+	uint8_t dad;                         /* enum pmdg_dad */
+	uint8_t dad_left;                    /* probes for our address still to send */
+	uint64_t dad_next_ns, dad_interval_ns;
+	struct pmdg_mac holder;              /* PMDG_DAD_CONFLICT: the MAC that holds our address */
+	struct pmdg_mac prober;              /* the last MAC that probed for our address (st.defended) */
 	struct pmdg_net_stats st;
+};
+
+/* Whether this node's address is known to be its own (docs/ordod.md
+ * "Transports", RFC 5227 and RFC 4862). */
+enum pmdg_dad {
+	PMDG_DAD_OFF = 0,   /* in use: answered, announced by every solicitation */
+	PMDG_DAD_PROBING,   /* tentative: probed for, never claimed */
+	PMDG_DAD_CONFLICT   /* another MAC holds it (holder) */
 };
 
 /* ---- addresses and configuration (no state) ---- */
@@ -236,6 +251,21 @@ void pmdg_net_rx(struct pmdg_net *n, const uint8_t *frame, size_t size, uint32_t
  * (PMDG_NET_REPLY_MAX bytes): returns its size, or 0 when none is due. Call
  * until it returns 0; cheap when nothing is due (one comparison). */
 uint32_t pmdg_net_solicit(struct pmdg_net *n, uint64_t now_ns, uint8_t *frame);
+
+/* Address conflict detection, before the node claims its address: from
+ * now on pmdg_net_solicit() sends `probes` probes for the node's own
+ * address, interval_ns apart (an ARP request with sender address 0.0.0.0;
+ * an NS from the unspecified address to the solicited-node group, no
+ * link-layer option), and solicits next hops the same anonymous way, so
+ * that no peer learns (or changes) an entry for this address from it;
+ * requests for the address go unanswered. An ARP frame with the address
+ * as sender or an NA for it, from another MAC, sets PMDG_DAD_CONFLICT and
+ * holder; a probe for it does not (a peer starting at the same time
+ * solicits it that way). */
+void pmdg_net_dad_start(struct pmdg_net *n, uint32_t probes, uint64_t interval_ns, uint64_t now_ns);
+/* The address is free (no conflict by now): ordinary solicitations and
+ * answers from now on. A no-op unless probing. */
+void pmdg_net_dad_done(struct pmdg_net *n);
 
 /* Next hops with a MAC (static or learned) and in total. */
 void pmdg_net_resolved(const struct pmdg_net *n, uint32_t *resolved, uint32_t *total);

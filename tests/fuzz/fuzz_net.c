@@ -3,7 +3,8 @@
  * ARP and Neighbour Discovery handling, libc only (no DPDK).
  *
  * Input: byte 0 picks the path (IPv4 or IPv6; learning on or off; a
- * gateway and static entry or not; a multicast group or not); the rest is a
+ * gateway and static entry or not; a multicast group or not; probing for
+ * its address at start, RFC 5227 / 4862, or not); the rest is a
  * series of frames, each a 2-byte length and its bytes, fed to
  * pmdg_net_rx() with the clock advancing, solicitations drawn between them.
  *
@@ -15,6 +16,9 @@
  *     never adds or moves one), a static entry never changes, with learning
  *     off no entry changes at all, and no entry ever holds a group or zero
  *     MAC;
+ *   - an ARP frame from 0.0.0.0 or an NS from :: (a probe) changes no
+ *     entry; while the address is tentative nothing is answered and every
+ *     solicitation is anonymous (sender 0.0.0.0, source ::);
  *   - headers built afterwards for every node are well formed.
  *
  * Build: clang -fsanitize=fuzzer,address,undefined with pmdg_net.c compiled
@@ -88,6 +92,17 @@ static void setup(uint8_t how)
 	check(rc == 0);
 	check(pmdg_net_check(&c, 1, members, 3, &key, why, sizeof(why)) == 0);
 	pmdg_net_init(&net, &c, 1, &mac);
+	if ((how >> 4) & 1)
+		pmdg_net_dad_start(&net, 3, 50 * MS, 0);
+}
+
+/* Whether f (n bytes) is an ARP frame from 0.0.0.0 or IPv6 from ::. */
+static int anonymous(const uint8_t *f, size_t n)
+{
+	static const uint8_t zero[16];
+	if (n >= 42 && rd16(f + 12) == 0x0806)
+		return memcmp(f + 28, zero, 4) == 0;
+	return n >= 54 && rd16(f + 12) == 0x86DD && memcmp(f + 22, zero, 16) == 0;
 }
 
 /* A reply pmd-glue would send: an ARP reply or an NA for our address. */
@@ -162,7 +177,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(f, frame, n);
 		uint8_t reply[PMDG_NET_REPLY_MAX];
 		struct pmdg_rx r;
+		uint8_t tentative = net.dad != PMDG_DAD_OFF;
 		pmdg_net_rx(&net, f, n, PAYLOAD_MAX, 0, now, reply, &r);
+		check(!tentative || r.reply_size == 0);
+		if (anonymous(frame, n))
+			check(memcmp(before, net.neigh, sizeof(before)) == 0);
 		check(r.kind <= PMDG_RX_DROP);
 		if (r.kind == PMDG_RX_PAYLOAD) {
 			check(r.payload_off + (uint64_t)r.payload_size <= n);
@@ -180,6 +199,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint32_t k, guard = 0;
 		while ((k = pmdg_net_solicit(&net, now, sol)) > 0) {
 			check(k <= PMDG_NET_REPLY_MAX);
+			check(net.dad == PMDG_DAD_OFF || anonymous(sol, k));
 			check(++guard <= PMDG_NEIGH_MAX);
 		}
 	}

@@ -778,6 +778,198 @@ static void test_multicast_and_routes(void **state)
 	assert_int_equal(a.st.solicited, 6);
 }
 
+/* ---------------------------------------------------------------- address conflict detection */
+
+static const struct pmdg_mac mac9 = {{0x02, 0, 0, 0, 0, 0x09}};
+
+/* Every frame d solicits at now, through a (a peer) and b (the node that
+ * holds d's address): their answers back to d. Returns the frames sent. */
+static uint32_t dad_round(struct pmdg_net *d, struct pmdg_net *a, struct pmdg_net *b, uint64_t now)
+{
+	uint8_t f[PMDG_NET_REPLY_MAX], reply[PMDG_NET_REPLY_MAX], g[PMDG_NET_REPLY_MAX];
+	uint32_t n, sent = 0;
+	while ((n = pmdg_net_solicit(d, now, f)) > 0) {
+		sent++;
+		struct pmdg_net *to[2] = {a, b};
+		for (int k = 0; k < 2; k++) {
+			struct pmdg_rx r;
+			pmdg_net_rx(to[k], f, n, 9000, 0, now, reply, &r);
+			if (r.kind == PMDG_RX_HANDLED && r.reply_size > 0)
+				pmdg_net_rx(d, reply, r.reply_size, 9000, 0, now, g, &r);
+		}
+	}
+	return sent;
+}
+
+static void test_dad_ipv4(void **state)
+{
+	(void)state;
+	static struct pair p;
+	static struct pmdg_net d;
+	ipv4_pair(&p, "");
+	exchange(&p.a, &p.b, 0);
+	exchange(&p.b, &p.a, 0);
+	uint64_t learned = p.a.st.learned;
+	/* a second process configured as node 2, elsewhere (mac9) */
+	struct pmdg_net_conf c;
+	conf(&c, PMDG_TRANSPORT_UDP4, "10.80.1.2/24", "1@10.80.1.1,2@10.80.1.2,3@10.80.1.3", "", "");
+	pmdg_net_init(&d, &c, 2, &mac9);
+	pmdg_net_dad_start(&d, 3, 10 * 1000000ull, 0);
+	uint8_t f[1200], reply[PMDG_NET_REPLY_MAX];
+	/* its first frame: an ARP probe for its address, from 0.0.0.0 */
+	uint32_t n = pmdg_net_solicit(&d, 0, f);
+	assert_int_equal(n, 42);
+	assert_memory_equal(f, ((uint8_t[]){0xff, 0xff, 0xff, 0xff, 0xff, 0xff}), 6);
+	assert_int_equal(rd16(f + 20), 1);
+	assert_memory_equal(f + 22, mac9.b, 6);
+	assert_memory_equal(f + 28, ((uint8_t[]){0, 0, 0, 0}), 4);
+	assert_memory_equal(f + 38, ((uint8_t[]){10, 80, 1, 2}), 4);
+	/* node 1 learns nothing from it; node 2 defends its address */
+	struct pmdg_rx r;
+	pmdg_net_rx(&p.a, f, n, 9000, 0, 0, reply, &r);
+	assert_int_equal(r.drop, PMDG_DROP_ARP_OTHER);
+	pmdg_net_rx(&p.b, f, n, 9000, 0, 0, reply, &r);
+	assert_int_equal(r.kind, PMDG_RX_HANDLED);
+	assert_int_equal(r.reply_size, 42);
+	assert_memory_equal(reply, mac9.b, 6);
+	assert_memory_equal(reply + 28, ((uint8_t[]){10, 80, 1, 2}), 4);
+	assert_int_equal(p.b.st.defended, 1);
+	assert_memory_equal(p.b.prober.b, mac9.b, 6);
+	/* the rest (anonymous requests for nodes 1 and 3), and the answers */
+	assert_int_equal(dad_round(&d, &p.a, &p.b, 0), 2);
+	assert_int_equal(d.dad, PMDG_DAD_PROBING); /* the defence is not in yet */
+	pmdg_net_rx(&d, reply, 42, 9000, 0, 0, f, &r);
+	assert_int_equal(r.drop, PMDG_DROP_NEIGH_CONFLICT);
+	assert_int_equal(d.dad, PMDG_DAD_CONFLICT);
+	assert_memory_equal(d.holder.b, mac2.b, 6);
+	/* node 1 still sends node 2's frames to node 2, and learned nothing */
+	assert_memory_equal(p.a.neigh[p.a.nh[2]].mac.b, mac2.b, 6);
+	assert_int_equal(p.a.st.learned, learned);
+	/* no more probes after a conflict */
+	assert_int_equal(dad_round(&d, &p.a, &p.b, 30 * 1000000ull), 0);
+	/* d reaches node 1 (learned from its answer) and the holder */
+	uint8_t payload[64] = {1, 2, 3};
+	n = datagram(&d, 1, payload, sizeof(payload), f);
+	assert_int_not_equal(n, 0);
+	assert_memory_equal(f, mac1.b, 6);
+	n = datagram(&d, 2, payload, sizeof(payload), f);
+	assert_int_not_equal(n, 0);
+	assert_memory_equal(f, mac2.b, 6);
+	pmdg_net_rx(&p.b, f, n, 9000, 0, 0, reply, &r);
+	assert_int_equal(r.kind, PMDG_RX_PAYLOAD); /* for ring-proto to refuse and report */
+	/* the same frame from node 2's own MAC (looped back) is not taken */
+	memcpy(f + 6, mac2.b, 6);
+	pmdg_net_rx(&p.b, f, n, 9000, 0, 0, reply, &r);
+	assert_int_equal(r.drop, PMDG_DROP_IP_SOURCE);
+}
+
+static void test_dad_ipv4_free(void **state)
+{
+	(void)state;
+	static struct pair p;
+	static struct pmdg_net e;
+	ipv4_pair(&p, "");
+	exchange(&p.a, &p.b, 0);
+	uint8_t f[1200], reply[PMDG_NET_REPLY_MAX];
+	struct pmdg_rx r;
+	uint32_t n;
+	struct pmdg_net_conf c;
+	/* nobody holds it: 3 probes 10 ms apart, requests unanswered meanwhile */
+	conf(&c, PMDG_TRANSPORT_UDP4, "10.80.1.3/24", "1@10.80.1.1,2@10.80.1.2,3@10.80.1.3", "", "");
+	pmdg_net_init(&e, &c, 3, &mac3);
+	pmdg_net_dad_start(&e, 3, 10 * 1000000ull, 0);
+	assert_int_equal(dad_round(&e, &p.a, &p.b, 0), 3);      /* a probe, 2 anonymous requests */
+	assert_int_equal(dad_round(&e, &p.a, &p.b, 5 * 1000000ull), 0);
+	assert_int_equal(dad_round(&e, &p.a, &p.b, 10 * 1000000ull), 1);
+	assert_int_equal(dad_round(&e, &p.a, &p.b, 20 * 1000000ull), 1);
+	assert_int_equal(dad_round(&e, &p.a, &p.b, 40 * 1000000ull), 0);
+	assert_int_equal(e.dad, PMDG_DAD_PROBING);
+	assert_int_equal(p.a.nh[3] != 0xFF && p.a.neigh[p.a.nh[3]].state == PMDG_NEIGH_LEARNED, 0);
+	n = pmdg_net_solicit(&p.a, 2000 * 1000000ull, f); /* node 1 asks for node 3 */
+	assert_int_not_equal(n, 0);
+	pmdg_net_rx(&e, f, n, 9000, 0, 0, reply, &r);
+	assert_int_equal(r.drop, PMDG_DROP_ARP_OTHER);          /* tentative */
+	pmdg_net_dad_done(&e);
+	assert_int_equal(e.dad, PMDG_DAD_OFF);
+	pmdg_net_rx(&e, f, n, 9000, 0, 0, reply, &r);
+	assert_int_equal(r.reply_size, 42);
+	/* a probe for an address being probed, from another MAC (a peer starting
+	 * too solicits it so): no conflict, no answer */
+	pmdg_net_init(&e, &c, 3, &mac3);
+	pmdg_net_dad_start(&e, 3, 10 * 1000000ull, 0);
+	n = pmdg_net_solicit(&e, 0, f);
+	pmdg_net_rx(&e, f, n, 9000, 0, 0, reply, &r);           /* its own, looped back */
+	assert_int_equal(e.dad, PMDG_DAD_PROBING);
+	memcpy(f + 6, mac9.b, 6);
+	memcpy(f + 22, mac9.b, 6);
+	pmdg_net_rx(&e, f, n, 9000, 0, 0, reply, &r);
+	assert_int_equal(r.drop, PMDG_DROP_ARP_OTHER);
+	assert_int_equal(e.dad, PMDG_DAD_PROBING);
+	/* a gratuitous ARP for it (sender = its address) from another MAC is */
+	memcpy(f + 28, ((uint8_t[]){10, 80, 1, 3}), 4);
+	pmdg_net_rx(&e, f, n, 9000, 0, 0, reply, &r);
+	assert_int_equal(r.drop, PMDG_DROP_NEIGH_CONFLICT);
+	assert_int_equal(e.dad, PMDG_DAD_CONFLICT);
+	assert_memory_equal(e.holder.b, mac9.b, 6);
+}
+
+static void test_dad_ipv6(void **state)
+{
+	(void)state;
+	static struct pair p;
+	static struct pmdg_net d;
+	const char *all = "1@fe80::1,2@fe80::2,3@fe80::3";
+	ipv6_pair(&p, "fe80::1/64", "fe80::2/64", all, "");
+	exchange(&p.a, &p.b, 0);
+	exchange(&p.b, &p.a, 0);
+	uint64_t learned = p.a.st.learned;
+	struct pmdg_net_conf c;
+	conf(&c, PMDG_TRANSPORT_UDP6, "fe80::2/64", all, "", "");
+	pmdg_net_init(&d, &c, 2, &mac9);
+	pmdg_net_dad_start(&d, 3, 10 * 1000000ull, 0);
+	uint8_t f[1200], reply[PMDG_NET_REPLY_MAX], g[PMDG_NET_REPLY_MAX];
+	/* an NS from :: to fe80::2's solicited-node group, no option */
+	uint32_t n = pmdg_net_solicit(&d, 0, f);
+	assert_int_equal(n, 14 + 40 + 24);
+	assert_memory_equal(f, ((uint8_t[]){0x33, 0x33, 0xff, 0, 0, 2}), 6);
+	assert_memory_equal(f + 22, ((uint8_t[16]){0}), 16);
+	assert_int_equal(f[54], 135);
+	struct pmdg_rx r;
+	pmdg_net_rx(&p.a, f, n, 9000, 0, 0, reply, &r);
+	assert_int_equal(r.kind, PMDG_RX_DROP);                 /* not its group */
+	pmdg_net_rx(&p.b, f, n, 9000, 0, 0, reply, &r);
+	assert_int_equal(r.kind, PMDG_RX_HANDLED);
+	assert_memory_equal(reply, ((uint8_t[]){0x33, 0x33, 0, 0, 0, 1}), 6); /* to all nodes */
+	assert_int_equal(reply[54], 136);
+	assert_int_equal(reply[58], 0x20);                      /* override, not solicited */
+	assert_int_equal(p.b.st.defended, 1);
+	/* node 1 hears the defence too: nothing changes there */
+	pmdg_net_rx(&p.a, reply, r.reply_size, 9000, 0, 0, g, &r);
+	assert_memory_equal(p.a.neigh[p.a.nh[2]].mac.b, mac2.b, 6);
+	pmdg_net_rx(&d, reply, 86, 9000, 0, 0, g, &r);
+	assert_int_equal(r.drop, PMDG_DROP_NEIGH_CONFLICT);
+	assert_int_equal(d.dad, PMDG_DAD_CONFLICT);
+	assert_memory_equal(d.holder.b, mac2.b, 6);
+	/* anonymous NS for node 1 and 3: node 1 answers to all nodes, d learns */
+	assert_int_equal(dad_round(&d, &p.a, &p.b, 0), 2);
+	assert_int_equal(p.a.st.learned, learned);
+	assert_memory_equal(p.a.neigh[p.a.nh[2]].mac.b, mac2.b, 6);
+	n = datagram(&d, 1, f + 600, 64, f);
+	assert_int_not_equal(n, 0);
+	assert_memory_equal(f, mac1.b, 6);
+	/* a DAD NS for an address being probed, from another MAC: no conflict
+	 * (a peer starting too solicits it so), no answer */
+	pmdg_net_init(&d, &c, 2, &mac9);
+	pmdg_net_dad_start(&d, 3, 10 * 1000000ull, 0);
+	n = pmdg_net_solicit(&d, 0, f);
+	pmdg_net_rx(&d, f, n, 9000, 0, 0, reply, &r);           /* its own */
+	assert_int_equal(d.dad, PMDG_DAD_PROBING);
+	memcpy(f + 6, mac3.b, 6);
+	pmdg_net_rx(&d, f, n, 9000, 0, 0, reply, &r);
+	assert_int_equal(r.drop, PMDG_DROP_ND_OTHER);
+	assert_int_equal(d.dad, PMDG_DAD_PROBING);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -792,6 +984,9 @@ int main(void)
 		cmocka_unit_test(test_nd_rules),
 		cmocka_unit_test(test_corruption),
 		cmocka_unit_test(test_multicast_and_routes),
+		cmocka_unit_test(test_dad_ipv4),
+		cmocka_unit_test(test_dad_ipv4_free),
+		cmocka_unit_test(test_dad_ipv6),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -206,6 +206,8 @@ struct eng_reload {
 
 struct eng {
 	struct eng_config cfg;
+	uint64_t dad_until;            /* routed paths probe for this node's address until then (0: done) */
+	uint64_t dad_conflict_ns;      /* when a path found it in use (0: none) */
 	struct pmdg g;
 	struct rp_node *rp;
 	struct rp_actions acts;

@@ -179,6 +179,7 @@ static int fill_paths(const struct eng_snapshot *sp, struct rte_tel_data *d)
 			rte_tel_data_add_dict_u64(c, "neigh_resolved", s.neigh_resolved[p]);
 			rte_tel_data_add_dict_u64(c, "neigh_total", s.neigh_total[p]);
 			rte_tel_data_add_dict_u64(c, "neigh_answered", ns->answered);
+			rte_tel_data_add_dict_u64(c, "neigh_defended", ns->defended);
 			rte_tel_data_add_dict_u64(c, "neigh_solicited", ns->solicited);
 			rte_tel_data_add_dict_u64(c, "neigh_learned", ns->learned);
 			rte_tel_data_add_dict_u64(c, "tx_unresolved", ns->tx_unresolved);

@@ -41,6 +41,7 @@ int eng_logtype;
 
 #define ENG_T0_NS 1000000000ull          /* ring-proto's clock starts here */
 #define ENG_LINK_POLL_NS 100000000ull    /* 100 ms */
+#define ENG_DAD_PROBES 3u                /* probes for this node's address at start (RFC 5227, 4862) */
 #define ENG_PUBLISH_NS 1000000ull        /* 1 ms */
 #define ENG_BLOCK_MIN_NS 20000ull      /* a deadline nearer than this: yield, do not block */
 #define ENG_BLOCK_AFTER_NS 50000ull    /* yield this long after the last work before blocking */
@@ -233,6 +234,10 @@ static void param_text(const struct eng *e, enum rp_param k, const struct rp_wir
  * 1970 (eng_state.c), shown as such. */
 static void inc_text(uint64_t inc, char *out, size_t size)
 {
+	if (inc == 0) { /* found by its address (RP_IN_ADDRESS_IN_USE) */
+		snprintf(out, size, "incarnation unknown: its address was found in use");
+		return;
+	}
 	time_t t = (time_t)(inc / 1000000u);
 	struct tm tm;
 	if (inc >= 1000000000000000ull && gmtime_r(&t, &tm) != NULL) /* after 2001 */
@@ -568,6 +573,63 @@ static void poll_links(struct eng *e)
 	}
 }
 
+/* Listening at start (§8.8 Rule D (0)), every routed path makes sure this
+ * node's address is its own (RFC 5227, RFC 4862) before it claims it in
+ * a solicitation: 3 probes a quarter of the listening time apart. */
+static void dad_start(struct eng *e)
+{
+	uint64_t listen = e->cfg.rp.listen_ns;
+	if (listen == 0)
+		return;
+	e->now_ns = eng_clock(e);
+	for (uint8_t p = 0; p < e->cfg.rp.path_count; p++)
+		if (e->g.started[p])
+			pmdg_net_dad_start(&e->g.net[p], ENG_DAD_PROBES, listen / 4u, e->now_ns);
+	e->dad_until = e->now_ns + listen;
+}
+
+/* An address found in use stops this process, telling the ring through
+ * ring-proto's DUP_NOTICE, once the peers had a quarter of the listening
+ * time to answer the anonymous solicitations (the notice goes to those
+ * that did, and to the host that holds the address). */
+static void dad_poll(struct eng *e)
+{
+	uint8_t conflict = RP_PATHS_MAX;
+	uint32_t resolved = 0, total = 0;
+	for (uint8_t p = 0; p < e->cfg.rp.path_count; p++) {
+		uint32_t r, t;
+		pmdg_net_resolved(&e->g.net[p], &r, &t);
+		resolved += r;
+		total += t;
+		if (e->g.net[p].dad == PMDG_DAD_CONFLICT && conflict == RP_PATHS_MAX)
+			conflict = p;
+	}
+	if (conflict != RP_PATHS_MAX && e->dad_conflict_ns == 0)
+		e->dad_conflict_ns = e->now_ns;
+	if (conflict != RP_PATHS_MAX &&
+	    (resolved == total || e->now_ns - e->dad_conflict_ns >= e->cfg.rp.listen_ns / 4u)) {
+		const struct pmdg_net *n = &e->g.net[conflict];
+		const uint8_t *m = n->holder.b;
+		char addr[64];
+		pmdg_ip_format(&n->c.self, addr, sizeof(addr));
+		ENG_LOG(ERR, e, "ADDRESS IN USE: path %u: this node's address %s is held by MAC "
+			"%02x:%02x:%02x:%02x:%02x:%02x (it answered or probed for it; RFC %s): another host has it, "
+			"or a process with this node's id %u runs there already; not starting",
+			conflict, addr, m[0], m[1], m[2], m[3], m[4], m[5], n->c.self.family == 4 ? "5227" : "4862",
+			e->cfg.rp.node_id);
+		e->dad_until = 0;
+		struct rp_input in = {.kind = RP_IN_ADDRESS_IN_USE};
+		(void)eng_step(e, &in); /* the DUP_NOTICE, then the refusal: fatal */
+		e->fatal = 1;
+		return;
+	}
+	if (conflict == RP_PATHS_MAX && e->now_ns >= e->dad_until) {
+		for (uint8_t p = 0; p < e->cfg.rp.path_count; p++)
+			pmdg_net_dad_done(&e->g.net[p]);
+		e->dad_until = 0;
+	}
+}
+
 /* One duty cycle; returns the work it did (0: idle). */
 static uint32_t duty_cycle(struct eng *e)
 {
@@ -584,6 +646,8 @@ static uint32_t duty_cycle(struct eng *e)
 	}
 	pmdg_tick(&e->g, e->now_ns); /* the clock for ARP/ND; due solicitations */
 	uint32_t work = poll_rx(e);
+	if (e->dad_until != 0)
+		dad_poll(e);
 	work += poll_timers(e);
 	work += eng_load_pump(e);
 	work += eng_clients_poll(e);
@@ -857,6 +921,7 @@ void eng_run(struct eng *e, volatile int *stop)
 						: "backoff");
 	if (ordo_alloc_check != NULL)
 		ordo_alloc_check(1);
+	dad_start(e);
 	while (!*stop && !e->fatal && !e->admin_stop) {
 		if (duty_cycle(e) != 0) {
 			e->idle_since_ns = 0;

@@ -174,6 +174,9 @@ enum rp_input_kind {
 	RP_IN_LEAVE,    /* leave the ring politely; the node then stops */
 	RP_IN_LINK,     /* the NIC reports a path's link down or up (§9.3) */
 	RP_IN_REINSTATE, /* the operator says a path is repaired: clear this node's mark now (§9.4) */
+	RP_IN_ADDRESS_IN_USE, /* listening at start, the transport found this node's address held by
+			       * another host (§8.8 Rule D (0)): as if its id had been heard, the
+			       * running incarnation unknown (0); ignored once started */
 };
 
 struct rp_input {

@@ -431,6 +431,8 @@ bool rp_params_refuse(struct rp_node *n, const struct rp_wire_hdr *h, const uint
 /* A frame with my id: mine looped back (bad-sender), or, with another
  * incarnation, Rule D's duplicate (duplicate-id, reported once); the
  * caller counts the drop. */
+/* §8.8 Rule D (0) without a frame: this node's address is in use. */
+void rp_dup_address(struct rp_node *n, struct rp_actions *out);
 enum rp_drop rp_dup_self(struct rp_node *n, const struct rp_wire_hdr *h, struct rp_actions *out);
 /* Rule D (0) at a receiver: another node's DUP_NOTICE, reported once per
  * incarnation; nothing learnt. Returns the drop (duplicate-id) to count. */

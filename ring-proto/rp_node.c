@@ -581,6 +581,8 @@ static uint64_t timers_due(const struct rp_node *n)
  * Returns true if the step ends here, with *rc. */
 static bool start(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struct rp_actions *out, int *rc)
 {
+	if (!n->start_pending)
+		return true; /* RP_IN_ADDRESS_IN_USE once started: the address is this node's now */
 	if (n->listen_until == 0)
 		n->listen_until = now_ns + n->cfg.listen_ns;
 	if (now_ns < n->listen_until && in->kind != RP_IN_LEAVE) {
@@ -588,6 +590,8 @@ static bool start(struct rp_node *n, const struct rp_input *in, uint64_t now_ns,
 		*rc = RP_OK;
 		if (in->kind == RP_IN_SUBMIT)
 			*rc = n->cfg.quorum_publish && !n->primary ? RP_ENOQUORUM : rp_pack_submit(n, in);
+		else if (in->kind == RP_IN_ADDRESS_IN_USE)
+			rp_dup_address(n, out);
 		else if (in->kind == RP_IN_FRAME)
 			n->stats.drops[rp_wire_decode_hdr(in->frame.data, in->frame.size, &h) == RP_DROP_NONE &&
 						   h.sender == n->cfg.node_id
@@ -626,7 +630,7 @@ int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struc
 		rp_rrp_link(n, in->link.path, in->link.up != 0, now_ns, out);
 		return RP_OK;
 	}
-	if (n->start_pending && start(n, in, now_ns, out, &rc))
+	if ((n->start_pending || in->kind == RP_IN_ADDRESS_IN_USE) && start(n, in, now_ns, out, &rc))
 		return rc;
 	rp_srp_discard(n);
 	if (n->install != RP_INSTALL_NONE) {

@@ -207,6 +207,19 @@ static void send_dup_notice(struct rp_node *n, uint64_t running, struct rp_actio
 	rp_emit_send_on(n, out, n->notice_buf, (uint32_t)size, RP_DEST_ALL, n->mine);
 }
 
+void rp_dup_address(struct rp_node *n, struct rp_actions *out)
+{
+	if (!n->start_pending || n->self_dup_inc != 0 || !rp_actions_room(out, 2))
+		return;
+	send_dup_notice(n, 0, out);
+	struct rp_action *a = refusal(n, RP_REFUSE_DUPLICATE_ID, n->cfg.node_id, 0, out);
+	if (a) {
+		n->self_dup_inc = UINT64_MAX; /* reported: once */
+		a->refused.kept_incarnation = n->cfg.incarnation;
+		a->refused.newcomer = 1;
+	}
+}
+
 enum rp_drop rp_dup_self(struct rp_node *n, const struct rp_wire_hdr *h, struct rp_actions *out)
 {
 	if (h->incarnation == n->cfg.incarnation)

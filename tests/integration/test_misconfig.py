@@ -17,13 +17,26 @@ every node logs it naming the node and the key.
            node counts the notice as duplicate-id and none holds a new
            incarnation of node 2 (new-incarnation 0): nothing of node 2's
            state changed anywhere.
+  dup-id udp4-segment | udp6-ll
+           the same on routed paths with neighbour learning, all four
+           namespaces on one segment per path (tests/harness/transports.py):
+           the fourth process has node 2's id and addresses. Listening, it
+           probes for its address (RFC 5227 ARP probes from 0.0.0.0; RFC
+           4862 DAD, an NS from ::) and solicits the others anonymously;
+           node 2 defends its address, so the fourth process logs `ADDRESS
+           IN USE` naming the address and node 2's MAC, tells the ring
+           (DUP_NOTICE to nodes 1 and 3 and to node 2's MAC) and exits with
+           status 2. Besides the l2 case's checks: nodes 1 and 3 learned no
+           neighbour MAC meanwhile (their entry for node 2 stays node 2's),
+           node 2 counts the probes it answered (neigh_defended), and the
+           ring delivered throughout without a gap of a token loss.
   mtu      nodes 1 and 2 (mtu 9000) form a ring; node 3 starts with mtu
            1500. Nodes 1 and 2 log node 3 refused with `mtu = 1500 (here
            9000)`, node 3 logs node 1 refused with `mtu = 9000 (here
            1500)`; the ring of 1, 2 never changes and node 3 stays out.
   window   the same with node 3's window_size half the others'.
 
-usage: test_misconfig.py ORDOD dup-id|mtu|window"""
+usage: test_misconfig.py ORDOD dup-id [udp4-segment|udp6-ll]|mtu|window"""
 import os
 import subprocess
 import sys
@@ -32,6 +45,9 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'harness'))
 from cluster import Cluster, Fail, log, main_test, wait_line  # noqa: E402
+import transports  # noqa: E402
+
+INC = r'incarnation \d+, started \d{4}-\d\d-\d\dT[\d:]+Z'
 
 
 def port_mac(i, k):
@@ -66,13 +82,56 @@ def hold_ring(c, nodes, want, seconds):
         log(f'the ring re-formed with the same members meanwhile (ids {sorted(ids)}): a token loss on the busy VM?')
 
 
+class DupConf:
+    """Routed paths for nodes 1, 2, 3; namespace ordo-n4 gets node 2's id and
+    addresses."""
+
+    def __init__(self, mode, paths):
+        self.lazy = transports.LazyNodeConf(mode, 3, paths)
+
+    def get(self, i, default=None):
+        conf = dict(self.lazy.get(2 if i == 4 else i, {}))
+        if i == 4:
+            conf['node'] = {'id': 2}
+        return conf
+
+
+def neigh(c, i):
+    """Per path: (neigh_learned, neigh_defended) at node i."""
+    p = c.paths_info(i)
+    return [(int(p[f'path{k}']['neigh_learned']), int(p[f'path{k}']['neigh_defended'])) for k in range(2)]
+
+
+def dup_routed(c, bad, mode, before, gap_limit_ms):
+    """The routed case's own checks, after the duplicate exited."""
+    for i in (1, 3):
+        after = neigh(c, i)
+        if [a[0] for a in after] != [b[0] for b in before[i]]:
+            raise Fail(f'n{i} learned neighbour MACs while the duplicate ran: {before[i]} -> {after}')
+    log('nodes 1 and 3 learned no neighbour MAC meanwhile: their entry for node 2 is node 2\'s')
+    after = neigh(c, 2)
+    if not any(a[1] > b[1] for a, b in zip(after, before[2])):
+        raise Fail(f'n2 answered no probe for its address: (learned, defended) {before[2]} -> {after}')
+    log(f'node 2 defended its address (neigh_defended {[b[1] for b in before[2]]} -> {[a[1] for a in after]})')
+    for i in (1, 2, 3):
+        gap = c.delivery(i)['max_gap_ns'] / 1e6
+        if gap > gap_limit_ms:
+            raise Fail(f'n{i}: deliveries stopped for {gap:.0f} ms while the duplicate ran (limit {gap_limit_ms} ms)')
+        log(f'n{i}: longest delivery gap {gap:.1f} ms (limit {gap_limit_ms} ms)')
+
+
 def test(ordod, args):
     what = args[0] if args else 'dup-id'
+    mode = args[1] if len(args) > 1 else None
+    if mode is not None and (what != 'dup-id' or mode not in ('udp4-segment', 'udp6-ll')):
+        raise Fail(f'usage: {__doc__.splitlines()[-1]}')
     if what == 'dup-id':
         ring = [1, 2, 3]
         # namespace ordo-n4 runs a second process configured as node 2
+        node_conf = DupConf(mode, 2) if mode else {4: {'node': {'id': 2}}}
         c = Cluster(ordod, nodes=4, paths=2, ring={'rrp_mode': 'active', 'nodes': '1,2,3'},
-                    node_conf={4: {'node': {'id': 2}}}, load={'size': 256, 'rate': 200})
+                    node_conf=node_conf, load={'size': 256, 'rate': 200},
+                    routed=transports.topology_kinds(mode, 2) if mode else None)
         bad = 4
     elif what in ('mtu', 'window'):
         ring = [1, 2]
@@ -95,9 +154,21 @@ def test(ordod, args):
         c.wait_ring(ring, timeout=60, primary=1)
         time.sleep(1.0)
         want = ring_id(c, ring[0])
+        if mode:
+            before = {i: neigh(c, i) for i in ring}
+            for i in ring:
+                c.delivery_reset(i)
         c.start(bad)
         if what == 'dup-id':
             c.nodes[bad].killed = True  # it is to exit by itself
+            if mode:
+                macs2 = [port_mac(2, k) for k in range(2)]
+                addr = r'10\.79\.\d\.2' if mode == 'udp4-segment' else r'fe80::4f:2'
+                wait_line(c, bad, rf"error: ADDRESS IN USE: path \d: this node's address {addr} is held by MAC "
+                          rf"({'|'.join(macs2)}) \(it answered or probed for it; RFC "
+                          rf"{'5227' if mode == 'udp4-segment' else '4862'}\).*not starting", 10,
+                          'that node 2 holds the address')
+                log(f'the duplicate found its address held by node 2 ({" or ".join(macs2)})')
             wait_line(c, bad, r"error: DUPLICATE NODE ID: a process with this node's id 2 runs already .*"
                       r"not starting", 10, 'that node 2 runs already')
             rc = c.nodes[bad].proc.wait(timeout=10)
@@ -106,13 +177,14 @@ def test(ordod, args):
             log('the duplicate exited with status 2')
             macs = [port_mac(bad, k) for k in range(2)]
             mac = '(' + '|'.join(macs) + ')'
-            inc = r'incarnation \d+, started \d{4}-\d\d-\d\dT[\d:]+Z'
+            inc, src = INC, rf'MAC {mac}(, address \S+)?'
+            running = INC if not mode else r'incarnation unknown: its address was found in use'
             wait_line(c, 2, rf"error: DUPLICATE NODE ID: another process runs with this node's id 2 \({inc}; "
-                      rf"it sent from MAC {mac} on path \d; this one is {inc}\): its frames are refused", 10,
+                      rf"it sent from {src} on path \d; this one is {inc}\): its frames are refused", 10,
                       'node 2 names the second process and its MAC')
             for i in (1, 3):
                 wait_line(c, i, rf"error: DUPLICATE NODE ID: a second process configured as node 2 \({inc}; "
-                          rf"it sent from MAC {mac} on path \d\) found node 2 running \({inc}\) and did not "
+                          rf"it sent from {src} on path \d\) found node 2 running \({running}\) and did not "
                           rf"start; node 2 keeps its place", 10, f'n{i} names the duplicate of node 2 and its MAC')
             log(f'every node of the ring logged the duplicate of node 2, from MAC {" or ".join(macs)}')
             hold_ring(c, ring, want, 2.0)
@@ -122,6 +194,8 @@ def test(ordod, args):
                 if not d.get('duplicate-id', 0) or d.get('new-incarnation', 0):
                     raise Fail(f'n{i}: want duplicate-id drops (the notice) and no new-incarnation: {d}')
             log('every node counted the notice as duplicate-id; none held a new incarnation of node 2')
+            if mode:
+                dup_routed(c, bad, mode, before, c.ring_us('token_loss_us') / 1e3)
             return
         else:
             for i in ring:

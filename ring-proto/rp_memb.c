@@ -621,6 +621,22 @@ static void memb_update(struct rp_node *n, bool changed, uint64_t now_ns, struct
 	}
 }
 
+/* In GATHER (TOCS Fig 4; docs/protocol.md §8.2): q agrees while its
+ * latest Join has my sets; a Join that differs voids its earlier
+ * agreement, since q will refuse a token of my sets (seed 68 of memb 5x2:
+ * the representative built one on a stale agreement). */
+static void join_in_gather(struct rp_node *n, uint16_t q, const struct rp_wire_join *j, uint64_t now_ns,
+			   struct rp_actions *out)
+{
+	memb_update(n, merge_sets(n, j, now_ns), now_ns, out);
+	if (!same_sets(n, j)) {
+		n->consensus &= ~rp_bit(q);
+		return;
+	}
+	n->consensus |= rp_bit(q);
+	check_consensus(n, now_ns, out);
+}
+
 void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
 		     uint64_t now_ns, struct rp_actions *out)
 {
@@ -671,11 +687,7 @@ void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 		rp_memb_gather(n, now_ns, out);
 		return;
 	case RP_STATE_GATHER:
-		memb_update(n, merge_sets(n, &j, now_ns), now_ns, out);
-		if (same_sets(n, &j)) {
-			n->consensus |= rp_bit(q);
-			check_consensus(n, now_ns, out);
-		}
+		join_in_gather(n, q, &j, now_ns, out);
 		return;
 	case RP_STATE_COMMIT:
 	case RP_STATE_RECOVERY:

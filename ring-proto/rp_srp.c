@@ -401,10 +401,13 @@ static int rtr_index(const struct rp_wire_token *t, uint64_t seq)
 	return -1;
 }
 
-/* Partial topology (§17.4): the members this node shares a network with,
- * not marked out of reach there [reach], and of those the ones heard
- * directly on such a network lately [heard]: a request of theirs is
- * answered for sure. */
+/* Partial topology (§17.4): the members this node shares a network with
+ * that it sends on, not marked out of reach there [reach], and of those
+ * the ones heard directly on such a network lately [heard]: a request of
+ * theirs is answered for sure. A network out of use here does not count,
+ * even if the peer is heard on it: answered on another network, the
+ * request was taken off unserved at every rotation (seed 1120 of all
+ * --topology partial). */
 static void rtr_reach(const struct rp_node *n, uint64_t now_ns, uint64_t *reach, uint64_t *heard)
 {
 	*reach = *heard = 0;
@@ -412,7 +415,7 @@ static void rtr_reach(const struct rp_node *n, uint64_t now_ns, uint64_t *reach,
 	for (uint32_t i = 0; i < n->member_count; i++) {
 		uint16_t id = n->members[i];
 		const struct rp_peer *pe = &n->peers[id - 1u];
-		uint8_t shared = (uint8_t)(n->mine & n->on[id - 1u] & ~pe->unreachable);
+		uint8_t shared = (uint8_t)(n->mine & n->rrp_in_use & n->on[id - 1u] & ~pe->unreachable);
 		if (id == me(n) || shared == 0)
 			continue;
 		*reach |= rp_bit(id);

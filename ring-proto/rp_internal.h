@@ -109,6 +109,7 @@ struct rp_peer {
 	uint64_t pend_inc, pend_since;
 	uint64_t dup_inc;
 	uint64_t notice_inc;                /* its DUP_NOTICE reported (Rule D (0)) */
+	uint64_t left_inc;                  /* an incarnation that announced its leave */
 	/* partial topology (§17.5): problems charged to (this peer, path),
 	 * and the paths it is marked out of reach on */
 	uint32_t peer_problems[RP_PATHS_MAX];
@@ -443,6 +444,7 @@ enum rp_drop rp_dup_notice(struct rp_node *n, const struct rp_wire_hdr *h, const
  * dropped). h->incarnation is at least the known one. */
 bool rp_incarnation_hold(struct rp_node *n, const struct rp_wire_hdr *h, uint64_t now_ns,
 			 struct rp_actions *out);
+bool rp_stale_member_frame(const struct rp_node *n, const struct rp_wire_hdr *h);
 
 /* rp_recovery.c */
 void rp_recovery_enter(struct rp_node *n, uint64_t now_ns);

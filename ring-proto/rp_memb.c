@@ -686,8 +686,10 @@ void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 	if (j.ring_seq > n->max_ring_seq)
 		n->max_ring_seq = j.ring_seq;
 	bool leaving = (j.fail_set & rp_bit(q)) != 0; /* a leave is a Join failing its sender */
-	if (leaving)
+	if (leaving) {
 		n->leavers |= rp_bit(q); /* memb_note_join bars it */
+		n->peers[q - 1u].left_inc = h->incarnation; /* it sends nothing more */
+	}
 	memb_note_join(n, q, &j, now_ns);
 	switch (n->state) {
 	case RP_STATE_OPERATIONAL:

@@ -396,21 +396,24 @@ static void incarnation_note(struct rp_node *n, const struct rp_wire_hdr *h, uin
 }
 
 /* A frame of another ring from a member of my installed ring, in the
- * incarnation that joined it, whose ring seq is below mine: that member
- * sent it before it adopted my ring (every ring it can form or join since
- * has a higher seq), so it is stale even if the ring is not in my history
- * (a failed recovery attempt's, held in a queue until a path came back). */
-static bool stale_member_frame(const struct rp_node *n, const struct rp_wire_hdr *h)
+ * incarnation that joined it, whose ring seq is below that ring's: that
+ * member sent it before it adopted my ring (every ring it can form or join
+ * since has a higher seq), so it is stale even if the ring is not in my
+ * history (a failed recovery attempt's, held in a queue until a path came
+ * back). The installed ring is the old one while a new one forms. */
+bool rp_stale_member_frame(const struct rp_node *n, const struct rp_wire_hdr *h)
 {
-	return n->state == RP_STATE_OPERATIONAL && (n->memb & rp_bit(h->sender)) &&
-	       h->incarnation == n->memb_inc[h->sender - 1u] && h->ring.seq < n->ring.seq;
+	uint64_t memb = n->old_saved ? n->old_memb : n->memb;
+	uint64_t seq = n->old_saved ? n->old_ring.seq : n->ring.seq;
+	return n->state != RP_STATE_LEFT && (memb & rp_bit(h->sender)) &&
+	       h->incarnation == n->memb_inc[h->sender - 1u] && h->ring.seq < seq;
 }
 
 /* A frame of neither my current nor my old ring: stale, or a foreign ring's. */
 static void take_other_ring(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf, uint64_t now_ns,
 			    struct rp_actions *out)
 {
-	if (rp_memb_in_history(n, h->ring) || stale_member_frame(n, h)) {
+	if (rp_memb_in_history(n, h->ring) || (n->state == RP_STATE_OPERATIONAL && rp_stale_member_frame(n, h))) {
 		if (n->cfg.mutation == RP_MUTATION_STALE_DATA && h->type == RP_FRAME_DATA &&
 		    n->state == RP_STATE_OPERATIONAL) {
 			rp_srp_on_data(n, h, buf, NULL, out); /* test-only: a stale frame taken as current */

@@ -260,6 +260,8 @@ bool rp_incarnation_hold(struct rp_node *n, const struct rp_wire_hdr *h, uint64_
 {
 	struct rp_peer *pe = &n->peers[h->sender - 1u];
 	uint64_t known = n->known_inc[h->sender - 1u];
+	if (h->incarnation == known && (pe->left_inc == known || rp_stale_member_frame(n, h)))
+		return false; /* held or replayed: no sign of life (seeds 359, 18121 of memb) */
 	if (h->incarnation == known) {
 		/* heard again well after a newer one appeared (half the
 		 * token-loss timeout: later than a frame of a dead process
@@ -275,8 +277,9 @@ bool rp_incarnation_hold(struct rp_node *n, const struct rp_wire_hdr *h, uint64_
 		pe->heard_at = now_ns;
 		return false;
 	}
-	if (known == 0 || pe->heard_at == 0 || now_ns - pe->heard_at >= n->cfg.token_loss_ns) {
-		/* the current incarnation is silent: a restart (§8) */
+	if (known == 0 || pe->heard_at == 0 || now_ns - pe->heard_at >= n->cfg.token_loss_ns ||
+	    pe->left_inc == known) {
+		/* the current incarnation is silent or has left: a restart (§8) */
 		pe->pend_inc = 0;
 		pe->dup_inc = 0;
 		pe->heard_at = now_ns;

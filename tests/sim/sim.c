@@ -1323,6 +1323,15 @@ static void trace_other_ring(struct sim *s, const struct sim_node *n, const stru
 		  h.incarnation, ev->path);
 }
 
+/* A frame reaches a running node: the stability checker sees whether the
+ * links explain it, the trace shows it if it is of another ring. */
+static void note_arrival(struct sim *s, const struct sim_node *n, const struct sim_event *ev)
+{
+	sim_stable_arrival(s, n, ev->buf);
+	if (s->opts.trace)
+		trace_other_ring(s, n, ev);
+}
+
 static void handle(struct sim *s, const struct sim_event *ev)
 {
 	/* events of no node (faults, path events) carry node = UINT32_MAX */
@@ -1337,8 +1346,7 @@ static void handle(struct sim *s, const struct sim_event *ev)
 			sim_pause_enqueue(s, n, ev); /* takes the reference */
 			break;
 		}
-		if (s->opts.trace)
-			trace_other_ring(s, n, ev);
+		note_arrival(s, n, ev);
 		struct rp_input in = {.kind = RP_IN_FRAME};
 		in.frame.data = ev->buf->data;
 		in.frame.size = ev->buf->size;

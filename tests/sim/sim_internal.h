@@ -407,6 +407,7 @@ uint64_t sim_stable_bound_ns(const struct sim *s);  /* B: token loss + consensus
 uint64_t sim_outage_bound_ns(const struct sim *s);  /* P: see docs/protocol.md §16.0 */
 void sim_stable_update(struct sim *s);  /* after any change of connectivity, liveness or pauses */
 void sim_stable_fault(struct sim *s);   /* a fault that changes none of these (a lost token) */
+void sim_stable_arrival(struct sim *s, const struct sim_node *n, const struct sim_buf *b); /* a frame the links do not explain */
 void sim_stable_config(struct sim *s, struct sim_node *n, const struct rp_configuration *c,
 		       uint64_t members);
 void sim_stable_step(struct sim *s, struct sim_node *n);

@@ -110,6 +110,8 @@ struct rp_peer {
 	uint64_t dup_inc;
 	uint64_t notice_inc;                /* its DUP_NOTICE reported (Rule D (0)) */
 	uint64_t left_inc;                  /* an incarnation that announced its leave */
+	uint64_t life_inc;                  /* the incarnation life_tx is of: */
+	uint16_t life_tx;                   /* its newest send that counted as a sign of life */
 	/* partial topology (§17.5): problems charged to (this peer, path),
 	 * and the paths it is marked out of reach on */
 	uint32_t peer_problems[RP_PATHS_MAX];

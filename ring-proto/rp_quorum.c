@@ -260,9 +260,16 @@ bool rp_incarnation_hold(struct rp_node *n, const struct rp_wire_hdr *h, uint64_
 {
 	struct rp_peer *pe = &n->peers[h->sender - 1u];
 	uint64_t known = n->known_inc[h->sender - 1u];
-	if (h->incarnation == known && (pe->left_inc == known || rp_stale_member_frame(n, h)))
-		return false; /* held or replayed: no sign of life (seeds 359, 18121 of memb) */
 	if (h->incarnation == known) {
+		/* a copy of a send already seen (another path's, held or
+		 * replayed), a frame of a ring it left, or of an incarnation
+		 * that said it leaves: no sign of life (seeds 359, 18121,
+		 * 18716 of memb) */
+		bool newer = pe->life_inc != known || (int16_t)(uint16_t)(h->tx_seq - pe->life_tx) > 0;
+		if (!newer || pe->left_inc == known || rp_stale_member_frame(n, h))
+			return false;
+		pe->life_inc = known;
+		pe->life_tx = h->tx_seq;
 		/* heard again well after a newer one appeared (half the
 		 * token-loss timeout: later than a frame of a dead process
 		 * could still be in flight): both run */

@@ -969,17 +969,28 @@ static void send_dup(struct sim *s, void *arg, uint32_t node)
 	d->sent++;
 }
 
-static int scenario_duplicate_id(void)
+/* Runs the ring of three while `inject` plays a second process configured
+ * as node 3; counts what the nodes dropped as duplicate-id and held back as
+ * a new incarnation. */
+static void run_with_duplicate(void (*inject)(struct sim *, void *, uint32_t), struct dup *d,
+			       struct sim_result *r, uint64_t *dup, uint64_t *held)
 {
 	struct sim_opts o;
 	memb_opts(&o, 38, 3);
-	struct dup d = {0};
-	o.watch = send_dup;
-	o.watch_arg = &d;
-	struct sim_result r;
-	struct sim *s = run_keep(&o, &r);
-	uint64_t dup = sim_drops(s, RP_DROP_DUPLICATE_ID), held = sim_drops(s, RP_DROP_NEW_INCARNATION);
+	o.watch = inject;
+	o.watch_arg = d;
+	struct sim *s = run_keep(&o, r);
+	*dup = sim_drops(s, RP_DROP_DUPLICATE_ID);
+	*held = sim_drops(s, RP_DROP_NEW_INCARNATION);
 	sim_destroy(s);
+}
+
+static int scenario_duplicate_id(void)
+{
+	struct dup d = {0};
+	struct sim_result r;
+	uint64_t dup, held;
+	run_with_duplicate(send_dup, &d, &r, &dup, &held);
 	printf("duplicate-id: %u Joins of the duplicate; %" PRIu64 " refusal events; %" PRIu64 " frames held back as"
 	       " new-incarnation, %" PRIu64 " dropped as duplicate-id; last configuration change at %.3f ms\n",
 	       d.sent, r.refusals, held, dup, (double)r.last_change_ns / 1e6);
@@ -1012,15 +1023,10 @@ static void send_notice(struct sim *s, void *arg, uint32_t node)
 
 static int scenario_dup_notice(void)
 {
-	struct sim_opts o;
-	memb_opts(&o, 38, 3);
 	struct dup d = {0};
-	o.watch = send_notice;
-	o.watch_arg = &d;
 	struct sim_result r;
-	struct sim *s = run_keep(&o, &r);
-	uint64_t dup = sim_drops(s, RP_DROP_DUPLICATE_ID), held = sim_drops(s, RP_DROP_NEW_INCARNATION);
-	sim_destroy(s);
+	uint64_t dup, held;
+	run_with_duplicate(send_notice, &d, &r, &dup, &held);
 	printf("dup-notice: %u notices to each node; %" PRIu64 " refusal events; %" PRIu64 " dropped as duplicate-id, %"
 	       PRIu64 " held back as new-incarnation; last configuration change at %.3f ms\n", d.sent, r.refusals, dup,
 	       held, (double)r.last_change_ns / 1e6);

@@ -483,6 +483,15 @@ class Cluster:
         self._record_children()
         return cl
 
+    def netns_process(self, i, argv, name):
+        """Starts argv in node i's network namespace, not attached to the
+        node (ordo-blast: bench/ordo_blast.c), owned and stopped as a
+        client is. Returns the Client."""
+        cl = Client(self, i, ['ip', 'netns', 'exec', f'ordo-n{i}'] + [str(a) for a in argv], name)
+        self.clients.append(cl)
+        self._record_children()
+        return cl
+
     def stop_clients(self, clients=None, sig=signal.SIGTERM, timeout=3.0, quiet=False):
         """Signals every running client (or those given), waits timeout s
         for them together, SIGKILLs the rest. Returns the exit statuses."""

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -81,7 +82,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ordo_callbacks cb = {.message = on_message, .view = on_view, .configuration = on_config};
 	struct ordo_client_opts o = {.callbacks = &cb};
 	struct ordo_client *c = ordo_client_new(&o);
-	int efd = dup(fd);
+	/* an eventfd, as the node hands over: ordo_client_map adds it to an
+	 * epoll instance, which refuses a memfd (with a dup of the memfd here,
+	 * the map failed and nothing was ever polled) */
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (c == NULL || efd < 0 || ordo_client_map(c, fd, efd, -1, region_size) != ORDO_OK) {
 		if (c != NULL)
 			ordo_client_free(c);

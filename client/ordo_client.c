@@ -4,9 +4,11 @@
  * Owns: connecting to a node's control socket and mapping the region it
  * hands over, writing PUBLISH/JOIN/LEAVE records into the submit ring,
  * reading the delivery ring and calling the application's callbacks
- * (zero copy for a message that arrives whole; reassembly for one that
- * arrives in pieces), the sleep handshake on the eventfd, and the engine's
- * doorbell when the engine blocks while idle.
+ * (zero copy for a message that arrives whole; for one that arrives in
+ * pieces, one copy into an assembly buffer, or none with
+ * ORDO_RECEIVE_PIECES: its pieces stay in the ring, unreleased, until its
+ * callback returns; docs/attach.md §9), the sleep handshake on the
+ * eventfd, and the engine's doorbell when the engine blocks while idle.
  *
  * Never: depends on DPDK or the engine (in-process mode lives in
  * ordo_inproc.c), trusts the delivery ring's layout (garbage detaches the
@@ -136,8 +138,10 @@ void ordo_client_free(struct ordo_client *c)
 	if (c->poll_fd >= 0)
 		close(c->poll_fd);
 	for (uint32_t n = 0; n < 64; n++)
-		for (uint32_t p = 0; p < ORDO_PRIORITIES; p++)
+		for (uint32_t p = 0; p < ORDO_PRIORITIES; p++) {
 			free(c->rs[n][p].buf);
+			free(c->rs[n][p].pieces);
+		}
 	free(c->groups);
 	free(c);
 }
@@ -422,68 +426,212 @@ int64_t ordo_publish(struct ordo_client *c, const void *group, size_t glen, cons
 
 /* ---- receive ---- */
 
+int ordo_set_receive_mode(struct ordo_client *c, enum ordo_receive_mode mode)
+{
+	if (mode != ORDO_RECEIVE_WHOLE && mode != ORDO_RECEIVE_PIECES)
+		return ORDO_EINVAL;
+	c->receive_pieces = mode == ORDO_RECEIVE_PIECES;
+	return ORDO_OK;
+}
+
+size_t ordo_message_copy(const struct ordo_message *m, size_t offset, void *buf, size_t len)
+{
+	struct ordo_piece one = {m->data, m->size};
+	const struct ordo_piece *p = m->pieces != NULL ? m->pieces : &one;
+	uint32_t count = m->pieces != NULL ? m->piece_count : 1u;
+	size_t done = 0;
+	for (uint32_t i = 0; i < count && done < len; i++) {
+		if (offset >= p[i].size) {
+			offset -= p[i].size;
+			continue;
+		}
+		size_t n = p[i].size - offset < len - done ? p[i].size - offset : len - done;
+		memcpy((uint8_t *)buf + done, (const uint8_t *)p[i].data + offset, n);
+		done += n;
+		offset = 0;
+	}
+	return done;
+}
+
+/* Marks a message in pieces as holding (or no longer holding) its pieces
+ * in the delivery ring: c->held has one bit per (sender node, priority). */
+static void rs_hold(struct ordo_client *c, struct ordo_reassembly *rs, int on)
+{
+	size_t i = (size_t)(rs - &c->rs[0][0]);
+	uint64_t bit = 1ull << (i / ORDO_PRIORITIES);
+	rs->held = (uint8_t)(on != 0);
+	if (on)
+		c->held[i % ORDO_PRIORITIES] |= bit;
+	else
+		c->held[i % ORDO_PRIORITIES] &= ~bit;
+}
+
+static void rs_drop(struct ordo_client *c, struct ordo_reassembly *rs)
+{
+	rs->active = 0;
+	rs_hold(c, rs, 0);
+}
+
+/* The assembly buffer, room for rs->size bytes (kept between messages). */
+static int rs_buffer(struct ordo_reassembly *rs)
+{
+	if (rs->size <= rs->cap && rs->buf != NULL)
+		return 0;
+	free(rs->buf);
+	rs->cap = rs->size ? rs->size : 1;
+	rs->buf = malloc(rs->cap);
+	if (rs->buf == NULL) {
+		rs->cap = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* A FIRST piece: the message is held in the ring (ORDO_RECEIVE_PIECES) or
+ * assembled into the buffer. -1 if it must be dropped (no memory). */
+static int rs_start(struct ordo_client *c, struct ordo_reassembly *rs, uint32_t msg_size, uint64_t pos)
+{
+	rs->active = 1;
+	rs->size = msg_size;
+	rs->got = 0;
+	rs->piece_count = 0;
+	rs->hold_pos = pos;
+	rs_hold(c, rs, c->receive_pieces);
+	if (!rs->held && rs_buffer(rs) != 0) {
+		rs_drop(c, rs);
+		return -1;
+	}
+	return 0;
+}
+
+/* One more piece: remembered where it lies, or copied. -1 if the message
+ * was dropped (no memory). */
+static int rs_add(struct ordo_client *c, struct ordo_reassembly *rs, const uint8_t *data, uint32_t len)
+{
+	if (!rs->held) {
+		memcpy(rs->buf + rs->got, data, len);
+		rs->got += len;
+		return 0;
+	}
+	if (rs->piece_count == rs->piece_cap) {
+		uint32_t cap = rs->piece_cap ? rs->piece_cap * 2u : 16u;
+		void *v = realloc(rs->pieces, cap * sizeof(*rs->pieces));
+		if (v == NULL) {
+			rs_drop(c, rs);
+			return -1;
+		}
+		rs->pieces = v;
+		rs->piece_cap = cap;
+	}
+	rs->pieces[rs->piece_count++] = (struct ordo_piece){data, len};
+	rs->got += len;
+	return 0;
+}
+
+/* The LAST piece arrived: the message goes to the callback, in pieces or
+ * assembled, and its pieces may be released. */
+static void rs_finish(struct ordo_client *c, struct ordo_reassembly *rs, struct ordo_message *om)
+{
+	rs->active = 0;
+	struct ordo_piece one = {rs->buf, rs->size};
+	if (rs->got == rs->size && c->cb.message != NULL) {
+		om->data = rs->held ? NULL : rs->buf;
+		om->size = rs->size;
+		om->pieces = rs->held ? rs->pieces : &one;
+		om->piece_count = rs->held ? rs->piece_count : 1u;
+		c->cb.message(c->ctx, om);
+	}
+	rs_hold(c, rs, 0);
+}
+
+/* Checks a MESSAGE record's header; its group and data follow. */
+static int message_ok(const struct ordo_client *c, const struct shm_ring_rec *r, struct att_message *m)
+{
+	if (r->length < sizeof(*m))
+		return 0;
+	memcpy(m, r->data, sizeof(*m));
+	uint32_t gpad = att_pad8(m->group_len);
+	return m->group_len != 0 && m->group_len <= ORDO_GROUP_NAME_MAX && r->length >= sizeof(*m) + gpad &&
+	       m->sender_node != 0 && m->sender_node <= 64 && m->priority < ORDO_PRIORITIES &&
+	       att_size_ok(m->msg_size, c->max_message); /* the node never delivers more than it accepts */
+}
+
 static void on_message(struct ordo_client *c, const struct shm_ring_rec *r)
 {
 	struct att_message m;
-	if (r->length < sizeof(m))
-		goto garbage;
-	memcpy(&m, r->data, sizeof(m));
-	uint32_t gpad = att_pad8(m.group_len);
-	if (m.group_len == 0 || m.group_len > ORDO_GROUP_NAME_MAX || r->length < sizeof(m) + gpad ||
-	    m.sender_node == 0 || m.sender_node > 64 || m.priority >= ORDO_PRIORITIES)
-		goto garbage;
-	if (!att_size_ok(m.msg_size, c->max_message))
-		goto garbage; /* the node never delivers more than it accepts */
+	if (!message_ok(c, r, &m)) {
+		c->garbage++;
+		return;
+	}
 	const uint8_t *group = r->data + sizeof(m);
-	const uint8_t *data = group + gpad;
-	uint32_t len = r->length - (uint32_t)sizeof(m) - gpad;
-	struct ordo_message om = {.group = group, .group_len = m.group_len,
+	const uint8_t *data = group + att_pad8(m.group_len);
+	uint32_t len = r->length - (uint32_t)(data - r->data);
+	struct ordo_piece one = {data, len};
+	struct ordo_message om = {.group = group, .group_len = m.group_len, .data = data, .size = len,
 				  .sender = {.node = m.sender_node, .client = m.sender_client},
 				  .service = (enum ordo_service)m.service, .priority = m.priority,
 				  .position = {.ring = {.seq = m.ring_seq, .rep = m.ring_rep}, .seq = m.seq,
-					       .index = m.index}};
+					       .index = m.index},
+				  .pieces = &one, .piece_count = 1};
 	if ((r->flags & (ATT_F_FIRST | ATT_F_LAST)) == (ATT_F_FIRST | ATT_F_LAST)) {
 		if (len != m.msg_size)
-			goto garbage;
-		om.data = data;
-		om.size = len;
-		if (c->cb.message != NULL)
+			c->garbage++;
+		else if (c->cb.message != NULL)
 			c->cb.message(c->ctx, &om);
 		return;
 	}
 	struct ordo_reassembly *rs = &c->rs[m.sender_node - 1u][m.priority];
-	if (r->flags & ATT_F_FIRST) {
-		if (m.msg_size > rs->cap || rs->buf == NULL) {
-			free(rs->buf);
-			rs->cap = m.msg_size ? m.msg_size : 1;
-			rs->buf = malloc(rs->cap);
-		}
-		if (rs->buf == NULL) {
-			rs->active = 0;
-			rs->cap = 0;
-			return;
-		}
-		rs->active = 1;
-		rs->size = m.msg_size;
-		rs->got = 0;
-	}
+	if ((r->flags & ATT_F_FIRST) && rs_start(c, rs, m.msg_size, r->pos) != 0)
+		return;
 	if (!rs->active || m.offset != rs->got || m.msg_size != rs->size || len > rs->size - rs->got) {
-		rs->active = 0;
+		rs_drop(c, rs);
 		return;
 	}
-	memcpy(rs->buf + rs->got, data, len);
-	rs->got += len;
-	if (r->flags & ATT_F_LAST) {
-		rs->active = 0;
-		if (rs->got == rs->size && c->cb.message != NULL) {
-			om.data = rs->buf;
-			om.size = rs->size;
-			c->cb.message(c->ctx, &om);
+	if (rs_add(c, rs, data, len) == 0 && (r->flags & ATT_F_LAST))
+		rs_finish(c, rs, &om);
+}
+
+/* Messages that hold more than half of the delivery ring are assembled
+ * instead (their pieces copied into their buffers), so that the node can
+ * always write the pieces that complete them. */
+static void rs_spill(struct ordo_client *c)
+{
+	for (uint32_t p = 0; p < ORDO_PRIORITIES; p++)
+		for (uint64_t bits = c->held[p]; bits != 0; bits &= bits - 1u) {
+			struct ordo_reassembly *rs = &c->rs[__builtin_ctzll(bits)][p];
+			if (rs_buffer(rs) != 0) {
+				rs_drop(c, rs);
+				continue;
+			}
+			uint32_t off = 0;
+			for (uint32_t i = 0; i < rs->piece_count; i++) {
+				memcpy(rs->buf + off, rs->pieces[i].data, rs->pieces[i].size);
+				off += (uint32_t)rs->pieces[i].size;
+			}
+			rs_hold(c, rs, 0);
 		}
+}
+
+/* After a record: the producer gets back every byte no message in pieces
+ * still holds (all that was read, unless ORDO_RECEIVE_PIECES holds some). */
+static void release_done(struct ordo_client *c)
+{
+	if ((c->held[0] | c->held[1] | c->held[2]) == 0) {
+		shm_ring_release_read(&c->deliver);
+		return;
 	}
-	return;
-garbage:
-	c->garbage++;
+	if (c->deliver.read - c->deliver.released > (c->deliver.mask + 1u) / 2u) {
+		rs_spill(c);
+		shm_ring_release_read(&c->deliver);
+		return;
+	}
+	uint64_t upto = c->deliver.read;
+	for (uint32_t p = 0; p < ORDO_PRIORITIES; p++)
+		for (uint64_t bits = c->held[p]; bits != 0; bits &= bits - 1u) {
+			uint64_t pos = c->rs[__builtin_ctzll(bits)][p].hold_pos;
+			upto = pos < upto ? pos : upto;
+		}
+	shm_ring_release(&c->deliver, upto);
 }
 
 static void on_view(struct ordo_client *c, const struct shm_ring_rec *r)
@@ -542,10 +690,11 @@ static void on_config(struct ordo_client *c, const struct shm_ring_rec *r)
 		/* a message in pieces not complete by now is dropped at every node */
 		for (uint32_t n = 0; n < 64; n++)
 			for (uint32_t p = 0; p < ORDO_PRIORITIES; p++) {
-				c->rs[n][p].active = 0;
-				free(c->rs[n][p].buf);
-				c->rs[n][p].buf = NULL;
-				c->rs[n][p].cap = 0;
+				struct ordo_reassembly *rs = &c->rs[n][p];
+				rs_drop(c, rs);
+				free(rs->buf);
+				free(rs->pieces);
+				*rs = (struct ordo_reassembly){0};
 			}
 	}
 	struct ordo_configuration oc = {.transitional = ac.transitional,
@@ -629,7 +778,7 @@ int ordo_poll(struct ordo_client *c, unsigned max)
 			break;
 		}
 		shm_ring_next(&c->deliver, &r);
-		shm_ring_release_read(&c->deliver); /* after the callback: zero copy */
+		release_done(c); /* after the callback: zero copy */
 		n++;
 	}
 	if (n == 0)

@@ -18,9 +18,16 @@
  * long enough for the node to evict a receiver that was draining). */
 struct ordo_reassembly {
 	uint8_t active;
+	uint8_t held;               /* ORDO_RECEIVE_PIECES: the pieces stay in the delivery ring */
 	uint8_t *buf;
 	uint32_t size, got;
 	uint32_t cap; /* bytes allocated at buf */
+	/* held: where the pieces lie, and the ring position of the first one's
+	 * record (nothing from there on is released until the message is
+	 * delivered or assembled); the array is kept like buf */
+	struct ordo_piece *pieces;
+	uint32_t piece_count, piece_cap;
+	uint64_t hold_pos;
 };
 
 struct ordo_group_name {
@@ -61,6 +68,8 @@ struct ordo_client {
 	int detached;
 	uint64_t garbage;                       /* delivery records that failed their checks */
 	struct ordo_reassembly rs[64][ORDO_PRIORITIES];
+	int receive_pieces;                     /* ORDO_RECEIVE_PIECES */
+	uint64_t held[ORDO_PRIORITIES];         /* bit n-1: rs[n-1][p] holds pieces in the ring */
 	struct ordo_group_name *groups;         /* joined (for the leaves at detach) */
 	uint32_t group_count, group_cap;
 	void (*detach_hook)(struct ordo_client *c); /* in-process: tell the engine */

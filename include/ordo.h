@@ -77,15 +77,27 @@ struct ordo_member {
 	uint32_t client;
 };
 
+/* A run of a message's bytes where they lie (docs/attach.md §9). */
+struct ordo_piece {
+	const void *data;
+	size_t size;
+};
+
 struct ordo_message {
 	const uint8_t *group;
 	uint8_t group_len;
-	const void *data;         /* valid until the callback returns (zero copy) */
+	const void *data;         /* valid until the callback returns (zero copy); NULL for a
+				   * message given in pieces (ORDO_RECEIVE_PIECES) */
 	size_t size;
 	struct ordo_member sender;
 	enum ordo_service service;
 	uint8_t priority;
 	struct ordo_position position;
+	/* The same bytes as pieces, in order, their sizes adding up to size:
+	 * one piece (data, size) unless the client chose ORDO_RECEIVE_PIECES
+	 * and the message came in several; valid until the callback returns. */
+	const struct ordo_piece *pieces;
+	uint32_t piece_count;     /* >= 1 */
 };
 
 /* Why a member joined or left a group's view. */
@@ -206,6 +218,28 @@ int64_t ordo_publish(struct ordo_client *c, const void *group, size_t group_len,
  * callbacks; returns how many, 0 if none was waiting, or ORDO_EDETACHED.
  * Receive side. */
 int ordo_poll(struct ordo_client *c, unsigned max);
+
+/* How a message larger than one of the node's frames reaches the message
+ * callback (a smaller one is always given in place: data points into the
+ * delivery ring, no copy):
+ *   ORDO_RECEIVE_WHOLE  (the default) data points at a contiguous copy that
+ *                       libordo assembled from the pieces (one copy);
+ *   ORDO_RECEIVE_PIECES data is NULL and pieces lists the message's pieces
+ *                       where they lie in the delivery ring (no copy). A
+ *                       client whose unfinished messages would hold more
+ *                       than half of its delivery ring gets those whole
+ *                       instead (assembled, data set), so that the node can
+ *                       go on writing. Read a message in either form with
+ *                       pieces, or ordo_message_copy.
+ * Applies to messages whose first piece arrives after the call. Returns
+ * ORDO_OK, or ORDO_EINVAL for another mode. Receive side. */
+enum ordo_receive_mode { ORDO_RECEIVE_WHOLE = 0, ORDO_RECEIVE_PIECES = 1 };
+int ordo_set_receive_mode(struct ordo_client *c, enum ordo_receive_mode mode);
+
+/* Copies up to len bytes of m, from offset on, into buf, whatever form m
+ * has (whole or pieces); returns how many (0 past the end). Any thread,
+ * inside the message callback (m is valid only there). */
+size_t ordo_message_copy(const struct ordo_message *m, size_t offset, void *buf, size_t len);
 
 /* A file descriptor (an epoll instance) that becomes readable when this
  * client has something to poll or its node went away, usable with

@@ -309,6 +309,47 @@ static void copy_group(char *out, const uint8_t *g, uint8_t len)
 	out[len] = '\0';
 }
 
+static void rec_fields(struct api_msg *x, const struct ordo_message *m)
+{
+	x->size = (uint32_t)m->size;
+	x->service = (uint8_t)m->service;
+	x->priority = m->priority;
+	x->sender = m->sender;
+	x->pos = m->position;
+	copy_group(x->group, m->group, m->group_len);
+}
+
+/* A message given as its pieces in the delivery ring: the pieces must add
+ * up to its size and lie inside the client's region, and the ring must
+ * not have been released past them (the node could overwrite them). */
+static void rec_pieces(struct api_rec *r, struct api_msg *x, const struct ordo_message *m)
+{
+	const uint8_t *lo = r->c->region, *hi = lo + r->c->region_size;
+	size_t total = 0;
+	int inside = 1;
+	for (uint32_t k = 0; k < m->piece_count; k++) {
+		const uint8_t *d = m->pieces[k].data;
+		inside &= d >= lo && d + m->pieces[k].size <= hi;
+		total += m->pieces[k].size;
+	}
+	uint8_t *buf = malloc(m->size ? m->size : 1);
+	if (buf == NULL || total != m->size || ordo_message_copy(m, 0, buf, m->size) != m->size) {
+		free(buf);
+		x->bad = 1;
+		return;
+	}
+	/* the ring's read position is still at the last piece's record: what
+	 * lies before it, every other piece, must not be released yet */
+	uint64_t unreleased = r->c->deliver.read - atomic_load_explicit(&r->c->deliver.ctl->tail, memory_order_acquire);
+	x->zero_copy = inside;
+	x->held = unreleased >= m->size - m->pieces[m->piece_count - 1u].size;
+	if (m->size >= 8)
+		memcpy(&x->tag, buf, 8);
+	x->sum = api_sum(buf, m->size);
+	free(buf);
+	rec_fields(x, m);
+}
+
 static void rec_message(void *ctx, const struct ordo_message *m)
 {
 	struct api_rec *r = ctx;
@@ -318,15 +359,15 @@ static void rec_message(void *ctx, const struct ordo_message *m)
 		return;
 	struct api_msg *x = &r->m[i];
 	memset(x, 0, sizeof(*x));
+	x->pieces = m->piece_count;
+	if (m->data == NULL) { /* in pieces (ORDO_RECEIVE_PIECES) */
+		rec_pieces(r, x, m);
+		return;
+	}
 	if (m->size >= 8)
 		memcpy(&x->tag, m->data, 8);
 	x->sum = api_sum(m->data, m->size);
-	x->size = (uint32_t)m->size;
-	x->service = (uint8_t)m->service;
-	x->priority = m->priority;
-	x->sender = m->sender;
-	x->pos = m->position;
-	copy_group(x->group, m->group, m->group_len);
+	rec_fields(x, m);
 	if (r->check_region) {
 		const uint8_t *d = m->data, *lo = r->c->region;
 		x->zero_copy = d >= lo && d + m->size <= lo + r->c->region_size;

@@ -86,7 +86,11 @@ struct api_msg {
 	uint64_t sum;              /* api_sum of the data */
 	uint32_t size;
 	uint8_t service, priority;
-	uint8_t zero_copy;         /* data lay inside the client's mapped region */
+	uint8_t zero_copy;         /* data lay inside the client's mapped region (check_region, or
+				    * always for a message in pieces: every piece) */
+	uint32_t pieces;           /* its piece_count */
+	uint8_t held;              /* in pieces: the ring was not released past them in the callback */
+	uint8_t bad;               /* in pieces: they did not add up to its size */
 	struct ordo_member sender;
 	struct ordo_position pos;
 	char group[ORDO_GROUP_NAME_MAX + 1];

@@ -2,7 +2,10 @@
  * ordo_fd with epoll and the ordo_prepare_sleep handshake, ordo_wait's
  * timeout and wake-up, zero copy, and messages larger than one ring record
  * (2 MiB with 4 MiB rings; the largest a 64 MiB node takes) arriving whole,
- * byte-exact, once.
+ * byte-exact, once; and ORDO_RECEIVE_PIECES: the same messages as their
+ * pieces in the delivery ring, never released under the callback, from 1 B
+ * to the largest, interleaved, and assembled when they would hold more than
+ * half of a small ring.
  *
  *   test-api-receive ORDOD
  */
@@ -317,6 +320,7 @@ struct pub_job {
 	int count;
 	uint64_t seed0;
 	int64_t rc;
+	unsigned prio;
 };
 
 static void *pub_main(void *arg)
@@ -326,7 +330,7 @@ static void *pub_main(void *arg)
 	j->rc = buf != NULL ? 0 : ORDO_ENOMEM;
 	for (int i = 0; i < j->count && j->rc >= 0; i++) {
 		api_fill(buf, j->size, j->seed0 + (uint64_t)i);
-		j->rc = api_publish(j->c, NULL, "r7", buf, j->size, ORDO_AGREED, 1, 10000);
+		j->rc = api_publish(j->c, NULL, "r7", buf, j->size, ORDO_AGREED, j->prio, 10000);
 	}
 	free(buf);
 	return NULL;
@@ -348,7 +352,7 @@ static void test_large_concurrent(void **state)
 	api_join_wait(&s, "r7");
 	struct api_rx rx;
 	assert_int_equal(api_rx_start(&rx, &s, 2 * COUNT, 30000), 0);
-	struct pub_job j1 = {p1, 3u << 20, COUNT, 100, 0}, j2 = {p2, 3u << 20, COUNT, 200, 0};
+	struct pub_job j1 = {p1, 3u << 20, COUNT, 100, 0, 1}, j2 = {p2, 3u << 20, COUNT, 200, 0, 1};
 	pthread_t t1, t2;
 	uint64_t t0 = api_now_ns();
 	assert_int_equal(pthread_create(&t1, NULL, pub_main, &j1), 0);
@@ -434,6 +438,164 @@ static void test_large_64mib_default_ring(void **state)
 	assert_true(ok);
 }
 
+/* ---- ORDO_RECEIVE_PIECES: a message larger than a frame without a copy ---- */
+
+/* One message of each size from w to a (pieces) and w (whole), one at a
+ * time: both get it byte-exact; a's is in place (one piece) when small and
+ * as its pieces in the ring, never released under it, when large. */
+static void test_pieces_sizes(void **state)
+{
+	(void)state;
+	struct api_rec a, w;
+	api_attach_pair(&a, "pieces", &w, "whole", 16, "pz");
+	assert_int_equal(ordo_set_receive_mode(a.c, ORDO_RECEIVE_PIECES), ORDO_OK);
+	size_t max = ordo_max_message_size(w.c);
+	/* the largest message one submit record takes: larger ones libordo
+	 * publishes in pieces too */
+	size_t rec = w.c->max_record - sizeof(struct att_publish) - ATT_ENV_HEAD(2);
+	size_t sizes[] = {1, 1024, 8192, 8960, 9000, 16384, 65536, rec, rec + 1, max};
+	enum { N = sizeof(sizes) / sizeof(sizes[0]) };
+	uint8_t *buf = malloc(max);
+	assert_non_null(buf);
+	uint64_t base = a.msgs;
+	for (int i = 0; i < N; i++) {
+		assert_true(sizes[i] <= max);
+		api_fill(buf, sizes[i], 1000u + (uint64_t)i);
+		assert_true(api_publish(w.c, &w, "pz", buf, sizes[i], ORDO_AGREED, 1, 10000) >= 0);
+		assert_true(api_wait_msgs(&w, base + (uint64_t)i + 1, 10000));
+		assert_true(api_wait_msgs(&a, base + (uint64_t)i + 1, 10000));
+		const struct api_msg *m = &a.m[base + (uint64_t)i];
+		printf("# %zu B: %u piece(s), in the ring %d, not released under them %d\n", sizes[i], m->pieces,
+		       m->zero_copy, m->held);
+		assert_int_equal(m->size, sizes[i]);
+		assert_int_equal(m->bad, 0);
+		assert_int_equal(m->sum, api_sum(buf, sizes[i]));
+		assert_int_equal(m->sum, w.m[base + (uint64_t)i].sum);
+		assert_int_equal(w.m[base + (uint64_t)i].pieces, 1);
+		if (sizes[i] <= 1024)
+			assert_int_equal(m->pieces, 1);
+		if (sizes[i] >= 65536)
+			assert_true(m->pieces > 1);
+		if (m->pieces > 1) {
+			assert_int_equal(m->zero_copy, 1);
+			assert_int_equal(m->held, 1);
+		}
+	}
+	/* nothing is held once every message was delivered */
+	assert_int_equal(a.c->deliver.released, a.c->deliver.read);
+	assert_int_equal(a.c->held[0] | a.c->held[1] | a.c->held[2], 0);
+	free(buf);
+	api_rec_free(&a);
+	api_rec_free(&w);
+}
+
+/* Messages in pieces at two priorities at once interleave in the ring:
+ * the ring is released only up to the oldest piece still held. */
+static void test_pieces_interleaved(void **state)
+{
+	(void)state;
+	enum { COUNT = 6, SIZE = 256u << 10 };
+	struct api_rec s;
+	struct ordo_client *p1, *p2;
+	assert_int_equal(api_rec_attach(&s, "sub", api_nodes[0].sock, NULL, 2 * COUNT, 0, 0), ORDO_OK);
+	assert_int_equal(ordo_set_receive_mode(s.c, ORDO_RECEIVE_PIECES), ORDO_OK);
+	assert_int_equal(ordo_attach(api_nodes[0].sock, NULL, &p1), ORDO_OK);
+	assert_int_equal(ordo_attach(api_nodes[0].sock, NULL, &p2), ORDO_OK);
+	api_join_wait(&s, "r7");
+	struct api_rx rx;
+	assert_int_equal(api_rx_start(&rx, &s, 2 * COUNT, 30000), 0);
+	struct pub_job j1 = {p1, SIZE, COUNT, 100, 0, 0}, j2 = {p2, SIZE, COUNT, 200, 0, 2};
+	pthread_t t1, t2;
+	assert_int_equal(pthread_create(&t1, NULL, pub_main, &j1), 0);
+	assert_int_equal(pthread_create(&t2, NULL, pub_main, &j2), 0);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	api_rx_join(&rx);
+	assert_true(j1.rc >= 0 && j2.rc >= 0);
+	assert_int_equal(s.msgs, 2 * COUNT);
+	uint8_t *buf = malloc(SIZE);
+	assert_non_null(buf);
+	uint64_t next1 = 100, next2 = 200;
+	uint32_t pieces = 0;
+	for (int i = 0; i < 2 * COUNT; i++) {
+		const struct api_msg *m = &s.m[i];
+		assert_int_equal(m->size, SIZE);
+		assert_int_equal(m->bad, 0);
+		assert_true(m->pieces > 1);
+		assert_int_equal(m->zero_copy, 1);
+		assert_int_equal(m->held, 1);
+		uint64_t *next = m->sender.client == ordo_self(p1).client ? &next1 : &next2;
+		assert_int_equal(m->priority, next == &next1 ? 0 : 2);
+		assert_int_equal(m->tag, *next);
+		api_fill(buf, SIZE, (*next)++);
+		assert_int_equal(m->sum, api_sum(buf, SIZE));
+		pieces += m->pieces;
+	}
+	printf("# two publishers at priorities 0 and 2, %d x %u B each: all in place, %u pieces\n", COUNT,
+	       (unsigned)SIZE, pieces);
+	assert_int_equal(s.c->deliver.released, s.c->deliver.read);
+	free(buf);
+	ordo_detach(p1);
+	ordo_detach(p2);
+	api_rec_free(&s);
+}
+
+/* A message whose pieces would hold more than half of a small delivery
+ * ring is assembled instead (one copy) and arrives whole: the node could
+ * not otherwise write the pieces that complete it. */
+static void test_pieces_spill(void **state)
+{
+	(void)state;
+	struct api_rec p, s, t;
+	api_attach(&p, "publisher", 0, 0, 0);
+	api_attach(&s, "pieces-64k", 8, 0, 65536);
+	api_attach(&t, "pieces-4m", 8, 0, 0);
+	assert_int_equal(ordo_set_receive_mode(s.c, ORDO_RECEIVE_PIECES), ORDO_OK);
+	assert_int_equal(ordo_set_receive_mode(t.c, ORDO_RECEIVE_PIECES), ORDO_OK);
+	api_join_wait(&s, "r8");
+	api_join_wait(&t, "r8");
+	api_pump((struct api_rec *[]){&s, &t}, 2, NULL, NULL, 20);
+	large_round(&p, (struct api_rec *[]){&s, &t}, 2, "r8", ordo_max_message_size(p.c), 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(s.m[i].pieces, 1); /* assembled */
+		assert_true(t.m[i].pieces > 1);
+		assert_int_equal(t.m[i].zero_copy, 1);
+		assert_int_equal(t.m[i].held, 1);
+	}
+	printf("# %zu B: assembled for the 64 KiB ring, %u pieces in place in the 4 MiB ring\n",
+	       ordo_max_message_size(p.c), t.m[0].pieces);
+	assert_int_equal(s.detached, 0);
+	api_rec_free(&p);
+	api_rec_free(&s);
+	api_rec_free(&t);
+}
+
+/* Misuse: an unknown mode is refused; ordo_message_copy never reads past
+ * a message, in either form. */
+static void test_pieces_misuse(void **state)
+{
+	(void)state;
+	struct api_rec a;
+	api_attach(&a, "a", 1, 0, 0);
+	assert_int_equal(ordo_set_receive_mode(a.c, (enum ordo_receive_mode)2), ORDO_EINVAL);
+	assert_int_equal(ordo_set_receive_mode(a.c, (enum ordo_receive_mode)-1), ORDO_EINVAL);
+	assert_int_equal(a.c->receive_pieces, 0);
+	api_rec_free(&a);
+	const uint8_t x[3] = {1, 2, 3}, y[1] = {4}, z[2] = {5, 6};
+	struct ordo_piece pc[3] = {{x, 3}, {y, 1}, {z, 2}};
+	struct ordo_message m = {.data = NULL, .size = 6, .pieces = pc, .piece_count = 3};
+	uint8_t out[8] = {0};
+	assert_int_equal(ordo_message_copy(&m, 2, out, 3), 3); /* across two boundaries */
+	assert_memory_equal(out, ((uint8_t[]){3, 4, 5}), 3);
+	assert_int_equal(ordo_message_copy(&m, 0, out, sizeof(out)), 6);
+	assert_memory_equal(out, ((uint8_t[]){1, 2, 3, 4, 5, 6}), 6);
+	assert_int_equal(ordo_message_copy(&m, 6, out, 1), 0);
+	assert_int_equal(ordo_message_copy(&m, 100, out, 1), 0);
+	struct ordo_message whole = {.data = x, .size = 3}; /* pieces NULL: one, data */
+	assert_int_equal(ordo_message_copy(&whole, 1, out, 8), 2);
+	assert_memory_equal(out, ((uint8_t[]){2, 3}), 2);
+}
+
 /* The 64 MiB node evicts after ordod's default (2 s), not the suite's
  * 500 ms: its receivers must allocate and touch 64 MiB for a message
  * (meson fills every malloc with MALLOC_PERTURB_), and on a loaded 2-core
@@ -451,4 +613,8 @@ API_MAIN((api_node_count = 2,
 		cmocka_unit_test(test_large_2mib),
 		cmocka_unit_test(test_large_concurrent),
 		cmocka_unit_test(test_large_64mib),
-		cmocka_unit_test(test_large_64mib_default_ring))
+		cmocka_unit_test(test_large_64mib_default_ring),
+		cmocka_unit_test(test_pieces_sizes),
+		cmocka_unit_test(test_pieces_interleaved),
+		cmocka_unit_test(test_pieces_spill),
+		cmocka_unit_test(test_pieces_misuse))

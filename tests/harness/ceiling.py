@@ -37,11 +37,34 @@ MODES = {'one': '1 -> others', 'all': 'all -> all'}
 LEAD_S = 2.0   # from launch to the common start: EAL and ports come up meanwhile
 
 
-def cpu_busy_s():
-    """Seconds of CPU the whole machine spent busy (every CPU), from /proc/stat."""
+def cpu_times_s():
+    """Seconds of CPU the whole machine (every CPU) spent busy, of it in
+    niced processes (other people's builds and sweeps run at nice 10), in
+    soft interrupts (the kernel's packet work, some of it for ours) from
+    /proc/stat, and in the ksoftirqd threads."""
     with open('/proc/stat') as f:
         v = [int(x) for x in f.readline().split()[1:]]
-    return (sum(v[:8]) - v[3] - v[4]) / os.sysconf('SC_CLK_TCK')
+    hz = os.sysconf('SC_CLK_TCK')
+    return (sum(v[:8]) - v[3] - v[4]) / hz, v[1] / hz, v[6] / hz, ksoftirqd_s() / hz
+
+
+def ksoftirqd_s():
+    """Clock ticks the kernel's ksoftirqd threads ran: packet work deferred
+    out of the process that caused it (the bridge's flood, the receivers'
+    copies), charged to nobody's process."""
+    ticks = 0
+    for pid in os.listdir('/proc'):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f'/proc/{pid}/stat') as f:
+                st = f.read()
+        except OSError:
+            continue
+        if st.split('(', 1)[1].startswith('ksoftirqd/'):
+            fields = st.rsplit(')', 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks
 
 
 def _sleep_until(unix_s):
@@ -67,9 +90,9 @@ def blast(c, exe, mode, duration, warmup=0.5, sender=1, tag=''):
         procs[i] = c.netns_process(i, argv, name=f'blast-{mode}-{tag}-n{i}')
     # the machine's CPU over the blasters' window, for what was not theirs
     _sleep_until(start_ns / 1e9 + warmup)
-    b0, t0 = cpu_busy_s(), time.monotonic()
+    c0, t0 = cpu_times_s(), time.monotonic()
     _sleep_until(start_ns / 1e9 + warmup + duration)
-    b1, t1 = cpu_busy_s(), time.monotonic()
+    c1, t1 = cpu_times_s(), time.monotonic()
     run = {'mode': mode, 'mtu': c.mtu, 'paths': c.paths, 'duration_s': duration, 'nodes': {},
            'errors': []}
     for i, p in procs.items():
@@ -82,8 +105,11 @@ def blast(c, exe, mode, duration, warmup=0.5, sender=1, tag=''):
     if not run['errors']:
         reduce(run, c.n)
         ours = sum(j['cpu_s'] for j in run['nodes'].values())
-        run['machine_busy_cpus'] = round((b1 - b0) / (t1 - t0), 2)
-        run['other_cpus'] = round(max(0.0, (b1 - b0) - ours) / (t1 - t0), 2)
+        busy, niced, softirq, ksoftirqd = ((c1[k] - c0[k]) / (t1 - t0) for k in range(4))
+        run['machine_busy_cpus'] = round(busy, 2)
+        run['other_cpus'] = round(max(0.0, busy - ours / (t1 - t0)), 2)
+        run['niced_cpus'], run['softirq_cpus'] = round(niced, 2), round(softirq, 2)
+        run['ksoftirqd_cpus'] = round(ksoftirqd, 2)
     return run
 
 
@@ -102,6 +128,11 @@ def reduce(run, nodes):
     run['lost'] = max(0.0, 1 - got / ((nodes - 1) * sent)) if sent else None
     run['refused'] = sum(j['tx_attempted'] - j['tx_frames'] for j in js)
     run['late_ms'] = max(j['late_ms'] for j in js)
+    # the blasters' own CPU (user and system, soft interrupts in their
+    # context included or not as the kernel accounts them)
+    run['blast_cpus'] = sum(j['cpu_s'] / j['window_s'] for j in js if j['window_s'] > 0)
+    tx_cpu = sum(j['cpu_s'] for j in js if j['sending'])
+    run['sender_us_per_frame'] = 1e6 * tx_cpu / sent if sent else None
     run['ok'] = got > 0 and run['late_ms'] < js[0]['warmup_s'] * 1e3
 
 
@@ -131,7 +162,8 @@ def describe(r):
     return (f'ceiling MTU {r["mtu"]:>4} {MODES[r["mode"]]:<12} #{r["repeat"]}: {r["frames_per_s"]:,.0f} frames/s '
             f'({r["mb_per_s"]:.1f} MB/s) to every other node, senders {r["sent_frames_per_s"]:,.0f} frames/s, '
             f'lost {100 * (r["lost"] or 0):.1f} %; machine busy {r["machine_busy_cpus"]} CPUs, '
-            f'{r["other_cpus"]} not ours')
+            f'{r["other_cpus"]} not ours (niced {r["niced_cpus"]}, soft interrupts {r["softirq_cpus"]}, '
+            f'ksoftirqd {r["ksoftirqd_cpus"]})')
 
 
 def _median(vals):
@@ -150,7 +182,8 @@ def summarize(runs):
             d = {'mtu': mtu, 'mode': mode, 'runs': len(ok),
                  'contaminated_runs': sum(1 for r in ok if r['contaminated'])}
             for k in ('frames_per_s', 'mb_per_s', 'sent_frames_per_s', 'rx_frames_per_s_min', 'lost',
-                      'other_cpus'):
+                      'blast_cpus', 'sender_us_per_frame',
+                      'other_cpus', 'niced_cpus', 'softirq_cpus', 'ksoftirqd_cpus'):
                 d[k] = _median(r.get(k) for r in ok)
             d['frames_per_s_range'] = [min(r['frames_per_s'] for r in ok), max(r['frames_per_s'] for r in ok)]
             out.append(d)
@@ -205,9 +238,11 @@ def report(summary, vs, repeat, duration):
            f"runs of {duration:g} s; frames/s and MB/s: reaching every other node)"]
     lines = [[str(d['mtu']), MODES[d['mode']], _f(d['frames_per_s']), _f(d['mb_per_s'], ',.1f'),
               _f(d['rx_frames_per_s_min']), _f(d['sent_frames_per_s']), _f(100 * (d['lost'] or 0), '.1f'),
+              _f(d['blast_cpus'], '.2f'), _f(d['sender_us_per_frame'], '.1f'), _f(d['ksoftirqd_cpus'], '.2f'),
               _f(d['other_cpus'], '.2f') + (f' *{d["contaminated_runs"]}' if d['contaminated_runs'] else '')]
              for d in summary]
-    out += _table(['MTU', 'mode', 'frames/s', 'MB/s', 'slowest rx fr/s', 'sent fr/s', 'lost %', 'other CPUs'],
+    out += _table(['MTU', 'mode', 'frames/s', 'MB/s', 'slowest rx fr/s', 'sent fr/s', 'lost %', 'blast CPUs',
+                   'us/frame sent', 'ksoftirqd CPUs', 'other CPUs'],
                   lines)
     if vs:
         out += ['', "ordo's flood against it (delivered MB/s per node; data frames/s of the ring)"]

@@ -87,12 +87,18 @@ struct att_region_hdr {
 	_Atomic uint32_t engine_sleeping;      /* the engine is about to block: ring its doorbell */
 	/* client line */
 	_Alignas(64) _Atomic uint32_t sleeping; /* the client is about to block on the eventfd */
+	_Atomic uint32_t wants_room;            /* its last publish found no room: wake it when the
+						 * node releases submit bytes (ATT_ENGINE_ROOM) */
 };
 
 /* The engine blocks when idle (`idle = block`): after committing a record
  * the client fences, and rings the doorbell if engine_sleeping is set (the
  * mirror image of the client's own sleep handshake, docs/attach.md §4). */
 #define ATT_ENGINE_BLOCKS 0x1u
+/* The engine wakes a client that sleeps after ORDO_EAGAIN once it releases
+ * submit bytes (`wants_room`, docs/attach.md §6); without it (an older
+ * node) such a client wakes only on a delivery or its own timeout. */
+#define ATT_ENGINE_ROOM 0x2u
 
 #define ATT_REGION_HDR_SIZE 4096u
 #define ATT_RING_DEFAULT (4u << 20)

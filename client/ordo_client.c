@@ -102,6 +102,7 @@ int ordo_client_map(struct ordo_client *c, int mem_fd, int event_fd, int doorbel
 	c->max_message = h->max_message_size;
 	c->max_record = shm_ring_max_record(h->submit_size);
 	c->engine_blocks = (h->engine_flags & ATT_ENGINE_BLOCKS) != 0;
+	c->room_wake = (h->engine_flags & ATT_ENGINE_ROOM) != 0;
 	c->budget = h->submit_budget;
 	return ORDO_OK;
 }
@@ -260,6 +261,15 @@ static void ring_engine(struct ordo_client *c)
 	}
 }
 
+/* No room for a record: ORDO_EAGAIN, and ordo_prepare_sleep will ask the
+ * node to wake us when it releases submit bytes past this tail. */
+static int no_room(struct ordo_client *c)
+{
+	c->room_wanted = 1;
+	c->room_tail = atomic_load_explicit(&c->submit.ctl->tail, memory_order_acquire);
+	return ORDO_EAGAIN;
+}
+
 /* ---- groups ---- */
 
 static int group_ok(const void *group, size_t len)
@@ -299,9 +309,10 @@ static int group_record(struct ordo_client *c, uint16_t type, const void *group,
 	enum shm_ring_status st;
 	uint8_t *p = shm_ring_reserve(&c->submit, (uint32_t)len, &st);
 	if (p == NULL)
-		return st == SHM_RING_FULL && !socket_dead(c) ? ORDO_EAGAIN : ORDO_EDETACHED;
+		return st == SHM_RING_FULL && !socket_dead(c) ? no_room(c) : ORDO_EDETACHED;
 	memcpy(p, group, len);
 	shm_ring_commit(&c->submit, (uint32_t)len, type, 0);
+	c->room_wanted = 0;
 	ring_engine(c);
 	remember_group(c, group, len, type == ATT_REC_JOIN);
 	return ORDO_OK;
@@ -331,11 +342,11 @@ static int publish_piece(struct ordo_client *c, const struct att_publish *p, con
 	uint32_t head = (flags & ATT_F_FIRST) ? ATT_ENV_HEAD(glen) : 0;
 	uint32_t length = (uint32_t)sizeof(*p) + head + len;
 	if (over_budget(c, length))
-		return ORDO_EAGAIN;
+		return no_room(c);
 	enum shm_ring_status st;
 	uint8_t *w = shm_ring_reserve(&c->submit, length, &st);
 	if (w == NULL)
-		return st == SHM_RING_FULL ? ORDO_EAGAIN : ORDO_EDETACHED;
+		return st == SHM_RING_FULL ? no_room(c) : ORDO_EDETACHED;
 	memcpy(w, p, sizeof(*p));
 	w += sizeof(*p);
 	if (head != 0) {
@@ -348,6 +359,7 @@ static int publish_piece(struct ordo_client *c, const struct att_publish *p, con
 		memcpy(w, data, len);
 	shm_ring_commit(&c->submit, length, ATT_REC_PUBLISH, flags);
 	ring_engine(c);
+	c->room_wanted = 0;
 	return ORDO_OK;
 }
 
@@ -796,10 +808,14 @@ int ordo_prepare_sleep(struct ordo_client *c)
 	ssize_t rd = read(c->event_fd, &v, sizeof(v));
 	(void)rd;
 	atomic_store_explicit(&c->hdr->sleeping, 1, memory_order_relaxed);
+	int room = c->room_wanted && c->room_wake;
+	if (room) /* after `sleeping`: a node that sees this sees that */
+		atomic_store_explicit(&c->hdr->wants_room, 1, memory_order_release);
 	/* Dekker with the engine (docs/attach.md §6) */
 	atomic_thread_fence(memory_order_seq_cst);
 	struct shm_ring_rec r;
-	if (shm_ring_peek(&c->deliver, &r) != SHM_RING_EMPTY || !attached(c)) {
+	if (shm_ring_peek(&c->deliver, &r) != SHM_RING_EMPTY || !attached(c) ||
+	    (room && atomic_load_explicit(&c->submit.ctl->tail, memory_order_acquire) != c->room_tail)) {
 		atomic_store_explicit(&c->hdr->sleeping, 0, memory_order_relaxed);
 		return 1;
 	}

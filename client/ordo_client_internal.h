@@ -50,6 +50,9 @@ struct ordo_client {
 	int sock_fd, mem_fd, event_fd;
 	int doorbell_fd;                        /* wakes an engine that blocks when idle */
 	int engine_blocks;                      /* ATT_ENGINE_BLOCKS: ring it after commits */
+	int room_wake;                          /* ATT_ENGINE_ROOM: it wakes us when it frees room */
+	int room_wanted;                        /* the last publish or join found no room */
+	uint64_t room_tail;                     /* the submit ring's tail when it found none */
 	int poll_fd;                            /* epoll: the eventfd, and the socket's hang-up */
 	int sock_dead;                          /* the node closed the control socket */
 	uint32_t sock_check_skips;              /* full-ring returns since the socket was looked at */

@@ -160,6 +160,17 @@ static uint32_t overflow_flush(struct eng_client *c)
 
 static void wake(struct eng_client *c)
 {
+	if (c->room_freed) {
+		/* Dekker with ordo_prepare_sleep: our release of submit bytes
+		 * (retire), this fence, then the load of `wants_room`; the
+		 * client stores `sleeping`, then `wants_room` (release),
+		 * fences, then looks at the submit ring's tail. */
+		c->room_freed = 0;
+		atomic_thread_fence(memory_order_seq_cst);
+		if (atomic_load_explicit(&c->hdr->wants_room, memory_order_relaxed) != 0 &&
+		    atomic_exchange_explicit(&c->hdr->wants_room, 0, memory_order_acquire) != 0)
+			c->need_wake = 1;
+	}
 	if (!c->need_wake)
 		return;
 	c->need_wake = 0;
@@ -677,8 +688,10 @@ static void retire(struct eng_client *c)
 		c->if_head = (c->if_head + 1u) % ENG_INFLIGHT_MAX;
 		c->if_count--;
 	}
-	if (upto != 0)
+	if (upto != 0) {
 		shm_ring_release(&c->submit, upto);
+		c->room_freed = 1; /* wake(): a client waiting for room */
+	}
 }
 
 static int submit(struct eng *e, const void *data, uint32_t size, uint32_t client_id, uint8_t service,

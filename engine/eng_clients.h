@@ -78,6 +78,7 @@ struct eng_client {
 	uint64_t stalled_since_ns; /* 0: draining */
 	uint64_t closing_since_ns; /* when the worker first saw it closing */
 	uint8_t need_wake;         /* records were written since the last wake check */
+	uint8_t room_freed;        /* submit bytes were released since the last wake check */
 	uint32_t leave_ops_pending; /* leave ops not yet accepted by ring-proto */
 	uint64_t delivered, published, garbage;
 };

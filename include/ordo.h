@@ -36,7 +36,7 @@ extern "C" {
  * of these (negative) on failure. */
 enum {
 	ORDO_OK = 0,
-	ORDO_EAGAIN = -11,        /* the submit ring is full: retry (after ordo_poll, or later) */
+	ORDO_EAGAIN = -11,        /* the submit ring is full: retry (after ordo_poll or ordo_wait) */
 	ORDO_EINVAL = -22,        /* a bad argument (group name length, service, priority) */
 	ORDO_E2BIG = -7,          /* larger than the node's max_message_size */
 	ORDO_ENOMEM = -12,
@@ -247,13 +247,17 @@ size_t ordo_message_copy(const struct ordo_message *m, size_t offset, void *buf,
 int ordo_fd(const struct ordo_client *c);
 
 /* Tells the node this client is about to sleep on ordo_fd. Returns 0 if
- * it may sleep, 1 if records arrived meanwhile (poll first). The node
- * writes the descriptor only after this, never once per message.
- * Receive side. */
+ * it may sleep, 1 if records arrived meanwhile (poll first) or, when the
+ * last publish or join said ORDO_EAGAIN, the node has freed room since
+ * (publish again). The node writes the descriptor only after this, never
+ * once per message: when it delivers, and (after ORDO_EAGAIN) when it
+ * frees submit room, so a publisher that found the ring full can sleep
+ * until it may publish again instead of spinning. Receive side. */
 int ordo_prepare_sleep(struct ordo_client *c);
 
 /* Polls, sleeping on ordo_fd for up to timeout_ms (-1: no limit) when
- * nothing is waiting. Returns what ordo_poll returned. Receive side. */
+ * nothing is waiting: until a delivery, or (after ORDO_EAGAIN) until the
+ * node frees submit room. Returns what ordo_poll returned. Receive side. */
 int ordo_wait(struct ordo_client *c, unsigned max, int timeout_ms);
 
 #ifdef __cplusplus

@@ -5,8 +5,10 @@
  * publish sequence numbers, publishing to a node that sleeps when idle
  * (`idle = block`: the client rings its doorbell), the node's own check
  * of the size limit against a client that writes its submit ring itself,
- * and the node's budget (docs/attach.md §6: a client publishes at most
- * [node] client_budget_kib, 1 MiB by default, ahead of the ring).
+ * the node's budget (docs/attach.md §6: a client publishes at most
+ * [node] client_budget_kib, 1 MiB by default, ahead of the ring), and a
+ * publisher that found no room sleeping in ordo_wait until the node frees
+ * some (ATT_ENGINE_ROOM).
  *
  *   test-api-publish ORDOD       (the node has the default 1 MiB max_message_size)
  */
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -489,6 +492,25 @@ static void test_eagain(void **state)
 	api_rec_free(&s);
 }
 
+/* A publisher `e` and a subscriber `s` (a member of group, 2 bytes), a
+ * buffer of size bytes, and the node stopped (SIGSTOP, every thread: it
+ * takes nothing until SIGCONT). */
+static uint8_t *stopped_node_pair(struct api_rec *e, struct api_rec *s, const char *group, size_t size)
+{
+	api_attach(e, "pub", 0, 0, 0);
+	api_attach(s, "sub", 256, 0, 0);
+	api_join_wait(s, group);
+	uint8_t *buf = malloc(size);
+	assert_non_null(buf);
+	while (ordo_poll(e->c, 64) > 0)
+		;
+	assert_int_equal(kill(api_nodes[0].pid, SIGSTOP), 0);
+	int st;
+	assert_int_equal(waitpid(api_nodes[0].pid, &st, WUNTRACED), api_nodes[0].pid);
+	assert_true(WIFSTOPPED(st));
+	return buf;
+}
+
 /* The budget: with the node stopped (SIGSTOP, so it takes nothing), a
  * client fills its 4 MiB submit ring only up to the node's 1 MiB budget
  * before publish says ORDO_EAGAIN (exactly as many records as fit in it);
@@ -499,18 +521,10 @@ static void test_budget(void **state)
 	(void)state;
 	enum { SIZE = 15000, MORE = 20 };
 	struct api_rec e, s;
-	api_attach(&e, "budget", 0, 0, 0);
-	api_attach(&s, "sub", 256, 0, 0);
-	api_join_wait(&s, "pb");
-	uint8_t *buf = malloc(SIZE);
-	assert_non_null(buf);
 	uint64_t rec = SHM_RING_REC_HDR + shm_ring_round(sizeof(struct att_publish) + ATT_ENV_HEAD(2) + SIZE);
 	uint64_t fit = (1u << 20) / rec;
 	assert_true(fit * rec < (4u << 20) / 2); /* the ring alone would take far more */
-	assert_int_equal(kill(api_nodes[0].pid, SIGSTOP), 0);
-	int st;
-	assert_int_equal(waitpid(api_nodes[0].pid, &st, WUNTRACED), api_nodes[0].pid); /* every thread stopped */
-	assert_true(WIFSTOPPED(st));
+	uint8_t *buf = stopped_node_pair(&e, &s, "pb", SIZE);
 	uint64_t accepted = 0;
 	for (;;) {
 		api_fill(buf, SIZE, accepted);
@@ -531,6 +545,49 @@ static void test_budget(void **state)
 	}
 	assert_true(api_wait_msgs(&s, accepted + MORE, 20000));
 	all_once_in_order(&s, accepted + MORE, buf, SIZE);
+	free(buf);
+	api_rec_free(&e);
+	api_rec_free(&s);
+}
+
+static void *resume_later(void *arg)
+{
+	api_sleep_ms(300);
+	(void)kill(*(pid_t *)arg, SIGCONT);
+	return NULL;
+}
+
+/* A publisher that is no member of the group (nothing is delivered to it)
+ * fills its budget while the node is stopped, then sleeps in ordo_wait with
+ * a 20 s timeout; the node resumes 300 ms later, takes its records and
+ * releases their room: that, and nothing else, must wake the publisher,
+ * which then publishes again. Without the wake it would sleep out its
+ * 20 s. Every message is then delivered once, in order. */
+static void test_room_wake(void **state)
+{
+	(void)state;
+	enum { SIZE = 15000 };
+	struct api_rec e, s;
+	uint8_t *buf = stopped_node_pair(&e, &s, "pw", SIZE);
+	pid_t pid = api_nodes[0].pid;
+	uint64_t accepted = 0;
+	int64_t rc;
+	while (api_fill(buf, SIZE, accepted), (rc = ordo_publish(e.c, "pw", 2, buf, SIZE, ORDO_AGREED, 1)) >= 0)
+		assert_int_equal(rc, (int64_t)accepted++);
+	assert_int_equal(rc, ORDO_EAGAIN);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, resume_later, &pid), 0);
+	uint64_t t0 = api_now_ns();
+	assert_int_equal(ordo_wait(e.c, 16, 20000), 0); /* woken, and nothing was delivered */
+	double ms = api_ms_since(t0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	printf("# %llu records accepted with the node stopped; ordo_wait after ORDO_EAGAIN woke %.0f ms later (node resumed at 300 ms)\n",
+	       (unsigned long long)accepted, ms);
+	assert_true(ms >= 250.0 && ms < 10000.0);
+	api_fill(buf, SIZE, accepted);
+	assert_int_equal(ordo_publish(e.c, "pw", 2, buf, SIZE, ORDO_AGREED, 1), (int64_t)accepted);
+	assert_true(api_wait_msgs(&s, accepted + 1, 20000));
+	all_once_in_order(&s, accepted + 1, buf, SIZE);
 	free(buf);
 	api_rec_free(&e);
 	api_rec_free(&s);
@@ -619,5 +676,6 @@ API_MAIN((void)0,
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_eagain),
 		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_room_wake),
 		cmocka_unit_test(test_sequence_numbers),
 		cmocka_unit_test(test_block_doorbell))

@@ -180,6 +180,23 @@ static int ordo_opt(int opt, const char *arg, void *ctx)
 	return -1;
 }
 
+/* The start barrier: the view with every member, at one point of the
+ * order. 0, 3 on timeout, 1 if the run ended first. */
+static int wait_barrier(struct ordo_client *c, struct perf *p, double timeout_s)
+{
+	uint64_t t_wait = perf_now_ns();
+	while (!p->barrier && !stop && !p->detached) {
+		if (ordo_wait(c, 256, 50) < 0)
+			break;
+		if ((double)(perf_now_ns() - t_wait) / 1e9 > timeout_s) {
+			fprintf(stderr, "ordo-perf: timeout after %.0f s waiting for %u members in %s (have %u)\n",
+				timeout_s, p->st.cfg.members, p->group, p->view_members);
+			return 3;
+		}
+	}
+	return p->barrier ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	static struct perf p; /* large: the histogram */
@@ -206,6 +223,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	run.full_wakes = 1; /* after ORDO_EAGAIN, ordo_fd wakes when the node frees room */
 	p.group = cfg->group;
 	p.group_len = strlen(cfg->group);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -238,21 +256,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	/* the start barrier: the view with every member, at one point of the order */
-	uint64_t t_wait = perf_now_ns();
-	while (!p.barrier && !stop && !p.detached) {
-		if (ordo_wait(c, 256, 50) < 0)
-			break;
-		if ((double)(perf_now_ns() - t_wait) / 1e9 > timeout_s) {
-			fprintf(stderr, "ordo-perf: timeout after %.0f s waiting for %u members in %s (have %u)\n",
-				timeout_s, cfg->members, p.group, p.view_members);
-			ordo_detach(c);
-			return 3;
-		}
-	}
-	if (!p.barrier) {
+	int brc = wait_barrier(c, &p, timeout_s);
+	if (brc != 0) {
 		ordo_detach(c);
-		return 1;
+		return brc;
 	}
 
 	perf_run_start(&p.st, &run);

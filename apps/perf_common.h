@@ -250,6 +250,8 @@ struct perf_run {
 	int end_sent;
 	int full;                /* the last step's: 0, PERF_FULL_QUEUE or PERF_FULL_WINDOW */
 	int data_refused;        /* the last DATA publish was refused (full): it goes again first */
+	int full_wakes;          /* the system wakes a client that found its queue full when
+				  * there is room again (ordo); without it, look every 100 µs */
 	uint64_t dur_ns;         /* of sending */
 	uint64_t run_limit;      /* give up on missing ENDs after this */
 };
@@ -323,7 +325,7 @@ static inline uint64_t perf_idle_ns(const struct perf_state *s, const struct per
 	if (run->full == PERF_FULL_WINDOW)
 		sleep_ns = 1000000u; /* a delivery wakes us */
 	else if (run->full)
-		sleep_ns = 100000u; /* the node drains the submit ring without telling us */
+		sleep_ns = run->full_wakes ? 1000000u : 100000u; /* room wakes us, or look again soon */
 	else if (s->cfg.rate)
 		sleep_ns = (s->send_start_ns + (s->sent * 1000000000u) / s->cfg.rate > now)
 				   ? s->send_start_ns + (s->sent * 1000000000u) / s->cfg.rate - now
@@ -365,6 +367,7 @@ static inline int perf_sleep_on(int fd, uint64_t ns)
 /* Checks the role and the common arguments; 0, or -1 (print the usage). */
 static inline int perf_check_args(struct perf_config *c, struct perf_run *run, size_t group_max)
 {
+	*run = (struct perf_run){0};
 	run->sending = strcmp(c->role, "send") == 0 || strcmp(c->role, "both") == 0;
 	run->receiving = strcmp(c->role, "recv") == 0 || strcmp(c->role, "both") == 0;
 	if ((!run->sending && !run->receiving) || c->size < PERF_HDR_SIZE || c->senders < 1 ||

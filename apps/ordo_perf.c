@@ -289,13 +289,9 @@ int main(int argc, char **argv)
 		int next = perf_after_step(&p.st, &run, work, &sleep_ns);
 		if (next < 0)
 			break;
-		if (next > 0 && ordo_prepare_sleep(c) == 0) {
-			if (perf_sleep_on(fd, sleep_ns) > 0) {
-				uint64_t v;
-				ssize_t rd = read(fd, &v, sizeof(v));
-				(void)rd;
-			}
-		}
+		/* (the wake-up is consumed by the next ordo_prepare_sleep) */
+		if (next > 0 && ordo_prepare_sleep(c) == 0)
+			(void)perf_sleep_on(fd, sleep_ns);
 	}
 	perf_run_end(&p.st, &run, stop || p.detached);
 	ordo_detach(c);

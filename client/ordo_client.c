@@ -34,7 +34,8 @@
 #include "ordo_client_internal.h"
 
 /* A spinning client's full ring looks at the socket once in this many
- * returns (a look costs a system call); sleeping always looks first. */
+ * returns or sleeps (a look costs a system call; a dead node also makes
+ * ordo_fd readable, so a sleeping client wakes to look). */
 #define ORDO_SOCK_CHECK_EVERY 1024u
 
 const char *ordo_strerror(int err)
@@ -222,13 +223,13 @@ int ordo_fd(const struct ordo_client *c) { return c->poll_fd; }
 
 /* The node closed the control socket: it stopped or died (a killed
  * engine never marks the region). A look costs a system call, and an empty
- * poll or a full ring is the hot path of a spinning client: it is looked at
- * once in ORDO_SOCK_CHECK_EVERY calls, and always before sleeping (force). */
-static int socket_dead_check(struct ordo_client *c, int force)
+ * poll, a full ring or a sleep is the hot path of a busy client: it is
+ * looked at once in ORDO_SOCK_CHECK_EVERY calls. */
+static int socket_dead(struct ordo_client *c)
 {
 	if (c->sock_fd < 0 || c->sock_dead)
 		return c->sock_dead;
-	if (!force && ++c->sock_check_skips < ORDO_SOCK_CHECK_EVERY)
+	if (++c->sock_check_skips < ORDO_SOCK_CHECK_EVERY)
 		return 0;
 	c->sock_check_skips = 0;
 	char b;
@@ -237,8 +238,6 @@ static int socket_dead_check(struct ordo_client *c, int force)
 		c->sock_dead = 1;
 	return c->sock_dead;
 }
-
-static int socket_dead(struct ordo_client *c) { return socket_dead_check(c, 0); }
 
 static int attached(const struct ordo_client *c)
 {
@@ -800,13 +799,20 @@ int ordo_poll(struct ordo_client *c, unsigned max)
 
 int ordo_prepare_sleep(struct ordo_client *c)
 {
-	if (!attached(c) || socket_dead_check(c, 1))
+	/* The socket is looked at as often as by a poll, not forced: a node
+	 * that goes away makes ordo_fd readable (the socket's hang-up is in
+	 * its epoll set), so a sleep ends at once and the loop finds it. */
+	if (!attached(c) || socket_dead(c))
 		return 1;
 	/* consume the last wake-up, so the descriptor is readable only for
-	 * the next one (the eventfd is non-blocking) */
-	uint64_t v;
-	ssize_t rd = read(c->event_fd, &v, sizeof(v));
-	(void)rd;
+	 * the next one (the eventfd is non-blocking); the engine clears
+	 * `sleeping` before it writes, so while our last store of 1 stands
+	 * nothing was written and the read (a system call) is skipped */
+	if (!c->sleep_armed || atomic_load_explicit(&c->hdr->sleeping, memory_order_relaxed) != 1) {
+		uint64_t v;
+		ssize_t rd = read(c->event_fd, &v, sizeof(v));
+		(void)rd;
+	}
 	atomic_store_explicit(&c->hdr->sleeping, 1, memory_order_relaxed);
 	int room = c->room_wanted && c->room_wake;
 	if (room) /* after `sleeping`: a node that sees this sees that */
@@ -814,8 +820,9 @@ int ordo_prepare_sleep(struct ordo_client *c)
 	/* Dekker with the engine (docs/attach.md §6) */
 	atomic_thread_fence(memory_order_seq_cst);
 	struct shm_ring_rec r;
-	if (shm_ring_peek(&c->deliver, &r) != SHM_RING_EMPTY || !attached(c) ||
-	    (room && atomic_load_explicit(&c->submit.ctl->tail, memory_order_acquire) != c->room_tail)) {
+	c->sleep_armed = shm_ring_peek(&c->deliver, &r) == SHM_RING_EMPTY && attached(c) &&
+			 !(room && atomic_load_explicit(&c->submit.ctl->tail, memory_order_acquire) != c->room_tail);
+	if (!c->sleep_armed) {
 		atomic_store_explicit(&c->hdr->sleeping, 0, memory_order_relaxed);
 		return 1;
 	}

@@ -55,6 +55,7 @@ struct ordo_client {
 	uint64_t room_tail;                     /* the submit ring's tail when it found none */
 	int poll_fd;                            /* epoll: the eventfd, and the socket's hang-up */
 	int sock_dead;                          /* the node closed the control socket */
+	int sleep_armed;                        /* our last prepare_sleep left `sleeping` = 1 */
 	uint32_t sock_check_skips;              /* full-ring returns since the socket was looked at */
 	uint8_t *region;
 	uint64_t region_size;

@@ -41,6 +41,7 @@
 
 #include "app_attach.h"
 #include "ordo.h"
+#include "ordo_perf_control.h"
 #include "perf_common.h"
 
 static volatile sig_atomic_t stop;
@@ -159,7 +160,7 @@ static void usage(FILE *f)
 		"  -p, --pid PID         the node's pid for its CPU time (default: found through the socket)\n"
 		PERF_USAGE_OUTPUT
 		"      --ring-kib K      submit and delivery ring size in KiB (default: the node's)\n"
-		PERF_USAGE_QUIET,
+		PERF_USAGE_QUIET PERF_USAGE_CONTROL,
 		PERF_HDR_SIZE);
 }
 
@@ -211,8 +212,8 @@ int main(int argc, char **argv)
 	struct ordo_opts oo = {.sock = "/run/ordo/ordo-n1.sock", .prio = 1};
 	struct perf_cli cli;
 	int prc = perf_parse_args(argc, argv, cfg, &cli, "s:P:K:", own, ordo_opt, &oo, usage);
-	if (prc != 0)
-		return prc == 1 ? 0 : 2;
+	if (prc != 0 || cli.control != NULL) /* --control: apps/perf_control.h */
+		return prc == 1 ? 0 : prc != 0 ? 2 : ordo_perf_control(cfg, &cli, oo.sock);
 	const char *sock = oo.sock, *json = cli.json;
 	double timeout_s = cli.timeout_s;
 	unsigned prio = oo.prio, ring_kib = oo.ring_kib;

@@ -740,6 +740,11 @@ struct perf_cli {
 	double timeout_s;   /* -t: wait this long for the members */
 	int quiet;          /* -q: no table */
 	int safe;           /* -S: SAFE delivery */
+	/* control messaging (apps/perf_control.h) */
+	const char *control; /* --control watch|join|churn; NULL: a message run */
+	uint32_t cycles;    /* --cycles: join/leave cycles of role join */
+	uint32_t churners;  /* --churners: clients cycling per node (role churn; watch: per node) */
+	uint32_t gap_ms;    /* --gap: pause between two join cycles */
 };
 
 #define PERF_OPTS_MAX 32
@@ -762,6 +767,14 @@ struct perf_cli {
 	"  -j, --json FILE       write the results as JSON (- for stdout)\n"                      \
 	"  -t, --timeout S       wait this long for the members (default 30)\n"
 #define PERF_USAGE_QUIET "  -q, --quiet           no table\n"
+#define PERF_USAGE_CONTROL                                                                  \
+	"      --control MODE    control messaging instead of a message run (apps/perf_control.h):\n" \
+	"                        watch (a member that stays), join (join/leave cycles), churn\n"   \
+	"      --cycles N        join: cycles (default 20)\n"                                    \
+	"      --churners K      churn: clients per node, each on GROUP.<node>.<k> (default 4)\n"   \
+	"      --gap MS          join: pause between cycles (default 20)\n"
+
+enum { PERF_OPT_CONTROL = 0x100, PERF_OPT_CYCLES, PERF_OPT_CHURNERS, PERF_OPT_GAP };
 
 /* Parses the options every perf tool has (group, role, size, rate, window,
  * duration, safe, senders, members, pid, json, timeout, quiet, help) and
@@ -780,7 +793,9 @@ static inline int perf_parse_args(int argc, char **argv, struct perf_config *cfg
 		{"safe", no_argument, 0, 'S'},          {"senders", required_argument, 0, 'n'},
 		{"members", required_argument, 0, 'm'}, {"pid", required_argument, 0, 'p'},
 		{"json", required_argument, 0, 'j'},    {"timeout", required_argument, 0, 't'},
-		{"quiet", no_argument, 0, 'q'},         {"help", no_argument, 0, 'h'}};
+		{"quiet", no_argument, 0, 'q'},         {"help", no_argument, 0, 'h'},
+		{"control", required_argument, 0, PERF_OPT_CONTROL}, {"cycles", required_argument, 0, PERF_OPT_CYCLES},
+		{"churners", required_argument, 0, PERF_OPT_CHURNERS}, {"gap", required_argument, 0, PERF_OPT_GAP}};
 	struct option lo[PERF_OPTS_MAX];
 	size_t n = sizeof(common) / sizeof(common[0]);
 	memcpy(lo, common, sizeof(common));
@@ -789,7 +804,7 @@ static inline int perf_parse_args(int argc, char **argv, struct perf_config *cfg
 	lo[n] = (struct option){0, 0, 0, 0};
 	char shorts[64];
 	snprintf(shorts, sizeof(shorts), "g:R:z:r:w:d:Sn:m:p:j:t:qh%s", extra_short);
-	*cli = (struct perf_cli){.timeout_s = 30};
+	*cli = (struct perf_cli){.timeout_s = 30, .cycles = 20, .churners = 4, .gap_ms = 20};
 	int opt;
 	while ((opt = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
 		switch (opt) {
@@ -812,6 +827,10 @@ static inline int perf_parse_args(int argc, char **argv, struct perf_config *cfg
 		case 't': cli->timeout_s = atof(optarg); break;
 		case 'q': cli->quiet = 1; break;
 		case 'h': usage(stdout); return 1;
+		case PERF_OPT_CONTROL: cli->control = optarg; break;
+		case PERF_OPT_CYCLES: cli->cycles = (uint32_t)atoi(optarg); break;
+		case PERF_OPT_CHURNERS: cli->churners = (uint32_t)atoi(optarg); break;
+		case PERF_OPT_GAP: cli->gap_ms = (uint32_t)atoi(optarg); break;
 		default:
 			if (opt == '?' || extra == NULL || extra(opt, optarg, ctx) != 0) {
 				usage(stderr);

@@ -12,7 +12,8 @@
  *
  * Built by scripts/bench-compare (libcpg-dev is installed there, not a
  * build dependency of ordo):
- *   gcc -O2 -Wall -Wextra -I bench bench/cpg_perf.c -o build/bench/cpg-perf -lcpg -lm
+ *   gcc -O2 -Wall -Wextra -I apps -I client bench/cpg_perf.c bench/cpg_control.c \
+ *       -o build/bench/cpg-perf -lcpg -lm
  * There is no SAFE mode: corosync documents CPG_TYPE_SAFE as "not
  * implemented" (it is delivered as AGREED), so -S is refused rather than
  * reporting AGREED numbers under a SAFE label.
@@ -26,6 +27,7 @@
 
 #include <corosync/cpg.h>
 
+#include "cpg_control.h"
 #include "perf_common.h"
 
 static volatile sig_atomic_t stop;
@@ -72,7 +74,8 @@ static void usage(FILE *f)
 		"usage: cpg-perf [options]   (in the network namespace of the corosync to use)\n"
 		"  -g, --group NAME      CPG group (default perf)\n" PERF_USAGE_WORKLOAD
 		"  -S, --safe            refused: corosync does not implement CPG_TYPE_SAFE\n" PERF_USAGE_MEMBERS
-		"  -p, --pid PID         corosync's pid, for its CPU time\n" PERF_USAGE_OUTPUT PERF_USAGE_QUIET,
+		"  -p, --pid PID         corosync's pid, for its CPU time\n" PERF_USAGE_OUTPUT PERF_USAGE_QUIET
+		PERF_USAGE_CONTROL,
 		PERF_HDR_SIZE);
 }
 
@@ -117,8 +120,8 @@ int main(int argc, char **argv)
 				    .duration_s = 5};
 	struct perf_cli cli;
 	int prc = perf_parse_args(argc, argv, cfg, &cli, "", NULL, NULL, NULL, usage);
-	if (prc != 0)
-		return prc == 1 ? 0 : 2;
+	if (prc != 0 || cli.control != NULL) /* --control: apps/perf_control.h */
+		return prc == 1 ? 0 : prc != 0 ? 2 : cpg_perf_control(cfg, &cli);
 	if (cli.safe) {
 		fprintf(stderr, "cpg-perf: corosync does not implement SAFE delivery (CPG_TYPE_SAFE is "
 				"delivered as AGREED): there is nothing to measure\n");

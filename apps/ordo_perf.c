@@ -136,7 +136,9 @@ static enum perf_pub publish(void *ctx, const uint8_t *buf)
 /* Attaches, in libordo's cheapest receive mode: a message larger than a
  * frame is handed over as its pieces in the delivery ring, not assembled
  * by a copy (docs/attach.md §9); publishing copies each message once into
- * the submit ring, as cpg_mcast_joined copies it into libqb's. */
+ * the submit ring, as cpg_mcast_joined copies it into libqb's
+ * (ordo_publish_reserve would not save it: the message already lies in
+ * a buffer, and writing it in place is the same copy). */
 static struct ordo_client *perf_attach(struct perf *p, const char *sock, const struct ordo_client_opts *o)
 {
 	struct ordo_client *c = app_attach(sock, o);

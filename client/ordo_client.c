@@ -306,6 +306,7 @@ static int group_record(struct ordo_client *c, uint16_t type, const void *group,
 	if (!attached(c))
 		return ORDO_EDETACHED;
 	enum shm_ring_status st;
+	c->resv = NULL; /* abandons an uncommitted ordo_publish_reserve */
 	uint8_t *p = shm_ring_reserve(&c->submit, (uint32_t)len, &st);
 	if (p == NULL)
 		return st == SHM_RING_FULL && !socket_dead(c) ? no_room(c) : ORDO_EDETACHED;
@@ -333,19 +334,27 @@ static int over_budget(struct ordo_client *c, uint32_t length)
 	return used != 0 && used + length > c->budget;
 }
 
-/* Writes one PUBLISH record; FULL, or the budget spent, is returned as
- * ORDO_EAGAIN. */
-static int publish_piece(struct ordo_client *c, const struct att_publish *p, const void *group, uint8_t glen,
-			 const uint8_t *data, uint32_t len, uint16_t flags)
+/* Reserves one PUBLISH record of len data bytes and writes its header
+ * (and the envelope's head for a FIRST piece); returns where the data
+ * goes, or NULL with *rc: FULL, or the budget spent, is ORDO_EAGAIN. Any
+ * earlier uncommitted reservation (ordo_publish_reserve) is abandoned. */
+static uint8_t *piece_open(struct ordo_client *c, const struct att_publish *p, const void *group, uint8_t glen,
+			   uint32_t len, uint16_t flags, uint32_t *length, int *rc)
 {
 	uint32_t head = (flags & ATT_F_FIRST) ? ATT_ENV_HEAD(glen) : 0;
-	uint32_t length = (uint32_t)sizeof(*p) + head + len;
-	if (over_budget(c, length))
-		return no_room(c);
+	*length = (uint32_t)sizeof(*p) + head + len;
+	c->resv = NULL;
+	*rc = ORDO_OK;
+	if (over_budget(c, *length)) {
+		*rc = no_room(c);
+		return NULL;
+	}
 	enum shm_ring_status st;
-	uint8_t *w = shm_ring_reserve(&c->submit, length, &st);
-	if (w == NULL)
-		return st == SHM_RING_FULL ? no_room(c) : ORDO_EDETACHED;
+	uint8_t *w = shm_ring_reserve(&c->submit, *length, &st);
+	if (w == NULL) {
+		*rc = st == SHM_RING_FULL ? no_room(c) : ORDO_EDETACHED;
+		return NULL;
+	}
 	memcpy(w, p, sizeof(*p));
 	w += sizeof(*p);
 	if (head != 0) {
@@ -354,11 +363,29 @@ static int publish_piece(struct ordo_client *c, const struct att_publish *p, con
 		memcpy(w + 2, group, glen);
 		w += head;
 	}
-	if (len != 0)
-		memcpy(w, data, len);
+	return w;
+}
+
+/* Makes the record piece_open reserved visible to the node. */
+static void piece_close(struct ordo_client *c, uint32_t length, uint16_t flags)
+{
 	shm_ring_commit(&c->submit, length, ATT_REC_PUBLISH, flags);
 	ring_engine(c);
 	c->room_wanted = 0;
+}
+
+/* Writes one PUBLISH record: the one copy of a message's bytes. */
+static int publish_piece(struct ordo_client *c, const struct att_publish *p, const void *group, uint8_t glen,
+			 const uint8_t *data, uint32_t len, uint16_t flags)
+{
+	uint32_t length;
+	int rc;
+	uint8_t *w = piece_open(c, p, group, glen, len, flags, &length, &rc);
+	if (w == NULL)
+		return rc;
+	if (len != 0)
+		memcpy(w, data, len);
+	piece_close(c, length, flags);
 	return ORDO_OK;
 }
 
@@ -400,11 +427,12 @@ static int64_t publish_stream(struct ordo_client *c, struct att_publish *p, cons
 	return (int64_t)c->pub_seq++;
 }
 
-int64_t ordo_publish(struct ordo_client *c, const void *group, size_t glen, const void *data, size_t size,
-		     enum ordo_service service, unsigned priority)
+/* The checks every publish makes, in this order. */
+static int publish_check(struct ordo_client *c, const void *group, size_t glen, size_t size,
+			 enum ordo_service service, unsigned priority)
 {
 	if (!group_ok(group, glen) || (service != ORDO_AGREED && service != ORDO_SAFE) ||
-	    priority >= ORDO_PRIORITIES || (size != 0 && data == NULL))
+	    priority >= ORDO_PRIORITIES)
 		return ORDO_EINVAL;
 	if (!attached(c))
 		return ORDO_EDETACHED;
@@ -412,15 +440,30 @@ int64_t ordo_publish(struct ordo_client *c, const void *group, size_t glen, cons
 		return ORDO_E2BIG;
 	if (atomic_load_explicit(&c->hdr->no_quorum, memory_order_relaxed))
 		return ORDO_ENOQUORUM;
-	/* A partly written large message this call does not go on with is
-	 * abandoned: its sequence number is spent, and the node drops the
-	 * pieces it holds (when this client's next large message at that
-	 * priority starts, or after assembly_timeout_ms, docs/attach.md §8). */
+	return ORDO_OK;
+}
+
+/* A partly written large message that a publish does not go on with is
+ * abandoned: its sequence number is spent, and the node drops the pieces
+ * it holds (when this client's next large message at that priority
+ * starts, or after assembly_timeout_ms, docs/attach.md §8). */
+static void stream_abandon(struct ordo_client *c)
+{
+	c->stream.active = 0;
+	c->pub_seq++;
+}
+
+int64_t ordo_publish(struct ordo_client *c, const void *group, size_t glen, const void *data, size_t size,
+		     enum ordo_service service, unsigned priority)
+{
+	if (size != 0 && data == NULL)
+		return ORDO_EINVAL;
+	int rc0 = publish_check(c, group, glen, size, service, priority);
+	if (rc0 != ORDO_OK)
+		return rc0;
 	if (c->stream.active &&
-	    !stream_is(&c->stream, group, (uint8_t)glen, data, size, (uint8_t)service, (uint8_t)priority)) {
-		c->stream.active = 0;
-		c->pub_seq++;
-	}
+	    !stream_is(&c->stream, group, (uint8_t)glen, data, size, (uint8_t)service, (uint8_t)priority))
+		stream_abandon(c);
 	struct att_publish p = {.service = (uint8_t)service, .priority = (uint8_t)priority,
 				.msg_size = (uint32_t)size, .pub_seq = c->pub_seq};
 	uint32_t head = ATT_ENV_HEAD(glen);
@@ -433,6 +476,49 @@ int64_t ordo_publish(struct ordo_client *c, const void *group, size_t glen, cons
 		return (int64_t)c->pub_seq++;
 	}
 	return publish_stream(c, &p, group, (uint8_t)glen, data, size);
+}
+
+size_t ordo_max_reserve_size(const struct ordo_client *c)
+{
+	size_t n = c->max_record - sizeof(struct att_publish) - ATT_ENV_HEAD(ORDO_GROUP_NAME_MAX);
+	return n < c->max_message ? n : c->max_message;
+}
+
+int ordo_publish_reserve(struct ordo_client *c, const void *group, size_t glen, size_t size,
+			 enum ordo_service service, unsigned priority, void **buf)
+{
+	if (buf == NULL)
+		return ORDO_EINVAL;
+	*buf = NULL;
+	c->resv = NULL; /* a new reservation abandons the last one, even if this one fails */
+	int rc = publish_check(c, group, glen, size, service, priority);
+	if (rc != ORDO_OK)
+		return rc;
+	if (size > ordo_max_reserve_size(c))
+		return ORDO_E2BIG;
+	if (c->stream.active)
+		stream_abandon(c);
+	struct att_publish p = {.service = (uint8_t)service, .priority = (uint8_t)priority,
+				.msg_size = (uint32_t)size, .pub_seq = c->pub_seq};
+	uint32_t length;
+	uint8_t *w = piece_open(c, &p, group, (uint8_t)glen, (uint32_t)size, ATT_F_FIRST | ATT_F_LAST, &length, &rc);
+	if (w == NULL)
+		return rc == ORDO_EAGAIN && socket_dead(c) ? ORDO_EDETACHED : rc;
+	c->resv = w;
+	c->resv_length = length;
+	*buf = w;
+	return ORDO_OK;
+}
+
+int64_t ordo_publish_commit(struct ordo_client *c, void *buf)
+{
+	if (buf == NULL || buf != c->resv)
+		return ORDO_EINVAL; /* nothing reserved, committed already, abandoned, or another pointer */
+	c->resv = NULL;
+	if (!attached(c))
+		return ORDO_EDETACHED;
+	piece_close(c, c->resv_length, ATT_F_FIRST | ATT_F_LAST);
+	return (int64_t)c->pub_seq++;
 }
 
 /* ---- receive ---- */

@@ -69,6 +69,8 @@ struct ordo_client {
 	uint32_t budget;                        /* submit bytes not yet taken at most (0: the ring) */
 	uint64_t pub_seq;
 	struct ordo_stream stream;
+	uint8_t *resv;                          /* ordo_publish_reserve's data, until the commit */
+	uint32_t resv_length;                   /* its record's length */
 	int detached;
 	uint64_t garbage;                       /* delivery records that failed their checks */
 	struct ordo_reassembly rs[64][ORDO_PRIORITIES];

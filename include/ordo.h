@@ -212,6 +212,31 @@ int ordo_leave(struct ordo_client *c, const void *group, size_t group_len);
 int64_t ordo_publish(struct ordo_client *c, const void *group, size_t group_len, const void *data,
 		     size_t size, enum ordo_service service, unsigned priority);
 
+/* Publishing without a copy: the application writes the message where
+ * it goes, in the submit ring.
+ *
+ * ordo_publish_reserve reserves room for a message of size bytes (at most
+ * ordo_max_reserve_size: one submit record; a larger one needs
+ * ordo_publish) to group, with service and priority, and sets *buf to
+ * where its bytes go; nothing is visible to the node until
+ * ordo_publish_commit(c, buf) publishes it and returns its publish
+ * sequence number (as ordo_publish would). Reserve returns ORDO_OK,
+ * ORDO_EAGAIN (no room now: retry), ORDO_E2BIG, ORDO_EINVAL,
+ * ORDO_ENOQUORUM or ORDO_EDETACHED, and never blocks. The reservation is
+ * abandoned (never delivered, no sequence number spent) by another
+ * reserve, an ordo_publish, ordo_join or ordo_leave before the commit;
+ * commit returns ORDO_EINVAL, publishing nothing, for a pointer that is
+ * not the current reservation's (none, committed already, abandoned, or
+ * another), and ORDO_EDETACHED once the client was detached. Like
+ * ordo_publish, a reserve abandons a partly written large message. Submit
+ * side; *buf is writable until the commit or the abandonment. */
+int ordo_publish_reserve(struct ordo_client *c, const void *group, size_t group_len, size_t size,
+			 enum ordo_service service, unsigned priority, void **buf);
+int64_t ordo_publish_commit(struct ordo_client *c, void *buf);
+/* The largest message ordo_publish_reserve takes (for any group name):
+ * one submit record's worth, at most the node's maximum. Any thread. */
+size_t ordo_max_reserve_size(const struct ordo_client *c);
+
 /* ---- receive ---- */
 
 /* Delivers up to max records (messages, views, configurations) through the

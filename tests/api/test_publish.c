@@ -8,7 +8,9 @@
  * the node's budget (docs/attach.md §6: a client publishes at most
  * [node] client_budget_kib, 1 MiB by default, ahead of the ring), and a
  * publisher that found no room sleeping in ordo_wait until the node frees
- * some (ATT_ENGINE_ROOM).
+ * some (ATT_ENGINE_ROOM); and publishing in place (ordo_publish_reserve,
+ * ordo_publish_commit): byte-exact up to the largest reservation, and
+ * misuse refused with ORDO_EINVAL, publishing nothing.
  *
  *   test-api-publish ORDOD       (the node has the default 1 MiB max_message_size)
  */
@@ -665,6 +667,103 @@ static void test_block_doorbell(void **state)
 	assert_true(doorbell >= N / 2);
 }
 
+/* ---- publishing in place: ordo_publish_reserve / ordo_publish_commit ---- */
+
+/* Reserves, writes in place, commits: the message arrives byte-exact at
+ * every size up to the largest reservation; the sequence numbers are
+ * ordo_publish's; a larger size is ORDO_E2BIG. */
+static void test_reserve_commit(void **state)
+{
+	(void)state;
+	struct api_rec a;
+	api_attach(&a, "a", 16, 0, 0);
+	api_join_wait(&a, "rc");
+	size_t max = ordo_max_reserve_size(a.c);
+	size_t sizes[] = {0, 1, 1024, 9000, 65536, max};
+	enum { N = sizeof(sizes) / sizeof(sizes[0]) };
+	uint8_t *buf = malloc(max);
+	assert_non_null(buf);
+	int64_t first = api_publish_first(&a, "rc", "x", 1, 5000);
+	assert_true(first >= 0);
+	for (int i = 0; i < N; i++) {
+		void *w = NULL;
+		int rc;
+		while ((rc = ordo_publish_reserve(a.c, "rc", 2, sizes[i], ORDO_SAFE, 2, &w)) == ORDO_EAGAIN)
+			(void)ordo_poll(a.c, 64);
+		assert_int_equal(rc, ORDO_OK);
+		assert_non_null(w);
+		/* in place: inside the client's region, in its submit ring */
+		assert_true((uint8_t *)w >= a.c->region && (uint8_t *)w + sizes[i] <= a.c->region + a.c->region_size);
+		api_fill(buf, sizes[i], 500u + (uint64_t)i);
+		memcpy(w, buf, sizes[i]);
+		assert_int_equal(ordo_publish_commit(a.c, w), first + 1 + i);
+		assert_true(api_wait_msgs(&a, 2u + (uint64_t)i, 10000));
+		const struct api_msg *m = &a.m[1 + i];
+		assert_int_equal(m->size, sizes[i]);
+		assert_int_equal(m->sum, api_sum(buf, sizes[i]));
+		assert_int_equal(m->service, ORDO_SAFE);
+		assert_int_equal(m->priority, 2);
+	}
+	void *w = (void *)1;
+	assert_int_equal(ordo_publish_reserve(a.c, "rc", 2, max + 1, ORDO_AGREED, 1, &w), ORDO_E2BIG);
+	assert_null(w);
+	printf("# reserve/commit: %d sizes up to %zu B delivered byte-exact; %zu B is ORDO_E2BIG\n", N, max, max + 1);
+	free(buf);
+	api_rec_free(&a);
+}
+
+/* Misuse gets ORDO_EINVAL and publishes nothing: a commit without a
+ * reservation, of another pointer, twice, after the reservation was
+ * abandoned by an ordo_publish or another reserve; bad arguments. */
+static void test_reserve_misuse(void **state)
+{
+	(void)state;
+	struct api_rec a;
+	api_attach(&a, "a", 16, 0, 0);
+	api_join_wait(&a, "rm");
+	assert_true(api_publish_first(&a, "rm", "0", 1, 5000) >= 0);
+	uint8_t local[8];
+	void *w = NULL, *w2 = NULL;
+	assert_int_equal(ordo_publish_commit(a.c, local), ORDO_EINVAL);         /* nothing reserved */
+	assert_int_equal(ordo_publish_commit(a.c, NULL), ORDO_EINVAL);
+	assert_int_equal(ordo_publish_reserve(a.c, "rm", 2, 8, ORDO_AGREED, 1, NULL), ORDO_EINVAL);
+	assert_int_equal(ordo_publish_reserve(a.c, "", 0, 8, ORDO_AGREED, 1, &w), ORDO_EINVAL);
+	assert_int_equal(ordo_publish_reserve(a.c, "rm", 2, 8, (enum ordo_service)9, 1, &w), ORDO_EINVAL);
+	assert_int_equal(ordo_publish_reserve(a.c, "rm", 2, 8, ORDO_AGREED, ORDO_PRIORITIES, &w), ORDO_EINVAL);
+	/* a foreign pointer, then the right one once */
+	assert_int_equal(ordo_publish_reserve(a.c, "rm", 2, 8, ORDO_AGREED, 1, &w), ORDO_OK);
+	memcpy(w, "AAAAAAAA", 8);
+	assert_int_equal(ordo_publish_commit(a.c, local), ORDO_EINVAL);
+	assert_int_equal(ordo_publish_commit(a.c, (uint8_t *)w + 1), ORDO_EINVAL);
+	int64_t s1 = ordo_publish_commit(a.c, w);
+	assert_true(s1 >= 1);
+	assert_int_equal(ordo_publish_commit(a.c, w), ORDO_EINVAL);             /* twice */
+	/* abandoned by ordo_publish: never delivered, no sequence number spent */
+	assert_int_equal(ordo_publish_reserve(a.c, "rm", 2, 8, ORDO_AGREED, 1, &w), ORDO_OK);
+	memcpy(w, "BBBBBBBB", 8);
+	assert_int_equal(ordo_publish(a.c, "rm", 2, "CCCCCCCC", 8, ORDO_AGREED, 1), s1 + 1);
+	assert_int_equal(ordo_publish_commit(a.c, w), ORDO_EINVAL);
+	/* abandoned by another reserve */
+	assert_int_equal(ordo_publish_reserve(a.c, "rm", 2, 8, ORDO_AGREED, 1, &w), ORDO_OK);
+	memcpy(w, "DDDDDDDD", 8);
+	assert_int_equal(ordo_publish_reserve(a.c, "rm", 2, 8, ORDO_AGREED, 1, &w2), ORDO_OK);
+	memcpy(w2, "EEEEEEEE", 8);
+	if (w != w2)
+		assert_int_equal(ordo_publish_commit(a.c, w), ORDO_EINVAL);
+	assert_int_equal(ordo_publish_commit(a.c, w2), s1 + 2);
+	assert_true(api_wait_msgs(&a, 4, 5000));
+	api_pump((struct api_rec *[]){&a}, 1, NULL, NULL, 50); /* anything more would be wrong */
+	assert_int_equal(a.msgs, 4);
+	const char *want[] = {"AAAAAAAA", "CCCCCCCC", "EEEEEEEE"};
+	for (int i = 0; i < 3; i++) {
+		uint64_t tag;
+		memcpy(&tag, want[i], 8);
+		assert_int_equal(a.m[1 + i].tag, tag);
+	}
+	printf("# reserve misuse: ORDO_EINVAL for no reservation, a foreign pointer, a second commit and an abandoned one; delivered A, C, E only\n");
+	api_rec_free(&a);
+}
+
 API_MAIN((void)0,
 		cmocka_unit_test(test_agreed_safe),
 		cmocka_unit_test(test_open_group),
@@ -678,4 +777,6 @@ API_MAIN((void)0,
 		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_room_wake),
 		cmocka_unit_test(test_sequence_numbers),
-		cmocka_unit_test(test_block_doorbell))
+		cmocka_unit_test(test_block_doorbell),
+		cmocka_unit_test(test_reserve_commit),
+		cmocka_unit_test(test_reserve_misuse))

@@ -271,6 +271,13 @@ struct rp_node {
 	uint64_t order_set;           /* its members (0: none, ascending ids) */
 	uint16_t relay_dest;          /* relay mode: tokens to this node are flooded (0: none) */
 	uint8_t *relay_buf;           /* a RELAY frame being forwarded */
+	/* §17.4, per ring: requesters taken off the token as served at this
+	 * node's last visit (and a seq of each), and those that asked again
+	 * for such a seq since (when): this node's answers did not reach them */
+	uint64_t rtr_took_mask;
+	uint64_t rtr_took[RP_NODES_MAX];
+	uint64_t rtr_doubt;
+	uint64_t rtr_doubt_at[RP_NODES_MAX];
 
 	/* Quorum and versions (§10, §11): of the ring in force, and of the
 	 * ring being formed (set at rotation 2, adopted at install). */

@@ -138,6 +138,8 @@ void rp_srp_ring_reset(struct rp_node *n)
 	n->hold_cancel_seen = false;
 	n->fail_to_recv = false;
 	n->token_retransmit_at = RP_NEVER;
+	n->rtr_took_mask = 0;
+	n->rtr_doubt = 0;
 }
 
 /* Frees stored frames of the current ring every member holds and this node
@@ -404,10 +406,14 @@ static int rtr_index(const struct rp_wire_token *t, uint64_t seq)
 /* Partial topology (§17.4): the members this node shares a network with
  * that it sends on, not marked out of reach there [reach], and of those
  * the ones heard directly on such a network lately [heard]: a request of
- * theirs is answered for sure. A network out of use here does not count,
+ * theirs is taken for answered. A network out of use here does not count,
  * even if the peer is heard on it: answered on another network, the
  * request was taken off unserved at every rotation (seed 1120 of all
- * --topology partial). */
+ * --topology partial). Hearing a peer says nothing of whether it hears
+ * this node, and a held or queued copy not even that the network works
+ * (seed 1927): a requester whose request came back after this node took
+ * it for answered is not taken off again for two probe periods from then
+ * [rtr_doubt], the age of evidence this node trusts. */
 static void rtr_reach(const struct rp_node *n, uint64_t now_ns, uint64_t *reach, uint64_t *heard)
 {
 	*reach = *heard = 0;
@@ -423,6 +429,36 @@ static void rtr_reach(const struct rp_node *n, uint64_t now_ns, uint64_t *reach,
 			if ((shared & (1u << p)) && pe->last_rx[p] != 0 && now_ns - pe->last_rx[p] <= window)
 				*heard |= rp_bit(id);
 	}
+	for (uint64_t d = *heard & n->rtr_doubt, id = 1; d != 0; id++, d >>= 1)
+		if ((d & 1u) && now_ns - n->rtr_doubt_at[id - 1u] <= window)
+			*heard &= ~rp_bit((uint16_t)id);
+}
+
+/* The requesters that ask again for a seq this node took off for them at
+ * its last visit: its answer did not reach them (§17.4). */
+static void rtr_came_back(struct rp_node *n, const struct rp_wire_token *t, uint64_t now_ns)
+{
+	uint64_t took = n->rtr_took_mask;
+	n->rtr_took_mask = 0;
+	for (uint32_t i = 0; i < t->rtr_count && took != 0; i++) {
+		uint64_t back = t->rtr_from[i] & took;
+		for (uint16_t id = 1; back != 0; id++, back >>= 1)
+			if ((back & 1u) && n->rtr_took[id - 1u] == t->rtr[i]) {
+				n->rtr_doubt |= rp_bit(id);
+				n->rtr_doubt_at[id - 1u] = now_ns;
+				took &= ~rp_bit(id);
+			}
+	}
+}
+
+/* Remembers, per requester, one seq taken off for it at this visit. */
+static void rtr_took(struct rp_node *n, uint64_t seq, uint64_t off)
+{
+	off &= ~n->rtr_took_mask;
+	n->rtr_took_mask |= off;
+	for (uint16_t id = 1; off != 0; id++, off >>= 1)
+		if (off & 1u)
+			n->rtr_took[id - 1u] = seq;
 }
 
 /* Serves the retransmission requests this node can; keeps the others. In
@@ -438,8 +474,10 @@ static uint32_t serve_rtr(struct rp_node *n, uint32_t allowed, uint64_t now_ns, 
 	uint32_t sent = 0, kept = 0;
 	uint64_t reach = 0, heard = 0;
 	bool from = n->partial && t->rtr_has_from;
-	if (from)
+	if (from) {
+		rtr_came_back(n, t, now_ns);
 		rtr_reach(n, now_ns, &reach, &heard);
+	}
 	for (uint32_t i = 0; i < t->rtr_count; i++) {
 		uint64_t s = t->rtr[i];
 		uint64_t who = from ? t->rtr_from[i] : 0;
@@ -467,6 +505,7 @@ static uint32_t serve_rtr(struct rp_node *n, uint32_t allowed, uint64_t now_ns, 
 			mask &= n->rrp_in_use;
 			retransmit(n, s, mask != 0 ? mask : (uint8_t)(n->mine & ~n->rrp_faulty), out);
 			sent++;
+			rtr_took(n, s, who & reach & heard);
 			who &= ~(reach & heard);
 		}
 		if (who == 0)

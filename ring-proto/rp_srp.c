@@ -565,6 +565,20 @@ static uint32_t send_new(struct rp_node *n, uint32_t budget, struct rp_actions *
 	return sent;
 }
 
+/* The rtr list is full: this node still names itself on the entries
+ * from seq `from` to `limit` that it misses (§17.4: in a partial topology
+ * a holder answers only the requesters it reaches, so a full list whose
+ * entries name only requesters no holder reaches must not keep the others
+ * from asking: seed 104 of all --topology partial). */
+static void join_rtr(struct rp_node *n, uint64_t from, uint64_t limit)
+{
+	struct rp_wire_token *t = &n->token;
+	for (uint32_t i = 0; i < t->rtr_count; i++)
+		if (rp_seq_ge(t->rtr[i], from) && rp_seq_le(t->rtr[i], limit) &&
+		    !rp_store_holds(n, n->cur, t->rtr[i]))
+			t->rtr_from[i] |= rp_bit(me(n));
+}
+
 /* Adds this node's missing seqs to the token's rtr list (TOCS §5.2). */
 static void request_rtr(struct rp_node *n)
 {
@@ -572,8 +586,10 @@ static void request_rtr(struct rp_node *n)
 	struct rp_store *st = n->cur;
 	uint64_t limit = rp_seq_min(t->seq, n->prev_visit_seq);
 	for (uint64_t s = st->my_aru + 1u; rp_seq_le(s, limit); s++) {
-		if (t->rtr_count >= n->cfg.rtr_max)
+		if (t->rtr_count >= n->cfg.rtr_max) {
+			join_rtr(n, s, limit);
 			break;
+		}
 		if (rp_store_holds(n, st, s))
 			continue;
 		int k = rtr_index(t, s);

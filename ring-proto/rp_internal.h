@@ -189,6 +189,10 @@ struct rp_node {
 	uint64_t gather_since;            /* when this gather began (or the node resumed) */
 	uint64_t rows;                    /* the nodes whose last Join is in memb_peers */
 	uint64_t heard_again;             /* silent nodes whose foreign frames revived them, this gather */
+	/* §16.3: when this node entered COMMIT, and whether it has given up a
+	 * forming ring for a Join from outside it since its last install */
+	uint64_t commit_since;
+	bool gave_way;
 	struct rp_memb_peer {
 		uint64_t join_at;         /* its last Join arrived */
 		uint64_t since;           /* it entered proc_set */

@@ -403,6 +403,7 @@ static void commit_rotation1(struct rp_node *n, int k, uint64_t now_ns, struct r
 	n->order_set = commit_set(&n->commit);
 	rp_set_members(n, n->order_set);
 	n->state = RP_STATE_COMMIT;
+	n->commit_since = now_ns;
 	rp_srp_ring_reset(n);
 	n->join_at = RP_NEVER;
 	n->consensus_at = RP_NEVER;
@@ -655,6 +656,38 @@ static void join_in_gather(struct rp_node *n, uint16_t q, const struct rp_wire_j
 	check_consensus(n, now_ns, out);
 }
 
+/* Partial topology (§16.3): a ring forming for longer than half a
+ * consensus timeout gives way, once between installs, to a Join from a
+ * node outside it that hears me and does not refuse me. Its members carry
+ * its tokens alone, so a link of theirs that flaps can keep it in COMMIT
+ * or RECOVERY, deaf to the nodes outside, until those form rings without
+ * the nodes they are together with (seed 808 of all --topology partial). */
+static bool give_way(const struct rp_node *n, uint16_t q, const struct rp_wire_join *j, bool leaving,
+		     uint64_t now_ns)
+{
+	uint64_t b = rp_bit(q), mine = rp_bit(me(n));
+	return n->partial && !n->gave_way && !leaving && !(n->memb & b) && !(n->barred & b) &&
+	       (j->heard & mine) && !(j->refused & mine) &&
+	       now_ns - n->commit_since >= n->cfg.consensus_ns / 2u;
+}
+
+/* In COMMIT or RECOVERY: a member of the forming ring gave up on it (TOCS
+ * Figs 5–6), or installed it and gathers again; or the ring gives way to
+ * a node outside it. */
+static void join_in_forming(struct rp_node *n, uint16_t q, const struct rp_wire_join *j, bool leaving,
+			    uint64_t now_ns, struct rp_actions *out)
+{
+	bool member = (n->memb & rp_bit(q)) && j->ring_seq >= n->ring.seq;
+	if (!member && !give_way(n, q, j, leaving, now_ns))
+		return;
+	merge_sets(n, j, now_ns);
+	if (!member) {
+		n->gave_way = true;
+		rp_cause(n, RP_CAUSE_JOIN, q);
+	}
+	rp_memb_gather(n, now_ns, out);
+}
+
 void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
 		     uint64_t now_ns, struct rp_actions *out)
 {
@@ -711,12 +744,7 @@ void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 		return;
 	case RP_STATE_COMMIT:
 	case RP_STATE_RECOVERY:
-		/* a member of the forming ring gave up on it (TOCS Figs 5–6), or
-		 * installed it and gathers again */
-		if ((n->memb & rp_bit(q)) && j.ring_seq >= n->ring.seq) {
-			merge_sets(n, &j, now_ns);
-			rp_memb_gather(n, now_ns, out);
-		}
+		join_in_forming(n, q, &j, leaving, now_ns, out);
 		return;
 	case RP_STATE_LEFT:
 		return;

@@ -224,6 +224,7 @@ void rp_recovery_install(struct rp_node *n, uint64_t now_ns)
 	n->proc_set = n->memb;
 	n->fail_set = 0;
 	n->barred = 0;
+	n->gave_way = false;
 	n->unreceiving = 0;
 	n->rows = 0; /* what the Joins of the gather said is of that gather (§16.2) */
 	n->consensus = 0;

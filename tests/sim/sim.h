@@ -103,9 +103,8 @@ struct sim_opts {
 	uint64_t token_hold_ns;   /* ring-proto's token_hold_ns (docs/protocol.md §12); 0: off */
 	uint32_t accelerated;     /* ring-proto's accelerated_window (§13), capped at max_messages; 0: off */
 	int lend;                 /* lent frames (§14): SIM_LEND_NONE, _ODD (default: nodes at odd indexes), _ALL */
-	int stability;            /* check properties 9 and 10 (docs/protocol.md §16): 1, 0, or -1: by
-				   * the faults (on, except memb and all at partial topologies, where
-				   * they do not hold yet) */
+	int stability;            /* check properties 9 and 10 (docs/protocol.md §16): 1, 0, or -1:
+				   * not said (on) */
 	bool stale;               /* held frames, replays and bursts after cuts (default true; net faults and up) */
 	uint32_t frame_size;      /* rp frame_size_max */
 	uint32_t message_size_max;

@@ -237,17 +237,10 @@ static uint64_t settled_with(const struct sim *s, const struct sim_node *n)
 	return set;
 }
 
-/* Properties 9 and 10 are checked unless --no-stability says otherwise,
- * and by default under every fault mode, with the stale network model or
- * without, but under membership faults at partial topologies, where they
- * do not hold yet (seeds 208 and 1049 of all --topology partial:
- * docs/protocol.md §16.3). */
-static bool checked(const struct sim *s)
-{
-	if (s->opts.stability >= 0)
-		return s->opts.stability != 0;
-	return !s->opts.partial || (s->opts.faults != SIM_FAULTS_MEMB && s->opts.faults != SIM_FAULTS_ALL);
-}
+/* Properties 9 and 10 are checked unless --no-stability says otherwise:
+ * under every fault mode, with the stale network model or without, at
+ * full and partial topologies (docs/protocol.md §16.3). */
+static bool checked(const struct sim *s) { return s->opts.stability != 0; }
 
 void sim_stable_config(struct sim *s, struct sim_node *n, const struct rp_configuration *c,
 		       uint64_t members)

@@ -199,6 +199,18 @@ static int check_path_nodes(struct parse *ps, const struct key *k, const struct 
 	return 0;
 }
 
+static int check_node_id(struct parse *ps, const struct key *k, const struct eng_config *c, void *base)
+{
+	char ids[RP_NODES_MAX * 4] = "";
+	size_t n = 0;
+	for (uint32_t i = 0; i < c->rp.member_count; i++) {
+		if (c->rp.members[i] == c->rp.node_id)
+			return 0;
+		n += (size_t)snprintf(ids + n, sizeof(ids) - n, "%s%u", i ? "," : "", c->rp.members[i]);
+	}
+	return fail_key(ps, k, base, "not one of [ring] nodes (%s): every node's file lists every node of the ring there", ids);
+}
+
 static int check_file_prefix(struct parse *ps, const struct key *k, const struct eng_config *c, void *base)
 {
 	if (strpbrk(c->file_prefix, "/ ") != NULL)
@@ -392,7 +404,7 @@ static const char *const ciphers[] = {"aes256-gcm", "chacha20-poly1305", NULL};
 #define TIMEOUT(n, f, lo, hi, h) {.sec = SEC_RING, .name = n, .type = KT_UINT, f, .min = lo, .max = hi, .scale = US, .unit = "us", .def = "profile", .derive = derive_timeout, .help = h}
 
 static const struct key keys[] = {
-	{.sec = SEC_NODE, .name = "id", .type = KT_UINT, C(rp.node_id), .min = 1, .max = RP_NODES_MAX, .scale = 1, .unit = "", .flags = KF_REQUIRED, .help = "this node's id, one of [ring] nodes"},
+	{.sec = SEC_NODE, .name = "id", .type = KT_UINT, C(rp.node_id), .min = 1, .max = RP_NODES_MAX, .scale = 1, .unit = "", .check = check_node_id, .flags = KF_REQUIRED, .help = "this node's id, one of [ring] nodes"},
 	{.sec = SEC_NODE, .name = "state_dir", .type = KT_STR, C(state_dir), .scale = 1, .unit = "", .def = "/var/lib/ordo/n<id>", .derive = derive_state_dir, .help = "incarnation counter and persisted ring state"},
 	ENUM(SEC_NODE, "idle", C(idle), idles, "adaptive", "what the worker does when a poll round found no work (docs/ordod.md, Idle strategies)"),
 	USEC(SEC_NODE, "backoff_yield_us", C(backoff_yield_ns), 0, 1000000, "1000", "idle = backoff (and adaptive on a device that cannot be waited on): yield while work came within this long ..."),
@@ -700,31 +712,50 @@ static unsigned key_path(const struct key *k, const struct eng_config *c, const 
 	return k->sec == SEC_PATH ? (unsigned)((const struct eng_path_conf *)base - c->path) : 0;
 }
 
-static int fail_key(struct parse *ps, const struct key *k, const void *base, const char *fmt, ...)
+static const struct ini_section *find_section(const struct parse *ps, const char *name);
+
+/* Where the file sets key k of section sec: " (FILE: line N)", or "" when
+ * the file does not set it (a default or a derived value is wrong). */
+static void key_where(const struct parse *ps, const char *sec, const struct key *k, char *out, size_t size)
+{
+	const struct ini_section *s = find_section(ps, sec);
+	out[0] = '\0';
+	for (int i = 0; s != NULL && i < s->count; i++)
+		if (strcmp(s->e[i].key, k->name) == 0)
+			snprintf(out, size, " (%s: line %d)", ps->file, s->e[i].line);
+}
+
+/* The one line for a bad value: "<section>.<key> = '<value>': <why>
+ * (<file>: line <n>)". */
+static int fail_value(struct parse *ps, const struct key *k, unsigned path, const char *v, const char *fmt, va_list ap)
 {
 	if (ps->failed)
 		return -1;
-	char why[256], sec[16], val[ENG_ADDRESSES_MAX + 64];
+	char why[256], sec[16], where[288];
+	vsnprintf(why, sizeof(why), fmt, ap);
+	section_name(k, path, sec, sizeof(sec));
+	key_where(ps, sec, k, where, sizeof(where));
+	return failf(ps, "%s.%s = '%s': %s%s", sec, k->name, v, why, where);
+}
+
+static int fail_key(struct parse *ps, const struct key *k, const void *base, const char *fmt, ...)
+{
+	char val[ENG_ADDRESSES_MAX + 64];
+	format_value(k, base, val, sizeof(val));
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
+	int rc = fail_value(ps, k, key_path(k, ps->c, base), val, fmt, ap);
 	va_end(ap);
-	section_name(k, key_path(k, ps->c, base), sec, sizeof(sec));
-	format_value(k, base, val, sizeof(val));
-	return failf(ps, "%s.%s = '%s': %s", sec, k->name, val, why);
+	return rc;
 }
 
 static int fail_text(struct parse *ps, const struct key *k, unsigned path, const char *v, const char *fmt, ...)
 {
-	if (ps->failed)
-		return -1;
-	char why[256], sec[16];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
+	int rc = fail_value(ps, k, path, v, fmt, ap);
 	va_end(ap);
-	section_name(k, path, sec, sizeof(sec));
-	return failf(ps, "%s.%s = '%s': %s", sec, k->name, v, why);
+	return rc;
 }
 
 static int cmp_u16(const void *a, const void *b)
@@ -852,6 +883,53 @@ static enum key_sec section_kind(const char *name, unsigned *path)
 	return SEC_COUNT;
 }
 
+/* Edits (insert, delete, substitute, swap two neighbours) from a to b, at
+ * most limit + 1 counted: a typo's distance to the key meant. */
+static unsigned typo_distance(const char *a, const char *b, unsigned limit)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 40 || lb > 40 || (la > lb ? la - lb : lb - la) > limit)
+		return limit + 1;
+	unsigned d[41][41];
+	for (size_t i = 0; i <= la; i++)
+		for (size_t j = 0; j <= lb; j++) {
+			if (i == 0 || j == 0) {
+				d[i][j] = (unsigned)(i + j);
+				continue;
+			}
+			unsigned best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[la][lb];
+}
+
+/* What to do about an unknown key of a section: the key of that section it
+ * is nearest to, if a typo away; else where the keys are listed. */
+static const char *key_hint(enum key_sec kind, const char *name)
+{
+	static char hint[96];
+	unsigned best = 3;
+	const char *meant = NULL;
+	for (size_t k = 0; k < KEY_COUNT; k++) {
+		unsigned d = keys[k].sec == kind ? typo_distance(name, keys[k].name, 2) : 3;
+		if (d < best) {
+			best = d;
+			meant = keys[k].name;
+		}
+	}
+	if (meant != NULL)
+		snprintf(hint, sizeof(hint), ": did you mean %s?", meant);
+	else
+		snprintf(hint, sizeof(hint), ": ordod --keys lists every key");
+	return hint;
+}
+
 /* Every section and key must be known and appear once; paths are path0,
  * path1, ... without gaps. */
 static int check_names(struct parse *ps, struct eng_config *c)
@@ -883,8 +961,8 @@ static int check_names(struct parse *ps, struct eng_config *c)
 					     s->name, s->e[e].key, s->e[e].val, s->name, ps->file, s->e[e].line,
 					     sec_names[elsewhere], elsewhere == SEC_PATH ? "N" : "");
 			if (!known)
-				return failf(ps, "%s.%s = '%s': unknown key (%s: line %d)", s->name, s->e[e].key, s->e[e].val,
-					     ps->file, s->e[e].line);
+				return failf(ps, "%s.%s = '%s': unknown key (%s: line %d)%s", s->name, s->e[e].key, s->e[e].val,
+					     ps->file, s->e[e].line, key_hint(kind, s->e[e].key));
 			for (int f = 0; f < e; f++)
 				if (strcmp(s->e[f].key, s->e[e].key) == 0)
 					return failf(ps, "%s.%s = '%s': key appears twice in the section (%s: lines %d and %d)",
@@ -929,7 +1007,7 @@ static int fill(struct parse *ps, struct eng_config *c)
 			const struct key *k = &keys[i];
 			const char *v = file_value(ps, k, p);
 			if (v == NULL && (k->flags & KF_REQUIRED))
-				return fail_text(ps, k, p, "", "required: %s", k->help);
+				return fail_text(ps, k, p, "", "required, and %s does not set it (%s)", ps->file, k->help);
 			if (v == NULL && k->derive == NULL)
 				v = k->def;
 			if (v != NULL && set_value(ps, k, c, p, v) != 0)

@@ -256,7 +256,44 @@ static void test_node_not_in_ring(void **state)
 	write_conf(text);
 	assert_int_equal(eng_config_load(path, &c, err, sizeof(err)), -1);
 	unlink(path);
-	assert_string_equal(err, "node.id = '2': node_id must be one of members[]");
+	char want[256];
+	snprintf(want, sizeof(want),
+		 "node.id = '2': not one of [ring] nodes (1,3,4): every node's file lists every node of the ring there "
+		 "(%s: line 3)", path);
+	assert_string_equal(err, want);
+}
+
+/* An error says what to do: the file and line of a bad value, the key a
+ * typo meant, the file that lacks a required key (docs/ordod.md). */
+static void test_error_guidance(void **state)
+{
+	(void)state;
+	static const struct bad guided[] = {
+		{"[ring]", "rrp_mdoe = active", "unknown key"},
+		{"[ring]", "rrp_mdoe = active", ": did you mean rrp_mode?"},
+		{"[node]", "wake_priorty = 2", ": did you mean wake_priority?"},
+		{"[node]", "colour = blue", ": ordod --keys lists every key"},
+		{"[ring]", "mtu = 65000", "must be in 576..9216 (/tmp/ordo-test-config-"},
+		{"[ring]", "mtu = 65000", ".conf: line 8)"},
+		{"[path1]", "mbufs = 3", ".conf: line 14)"},
+	};
+	for (size_t i = 0; i < sizeof(guided) / sizeof(guided[0]); i++) {
+		struct eng_config c;
+		char err[512] = "";
+		int rc = load_with(guided[i].sec, guided[i].line, &c, err, sizeof(err));
+		if (rc == 0 || strstr(err, guided[i].expect) == NULL)
+			fail_msg("'%s' in %s: rc %d, error '%s', expected '...%s...'", guided[i].line, guided[i].sec, rc, err,
+				 guided[i].expect);
+	}
+	struct eng_config c;
+	char err[512] = "";
+	write_conf("[node]\nid = 1\n[ring]\nid = 1\n[path0]\ndevice = net_null0\n");
+	assert_int_equal(eng_config_load(path, &c, err, sizeof(err)), -1);
+	unlink(path);
+	char want[256];
+	snprintf(want, sizeof(want),
+		 "ring.nodes = '': required, and %s does not set it (every configured node id, separated by commas)", path);
+	assert_string_equal(err, want);
 }
 
 static void test_missing(void **state)
@@ -582,7 +619,7 @@ static void test_routed(void **state)
 	char err[512] = "", *copy = strdup(routed_text("", "[path2]\ndevice = net_null2\naddress = 10.0.0.1/24\n"));
 	assert_int_equal(eng_config_parse(copy, "text", &c, err, sizeof(err)), -1);
 	free(copy);
-	assert_string_equal(err, "path2.address = '10.0.0.1/24': only with transport = udp4 or udp6 (this path is l2)");
+	assert_string_equal(err, "path2.address = '10.0.0.1/24': only with transport = udp4 or udp6 (this path is l2) (text: line 17)");
 }
 
 int main(void)
@@ -594,6 +631,7 @@ int main(void)
 		cmocka_unit_test(test_protocol_range),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_node_not_in_ring),
+		cmocka_unit_test(test_error_guidance),
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_print_round_trip),
 		cmocka_unit_test(test_json),

@@ -47,17 +47,34 @@ static void usage(FILE *out)
 		     "  --counters  print the reference table of every counter telemetry reports and exit\n");
 }
 
-int main(int argc, char **argv)
+/* A command line ordod cannot run: what is wrong (fmt takes up to two
+ * strings), then the usage; exit 1. */
+static int usage_error(const char *fmt, const char *a, const char *b)
 {
-	const char *file = NULL;
-	int check = 0, json = 0;
+	fputs("ordod: ", stderr);
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+	usage(stderr);
+	return 1;
+}
+
+struct args {
+	const char *file;
+	int check, json;
+};
+
+/* The command line into a; -1 to run on, else the exit status. */
+static int parse_args(int argc, char **argv, struct args *a)
+{
 	for (int i = 1; i < argc; i++) {
-		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
-			file = argv[++i];
+		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
+			if (i + 1 == argc)
+				return usage_error("%s needs the configuration file after it", argv[i], NULL);
+			a->file = argv[++i];
 		} else if (strcmp(argv[i], "--check") == 0) {
-			check = 1;
+			a->check = 1;
 		} else if (strcmp(argv[i], "--json") == 0) {
-			json = 1;
+			a->json = 1;
 		} else if (strcmp(argv[i], "--keys") == 0) {
 			eng_config_print_keys(stdout);
 			return 0;
@@ -67,16 +84,27 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
 			return 0;
+		} else if (argv[i][0] != '-') {
+			return usage_error("'%s': a configuration file goes after -c: ordod -c %s", argv[i], argv[i]);
 		} else {
-			fprintf(stderr, "ordod: unknown argument '%s'\n", argv[i]);
-			usage(stderr);
-			return 1;
+			return usage_error("unknown option '%s'", argv[i], NULL);
 		}
 	}
-	if (file == NULL || (json && !check)) {
-		usage(stderr);
-		return 1;
-	}
+	if (a->file == NULL)
+		return usage_error("%s", "no configuration file: ordod -c FILE runs the node FILE describes", NULL);
+	if (a->json && !a->check)
+		return usage_error("%s", "--json goes with --check (ordod -c FILE --check --json)", NULL);
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = {0};
+	int rc = parse_args(argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	const char *file = a.file;
+	int check = a.check, json = a.json;
 
 	static struct eng_config cfg;
 	char err[512];

@@ -482,50 +482,95 @@ static const char *the_node_here(char *buf, size_t size)
 	return NULL;
 }
 
+/* What a command line's mistake is, then the usage; exit 64. */
+static int usage_error(const char *fmt, const char *arg)
+{
+	fputs("ordoctl: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	usage(stderr);
+	return EX_USAGE_;
+}
+
+/* The options before the verb (and --json anywhere: it is taken out of
+ * argv). Returns the verb's index, or -(exit status) to stop. */
+static int parse_opts(int *argc, char **argv, const char **sock, char *sockbuf, size_t size)
+{
+	static struct eng_config cfg;
+	for (int k = 1, m = 1; k <= *argc; k++) /* --json after the verb too: "ordoctl status --json" */
+		if (k == *argc)
+			*argc = m;
+		else if (strcmp(argv[k], "--json") == 0)
+			json_out = 1;
+		else
+			argv[m++] = argv[k];
+	int i = 1;
+	for (; i < *argc && argv[i][0] == '-'; i++) {
+		const char *opt = argv[i];
+		if (strcmp(opt, "-h") == 0 || strcmp(opt, "--help") == 0) {
+			usage(stdout);
+			return -EX_FINE;
+		}
+		if (strcmp(opt, "-s") != 0 && strcmp(opt, "-n") != 0 && strcmp(opt, "-c") != 0 && strcmp(opt, "-t") != 0)
+			return -usage_error("unknown option '%s'", opt);
+		if (i + 1 == *argc)
+			return -usage_error("%s needs a value after it", opt);
+		const char *v = argv[++i];
+		char *end;
+		long x = strtol(v, &end, 10);
+		if ((opt[1] == 'n' || opt[1] == 't') && (end == v || *end != '\0' || x < 1 || x > 600000))
+			return -usage_error(opt[1] == 'n' ? "-n takes a node id, not '%s'" : "-t takes milliseconds, not '%s'", v);
+		if (opt[1] == 's') {
+			*sock = v;
+		} else if (opt[1] == 'n') {
+			snprintf(sockbuf, size, "/run/ordo/ordo-n%ld.sock", x);
+			*sock = sockbuf;
+		} else if (opt[1] == 't') {
+			timeout_ms = (int)x;
+		} else {
+			char err[1024];
+			if (eng_config_load(v, &cfg, err, sizeof(err)) != 0) {
+				fprintf(stderr, "ordoctl: config: %s\n", err);
+				return -EX_USAGE_;
+			}
+			if (cfg.socket_path[0] == '\0') {
+				fprintf(stderr, "ordoctl: %s: the node has no control socket ([node] socket is empty)\n", v);
+				return -EX_USAGE_;
+			}
+			snprintf(sockbuf, size, "%s", cfg.socket_path);
+			*sock = sockbuf;
+		}
+	}
+	if (i == *argc)
+		return -usage_error("%s", "no verb: say what to ask the node (status, members, ...)");
+	return i;
+}
+
+static const char *const simple[] = {"status", "members", "quorum", "stats", "drops", "leave", "shutdown", "reload"};
+
+/* Whether verb is one of ordoctl's (with nargs arguments after it). */
+static int known_verb(const char *verb, int nargs)
+{
+	for (size_t k = 0; k < sizeof(simple) / sizeof(simple[0]); k++)
+		if (strcmp(verb, simple[k]) == 0)
+			return 1;
+	return strcmp(verb, "watch") == 0 || (nargs == 1 && (strcmp(verb, "reinstate") == 0 || strcmp(verb, "key") == 0));
+}
+
 int main(int argc, char **argv)
 {
 	const char *sock = getenv("ORDO_SOCKET");
 	static char sockbuf[PATH_MAX];
-	static struct eng_config cfg;
-	int i = 1;
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			json_out = 1;
-		} else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc) {
-			sock = argv[++i];
-		} else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
-			snprintf(sockbuf, sizeof(sockbuf), "/run/ordo/ordo-n%s.sock", argv[++i]);
-			sock = sockbuf;
-		} else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-			char err[512];
-			if (eng_config_load(argv[++i], &cfg, err, sizeof(err)) != 0) {
-				fprintf(stderr, "ordoctl: config: %s\n", err);
-				return EX_USAGE_;
-			}
-			if (cfg.socket_path[0] == '\0') {
-				fprintf(stderr, "ordoctl: %s: the node has no control socket ([node] socket is empty)\n", argv[i]);
-				return EX_USAGE_;
-			}
-			snprintf(sockbuf, sizeof(sockbuf), "%s", cfg.socket_path);
-			sock = sockbuf;
-		} else if (strcmp(argv[i], "-t") == 0 && i + 1 < argc) {
-			timeout_ms = atoi(argv[++i]);
-		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			usage(stdout);
-			return EX_FINE;
-		} else {
-			fprintf(stderr, "ordoctl: unknown option '%s'\n", argv[i]);
-			usage(stderr);
-			return EX_USAGE_;
-		}
-	}
-	if (i >= argc) {
-		usage(stderr);
-		return EX_USAGE_;
-	}
+	int i = parse_opts(&argc, argv, &sock, sockbuf, sizeof(sockbuf));
+	if (i <= 0)
+		return -i;
 	const char *verb = argv[i++];
 	if (strcmp(verb, "status") == 0 && i < argc && strcmp(argv[i], "--all") == 0)
 		return all_given_or_here(argc - i - 1, argv + i + 1);
+	if (!known_verb(verb, argc - i))
+		return usage_error(strcmp(verb, "reinstate") == 0 || strcmp(verb, "key") == 0
+				       ? "%s: one argument: reinstate PATH, key reload"
+				       : "unknown verb '%s' (status shows the paths, stats the counters)", verb);
 	if (sock == NULL && (sock = the_node_here(sockbuf, sizeof(sockbuf))) == NULL)
 		return EX_USAGE_;
 	if (strcmp(verb, "watch") == 0) {
@@ -534,7 +579,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, "ordoctl: watch [status|members|quorum|stats|drops] [-i SECONDS >= 0.05] [-n COUNT]\n");
 		return rc;
 	}
-	static const char *const simple[] = {"status", "members", "quorum", "stats", "drops", "leave", "shutdown", "reload"};
 	char request[ATT_ADMIN_REQUEST_MAX];
 	for (size_t k = 0; k < sizeof(simple) / sizeof(simple[0]); k++)
 		if (strcmp(verb, simple[k]) == 0) {
@@ -544,15 +588,6 @@ int main(int argc, char **argv)
 			}
 			return one(sock, verb, verb);
 		}
-	if (strcmp(verb, "reinstate") == 0 && i + 1 == argc) {
-		snprintf(request, sizeof(request), "reinstate %s", argv[i]);
-		return one(sock, verb, request);
-	}
-	if (strcmp(verb, "key") == 0 && i + 1 == argc) {
-		snprintf(request, sizeof(request), "key %s", argv[i]);
-		return one(sock, verb, request);
-	}
-	fprintf(stderr, "ordoctl: unknown verb or arguments: %s\n", verb);
-	usage(stderr);
-	return EX_USAGE_;
+	snprintf(request, sizeof(request), "%s %s", verb, argv[i]);
+	return one(sock, verb, request);
 }

@@ -162,6 +162,9 @@ def demo_clients(ordod, kv_updates=2000, kv_keys=100):
                                  for cl in subs.values()), 20, 'the messages at both subscribers')
         c.stop_clients(list(subs.values()))
         pos = {}
+        print('   (how to read it: "message R:S/F.I" is the message\'s place in the total order, ring R, '
+              'sequence S,\n    frame F, index I in the frame; "from N/C" and a view\'s members are node N\'s '
+              'client C;\n    +: joined, -: left)', flush=True)
         for i, cl in subs.items():
             print(f'   ordo-sub at node {i}:', flush=True)
             show(cl, cl.lines(), f'n{i}>')

@@ -89,7 +89,8 @@ static int write_key(const char *path, int force)
 	int fd = mkstemp(tmp);
 	umask(old);
 	if (fd < 0) {
-		fprintf(stderr, "ordo-keygen: cannot create a file next to %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "ordo-keygen: cannot create a file next to %s: %s%s\n", path, strerror(errno),
+			errno == ENOENT ? " (its directory does not exist: mkdir -p it first)" : "");
 		memset(key, 0, sizeof(key));
 		return 2;
 	}

@@ -81,8 +81,11 @@ static void w_view(void *ctx, const struct ordo_view *v)
 		j = (struct perf_ctl_member){v->joined[0].member.node, v->joined[0].member.client, v->joined[0].reason};
 	if (v->left_count > 0)
 		l = (struct perf_ctl_member){v->left[0].member.node, v->left[0].member.client, v->left[0].reason};
+	uint64_t gone = 0;
+	for (uint32_t i = 0; i < v->left_count; i++)
+		gone |= perf_ctl_node_bit(v->left[i].member.node);
 	perf_ctl_on_view(&ctl, perf_ctl_group_index(&ctl, v->group, v->group_len), v->transitional, mem, n, &j,
-			 v->joined_count, &l, v->left_count);
+			 v->joined_count, &l, v->left_count, gone);
 }
 
 static void w_config(void *ctx, const struct ordo_configuration *c)

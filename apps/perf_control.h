@@ -85,6 +85,7 @@ struct perf_ctl_view {
 	uint32_t members, joined_count, left_count;
 	int transitional;
 	struct perf_ctl_member joined, left; /* the first of each list */
+	uint64_t left_nodes;                 /* bit n: a member of node n (< 64) left */
 };
 
 struct perf_ctl_cycle {
@@ -118,6 +119,7 @@ struct perf_ctl {
 	uint32_t ncyc;
 	/* churn */
 	uint64_t ops, churn_start_ns, churn_end_ns;
+	uint64_t renew_ns, renews; /* CPG: time spent replacing handles to join again */
 	int failed;
 };
 
@@ -163,11 +165,12 @@ static inline int perf_ctl_member_cmp(const void *a, const void *b)
 }
 
 /* A watcher's view of group gi (members need not be sorted: sorted here,
- * in place). Updates the barrier, the digest and the counts; records the
+ * in place; joined and left: the first of each list; left_nodes: bit n set
+ * if a member of node n left). Updates the barrier, the digest and the counts; records the
  * views of GROUP. */
 static inline void perf_ctl_on_view(struct perf_ctl *c, int gi, int transitional, struct perf_ctl_member *members,
 				    uint32_t n, const struct perf_ctl_member *joined, uint32_t nj,
-				    const struct perf_ctl_member *left, uint32_t nl)
+				    const struct perf_ctl_member *left, uint32_t nl, uint64_t left_nodes)
 {
 	uint64_t now = perf_now_ns();
 	if (gi < 0)
@@ -192,6 +195,7 @@ static inline void perf_ctl_on_view(struct perf_ctl *c, int gi, int transitional
 				v->joined = joined[0];
 			if (nl > 0)
 				v->left = left[0];
+			v->left_nodes = left_nodes;
 		} else {
 			c->rec_dropped++;
 		}
@@ -210,6 +214,12 @@ static inline void perf_ctl_on_view(struct perf_ctl *c, int gi, int transitional
 		d = ordo_digest_add(d, ((uint64_t)members[i].node << 32) ^ members[i].id);
 	c->gdigest[gi] = ordo_digest_add(c->gdigest[gi], d);
 	c->digested++;
+}
+
+/* The bit of a node in a view's left_nodes (nodes past 63: none). */
+static inline uint64_t perf_ctl_node_bit(uint32_t node)
+{
+	return node < 64 ? 1ull << node : 0;
 }
 
 /* The watcher's digest: every group's, in group order. */
@@ -284,7 +294,7 @@ static inline void perf_ctl_json_watch(FILE *f, const struct perf_ctl *c)
 			v->joined_count, v->left_count);
 		perf_ctl_json_member(f, "joined", &v->joined, v->joined_count);
 		perf_ctl_json_member(f, "left", &v->left, v->left_count);
-		fprintf(f, "}");
+		fprintf(f, ", \"left_nodes\": %" PRIu64 "}", v->left_nodes);
 	}
 	fprintf(f, "\n  ],\n");
 }
@@ -321,6 +331,7 @@ static inline int perf_ctl_write_json(const char *path, const struct perf_ctl *c
 	else
 		fprintf(f, "  \"ops\": %" PRIu64 ",\n  \"start_ns\": %" PRIu64 ",\n  \"end_ns\": %" PRIu64 ",\n",
 			c->ops, c->churn_start_ns, c->churn_end_ns);
+	fprintf(f, "  \"renews\": %" PRIu64 ",\n  \"renew_ns\": %" PRIu64 ",\n", c->renews, c->renew_ns);
 	fprintf(f, "  \"failed\": %s\n}\n", c->failed ? "true" : "false");
 	if (f != stdout)
 		return fclose(f) == 0 ? 0 : -1;

@@ -79,7 +79,10 @@ static void on_confchg(cpg_handle_t h, const struct cpg_name *g, const struct cp
 		mem[i] = member_of(&members[i]);
 	struct perf_ctl_member j = nj ? member_of(&joined[0]) : (struct perf_ctl_member){0};
 	struct perf_ctl_member l = nl ? member_of(&left[0]) : (struct perf_ctl_member){0};
-	perf_ctl_on_view(&ctl, x->group, 0, mem, m, &j, (uint32_t)nj, &l, (uint32_t)nl);
+	uint64_t gone = 0;
+	for (size_t i = 0; i < nl; i++)
+		gone |= perf_ctl_node_bit(left[i].nodeid);
+	perf_ctl_on_view(&ctl, x->group, 0, mem, m, &j, (uint32_t)nj, &l, (uint32_t)nl, gone);
 }
 
 static void on_deliver(cpg_handle_t h, const struct cpg_name *g, uint32_t nodeid, uint32_t pid, void *msg,
@@ -124,9 +127,13 @@ static int ctl_open(struct ctl_handle *x, int group, int totem)
  * until cpg_finalize): a new one takes its place, as CPG's users do. */
 static int ctl_renew(struct ctl_handle *x)
 {
+	uint64_t t0 = perf_now_ns();
 	cpg_finalize(x->h);
 	x->used = 0;
-	return ctl_open(x, x->group, 0);
+	int rc = ctl_open(x, x->group, 0);
+	ctl.renew_ns += perf_now_ns() - t0;
+	ctl.renews++;
+	return rc;
 }
 
 /* cpg_join or cpg_leave, retried while corosync says TRY_AGAIN. */

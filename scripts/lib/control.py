@@ -263,7 +263,10 @@ def round_churn(side, cfg, tag):
              if w['churn_last_ns'] > w['churn_first_ns']]
     ops = sum(r['ops'] for r in cres.values())
     span = (max(r['end_ns'] for r in cres.values()) - min(r['start_ns'] for r in cres.values())) / 1e9
+    renew = sum(r.get('renew_ns', 0) for r in cres.values())
     return {'views_per_s': statistics.median(rates) if rates else None,
+            'renews': sum(r.get('renews', 0) for r in cres.values()), 'renew_s': renew / 1e9,
+            'client_s': span * k * 3,
             'views': [w['churn_views'] for w in wres.values()], 'ops': ops,
             'ops_per_s': ops / span if span > 0 else None,
             'digests_equal': len({w['digest'] for w in wres.values()}) == 1 and
@@ -289,8 +292,8 @@ def round_member(side, how, tag, timeout):
     wres = finish(survivors, tag)
     view_ns, conf_ns = [], []
     for i, w in wres.items():
-        v = [x['t_ns'] for x in w['views'] if x['group'] == 0 and x['t_ns'] > t_ev and x['left'] is not None
-             and x['left'][0] == 3]
+        v = [x['t_ns'] for x in w['views'] if x['group'] == 0 and x['t_ns'] > t_ev
+             and x.get('left_nodes', 0) & (1 << 3)]
         c = [x['t_ns'] for x in w['views'] if x['group'] == -1 and x['t_ns'] > t_ev and not x['transitional']
              and x['members'] == 2]
         view_ns.append(v[0] - t_ev if v else None)
@@ -331,7 +334,8 @@ def summary_line(what, r):
                 f'{ms(quantile(r["leave_ns"], 0.5))} ({r["cycles"]} cycles, digests equal {r["digests_equal"]})')
     if what == 'churn':
         return (f'{r["views_per_s"] or 0:,.0f} views/s per watcher, {r["ops_per_s"] or 0:,.0f} joins+leaves/s '
-                f'(views per watcher {r["views"]}, digests equal {r["digests_equal"]})')
+                f'(views per watcher {r["views"]}, digests equal {r["digests_equal"]}; {r["renews"]} handles '
+                f'replaced in {r["renew_s"]:.2f} of {r["client_s"]:.1f} client-seconds)')
     return f'view {ms(r["view_ns"])}, configuration {ms(r["config_ns"])}'
 
 

@@ -110,7 +110,9 @@ static int ctl_attach(struct ctl_client *x, const char *sock, const struct ordo_
 static int ctl_call(void *ctx, int join)
 {
 	struct ctl_client *x = ctx;
+	uint64_t t0 = perf_now_ns();
 	int rc = join ? ordo_join(x->c, x->group, strlen(x->group)) : ordo_leave(x->c, x->group, strlen(x->group));
+	ctl.call_ns += perf_now_ns() - t0;
 	if (rc != ORDO_OK)
 		fprintf(stderr, "ordo-perf: %s %s: %s\n", join ? "join" : "leave", x->group, ordo_strerror(rc));
 	return rc == ORDO_OK ? 0 : -1;

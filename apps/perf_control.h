@@ -120,6 +120,7 @@ struct perf_ctl {
 	/* churn */
 	uint64_t ops, churn_start_ns, churn_end_ns;
 	uint64_t renew_ns, renews; /* CPG: time spent replacing handles to join again */
+	uint64_t call_ns, retries; /* time in join/leave calls; calls the system asked to retry */
 	int failed;
 };
 
@@ -331,7 +332,8 @@ static inline int perf_ctl_write_json(const char *path, const struct perf_ctl *c
 	else
 		fprintf(f, "  \"ops\": %" PRIu64 ",\n  \"start_ns\": %" PRIu64 ",\n  \"end_ns\": %" PRIu64 ",\n",
 			c->ops, c->churn_start_ns, c->churn_end_ns);
-	fprintf(f, "  \"renews\": %" PRIu64 ",\n  \"renew_ns\": %" PRIu64 ",\n", c->renews, c->renew_ns);
+	fprintf(f, "  \"renews\": %" PRIu64 ",\n  \"renew_ns\": %" PRIu64 ",\n  \"call_ns\": %" PRIu64
+		",\n  \"retries\": %" PRIu64 ",\n", c->renews, c->renew_ns, c->call_ns, c->retries);
 	fprintf(f, "  \"failed\": %s\n}\n", c->failed ? "true" : "false");
 	if (f != stdout)
 		return fclose(f) == 0 ? 0 : -1;

@@ -144,12 +144,16 @@ static int ctl_call(void *ctx, int join)
 	if (join && x->used && ctl_renew(x) != 0)
 		return -1;
 	x->used |= join;
+	uint64_t t0 = perf_now_ns();
 	for (int tries = 0; tries < 1000 && !ctl_stop; tries++) {
 		err = join ? cpg_join(x->h, &x->name) : cpg_leave(x->h, &x->name);
+		ctl.call_ns += perf_now_ns() - t0;
 		if (err == CS_OK)
 			return 0;
 		if (err != CS_ERR_TRY_AGAIN)
 			break;
+		ctl.retries++;
+		t0 = perf_now_ns();
 		(void)cpg_dispatch(x->h, CS_DISPATCH_ALL);
 		usleep(1000);
 	}

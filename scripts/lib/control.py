@@ -266,7 +266,8 @@ def round_churn(side, cfg, tag):
     renew = sum(r.get('renew_ns', 0) for r in cres.values())
     return {'views_per_s': statistics.median(rates) if rates else None,
             'renews': sum(r.get('renews', 0) for r in cres.values()), 'renew_s': renew / 1e9,
-            'client_s': span * k * 3,
+            'client_s': span * k * 3, 'call_s': sum(r.get('call_ns', 0) for r in cres.values()) / 1e9,
+            'retries': sum(r.get('retries', 0) for r in cres.values()),
             'views': [w['churn_views'] for w in wres.values()], 'ops': ops,
             'ops_per_s': ops / span if span > 0 else None,
             'digests_equal': len({w['digest'] for w in wres.values()}) == 1 and
@@ -335,7 +336,8 @@ def summary_line(what, r):
     if what == 'churn':
         return (f'{r["views_per_s"] or 0:,.0f} views/s per watcher, {r["ops_per_s"] or 0:,.0f} joins+leaves/s '
                 f'(views per watcher {r["views"]}, digests equal {r["digests_equal"]}; {r["renews"]} handles '
-                f'replaced in {r["renew_s"]:.2f} of {r["client_s"]:.1f} client-seconds)')
+                f'replaced in {r["renew_s"]:.2f} of {r["client_s"]:.1f} client-seconds, {r["call_s"]:.2f} s in '
+                f'join/leave calls, {r["retries"]} retries)')
     return f'view {ms(r["view_ns"])}, configuration {ms(r["config_ns"])}'
 
 

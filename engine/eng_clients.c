@@ -861,8 +861,14 @@ static uint32_t drain(struct eng *e, struct eng_client *c)
 				     queue_op(e, r.type == ATT_REC_JOIN ? ATT_OP_JOIN : ATT_OP_LEAVE, r.data,
 					      (uint8_t)r.length, c->id,
 					      r.type == ATT_REC_JOIN ? ORDO_REASON_JOIN : ORDO_REASON_LEAVE, 1) == 0;
-				if (go)
+				if (go) {
 					(void)inflight_push(c, r.end, NULL, 1);
+					/* into ring-proto's priority-0 queue now, not at the
+					 * next poll: a publish this client wrote after the
+					 * JOIN is submitted later, so ordered after it, and
+					 * reaches this client too */
+					(void)ops_pump(e);
+				}
 				break;
 			default:
 				break;

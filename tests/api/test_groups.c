@@ -115,6 +115,29 @@ static void test_join_views(void **state)
 	api_rec_free(&a);
 }
 
+/* A publish right after ordo_join is ordered after the join: the
+ * publisher, a member by then, gets its own message (the man page's
+ * example, examples/hello.c, does just this). */
+static void test_join_then_publish(void **state)
+{
+	(void)state;
+	struct api_rec a;
+	attach_one(&a, "a");
+	enum { ROUNDS = 30 };
+	for (int k = 0; k < ROUNDS; k++) {
+		char g[16];
+		snprintf(g, sizeof(g), "jp%d", k);
+		assert_int_equal(ordo_join(a.c, g, strlen(g)), ORDO_OK);
+		assert_true(ordo_publish(a.c, g, strlen(g), "x", 1, ORDO_AGREED, 1) >= 0);
+		assert_true(api_wait_msgs(&a, (uint64_t)k + 1, 5000));
+	}
+	sync_ops(&a, "marker-jp");
+	printf("# %d joins each followed at once by a publish: %llu delivered to the publisher\n", ROUNDS,
+	       (unsigned long long)a.msgs);
+	assert_int_equal(a.msgs, ROUNDS);
+	api_rec_free(&a);
+}
+
 /* Joining twice, or leaving a group one is not in, changes nothing: no
  * view. Views of different groups are independent. */
 static void test_idempotent(void **state)
@@ -302,6 +325,7 @@ static void test_table_limits(void **state)
 
 API_MAIN((void)0,
 		cmocka_unit_test(test_join_views),
+		cmocka_unit_test(test_join_then_publish),
 		cmocka_unit_test(test_idempotent),
 		cmocka_unit_test(test_killed_member),
 		cmocka_unit_test(test_group_names),

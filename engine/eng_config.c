@@ -237,7 +237,9 @@ static int check_device(struct parse *ps, const struct key *k, const struct eng_
 	if (pc->device[0] == '\0')
 		return fail_key(ps, k, base, "required on a network this node is on: %s", k->help);
 	if (pmdg_device_name(pc->device, name, sizeof(name)) < 0)
-		return fail_key(ps, k, base, "neither a vdev (net_<driver><n>,args...) nor a PCI address");
+		return fail_key(ps, k, base,
+				"neither a vdev (net_<driver><n>,args...: net_af_packet0,iface=eth1) nor a PCI address "
+				"(0000:03:00.0); an interface name alone is neither");
 	for (const struct eng_path_conf *o = c->path; o < pc; o++)
 		if (node_on(c, o) && pmdg_device_name(o->device, other, sizeof(other)) >= 0 && strcmp(name, other) == 0)
 			return fail_key(ps, k, base, "the same port as path%u", (unsigned)(o - c->path));
@@ -1160,13 +1162,13 @@ int eng_config_load(const char *file, struct eng_config *c, char *err, size_t er
 	}
 	char *text = malloc(ENG_FILE_MAX + 1);
 	size_t n = text ? fread(text, 1, ENG_FILE_MAX + 1, f) : 0;
-	int bad = ferror(f);
+	int bad = ferror(f) ? errno : 0; /* EISDIR: a directory opens, but does not read */
 	fclose(f);
 	int rc = -1;
 	if (text == NULL)
 		snprintf(err, err_size, "%s: out of memory", file);
 	else if (bad)
-		snprintf(err, err_size, "%s: read error", file);
+		snprintf(err, err_size, "%s: cannot read it: %s", file, strerror(bad));
 	else if (n > ENG_FILE_MAX)
 		snprintf(err, err_size, "%s: larger than %u bytes", file, ENG_FILE_MAX);
 	else if (memchr(text, '\0', n) != NULL)

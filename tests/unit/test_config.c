@@ -307,6 +307,8 @@ static void test_missing(void **state)
 	assert_string_equal(err, "[path0]: missing: at least one path section is required");
 	assert_int_equal(eng_config_load("/nonexistent/ordo.conf", &c, err, sizeof(err)), -1);
 	assert_string_equal(err, "/nonexistent/ordo.conf: No such file or directory");
+	assert_int_equal(eng_config_load("/tmp", &c, err, sizeof(err)), -1); /* opens, does not read */
+	assert_string_equal(err, "/tmp: cannot read it: Is a directory");
 	write_conf("this is not an ini file\n");
 	assert_int_equal(eng_config_load(path, &c, err, sizeof(err)), -1);
 	unlink(path);

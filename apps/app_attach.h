@@ -8,6 +8,7 @@
 #define APP_ATTACH_H
 
 #include <stdio.h>
+#include <unistd.h>
 
 #include "ordo.h"
 
@@ -17,7 +18,11 @@ static inline struct ordo_client *app_attach(const char *sock, const struct ordo
 	struct ordo_client *c;
 	int rc = ordo_attach(sock, o, &c);
 	if (rc != ORDO_OK) {
-		fprintf(stderr, "%s: attach %s: %s\n", o->name, sock, ordo_strerror(rc));
+		/* no node there: say where to look for one */
+		int none = rc == ORDO_ECONNECT && access(sock, F_OK) != 0;
+		fprintf(stderr, "%s: attach %s: %s%s\n", o->name, sock, ordo_strerror(rc),
+			none ? " (no such socket: is ordod running? ordoctl status --all lists this host's nodes; "
+			       "-s names another socket)" : "");
 		return NULL;
 	}
 	return c;

@@ -117,7 +117,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fputs(usage_text, stderr);
+		fprintf(stderr, "ordo-sub: no GROUP: name the groups to join (ordo-sub demo)\n%s", usage_text);
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -1,11 +1,13 @@
 #!/bin/sh
-# test-usage.sh — a command line ordod or ordoctl cannot run says what is
-# wrong on its first line of stderr, then the usage, and exits with the
-# usage status (ordod 1, ordoctl 64): never the usage alone. Needs no node:
+# test-usage.sh ORDOD ORDOCTL ORDO-SUB — a command line ordod, ordoctl or
+# ordo-sub cannot run says what is wrong on its first line of stderr, then
+# the usage, and exits with the usage status (ordod 1, ordoctl 64, ordo-sub
+# 2): never the usage alone. Needs no node:
 # every case is refused before a socket or a configuration is opened.
 set -u
 ordod=$1
 ordoctl=$2
+ordosub=$3
 err=$(mktemp /tmp/ordo-usage-test.XXXXXX)
 trap 'rm -f "$err"' EXIT
 bad=0
@@ -38,6 +40,8 @@ expect 64 "-n takes a node id, not 'one'" "$ordoctl" -n one status
 expect 64 "-t takes milliseconds, not '0'" "$ordoctl" -t 0 status
 expect 64 "reinstate: one argument" "$ordoctl" -s /nonexistent.sock reinstate
 expect 64 "unknown option '-x'" "$ordoctl" -x status
+
+expect 2 "no GROUP" "$ordosub" -s /nonexistent.sock
 
 # --json after the verb is the option, not an argument: the node is asked
 # (and is unreachable, exit 3), not "status takes no arguments"

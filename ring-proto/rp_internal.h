@@ -342,6 +342,7 @@ bool rp_store_holds(const struct rp_node *n, const struct rp_store *st, uint64_t
 void rp_store_clear(struct rp_node *n, struct rp_store *st);
 bool rp_store_put(struct rp_node *n, struct rp_store *st, uint64_t seq, const uint8_t *frame,
 		  uint32_t size, void *lend);
+void rp_srp_token_clear(struct rp_node *n);
 void rp_srp_ring_reset(struct rp_node *n);
 void rp_srp_on_data(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf, void *lend,
 		    struct rp_actions *out);

@@ -312,13 +312,9 @@ void rp_memb_gather(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 	n->stats.gathers++;
 	n->proc_set |= rp_bit(me(n));
 	n->consensus = rp_bit(me(n));
-	n->token_retransmit_at = RP_NEVER;
 	n->token_loss_at = RP_NEVER;
 	n->merge_at = RP_NEVER;
-	n->token_local = false;
-	n->token_hold_at = RP_NEVER;
-	n->ring_quiet = false;
-	n->fail_to_recv = false;
+	rp_srp_token_clear(n);
 	memb_compute(n, now_ns);
 	send_join(n, n->proc_set, n->fail_set, n->heard, n->refused, out);
 	n->join_at = now_ns + n->cfg.join_ns;
@@ -812,11 +808,9 @@ void rp_memb_leave(struct rp_node *n, struct rp_actions *out)
 	send_join(n, proc, fail, proc & ~fail, fail, out);
 	rp_emit_send(n, out, n->join_buf, out->v[out->count - 1].send.size, RP_DEST_ALL);
 	n->state = RP_STATE_LEFT;
-	n->token_retransmit_at = n->token_loss_at = RP_NEVER;
+	n->token_loss_at = RP_NEVER;
 	n->join_at = n->consensus_at = n->merge_at = RP_NEVER;
-	n->token_local = false;
-	n->token_hold_at = RP_NEVER;
-	n->ring_quiet = false;
+	rp_srp_token_clear(n); /* also fail_to_recv: nothing reads it once LEFT */
 	n->deliver_more = false;
 }
 

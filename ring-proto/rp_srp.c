@@ -120,6 +120,18 @@ bool rp_store_put(struct rp_node *n, struct rp_store *st, uint64_t seq, const ui
 	return true;
 }
 
+/* This node holds no token and sends none again: no hold, no quiet ring, no
+ * retransmission of its last token, no pending fail-to-receive. The one
+ * place this is written: a new ring's token, a gather and a leave all use it. */
+void rp_srp_token_clear(struct rp_node *n)
+{
+	n->token_local = false;
+	n->token_hold_at = RP_NEVER;
+	n->ring_quiet = false;
+	n->fail_to_recv = false;
+	n->token_retransmit_at = RP_NEVER;
+}
+
 /* Per-ring token state, at start and whenever a new ring's token begins. */
 void rp_srp_ring_reset(struct rp_node *n)
 {
@@ -132,14 +144,10 @@ void rp_srp_ring_reset(struct rp_node *n)
 	n->my_aru_count = 0;
 	n->my_trc_prev = 0;
 	n->my_pbl = 0;
-	n->token_local = false;
-	n->token_hold_at = RP_NEVER;
-	n->ring_quiet = false;
 	n->hold_cancel_seen = false;
-	n->fail_to_recv = false;
-	n->token_retransmit_at = RP_NEVER;
 	n->rtr_took_mask = 0;
 	n->rtr_doubt = 0;
+	rp_srp_token_clear(n);
 }
 
 /* Frees stored frames of the current ring every member holds and this node

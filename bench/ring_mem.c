@@ -241,10 +241,7 @@ static void settle(struct ring_mem *rm, uint32_t i)
 static void feed(struct ring_mem *rm, uint32_t i)
 {
 	struct rm_node *n = &rm->nodes[i];
-	struct rp_input in = {.kind = RP_IN_SUBMIT};
-	in.submit.data = n->payload;
-	in.submit.size = rm->run_size;
-	in.submit.service = RP_SERVICE_AGREED;
+	struct rp_input in = rp_input_submit(n->payload, rm->run_size, 0, RP_SERVICE_AGREED, 0, 0);
 	while (n->submitted < rm->run_msgs && n->submitted - n->done < n->cfg.submit_queue_max) {
 		in.submit.cookie = n->submitted;
 		int rc = step(rm, i, &in);

@@ -236,13 +236,8 @@ static uint32_t ops_pump(struct eng *e)
 	uint32_t n = 0, len;
 	uint8_t *p;
 	while ((p = eng_arena_next(&e->ops, &len)) != NULL) {
-		struct rp_input in = {.kind = RP_IN_SUBMIT};
-		in.submit.data = p;
-		in.submit.size = len;
-		in.submit.client_id = 0;
-		in.submit.service = RP_SERVICE_AGREED;
-		in.submit.priority = ENG_OP_PRIORITY;
-		in.submit.cookie = ENG_COOKIE_BUF | (uint64_t)(uintptr_t)p;
+		struct rp_input in = rp_input_submit(p, len, 0, RP_SERVICE_AGREED, ENG_OP_PRIORITY,
+						     ENG_COOKIE_BUF | (uint64_t)(uintptr_t)p);
 		int rc = eng_step(e, &in);
 		/* no quorum, or left: group ops wait for a configuration that takes them */
 		if (rc == RP_EAGAIN || rc == RP_ENOQUORUM)
@@ -697,13 +692,7 @@ static void retire(struct eng_client *c)
 static int submit(struct eng *e, const void *data, uint32_t size, uint32_t client_id, uint8_t service,
 		  uint8_t prio, uint64_t cookie)
 {
-	struct rp_input in = {.kind = RP_IN_SUBMIT};
-	in.submit.data = data;
-	in.submit.size = size;
-	in.submit.client_id = client_id;
-	in.submit.service = service;
-	in.submit.priority = prio;
-	in.submit.cookie = cookie;
+	struct rp_input in = rp_input_submit(data, size, client_id, service, prio, cookie);
 	return eng_step(e, &in);
 }
 

@@ -209,13 +209,7 @@ uint32_t eng_load_pump(struct eng *e)
 			m[8 + i] = (uint8_t)(inc >> (8 * i));
 			m[16 + i] = (uint8_t)(ctr >> (8 * i));
 		}
-		struct rp_input in = {.kind = RP_IN_SUBMIT};
-		in.submit.data = m;
-		in.submit.size = lc->size;
-		in.submit.client_id = ENG_LOAD_CLIENT;
-		in.submit.service = lc->service;
-		in.submit.priority = lc->priority;
-		in.submit.cookie = slot;
+		struct rp_input in = rp_input_submit(m, lc->size, ENG_LOAD_CLIENT, lc->service, lc->priority, slot);
 		int rc = eng_step(e, &in);
 		if (rc != RP_OK) {
 			l->free_slots[l->free_count++] = slot;

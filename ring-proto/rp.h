@@ -203,6 +203,18 @@ struct rp_input {
 	};
 };
 
+/* The RP_IN_SUBMIT input for one message (the one place its fields are
+ * filled): data stays referenced until RP_ACT_SUBMIT_DONE brings the
+ * cookie back. Any thread; reads and writes nothing else. */
+static inline struct rp_input rp_input_submit(const void *data, uint32_t size, uint32_t client_id,
+					      uint8_t service, uint8_t priority, uint64_t cookie)
+{
+	struct rp_input in = {.kind = RP_IN_SUBMIT,
+			      .submit = {.data = data, .size = size, .client_id = client_id, .service = service,
+					 .priority = priority, .cookie = cookie}};
+	return in;
+}
+
 /* rp_step() return values for RP_IN_SUBMIT (0 for every other input). */
 #define RP_OK 0
 #define RP_EAGAIN 1   /* the priority's queue is full: retry later */

@@ -958,13 +958,7 @@ static bool publish(struct sim *s, struct sim_node *n, uint32_t client, uint32_t
 	SIM_GROW(s->msgs, s->msg_cap, s->msg_count, 4096);
 	uint64_t index = s->msg_count;
 	uint8_t *buf = payload_make(index, size);
-	struct rp_input in = {.kind = RP_IN_SUBMIT};
-	in.submit.data = buf;
-	in.submit.size = size;
-	in.submit.client_id = client;
-	in.submit.service = service;
-	in.submit.priority = prio;
-	in.submit.cookie = index;
+	struct rp_input in = rp_input_submit(buf, size, client, service, prio, index);
 	/* register first: the step may already return the message as done */
 	struct sim_msg *m = &s->msgs[s->msg_count++];
 	memset(m, 0, sizeof(*m));

@@ -118,6 +118,12 @@ struct rp_config {
  * copy timeout 10 ms, threshold 3, decay 1 s, probe 100 ms; quorum
  * majority; protocol versions [1, RP_PROTO_VERSION_IMPLEMENTED]. */
 void rp_config_default(struct rp_config *c, uint16_t node_id);
+/* Sets only the timeouts of c to those defaults (token retransmit and loss,
+ * join, consensus, merge, fail-to-receive, RRP copy timeout, decay and
+ * probe; the token hold is not a timeout): what rp_config_default uses, and
+ * a driver that keeps its other settings (the simulator's
+ * --default-timeouts). */
+void rp_config_default_timeouts(struct rp_config *c);
 
 /* The ring parameters every member must share (docs/protocol.md §8.8), as
  * bits of rp_refusal.keys. */

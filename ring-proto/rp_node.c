@@ -13,6 +13,19 @@
 #define ALIGN64(x) (((x) + 63u) & ~(size_t)63u)
 #define MS (1000ull * 1000ull)
 
+void rp_config_default_timeouts(struct rp_config *c)
+{
+	c->token_retransmit_ns = 50 * MS;
+	c->token_loss_ns = 1000 * MS;
+	c->join_ns = 50 * MS;
+	c->consensus_ns = 1200 * MS;
+	c->merge_ns = 200 * MS;
+	c->fail_recv_const = 2500;
+	c->rrp_timeout_ns = 10 * MS;
+	c->rrp_decay_ns = 1000 * MS;
+	c->rrp_probe_ns = 100 * MS;
+}
+
 void rp_config_default(struct rp_config *c, uint16_t node_id)
 {
 	memset(c, 0, sizeof(*c));
@@ -30,18 +43,10 @@ void rp_config_default(struct rp_config *c, uint16_t node_id)
 	c->rtr_max = 128;
 	c->initial_seq = 0;
 	c->ring_seq = 0;
-	c->token_retransmit_ns = 50 * MS;
-	c->token_loss_ns = 1000 * MS;
-	c->join_ns = 50 * MS;
-	c->consensus_ns = 1200 * MS;
-	c->merge_ns = 200 * MS;
+	rp_config_default_timeouts(c);
 	c->token_hold_ns = 0;
-	c->fail_recv_const = 2500;
 	c->rrp_mode = RP_RRP_ACTIVE;
-	c->rrp_timeout_ns = 10 * MS;
 	c->rrp_threshold = 3;
-	c->rrp_decay_ns = 1000 * MS;
-	c->rrp_probe_ns = 100 * MS;
 	c->quorum = RP_QUORUM_MAJORITY;
 	c->proto_min = 1;
 	c->proto_max = RP_PROTO_VERSION_IMPLEMENTED;

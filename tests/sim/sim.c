@@ -1131,22 +1131,6 @@ const char *sim_opts_invalid(const struct sim_opts *o)
 	return NULL;
 }
 
-/* The engine's default timeouts instead of the simulated LAN's. */
-static void use_default_timeouts(struct rp_config *c)
-{
-	struct rp_config d;
-	rp_config_default(&d, 1);
-	c->token_retransmit_ns = d.token_retransmit_ns;
-	c->token_loss_ns = d.token_loss_ns;
-	c->join_ns = d.join_ns;
-	c->consensus_ns = d.consensus_ns;
-	c->merge_ns = d.merge_ns;
-	c->fail_recv_const = d.fail_recv_const;
-	c->rrp_timeout_ns = d.rrp_timeout_ns;
-	c->rrp_decay_ns = d.rrp_decay_ns;
-	c->rrp_probe_ns = d.rrp_probe_ns;
-}
-
 struct sim *sim_create(const struct sim_opts *o)
 {
 	if (sim_opts_invalid(o))
@@ -1231,7 +1215,7 @@ struct sim *sim_create(const struct sim_opts *o)
 	c->quorum = (enum rp_quorum)s->quorum;
 	c->quorum_publish = o->quorum_publish;
 	if (o->default_timeouts)
-		use_default_timeouts(c);
+		rp_config_default_timeouts(c); /* ring-proto's, not the simulated LAN's */
 	for (uint32_t i = 0; i < o->nodes; i++) {
 		struct sim_node *n = &s->nodes[i];
 		n->index = i;

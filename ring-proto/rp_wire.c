@@ -22,10 +22,10 @@ const char *rp_drop_name(enum rp_drop reason)
 	return rp_drop_desc[reason].name;
 }
 
-void rp_wire_encode_hdr(uint8_t *p_, const struct rp_wire_hdr *s_)
+void rp_wire_encode_hdr(uint8_t *buf, const struct rp_wire_hdr *h)
 {
-	memset(p_, 0, RP_WIRE_HDR_SIZE);
-	foreach_rp_hdr_field(RP_WIRE_ENCODE_)
+	memset(buf, 0, RP_WIRE_HDR_SIZE);
+	rp_wire_hdr_put(buf, h);
 }
 
 enum rp_drop rp_wire_decode_hdr(const uint8_t *buf, size_t len, struct rp_wire_hdr *h)
@@ -34,9 +34,7 @@ enum rp_drop rp_wire_decode_hdr(const uint8_t *buf, size_t len, struct rp_wire_h
 		return RP_DROP_TRUNCATED;
 	if (rp_get16(buf + RP_HDR_MAGIC) != RP_WIRE_MAGIC)
 		return RP_DROP_BAD_MAGIC;
-	const uint8_t *p_ = buf;
-	struct rp_wire_hdr *s_ = h;
-	foreach_rp_hdr_field(RP_WIRE_DECODE_)
+	rp_wire_hdr_get(buf, h);
 	if (h->version < RP_WIRE_VERSION_MIN || h->version > RP_WIRE_VERSION_MAX)
 		return RP_DROP_BAD_VERSION;
 	if (h->proto_min == 0 || h->proto_min > h->proto_max || h->proto == 0)
@@ -71,31 +69,38 @@ static inline uint8_t *begin_frame(uint8_t *buf, struct rp_wire_hdr *h, uint8_t 
 	return buf + RP_WIRE_HDR_SIZE;
 }
 
-/* The body of a frame whose header was decoded, if it holds at least min
- * bytes (RP_DROP_TRUNCATED if not). */
-static inline enum rp_drop body_of(const uint8_t *buf, const struct rp_wire_hdr *h, size_t min,
-				   const uint8_t **body, size_t *body_size)
+/* A received frame's body: where it starts, its size, and its body
+ * header's size (what its body_hdr_size field says). */
+struct body {
+	const uint8_t *p;
+	size_t size;
+	uint16_t hdr_size;
+};
+
+/* Opens the body of a frame whose header h decoded, the checks every body
+ * decoder makes first: RP_DROP_TRUNCATED if it holds fewer than min bytes,
+ * RP_DROP_BAD_BODY if its body_hdr_size (the u16 at size_at in the body)
+ * does not cover min or runs past the body. */
+static inline enum rp_drop body_open(const uint8_t *buf, const struct rp_wire_hdr *h, size_t min, size_t size_at,
+				     struct body *b)
 {
-	*body_size = (size_t)h->frame_size - h->hdr_size;
-	*body = buf + h->hdr_size;
-	return *body_size < min ? RP_DROP_TRUNCATED : RP_DROP_NONE;
+	b->size = (size_t)h->frame_size - h->hdr_size;
+	b->p = buf + h->hdr_size;
+	if (b->size < min)
+		return RP_DROP_TRUNCATED;
+	b->hdr_size = rp_get16(b->p + size_at);
+	return b->hdr_size < min || b->hdr_size > b->size ? RP_DROP_BAD_BODY : RP_DROP_NONE;
 }
 
-/* A body's body_hdr_size must cover its part (min) and lie inside it. */
-static inline int bad_body_hdr(size_t body_hdr_size, size_t min, size_t body_size)
+
+void rp_wire_encode_data_hdr(uint8_t *body, const struct rp_wire_data *d)
 {
-	return body_hdr_size < min || body_hdr_size > body_size;
+	rp_wire_data_put(body, d);
 }
 
-
-void rp_wire_encode_data_hdr(uint8_t *p_, const struct rp_wire_data *s_)
+void rp_wire_encode_entry_hdr(uint8_t *p, const struct rp_wire_entry *e)
 {
-	foreach_rp_data_field(RP_WIRE_ENCODE_)
-}
-
-void rp_wire_encode_entry_hdr(uint8_t *p_, const struct rp_wire_entry *s_)
-{
-	foreach_rp_entry_field(RP_WIRE_ENCODE_)
+	rp_wire_entry_put(p, e);
 }
 
 /* Decodes and validates one entry at entries + *off. */
@@ -138,19 +143,15 @@ int rp_wire_entry_next(const uint8_t *entries, size_t entries_size, size_t *off,
 enum rp_drop rp_wire_decode_data(const uint8_t *buf, const struct rp_wire_hdr *h,
 				 struct rp_wire_data *d)
 {
-	const uint8_t *body;
-	size_t body_size;
-	if (body_of(buf, h, RP_WIRE_DATA_HDR_SIZE, &body, &body_size) != RP_DROP_NONE)
-		return RP_DROP_TRUNCATED;
-	const uint8_t *p_ = body;
-	struct rp_wire_data *s_ = d;
-	foreach_rp_data_field(RP_WIRE_DECODE_)
-	if (bad_body_hdr(d->body_hdr_size, RP_WIRE_DATA_HDR_SIZE, body_size))
-		return RP_DROP_BAD_BODY;
+	struct body b;
+	enum rp_drop why = body_open(buf, h, RP_WIRE_DATA_HDR_SIZE, RP_DATA_BODY_HDR_SIZE, &b);
+	if (why != RP_DROP_NONE)
+		return why;
+	rp_wire_data_get(b.p, d);
 	if (d->origin == 0 || d->origin > RP_NODES_MAX || d->entry_count == 0)
 		return RP_DROP_BAD_BODY;
-	d->entries = body + d->body_hdr_size;
-	d->entries_size = body_size - d->body_hdr_size;
+	d->entries = b.p + b.hdr_size;
+	d->entries_size = b.size - b.hdr_size;
 	size_t off = 0;
 	struct rp_wire_entry e;
 	for (uint32_t i = 0; i < d->entry_count; i++) {
@@ -175,51 +176,40 @@ size_t rp_wire_token_size_from(uint16_t rtr_count)
 size_t rp_wire_encode_token(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_wire_token *t)
 {
 	size_t size = t->rtr_has_from ? rp_wire_token_size_from(t->rtr_count) : rp_wire_token_size(t->rtr_count);
-	uint8_t *p_ = begin_frame(buf, h, RP_FRAME_TOKEN, size, RP_WIRE_TOKEN_HDR_SIZE);
-	const struct rp_wire_token *s_ = t;
-	foreach_rp_token_field(RP_WIRE_ENCODE_)
+	uint8_t *b = begin_frame(buf, h, RP_FRAME_TOKEN, size, RP_WIRE_TOKEN_HDR_SIZE);
+	rp_wire_token_put(b, t);
 	for (uint32_t i = 0; i < t->rtr_count; i++)
-		rp_put64(p_ + RP_WIRE_TOKEN_HDR_SIZE + 8u * i, t->rtr[i]);
+		rp_put64(b + RP_WIRE_TOKEN_HDR_SIZE + 8u * i, t->rtr[i]);
 	for (uint32_t i = 0; t->rtr_has_from && i < t->rtr_count; i++)
-		rp_put64(p_ + RP_WIRE_TOKEN_HDR_SIZE + 8u * (t->rtr_count + i), t->rtr_from[i]);
+		rp_put64(b + RP_WIRE_TOKEN_HDR_SIZE + 8u * (t->rtr_count + i), t->rtr_from[i]);
 	return size;
 }
 
 enum rp_drop rp_wire_decode_token(const uint8_t *buf, const struct rp_wire_hdr *h,
 				  struct rp_wire_token *t)
 {
-	const uint8_t *b;
-	size_t body_size;
-	if (body_of(buf, h, RP_WIRE_TOKEN_HDR_SIZE, &b, &body_size) != RP_DROP_NONE)
-		return RP_DROP_TRUNCATED;
-	const uint8_t *p_ = b;
-	struct rp_wire_token *s_ = t;
-	foreach_rp_token_field(RP_WIRE_DECODE_)
+	struct body b;
+	enum rp_drop why = body_open(buf, h, RP_WIRE_TOKEN_HDR_SIZE, RP_TOKEN_BODY_HDR_SIZE, &b);
+	if (why != RP_DROP_NONE)
+		return why;
+	rp_wire_token_get(b.p, t);
 	t->rtr_has_from = (t->token_flags & RP_TOKEN_F_RTR_FROM) != 0;
-	uint16_t body_hdr_size = t->body_hdr_size;
-	if (bad_body_hdr(body_hdr_size, RP_WIRE_TOKEN_HDR_SIZE, body_size))
-		return RP_DROP_BAD_BODY;
 	if (t->aru_id > RP_NODES_MAX || t->dest == 0 || t->dest > RP_NODES_MAX || t->retrans_flg > 1)
 		return RP_DROP_BAD_BODY;
 	if (t->rtr_count > RP_WIRE_RTR_MAX ||
-	    (size_t)t->rtr_count * (t->rtr_has_from ? 16u : 8u) != body_size - body_hdr_size)
+	    (size_t)t->rtr_count * (t->rtr_has_from ? 16u : 8u) != b.size - b.hdr_size)
 		return RP_DROP_BAD_RTR;
 	for (uint32_t i = 0; i < t->rtr_count; i++)
-		t->rtr[i] = rp_get64(b + body_hdr_size + 8u * i);
+		t->rtr[i] = rp_get64(b.p + b.hdr_size + 8u * i);
 	for (uint32_t i = 0; t->rtr_has_from && i < t->rtr_count; i++)
-		t->rtr_from[i] = rp_get64(b + body_hdr_size + 8u * (t->rtr_count + i));
+		t->rtr_from[i] = rp_get64(b.p + b.hdr_size + 8u * (t->rtr_count + i));
 	return RP_DROP_NONE;
 }
 
-static void encode_params(uint8_t *p_, const struct rp_wire_params *s_)
+static void encode_params(uint8_t *p, const struct rp_wire_params *s)
 {
-	memset(p_, 0, RP_WIRE_PARAMS_SIZE);
-	foreach_rp_params_field(RP_WIRE_ENCODE_)
-}
-
-static void decode_params(const uint8_t *p_, struct rp_wire_params *s_)
-{
-	foreach_rp_params_field(RP_WIRE_DECODE_)
+	memset(p, 0, RP_WIRE_PARAMS_SIZE);
+	rp_wire_params_put(p, s);
 }
 
 size_t rp_wire_join_size(uint64_t proc_set)
@@ -230,11 +220,10 @@ size_t rp_wire_join_size(uint64_t proc_set)
 size_t rp_wire_encode_join(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_wire_join *j)
 {
 	size_t size = rp_wire_join_size(j->proc_set);
-	uint8_t *p_ = begin_frame(buf, h, RP_FRAME_JOIN, size, RP_WIRE_JOIN_HDR_SIZE);
-	const struct rp_wire_join *s_ = j;
-	foreach_rp_join_field(RP_WIRE_ENCODE_)
-	encode_params(p_ + RP_WIRE_JOIN_PARAMS, &j->params);
-	uint8_t *p = p_ + RP_WIRE_JOIN_HDR_SIZE;
+	uint8_t *b = begin_frame(buf, h, RP_FRAME_JOIN, size, RP_WIRE_JOIN_HDR_SIZE);
+	rp_wire_join_put(b, j);
+	encode_params(b + RP_WIRE_JOIN_PARAMS, &j->params);
+	uint8_t *p = b + RP_WIRE_JOIN_HDR_SIZE;
 	for (unsigned id = 1; id <= RP_NODES_MAX; id++) {
 		if (j->proc_set & (1ull << (id - 1u))) {
 			rp_put64(p, j->inc[id - 1u]);
@@ -247,24 +236,21 @@ size_t rp_wire_encode_join(uint8_t *buf, struct rp_wire_hdr *h, const struct rp_
 enum rp_drop rp_wire_decode_join(const uint8_t *buf, const struct rp_wire_hdr *h,
 				 struct rp_wire_join *j)
 {
-	const uint8_t *b;
-	size_t body_size;
-	if (body_of(buf, h, RP_WIRE_JOIN_HDR_MIN, &b, &body_size) != RP_DROP_NONE)
-		return RP_DROP_TRUNCATED;
+	struct body b;
+	enum rp_drop why = body_open(buf, h, RP_WIRE_JOIN_HDR_MIN, RP_JOIN_BODY_HDR_SIZE, &b);
+	if (why != RP_DROP_NONE)
+		return why;
 	/* a body header of the first version (RP_WIRE_JOIN_HDR_MIN bytes, no
 	 * heard nor refused) is decoded from a copy padded with zeros */
 	uint8_t pad[RP_WIRE_JOIN_HDR_SIZE] = {0};
-	const uint8_t *p_ = b;
-	if (body_size < RP_WIRE_JOIN_HDR_SIZE) {
-		memcpy(pad, b, RP_WIRE_JOIN_HDR_MIN);
-		p_ = pad;
+	const uint8_t *hdr = b.p;
+	if (b.size < RP_WIRE_JOIN_HDR_SIZE) {
+		memcpy(pad, b.p, RP_WIRE_JOIN_HDR_MIN);
+		hdr = pad;
 	}
-	struct rp_wire_join *s_ = j;
-	foreach_rp_join_field(RP_WIRE_DECODE_)
-	decode_params(p_ + RP_WIRE_JOIN_PARAMS, &j->params);
-	uint16_t body_hdr_size = j->body_hdr_size, inc_count = j->inc_count;
-	if (bad_body_hdr(body_hdr_size, RP_WIRE_JOIN_HDR_MIN, body_size))
-		return RP_DROP_BAD_BODY;
+	rp_wire_join_get(hdr, j);
+	rp_wire_params_get(hdr + RP_WIRE_JOIN_PARAMS, &j->params);
+	uint16_t body_hdr_size = b.hdr_size, inc_count = j->inc_count;
 	if (body_hdr_size < RP_WIRE_JOIN_HDR_SIZE) {
 		j->heard = j->proc_set;
 		j->refused = j->fail_set;
@@ -272,9 +258,9 @@ enum rp_drop rp_wire_decode_join(const uint8_t *buf, const struct rp_wire_hdr *h
 	if ((j->fail_set & ~j->proc_set) != 0 || !(j->proc_set & (1ull << (h->sender - 1u))) ||
 	    (j->heard & ~j->proc_set) != 0 || (j->refused & ~j->fail_set) != 0)
 		return RP_DROP_BAD_BODY;
-	if (inc_count != rp_popcount64(j->proc_set) || (size_t)inc_count * 8u != body_size - body_hdr_size)
+	if (inc_count != rp_popcount64(j->proc_set) || (size_t)inc_count * 8u != b.size - body_hdr_size)
 		return RP_DROP_BAD_BODY;
-	const uint8_t *p = b + body_hdr_size;
+	const uint8_t *p = b.p + body_hdr_size;
 	memset(j->inc, 0, sizeof(j->inc));
 	for (unsigned id = 1; id <= RP_NODES_MAX; id++) {
 		if (j->proc_set & (1ull << (id - 1u))) {
@@ -294,44 +280,29 @@ size_t rp_wire_encode_commit(uint8_t *buf, struct rp_wire_hdr *h, const struct r
 {
 	size_t size = rp_wire_commit_size(c->count);
 	uint8_t *b = begin_frame(buf, h, RP_FRAME_COMMIT, size, size - RP_WIRE_HDR_SIZE);
-	{
-		uint8_t *p_ = b;
-		const struct rp_wire_commit *s_ = c;
-		foreach_rp_commit_field(RP_WIRE_ENCODE_)
-	}
-	for (uint32_t i = 0; i < c->count; i++) {
-		uint8_t *p_ = b + RP_WIRE_COMMIT_HDR_SIZE + (size_t)i * RP_WIRE_COMMIT_ENTRY_SIZE;
-		const struct rp_wire_commit_entry *s_ = &c->e[i];
-		foreach_rp_commit_entry_field(RP_WIRE_ENCODE_)
-	}
+	rp_wire_commit_put(b, c);
+	for (uint32_t i = 0; i < c->count; i++)
+		rp_wire_commit_entry_put(b + RP_WIRE_COMMIT_HDR_SIZE + (size_t)i * RP_WIRE_COMMIT_ENTRY_SIZE, &c->e[i]);
 	return size;
 }
 
 enum rp_drop rp_wire_decode_commit(const uint8_t *buf, const struct rp_wire_hdr *h,
 				   struct rp_wire_commit *c)
 {
-	const uint8_t *b;
-	size_t body_size;
-	if (body_of(buf, h, RP_WIRE_COMMIT_HDR_SIZE, &b, &body_size) != RP_DROP_NONE)
-		return RP_DROP_TRUNCATED;
-	{
-		const uint8_t *p_ = b;
-		struct rp_wire_commit *s_ = c;
-		foreach_rp_commit_field(RP_WIRE_DECODE_)
-	}
-	uint16_t body_hdr_size = c->body_hdr_size;
-	if (bad_body_hdr(body_hdr_size, RP_WIRE_COMMIT_HDR_SIZE, body_size))
-		return RP_DROP_BAD_BODY;
+	struct body b;
+	enum rp_drop why = body_open(buf, h, RP_WIRE_COMMIT_HDR_SIZE, RP_COMMIT_BODY_HDR_SIZE, &b);
+	if (why != RP_DROP_NONE)
+		return why;
+	rp_wire_commit_get(b.p, c);
 	if (c->count == 0 || c->count > RP_NODES_MAX || c->memb_index > c->count ||
 	    (c->rotation != 1 && c->rotation != 2) || c->dest == 0 || c->dest > RP_NODES_MAX)
 		return RP_DROP_BAD_BODY;
-	if ((size_t)c->count * RP_WIRE_COMMIT_ENTRY_SIZE != body_size - body_hdr_size)
+	if ((size_t)c->count * RP_WIRE_COMMIT_ENTRY_SIZE != b.size - b.hdr_size)
 		return RP_DROP_BAD_BODY;
 	uint64_t seen = 0;
 	for (uint32_t i = 0; i < c->count; i++) {
-		const uint8_t *p_ = b + body_hdr_size + (size_t)i * RP_WIRE_COMMIT_ENTRY_SIZE;
-		struct rp_wire_commit_entry *s_ = &c->e[i], *e = s_;
-		foreach_rp_commit_entry_field(RP_WIRE_DECODE_)
+		struct rp_wire_commit_entry *e = &c->e[i];
+		rp_wire_commit_entry_get(b.p + b.hdr_size + (size_t)i * RP_WIRE_COMMIT_ENTRY_SIZE, e);
 		/* unique ids, in ring order (docs/protocol.md §17.3): not
 		 * necessarily ascending */
 		if (e->id == 0 || e->id > RP_NODES_MAX || (seen & (1ull << (e->id - 1u))))
@@ -375,7 +346,7 @@ enum rp_drop rp_wire_decode_params(const uint8_t *buf, const struct rp_wire_hdr 
 		return RP_DROP_BAD_TYPE;
 	if (body_size < at + RP_WIRE_PARAMS_SIZE)
 		return RP_DROP_TRUNCATED;
-	decode_params(buf + h->hdr_size + at, p);
+	rp_wire_params_get(buf + h->hdr_size + at, p);
 	return RP_DROP_NONE;
 }
 
@@ -389,9 +360,8 @@ size_t rp_wire_path_test_size(void) { return RP_WIRE_HDR_SIZE + RP_WIRE_PATH_TES
 static size_t encode_path_test_as(uint8_t *buf, struct rp_wire_hdr *h, uint8_t type, uint64_t heard)
 {
 	size_t size = rp_wire_path_test_size();
-	uint8_t *p_ = begin_frame(buf, h, type, size, RP_WIRE_PATH_TEST_HDR_SIZE);
-	const struct rp_wire_path_test pt = {.heard = heard}, *s_ = &pt;
-	foreach_rp_path_test_field(RP_WIRE_ENCODE_)
+	const struct rp_wire_path_test pt = {.heard = heard};
+	rp_wire_path_test_put(begin_frame(buf, h, type, size, RP_WIRE_PATH_TEST_HDR_SIZE), &pt);
 	return size;
 }
 
@@ -413,15 +383,12 @@ enum rp_drop rp_wire_decode_dup_notice(const uint8_t *buf, const struct rp_wire_
 enum rp_drop rp_wire_decode_path_test(const uint8_t *buf, const struct rp_wire_hdr *h,
 				      uint64_t *heard)
 {
-	const uint8_t *b;
-	size_t body_size;
-	if (body_of(buf, h, RP_WIRE_PATH_TEST_HDR_SIZE, &b, &body_size) != RP_DROP_NONE)
-		return RP_DROP_TRUNCATED;
-	struct rp_wire_path_test pt, *s_ = &pt;
-	const uint8_t *p_ = b;
-	foreach_rp_path_test_field(RP_WIRE_DECODE_)
-	if (bad_body_hdr(pt.body_hdr_size, RP_WIRE_PATH_TEST_HDR_SIZE, body_size))
-		return RP_DROP_BAD_BODY;
+	struct body b;
+	enum rp_drop why = body_open(buf, h, RP_WIRE_PATH_TEST_HDR_SIZE, RP_PATH_TEST_BODY_HDR_SIZE, &b);
+	if (why != RP_DROP_NONE)
+		return why;
+	struct rp_wire_path_test pt;
+	rp_wire_path_test_get(b.p, &pt);
 	*heard = pt.heard;
 	return RP_DROP_NONE;
 }
@@ -431,29 +398,23 @@ size_t rp_wire_relay_size(size_t inner_size) { return RP_WIRE_HDR_SIZE + RP_WIRE
 size_t rp_wire_encode_relay(uint8_t *buf, struct rp_wire_hdr *h, const uint8_t *inner, size_t inner_size)
 {
 	size_t size = rp_wire_relay_size(inner_size);
-	uint8_t *p_ = begin_frame(buf, h, RP_FRAME_RELAY, size, RP_WIRE_RELAY_HDR_SIZE);
-	const struct rp_wire_relay r = {0}, *s_ = &r;
-	(void)s_; /* the relay header has no field of its own to encode */
-	foreach_rp_relay_field(RP_WIRE_ENCODE_)
-	memcpy(p_ + RP_WIRE_RELAY_HDR_SIZE, inner, inner_size);
+	uint8_t *b = begin_frame(buf, h, RP_FRAME_RELAY, size, RP_WIRE_RELAY_HDR_SIZE);
+	const struct rp_wire_relay r = {0};
+	rp_wire_relay_put(b, &r);
+	memcpy(b + RP_WIRE_RELAY_HDR_SIZE, inner, inner_size);
 	return size;
 }
 
 enum rp_drop rp_wire_decode_relay(const uint8_t *buf, const struct rp_wire_hdr *h, const uint8_t **inner,
 				  size_t *inner_size)
 {
-	const uint8_t *b;
-	size_t body_size;
-	if (body_of(buf, h, RP_WIRE_RELAY_HDR_SIZE, &b, &body_size) != RP_DROP_NONE)
+	struct body b;
+	enum rp_drop why = body_open(buf, h, RP_WIRE_RELAY_HDR_SIZE, RP_RELAY_BODY_HDR_SIZE, &b);
+	if (why != RP_DROP_NONE)
+		return why;
+	if (b.size - b.hdr_size < RP_WIRE_HDR_SIZE)
 		return RP_DROP_TRUNCATED;
-	struct rp_wire_relay r, *s_ = &r;
-	const uint8_t *p_ = b;
-	foreach_rp_relay_field(RP_WIRE_DECODE_)
-	if (bad_body_hdr(r.body_hdr_size, RP_WIRE_RELAY_HDR_SIZE, body_size))
-		return RP_DROP_BAD_BODY;
-	if (body_size - r.body_hdr_size < RP_WIRE_HDR_SIZE)
-		return RP_DROP_TRUNCATED;
-	*inner = b + r.body_hdr_size;
-	*inner_size = body_size - r.body_hdr_size;
+	*inner = b.p + b.hdr_size;
+	*inner_size = b.size - b.hdr_size;
 	return RP_DROP_NONE;
 }

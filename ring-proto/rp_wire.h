@@ -512,6 +512,20 @@ static inline unsigned rp_popcount64(uint64_t v)
 	return c;
 }
 
+/* One raw writer and one raw reader per part, generated from its field
+ * list (foreach_rp_wire_part): rp_wire_token_put(p, t) writes t's fields at
+ * p, rp_wire_token_get(p, t) reads them back. No checks: the decoders above
+ * validate what they read. */
+#define RP_WIRE_PART_CODEC_(PART, list, size, type)                                    \
+	static inline void type##_put(uint8_t *p_, const struct type *s_)               \
+	{                                                                              \
+		(void)s_; /* RELAY has no field of its own */                          \
+		list(RP_WIRE_ENCODE_)                                                  \
+	}                                                                              \
+	static inline void type##_get(const uint8_t *p_, struct type *s_) { list(RP_WIRE_DECODE_) }
+foreach_rp_wire_part(RP_WIRE_PART_CODEC_)
+#undef RP_WIRE_PART_CODEC_
+
 /* ---- for the layers below: the transport, the engine, the simulator ---- */
 
 /* The frame type of an unvalidated frame of len bytes (0 if too short to
@@ -563,10 +577,10 @@ int rp_wire_entry_next(const uint8_t *entries, size_t entries_size, size_t *off,
 		       struct rp_wire_entry *e);
 /* Reads an entry header at p without validating it: only for entries of a
  * frame rp_wire_decode_data() has already accepted. */
-static inline void rp_wire_entry_read(const uint8_t *p_, struct rp_wire_entry *s_)
+static inline void rp_wire_entry_read(const uint8_t *p, struct rp_wire_entry *e)
 {
-	foreach_rp_entry_field(RP_WIRE_DECODE_)
-	s_->data = p_ + RP_WIRE_ENTRY_HDR_SIZE;
+	rp_wire_entry_get(p, e);
+	e->data = p + RP_WIRE_ENTRY_HDR_SIZE;
 }
 
 /* Writes an entry header at p (the chunk bytes follow it). */

@@ -55,18 +55,12 @@ static const struct rp_counter_desc pmdg_path_desc[] = {
 	{"tx_nombuf", BAD, "frames not sent for want of an mbuf", offsetof(struct pmdg_path_stats, tx_nombuf)},
 };
 
-/* pmd-glue's drop reasons (enum pmdg_drop order; names pmdg_drop_name()):
- * the host's own traffic on a shared link is harmless. */
+/* pmd-glue's drop reasons: their kinds from foreach_pmdg_drop. */
 static const uint8_t pmdg_drop_kind[PMDG_DROP_COUNT] = {
-	[PMDG_DROP_RUNT] = BAD,         [PMDG_DROP_ETHERTYPE] = OK_,     [PMDG_DROP_DEST] = OK_,
-	[PMDG_DROP_OVERSIZE] = BAD,     [PMDG_DROP_IP_HEADER] = BAD,     [PMDG_DROP_IP_CHECKSUM] = BAD,
-	[PMDG_DROP_IP_FRAGMENT] = BAD,  [PMDG_DROP_IP_PROTO] = OK_,      [PMDG_DROP_IP_DEST] = OK_,
-	[PMDG_DROP_IP_SOURCE] = BAD,    [PMDG_DROP_UDP_PORT] = OK_,      [PMDG_DROP_UDP_LENGTH] = BAD,
-	[PMDG_DROP_UDP_CHECKSUM] = BAD, [PMDG_DROP_ARP_MALFORMED] = BAD, [PMDG_DROP_ARP_OTHER] = OK_,
-	[PMDG_DROP_ND_MALFORMED] = BAD, [PMDG_DROP_ND_CHECKSUM] = BAD,   [PMDG_DROP_ND_OTHER] = OK_,
-	[PMDG_DROP_NEIGH_CONFLICT] = BAD, [PMDG_DROP_NEIGH_IGNORED] = OK_,
+#define PMDG_DROP_KIND_(e, name, kind) [PMDG_DROP_##e] = RP_COUNTER_##kind,
+	foreach_pmdg_drop(PMDG_DROP_KIND_)
+#undef PMDG_DROP_KIND_
 };
-_Static_assert(PMDG_DROP_NEIGH_IGNORED == PMDG_DROP_COUNT - 1, "a kind for every pmd-glue drop reason");
 
 static uint64_t at(const void *base, size_t off)
 {

@@ -33,14 +33,9 @@
 #define TR_AAD 12u /* trailer bytes that are AAD */
 
 static const char *const drop_names[ENG_CRYPTO_DROP_COUNT] = {
-	[ENG_CRYPTO_OK] = "ok",
-	[ENG_CRYPTO_DROP_SHORT] = "auth_short",
-	[ENG_CRYPTO_DROP_LENGTH] = "auth_length",
-	[ENG_CRYPTO_DROP_SENDER] = "auth_sender",
-	[ENG_CRYPTO_DROP_SUITE] = "auth_suite",
-	[ENG_CRYPTO_DROP_UNKNOWN_KEY] = "auth_unknown_key",
-	[ENG_CRYPTO_DROP_REPLAY] = "auth_replay",
-	[ENG_CRYPTO_DROP_AUTH] = "auth_bad_tag",
+#define ENG_CRYPTO_NAME_(e, name) [ENG_CRYPTO_##e] = name,
+	foreach_eng_crypto_result(ENG_CRYPTO_NAME_)
+#undef ENG_CRYPTO_NAME_
 };
 
 const char *eng_crypto_drop_name(enum eng_crypto_result r)

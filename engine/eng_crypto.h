@@ -70,17 +70,23 @@ enum eng_protect {
 /* Suite byte: protection in the high nibble, cipher in the low one. */
 #define ENG_SUITE(cipher, protect) ((uint8_t)(((unsigned)(protect) << 4) | (unsigned)(cipher)))
 
-/* Why a received frame was dropped before ring-proto saw it. */
+/* Why a received frame was dropped before ring-proto saw it, once:
+ * _(enum, telemetry name). Every drop is harmful (eng_counters.c). */
+#define foreach_eng_crypto_result(_)                                                                   \
+	_(OK, "ok")                                                                                   \
+	_(DROP_SHORT, "auth_short")             /* fewer bytes than the fields read and a trailer */ \
+	_(DROP_LENGTH, "auth_length")           /* frame_size or hdr_size disagree with the bytes received */ \
+	_(DROP_SENDER, "auth_sender")           /* sender id outside 1..64: no window, no nonce */  \
+	_(DROP_SUITE, "auth_suite")             /* another cipher or protection (a node configured otherwise) */ \
+	_(DROP_UNKNOWN_KEY, "auth_unknown_key") /* a key epoch this node has not installed */       \
+	_(DROP_REPLAY, "auth_replay")           /* a counter already seen, older than the window, or \
+						 * this node's own frame reflected back to it */ \
+	_(DROP_AUTH, "auth_bad_tag")            /* the tag does not verify: forged, corrupted, or a wrong key */
+
 enum eng_crypto_result {
-	ENG_CRYPTO_OK = 0,
-	ENG_CRYPTO_DROP_SHORT,       /* fewer bytes than the fields read and a trailer */
-	ENG_CRYPTO_DROP_LENGTH,      /* frame_size or hdr_size disagree with the bytes received */
-	ENG_CRYPTO_DROP_SENDER,      /* sender id outside 1..64: no window, no nonce */
-	ENG_CRYPTO_DROP_SUITE,       /* another cipher or protection (a node configured otherwise) */
-	ENG_CRYPTO_DROP_UNKNOWN_KEY, /* a key epoch this node has not installed */
-	ENG_CRYPTO_DROP_REPLAY,      /* a counter already seen, older than the window, or this
-				      * node's own frame reflected back to it */
-	ENG_CRYPTO_DROP_AUTH,        /* the tag does not verify: forged, corrupted, or a wrong key */
+#define ENG_CRYPTO_ENUM_(e, name) ENG_CRYPTO_##e,
+	foreach_eng_crypto_result(ENG_CRYPTO_ENUM_)
+#undef ENG_CRYPTO_ENUM_
 	ENG_CRYPTO_DROP_COUNT
 };
 

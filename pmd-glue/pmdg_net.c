@@ -61,26 +61,9 @@
 #define NH_NONE 0xFFu
 
 static const char *const drop_names[PMDG_DROP_COUNT] = {
-	[PMDG_DROP_RUNT] = "l2_runt",
-	[PMDG_DROP_ETHERTYPE] = "l2_ethertype",
-	[PMDG_DROP_DEST] = "l2_dest",
-	[PMDG_DROP_OVERSIZE] = "l2_oversize",
-	[PMDG_DROP_IP_HEADER] = "ip_header",
-	[PMDG_DROP_IP_CHECKSUM] = "ip_checksum",
-	[PMDG_DROP_IP_FRAGMENT] = "ip_fragment",
-	[PMDG_DROP_IP_PROTO] = "ip_proto",
-	[PMDG_DROP_IP_DEST] = "ip_dest",
-	[PMDG_DROP_IP_SOURCE] = "ip_source",
-	[PMDG_DROP_UDP_PORT] = "udp_port",
-	[PMDG_DROP_UDP_LENGTH] = "udp_length",
-	[PMDG_DROP_UDP_CHECKSUM] = "udp_checksum",
-	[PMDG_DROP_ARP_MALFORMED] = "arp_malformed",
-	[PMDG_DROP_ARP_OTHER] = "arp_other",
-	[PMDG_DROP_ND_MALFORMED] = "nd_malformed",
-	[PMDG_DROP_ND_CHECKSUM] = "nd_checksum",
-	[PMDG_DROP_ND_OTHER] = "nd_other",
-	[PMDG_DROP_NEIGH_CONFLICT] = "neigh_conflict",
-	[PMDG_DROP_NEIGH_IGNORED] = "neigh_ignored",
+#define PMDG_DROP_NAME_(e, name, kind) [PMDG_DROP_##e] = name,
+	foreach_pmdg_drop(PMDG_DROP_NAME_)
+#undef PMDG_DROP_NAME_
 };
 
 const char *pmdg_drop_name(enum pmdg_drop d)

@@ -48,30 +48,38 @@
 
 enum pmdg_transport { PMDG_TRANSPORT_L2 = 0, PMDG_TRANSPORT_UDP4, PMDG_TRANSPORT_UDP6 };
 
-/* Frame drop reasons, counted per node (not per path). The first four are
- * the L2 transport's; the rest are the routed transports' and the
- * neighbour protocols'. Telemetry names: pmdg_drop_name(). */
+/* Frame drop reasons, counted per node (not per path), once:
+ * _(enum, telemetry name, kind). The first four are the L2 transport's; the
+ * rest are the routed transports' and the neighbour protocols'. The kind
+ * (the engine's counter kinds: HARMLESS for the host's own traffic on a
+ * shared link, HARMFUL for what a healthy ring never sees) is for the
+ * engine's reports; pmd-glue only counts. Names: pmdg_drop_name(). */
+#define foreach_pmdg_drop(_)                                                                             \
+	_(RUNT, "l2_runt", HARMFUL)             /* shorter than an Ethernet header */                    \
+	_(ETHERTYPE, "l2_ethertype", HARMLESS)  /* not this path's EtherType(s) (kernel chatter, others) */ \
+	_(DEST, "l2_dest", HARMLESS)            /* Ethernet destination neither ours nor a group we take */ \
+	_(OVERSIZE, "l2_oversize", HARMFUL)     /* payload larger than the configured MTU */             \
+	_(IP_HEADER, "ip_header", HARMFUL)      /* bad version, header or total length, truncated */     \
+	_(IP_CHECKSUM, "ip_checksum", HARMFUL)  /* IPv4 header checksum */                               \
+	_(IP_FRAGMENT, "ip_fragment", HARMFUL)  /* a fragment: ordo never sends one */                    \
+	_(IP_PROTO, "ip_proto", HARMLESS)       /* neither UDP nor (IPv6) ICMPv6; extension headers */   \
+	_(IP_DEST, "ip_dest", HARMLESS)         /* IP destination neither ours nor the ring's group */   \
+	_(IP_SOURCE, "ip_source", HARMFUL)      /* IP source not a node of the ring on this path */      \
+	_(UDP_PORT, "udp_port", HARMLESS)       /* not the ring's port (source and destination) */       \
+	_(UDP_LENGTH, "udp_length", HARMFUL)    /* UDP length disagrees with IP's */                     \
+	_(UDP_CHECKSUM, "udp_checksum", HARMFUL) /* UDP checksum wrong (or zero over IPv6) */            \
+	_(ARP_MALFORMED, "arp_malformed", HARMFUL) /* not Ethernet/IPv4 ARP, bad opcode or addresses */  \
+	_(ARP_OTHER, "arp_other", HARMLESS)     /* ARP for someone else's address */                     \
+	_(ND_MALFORMED, "nd_malformed", HARMFUL) /* ICMPv6 ND failing RFC 4861's checks (hop limit, code, length, options) */ \
+	_(ND_CHECKSUM, "nd_checksum", HARMFUL)  /* ICMPv6 checksum */                                    \
+	_(ND_OTHER, "nd_other", HARMLESS)       /* ND for someone else's address, or ICMPv6 that is not NS/NA */ \
+	_(NEIGH_CONFLICT, "neigh_conflict", HARMFUL) /* someone else claims this node's address */       \
+	_(NEIGH_IGNORED, "neigh_ignored", HARMLESS)  /* a MAC for a next hop not taken: static, learning off, or no override */
+
 enum pmdg_drop {
-	PMDG_DROP_RUNT = 0,    /* shorter than an Ethernet header */
-	PMDG_DROP_ETHERTYPE,   /* not this path's EtherType(s) (kernel chatter, others) */
-	PMDG_DROP_DEST,        /* Ethernet destination neither ours nor a group we take */
-	PMDG_DROP_OVERSIZE,    /* payload larger than the configured MTU */
-	PMDG_DROP_IP_HEADER,   /* bad version, header or total length, truncated */
-	PMDG_DROP_IP_CHECKSUM, /* IPv4 header checksum */
-	PMDG_DROP_IP_FRAGMENT, /* a fragment: ordo never sends one */
-	PMDG_DROP_IP_PROTO,    /* neither UDP nor (IPv6) ICMPv6; extension headers */
-	PMDG_DROP_IP_DEST,     /* IP destination neither ours nor the ring's group */
-	PMDG_DROP_IP_SOURCE,   /* IP source not a node of the ring on this path */
-	PMDG_DROP_UDP_PORT,    /* not the ring's port (source and destination) */
-	PMDG_DROP_UDP_LENGTH,  /* UDP length disagrees with IP's */
-	PMDG_DROP_UDP_CHECKSUM,/* UDP checksum wrong (or zero over IPv6) */
-	PMDG_DROP_ARP_MALFORMED, /* not Ethernet/IPv4 ARP, bad opcode or addresses */
-	PMDG_DROP_ARP_OTHER,   /* ARP for someone else's address */
-	PMDG_DROP_ND_MALFORMED,/* ICMPv6 ND failing RFC 4861's checks (hop limit, code, length, options) */
-	PMDG_DROP_ND_CHECKSUM, /* ICMPv6 checksum */
-	PMDG_DROP_ND_OTHER,    /* ND for someone else's address, or ICMPv6 that is not NS/NA */
-	PMDG_DROP_NEIGH_CONFLICT, /* someone else claims this node's address */
-	PMDG_DROP_NEIGH_IGNORED,  /* a MAC for a next hop not taken: static, learning off, or no override */
+#define PMDG_DROP_ENUM_(e, name, kind) PMDG_DROP_##e,
+	foreach_pmdg_drop(PMDG_DROP_ENUM_)
+#undef PMDG_DROP_ENUM_
 	PMDG_DROP_COUNT
 };
 

@@ -506,18 +506,15 @@ uint32_t pmdg_csum_partial(const void *data, size_t len, uint32_t sum)
 		p += 4;
 		len -= 4;
 	}
-	if (len >= 2) {
-		uint16_t w;
-		memcpy(&w, p, 2);
-		s1 += w;
-		p += 2;
-		len -= 2;
-	}
 	if (len) {
-		const uint8_t last[2] = {*p, 0}; /* the odd byte pads with zero */
-		uint16_t w;
-		memcpy(&w, last, 2);
-		s1 += w;
+		/* the last 1..3 bytes as one 32-bit word padded with zeros (an odd
+		 * byte pads with zero): the fold below counts a 32-bit word as its
+		 * two 16-bit halves, 2^16 being 1 in a ones' complement sum */
+		uint8_t last[4] = {0};
+		memcpy(last, p, len);
+		uint32_t w;
+		memcpy(&w, last, 4);
+		s0 += w;
 	}
 	uint64_t s = s0 + s1; /* both far below 2^63 */
 	s = (s & 0xFFFFFFFFu) + (s >> 32);
@@ -1026,12 +1023,19 @@ static int from_member(const struct pmdg_net *n, const uint8_t *f, const uint8_t
 	return ip_is(&n->c.self, src) && !mac_eq(f + 6, &n->mac);
 }
 
-/* The UDP datagram at udp (ulen bytes by IP's count) of a frame addressed to
- * us: ports, length, checksum. */
+/* The UDP datagram at udp (ulen bytes by IP's count) of a valid IPv4 or
+ * IPv6 header whose source address is at addrs, its destination right after
+ * it: the checks both versions share (destination this node or the ring's
+ * group, source a node of the ring), then ports, length, checksum. */
 static void rx_udp(struct pmdg_net *n, const uint8_t *f, const uint8_t *addrs, const uint8_t *udp, uint32_t ulen,
 		   uint32_t payload_max, uint32_t csum_flags, struct pmdg_rx *out)
 {
 	uint8_t fam = n->c.self.family;
+	const uint8_t *dst = addrs + (fam == 6 ? 16u : 4u);
+	if (!ip_is(&n->c.self, dst) && !(n->c.group.family && ip_is(&n->c.group, dst)))
+		return drop(out, PMDG_DROP_IP_DEST);
+	if (!from_member(n, f, addrs))
+		return drop(out, PMDG_DROP_IP_SOURCE);
 	if (ulen < PMDG_UDP_HDR || rd16(udp + 4) != ulen)
 		return drop(out, PMDG_DROP_UDP_LENGTH);
 	if (rd16(udp) != n->c.udp_port || rd16(udp + 2) != n->c.udp_port)
@@ -1077,10 +1081,6 @@ static void rx_ip4(struct pmdg_net *n, const uint8_t *f, size_t size, uint32_t p
 		return drop(out, PMDG_DROP_IP_FRAGMENT);
 	if (ip[9] != PROTO_UDP)
 		return drop(out, PMDG_DROP_IP_PROTO);
-	if (!ip_is(&n->c.self, ip + 16) && !(n->c.group.family && ip_is(&n->c.group, ip + 16)))
-		return drop(out, PMDG_DROP_IP_DEST);
-	if (!from_member(n, f, ip + 12))
-		return drop(out, PMDG_DROP_IP_SOURCE);
 	rx_udp(n, f, ip + 12, ip + ihl, total - ihl, payload_max, csum_flags, out);
 }
 
@@ -1100,10 +1100,6 @@ static void rx_ip6(struct pmdg_net *n, const uint8_t *f, size_t size, uint32_t p
 		return drop(out, PMDG_DROP_IP_FRAGMENT);
 	if (ip[6] != PROTO_UDP)
 		return drop(out, PMDG_DROP_IP_PROTO);
-	if (!ip_is(&n->c.self, ip + 24) && !(n->c.group.family && ip_is(&n->c.group, ip + 24)))
-		return drop(out, PMDG_DROP_IP_DEST);
-	if (!from_member(n, f, ip + 8))
-		return drop(out, PMDG_DROP_IP_SOURCE);
 	rx_udp(n, f, ip + 8, ip + PMDG_IP6_HDR, plen, payload_max, csum_flags, out);
 }
 

@@ -253,8 +253,8 @@ static uint32_t ops_pump(struct eng *e)
 	return n;
 }
 
-/* Sends a VIEW of g to its local members (and to extra, a local client that
- * just left it). */
+/* A VIEW record carries the table's member list as it is: never copied
+ * into a list of another size, so never cut short. */
 _Static_assert(sizeof(struct eg_member) == sizeof(struct att_member) &&
 		       offsetof(struct eg_member, client) == offsetof(struct att_member, client),
 	       "a view's member list is the group table's, as it is");

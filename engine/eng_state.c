@@ -75,6 +75,22 @@ static int get_field(const char *text, const char *key, uint64_t *out)
 	return -1;
 }
 
+/* Reads the one field key of file name (a file this module wrote with one
+ * line): 0 with *out set, or left as it is if the file does not exist; -EIO
+ * with err naming the file and what an operator may do (advice) if it is
+ * unreadable or corrupt. Control thread, at start. */
+static int read_one_field(const char *dir, const char *name, const char *key, uint64_t *out,
+			  const char *advice, char *err, size_t err_size)
+{
+	char text[1024];
+	int rc = read_file(dir, name, text, sizeof(text));
+	if (rc < 0 || (rc == 0 && get_field(text, key, out) != 0)) {
+		snprintf(err, err_size, "state_dir %s: file '%s' is unreadable or corrupt (%s)", dir, name, advice);
+		return -EIO;
+	}
+	return 0;
+}
+
 /* mkdir -p: every missing parent too (mode 0755). */
 static int mkdir_parents(const char *path)
 {
@@ -104,12 +120,10 @@ int eng_state_start(struct eng_config *c, char *err, size_t err_size)
 	}
 	char text[1024];
 	uint64_t last_inc = 0;
-	int rc = read_file(c->state_dir, "incarnation", text, sizeof(text));
-	if (rc < 0 || (rc == 0 && get_field(text, "incarnation", &last_inc) != 0)) {
-		snprintf(err, err_size, "state_dir %s: file 'incarnation' is unreadable or corrupt (remove it only if this node's old incarnations are gone from every ring)",
-			 c->state_dir);
-		return -EIO;
-	}
+	int rc = read_one_field(c->state_dir, "incarnation", "incarnation", &last_inc,
+				"remove it only if this node's old incarnations are gone from every ring", err, err_size);
+	if (rc != 0)
+		return rc;
 	rc = read_file(c->state_dir, "ring", text, sizeof(text));
 	if (rc < 0) {
 		snprintf(err, err_size, "state_dir %s: file 'ring' is unreadable", c->state_dir);
@@ -164,14 +178,12 @@ int eng_state_persist(const struct eng_config *c, const struct rp_persist *p)
 int eng_state_counter_start(const struct eng_config *c, uint64_t per_us, uint64_t reserve, uint64_t *start,
 			    uint64_t *limit, char *err, size_t err_size)
 {
-	char text[256];
 	uint64_t reserved = 0;
-	int rc = read_file(c->state_dir, "counter", text, sizeof(text));
-	if (rc < 0 || (rc == 0 && get_field(text, "counter_reserved", &reserved) != 0)) {
-		snprintf(err, err_size, "state_dir %s: file 'counter' is unreadable or corrupt (frame counters must never repeat under one key: remove it only together with a new key)",
-			 c->state_dir);
-		return -EIO;
-	}
+	int rc = read_one_field(c->state_dir, "counter", "counter_reserved", &reserved,
+				"frame counters must never repeat under one key: remove it only together with a new key",
+				err, err_size);
+	if (rc != 0)
+		return rc;
 	uint64_t from_inc = c->rp.incarnation <= UINT64_MAX / per_us ? c->rp.incarnation * per_us : UINT64_MAX;
 	*start = reserved > from_inc ? reserved : from_inc;
 	if (*start > UINT64_MAX - reserve) {

@@ -149,6 +149,13 @@ static int fill_node(const struct eng_snapshot *sp, struct rte_tel_data *d)
 	return 0;
 }
 
+/* eng_counter_fn: one counter into the dict arg. */
+static void add_counter(void *arg, const struct rp_counter_desc *cd, int gauge, uint64_t v)
+{
+	(void)gauge;
+	rte_tel_data_add_dict_u64(arg, cd->name, v);
+}
+
 static int fill_paths(const struct eng_snapshot *sp, struct rte_tel_data *d)
 {
 	const struct eng_snapshot s = *sp;
@@ -159,20 +166,11 @@ static int fill_paths(const struct eng_snapshot *sp, struct rte_tel_data *d)
 		struct rte_tel_data *c = rte_tel_data_alloc();
 		if (c == NULL)
 			return -1;
-		const struct pmdg_path_stats *ps = &s.paths[p];
 		rte_tel_data_start_dict(c);
 		const char *st = (s.faulty & (1u << p)) ? "faulty" : (s.in_use & (1u << p)) ? "ok" : "excluded";
 		rte_tel_data_add_dict_string(c, "state", st);
 		rte_tel_data_add_dict_int(c, "link", s.link[p]);
-		rte_tel_data_add_dict_u64(c, "rx_frames", ps->rx_frames);
-		rte_tel_data_add_dict_u64(c, "tx_frames", ps->tx_frames);
-		rte_tel_data_add_dict_u64(c, "rx_bytes", ps->rx_bytes);
-		rte_tel_data_add_dict_u64(c, "tx_bytes", ps->tx_bytes);
-		rte_tel_data_add_dict_u64(c, "tx_full", ps->tx_full);
-		rte_tel_data_add_dict_u64(c, "tx_nombuf", ps->tx_nombuf);
-		for (size_t i = 0; i < RP_STATS_PATH_COUNTERS; i++)
-			rte_tel_data_add_dict_u64(c, rp_path_stats_desc[i].name,
-						  rp_stats_get(&s.rp, &rp_path_stats_desc[i], p));
+		eng_path_counters_each(&s, p, add_counter, c);
 		rte_tel_data_add_dict_string(c, "transport", pmdg_transport_name(s.transport[p]));
 		if (s.transport[p] != PMDG_TRANSPORT_L2) {
 			const struct pmdg_net_stats *ns = &s.neigh[p];

@@ -211,6 +211,18 @@ enum att_env_kind { ATT_ENV_USER = 1, ATT_ENV_GROUP_OP = 2, ATT_ENV_KEY = 3 };
  * room (ENG_ENVELOPE_MAX) is the transport's, never a client's. */
 static inline int att_size_ok(uint64_t size, uint32_t max) { return size <= max; }
 
+/* Copies a record's fixed head (size bytes: struct att_publish,
+ * att_message, ...) into head: 1, or 0 if the record is shorter, which only
+ * a broken or hostile peer writes (garbage, never a crash). Every side reads
+ * a record's head this way; the bytes after it stay at r->data + size. */
+static inline int att_rec_head(const struct shm_ring_rec *r, void *head, size_t size)
+{
+	if (r->length < size)
+		return 0;
+	memcpy(head, r->data, size);
+	return 1;
+}
+
 enum att_op { ATT_OP_JOIN = 1, ATT_OP_LEAVE = 2, ATT_OP_SYNC = 3, ATT_OP_SYNC_MORE = 4 };
 
 static inline uint32_t att_pad8(uint32_t n) { return (n + 7u) & ~7u; }

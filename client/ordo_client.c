@@ -129,16 +129,10 @@ void ordo_client_free(struct ordo_client *c)
 {
 	if (c->region != NULL)
 		munmap(c->region, c->region_size);
-	if (c->mem_fd >= 0)
-		close(c->mem_fd);
-	if (c->event_fd >= 0)
-		close(c->event_fd);
-	if (c->doorbell_fd >= 0)
-		close(c->doorbell_fd);
-	if (c->sock_fd >= 0)
-		close(c->sock_fd);
-	if (c->poll_fd >= 0)
-		close(c->poll_fd);
+	const int fds[] = {c->mem_fd, c->event_fd, c->doorbell_fd, c->sock_fd, c->poll_fd};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 	for (uint32_t n = 0; n < 64; n++)
 		for (uint32_t p = 0; p < ORDO_PRIORITIES; p++) {
 			free(c->rs[n][p].buf);
@@ -644,9 +638,8 @@ static void rs_finish(struct ordo_client *c, struct ordo_reassembly *rs, struct 
 /* Checks a MESSAGE record's header; its group and data follow. */
 static int message_ok(const struct ordo_client *c, const struct shm_ring_rec *r, struct att_message *m)
 {
-	if (r->length < sizeof(*m))
+	if (!att_rec_head(r, m, sizeof(*m)))
 		return 0;
-	memcpy(m, r->data, sizeof(*m));
 	uint32_t gpad = att_pad8(m->group_len);
 	return m->group_len != 0 && m->group_len <= ORDO_GROUP_NAME_MAX && r->length >= sizeof(*m) + gpad &&
 	       m->sender_node != 0 && m->sender_node <= 64 && m->priority < ORDO_PRIORITIES &&
@@ -734,9 +727,8 @@ static void release_done(struct ordo_client *c)
 static void on_view(struct ordo_client *c, const struct shm_ring_rec *r)
 {
 	struct att_view v;
-	if (r->length < sizeof(v))
+	if (!att_rec_head(r, &v, sizeof(v)))
 		goto garbage;
-	memcpy(&v, r->data, sizeof(v));
 	uint64_t n = (uint64_t)v.member_count + v.joined_count + v.left_count;
 	uint32_t gpad = att_pad8(v.group_len);
 	if (v.group_len == 0 || v.group_len > ORDO_GROUP_NAME_MAX ||
@@ -776,9 +768,8 @@ garbage:
 static void on_config(struct ordo_client *c, const struct shm_ring_rec *r)
 {
 	struct att_config ac;
-	if (r->length < sizeof(ac))
+	if (!att_rec_head(r, &ac, sizeof(ac)))
 		goto garbage;
-	memcpy(&ac, r->data, sizeof(ac));
 	if (r->length != sizeof(ac) + (uint64_t)ac.node_count * 2u || ac.node_count > 64)
 		goto garbage;
 	uint16_t nodes[64];

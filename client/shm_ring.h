@@ -105,6 +105,10 @@ static inline void shm_ring_init(struct shm_ring_ctl *ctl)
 	atomic_store_explicit(&ctl->tail, 0, memory_order_relaxed);
 }
 
+/* A ring's data size both sides accept: a power of two, at least
+ * SHM_RING_MIN_SIZE. */
+static inline int shm_ring_size_ok(uint64_t size) { return size >= SHM_RING_MIN_SIZE && (size & (size - 1u)) == 0; }
+
 /* Attaches a side to an existing ring. size: power of two, at least
  * SHM_RING_MIN_SIZE. The producer starts from the published head, the
  * consumer from the published tail. Returns 0, or -1 if size is wrong or the
@@ -112,7 +116,7 @@ static inline void shm_ring_init(struct shm_ring_ctl *ctl)
 static inline int shm_ring_prod_attach(struct shm_ring_prod *p, struct shm_ring_ctl *ctl, uint8_t *data,
 				       uint64_t size)
 {
-	if (size < SHM_RING_MIN_SIZE || (size & (size - 1u)) != 0)
+	if (!shm_ring_size_ok(size))
 		return -1;
 	p->ctl = ctl;
 	p->data = data;
@@ -127,7 +131,7 @@ static inline int shm_ring_prod_attach(struct shm_ring_prod *p, struct shm_ring_
 static inline int shm_ring_cons_attach(struct shm_ring_cons *c, struct shm_ring_ctl *ctl, const uint8_t *data,
 				       uint64_t size)
 {
-	if (size < SHM_RING_MIN_SIZE || (size & (size - 1u)) != 0)
+	if (!shm_ring_size_ok(size))
 		return -1;
 	c->ctl = ctl;
 	c->data = data;

@@ -701,9 +701,8 @@ static int submit(struct eng *e, const void *data, uint32_t size, uint32_t clien
 static int take_publish(struct eng *e, struct eng_client *c, const struct shm_ring_rec *r)
 {
 	struct att_publish p;
-	if (r->length < sizeof(p))
+	if (!att_rec_head(r, &p, sizeof(p)))
 		return -1;
-	memcpy(&p, r->data, sizeof(p));
 	const uint8_t *body = r->data + sizeof(p);
 	uint32_t blen = r->length - (uint32_t)sizeof(p);
 	if ((p.service != RP_SERVICE_AGREED && p.service != RP_SERVICE_SAFE) || p.priority >= RP_PRIO_COUNT)

@@ -68,12 +68,10 @@ static void client_free(struct eng_client *c)
 {
 	if (c->region != NULL && c->region != MAP_FAILED)
 		munmap(c->region, c->region_size);
-	if (c->mem_fd >= 0)
-		close(c->mem_fd);
-	if (c->event_fd >= 0)
-		close(c->event_fd);
-	if (c->sock_fd >= 0)
-		close(c->sock_fd);
+	const int fds[] = {c->mem_fd, c->event_fd, c->sock_fd};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 	if (c->overflow != NULL)
 		munmap(c->overflow, c->ov_size);
 	free(c); /* (its assembly buffers are the worker's pool's) */

@@ -1,13 +1,16 @@
 /* app_attach.h — how the client tools (ordo-pub, ordo-sub, ordo-kv,
  * ordo-perf, and tests/integration's ordo-it-recv) attach to a node: with
  * their options, and when the node cannot be reached they say so the same
- * way, "<o->name>: attach <socket>: <reason>" on stderr.
+ * way, "<o->name>: attach <socket>: <reason>" on stderr; and how the
+ * receiving ones start (app_start).
  *
  * Header-only, libordo (include/ordo.h) and libc only. */
 #ifndef APP_ATTACH_H
 #define APP_ATTACH_H
 
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "ordo.h"
@@ -25,6 +28,23 @@ static inline struct ordo_client *app_attach(const char *sock, const struct ordo
 			       "-s names another socket)" : "");
 		return NULL;
 	}
+	return c;
+}
+
+/* A receiving tool's start: stdout line-buffered (each line reaches a pipe
+ * when printed), SIGINT and SIGTERM to on_signal (the tool's stop flag),
+ * then the attach with the callbacks cb on ctx. The attached client; if the
+ * node cannot be reached, the tool exits with status 1 after saying why. */
+static inline struct ordo_client *app_start(const char *sock, const char *name, const struct ordo_callbacks *cb,
+					    void *ctx, void (*on_signal)(int))
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	struct ordo_client_opts o = {.callbacks = cb, .ctx = ctx, .name = name};
+	struct ordo_client *c = app_attach(sock, &o);
+	if (c == NULL)
+		exit(1);
 	return c;
 }
 

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,23 +119,23 @@ static int write_key(const char *path, int force)
 
 int main(int argc, char **argv)
 {
+	static const struct option longs[] = {
+		{"show", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	const char *out = DEFAULT_KEY;
-	int force = 0;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
-			out = argv[++i];
-		} else if (strcmp(argv[i], "-f") == 0) {
-			force = 1;
-		} else if (strcmp(argv[i], "--show") == 0 && i + 1 < argc) {
-			return show(argv[i + 1]);
-		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			usage(stdout);
-			return 0;
-		} else {
-			fprintf(stderr, "ordo-keygen: unknown argument '%s'\n", argv[i]);
-			usage(stderr);
-			return 1;
+	int force = 0, opt;
+	while ((opt = getopt_long(argc, argv, "o:fh", longs, NULL)) != -1) {
+		switch (opt) {
+		case 'o': out = optarg; break;
+		case 'f': force = 1; break;
+		case 's': return show(optarg);
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 1; /* getopt said which argument */
 		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "ordo-keygen: unknown argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 1;
 	}
 	return write_key(out, force);
 }

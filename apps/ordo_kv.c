@@ -294,17 +294,11 @@ int main(int argc, char **argv)
 	}
 	if (s.min_members == 0)
 		s.min_members = 1;
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	if (kv_init(&s.t, 64) != 0)
 		return 1;
 	struct ordo_callbacks cb = {.message = on_message, .view = on_view, .publish_failed = on_publish_failed,
 				    .detached = on_detached};
-	struct ordo_client_opts o = {.callbacks = &cb, .ctx = &s, .name = "ordo-kv"};
-	struct ordo_client *c = app_attach(sock, &o);
-	if (c == NULL)
-		return 1;
+	struct ordo_client *c = app_start(sock, "ordo-kv", &cb, &s, on_signal);
 	s.self = ordo_self(c);
 	uint64_t rng = ordo_mix64(((uint64_t)s.self.node << 48) ^ ((uint64_t)s.self.client << 16) ^ now_ns() ^
 			   (uint64_t)getpid());

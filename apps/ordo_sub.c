@@ -120,15 +120,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ordo-sub: no GROUP: name the groups to join (ordo-sub demo)\n%s", usage_text);
 		return 2;
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	struct ordo_callbacks cb = {.message = on_message, .view = on_view, .configuration = on_config,
 				    .detached = on_detached};
-	struct ordo_client_opts o = {.callbacks = &cb, .ctx = &s, .name = "ordo-sub"};
-	struct ordo_client *c = app_attach(sock, &o);
-	if (c == NULL)
-		return 1;
+	struct ordo_client *c = app_start(sock, "ordo-sub", &cb, &s, on_signal);
 	int rc;
 	for (int i = optind; i < argc; i++) {
 		rc = ordo_join(c, argv[i], strlen(argv[i]));

@@ -77,15 +77,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *group = argv[optind];
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	struct recv r = {0};
 	struct ordo_callbacks cb = {.message = on_message, .view = on_view, .detached = on_detached};
-	struct ordo_client_opts o = {.callbacks = &cb, .ctx = &r, .name = "ordo-it-recv"};
-	struct ordo_client *c = app_attach(sock, &o);
-	if (c == NULL)
-		return 1;
+	struct ordo_client *c = app_start(sock, "ordo-it-recv", &cb, &r, on_signal);
 	r.self = ordo_self(c);
 	int rc = ordo_join(c, group, strlen(group));
 	if (rc != ORDO_OK) {

@@ -73,6 +73,17 @@ void BM_wire_encode_token(benchmark::State &state)
 }
 BENCHMARK(BM_wire_encode_token)->ArgName("rtr")->Arg(0)->Arg(64);
 
+// A received frame decoded as a node decodes it: the header, then the body
+// with decode_body. RP_DROP_NONE, or the first reason either gives.
+template <typename Body>
+enum rp_drop decode_frame(const uint8_t *buf, size_t size, Body *out,
+			  enum rp_drop (*decode_body)(const uint8_t *, const rp_wire_hdr *, Body *))
+{
+	rp_wire_hdr h;
+	enum rp_drop why = rp_wire_decode_hdr(buf, size, &h);
+	return why != RP_DROP_NONE ? why : decode_body(buf, &h, out);
+}
+
 // Header and token body, as a receiving node decodes them.
 void BM_wire_decode_token(benchmark::State &state)
 {
@@ -83,16 +94,11 @@ void BM_wire_decode_token(benchmark::State &state)
 	size_t size = rp_wire_encode_token(buf, &h, &t);
 	for (auto _ : state) {
 		benchmark::DoNotOptimize(buf);
-		rp_wire_hdr dh;
-		enum rp_drop why = rp_wire_decode_hdr(buf, size, &dh);
-		if (why == RP_DROP_NONE)
-			why = rp_wire_decode_token(buf, &dh, &out);
+		enum rp_drop why = decode_frame(buf, size, &out, rp_wire_decode_token);
 		benchmark::DoNotOptimize(why);
 		benchmark::ClobberMemory();
 	}
-	rp_wire_hdr dh;
-	if (rp_wire_decode_hdr(buf, size, &dh) != RP_DROP_NONE ||
-	    rp_wire_decode_token(buf, &dh, &out) != RP_DROP_NONE)
+	if (decode_frame(buf, size, &out, rp_wire_decode_token) != RP_DROP_NONE)
 		state.SkipWithError("the token does not decode");
 	state.SetBytesProcessed((int64_t)state.iterations() * (int64_t)size);
 }
@@ -150,16 +156,11 @@ void BM_wire_decode_data(benchmark::State &state)
 	rp_wire_data d;
 	for (auto _ : state) {
 		benchmark::DoNotOptimize(buf);
-		rp_wire_hdr h;
-		enum rp_drop why = rp_wire_decode_hdr(buf, size, &h);
-		if (why == RP_DROP_NONE)
-			why = rp_wire_decode_data(buf, &h, &d);
+		enum rp_drop why = decode_frame(buf, size, &d, rp_wire_decode_data);
 		benchmark::DoNotOptimize(why);
 		benchmark::DoNotOptimize(d);
 	}
-	rp_wire_hdr h;
-	if (rp_wire_decode_hdr(buf, size, &h) != RP_DROP_NONE ||
-	    rp_wire_decode_data(buf, &h, &d) != RP_DROP_NONE || d.entry_count != count)
+	if (decode_frame(buf, size, &d, rp_wire_decode_data) != RP_DROP_NONE || d.entry_count != count)
 		state.SkipWithError("the data frame does not decode");
 	state.SetItemsProcessed((int64_t)state.iterations() * count);
 	state.SetBytesProcessed((int64_t)state.iterations() * (int64_t)size);

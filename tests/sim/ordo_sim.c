@@ -262,18 +262,6 @@ static void report_on_signals(void)
 	signal(SIGFPE, on_fatal);
 }
 
-/* A..B, A <= B. */
-static bool parse_seed_range(const char *v, uint64_t *first, uint64_t *last)
-{
-	const char *dots = strstr(v, "..");
-	char left[32];
-	if (!dots || (size_t)(dots - v) >= sizeof(left))
-		return false;
-	memcpy(left, v, (size_t)(dots - v));
-	left[dots - v] = '\0';
-	return parse_u64(left, first) && parse_u64(dots + 2, last) && *last >= *first;
-}
-
 /* The sweep's verdict (with --expect: whether the mutant was caught). */
 static int report_sweep(bool sweep, const struct timespec *t0, const char *expect, uint64_t expected_fails)
 {
@@ -299,35 +287,18 @@ int main(int argc, char **argv)
 {
 	struct sim_opts o;
 	sim_opts_default(&o);
-	uint64_t first = 0, last = 0;
-	bool have_seed = false;
-	uint32_t nodes = 0, paths = 0, net_top = 0, net_paths = 0;
+	struct sim_cli cli = {0}; /* --seed(s), --nodes, --paths, --faults, --trace */
+	uint32_t net_top = 0, net_paths = 0;
 	const char *net_arg = NULL;
 	const char *expect = NULL;
 	uint64_t expected_fails = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		uint64_t x;
-		if (!strcmp(a, "--seed") && parse_u64(v, &x)) {
-			first = last = x;
-			have_seed = true;
-			i++;
-		} else if (!strcmp(a, "--seeds") && v) {
-			if (!parse_seed_range(v, &first, &last)) {
-				usage();
-				return 2;
-			}
-			have_seed = true;
-			i++;
-		} else if (!strcmp(a, "--nodes") && parse_u64(v, &x) && x >= 1 && x <= SIM_NODES_MAX) {
-			nodes = (uint32_t)x;
-			i++;
-		} else if (!strcmp(a, "--paths") && parse_u64(v, &x) && x >= 1 && x <= RP_PATHS_MAX) {
-			paths = (uint32_t)x;
-			i++;
-		} else if (!strcmp(a, "--faults") && sim_parse_faults(v, &o.faults)) {
-			i++;
-		} else if (!strcmp(a, "--rrp") && v && (!strcmp(v, "active") || !strcmp(v, "passive"))) {
+		int took = sim_cli_option(argc, argv, i, &cli, &o); /* -1: a bad value, said below */
+		if (took > 0) {
+			i += took - 1;
+		} else if (took == 0 && !strcmp(a, "--rrp") && v && (!strcmp(v, "active") || !strcmp(v, "passive"))) {
 			o.rrp_mode = !strcmp(v, "passive") ? RP_RRP_PASSIVE : RP_RRP_ACTIVE;
 			i++;
 		} else if (!strcmp(a, "--quorum") && v &&
@@ -382,15 +353,14 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--expect") && v && *v) {
 			expect = v;
 			i++;
-		} else if (!strcmp(a, "--trace")) {
-			o.trace = true;
 		} else {
 			fprintf(stderr, "ordo-sim: bad argument '%s'%s%s\n", a, v ? " " : "", v ? v : "");
 			usage();
 			return 2;
 		}
 	}
-	if (!have_seed || (net_arg && ((paths && paths != net_paths) || (nodes && nodes < net_top)))) {
+	uint32_t nodes = cli.nodes, paths = cli.paths;
+	if (!cli.have_seed || (net_arg && ((paths && paths != net_paths) || (nodes && nodes < net_top)))) {
 		usage();
 		return 2;
 	}
@@ -404,10 +374,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	report_on_signals();
-	bool sweep = first != last;
+	bool sweep = cli.first != cli.last;
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (uint64_t seed = first;; seed++) {
+	for (uint64_t seed = cli.first;; seed++) {
 		struct sim_opts so = o;
 		so.seed = seed;
 		current_seed = seed;
@@ -423,7 +393,7 @@ int main(int argc, char **argv)
 			if (expect && property_listed(expect, failed_property))
 				expected_fails++;
 		}
-		if (seed == last)
+		if (seed == cli.last)
 			break;
 	}
 	return report_sweep(sweep, &t0, expect, expected_fails);

@@ -470,6 +470,12 @@ void api_rec_free(struct api_rec *r)
 	r->m = NULL;
 }
 
+void api_rec_free_all(struct api_rec *const *recs, int n)
+{
+	for (int i = 0; i < n; i++)
+		api_rec_free(recs[i]);
+}
+
 int api_pump(struct api_rec *const *recs, int n, int (*done)(void *arg), void *arg, unsigned timeout_ms)
 {
 	uint64_t t0 = api_now_ns();

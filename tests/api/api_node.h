@@ -129,6 +129,8 @@ int api_rec_attach(struct api_rec *r, const char *name, const char *socket, stru
 		   uint32_t m_cap, uint32_t submit_size, uint32_t delivery_size);
 void api_rec_detach(struct api_rec *r);
 void api_rec_free(struct api_rec *r);
+/* api_rec_free of each of the n recorders, in order: a test's end. */
+void api_rec_free_all(struct api_rec *const *recs, int n);
 struct ordo_client_opts api_rec_opts(struct api_rec *r, const char *name, uint32_t submit_size,
 				     uint32_t delivery_size);
 

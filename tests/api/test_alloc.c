@@ -90,9 +90,7 @@ static void test_worker_allocates_nothing(void **state)
 	       a.view_count, (unsigned long long)b.msgs, evicted ? "was evicted" : "was NOT evicted");
 	assert_true(evicted);
 	free(buf);
-	api_rec_free(&slow);
-	api_rec_free(&a);
-	api_rec_free(&b);
+	api_rec_free_all((struct api_rec *[]){&slow, &a, &b}, 3);
 	api_sleep_ms(100);
 	assert_int_equal(api_node_stop(&n), 0);
 	long long dropped = api_node_log_number(&n, "assemblies dropped ");

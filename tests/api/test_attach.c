@@ -157,6 +157,16 @@ static void *sleep_forever(void *arg)
 	return NULL;
 }
 
+/* A node of its own (n) with one member r of group "g" that has seen its
+ * view; submit_size as api_rec_attach's (0: the default). */
+static void own_node_member(struct api_node *n, struct api_rec *r, const char *name, uint32_t submit_size)
+{
+	assert_int_equal(api_node_start(n, NULL), 0);
+	assert_int_equal(api_rec_attach(r, name, n->sock, NULL, 16, submit_size, 0), ORDO_OK);
+	assert_int_equal(ordo_join(r->c, "g", 1), ORDO_OK);
+	assert_true(api_wait_views(r, 1, 5000));
+}
+
 /* A clean stop (SIGTERM): the engine marks every region ENGINE_STOPPED;
  * publish, join and poll say ORDO_EDETACHED, the callback says so once,
  * and a client asleep in ordo_wait(-1) wakes up. */
@@ -164,11 +174,8 @@ static void test_node_stopped(void **state)
 {
 	(void)state;
 	struct api_node n2;
-	assert_int_equal(api_node_start(&n2, NULL), 0);
 	struct api_rec r;
-	assert_int_equal(api_rec_attach(&r, "stopped", n2.sock, NULL, 16, 0, 0), ORDO_OK);
-	assert_int_equal(ordo_join(r.c, "g", 1), ORDO_OK);
-	assert_true(api_wait_views(&r, 1, 5000));
+	own_node_member(&n2, &r, "stopped", 0);
 	struct ordo_client *z = NULL;
 	assert_int_equal(ordo_attach(n2.sock, NULL, &z), ORDO_OK);
 	struct sleeper sl = {.c = z};
@@ -214,11 +221,8 @@ static void test_node_killed(void **state)
 {
 	(void)state;
 	struct api_node n2;
-	assert_int_equal(api_node_start(&n2, NULL), 0);
 	struct api_rec r;
-	assert_int_equal(api_rec_attach(&r, "killed", n2.sock, NULL, 16, 65536, 0), ORDO_OK);
-	assert_int_equal(ordo_join(r.c, "g", 1), ORDO_OK);
-	assert_true(api_wait_views(&r, 1, 5000));
+	own_node_member(&n2, &r, "killed", 65536);
 	api_node_kill(&n2);
 	uint64_t t0 = api_now_ns();
 	int got = api_wait_detached(&r, 3000);

@@ -261,8 +261,7 @@ static void test_many_groups(void **state)
 	int fresh = api_wait_views(&b, 1, 2000);
 	printf("# %d groups joined and left one after the other in %.0f ms: %u views of %d; then a new group's join %s\n",
 	       GROUPS, ms, a.view_count, 2 * GROUPS, fresh ? "got its view" : "got NO view (dropped)");
-	api_rec_free(&a);
-	api_rec_free(&b);
+	api_rec_free_all((struct api_rec *[]){&a, &b}, 2);
 	api_node_cleanup(&n2);
 	assert_int_equal(a.view_count, 2 * GROUPS); /* fails today: 4094 */
 	assert_true(fresh);                        /* fails today */
@@ -317,9 +316,7 @@ static void test_table_limits(void **state)
 	const struct api_view *v = api_last_view(&c, "three");
 	assert_non_null(v);
 	assert_int_equal(v->member_count, 1);
-	api_rec_free(&a);
-	api_rec_free(&b);
-	api_rec_free(&c);
+	api_rec_free_all((struct api_rec *[]){&a, &b, &c}, 3);
 	api_node_cleanup(&n2);
 }
 

@@ -151,8 +151,7 @@ static void test_roundtrip(void **state)
 	for (int i = 0; i < 5000 && api_find_change(&a, "ip", 1, gone, ORDO_REASON_LEAVE) == NULL; i++)
 		api_pump(all, 1, NULL, NULL, 1);
 	assert_non_null(api_find_change(&a, "ip", 1, gone, ORDO_REASON_LEAVE));
-	api_rec_free(&s);
-	api_rec_free(&a);
+	api_rec_free_all((struct api_rec *[]){&s, &a}, 2);
 }
 
 /* ordo_engine_stop with a client attached: it is detached (ORDO_EDETACHED). */

@@ -104,8 +104,7 @@ static void test_agreed_safe(void **state)
 		assert_string_equal(r->m[0].group, "p1");
 	}
 	assert_same_order(&a, &b, 2);
-	api_rec_free(&a);
-	api_rec_free(&b);
+	api_rec_free_all((struct api_rec *[]){&a, &b}, 2);
 }
 
 /* The publisher need not be a member; it then receives nothing. */
@@ -139,9 +138,7 @@ static void test_open_group(void **state)
 	assert_int_equal(a.msgs, 1);
 	assert_int_equal(b.msgs, 1);
 	assert_int_equal(c.msgs, 2);
-	api_rec_free(&a);
-	api_rec_free(&b);
-	api_rec_free(&c);
+	api_rec_free_all((struct api_rec *[]){&a, &b, &c}, 3);
 }
 
 static void test_fifo_1000(void **state)
@@ -183,8 +180,7 @@ static void test_fifo_1000(void **state)
 	api_pump((struct api_rec *[]){&a, &b}, 2, NULL, NULL, 50);
 	assert_int_equal(a.msgs, N); /* once each */
 	assert_int_equal(b.msgs, N);
-	api_rec_free(&a);
-	api_rec_free(&b);
+	api_rec_free_all((struct api_rec *[]){&a, &b}, 2);
 }
 
 /* Three priorities and two services, interleaved: FIFO within each
@@ -261,8 +257,7 @@ static void test_priorities(void **state)
 			assert_int_equal(a.m[i].tag, (2ull << 32) | k++);
 	assert_same_order(&a, &b, base + BACKLOG + 1);
 	free(big);
-	api_rec_free(&a);
-	api_rec_free(&b);
+	api_rec_free_all((struct api_rec *[]){&a, &b}, 2);
 }
 
 static void test_zero_byte(void **state)
@@ -321,8 +316,7 @@ static void test_too_big(void **state)
 	assert_string_equal(b.m[1].group, g32);
 	/* a node with max_message_size = 64 MiB... is another test (receive) */
 	free(buf);
-	api_rec_free(&a);
-	api_rec_free(&b);
+	api_rec_free_all((struct api_rec *[]){&a, &b}, 2);
 }
 
 /* Writes one whole PUBLISH of size data bytes to group straight into c's
@@ -386,9 +380,7 @@ static void test_over_limit_direct(void **state)
 	assert_int_equal(s.m[1].size, 5);
 	assert_int_equal(wstate, ATT_STATE_EVICTED);
 	free(buf);
-	api_rec_free(&w);
-	api_rec_free(&s);
-	api_rec_free(&o);
+	api_rec_free_all((struct api_rec *[]){&w, &s, &o}, 3);
 }
 
 static void test_bad_arguments(void **state)
@@ -490,8 +482,7 @@ static void test_eagain(void **state)
 	assert_int_equal(first_eagain_at, fit);
 	all_once_in_order(&s, N, buf, SIZE);
 	free(buf);
-	api_rec_free(&e);
-	api_rec_free(&s);
+	api_rec_free_all((struct api_rec *[]){&e, &s}, 2);
 }
 
 /* A publisher `e` and a subscriber `s` (a member of group, 2 bytes), a
@@ -548,8 +539,7 @@ static void test_budget(void **state)
 	assert_true(api_wait_msgs(&s, accepted + MORE, 20000));
 	all_once_in_order(&s, accepted + MORE, buf, SIZE);
 	free(buf);
-	api_rec_free(&e);
-	api_rec_free(&s);
+	api_rec_free_all((struct api_rec *[]){&e, &s}, 2);
 }
 
 static void *resume_later(void *arg)
@@ -622,8 +612,7 @@ static void test_sequence_numbers(void **state)
 	}
 	printf("# 100 publishes (empty, small, %zu B in pieces) numbered 0..99\n", big);
 	free(buf);
-	api_rec_free(&a);
-	api_rec_free(&b);
+	api_rec_free_all((struct api_rec *[]){&a, &b}, 2);
 }
 
 /* idle = block: a node with nothing to do sleeps in epoll; a publish must

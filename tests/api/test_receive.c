@@ -62,8 +62,7 @@ static void test_poll_counts(void **state)
 	assert_int_equal(ordo_poll(a.c, 64), 1);
 	assert_int_equal(a.view_count, 3);
 	printf("# poll counts: 1 view, then 4 + 4 + 2 of 10 messages, then 0, then 1 view\n");
-	api_rec_free(&a);
-	api_rec_free(&w);
+	api_rec_free_all((struct api_rec *[]){&a, &w}, 2);
 }
 
 static int epoll_ready(int ep, int ms)
@@ -72,16 +71,24 @@ static int epoll_ready(int ep, int ms)
 	return epoll_wait(ep, &ev, 1, ms);
 }
 
+/* a and a witness w attached to group, a's first view taken, and an epoll
+ * instance over a's ordo_fd (the caller closes it). */
+static int epoll_pair(struct api_rec *a, struct api_rec *w, const char *group)
+{
+	api_attach_pair(a, "a", w, "witness", 64, group);
+	api_pump((struct api_rec *[]){a}, 1, NULL, NULL, 20);
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	assert_true(ep >= 0);
+	struct epoll_event ev = {.events = EPOLLIN};
+	assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, ordo_fd(a->c), &ev), 0);
+	return ep;
+}
+
 static void test_fd_epoll(void **state)
 {
 	(void)state;
 	struct api_rec a, w;
-	api_attach_pair(&a, "a", &w, "witness", 64, "r2");
-	api_pump((struct api_rec *[]){&a}, 1, NULL, NULL, 20);
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	assert_true(ep >= 0);
-	struct epoll_event ev = {.events = EPOLLIN};
-	assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, ordo_fd(a.c), &ev), 0);
+	int ep = epoll_pair(&a, &w, "r2");
 	assert_int_equal(epoll_ready(ep, 0), 0);
 
 	/* no prepare_sleep: a message does not make the descriptor readable */
@@ -115,8 +122,7 @@ static void test_fd_epoll(void **state)
 	assert_int_equal(v, 1);
 	assert_int_equal(ordo_poll(a.c, 64), 20);
 	close(ep);
-	api_rec_free(&a);
-	api_rec_free(&w);
+	api_rec_free_all((struct api_rec *[]){&a, &w}, 2);
 }
 
 /* Regression (this suite found it; fixed): after a wake-up, nothing in libordo reads the
@@ -129,11 +135,7 @@ static void test_fd_stays_readable(void **state)
 {
 	(void)state;
 	struct api_rec a, w;
-	api_attach_pair(&a, "a", &w, "witness", 64, "r3");
-	api_pump((struct api_rec *[]){&a}, 1, NULL, NULL, 20);
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	struct epoll_event ev = {.events = EPOLLIN};
-	assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, ordo_fd(a.c), &ev), 0);
+	int ep = epoll_pair(&a, &w, "r3");
 	/* the loop ordo.h describes, with nothing but the public API */
 	assert_int_equal(ordo_prepare_sleep(a.c), 0);
 	uint64_t tag = 7;
@@ -152,8 +154,7 @@ static void test_fd_stays_readable(void **state)
 	printf("# after one wake-up and a drained ring: %d spurious wake-ups in %.1f ms (0 expected)\n", spurious,
 	       api_ms_since(t0));
 	close(ep);
-	api_rec_free(&a);
-	api_rec_free(&w);
+	api_rec_free_all((struct api_rec *[]){&a, &w}, 2);
 	assert_int_equal(spurious, 0);
 }
 
@@ -201,8 +202,7 @@ static void test_wait(void **state)
 	assert_int_equal(rc, 1);
 	assert_true(woke >= 95.0 && woke < 2000.0);
 	assert_int_equal(a.m[0].tag, 99);
-	api_rec_free(&a);
-	api_rec_free(&w);
+	api_rec_free_all((struct api_rec *[]){&a, &w}, 2);
 }
 
 static void test_zero_copy(void **state)
@@ -297,9 +297,7 @@ static void test_large_2mib(void **state)
 	api_join_wait(&t, "r6");
 	api_pump((struct api_rec *[]){&s, &t}, 2, NULL, NULL, 20);
 	large_round(&p, (struct api_rec *[]){&s, &t}, 2, "r6", ordo_max_message_size(p.c), 4);
-	api_rec_free(&p);
-	api_rec_free(&s);
-	api_rec_free(&t);
+	api_rec_free_all((struct api_rec *[]){&p, &s, &t}, 3);
 
 	/* 2 MiB on the 64 MiB node, 4 MiB rings; the publisher is a member
 	 * too, receiving (on another thread) while it publishes */
@@ -310,8 +308,7 @@ static void test_large_2mib(void **state)
 	api_join_wait(&p2, "r6");
 	api_pump((struct api_rec *[]){&s2}, 1, NULL, NULL, 20);
 	large_round(&p2, (struct api_rec *[]){&s2, &p2}, 2, "r6", 2u << 20, 3);
-	api_rec_free(&p2);
-	api_rec_free(&s2);
+	api_rec_free_all((struct api_rec *[]){&p2, &s2}, 2);
 }
 
 struct pub_job {
@@ -398,8 +395,7 @@ static void test_large_64mib(void **state)
 	large_round(&p, (struct api_rec *[]){&s, &p}, 2, "big", size, 2);
 	assert_int_equal(p.detached, 0);
 	assert_int_equal(s.detached, 0);
-	api_rec_free(&p);
-	api_rec_free(&s);
+	api_rec_free_all((struct api_rec *[]){&p, &s}, 2);
 }
 
 /* Regression (this suite found it; fixed): the same with the default 4 MiB delivery
@@ -431,8 +427,7 @@ static void test_large_64mib_default_ring(void **state)
 	       size, (unsigned long long)th.wakeups, (long long)rc, (unsigned long long)s.msgs, s.detached,
 	       api_ms_since(t0));
 	free(buf);
-	api_rec_free(&p);
-	api_rec_free(&s);
+	api_rec_free_all((struct api_rec *[]){&p, &s}, 2);
 	assert_int_equal(rc, 0);
 	assert_int_equal(s.detached, 0);
 	assert_true(ok);
@@ -485,8 +480,7 @@ static void test_pieces_sizes(void **state)
 	assert_int_equal(a.c->deliver.released, a.c->deliver.read);
 	assert_int_equal(a.c->held[0] | a.c->held[1] | a.c->held[2], 0);
 	free(buf);
-	api_rec_free(&a);
-	api_rec_free(&w);
+	api_rec_free_all((struct api_rec *[]){&a, &w}, 2);
 }
 
 /* Messages in pieces at two priorities at once interleave in the ring:
@@ -565,9 +559,7 @@ static void test_pieces_spill(void **state)
 	printf("# %zu B: assembled for the 64 KiB ring, %u pieces in place in the 4 MiB ring\n",
 	       ordo_max_message_size(p.c), t.m[0].pieces);
 	assert_int_equal(s.detached, 0);
-	api_rec_free(&p);
-	api_rec_free(&s);
-	api_rec_free(&t);
+	api_rec_free_all((struct api_rec *[]){&p, &s, &t}, 3);
 }
 
 /* Misuse: an unknown mode is refused; ordo_message_copy never reads past

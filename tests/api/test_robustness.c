@@ -180,8 +180,7 @@ static void test_garbage_submit(void **state)
 	}
 	assert_int_equal(h.c->garbage, 0);
 	assert_int_equal(s.c->garbage, 0);
-	api_rec_free(&h);
-	api_rec_free(&s);
+	api_rec_free_all((struct api_rec *[]){&h, &s}, 2);
 }
 
 /* ---- rewriting a record after the node checked it ---- */
@@ -295,8 +294,7 @@ static void test_forged_group_op(void **state)
 	       attempts, attackers, api_ms_since(t0), evicted,
 	       forged ? "WAS REMOVED from its group by a forged GROUP_OP" : "kept its membership",
 	       (unsigned long long)(v.msgs - before));
-	api_rec_free(&v);
-	api_rec_free(&o);
+	api_rec_free_all((struct api_rec *[]){&v, &o}, 2);
 	assert_null(forged);             /* fails today */
 	assert_int_equal(v.msgs - before, 1);
 }
@@ -376,8 +374,7 @@ static void test_partial_message(void **state)
 	assert_int_equal(s.msgs, 1);                 /* the late rest was not delivered */
 	assert_int_equal(s.m[0].size, 5);
 	assert_int_equal(atomic_load(&w.c->hdr->state), ATT_STATE_ATTACHED);
-	api_rec_free(&w);
-	api_rec_free(&s);
+	api_rec_free_all((struct api_rec *[]){&w, &s}, 2);
 }
 
 /* ---- a client that stops draining ---- */
@@ -434,8 +431,7 @@ static void test_slow_client(void **state)
 	assert_true(slow.msgs > 0 && slow.msgs < BEFORE);
 	for (uint64_t i = 0; i < slow.msgs; i++)
 		assert_int_equal(slow.m[i].tag, i);
-	api_rec_free(&slow);
-	api_rec_free(&fast);
+	api_rec_free_all((struct api_rec *[]){&slow, &fast}, 2);
 }
 
 /* ---- a publisher killed in the middle of a 64 MiB message ---- */
@@ -554,9 +550,7 @@ static void test_publisher_killed(void **state)
 	assert_int_equal(s.detached, 0);
 	assert_int_equal(h.detached, 0);
 	free(pattern);
-	api_rec_free(&n);
-	api_rec_free(&s);
-	api_rec_free(&h);
+	api_rec_free_all((struct api_rec *[]){&n, &s, &h}, 3);
 }
 
 API_MAIN((api_nodes_opts[0] = (struct api_node_opts){.max_message_size = 64u << 20, .client_evict_ms = EVICT_MS, .assembly_timeout_ms = ASSEMBLY_MS}),

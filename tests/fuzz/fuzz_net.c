@@ -59,35 +59,33 @@ static void setup(uint8_t how)
 	c.transport = v6 ? PMDG_TRANSPORT_UDP6 : PMDG_TRANSPORT_UDP4;
 	c.udp_port = PMDG_UDP_PORT_DEFAULT;
 	c.learn = !((how >> 3) & 1);
-	int rc;
-	if (v6) {
-		rc = pmdg_ip_parse("fd6f::1/64", &c.self, &c.prefix, why, sizeof(why));
-		rc |= pmdg_net_parse_addresses(gw ? "1@fd6f::1,2@fd6f::2,3@fd6f:0:0:3::1"
-						  : "1@fd6f::1,2@fd6f::2,3@fe80::3", &c, why, sizeof(why));
-		if (gw) {
-			rc |= pmdg_ip_parse("fe80::fe", &c.gateway, NULL, why, sizeof(why));
-			rc |= pmdg_net_parse_neighbours("fe80::fe@02:00:00:00:00:fe", &c, why, sizeof(why));
-		}
-		if (group)
-			rc |= pmdg_ip_parse("ff15::4f52", &c.group, NULL, why, sizeof(why));
-	} else {
-		rc = pmdg_ip_parse("10.80.1.1/24", &c.self, &c.prefix, why, sizeof(why));
-		rc |= pmdg_net_parse_addresses(gw ? "1@10.80.1.1,2@10.80.1.2,3@10.80.3.1"
-						  : "1@10.80.1.1,2@10.80.1.2,3@10.80.1.3", &c, why, sizeof(why));
-		if (gw) {
-			rc |= pmdg_ip_parse("10.80.1.254", &c.gateway, NULL, why, sizeof(why));
-			rc |= pmdg_net_parse_neighbours("10.80.1.254@02:00:00:00:00:fe", &c, why, sizeof(why));
-		}
-		if (group)
-			rc |= pmdg_ip_parse("239.192.79.1", &c.group, NULL, why, sizeof(why));
+	/* per family: node 1's address, the three nodes' ([gw]: node 3 in
+	 * another subnet, through the gateway), the gateway with its static
+	 * MAC, the multicast group, and every next hop static ([gw]) */
+	static const struct {
+		const char *self, *addresses[2], *gateway, *gateway_mac, *group, *statics[2];
+	} fam[2] = {
+		{"10.80.1.1/24",
+		 {"1@10.80.1.1,2@10.80.1.2,3@10.80.1.3", "1@10.80.1.1,2@10.80.1.2,3@10.80.3.1"},
+		 "10.80.1.254", "10.80.1.254@02:00:00:00:00:fe", "239.192.79.1",
+		 {"10.80.1.2@02:00:00:00:00:02,10.80.1.3@02:00:00:00:00:03",
+		  "10.80.1.2@02:00:00:00:00:02,10.80.1.254@02:00:00:00:00:fe"}},
+		{"fd6f::1/64",
+		 {"1@fd6f::1,2@fd6f::2,3@fe80::3", "1@fd6f::1,2@fd6f::2,3@fd6f:0:0:3::1"},
+		 "fe80::fe", "fe80::fe@02:00:00:00:00:fe", "ff15::4f52",
+		 {"fd6f::2@02:00:00:00:00:02,fe80::3@02:00:00:00:00:03",
+		  "fd6f::2@02:00:00:00:00:02,fe80::fe@02:00:00:00:00:fe"}},
+	};
+	int rc = pmdg_ip_parse(fam[v6].self, &c.self, &c.prefix, why, sizeof(why));
+	rc |= pmdg_net_parse_addresses(fam[v6].addresses[gw], &c, why, sizeof(why));
+	if (gw) {
+		rc |= pmdg_ip_parse(fam[v6].gateway, &c.gateway, NULL, why, sizeof(why));
+		rc |= pmdg_net_parse_neighbours(fam[v6].gateway_mac, &c, why, sizeof(why));
 	}
-	if (!c.learn) { /* every next hop static */
-		rc |= pmdg_net_parse_neighbours(v6 ? (gw ? "fd6f::2@02:00:00:00:00:02,fe80::fe@02:00:00:00:00:fe"
-							 : "fd6f::2@02:00:00:00:00:02,fe80::3@02:00:00:00:00:03")
-						   : (gw ? "10.80.1.2@02:00:00:00:00:02,10.80.1.254@02:00:00:00:00:fe"
-							 : "10.80.1.2@02:00:00:00:00:02,10.80.1.3@02:00:00:00:00:03"),
-						&c, why, sizeof(why));
-	}
+	if (group)
+		rc |= pmdg_ip_parse(fam[v6].group, &c.group, NULL, why, sizeof(why));
+	if (!c.learn) /* every next hop static */
+		rc |= pmdg_net_parse_neighbours(fam[v6].statics[gw], &c, why, sizeof(why));
 	static const uint16_t members[3] = {1, 2, 3};
 	check(rc == 0);
 	check(pmdg_net_check(&c, 1, members, 3, &key, why, sizeof(why)) == 0);

@@ -47,19 +47,24 @@ def _path(mode, k, i, nodes):
         return {'transport': 'udp6', 'address': f'fd6f:{k}:{i}::1/64',
                 'addresses': ','.join(f'{j}@fd6f:{k}:{j}::1' for j in ids),
                 'gateway': f'fd6f:{k}:{i}::fe'}
-    if mode in ('udp6-ll', 'udp6-mcast'):
-        conf = {'transport': 'udp6', 'address': f'fe80::4f:{i}/64',
-                'addresses': ','.join(f'{j}@fe80::4f:{j}' for j in ids)}
-        if mode == 'udp6-mcast':
-            conf['multicast'] = f'ff12::4f52:{k + 1}'
-        return conf
-    if mode in ('udp4-segment', 'udp4-mcast'):
-        conf = {'transport': 'udp4', 'address': f'10.79.{k}.{i}/24',
-                'addresses': ','.join(f'{j}@10.79.{k}.{j}' for j in ids)}
-        if mode == 'udp4-mcast':
-            conf['multicast'] = f'239.192.79.{k + 1}'
+    if mode in _SEGMENT:
+        # one bridged segment per path: (transport, node j's address,
+        # prefix length, the path's multicast group or None)
+        transport, addr, plen, group = _SEGMENT[mode]
+        conf = {'transport': transport, 'address': f'{addr(k, i)}/{plen}',
+                'addresses': ','.join(f'{j}@{addr(k, j)}' for j in ids)}
+        if group:
+            conf['multicast'] = group(k)
         return conf
     return {}
+
+
+_SEGMENT = {
+    'udp4-segment': ('udp4', lambda k, j: f'10.79.{k}.{j}', 24, None),
+    'udp4-mcast': ('udp4', lambda k, j: f'10.79.{k}.{j}', 24, lambda k: f'239.192.79.{k + 1}'),
+    'udp6-ll': ('udp6', lambda k, j: f'fe80::4f:{j}', 64, None),
+    'udp6-mcast': ('udp6', lambda k, j: f'fe80::4f:{j}', 64, lambda k: f'ff12::4f52:{k + 1}'),
+}
 
 
 def router_mac(port):

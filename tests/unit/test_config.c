@@ -330,6 +330,20 @@ static void parse_text(const char *text, struct eng_config *c)
 	free(copy);
 }
 
+/* The error parsing text gives (it must fail): a static buffer the next
+ * call overwrites. */
+static const char *parse_error(const char *text)
+{
+	static char err[512];
+	struct eng_config c;
+	char *copy = strdup(text);
+	assert_non_null(copy);
+	err[0] = '\0';
+	assert_int_equal(eng_config_parse(copy, "text", &c, err, sizeof(err)), -1);
+	free(copy);
+	return err;
+}
+
 /* print (eng_config_print or _json) into a string the caller frees */
 static char *printed(void (*print)(const struct eng_config *, FILE *), const struct eng_config *c)
 {
@@ -419,27 +433,18 @@ static void test_partial(void **state)
 		 "path1.nodes = '1,x': node ids are integers"},
 	};
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
-		char err[512] = "", *copy = strdup(partial_text(bad[k].node, bad[k].path1, bad[k].path2));
-		assert_non_null(copy);
-		assert_int_equal(eng_config_parse(copy, "text", &c, err, sizeof(err)), -1);
-		free(copy);
+		const char *err = parse_error(partial_text(bad[k].node, bad[k].path1, bad[k].path2));
 		if (strstr(err, bad[k].err) == NULL)
 			fail_msg("case %zu: error '%s', expected '%s'", k, err, bad[k].err);
 	}
 	/* the cut, named by its two sides */
-	char err[512] = "", *copy = strdup("[node]\nid = 1\n[ring]\nid = 3\nnodes = 1,2,3,4\n"
-					    "[path0]\nnodes = 1,2\ndevice = net_null0\n[path1]\nnodes = 3,4\n");
-	assert_non_null(copy);
-	assert_int_equal(eng_config_parse(copy, "text", &c, err, sizeof(err)), -1);
-	free(copy);
+	const char *err = parse_error("[node]\nid = 1\n[ring]\nid = 3\nnodes = 1,2,3,4\n"
+				      "[path0]\nnodes = 1,2\ndevice = net_null0\n[path1]\nnodes = 3,4\n");
 	if (strstr(err, "nodes 1,2 share no network with nodes 3,4") == NULL)
 		fail_msg("error '%s'", err);
 	/* passive replication needs a full topology */
-	copy = strdup("[node]\nid = 1\n[ring]\nid = 3\nnodes = 1,2,3\nrrp_mode = passive\n"
-		      "[path0]\ndevice = net_null0\n[path1]\nnodes = 1,2\ndevice = net_null1\n");
-	assert_non_null(copy);
-	assert_int_equal(eng_config_parse(copy, "text", &c, err, sizeof(err)), -1);
-	free(copy);
+	err = parse_error("[node]\nid = 1\n[ring]\nid = 3\nnodes = 1,2,3\nrrp_mode = passive\n"
+			  "[path0]\ndevice = net_null0\n[path1]\nnodes = 1,2\ndevice = net_null1\n");
 	if (strstr(err, "passive") == NULL)
 		fail_msg("error '%s'", err);
 }
@@ -609,19 +614,13 @@ static void test_routed(void **state)
 	assert_int_equal(c.path[1].net.learn, 0);
 	parse_text(routed_text(ring_key, "neighbour_learning = yes\n"), &c);
 	assert_int_equal(c.path[1].net.learn, 1);
-	{
-		char kerr[512] = "", *kcopy = strdup(routed_text(ring_key, ""));
-		assert_int_equal(eng_config_parse(kcopy, "text", &c, kerr, sizeof(kerr)), -1);
-		free(kcopy);
-		if (strstr(kerr, "path1.neighbour_learning = 'no': ") != kerr || strstr(kerr, "off by default with [ring] key_file") == NULL)
-			fail_msg("a key and no static neighbours: '%s'", kerr);
-	}
+	const char *kerr = parse_error(routed_text(ring_key, ""));
+	if (strstr(kerr, "path1.neighbour_learning = 'no': ") != kerr || strstr(kerr, "off by default with [ring] key_file") == NULL)
+		fail_msg("a key and no static neighbours: '%s'", kerr);
 	unlink(keyfile);
 	/* an address key on an l2 path */
-	char err[512] = "", *copy = strdup(routed_text("", "[path2]\ndevice = net_null2\naddress = 10.0.0.1/24\n"));
-	assert_int_equal(eng_config_parse(copy, "text", &c, err, sizeof(err)), -1);
-	free(copy);
-	assert_string_equal(err, "path2.address = '10.0.0.1/24': only with transport = udp4 or udp6 (this path is l2) (text: line 17)");
+	assert_string_equal(parse_error(routed_text("", "[path2]\ndevice = net_null2\naddress = 10.0.0.1/24\n")),
+			    "path2.address = '10.0.0.1/24': only with transport = udp4 or udp6 (this path is l2) (text: line 17)");
 }
 
 int main(void)

@@ -178,44 +178,49 @@ static void test_lists(void **state)
 static void test_check(void **state)
 {
 	(void)state;
+	/* one configuration a row: accepted (key NULL), or refused naming key
+	 * with word in the reason */
+	static const struct {
+		uint8_t transport;
+		const char *self, *addresses, *gw, *group, *key, *word;
+	} cases[] = {
+		/* routed: nodes in three subnets through a gateway */
+		{PMDG_TRANSPORT_UDP4, "10.80.1.1/24", "1@10.80.1.1,2@10.80.2.1,3@10.80.3.1", "10.80.1.254", "", NULL, NULL},
+		{PMDG_TRANSPORT_UDP4, "10.80.1.1/24", "1@10.80.1.1,2@10.80.2.1,3@10.80.3.1", "", "", "addresses", "no gateway"},
+		{PMDG_TRANSPORT_UDP4, "10.80.1.1/24", "1@10.80.1.1,2@10.80.2.1,3@10.80.3.1", "10.80.9.254", "", "gateway",
+		 "not in this node's subnet"},
+		/* one subnet, no gateway needed */
+		{PMDG_TRANSPORT_UDP4, "10.80.0.1/16", "1@10.80.0.1,2@10.80.2.1,3@10.80.3.1", "", "239.1.2.3", NULL, NULL},
+		/* families, self, members */
+		{PMDG_TRANSPORT_UDP6, "10.80.1.1/24", "1@10.80.1.1,2@10.80.2.1,3@10.80.3.1", "10.80.1.254", "", "address", "IPv6"},
+		{PMDG_TRANSPORT_UDP4, "10.80.1.1/24", "1@10.80.1.2,2@10.80.1.3,3@10.80.1.4", "", "", "addresses",
+		 "is not its address"},
+		{PMDG_TRANSPORT_UDP4, "10.80.1.1/24", "1@10.80.1.1,2@10.80.1.3", "", "", "addresses", "node 3"},
+		{PMDG_TRANSPORT_UDP4, "10.80.1.1/24", "1@10.80.1.1,2@10.80.1.3,3@10.80.1.4,4@10.80.1.5", "", "", "addresses",
+		 "not one of [ring] nodes"},
+		{PMDG_TRANSPORT_UDP4, "10.80.1.1/24", "1@10.80.1.1,2@10.80.1.3,3@10.80.1.3", "", "", "addresses", "same address"},
+		{PMDG_TRANSPORT_UDP4, "10.80.1.0/24", "1@10.80.1.0,2@10.80.1.3,3@10.80.1.4", "", "", "address",
+		 "not a host address"},
+		{PMDG_TRANSPORT_UDP4, "10.80.1.1/24", "1@10.80.1.1,2@224.0.0.1,3@10.80.1.4", "", "", "addresses",
+		 "not a host address"},
+		{PMDG_TRANSPORT_UDP4, "10.80.1.1/24", "1@10.80.1.1,2@10.80.1.3,3@10.80.1.4", "", "10.1.1.1", "multicast",
+		 "multicast"},
+		/* IPv6: link-local peers are on the link whatever the prefix */
+		{PMDG_TRANSPORT_UDP6, "fe80::1/64", "1@fe80::1,2@fe80::2,3@fe80::3", "", "ff02::4f52", NULL, NULL},
+		{PMDG_TRANSPORT_UDP6, "fe80::1/10", "1@fe80::1,2@fe80::2,3@fe80::3", "", "", "address", "/64"},
+		{PMDG_TRANSPORT_UDP6, "fe80::1/64", "1@fe80::1,2@fd00::2,3@fe80::3", "", "", "addresses", "no gateway"},
+		/* a link-local gateway, as routers advertise */
+		{PMDG_TRANSPORT_UDP6, "fd6f:0:0:1::1/64", "1@fd6f:0:0:1::1,2@fd6f:0:0:2::1,3@fd6f:0:0:3::1", "fe80::fe", "",
+		 NULL, NULL},
+	};
 	struct pmdg_net_conf c;
-	/* routed: nodes in three subnets through a gateway */
-	conf(&c, PMDG_TRANSPORT_UDP4, "10.80.1.1/24", "1@10.80.1.1,2@10.80.2.1,3@10.80.3.1", "10.80.1.254", "");
-	check_ok(&c, 1);
-	c.gateway.family = 0;
-	check_bad(&c, 1, "addresses", "no gateway");
-	conf(&c, PMDG_TRANSPORT_UDP4, "10.80.1.1/24", "1@10.80.1.1,2@10.80.2.1,3@10.80.3.1", "10.80.9.254", "");
-	check_bad(&c, 1, "gateway", "not in this node's subnet");
-	/* one subnet, no gateway needed */
-	conf(&c, PMDG_TRANSPORT_UDP4, "10.80.0.1/16", "1@10.80.0.1,2@10.80.2.1,3@10.80.3.1", "", "239.1.2.3");
-	check_ok(&c, 1);
-	/* families, self, members */
-	conf(&c, PMDG_TRANSPORT_UDP6, "10.80.1.1/24", "1@10.80.1.1,2@10.80.2.1,3@10.80.3.1", "10.80.1.254", "");
-	check_bad(&c, 1, "address", "IPv6");
-	conf(&c, PMDG_TRANSPORT_UDP4, "10.80.1.1/24", "1@10.80.1.2,2@10.80.1.3,3@10.80.1.4", "", "");
-	check_bad(&c, 1, "addresses", "is not its address");
-	conf(&c, PMDG_TRANSPORT_UDP4, "10.80.1.1/24", "1@10.80.1.1,2@10.80.1.3", "", "");
-	check_bad(&c, 1, "addresses", "node 3");
-	conf(&c, PMDG_TRANSPORT_UDP4, "10.80.1.1/24", "1@10.80.1.1,2@10.80.1.3,3@10.80.1.4,4@10.80.1.5", "", "");
-	check_bad(&c, 1, "addresses", "not one of [ring] nodes");
-	conf(&c, PMDG_TRANSPORT_UDP4, "10.80.1.1/24", "1@10.80.1.1,2@10.80.1.3,3@10.80.1.3", "", "");
-	check_bad(&c, 1, "addresses", "same address");
-	conf(&c, PMDG_TRANSPORT_UDP4, "10.80.1.0/24", "1@10.80.1.0,2@10.80.1.3,3@10.80.1.4", "", "");
-	check_bad(&c, 1, "address", "not a host address");
-	conf(&c, PMDG_TRANSPORT_UDP4, "10.80.1.1/24", "1@10.80.1.1,2@224.0.0.1,3@10.80.1.4", "", "");
-	check_bad(&c, 1, "addresses", "not a host address");
-	conf(&c, PMDG_TRANSPORT_UDP4, "10.80.1.1/24", "1@10.80.1.1,2@10.80.1.3,3@10.80.1.4", "", "10.1.1.1");
-	check_bad(&c, 1, "multicast", "multicast");
-	/* IPv6: link-local peers are on the link whatever the prefix */
-	conf(&c, PMDG_TRANSPORT_UDP6, "fe80::1/64", "1@fe80::1,2@fe80::2,3@fe80::3", "", "ff02::4f52");
-	check_ok(&c, 1);
-	conf(&c, PMDG_TRANSPORT_UDP6, "fe80::1/10", "1@fe80::1,2@fe80::2,3@fe80::3", "", "");
-	check_bad(&c, 1, "address", "/64");
-	conf(&c, PMDG_TRANSPORT_UDP6, "fe80::1/64", "1@fe80::1,2@fd00::2,3@fe80::3", "", "");
-	check_bad(&c, 1, "addresses", "no gateway");
-	conf(&c, PMDG_TRANSPORT_UDP6, "fd6f:0:0:1::1/64", "1@fd6f:0:0:1::1,2@fd6f:0:0:2::1,3@fd6f:0:0:3::1",
-	     "fe80::fe", "");
-	check_ok(&c, 1); /* a link-local gateway, as routers advertise */
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		conf(&c, cases[k].transport, cases[k].self, cases[k].addresses, cases[k].gw, cases[k].group);
+		if (cases[k].key == NULL)
+			check_ok(&c, 1);
+		else
+			check_bad(&c, 1, cases[k].key, cases[k].word);
+	}
 	/* static neighbours and learning */
 	conf(&c, PMDG_TRANSPORT_UDP4, "10.80.1.1/24", "1@10.80.1.1,2@10.80.2.1,3@10.80.3.1", "10.80.1.254", "");
 	char why[128];

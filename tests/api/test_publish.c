@@ -581,8 +581,7 @@ static void test_room_wake(void **state)
 	assert_true(api_wait_msgs(&s, accepted + 1, 20000));
 	all_once_in_order(&s, accepted + 1, buf, SIZE);
 	free(buf);
-	api_rec_free(&e);
-	api_rec_free(&s);
+	api_rec_free_all((struct api_rec *[]){&e, &s}, 2);
 }
 
 /* Sequence numbers: per client, from 0, one per accepted publish, in every

@@ -4,7 +4,7 @@ an implementation independent of ordo's (python3-cryptography, which wraps
 OpenSSL too, but none of ordo's code: the derivation, nonce, AAD and trailer
 layout are re-done here from docs/security.md).
 
-    python3 tests/unit/crypto_kat.py     # prints the C arrays test_crypto.c holds
+    python3 tests/unit/crypto_kat.py     # prints the known answers test_crypto.c holds (hex)
 """
 import struct
 from cryptography.hazmat.primitives import hashes
@@ -50,10 +50,7 @@ def seal(cipher, protect, hdr=40, size=64):
 
 
 def carr(name, b):
-    lines = []
-    for i in range(0, len(b), 12):
-        lines.append('\t' + ' '.join(f'0x{x:02x},' for x in b[i:i + 12]))
-    return f'static const uint8_t {name}[{len(b)}] = {{\n' + '\n'.join(lines) + '\n};'
+    return f'static const char {name}[] = "{b.hex()}";'
 
 
 for cipher, cname in ((1, 'aes'), (2, 'chacha')):

@@ -806,20 +806,36 @@ static uint32_t dad_round(struct pmdg_net *d, struct pmdg_net *a, struct pmdg_ne
 	return sent;
 }
 
+/* d: a process starting as node id of the ring whose addresses are all,
+ * at self with MAC mac, probing three times 10 ms apart. */
+static void dad_start(struct pmdg_net *d, uint8_t transport, const char *self, const char *all, uint16_t id,
+		      const struct pmdg_mac *mac)
+{
+	struct pmdg_net_conf c;
+	conf(&c, transport, self, all, "", "");
+	pmdg_net_init(d, &c, id, mac);
+	pmdg_net_dad_start(d, 3, 10 * 1000000ull, 0);
+}
+
+/* The address conflict tests' start: nodes 1 and 2 (p, IPv4) once node 1
+ * has resolved node 2, and d as dad_start makes it. */
+static void dad_setup(struct pair *p, struct pmdg_net *d, uint16_t id, const char *self,
+		      const struct pmdg_mac *mac)
+{
+	ipv4_pair(p, "");
+	exchange(&p->a, &p->b, 0);
+	dad_start(d, PMDG_TRANSPORT_UDP4, self, "1@10.80.1.1,2@10.80.1.2,3@10.80.1.3", id, mac);
+}
+
 static void test_dad_ipv4(void **state)
 {
 	(void)state;
 	static struct pair p;
 	static struct pmdg_net d;
-	ipv4_pair(&p, "");
-	exchange(&p.a, &p.b, 0);
+	/* a second process configured as node 2, elsewhere (mac9) */
+	dad_setup(&p, &d, 2, "10.80.1.2/24", &mac9);
 	exchange(&p.b, &p.a, 0);
 	uint64_t learned = p.a.st.learned;
-	/* a second process configured as node 2, elsewhere (mac9) */
-	struct pmdg_net_conf c;
-	conf(&c, PMDG_TRANSPORT_UDP4, "10.80.1.2/24", "1@10.80.1.1,2@10.80.1.2,3@10.80.1.3", "", "");
-	pmdg_net_init(&d, &c, 2, &mac9);
-	pmdg_net_dad_start(&d, 3, 10 * 1000000ull, 0);
 	uint8_t f[1200], reply[PMDG_NET_REPLY_MAX];
 	/* its first frame: an ARP probe for its address, from 0.0.0.0 */
 	uint32_t n = pmdg_net_solicit(&d, 0, f);
@@ -873,16 +889,11 @@ static void test_dad_ipv4_free(void **state)
 	(void)state;
 	static struct pair p;
 	static struct pmdg_net e;
-	ipv4_pair(&p, "");
-	exchange(&p.a, &p.b, 0);
+	/* nobody holds it: 3 probes 10 ms apart, requests unanswered meanwhile */
+	dad_setup(&p, &e, 3, "10.80.1.3/24", &mac3);
 	uint8_t f[1200], reply[PMDG_NET_REPLY_MAX];
 	struct pmdg_rx r;
 	uint32_t n;
-	struct pmdg_net_conf c;
-	/* nobody holds it: 3 probes 10 ms apart, requests unanswered meanwhile */
-	conf(&c, PMDG_TRANSPORT_UDP4, "10.80.1.3/24", "1@10.80.1.1,2@10.80.1.2,3@10.80.1.3", "", "");
-	pmdg_net_init(&e, &c, 3, &mac3);
-	pmdg_net_dad_start(&e, 3, 10 * 1000000ull, 0);
 	assert_int_equal(dad_round(&e, &p.a, &p.b, 0), 3);      /* a probe, 2 anonymous requests */
 	assert_int_equal(dad_round(&e, &p.a, &p.b, 5 * 1000000ull), 0);
 	assert_int_equal(dad_round(&e, &p.a, &p.b, 10 * 1000000ull), 1);
@@ -900,8 +911,7 @@ static void test_dad_ipv4_free(void **state)
 	assert_int_equal(r.reply_size, 42);
 	/* a probe for an address being probed, from another MAC (a peer starting
 	 * too solicits it so): no conflict, no answer */
-	pmdg_net_init(&e, &c, 3, &mac3);
-	pmdg_net_dad_start(&e, 3, 10 * 1000000ull, 0);
+	dad_start(&e, PMDG_TRANSPORT_UDP4, "10.80.1.3/24", "1@10.80.1.1,2@10.80.1.2,3@10.80.1.3", 3, &mac3);
 	n = pmdg_net_solicit(&e, 0, f);
 	pmdg_net_rx(&e, f, n, 9000, 0, 0, reply, &r);           /* its own, looped back */
 	assert_int_equal(e.dad, PMDG_DAD_PROBING);
@@ -928,10 +938,7 @@ static void test_dad_ipv6(void **state)
 	exchange(&p.a, &p.b, 0);
 	exchange(&p.b, &p.a, 0);
 	uint64_t learned = p.a.st.learned;
-	struct pmdg_net_conf c;
-	conf(&c, PMDG_TRANSPORT_UDP6, "fe80::2/64", all, "", "");
-	pmdg_net_init(&d, &c, 2, &mac9);
-	pmdg_net_dad_start(&d, 3, 10 * 1000000ull, 0);
+	dad_start(&d, PMDG_TRANSPORT_UDP6, "fe80::2/64", all, 2, &mac9);
 	uint8_t f[1200], reply[PMDG_NET_REPLY_MAX], g[PMDG_NET_REPLY_MAX];
 	/* an NS from :: to fe80::2's solicited-node group, no option */
 	uint32_t n = pmdg_net_solicit(&d, 0, f);
@@ -964,8 +971,7 @@ static void test_dad_ipv6(void **state)
 	assert_memory_equal(f, mac1.b, 6);
 	/* a DAD NS for an address being probed, from another MAC: no conflict
 	 * (a peer starting too solicits it so), no answer */
-	pmdg_net_init(&d, &c, 2, &mac9);
-	pmdg_net_dad_start(&d, 3, 10 * 1000000ull, 0);
+	dad_start(&d, PMDG_TRANSPORT_UDP6, "fe80::2/64", all, 2, &mac9);
 	n = pmdg_net_solicit(&d, 0, f);
 	pmdg_net_rx(&d, f, n, 9000, 0, 0, reply, &r);           /* its own */
 	assert_int_equal(d.dad, PMDG_DAD_PROBING);

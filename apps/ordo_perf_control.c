@@ -160,8 +160,7 @@ static int ctl_watch(void *sock)
 		}
 		if (perf_ctl_end_due(&ctl, ctl_end_asked))
 			w_publish_end(me.c);
-		double waited = (double)(perf_now_ns() - (ctl.barrier ? ctl.barrier_ns : t0)) / 1e9;
-		if (waited > ctl.timeout_s + (ctl.barrier ? ctl.duration_s : 0)) {
+		if (perf_ctl_timed_out(&ctl, t0)) {
 			fprintf(stderr, "ordo-perf: watch: timeout (%s)\n", ctl.barrier ? "ENDs" : "members");
 			status = 3;
 			break;
@@ -239,10 +238,9 @@ static int ctl_churn(void *ctx)
 		}
 	}
 	ctl.churn_start_ns = perf_now_ns();
-	uint64_t dur_ns = (uint64_t)(ctl.duration_s * 1e9), limit = dur_ns + (uint64_t)(ctl.timeout_s * 1e9);
 	for (;;) {
 		uint64_t now = perf_now_ns();
-		int sending = now - ctl.churn_start_ns < dur_ns && !ctl_stop, busy = 0, work = 0;
+		int sending = perf_ctl_churn_sending(&ctl, now) && !ctl_stop, busy = 0, work = 0;
 		for (uint32_t i = 0; i < k; i++) {
 			int n = ordo_poll(cl[i].c, 256);
 			if (n < 0 || cl[i].refused || cl[i].y.state < 0)
@@ -251,7 +249,7 @@ static int ctl_churn(void *ctx)
 			work += perf_ctl_churn_step(&ctl, &cl[i].y, sending && !ctl.failed, ctl_call, &cl[i]);
 			busy |= cl[i].y.state > 0;
 		}
-		if ((!busy && !sending) || ctl.failed || now - ctl.churn_start_ns > limit)
+		if ((!busy && !sending) || ctl.failed || perf_ctl_churn_overdue(&ctl, now))
 			break;
 		if (work == 0)
 			churn_sleep(cl, k);

@@ -270,6 +270,27 @@ static inline int perf_ctl_end_due(const struct perf_ctl *c, int asked)
 	return asked || (double)(perf_now_ns() - c->barrier_ns) / 1e9 > c->duration_s;
 }
 
+/* The watcher waited past its timeout: for the members (before the barrier,
+ * since t0) or for the ENDs (after it, the run's duration more). */
+static inline int perf_ctl_timed_out(const struct perf_ctl *c, uint64_t t0)
+{
+	double waited = (double)(perf_now_ns() - (c->barrier ? c->barrier_ns : t0)) / 1e9;
+	return waited > c->timeout_s + (c->barrier ? c->duration_s : 0);
+}
+
+/* A churner at now (perf_now_ns) since churn_start_ns: still within the
+ * run's duration (it sends), or past the duration and the timeout (it must
+ * stop, done or not). */
+static inline int perf_ctl_churn_sending(const struct perf_ctl *c, uint64_t now)
+{
+	return now - c->churn_start_ns < (uint64_t)(c->duration_s * 1e9);
+}
+
+static inline int perf_ctl_churn_overdue(const struct perf_ctl *c, uint64_t now)
+{
+	return now - c->churn_start_ns > (uint64_t)(c->duration_s * 1e9) + (uint64_t)(c->timeout_s * 1e9);
+}
+
 static inline void perf_ctl_json_member(FILE *f, const char *k, const struct perf_ctl_member *m, uint32_t count)
 {
 	if (count == 0)

@@ -218,8 +218,7 @@ static int ctl_watch(void *ctx)
 		}
 		if (perf_ctl_end_due(&ctl, ctl_end_asked))
 			w_publish_end();
-		double waited = (double)(perf_now_ns() - (ctl.barrier ? ctl.barrier_ns : t0)) / 1e9;
-		if (waited > ctl.timeout_s + (ctl.barrier ? ctl.duration_s : 0)) {
+		if (perf_ctl_timed_out(&ctl, t0)) {
 			fprintf(stderr, "cpg-perf: watch: timeout (%s)\n", ctl.barrier ? "ENDs" : "members");
 			status = 3;
 			break;
@@ -294,17 +293,16 @@ static int ctl_churn(void *ctx)
 	ctl.self_node = self_nodeid;
 	ctl.self_id = (uint32_t)getpid();
 	ctl.churn_start_ns = perf_now_ns();
-	uint64_t dur_ns = (uint64_t)(ctl.duration_s * 1e9), limit = dur_ns + (uint64_t)(ctl.timeout_s * 1e9);
 	for (;;) {
 		uint64_t now = perf_now_ns();
-		int sending = now - ctl.churn_start_ns < dur_ns && !ctl_stop, busy = 0, work = 0;
+		int sending = perf_ctl_churn_sending(&ctl, now) && !ctl_stop, busy = 0, work = 0;
 		for (uint32_t i = 0; i < nhs; i++) {
 			if (hs[i].dead || hs[i].y.state < 0)
 				ctl.failed = 1;
 			work += perf_ctl_churn_step(&ctl, &hs[i].y, sending && !ctl.failed, ctl_call, &hs[i]);
 			busy |= hs[i].y.state > 0;
 		}
-		if ((!busy && !sending) || ctl.failed || now - ctl.churn_start_ns > limit)
+		if ((!busy && !sending) || ctl.failed || perf_ctl_churn_overdue(&ctl, now))
 			break;
 		ctl_dispatch_all(work ? 0 : 2);
 	}

@@ -825,16 +825,21 @@ static int set_value(struct parse *ps, const struct key *k, struct eng_config *c
 	char *p = (char *)key_base(k, c, path) + k->off;
 	switch (k->type) {
 	case KT_UINT: {
+		/* a duration is a bare number in the key's unit: say which (a
+		 * corosync user writes token = 3000 in ms, "250ms" here) */
+		const char *nan = strcmp(k->unit, "us") == 0   ? "not a whole number of microseconds, without a unit (250 ms: 250000)"
+				  : strcmp(k->unit, "ms") == 0 ? "not a whole number of milliseconds, without a unit (2 s: 2000)"
+							       : "not a non-negative integer";
 		if (v[0] < '0' || v[0] > '9')
-			return fail_text(ps, k, path, v, "not a non-negative integer");
+			return fail_text(ps, k, path, v, "%s", nan);
 		errno = 0;
 		char *end;
 		unsigned long long x = strtoull(v, &end, 10);
 		if (errno != 0 || *end != '\0')
-			return fail_text(ps, k, path, v, "not a non-negative integer");
+			return fail_text(ps, k, path, v, "%s", nan);
 		if (x < k->min || x > k->max)
-			return fail_text(ps, k, path, v, "must be in %llu..%llu", (unsigned long long)k->min,
-					 (unsigned long long)k->max);
+			return fail_text(ps, k, path, v, "must be in %llu..%llu%s%s", (unsigned long long)k->min,
+					 (unsigned long long)k->max, k->unit[0] ? " " : "", k->unit);
 		store(p, k->size, x * k->scale);
 		return 0;
 	}
@@ -979,8 +984,12 @@ static int check_names(struct parse *ps, struct eng_config *c)
 	unsigned after = c->rp.path_count;
 	while (after < RP_PATHS_MAX && !(paths & (1u << after)))
 		after++;
-	if (after < RP_PATHS_MAX)
-		return failf(ps, "[path%u]: paths must be numbered from path0 without gaps", after);
+	if (after < RP_PATHS_MAX) {
+		char name[8];
+		snprintf(name, sizeof(name), "path%u", after);
+		return failf(ps, "[path%u]: there is no [path%u] (%s: line %d): paths are numbered from path0 without gaps",
+			     after, c->rp.path_count, ps->file, find_section(ps, name)->line);
+	}
 	return 0;
 }
 
@@ -1055,14 +1064,20 @@ static int set_frame_size(struct parse *ps, struct eng_config *c)
 		need = token;
 	if (commit > need)
 		need = commit;
-	if (overhead != 0 && c->rp.frame_size_max < need)
-		return fail_key(ps, ring_key("mtu"), c,
-				"leaves %u bytes for ordo's frames after path%u's %s headers (%u bytes)%s; its largest frames need %zu "
-				"(a token with rtr_max %u requests, a commit token of %u members): IP is never fragmented",
-				c->rp.frame_size_max, worst, pmdg_transport_name(c->path[worst].net.transport), overhead,
-				trailer ? " and the 28-byte security trailer" : "", need,
-				c->rp.rtr_max, c->rp.member_count);
-	return 0;
+	if (c->rp.frame_size_max >= need)
+		return 0;
+	char after[128] = "";
+	if (overhead != 0 || trailer != 0)
+		snprintf(after, sizeof(after), " after %s%s%s", overhead ? "the IP and UDP headers" : "",
+			 overhead && trailer ? " and " : "", trailer ? "the 28-byte security trailer" : "");
+	if (overhead != 0)
+		snprintf(after + strlen(after), sizeof(after) - strlen(after), " (path%u, %s: %u bytes)", worst,
+			 pmdg_transport_name(c->path[worst].net.transport), overhead);
+	return fail_key(ps, ring_key("mtu"), c,
+			"leaves %u bytes for ordo's frames%s; its largest frames need %zu (a token with rtr_max %u "
+			"requests, a commit token of %u members): set mtu to %zu or more, or lower rtr_max",
+			c->rp.frame_size_max, after, need, c->rp.rtr_max, c->rp.member_count,
+			need + overhead + trailer);
 }
 
 /* The networks must join every configured node (docs/protocol.md §17.1):
@@ -1088,7 +1103,54 @@ static int check_topology(struct parse *ps, const struct eng_config *c)
 		else
 			lb += (size_t)snprintf(b + lb, sizeof(b) - lb, "%s%u", lb ? "," : "", id);
 	}
-	return failf(ps, "[pathN] nodes: nodes %s share no network with nodes %s: the ring could never form whole", a, b);
+	/* each network's nodes, where the file sets them */
+	char nets[256] = "";
+	size_t ln = 0;
+	for (uint8_t k = 0; k < c->rp.path_count && ln < sizeof(nets); k++) {
+		char sec[16], where[128], val[128];
+		snprintf(sec, sizeof(sec), "path%u", k);
+		key_where(ps, sec, path_key("nodes"), where, sizeof(where));
+		format_value(path_key("nodes"), &c->path[k], val, sizeof(val));
+		ln += (size_t)snprintf(nets + ln, sizeof(nets) - ln, "%s[path%u] nodes %s%s", k ? ", " : "", k, val, where);
+	}
+	return failf(ps, "[pathN] nodes: nodes %s share no network with nodes %s: the ring could never form whole (%s); "
+		     "list a node of each side on one network", a, b, nets);
+}
+
+/* ring-proto's sentence in the file's words: each field it names
+ * ("token_retransmit_ns") becomes the key that fills it, and a key other
+ * than the one reported (the sentence's first) carries its value:
+ * "token_loss_us must be greater than token_retransmit_us (30000)". */
+static void ring_why(const struct eng_config *c, const char *why, char *out, size_t size)
+{
+	size_t n = 0;
+	int first = 1;
+	out[0] = '\0';
+	while (*why != '\0' && n + 1 < size) {
+		size_t w = strspn(why, "abcdefghijklmnopqrstuvwxyz_");
+		const struct key *k = NULL;
+		char field[48];
+		if (w > 0 && w + 4 < sizeof(field)) {
+			snprintf(field, sizeof(field), "rp.%.*s", (int)w, why);
+			for (size_t i = 0; i < KEY_COUNT && k == NULL; i++)
+				if (keys[i].sec == SEC_RING || keys[i].sec == SEC_NODE)
+					k = strcmp(keys[i].field, field) == 0 ? &keys[i] : NULL;
+		}
+		char val[64] = "";
+		if (k == NULL)
+			n += (size_t)snprintf(out + n, size - n, "%.*s", (int)(w ? w : 1), why);
+		else if (first)
+			n += (size_t)snprintf(out + n, size - n, "%s", k->name);
+		else
+			format_value(k, c, val, sizeof(val));
+		if (k != NULL && !first)
+			n += (size_t)snprintf(out + n, size - n, "%s (%s)", k->name, val);
+		first = k != NULL ? 0 : first;
+		why += w ? w : 1;
+		if (k != NULL && strncmp(why, "[]", 2) == 0)
+			why += 2;
+		n = n < size ? n : size - 1;
+	}
 }
 
 /* ring-proto's rules over the whole configuration; a failure is reported
@@ -1108,9 +1170,11 @@ static int check_ring(struct parse *ps, struct eng_config *c)
 		memcpy(field + 3, why, n);
 		field[3 + n] = '\0';
 	}
+	char words[256];
+	ring_why(c, why, words, sizeof(words));
 	for (size_t i = 0; i < KEY_COUNT; i++)
 		if (strcmp(keys[i].field, field) == 0)
-			return fail_key(ps, &keys[i], c, "%s", why);
+			return fail_key(ps, &keys[i], c, "%s", words);
 	if (strcmp(field, "rp.frame_size_max") == 0) /* the MTU less the transports' headers */
 		return fail_key(ps, ring_key("mtu"), c, "%s", why);
 	return failf(ps, "[ring]: %s", why);

@@ -183,7 +183,7 @@ static const struct bad bads[] = {
 	{"[node]", "state_dir = /x\nstate_dir = /y", "node.state_dir = '/y': key appears twice"},
 	{"[node]", "protocol_max = 2", "node.protocol_max = '2': this build implements protocol versions 1..1"},
 	{"[node]", "protocol_min = 2\nprotocol_max = 2", "node.protocol_min = '2': this build implements protocol versions 1..1"},
-	{"[node]", "protocol_test = yes\nprotocol_min = 3\nprotocol_max = 2", "node.protocol_min = '3': proto_min must be in 1..proto_max"},
+	{"[node]", "protocol_test = yes\nprotocol_min = 3\nprotocol_max = 2", "node.protocol_min = '3': protocol_min must be in 1..protocol_max (2)"},
 	{"[node]", "protocol_test = yes\nprotocol_max = 256", "node.protocol_max = '256': must be in 1..255"},
 	{"[ring]", "profile = sideways", "ring.profile = 'sideways': must be one of shared | dedicated"},
 	{"[ring]", "mtu = 12", "ring.mtu = '12': must be in 576..9216"},
@@ -191,15 +191,15 @@ static const struct bad bads[] = {
 	{"[ring]", "mtu = 9000x", "ring.mtu = '9000x': not a non-negative integer"},
 	{"[ring]", "window_size = -3", "ring.window_size = '-3': not a non-negative integer"},
 	{"[ring]", "store_slots = 1000", "ring.store_slots = '1000': store_slots must be a power of two"},
-	{"[ring]", "token_loss_us = 20000", "ring.token_loss_us = '20000': token_loss_ns must be greater than token_retransmit_ns"},
-	{"[ring]", "token_hold_us = 20000", "ring.token_hold_us = '20000': token_hold_ns must be below token_retransmit_ns / 2"},
+	{"[ring]", "token_loss_us = 20000", "ring.token_loss_us = '20000': token_loss_us must be greater than token_retransmit_us (30000)"},
+	{"[ring]", "token_hold_us = 20000", "ring.token_hold_us = '20000': token_hold_us must be below token_retransmit_us (30000) / 2"},
 	{"[ring]", "accelerated_window = 65", "ring.accelerated_window = '65': accelerated_window must be at most max_messages"},
-	{"[ring]", "quorum = two_node", "ring.quorum = 'two_node': quorum two_node needs exactly two members"},
+	{"[ring]", "quorum = two_node", "ring.quorum = 'two_node': quorum two_node needs exactly two nodes (1,2,3)"},
 	{"[path1]", "mbufs = 3", "path1.mbufs = '3': must be in"},
 	{"[load]", "size = 10", "load.size = '10': 0 (off) or at least 24"},
 	{"[load]", "service = fast", "load.service = 'fast'"},
 	{"[eal]", "file_prefix = a/b", "eal.file_prefix = 'a/b'"},
-	{"[load]", "[path3]\ndevice = net_ring0", "[path3]: paths must be numbered"},
+	{"[load]", "[path3]\ndevice = net_ring0", "[path3]: there is no [path2]"},
 	{"[ring]", "key_file = /nonexistent/ordo-key", "ring.key_file = '/nonexistent/ordo-key': key file /nonexistent/ordo-key: No such file"},
 	{"[ring]", "key_file = /tmp", "ring.key_file = '/tmp': key file /tmp: not a regular file"},
 	{"[ring]", "cipher = des", "ring.cipher = 'des': must be one of aes256-gcm | chacha20-poly1305"},
@@ -276,6 +276,17 @@ static void test_error_guidance(void **state)
 		{"[ring]", "mtu = 65000", "must be in 576..9216 (/tmp/ordo-test-config-"},
 		{"[ring]", "mtu = 65000", ".conf: line 8)"},
 		{"[path1]", "mbufs = 3", ".conf: line 14)"},
+		/* a duration says its unit; a range gives it */
+		{"[ring]", "token_loss_us = 250ms", "not a whole number of microseconds, without a unit (250 ms: 250000)"},
+		{"[node]", "client_evict_ms = 2s", "not a whole number of milliseconds, without a unit (2 s: 2000)"},
+		{"[ring]", "token_loss_us = 0", "must be in 1..3600000000 us ("},
+		/* an MTU too small on l2 blames mtu, says how large it must be */
+		{"[ring]", "mtu = 600", "ring.mtu = '600': leaves 600 bytes for ordo's frames; its largest frames need 1112 "
+					"(a token with rtr_max 128 requests, a commit token of 3 members): set mtu to 1112 or more, "
+					"or lower rtr_max"},
+		/* ring-proto's rules in the file's words, with the other key's value */
+		{"[ring]", "token_loss_us = 20000", "token_loss_us must be greater than token_retransmit_us (30000) ("},
+		{"[ring]", "window_size = 512", "window_size must be at most store_slots (1024) / 4 ("},
 	};
 	for (size_t i = 0; i < sizeof(guided) / sizeof(guided[0]); i++) {
 		struct eng_config c;
@@ -440,8 +451,12 @@ static void test_partial(void **state)
 	/* the cut, named by its two sides */
 	const char *err = parse_error("[node]\nid = 1\n[ring]\nid = 3\nnodes = 1,2,3,4\n"
 				      "[path0]\nnodes = 1,2\ndevice = net_null0\n[path1]\nnodes = 3,4\n");
-	if (strstr(err, "nodes 1,2 share no network with nodes 3,4") == NULL)
+	if (strstr(err, "nodes 1,2 share no network with nodes 3,4: the ring could never form whole ([path0] nodes 1,2 "
+			"(text: line 7), [path1] nodes 3,4 (text: line 10)); list a node of each side on one network") == NULL)
 		fail_msg("error '%s'", err);
+	/* a path section after a gap names the one missing and its line */
+	err = parse_error("[node]\nid = 1\n[ring]\nid = 3\nnodes = 1,2\n[path0]\ndevice = net_null0\n[path2]\ndevice = net_null2\n");
+	assert_string_equal(err, "[path2]: there is no [path1] (text: line 8): paths are numbered from path0 without gaps");
 	/* passive replication needs a full topology */
 	err = parse_error("[node]\nid = 1\n[ring]\nid = 3\nnodes = 1,2,3\nrrp_mode = passive\n"
 			  "[path0]\ndevice = net_null0\n[path1]\nnodes = 1,2\ndevice = net_null1\n");
@@ -582,7 +597,7 @@ static void test_routed(void **state)
 		{"", "neighbours = fd6f:1:2::fe@02:00:00:00:00\n", "path1.neighbours = 'fd6f:1:2::fe@02:00:00:00:00': '02:00:00:00:00' is not a MAC"},
 		{"", "neighbours = fd6f:1:3::1@02:00:00:00:00:03\n", "path1.neighbours = 'fd6f:1:3::1@02:00:00:00:00:03': fd6f:1:3::1 is not a next hop"},
 		{"", "neighbour_learning = no\n", "path1.neighbour_learning = 'no': 'no' needs a static entry in neighbours for every next hop; fd6f:1:2::fe has none"},
-		{"mtu = 576\nrtr_max = 64\n", "", "ring.mtu = '576': leaves 528 bytes for ordo's frames after path1's udp6 headers (48 bytes); its largest frames need 600"},
+		{"mtu = 576\nrtr_max = 64\n", "", "ring.mtu = '576': leaves 528 bytes for ordo's frames after the IP and UDP headers (path1, udp6: 48 bytes); its largest frames need 600 (a token with rtr_max 64 requests, a commit token of 3 members): set mtu to 648 or more, or lower rtr_max"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char err[512] = "", *copy = strdup(routed_text(bad[i].ring, bad[i].path));

@@ -191,33 +191,48 @@ static void print_status(const json_t *r)
 	printf("clients: %llu\n", (unsigned long long)u(r, "clients"));
 }
 
+/* What a link state other than ok means, printed under the members table
+ * for each state it shows (docs/ordoctl.md). */
+static const char *const link_legend[][2] = {
+	{"quiet", "not heard on any path lately: normal on an idle ring, where a node hears only the node that "
+		  "passes it the token; nothing is known of its links"},
+	{"silent", "not heard on this path while heard on another: the path to it is down"},
+	{"faulty", "it marked this path faulty itself (its frames say so)"},
+};
+
 static void print_members(const json_t *r)
 {
-	size_t i, k;
+	size_t i, k, np = json_array_size(json_object_get(json_array_get(json_object_get(r, "peers"), 0), "paths"));
+	unsigned seen = 0;
 	json_t *pe, *p;
 	printf("node %llu: %s, ring %llu:%llu\n", (unsigned long long)u(r, "node"), str(r, "state"),
 	       (unsigned long long)u(json_object_get(r, "ring"), "rep"),
 	       (unsigned long long)u(json_object_get(r, "ring"), "seq"));
 	printf("%-5s %-20s", "id", "incarnation");
-	size_t np = json_array_size(json_object_get(json_array_get(json_object_get(r, "peers"), 0), "paths"));
 	for (k = 0; k < np; k++)
-		printf(" path%-22zu", k);
+		printf(k + 1 < np ? " path%-22zu" : " path%zu", k);
 	printf("\n");
 	json_array_foreach(json_object_get(r, "peers"), i, pe) {
 		printf("%-5llu %-20llu", (unsigned long long)u(pe, "id"), (unsigned long long)u(pe, "incarnation"));
 		json_array_foreach(json_object_get(pe, "paths"), k, p) {
 			char cell[64];
 			const json_t *h = json_object_get(p, "last_heard_ms");
-			if (json_is_true(json_object_get(pe, "self")))
+			int self = json_is_true(json_object_get(pe, "self"));
+			if (self)
 				snprintf(cell, sizeof(cell), "%s (this node)", str(p, "link"));
 			else if (json_is_integer(h))
 				snprintf(cell, sizeof(cell), "%s, %lld ms ago", str(p, "link"), (long long)json_integer_value(h));
 			else
 				snprintf(cell, sizeof(cell), "%s, never heard", str(p, "link"));
-			printf(" %-26s", cell);
+			for (unsigned l = 0; l < sizeof(link_legend) / sizeof(link_legend[0]); l++)
+				seen |= !self && strcmp(str(p, "link"), link_legend[l][0]) == 0 ? 1u << l : 0u;
+			printf(k + 1 < np ? " %-26s" : " %s", cell);
 		}
 		printf("\n");
 	}
+	for (unsigned l = 0; l < sizeof(link_legend) / sizeof(link_legend[0]); l++)
+		if (seen & (1u << l))
+			printf("%s: %s\n", link_legend[l][0], link_legend[l][1]);
 }
 
 static void print_quorum(const json_t *r)
@@ -237,13 +252,25 @@ static void print_quorum(const json_t *r)
 	       json_is_true(json_object_get(q, "publish_refused_without")) ? "refused" : "allowed (quorum_publish = no)");
 }
 
+/* A counter's unit, from its name (docs/ordod.md's counter table): the
+ * rest count frames, messages or events. */
+static const char *unit_of(const char *name)
+{
+	size_t n = strlen(name);
+	if (strstr(name, "bytes") != NULL)
+		return " bytes";
+	if (strstr(name, "lateness") != NULL || (n > 3 && strcmp(name + n - 3, "_ns") == 0))
+		return " ns";
+	return "";
+}
+
 static void print_dict(const char *indent, const json_t *d)
 {
 	const char *k;
 	json_t *v;
 	json_object_foreach((json_t *)d, k, v)
 		if (json_is_integer(v))
-			printf("%s%-28s %llu\n", indent, k, (unsigned long long)json_integer_value(v));
+			printf("%s%-28s %llu%s\n", indent, k, (unsigned long long)json_integer_value(v), unit_of(k));
 }
 
 static void print_stats(const json_t *r)

@@ -1153,6 +1153,6 @@ const char *eng_path_state_name(uint8_t s) { return s < 3 ? path_state_names[s] 
 
 const char *eng_peer_link_name(uint8_t s)
 {
-	static const char *const names[] = {"unknown", "ok", "silent", "faulty"};
+	static const char *const names[] = {"quiet", "ok", "silent", "faulty"};
 	return s < 4 ? names[s] : "?";
 }

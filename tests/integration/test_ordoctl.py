@@ -20,7 +20,10 @@ a primary operational ring, 3 unreachable, 4 views differ, 64 usage.
   - leave at node 3: its status exits 2 (left), status --all exits 2; nodes
     1 and 2 stay primary; shutdown at node 2: it exits 0, node 1 alone is
     not primary (quorum exits 2);
-  - usage errors exit 64.
+  - usage errors exit 64;
+  - on an idle ring (no load) some peer is "quiet" (heard on no path
+    lately: a node hears only the node that passes it the token), and the
+    text members says under its table that this is normal.
 
 usage: test_ordoctl.py ORDOD"""
 import json
@@ -137,6 +140,9 @@ def test(ordod, args):
         p1 = next(p for p in m['peers'] if p['id'] == 1)
         if p1['paths'][0]['link'] != 'faulty' or p1['paths'][1]['link'] != 'ok':
             raise Fail(f'n2 members: node 1 paths {p1["paths"]}')
+        _, out = run('-s', sock[2], 'members', expect=0)
+        if 'faulty: it marked this path faulty itself' not in out or 'quiet:' in out:
+            raise Fail(f'n2 members does not say under its table what faulty means (and only that): {out!r}')
         _, r = run('-s', sock[1], 'reinstate', 0, expect=0, js=True)
         log(f'reinstate 0 at n1 while cut: {r}')
         c.wait_until(lambda: c.paths_info(1)['path0']['reinstated'] >= 1, 5, 'the reinstatement at n1')
@@ -188,6 +194,31 @@ def test(ordod, args):
         if out.count('NOT primary') != 2:
             raise Fail(f'watch -n 2: {out!r}')
         log('leave, shutdown, watch and usage: exit statuses as documented')
+
+    # an idle ring: a node hears only the node that passes it the token
+    # (and the representative's announcements), so some peer is quiet, and
+    # the text says that this is normal
+    with Cluster(ordod, nodes=3, paths=2, ring={'rrp_mode': 'active'}) as c:
+        c.start_all()
+        c.wait_ring(NODES, timeout=60)
+        for i in NODES:
+            c.wait_socket(i)
+        time.sleep(1.0)  # longer than token_loss_us (250 ms)
+        quiet = []
+        for i in NODES:
+            _, m = run('-s', c.socket_path(i), 'members', expect=0, js=True)
+            for pe in m['peers']:
+                links = {p['link'] for p in pe['paths']}
+                if not links <= {'ok', 'quiet'} and not pe['self']:
+                    raise Fail(f'n{i} members on an idle ring: node {pe["id"]}: {pe["paths"]}')
+                if links == {'quiet'}:
+                    quiet.append(i)
+        if not quiet:
+            raise Fail('no node of an idle ring shows a quiet peer: every node heard every other')
+        _, out = run('-s', c.socket_path(quiet[0]), 'members', expect=0)
+        log(f'ordoctl members at n{quiet[0]} on an idle ring:\n' + out)
+        if 'quiet: not heard on any path lately: normal on an idle ring' not in out or 'unknown' in out:
+            raise Fail(f'members on an idle ring does not explain quiet: {out!r}')
 
 
 if __name__ == '__main__':

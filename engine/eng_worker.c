@@ -319,6 +319,9 @@ static void on_path(struct eng *e, const struct rp_path_event *p)
 		id_list(silent_on(e, p->path), who, sizeof(who));
 		ENG_LOG(WARNING, e, "path %u faulty here: copies missing from node(s) %s (in use 0x%x, marked faulty here 0x%x)",
 			p->path, who, p->in_use, p->faulty);
+	} else if (p->state == RP_PATH_OK) { /* back in use: news, not a warning */
+		ENG_LOG(NOTICE, e, "path %u ok: back in use here (in use 0x%x, marked faulty here 0x%x)", p->path,
+			p->in_use, p->faulty);
 	} else {
 		ENG_LOG(WARNING, e, "path %u %s (in use 0x%x, marked faulty here 0x%x)", p->path,
 			p->state < 3 ? path_state_names[p->state] : "?", p->in_use, p->faulty);

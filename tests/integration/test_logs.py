@@ -56,7 +56,7 @@ def test(ordod, args):
             wait_line(c, i, r'warning: path 0 to node 1: node 1 marked it faulty', 10,
                       'that node 1 marked path 0 faulty')
         c.topo('restore', 1, 0)
-        wait_line(c, 1, r'path 0 ok', 15, 'path 0 back in use')
+        wait_line(c, 1, r'notice: path 0 ok: back in use here', 15, 'path 0 back in use (a notice)')
         for i in (2, 3):
             wait_line(c, i, r'path 0 to node 1: working again', 15, 'path 0 to node 1 working again')
 

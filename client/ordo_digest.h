@@ -3,7 +3,8 @@
  * ordo-perf and cpg-perf), so that digests printed by different tools are
  * built the same way and can be compared.
  *
- * Owns: the 64-bit mixer (splitmix64's finaliser) and the step that folds
+ * Owns: the 64-bit mixer (splitmix64's finaliser, and the finaliser
+ * form the simulator's mixer shares) and the step that folds
  * one message's value into a running digest. Each tool chooses what a
  * message's value covers (docs/ordod.md, "Delivered-sequence digest").
  * Never: allocates, reads a clock or keeps state; any thread.
@@ -13,14 +14,24 @@
 
 #include <stdint.h>
 
-/* A bijective 64-bit mixer: every input bit affects every output bit. */
+/* The xor-shift-multiply finaliser (murmur3's fmix64 and its variants):
+ * bijective for odd multipliers and shifts in 1..63. Its constants choose
+ * the function: ordo_mix64 below, and the simulator's own (tests/sim,
+ * murmur3's constants, on which its recorded seeds depend). */
+static inline uint64_t ordo_fmix64(uint64_t x, unsigned s1, uint64_t m1, unsigned s2, uint64_t m2, unsigned s3)
+{
+	x ^= x >> s1;
+	x *= m1;
+	x ^= x >> s2;
+	x *= m2;
+	return x ^ (x >> s3);
+}
+
+/* A bijective 64-bit mixer (splitmix64's finaliser): every input bit
+ * affects every output bit. */
 static inline uint64_t ordo_mix64(uint64_t x)
 {
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
+	return ordo_fmix64(x, 30, 0xbf58476d1ce4e5b9ull, 27, 0x94d049bb133111ebull, 31);
 }
 
 /* The running digest after one more message whose value is v: order

@@ -5,6 +5,7 @@
 #define SIM_INTERNAL_H
 
 #include "sim.h"
+#include "ordo_digest.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -85,14 +86,12 @@ struct sim_stream {
 		}                                                        \
 	} while (0)
 
-/* A 64-bit finalizer (murmur3's): checker hashes and payload rotations. */
+/* A 64-bit finalizer (murmur3's): checker hashes and payload rotations.
+ * Not the tools' digest mixer (ordo_mix64): the recorded seeds
+ * (regressions.txt) depend on these values. */
 static inline uint64_t sim_mix64(uint64_t x)
 {
-	x ^= x >> 33;
-	x *= 0xFF51AFD7ED558CCDull;
-	x ^= x >> 33;
-	x *= 0xC4CEB9FE1A85EC53ull;
-	return x ^ (x >> 33);
+	return ordo_fmix64(x, 33, 0xFF51AFD7ED558CCDull, 33, 0xC4CEB9FE1A85EC53ull, 33);
 }
 
 static inline bool sim_ring_eq(struct rp_ring_id a, struct rp_ring_id b)

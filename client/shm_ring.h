@@ -109,37 +109,40 @@ static inline void shm_ring_init(struct shm_ring_ctl *ctl)
  * SHM_RING_MIN_SIZE. */
 static inline int shm_ring_size_ok(uint64_t size) { return size >= SHM_RING_MIN_SIZE && (size & (size - 1u)) == 0; }
 
+/* Whether a side may attach to a ring of size bytes whose published
+ * positions are head and tail: size acceptable, the producer at most size
+ * ahead of the consumer, and the attaching side's own position (own: head
+ * for the producer, tail for the consumer) record-aligned. */
+static inline int shm_ring_attach_ok(uint64_t size, uint64_t head, uint64_t tail, uint64_t own)
+{
+	return shm_ring_size_ok(size) && head - tail <= size && (own & (SHM_RING_ALIGN - 1u)) == 0;
+}
+
 /* Attaches a side to an existing ring. size: power of two, at least
  * SHM_RING_MIN_SIZE. The producer starts from the published head, the
- * consumer from the published tail. Returns 0, or -1 if size is wrong or the
- * positions already disagree with it. */
+ * consumer from the published tail. Returns 0, or -1 (the handle
+ * untouched) if size is wrong or the positions already disagree with it. */
 static inline int shm_ring_prod_attach(struct shm_ring_prod *p, struct shm_ring_ctl *ctl, uint8_t *data,
 				       uint64_t size)
 {
-	if (!shm_ring_size_ok(size))
+	uint64_t head = atomic_load_explicit(&ctl->head, memory_order_relaxed);
+	uint64_t tail = atomic_load_explicit(&ctl->tail, memory_order_acquire);
+	if (!shm_ring_attach_ok(size, head, tail, head))
 		return -1;
-	p->ctl = ctl;
-	p->data = data;
-	p->mask = size - 1u;
-	p->head = atomic_load_explicit(&ctl->head, memory_order_relaxed);
-	p->tail_cache = atomic_load_explicit(&ctl->tail, memory_order_acquire);
-	p->reserved = 0;
-	p->reserved_pos = 0;
-	return (p->head - p->tail_cache > size || (p->head & (SHM_RING_ALIGN - 1u))) ? -1 : 0;
+	*p = (struct shm_ring_prod){.ctl = ctl, .data = data, .mask = size - 1u, .head = head, .tail_cache = tail};
+	return 0;
 }
 
 static inline int shm_ring_cons_attach(struct shm_ring_cons *c, struct shm_ring_ctl *ctl, const uint8_t *data,
 				       uint64_t size)
 {
-	if (!shm_ring_size_ok(size))
+	uint64_t tail = atomic_load_explicit(&ctl->tail, memory_order_relaxed);
+	uint64_t head = atomic_load_explicit(&ctl->head, memory_order_acquire);
+	if (!shm_ring_attach_ok(size, head, tail, tail))
 		return -1;
-	c->ctl = ctl;
-	c->data = data;
-	c->mask = size - 1u;
-	c->released = atomic_load_explicit(&ctl->tail, memory_order_relaxed);
-	c->read = c->released;
-	c->head_cache = atomic_load_explicit(&ctl->head, memory_order_acquire);
-	return (c->head_cache - c->read > size || (c->read & (SHM_RING_ALIGN - 1u))) ? -1 : 0;
+	*c = (struct shm_ring_cons){.ctl = ctl, .data = data, .mask = size - 1u, .read = tail, .head_cache = head,
+				    .released = tail};
+	return 0;
 }
 
 static inline void shm_ring_put_hdr(uint8_t *at, uint32_t length, uint16_t type, uint16_t flags)

@@ -92,6 +92,20 @@ static inline enum rp_drop body_open(const uint8_t *buf, const struct rp_wire_hd
 	return b->hdr_size < min || b->hdr_size > b->size ? RP_DROP_BAD_BODY : RP_DROP_NONE;
 }
 
+/* The opening of a body decoder of fixed-size body header PART (part: its
+ * reader's name), inside the decoder (of buf and h): opens the body into
+ * *b with the part's size and its body_hdr_size field, returning the
+ * reason from the decoder if it does not open, then reads the body
+ * header's fields into s. (A JOIN, whose body header has two sizes, opens
+ * with body_open itself.) */
+#define BODY_OPEN(b, PART, part, s)                                                                      \
+	do {                                                                                             \
+		enum rp_drop why_ = body_open(buf, h, RP_WIRE_##PART##_HDR_SIZE, RP_##PART##_BODY_HDR_SIZE, (b)); \
+		if (why_ != RP_DROP_NONE)                                                                \
+			return why_;                                                                     \
+		rp_wire_##part##_get((b)->p, (s));                                                      \
+	} while (0)
+
 
 void rp_wire_encode_data_hdr(uint8_t *body, const struct rp_wire_data *d)
 {
@@ -144,10 +158,7 @@ enum rp_drop rp_wire_decode_data(const uint8_t *buf, const struct rp_wire_hdr *h
 				 struct rp_wire_data *d)
 {
 	struct body b;
-	enum rp_drop why = body_open(buf, h, RP_WIRE_DATA_HDR_SIZE, RP_DATA_BODY_HDR_SIZE, &b);
-	if (why != RP_DROP_NONE)
-		return why;
-	rp_wire_data_get(b.p, d);
+	BODY_OPEN(&b, DATA, data, d);
 	if (d->origin == 0 || d->origin > RP_NODES_MAX || d->entry_count == 0)
 		return RP_DROP_BAD_BODY;
 	d->entries = b.p + b.hdr_size;
@@ -189,10 +200,7 @@ enum rp_drop rp_wire_decode_token(const uint8_t *buf, const struct rp_wire_hdr *
 				  struct rp_wire_token *t)
 {
 	struct body b;
-	enum rp_drop why = body_open(buf, h, RP_WIRE_TOKEN_HDR_SIZE, RP_TOKEN_BODY_HDR_SIZE, &b);
-	if (why != RP_DROP_NONE)
-		return why;
-	rp_wire_token_get(b.p, t);
+	BODY_OPEN(&b, TOKEN, token, t);
 	t->rtr_has_from = (t->token_flags & RP_TOKEN_F_RTR_FROM) != 0;
 	if (t->aru_id > RP_NODES_MAX || t->dest == 0 || t->dest > RP_NODES_MAX || t->retrans_flg > 1)
 		return RP_DROP_BAD_BODY;
@@ -290,10 +298,7 @@ enum rp_drop rp_wire_decode_commit(const uint8_t *buf, const struct rp_wire_hdr 
 				   struct rp_wire_commit *c)
 {
 	struct body b;
-	enum rp_drop why = body_open(buf, h, RP_WIRE_COMMIT_HDR_SIZE, RP_COMMIT_BODY_HDR_SIZE, &b);
-	if (why != RP_DROP_NONE)
-		return why;
-	rp_wire_commit_get(b.p, c);
+	BODY_OPEN(&b, COMMIT, commit, c);
 	if (c->count == 0 || c->count > RP_NODES_MAX || c->memb_index > c->count ||
 	    (c->rotation != 1 && c->rotation != 2) || c->dest == 0 || c->dest > RP_NODES_MAX)
 		return RP_DROP_BAD_BODY;
@@ -384,11 +389,8 @@ enum rp_drop rp_wire_decode_path_test(const uint8_t *buf, const struct rp_wire_h
 				      uint64_t *heard)
 {
 	struct body b;
-	enum rp_drop why = body_open(buf, h, RP_WIRE_PATH_TEST_HDR_SIZE, RP_PATH_TEST_BODY_HDR_SIZE, &b);
-	if (why != RP_DROP_NONE)
-		return why;
 	struct rp_wire_path_test pt;
-	rp_wire_path_test_get(b.p, &pt);
+	BODY_OPEN(&b, PATH_TEST, path_test, &pt);
 	*heard = pt.heard;
 	return RP_DROP_NONE;
 }
@@ -409,9 +411,8 @@ enum rp_drop rp_wire_decode_relay(const uint8_t *buf, const struct rp_wire_hdr *
 				  size_t *inner_size)
 {
 	struct body b;
-	enum rp_drop why = body_open(buf, h, RP_WIRE_RELAY_HDR_SIZE, RP_RELAY_BODY_HDR_SIZE, &b);
-	if (why != RP_DROP_NONE)
-		return why;
+	struct rp_wire_relay r;
+	BODY_OPEN(&b, RELAY, relay, &r);
 	if (b.size - b.hdr_size < RP_WIRE_HDR_SIZE)
 		return RP_DROP_TRUNCATED;
 	*inner = b.p + b.hdr_size;

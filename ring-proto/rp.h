@@ -468,7 +468,6 @@ struct rp_stats {
 #undef RP_STATS_PATH_FIELD_
 };
 
-#define RP_COUNT_ARGS_(...) +1
 enum {
 	RP_STATS_COUNTERS = 0 foreach_rp_counter(RP_COUNT_ARGS_),
 	RP_STATS_PATH_COUNTERS = 0 foreach_rp_path_counter(RP_COUNT_ARGS_),

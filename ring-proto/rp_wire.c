@@ -22,6 +22,16 @@ const char *rp_drop_name(enum rp_drop reason)
 	return rp_drop_desc[reason].name;
 }
 
+const char *rp_frame_type_name(unsigned type)
+{
+	static const char *const names[RP_FRAME_TYPE_END] = {
+#define RP_FRAME_NAME_(e, v, name) [RP_FRAME_##e] = name,
+		foreach_rp_frame_type(RP_FRAME_NAME_)
+#undef RP_FRAME_NAME_
+	};
+	return type != 0 && type < RP_FRAME_TYPE_END ? names[type] : "?";
+}
+
 void rp_wire_encode_hdr(uint8_t *buf, const struct rp_wire_hdr *h)
 {
 	memset(buf, 0, RP_WIRE_HDR_SIZE);

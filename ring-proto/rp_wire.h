@@ -269,18 +269,33 @@ RP_STATIC_ASSERT(RP_JOIN_HEARD == RP_WIRE_JOIN_HDR_MIN && RP_JOIN_REFUSED + 8 ==
 #define RP_WIRE_ENCODE_(N, off, bits, how, m, v) rp_put##bits(p_ + (off), RP_WIRE_ENC_VAL_##how(m, v));
 #define RP_WIRE_DECODE_(N, off, bits, how, m, v) RP_WIRE_DEC_##how(m, rp_get##bits(p_ + (off)))
 
+/* One +1 per entry of a list: 0 foreach_x(RP_COUNT_ARGS_) is its length. */
+#define RP_COUNT_ARGS_(...) +1
+
+/* Every frame type, once: _(ENUM, value, name); values consecutive from
+ * 1 (the header's type byte), names for traces and logs. */
+#define foreach_rp_frame_type(_)                                                              \
+	_(DATA, 1, "data")                                                                      \
+	_(TOKEN, 2, "token")                                                                    \
+	_(JOIN, 3, "join")                                                                      \
+	_(COMMIT, 4, "commit")                                                                  \
+	_(MERGE_DETECT, 5, "merge-detect")                                                      \
+	_(HOLD_CANCEL, 6, "hold-cancel")                                                        \
+	_(PATH_TEST, 7, "probe")                                                                \
+	_(RELAY, 8, "relay")                                                                    \
+	_(DUP_NOTICE, 9, "dup-notice") /* from a process that found its id in use at start (§8.8 Rule D) */
+
 enum rp_frame_type {
-	RP_FRAME_DATA = 1,
-	RP_FRAME_TOKEN = 2,
-	RP_FRAME_JOIN = 3,
-	RP_FRAME_COMMIT = 4,
-	RP_FRAME_MERGE_DETECT = 5,
-	RP_FRAME_HOLD_CANCEL = 6,
-	RP_FRAME_PATH_TEST = 7,
-	RP_FRAME_RELAY = 8,
-	RP_FRAME_DUP_NOTICE = 9, /* from a process that found its id in use at start (§8.8 Rule D) */
+#define RP_FRAME_ENUM_(e, v, name) RP_FRAME_##e = (v),
+	foreach_rp_frame_type(RP_FRAME_ENUM_)
+#undef RP_FRAME_ENUM_
 	RP_FRAME_TYPE_END
 };
+RP_STATIC_ASSERT(RP_FRAME_TYPE_END == 1 foreach_rp_frame_type(RP_COUNT_ARGS_),
+	       "frame types are numbered 1, 2, ... in the list's order");
+
+/* The name of a frame type ("?" for none). */
+const char *rp_frame_type_name(unsigned type);
 
 /* Header flags. */
 #define RP_HDR_F_RETRANS 0x0001u /* a retransmission: sender is not the origin */

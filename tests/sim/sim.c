@@ -778,11 +778,8 @@ static void trace_send(struct sim *s, const struct sim_node *n, const struct rp_
 		sim_trace(s, "n%u send join ring_seq=%" PRIu64 " proc=0x%" PRIx64 " fail=0x%" PRIx64,
 			  n->id, j.ring_seq, j.proc_set, j.fail_set);
 	else if (h.type != RP_FRAME_DATA)
-		sim_trace(s, "n%u send %s size=%u paths=0x%x", n->id,
-			  h.type == RP_FRAME_JOIN ? "join" : h.type == RP_FRAME_COMMIT ? "commit"
-			  : h.type == RP_FRAME_PATH_TEST ? "probe" : h.type == RP_FRAME_RELAY ? "relay"
-			  : h.type == RP_FRAME_DUP_NOTICE ? "dup-notice" : "merge-detect",
-			  snd->size, snd->path_mask);
+		sim_trace(s, "n%u send %s size=%u paths=0x%x", n->id, rp_frame_type_name(h.type), snd->size,
+			  snd->path_mask);
 	else if (rp_wire_decode_data(snd->data, &h, &d) == RP_DROP_NONE)
 		sim_trace(s, "n%u send data seq=%" PRIu64 " origin=%u entries=%u size=%u%s",
 			  n->id, d.seq, d.origin, d.entry_count, snd->size,
@@ -1289,15 +1286,13 @@ bool sim_node_alive(const struct sim *s, uint32_t index) { return s->nodes[index
  * receiver's: late, held, replayed or foreign ones. */
 static void trace_other_ring(struct sim *s, const struct sim_node *n, const struct sim_event *ev)
 {
-	static const char *const type[RP_FRAME_TYPE_END] = {"?", "data", "token", "join", "commit", "merge-detect",
-							     "hold-cancel", "probe", "relay", "dup-notice"};
 	struct rp_wire_hdr h;
 	struct rp_ring_id r = rp_node_ring(n->rp);
 	if (rp_wire_decode_hdr(ev->buf->data, ev->buf->size, &h) != RP_DROP_NONE ||
 	    (h.ring.rep == r.rep && h.ring.seq == r.seq))
 		return;
 	sim_trace(s, "n%u receives %s of ring (%u,%" PRIu64 ") from n%u (incarnation %" PRIu64 ") on path %u",
-		  n->id, h.type < RP_FRAME_TYPE_END ? type[h.type] : "?", h.ring.rep, h.ring.seq, h.sender,
+		  n->id, rp_frame_type_name(h.type), h.ring.rep, h.ring.seq, h.sender,
 		  h.incarnation, ev->path);
 }
 

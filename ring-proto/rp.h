@@ -424,54 +424,63 @@ void rp_assert_failed(const char *file, unsigned line, const char *cond) __attri
 
 /* ---- read-only inspection (statistics, simulator's checker) ---- */
 
-/* Every counter of struct rp_stats, once: _(field, kind, help) for the
- * node's, _(field, name, kind, help) for the per-path arrays (name is what
- * telemetry calls it). Telemetry, the docs and the operator tool iterate
- * rp_stats_desc[] and rp_path_stats_desc[] built from these. */
+/* Every counter of struct rp_stats, once: _(field, scope, kind, help).
+ * scope NODE: one count, which telemetry calls field; PATH: one per path
+ * (field[RP_PATHS_MAX]), which telemetry calls field without its "path_".
+ * Telemetry, the docs and the operator tool iterate rp_stats_desc[] (the
+ * NODE counters) and rp_path_stats_desc[] (the PATH ones) built from it. */
 #define foreach_rp_counter(_)                                                                      \
-	_(frames_sent, RP_COUNTER_EVENT, "new data frames originated")                                   \
-	_(recovery_frames_sent, RP_COUNTER_EVENT, "frames re-sent to a new ring during recovery")         \
-	_(frames_retransmitted, RP_COUNTER_HARMLESS, "data frames sent again for a retransmission request") \
-	_(tokens_received, RP_COUNTER_EVENT, "accepted tokens")                                           \
-	_(tokens_retransmitted, RP_COUNTER_HARMLESS, "tokens sent again after the token retransmit timeout") \
-	_(messages_submitted, RP_COUNTER_EVENT, "messages taken for ordering")                            \
-	_(messages_delivered, RP_COUNTER_EVENT, "messages (last fragments) delivered")                    \
-	_(rtr_requested, RP_COUNTER_HARMLESS, "sequence numbers this node asked to be retransmitted")     \
-	_(gathers, RP_COUNTER_HARMFUL, "entries into gather (a membership change began)")                \
-	_(token_losses, RP_COUNTER_HARMFUL, "token loss timeouts")                                        \
-	_(rings_installed, RP_COUNTER_EVENT, "regular configurations installed")                          \
-	_(probes_sent, RP_COUNTER_EVENT, "probes on paths out of use")                                    \
-	_(refusals, RP_COUNTER_HARMFUL, "submits refused (no quorum, or too large)")                     \
-	_(tokens_held, RP_COUNTER_EVENT, "visits that ended in a token hold (docs/protocol.md §12)")     \
-	_(hold_cancels_sent, RP_COUNTER_EVENT, "HOLD_CANCELs sent to release a held token")               \
-	_(hold_cancels_received, RP_COUNTER_EVENT, "HOLD_CANCELs that released a held token")             \
-	_(frames_after_token, RP_COUNTER_EVENT, "frames sent behind the visit's token (Accelerated Ring, §13)") \
-	_(frames_kept, RP_COUNTER_EVENT, "received frames stored in the driver's buffer without a copy (§14)") \
-	_(pauses, RP_COUNTER_HARMFUL, "steps that found a timer overdue by more than half the token-loss timeout: the node was paused (§16)") \
-	_(frames_relayed, RP_COUNTER_EVENT, "data frames sent again as designated relay, and flooded frames forwarded (partial topology, §17.4)") \
-	_(tokens_flooded, RP_COUNTER_HARMLESS, "tokens and commit tokens flooded because their destination was out of direct reach (§17.4)")
+	_(frames_sent, NODE, RP_COUNTER_EVENT, "new data frames originated")                                \
+	_(recovery_frames_sent, NODE, RP_COUNTER_EVENT, "frames re-sent to a new ring during recovery")     \
+	_(frames_retransmitted, NODE, RP_COUNTER_HARMLESS, "data frames sent again for a retransmission request") \
+	_(tokens_received, NODE, RP_COUNTER_EVENT, "accepted tokens")                                       \
+	_(tokens_retransmitted, NODE, RP_COUNTER_HARMLESS, "tokens sent again after the token retransmit timeout") \
+	_(messages_submitted, NODE, RP_COUNTER_EVENT, "messages taken for ordering")                        \
+	_(messages_delivered, NODE, RP_COUNTER_EVENT, "messages (last fragments) delivered")                \
+	_(rtr_requested, NODE, RP_COUNTER_HARMLESS, "sequence numbers this node asked to be retransmitted") \
+	_(gathers, NODE, RP_COUNTER_HARMFUL, "entries into gather (a membership change began)")             \
+	_(token_losses, NODE, RP_COUNTER_HARMFUL, "token loss timeouts")                                    \
+	_(rings_installed, NODE, RP_COUNTER_EVENT, "regular configurations installed")                      \
+	_(probes_sent, NODE, RP_COUNTER_EVENT, "probes on paths out of use")                                \
+	_(refusals, NODE, RP_COUNTER_HARMFUL, "submits refused (no quorum, or too large)")                  \
+	_(tokens_held, NODE, RP_COUNTER_EVENT, "visits that ended in a token hold (docs/protocol.md §12)")  \
+	_(hold_cancels_sent, NODE, RP_COUNTER_EVENT, "HOLD_CANCELs sent to release a held token")           \
+	_(hold_cancels_received, NODE, RP_COUNTER_EVENT, "HOLD_CANCELs that released a held token")         \
+	_(frames_after_token, NODE, RP_COUNTER_EVENT, "frames sent behind the visit's token (Accelerated Ring, §13)") \
+	_(frames_kept, NODE, RP_COUNTER_EVENT, "received frames stored in the driver's buffer without a copy (§14)") \
+	_(pauses, NODE, RP_COUNTER_HARMFUL, "steps that found a timer overdue by more than half the token-loss timeout: the node was paused (§16)") \
+	_(frames_relayed, NODE, RP_COUNTER_EVENT, "data frames sent again as designated relay, and flooded frames forwarded (partial topology, §17.4)") \
+	_(tokens_flooded, NODE, RP_COUNTER_HARMLESS, "tokens and commit tokens flooded because their destination was out of direct reach (§17.4)") \
+	_(path_problems, PATH, RP_COUNTER_HARMFUL, "copies found missing on this path (§9.3)")              \
+	_(path_faults, PATH, RP_COUNTER_HARMFUL, "times this path was marked faulty")                       \
+	_(path_reinstated, PATH, RP_COUNTER_EVENT, "times this path was put back in use")                   \
+	_(path_accepted, PATH, RP_COUNTER_EVENT, "frames ring-proto took from this path (every copy)")      \
+	_(path_peer_faults, PATH, RP_COUNTER_HARMFUL, "times a peer was marked out of reach on this path (partial topology, §17.5)")
 
-#define foreach_rp_path_counter(_)                                                                 \
-	_(path_problems, "problems", RP_COUNTER_HARMFUL, "copies found missing on this path (§9.3)")     \
-	_(path_faults, "faults", RP_COUNTER_HARMFUL, "times this path was marked faulty")                \
-	_(path_reinstated, "reinstated", RP_COUNTER_EVENT, "times this path was put back in use")        \
-	_(path_rx, "accepted", RP_COUNTER_EVENT, "frames ring-proto took from this path (every copy)") \
-	_(path_peer_faults, "peer_faults", RP_COUNTER_HARMFUL, "times a peer was marked out of reach on this path (partial topology, §17.5)")
+/* RP_IF_SCOPE(want, scope, x...): x where scope is want, nothing otherwise. */
+#define RP_SCOPE_NODE_NODE(...) __VA_ARGS__
+#define RP_SCOPE_NODE_PATH(...)
+#define RP_SCOPE_PATH_NODE(...)
+#define RP_SCOPE_PATH_PATH(...) __VA_ARGS__
+#define RP_IF_SCOPE(want, scope, ...) RP_SCOPE_##want##_##scope(__VA_ARGS__)
+/* A counter's telemetry name, from its field (above). */
+#define RP_COUNTER_NAME(f, scope) (#f RP_IF_SCOPE(PATH, scope, + sizeof("path_") - 1))
 
 struct rp_stats {
 	uint64_t drops[RP_DROP_COUNT];
-#define RP_STATS_FIELD_(f, kind, help) uint64_t f;
+#define RP_STATS_FIELD_(f, scope, kind, help) uint64_t f RP_IF_SCOPE(PATH, scope, [RP_PATHS_MAX]);
 	foreach_rp_counter(RP_STATS_FIELD_)
 #undef RP_STATS_FIELD_
-#define RP_STATS_PATH_FIELD_(f, name, kind, help) uint64_t f[RP_PATHS_MAX];
-	foreach_rp_path_counter(RP_STATS_PATH_FIELD_)
-#undef RP_STATS_PATH_FIELD_
 };
 
+#define RP_COUNT_NODE_(f, scope, kind, help) RP_IF_SCOPE(NODE, scope, +1)
+#define RP_COUNT_PATH_(f, scope, kind, help) RP_IF_SCOPE(PATH, scope, +1)
 enum {
-	RP_STATS_COUNTERS = 0 foreach_rp_counter(RP_COUNT_ARGS_),
-	RP_STATS_PATH_COUNTERS = 0 foreach_rp_path_counter(RP_COUNT_ARGS_),
+	RP_STATS_COUNTERS = 0 foreach_rp_counter(RP_COUNT_NODE_),
+	RP_STATS_PATH_COUNTERS = 0 foreach_rp_counter(RP_COUNT_PATH_),
 };
+#undef RP_COUNT_NODE_
+#undef RP_COUNT_PATH_
 /* offset: of the field in struct rp_stats (of the array, for a path counter) */
 extern const struct rp_counter_desc rp_stats_desc[RP_STATS_COUNTERS];
 extern const struct rp_counter_desc rp_path_stats_desc[RP_STATS_PATH_COUNTERS];

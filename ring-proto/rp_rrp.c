@@ -179,7 +179,7 @@ void rp_rrp_on_rx(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t q, uin
 		  struct rp_actions *out)
 {
 	struct rp_peer *pe = &n->peers[h->sender - 1u];
-	n->stats.path_rx[q]++;
+	n->stats.path_accepted[q]++;
 	/* after a silence the transmission count may have moved by more than
 	 * half its range (tokens go to the successor only): start afresh */
 	uint64_t last = 0;

@@ -364,13 +364,48 @@ static int one(const char *sock, const char *verb, const char *request)
 	return rc;
 }
 
+/* The configured nodes status --all did not list: on other hosts, not
+ * started yet, or their sockets not given. */
+static void all_missing(uint64_t missing)
+{
+	char ids_text[256] = "";
+	size_t l = 0;
+	for (unsigned id = 1; id <= 64 && l < sizeof(ids_text); id++)
+		if (missing & (1ull << (id - 1u)))
+			l += (size_t)snprintf(ids_text + l, sizeof(ids_text) - l, "%s%u", l ? "," : "", id);
+	if (missing != 0)
+		printf("configured but not listed: %s (no socket for them here: on another host, not started yet, or "
+		       "their sockets not given)\n", ids_text);
+}
+
+/* One node's line of status --all (text only); view: its ring id and
+ * members, which the nodes' must agree on. */
+static void all_row(const json_t *r, char *view, size_t view_size)
+{
+	char m[512], pl[512], ring[40];
+	ids(json_object_get(r, "members"), m, sizeof(m));
+	paths_line(r, pl, sizeof(pl));
+	snprintf(ring, sizeof(ring), "%llu:%llu", (unsigned long long)u(json_object_get(r, "ring"), "rep"),
+		 (unsigned long long)u(json_object_get(r, "ring"), "seq"));
+	const json_t *q = json_object_get(r, "quorum");
+	char quorum[32];
+	snprintf(quorum, sizeof(quorum), "%llu/%llu", (unsigned long long)u(q, "members"),
+		 (unsigned long long)u(q, "configured"));
+	if (!json_out)
+		printf("%-5llu %-12s %-10s %-16s %-8s %-6llu %-6s %s\n", (unsigned long long)u(r, "node"), str(r, "state"),
+		       ring, m, json_is_true(json_object_get(r, "primary")) ? "yes" : "NO",
+		       (unsigned long long)u(r, "proto_version"), quorum, pl);
+	snprintf(view, view_size, "%s %s", ring, m);
+}
+
 /* status --all: every node's view, one line each, and whether they agree. */
 static int all(int n, char **socks)
 {
 	json_t *out = json_object(), *nodes = json_object();
 	int unreachable = 0, not_primary = 0;
-	char first[1024] = "", view[1024];
+	char first[1024] = "", view[1024], waiting[512] = "";
 	int differ = 0;
+	uint64_t seen = 0, configured = 0; /* node ids: bit id - 1 */
 	if (!json_out)
 		printf("%-5s %-12s %-10s %-16s %-8s %-6s %-6s %s\n", "node", "state", "ring", "members", "primary",
 		       "proto", "quorum", "paths (state, no link to)");
@@ -385,21 +420,18 @@ static int all(int n, char **socks)
 					    r != NULL ? r : json_pack("{s:s, s:s}", "error", "unreachable", "why", why));
 			continue;
 		}
-		char m[512], pl[512], ring[40];
-		ids(json_object_get(r, "members"), m, sizeof(m));
-		paths_line(r, pl, sizeof(pl));
-		snprintf(ring, sizeof(ring), "%llu:%llu", (unsigned long long)u(json_object_get(r, "ring"), "rep"),
-			 (unsigned long long)u(json_object_get(r, "ring"), "seq"));
-		const json_t *q = json_object_get(r, "quorum");
-		char quorum[32];
-		snprintf(quorum, sizeof(quorum), "%llu/%llu", (unsigned long long)u(q, "members"),
-			 (unsigned long long)u(q, "configured"));
-		if (!json_out)
-			printf("%-5llu %-12s %-10s %-16s %-8s %-6llu %-6s %s\n", (unsigned long long)u(r, "node"),
-			       str(r, "state"), ring, m, json_is_true(json_object_get(r, "primary")) ? "yes" : "NO",
-			       (unsigned long long)u(r, "proto_version"), quorum, pl);
-		not_primary |= !is_primary(r);
-		snprintf(view, sizeof(view), "%s %s", ring, m);
+		all_row(r, view, sizeof(view));
+		if (!is_primary(r)) {
+			size_t l = strlen(waiting);
+			snprintf(waiting + l, sizeof(waiting) - l, "%s%llu (%s)", not_primary ? ", " : "",
+				 (unsigned long long)u(r, "node"), str(r, "state"));
+			not_primary = 1;
+		}
+		seen |= 1ull << ((u(r, "node") - 1u) & 63u);
+		size_t ci;
+		json_t *cv;
+		json_array_foreach(json_object_get(r, "configured"), ci, cv)
+			configured |= 1ull << (((uint64_t)json_integer_value(cv) - 1u) & 63u);
 		if (first[0] == '\0')
 			snprintf(first, sizeof(first), "%s", view);
 		else if (strcmp(first, view) != 0)
@@ -418,7 +450,11 @@ static int all(int n, char **socks)
 		json_decref(nodes);
 		printf("%s\n", unreachable ? "some nodes did not answer"
 			       : differ    ? "the nodes' views DIFFER"
+			       : not_primary ? "the same view, but not a primary ring"
 					   : "every node sees the same ring");
+		if (not_primary)
+			printf("not operational in a primary ring: %s\n", waiting);
+		all_missing(configured & ~seen);
 	}
 	json_decref(out);
 	return rc;

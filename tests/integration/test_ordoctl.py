@@ -7,6 +7,8 @@ a primary operational ring, 3 unreachable, 4 views differ, 64 usage.
     ring, primary, protocol 1, both paths ok (exit 0); a socket that does
     not exist makes it exit 3; without sockets it shows every node whose
     socket is in /run/ordo, and status without a node asks which (64);
+    one node's socket alone: the others are named as configured but not
+    listed;
   - status, members, quorum, stats, drops at each node, their JSON checked
     against what the ring is (members, quorum needed 2, links ok, tokens
     counted, no harmful drop and active mode's harmless duplicates);
@@ -17,7 +19,8 @@ a primary operational ring, 3 unreachable, 4 views differ, 64 usage.
     faulty);
   - reload: a changed log_level is applied, a changed window_size reported
     as needing a restart;
-  - leave at node 3: its status exits 2 (left), status --all exits 2; nodes
+  - leave at node 3: its status exits 2 (left), status --all exits 2 and
+    names node 3 as out of the primary ring; nodes
     1 and 2 stay primary; shutdown at node 2: it exits 0, node 1 alone is
     not primary (quorum exits 2);
   - usage errors exit 64;
@@ -78,6 +81,9 @@ def test(ordod, args):
         if len(rings) != 1:
             raise Fail(f'status --all --json: rings differ: {rings}')
         run('status', '--all', socks[0], '/run/ordo/no-such-node.sock', expect=3)
+        _, out = run('status', '--all', socks[0], expect=0)
+        if 'configured but not listed: 2,3' not in out:
+            raise Fail(f'status --all of node 1 alone does not name the configured nodes it did not list: {out!r}')
         # no sockets given: every node whose socket is in /run/ordo (other
         # sockets there, left by killed runs, may be unreachable: not checked)
         _, j = run('status', '--all', js=True)
@@ -175,6 +181,8 @@ def test(ordod, args):
         run('-s', sock[1], 'status', expect=0)
         rc, out = run('status', '--all', *socks, expect=2)
         log('ordoctl status --all after n3 left:\n' + out)
+        if 'not operational in a primary ring: 3 (left)' not in out:
+            raise Fail(f'status --all after n3 left does not name it as out of the primary ring: {out!r}')
         c.nodes[3].killed = True  # it exits when stopped; the harness stops it
 
         run('-s', sock[2], 'shutdown', expect=0)

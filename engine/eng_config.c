@@ -294,6 +294,23 @@ static int check_listen(struct parse *ps, const struct key *k, const struct eng_
 	return 0;
 }
 
+/* [eal] lcores is EAL's --lcores map: refused here, with its line, rather
+ * than by EAL after start with its whole usage text. Only its alphabet and
+ * shape: EAL judges the ids against the machine. */
+static int check_lcores(struct parse *ps, const struct key *k, const struct eng_config *c, void *base)
+{
+	const char *v = c->lcores;
+	if (v[0] == '\0')
+		return 0;
+	size_t n = strlen(v);
+	if (strspn(v, "0123456789,-@()") != n || !(v[0] == '(' || (v[0] >= '0' && v[0] <= '9')) ||
+	    !(v[n - 1] == ')' || (v[n - 1] >= '0' && v[n - 1] <= '9')))
+		return fail_key(ps, k, base,
+				"not an EAL --lcores map: lcore ids, '@' and CPU ids, in lists of digits, ',' and '-' "
+				"grouped by '(' ')' (e.g. 0@2, 0@(0-1)); empty: lcore 0 on every CPU this process may use");
+	return 0;
+}
+
 static int check_load_size(struct parse *ps, const struct key *k, const struct eng_config *c, void *base)
 {
 	if (c->load.size != 0 && c->load.size < ENG_LOAD_HDR_SIZE)
@@ -457,7 +474,8 @@ static const struct key keys[] = {
 	     "let protocol_min and protocol_max name versions this build does not implement (which it runs as its own): "
 	     "for testing version negotiation and rolling upgrades only"),
 
-	STR(SEC_EAL, "lcores", C(lcores), NULL, "EAL --lcores (the worker is the main lcore); empty: lcore 0 floating over every CPU this process may use"),
+	{.sec = SEC_EAL, .name = "lcores", .type = KT_STR, C(lcores), .scale = 1, .unit = "", .check = check_lcores,
+	 .help = "EAL --lcores (the worker is the main lcore); empty: lcore 0 floating over every CPU this process may use"},
 	{.sec = SEC_EAL, .name = "file_prefix", .type = KT_STR, C(file_prefix), .scale = 1, .unit = "", .def = "ordo-n<id>", .derive = derive_file_prefix, .check = check_file_prefix, .help = "EAL runtime directory /var/run/dpdk/<file_prefix>/ (telemetry socket)"},
 	UINT(SEC_EAL, "memory_mb", C(memory_mb), 16, 1u << 20, "256", "EAL -m: memory in MiB"),
 	BOOL(SEC_EAL, "hugepages", C(hugepages), "no", "use hugepages (no: --no-huge)"),

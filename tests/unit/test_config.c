@@ -276,6 +276,9 @@ static void test_error_guidance(void **state)
 		{"[ring]", "mtu = 65000", "must be in 576..9216 (/tmp/ordo-test-config-"},
 		{"[ring]", "mtu = 65000", ".conf: line 8)"},
 		{"[path1]", "mbufs = 3", ".conf: line 14)"},
+		/* EAL's lcores map is checked before EAL prints its usage */
+		{"[eal]", "lcores = abc", "eal.lcores = 'abc': not an EAL --lcores map"},
+		{"[eal]", "lcores = 0@", "eal.lcores = '0@': not an EAL --lcores map"},
 		/* a duration says its unit; a range gives it */
 		{"[ring]", "token_loss_us = 250ms", "not a whole number of microseconds, without a unit (250 ms: 250000)"},
 		{"[node]", "client_evict_ms = 2s", "not a whole number of milliseconds, without a unit (2 s: 2000)"},

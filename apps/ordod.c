@@ -97,6 +97,21 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return -1;
 }
 
+/* --check: the configuration as the node would use it, and what the node
+ * would warn of at start said now. */
+static int print_check(const struct eng_config *cfg, const char *file, int json)
+{
+	if (json)
+		eng_config_print_json(cfg, stdout);
+	else
+		eng_config_print(cfg, stdout);
+	if (cfg->key_file[0] == '\0')
+		fprintf(stderr, "ordod: note: %s sets no [ring] key_file: the node would run with NO FRAME "
+				"SECURITY, anyone on its networks could forge frames (ordo-keygen; docs/security.md)\n",
+			file);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct args a = {0};
@@ -112,13 +127,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ordod: config: %s\n", err);
 		return 1;
 	}
-	if (check) {
-		if (json)
-			eng_config_print_json(&cfg, stdout);
-		else
-			eng_config_print(&cfg, stdout);
-		return 0;
-	}
+	if (check)
+		return print_check(&cfg, file, json);
 
 	char *eal_argv[64];
 	static char eal_buf[4096];

@@ -48,4 +48,13 @@ expect 2 "no GROUP" "$ordosub" -s /nonexistent.sock
 "$ordoctl" -s /nonexistent/ordo.sock status --json >/dev/null 2>"$err"
 rc=$?
 [ "$rc" = 3 ] || { echo "FAIL: status --json: exit $rc (want 3: unreachable): $(cat "$err")"; bad=1; }
+# --check of a file without a key_file passes (exit 0) and says on stderr
+# that the node would run without frame security
+conf=$(mktemp /tmp/ordo-usage-test.XXXXXX)
+printf '[node]\nid = 1\n[ring]\nid = 1\nnodes = 1\n[path0]\ndevice = net_null0\n' >"$conf"
+"$ordod" -c "$conf" --check >/dev/null 2>"$err"
+rc=$?
+rm -f "$conf"
+[ "$rc" = 0 ] && grep -q "sets no \[ring\] key_file: the node would run with NO FRAME SECURITY" "$err" ||
+	{ echo "FAIL: --check without key_file: exit $rc, stderr '$(cat "$err")'"; bad=1; }
 exit $bad

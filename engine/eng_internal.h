@@ -107,6 +107,14 @@ const char *eng_peer_link_name(uint8_t s);
 	  "idle = block, adaptive: the sum of how late past its deadline each sleep ended by one resumed, in nanoseconds") \
 	_(wakes_late_100us, RP_COUNTER_EVENT, "idle = block, adaptive: sleeps ended by a deadline that resumed 100 us or more late") \
 	_(wakes_late_1ms, RP_COUNTER_EVENT, "idle = block, adaptive: sleeps ended by a deadline that resumed 1 ms or more late") \
+	_(off_cpu_time, RP_COUNTER_EVENT,                                                           \
+	  "the sum of the gaps of 100 us or more between two duty cycles with no sleep between (the worker yielded or was preempted and waited for a CPU), in nanoseconds") \
+	_(off_cpu_100us, RP_COUNTER_EVENT, "gaps of 100 us or more between two duty cycles with no sleep between: the worker was runnable and did not run") \
+	_(off_cpu_1ms, RP_COUNTER_EVENT, "gaps of 1 ms or more between two duty cycles with no sleep between") \
+	_(token_gap_time, RP_COUNTER_EVENT,                                                         \
+	  "the sum of the times between two tokens this node accepted, in nanoseconds (over tokens_received: the mean rotation, holds included)") \
+	_(token_gaps_1ms, RP_COUNTER_EVENT, "times of 1 ms or more between two tokens this node accepted (a hold of a quiet ring, or a stalled rotation)") \
+	_(token_gaps_10ms, RP_COUNTER_EVENT, "times of 10 ms or more between two tokens this node accepted") \
 	_(client_evictions, RP_COUNTER_HARMFUL,                                                  \
 	  "clients evicted: garbage in a submit ring, a delivery ring not drained, a full overflow queue") \
 	_(client_bad_envelopes, RP_COUNTER_HARMFUL,                                              \
@@ -236,6 +244,8 @@ struct eng {
 	uint64_t idle_since_ns;
 	bool unpublished;              /* a duty cycle did work since the last eng_publish */
 	bool wake_rt;                  /* the worker is SCHED_FIFO now ([node] wake_priority) */
+	uint64_t cycle_end_ns;         /* the last duty cycle's end; 0 after a sleep */
+	uint64_t token_seen, token_ns; /* tokens_received at the last token, and when */
 	int doorbell_fd;               /* eventfd clients write to wake a blocked worker */
 	int block_epfd;                /* idle = block: the paths' wait fds and the doorbell */
 

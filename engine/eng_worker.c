@@ -49,6 +49,7 @@ int eng_logtype;
 #define ENG_TICKS_PER_LOOP 64u           /* bounded catch-up of due work per iteration */
 #define ENG_LEAVE_WAIT_NS 500000000ull   /* polite leave: wait this long at most */
 #define ENG_ACTIONS_EXTRA 16384u
+#define ENG_OFF_CPU_NS 100000u         /* a gap between duty cycles counted as off the CPU */
 
 static const char *const state_names[] = {"?", "gather", "commit", "recovery", "operational", "left"};
 static const char *const path_state_names[] = {"ok", "faulty", "excluded"};
@@ -633,6 +634,37 @@ static void dad_poll(struct eng *e)
 	}
 }
 
+/* Where a message's time goes besides the work (docs/performance.md §7):
+ * a gap between two duty cycles with no sleep between is time the worker
+ * was runnable and did not run (it yielded, or was preempted, and the CPU
+ * ran something else); the time between two accepted tokens is the
+ * rotation this node saw. Counted at the start of a cycle; the tokens at
+ * its end. */
+static void count_off_cpu(struct eng *e)
+{
+	if (e->cycle_end_ns == 0 || e->now_ns - e->cycle_end_ns < ENG_OFF_CPU_NS)
+		return;
+	uint64_t gap = e->now_ns - e->cycle_end_ns;
+	e->cnt.off_cpu_time += gap;
+	e->cnt.off_cpu_100us++;
+	e->cnt.off_cpu_1ms += gap >= 1000000u;
+}
+
+static void count_token_gap(struct eng *e)
+{
+	uint64_t t = rp_node_stats(e->rp)->tokens_received;
+	if (t == e->token_seen)
+		return;
+	if (e->token_ns != 0) {
+		uint64_t gap = e->now_ns - e->token_ns;
+		e->cnt.token_gap_time += gap;
+		e->cnt.token_gaps_1ms += gap >= 1000000u;
+		e->cnt.token_gaps_10ms += gap >= 10000000u;
+	}
+	e->token_seen = t;
+	e->token_ns = e->now_ns;
+}
+
 /* One duty cycle; returns the work it did (0: idle). */
 static uint32_t duty_cycle(struct eng *e)
 {
@@ -643,6 +675,7 @@ static uint32_t duty_cycle(struct eng *e)
 	rcu_quiescent_state();
 	e->now_ns = eng_clock(e);
 	e->cnt.loops++;
+	count_off_cpu(e);
 	if (eng_telemetry_take_gap_reset()) {
 		e->dlv.max_gap_ns = 0;
 		e->dlv.last_ns = 0;
@@ -669,6 +702,8 @@ static uint32_t duty_cycle(struct eng *e)
 		e->unpublished = false;
 		e->next_publish_ns = e->now_ns + ENG_PUBLISH_NS;
 	}
+	count_token_gap(e);
+	e->cycle_end_ns = eng_clock(e);
 	return work;
 }
 
@@ -744,6 +779,7 @@ static void block_wait(struct eng *e)
 	if (n < 0 && errno == ENOSYS) /* kernels before 5.11: millisecond timeouts */
 		n = epoll_wait(e->block_epfd, ev, RP_PATHS_MAX + 1, (int)((wait + 999999u) / 1000000u));
 	rcu_thread_online();
+	e->cycle_end_ns = 0; /* a sleep, not time off the CPU */
 	int frames = 0;
 	for (int i = 0; i < n; i++)
 		if (ev[i].data.u32 == ENG_BLOCK_DOORBELL) {
@@ -793,6 +829,7 @@ static void backoff(struct eng *e)
 	const struct timespec ts = {.tv_sec = (time_t)(e->cfg.backoff_sleep_ns / 1000000000u),
 				    .tv_nsec = (long)(e->cfg.backoff_sleep_ns % 1000000000u)};
 	nanosleep(&ts, NULL);
+	e->cycle_end_ns = 0;
 	e->cnt.sleeps++;
 }
 

@@ -190,6 +190,29 @@ static inline int64_t perf_self_cpu_ns(void)
 	       ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
 }
 
+/* How long a thread waited runnable for a CPU, in ns (the second field of
+ * /proc/<pid>/schedstat: run-queue time, summed since it started; pid 0:
+ * this process's main thread); -1 if unreadable (a kernel without
+ * schedstats). A run's share of it says whether the machine had a CPU for
+ * the thread when it had work (docs/performance.md §7). */
+static inline int64_t perf_runq_wait_ns(long pid)
+{
+	char path[64];
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		snprintf(path, sizeof(path), "/proc/self/schedstat");
+	else
+		snprintf(path, sizeof(path), "/proc/%ld/schedstat", pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	unsigned long long run = 0, wait = 0;
+	int n = fscanf(f, "%llu %llu", &run, &wait);
+	fclose(f);
+	return n == 2 ? (int64_t)wait : -1;
+}
+
 /* ---------------------------------------------------------------- receiver */
 
 struct perf_sender {
@@ -219,6 +242,7 @@ struct perf_state {
 	uint32_t self_id;
 	/* sender side */
 	uint64_t sent, eagain, send_start_ns, send_end_ns;
+	struct perf_hist lag;              /* fixed rate: how late each message was published */
 	/* receiver side */
 	struct perf_hist hist;
 	struct perf_sender snd[PERF_SENDERS_MAX];
@@ -231,6 +255,7 @@ struct perf_state {
 	/* the run */
 	uint64_t t0_ns, t1_ns;
 	int64_t engine_cpu0, engine_cpu1, self_cpu0, self_cpu1;
+	int64_t engine_wait0, engine_wait1, self_wait0, self_wait1; /* run-queue waits */
 	int timed_out;
 };
 
@@ -394,6 +419,8 @@ static inline void perf_run_start(struct perf_state *s, struct perf_run *run)
 	s->t0_ns = perf_now_ns();
 	s->engine_cpu0 = perf_proc_cpu_ns(s->cfg.engine_pid);
 	s->self_cpu0 = perf_self_cpu_ns();
+	s->engine_wait0 = s->cfg.engine_pid > 0 ? perf_runq_wait_ns(s->cfg.engine_pid) : -1;
+	s->self_wait0 = perf_runq_wait_ns(0);
 	run->dur_ns = (uint64_t)(s->cfg.duration_s * 1e9);
 	run->run_limit = s->t0_ns + run->dur_ns +
 			 (uint64_t)((s->cfg.duration_s > 30 ? s->cfg.duration_s : 30) * 1e9);
@@ -460,6 +487,10 @@ static inline int perf_send_step(struct perf_state *s, struct perf_run *run, uin
 			s->eagain++;
 			break;
 		}
+		if (s->cfg.rate) { /* open loop: stamped when sent, so say how late that was */
+			uint64_t due_ns = s->send_start_ns + s->sent * 1000000000u / s->cfg.rate;
+			perf_hist_add(&s->lag, now > due_ns ? now - due_ns : 0);
+		}
 		s->sent++;
 		n++;
 	}
@@ -472,6 +503,8 @@ static inline void perf_run_end(struct perf_state *s, const struct perf_run *run
 	s->t1_ns = perf_now_ns();
 	s->engine_cpu1 = perf_proc_cpu_ns(s->cfg.engine_pid);
 	s->self_cpu1 = perf_self_cpu_ns();
+	s->engine_wait1 = s->cfg.engine_pid > 0 ? perf_runq_wait_ns(s->cfg.engine_pid) : -1;
+	s->self_wait1 = perf_runq_wait_ns(0);
 	if (!run->end_sent)
 		s->send_end_ns = s->t1_ns;
 	if (interrupted)
@@ -660,6 +693,20 @@ static inline void perf_json_str(FILE *f, const char *k, const char *v, int comm
 	fprintf(f, "\"%s\n", comma ? "," : "");
 }
 
+/* The run-queue waits (ns; -1: unknown) and, at a fixed rate, how late
+ * the sender published: an open-loop sender stamps a message when it
+ * publishes it, so its latency leaves out the time it was late. */
+static inline void perf_json_waits(FILE *f, const struct perf_state *s)
+{
+	int64_t ew = s->engine_wait0 >= 0 && s->engine_wait1 >= 0 ? s->engine_wait1 - s->engine_wait0 : -1;
+	int64_t cw = s->self_wait0 >= 0 && s->self_wait1 >= 0 ? s->self_wait1 - s->self_wait0 : -1;
+	fprintf(f, "  \"engine_runq_wait_ns\": %" PRId64 ",\n  \"client_runq_wait_ns\": %" PRId64 ",\n", ew, cw);
+	const struct perf_hist *h = &s->lag;
+	fprintf(f, "  \"send_lag_ns\": {\"count\": %" PRIu64 ", \"p50\": %" PRIu64 ", \"p99\": %" PRIu64
+		", \"p999\": %" PRIu64 ", \"max\": %" PRIu64 "},\n",
+		h->count, perf_hist_quantile(h, 0.5), perf_hist_quantile(h, 0.99), perf_hist_quantile(h, 0.999), h->max);
+}
+
 static inline int perf_write_json(const char *path, const struct perf_state *s, const struct perf_result *r)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
@@ -709,6 +756,7 @@ static inline int perf_write_json(const char *path, const struct perf_state *s, 
 		c->engine_pid, r->engine_cpu_ns, r->engine_ns_per_msg);
 	fprintf(f, "  \"client_cpu_ns\": %" PRId64 ",\n  \"client_cpu_ns_per_msg\": %.1f,\n", r->self_cpu_ns,
 		r->self_ns_per_msg);
+	perf_json_waits(f, s);
 	fprintf(f, "  \"run_s\": %.6f\n}\n", (double)(s->t1_ns - s->t0_ns) / 1e9);
 	if (f != stdout)
 		return fclose(f) == 0 ? 0 : -1;

@@ -259,7 +259,8 @@ static const char *unit_of(const char *name)
 	size_t n = strlen(name);
 	if (strstr(name, "bytes") != NULL)
 		return " bytes";
-	if (strstr(name, "lateness") != NULL || (n > 3 && strcmp(name + n - 3, "_ns") == 0))
+	if (strstr(name, "lateness") != NULL || (n > 3 && strcmp(name + n - 3, "_ns") == 0) ||
+	    (n > 5 && strcmp(name + n - 5, "_time") == 0))
 		return " ns";
 	return "";
 }

@@ -81,7 +81,11 @@ static json_t *ask(const char *path, const char *request, char *why, size_t why_
 	memcpy(a.sun_path, path, strlen(path) + 1);
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-		snprintf(why, why_size, "%s: %s", path, strerror(errno));
+		/* the two an operator meets: say what they mean */
+		snprintf(why, why_size, "%s: %s%s", path, strerror(errno),
+			 errno == ENOENT	 ? " (is the node running? ordoctl status --all lists this host's nodes)"
+			 : errno == ECONNREFUSED ? " (nobody listens: the node has stopped, or not started yet)"
+						 : "");
 		if (fd >= 0)
 			close(fd);
 		return NULL;

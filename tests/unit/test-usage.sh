@@ -48,6 +48,10 @@ expect 2 "no GROUP" "$ordosub" -s /nonexistent.sock
 "$ordoctl" -s /nonexistent/ordo.sock status --json >/dev/null 2>"$err"
 rc=$?
 [ "$rc" = 3 ] || { echo "FAIL: status --json: exit $rc (want 3: unreachable): $(cat "$err")"; bad=1; }
+# a socket that is not there: the text says what that means
+"$ordoctl" -s /nonexistent/ordo.sock status >/dev/null 2>"$err"
+grep -q "No such file or directory (is the node running?" "$err" ||
+	{ echo "FAIL: status of a missing socket: stderr '$(cat "$err")'"; bad=1; }
 # --check of a file without a key_file passes (exit 0) and says on stderr
 # that the node would run without frame security
 conf=$(mktemp /tmp/ordo-usage-test.XXXXXX)

@@ -1133,10 +1133,8 @@ struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 			ENG_LOG(INFO, e, "path%u: zero-copy receive keeps up to %u received frames in their mbufs", p,
 				e->g.keep_max[p]);
 	}
-	if (idle_init(e, err, err_size) != 0) {
-		pmdg_close(&e->g);
-		goto fail;
-	}
+	if (idle_init(e, err, err_size) != 0)
+		goto fail_ports;
 
 	uint64_t hz = rte_get_tsc_hz();
 	e->tsc_mult = (uint64_t)(((unsigned __int128)1000000000u << 32) / hz);
@@ -1144,20 +1142,17 @@ struct eng *eng_create(const struct eng_config *c, char *err, size_t err_size)
 	e->now_ns = eng_clock(e);
 	e->evict_ns = c->client_evict_ms * 1000000ull;
 	e->assembly_timeout_ns = c->assembly_timeout_ms * 1000000ull;
-	if (eng_control_start(e, c->socket_path, err, err_size) != 0) {
-		pmdg_close(&e->g);
-		eng_control_stop(e);
-		goto fail;
-	}
-	if (eng_metrics_start(e, err, err_size) != 0) {
-		pmdg_close(&e->g);
-		eng_control_stop(e);
-		goto fail;
-	}
+	if (eng_control_start(e, c->socket_path, err, err_size) != 0 || eng_metrics_start(e, err, err_size) != 0)
+		goto fail_control;
 	if (eng_telemetry_register(e) != 0)
 		ENG_LOG(WARNING, e, "telemetry commands not registered (telemetry disabled?)");
 	eng_publish(e);
 	return e;
+	/* undone in the reverse order of the above */
+fail_control:
+	eng_control_stop(e);
+fail_ports:
+	pmdg_close(&e->g);
 fail:
 	free_node(e);
 	return NULL;

@@ -354,6 +354,24 @@ static int show(const char *verb, const json_t *r)
 	return viewing && !is_primary(r) ? EX_NOT_PRIMARY : EX_FINE;
 }
 
+/* status of a node out of a primary ring: the harmful drops it counts
+ * say why peers are missing (a peer refused for its ring parameters or
+ * protocol versions, another key, a duplicate id), in one line. */
+static void why_not_primary(const char *sock)
+{
+	char why[512], line[768] = "";
+	size_t n = 0;
+	const char *k;
+	json_t *v, *d = ask(sock, "drops", why, sizeof(why));
+	json_object_foreach(json_object_get(d, "harmful"), k, v)
+		if (json_integer_value(v) != 0 && n < sizeof(line))
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s %lld", n ? ", " : "", k,
+					      (long long)json_integer_value(v));
+	if (n != 0)
+		printf("harmful drops: %s (the node's log names the peers and why; docs/ordod.md, \"Drops\")\n", line);
+	json_decref(d);
+}
+
 static int one(const char *sock, const char *verb, const char *request)
 {
 	char why[512];
@@ -365,6 +383,8 @@ static int one(const char *sock, const char *verb, const char *request)
 		return EX_UNREACHABLE;
 	}
 	int rc = show(verb, r);
+	if (rc == EX_NOT_PRIMARY && !json_out && strcmp(verb, "status") == 0)
+		why_not_primary(sock);
 	json_decref(r);
 	return rc;
 }

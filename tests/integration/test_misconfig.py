@@ -216,6 +216,14 @@ def test(ordod, args):
         if s.get('primary') and int(s['primary']) == 1:
             raise Fail(f'the misconfigured process is in a primary ring: {s}')
         log(f'{reason} drops at every node of the ring; the misconfigured process is alone, not primary')
+        if what != 'dup-id':
+            # ordoctl status at the refused node says why it is alone: its harmful drops
+            ctl = os.path.join(os.path.dirname(os.path.abspath(ordod)), 'ordoctl')
+            r = subprocess.run([ctl, '-s', c.socket_path(bad), 'status'], capture_output=True, text=True, timeout=20)
+            log(f'ordoctl status at n{bad} (exit {r.returncode}):\n{r.stdout}')
+            if r.returncode != 2 or 'harmful drops: ' not in r.stdout or 'config_mismatch' not in r.stdout:
+                raise Fail(f'ordoctl status at the refused node does not say config_mismatch (exit {r.returncode}): '
+                           f'{r.stdout!r}')
         c.stop(bad)
         hold_ring(c, ring, want, 0.5)
 

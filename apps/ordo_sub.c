@@ -87,7 +87,8 @@ static void on_config(void *ctx, const struct ordo_configuration *c)
 static void on_detached(void *ctx, int why)
 {
 	(void)ctx;
-	fprintf(stderr, "ordo-sub: detached: %s\n", ordo_strerror(why));
+	fprintf(stderr, "ordo-sub: %s%s\n", ordo_strerror(why),
+		why == ORDO_EDETACHED ? ": the node stopped, or evicted this client (the node's log says which)" : "");
 }
 
 static const char usage_text[] =

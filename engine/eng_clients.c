@@ -689,11 +689,32 @@ static void retire(struct eng_client *c)
 	}
 }
 
-static int submit(struct eng *e, const void *data, uint32_t size, uint32_t client_id, uint8_t service,
-		  uint8_t prio, uint64_t cookie)
+/* Submits a client's message (where it lies in the submit ring, or buf,
+ * an assembly buffer) as an in-flight entry ending at end, done at its
+ * SUBMIT_DONE; RP_EAGAIN also when the in-flight FIFO is full (nothing
+ * taken). One at a priority below the group ops' counts as unsequenced
+ * until then (take_group_op). */
+static int submit_tracked(struct eng *e, struct eng_client *c, uint64_t end, uint8_t *buf, const void *data,
+			  uint32_t size, const struct att_publish *p)
 {
-	struct rp_input in = rp_input_submit(data, size, client_id, service, prio, cookie);
-	return eng_step(e, &in);
+	int idx = inflight_push(c, end, buf, 0);
+	if (idx < 0)
+		return RP_EAGAIN;
+	/* counted before the step: ring-proto may return it within it */
+	uint8_t low = p->priority > ENG_OP_PRIORITY;
+	c->inflight[idx].low = low;
+	c->unsequenced += low;
+	struct rp_input in = rp_input_submit(data, size, c->id, p->service, p->priority,
+					     cookie_client(c->slot, (uint32_t)idx));
+	int rc = eng_step(e, &in);
+	if (rc == RP_OK)
+		return rc;
+	c->unsequenced -= low; /* not taken */
+	if (rc == RP_EAGAIN)
+		c->if_count--; /* try again later */
+	else
+		c->inflight[idx] = (struct eng_inflight){.end = end, .done = 1};
+	return rc;
 }
 
 /* Returns 1 to go on draining, 0 to stop for now (back-pressure), -1 if
@@ -724,18 +745,11 @@ static int take_publish(struct eng *e, struct eng_client *c, const struct shm_ri
 	if (pieces == (ATT_F_FIRST | ATT_F_LAST)) {
 		if (p.msg_size != blen - ATT_ENV_HEAD(glen))
 			return -1;
-		int idx = inflight_push(c, r->end, NULL, 0);
-		if (idx < 0)
+		int rc = submit_tracked(e, c, r->end, NULL, body, blen, &p);
+		if (rc == RP_EAGAIN)
 			return 0;
-		int rc = submit(e, body, blen, c->id, p.service, p.priority, cookie_client(c->slot, (uint32_t)idx));
-		if (rc == RP_EAGAIN) {
-			c->if_count--; /* not taken: try again later */
-			return 0;
-		}
-		if (rc != RP_OK) {
-			c->inflight[idx].done = 1;
+		if (rc != RP_OK)
 			pub_failed(e, c, p.pub_seq, rp_err_to_ordo(rc));
-		}
 		c->published++;
 		return 1;
 	}
@@ -785,19 +799,17 @@ static int take_publish(struct eng *e, struct eng_client *c, const struct shm_ri
 	}
 	if (a->got + plen != a->msg_size)
 		return -1;
-	if (c->if_count == ENG_INFLIGHT_MAX)
-		return 0; /* before the submit: a submitted LAST must be taken */
 	memcpy(a->buf + head + a->got, piece, plen);
-	int rc = submit(e, a->buf, a->size, c->id, a->service, p.priority,
-			ENG_COOKIE_BUF | (uint64_t)(uintptr_t)a->buf);
+	p.service = a->service;
+	/* EAGAIN: the LAST piece stays unread; its bytes are copied again */
+	int rc = submit_tracked(e, c, r->end, a->buf, a->buf, a->size, &p);
 	if (rc == RP_EAGAIN)
-		return 0; /* the LAST piece stays unread; its bytes are copied again */
-	(void)inflight_push(c, r->end, NULL, 1);
+		return 0;
 	if (rc != RP_OK) {
 		asm_put(e, a->buf);
 		pub_failed(e, c, p.pub_seq, rp_err_to_ordo(rc));
 	}
-	a->buf = NULL; /* ring-proto owns it until SUBMIT_DONE */
+	a->buf = NULL; /* ring-proto owns it until SUBMIT_DONE (its in-flight entry) */
 	c->published++;
 	return 1;
 }
@@ -824,10 +836,52 @@ static void drop_stale(struct eng *e, struct eng_client *c)
 	}
 }
 
+/* A JOIN or LEAVE record (docs/attach.md §5, one client's order): 1
+ * taken, 0 waits in the ring, -1 garbage. It goes after the client's
+ * publishes at lower priorities that ring-proto still holds (ring-proto
+ * would send it first), into the ops arena and on into ring-proto now if
+ * it takes it: the client's later records wait until it did (op_waits). */
+static int take_group_op(struct eng *e, struct eng_client *c, const struct shm_ring_rec *r)
+{
+	if (r->length == 0 || r->length > ORDO_GROUP_NAME_MAX)
+		return -1;
+	if (c->unsequenced != 0) {
+		c->held = ENG_HELD_PUBLISHES;
+		return 0;
+	}
+	int join = r->type == ATT_REC_JOIN;
+	/* both must take it, or it waits in the ring */
+	if (c->if_count == ENG_INFLIGHT_MAX ||
+	    queue_op(e, join ? ATT_OP_JOIN : ATT_OP_LEAVE, r->data, (uint8_t)r->length, c->id,
+		     join ? ORDO_REASON_JOIN : ORDO_REASON_LEAVE, 1) != 0)
+		return 0;
+	(void)inflight_push(c, r->end, NULL, 1);
+	c->op_until = e->ops.head;
+	(void)ops_pump(e);
+	return 1;
+}
+
+/* The client's newest JOIN or LEAVE is still in the ops arena. */
+static int op_waits(const struct eng *e, const struct eng_client *c) { return e->ops.sub < c->op_until; }
+
+/* The client's next record waits for its own earlier operations (not for
+ * room): nobody rings for it, and the step that ends the wait (ring-proto
+ * taking the op or returning the publishes) is followed by a poll. */
+static int order_held(const struct eng *e, const struct eng_client *c)
+{
+	return (c->held == ENG_HELD_OP && op_waits(e, c)) ||
+	       (c->held == ENG_HELD_PUBLISHES && c->unsequenced != 0);
+}
+
 static uint32_t drain(struct eng *e, struct eng_client *c)
 {
 	uint32_t n = 0;
+	c->held = ENG_HELD_NO;
 	while (n < ENG_DRAIN_MAX && c->state == ENG_CL_ACTIVE) {
+		if (op_waits(e, c)) {
+			c->held = ENG_HELD_OP;
+			break;
+		}
 		struct shm_ring_rec r;
 		enum shm_ring_status st = shm_ring_peek(&c->submit, &r);
 		if (st == SHM_RING_EMPTY) {
@@ -842,21 +896,7 @@ static uint32_t drain(struct eng *e, struct eng_client *c)
 				break;
 			case ATT_REC_JOIN:
 			case ATT_REC_LEAVE:
-				if (r.length == 0 || r.length > ORDO_GROUP_NAME_MAX)
-					break;
-				/* both must take it, or it waits in the ring */
-				go = c->if_count < ENG_INFLIGHT_MAX &&
-				     queue_op(e, r.type == ATT_REC_JOIN ? ATT_OP_JOIN : ATT_OP_LEAVE, r.data,
-					      (uint8_t)r.length, c->id,
-					      r.type == ATT_REC_JOIN ? ORDO_REASON_JOIN : ORDO_REASON_LEAVE, 1) == 0;
-				if (go) {
-					(void)inflight_push(c, r.end, NULL, 1);
-					/* into ring-proto's priority-0 queue now, not at the
-					 * next poll: a publish this client wrote after the
-					 * JOIN is submitted later, so ordered after it, and
-					 * reaches this client too */
-					(void)ops_pump(e);
-				}
+				go = take_group_op(e, c, &r);
 				break;
 			default:
 				break;
@@ -880,10 +920,8 @@ void eng_clients_submit_done(struct eng *e, uint64_t cookie)
 {
 	if (cookie & ENG_COOKIE_BUF) {
 		uint8_t *p = (uint8_t *)(uintptr_t)(cookie & ~ENG_COOKIE_BUF);
-		if (eng_arena_owns(&e->ops, p))
-			eng_arena_done(&e->ops, p);
-		else
-			asm_put(e, p);
+		ENG_VERIFY(eng_arena_owns(&e->ops, p));
+		eng_arena_done(&e->ops, p);
 		return;
 	}
 	/* the engine made the cookie (cookie_client), and a client is not
@@ -893,7 +931,11 @@ void eng_clients_submit_done(struct eng *e, uint64_t cookie)
 	uint32_t idx = (uint32_t)cookie;
 	struct eng_client *c = client_at(e, slot);
 	ENG_VERIFY(c != NULL && idx < ENG_INFLIGHT_MAX);
-	c->inflight[idx].done = 1;
+	struct eng_inflight *f = &c->inflight[idx];
+	if (f->buf != NULL)
+		asm_put(e, f->buf);
+	c->unsequenced -= f->low;
+	*f = (struct eng_inflight){.end = f->end, .done = 1};
 	retire(c);
 }
 
@@ -1019,7 +1061,7 @@ int eng_clients_arm_sleep(struct eng *e)
 		struct eng_client *c = t->v[i];
 		if (c->state == 0)
 			return 1;
-		if (c->state != ENG_CL_ACTIVE)
+		if (c->state != ENG_CL_ACTIVE || order_held(e, c))
 			continue;
 		/* records committed since the last look, or left unread (the
 		 * node could not take them yet: ring-proto's queue, an

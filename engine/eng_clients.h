@@ -22,7 +22,7 @@
 #define ENG_INFLIGHT_MAX 1024u        /* zero-copy submits per client awaiting SUBMIT_DONE */
 #define ENG_OVERFLOW_MAX (16u << 20)  /* deliveries kept for a client whose ring is full */
 #define ENG_COOKIE_CLIENT (1ull << 63) /* submit cookies of a client's zero-copy record */
-#define ENG_COOKIE_BUF (1ull << 62)    /* an engine buffer to free (its address below) */
+#define ENG_COOKIE_BUF (1ull << 62)    /* an ops arena record (its address below) */
 
 enum eng_client_state {
 	ENG_CL_ACTIVE = 1,
@@ -30,10 +30,17 @@ enum eng_client_state {
 	ENG_CL_GONE,      /* the worker is done with it: the control thread frees it */
 };
 
+enum eng_held {
+	ENG_HELD_NO = 0,
+	ENG_HELD_OP,         /* behind its JOIN or LEAVE, still in the ops arena */
+	ENG_HELD_PUBLISHES,  /* a JOIN or LEAVE behind its publishes at lower priorities */
+};
+
 struct eng_inflight {
 	uint64_t end;     /* submit ring position after the record; 0: not a ring record */
-	void *buf;        /* an engine buffer to free when done (assembled message, op) */
+	void *buf;        /* an assembly buffer to free when done */
 	uint8_t done;
+	uint8_t low;      /* a publish below the group ops' priority: counted in unsequenced */
 };
 
 struct eng_assembly {  /* a large message arriving in pieces, per priority */
@@ -80,6 +87,13 @@ struct eng_client {
 	uint8_t need_wake;         /* records were written since the last wake check */
 	uint8_t room_freed;        /* submit bytes were released since the last wake check */
 	uint32_t leave_ops_pending; /* leave ops not yet accepted by ring-proto */
+	/* one client's order (docs/attach.md §5): its records after a JOIN or
+	 * LEAVE wait until ring-proto took the op (the ops arena's handed
+	 * position reached op_until); a JOIN or LEAVE waits until ring-proto
+	 * returned its publishes at lower priorities (unsequenced) */
+	uint64_t op_until;
+	uint32_t unsequenced;
+	uint8_t held;              /* enum eng_held: why its drain stopped last */
 	uint64_t delivered, published, garbage;
 };
 

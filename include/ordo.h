@@ -191,7 +191,9 @@ size_t ordo_max_message_size(const struct ordo_client *c);
 /* Joins or leaves a group (1..32 bytes of name). The change takes effect
  * at its place in the total order: this client's view callback reports
  * it, or (a JOIN past the node's max_groups or max_group_members) the
- * join_refused callback. Submit side. */
+ * join_refused callback. That place is after every message this client
+ * published before the call and before every message it publishes after
+ * it, at any priority (docs/attach.md §5). Submit side. */
 int ordo_join(struct ordo_client *c, const void *group, size_t group_len);
 int ordo_leave(struct ordo_client *c, const void *group, size_t group_len);
 

@@ -37,6 +37,12 @@ struct api_node_opts {
 	uint32_t max_groups;       /* [node] max_groups; 0: the default */
 	uint32_t max_group_members; /* [node] max_group_members; 0: the default */
 	const char *preload;       /* LD_PRELOAD for ordod (tests/api/alloc_check.c); NULL: none */
+	uint32_t submit_queue;     /* [ring] submit_queue; 0: the default */
+	uint32_t max_messages;     /* [ring] max_messages (frames per token visit); 0: the default */
+	const char *ring_nodes;    /* [ring] nodes; NULL: "1" (a ring of one, with quorum) */
+	int quorum_publish_no;     /* 1: [ring] quorum_publish = no */
+	int no_probe;              /* 1: api_node_start waits for the socket only (a node
+				    * without quorum delivers nothing) */
 };
 
 struct api_node {
@@ -51,8 +57,9 @@ struct api_node {
 /* Writes the configuration into a new temporary directory. 0 or -1. */
 int api_node_write_config(struct api_node *n, const struct api_node_opts *o);
 /* Writes the configuration, starts ordod, waits until its socket accepts
- * and a probe client has had a message of its own delivered (the ring is
- * operational). 0 or -1 (the daemon's log is printed). */
+ * and (unless no_probe) a probe client has had a message of its own
+ * delivered (the ring is operational). 0 or -1 (the daemon's log is
+ * printed). */
 int api_node_start(struct api_node *n, const struct api_node_opts *o);
 /* SIGTERM (clean stop: clients see ORDO_EDETACHED), wait; SIGKILL after 5 s.
  * Returns the exit status, or -1. */

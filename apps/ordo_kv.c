@@ -24,6 +24,7 @@
  * total order. Exit status: 0 when every expected update was applied, 1
  * otherwise (timeout, detached, an error), 2 for bad usage.
  */
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,10 +263,22 @@ static size_t make_update(uint64_t *rng, uint32_t keys, char *buf, size_t size)
 	return (size_t)snprintf(buf, size, "SET k%u %s", key, val);
 }
 
-static void usage(void)
+static void usage(FILE *out)
 {
-	fprintf(stderr, "usage: ordo-kv [-s SOCKET] [-g GROUP] [-n UPDATES] [-k KEYS] [-w SECONDS] [-m MEMBERS] "
-			"[-v COUNT]\n");
+	fprintf(out, "usage: ordo-kv [-s SOCKET] [-g GROUP] [-n UPDATES] [-k KEYS] [-w SECONDS] [-m MEMBERS] "
+		     "[-v COUNT]\n"
+		     "A replicated key-value store (a demo): every instance publishes random SET/DEL updates to\n"
+		     "GROUP, applies every update delivered there in delivery order, and prints a digest of its\n"
+		     "table, equal at every member.\n"
+		     "  -s SOCKET   the node's control socket ([node] socket; default /run/ordo/ordo-n1.sock)\n"
+		     "  -g GROUP    the group (default kv; only ordo-kv instances in it)\n"
+		     "  -n UPDATES  updates this instance publishes (default 1000)\n"
+		     "  -k KEYS     the key space (default 100)\n"
+		     "  -w SECONDS  give up after this long in all (default 60)\n"
+		     "  -m MEMBERS  wait until the group has this many members before publishing (default 1)\n"
+		     "  -v COUNT    print the first COUNT updates applied, with their place in the total order\n"
+		     "  -h, --help  this text\n"
+		     "exit: 0 every expected update applied, 1 not (timeout, detached, an error), 2 usage\n");
 }
 
 int main(int argc, char **argv)
@@ -275,8 +288,10 @@ int main(int argc, char **argv)
 	uint64_t updates = 1000, wait_s = 60;
 	uint32_t keys = 100;
 	int opt;
-	while ((opt = getopt(argc, argv, "s:g:n:k:w:m:v:")) != -1) {
+	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	while ((opt = getopt_long(argc, argv, "s:g:n:k:w:m:v:h", longopts, NULL)) != -1) {
 		switch (opt) {
+		case 'h': usage(stdout); return 0;
 		case 's': sock = optarg; break;
 		case 'g': s.group = optarg; break;
 		case 'n': updates = strtoull(optarg, NULL, 10); break;
@@ -284,12 +299,12 @@ int main(int argc, char **argv)
 		case 'w': wait_s = strtoull(optarg, NULL, 10); break;
 		case 'm': s.min_members = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'v': s.verbose = strtoull(optarg, NULL, 10); break;
-		default: usage(); return 2;
+		default: usage(stderr); return 2;
 		}
 	}
 	size_t glen = strlen(s.group);
 	if (optind != argc || keys == 0 || glen == 0 || glen > ORDO_GROUP_NAME_MAX) {
-		usage();
+		usage(stderr);
 		return 2;
 	}
 	if (s.min_members == 0)

@@ -281,6 +281,8 @@ static void usage(FILE *out)
 		     "exit: 0 every expected update applied, 1 not (timeout, detached, an error), 2 usage\n");
 }
 
+static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+
 int main(int argc, char **argv)
 {
 	const char *sock = "/run/ordo/ordo-n1.sock";
@@ -288,7 +290,6 @@ int main(int argc, char **argv)
 	uint64_t updates = 1000, wait_s = 60;
 	uint32_t keys = 100;
 	int opt;
-	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	while ((opt = getopt_long(argc, argv, "s:g:n:k:w:m:v:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'h': usage(stdout); return 0;
@@ -307,8 +308,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (s.min_members == 0)
-		s.min_members = 1;
+	s.min_members += s.min_members == 0; /* -m 0: at once, as -m 1 */
 	if (kv_init(&s.t, 64) != 0)
 		return 1;
 	struct ordo_callbacks cb = {.message = on_message, .view = on_view, .publish_failed = on_publish_failed,

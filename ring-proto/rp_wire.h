@@ -73,7 +73,11 @@
  * decoders read into member), CONST (encoders write value, decoders leave it
  * to an explicit check), ZERO (reserved: encoders write 0), HI and LO (a
  * u64 member split in two fields: HI its bits 32 and up, LO its bits 0..31;
- * HI at the lower offset, since decoders assign HI and then or in LO). */
+ * HI at the lower offset, since decoders assign HI and then or in LO).
+ *
+ * The lists look alike, one row format for every part, and a
+ * duplicate-code scan pairs them; they are not copies: each row is one
+ * field of one part, stated nowhere else. */
 #define foreach_rp_hdr_field(_)                                 \
 	_(MAGIC, 0, 16, CONST, -, RP_WIRE_MAGIC)                 \
 	_(VERSION, 2, 8, FIELD, version, -)                      \

@@ -92,6 +92,24 @@ const char *eng_peer_link_name(uint8_t s);
 
 /* ---- telemetry snapshot ---- */
 
+/* Durations the worker measures, each kept as three counters: the sum in
+ * nanoseconds and how many reached each of two thresholds:
+ * D(_, sum, lo, lo_ns, lo_text, hi, hi_ns, hi_text, what). A row gives
+ * foreach_eng_counter its three counters and eng_count_<sum>() records
+ * one duration into them (docs/performance.md §7). */
+#define foreach_eng_duration(D, _)                                                          \
+	D(_, wakes_timer_lateness, wakes_late_100us, 100000u, "100 us", wakes_late_1ms, 1000000u, "1 ms", \
+	  "idle = block, adaptive: how late past its deadline a sleep ended by the deadline resumed") \
+	D(_, off_cpu_time, off_cpu_100us, 100000u, "100 us", off_cpu_1ms, 1000000u, "1 ms",         \
+	  "gaps between two duty cycles with no sleep between, counted from 100 us (the worker was runnable and did not run)") \
+	D(_, token_gap_time, token_gaps_1ms, 1000000u, "1 ms", token_gaps_10ms, 10000000u, "10 ms", \
+	  "times between two tokens this node accepted (the rotation it saw, a quiet ring's holds included; the sum over tokens_received is the mean)")
+
+#define ENG_DURATION_COUNTERS_(_, sum, lo, lo_ns, lo_text, hi, hi_ns, hi_text, what) \
+	_(sum, RP_COUNTER_EVENT, what "; the sum, in nanoseconds")                      \
+	_(lo, RP_COUNTER_EVENT, what "; how many were " lo_text " or more")             \
+	_(hi, RP_COUNTER_EVENT, what "; how many were " hi_text " or more")
+
 /* The worker's own counters, once: _(field, kind, help). struct
  * eng_counters, the snapshot, /ordo/stats and the docs come from this list
  * (kinds as ring-proto's, rp_wire.h). */
@@ -103,18 +121,7 @@ const char *eng_peer_link_name(uint8_t s);
 	_(wakes_frames, RP_COUNTER_EVENT, "idle = block, adaptive: sleeps ended by a frame")      \
 	_(wakes_doorbell, RP_COUNTER_EVENT, "idle = block, adaptive: sleeps ended by a client's doorbell") \
 	_(wakes_timer, RP_COUNTER_EVENT, "idle = block, adaptive: sleeps ended by a deadline")   \
-	_(wakes_timer_lateness, RP_COUNTER_EVENT,                                                 \
-	  "idle = block, adaptive: the sum of how late past its deadline each sleep ended by one resumed, in nanoseconds") \
-	_(wakes_late_100us, RP_COUNTER_EVENT, "idle = block, adaptive: sleeps ended by a deadline that resumed 100 us or more late") \
-	_(wakes_late_1ms, RP_COUNTER_EVENT, "idle = block, adaptive: sleeps ended by a deadline that resumed 1 ms or more late") \
-	_(off_cpu_time, RP_COUNTER_EVENT,                                                           \
-	  "the sum of the gaps of 100 us or more between two duty cycles with no sleep between (the worker yielded or was preempted and waited for a CPU), in nanoseconds") \
-	_(off_cpu_100us, RP_COUNTER_EVENT, "gaps of 100 us or more between two duty cycles with no sleep between: the worker was runnable and did not run") \
-	_(off_cpu_1ms, RP_COUNTER_EVENT, "gaps of 1 ms or more between two duty cycles with no sleep between") \
-	_(token_gap_time, RP_COUNTER_EVENT,                                                         \
-	  "the sum of the times between two tokens this node accepted, in nanoseconds (over tokens_received: the mean rotation, holds included)") \
-	_(token_gaps_1ms, RP_COUNTER_EVENT, "times of 1 ms or more between two tokens this node accepted (a hold of a quiet ring, or a stalled rotation)") \
-	_(token_gaps_10ms, RP_COUNTER_EVENT, "times of 10 ms or more between two tokens this node accepted") \
+	foreach_eng_duration(ENG_DURATION_COUNTERS_, _)                                         \
 	_(client_evictions, RP_COUNTER_HARMFUL,                                                  \
 	  "clients evicted: garbage in a submit ring, a delivery ring not drained, a full overflow queue") \
 	_(client_bad_envelopes, RP_COUNTER_HARMFUL,                                              \
@@ -134,6 +141,17 @@ struct eng_counters {
 	foreach_eng_counter(ENG_COUNTER_FIELD_)
 #undef ENG_COUNTER_FIELD_
 };
+
+/* eng_count_<sum>(c, ns): one duration into its three counters. */
+#define ENG_DURATION_RECORD_(_, sum, lo, lo_ns, lo_text, hi, hi_ns, hi_text, what) \
+	static inline void eng_count_##sum(struct eng_counters *c, uint64_t ns)        \
+	{                                                                               \
+		c->sum += ns;                                                           \
+		c->lo += ns >= lo_ns;                                                   \
+		c->hi += ns >= hi_ns;                                                   \
+	}
+foreach_eng_duration(ENG_DURATION_RECORD_, -)
+#undef ENG_DURATION_RECORD_
 
 struct eng_snapshot {
 	uint16_t node_id;

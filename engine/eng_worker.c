@@ -645,9 +645,7 @@ static void count_off_cpu(struct eng *e)
 	if (e->cycle_end_ns == 0 || e->now_ns - e->cycle_end_ns < ENG_OFF_CPU_NS)
 		return;
 	uint64_t gap = e->now_ns - e->cycle_end_ns;
-	e->cnt.off_cpu_time += gap;
-	e->cnt.off_cpu_100us++;
-	e->cnt.off_cpu_1ms += gap >= 1000000u;
+	eng_count_off_cpu_time(&e->cnt, gap);
 }
 
 static void count_token_gap(struct eng *e)
@@ -656,10 +654,7 @@ static void count_token_gap(struct eng *e)
 	if (t == e->token_seen)
 		return;
 	if (e->token_ns != 0) {
-		uint64_t gap = e->now_ns - e->token_ns;
-		e->cnt.token_gap_time += gap;
-		e->cnt.token_gaps_1ms += gap >= 1000000u;
-		e->cnt.token_gaps_10ms += gap >= 10000000u;
+		eng_count_token_gap_time(&e->cnt, e->now_ns - e->token_ns);
 	}
 	e->token_seen = t;
 	e->token_ns = e->now_ns;
@@ -793,9 +788,7 @@ static void block_wait(struct eng *e)
 	if (n == 0) { /* how long the host took to run us again: the cost of a sleep */
 		uint64_t now = eng_clock(e), late = now > until ? now - until : 0;
 		e->cnt.wakes_timer++;
-		e->cnt.wakes_timer_lateness += late;
-		e->cnt.wakes_late_100us += late >= 100000u;
-		e->cnt.wakes_late_1ms += late >= 1000000u;
+		eng_count_wakes_timer_lateness(&e->cnt, late);
 	}
 	e->cnt.wakes_timer += n < 0;
 	eng_clients_disarm_sleep(e);

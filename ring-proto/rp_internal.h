@@ -201,6 +201,12 @@ struct rp_node {
 		/* since when (+1; 0: not) its Joins have said it does not
 		 * hear each node, by id - 1 */
 		uint64_t deaf_since[RP_NODES_MAX];
+		/* its newest Join taken: incarnation, ring_seq, the ring
+		 * it was sent in and its transmission count, kept across
+		 * installs (§16.2 "Old Joins"; inc 0: none yet) */
+		uint64_t join_inc, join_seq, join_taken_at;
+		struct rp_ring_id join_ring;
+		uint16_t join_tx;
 	} memb_peers[RP_NODES_MAX];
 	uint64_t known_inc[RP_NODES_MAX]; /* newest incarnation seen per id */
 	struct rp_wire_params params;     /* this node's ring parameters (§8.8) */

@@ -684,6 +684,33 @@ static void join_in_forming(struct rp_node *n, uint16_t q, const struct rp_wire_
 	rp_memb_gather(n, now_ns, out);
 }
 
+/* §16.2 "Old Joins": within one incarnation a sender's Join ring_seq
+ * never decreases; between two of its Joins of equal ring_seq sent in one
+ * ring it stayed in GATHER, sending a few frames per node per Join period,
+ * so within 64 Join periods their 16-bit transmission counts order them.
+ * A Join below q's newest Join taken is older than it, or a copy of it
+ * (another path's, held, replayed, queued), and no news (seed 3738 of all
+ * --topology partial: replayed Joins of ring_seq 5 taken as their senders'
+ * rows in a gather at 13). Otherwise it becomes q's newest. */
+static bool older_join(struct rp_node *n, uint16_t q, const struct rp_wire_hdr *h, uint64_t ring_seq,
+		       uint64_t now_ns)
+{
+	struct rp_memb_peer *p = &n->memb_peers[q - 1u];
+	bool same = h->incarnation == p->join_inc;
+	bool counted = same && ring_seq == p->join_seq && rp_ring_eq(h->ring, p->join_ring) &&
+		       now_ns - p->join_taken_at < 64u * n->cfg.join_ns;
+	if (same && (ring_seq < p->join_seq || (counted && (int16_t)(uint16_t)(h->tx_seq - p->join_tx) <= 0)))
+		return true;
+	if (h->incarnation >= p->join_inc) {
+		p->join_inc = h->incarnation;
+		p->join_seq = ring_seq;
+		p->join_ring = h->ring;
+		p->join_tx = h->tx_seq;
+		p->join_taken_at = now_ns;
+	}
+	return false;
+}
+
 void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
 		     uint64_t now_ns, struct rp_actions *out)
 {
@@ -706,6 +733,10 @@ void rp_memb_on_join(struct rp_node *n, const struct rp_wire_hdr *h, const uint8
 	}
 	if (n->state == RP_STATE_LEFT)
 		return;
+	if (older_join(n, q, h, j.ring_seq, now_ns)) {
+		n->stats.drops[RP_DROP_STALE]++;
+		return;
+	}
 	if (n->state == RP_STATE_OPERATIONAL && (n->memb & rp_bit(q)) && h->incarnation == n->memb_inc[q - 1u] &&
 	    j.ring_seq < n->ring.seq) {
 		/* an old Join of a member of my ring */

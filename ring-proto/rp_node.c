@@ -614,6 +614,22 @@ static bool start(struct rp_node *n, const struct rp_input *in, uint64_t now_ns,
 	return false;
 }
 
+/* Token retransmit (§3.3), but not a forming ring's token whose loss is
+ * due at this step: resent, a node that had just gathered took the stale
+ * commit token while this one formed the next ring (seed 10812 of all). */
+static void token_retransmit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
+{
+	if (n->token_retransmit_at > now_ns ||
+	    (n->token_loss_at <= now_ns && n->state != RP_STATE_OPERATIONAL))
+		return;
+	if (n->state == RP_STATE_OPERATIONAL)
+		rp_rrp_token_lost(n, now_ns, out);
+	rp_relay_token_lost(n);
+	rp_emit_send_every(n, out, n->token_buf, n->token_buf_size, n->token_buf_dest);
+	n->token_retransmit_at = now_ns + n->cfg.token_retransmit_ns;
+	n->stats.tokens_retransmitted++;
+}
+
 int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struct rp_actions *out)
 {
 	out->count = 0;
@@ -681,14 +697,7 @@ int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struc
 	}
 	if (n->state == RP_STATE_LEFT)
 		return rc;
-	if (n->token_retransmit_at <= now_ns) {
-		if (n->state == RP_STATE_OPERATIONAL)
-			rp_rrp_token_lost(n, now_ns, out);
-		rp_relay_token_lost(n);
-		rp_emit_send_every(n, out, n->token_buf, n->token_buf_size, n->token_buf_dest);
-		n->token_retransmit_at = now_ns + n->cfg.token_retransmit_ns;
-		n->stats.tokens_retransmitted++;
-	}
+	token_retransmit(n, now_ns, out);
 	if (n->token_hold_at <= now_ns)
 		rp_srp_release_hold(n, now_ns, out);
 	rp_memb_timers(n, now_ns, out);

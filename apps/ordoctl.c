@@ -198,9 +198,10 @@ static void print_status(const json_t *r)
 /* What a link state other than ok means, printed under the members table
  * for each state it shows (docs/ordoctl.md). */
 static const char *const link_legend[][2] = {
-	{"quiet", "not heard on any path lately: normal on an idle ring, where a node hears only the node that "
-		  "passes it the token; nothing is known of its links"},
-	{"silent", "not heard on this path while heard on another: the path to it is down"},
+	{"quiet", "not heard on this path lately, and none of its frames sent on it came on another: normal on an "
+		  "idle ring, where a node hears only the node that passes it the token (and probes, which go on "
+		  "one path); nothing is known of the link"},
+	{"silent", "its frames sent on this path too came on another path only: the path to it is down"},
 	{"faulty", "it marked this path faulty itself (its frames say so)"},
 };
 

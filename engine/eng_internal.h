@@ -85,7 +85,7 @@ struct eng_load {
 enum eng_peer_link {
 	ENG_PEER_UNKNOWN = 0, /* not heard on any path lately: no evidence */
 	ENG_PEER_OK,          /* heard on the path lately */
-	ENG_PEER_SILENT,      /* heard on another path, not on this one */
+	ENG_PEER_SILENT,      /* its sends on this path arrive on another only */
 	ENG_PEER_FAULTY,      /* the peer's own frames say it marked the path faulty */
 };
 const char *eng_peer_link_name(uint8_t s);

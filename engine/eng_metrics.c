@@ -156,7 +156,7 @@ static size_t render(const struct eng *e, const struct eng_snapshot *s, char *bu
 			snprintf(lab, sizeof(lab), ",peer=\"%u\",path=\"%u\"", s->members[i], p);
 			uint8_t l = s->peers[i].link[p];
 			gauge(&o, "ordo_peer_link_up",
-			      "1 unless this node sees the peer silent on the path, or the peer marked it faulty", lab,
+			      "1 unless the peer's frames sent on the path too came on another only (silent), or the peer marked it faulty", lab,
 			      l != ENG_PEER_SILENT && l != ENG_PEER_FAULTY);
 		}
 	for (uint8_t p = 0; p < s->path_count; p++)

@@ -174,8 +174,11 @@ static void on_config(struct eng *e, const struct rp_configuration *c)
 	e->next_publish_ns = 0; /* publish at once */
 }
 
-/* The members not heard on path p for the copy timeout (while heard on
- * another path): whom a fault this node marks is about. */
+/* The members ring-proto counts missing on path p (docs/protocol.md
+ * §9.6: their sends that also went on p arrived here on other paths only):
+ * whom a fault this node marks is about. Not "not heard on p lately": on
+ * an idle ring a node hears only its predecessor, and a quiet peer is no
+ * evidence against a path. */
 static uint64_t silent_on(const struct eng *e, uint8_t p)
 {
 	uint64_t set = 0;
@@ -184,7 +187,7 @@ static uint64_t silent_on(const struct eng *e, uint8_t p)
 		uint16_t id = e->members[i];
 		if (id == e->cfg.rp.node_id || rp_node_peer(e->rp, id, &pi) != 0)
 			continue;
-		if (pi.last_rx_ns[p] == 0 || e->now_ns - pi.last_rx_ns[p] > e->cfg.rp.rrp_timeout_ns)
+		if (pi.missing & (1u << p))
 			set |= 1ull << (id - 1u);
 	}
 	return set;
@@ -317,9 +320,14 @@ static void on_path(struct eng *e, const struct rp_path_event *p)
 		e->path_state[p->path] = p->state;
 	if (p->state == RP_PATH_FAULTY) {
 		char who[RP_NODES_MAX * 4 + 8];
-		id_list(silent_on(e, p->path), who, sizeof(who));
-		ENG_LOG(WARNING, e, "path %u faulty here: copies missing from node(s) %s (in use 0x%x, marked faulty here 0x%x)",
-			p->path, who, p->in_use, p->faulty);
+		uint64_t missing = silent_on(e, p->path);
+		id_list(missing, who, sizeof(who));
+		if (missing != 0)
+			ENG_LOG(WARNING, e, "path %u faulty here: copies missing from node(s) %s (in use 0x%x, marked faulty here 0x%x)",
+				p->path, who, p->in_use, p->faulty);
+		else /* §9.2, §9.3: RP_IN_LINK, or a passive token lost on it */
+			ENG_LOG(WARNING, e, "path %u faulty here: its link is reported down, or tokens forwarded on it were lost (in use 0x%x, marked faulty here 0x%x)",
+				p->path, p->in_use, p->faulty);
 	} else if (p->state == RP_PATH_OK) { /* back in use: news, not a warning */
 		ENG_LOG(NOTICE, e, "path %u ok: back in use here (in use 0x%x, marked faulty here 0x%x)", p->path,
 			p->in_use, p->faulty);
@@ -340,13 +348,12 @@ static uint8_t peer_link_state(const struct eng *e, const struct rp_peer_info *p
 	uint64_t window = e->cfg.rp.token_loss_ns;
 	if (pi->fault_mask & (1u << p))
 		return ENG_PEER_FAULTY;
-	int heard_any = 0;
-	for (uint8_t q = 0; q < e->cfg.rp.path_count; q++)
-		heard_any |= pi->last_rx_ns[q] != 0 && e->now_ns - pi->last_rx_ns[q] <= window;
 	int heard_here = pi->last_rx_ns[p] != 0 && e->now_ns - pi->last_rx_ns[p] <= window;
 	if (heard_here)
 		return ENG_PEER_OK;
-	if (heard_any && (pi->send_mask & (1u << p)))
+	/* its sends that also went on p came on other paths only (§9.6);
+	 * heard elsewhere is not enough: a probe goes on one path */
+	if (pi->missing & (1u << p))
 		return ENG_PEER_SILENT;
 	return old == ENG_PEER_SILENT || old == ENG_PEER_FAULTY ? old : ENG_PEER_UNKNOWN;
 }
@@ -368,8 +375,8 @@ static void poll_peers(struct eng *e)
 				ENG_LOG(WARNING, e, "path %u to node %u: node %u marked it faulty (it sends on paths 0x%x)", p,
 					id, id, pi.send_mask);
 			else if (now == ENG_PEER_SILENT)
-				ENG_LOG(WARNING, e, "path %u to node %u: nothing from node %u on it for %llu ms, while it is heard on another path",
-					p, id, id, (unsigned long long)(e->cfg.rp.token_loss_ns / 1000000u));
+				ENG_LOG(WARNING, e, "path %u to node %u: node %u's frames sent on it too arrive here on another path only",
+					p, id, id);
 			else if (now == ENG_PEER_OK && *st != ENG_PEER_UNKNOWN)
 				ENG_LOG(NOTICE, e, "path %u to node %u: working again", p, id);
 			*st = now;

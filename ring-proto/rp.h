@@ -512,6 +512,9 @@ struct rp_peer_info {
 	uint64_t last_rx_ns[RP_PATHS_MAX];
 	uint8_t fault_mask, send_mask;
 	uint8_t proto_min, proto_max;
+	/* paths on which `need` of its sends that also went there arrived
+	 * here only on other paths since it was last heard there (§9.6) */
+	uint8_t missing;
 };
 int rp_node_peer(const struct rp_node *n, uint16_t id, struct rp_peer_info *out);
 const char *rp_cause_name(enum rp_change_cause c);

@@ -95,6 +95,7 @@ struct rp_peer {
 	uint64_t skip_since[RP_PATHS_MAX];  /* first frame heard elsewhere since */
 	uint64_t heard_me_at[RP_PATHS_MAX]; /* its last probe on the path listing me */
 	uint32_t skipped[RP_PATHS_MAX];     /* frames heard elsewhere since */
+	uint8_t missing;                    /* paths it is missing on (§9.6) */
 	uint64_t inc;                       /* incarnation the fields below are of */
 	uint16_t last_tx;                   /* newest transmission count seen */
 	bool have_tx;

@@ -772,6 +772,7 @@ int rp_node_peer(const struct rp_node *n, uint16_t id, struct rp_peer_info *out)
 	out->send_mask = pe->send_mask;
 	out->proto_min = pe->proto_min;
 	out->proto_max = pe->proto_max;
+	out->missing = pe->missing;
 	return 0;
 }
 

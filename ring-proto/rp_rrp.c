@@ -190,12 +190,14 @@ void rp_rrp_on_rx(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t q, uin
 		pe->have_tx = false;
 	pe->last_rx[q] = now_ns ? now_ns : 1u;
 	pe->skipped[q] = 0;
+	pe->missing &= (uint8_t)~pbit(q);
 	pe->fault_mask = h->fault_mask;
 	pe->send_mask = h->send_mask;
 	if (pe->inc != h->incarnation) {
 		pe->inc = h->incarnation;
 		pe->have_tx = false;
 		pe->unreachable = 0;
+		pe->missing = 0;
 		memset(pe->peer_problems, 0, sizeof(pe->peer_problems));
 	}
 	/* heard directly on q: back in reach there (§17.5) */
@@ -218,6 +220,7 @@ void rp_rrp_on_rx(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t q, uin
 	for (uint32_t p = 0; p < n->cfg.path_count; p++) {
 		if (!(sm & pbit(p))) {
 			pe->skipped[p] = 0; /* j does not send on p: nothing missed */
+			pe->missing &= (uint8_t)~pbit(p);
 			continue;
 		}
 		if (p == q)
@@ -225,8 +228,10 @@ void rp_rrp_on_rx(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t q, uin
 		/* p missed `need` sends in a row; it is charged if it stays
 		 * silent for the timeout after that (a copy still in flight,
 		 * or one lost copy before a quiet spell, is not a fault) */
-		if (++pe->skipped[p] == need)
+		if (++pe->skipped[p] == need) {
 			pe->skip_since[p] = now_ns;
+			pe->missing |= pbit(p); /* the evidence that names j (§9.6) */
+		}
 		if (pe->skipped[p] > need && now_ns - pe->skip_since[p] >= n->cfg.rrp_timeout_ns) {
 			pe->skipped[p] = 0;
 			if (n->partial)

@@ -8,15 +8,29 @@ printed per node. After the restore path 0 must be back in use everywhere
 within 10 s, and the run must end with every message delivered everywhere in
 one order (equal counts and digests, no per-origin gap).
 
-usage: test_path_cut.py ORDOD active|passive [TRANSPORT]  (a mode of transports.py:
-udp4, udp6, ... on their topology; default the L2 transport, bridged)"""
+path-cut-idle: the same cut on an idle ring (no load, the token held):
+node 1's path 0 is reported down, and nothing else is. No node may show a
+peer silent, or name it in a path fault, unless the path is 0 and one of
+the two is node 1 (docs/protocol.md §9.6: a node hears its predecessor and
+the others' probes, each on one path; neither a quiet peer nor a probe on
+the other path is a missing copy), and no peer may show path 1 faulty.
+ordoctl status --all may show "down to" only on path 0 (there also to a
+node that marked path 0 itself: node 1's successor misses its copies as
+node 1 misses its predecessor's, so which of them marks it is a race).
+
+usage: test_path_cut.py ORDOD active|passive|idle [TRANSPORT]  (a mode of
+transports.py: udp4, udp6, ... on their topology; default the L2 transport,
+bridged)"""
+import json
 import os
+import re
+import subprocess
 import sys
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'harness'))
-from cluster import Cluster, Fail, delivery_errors, log, main_test, ms, ring_key  # noqa: E402
+from cluster import Cluster, Fail, Skip, delivery_errors, log, main_test, ms, node_lines, ring_key  # noqa: E402
 import transports  # noqa: E402
 
 NODES = [1, 2, 3]
@@ -37,10 +51,62 @@ def path_line(p):
     return '; '.join(parts)
 
 
+def cut_pair(i, j, p):
+    """Whether node 1's cut on path 0 lies between nodes i and j on path p."""
+    return p == 0 and 1 in (i, j)
+
+
+def idle_errors(c, ctl):
+    """What a node of the idle ring reports down that the cut does not explain."""
+    errors = []
+    for i in NODES:
+        r = subprocess.run([ctl, '--json', '-s', c.socket_path(i), 'members'], capture_output=True,
+                           text=True, timeout=20)
+        for pe in json.loads(r.stdout)['peers']:
+            for p, q in enumerate(pe['paths']):
+                if pe['self'] or q['link'] not in ('silent', 'faulty'):
+                    continue
+                if (q['link'] == 'silent' and not cut_pair(i, pe['id'], p)) or p != 0:
+                    errors.append(f'n{i}: node {pe["id"]} {q["link"]} on path {p}: {pe["paths"]}')
+        for ln in node_lines(c, i):
+            m = re.search(r'path (\d) faulty here: copies missing from node\(s\) ([\d,]+)', ln)
+            if m and any(not cut_pair(i, int(j), int(m.group(1))) for j in m.group(2).split(',')):
+                errors.append(f'n{i} blames a node the cut does not explain: {ln}')
+    r = subprocess.run([ctl, 'status', '--all'] + [c.socket_path(i) for i in NODES], capture_output=True,
+                       text=True, timeout=20)
+    log('ordoctl status --all on the idle ring with node 1 cut on path 0:\n' + r.stdout)
+    for ln in r.stdout.splitlines():
+        m = re.match(r'(\d+)\s+operational', ln)
+        for p, down in re.findall(r'(\d):\w+\(down to ([\d,]+)\)', ln) if m else []:
+            if p != '0':
+                errors.append(f'status --all: node {m.group(1)} path {p} down to {down}')
+    return errors
+
+
+def test_idle(ordod):
+    ctl = os.path.join(os.path.dirname(os.path.abspath(ordod)), 'ordoctl')
+    if not os.access(ctl, os.X_OK):
+        raise Skip(f'no {ctl}')
+    with Cluster(ordod, nodes=3, paths=2, ring={'rrp_mode': 'active'}) as c:
+        c.start_all()
+        c.wait_ring(NODES, timeout=60)
+        for i in NODES:
+            c.wait_socket(i)
+        time.sleep(1.0)
+        c.topo('cut', 1, 0)
+        c.wait_until(lambda: c.paths_info(1)['path0']['state'] in ('faulty', 'excluded'), 10,
+                     'n1 reports path 0 faulty')
+        time.sleep(3.0)  # probes and held tokens; far longer than token_loss_us
+        c.check_alive()
+        c.finish(idle_errors(c, ctl))
+
+
 def test(ordod, args):
     mode = args[0] if args else 'active'
+    if mode == 'idle':
+        return test_idle(ordod)
     if mode not in ('active', 'passive'):
-        raise Fail(f'mode must be active or passive, not {mode!r}')
+        raise Fail(f'mode must be active, passive or idle, not {mode!r}')
     kw = transports.cluster_args(args[1]) if len(args) > 1 else {}
     with Cluster(ordod, nodes=3, paths=2, ring={'rrp_mode': mode}, **kw,
                  load={'size': SIZE, 'rate': RATE, 'count': COUNT}) as c:
@@ -120,4 +186,4 @@ def test(ordod, args):
 
 
 if __name__ == '__main__':
-    main_test(test, usage='ORDOD active|passive')
+    main_test(test, usage='ORDOD active|passive|idle')

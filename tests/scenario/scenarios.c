@@ -740,6 +740,60 @@ static int scenario_path_cut(enum rp_rrp_mode mode, bool defaults, bool link, co
 	return verdict(name, &r, expect, "no configuration change; path 0 marked faulty, then reinstated");
 }
 
+/* "On an idle ring (no load, the token held), node 1's link on path 0 is
+ * cut at 100 ms: a node may count a peer missing on a path (the evidence
+ * that names it in a fault and reports the path down to it, docs/protocol.md
+ * §9.6) only on path 0 and only if one of the two is node 1." Probes go on
+ * one path and a quiet peer sends nothing: neither is evidence. */
+struct idle_blame {
+	uint64_t false_blames, blames_of_1;
+	char first[96];
+};
+
+static void watch_blame(struct sim *s, void *arg, uint32_t node)
+{
+	struct idle_blame *w = arg;
+	if (sim_now(s) < 100 * MS)
+		return;
+	const struct rp_node *n = sim_node(s, node);
+	for (uint16_t id = 1; id <= 3; id++) {
+		struct rp_peer_info pi;
+		if (id == node + 1u || rp_node_peer(n, id, &pi) != 0 || pi.missing == 0)
+			continue;
+		bool cut_pair = node == 0 || id == 1;
+		if (pi.missing == 1u && cut_pair) {
+			w->blames_of_1++;
+			continue;
+		}
+		if (w->false_blames++ == 0)
+			snprintf(w->first, sizeof(w->first), "node %u counts node %u missing on paths 0x%x at %.3f ms",
+				 node + 1u, id, pi.missing, (double)sim_now(s) / 1e6);
+	}
+}
+
+static int scenario_path_cut_idle(void)
+{
+	struct sim_opts o;
+	memb_opts(&o, 34, 3);
+	o.rrp_mode = RP_RRP_ACTIVE;
+	o.random_load = false;
+	o.token_hold_ns = 900 * 1000; /* a quiet ring holds its token, as ordod does (§12) */
+	struct sim_fault f[1] = {{.at_ns = 100 * MS, .kind = SIM_FAULT_PATH_CUT, .node = 0, .path = 0}};
+	o.script = f;
+	o.script_count = 1;
+	struct idle_blame w = {0};
+	o.watch = watch_blame;
+	o.watch_arg = &w;
+	struct sim_result r;
+	run(&o, &r);
+	printf("path-cut-idle: %" PRIu64 " checks counted a peer of node 1 missing on path 0, %" PRIu64
+	       " counted one missing elsewhere%s%s; paths marked faulty %" PRIu64 "\n",
+	       w.blames_of_1, w.false_blames, w.false_blames ? ", first: " : "", w.first, r.path_faults);
+	bool expect = r.last_change_ns < 100 * MS && r.path_faults > 0 && w.blames_of_1 > 0 && w.false_blames == 0;
+	return verdict("path-cut-idle", &r, expect,
+		       "path 0 marked; peers counted missing only on path 0 and only between node 1 and the others");
+}
+
 /* "Both links of node 2 are cut at 60 ms and restored at 160 ms: the others
  * expel it, then it merges back." */
 static int scenario_node_paths_cut(void)

@@ -429,7 +429,7 @@ static const struct key keys[] = {
 	USEC(SEC_NODE, "backoff_yield_us", C(backoff_yield_ns), 0, 1000000, "1000", "idle = backoff (and adaptive on a device that cannot be waited on): yield while work came within this long ..."),
 	USEC(SEC_NODE, "backoff_sleep_us", C(backoff_sleep_ns), 1, 100000, "100", "... then nanosleep this long at a time"),
 	USEC(SEC_NODE, "adaptive_yield_us", C(adaptive_yield_ns), 0, 1000000, "50",
-	     "idle = adaptive, on a busy ring: yield this long after the last work, then sleep in epoll (docs/ordod.md, Idle strategies)"),
+	     "idle = adaptive, on a busy ring with messages of its own to send: yield this long after the last work, then sleep in epoll (docs/ordod.md, Idle strategies)"),
 	UINT(SEC_NODE, "wake_priority", C(wake_priority), 0, 99, "1",
 	     "idle = block, adaptive: the worker sleeps as a real-time task (SCHED_FIFO) of this priority, so that a frame, a doorbell or a deadline runs it at once instead of after other work's time slice, and polls again at normal priority (docs/ordod.md, Idle strategies); 0: off. Needs CAP_SYS_NICE (without it: logged once, off)"),
 	BOOL(SEC_NODE, "zero_copy", C(zero_copy), "yes",

@@ -118,6 +118,7 @@ const char *eng_peer_link_name(uint8_t s);
 	_(idle_loops, RP_COUNTER_EVENT, "iterations that found no work")                         \
 	_(sleeps, RP_COUNTER_EVENT, "sleeps of the backoff, block and adaptive idle strategies")  \
 	_(quiet_sleeps, RP_COUNTER_EVENT, "idle = adaptive: sleeps begun at once on a quiet ring") \
+	_(unsent_sleeps, RP_COUNTER_EVENT, "idle = adaptive: sleeps begun at once on a busy ring with nothing of this node's own to send") \
 	_(wakes_frames, RP_COUNTER_EVENT, "idle = block, adaptive: sleeps ended by a frame")      \
 	_(wakes_doorbell, RP_COUNTER_EVENT, "idle = block, adaptive: sleeps ended by a client's doorbell") \
 	_(wakes_timer, RP_COUNTER_EVENT, "idle = block, adaptive: sleeps ended by a deadline")   \

@@ -838,13 +838,23 @@ static void backoff(struct eng *e)
  * token it forwarded sequenced nothing in a whole rotation) the token comes
  * back only after a hold, so nothing but a frame (a HOLD_CANCEL, the
  * released token), a client's record or a deadline can bring work: block
- * at once. On a busy ring the token is back within microseconds: yield,
- * and block after adaptive_yield_ns without work (on a device that cannot
- * be waited on: backoff, nanosleep after backoff_yield_ns). */
+ * at once. On a busy ring with nothing of this node's own to send
+ * (rp_node_backlog 0; a client's record not taken yet makes block_wait
+ * yield instead) the next token only has to be passed on: block at once
+ * too, so that it finds a sleeping worker its frame wakes real-time
+ * rather than a yielded one waiting for a CPU behind the machine's other
+ * runnable threads. With a backlog (a flood) yield, and block after
+ * adaptive_yield_ns without work (on a device that cannot be waited on:
+ * backoff, nanosleep after backoff_yield_ns). */
 static void adaptive(struct eng *e)
 {
 	if (e->block_epfd >= 0 && rp_node_quiet(e->rp)) {
 		e->cnt.quiet_sleeps++;
+		block_wait(e);
+		return;
+	}
+	if (e->block_epfd >= 0 && rp_node_backlog(e->rp) == 0) {
+		e->cnt.unsent_sleeps++;
 		block_wait(e);
 		return;
 	}
@@ -995,9 +1005,10 @@ void eng_run(struct eng *e, volatile int *stop)
 	if (ordo_alloc_check != NULL)
 		ordo_alloc_check(0);
 	if (e->block_epfd >= 0)
-		ENG_LOG(NOTICE, e, "idle %s: slept %llu times (%llu on a quiet ring), woken by frames %llu, by the doorbell %llu, by timers %llu",
+		ENG_LOG(NOTICE, e, "idle %s: slept %llu times (%llu on a quiet ring, %llu with nothing to send), woken by frames %llu, by the doorbell %llu, by timers %llu",
 			e->cfg.idle == ENG_IDLE_BLOCK ? "block" : "adaptive", (unsigned long long)e->cnt.sleeps,
-			(unsigned long long)e->cnt.quiet_sleeps, (unsigned long long)e->cnt.wakes_frames,
+			(unsigned long long)e->cnt.quiet_sleeps, (unsigned long long)e->cnt.unsent_sleeps,
+			(unsigned long long)e->cnt.wakes_frames,
 			(unsigned long long)e->cnt.wakes_doorbell, (unsigned long long)e->cnt.wakes_timer);
 }
 

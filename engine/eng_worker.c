@@ -405,10 +405,14 @@ static inline __attribute__((always_inline)) void perform(void *ctx, const struc
 					break;
 				data = e->keys->sealed;
 			}
-			/* a DUP_NOTICE goes from the port's MAC, not this node id's (§8.8) */
-			bool notice = rp_wire_peek_type(a->send.data, a->send.size) == RP_FRAME_DUP_NOTICE;
+			/* a DUP_NOTICE or ID_PROBE goes from the port's MAC, not this
+			 * node id's; an ID_PROBE on L2 paths only: a routed path
+			 * probes for its address instead (§8.8) */
+			uint8_t type = rp_wire_peek_type(a->send.data, a->send.size);
+			bool notice = type == RP_FRAME_DUP_NOTICE || type == RP_FRAME_ID_PROBE;
 			for (uint8_t p = 0; p < e->cfg.rp.path_count; p++)
-				if (a->send.path_mask & (1u << p))
+				if ((a->send.path_mask & (1u << p)) &&
+				    (type != RP_FRAME_ID_PROBE || e->g.net[p].c.transport == PMDG_TRANSPORT_L2))
 					(void)(notice ? pmdg_send_from_port(&e->g, p, data, size)
 						      : pmdg_send(&e->g, p, a->send.dest, data, size));
 			break;

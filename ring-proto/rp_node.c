@@ -491,8 +491,8 @@ static void take_frame(struct rp_node *n, const struct rp_wire_hdr *hp, const ui
 		why = RP_DROP_BAD_FRAME_SIZE;
 	if (why == RP_DROP_NONE && h.type == RP_FRAME_RELAY && (relayed || !n->partial))
 		why = RP_DROP_BAD_TYPE; /* a relay inside a relay, or where nothing is relayed */
-	if (why == RP_DROP_NONE && h.type == RP_FRAME_DUP_NOTICE)
-		why = rp_dup_notice(n, &h, buf, out); /* a report, never an incarnation (§8.8 Rule D (0)) */
+	if (why == RP_DROP_NONE && (h.type == RP_FRAME_DUP_NOTICE || h.type == RP_FRAME_ID_PROBE))
+		why = rp_dup_notice(n, &h, buf, out); /* never an incarnation (§8.8 Rule D (0)) */
 	/* a dead incarnation's frame has no effect at all, not even on what is known of its sender's range */
 	if (why == RP_DROP_NONE && h.incarnation < n->known_inc[h.sender - 1u])
 		why = RP_DROP_STALE;
@@ -591,8 +591,11 @@ static bool start(struct rp_node *n, const struct rp_input *in, uint64_t now_ns,
 {
 	if (!n->start_pending)
 		return true; /* RP_IN_ADDRESS_IN_USE once started: the address is this node's now */
-	if (n->listen_until == 0)
+	if (n->listen_until == 0) {
 		n->listen_until = now_ns + n->cfg.listen_ns;
+		if (n->cfg.listen_ns != 0)
+			rp_dup_probe(n, out); /* is my id running? (Rule D (0)) */
+	}
 	if (now_ns < n->listen_until && in->kind != RP_IN_LEAVE) {
 		struct rp_wire_hdr h;
 		*rc = RP_OK;

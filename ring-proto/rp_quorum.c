@@ -220,10 +220,36 @@ void rp_dup_address(struct rp_node *n, struct rp_actions *out)
 	}
 }
 
+void rp_dup_probe(struct rp_node *n, struct rp_actions *out)
+{
+	struct rp_wire_hdr h;
+	if (!rp_actions_room(out, 1))
+		return;
+	rp_hdr_init(n, &h, n->ring);
+	size_t size = rp_wire_encode_id_probe(n->id_probe_buf, &h);
+	rp_emit_send_on(n, out, n->id_probe_buf, (uint32_t)size, RP_DEST_ALL, n->mine);
+}
+
+/* Rule D (0) at the node with the id: a listening process asks whether it
+ * runs. The answer is a HOLD_CANCEL to every node (harmless everywhere): on
+ * an idle ring this node may send nothing to every node while the other
+ * listens (its tokens go to one MAC), so without it the other would start. */
+static void dup_answer(struct rp_node *n, struct rp_actions *out)
+{
+	struct rp_wire_hdr h;
+	rp_hdr_init(n, &h, n->ring);
+	size_t size = rp_wire_encode_hold_cancel(n->id_probe_buf, &h);
+	rp_emit_send_on(n, out, n->id_probe_buf, (uint32_t)size, RP_DEST_ALL, n->mine);
+}
+
 enum rp_drop rp_dup_self(struct rp_node *n, const struct rp_wire_hdr *h, struct rp_actions *out)
 {
 	if (h->incarnation == n->cfg.incarnation)
 		return RP_DROP_BAD_SENDER; /* my own frame, looped back */
+	if (h->type == RP_FRAME_ID_PROBE && n->start_pending)
+		return RP_DROP_UNHANDLED; /* both listen: neither runs yet ((1), (2) apply later) */
+	if (h->type == RP_FRAME_ID_PROBE && rp_actions_room(out, 3))
+		dup_answer(n, out);
 	if (n->self_dup_inc != h->incarnation && rp_actions_room(out, 2)) {
 		/* sent before the report: a caller that stops on it sends it */
 		if (n->start_pending && h->type != RP_FRAME_DUP_NOTICE)
@@ -241,6 +267,8 @@ enum rp_drop rp_dup_self(struct rp_node *n, const struct rp_wire_hdr *h, struct 
 enum rp_drop rp_dup_notice(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
 			   struct rp_actions *out)
 {
+	if (h->type == RP_FRAME_ID_PROBE)
+		return RP_DROP_UNHANDLED; /* only the node with its id answers */
 	struct rp_peer *pe = &n->peers[h->sender - 1u];
 	uint64_t running;
 	enum rp_drop why = rp_wire_decode_dup_notice(buf, h, &running);

@@ -331,7 +331,7 @@ enum rp_drop rp_wire_decode_commit(const uint8_t *buf, const struct rp_wire_hdr 
 	return RP_DROP_NONE;
 }
 
-/* A frame that is its header alone (HOLD_CANCEL). */
+/* A frame that is its header alone (HOLD_CANCEL, ID_PROBE). */
 static size_t encode_header_only(uint8_t *buf, struct rp_wire_hdr *h, uint8_t type)
 {
 	(void)begin_frame(buf, h, type, RP_WIRE_HDR_SIZE, 0);
@@ -368,6 +368,11 @@ enum rp_drop rp_wire_decode_params(const uint8_t *buf, const struct rp_wire_hdr 
 size_t rp_wire_encode_hold_cancel(uint8_t *buf, struct rp_wire_hdr *h)
 {
 	return encode_header_only(buf, h, RP_FRAME_HOLD_CANCEL);
+}
+
+size_t rp_wire_encode_id_probe(uint8_t *buf, struct rp_wire_hdr *h)
+{
+	return encode_header_only(buf, h, RP_FRAME_ID_PROBE);
 }
 
 size_t rp_wire_path_test_size(void) { return RP_WIRE_HDR_SIZE + RP_WIRE_PATH_TEST_HDR_SIZE; }

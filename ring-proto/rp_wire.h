@@ -287,7 +287,8 @@ RP_STATIC_ASSERT(RP_JOIN_HEARD == RP_WIRE_JOIN_HDR_MIN && RP_JOIN_REFUSED + 8 ==
 	_(HOLD_CANCEL, 6, "hold-cancel")                                                        \
 	_(PATH_TEST, 7, "probe")                                                                \
 	_(RELAY, 8, "relay")                                                                    \
-	_(DUP_NOTICE, 9, "dup-notice") /* from a process that found its id in use at start (§8.8 Rule D) */
+	_(DUP_NOTICE, 9, "dup-notice") /* from a process that found its id in use at start (§8.8 Rule D) */ \
+	_(ID_PROBE, 10, "id-probe")    /* from a process listening at start: is my id running? (§8.8 Rule D) */
 
 enum rp_frame_type {
 #define RP_FRAME_ENUM_(e, v, name) RP_FRAME_##e = (v),
@@ -640,6 +641,8 @@ enum rp_drop rp_wire_decode_params(const uint8_t *buf, const struct rp_wire_hdr 
 
 /* HOLD_CANCEL: header only. */
 size_t rp_wire_encode_hold_cancel(uint8_t *buf, struct rp_wire_hdr *h);
+/* ID_PROBE (§8.8 Rule D (0)): header only. */
+size_t rp_wire_encode_id_probe(uint8_t *buf, struct rp_wire_hdr *h);
 
 /* PATH_TEST: a probe on a path out of use, listing the nodes heard on it. */
 size_t rp_wire_path_test_size(void);

@@ -30,13 +30,21 @@ every node logs it naming the node and the key.
            neighbour MAC meanwhile (their entry for node 2 stays node 2's),
            node 2 counts the probes it answered (neigh_defended), and the
            ring delivered throughout without a gap of a token loss.
+  dup-id idle
+           the l2 case on an idle ring (no load; the representative holds
+           the token, §12): node 2 sends only tokens, to node 3's MAC, which
+           the bridges do not flood, so the fourth process heard nothing of
+           it while listening and started (churning the ring; nodes 1 and 3
+           adopted its incarnation, leaving node 2 out after it stopped).
+           Its ID_PROBE, from its port's MAC, makes node 2 answer to every
+           node; the checks are the l2 case's.
   mtu      nodes 1 and 2 (mtu 9000) form a ring; node 3 starts with mtu
            1500. Nodes 1 and 2 log node 3 refused with `mtu = 1500 (here
            9000)`, node 3 logs node 1 refused with `mtu = 9000 (here
            1500)`; the ring of 1, 2 never changes and node 3 stays out.
   window   the same with node 3's window_size half the others'.
 
-usage: test_misconfig.py ORDOD dup-id [udp4-segment|udp6-ll]|mtu|window"""
+usage: test_misconfig.py ORDOD dup-id [udp4-segment|udp6-ll|idle]|mtu|window"""
 import os
 import subprocess
 import sys
@@ -123,14 +131,16 @@ def dup_routed(c, bad, mode, before, gap_limit_ms):
 def test(ordod, args):
     what = args[0] if args else 'dup-id'
     mode = args[1] if len(args) > 1 else None
-    if mode is not None and (what != 'dup-id' or mode not in ('udp4-segment', 'udp6-ll')):
+    if mode is not None and (what != 'dup-id' or mode not in ('udp4-segment', 'udp6-ll', 'idle')):
         raise Fail(f'usage: {__doc__.splitlines()[-1]}')
+    idle = mode == 'idle'
+    mode = None if idle else mode
     if what == 'dup-id':
         ring = [1, 2, 3]
         # namespace ordo-n4 runs a second process configured as node 2
         node_conf = DupConf(mode, 2) if mode else {4: {'node': {'id': 2}}}
         c = Cluster(ordod, nodes=4, paths=2, ring={'rrp_mode': 'active', 'nodes': '1,2,3'},
-                    node_conf=node_conf, load={'size': 256, 'rate': 200},
+                    node_conf=node_conf, load=None if idle else {'size': 256, 'rate': 200},
                     routed=transports.topology_kinds(mode, 2) if mode else None)
         bad = 4
     elif what in ('mtu', 'window'):
@@ -194,6 +204,8 @@ def test(ordod, args):
                 if not d.get('duplicate-id', 0) or d.get('new-incarnation', 0):
                     raise Fail(f'n{i}: want duplicate-id drops (the notice) and no new-incarnation: {d}')
             log('every node counted the notice as duplicate-id; none held a new incarnation of node 2')
+            c.wait_ring(ring, timeout=10, primary=1)
+            log('the ring of 1, 2, 3 is primary after the duplicate is gone')
             if mode:
                 dup_routed(c, bad, mode, before, c.ring_us('token_loss_us') / 1e3)
             return

@@ -999,6 +999,7 @@ static int scenario_config_mismatch(void)
 struct dup {
 	uint64_t next;
 	uint32_t sent;
+	bool probe; /* send_notice sends ID_PROBEs */
 };
 
 static void send_dup(struct sim *s, void *arg, uint32_t node)
@@ -1069,7 +1070,7 @@ static void send_notice(struct sim *s, void *arg, uint32_t node)
 	struct rp_wire_hdr h = {.version = RP_WIRE_VERSION_MAX, .sender = 3, .incarnation = 1000,
 				.proto = 1, .proto_min = 1, .proto_max = 1};
 	uint8_t buf[64];
-	size_t size = rp_wire_encode_dup_notice(buf, &h, 1);
+	size_t size = d->probe ? rp_wire_encode_id_probe(buf, &h) : rp_wire_encode_dup_notice(buf, &h, 1);
 	for (uint32_t to = 0; to < 3; to++)
 		sim_inject(s, 2, to, 0, buf, (uint32_t)size, 1000);
 	d->sent++;
@@ -1086,6 +1087,24 @@ static int scenario_dup_notice(void)
 	       held, (double)r.last_change_ns / 1e6);
 	return verdict("dup-notice", &r, d.sent >= 10 && r.refusals == 3 && dup == 3u * d.sent && held == 0 &&
 		       r.last_change_ns < 50 * MS, "reported once at every node, counted, nothing held; the ring unchanged");
+}
+
+/* "While the ring of 1, 2, 3 runs, a process configured as node 3 is
+ * listening at start and sends its ID_PROBE (docs/protocol.md §8.8, Rule D
+ * (0)), here every 3 ms for 30 ms (send_notice): node 3 reports it once
+ * and counts every copy as duplicate-id (it answers each with a
+ * HOLD_CANCEL); nodes 1 and 2 drop it as unhandled, reporting and holding
+ * back nothing; the ring never changes." */
+static int scenario_id_probe(void)
+{
+	struct dup d = {.probe = true};
+	struct sim_result r;
+	uint64_t dup, held;
+	run_with_duplicate(send_notice, &d, &r, &dup, &held);
+	printf("id-probe: %u probes, %" PRIu64 " refusals, %" PRIu64 " duplicate-id, %" PRIu64 " new-incarnation\n",
+	       d.sent, r.refusals, dup, held);
+	return verdict("id-probe", &r, d.sent >= 10 && r.refusals == 1 && dup == d.sent && held == 0 &&
+		       r.last_change_ns < 50 * MS, "reported once by node 3 alone, nothing held; the ring unchanged");
 }
 
 /* "A rolling upgrade: nodes speak 1..1, 1..2, 1..2 (the ring runs 1); node

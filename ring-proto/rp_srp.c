@@ -402,23 +402,6 @@ static uint32_t visit_budget(struct rp_node *n, uint32_t my_tbl)
 	return allowed < 0 ? 0u : (uint32_t)allowed;
 }
 
-/* This node's backlog for the fair share (§3.1 step 1, §8.4): the
- * messages it may send at this visit. In RECOVERY that is the old frames
- * it still has to rebroadcast, not its application queue, which waits for
- * the install (CS backlog_get: retrans_message_queue in RECOVERY). With
- * the application queue, a node with a short queue among long ones got a
- * share of 1 and served one retransmission request per rotation, the only
- * node that could serve them (seed 4293 of all --topology partial). */
-static uint32_t visit_backlog(const struct rp_node *n)
-{
-	if (n->state != RP_STATE_RECOVERY)
-		return rp_pack_backlog(n);
-	if (!n->retrans_active || rp_seq_gt(n->retrans_next, n->retrans_end))
-		return 0;
-	uint64_t left = n->retrans_end - n->retrans_next + 1u;
-	return left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
-}
-
 /* The index of seq in the token's rtr list, or -1. */
 static int rtr_index(const struct rp_wire_token *t, uint64_t seq)
 {
@@ -670,7 +653,7 @@ void rp_srp_visit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 	struct rp_store *st = n->cur;
 	bool recovery = n->state == RP_STATE_RECOVERY;
 	uint32_t first_act = out->count;
-	uint32_t my_tbl = visit_backlog(n);
+	uint32_t my_tbl = rp_pack_backlog(n);
 	uint64_t last_visit_seq = n->prev_visit_seq;
 	uint32_t allowed = visit_budget(n, my_tbl);
 	uint32_t trc = serve_rtr(n, allowed, now_ns, out);
@@ -698,7 +681,7 @@ void rp_srp_visit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 	request_rtr(n);
 	t->fcc = add_clamped(t->fcc, (int64_t)trc - n->my_trc_prev);
 	n->my_trc_prev = trc;
-	my_tbl = visit_backlog(n);
+	my_tbl = rp_pack_backlog(n);
 	t->backlog = add_clamped(t->backlog, (int64_t)my_tbl - n->my_pbl);
 	n->my_pbl = my_tbl;
 	if (recovery)

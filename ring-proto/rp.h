@@ -464,7 +464,7 @@ void rp_assert_failed(const char *file, unsigned line, const char *cond) __attri
 #define RP_SCOPE_PATH_PATH(...) __VA_ARGS__
 #define RP_IF_SCOPE(want, scope, ...) RP_SCOPE_##want##_##scope(__VA_ARGS__)
 /* A counter's telemetry name, from its field (above). */
-#define RP_COUNTER_NAME(f, scope) (#f RP_IF_SCOPE(PATH, scope, + sizeof("path_") - 1))
+#define RP_COUNTER_NAME(f, scope) (&(#f)[0 RP_IF_SCOPE(PATH, scope, + sizeof("path_") - 1)])
 
 struct rp_stats {
 	uint64_t drops[RP_DROP_COUNT];

@@ -19,11 +19,23 @@ ordo_ensure_deps() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# Configures (once) and builds the main build directory.
+# Runs a build step quietly; if it fails, shows its output and says so.
+ordo_quiet() {
+	local out
+	if ! out=$("$@" 2>&1); then
+		printf '%s\n' "$out" | tail -n 60 >&2
+		echo "error: build step failed: $*" >&2
+		return 1
+	fi
+}
+
+# Configures (once) and builds a build directory; extra arguments go to
+# meson setup (e.g. -Dfuzz=true).
 ordo_build() {
 	local dir=${1:-build}
+	shift || true
 	if [ ! -f "$dir/build.ninja" ]; then
-		meson setup "$dir" >/dev/null
+		ordo_quiet meson setup "$dir" "$@" || return 1
 	fi
-	ninja -C "$dir" >/dev/null
+	ordo_quiet ninja -C "$dir"
 }

@@ -86,7 +86,6 @@ struct eng_client {
 	uint64_t closing_since_ns; /* when the worker first saw it closing */
 	uint8_t need_wake;         /* records were written since the last wake check */
 	uint8_t room_freed;        /* submit bytes were released since the last wake check */
-	uint32_t leave_ops_pending; /* leave ops not yet accepted by ring-proto */
 	/* one client's order (docs/attach.md §5): its records after a JOIN or
 	 * LEAVE wait until ring-proto took the op (the ops arena's handed
 	 * position reached op_until); a JOIN or LEAVE waits until ring-proto

@@ -32,6 +32,11 @@ static int verdict(const char *name, const struct sim_result *r, bool expect, co
 	return 0;
 }
 
+/* A scenario's fault script: a whole array of struct sim_fault, its count
+ * from its size. */
+#define SET_SCRIPT(opts, faults) \
+	((opts).script = (faults), (opts).script_count = (uint32_t)(sizeof(faults) / sizeof((faults)[0])))
+
 static void run(const struct sim_opts *o, struct sim_result *r)
 {
 	struct sim *s = sim_create(o);
@@ -401,8 +406,7 @@ static int scenario_partition_merge(void)
 		{.at_ns = 60 * MS, .kind = SIM_FAULT_SPLIT, .mask = 0x03},
 		{.at_ns = 160 * MS, .kind = SIM_FAULT_HEAL},
 	};
-	o.script = f;
-	o.script_count = 2;
+	SET_SCRIPT(o, f);
 	struct sim_result r;
 	struct sim *s = run_keep(&o, &r);
 	bool expect = sim_saw_regular(s, IDX(0) | IDX(1)) &&
@@ -479,8 +483,7 @@ static int scenario_two_restarts(void)
 		{.at_ns = 130 * MS, .kind = SIM_FAULT_RESTART, .node = 1},
 		{.at_ns = 130 * MS, .kind = SIM_FAULT_RESTART, .node = 3},
 	};
-	o.script = f;
-	o.script_count = 4;
+	SET_SCRIPT(o, f);
 	struct sim_result r;
 	struct sim *s = run_keep(&o, &r);
 	bool expect = sim_saw_regular(s, IDX(0) | IDX(2) | IDX(4)) && r.restarts == 2 &&
@@ -526,8 +529,7 @@ static int scenario_restart_before_join(void)
 		{.at_ns = 90 * MS, .kind = SIM_FAULT_RESTART, .node = 2},
 		{.at_ns = 150 * MS, .kind = SIM_FAULT_HEAL},
 	};
-	o.script = f;
-	o.script_count = 6;
+	SET_SCRIPT(o, f);
 	struct start_rings w = {0};
 	o.watch = watch_start_rings;
 	o.watch_arg = &w;
@@ -615,8 +617,7 @@ static int scenario_stale_incarnation(void)
 		{.at_ns = 50 * MS, .kind = SIM_FAULT_CRASH, .node = 2},
 		{.at_ns = 50 * MS, .kind = SIM_FAULT_RESTART, .node = 2},
 	};
-	o.script = f;
-	o.script_count = 2;
+	SET_SCRIPT(o, f);
 	static struct stale st;
 	memset(&st, 0, sizeof(st));
 	o.filter = capture_n3;
@@ -678,8 +679,7 @@ static int scenario_forged_join(void)
 		{.at_ns = 100 * MS, .kind = SIM_FAULT_CRASH, .node = 2},
 		{.at_ns = 200 * MS, .kind = SIM_FAULT_RESTART, .node = 2},
 	};
-	o.script = f;
-	o.script_count = 2;
+	SET_SCRIPT(o, f);
 	struct forged fj = {0};
 	o.watch = send_forged;
 	o.watch_arg = &fj;
@@ -779,8 +779,7 @@ static int scenario_path_cut_idle(void)
 	o.random_load = false;
 	o.token_hold_ns = 900 * 1000; /* a quiet ring holds its token, as ordod does (§12) */
 	struct sim_fault f[1] = {{.at_ns = 100 * MS, .kind = SIM_FAULT_PATH_CUT, .node = 0, .path = 0}};
-	o.script = f;
-	o.script_count = 1;
+	SET_SCRIPT(o, f);
 	struct idle_blame w = {0};
 	o.watch = watch_blame;
 	o.watch_arg = &w;
@@ -807,8 +806,7 @@ static int scenario_node_paths_cut(void)
 		{.at_ns = 160 * MS, .kind = SIM_FAULT_PATH_RESTORE, .node = 1, .path = 0},
 		{.at_ns = 160 * MS, .kind = SIM_FAULT_PATH_RESTORE, .node = 1, .path = 1},
 	};
-	o.script = f;
-	o.script_count = 4;
+	SET_SCRIPT(o, f);
 	struct sim_result r;
 	struct sim *s = run_keep(&o, &r);
 	bool expect = sim_saw_regular(s, IDX(0) | IDX(2) | IDX(3) | IDX(4)) && r.last_change_ns > 160 * MS;
@@ -868,8 +866,7 @@ static int scenario_multipath_cut(uint8_t k, uint64_t calm_ms, const char *name)
 		{.at_ns = down, .kind = SIM_FAULT_PATH_DOWN, .path = k},
 		{.at_ns = up, .kind = SIM_FAULT_PATH_UP, .path = k},
 	};
-	o.script = f;
-	o.script_count = 2;
+	SET_SCRIPT(o, f);
 	struct sim_result r;
 	run(&o, &r);
 	printf("%s: longest delivery gap with network %u down %.3f ms (node %u), without the cut %.3f ms;"
@@ -893,8 +890,7 @@ static int scenario_even_split(enum rp_quorum q, const char *name)
 		{.at_ns = 60 * MS, .kind = SIM_FAULT_SPLIT, .mask = 0x3},
 		{.at_ns = 160 * MS, .kind = SIM_FAULT_HEAL},
 	};
-	o.script = f;
-	o.script_count = 2;
+	SET_SCRIPT(o, f);
 	struct sim_result r;
 	struct sim *s = run_keep(&o, &r);
 	int low = sim_primary_of(s, IDX(0) | IDX(1)), high = sim_primary_of(s, IDX(2) | IDX(3));
@@ -922,8 +918,7 @@ static int scenario_two_node(void)
 		{.at_ns = 120 * MS, .kind = SIM_FAULT_SPLIT, .mask = 0x1},
 		{.at_ns = 200 * MS, .kind = SIM_FAULT_HEAL},
 	};
-	o.script = f;
-	o.script_count = 4;
+	SET_SCRIPT(o, f);
 	struct sim_result r;
 	struct sim *s = run_keep(&o, &r);
 	/* node 1's start ring {1}, before node 2 was seen, is the first view
@@ -948,8 +943,7 @@ static void late_node4(struct sim_opts *o)
 		{.at_ns = 60 * MS, .kind = SIM_FAULT_RESTART, .node = 3},
 		{.at_ns = 250 * MS, .kind = SIM_FAULT_CRASH, .node = 3},
 	};
-	o->script = f;
-	o->script_count = 3;
+	SET_SCRIPT(*o, f);
 }
 
 static int scenario_versions_disjoint(void)
@@ -1135,8 +1129,7 @@ static int scenario_versions_rolling(void)
 		{.at_ns = 80 * MS, .kind = SIM_FAULT_CRASH, .node = 0},
 		{.at_ns = 100 * MS, .kind = SIM_FAULT_RESTART, .node = 0, .proto_min = 1, .proto_max = 2},
 	};
-	o.script = f;
-	o.script_count = 2;
+	SET_SCRIPT(o, f);
 	struct versions_seen v = {0};
 	o.watch = watch_versions;
 	o.watch_arg = &v;

@@ -25,6 +25,7 @@
 #define FRAME_SIZE_OFF RP_HDR_FRAME_SIZE
 #define SENDER_OFF RP_HDR_SENDER
 #define PATH_OFF RP_HDR_PATH_INDEX
+#define TYPE_OFF RP_HDR_TYPE /* < PATH_OFF: inside every header open() takes */
 /* Trailer fields. */
 #define TR_SUITE 0u
 #define TR_EPOCH 2u
@@ -139,6 +140,7 @@ int eng_crypto_init(struct eng_crypto *c, enum eng_cipher cipher, enum eng_prote
 	c->ring_id = ring_id;
 	c->node_id = node_id;
 	c->counter = counter_start > 0 ? counter_start : 1;
+	c->counter_first = c->counter;
 	c->counter_limit = counter_limit;
 	return 0;
 }
@@ -389,10 +391,16 @@ enum eng_crypto_result eng_crypto_open(struct eng_crypto *c, uint8_t *frame, siz
 		return drop(c, ENG_CRYPTO_DROP_UNKNOWN_KEY);
 	}
 	uint64_t counter = get64(tr + TR_COUNTER);
-	struct eng_crypto_window *w = &c->win[sender - 1u][path];
-	/* counters start above 0; a frame of this node's own never comes back
-	 * but as a reflection (a node does not receive what it sends) */
-	if (counter == 0 || sender == c->node_id || window_seen(w, counter))
+	uint8_t type = frame[TYPE_OFF];
+	struct eng_crypto_window *w = type == RP_FRAME_ID_PROBE || type == RP_FRAME_DUP_NOTICE
+					      ? &c->win_start[sender - 1u][path]
+					      : &c->win[sender - 1u][path];
+	/* counters start above 0; a frame this process sealed never comes back
+	 * but as a reflection (a node does not receive what it sends); one
+	 * with this node's id and a counter it did not seal is a second
+	 * process's with this id, for ring-proto's Rule D (security.md §4.1) */
+	if (counter == 0 || window_seen(w, counter) ||
+	    (sender == c->node_id && counter >= c->counter_first && counter < c->counter))
 		return drop(c, ENG_CRYPTO_DROP_REPLAY);
 	uint8_t nonce[12];
 	make_nonce(k, sender, counter, nonce);

@@ -80,7 +80,7 @@ enum eng_protect {
 	_(DROP_SUITE, "auth_suite")             /* another cipher or protection (a node configured otherwise) */ \
 	_(DROP_UNKNOWN_KEY, "auth_unknown_key") /* a key epoch this node has not installed */       \
 	_(DROP_REPLAY, "auth_replay")           /* a counter already seen, older than the window, or \
-						 * this node's own frame reflected back to it */ \
+						 * a frame this process sealed, reflected back to it */ \
 	_(DROP_AUTH, "auth_bad_tag")            /* the tag does not verify: forged, corrupted, or a wrong key */
 
 enum eng_crypto_result {
@@ -133,11 +133,17 @@ struct eng_crypto {
 	uint8_t suite;
 	uint8_t ring_id;
 	uint16_t node_id;
+	uint64_t counter_first;  /* this process's first frame's: it sealed [counter_first, counter) */
 	uint64_t counter;        /* the next frame's */
 	uint64_t counter_limit;  /* seal refuses at this value (reservation) */
 	struct eng_crypto_key key[ENG_KEY_SLOTS];
 	struct eng_crypto_stats st;
 	struct eng_crypto_window win[ENG_CRYPTO_NODES_MAX][ENG_CRYPTO_PATHS_MAX];
+	/* the windows of the frames only a process listening at start sends
+	 * (ID_PROBE, DUP_NOTICE: docs/protocol.md §8.8 Rule D (0)), apart: a
+	 * second process with a running node's id must not move that node's
+	 * window (docs/security.md §4.1) */
+	struct eng_crypto_window win_start[ENG_CRYPTO_NODES_MAX][ENG_CRYPTO_PATHS_MAX];
 };
 
 /* Reads a key file: a regular file, readable and writable by its owner
@@ -187,7 +193,10 @@ size_t eng_crypto_seal(struct eng_crypto *c, const uint8_t *frame, size_t len, u
 /* Authenticates a frame of len bytes received on path, and decrypts its
  * body in place. On ENG_CRYPTO_OK, frame[0 .. *plain_len) is the
  * ring-proto frame; otherwise the drop is counted by reason and the bytes
- * are garbage. */
+ * are garbage. A frame with this node's id is refused as a reflection only
+ * if this process sealed its counter: another process's with this id (a
+ * misconfiguration) opens like any sender's, for ring-proto's Rule D
+ * (docs/security.md §4.1). */
 enum eng_crypto_result eng_crypto_open(struct eng_crypto *c, uint8_t *frame, size_t len, uint8_t path,
 				       size_t *plain_len);
 

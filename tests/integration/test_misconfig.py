@@ -38,16 +38,31 @@ every node logs it naming the node and the key.
            adopted its incarnation, leaving node 2 out after it stopped).
            Its ID_PROBE, from its port's MAC, makes node 2 answer to every
            node; the checks are the l2 case's.
+  dup-id idle keyed
+           the idle case on a ring with a cluster key (every node, the
+           fourth process included, has the same [ring] key_file;
+           docs/security.md §4.1): the running node 2 must take the fourth
+           process's ID_PROBE, and the fourth process node 2's answer,
+           although both carry its own id — not refuse them as its own
+           frames reflected — and the fourth process's frames must not
+           move node 2's replay windows at nodes 1 and 3. Until 2026-12-07
+           both refused them (auth_replay): the fourth process started and
+           node 2's frames were refused at the others. Besides the idle
+           checks: no node counted an auth_* refusal but auth_replay, and
+           node 2's frames kept being opened at nodes 1 and 3 (the ring
+           delivers with the load started after the duplicate exited).
   mtu      nodes 1 and 2 (mtu 9000) form a ring; node 3 starts with mtu
            1500. Nodes 1 and 2 log node 3 refused with `mtu = 1500 (here
            9000)`, node 3 logs node 1 refused with `mtu = 9000 (here
            1500)`; the ring of 1, 2 never changes and node 3 stays out.
   window   the same with node 3's window_size half the others'.
 
-usage: test_misconfig.py ORDOD dup-id [udp4-segment|udp6-ll|idle]|mtu|window"""
+usage: test_misconfig.py ORDOD dup-id [udp4-segment|udp6-ll|idle [keyed]]|mtu|window"""
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.dont_write_bytecode = True
@@ -55,6 +70,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 from cluster import Cluster, Fail, log, main_test, wait_line  # noqa: E402
 import transports  # noqa: E402
 
+TMP = tempfile.mkdtemp(prefix='ordo-misconfig-')
 INC = r'incarnation \d+, started \d{4}-\d\d-\d\dT[\d:]+Z'
 
 
@@ -128,10 +144,47 @@ def dup_routed(c, bad, mode, before, gap_limit_ms):
         log(f'n{i}: longest delivery gap {gap:.1f} ms (limit {gap_limit_ms} ms)')
 
 
+def key_file(tmp):
+    """A cluster key as ordo-keygen writes one: 64 random bytes, mode 0400."""
+    path = os.path.join(tmp, 'authkey')
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400)
+    os.write(fd, os.urandom(64))
+    os.close(fd)
+    return path
+
+
+AUTH_OTHER = ('auth_short', 'auth_length', 'auth_sender', 'auth_suite', 'auth_unknown_key', 'auth_bad_tag')
+
+
+def dup_keyed(c, ordod, ring, before):
+    """The keyed case's own checks, after the duplicate exited: frame security
+    refused nothing but replays meanwhile, and messages node 2 publishes are
+    delivered at every node (nodes 1 and 3 still open node 2's frames: the
+    duplicate's frames did not move node 2's replay windows there)."""
+    for i in ring:
+        s = c.tel(i, '/ordo/security')
+        bad = {k: s[k] - before[i][k] for k in AUTH_OTHER if s[k] != before[i][k]}
+        if bad:
+            raise Fail(f'n{i}: frame security refused frames meanwhile: {bad}')
+        log(f'n{i}: auth_replay {before[i]["auth_replay"]} -> {s["auth_replay"]}, no other auth_* refusal')
+    got = {i: int(c.delivery(i)['delivered']) for i in ring}
+    n = 20
+    pub = os.path.join(os.path.dirname(os.path.abspath(ordod)), 'ordo-pub')
+    r = subprocess.run([pub, '-s', c.socket_path(2), '-g', 'dup', '-n', str(n), 'after'],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    if r.returncode != 0:
+        raise Fail(f'ordo-pub at node 2 failed (exit {r.returncode}): {r.stdout.strip()}')
+    c.wait_until(lambda: all(int(c.delivery(i)['delivered']) >= got[i] + n for i in ring), 20,
+                 f'every node to deliver node 2\'s {n} messages')
+    log(f'every node delivered the {n} messages node 2 published after the duplicate exited')
+
+
 def test(ordod, args):
     what = args[0] if args else 'dup-id'
     mode = args[1] if len(args) > 1 else None
-    if mode is not None and (what != 'dup-id' or mode not in ('udp4-segment', 'udp6-ll', 'idle')):
+    keyed = args[2:] == ['keyed'] and mode == 'idle'
+    if (mode is not None and (what != 'dup-id' or mode not in ('udp4-segment', 'udp6-ll', 'idle'))) or \
+            (len(args) > 2 and not keyed):
         raise Fail(f'usage: {__doc__.splitlines()[-1]}')
     idle = mode == 'idle'
     mode = None if idle else mode
@@ -141,7 +194,8 @@ def test(ordod, args):
         node_conf = DupConf(mode, 2) if mode else {4: {'node': {'id': 2}}}
         c = Cluster(ordod, nodes=4, paths=2, ring={'rrp_mode': 'active', 'nodes': '1,2,3'},
                     node_conf=node_conf, load=None if idle else {'size': 256, 'rate': 200},
-                    routed=transports.topology_kinds(mode, 2) if mode else None)
+                    routed=transports.topology_kinds(mode, 2) if mode else None,
+                    sections={'ring': {'key_file': key_file(TMP)}} if keyed else None)
         bad = 4
     elif what in ('mtu', 'window'):
         ring = [1, 2]
@@ -168,6 +222,8 @@ def test(ordod, args):
             before = {i: neigh(c, i) for i in ring}
             for i in ring:
                 c.delivery_reset(i)
+        if keyed:
+            before = {i: c.tel(i, '/ordo/security') for i in ring}
         c.start(bad)
         if what == 'dup-id':
             c.nodes[bad].killed = True  # it is to exit by itself
@@ -208,6 +264,8 @@ def test(ordod, args):
             log('the ring of 1, 2, 3 is primary after the duplicate is gone')
             if mode:
                 dup_routed(c, bad, mode, before, c.ring_us('token_loss_us') / 1e3)
+            if keyed:
+                dup_keyed(c, ordod, ring, before)
             return
         else:
             for i in ring:
@@ -240,5 +298,12 @@ def test(ordod, args):
         hold_ring(c, ring, want, 0.5)
 
 
+def test_cleaned(ordod, args):
+    try:
+        test(ordod, args)
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)
+
+
 if __name__ == '__main__':
-    main_test(test)
+    main_test(test_cleaned)

@@ -1,8 +1,9 @@
 /* test_crypto.c — frame security (engine/eng_crypto.[ch], docs/security.md):
  * known answers computed by another implementation (crypto_kat.py), round
  * trips at every size, a bit flipped in each byte of a sealed frame, replays
- * inside and beyond the window, wrong keys, wrong suites, key rotation, the
- * counter reservation, and the key file's checks.
+ * inside and beyond the window, frames with the node's own id (reflected,
+ * or a second process's with that id) and start frames, wrong keys, wrong
+ * suites, key rotation, the counter reservation, and the key file's checks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -281,6 +282,78 @@ static void test_replay(void **state)
 	eng_crypto_free(&rx2);
 }
 
+/* A process configured as node 2 whose counters begin at start. */
+static void process_of_2(struct eng_crypto *c, uint64_t start)
+{
+	char err[256];
+	assert_int_equal(eng_crypto_init(c, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 1, 2, start, UINT64_MAX, err,
+					 sizeof(err)), 0);
+	assert_int_equal(eng_crypto_install(c, key1, 64, err, sizeof(err)), 1);
+}
+
+static void seal_typed(struct eng_crypto *c, uint8_t type, uint32_t seed, uint8_t out[100 + ENG_CRYPTO_TRAILER_SIZE])
+{
+	uint8_t f[100];
+	make_frame(f, sizeof(f), 2, seed);
+	f[3] = type; /* ring-proto's frame type (rp_wire.h) */
+	assert_int_equal(eng_crypto_seal(c, f, sizeof(f), out), 100 + ENG_CRYPTO_TRAILER_SIZE);
+}
+
+/* docs/security.md §4 and §4.1: a frame with this node's own id is refused
+ * as a reflection exactly when this process sealed its counter; a second
+ * process's with this id opens (ring-proto's Rule D takes it), once; and
+ * the second process's start frames (ID_PROBE, DUP_NOTICE) never move the
+ * window by which a peer judges the running process's frames. */
+static void test_own_id_and_start_frames(void **state)
+{
+	(void)state;
+	enum { SZ = 100 + ENG_CRYPTO_TRAILER_SIZE, ID_PROBE = 10, DUP_NOTICE = 9, TOKEN = 2 };
+	uint8_t run[3][SZ], late[2][SZ], early[SZ], t[SZ];
+	struct eng_crypto running, newcomer, before, peer;
+	size_t plain;
+	process_of_2(&before, 500);               /* an earlier start: counters below the running one's */
+	process_of_2(&running, 1000000);
+	process_of_2(&newcomer, 1000000000);      /* started later: its incarnation x 1024 */
+	node(&peer, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 3, key1);
+	seal_typed(&before, TOKEN, 1, early);
+	for (uint32_t i = 0; i < 3; i++)
+		seal_typed(&running, TOKEN, i, run[i]);
+	seal_typed(&newcomer, ID_PROBE, 7, late[0]);
+	seal_typed(&newcomer, DUP_NOTICE, 8, late[1]);
+#define OPEN_AT(c, f) (memcpy(t, (f), SZ), eng_crypto_open((c), t, SZ, 0, &plain))
+	/* the running process's own frames, reflected: its first and its last */
+	assert_int_equal(OPEN_AT(&running, run[0]), ENG_CRYPTO_DROP_REPLAY);
+	assert_int_equal(OPEN_AT(&running, run[2]), ENG_CRYPTO_DROP_REPLAY);
+	assert_int_equal(running.st.drops[ENG_CRYPTO_DROP_REPLAY], 2);
+	/* the newcomer's probe opens at the running process, and the running
+	 * one's answer at the newcomer: neither sealed the other's counters */
+	assert_int_equal(OPEN_AT(&running, late[0]), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN_AT(&running, late[0]), ENG_CRYPTO_DROP_REPLAY); /* once */
+	assert_int_equal(OPEN_AT(&newcomer, run[1]), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN_AT(&newcomer, run[1]), ENG_CRYPTO_DROP_REPLAY);
+	assert_int_equal(OPEN_AT(&newcomer, late[1]), ENG_CRYPTO_DROP_REPLAY); /* its own notice */
+	/* a process that used lower counters (an earlier start) is not this one */
+	assert_int_equal(OPEN_AT(&running, early), ENG_CRYPTO_OK);
+	/* at a peer: the newcomer's start frames between the running node's */
+	assert_int_equal(OPEN_AT(&peer, run[0]), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN_AT(&peer, late[0]), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN_AT(&peer, late[1]), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN_AT(&peer, run[1]), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN_AT(&peer, run[2]), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN_AT(&peer, late[0]), ENG_CRYPTO_DROP_REPLAY);
+	assert_int_equal(OPEN_AT(&peer, run[1]), ENG_CRYPTO_DROP_REPLAY);
+	/* the type is authenticated: a start frame made an ordinary one fails */
+	memcpy(t, late[0], SZ);
+	t[3] = TOKEN;
+	assert_int_equal(eng_crypto_open(&peer, t, SZ, 1, &plain), ENG_CRYPTO_DROP_AUTH);
+	assert_int_equal(peer.st.drops[ENG_CRYPTO_DROP_REPLAY], 2);
+#undef OPEN_AT
+	eng_crypto_free(&before);
+	eng_crypto_free(&running);
+	eng_crypto_free(&newcomer);
+	eng_crypto_free(&peer);
+}
+
 static void test_wrong_key_and_suite(void **state)
 {
 	(void)state;
@@ -460,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_tamper_every_byte),
 		cmocka_unit_test(test_replay),
+		cmocka_unit_test(test_own_id_and_start_frames),
 		cmocka_unit_test(test_wrong_key_and_suite),
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_counter_reservation),

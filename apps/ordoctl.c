@@ -348,7 +348,9 @@ static int show(const char *verb, const json_t *r)
 				ln += (size_t)snprintf(n + ln, ln < sizeof(n) ? sizeof(n) - ln : 0, " %s", json_string_value(v));
 			printf("node %llu: reloaded %s\n  applied:%s\n  need a restart:%s\n", (unsigned long long)u(r, "node"),
 			       str(r, "file"), la ? a : " none", ln ? n : " none");
-		} else
+		} else if (json_object_get(r, "result") != NULL)
+			printf("node %llu: %s: %s\n", (unsigned long long)u(r, "node"), str(r, "action"), str(r, "result"));
+		else
 			printf("node %llu: %s requested\n", (unsigned long long)u(r, "node"), str(r, "action"));
 	}
 	int viewing = strcmp(verb, "status") == 0 || strcmp(verb, "quorum") == 0 || strcmp(verb, "members") == 0;

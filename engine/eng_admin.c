@@ -23,6 +23,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- a JSON writer into a fixed buffer ---- */
 
@@ -421,6 +422,8 @@ static int v_reload(struct eng *e, const struct eng_snapshot *s, const char *arg
 	return 0;
 }
 
+#define KEY_RELOAD_WAIT_MS 3000 /* the worker takes a reload at its next poll: ms, even idle */
+
 static int v_key(struct eng *e, const struct eng_snapshot *s, const char *args, struct jw *w)
 {
 	/* frame security's verbs (docs/security.md): "key reload" re-reads the
@@ -429,9 +432,29 @@ static int v_key(struct eng *e, const struct eng_snapshot *s, const char *args, 
 		jw_str(w, "error", "key: the verbs are: key reload");
 		return -1;
 	}
+	/* the worker reloads (the keyring is its own); wait for what it did */
+	uint32_t before = atomic_load_explicit(&e->key_reloads_done, memory_order_acquire);
 	eng_key_reload_request(e);
+	for (int i = 0; i < KEY_RELOAD_WAIT_MS && atomic_load_explicit(&e->key_reloads_done, memory_order_acquire) == before;
+	     i++)
+		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+	char msg[448];
+	if (atomic_load_explicit(&e->key_reloads_done, memory_order_acquire) == before) {
+		snprintf(msg, sizeof(msg), "key reload: asked, but the worker did not take it within %d ms; it will (its log says what it did)",
+			 KEY_RELOAD_WAIT_MS);
+		jw_str(w, "error", msg);
+		return -1;
+	}
+	const struct eng_key_reload_result *r = &e->key_reload_result;
+	if (r->rc <= 0) {
+		/* failed, or nothing to do: nothing was reloaded (exit 1) */
+		snprintf(msg, sizeof(msg), "key reload: %s", r->what);
+		jw_str(w, "error", msg);
+		return -1;
+	}
 	jw_u64(w, "node", s->node_id);
 	jw_str(w, "action", "key reload");
+	jw_str(w, "result", r->what);
 	return 0;
 }
 

@@ -298,6 +298,13 @@ struct eng {
 	struct eng_metrics *metrics;       /* the Prometheus endpoint (eng_metrics.c); NULL: off */
 	struct eng_keys *keys;             /* frame security; NULL: off (no key file) */
 	_Atomic int key_reload;            /* eng_key_reload_request (any thread, a signal handler) */
+	/* what the worker's last key reload did (eng_keys.c), for ordoctl:
+	 * written before key_reloads_done is raised (release) */
+	struct eng_key_reload_result {
+		int rc;                    /* 1 installed, 0 nothing to do, -1 failed (keys unchanged) */
+		char what[384];            /* the line it logged */
+	} key_reload_result;
+	_Atomic uint32_t key_reloads_done;
 	/* operator requests (eng_admin.c): set by the control thread, taken by
 	 * the worker at its link poll */
 	_Atomic uint32_t admin_flags;      /* ENG_ADMIN_* */

@@ -237,36 +237,49 @@ void eng_keys_on_config(struct eng *e, const struct rp_configuration *c)
 	announce(e);
 }
 
+/* Ends a reload: what it did, for the log and for the operator who asked
+ * (ordoctl key reload waits for key_reloads_done to move). */
+static void reload_done(struct eng *e, int rc)
+{
+	struct eng_key_reload_result *r = &e->key_reload_result;
+	r->rc = rc;
+	if (e->keys == NULL)
+		ENG_LOG(WARNING, e, "key reload asked, but %s", r->what);
+	else if (rc < 0)
+		ENG_LOG(ERR, e, "key reload: %s", r->what);
+	else
+		ENG_LOG(NOTICE, e, "key reload: %s", r->what);
+	atomic_fetch_add_explicit(&e->key_reloads_done, 1u, memory_order_release);
+}
+
 static void reload(struct eng *e)
 {
 	struct eng_keys *k = e->keys;
+	char *what = e->key_reload_result.what;
+	size_t size = sizeof(e->key_reload_result.what);
 	if (k == NULL) {
-		ENG_LOG(WARNING, e, "key reload asked, but frame security is off ([ring] key_file is not set): turning it on takes a restart of every node");
+		snprintf(what, size, "frame security is off ([ring] key_file is not set): turning it on takes a restart of every node");
+		reload_done(e, -1);
 		return;
 	}
 	uint8_t key[ENG_CRYPTO_KEY_MAX];
-	char err[512];
+	char err[256];
 	int n = eng_crypto_read_key(e->cfg.key_file, key, sizeof(key), err, sizeof(err));
-	if (n < 0) {
-		ENG_LOG(ERR, e, "key reload: %s; keys unchanged", err);
-		return;
-	}
-	int rc = eng_crypto_install(&k->c, key, (size_t)n, err, sizeof(err));
+	int rc = n < 0 ? -1 : eng_crypto_install(&k->c, key, (size_t)n, err, sizeof(err));
 	memset(key, 0, sizeof(key));
-	if (rc < 0) {
-		ENG_LOG(ERR, e, "key reload: %s; keys unchanged", err);
-		return;
-	}
 	const struct eng_crypto_key *next = &k->c.key[ENG_KEY_NEXT];
-	if (rc == 0) {
-		ENG_LOG(NOTICE, e, "key reload: %s holds the current or the next key already; nothing to do",
-			e->cfg.key_file);
-		return;
+	if (rc < 0)
+		snprintf(what, size, "%s; keys unchanged", err);
+	else if (rc == 0)
+		snprintf(what, size, "nothing reloaded: %.256s holds the current or the next key already", e->cfg.key_file);
+	else
+		snprintf(what, size, "installed key %016llx (epoch %04x) as the next key; it becomes current when every member holds it",
+			 (unsigned long long)next->fingerprint, next->epoch);
+	reload_done(e, rc);
+	if (rc == 1) {
+		k->waiting_fp = 0;
+		announce(e);
 	}
-	ENG_LOG(NOTICE, e, "key reload: installed key %016llx (epoch %04x) as the next key; it becomes current when every member holds it",
-		(unsigned long long)next->fingerprint, next->epoch);
-	k->waiting_fp = 0;
-	announce(e);
 }
 
 /* Logs what was refused since the last log, by sender where it says who. */

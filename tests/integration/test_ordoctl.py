@@ -19,6 +19,8 @@ a primary operational ring, 3 unreachable, 4 views differ, 64 usage.
     faulty);
   - reload: a changed log_level is applied, a changed window_size reported
     as needing a restart;
+  - key reload on this ring without a key file: refused (exit 1), saying
+    frame security is off — not "requested" with nothing done;
   - leave at node 3: its status exits 2 (left), status --all exits 2 and
     names node 3 as out of the primary ring; nodes
     1 and 2 stay primary; shutdown at node 2: it exits 0, node 1 alone is
@@ -172,6 +174,11 @@ def test(ordod, args):
             raise Fail(f'reload: {r}')
         c.write_config(1)
         log(f'reload: {r}')
+        cmd = [ctl, '-s', sock[1], 'key', 'reload']
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+        if r.returncode != 1 or 'frame security is off' not in r.stderr or 'requested' in r.stdout:
+            raise Fail(f'key reload without a key file: exit {r.returncode}, stdout {r.stdout!r}, stderr {r.stderr!r}')
+        log(f'key reload without a key file: exit 1: {r.stderr.strip()}')
 
         run('-s', sock[3], 'leave', expect=0)
         c.wait_until(lambda: run('-s', sock[3], 'status', js=True)[1].get('state') == 'left', 10,

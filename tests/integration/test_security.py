@@ -23,7 +23,9 @@ One scenario per argument:
               first waits for the others (no activation while a member
               lacks the key), then every node activates the new key and
               retires the old one. Node 1 is asked with SIGHUP, node 2 with
-              `ordoctl key reload` (the operator's tool), node 3 with the
+              `ordoctl key reload` (the operator's tool, which must say it
+              installed the new key, and, asked again, that nothing was
+              reloaded, exit 1), node 3 with the
               control socket's key reload message. No configuration change,
               nothing refused, every message delivered everywhere with
               equal digests.
@@ -419,9 +421,15 @@ def scenario_rotation(ordod, keygen, tmp, transport=None):
         ctl = os.path.join(os.path.dirname(os.path.abspath(ordod)), 'ordoctl')
         r = subprocess.run([ctl, '-s', c.socket_path(2), 'key', 'reload'], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, timeout=30)
-        log(f'ordoctl key reload at n2: exit {r.returncode}: {r.stdout.strip()[:160]}')
-        if r.returncode != 0:
+        log(f'ordoctl key reload at n2: exit {r.returncode}: {r.stdout.strip()[:200]}')
+        if r.returncode != 0 or f'installed key {fp_new}' not in r.stdout:
             errors.append(f'ordoctl key reload at n2: exit {r.returncode}: {r.stdout.strip()!r}')
+        # the same key again: nothing reloaded, and ordoctl says so (exit 1)
+        r = subprocess.run([ctl, '-s', c.socket_path(2), 'key', 'reload'], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=30)
+        log(f'ordoctl key reload at n2 again: exit {r.returncode}: {r.stdout.strip()[:200]}')
+        if r.returncode != 1 or 'nothing reloaded' not in r.stdout:
+            errors.append(f'a second key reload at n2 (no new key): exit {r.returncode}: {r.stdout.strip()!r}')
         time.sleep(0.5)
         copy_key(new, keys[3])
         reply = control_reload(c.socket_path(3))

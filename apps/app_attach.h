@@ -8,9 +8,11 @@
 #ifndef APP_ATTACH_H
 #define APP_ATTACH_H
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "ordo.h"
@@ -22,8 +24,9 @@ static inline struct ordo_client *app_attach(const char *sock, const struct ordo
 	int rc = ordo_attach(sock, o, &c);
 	if (rc != ORDO_OK) {
 		/* no node there: say where to look for one */
-		int none = rc == ORDO_ECONNECT && access(sock, F_OK) != 0;
-		fprintf(stderr, "%s: attach %s: %s%s\n", o->name, sock, ordo_strerror(rc),
+		int why = errno, none = rc == ORDO_ECONNECT && access(sock, F_OK) != 0;
+		fprintf(stderr, "%s: attach %s: %s%s%s%s\n", o->name, sock, ordo_strerror(rc),
+			rc == ORDO_ECONNECT ? ": " : "", rc == ORDO_ECONNECT ? strerror(why) : "",
 			none ? " (no such socket: is ordod running? ordoctl status --all lists this host's nodes; "
 			       "-s names another socket)" : "");
 		return NULL;

@@ -157,6 +157,14 @@ void ordo_hello_fill(struct att_hello *h, const struct ordo_client_opts *o)
 		snprintf(h->name, sizeof(h->name), "pid %d", (int)getpid());
 }
 
+/* ORDO_ECONNECT, with errno = why (include/ordo.h) past the cleanup's calls. */
+static int connect_failed(struct ordo_client *c, int why)
+{
+	ordo_client_free(c);
+	errno = why;
+	return ORDO_ECONNECT;
+}
+
 int ordo_attach(const char *socket_path, const struct ordo_client_opts *opts, struct ordo_client **out)
 {
 	*out = NULL;
@@ -170,16 +178,12 @@ int ordo_attach(const char *socket_path, const struct ordo_client_opts *opts, st
 	c->sock_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	struct timeval tv = {.tv_sec = 5};
 	if (c->sock_fd < 0 || setsockopt(c->sock_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
-	    connect(c->sock_fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-		ordo_client_free(c);
-		return ORDO_ECONNECT;
-	}
+	    connect(c->sock_fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+		return connect_failed(c, errno);
 	struct att_hello h;
 	ordo_hello_fill(&h, opts);
-	if (send(c->sock_fd, &h, sizeof(h), MSG_NOSIGNAL) != (ssize_t)sizeof(h)) {
-		ordo_client_free(c);
-		return ORDO_ECONNECT;
-	}
+	if (send(c->sock_fd, &h, sizeof(h), MSG_NOSIGNAL) != (ssize_t)sizeof(h))
+		return connect_failed(c, errno);
 	struct att_welcome w;
 	struct iovec iov = {.iov_base = &w, .iov_len = sizeof(w)};
 	union {
@@ -189,6 +193,8 @@ int ordo_attach(const char *socket_path, const struct ordo_client_opts *opts, st
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
 			     .msg_controllen = sizeof(u.buf)};
 	ssize_t n = recvmsg(c->sock_fd, &msg, MSG_CMSG_CLOEXEC);
+	/* no answer within SO_RCVTIMEO, the node closed the socket, or not a reply */
+	int why = n < 0 ? (errno == EAGAIN || errno == EWOULDBLOCK ? ETIMEDOUT : errno) : n == 0 ? ECONNRESET : EPROTO;
 	int fds[3] = {-1, -1, -1};
 	struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
 	if (cm != NULL && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
@@ -198,9 +204,11 @@ int ordo_attach(const char *socket_path, const struct ordo_client_opts *opts, st
 		for (int i = 0; i < 3; i++)
 			if (fds[i] >= 0)
 				close(fds[i]);
-		int err = (n == (ssize_t)sizeof(w) && w.type == ATT_REFUSE && w.err < 0) ? w.err : ORDO_ECONNECT;
-		ordo_client_free(c);
-		return err;
+		if (n == (ssize_t)sizeof(w) && w.type == ATT_REFUSE && w.err < 0) {
+			ordo_client_free(c);
+			return w.err;
+		}
+		return connect_failed(c, why);
 	}
 	int rc = ordo_client_map(c, fds[0], fds[1], fds[2], w.region_size);
 	if (rc != ORDO_OK) {

@@ -1,4 +1,6 @@
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <ordo.h>
 
 static void on_message(void *ctx, const struct ordo_message *m)
@@ -17,7 +19,10 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	int rc = ordo_attach(sock, &o, &c);
 	if (rc != ORDO_OK) {
-		fprintf(stderr, "attach %s: %s\n", sock, ordo_strerror(rc));
+		/* ORDO_ECONNECT: errno says why (no socket, nobody listening) */
+		fprintf(stderr, "attach %s: %s%s%s\n", sock, ordo_strerror(rc),
+		    rc == ORDO_ECONNECT ? ": " : "",
+		    rc == ORDO_ECONNECT ? strerror(errno) : "");
 		return 1;
 	}
 	ordo_join(c, "demo", 4);

@@ -42,7 +42,7 @@ enum {
 	ORDO_ENOMEM = -12,
 	ORDO_ENOQUORUM = -1001,   /* the node's policy refuses publishing outside a primary configuration */
 	ORDO_EDETACHED = -1002,   /* the client was detached: evicted, the node stopped, or ordo_detach */
-	ORDO_ECONNECT = -1003,    /* no node at that socket, or it refused the attach */
+	ORDO_ECONNECT = -1003,    /* no node at that socket, or no answer: errno says why (ordo_attach) */
 	ORDO_EPROTO = -1004,      /* the node speaks another attach protocol version */
 	ORDO_EACCES = -1005,      /* the node does not let this process attach: its user and groups
 				   * are not in the node's [node] allow_users / allow_groups */
@@ -174,7 +174,12 @@ struct ordo_client;
 /* ---- attach and detach ---- */
 
 /* Attaches to the daemon listening on socket_path (ordod's [node] socket).
- * Blocks for the handshake only. Any thread. */
+ * Blocks for the handshake only. Any thread. On ORDO_ECONNECT errno says
+ * why: ENOENT (no socket at that path), ECONNREFUSED (nobody listening, or
+ * not a socket), EACCES (the socket file's permissions), ETIMEDOUT (no
+ * answer within 5 s), ECONNRESET (the node closed the connection), EPROTO
+ * (an answer that is not one). A node's refusal has its own code
+ * (ORDO_EACCES, ORDO_ECLIENTS, ORDO_EPROTO). */
 int ordo_attach(const char *socket_path, const struct ordo_client_opts *opts, struct ordo_client **out);
 
 /* Leaves every group (views show reason LEAVE), and frees the client.

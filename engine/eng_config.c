@@ -1179,6 +1179,9 @@ static int check_ring(struct parse *ps, struct eng_config *c)
 	 * member sends within a token retransmit period, a gathering one
 	 * within a Join period */
 	c->rp.listen_ns = 2u * (c->rp.token_retransmit_ns > c->rp.join_ns ? c->rp.token_retransmit_ns : c->rp.join_ns);
+	/* with a key, only the answer echoing this start's incarnation says
+	 * the id runs: a replayed frame must not (docs/security.md §4.1) */
+	c->rp.listen_fresh = c->key_file[0] != '\0';
 	const char *why = NULL;
 	if (rp_config_check(&c->rp, &why) == 0)
 		return 0;

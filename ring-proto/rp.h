@@ -86,6 +86,9 @@ struct rp_config {
 	uint64_t listen_ns;           /* at start, listen this long before sending anything: a frame
 				       * with this node's id then is a process running with it
 				       * already (0: do not; docs/protocol.md §8.8, Rule D) */
+	int listen_fresh;             /* while listening, only the answer to this node's ID_PROBE,
+				       * echoing its incarnation, says the id runs (a keyed ring:
+				       * a replayed frame must not; §8.8 Rule D (0)) */
 	uint64_t token_hold_ns;       /* hold a quiet ring's token this long at the representative
 				       * (0: never; < token_retransmit_ns / 2; docs/protocol.md §12) */
 	uint32_t fail_recv_const;     /* visits with the aru stuck before its owner is failed */

@@ -272,7 +272,8 @@ struct rp_node {
 	uint64_t rrp_probe_at;
 	uint8_t probe_buf[RP_PATHS_MAX][RP_WIRE_HDR_SIZE + RP_WIRE_PATH_TEST_HDR_SIZE];
 	uint8_t notice_buf[RP_WIRE_HDR_SIZE + RP_WIRE_PATH_TEST_HDR_SIZE]; /* DUP_NOTICE (§8.8) */
-	uint8_t id_probe_buf[RP_WIRE_HDR_SIZE]; /* the ID_PROBE sent listening, or the HOLD_CANCEL answering one */
+	uint8_t id_probe_buf[RP_WIRE_HDR_SIZE + RP_WIRE_PATH_TEST_HDR_SIZE]; /* the ID_PROBE sent listening,
+									    * or the HOLD_CANCEL answering one */
 	struct rp_peer peers[RP_NODES_MAX];
 
 	/* Topology (docs/protocol.md §17). */
@@ -452,14 +453,16 @@ uint64_t rp_version_disjoint(const struct rp_node *n, uint64_t set);
 bool rp_params_refuse(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf, uint64_t now_ns,
 		      struct rp_actions *out);
 /* A frame with my id: mine looped back (bad-sender), or, with another
- * incarnation, Rule D's duplicate (duplicate-id, reported once); the
- * caller counts the drop. */
+ * incarnation, Rule D's duplicate (duplicate-id, reported once) — while
+ * listening with listen_fresh only the answer echoing my incarnation, any
+ * other unhandled; the caller counts the drop. */
 /* §8.8 Rule D (0) without a frame: this node's address is in use. */
 void rp_dup_address(struct rp_node *n, struct rp_actions *out);
 /* Rule D (0): listening at start, ask whether a process with this id runs
  * (one ID_PROBE on every path; the node with the id answers). */
 void rp_dup_probe(struct rp_node *n, struct rp_actions *out);
-enum rp_drop rp_dup_self(struct rp_node *n, const struct rp_wire_hdr *h, struct rp_actions *out);
+enum rp_drop rp_dup_self(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
+			 struct rp_actions *out);
 /* Rule D (0) at a receiver: another node's DUP_NOTICE, reported once per
  * incarnation; nothing learnt. Returns the drop (duplicate-id) to count;
  * another node's ID_PROBE: unhandled, nothing else. */

@@ -484,7 +484,7 @@ static void take_frame(struct rp_node *n, const struct rp_wire_hdr *hp, const ui
 	struct rp_wire_hdr h = *hp;
 	enum rp_drop why = RP_DROP_NONE;
 	if (h.sender == n->cfg.node_id)
-		why = rp_dup_self(n, &h, out); /* our own frame looped back, or a second process with my id (§8.8) */
+		why = rp_dup_self(n, &h, buf, out); /* our own frame looped back, or a second process with my id (§8.8) */
 	if (why == RP_DROP_NONE && !(n->configured & rp_bit(h.sender)))
 		why = RP_DROP_BAD_SENDER; /* not a configured node: it never joins (§8.2) */
 	if (why == RP_DROP_NONE && h.type == RP_FRAME_DATA && h.frame_size > n->cfg.frame_size_max)
@@ -606,7 +606,7 @@ static bool start(struct rp_node *n, const struct rp_input *in, uint64_t now_ns,
 		else if (in->kind == RP_IN_FRAME)
 			n->stats.drops[rp_wire_decode_hdr(in->frame.data, in->frame.size, &h) == RP_DROP_NONE &&
 						   h.sender == n->cfg.node_id
-					       ? rp_dup_self(n, &h, out)
+					       ? rp_dup_self(n, &h, in->frame.data, out)
 					       : RP_DROP_UNHANDLED]++;
 		return true;
 	}

@@ -233,23 +233,36 @@ void rp_dup_probe(struct rp_node *n, struct rp_actions *out)
 /* Rule D (0) at the node with the id: a listening process asks whether it
  * runs. The answer is a HOLD_CANCEL to every node (harmless everywhere): on
  * an idle ring this node may send nothing to every node while the other
- * listens (its tokens go to one MAC), so without it the other would start. */
-static void dup_answer(struct rp_node *n, struct rp_actions *out)
+ * listens (its tokens go to one MAC), so without it the other would start.
+ * Its body echoes the prober's incarnation: on a keyed ring the prober
+ * takes nothing else (listen_fresh), so a replayed frame cannot stop it. */
+static void dup_answer(struct rp_node *n, uint64_t prober, struct rp_actions *out)
 {
 	struct rp_wire_hdr h;
 	rp_hdr_init(n, &h, n->ring);
-	size_t size = rp_wire_encode_hold_cancel(n->id_probe_buf, &h);
+	size_t size = rp_wire_encode_id_answer(n->id_probe_buf, &h, prober);
 	rp_emit_send_on(n, out, n->id_probe_buf, (uint32_t)size, RP_DEST_ALL, n->mine);
 }
 
-enum rp_drop rp_dup_self(struct rp_node *n, const struct rp_wire_hdr *h, struct rp_actions *out)
+/* Listening with listen_fresh: is this frame the answer to my ID_PROBE? */
+static bool fresh_answer(const struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf)
+{
+	uint64_t prober;
+	return h->type == RP_FRAME_HOLD_CANCEL && rp_wire_decode_id_answer(buf, h, &prober) == RP_DROP_NONE &&
+	       prober == n->cfg.incarnation;
+}
+
+enum rp_drop rp_dup_self(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf,
+			 struct rp_actions *out)
 {
 	if (h->incarnation == n->cfg.incarnation)
 		return RP_DROP_BAD_SENDER; /* my own frame, looped back */
 	if (h->type == RP_FRAME_ID_PROBE && n->start_pending)
 		return RP_DROP_UNHANDLED; /* both listen: neither runs yet ((1), (2) apply later) */
+	if (n->start_pending && n->cfg.listen_fresh && !fresh_answer(n, h, buf))
+		return RP_DROP_UNHANDLED; /* maybe replayed: proves nothing (§8.8 Rule D (0)) */
 	if (h->type == RP_FRAME_ID_PROBE && rp_actions_room(out, 3))
-		dup_answer(n, out);
+		dup_answer(n, h->incarnation, out);
 	if (n->self_dup_inc != h->incarnation && rp_actions_room(out, 2)) {
 		/* sent before the report: a caller that stops on it sends it */
 		if (n->start_pending && h->type != RP_FRAME_DUP_NOTICE)

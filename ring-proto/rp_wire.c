@@ -400,6 +400,16 @@ enum rp_drop rp_wire_decode_dup_notice(const uint8_t *buf, const struct rp_wire_
 	return rp_wire_decode_path_test(buf, h, running);
 }
 
+size_t rp_wire_encode_id_answer(uint8_t *buf, struct rp_wire_hdr *h, uint64_t prober)
+{
+	return encode_path_test_as(buf, h, RP_FRAME_HOLD_CANCEL, prober);
+}
+
+enum rp_drop rp_wire_decode_id_answer(const uint8_t *buf, const struct rp_wire_hdr *h, uint64_t *prober)
+{
+	return rp_wire_decode_path_test(buf, h, prober);
+}
+
 enum rp_drop rp_wire_decode_path_test(const uint8_t *buf, const struct rp_wire_hdr *h,
 				      uint64_t *heard)
 {

@@ -641,6 +641,12 @@ enum rp_drop rp_wire_decode_params(const uint8_t *buf, const struct rp_wire_hdr 
 
 /* HOLD_CANCEL: header only. */
 size_t rp_wire_encode_hold_cancel(uint8_t *buf, struct rp_wire_hdr *h);
+/* The HOLD_CANCEL answering an ID_PROBE (§8.8 Rule D (0)): the PATH_TEST
+ * body's layout, its u64 the prober's incarnation (a decoder that predates
+ * it reads the header only); rp_wire_path_test_size() bytes. decode:
+ * RP_DROP_TRUNCATED for a HOLD_CANCEL without it. */
+size_t rp_wire_encode_id_answer(uint8_t *buf, struct rp_wire_hdr *h, uint64_t prober);
+enum rp_drop rp_wire_decode_id_answer(const uint8_t *buf, const struct rp_wire_hdr *h, uint64_t *prober);
 /* ID_PROBE (§8.8 Rule D (0)): header only. */
 size_t rp_wire_encode_id_probe(uint8_t *buf, struct rp_wire_hdr *h);
 

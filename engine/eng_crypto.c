@@ -26,6 +26,7 @@
 #define SENDER_OFF RP_HDR_SENDER
 #define PATH_OFF RP_HDR_PATH_INDEX
 #define TYPE_OFF RP_HDR_TYPE /* < PATH_OFF: inside every header open() takes */
+#define INC_OFF RP_HDR_INCARNATION /* u64: the sender's incarnation (its windows) */
 /* Trailer fields. */
 #define TR_SUITE 0u
 #define TR_EPOCH 2u
@@ -363,6 +364,52 @@ static void window_accept(struct eng_crypto_window *w, uint64_t counter)
 	w->bits[b / 64u] |= 1ull << (b % 64u);
 }
 
+void eng_crypto_pin(struct eng_crypto *c, uint16_t sender, uint64_t incarnation)
+{
+	if (sender >= 1 && sender <= ENG_CRYPTO_NODES_MAX)
+		c->pinned[sender - 1u] = incarnation;
+}
+
+/* The window of (sender, path) for incarnation inc (docs/security.md §4):
+ * the one tracking it; else a free one, or the unpinned one (both
+ * unpinned: the older incarnation's), with *fresh set — the caller gives it
+ * to inc once the frame verified, not before (a forged frame takes
+ * nothing). NULL: a replay of an incarnation replaced since (at most the
+ * floor, or older than the window it would take) or older than the pin. */
+static struct eng_crypto_window *window_of(struct eng_crypto *c, uint16_t sender, uint8_t path, uint64_t inc,
+					   int *fresh)
+{
+	struct eng_crypto_window *w = c->win[sender - 1u][path], *v = NULL;
+	uint64_t pin = c->pinned[sender - 1u];
+	uint64_t floor = c->floor[sender - 1u][path];
+	*fresh = 0;
+	if (inc < pin)
+		return NULL; /* ring-proto holds a newer one: this one is dead */
+	for (unsigned i = 0; i < ENG_CRYPTO_INCS; i++)
+		if (w[i].top != 0 && w[i].incarnation == inc)
+			return &w[i];
+	if (floor != 0 && inc <= floor)
+		return NULL;
+	for (unsigned i = 0; i < ENG_CRYPTO_INCS && (v == NULL || v->top != 0); i++)
+		if (w[i].top == 0 || (w[i].incarnation != pin && (v == NULL || w[i].incarnation < v->incarnation)))
+			v = &w[i];
+	if (v == NULL || (v->top != 0 && inc < v->incarnation))
+		return NULL;
+	*fresh = 1;
+	return v;
+}
+
+/* Gives window v of (sender, path) to incarnation inc: what it tracked
+ * becomes a replay for good. */
+static void window_take(struct eng_crypto *c, struct eng_crypto_window *v, uint16_t sender, uint8_t path, uint64_t inc)
+{
+	uint64_t *floor = &c->floor[sender - 1u][path];
+	if (v->top != 0 && v->incarnation > *floor)
+		*floor = v->incarnation;
+	v->incarnation = inc;
+	v->top = 0; /* emptied by window_accept */
+}
+
 static enum eng_crypto_result drop(struct eng_crypto *c, enum eng_crypto_result r)
 {
 	c->st.drops[r]++;
@@ -392,14 +439,16 @@ enum eng_crypto_result eng_crypto_open(struct eng_crypto *c, uint8_t *frame, siz
 	}
 	uint64_t counter = get64(tr + TR_COUNTER);
 	uint8_t type = frame[TYPE_OFF];
+	uint64_t inc = hdr_size >= INC_OFF + 8u ? get64(frame + INC_OFF) : 0;
+	int fresh = 0;
 	struct eng_crypto_window *w = type == RP_FRAME_ID_PROBE || type == RP_FRAME_DUP_NOTICE
 					      ? &c->win_start[sender - 1u][path]
-					      : &c->win[sender - 1u][path];
+					      : window_of(c, sender, path, inc, &fresh);
 	/* counters start above 0; a frame this process sealed never comes back
 	 * but as a reflection (a node does not receive what it sends); one
 	 * with this node's id and a counter it did not seal is a second
 	 * process's with this id, for ring-proto's Rule D (security.md §4.1) */
-	if (counter == 0 || window_seen(w, counter) ||
+	if (counter == 0 || w == NULL || (!fresh && window_seen(w, counter)) ||
 	    (sender == c->node_id && counter >= c->counter_first && counter < c->counter))
 		return drop(c, ENG_CRYPTO_DROP_REPLAY);
 	uint8_t nonce[12];
@@ -420,6 +469,8 @@ enum eng_crypto_result eng_crypto_open(struct eng_crypto *c, uint8_t *frame, siz
 		c->st.auth_from[sender]++;
 		return drop(c, ENG_CRYPTO_DROP_AUTH);
 	}
+	if (fresh)
+		window_take(c, w, sender, path, inc);
 	window_accept(w, counter);
 	c->st.opened++;
 	*plain_len = frame_size;

@@ -79,8 +79,9 @@ enum eng_protect {
 	_(DROP_SENDER, "auth_sender")           /* sender id outside 1..64: no window, no nonce */  \
 	_(DROP_SUITE, "auth_suite")             /* another cipher or protection (a node configured otherwise) */ \
 	_(DROP_UNKNOWN_KEY, "auth_unknown_key") /* a key epoch this node has not installed */       \
-	_(DROP_REPLAY, "auth_replay")           /* a counter already seen, older than the window, or \
-						 * a frame this process sealed, reflected back to it */ \
+	_(DROP_REPLAY, "auth_replay")           /* a counter already seen or older than its incarnation's \
+						 * window, an incarnation replaced since or older than the \
+						 * pinned one, or a frame this process sealed, reflected */ \
 	_(DROP_AUTH, "auth_bad_tag")            /* the tag does not verify: forged, corrupted, or a wrong key */
 
 enum eng_crypto_result {
@@ -110,10 +111,15 @@ struct eng_crypto_key {
 	struct evp_cipher_ctx_st *enc, *dec;
 };
 
+/* The replay window of one (sender, path, incarnation) (docs/security.md §4). */
 struct eng_crypto_window {
-	uint64_t top;            /* highest counter accepted; 0: none yet */
+	uint64_t incarnation;    /* whose frames (the header's: authenticated) */
+	uint64_t top;            /* highest counter accepted; 0: none yet (a free window) */
 	uint64_t bits[ENG_CRYPTO_WINDOW / 64u];
 };
+/* Incarnations of one sender with a window per path: the one ring-proto
+ * holds (pinned) and one more (a restart, or a second process with its id). */
+#define ENG_CRYPTO_INCS 2u
 
 struct eng_crypto_stats {
 	uint64_t sealed, opened;
@@ -138,7 +144,11 @@ struct eng_crypto {
 	uint64_t counter_limit;  /* seal refuses at this value (reservation) */
 	struct eng_crypto_key key[ENG_KEY_SLOTS];
 	struct eng_crypto_stats st;
-	struct eng_crypto_window win[ENG_CRYPTO_NODES_MAX][ENG_CRYPTO_PATHS_MAX];
+	struct eng_crypto_window win[ENG_CRYPTO_NODES_MAX][ENG_CRYPTO_PATHS_MAX][ENG_CRYPTO_INCS];
+	/* per (sender, path): every incarnation at most this was given a
+	 * window that was taken back since, so its frames are replays */
+	uint64_t floor[ENG_CRYPTO_NODES_MAX][ENG_CRYPTO_PATHS_MAX];
+	uint64_t pinned[ENG_CRYPTO_NODES_MAX]; /* eng_crypto_pin's; 0: none */
 	/* the windows of the frames only a process listening at start sends
 	 * (ID_PROBE, DUP_NOTICE: docs/protocol.md §8.8 Rule D (0)), apart: a
 	 * second process with a running node's id must not move that node's
@@ -179,6 +189,11 @@ int eng_crypto_activate(struct eng_crypto *c, uint64_t fp);
 /* The previous key is dropped: frames sealed with it are refused from now
  * on (ENG_CRYPTO_DROP_UNKNOWN_KEY). */
 void eng_crypto_retire(struct eng_crypto *c);
+
+/* The incarnation ring-proto holds for sender (rp_node_peer; 0: none):
+ * its windows are never given to another incarnation's frames, and frames
+ * of an older one are refused (docs/security.md §4). */
+void eng_crypto_pin(struct eng_crypto *c, uint16_t sender, uint64_t incarnation);
 
 /* Raises the counter reservation (after the caller persisted it). */
 void eng_crypto_extend(struct eng_crypto *c, uint64_t counter_limit);

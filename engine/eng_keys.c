@@ -219,6 +219,17 @@ void eng_keys_on_op(struct eng *e, uint16_t origin, const uint8_t *b, uint32_t s
 	evaluate(e, origin);
 }
 
+/* Pins, for every other node, the incarnation ring-proto holds: its replay
+ * windows are never given to another incarnation's frames (a second
+ * process with its id: docs/security.md §4). */
+static void pin_incarnations(struct eng *e)
+{
+	struct rp_peer_info pi;
+	for (uint16_t id = 1; id <= RP_NODES_MAX; id++)
+		if (id != e->cfg.rp.node_id && rp_node_peer(e->rp, id, &pi) == 0)
+			eng_crypto_pin(&e->keys->c, id, pi.incarnation);
+}
+
 void eng_keys_on_config(struct eng *e, const struct rp_configuration *c)
 {
 	struct eng_keys *k = e->keys;
@@ -228,6 +239,7 @@ void eng_keys_on_config(struct eng *e, const struct rp_configuration *c)
 		k->regular = 0;
 		return;
 	}
+	pin_incarnations(e);
 	k->regular = 1;
 	k->members = 0;
 	for (uint16_t i = 0; i < c->member_count; i++)
@@ -329,6 +341,7 @@ uint32_t eng_keys_poll(struct eng *e)
 		work++;
 	}
 	if (e->keys != NULL && e->now_ns >= e->keys->next_log_ns) {
+		pin_incarnations(e); /* a restart adopted between configurations */
 		log_refusals(e);
 		e->keys->next_log_ns = e->now_ns + KEYS_LOG_NS;
 	}

@@ -80,6 +80,8 @@ static size_t make_plain(const uint8_t *in, size_t in_size)
 	put16(plain + 8, (uint16_t)n);
 	put16(plain + 10, (uint16_t)(n >> 16));
 	put16(plain + 12, 2);
+	if (hdr >= 24) /* one incarnation (the windows are per incarnation) */
+		memset(plain + 16, 0, 8);
 	return n;
 }
 

@@ -48,9 +48,10 @@ every node logs it naming the node and the key.
            move node 2's replay windows at nodes 1 and 3. Until 2026-12-07
            both refused them (auth_replay): the fourth process started and
            node 2's frames were refused at the others. Besides the idle
-           checks: no node counted an auth_* refusal but auth_replay, and
-           node 2's frames kept being opened at nodes 1 and 3 (the ring
-           delivers with the load started after the duplicate exited).
+           checks: no node counted an auth_* refusal but auth_replay,
+           messages node 2 publishes after the duplicate exited reach every
+           node, and node 2, killed and restarted, rejoins (its new
+           incarnation's replay windows beside the old one's).
   mtu      nodes 1 and 2 (mtu 9000) form a ring; node 3 starts with mtu
            1500. Nodes 1 and 2 log node 3 refused with `mtu = 1500 (here
            9000)`, node 3 logs node 1 refused with `mtu = 9000 (here
@@ -177,6 +178,13 @@ def dup_keyed(c, ordod, ring, before):
     c.wait_until(lambda: all(int(c.delivery(i)['delivered']) >= got[i] + n for i in ring), 20,
                  f'every node to deliver node 2\'s {n} messages')
     log(f'every node delivered the {n} messages node 2 published after the duplicate exited')
+    # node 2 killed and restarted: its new incarnation gets a window at nodes
+    # 1 and 3 beside the one ring-proto holds there, is adopted, and rejoins
+    c.kill(2)
+    c.wait_ring([1, 3], timeout=30, primary=1)
+    c.start(2)
+    c.wait_ring(ring, timeout=60, primary=1)
+    log('node 2, killed and restarted, rejoined the keyed ring')
 
 
 def test(ordod, args):

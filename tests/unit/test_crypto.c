@@ -57,8 +57,9 @@ static void kat_frame_n(uint8_t *f, uint16_t hdr, uint32_t size)
 
 static void kat_frame(uint8_t f[64]) { kat_frame_n(f, 40, 64); }
 
-/* A frame of size bytes (40-byte header) from sender. */
-static void make_frame(uint8_t *f, size_t size, uint16_t sender, uint32_t seed)
+/* A frame of size bytes (40-byte header) from sender, of incarnation
+ * (header bytes 16..23: the replay windows are per incarnation). */
+static void make_frame_of(uint8_t *f, size_t size, uint16_t sender, uint64_t incarnation, uint32_t seed)
 {
 	for (size_t i = 0; i < size; i++)
 		f[i] = (uint8_t)(i * 31u + seed);
@@ -66,6 +67,13 @@ static void make_frame(uint8_t *f, size_t size, uint16_t sender, uint32_t seed)
 	put32(f + 8, (uint32_t)size);
 	put16(f + 12, sender);
 	f[14] = 0;
+	put32(f + 16, (uint32_t)incarnation);
+	put32(f + 20, (uint32_t)(incarnation >> 32));
+}
+
+static void make_frame(uint8_t *f, size_t size, uint16_t sender, uint32_t seed)
+{
+	make_frame_of(f, size, sender, 1, seed);
 }
 
 static void node(struct eng_crypto *c, enum eng_cipher cipher, enum eng_protect prot, uint16_t id,
@@ -294,7 +302,7 @@ static void process_of_2(struct eng_crypto *c, uint64_t start)
 static void seal_typed(struct eng_crypto *c, uint8_t type, uint32_t seed, uint8_t out[100 + ENG_CRYPTO_TRAILER_SIZE])
 {
 	uint8_t f[100];
-	make_frame(f, sizeof(f), 2, seed);
+	make_frame_of(f, sizeof(f), 2, c->counter_first / 1024u, seed); /* its incarnation: counters / 1024 */
 	f[3] = type; /* ring-proto's frame type (rp_wire.h) */
 	assert_int_equal(eng_crypto_seal(c, f, sizeof(f), out), 100 + ENG_CRYPTO_TRAILER_SIZE);
 }
@@ -352,6 +360,72 @@ static void test_own_id_and_start_frames(void **state)
 	eng_crypto_free(&running);
 	eng_crypto_free(&newcomer);
 	eng_crypto_free(&peer);
+}
+
+/* docs/security.md §4: a sender's windows are per incarnation. At a peer
+ * that pins node 2's running incarnation, a second process with its id
+ * (and a third) never takes the running one's window; a window taken back
+ * makes its incarnation a replay for good; an incarnation older than the
+ * pin is refused; once the pin moves (a restart adopted), the old
+ * incarnation's window is the one given away. */
+static void test_windows_per_incarnation(void **state)
+{
+	(void)state;
+	enum { SZ = 100 + ENG_CRYPTO_TRAILER_SIZE, JOIN = 3 };
+	struct eng_crypto run, dup, dup2, old, restart, peer, moved;
+	uint8_t r[4][SZ], d[2][SZ], d2[SZ], o[SZ], q[2][SZ], t[SZ];
+	size_t plain;
+	process_of_2(&old, 500u * 1024u);
+	process_of_2(&run, 1000u * 1024u);
+	process_of_2(&dup, 2000u * 1024u);
+	process_of_2(&dup2, 3000u * 1024u);
+	process_of_2(&restart, 4000u * 1024u);
+	for (uint32_t i = 0; i < 4; i++)
+		seal_typed(&run, JOIN, i, r[i]);
+	for (uint32_t i = 0; i < 2; i++) {
+		seal_typed(&dup, JOIN, 10 + i, d[i]);
+		seal_typed(&restart, JOIN, 20 + i, q[i]);
+	}
+	seal_typed(&dup2, JOIN, 30, d2);
+	seal_typed(&old, JOIN, 40, o);
+	node(&peer, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 3, key1);
+	eng_crypto_pin(&peer, 2, 1000);
+#define OPEN_AT(c, f) (memcpy(t, (f), SZ), eng_crypto_open((c), t, SZ, 0, &plain))
+	assert_int_equal(OPEN_AT(&peer, r[0]), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN_AT(&peer, d[0]), ENG_CRYPTO_OK);  /* the duplicate's Join: its own window */
+	assert_int_equal(OPEN_AT(&peer, r[1]), ENG_CRYPTO_OK);  /* one window per sender refused this */
+	assert_int_equal(OPEN_AT(&peer, d2), ENG_CRYPTO_OK); /* a third: takes the duplicate's */
+	assert_int_equal(OPEN_AT(&peer, d[1]), ENG_CRYPTO_DROP_REPLAY); /* taken back: for good */
+	assert_int_equal(OPEN_AT(&peer, r[2]), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN_AT(&peer, r[1]), ENG_CRYPTO_DROP_REPLAY);
+	assert_int_equal(OPEN_AT(&peer, o), ENG_CRYPTO_DROP_REPLAY); /* older than the pin */
+	/* a restart adopted: the pin moves, the old incarnation's window goes */
+	node(&moved, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 1, key1);
+	eng_crypto_pin(&moved, 2, 1000);
+	assert_int_equal(OPEN_AT(&moved, r[0]), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN_AT(&moved, q[0]), ENG_CRYPTO_OK);
+	eng_crypto_pin(&moved, 2, 4000);
+	assert_int_equal(OPEN_AT(&moved, r[1]), ENG_CRYPTO_DROP_REPLAY); /* a dead incarnation */
+	assert_int_equal(OPEN_AT(&moved, d[0]), ENG_CRYPTO_DROP_REPLAY); /* older than the pin */
+	assert_int_equal(OPEN_AT(&moved, q[1]), ENG_CRYPTO_OK);
+	/* nothing pinned: a third incarnation takes the older one's window */
+	eng_crypto_free(&moved);
+	node(&moved, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 4, key1);
+	assert_int_equal(OPEN_AT(&moved, r[0]), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN_AT(&moved, d[0]), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN_AT(&moved, q[0]), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN_AT(&moved, r[1]), ENG_CRYPTO_DROP_REPLAY);
+	assert_int_equal(OPEN_AT(&moved, d[1]), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN_AT(&moved, q[1]), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN_AT(&moved, o), ENG_CRYPTO_DROP_REPLAY); /* older than both: no window */
+#undef OPEN_AT
+	eng_crypto_free(&old);
+	eng_crypto_free(&run);
+	eng_crypto_free(&dup);
+	eng_crypto_free(&dup2);
+	eng_crypto_free(&restart);
+	eng_crypto_free(&peer);
+	eng_crypto_free(&moved);
 }
 
 static void test_wrong_key_and_suite(void **state)
@@ -472,7 +546,7 @@ static void test_counter_reservation(void **state)
 	assert_int_equal(eng_crypto_seal(&c, f, N, s), sizeof(s));
 	size_t plain;
 	assert_int_equal(eng_crypto_open(&rx, s, sizeof(s), 0, &plain), ENG_CRYPTO_OK);
-	assert_int_equal(rx.win[2][0].top, 12);
+	assert_int_equal(rx.win[2][0][0].top, 12);
 	/* no key: nothing is sealed */
 	struct eng_crypto none;
 	assert_int_equal(eng_crypto_init(&none, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 1, 3, 1, 100, err,
@@ -534,6 +608,7 @@ int main(void)
 		cmocka_unit_test(test_tamper_every_byte),
 		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_own_id_and_start_frames),
+		cmocka_unit_test(test_windows_per_incarnation),
 		cmocka_unit_test(test_wrong_key_and_suite),
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_counter_reservation),

@@ -38,17 +38,17 @@ every node logs it naming the node and the key.
            adopted its incarnation, leaving node 2 out after it stopped).
            Its ID_PROBE, from its port's MAC, makes node 2 answer to every
            node; the checks are the l2 case's.
-  dup-id idle keyed
-           the idle case on a ring with a cluster key (every node, the
-           fourth process included, has the same [ring] key_file;
-           docs/security.md §4.1): the running node 2 must take the fourth
+  dup-id [idle] keyed
+           the l2 case (under load) or the idle case on a ring with a
+           cluster key (every node, the fourth process included, has the
+           same [ring] key_file; docs/security.md §4.1): node 2 must take the fourth
            process's ID_PROBE, and the fourth process node 2's answer,
            although both carry its own id — not refuse them as its own
            frames reflected — and the fourth process's frames must not
            move node 2's replay windows at nodes 1 and 3. Until 2026-12-07
            both refused them (auth_replay): the fourth process started and
-           node 2's frames were refused at the others. Besides the idle
-           checks: no node counted an auth_* refusal but auth_replay,
+           node 2's frames were refused at the others. Besides the l2
+           case's checks: no node counted an auth_* refusal but auth_replay,
            messages node 2 publishes after the duplicate exited reach every
            node, and node 2, killed and restarted, rejoins (its new
            incarnation's replay windows beside the old one's).
@@ -58,7 +58,7 @@ every node logs it naming the node and the key.
            1500)`; the ring of 1, 2 never changes and node 3 stays out.
   window   the same with node 3's window_size half the others'.
 
-usage: test_misconfig.py ORDOD dup-id [udp4-segment|udp6-ll|idle [keyed]]|mtu|window"""
+usage: test_misconfig.py ORDOD dup-id [udp4-segment|udp6-ll|idle] [keyed]|mtu|window"""
 import os
 import shutil
 import subprocess
@@ -189,10 +189,11 @@ def dup_keyed(c, ordod, ring, before):
 
 def test(ordod, args):
     what = args[0] if args else 'dup-id'
-    mode = args[1] if len(args) > 1 else None
-    keyed = args[2:] == ['keyed'] and mode == 'idle'
+    keyed = args[-1:] == ['keyed'] and what == 'dup-id'
+    rest = args[1:len(args) - keyed]
+    mode = rest[0] if rest else None
     if (mode is not None and (what != 'dup-id' or mode not in ('udp4-segment', 'udp6-ll', 'idle'))) or \
-            (len(args) > 2 and not keyed):
+            len(rest) > 1 or (keyed and mode not in (None, 'idle')):
         raise Fail(f'usage: {__doc__.splitlines()[-1]}')
     idle = mode == 'idle'
     mode = None if idle else mode

@@ -165,7 +165,8 @@ struct rp_node {
 	uint64_t my_token_seq;        /* token_seq of the last accepted token */
 	bool token_local;             /* holding a token for itself (singleton, commit) */
 	uint64_t token_hold_at;       /* a quiet ring's token held until then (§12); RP_NEVER: none */
-	bool ring_quiet;              /* the token I last forwarded or held was quiet (§12) */
+	bool ring_quiet;              /* the token I last forwarded was quiet (§12) */
+	bool fwd_settled;             /* the token I last forwarded: aru = seq, no rtr, no backlog (§12) */
 	bool hold_cancel_seen;        /* a HOLD_CANCEL arrived since my last visit */
 	uint8_t hold_cancel_buf[RP_WIRE_HDR_SIZE];
 	uint8_t *token_buf;           /* last forwarded token or commit token */

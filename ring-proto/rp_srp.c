@@ -128,6 +128,7 @@ void rp_srp_token_clear(struct rp_node *n)
 	n->token_local = false;
 	n->token_hold_at = RP_NEVER;
 	n->ring_quiet = false;
+	n->fwd_settled = false;
 	n->fail_to_recv = false;
 	n->token_retransmit_at = RP_NEVER;
 }
@@ -313,16 +314,17 @@ static void send_token(struct rp_node *n, uint64_t now_ns, struct rp_actions *ou
 }
 
 /* §12: the representative holds a quiet ring's token as it arrives, before
- * visiting it: a whole rotation sequenced nothing, nobody asks for
- * anything, everything is delivered here (SAFE too), and this node has
- * nothing to send, so the visit would send nothing but the token. */
+ * visiting it: a whole rotation that began settled sequenced nothing,
+ * nobody asks for anything, everything is delivered here (SAFE too), and
+ * this node has nothing to send, so the visit would send nothing but the
+ * token. */
 static bool may_hold(const struct rp_node *n)
 {
 	const struct rp_wire_token *t = &n->token;
 	return n->cfg.token_hold_ns != 0 && n->state == RP_STATE_OPERATIONAL && n->members[0] == me(n) &&
 	       n->successor != me(n) && !n->hold_cancel_seen && !n->fail_to_recv && t->rtr_count == 0 &&
 	       t->backlog == 0 && t->aru == t->seq && t->seq == n->prev_visit_seq &&
-	       n->cur->my_aru == t->seq && n->safe_point == n->cur->my_aru && !rp_pack_has_work(n);
+	       n->cur->my_aru == t->seq && n->cur->delivered == t->seq && n->fwd_settled && !rp_pack_has_work(n);
 }
 
 /* Ends a hold: the held token is visited now, as if it arrived now (a
@@ -654,7 +656,6 @@ void rp_srp_visit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 	bool recovery = n->state == RP_STATE_RECOVERY;
 	uint32_t first_act = out->count;
 	uint32_t my_tbl = rp_pack_backlog(n);
-	uint64_t last_visit_seq = n->prev_visit_seq;
 	uint32_t allowed = visit_budget(n, my_tbl);
 	uint32_t trc = serve_rtr(n, allowed, now_ns, out);
 	if (recovery)
@@ -695,10 +696,11 @@ void rp_srp_visit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 	n->safe_point = rp_seq_min(n->fwd_aru[0], n->fwd_aru[1]);
 	n->prev_visit_seq = t->seq;
 
-	/* §12: a whole rotation sequenced nothing and nothing is owed. */
+	/* §12: settled (all have all, nothing asked or queued); quiet: a
+	 * settled token from a visit that sent nothing (a hold may follow) */
+	n->fwd_settled = !recovery && t->rtr_count == 0 && t->backlog == 0 && t->aru == t->seq;
 	bool quiet = n->cfg.token_hold_ns != 0 && !recovery && n->state == RP_STATE_OPERATIONAL &&
-		     trc == 0 && t->rtr_count == 0 && t->backlog == 0 && t->aru == t->seq &&
-		     t->seq == last_visit_seq && !rp_pack_has_work(n);
+		     trc == 0 && n->fwd_settled && !rp_pack_has_work(n);
 	n->ring_quiet = quiet;
 	if (n->successor == me(n)) {
 		n->token_local = true; /* a ring of one keeps its token */

@@ -458,7 +458,7 @@ void rp_assert_failed(const char *file, unsigned line, const char *cond) __attri
 	_(path_faults, PATH, RP_COUNTER_HARMFUL, "times this path was marked faulty")                       \
 	_(path_reinstated, PATH, RP_COUNTER_EVENT, "times this path was put back in use")                   \
 	_(path_accepted, PATH, RP_COUNTER_EVENT, "frames ring-proto took from this path (every copy)")      \
-	_(path_peer_faults, PATH, RP_COUNTER_HARMFUL, "times a peer was marked out of reach on this path (partial topology, §17.5)")
+	_(path_peer_faults, PATH, RP_COUNTER_HARMFUL, "times a peer was marked out of reach on this path (active mode, §9.7)")
 
 /* RP_IF_SCOPE(want, scope, x...): x where scope is want, nothing otherwise. */
 #define RP_SCOPE_NODE_NODE(...) __VA_ARGS__

@@ -113,7 +113,7 @@ struct rp_peer {
 	uint64_t left_inc;                  /* an incarnation that announced its leave */
 	uint64_t life_inc;                  /* the incarnation life_tx is of: */
 	uint16_t life_tx;                   /* its newest send that counted as a sign of life */
-	/* partial topology (§17.5): problems charged to (this peer, path),
+	/* active mode (§9.7, §17.5): problems charged to (this peer, path),
 	 * and the paths it is marked out of reach on */
 	uint32_t peer_problems[RP_PATHS_MAX];
 	uint8_t unreachable;

@@ -16,6 +16,11 @@
 static uint8_t all_paths(const struct rp_node *n) { return n->mine; }
 static uint8_t pbit(uint32_t p) { return (uint8_t)(1u << p); }
 
+/* Faults are counted per (peer, path) in active mode, in every topology
+ * (§9.7, §17.5); passive mode, full topologies only, counts per path (§9.3):
+ * its round robin needs a path that reaches every member. */
+static bool per_pair(const struct rp_node *n) { return n->cfg.rrp_mode != RP_RRP_PASSIVE; }
+
 static bool recent(uint64_t at, uint64_t now_ns, uint64_t window)
 {
 	return at != 0 && now_ns - at <= window;
@@ -145,32 +150,64 @@ static void charge(struct rp_node *n, uint32_t p, uint64_t now_ns, struct rp_act
 		n->rrp_decay_at = now_ns + n->cfg.rrp_decay_ns;
 }
 
-/* Partial topology (§17.5): a problem of the pair (peer j, path p). At the
- * threshold j is out of reach on p; this node's own path p is marked only
- * once every other member on p is out of reach there. */
+/* Nobody is left to use p with here (§9.7): at least one other member on p
+ * is out of reach there, and none is heard on p lately (two probe periods)
+ * while it still sends there (this node's end of p failed, or the whole
+ * network). A member not heard on p lately is no witness either way: on
+ * an idle ring a node hears its predecessor only. A partial topology
+ * needs every other member on p out of reach (§17.5): a quiet member may
+ * share p alone with this node, and the mark would cut it off. */
+static bool alone_on(const struct rp_node *n, uint32_t p, uint64_t now_ns)
+{
+	bool any = false;
+	for (uint32_t i = 0; i < n->member_count; i++) {
+		uint16_t id = n->members[i];
+		const struct rp_peer *pe = &n->peers[id - 1u];
+		if (id == n->cfg.node_id || !(n->on[id - 1u] & pbit(p)))
+			continue;
+		if (pe->unreachable & pbit(p))
+			any = true;
+		else if (n->partial || ((pe->send_mask & pbit(p)) &&
+					recent(pe->last_rx[p], now_ns, 2u * n->cfg.rrp_probe_ns)))
+			return false;
+	}
+	return any;
+}
+
+/* A problem of the pair (peer j, path p) (§9.7, §17.5). At the threshold j
+ * is out of reach on p; this node's own path p is marked only once nobody
+ * is left to use it with. */
 static void charge_peer(struct rp_node *n, uint16_t j, uint32_t p, uint64_t now_ns, struct rp_actions *out)
 {
 	struct rp_peer *pe = &n->peers[j - 1u];
 	n->stats.path_problems[p]++;
-	if (pe->unreachable & pbit(p))
-		return;
-	if (++pe->peer_problems[p] < n->cfg.rrp_threshold) {
-		if (n->rrp_decay_at == RP_NEVER)
-			n->rrp_decay_at = now_ns + n->cfg.rrp_decay_ns;
-		return;
-	}
-	pe->peer_problems[p] = 0;
-	pe->unreachable |= pbit(p);
-	n->stats.path_peer_faults[p]++;
-	if (n->rrp_faulty & pbit(p))
-		return;
-	for (uint32_t i = 0; i < n->member_count; i++) {
-		uint16_t id = n->members[i];
-		if (id != n->cfg.node_id && (n->on[id - 1u] & pbit(p)) &&
-		    !(n->peers[id - 1u].unreachable & pbit(p)))
+	if (pe->unreachable & pbit(p)) {
+		if (n->partial)
+			return; /* §17.5: decided when the pair was marked */
+	} else {
+		if (++pe->peer_problems[p] < n->cfg.rrp_threshold) {
+			if (n->rrp_decay_at == RP_NEVER)
+				n->rrp_decay_at = now_ns + n->cfg.rrp_decay_ns;
 			return;
+		}
+		pe->peer_problems[p] = 0;
+		pe->unreachable |= pbit(p);
+		n->stats.path_peer_faults[p]++;
 	}
-	mark_faulty(n, p, now_ns, out);
+	/* full topology: again at every later charge, the others' last
+	 * frames on p age */
+	if (!(n->rrp_faulty & pbit(p)) && alone_on(n, p, now_ns))
+		mark_faulty(n, p, now_ns, out);
+}
+
+/* A member's frames dropped paths from its send mask (it marked them
+ * itself): this node may have nobody left on them (§9.7: the last node
+ * still sending on a dead network). */
+static void peer_dropped(struct rp_node *n, uint8_t dropped, uint64_t now_ns, struct rp_actions *out)
+{
+	for (uint32_t p = 0; p < n->cfg.path_count; p++)
+		if ((dropped & pbit(p)) && !(n->rrp_faulty & pbit(p)) && alone_on(n, p, now_ns))
+			mark_faulty(n, p, now_ns, out);
 }
 
 /* A valid frame from h->sender arrived on path q (§9.3). The header's
@@ -192,6 +229,7 @@ void rp_rrp_on_rx(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t q, uin
 	pe->skipped[q] = 0;
 	pe->missing &= (uint8_t)~pbit(q);
 	pe->fault_mask = h->fault_mask;
+	uint8_t dropped = (uint8_t)(pe->send_mask & ~h->send_mask & all_paths(n));
 	pe->send_mask = h->send_mask;
 	if (pe->inc != h->incarnation) {
 		pe->inc = h->incarnation;
@@ -203,6 +241,8 @@ void rp_rrp_on_rx(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t q, uin
 	/* heard directly on q: back in reach there (§17.5) */
 	pe->unreachable &= (uint8_t)~pbit(q);
 	pe->peer_problems[q] = 0;
+	if (dropped != 0 && per_pair(n) && !n->partial && (n->memb & rp_bit(h->sender)))
+		peer_dropped(n, dropped, now_ns, out);
 	/* only a first copy counts against the other paths: a later copy
 	 * of the same send proves nothing about them */
 	bool first = !pe->have_tx || (int16_t)(uint16_t)(h->tx_seq - pe->last_tx) > 0;
@@ -234,7 +274,7 @@ void rp_rrp_on_rx(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t q, uin
 		}
 		if (pe->skipped[p] > need && now_ns - pe->skip_since[p] >= n->cfg.rrp_timeout_ns) {
 			pe->skipped[p] = 0;
-			if (n->partial)
+			if (per_pair(n))
 				charge_peer(n, h->sender, p, now_ns, out);
 			else
 				charge(n, p, now_ns, out);
@@ -302,8 +342,9 @@ void rp_rrp_token_lost(struct rp_node *n, uint64_t now_ns, struct rp_actions *ou
 }
 
 /* Every other member heard on p lately, and hearing this node on p (§9.4).
- * In a partial topology this node's mark says its own end failed: one
- * member on p heard and hearing it is evidence enough (§17.5). */
+ * Counted per pair (§9.7, §17.5), this node's mark says its own end or the
+ * whole network failed: one member on p heard and hearing it is evidence
+ * enough. */
 static bool path_works(const struct rp_node *n, uint32_t p, uint64_t now_ns)
 {
 	uint64_t window = 2u * n->cfg.rrp_probe_ns;
@@ -315,11 +356,11 @@ static bool path_works(const struct rp_node *n, uint32_t p, uint64_t now_ns)
 		others = true;
 		const struct rp_peer *pe = &n->peers[id - 1u];
 		bool works = recent(pe->last_rx[p], now_ns, window) && recent(pe->heard_me_at[p], now_ns, window);
-		if (!works && !n->partial)
+		if (!works && !per_pair(n))
 			return false;
 		any = any || works;
 	}
-	return !n->partial || any || !others;
+	return !per_pair(n) || any || !others;
 }
 
 static void probe_tick(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
@@ -401,7 +442,7 @@ void rp_rrp_timers(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 			n->rrp_problems[p]--;
 			left = left || n->rrp_problems[p] > 0;
 		}
-		for (uint32_t i = 0; n->partial && i < n->cfg.member_count; i++) {
+		for (uint32_t i = 0; per_pair(n) && i < n->cfg.member_count; i++) {
 			struct rp_peer *pe = &n->peers[n->cfg.members[i] - 1u];
 			for (uint32_t p = 0; p < n->cfg.path_count; p++) {
 				if (pe->peer_problems[p] == 0)

@@ -793,6 +793,72 @@ static int scenario_path_cut_idle(void)
 		       "path 0 marked; peers counted missing only on path 0 and only between node 1 and the others");
 }
 
+/* "Under load on a full 3-node, 2-path active ring, node 1's link on path 0
+ * is cut at 100 ms: nodes 2 and 3 keep path 0 in use and keep hearing each
+ * other on it; node 1 marks it. At 250 ms the whole of path 0 dies: every
+ * node marks it. At 400 ms every link is back: every node reinstates it."
+ * (docs/protocol.md §9.7: faults per (peer, path) in every topology.) */
+struct node_cut {
+	uint64_t checks, pair_lost; /* nodes 2 and 3 between 150 and 250 ms */
+	uint8_t marked_whole;       /* nodes that marked path 0 while it was down */
+	char first[96];
+};
+
+static void watch_node_cut(struct sim *s, void *arg, uint32_t node)
+{
+	struct node_cut *w = arg;
+	uint64_t now = sim_now(s);
+	const struct rp_node *n = sim_node(s, node);
+	if (now >= 250 * MS && now < 400 * MS && (rp_node_paths_faulty(n) & 1u))
+		w->marked_whole |= (uint8_t)(1u << node);
+	if (node == 0 || now < 150 * MS || now >= 250 * MS)
+		return;
+	/* the other of nodes 2 and 3, heard on path 0 within 10 ms */
+	struct rp_peer_info pi;
+	uint16_t other = node == 1 ? 3 : 2;
+	w->checks++;
+	bool heard = rp_node_peer(n, other, &pi) == 0 && pi.last_rx_ns[0] != 0 && now - pi.last_rx_ns[0] <= 10 * MS;
+	bool used = (rp_node_paths_in_use(n) & 1u) && !(rp_node_paths_faulty(n) & 1u);
+	if (heard && used)
+		return;
+	if (w->pair_lost++ == 0)
+		snprintf(w->first, sizeof(w->first), "node %u at %.3f ms: path 0 %s, node %u %s on it",
+			 node + 1u, (double)now / 1e6, used ? "in use" : "out of use", other,
+			 heard ? "heard" : "not heard");
+}
+
+static int scenario_path_cut_node(void)
+{
+	struct sim_opts o;
+	memb_opts(&o, 34, 3); /* node 2 marked path 0 before node 1 did, before §9.7 */
+	o.rrp_mode = RP_RRP_ACTIVE;
+	struct sim_fault f[] = {
+		{.at_ns = 100 * MS, .kind = SIM_FAULT_PATH_CUT, .node = 0, .path = 0},
+		{.at_ns = 250 * MS, .kind = SIM_FAULT_PATH_DOWN, .path = 0},
+		{.at_ns = 400 * MS, .kind = SIM_FAULT_PATH_UP, .path = 0},
+		{.at_ns = 400 * MS, .kind = SIM_FAULT_PATH_RESTORE, .node = 0, .path = 0},
+	};
+	SET_SCRIPT(o, f);
+	o.load_ns = 600 * MS;
+	struct node_cut w = {0};
+	o.watch = watch_node_cut;
+	o.watch_arg = &w;
+	struct sim_result r;
+	struct sim *s = run_keep(&o, &r);
+	uint8_t faulty_end = 0;
+	for (uint32_t i = 0; i < 3; i++)
+		faulty_end |= (uint8_t)((rp_node_paths_faulty(sim_node(s, i)) & 1u) << i);
+	sim_destroy(s);
+	printf("path-cut-node: nodes 2 and 3 lost path 0 between them in %" PRIu64 " of %" PRIu64
+	       " checks%s%s; nodes that marked path 0 while it was down 0x%x, still marked at the end 0x%x\n",
+	       w.pair_lost, w.checks, w.pair_lost ? ", first: " : "", w.first, w.marked_whole, faulty_end);
+	bool expect = r.last_change_ns < 100 * MS && w.checks > 0 && w.pair_lost == 0 && w.marked_whole == 7u &&
+		      faulty_end == 0 && r.path_reinstated > 0;
+	return verdict("path-cut-node", &r, expect,
+		       "one node's cut: path 0 kept between the others; whole path 0 down: marked everywhere, then "
+		       "reinstated; no configuration change");
+}
+
 /* "Both links of node 2 are cut at 60 ms and restored at 160 ms: the others
  * expel it, then it merges back." */
 static int scenario_node_paths_cut(void)

@@ -6,7 +6,12 @@ node 1) and the ring must not change (same ring id, no new regular
 configuration at any node). The longest delivery gap around the cut is
 printed per node. After the restore path 0 must be back in use everywhere
 within 10 s, and the run must end with every message delivered everywhere in
-one order (equal counts and digests, no per-origin gap).
+one order (equal counts and digests, no per-origin gap). In active mode the
+cut is node 1's alone (docs/protocol.md §9.7: faults per (peer, network)):
+nodes 2 and 3 must keep path 0 in use, keep sending on it, and show each
+other heard on it (ordoctl members, status); before §9.7 node 1's successor
+could mark path 0 itself and drop it for node 3 too. Passive mode takes path
+0 out of use everywhere by design (a frame on one path must reach all).
 
 path-cut-idle: the same cut on an idle ring (no load, the token held):
 node 1's path 0 is reported down, and nothing else is. No node may show a
@@ -18,7 +23,15 @@ ordoctl status --all may show "down to" only on path 0 (there also to a
 node that marked path 0 itself: node 1's successor misses its copies as
 node 1 misses its predecessor's, so which of them marks it is a race).
 
-usage: test_path_cut.py ORDOD active|passive|idle [TRANSPORT]  (a mode of
+path-mute-active: node 1's frames on path 0 are dropped where they enter the
+bridge (`scripts/topology mute 1 0`), while it still receives there, under
+the same load: nodes 2 and 3 miss node 1's copies on path 0, node 1 misses
+nothing. Nodes 2 and 3 must show node 1 silent on path 0 and keep path 0 in
+use between themselves (before docs/protocol.md §9.7 both marked path 0
+and stopped sending on it, every time); no configuration change, and after
+the unmute every message delivered everywhere in one order.
+
+usage: test_path_cut.py ORDOD active|passive|idle|mute [TRANSPORT]  (a mode of
 transports.py: udp4, udp6, ... on their topology; default the L2 transport,
 bridged)"""
 import json
@@ -56,13 +69,72 @@ def cut_pair(i, j, p):
     return p == 0 and 1 in (i, j)
 
 
+def ctl_json(c, ctl, i, *verb):
+    r = subprocess.run([ctl, '--json', '-s', c.socket_path(i)] + list(verb), capture_output=True, text=True,
+                       timeout=20)
+    return json.loads(r.stdout)
+
+
+def pair_errors(c, ctl):
+    """Node 1's link on path 0 is cut: what nodes 2 and 3 show of path 0
+    between themselves that says they lost it (docs/protocol.md §9.7)."""
+    tx0 = {i: int(c.paths_info(i)['path0']['tx_frames']) for i in (2, 3)}
+    time.sleep(0.5)
+    errors = []
+    for i, j in ((2, 3), (3, 2)):
+        p = c.paths_info(i)
+        if p['path0']['state'] != 'ok' or not int(p['in_use']) & 1:
+            errors.append(f'n{i}: path 0 {p["path0"]["state"]}, in use {int(p["in_use"]):#x}, though only '
+                          f'node 1 is cut from it')
+        if int(p['path0']['tx_frames']) <= tx0[i]:
+            errors.append(f'n{i}: sent nothing on path 0 in 0.5 s of load ({tx0[i]} frames before and after)')
+        peer = next(pe for pe in ctl_json(c, ctl, i, 'members')['peers'] if pe['id'] == j)
+        q = peer['paths'][0]
+        if q['link'] != 'ok' or q['last_heard_ms'] is None or q['last_heard_ms'] > 1000:
+            errors.append(f'n{i}: ordoctl members shows node {j} on path 0 as {q}')
+        down = ctl_json(c, ctl, i, 'status')['paths'][0]['peers_down']
+        if j in down:
+            errors.append(f'n{i}: ordoctl status shows path 0 down to node {j} ({down})')
+    log('nodes 2 and 3 on path 0 with node 1 cut from it: ' + ('; '.join(errors) or 'in use, sending, '
+                                                                'heard by each other'))
+    return errors
+
+
+def ring_errors(before, now, when):
+    return [f'n{i}: configuration changed {when}: (rep, seq, configs_regular) {ring_key(before[i])} -> '
+            f'{ring_key(now[i])}' for i in NODES if ring_key(now[i]) != ring_key(before[i])]
+
+
+def test_mute(ordod, ctl):
+    with Cluster(ordod, nodes=3, paths=2, ring={'rrp_mode': 'active'},
+                 load={'size': SIZE, 'rate': RATE, 'count': COUNT}) as c:
+        c.start_all()
+        c.wait_ring(NODES, timeout=60)
+        c.wait_flowing(NODES, RATE)
+        before = c.ring_snapshot()
+        c.topo('mute', 1, 0)
+        time.sleep(HOLD_S)
+        c.check_alive()
+        errors = pair_errors(c, ctl)
+        for i in (2, 3):
+            q = next(pe for pe in ctl_json(c, ctl, i, 'members')['peers'] if pe['id'] == 1)['paths'][0]
+            if q['link'] != 'silent':
+                errors.append(f'n{i}: node 1 muted on path 0 shows as {q} there (expected silent)')
+        for i in NODES:
+            log(f'n{i} after {HOLD_S:.0f} s of node 1 muted on path 0: {path_line(c.paths_info(i))}')
+        errors += ring_errors(before, c.ring_snapshot(), 'while node 1 was muted on path 0')
+        c.topo('unmute', 1)
+        d = c.wait_quiet(NODES, stable_s=1.0, timeout=120)
+        errors += ring_errors(before, c.ring_snapshot(), 'after the unmute')
+        errors += delivery_errors(d, NODES, 3 * COUNT, more=lambda i: path_line(c.paths_info(i)))
+        c.finish(errors)
+
+
 def idle_errors(c, ctl):
     """What a node of the idle ring reports down that the cut does not explain."""
     errors = []
     for i in NODES:
-        r = subprocess.run([ctl, '--json', '-s', c.socket_path(i), 'members'], capture_output=True,
-                           text=True, timeout=20)
-        for pe in json.loads(r.stdout)['peers']:
+        for pe in ctl_json(c, ctl, i, 'members')['peers']:
             for p, q in enumerate(pe['paths']):
                 if pe['self'] or q['link'] not in ('silent', 'faulty'):
                     continue
@@ -105,9 +177,14 @@ def test(ordod, args):
     mode = args[0] if args else 'active'
     if mode == 'idle':
         return test_idle(ordod)
-    if mode not in ('active', 'passive'):
-        raise Fail(f'mode must be active, passive or idle, not {mode!r}')
+    if mode not in ('active', 'passive', 'mute'):
+        raise Fail(f'mode must be active, passive, idle or mute, not {mode!r}')
     kw = transports.cluster_args(args[1]) if len(args) > 1 else {}
+    ctl = os.path.join(os.path.dirname(os.path.abspath(ordod)), 'ordoctl')
+    if not os.access(ctl, os.X_OK):
+        raise Fail(f'no {ctl}')
+    if mode == 'mute':
+        return test_mute(ordod, ctl)
     with Cluster(ordod, nodes=3, paths=2, ring={'rrp_mode': mode}, **kw,
                  load={'size': SIZE, 'rate': RATE, 'count': COUNT}) as c:
         c.start_all()
@@ -140,7 +217,7 @@ def test(ordod, args):
                         seen[i] = time.monotonic() - t_cut
                         log(f'n{i} reports path 0 {st} {ms(seen[i])} after the cut')
             time.sleep(0.02)
-        errors = []
+        errors = pair_errors(c, ctl) if mode == 'active' else []
         during = c.ring_snapshot()
         gaps = {}
         for i in NODES:
@@ -153,9 +230,7 @@ def test(ordod, args):
             if i == 1 and p['path0']['state'] not in ('faulty', 'excluded'):
                 errors.append(f'n1 reports path 0 {p["path0"]["state"]!r} after {HOLD_S:.0f} s '
                               'of cut (expected faulty or excluded)')
-            if ring_key(during[i]) != ring_key(before[i]):
-                errors.append(f'n{i}: configuration changed during the cut: (rep, seq, '
-                              f'configs_regular) {ring_key(before[i])} -> {ring_key(during[i])}')
+        errors += ring_errors(before, during, 'during the cut')
         log('longest delivery gap per node during the cut: '
             + ', '.join(f'n{i} {gaps[i]:.1f} ms' for i in NODES))
         t_res = time.monotonic()
@@ -178,12 +253,11 @@ def test(ordod, args):
 
         d = c.wait_quiet(NODES, stable_s=1.0, timeout=120)
         after = c.ring_snapshot()
-        errors += [f'n{i}: configuration changed after the restore: {ring_key(before[i])} -> '
-                   f'{ring_key(after[i])}' for i in NODES if ring_key(after[i]) != ring_key(before[i])]
+        errors += ring_errors(before, after, 'after the restore')
         errors += delivery_errors(d, NODES, 3 * COUNT, more=lambda i: f'longest gap since the cut '
                                   f'{d[i]["max_gap_ns"] / 1e6:.1f} ms; {path_line(c.paths_info(i))}')
         c.finish(errors)
 
 
 if __name__ == '__main__':
-    main_test(test, usage='ORDOD active|passive|idle')
+    main_test(test, usage='ORDOD active|passive|idle|mute')

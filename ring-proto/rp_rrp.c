@@ -342,9 +342,11 @@ void rp_rrp_token_lost(struct rp_node *n, uint64_t now_ns, struct rp_actions *ou
 }
 
 /* Every other member heard on p lately, and hearing this node on p (§9.4).
- * Counted per pair (§9.7, §17.5), this node's mark says its own end or the
- * whole network failed: one member on p heard and hearing it is evidence
- * enough. */
+ * Counted per pair in a full topology (§9.7), a member out of reach here
+ * that marked p itself says the fault is at its end: it is not waited for,
+ * but at least one member must be heard. In a partial topology this
+ * node's mark says its own end failed: one member on p heard and hearing
+ * it is evidence enough (§17.5). */
 static bool path_works(const struct rp_node *n, uint32_t p, uint64_t now_ns)
 {
 	uint64_t window = 2u * n->cfg.rrp_probe_ns;
@@ -356,11 +358,13 @@ static bool path_works(const struct rp_node *n, uint32_t p, uint64_t now_ns)
 		others = true;
 		const struct rp_peer *pe = &n->peers[id - 1u];
 		bool works = recent(pe->last_rx[p], now_ns, window) && recent(pe->heard_me_at[p], now_ns, window);
-		if (!works && !per_pair(n))
-			return false;
 		any = any || works;
+		if (works || n->partial)
+			continue;
+		if (!per_pair(n) || !(pe->unreachable & pbit(p)) || (pe->send_mask & pbit(p)))
+			return false;
 	}
-	return !per_pair(n) || any || !others;
+	return any || !others;
 }
 
 static void probe_tick(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)

@@ -796,10 +796,13 @@ static int scenario_path_cut_idle(void)
 /* "Under load on a full 3-node, 2-path active ring, node 1's link on path 0
  * is cut at 100 ms: nodes 2 and 3 keep path 0 in use and keep hearing each
  * other on it; node 1 marks it. At 250 ms the whole of path 0 dies: every
- * node marks it. At 400 ms every link is back: every node reinstates it."
- * (docs/protocol.md §9.7: faults per (peer, path) in every topology.) */
+ * node marks it. At 400 ms path 0 comes back but node 1's link stays cut:
+ * nodes 2 and 3 reinstate it by 480 ms. At 520 ms node 1's link is back:
+ * every node has it in use at the end." (docs/protocol.md §9.7: faults per
+ * (peer, path) in every topology.) */
 struct node_cut {
 	uint64_t checks, pair_lost; /* nodes 2 and 3 between 150 and 250 ms */
+	uint64_t healed_checks, healed_lost; /* the same between 480 and 520 ms */
 	uint8_t marked_whole;       /* nodes that marked path 0 while it was down */
 	char first[96];
 };
@@ -811,6 +814,10 @@ static void watch_node_cut(struct sim *s, void *arg, uint32_t node)
 	const struct rp_node *n = sim_node(s, node);
 	if (now >= 250 * MS && now < 400 * MS && (rp_node_paths_faulty(n) & 1u))
 		w->marked_whole |= (uint8_t)(1u << node);
+	if (node != 0 && now >= 480 * MS && now < 520 * MS) {
+		w->healed_checks++;
+		w->healed_lost += (rp_node_paths_faulty(n) & 1u) != 0;
+	}
 	if (node == 0 || now < 150 * MS || now >= 250 * MS)
 		return;
 	/* the other of nodes 2 and 3, heard on path 0 within 10 ms */
@@ -836,10 +843,10 @@ static int scenario_path_cut_node(void)
 		{.at_ns = 100 * MS, .kind = SIM_FAULT_PATH_CUT, .node = 0, .path = 0},
 		{.at_ns = 250 * MS, .kind = SIM_FAULT_PATH_DOWN, .path = 0},
 		{.at_ns = 400 * MS, .kind = SIM_FAULT_PATH_UP, .path = 0},
-		{.at_ns = 400 * MS, .kind = SIM_FAULT_PATH_RESTORE, .node = 0, .path = 0},
+		{.at_ns = 520 * MS, .kind = SIM_FAULT_PATH_RESTORE, .node = 0, .path = 0},
 	};
 	SET_SCRIPT(o, f);
-	o.load_ns = 600 * MS;
+	o.load_ns = 700 * MS;
 	struct node_cut w = {0};
 	o.watch = watch_node_cut;
 	o.watch_arg = &w;
@@ -850,13 +857,15 @@ static int scenario_path_cut_node(void)
 		faulty_end |= (uint8_t)((rp_node_paths_faulty(sim_node(s, i)) & 1u) << i);
 	sim_destroy(s);
 	printf("path-cut-node: nodes 2 and 3 lost path 0 between them in %" PRIu64 " of %" PRIu64
-	       " checks%s%s; nodes that marked path 0 while it was down 0x%x, still marked at the end 0x%x\n",
-	       w.pair_lost, w.checks, w.pair_lost ? ", first: " : "", w.first, w.marked_whole, faulty_end);
+	       " checks%s%s; nodes that marked path 0 while it was down 0x%x; after it came back with node 1"
+	       " still cut, marked at nodes 2 or 3 in %" PRIu64 " of %" PRIu64 " checks; still marked at the end 0x%x\n",
+	       w.pair_lost, w.checks, w.pair_lost ? ", first: " : "", w.first, w.marked_whole, w.healed_lost,
+	       w.healed_checks, faulty_end);
 	bool expect = r.last_change_ns < 100 * MS && w.checks > 0 && w.pair_lost == 0 && w.marked_whole == 7u &&
-		      faulty_end == 0 && r.path_reinstated > 0;
+		      w.healed_checks > 0 && w.healed_lost == 0 && faulty_end == 0 && r.path_reinstated > 0;
 	return verdict("path-cut-node", &r, expect,
-		       "one node's cut: path 0 kept between the others; whole path 0 down: marked everywhere, then "
-		       "reinstated; no configuration change");
+		       "one node's cut: path 0 kept between the others; whole path 0 down: marked everywhere; back "
+		       "with node 1 still cut: reinstated at nodes 2 and 3; no configuration change");
 }
 
 /* "Both links of node 2 are cut at 60 ms and restored at 160 ms: the others

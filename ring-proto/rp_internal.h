@@ -454,9 +454,10 @@ uint64_t rp_version_disjoint(const struct rp_node *n, uint64_t set);
 bool rp_params_refuse(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf, uint64_t now_ns,
 		      struct rp_actions *out);
 /* A frame with my id: mine looped back (bad-sender), or, with another
- * incarnation, Rule D's duplicate (duplicate-id, reported once) — while
- * listening with listen_fresh only the answer echoing my incarnation, any
- * other unhandled; the caller counts the drop. */
+ * incarnation, Rule D's duplicate (duplicate-id, reported once) — with
+ * listen_fresh, while listening only the answer echoing my incarnation and
+ * once running no older incarnation's, any other unhandled; the caller
+ * counts the drop. */
 /* §8.8 Rule D (0) without a frame: this node's address is in use. */
 void rp_dup_address(struct rp_node *n, struct rp_actions *out);
 /* Rule D (0): listening at start, ask whether a process with this id runs

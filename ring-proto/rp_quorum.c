@@ -261,6 +261,8 @@ enum rp_drop rp_dup_self(struct rp_node *n, const struct rp_wire_hdr *h, const u
 		return RP_DROP_UNHANDLED; /* both listen: neither runs yet ((1), (2) apply later) */
 	if (n->start_pending && n->cfg.listen_fresh && !fresh_answer(n, h, buf))
 		return RP_DROP_UNHANDLED; /* maybe replayed: proves nothing (§8.8 Rule D (0)) */
+	if (!n->start_pending && n->cfg.listen_fresh && h->incarnation < n->cfg.incarnation)
+		return RP_DROP_UNHANDLED; /* maybe my earlier process's, replayed (§8.8 Rule D (1)) */
 	if (h->type == RP_FRAME_ID_PROBE && rp_actions_room(out, 3))
 		dup_answer(n, h->incarnation, out);
 	if (n->self_dup_inc != h->incarnation && rp_actions_room(out, 2)) {

@@ -162,6 +162,54 @@ static void test_listening_unkeyed(void **state)
 	free(n);
 }
 
+static int refused_any(void)
+{
+	for (uint32_t i = 0; i < out.count; i++)
+		if (acts[i].kind == RP_ACT_REFUSED && acts[i].refused.kind == RP_REFUSE_DUPLICATE_ID)
+			return 1;
+	return 0;
+}
+
+/* A running node (listen 0) hears an ID_PROBE of its id from incarnation inc. */
+static struct rp_node *running_probed(int fresh, uint64_t inc, const struct rp_send **s)
+{
+	struct rp_node *n = node(0, fresh);
+	struct rp_input tick = {.kind = RP_IN_TICK};
+	(void)rp_step(n, &tick, 1 * MS, &out);
+	uint8_t buf[128];
+	struct rp_wire_hdr h = hdr(inc);
+	step_frame(n, buf, rp_wire_encode_id_probe(buf, &h), 2 * MS);
+	*s = NULL;
+	(void)sent_type(s);
+	return n;
+}
+
+/* Running on a keyed ring (listen_fresh), a frame of its id from an older
+ * incarnation may be a replay of its own earlier process's frame: no
+ * answer, no report (docs/protocol.md §8.8 Rule D (1), security.md §4.1).
+ * A newer one is still answered and reported; unkeyed, an older one too. */
+static void test_running_ignores_older(void **state)
+{
+	(void)state;
+	const struct rp_send *s;
+	struct rp_node *n = running_probed(1, ME - 50, &s);
+	assert_null(s);
+	assert_false(refused_any());
+	uint8_t buf[128];
+	struct rp_wire_hdr h = hdr(ME - 60);
+	step_frame(n, buf, rp_wire_encode_hold_cancel(buf, &h), 3 * MS);
+	assert_false(refused_any());
+	free(n);
+	n = running_probed(1, ME + 50, &s);
+	assert_non_null(s);
+	assert_true(refused_any());
+	free(n);
+	n = running_probed(0, ME - 50, &s);
+	assert_non_null(s);
+	assert_true(refused_any());
+	free(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +217,7 @@ int main(void)
 		cmocka_unit_test(test_running_answers),
 		cmocka_unit_test(test_listening_fresh),
 		cmocka_unit_test(test_listening_unkeyed),
+		cmocka_unit_test(test_running_ignores_older),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -428,6 +428,67 @@ static void test_windows_per_incarnation(void **state)
 	eng_crypto_free(&moved);
 }
 
+/* docs/security.md §4, the cases test_windows_per_incarnation leaves to
+ * one rule alone: (a) a newcomer's ID_PROBE takes no window, not even a
+ * restart's that ring-proto has not adopted yet (the pin still names the
+ * dead incarnation), so that restart's frames still open; (b) an unseen
+ * incarnation older than the window it would take is refused without
+ * taking it; (c) after the pin moved past nothing a window holds, an
+ * incarnation whose window was taken back stays refused (the floor). */
+static void test_window_edges(void **state)
+{
+	(void)state;
+	enum { SZ = 100 + ENG_CRYPTO_TRAILER_SIZE, JOIN = 3, ID_PROBE = 10 };
+	struct eng_crypto run, mid, dup, restart, probe, peer;
+	uint8_t r[SZ], m[SZ], d[2][SZ], q[3][SZ], p[SZ], t[SZ];
+	size_t plain;
+	process_of_2(&run, 1000u * 1024u);
+	process_of_2(&mid, 2000u * 1024u);
+	process_of_2(&dup, 3000u * 1024u);
+	process_of_2(&restart, 4000u * 1024u);
+	process_of_2(&probe, 5000u * 1024u);
+	seal_typed(&run, JOIN, 1, r);
+	seal_typed(&mid, JOIN, 2, m);
+	for (uint32_t i = 0; i < 2; i++)
+		seal_typed(&dup, JOIN, 10 + i, d[i]);
+	for (uint32_t i = 0; i < 3; i++)
+		seal_typed(&restart, JOIN, 20 + i, q[i]);
+	seal_typed(&probe, ID_PROBE, 30, p);
+#define OPEN_AT(c, f) (memcpy(t, (f), SZ), eng_crypto_open((c), t, SZ, 0, &plain))
+	/* (a) */
+	node(&peer, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 3, key1);
+	eng_crypto_pin(&peer, 2, 1000);
+	assert_int_equal(OPEN_AT(&peer, r), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN_AT(&peer, q[0]), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN_AT(&peer, p), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN_AT(&peer, q[1]), ENG_CRYPTO_OK);
+	eng_crypto_free(&peer);
+	/* (b) */
+	node(&peer, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 3, key1);
+	eng_crypto_pin(&peer, 2, 1000);
+	assert_int_equal(OPEN_AT(&peer, r), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN_AT(&peer, d[0]), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN_AT(&peer, m), ENG_CRYPTO_DROP_REPLAY);
+	assert_int_equal(OPEN_AT(&peer, d[1]), ENG_CRYPTO_OK); /* its window kept */
+	eng_crypto_free(&peer);
+	/* (c) */
+	node(&peer, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 3, key1);
+	eng_crypto_pin(&peer, 2, 1000);
+	assert_int_equal(OPEN_AT(&peer, r), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN_AT(&peer, d[0]), ENG_CRYPTO_OK);
+	assert_int_equal(OPEN_AT(&peer, q[0]), ENG_CRYPTO_OK); /* takes the duplicate's */
+	eng_crypto_pin(&peer, 2, 2000); /* adopted elsewhere: no window holds it */
+	assert_int_equal(OPEN_AT(&peer, d[1]), ENG_CRYPTO_DROP_REPLAY);
+	assert_int_equal(OPEN_AT(&peer, q[2]), ENG_CRYPTO_OK);
+#undef OPEN_AT
+	eng_crypto_free(&peer);
+	eng_crypto_free(&run);
+	eng_crypto_free(&mid);
+	eng_crypto_free(&dup);
+	eng_crypto_free(&restart);
+	eng_crypto_free(&probe);
+}
+
 static void test_wrong_key_and_suite(void **state)
 {
 	(void)state;
@@ -609,6 +670,7 @@ int main(void)
 		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_own_id_and_start_frames),
 		cmocka_unit_test(test_windows_per_incarnation),
+		cmocka_unit_test(test_window_edges),
 		cmocka_unit_test(test_wrong_key_and_suite),
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_counter_reservation),

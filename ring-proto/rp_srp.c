@@ -589,12 +589,39 @@ static void join_rtr(struct rp_node *n, uint64_t from, uint64_t limit)
 			t->rtr_from[i] |= rp_bit(me(n));
 }
 
+/* Partial topology (§17.4): this node takes its name off the requests
+ * for frames it now holds, and a request nobody is left on leaves the
+ * token. A holder keeps a request on the token for a requester it has not
+ * heard lately, or whose request came back (rtr_doubt), so the requester
+ * itself is the one that knows it is served: its stale requests filled the
+ * list and took a holder's whole budget at every visit while the frames it
+ * missed waited behind them (seed 3455 of all --topology partial). */
+static void withdraw_rtr(struct rp_node *n)
+{
+	struct rp_wire_token *t = &n->token;
+	const struct rp_store *st = n->cur;
+	if (!n->partial || !t->rtr_has_from)
+		return;
+	uint32_t kept = 0;
+	for (uint32_t i = 0; i < t->rtr_count; i++) {
+		uint64_t who = t->rtr_from[i];
+		if (rp_seq_le(t->rtr[i], st->my_aru) || rp_store_holds(n, st, t->rtr[i]))
+			who &= ~rp_bit(me(n));
+		if (who == 0)
+			continue;
+		t->rtr[kept] = t->rtr[i];
+		t->rtr_from[kept++] = who;
+	}
+	t->rtr_count = (uint16_t)kept;
+}
+
 /* Adds this node's missing seqs to the token's rtr list (TOCS §5.2). */
 static void request_rtr(struct rp_node *n)
 {
 	struct rp_wire_token *t = &n->token;
 	struct rp_store *st = n->cur;
 	uint64_t limit = rp_seq_min(t->seq, n->prev_visit_seq);
+	withdraw_rtr(n);
 	for (uint64_t s = st->my_aru + 1u; rp_seq_le(s, limit); s++) {
 		if (t->rtr_count >= n->cfg.rtr_max) {
 			join_rtr(n, s, limit);

@@ -384,24 +384,49 @@ static void retransmit(struct rp_node *n, uint64_t seq, uint8_t mask, struct rp_
 	n->stats.frames_retransmitted++;
 }
 
-/* TOCS §8.2 flow control: frames this visit may send (new + retransmitted). */
-static uint32_t visit_budget(struct rp_node *n, uint32_t my_tbl)
+/* TOCS §8.2 flow control: the frames this visit may send, retransmitted
+ * and new: max_messages, and the window less what the last rotation sent
+ * (token.fcc). */
+static uint32_t visit_room(const struct rp_node *n)
 {
-	const struct rp_config *c = &n->cfg;
-	const struct rp_wire_token *t = &n->token;
-	int64_t allowed = c->max_messages;
-	int64_t room = (int64_t)c->window_size - (int64_t)t->fcc;
+	int64_t allowed = n->cfg.max_messages;
+	int64_t room = (int64_t)n->cfg.window_size - (int64_t)n->token.fcc;
 	if (room < allowed)
 		allowed = room;
-	int64_t denom = (int64_t)t->backlog + my_tbl - n->my_pbl;
-	if (denom > 0 && my_tbl > 0) {
-		int64_t share = (int64_t)c->window_size * my_tbl / denom;
-		if (share == 0)
-			share = 1;
-		if (share < allowed)
-			allowed = share;
-	}
 	return allowed < 0 ? 0u : (uint32_t)allowed;
+}
+
+/* The fair share (§3.1 step 1): the new frames this visit may send, a
+ * share of the window in proportion to this node's backlog (my_tbl) among
+ * the ring's; a share of 0 with a backlog counts as 1. It bounds new
+ * frames only, not the retransmissions served before them (§3.1 step 2):
+ * counted against it, a node with a short queue among long ones served one
+ * request per rotation, while the gap cap kept every queue from moving
+ * (seed 4352), or while RECOVERY sent no queue at all (seed 4293). */
+static uint32_t fair_share(const struct rp_node *n, uint32_t my_tbl, uint32_t room)
+{
+	int64_t denom = (int64_t)n->token.backlog + my_tbl - n->my_pbl;
+	if (denom <= 0 || my_tbl == 0)
+		return room;
+	int64_t share = (int64_t)n->cfg.window_size * my_tbl / denom;
+	if (share == 0)
+		share = 1;
+	return share < room ? (uint32_t)share : room;
+}
+
+/* This node's backlog for the fair share (§3.1 step 1, §8.4): what it has
+ * to send as new frames. In RECOVERY that is the old frames it still has
+ * to rebroadcast (an upper bound: those another member recovered first are
+ * skipped), not its application queue, which waits for the install (CS
+ * backlog_get counts the retransmit queue in RECOVERY). */
+static uint32_t visit_backlog(const struct rp_node *n)
+{
+	if (n->state != RP_STATE_RECOVERY)
+		return rp_pack_backlog(n);
+	if (!n->retrans_active || rp_seq_gt(n->retrans_next, n->retrans_end))
+		return 0;
+	uint64_t left = n->retrans_end - n->retrans_next + 1u;
+	return left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
 }
 
 /* The index of seq in the token's rtr list, or -1. */
@@ -675,6 +700,19 @@ static void accelerate(struct rp_node *n, struct rp_actions *out, uint32_t first
 	n->stats.frames_after_token += after;
 }
 
+/* Steps 2 and 3 of a visit (§3.1): retransmission requests within the
+ * room, then new frames (old ones in RECOVERY) within the fair share of
+ * what is left. Returns the frames sent. */
+static uint32_t visit_sends(struct rp_node *n, uint32_t my_tbl, uint64_t now_ns, struct rp_actions *out)
+{
+	uint32_t room = visit_room(n);
+	uint32_t trc = serve_rtr(n, room, now_ns, out);
+	uint32_t fresh = fair_share(n, my_tbl, room - trc);
+	if (n->state == RP_STATE_RECOVERY)
+		return trc + rp_recovery_send(n, fresh, out);
+	return trc + send_new(n, fresh, out);
+}
+
 /* One token visit (TOCS Fig 3 and Fig 6; docs/protocol.md §3.1). */
 void rp_srp_visit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 {
@@ -682,13 +720,8 @@ void rp_srp_visit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 	struct rp_store *st = n->cur;
 	bool recovery = n->state == RP_STATE_RECOVERY;
 	uint32_t first_act = out->count;
-	uint32_t my_tbl = rp_pack_backlog(n);
-	uint32_t allowed = visit_budget(n, my_tbl);
-	uint32_t trc = serve_rtr(n, allowed, now_ns, out);
-	if (recovery)
-		trc += rp_recovery_send(n, allowed - trc, out);
-	else
-		trc += send_new(n, allowed - trc, out);
+	uint32_t my_tbl = visit_backlog(n);
+	uint32_t trc = visit_sends(n, my_tbl, now_ns, out);
 	advance_aru(n, st);
 
 	/* The aru rule (TOCS §5.2, Fig 3). */
@@ -709,7 +742,7 @@ void rp_srp_visit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 	request_rtr(n);
 	t->fcc = add_clamped(t->fcc, (int64_t)trc - n->my_trc_prev);
 	n->my_trc_prev = trc;
-	my_tbl = rp_pack_backlog(n);
+	my_tbl = visit_backlog(n);
 	t->backlog = add_clamped(t->backlog, (int64_t)my_tbl - n->my_pbl);
 	n->my_pbl = my_tbl;
 	if (recovery)

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "eng_crypto.h"
+#include "rp_wire.h"
 
 /* python3 tests/unit/crypto_kat.py: key bytes 0..63, ring 1, node 2,
  * counter 1000, the 64-byte frame of kat_frame(). */
@@ -299,12 +300,24 @@ static void process_of_2(struct eng_crypto *c, uint64_t start)
 	assert_int_equal(eng_crypto_install(c, key1, 64, err, sizeof(err)), 1);
 }
 
-static void seal_typed(struct eng_crypto *c, uint8_t type, uint32_t seed, uint8_t out[100 + ENG_CRYPTO_TRAILER_SIZE])
+enum { TYPED_SZ = 100 + ENG_CRYPTO_TRAILER_SIZE }; /* a frame seal_typed seals */
+
+static void seal_typed(struct eng_crypto *c, uint8_t type, uint32_t seed, uint8_t out[TYPED_SZ])
 {
 	uint8_t f[100];
 	make_frame_of(f, sizeof(f), 2, c->counter_first / 1024u, seed); /* its incarnation: counters / 1024 */
 	f[3] = type; /* ring-proto's frame type (rp_wire.h) */
-	assert_int_equal(eng_crypto_seal(c, f, sizeof(f), out), 100 + ENG_CRYPTO_TRAILER_SIZE);
+	assert_int_equal(eng_crypto_seal(c, f, sizeof(f), out), TYPED_SZ);
+}
+
+/* Opens a copy of sealed frame f at c, on path 0 (opening decrypts in
+ * place, and a frame is opened at several nodes). */
+static enum eng_crypto_result open_copy(struct eng_crypto *c, const uint8_t f[TYPED_SZ])
+{
+	uint8_t t[TYPED_SZ];
+	size_t plain;
+	memcpy(t, f, sizeof(t));
+	return eng_crypto_open(c, t, sizeof(t), 0, &plain);
 }
 
 /* docs/security.md §4 and §4.1: a frame with this node's own id is refused
@@ -315,47 +328,44 @@ static void seal_typed(struct eng_crypto *c, uint8_t type, uint32_t seed, uint8_
 static void test_own_id_and_start_frames(void **state)
 {
 	(void)state;
-	enum { SZ = 100 + ENG_CRYPTO_TRAILER_SIZE, ID_PROBE = 10, DUP_NOTICE = 9, TOKEN = 2 };
-	uint8_t run[3][SZ], late[2][SZ], early[SZ], t[SZ];
+	uint8_t run[3][TYPED_SZ], late[2][TYPED_SZ], early[TYPED_SZ], t[TYPED_SZ];
 	struct eng_crypto running, newcomer, before, peer;
 	size_t plain;
 	process_of_2(&before, 500);               /* an earlier start: counters below the running one's */
 	process_of_2(&running, 1000000);
 	process_of_2(&newcomer, 1000000000);      /* started later: its incarnation x 1024 */
 	node(&peer, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 3, key1);
-	seal_typed(&before, TOKEN, 1, early);
+	seal_typed(&before, RP_FRAME_TOKEN, 1, early);
 	for (uint32_t i = 0; i < 3; i++)
-		seal_typed(&running, TOKEN, i, run[i]);
-	seal_typed(&newcomer, ID_PROBE, 7, late[0]);
-	seal_typed(&newcomer, DUP_NOTICE, 8, late[1]);
-#define OPEN_AT(c, f) (memcpy(t, (f), SZ), eng_crypto_open((c), t, SZ, 0, &plain))
+		seal_typed(&running, RP_FRAME_TOKEN, i, run[i]);
+	seal_typed(&newcomer, RP_FRAME_ID_PROBE, 7, late[0]);
+	seal_typed(&newcomer, RP_FRAME_DUP_NOTICE, 8, late[1]);
 	/* the running process's own frames, reflected: its first and its last */
-	assert_int_equal(OPEN_AT(&running, run[0]), ENG_CRYPTO_DROP_REPLAY);
-	assert_int_equal(OPEN_AT(&running, run[2]), ENG_CRYPTO_DROP_REPLAY);
+	assert_int_equal(open_copy(&running, run[0]), ENG_CRYPTO_DROP_REPLAY);
+	assert_int_equal(open_copy(&running, run[2]), ENG_CRYPTO_DROP_REPLAY);
 	assert_int_equal(running.st.drops[ENG_CRYPTO_DROP_REPLAY], 2);
 	/* the newcomer's probe opens at the running process, and the running
 	 * one's answer at the newcomer: neither sealed the other's counters */
-	assert_int_equal(OPEN_AT(&running, late[0]), ENG_CRYPTO_OK);
-	assert_int_equal(OPEN_AT(&running, late[0]), ENG_CRYPTO_DROP_REPLAY); /* once */
-	assert_int_equal(OPEN_AT(&newcomer, run[1]), ENG_CRYPTO_OK);
-	assert_int_equal(OPEN_AT(&newcomer, run[1]), ENG_CRYPTO_DROP_REPLAY);
-	assert_int_equal(OPEN_AT(&newcomer, late[1]), ENG_CRYPTO_DROP_REPLAY); /* its own notice */
+	assert_int_equal(open_copy(&running, late[0]), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&running, late[0]), ENG_CRYPTO_DROP_REPLAY); /* once */
+	assert_int_equal(open_copy(&newcomer, run[1]), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&newcomer, run[1]), ENG_CRYPTO_DROP_REPLAY);
+	assert_int_equal(open_copy(&newcomer, late[1]), ENG_CRYPTO_DROP_REPLAY); /* its own notice */
 	/* a process that used lower counters (an earlier start) is not this one */
-	assert_int_equal(OPEN_AT(&running, early), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&running, early), ENG_CRYPTO_OK);
 	/* at a peer: the newcomer's start frames between the running node's */
-	assert_int_equal(OPEN_AT(&peer, run[0]), ENG_CRYPTO_OK);
-	assert_int_equal(OPEN_AT(&peer, late[0]), ENG_CRYPTO_OK);
-	assert_int_equal(OPEN_AT(&peer, late[1]), ENG_CRYPTO_OK);
-	assert_int_equal(OPEN_AT(&peer, run[1]), ENG_CRYPTO_OK);
-	assert_int_equal(OPEN_AT(&peer, run[2]), ENG_CRYPTO_OK);
-	assert_int_equal(OPEN_AT(&peer, late[0]), ENG_CRYPTO_DROP_REPLAY);
-	assert_int_equal(OPEN_AT(&peer, run[1]), ENG_CRYPTO_DROP_REPLAY);
+	assert_int_equal(open_copy(&peer, run[0]), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&peer, late[0]), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&peer, late[1]), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&peer, run[1]), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&peer, run[2]), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&peer, late[0]), ENG_CRYPTO_DROP_REPLAY);
+	assert_int_equal(open_copy(&peer, run[1]), ENG_CRYPTO_DROP_REPLAY);
 	/* the type is authenticated: a start frame made an ordinary one fails */
-	memcpy(t, late[0], SZ);
-	t[3] = TOKEN;
-	assert_int_equal(eng_crypto_open(&peer, t, SZ, 1, &plain), ENG_CRYPTO_DROP_AUTH);
+	memcpy(t, late[0], TYPED_SZ);
+	t[3] = RP_FRAME_TOKEN;
+	assert_int_equal(eng_crypto_open(&peer, t, TYPED_SZ, 1, &plain), ENG_CRYPTO_DROP_AUTH);
 	assert_int_equal(peer.st.drops[ENG_CRYPTO_DROP_REPLAY], 2);
-#undef OPEN_AT
 	eng_crypto_free(&before);
 	eng_crypto_free(&running);
 	eng_crypto_free(&newcomer);
@@ -371,54 +381,50 @@ static void test_own_id_and_start_frames(void **state)
 static void test_windows_per_incarnation(void **state)
 {
 	(void)state;
-	enum { SZ = 100 + ENG_CRYPTO_TRAILER_SIZE, JOIN = 3 };
 	struct eng_crypto run, dup, dup2, old, restart, peer, moved;
-	uint8_t r[4][SZ], d[2][SZ], d2[SZ], o[SZ], q[2][SZ], t[SZ];
-	size_t plain;
+	uint8_t r[4][TYPED_SZ], d[2][TYPED_SZ], d2[TYPED_SZ], o[TYPED_SZ], q[2][TYPED_SZ];
 	process_of_2(&old, 500u * 1024u);
 	process_of_2(&run, 1000u * 1024u);
 	process_of_2(&dup, 2000u * 1024u);
 	process_of_2(&dup2, 3000u * 1024u);
 	process_of_2(&restart, 4000u * 1024u);
 	for (uint32_t i = 0; i < 4; i++)
-		seal_typed(&run, JOIN, i, r[i]);
+		seal_typed(&run, RP_FRAME_JOIN, i, r[i]);
 	for (uint32_t i = 0; i < 2; i++) {
-		seal_typed(&dup, JOIN, 10 + i, d[i]);
-		seal_typed(&restart, JOIN, 20 + i, q[i]);
+		seal_typed(&dup, RP_FRAME_JOIN, 10 + i, d[i]);
+		seal_typed(&restart, RP_FRAME_JOIN, 20 + i, q[i]);
 	}
-	seal_typed(&dup2, JOIN, 30, d2);
-	seal_typed(&old, JOIN, 40, o);
+	seal_typed(&dup2, RP_FRAME_JOIN, 30, d2);
+	seal_typed(&old, RP_FRAME_JOIN, 40, o);
 	node(&peer, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 3, key1);
 	eng_crypto_pin(&peer, 2, 1000);
-#define OPEN_AT(c, f) (memcpy(t, (f), SZ), eng_crypto_open((c), t, SZ, 0, &plain))
-	assert_int_equal(OPEN_AT(&peer, r[0]), ENG_CRYPTO_OK);
-	assert_int_equal(OPEN_AT(&peer, d[0]), ENG_CRYPTO_OK);  /* the duplicate's Join: its own window */
-	assert_int_equal(OPEN_AT(&peer, r[1]), ENG_CRYPTO_OK);  /* one window per sender refused this */
-	assert_int_equal(OPEN_AT(&peer, d2), ENG_CRYPTO_OK); /* a third: takes the duplicate's */
-	assert_int_equal(OPEN_AT(&peer, d[1]), ENG_CRYPTO_DROP_REPLAY); /* taken back: for good */
-	assert_int_equal(OPEN_AT(&peer, r[2]), ENG_CRYPTO_OK);
-	assert_int_equal(OPEN_AT(&peer, r[1]), ENG_CRYPTO_DROP_REPLAY);
-	assert_int_equal(OPEN_AT(&peer, o), ENG_CRYPTO_DROP_REPLAY); /* older than the pin */
+	assert_int_equal(open_copy(&peer, r[0]), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&peer, d[0]), ENG_CRYPTO_OK);  /* the duplicate's Join: its own window */
+	assert_int_equal(open_copy(&peer, r[1]), ENG_CRYPTO_OK);  /* one window per sender refused this */
+	assert_int_equal(open_copy(&peer, d2), ENG_CRYPTO_OK); /* a third: takes the duplicate's */
+	assert_int_equal(open_copy(&peer, d[1]), ENG_CRYPTO_DROP_REPLAY); /* taken back: for good */
+	assert_int_equal(open_copy(&peer, r[2]), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&peer, r[1]), ENG_CRYPTO_DROP_REPLAY);
+	assert_int_equal(open_copy(&peer, o), ENG_CRYPTO_DROP_REPLAY); /* older than the pin */
 	/* a restart adopted: the pin moves, the old incarnation's window goes */
 	node(&moved, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 1, key1);
 	eng_crypto_pin(&moved, 2, 1000);
-	assert_int_equal(OPEN_AT(&moved, r[0]), ENG_CRYPTO_OK);
-	assert_int_equal(OPEN_AT(&moved, q[0]), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&moved, r[0]), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&moved, q[0]), ENG_CRYPTO_OK);
 	eng_crypto_pin(&moved, 2, 4000);
-	assert_int_equal(OPEN_AT(&moved, r[1]), ENG_CRYPTO_DROP_REPLAY); /* a dead incarnation */
-	assert_int_equal(OPEN_AT(&moved, d[0]), ENG_CRYPTO_DROP_REPLAY); /* older than the pin */
-	assert_int_equal(OPEN_AT(&moved, q[1]), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&moved, r[1]), ENG_CRYPTO_DROP_REPLAY); /* a dead incarnation */
+	assert_int_equal(open_copy(&moved, d[0]), ENG_CRYPTO_DROP_REPLAY); /* older than the pin */
+	assert_int_equal(open_copy(&moved, q[1]), ENG_CRYPTO_OK);
 	/* nothing pinned: a third incarnation takes the older one's window */
 	eng_crypto_free(&moved);
 	node(&moved, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 4, key1);
-	assert_int_equal(OPEN_AT(&moved, r[0]), ENG_CRYPTO_OK);
-	assert_int_equal(OPEN_AT(&moved, d[0]), ENG_CRYPTO_OK);
-	assert_int_equal(OPEN_AT(&moved, q[0]), ENG_CRYPTO_OK);
-	assert_int_equal(OPEN_AT(&moved, r[1]), ENG_CRYPTO_DROP_REPLAY);
-	assert_int_equal(OPEN_AT(&moved, d[1]), ENG_CRYPTO_OK);
-	assert_int_equal(OPEN_AT(&moved, q[1]), ENG_CRYPTO_OK);
-	assert_int_equal(OPEN_AT(&moved, o), ENG_CRYPTO_DROP_REPLAY); /* older than both: no window */
-#undef OPEN_AT
+	assert_int_equal(open_copy(&moved, r[0]), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&moved, d[0]), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&moved, q[0]), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&moved, r[1]), ENG_CRYPTO_DROP_REPLAY);
+	assert_int_equal(open_copy(&moved, d[1]), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&moved, q[1]), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&moved, o), ENG_CRYPTO_DROP_REPLAY); /* older than both: no window */
 	eng_crypto_free(&old);
 	eng_crypto_free(&run);
 	eng_crypto_free(&dup);
@@ -438,49 +444,45 @@ static void test_windows_per_incarnation(void **state)
 static void test_window_edges(void **state)
 {
 	(void)state;
-	enum { SZ = 100 + ENG_CRYPTO_TRAILER_SIZE, JOIN = 3, ID_PROBE = 10 };
 	struct eng_crypto run, mid, dup, restart, probe, peer;
-	uint8_t r[SZ], m[SZ], d[2][SZ], q[3][SZ], p[SZ], t[SZ];
-	size_t plain;
+	uint8_t r[TYPED_SZ], m[TYPED_SZ], d[2][TYPED_SZ], q[3][TYPED_SZ], p[TYPED_SZ];
 	process_of_2(&run, 1000u * 1024u);
 	process_of_2(&mid, 2000u * 1024u);
 	process_of_2(&dup, 3000u * 1024u);
 	process_of_2(&restart, 4000u * 1024u);
 	process_of_2(&probe, 5000u * 1024u);
-	seal_typed(&run, JOIN, 1, r);
-	seal_typed(&mid, JOIN, 2, m);
+	seal_typed(&run, RP_FRAME_JOIN, 1, r);
+	seal_typed(&mid, RP_FRAME_JOIN, 2, m);
 	for (uint32_t i = 0; i < 2; i++)
-		seal_typed(&dup, JOIN, 10 + i, d[i]);
+		seal_typed(&dup, RP_FRAME_JOIN, 10 + i, d[i]);
 	for (uint32_t i = 0; i < 3; i++)
-		seal_typed(&restart, JOIN, 20 + i, q[i]);
-	seal_typed(&probe, ID_PROBE, 30, p);
-#define OPEN_AT(c, f) (memcpy(t, (f), SZ), eng_crypto_open((c), t, SZ, 0, &plain))
+		seal_typed(&restart, RP_FRAME_JOIN, 20 + i, q[i]);
+	seal_typed(&probe, RP_FRAME_ID_PROBE, 30, p);
 	/* (a) */
 	node(&peer, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 3, key1);
 	eng_crypto_pin(&peer, 2, 1000);
-	assert_int_equal(OPEN_AT(&peer, r), ENG_CRYPTO_OK);
-	assert_int_equal(OPEN_AT(&peer, q[0]), ENG_CRYPTO_OK);
-	assert_int_equal(OPEN_AT(&peer, p), ENG_CRYPTO_OK);
-	assert_int_equal(OPEN_AT(&peer, q[1]), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&peer, r), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&peer, q[0]), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&peer, p), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&peer, q[1]), ENG_CRYPTO_OK);
 	eng_crypto_free(&peer);
 	/* (b) */
 	node(&peer, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 3, key1);
 	eng_crypto_pin(&peer, 2, 1000);
-	assert_int_equal(OPEN_AT(&peer, r), ENG_CRYPTO_OK);
-	assert_int_equal(OPEN_AT(&peer, d[0]), ENG_CRYPTO_OK);
-	assert_int_equal(OPEN_AT(&peer, m), ENG_CRYPTO_DROP_REPLAY);
-	assert_int_equal(OPEN_AT(&peer, d[1]), ENG_CRYPTO_OK); /* its window kept */
+	assert_int_equal(open_copy(&peer, r), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&peer, d[0]), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&peer, m), ENG_CRYPTO_DROP_REPLAY);
+	assert_int_equal(open_copy(&peer, d[1]), ENG_CRYPTO_OK); /* its window kept */
 	eng_crypto_free(&peer);
 	/* (c) */
 	node(&peer, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 3, key1);
 	eng_crypto_pin(&peer, 2, 1000);
-	assert_int_equal(OPEN_AT(&peer, r), ENG_CRYPTO_OK);
-	assert_int_equal(OPEN_AT(&peer, d[0]), ENG_CRYPTO_OK);
-	assert_int_equal(OPEN_AT(&peer, q[0]), ENG_CRYPTO_OK); /* takes the duplicate's */
+	assert_int_equal(open_copy(&peer, r), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&peer, d[0]), ENG_CRYPTO_OK);
+	assert_int_equal(open_copy(&peer, q[0]), ENG_CRYPTO_OK); /* takes the duplicate's */
 	eng_crypto_pin(&peer, 2, 2000); /* adopted elsewhere: no window holds it */
-	assert_int_equal(OPEN_AT(&peer, d[1]), ENG_CRYPTO_DROP_REPLAY);
-	assert_int_equal(OPEN_AT(&peer, q[2]), ENG_CRYPTO_OK);
-#undef OPEN_AT
+	assert_int_equal(open_copy(&peer, d[1]), ENG_CRYPTO_DROP_REPLAY);
+	assert_int_equal(open_copy(&peer, q[2]), ENG_CRYPTO_OK);
 	eng_crypto_free(&peer);
 	eng_crypto_free(&run);
 	eng_crypto_free(&mid);

@@ -448,8 +448,8 @@ static const struct key keys[] = {
 	{.sec = SEC_NODE, .name = "allow_groups", .type = KT_STR, C(allow_groups), .scale = 1, .unit = "", .check = check_ids, .help = "groups (names or gids, comma separated; primary or supplementary) whose processes may attach"},
 	{.sec = SEC_NODE, .name = "client_evict_ms", .type = KT_UINT, C(client_evict_ms), .min = 10, .max = 3600000,
 	 .scale = 1, .unit = "ms", .def = "2000", .help = "a client that does not drain its deliveries this long is evicted"},
-	{.sec = SEC_NODE, .name = "client_budget_kib", .type = KT_UINT, C(client_budget_kib), .min = 0, .max = 65536, .scale = 1, .unit = "KiB", .def = "1024",
-	 .help = "a client publishes at most this much ahead of the ring (bytes in its submit ring, not yet sent) before publish says ORDO_EAGAIN; bounds a flooding client's queueing delay (docs/attach.md §6); 0: its whole submit ring"},
+	{.sec = SEC_NODE, .name = "client_budget_kib", .type = KT_UINT, C(client_budget_kib), .min = 0, .max = 65536, .scale = 1, .unit = "KiB", .def = "512",
+	 .help = "a client publishes at most this much ahead of the ring (bytes in its submit ring, not yet sent) before publish says ORDO_EAGAIN; bounds a flooding client's queueing delay (docs/attach.md §6; the default, about one token visit at MTU 9000, docs/performance.md §7); 0: its whole submit ring"},
 	UINT(SEC_NODE, "max_clients", C(max_clients), 1, ENG_CLIENTS_LIMIT, "256",
 	     "clients attached at once (docs/attach.md); one more is refused with ORDO_ECLIENTS. Each holds 3 file descriptors in ordod: "
 	     "above 256, raise ordod's open-file limit (LimitNOFILE) to 3 x max_clients + 256"),

@@ -175,6 +175,17 @@ static void derive_accelerated(struct eng_config *c, const struct key *k, void *
 	c->rp.accelerated_window = c->rp.max_messages * 3u / 4u;
 }
 
+/* A client's budget: what its node sends in one token visit, max_messages
+ * frames of the MTU (563 KiB at 9000, 94 KiB at 1500). A longer queue waits
+ * for later rotations without making any visit fuller; measured against
+ * 1 MiB, 512 and 256 KiB at both MTUs in docs/performance.md §7. */
+static void derive_budget(struct eng_config *c, const struct key *k, void *base)
+{
+	(void)base;
+	uint64_t kib = ((uint64_t)c->rp.max_messages * c->mtu + 1023u) / 1024u;
+	c->client_budget_kib = kib < k->max ? (uint32_t)kib : (uint32_t)k->max;
+}
+
 /* With a cluster key, ARP and ND (not authenticated) must not steer a
  * path's frames: a path learns nothing unless its file says so. */
 static void derive_learning(struct eng_config *c, const struct key *k, void *base)
@@ -448,8 +459,8 @@ static const struct key keys[] = {
 	{.sec = SEC_NODE, .name = "allow_groups", .type = KT_STR, C(allow_groups), .scale = 1, .unit = "", .check = check_ids, .help = "groups (names or gids, comma separated; primary or supplementary) whose processes may attach"},
 	{.sec = SEC_NODE, .name = "client_evict_ms", .type = KT_UINT, C(client_evict_ms), .min = 10, .max = 3600000,
 	 .scale = 1, .unit = "ms", .def = "2000", .help = "a client that does not drain its deliveries this long is evicted"},
-	{.sec = SEC_NODE, .name = "client_budget_kib", .type = KT_UINT, C(client_budget_kib), .min = 0, .max = 65536, .scale = 1, .unit = "KiB", .def = "512",
-	 .help = "a client publishes at most this much ahead of the ring (bytes in its submit ring, not yet sent) before publish says ORDO_EAGAIN; bounds a flooding client's queueing delay (docs/attach.md §6; the default, about one token visit at MTU 9000, docs/performance.md §7); 0: its whole submit ring"},
+	{.sec = SEC_NODE, .name = "client_budget_kib", .type = KT_UINT, C(client_budget_kib), .min = 0, .max = 65536, .scale = 1, .unit = "KiB", .def = "[ring] max_messages frames of [ring] mtu (one token visit: 563 KiB at 9000)", .derive = derive_budget,
+	 .help = "a client publishes at most this much ahead of the ring (bytes in its submit ring, not yet sent) before publish says ORDO_EAGAIN; bounds a flooding client's queueing delay (docs/attach.md §6, docs/performance.md §7); 0: its whole submit ring"},
 	UINT(SEC_NODE, "max_clients", C(max_clients), 1, ENG_CLIENTS_LIMIT, "256",
 	     "clients attached at once (docs/attach.md); one more is refused with ORDO_ECLIENTS. Each holds 3 file descriptors in ordod: "
 	     "above 256, raise ordod's open-file limit (LimitNOFILE) to 3 x max_clients + 256"),

@@ -6,7 +6,7 @@
  * (`idle = block`: the client rings its doorbell), the node's own check
  * of the size limit against a client that writes its submit ring itself,
  * the node's budget (docs/attach.md §6: a client publishes at most
- * [node] client_budget_kib, 512 KiB by default, ahead of the ring), and a
+ * [node] client_budget_kib, one token visit by default, ahead of the ring), and a
  * publisher that found no room sleeping in ordo_wait until the node frees
  * some (ATT_ENGINE_ROOM); and publishing in place (ordo_publish_reserve,
  * ordo_publish_commit): byte-exact up to the largest reservation, and
@@ -34,7 +34,10 @@
 #include "ordo_client_internal.h"
 #include "shm_ring.h"
 
-#define API_BUDGET (512u << 10) /* [node] client_budget_kib's default, the nodes' (api_node.c sets none) */
+/* [node] client_budget_kib's default at the api nodes' MTU 9000 and 64
+ * max_messages (api_node.c sets neither budget nor MTU): one token visit,
+ * 64 x 9000 B rounded up to 563 KiB */
+#define API_BUDGET (563u << 10)
 #define OVER 31u /* 32 - 1: the envelope's room a 1-byte group name leaves */
 
 struct two {
@@ -506,7 +509,7 @@ static uint8_t *stopped_node_pair(struct api_rec *e, struct api_rec *s, const ch
 }
 
 /* The budget: with the node stopped (SIGSTOP, so it takes nothing), a
- * client fills its 4 MiB submit ring only up to the node's 512 KiB budget
+ * client fills its 4 MiB submit ring only up to the node's 563 KiB budget
  * before publish says ORDO_EAGAIN (exactly as many records as fit in it);
  * once the node runs again every accepted message is delivered once, in
  * order, and publishing goes on. */
@@ -530,7 +533,7 @@ static void test_budget(void **state)
 		assert_true(accepted <= fit);
 	}
 	assert_int_equal(kill(api_nodes[0].pid, SIGCONT), 0);
-	printf("# node stopped: %llu records of %llu B accepted, then ORDO_EAGAIN (budget 512 KiB)\n",
+	printf("# node stopped: %llu records of %llu B accepted, then ORDO_EAGAIN (budget 563 KiB)\n",
 	       (unsigned long long)accepted, (unsigned long long)rec);
 	assert_int_equal(accepted, fit);
 	for (uint64_t i = accepted; i < accepted + MORE; i++) {

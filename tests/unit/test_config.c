@@ -165,6 +165,26 @@ static void test_spin_is_dedicated(void **state)
 	assert_int_equal(c.rp.accelerated_window, 16);
 }
 
+/* A client's budget defaults to one token visit, max_messages frames of
+ * the MTU (docs/performance.md §7), rounded up to KiB; a value in the
+ * file wins, 0 included. */
+static void test_budget_is_one_visit(void **state)
+{
+	(void)state;
+	struct eng_config c;
+	char err[512];
+	assert_int_equal(load_with("[ring]", "mtu = 9000", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.client_budget_kib, 563); /* 64 x 9000 B = 562.5 KiB */
+	assert_int_equal(load_with("[ring]", "mtu = 1500", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.client_budget_kib, 94);  /* 64 x 1500 B = 93.75 KiB */
+	assert_int_equal(load_with("[ring]", "max_messages = 8", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.client_budget_kib, 71);  /* 8 x 9000 B */
+	assert_int_equal(load_with("[node]", "client_budget_kib = 1024", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.client_budget_kib, 1024);
+	assert_int_equal(load_with("[node]", "client_budget_kib = 0", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.client_budget_kib, 0);
+}
+
 struct bad {
 	const char *sec, *line, *expect; /* expect: the start of the error */
 };
@@ -646,6 +666,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_spin_is_dedicated),
+		cmocka_unit_test(test_budget_is_one_visit),
 		cmocka_unit_test(test_quotes),
 		cmocka_unit_test(test_protocol_range),
 		cmocka_unit_test(test_bad_values),

@@ -3,7 +3,9 @@
  *
  * Per frame, EVP is told only the nonce (EVP_CipherInit_ex2 with no cipher
  * and no key keeps the context's key schedule), the AAD in three pieces,
- * the body, and the tag. Every context is made once per key at install.
+ * the body, and the tag. Every context is made once per key at install; a
+ * (sender, incarnation) not cached costs one HMAC and a key schedule
+ * (subkey_init), into a context made at install too.
  *
  * Never: passes a length from the wire to EVP before checking it against
  * the bytes received; updates a replay window for a frame whose tag has not
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
@@ -148,8 +151,12 @@ int eng_crypto_init(struct eng_crypto *c, enum eng_cipher cipher, enum eng_prote
 
 static void key_clear(struct eng_crypto_key *k)
 {
-	EVP_CIPHER_CTX_free(k->enc);
-	EVP_CIPHER_CTX_free(k->dec);
+	EVP_MAC_CTX_free(k->mac);
+	EVP_CIPHER_CTX_free(k->enc.ctx);
+	EVP_CIPHER_CTX_free(k->spare);
+	for (unsigned s = 0; s < ENG_CRYPTO_NODES_MAX; s++)
+		for (unsigned i = 0; i < ENG_CRYPTO_INCS; i++)
+			EVP_CIPHER_CTX_free(k->dec[s][i].ctx);
 	memset(k, 0, sizeof(*k));
 }
 
@@ -159,8 +166,33 @@ void eng_crypto_free(struct eng_crypto *c)
 		key_clear(&c->key[s]);
 }
 
-/* Derives k's AEAD key and IV for c's suite and ring, and makes its two
- * contexts. The AEAD key lives only inside the contexts. */
+/* A context for cipher, with no key yet (subkey_init gives it one). */
+static EVP_CIPHER_CTX *ctx_new(const EVP_CIPHER *cipher, int enc)
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	if (ctx != NULL && EVP_CipherInit_ex2(ctx, cipher, NULL, NULL, enc, NULL) != 1) {
+		EVP_CIPHER_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/* k->mac: HMAC-SHA256 keyed with base (HKDF-Expand's PRK). */
+static int mac_make(struct eng_crypto_key *k, const uint8_t *base, size_t len)
+{
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (mac == NULL)
+		return -1;
+	k->mac = EVP_MAC_CTX_new(mac);
+	EVP_MAC_free(mac);
+	OSSL_PARAM p[2] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+			   OSSL_PARAM_construct_end()};
+	return k->mac != NULL && EVP_MAC_init(k->mac, base, len, p) == 1 ? 0 : -1;
+}
+
+/* Derives k's base secret and IV for c's suite and ring, and makes its
+ * contexts (none keyed yet). The base secret lives only inside k->mac, the
+ * AEAD keys only inside the cipher contexts. */
 static int key_make(const struct eng_crypto *c, const uint8_t *key, size_t len, struct eng_crypto_key *k)
 {
 	memset(k, 0, sizeof(*k));
@@ -171,25 +203,49 @@ static int key_make(const struct eng_crypto *c, const uint8_t *key, size_t len, 
 	size_t n = 14;
 	info[n++] = c->suite;
 	info[n++] = c->ring_id;
-	uint8_t aead[32];
-	if (hkdf(key, len, info, n, aead, sizeof(aead)) != 0)
+	uint8_t base[32];
+	if (hkdf(key, len, info, n, base, sizeof(base)) != 0)
 		return -1;
 	memcpy(info, "ordo frame iv.", 14);
 	int rc = hkdf(key, len, info, n, k->iv, sizeof(k->iv));
+	if (rc == 0)
+		rc = mac_make(k, base, sizeof(base));
+	memset(base, 0, sizeof(base));
 	const EVP_CIPHER *cipher = evp_cipher(c->cipher);
-	k->enc = EVP_CIPHER_CTX_new();
-	k->dec = EVP_CIPHER_CTX_new();
-	if (rc != 0 || k->enc == NULL || k->dec == NULL ||
-	    EVP_CipherInit_ex2(k->enc, cipher, aead, k->iv, 1, NULL) != 1 ||
-	    EVP_CipherInit_ex2(k->dec, cipher, aead, k->iv, 0, NULL) != 1)
-		rc = -1;
-	memset(aead, 0, sizeof(aead));
+	k->enc.ctx = ctx_new(cipher, 1);
+	k->spare = ctx_new(cipher, 0);
+	rc |= k->enc.ctx == NULL || k->spare == NULL ? -1 : 0;
+	for (unsigned s = 0; s < ENG_CRYPTO_NODES_MAX && rc == 0; s++)
+		for (unsigned i = 0; i < ENG_CRYPTO_INCS && rc == 0; i++)
+			if ((k->dec[s][i].ctx = ctx_new(cipher, 0)) == NULL)
+				rc = -1;
 	if (rc != 0) {
 		key_clear(k);
 		return -1;
 	}
 	k->in_use = 1;
 	return 0;
+}
+
+/* Keys ctx with (sender, inc)'s AEAD key under k: HKDF-Expand(base,
+ * "ordo frame subkey" || u16 sender || u64 inc, 32), big-endian — one
+ * HMAC-SHA256 block. Returns 0, or -1 if libcrypto failed. */
+static int subkey_init(struct eng_crypto_key *k, EVP_CIPHER_CTX *ctx, uint16_t sender, uint64_t inc, int enc)
+{
+	static const char label[] = "ordo frame subkey";
+	uint8_t info[sizeof(label) - 1 + 2 + 8 + 1], aead[32];
+	size_t n = sizeof(label) - 1, out = 0;
+	memcpy(info, label, n);
+	info[n++] = (uint8_t)(sender >> 8);
+	info[n++] = (uint8_t)sender;
+	for (int i = 0; i < 8; i++)
+		info[n++] = (uint8_t)(inc >> (56 - 8 * i));
+	info[n++] = 1; /* HKDF-Expand's block counter: T(1) */
+	int ok = EVP_MAC_init(k->mac, NULL, 0, NULL) == 1 && EVP_MAC_update(k->mac, info, n) == 1 &&
+		 EVP_MAC_final(k->mac, aead, &out, sizeof(aead)) == 1 && out == sizeof(aead) &&
+		 EVP_CipherInit_ex2(ctx, NULL, aead, k->iv, enc, NULL) == 1;
+	OPENSSL_cleanse(aead, sizeof(aead));
+	return ok ? 0 : -1;
 }
 
 int eng_crypto_install(struct eng_crypto *c, const uint8_t *key, size_t len, char *err, size_t err_size)
@@ -296,6 +352,17 @@ size_t eng_crypto_seal(struct eng_crypto *c, const uint8_t *frame, size_t len, u
 		c->st.seal_errors++;
 		return 0;
 	}
+	uint64_t inc = hdr_size >= INC_OFF + 8u ? get64(frame + INC_OFF) : 0;
+	if (!k->enc.ready || k->enc.incarnation != inc) {
+		k->enc.ready = 0;
+		if (subkey_init(k, k->enc.ctx, c->node_id, inc, 1) != 0) {
+			c->st.seal_errors++;
+			return 0;
+		}
+		k->enc = (struct eng_crypto_subkey){.incarnation = inc, .ready = 1, .ctx = k->enc.ctx};
+	}
+	if (inc > c->incarnation)
+		c->incarnation = inc;
 	uint64_t counter = c->counter++;
 	uint8_t *tr = out + len;
 	tr[TR_SUITE] = c->suite;
@@ -304,7 +371,7 @@ size_t eng_crypto_seal(struct eng_crypto *c, const uint8_t *frame, size_t len, u
 	put64(tr + TR_COUNTER, counter);
 	uint8_t nonce[12];
 	make_nonce(k, c->node_id, counter, nonce);
-	EVP_CIPHER_CTX *ctx = k->enc;
+	EVP_CIPHER_CTX *ctx = k->enc.ctx;
 	memcpy(out, frame, hdr_size);
 	int n, ok = EVP_CipherInit_ex2(ctx, NULL, NULL, nonce, 1, NULL) == 1 && feed_aad(ctx, frame, hdr_size, tr);
 	size_t body = len - hdr_size;
@@ -327,7 +394,7 @@ size_t eng_crypto_seal(struct eng_crypto *c, const uint8_t *frame, size_t len, u
 	return len + ENG_CRYPTO_TRAILER_SIZE;
 }
 
-static const struct eng_crypto_key *key_of(const struct eng_crypto *c, uint16_t epoch)
+static struct eng_crypto_key *key_of(struct eng_crypto *c, uint16_t epoch)
 {
 	for (int s = 0; s < ENG_KEY_SLOTS; s++)
 		if (c->key[s].in_use && c->key[s].epoch == epoch)
@@ -416,6 +483,38 @@ static enum eng_crypto_result drop(struct eng_crypto *c, enum eng_crypto_result 
 	return r;
 }
 
+/* The context that opens (sender, inc)'s frames under k: the cached one,
+ * else k->spare keyed for it (*miss set; NULL if libcrypto failed). */
+static EVP_CIPHER_CTX *subkey_of(struct eng_crypto *c, struct eng_crypto_key *k, uint16_t sender, uint64_t inc,
+				 int *miss)
+{
+	struct eng_crypto_subkey *d = k->dec[sender - 1u];
+	*miss = 0;
+	for (unsigned i = 0; i < ENG_CRYPTO_INCS; i++)
+		if (d[i].ready && d[i].incarnation == inc)
+			return d[i].ctx;
+	*miss = 1;
+	c->st.subkeys++;
+	return subkey_init(k, k->spare, sender, inc, 0) == 0 ? k->spare : NULL;
+}
+
+/* (sender, inc)'s frame opened in k->spare verified: spare takes the place
+ * of an empty entry, else of one not pinned (both not pinned: the older
+ * incarnation's), whose context becomes the spare. */
+static void subkey_keep(struct eng_crypto *c, struct eng_crypto_key *k, uint16_t sender, uint64_t inc)
+{
+	struct eng_crypto_subkey *d = k->dec[sender - 1u], *v = NULL;
+	uint64_t pin = c->pinned[sender - 1u];
+	for (unsigned i = 0; i < ENG_CRYPTO_INCS && (v == NULL || v->ready); i++)
+		if (!d[i].ready || (d[i].incarnation != pin && (v == NULL || d[i].incarnation < v->incarnation)))
+			v = &d[i];
+	if (v == NULL)
+		v = &d[0]; /* ENG_CRYPTO_INCS == 1 and pinned: the pin names a dead process */
+	EVP_CIPHER_CTX *old = v->ctx;
+	*v = (struct eng_crypto_subkey){.incarnation = inc, .ready = 1, .ctx = k->spare};
+	k->spare = old;
+}
+
 enum eng_crypto_result eng_crypto_open(struct eng_crypto *c, uint8_t *frame, size_t len, uint8_t path,
 				       size_t *plain_len)
 {
@@ -431,7 +530,7 @@ enum eng_crypto_result eng_crypto_open(struct eng_crypto *c, uint8_t *frame, siz
 	if (tr[TR_SUITE] != c->suite)
 		return drop(c, ENG_CRYPTO_DROP_SUITE);
 	uint16_t epoch = get16(tr + TR_EPOCH);
-	const struct eng_crypto_key *k = key_of(c, epoch);
+	struct eng_crypto_key *k = key_of(c, epoch);
 	if (k == NULL) {
 		c->st.unknown_key_from[sender]++;
 		c->st.unknown_epoch_last[sender] = epoch;
@@ -449,13 +548,15 @@ enum eng_crypto_result eng_crypto_open(struct eng_crypto *c, uint8_t *frame, siz
 	 * with this node's id and a counter it did not seal is a second
 	 * process's with this id, for ring-proto's Rule D (security.md §4.1) */
 	if (counter == 0 || w == NULL || (!fresh && window_seen(w, counter)) ||
-	    (sender == c->node_id && counter >= c->counter_first && counter < c->counter))
+	    (sender == c->node_id && inc <= c->incarnation && counter >= c->counter_first && counter < c->counter))
 		return drop(c, ENG_CRYPTO_DROP_REPLAY);
 	uint8_t nonce[12];
 	make_nonce(k, sender, counter, nonce);
-	EVP_CIPHER_CTX *ctx = k->dec;
+	int miss;
+	EVP_CIPHER_CTX *ctx = subkey_of(c, k, sender, inc, &miss);
 	size_t body = frame_size - hdr_size;
-	int n, ok = EVP_CipherInit_ex2(ctx, NULL, NULL, nonce, 0, NULL) == 1 && feed_aad(ctx, frame, hdr_size, tr);
+	int n, ok = ctx != NULL && EVP_CipherInit_ex2(ctx, NULL, NULL, nonce, 0, NULL) == 1 &&
+		    feed_aad(ctx, frame, hdr_size, tr);
 	if (ok && body > 0) {
 		if (c->protect == ENG_PROTECT_ENCRYPT)
 			ok = EVP_CipherUpdate(ctx, frame + hdr_size, &n, frame + hdr_size, (int)body) == 1 &&
@@ -469,6 +570,8 @@ enum eng_crypto_result eng_crypto_open(struct eng_crypto *c, uint8_t *frame, siz
 		c->st.auth_from[sender]++;
 		return drop(c, ENG_CRYPTO_DROP_AUTH);
 	}
+	if (miss)
+		subkey_keep(c, k, sender, inc);
 	if (fresh)
 		window_take(c, w, sender, path, inc);
 	window_accept(w, counter);

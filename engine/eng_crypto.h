@@ -9,13 +9,17 @@
  * windows, and the drop counters by reason.
  *
  * Never: writes cipher code (EVP does every byte of it); hands a caller
- * bytes that did not authenticate; updates a replay window before the tag
- * has verified; reuses a (key, nonce) pair: the nonce is a per-node salt
- * XOR this node's id and a 64-bit counter that only grows, and the counter
- * starts above everything an earlier start of the node used (the caller
- * gives it the start and a persisted reservation, eng_state.c); allocates
- * or logs per frame. libc and libcrypto only: no DPDK, so unit tests, the
- * simulator, benchmarks and fuzz targets use it as it is.
+ * bytes that did not authenticate; updates a replay window or the cache of
+ * derived keys before the tag has verified; reuses a (key, nonce) pair:
+ * every (sender, incarnation) seals with a key of its own, derived from the
+ * cluster key and the incarnation in the frame's header, so two processes
+ * with one node id never share a key unless they share an incarnation
+ * (docs/security.md §3), and within one the nonce is a per-node salt XOR
+ * this node's id and a 64-bit counter that only grows, starting above
+ * everything an earlier start of the node used (the caller gives it the
+ * start and a persisted reservation, eng_state.c); allocates or logs per
+ * frame. libc and libcrypto only: no DPDK, so unit tests, the simulator,
+ * benchmarks and fuzz targets use it as it is.
  *
  * Wire (docs/security.md §2): a sealed frame is the ring-proto frame, its
  * header in clear and its body encrypted (or in clear with `auth`), then a
@@ -27,6 +31,9 @@
  *   12 16-byte AEAD tag
  * AAD = the ring-proto header (hdr_size bytes, the path index byte 14 read as
  * 0: the transport stamps it per copy) followed by trailer bytes 0..11.
+ * AEAD key = HKDF-Expand(the key's base secret, "ordo frame subkey" || u16
+ * sender || u64 incarnation (the header's; 0 in a header too short for
+ * it), big-endian), one per (sender, incarnation): suite bit 0x80.
  * Nonce (12 bytes) = IV XOR (u16 sender id, u16 0, u64 counter), big-endian.
  *
  * Thread context: a struct eng_crypto belongs to one thread (the worker); a
@@ -67,8 +74,13 @@ enum eng_protect {
 	ENG_PROTECT_AUTH = 2,    /* body in clear, authenticated */
 };
 
-/* Suite byte: protection in the high nibble, cipher in the low one. */
-#define ENG_SUITE(cipher, protect) ((uint8_t)(((unsigned)(protect) << 4) | (unsigned)(cipher)))
+/* Suite byte: protection in bits 4..6, cipher in the low nibble, and bit 7
+ * set: the AEAD key is per (sender, incarnation). Builds before it sealed
+ * every frame with one key per cluster key and set no bit 7: the two refuse
+ * each other's frames (auth_suite; docs/security.md §3.1). */
+#define ENG_SUITE_PER_INCARNATION 0x80u
+#define ENG_SUITE(cipher, protect)                                                                     \
+	((uint8_t)(ENG_SUITE_PER_INCARNATION | ((unsigned)(protect) << 4) | (unsigned)(cipher)))
 
 /* Why a received frame was dropped before ring-proto saw it, once:
  * _(enum, telemetry name). Every drop is harmful (eng_counters.c). */
@@ -102,13 +114,31 @@ enum eng_key_slot {
 };
 
 struct evp_cipher_ctx_st; /* OpenSSL's EVP_CIPHER_CTX */
+struct evp_mac_ctx_st;    /* OpenSSL's EVP_MAC_CTX */
+
+/* Incarnations of one sender whose opening contexts a key keeps. */
+#define ENG_CRYPTO_INCS 2u
+
+/* A cipher context keyed with one (sender, incarnation)'s AEAD key. */
+struct eng_crypto_subkey {
+	uint64_t incarnation;
+	uint8_t ready;           /* ctx holds that incarnation's key */
+	struct evp_cipher_ctx_st *ctx;
+};
 
 struct eng_crypto_key {
 	uint8_t in_use;
 	uint16_t epoch;          /* the key's id in every frame */
 	uint64_t fingerprint;    /* HKDF of the key: names it in logs and rotations */
 	uint8_t iv[12];
-	struct evp_cipher_ctx_st *enc, *dec;
+	struct evp_mac_ctx_st *mac; /* HMAC-SHA256 keyed with the base secret: derives AEAD keys */
+	struct eng_crypto_subkey enc; /* seals: this node's id, the incarnation it last sealed */
+	/* opens: per sender, the incarnations heard last (verified frames
+	 * only); a frame of another incarnation is opened in spare, which is
+	 * swapped in once its tag verified. Every context is made at install:
+	 * none per frame. */
+	struct eng_crypto_subkey dec[ENG_CRYPTO_NODES_MAX][ENG_CRYPTO_INCS];
+	struct evp_cipher_ctx_st *spare;
 };
 
 /* The replay window of one (sender, path, incarnation) (docs/security.md §4). */
@@ -117,9 +147,9 @@ struct eng_crypto_window {
 	uint64_t top;            /* highest counter accepted; 0: none yet (a free window) */
 	uint64_t bits[ENG_CRYPTO_WINDOW / 64u];
 };
-/* Incarnations of one sender with a window per path: the one ring-proto
- * holds (pinned) and one more (a restart, or a second process with its id). */
-#define ENG_CRYPTO_INCS 2u
+/* A sender has a window per path for ENG_CRYPTO_INCS incarnations: the one
+ * ring-proto holds (pinned) and one more (a restart, or a second process
+ * with its id). */
 
 struct eng_crypto_stats {
 	uint64_t sealed, opened;
@@ -131,6 +161,7 @@ struct eng_crypto_stats {
 	uint64_t unknown_key_from[ENG_CRYPTO_NODES_MAX + 1];
 	uint16_t unknown_epoch_last[ENG_CRYPTO_NODES_MAX + 1];
 	uint64_t activations, retirements;
+	uint64_t subkeys;        /* AEAD keys derived to open a frame of a (sender, incarnation) not cached */
 };
 
 struct eng_crypto {
@@ -139,6 +170,7 @@ struct eng_crypto {
 	uint8_t suite;
 	uint8_t ring_id;
 	uint16_t node_id;
+	uint64_t incarnation;    /* the newest this process sealed (its headers'): 0 before */
 	uint64_t counter_first;  /* this process's first frame's: it sealed [counter_first, counter) */
 	uint64_t counter;        /* the next frame's */
 	uint64_t counter_limit;  /* seal refuses at this value (reservation) */
@@ -200,18 +232,22 @@ void eng_crypto_extend(struct eng_crypto *c, uint64_t counter_limit);
 
 /* Seals one ring-proto frame (len bytes: its frame_size; its sender must
  * be this node) into out, which has room for len + ENG_CRYPTO_TRAILER_SIZE
- * bytes and may not overlap frame. Returns the sealed size, or 0 if it was
- * not sealed: the counter reached counter_limit (extend and retry), no
- * key, or libcrypto failed (counted in seal_errors). */
+ * bytes and may not overlap frame, with the AEAD key of the incarnation in
+ * its header (derived at the first frame of each incarnation and key).
+ * Returns the sealed size, or 0 if it was not sealed: the counter reached
+ * counter_limit (extend and retry), no key, or libcrypto failed (counted in
+ * seal_errors). */
 size_t eng_crypto_seal(struct eng_crypto *c, const uint8_t *frame, size_t len, uint8_t *out);
 
 /* Authenticates a frame of len bytes received on path, and decrypts its
  * body in place. On ENG_CRYPTO_OK, frame[0 .. *plain_len) is the
  * ring-proto frame; otherwise the drop is counted by reason and the bytes
  * are garbage. A frame with this node's id is refused as a reflection only
- * if this process sealed its counter: another process's with this id (a
- * misconfiguration) opens like any sender's, for ring-proto's Rule D
- * (docs/security.md §4.1). */
+ * if this process sealed its counter in an incarnation not older than the
+ * frame's: another process's with this id (a misconfiguration) opens like
+ * any sender's, for ring-proto's Rule D (docs/security.md §4.1). A frame of
+ * a (sender, incarnation) whose key is not cached costs one derivation
+ * (stats.subkeys) before its tag is checked. */
 enum eng_crypto_result eng_crypto_open(struct eng_crypto *c, uint8_t *frame, size_t len, uint8_t path,
 				       size_t *plain_len);
 

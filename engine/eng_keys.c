@@ -316,7 +316,7 @@ static void log_refusals(struct eng *e)
 	}
 	uint64_t suite = st->drops[ENG_CRYPTO_DROP_SUITE] - k->logged_suite;
 	if (suite != 0)
-		ENG_LOG(WARNING, e, "%llu frame(s) were refused: sealed with another cipher or protection than this node's (%s, %s) — every node must set the same [ring] cipher and crypto",
+		ENG_LOG(WARNING, e, "%llu frame(s) were refused: sealed with another cipher or protection than this node's (%s, %s) — every node must set the same [ring] cipher and crypto, and run a build with keys per incarnation (docs/security.md §3.1)",
 			(unsigned long long)suite, eng_cipher_name(c->cipher), protect_name(c->protect));
 	uint64_t replay = st->drops[ENG_CRYPTO_DROP_REPLAY] - k->logged_replay;
 	if (replay != 0)

@@ -245,6 +245,7 @@ static int fill_security(const struct eng_snapshot *sp, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "seal_errors", s->crypto.seal_errors);
 	rte_tel_data_add_dict_u64(d, "activations", s->crypto.activations);
 	rte_tel_data_add_dict_u64(d, "retirements", s->crypto.retirements);
+	rte_tel_data_add_dict_u64(d, "subkeys", s->crypto.subkeys);
 	for (int r = 1; r < ENG_CRYPTO_DROP_COUNT; r++)
 		rte_tel_data_add_dict_u64(d, eng_crypto_drop_name((enum eng_crypto_result)r), s->crypto.drops[r]);
 	/* refusals by claimed sender: bad tag, unknown key */

@@ -64,7 +64,7 @@ NODES = [1, 2, 3]
 ETH_ORDO = 0x88B5
 RING_MAC = bytes.fromhex('034f52000001')
 TRAILER = 28
-SUITE_AES_ENCRYPT = 0x11
+SUITE_AES_ENCRYPT = 0x91  # bit 7: keys per incarnation (docs/security.md §2)
 AUTH_DROPS = ('auth_short', 'auth_length', 'auth_sender', 'auth_suite', 'auth_unknown_key',
               'auth_replay', 'auth_bad_tag')
 

@@ -8,7 +8,7 @@ layout are re-done here from docs/security.md).
 """
 import struct
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF, HKDFExpand
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
 SALT = b'ordo frame security v1'
@@ -29,14 +29,17 @@ def frame(hdr=40, size=64):
 
 
 def seal(cipher, protect, hdr=40, size=64):
-    suite = (protect << 4) | cipher
+    suite = 0x80 | (protect << 4) | cipher   # bit 7: a key per (sender, incarnation)
     info = bytes([suite, RING])
-    key = hkdf(b'ordo frame key' + info, 32)
+    base = hkdf(b'ordo frame key' + info, 32)
     iv = hkdf(b'ordo frame iv.' + info, 12)
+    f = frame(hdr, size)
+    incarnation = struct.unpack_from('<Q', f, 16)[0]  # the header's, bytes 16..23
+    key = HKDFExpand(algorithm=hashes.SHA256(), length=32,
+                     info=b'ordo frame subkey' + struct.pack('>HQ', NODE, incarnation)).derive(base)
     fp = struct.unpack('<Q', hkdf(b'ordo key id', 8))[0]
     epoch = fp & 0xffff
     nonce = bytes(a ^ b for a, b in zip(iv, struct.pack('>HHQ', NODE, 0, COUNTER)))
-    f = frame(hdr, size)
     trailer = struct.pack('<BBHQ', suite, 0, epoch, COUNTER)
     aad = f[:14] + b'\0' + f[15:hdr] + trailer
     aead = AESGCM(key) if cipher == 1 else ChaCha20Poly1305(key)

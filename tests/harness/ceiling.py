@@ -22,7 +22,9 @@ and receives. What the ring carries, the number compared with ordo's:
 ordo's side, per flood row: its delivered MB/s per node (ordo-perf), and
 its data frames per second on the ring: msgs/s per node x the frames every
 node originated (frames_sent, /ordo/stats) / the messages a node delivered
-(messages_delivered), both over the same run.
+(messages_delivered), both over the same run; and its packing, the message
+bytes per frame of the MTU (msgs/frame x size / MTU): the share of the
+ceiling's MB/s ordo would deliver at the ceiling's frame rate.
 
 Python 3 standard library only.
 """
@@ -213,6 +215,9 @@ def versus(summary, rows, raw, system='ordo'):
                       and r['kind'] == 'tput' and r['size'] == row['size'])
         v = {'mtu': row['mtu'], 'size': row['size'], 'mb_per_s': s['mb_per_s'], 'frames_per_s': fps,
              'msgs_per_frame': s['msgs_per_s'] / fps if fps and s.get('msgs_per_s') else None}
+        # message bytes per frame of the MTU: % all MB/s = % all frames x this
+        # / 100, so the MB/s percentage can reach at most this
+        v['packing_pct'] = 100 * v['msgs_per_frame'] * row['size'] / row['mtu'] if v['msgs_per_frame'] else None
         for mode in MODES:
             d = ceil.get((row['mtu'], mode))
             v[f'mb_pct_{mode}'] = 100 * s['mb_per_s'] / d['mb_per_s'] if d and d['mb_per_s'] else None
@@ -247,10 +252,11 @@ def report(summary, vs, repeat, duration):
     if vs:
         out += ['', "ordo's flood against it (delivered MB/s per node; data frames/s of the ring)"]
         lines = [[str(v['mtu']), _size(v['size']), _f(v['mb_per_s'], ',.1f'), _f(v['frames_per_s']),
-                  _f(v['msgs_per_frame'], '.2f')]
+                  _f(v['msgs_per_frame'], '.2f'), _f(v['packing_pct'], '.1f')]
                  + [_f(v[f'{k}_pct_{m}'], '.1f') for m in ('all', 'one') for k in ('mb', 'frames')]
                  for v in vs]
-        out += _table(['MTU', 'size', 'ordo MB/s', 'ordo frames/s', 'msgs/frame', '% all MB/s', '% all frames',
+        out += _table(['MTU', 'size', 'ordo MB/s', 'ordo frames/s', 'msgs/frame', 'packing %', '% all MB/s',
+                       '% all frames',
                        '% one MB/s', '% one frames'], lines)
     return out
 

@@ -78,8 +78,9 @@ def check_versus(one, al):
     near(v['msgs_per_frame'], 8.0, 'ordo msgs per frame')
     near(v['mb_pct_one'], 100 * 8.192 / by['one']['mb_per_s'], '% of 1 -> others MB/s')
     near(v['frames_pct_all'], 100 * 1000 / by['all']['frames_per_s'], '% of all -> all frames/s')
+    near(v['packing_pct'], 100 * 8 * 1024 / 9000, 'message bytes per frame of the MTU')
     text = '\n'.join(ceiling.report(summary, vs, 3, 2.0))
-    for needle in ('1 -> others', 'all -> all', '% all MB/s', f'{v["mb_pct_all"]:.1f}'):
+    for needle in ('1 -> others', 'all -> all', '% all MB/s', 'packing %', f'{v["mb_pct_all"]:.1f}'):
         if needle not in text:
             raise oc.Fail(f'the report lacks {needle!r}:\n{text}')
     oc.log(text)

@@ -65,6 +65,12 @@ static void put64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+uint64_t eng_crypto_incarnation(uint64_t last, uint64_t clock_us, uint32_t random)
+{
+	uint64_t base = last + 1u > clock_us ? last + 1u : clock_us;
+	return base + (random & ((1u << ENG_CRYPTO_INC_RANDOM_BITS) - 1u));
+}
+
 enum eng_cipher eng_cipher_parse(const char *name)
 {
 	if (strcmp(name, "aes256-gcm") == 0)

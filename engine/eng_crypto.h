@@ -57,6 +57,9 @@
 /* Frame counters per microsecond of incarnation: a start's counters begin
  * at incarnation (microseconds of wall clock) * this (docs/security.md §3). */
 #define ENG_CRYPTO_COUNTER_PER_US 1024u
+/* Random bits of a start's incarnation (eng_crypto_incarnation): about a
+ * second of microseconds, less than a restart takes. */
+#define ENG_CRYPTO_INC_RANDOM_BITS 20u
 /* Counters reserved (persisted) ahead of use. */
 #define ENG_CRYPTO_RESERVE (1ull << 36)
 
@@ -250,6 +253,14 @@ size_t eng_crypto_seal(struct eng_crypto *c, const uint8_t *frame, size_t len, u
  * (stats.subkeys) before its tag is checked. */
 enum eng_crypto_result eng_crypto_open(struct eng_crypto *c, uint8_t *frame, size_t len, uint8_t path,
 				       size_t *plain_len);
+
+/* The incarnation a start takes after last (the stored one; 0: none) at
+ * wall clock clock_us: max(last + 1, clock_us) plus random's low
+ * ENG_CRYPTO_INC_RANDOM_BITS bits (random from getrandom). Frame keys are
+ * per incarnation, so two processes with one node id share one with a
+ * probability of at most 2^-ENG_CRYPTO_INC_RANDOM_BITS, however their
+ * clocks and state directories agree (docs/security.md §3). */
+uint64_t eng_crypto_incarnation(uint64_t last, uint64_t clock_us, uint32_t random);
 
 /* Parses a cipher or protection name (the configuration's words): returns
  * the enum value, or 0 if unknown. */

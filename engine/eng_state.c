@@ -8,18 +8,22 @@
  *   ring          ring_seq, the last attempted and installed primary rings
  * An incarnation is larger than every earlier one of this node: the stored
  * one + 1, or the wall clock in microseconds if larger (so that a wiped
- * state directory still gives a new incarnation).
+ * state directory still gives a new incarnation), plus a random part
+ * (eng_crypto_incarnation: two processes with one id must not share a
+ * frame key, docs/security.md §3).
  *
  * Never: starts a node whose state it could not read or write (ring ids must
  * never repeat, corosync 3675dace); a corrupt file is an error naming it.
  */
 #include "eng.h"
+#include "eng_crypto.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -150,7 +154,12 @@ int eng_state_start(struct eng_config *c, char *err, size_t err_size)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	uint64_t clock_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-	c->rp.incarnation = last_inc + 1 > clock_us ? last_inc + 1 : clock_us;
+	uint32_t r;
+	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		snprintf(err, err_size, "getrandom: %s (the incarnation's random part)", strerror(errno));
+		return -EIO;
+	}
+	c->rp.incarnation = eng_crypto_incarnation(last_inc, clock_us, r);
 	snprintf(text, sizeof(text), "incarnation %" PRIu64 "\n", c->rp.incarnation);
 	rc = write_file(c->state_dir, "incarnation", text);
 	if (rc != 0) {

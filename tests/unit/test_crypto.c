@@ -594,6 +594,25 @@ static void test_subkey_cache(void **state)
 	eng_crypto_free(&peer);
 }
 
+/* docs/security.md §3: a start's incarnation is above the stored one and
+ * the clock, and its random part separates two starts that read the same
+ * stored incarnation and clock (one state directory, read at once). */
+static void test_incarnation_random_part(void **state)
+{
+	(void)state;
+	const uint64_t last = 4000000000000000ull, clock = 1700000000000000ull; /* stored ahead of the clock */
+	const uint32_t draws[] = {0, 1, 0x12345, 0xfffff, 0xfff00000u, 0xffffffffu};
+	uint64_t seen[sizeof(draws) / sizeof(draws[0])];
+	for (size_t i = 0; i < sizeof(draws) / sizeof(draws[0]); i++) {
+		seen[i] = eng_crypto_incarnation(last, clock, draws[i]);
+		assert_true(seen[i] > last && seen[i] - last <= (1u << ENG_CRYPTO_INC_RANDOM_BITS));
+		assert_true(eng_crypto_incarnation(0, clock, draws[i]) >= clock);
+		assert_true(eng_crypto_incarnation(0, clock, draws[i]) - clock < (1u << ENG_CRYPTO_INC_RANDOM_BITS));
+	}
+	assert_true(seen[0] != seen[1] && seen[1] != seen[2] && seen[2] != seen[3]);
+	assert_true(seen[4] == seen[0] && seen[5] == seen[3]); /* only the low bits count */
+}
+
 static void test_wrong_key_and_suite(void **state)
 {
 	(void)state;
@@ -778,6 +797,7 @@ int main(void)
 		cmocka_unit_test(test_window_edges),
 		cmocka_unit_test(test_one_id_two_incarnations),
 		cmocka_unit_test(test_subkey_cache),
+		cmocka_unit_test(test_incarnation_random_part),
 		cmocka_unit_test(test_wrong_key_and_suite),
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_counter_reservation),

@@ -613,6 +613,35 @@ static void test_incarnation_random_part(void **state)
 	assert_true(seen[4] == seen[0] && seen[5] == seen[3]); /* only the low bits count */
 }
 
+/* A key derived after others (the HMAC context re-initialised with its
+ * key, not given it again) is the one a fresh context derives first: a
+ * process that sealed other incarnations before seals an incarnation's
+ * frame exactly as one that seals only that incarnation. */
+static void test_subkey_derivation_repeats(void **state)
+{
+	(void)state;
+	enum { N = 100 };
+	struct eng_crypto c, fresh;
+	char err[256];
+	uint8_t f[N], s[TYPED_SZ], want[TYPED_SZ];
+	assert_int_equal(eng_crypto_init(&c, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 1, 2, 70, UINT64_MAX, err,
+					 sizeof(err)), 0);
+	assert_int_equal(eng_crypto_init(&fresh, ENG_CIPHER_AES256_GCM, ENG_PROTECT_ENCRYPT, 1, 2, 73, UINT64_MAX, err,
+					 sizeof(err)), 0);
+	assert_int_equal(eng_crypto_install(&c, key1, 64, err, sizeof(err)), 1);
+	assert_int_equal(eng_crypto_install(&fresh, key1, 64, err, sizeof(err)), 1);
+	for (uint64_t inc = 10; inc < 13; inc++) { /* counters 70, 71, 72 */
+		make_frame_of(f, N, 2, inc, 5);
+		assert_int_equal(eng_crypto_seal(&c, f, N, s), TYPED_SZ);
+	}
+	make_frame_of(f, N, 2, 20, 5); /* counter 73 at both */
+	assert_int_equal(eng_crypto_seal(&c, f, N, s), TYPED_SZ);
+	assert_int_equal(eng_crypto_seal(&fresh, f, N, want), TYPED_SZ);
+	assert_memory_equal(s, want, TYPED_SZ);
+	eng_crypto_free(&c);
+	eng_crypto_free(&fresh);
+}
+
 static void test_wrong_key_and_suite(void **state)
 {
 	(void)state;
@@ -797,6 +826,7 @@ int main(void)
 		cmocka_unit_test(test_window_edges),
 		cmocka_unit_test(test_one_id_two_incarnations),
 		cmocka_unit_test(test_subkey_cache),
+		cmocka_unit_test(test_subkey_derivation_repeats),
 		cmocka_unit_test(test_incarnation_random_part),
 		cmocka_unit_test(test_wrong_key_and_suite),
 		cmocka_unit_test(test_rotation),

@@ -336,12 +336,14 @@ static uint64_t component(const struct sim *s, uint32_t from, uint64_t set)
 	return seen;
 }
 
-/* A full topology: every pair of nodes has a path on which neither link is
- * cut (§9.5). A partial one: the working graph joins every node (§17.2). */
+/* A partial topology, and a full one in active mode: the working graph
+ * joins every node (§17.2, §9.8). A full passive one: every pair of nodes
+ * has a path on which neither link is cut (§9.5: its round robin needs a
+ * path that reaches every member). */
 static bool paths_connect(const struct sim *s)
 {
 	uint64_t all = (1ull << s->opts.nodes) - 1u;
-	if (s->opts.partial)
+	if (s->opts.partial || s->rrp_mode == RP_RRP_ACTIVE)
 		return component(s, 0, all) == all;
 	for (uint32_t a = 0; a < s->opts.nodes; a++)
 		for (uint32_t b = a + 1; b < s->opts.nodes; b++)

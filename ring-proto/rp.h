@@ -36,7 +36,7 @@ enum rp_mutation {
 	RP_MUTATION_SINGLE_PATH,       /* send everything on path 0 only, whatever RRP says */
 	RP_MUTATION_SPLIT_ON_CHANGE,   /* fail my successor whenever I leave an operational ring */
 	RP_MUTATION_LATE_COMMIT,       /* as representative, build the commit token long after consensus */
-	RP_MUTATION_NO_RELAY,          /* partial topology: never flood a token nor relay a data frame */
+	RP_MUTATION_NO_RELAY,          /* partial topology, or full made partial (§9.8): never flood a token nor relay a data frame */
 	RP_MUTATION_TRANS_OLD,         /* at install, deliver every old-ring message in the transitional configuration */
 	RP_MUTATION_TRANS_ALL,         /* the transitional configuration lists every member of the old ring */
 	RP_MUTATION_DUP_AFTER_MERGE,   /* after a merge, deliver the last old-ring frame's entries again */

@@ -279,6 +279,8 @@ struct rp_node {
 
 	/* Topology (docs/protocol.md §17). */
 	bool partial;                 /* some network misses some configured node */
+	bool relaying;                /* relaying may be needed: partial, or full active with paths (§9.8) */
+	bool dyn;                     /* partial, or the known faults leave two nodes no network (§9.8) */
 	uint8_t mine;                 /* the networks this node is on */
 	uint8_t on[RP_NODES_MAX];     /* the networks of each configured node, by id - 1 */
 	uint16_t order[RP_NODES_MAX]; /* the ring order of the ring forming or in force */
@@ -417,13 +419,23 @@ void rp_rrp_reinstate(struct rp_node *n, uint8_t path, uint64_t now_ns, struct r
 uint64_t rp_rrp_deadline(const struct rp_node *n);
 uint8_t rp_rrp_all_paths(const struct rp_node *n);
 
-/* rp_relay.c: partial topologies (docs/protocol.md §17.4) */
+/* rp_relay.c: partial topologies, and full ones that faults made partial
+ * (docs/protocol.md §17.4, §9.8) */
 void rp_relay_init(struct rp_node *n);
+/* Whether relaying may be needed with this configuration (§9.8). */
+bool rp_relay_configured(const struct rp_config *c);
+/* The networks node id works on, as far as this node knows (§9.8). */
+uint8_t rp_relay_reach(const struct rp_node *n, uint16_t id);
+/* Recomputes n->dyn after a change of the known faults (§9.8). */
+void rp_relay_refresh(struct rp_node *n);
+/* Whether the token names the requesters of each rtr seq (§17.4, §9.8). */
+bool rp_relay_rtr_from(const struct rp_node *n);
 /* A frame about to be sent to dest on mask: floods it, or sends it only on
  * the paths shared with dest; retrans: a timer's retransmission. */
 void rp_relay_route(struct rp_node *n, uint8_t *data, uint16_t *dest, uint8_t *mask, bool retrans);
-/* A frame from h->sender arrived directly on path: leaves relay mode. */
-void rp_relay_heard(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t path);
+/* A frame from h->sender arrived on path, directly (relay mode ends if
+ * it is the successor's) or relayed (its marks, §9.8). */
+void rp_relay_rx(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t path, bool relayed);
 /* Forwards a flooded frame once (buf: its bytes, h: its header). */
 void rp_relay_forward(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf, uint64_t now_ns,
 		      struct rp_actions *out);

@@ -465,7 +465,7 @@ static void commit_here(struct rp_node *n, uint64_t now_ns, struct rp_actions *o
 			n->token_retransmit_at = RP_NEVER;
 			struct rp_wire_token *t = &n->token;
 			memset(t, 0, offsetof(struct rp_wire_token, rtr));
-			t->rtr_has_from = n->partial;
+			t->rtr_has_from = rp_relay_rtr_from(n);
 			t->token_seq = n->cfg.initial_seq + 1u;
 			t->seq = n->cfg.initial_seq;
 			t->aru = n->cfg.initial_seq;
@@ -662,7 +662,7 @@ static bool give_way(const struct rp_node *n, uint16_t q, const struct rp_wire_j
 		     uint64_t now_ns)
 {
 	uint64_t b = rp_bit(q), mine = rp_bit(me(n));
-	return n->partial && !n->gave_way && !leaving && !(n->memb & b) && !(n->barred & b) &&
+	return n->dyn && !n->gave_way && !leaving && !(n->memb & b) && !(n->barred & b) &&
 	       (j->heard & mine) && !(j->refused & mine) &&
 	       now_ns - n->commit_since >= n->cfg.consensus_ns / 2u;
 }

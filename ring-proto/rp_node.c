@@ -201,7 +201,7 @@ static void layout_of(const struct rp_config *c, struct layout *l)
 	l->merge = off;
 	off = ALIGN64(off + rp_wire_merge_detect_size());
 	l->relay = off;
-	off = ALIGN64(off + (rp_topo_partial(c) ? c->frame_size_max : 0u));
+	off = ALIGN64(off + (rp_relay_configured(c) ? c->frame_size_max : 0u));
 	for (uint32_t p = 0; p < RP_PRIO_COUNT; p++) {
 		l->queues[p] = off;
 		off = ALIGN64(off + (size_t)c->submit_queue_max * sizeof(struct rp_pending));
@@ -326,7 +326,7 @@ void rp_emit_send(struct rp_node *n, struct rp_actions *out, const uint8_t *data
 {
 	uint8_t *d = (uint8_t *)(uintptr_t)data;
 	uint8_t mask = rp_rrp_send_mask(n, data);
-	if (n->partial)
+	if (n->relaying)
 		rp_relay_route(n, d, &dest, &mask, false);
 	rp_emit_send_on(n, out, d, size, dest, mask);
 }
@@ -336,7 +336,7 @@ void rp_emit_send_every(struct rp_node *n, struct rp_actions *out, const uint8_t
 {
 	uint8_t *d = (uint8_t *)(uintptr_t)data;
 	uint8_t mask = rp_rrp_all_paths(n);
-	if (n->partial)
+	if (n->relaying)
 		rp_relay_route(n, d, &dest, &mask, true);
 	rp_emit_send_on(n, out, d, size, dest, mask);
 }
@@ -489,7 +489,7 @@ static void take_frame(struct rp_node *n, const struct rp_wire_hdr *hp, const ui
 		why = RP_DROP_BAD_SENDER; /* not a configured node: it never joins (§8.2) */
 	if (why == RP_DROP_NONE && h.type == RP_FRAME_DATA && h.frame_size > n->cfg.frame_size_max)
 		why = RP_DROP_BAD_FRAME_SIZE;
-	if (why == RP_DROP_NONE && h.type == RP_FRAME_RELAY && (relayed || !n->partial))
+	if (why == RP_DROP_NONE && h.type == RP_FRAME_RELAY && (relayed || !n->relaying))
 		why = RP_DROP_BAD_TYPE; /* a relay inside a relay, or where nothing is relayed */
 	if (why == RP_DROP_NONE && (h.type == RP_FRAME_DUP_NOTICE || h.type == RP_FRAME_ID_PROBE))
 		why = rp_dup_notice(n, &h, buf, out); /* never an incarnation (§8.8 Rule D (0)) */
@@ -504,11 +504,9 @@ static void take_frame(struct rp_node *n, const struct rp_wire_hdr *hp, const ui
 	    rp_params_refuse(n, &h, buf, now_ns, out))
 		return;
 	incarnation_note(n, &h, now_ns, out);
-	if (!relayed) {
+	if (!relayed)
 		rp_rrp_on_rx(n, &h, path, now_ns, out);
-		if (n->partial)
-			rp_relay_heard(n, &h, path);
-	}
+	rp_relay_rx(n, &h, path, relayed);
 	if (h.type == RP_FRAME_RELAY) {
 		take_relay(n, &h, buf, path, now_ns, out);
 		return;

@@ -1,11 +1,14 @@
 /* rp_relay.c — getting frames across a partial topology: flooding of Joins
  * and of tokens whose destination is out of direct reach, relay mode, and
- * the designated relay of data frames (docs/protocol.md §17.4).
+ * the designated relay of data frames (docs/protocol.md §17.4), in partial
+ * topologies and in full active ones whose faults made them partial (§9.8).
  *
  * Owns: the per-peer window of flooded sends already forwarded, the relay
- * buffer, and the rule of which node relays which data frame on which
- * network. Only partial topologies come here: a full one sends exactly as
- * §9 says.
+ * buffer, what this node knows of the networks each node works on (reach,
+ * dyn), and the rule of which node relays which data frame on which
+ * network. A full passive topology never comes here, nor a full active one
+ * that lost no token and whose known faults leave every pair a network:
+ * it sends exactly as §9 says.
  * Never: forwards a send twice; forwards its own frames; forwards a token
  * or commit token of a ring it is not a member of; changes a byte of
  * a forwarded frame (it travels whole inside a RELAY frame of this node, so
@@ -17,12 +20,50 @@
 
 static uint16_t me(const struct rp_node *n) { return n->cfg.node_id; }
 
+bool rp_relay_configured(const struct rp_config *c)
+{
+	return rp_topo_partial(c) || (c->rrp_mode == RP_RRP_ACTIVE && c->path_count > 1);
+}
+
 void rp_relay_init(struct rp_node *n)
 {
 	n->partial = rp_topo_partial(&n->cfg) != 0;
+	n->relaying = rp_relay_configured(&n->cfg);
+	n->dyn = n->partial;
 	for (uint32_t i = 0; i < n->cfg.member_count; i++)
 		n->on[n->cfg.members[i] - 1u] = rp_topo_paths_of(&n->cfg, n->cfg.members[i]);
 	n->mine = n->on[me(n) - 1u];
+}
+
+/* This node: the paths it sends on. A peer: its configured networks minus
+ * the paths it marked itself (its latest frame's fault mask) and those it
+ * is out of reach on here — a pair's mark taken for the peer's every pair,
+ * an over-estimate that only adds copies (§9.8). */
+uint8_t rp_relay_reach(const struct rp_node *n, uint16_t id)
+{
+	if (id == me(n))
+		return (uint8_t)(n->mine & n->rrp_in_use);
+	const struct rp_peer *pe = &n->peers[id - 1u];
+	return (uint8_t)(n->on[id - 1u] & ~pe->fault_mask & ~pe->unreachable);
+}
+
+void rp_relay_refresh(struct rp_node *n)
+{
+	if (n->partial || !n->relaying)
+		return;
+	uint8_t r[RP_NODES_MAX];
+	bool dyn = false;
+	for (uint32_t i = 0; i < n->cfg.member_count && !dyn; i++) {
+		r[i] = rp_relay_reach(n, n->cfg.members[i]);
+		for (uint32_t k = 0; k < i && !dyn; k++)
+			dyn = (r[i] & r[k]) == 0;
+	}
+	n->dyn = dyn;
+}
+
+bool rp_relay_rtr_from(const struct rp_node *n)
+{
+	return n->relaying && rp_wire_token_size_from(n->cfg.rtr_max) <= n->cfg.frame_size_max;
 }
 
 static bool no_relay(const struct rp_node *n) { return n->cfg.mutation == RP_MUTATION_NO_RELAY; }
@@ -37,13 +78,16 @@ void rp_relay_route(struct rp_node *n, uint8_t *data, uint16_t *dest, uint8_t *m
 {
 	uint8_t type = data[RP_HDR_TYPE];
 	if (type == RP_FRAME_JOIN) {
-		set_flood(data, true);
+		set_flood(data, n->dyn);
 		return;
 	}
 	if ((type != RP_FRAME_TOKEN && type != RP_FRAME_COMMIT) || *dest == RP_DEST_ALL)
 		return;
+	/* the paths shared by configuration; flooded at once if none works by
+	 * what this node knows (§9.8) */
 	uint8_t shared = (uint8_t)(n->mine & n->on[*dest - 1u]);
-	if (!no_relay(n) && (shared == 0 || retrans || n->relay_dest == *dest)) {
+	bool works = (rp_relay_reach(n, me(n)) & rp_relay_reach(n, *dest)) != 0;
+	if (!no_relay(n) && (shared == 0 || !works || retrans || n->relay_dest == *dest)) {
 		set_flood(data, true);
 		*dest = RP_DEST_ALL;
 		*mask = n->mine;
@@ -55,15 +99,33 @@ void rp_relay_route(struct rp_node *n, uint8_t *data, uint16_t *dest, uint8_t *m
 	*mask = m != 0 ? m : shared != 0 ? shared : n->mine;
 }
 
-void rp_relay_heard(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t path)
+/* A node that shares no working network with this one is heard only
+ * through relays: its own header is all this node learns of its marks
+ * (node 1 of §9.8's example learns node 2's mark of network 1 so). Taken
+ * only from the incarnation heard directly before (rp_rrp_on_rx keeps the
+ * rest of what is known of the peer per incarnation). */
+static void relayed_marks(struct rp_node *n, const struct rp_wire_hdr *h)
 {
-	if (h->sender == n->relay_dest && (n->mine & n->on[h->sender - 1u] & (1u << path)))
+	struct rp_peer *pe = &n->peers[h->sender - 1u];
+	if (pe->inc != h->incarnation || pe->fault_mask == h->fault_mask)
+		return;
+	pe->fault_mask = h->fault_mask;
+	rp_relay_refresh(n);
+}
+
+void rp_relay_rx(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t path, bool relayed)
+{
+	if (!n->relaying)
+		return;
+	if (relayed)
+		relayed_marks(n, h);
+	else if (h->sender == n->relay_dest && (n->mine & n->on[h->sender - 1u] & (1u << path)))
 		n->relay_dest = 0;
 }
 
 void rp_relay_token_lost(struct rp_node *n)
 {
-	if (n->partial && n->token_buf_dest != me(n))
+	if (n->relaying && n->token_buf_dest != me(n))
 		n->relay_dest = n->token_buf_dest;
 }
 
@@ -130,7 +192,7 @@ static bool carries(const struct rp_node *n, const struct rp_wire_hdr *h, const 
 void rp_relay_forward(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_t *buf, uint64_t now_ns,
 		      struct rp_actions *out)
 {
-	if (!n->partial || !(h->flags & RP_HDR_F_FLOOD) || h->sender == me(n))
+	if (!n->relaying || !(h->flags & RP_HDR_F_FLOOD) || h->sender == me(n))
 		return;
 	if ((no_relay(n) && h->type != RP_FRAME_JOIN) || !carries(n, h, buf) || seen(n, h, now_ns))
 		return;
@@ -143,13 +205,17 @@ void rp_relay_forward(struct rp_node *n, const struct rp_wire_hdr *h, const uint
 	n->stats.frames_relayed++;
 }
 
-/* The designated relay of origin's frames onto network k: the lowest-id
- * member on k that shares a configured network with origin. */
-static uint16_t designated(const struct rp_node *n, uint16_t origin, uint32_t k)
+/* The designated relay onto network k of the frames of a node working on
+ * `from`: the lowest-id member working on k that shares a working network
+ * with it, by what this node knows (§17.4, §9.8; in a partial topology without faults, the
+ * configured networks). Members that know different faults may pick two
+ * relays (duplicates) or none (retransmission serves). */
+static uint16_t designated(const struct rp_node *n, uint8_t from, uint32_t k)
 {
 	for (uint32_t i = 0; i < n->member_count; i++) {
 		uint16_t id = n->members[i];
-		if ((n->on[id - 1u] & (1u << k)) && (n->on[id - 1u] & n->on[origin - 1u]))
+		uint8_t r = rp_relay_reach(n, id);
+		if ((r & (1u << k)) && (r & from))
 			return id;
 	}
 	return 0;
@@ -158,13 +224,14 @@ static uint16_t designated(const struct rp_node *n, uint16_t origin, uint32_t k)
 void rp_relay_data(struct rp_node *n, const struct rp_wire_hdr *h, uint16_t origin, uint64_t seq,
 		   struct rp_actions *out)
 {
-	if (!n->partial || no_relay(n) || (h->flags & RP_HDR_F_RETRANS) || h->sender != origin ||
+	if (!n->dyn || no_relay(n) || (h->flags & RP_HDR_F_RETRANS) || h->sender != origin ||
 	    !(n->memb & rp_bit(origin)))
 		return;
 	uint8_t mask = 0;
-	uint8_t missing = (uint8_t)(n->mine & ~n->on[origin - 1u]);
+	uint8_t from = rp_relay_reach(n, origin);
+	uint8_t missing = (uint8_t)(rp_relay_reach(n, me(n)) & ~from);
 	for (uint32_t k = 0; k < n->cfg.path_count; k++)
-		if ((missing & (1u << k)) && designated(n, origin, k) == me(n))
+		if ((missing & (1u << k)) && designated(n, from, k) == me(n))
 			mask |= (uint8_t)(1u << k);
 	if (mask == 0 || !rp_actions_room(out, 1))
 		return;

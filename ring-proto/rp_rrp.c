@@ -57,6 +57,7 @@ static void update(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 	if (use == 0)
 		use = all;
 	n->rrp_in_use = use;
+	rp_relay_refresh(n);
 	for (uint32_t p = 0; p < n->cfg.path_count; p++) {
 		if (!(all & pbit(p)))
 			continue; /* not on this network (§17.1): no path, no event */
@@ -193,6 +194,7 @@ static void charge_peer(struct rp_node *n, uint16_t j, uint32_t p, uint64_t now_
 		pe->peer_problems[p] = 0;
 		pe->unreachable |= pbit(p);
 		n->stats.path_peer_faults[p]++;
+		rp_relay_refresh(n);
 	}
 	/* full topology: again at every later charge, the others' last
 	 * frames on p age */
@@ -210,6 +212,16 @@ static void peer_dropped(struct rp_node *n, uint8_t dropped, uint64_t now_ns, st
 			mark_faulty(n, p, now_ns, out);
 }
 
+/* When the peer was last heard directly, on any path (0: never). */
+static uint64_t last_heard(const struct rp_node *n, const struct rp_peer *pe)
+{
+	uint64_t last = 0;
+	for (uint32_t p = 0; p < n->cfg.path_count; p++)
+		if (pe->last_rx[p] > last)
+			last = pe->last_rx[p];
+	return last;
+}
+
 /* A valid frame from h->sender arrived on path q (§9.3). The header's
  * transmission count tells a first copy from a later one. */
 void rp_rrp_on_rx(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t q, uint64_t now_ns,
@@ -219,15 +231,13 @@ void rp_rrp_on_rx(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t q, uin
 	n->stats.path_accepted[q]++;
 	/* after a silence the transmission count may have moved by more than
 	 * half its range (tokens go to the successor only): start afresh */
-	uint64_t last = 0;
-	for (uint32_t p = 0; p < n->cfg.path_count; p++)
-		if (pe->last_rx[p] > last)
-			last = pe->last_rx[p];
+	uint64_t last = last_heard(n, pe);
 	if (last == 0 || now_ns - last > n->cfg.rrp_timeout_ns)
 		pe->have_tx = false;
 	pe->last_rx[q] = now_ns ? now_ns : 1u;
 	pe->skipped[q] = 0;
 	pe->missing &= (uint8_t)~pbit(q);
+	uint16_t known = (uint16_t)(pe->fault_mask | pe->unreachable << 8);
 	pe->fault_mask = h->fault_mask;
 	uint8_t dropped = (uint8_t)(pe->send_mask & ~h->send_mask & all_paths(n));
 	pe->send_mask = h->send_mask;
@@ -241,6 +251,8 @@ void rp_rrp_on_rx(struct rp_node *n, const struct rp_wire_hdr *h, uint8_t q, uin
 	/* heard directly on q: back in reach there (§17.5) */
 	pe->unreachable &= (uint8_t)~pbit(q);
 	pe->peer_problems[q] = 0;
+	if (known != (uint16_t)(pe->fault_mask | pe->unreachable << 8))
+		rp_relay_refresh(n); /* what is known of j's networks changed (§9.8) */
 	if (dropped != 0 && per_pair(n) && !n->partial && (n->memb & rp_bit(h->sender)))
 		peer_dropped(n, dropped, now_ns, out);
 	/* only a first copy counts against the other paths: a later copy

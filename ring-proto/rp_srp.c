@@ -293,7 +293,7 @@ static void encode_token(struct rp_node *n)
 	struct rp_wire_hdr h;
 	rp_hdr_init(n, &h, n->ring);
 	rp_rrp_stamp_token(n);
-	n->token.rtr_has_from = n->partial; /* who asked for each seq (§17.4) */
+	n->token.rtr_has_from = rp_relay_rtr_from(n); /* who asked for each seq (§17.4, §9.8) */
 	n->token_buf_size = (uint32_t)rp_wire_encode_token(n->token_buf, &h, &n->token);
 	n->token_buf_dest = n->successor;
 }
@@ -456,7 +456,7 @@ static void rtr_reach(const struct rp_node *n, uint64_t now_ns, uint64_t *reach,
 	for (uint32_t i = 0; i < n->member_count; i++) {
 		uint16_t id = n->members[i];
 		const struct rp_peer *pe = &n->peers[id - 1u];
-		uint8_t shared = (uint8_t)(n->mine & n->rrp_in_use & n->on[id - 1u] & ~pe->unreachable);
+		uint8_t shared = (uint8_t)(rp_relay_reach(n, me(n)) & rp_relay_reach(n, id));
 		if (id == me(n) || shared == 0)
 			continue;
 		*reach |= rp_bit(id);
@@ -508,7 +508,7 @@ static uint32_t serve_rtr(struct rp_node *n, uint32_t allowed, uint64_t now_ns, 
 	struct rp_store *st = n->cur;
 	uint32_t sent = 0, kept = 0;
 	uint64_t reach = 0, heard = 0;
-	bool from = n->partial && t->rtr_has_from;
+	bool from = n->relaying && t->rtr_has_from;
 	if (from) {
 		rtr_came_back(n, t, now_ns);
 		rtr_reach(n, now_ns, &reach, &heard);
@@ -625,7 +625,7 @@ static void withdraw_rtr(struct rp_node *n)
 {
 	struct rp_wire_token *t = &n->token;
 	const struct rp_store *st = n->cur;
-	if (!n->partial || !t->rtr_has_from)
+	if (!n->relaying || !t->rtr_has_from)
 		return;
 	uint32_t kept = 0;
 	for (uint32_t i = 0; i < t->rtr_count; i++) {

@@ -430,6 +430,9 @@ uint8_t rp_relay_reach(const struct rp_node *n, uint16_t id);
 void rp_relay_refresh(struct rp_node *n);
 /* Whether the token names the requesters of each rtr seq (§17.4, §9.8). */
 bool rp_relay_rtr_from(const struct rp_node *n);
+/* The rtr requests a token may carry: rtr_max, fewer if the token with its
+ * requesters would not fit frame_size_max relayed (§9.8). */
+uint32_t rp_relay_rtr_cap(const struct rp_node *n);
 /* A frame about to be sent to dest on mask: floods it, or sends it only on
  * the paths shared with dest; retrans: a timer's retransmission. */
 void rp_relay_route(struct rp_node *n, uint8_t *data, uint16_t *dest, uint8_t *mask, bool retrans);

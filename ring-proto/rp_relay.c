@@ -38,9 +38,12 @@ void rp_relay_init(struct rp_node *n)
 /* This node: the paths it sends on. A peer: its configured networks minus
  * the paths it marked itself (its latest frame's fault mask) and those it
  * is out of reach on here — a pair's mark taken for the peer's every pair,
- * an over-estimate that only adds copies (§9.8). */
+ * an over-estimate that only adds copies (§9.8). A partial topology keeps
+ * the configured networks (§17.4; §9.8 says why). */
 uint8_t rp_relay_reach(const struct rp_node *n, uint16_t id)
 {
+	if (n->partial)
+		return n->on[id - 1u];
 	if (id == me(n))
 		return (uint8_t)(n->mine & n->rrp_in_use);
 	const struct rp_peer *pe = &n->peers[id - 1u];
@@ -61,9 +64,27 @@ void rp_relay_refresh(struct rp_node *n)
 	n->dyn = dyn;
 }
 
+/* How many rtr requests fit a token that names their requesters, flooded
+ * inside a RELAY frame, within frame_size_max (0: none). A partial
+ * topology's configuration is refused unless rtr_max do (rp_config_check);
+ * a full one is sized for the token without requesters (§9.8). */
+static uint32_t from_fit(const struct rp_node *n)
+{
+	size_t base = rp_wire_relay_size(rp_wire_token_size_from(0));
+	size_t per = rp_wire_token_size_from(1) - rp_wire_token_size_from(0);
+	return n->cfg.frame_size_max > base ? (uint32_t)((n->cfg.frame_size_max - base) / per) : 0u;
+}
+
 bool rp_relay_rtr_from(const struct rp_node *n)
 {
-	return n->relaying && rp_wire_token_size_from(n->cfg.rtr_max) <= n->cfg.frame_size_max;
+	return n->relaying && from_fit(n) > 0;
+}
+
+uint32_t rp_relay_rtr_cap(const struct rp_node *n)
+{
+	if (!rp_relay_rtr_from(n) || from_fit(n) >= n->cfg.rtr_max)
+		return n->cfg.rtr_max;
+	return from_fit(n);
 }
 
 static bool no_relay(const struct rp_node *n) { return n->cfg.mutation == RP_MUTATION_NO_RELAY; }

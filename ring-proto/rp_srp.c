@@ -456,7 +456,9 @@ static void rtr_reach(const struct rp_node *n, uint64_t now_ns, uint64_t *reach,
 	for (uint32_t i = 0; i < n->member_count; i++) {
 		uint16_t id = n->members[i];
 		const struct rp_peer *pe = &n->peers[id - 1u];
-		uint8_t shared = (uint8_t)(rp_relay_reach(n, me(n)) & rp_relay_reach(n, id));
+		uint8_t shared = (uint8_t)(n->mine & n->rrp_in_use & n->on[id - 1u] & ~pe->unreachable);
+		if (!n->partial)
+			shared &= (uint8_t)~pe->fault_mask; /* §9.8: what it marked itself */
 		if (id == me(n) || shared == 0)
 			continue;
 		*reach |= rp_bit(id);
@@ -648,7 +650,7 @@ static void request_rtr(struct rp_node *n)
 	uint64_t limit = rp_seq_min(t->seq, n->prev_visit_seq);
 	withdraw_rtr(n);
 	for (uint64_t s = st->my_aru + 1u; rp_seq_le(s, limit); s++) {
-		if (t->rtr_count >= n->cfg.rtr_max) {
+		if (t->rtr_count >= rp_relay_rtr_cap(n)) {
 			join_rtr(n, s, limit);
 			break;
 		}

@@ -201,6 +201,8 @@ static void set_replay_line(const struct sim_opts *so, const char *net_arg)
 	if (!so->stale)
 		snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line),
 			 " --stale none");
+	if (so->mutes)
+		snprintf(replay_line + strlen(replay_line), sizeof(replay_line) - strlen(replay_line), " --mutes");
 }
 
 static void usage(void)
@@ -212,7 +214,7 @@ static void usage(void)
 		"                [--load-ms MS] [--calm-ms MS] [--initial-seq N] [--token-hold-us US] [--accelerated N]\n"
 		"                [--lend none|odd|all] [--stability | --no-stability] [--topology full|partial]\n"
 		"                [--networks IDS/IDS/... (the nodes on each network, e.g. 1234/12/134)]\n"
-		"                [--stale none|all] [--expect PROPERTY[,PROPERTY...]]\n"
+		"                [--stale none|all] [--mutes] [--expect PROPERTY[,PROPERTY...]]\n"
 		"  mutations: drop-delivery swap-deliveries early-safe skip-transitional always-primary\n"
 		"             single-path split-on-change late-commit no-relay trans-old trans-all\n"
 		"             dup-after-merge stale-data skip-rtr\n"

@@ -306,14 +306,16 @@ static void heal(struct sim *s)
 static void heal_paths(struct sim *s)
 {
 	memset(s->cut, 0, sizeof(s->cut));
+	memset(s->mute, 0, sizeof(s->mute));
 	memset(s->path_down, 0, sizeof(s->path_down));
 }
 
 bool sim_direct(const struct sim *s, uint32_t a, uint32_t b)
 {
 	for (uint32_t p = 0; p < s->opts.paths; p++)
-		if ((s->on[a] & s->on[b] & (1u << p)) && !s->path_down[p] && !s->cut[a][p] && !s->cut[b][p])
-			return true;
+		if ((s->on[a] & s->on[b] & (1u << p)) && !s->path_down[p] && !s->cut[a][p] && !s->cut[b][p] &&
+		    !s->mute[a][p] && !s->mute[b][p])
+			return true; /* both ways: a muted sending side breaks the pair */
 	return false;
 }
 
@@ -352,18 +354,37 @@ static bool paths_connect(const struct sim *s)
 	return true;
 }
 
-/* Applies a path fault; before the membership faults start (--faults all)
- * a cut that would leave some pair of nodes without a path is skipped. */
-static void path_fault(struct sim *s, uint32_t node, uint8_t path, bool cut, bool whole)
+/* Sets a path fault's slot; before the membership faults start (--faults
+ * all) a fault that would break paths_connect() is skipped (false). */
+static bool fault_slot(struct sim *s, bool *slot, bool cut)
 {
-	bool *slot = whole ? &s->path_down[path] : &s->cut[node][path];
 	if (*slot == cut)
-		return;
+		return false;
 	*slot = cut;
 	if (cut && s->opts.faults == SIM_FAULTS_ALL && s->now < s->memb_from_ns && !paths_connect(s)) {
 		*slot = false;
-		return;
+		return false;
 	}
+	return true;
+}
+
+/* --mutes: node's frames on path are lost, while it still receives there
+ * (one direction of one link; a filtering switch port, scripts/topology
+ * mute), or that ends. */
+static void path_mute(struct sim *s, uint32_t node, uint8_t path, bool on)
+{
+	if (!fault_slot(s, &s->mute[node][path], on))
+		return;
+	if (on)
+		s->path_cuts++;
+	sim_trace(s, "n%u path %u %s", s->nodes[node].id, path, on ? "muted" : "unmuted");
+}
+
+/* Applies a path fault, as fault_slot() allows. */
+static void path_fault(struct sim *s, uint32_t node, uint8_t path, bool cut, bool whole)
+{
+	if (!fault_slot(s, whole ? &s->path_down[path] : &s->cut[node][path], cut))
+		return;
 	if (cut)
 		s->path_cuts++;
 	else
@@ -491,6 +512,12 @@ static void random_path_fault(struct sim *s)
 	/* a partial topology cuts a link the node has */
 	while (s->opts.partial && !((s->on[node] >> path) & 1u))
 		path = (uint8_t)((path + 1u) % s->opts.paths);
+	/* drawn only with --mutes, so that the seeds without it keep their
+	 * schedules: a quarter of the path faults mute a link, or end a mute */
+	if (s->opts.mutes && sim_chance(s, 0.25)) {
+		path_mute(s, node, path, !s->mute[node][path]);
+		return;
+	}
 	if (r < 30) {
 		path_fault(s, node, path, true, false);
 	} else if (r < 55) {
@@ -579,7 +606,7 @@ static void net_deliver_copy(struct sim *s, uint32_t from, uint32_t to, uint8_t 
 	}
 	if (!((s->on[to] >> path) & 1u))
 		return;
-	if (s->blocked[from][to] || s->oneway[from][to])
+	if (s->blocked[from][to] || s->oneway[from][to] || s->mute[from][path])
 		return;
 	if (s->path_down[path] || s->cut[from][path] || s->cut[to][path]) {
 		sim_stale_queue(s, to, path, b);

@@ -106,6 +106,8 @@ struct sim_opts {
 	int stability;            /* check properties 9 and 10 (docs/protocol.md §16): 1, 0, or -1:
 				   * not said (on) */
 	bool stale;               /* held frames, replays and bursts after cuts (default true; net faults and up) */
+	bool mutes;               /* with --faults all: one-way faults of one (node, path) link among the
+				   * path faults, its sending side alone failing (default false) */
 	uint32_t frame_size;      /* rp frame_size_max */
 	uint32_t message_size_max;
 	uint32_t store_slots;

@@ -81,6 +81,10 @@ int sim_cli_option(int argc, char **argv, int i, struct sim_cli *c, struct sim_o
 	}
 	if (!strcmp(a, "--faults"))
 		return sim_parse_faults(v, &o->faults) ? 2 : -1;
+	if (!strcmp(a, "--mutes")) {
+		o->mutes = true; /* one-way (node, path) faults among the path faults */
+		return 1;
+	}
 	return 0;
 }
 

@@ -263,6 +263,7 @@ struct sim {
 	struct sim_path paths[RP_PATHS_MAX];
 	bool blocked[SIM_NODES_MAX][SIM_NODES_MAX]; /* from, to: a partition */
 	bool cut[SIM_NODES_MAX][RP_PATHS_MAX];      /* a node's link on a path */
+	bool mute[SIM_NODES_MAX][RP_PATHS_MAX];     /* its sending side alone (--mutes) */
 	bool path_down[RP_PATHS_MAX];
 	uint8_t on[SIM_NODES_MAX];                  /* the networks each node is on (§17) */
 	uint64_t memb_from_ns;    /* membership faults start here (all: the second half) */

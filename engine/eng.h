@@ -173,11 +173,15 @@ int eng_config_eal_argv(const struct eng_config *c, const char *prog, char **arg
 
 /* ---- state directory (eng_state.c) ---- */
 
-/* Creates the state directory if needed, reads the persisted ring state into
- * c->rp and sets c->rp.incarnation to a value larger than every earlier
- * start's (persisted before returning). Returns 0, or -errno with err set.
- * The starting thread, before eng_create(). */
+/* Creates the state directory if needed, takes its exclusive lock (held
+ * until the process ends or eng_state_stop; another process holding it is
+ * an error naming the directory and that process's PID), reads the
+ * persisted ring state into c->rp and sets c->rp.incarnation to a value
+ * larger than every earlier start's (persisted before returning). Returns
+ * 0, or -errno with err set. The starting thread, before eng_create(). */
 int eng_state_start(struct eng_config *c, char *err, size_t err_size);
+/* Releases the state directory's lock (after eng_destroy; no-op if none). */
+void eng_state_stop(void);
 
 /* Records RP_ACT_PERSIST durably (write, fsync, rename). Returns 0 or
  * -errno. Worker only (it blocks on fsync: a persist is rare). */

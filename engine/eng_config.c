@@ -435,7 +435,7 @@ static const char *const ciphers[] = {"aes256-gcm", "chacha20-poly1305", NULL};
 
 static const struct key keys[] = {
 	{.sec = SEC_NODE, .name = "id", .type = KT_UINT, C(rp.node_id), .min = 1, .max = RP_NODES_MAX, .scale = 1, .unit = "", .check = check_node_id, .flags = KF_REQUIRED, .help = "this node's id, one of [ring] nodes"},
-	{.sec = SEC_NODE, .name = "state_dir", .type = KT_STR, C(state_dir), .scale = 1, .unit = "", .def = "/var/lib/ordo/n<id>", .derive = derive_state_dir, .help = "incarnation counter and persisted ring state"},
+	{.sec = SEC_NODE, .name = "state_dir", .type = KT_STR, C(state_dir), .scale = 1, .unit = "", .def = "/var/lib/ordo/n<id>", .derive = derive_state_dir, .help = "incarnation, frame counter reservation and persisted ring state; one process's alone (locked while it runs)"},
 	ENUM(SEC_NODE, "idle", C(idle), idles, "adaptive", "what the worker does when a poll round found no work (docs/ordod.md, Idle strategies)"),
 	USEC(SEC_NODE, "backoff_yield_us", C(backoff_yield_ns), 0, 1000000, "1000", "idle = backoff (and adaptive on a device that cannot be waited on): yield while work came within this long ..."),
 	USEC(SEC_NODE, "backoff_sleep_us", C(backoff_sleep_ns), 1, 100000, "100", "... then nanosleep this long at a time"),

@@ -6,6 +6,12 @@
  * directory):
  *   incarnation   the last start's incarnation
  *   ring          ring_seq, the last attempted and installed primary rings
+ *   counter       the frame counters' reservation (docs/security.md §3)
+ * and 'lock', which the process holds an exclusive flock(2) on from
+ * eng_state_start until it ends or eng_state_stop (the PID of its holder
+ * written in it, for the message only): a second process on the same
+ * directory would read the same incarnation, counter reservation and ring
+ * ids, so it is refused (docs/ordod.md state_dir).
  * An incarnation is larger than every earlier one of this node: the stored
  * one + 1, or the wall clock in microseconds if larger (so that a wiped
  * state directory still gives a new incarnation), plus a random part
@@ -23,6 +29,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -115,6 +122,66 @@ static int mkdir_parents(const char *path)
 	return 0;
 }
 
+/* The open file description holding the state directory's lock; -1 if none. */
+static int lock_fd = -1;
+
+/* The error for a state directory whose lock another process holds, naming
+ * that process if it wrote its PID (read only for the message). */
+static void lock_held_error(int fd, const char *dir, char *err, size_t err_size)
+{
+	char pid[24] = "";
+	ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+	pid[n > 0 ? n : 0] = '\0';
+	size_t digits = strspn(pid, "0123456789");
+	pid[digits] = '\0';
+	snprintf(err, err_size,
+		 "state_dir %s is in use by %s%s%s: two processes must never share a state directory "
+		 "(their incarnations, frame counters and ring ids would repeat); stop that one or give this "
+		 "node its own [node] state_dir",
+		 dir, digits > 0 ? "process " : "another process", pid,
+		 digits > 0 ? ", which holds its lock" : " (it holds its lock)");
+}
+
+/* Takes the exclusive lock on dir/lock (kept open, close-on-exec, until the
+ * process ends or eng_state_stop) and writes this process's PID into it. */
+static int lock_state_dir(const char *dir, char *err, size_t err_size)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		int e = errno;
+		snprintf(err, err_size, "state_dir %s: cannot open 'lock': %s", dir, strerror(e));
+		return -e;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		if (e == EWOULDBLOCK)
+			lock_held_error(fd, dir, err, err_size);
+		else
+			snprintf(err, err_size, "state_dir %s: cannot lock 'lock': %s", dir, strerror(e));
+		close(fd);
+		return -e;
+	}
+	char pid[24];
+	int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+		int e = errno ? errno : EIO;
+		snprintf(err, err_size, "state_dir %s: cannot write 'lock': %s", dir, strerror(e));
+		close(fd);
+		return -e;
+	}
+	lock_fd = fd;
+	return 0;
+}
+
+void eng_state_stop(void)
+{
+	if (lock_fd >= 0)
+		close(lock_fd);
+	lock_fd = -1;
+}
+
 int eng_state_start(struct eng_config *c, char *err, size_t err_size)
 {
 	int mk = mkdir_parents(c->state_dir);
@@ -122,6 +189,8 @@ int eng_state_start(struct eng_config *c, char *err, size_t err_size)
 		snprintf(err, err_size, "state_dir %s: cannot create: %s", c->state_dir, strerror(-mk));
 		return mk;
 	}
+	if ((mk = lock_state_dir(c->state_dir, err, err_size)) != 0)
+		return mk;
 	char text[1024];
 	uint64_t last_inc = 0;
 	int rc = read_one_field(c->state_dir, "incarnation", "incarnation", &last_inc,

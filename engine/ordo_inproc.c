@@ -86,12 +86,14 @@ int ordo_engine_start(const char *config_file, struct ordo_engine **out)
 	if (eng_state_start(&oe->cfg, err, sizeof(err)) != 0 ||
 	    (oe->e = eng_create(&oe->cfg, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "ordo: %s\n", err);
+		eng_state_stop();
 		pmdg_eal_cleanup();
 		free(oe);
 		return ORDO_EINVAL;
 	}
 	if (rte_eal_remote_launch(worker_main, oe, oe->lcore) != 0) {
 		eng_destroy(oe->e);
+		eng_state_stop();
 		pmdg_eal_cleanup();
 		free(oe);
 		return ORDO_EINVAL;
@@ -152,6 +154,7 @@ void ordo_engine_stop(struct ordo_engine *oe)
 	oe->stop = 1;
 	rte_eal_wait_lcore(oe->lcore);
 	eng_destroy(oe->e);
+	eng_state_stop();
 	pmdg_eal_cleanup();
 	eng_log_close();
 	free(oe);

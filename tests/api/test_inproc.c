@@ -1,12 +1,16 @@
 /* test_inproc.c — include/ordo_inproc.h, in-process mode: ordo_engine_start (the
  * EAL, the port and the worker lcore inside this process),
  * ordo_attach_engine, groups and messages as in daemon mode, a socket
- * client of the same engine, ordo_engine_stop with a client still
- * attached. One engine per process: this executable is its own.
+ * client of the same engine, the engine's lock on its state directory (an
+ * ordod on it is refused), ordo_engine_stop with a client still attached.
+ * One engine per process: this executable is its own.
  *
- *   test-api-inproc ORDOD        (ORDOD is not run; the engine is linked in)
+ *   test-api-inproc ORDOD        (the engine is linked in; ORDOD is run only
+ *                                 as the second process on its state_dir)
  */
+#include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -154,6 +158,77 @@ static void test_roundtrip(void **state)
 	api_rec_free_all((struct api_rec *[]){&s, &a}, 2);
 }
 
+/* Writes cfg's configuration with its own [eal] file_prefix and no socket
+ * into path: the same node and state_dir, nothing else shared. */
+static void write_second_conf(const char *path)
+{
+	char line[512];
+	FILE *in = fopen(cfg.conf, "r"), *out = fopen(path, "w");
+	assert_non_null(in);
+	assert_non_null(out);
+	while (fgets(line, sizeof(line), in) != NULL) {
+		if (strncmp(line, "socket = ", 9) == 0)
+			fputs("socket =\n", out);
+		else if (strncmp(line, "file_prefix = ", 14) == 0)
+			fprintf(out, "file_prefix = %s-2\n", cfg.prefix);
+		else
+			fputs(line, out);
+	}
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+}
+
+/* The in-process engine holds its state directory's lock (docs/ordod.md
+ * state_dir): an ordod on the same state_dir exits 2 naming the directory
+ * and this process; the engine goes on. Before: that ordod started with
+ * the engine's stored incarnation, counter reservation and ring ids (it is
+ * killed after 10 s here). */
+static void test_state_dir_held(void **state)
+{
+	(void)state;
+	assert_non_null(engine);
+	char conf2[160], errf[160], text[1024] = "", want[256];
+	snprintf(conf2, sizeof(conf2), "%s/second.conf", cfg.dir);
+	snprintf(errf, sizeof(errf), "%s/second.err", cfg.dir);
+	write_second_conf(conf2);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		api_child_init();
+		int fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		execl(api_ordod, "ordod", "-c", conf2, (char *)NULL);
+		_exit(127);
+	}
+	int st = 0;
+	pid_t w = 0;
+	for (int i = 0; i < 1000 && (w = waitpid(child, &st, WNOHANG)) == 0; i++)
+		api_sleep_ms(10);
+	if (w == 0) {
+		kill(child, SIGKILL);
+		assert_int_equal(waitpid(child, &st, 0), child);
+	}
+	FILE *f = fopen(errf, "r");
+	assert_non_null(f);
+	text[fread(text, 1, sizeof(text) - 1, f)] = '\0';
+	fclose(f);
+	printf("# an ordod on this engine's state_dir: %s %d; it said:\n%s", w == 0 ? "killed after 10 s, was" : "exit",
+	       WIFEXITED(st) ? WEXITSTATUS(st) : -1, text);
+	assert_int_not_equal(w, 0);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 2);
+	snprintf(want, sizeof(want), "state_dir %s/state is in use by process %ld", cfg.dir, (long)getpid());
+	assert_non_null(strstr(text, want));
+	/* the engine goes on: a message of its own comes back */
+	struct api_rec a;
+	assert_int_equal(api_rec_attach(&a, "after", NULL, engine, 256, 0, 0), ORDO_OK);
+	assert_int_equal(ordo_join(a.c, "after", 5), ORDO_OK);
+	assert_int_equal(api_publish_first(&a, "after", "still!!!", 8, 20000), 0);
+	assert_true(api_wait_msgs(&a, 1, 20000));
+	api_rec_free_all((struct api_rec *[]){&a}, 1);
+}
+
 /* ordo_engine_stop with a client attached: it is detached (ORDO_EDETACHED). */
 static void test_stop_with_client(void **state)
 {
@@ -206,14 +281,18 @@ static void test_detach_after_stop(void **state)
 
 int main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s ORDOD\n", argv[0]);
+		return 2;
+	}
+	api_ordod = argv[1];
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (getenv("API_TEST_FILTER") != NULL)
 		cmocka_set_test_filter(getenv("API_TEST_FILTER"));
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_start_after_failed_start),
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_state_dir_held),
 		cmocka_unit_test(test_stop_with_client),
 		cmocka_unit_test(test_detach_after_stop),
 	};

@@ -10,7 +10,8 @@ a key twice, or a key under the wrong section, is an error naming the
 file's lines. As root, setup failures exit 2 with a line saying what to
 do: a wrong interface (the one asked for, those that exist, the device
 form), a PCI device without a driver, a second copy of a running node
-(its file prefix and pid).
+(its file prefix and pid), a second ordod on a running one's state_dir (the
+directory and the pid; the first keeps running).
 
 usage: test_bad_config.py ORDOD"""
 import copy
@@ -233,18 +234,19 @@ def setup_failure(what, rc, err, words, errors):
         errors.append(f'{what}: no "ordod:" line on stderr says all of {words}: {err.strip()}')
 
 
-def second_copy(ordod, tmp, errors):
-    """A second ordod with a running one's [eal] file_prefix: exit 2 and a
-    line naming the prefix, the running process's pid and the way out
-    (before: "EAL initialisation failed: Success")."""
+def beside_first(ordod, tmp, what, edit, words, errors):
+    """Starts a first ordod on net_null0, then a second one with the same
+    configuration changed by edit: the second is to exit 2 with a line
+    holding every word (the first's pid among them), the first to keep
+    running."""
     conf = base(tmp)
-    for edit in (drop_sections('path1', 'load'), set_key('path0', 'device', 'net_null0'),
-                 set_key('ring', 'nodes', '1')):
-        edit(conf)
+    for e in (drop_sections('path1', 'load'), set_key('path0', 'device', 'net_null0'),
+              set_key('ring', 'nodes', '1')):
+        e(conf)
     first = os.path.join(tmp, 'first.conf')
     with open(first, 'w') as f:
         f.write(ini(conf))
-    conf['node']['state_dir'] = os.path.join(tmp, 'state-second')
+    edit(conf)
     second = os.path.join(tmp, 'second.conf')
     with open(second, 'w') as f:
         f.write(ini(conf))
@@ -257,14 +259,12 @@ def second_copy(ordod, tmp, errors):
             time.sleep(0.1)
         time.sleep(0.5)  # the EAL locks its config file once it wrote it
         if p.poll() is not None:
-            errors.append(f'second copy: the first ordod ended ({p.returncode}): {p.stderr.read().strip()}')
+            errors.append(f'{what}: the first ordod ended ({p.returncode}): {p.stderr.read().strip()}')
             return
         rc, out, err = run_ordod(ordod, second, False)
-        setup_failure('a second copy with the same file_prefix', rc, err,
-                      [f"file prefix '{PREFIX}' is in use by process {p.pid}", 'runs already',
-                       '[eal] file_prefix'], errors)
+        setup_failure(what, rc, err, [w.format(pid=p.pid) for w in words], errors)
         if p.poll() is not None:
-            errors.append(f'second copy: the first ordod ended meanwhile ({p.returncode})')
+            errors.append(f'{what}: the first ordod ended meanwhile ({p.returncode})')
     finally:
         if p.poll() is None:
             p.send_signal(signal.SIGTERM)
@@ -274,6 +274,27 @@ def second_copy(ordod, tmp, errors):
             p.kill()
             p.wait()
         p.stderr.close()
+
+
+def second_copy(ordod, tmp, errors):
+    """A second ordod with a running one's [eal] file_prefix: exit 2 and a
+    line naming the prefix, the running process's pid and the way out
+    (before: "EAL initialisation failed: Success")."""
+    beside_first(ordod, tmp, 'a second copy with the same file_prefix',
+                 set_key('node', 'state_dir', os.path.join(tmp, 'state-second')),
+                 [f"file prefix '{PREFIX}' is in use by process {{pid}}", 'runs already',
+                  '[eal] file_prefix'], errors)
+
+
+def shared_state_dir(ordod, tmp, errors):
+    """A second ordod with its own file_prefix but a running one's state_dir:
+    exit 2 and a line naming the directory, the running process's pid and
+    the way out; the first keeps running (before: it started, with the
+    first's stored incarnation, counter reservation and ring ids)."""
+    beside_first(ordod, tmp, 'a second ordod on the same state_dir',
+                 set_key('eal', 'file_prefix', PREFIX + '-2'),
+                 [f"state_dir {os.path.join(tmp, 'state')} is in use by process {{pid}}",
+                  'its own [node] state_dir'], errors)
 
 
 def test(ordod, args):
@@ -365,11 +386,13 @@ def test(ordod, args):
                 rc, out, err = run_ordod(ordod, path, False)
                 setup_failure(what, rc, err, words, errors)
             second_copy(ordod, tmp, errors)
+            shared_state_dir(ordod, tmp, errors)
         else:
             log('not root: the setup-failure cases (exit 2) are skipped')
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(os.path.join(DPDK_RUN, PREFIX), ignore_errors=True)
+        shutil.rmtree(os.path.join(DPDK_RUN, PREFIX + '-2'), ignore_errors=True)
     for w in warnings:
         log(f'WARNING: {w}')
     log(f'{len(CASES)} broken configs, each with and without --check: {len(errors)} problems')

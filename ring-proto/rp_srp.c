@@ -356,8 +356,10 @@ void rp_srp_on_submit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out
 	}
 	/* the holder's own HOLD_CANCEL would only wake the others: its token
 	 * finds its work queued */
+	if (!n->ring_quiet || n->state != RP_STATE_OPERATIONAL || n->token_local)
+		return;
 	uint16_t holder = hold_holder(n);
-	if (!n->ring_quiet || n->state != RP_STATE_OPERATIONAL || n->token_local || holder == me(n))
+	if (holder == me(n))
 		return;
 	/* The ring went quiet: the holder probably holds; only it acts on a
 	 * HOLD_CANCEL (every node hears one in a partial topology). */

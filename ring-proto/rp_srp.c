@@ -853,8 +853,8 @@ void rp_srp_on_data(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_
 		n->cur->high_origin = d.origin;
 	if ((d.body_flags & RP_DATA_F_RECOVERY) && n->state == RP_STATE_RECOVERY)
 		rp_recovery_file(n, &d);
-	if (n->partial)
-		rp_relay_data(n, h, d.origin, d.seq, out); /* a designated relay (§17.4) */
+	if (n->dyn) /* a partial topology always is */
+		rp_relay_data(n, h, d.origin, d.seq, out); /* a designated relay (§17.4, §9.8) */
 	if (n->token_retransmit_at != RP_NEVER && rp_seq_gt(d.seq, n->token_fwd_seq) &&
 	    n->state != RP_STATE_COMMIT)
 		n->token_retransmit_at = RP_NEVER; /* a node downstream holds the token */

@@ -463,7 +463,10 @@ static int rtr_index(const struct rp_wire_token *t, uint64_t seq)
  * this node, and a held or queued copy not even that the network works
  * (seed 1927): a requester whose request came back after this node took
  * it for answered is not taken off again for two probe periods from then
- * [rtr_doubt], the age of evidence this node trusts. */
+ * [rtr_doubt], the age of evidence this node trusts. A full topology that
+ * is not dyn here counts every requester in reach as heard: a node that
+ * only receives is heard by its successor alone, and every holder would
+ * answer it (§9.8). */
 static void rtr_reach(const struct rp_node *n, uint64_t now_ns, uint64_t *reach, uint64_t *heard)
 {
 	*reach = *heard = 0;
@@ -477,6 +480,8 @@ static void rtr_reach(const struct rp_node *n, uint64_t now_ns, uint64_t *reach,
 		if (id == me(n) || shared == 0)
 			continue;
 		*reach |= rp_bit(id);
+		if (!n->dyn)
+			*heard |= rp_bit(id); /* §9.8: a working network joins every pair */
 		for (uint32_t p = 0; p < n->cfg.path_count; p++)
 			if ((shared & (1u << p)) && pe->last_rx[p] != 0 && now_ns - pe->last_rx[p] <= window)
 				*heard |= rp_bit(id);

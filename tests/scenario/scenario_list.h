@@ -28,6 +28,7 @@ SCENARIO("path-link-down-passive", scenario_path_cut(RP_RRP_PASSIVE, false, true
 SCENARIO("path-cut-idle", scenario_path_cut_idle())
 SCENARIO("path-cut-node", scenario_path_cut_node())
 SCENARIO("path-cross-active", scenario_path_cross())
+SCENARIO("rtr-copies-active", scenario_rtr_copies())
 SCENARIO("node-paths-cut", scenario_node_paths_cut())
 SCENARIO("path-flap-active", scenario_path_flap(RP_RRP_ACTIVE, name))
 SCENARIO("path-flap-passive", scenario_path_flap(RP_RRP_PASSIVE, name))

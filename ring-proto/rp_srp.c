@@ -295,6 +295,8 @@ static void encode_token(struct rp_node *n)
 	rp_hdr_init(n, &h, n->ring);
 	rp_rrp_stamp_token(n);
 	n->token.rtr_has_from = rp_relay_rtr_from(n); /* who asked for each seq (§17.4, §9.8) */
+	if (n->token.rtr_has_from && n->token.rtr_count > rp_relay_rtr_cap(n))
+		n->token.rtr_count = (uint16_t)rp_relay_rtr_cap(n); /* an older build's requests (§9.8) */
 	n->token_buf_size = (uint32_t)rp_wire_encode_token(n->token_buf, &h, &n->token);
 	n->token_buf_dest = n->successor;
 }

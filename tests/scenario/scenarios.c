@@ -954,6 +954,57 @@ static int scenario_rtr_copies(void)
 		       "no configuration change; fewer than 1.5 copies sent again per lost frame");
 }
 
+/* "Four nodes, two networks, active, frames of 800 bytes (rtr_max 64):
+ * at 50 ms node 2 gets a token of an older build instead of node 1's, 64
+ * requests without requesters." Node 2 sends every later token naming
+ * requesters, 16 bytes a request: no more of them than fit a frame
+ * (docs/protocol.md §9.8); every frame any node sends fits frame_size_max. */
+struct old_token {
+	bool sent;
+	uint32_t frame_size;
+	uint64_t oversize;
+};
+
+static bool old_build_token(struct sim *s, void *arg, uint32_t from, uint32_t to, uint8_t path,
+			    const uint8_t *f, uint32_t size)
+{
+	struct old_token *o = arg;
+	o->oversize += size > o->frame_size;
+	struct rp_wire_hdr h;
+	struct rp_wire_token t;
+	if (o->sent || from != 0 || to != 1 || sim_now(s) < 50 * MS || !is_token(f, size) ||
+	    rp_wire_decode_hdr(f, size, &h) != RP_DROP_NONE || rp_wire_decode_token(f, &h, &t) != RP_DROP_NONE)
+		return false;
+	if (path == 0) { /* the copy on path 1 is dropped too, below */
+		t.rtr_has_from = 0;
+		t.rtr_count = 64;
+		for (uint32_t i = 0; i < 64; i++)
+			t.rtr[i] = t.seq + 100u + i; /* asked for again until sent */
+		uint8_t buf[2048];
+		size_t n = rp_wire_encode_token(buf, &h, &t);
+		sim_inject(s, 0, 1, 0, buf, (uint32_t)n, 1000);
+	} else {
+		o->sent = true;
+	}
+	return true;
+}
+
+static int scenario_old_token(void)
+{
+	struct sim_opts o;
+	memb_opts(&o, 37, 4);
+	o.rrp_mode = RP_RRP_ACTIVE;
+	o.frame_size = 800;
+	struct old_token ot = {.frame_size = o.frame_size};
+	o.filter = old_build_token;
+	o.filter_arg = &ot;
+	struct sim_result r;
+	run(&o, &r);
+	printf("old-token-small-frames: frames larger than %u bytes: %" PRIu64 "\n", o.frame_size, ot.oversize);
+	return verdict("old-token-small-frames", &r, ot.sent && ot.oversize == 0,
+		       "the old build's token injected; no frame larger than frame_size_max");
+}
+
 /* "Both links of node 2 are cut at 60 ms and restored at 160 ms: the others
  * expel it, then it merges back." */
 static int scenario_node_paths_cut(void)

@@ -271,6 +271,7 @@ void sim_node_boot(struct sim *s, struct sim_node *n)
 	n->pending_self = 0;
 	n->seen_all = false;
 	n->link_down = 0;
+	n->resumed_ns = UINT64_MAX;
 	n->timer_at = UINT64_MAX;
 	n->timer_gen++;
 	memset(n->streams, 0, sizeof(n->streams));

@@ -121,6 +121,7 @@ void sim_evs_sent(struct sim *s, struct sim_node *n, const struct rp_wire_hdr *h
 			      n->id, h->ring.rep, h->ring.seq, d.seq);
 		return;
 	}
+	sim_stable_sent(s, n, h->ring);
 	struct sim_sent_frame *sf = sent_add(s, &(struct sim_sent_frame){
 		.ring = h->ring, .seq = d.seq, .inc = n->incarnation, .origin = n->index,
 		.first = (uint32_t)s->sent_entries_count});

@@ -162,6 +162,7 @@ struct sim_node {
 	/* process pauses (sim_pause.c) */
 	bool paused;
 	uint64_t pauses;            /* pauses begun: SIM_EV_RESUME's gen */
+	uint64_t resumed_ns;        /* when its last pause ended (UINT64_MAX: none) */
 	struct sim_event *pq;       /* frames that arrived while paused, oldest first */
 	uint32_t pq_head, pq_count;
 	/* stability and primary continuity (sim_stable.c) */
@@ -411,5 +412,6 @@ void sim_stable_arrival(struct sim *s, const struct sim_node *n, const struct si
 void sim_stable_config(struct sim *s, struct sim_node *n, const struct rp_configuration *c,
 		       uint64_t members);
 void sim_stable_step(struct sim *s, struct sim_node *n);
+void sim_stable_sent(struct sim *s, const struct sim_node *n, struct rp_ring_id ring); /* a new data frame */
 
 #endif

@@ -65,6 +65,7 @@ void sim_resume(struct sim *s, struct sim_node *n)
 	if (!n->paused)
 		return;
 	n->paused = false;
+	n->resumed_ns = s->now;
 	uint32_t before = (uint32_t)sim_rand_range(s, 0, n->pq_count);
 	sim_trace(s, "n%u resumes: %u queued frames, the timers after %u of them", n->id, n->pq_count,
 		  before);

@@ -265,6 +265,33 @@ void sim_stable_config(struct sim *s, struct sim_node *n, const struct rp_config
 			      c->ring.rep, c->ring.seq, settled, (double)sim_stable_bound_ns(s) / 1e9);
 }
 
+/* pause-send (docs/protocol.md §16.1): a node that resumed within the
+ * last token-loss timeout sends a new data frame in ring `ring` after
+ * another member of that ring, alive and running, installed a later
+ * regular configuration. That member has left the ring for good, so the
+ * frame reaches it neither now nor through recovery: the sender delivers
+ * it in a transitional configuration without that member, and a message
+ * is lost to a node it was only separated from by the pause. EVS allows
+ * it; a resumed node that first waits for its ring to show it is still
+ * there (the token coming back) never does it. */
+void sim_stable_sent(struct sim *s, const struct sim_node *n, struct rp_ring_id ring)
+{
+	if (!checked(s) || n->resumed_ns == UINT64_MAX || s->now - n->resumed_ns > s->cfg.token_loss_ns ||
+	    !n->has_config || n->in_trans || !sim_ring_eq(n->ring, ring))
+		return;
+	for (uint32_t q = 0; q < s->opts.nodes; q++) {
+		const struct sim_node *m = &s->nodes[q];
+		if (q == n->index || !((n->conf_members >> q) & 1u) || !m->alive || m->paused ||
+		    !m->has_config || m->ring.seq <= ring.seq)
+			continue;
+		sim_violation(s, "pause-send", "node %u, resumed at %.6f s, sent a new data frame in ring"
+			      " (%u,%" PRIu64 ") at %.6f s; its member node %u had installed ring (%u,%" PRIu64
+			      ") already: the message is lost to it", n->id, (double)n->resumed_ns / 1e9,
+			      ring.rep, ring.seq, (double)s->now / 1e9, m->id, m->ring.rep, m->ring.seq);
+		return;
+	}
+}
+
 /* After every step of n: its membership of a primary configuration, the
  * quorum group's outage, and the outage bound P counted from the later of
  * the outage's start and the last fault. */

@@ -309,6 +309,10 @@ struct rp_node {
 	/* Process pauses (docs/protocol.md §16): Joins that arrive before this
 	 * are the queue of a pause and are dropped. */
 	uint64_t join_flush_until;
+	/* ... and in OPERATIONAL the next token visit sequences nothing new:
+	 * the token may have waited in the queue of the pause, in a ring the
+	 * others have left; its coming back shows the ring is still there. */
+	bool probe_ring;
 
 	uint64_t mut_late_at;    /* RP_MUTATION_LATE_COMMIT: the delayed commit token's time */
 	bool mut_late_fired;     /* ... and its timer has fired */

@@ -824,6 +824,7 @@ void rp_memb_resumed(struct rp_node *n, uint64_t now_ns, struct rp_actions *out)
 	if (n->state == RP_STATE_OPERATIONAL) {
 		if (n->token_loss_at != RP_NEVER)
 			n->token_loss_at = now_ns + n->cfg.token_loss_ns;
+		n->probe_ring = true;
 		return;
 	}
 	n->gather_since = now_ns;

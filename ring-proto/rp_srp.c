@@ -131,6 +131,7 @@ void rp_srp_token_clear(struct rp_node *n)
 	n->fwd_settled = false;
 	n->fail_to_recv = false;
 	n->token_retransmit_at = RP_NEVER;
+	n->probe_ring = false;
 }
 
 /* Per-ring token state, at start and whenever a new ring's token begins. */
@@ -719,6 +720,13 @@ static uint32_t visit_sends(struct rp_node *n, uint32_t my_tbl, uint64_t now_ns,
 	uint32_t fresh = fair_share(n, my_tbl, room - trc);
 	if (n->state == RP_STATE_RECOVERY)
 		return trc + rp_recovery_send(n, fresh, out);
+	if (n->probe_ring) {
+		/* the first visit after a pause (§16.1): only if this token
+		 * comes back is the ring still there to sequence into */
+		n->probe_ring = false;
+		n->stats.pause_probes++;
+		return trc;
+	}
 	return trc + send_new(n, fresh, out);
 }
 

@@ -89,6 +89,21 @@ static int overflow_put(struct eng_client *c, uint16_t type, uint16_t flags, con
 static void evict(struct eng *e, struct eng_client *c, uint32_t reason, const char *why);
 static uint32_t overflow_flush(struct eng_client *c);
 
+/* Whether a record just written into a delivery ring is worth waking its
+ * client for (docs/attach.md §6): anything but a piece of a message that
+ * does not end it. A client woken for such a piece could only hold it (or
+ * copy it, assembling) and sleep again: at MTU 1500 a 64 KiB message is
+ * ~47 pieces, delivered over several duty cycles. Pieces still wake it
+ * once they fill half of its ring, which it must drain (or, holding them
+ * in ORDO_RECEIVE_PIECES, spill) for the pieces that complete the message
+ * to fit. */
+static int record_wakes(struct shm_ring_prod *ring, uint16_t type, uint16_t flags)
+{
+	if (type != ATT_REC_MESSAGE || (flags & ATT_F_LAST))
+		return 1;
+	return shm_ring_prod_used(ring) >= (ring->mask + 1u) / 2u;
+}
+
 /* Writes one record (the concatenation of parts) for a client: into its
  * delivery ring, or behind what already waits in its overflow queue. */
 static void put_record(struct eng *e, struct eng_client *c, uint16_t type, uint16_t flags,
@@ -110,7 +125,8 @@ static void put_record(struct eng *e, struct eng_client *c, uint16_t type, uint1
 				p += lens[i];
 			}
 			shm_ring_commit(&c->deliver, length, type, flags);
-			c->need_wake = 1;
+			if (record_wakes(&c->deliver, type, flags))
+				c->need_wake = 1;
 			return;
 		}
 		if (st == SHM_RING_GARBAGE) {
@@ -123,6 +139,7 @@ static void put_record(struct eng *e, struct eng_client *c, uint16_t type, uint1
 		}
 		if (c->stalled_since_ns == 0)
 			c->stalled_since_ns = e->now_ns;
+		c->need_wake = 1; /* a full ring: whatever waits there, it must drain */
 	}
 	if (overflow_put(c, type, flags, parts, lens, nparts, length) != 0)
 		evict(e, c, ORDO_REASON_EVICTED, "its overflow queue is full");

@@ -284,7 +284,10 @@ int ordo_fd(const struct ordo_client *c);
  * (publish again). The node writes the descriptor only after this, never
  * once per message: when it delivers, and (after ORDO_EAGAIN) when it
  * frees submit room, so a publisher that found the ring full can sleep
- * until it may publish again instead of spinning. Receive side. */
+ * until it may publish again instead of spinning. A message larger than
+ * a frame wakes the client when its last piece arrives, not for each
+ * piece before it, unless the pieces fill half of the delivery ring
+ * (docs/attach.md §6). Receive side. */
 int ordo_prepare_sleep(struct ordo_client *c);
 
 /* Polls, sleeping on ordo_fd for up to timeout_ms (-1: no limit) when

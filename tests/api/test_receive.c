@@ -5,7 +5,8 @@
  * byte-exact, once; and ORDO_RECEIVE_PIECES: the same messages as their
  * pieces in the delivery ring, never released under the callback, from 1 B
  * to the largest, interleaved, and assembled when they would hold more than
- * half of a small ring.
+ * half of a small ring; a message's pieces wake a sleeping receiver once,
+ * when it is whole, unless they fill half of its ring.
  *
  *   test-api-receive ORDOD
  */
@@ -71,17 +72,23 @@ static int epoll_ready(int ep, int ms)
 	return epoll_wait(ep, &ev, 1, ms);
 }
 
+/* An epoll instance over r's ordo_fd (the caller closes it). */
+static int epoll_of(const struct api_rec *r)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	assert_true(ep >= 0);
+	struct epoll_event ev = {.events = EPOLLIN};
+	assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, ordo_fd(r->c), &ev), 0);
+	return ep;
+}
+
 /* a and a witness w attached to group, a's first view taken, and an epoll
  * instance over a's ordo_fd (the caller closes it). */
 static int epoll_pair(struct api_rec *a, struct api_rec *w, const char *group)
 {
 	api_attach_pair(a, "a", w, "witness", 64, group);
 	api_pump((struct api_rec *[]){a}, 1, NULL, NULL, 20);
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	assert_true(ep >= 0);
-	struct epoll_event ev = {.events = EPOLLIN};
-	assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, ordo_fd(a->c), &ev), 0);
-	return ep;
+	return epoll_of(a);
 }
 
 static void test_fd_epoll(void **state)
@@ -562,6 +569,93 @@ static void test_pieces_spill(void **state)
 	api_rec_free_all((struct api_rec *[]){&p, &s, &t}, 3);
 }
 
+/* The pieces of a message that does not complete wake no one (docs/attach.md
+ * §6): a sleeping receiver is woken once its message is whole in the ring,
+ * so the one poll after the wake-up delivers it, in either receive mode.
+ * With a wake-up for every duty cycle that delivered pieces (as before),
+ * a 1 MiB message (~118 pieces at MTU 9000, a few token visits) woke
+ * the receivers while its last pieces were still to come. */
+static void test_pieces_wake_once(void **state)
+{
+	(void)state;
+	enum { ROUNDS = 12 };
+	struct api_rec p, a, b;
+	api_attach(&p, "publisher", 0, 0, 0);
+	api_attach(&a, "pieces", ROUNDS, 0, 0);
+	api_attach(&b, "whole", ROUNDS, 0, 0);
+	assert_int_equal(ordo_set_receive_mode(a.c, ORDO_RECEIVE_PIECES), ORDO_OK);
+	api_join_wait(&a, "rw");
+	api_join_wait(&b, "rw");
+	api_pump((struct api_rec *[]){&a, &b}, 2, NULL, NULL, 20);
+	size_t size = ordo_max_message_size(p.c);
+	uint8_t *buf = malloc(size);
+	assert_non_null(buf);
+	int ep[2] = {epoll_of(&a), epoll_of(&b)};
+	struct api_rec *r[2] = {&a, &b};
+	uint32_t pieces = 0;
+	for (int i = 0; i < ROUNDS; i++) {
+		for (int k = 0; k < 2; k++)
+			assert_int_equal(ordo_prepare_sleep(r[k]->c), 0);
+		api_fill(buf, size, 500u + (uint64_t)i);
+		assert_true(api_publish(p.c, NULL, "rw", buf, size, ORDO_AGREED, 1, 10000) >= 0);
+		for (int k = 0; k < 2; k++) {
+			assert_int_equal(epoll_ready(ep[k], 5000), 1);
+			/* one poll, as many records as the message has pieces and more */
+			int n = ordo_poll(r[k]->c, 4096);
+			assert_true(n > 0);
+			assert_int_equal(r[k]->msgs, (uint64_t)i + 1);
+			assert_int_equal(r[k]->m[i].size, size);
+			assert_int_equal(r[k]->m[i].sum, api_sum(buf, size));
+		}
+		pieces = a.m[i].pieces;
+		assert_true(pieces > 1);
+	}
+	printf("# %d x %zu B (%u pieces): each receiver woken once per message, the message whole at the wake-up\n",
+	       ROUNDS, size, pieces);
+	for (int k = 0; k < 2; k++)
+		close(ep[k]);
+	free(buf);
+	api_rec_free_all((struct api_rec *[]){&p, &a, &b}, 3);
+}
+
+/* ... but pieces that fill half of a delivery ring (or all of it) do wake
+ * its client: it must drain them (assembling) for the rest of the message
+ * to fit. A receiver with a 64 KiB ring that only ever sleeps on ordo_fd
+ * gets a 1 MiB message; every sleep ends in a wake-up, none in the
+ * timeout (without a wake-up for pieces the node evicts it). */
+static void test_pieces_wake_half(void **state)
+{
+	(void)state;
+	struct api_rec p, s;
+	api_attach(&p, "publisher", 0, 0, 0);
+	api_attach(&s, "sub-64k", 4, 0, 65536);
+	api_join_wait(&s, "rh");
+	api_pump((struct api_rec *[]){&s}, 1, NULL, NULL, 20);
+	size_t size = ordo_max_message_size(p.c);
+	uint8_t *buf = malloc(size);
+	assert_non_null(buf);
+	api_fill(buf, size, 77);
+	int ep = epoll_of(&s);
+	assert_int_equal(ordo_prepare_sleep(s.c), 0);
+	assert_true(api_publish(p.c, NULL, "rh", buf, size, ORDO_AGREED, 1, 10000) >= 0);
+	uint32_t wakes = 0;
+	while (s.msgs == 0) {
+		/* asleep until the node writes the descriptor: half the ring, or the last piece */
+		assert_int_equal(epoll_ready(ep, 2000), 1);
+		wakes++;
+		assert_true(ordo_poll(s.c, 4096) > 0);
+		while (s.msgs == 0 && ordo_prepare_sleep(s.c) != 0)
+			assert_true(ordo_poll(s.c, 4096) >= 0);
+	}
+	printf("# %zu B into a 64 KiB ring: %u wake-ups, none lost\n", size, wakes);
+	assert_int_equal(s.m[0].size, size);
+	assert_int_equal(s.m[0].sum, api_sum(buf, size));
+	assert_int_equal(s.detached, 0);
+	close(ep);
+	free(buf);
+	api_rec_free_all((struct api_rec *[]){&p, &s}, 2);
+}
+
 /* Misuse: an unknown mode is refused; ordo_message_copy never reads past
  * a message, in either form. */
 static void test_pieces_misuse(void **state)
@@ -609,4 +703,6 @@ API_MAIN((api_node_count = 2,
 		cmocka_unit_test(test_pieces_sizes),
 		cmocka_unit_test(test_pieces_interleaved),
 		cmocka_unit_test(test_pieces_spill),
+		cmocka_unit_test(test_pieces_wake_once),
+		cmocka_unit_test(test_pieces_wake_half),
 		cmocka_unit_test(test_pieces_misuse))

@@ -99,6 +99,12 @@ struct att_region_hdr {
  * submit bytes (`wants_room`, docs/attach.md §6); without it (an older
  * node) such a client wakes only on a delivery or its own timeout. */
 #define ATT_ENGINE_ROOM 0x2u
+/* The engine takes a sleeping client's `sleeping` with an atomic exchange
+ * (1 -> 0) before it writes the eventfd, so that a client that exchanges
+ * it back itself knows whether a write comes: it reads the eventfd only
+ * then (docs/attach.md §6). Without it (an older node, which loads and
+ * then stores) the client reads whenever it cannot rule a write out. */
+#define ATT_ENGINE_TAKES 0x4u
 
 #define ATT_REGION_HDR_SIZE 4096u
 #define ATT_RING_DEFAULT (4u << 20)

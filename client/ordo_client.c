@@ -104,6 +104,7 @@ int ordo_client_map(struct ordo_client *c, int mem_fd, int event_fd, int doorbel
 	c->max_record = shm_ring_max_record(h->submit_size);
 	c->engine_blocks = (h->engine_flags & ATT_ENGINE_BLOCKS) != 0;
 	c->room_wake = (h->engine_flags & ATT_ENGINE_ROOM) != 0;
+	c->engine_takes = (h->engine_flags & ATT_ENGINE_TAKES) != 0;
 	c->budget = h->submit_budget;
 	return ORDO_OK;
 }
@@ -882,6 +883,26 @@ int ordo_poll(struct ordo_client *c, unsigned max)
 	return (int)n;
 }
 
+/* Reads the eventfd (non-blocking): the engine's writes since the last
+ * read. With ATT_ENGINE_TAKES only when a write is known to come: a read
+ * that finds nothing (the engine took `sleeping` and has not written
+ * yet) leaves the count, and the next sleep's preparation reads again. */
+static void read_wakes(struct ordo_client *c)
+{
+	uint64_t v;
+	if (read(c->event_fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+		c->wakes_unread = v < c->wakes_unread ? c->wakes_unread - (uint32_t)v : 0;
+}
+
+/* Takes back our `sleeping` = 1, unless the engine took it first: then it
+ * writes the eventfd, which the next ordo_prepare_sleep reads. */
+static void unsleep(struct ordo_client *c)
+{
+	if (atomic_exchange_explicit(&c->hdr->sleeping, 0, memory_order_relaxed) != 1)
+		c->wakes_unread++;
+	c->sleep_armed = 0;
+}
+
 int ordo_prepare_sleep(struct ordo_client *c)
 {
 	/* The socket is looked at as often as by a poll, not forced: a node
@@ -890,14 +911,19 @@ int ordo_prepare_sleep(struct ordo_client *c)
 	if (!attached(c) || socket_dead(c))
 		return 1;
 	/* consume the last wake-up, so the descriptor is readable only for
-	 * the next one (the eventfd is non-blocking); the engine clears
-	 * `sleeping` before it writes, so while our last store of 1 stands
-	 * nothing was written and the read (a system call) is skipped */
-	if (!c->sleep_armed || atomic_load_explicit(&c->hdr->sleeping, memory_order_relaxed) != 1) {
-		uint64_t v;
-		ssize_t rd = read(c->event_fd, &v, sizeof(v));
-		(void)rd;
-	}
+	 * the next one (the eventfd is non-blocking). The engine takes
+	 * `sleeping` (1 -> 0) before it writes, so while our last store of 1
+	 * stands nothing was written, and where we took it back ourselves
+	 * (unsleep) nothing will be: the read (a system call) is made only
+	 * for a write that was made or comes. An older engine (no
+	 * ATT_ENGINE_TAKES) stores instead of exchanging, so after a sleep
+	 * we did not arm a write may come unseen: read then, as before. */
+	int was_armed = c->sleep_armed;
+	if (was_armed && atomic_load_explicit(&c->hdr->sleeping, memory_order_relaxed) != 1)
+		c->wakes_unread++; /* taken while we slept */
+	c->sleep_armed = 0;
+	if (c->wakes_unread != 0 || (!c->engine_takes && !was_armed))
+		read_wakes(c);
 	atomic_store_explicit(&c->hdr->sleeping, 1, memory_order_relaxed);
 	int room = c->room_wanted && c->room_wake;
 	if (room) /* after `sleeping`: a node that sees this sees that */
@@ -908,7 +934,7 @@ int ordo_prepare_sleep(struct ordo_client *c)
 	c->sleep_armed = shm_ring_peek(&c->deliver, &r) == SHM_RING_EMPTY && attached(c) &&
 			 !(room && atomic_load_explicit(&c->submit.ctl->tail, memory_order_acquire) != c->room_tail);
 	if (!c->sleep_armed) {
-		atomic_store_explicit(&c->hdr->sleeping, 0, memory_order_relaxed);
+		unsleep(c);
 		return 1;
 	}
 	return 0;
@@ -922,7 +948,7 @@ int ordo_wait(struct ordo_client *c, unsigned max, int timeout_ms)
 	if (ordo_prepare_sleep(c) == 0) {
 		struct pollfd pfd = {.fd = c->poll_fd, .events = POLLIN};
 		(void)poll(&pfd, 1, timeout_ms);
-		atomic_store_explicit(&c->hdr->sleeping, 0, memory_order_relaxed);
+		unsleep(c);
 	}
 	return ordo_poll(c, max);
 }

@@ -56,6 +56,9 @@ struct ordo_client {
 	int poll_fd;                            /* epoll: the eventfd, and the socket's hang-up */
 	int sock_dead;                          /* the node closed the control socket */
 	int sleep_armed;                        /* our last prepare_sleep left `sleeping` = 1 */
+	int engine_takes;                       /* ATT_ENGINE_TAKES: wakes_unread is exact */
+	uint32_t wakes_unread;                  /* the engine took `sleeping` this often since the
+						 * eventfd was last read: its writes to read */
 	uint32_t sock_check_skips;              /* full-ring returns since the socket was looked at */
 	uint8_t *region;
 	uint64_t region_size;

@@ -195,8 +195,10 @@ static void wake(struct eng_client *c)
 	 * this fence, then the load of `sleeping`; the client stores
 	 * `sleeping`, fences, then looks at the ring. */
 	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&c->hdr->sleeping, memory_order_relaxed) != 0) {
-		atomic_store_explicit(&c->hdr->sleeping, 0, memory_order_relaxed);
+	if (atomic_load_explicit(&c->hdr->sleeping, memory_order_relaxed) != 0 &&
+	    atomic_exchange_explicit(&c->hdr->sleeping, 0, memory_order_relaxed) != 0) {
+		/* taken (ATT_ENGINE_TAKES): the client, exchanging it back,
+		 * finds 0 and knows this write comes */
 		uint64_t one = 1;
 		ssize_t w = write(c->event_fd, &one, sizeof(one));
 		(void)w;

@@ -151,7 +151,8 @@ static int make_region(struct eng *e, struct eng_client *c, uint32_t sub, uint32
 	h->delivery_off = ATT_REGION_HDR_SIZE + SHM_RING_CTL_SIZE + sub;
 	h->delivery_size = del;
 	h->max_message_size = e->cfg.max_message_size; /* what att_size_ok allows */
-	h->engine_flags = (e->block_epfd >= 0 ? ATT_ENGINE_BLOCKS : 0) | ATT_ENGINE_ROOM; /* blocks: block, adaptive */
+	h->engine_flags = (e->block_epfd >= 0 ? ATT_ENGINE_BLOCKS : 0) | ATT_ENGINE_ROOM | /* blocks: block, adaptive */
+			  ATT_ENGINE_TAKES;
 	uint64_t budget = (uint64_t)e->cfg.client_budget_kib * 1024u;
 	h->submit_budget = budget < sub ? (uint32_t)budget : 0; /* 0: the whole ring */
 	atomic_store_explicit(&h->state, ATT_STATE_ATTACHED, memory_order_relaxed);

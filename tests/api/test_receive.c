@@ -165,6 +165,47 @@ static void test_fd_stays_readable(void **state)
 	assert_int_equal(spurious, 0);
 }
 
+/* The eventfd is read for the engine's writes and only for them
+ * (ATT_ENGINE_TAKES, docs/attach.md §6): a wake-up the application
+ * polled without sleeping on it is read by the next prepare_sleep; a
+ * prepare_sleep that finds a record waiting takes its `sleeping` back
+ * itself and leaves nothing to read; and no wake-up is lost or left
+ * readable either way. */
+static void test_fd_reads_only_writes(void **state)
+{
+	(void)state;
+	struct api_rec a, w;
+	int ep = epoll_pair(&a, &w, "r5");
+	assert_true(a.c->engine_takes);
+	/* armed; a message: the engine takes `sleeping` and writes */
+	assert_int_equal(ordo_prepare_sleep(a.c), 0);
+	witness_publish(&w, "r5", 1);
+	assert_int_equal(epoll_ready(ep, 5000), 1);
+	assert_int_equal(ordo_poll(a.c, 64), 1);
+	/* a second one, waiting before the next prepare_sleep: that reads
+	 * the first wake-up, then takes `sleeping` back (poll first) */
+	witness_publish(&w, "r5", 1);
+	assert_int_equal(ordo_prepare_sleep(a.c), 1);
+	assert_int_equal(a.c->wakes_unread, 0);
+	assert_int_equal(a.c->sleep_armed, 0);
+	assert_int_equal(atomic_load(&a.c->hdr->sleeping), 0);
+	assert_int_equal(epoll_ready(ep, 0), 0); /* the first write was read */
+	assert_int_equal(ordo_poll(a.c, 64), 1);
+	/* nothing was written for the second: asleep, not readable, until a
+	 * third message wakes it */
+	assert_int_equal(ordo_prepare_sleep(a.c), 0);
+	assert_int_equal(epoll_ready(ep, 50), 0);
+	witness_publish(&w, "r5", 1);
+	assert_int_equal(epoll_ready(ep, 5000), 1);
+	assert_int_equal(ordo_poll(a.c, 64), 1);
+	assert_int_equal(ordo_prepare_sleep(a.c), 0);
+	assert_int_equal(a.c->wakes_unread, 0);
+	assert_int_equal(epoll_ready(ep, 50), 0);
+	printf("# three wake-ups: each read once, by the next prepare_sleep; none left readable\n");
+	close(ep);
+	api_rec_free_all((struct api_rec *[]){&a, &w}, 2);
+}
+
 struct late {
 	struct api_rec *w;
 	unsigned delay_ms;
@@ -694,6 +735,7 @@ API_MAIN((api_node_count = 2,
 		cmocka_unit_test(test_poll_counts),
 		cmocka_unit_test(test_fd_epoll),
 		cmocka_unit_test(test_fd_stays_readable),
+		cmocka_unit_test(test_fd_reads_only_writes),
 		cmocka_unit_test(test_wait),
 		cmocka_unit_test(test_zero_copy),
 		cmocka_unit_test(test_large_2mib),

@@ -28,6 +28,8 @@ SCENARIO("path-link-down-passive", scenario_path_cut(RP_RRP_PASSIVE, false, true
 SCENARIO("path-cut-idle", scenario_path_cut_idle())
 SCENARIO("path-cut-node", scenario_path_cut_node())
 SCENARIO("path-cross-active", scenario_path_cross())
+SCENARIO("path-mute-cross", scenario_path_mute_cross(name, RP_RRP_ACTIVE))
+SCENARIO("path-mute-cross-passive", scenario_path_mute_cross(name, RP_RRP_PASSIVE))
 SCENARIO("rtr-copies-active", scenario_rtr_copies())
 SCENARIO("old-token-small-frames", scenario_old_token())
 SCENARIO("node-paths-cut", scenario_node_paths_cut())

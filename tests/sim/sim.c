@@ -320,6 +320,15 @@ bool sim_direct(const struct sim *s, uint32_t a, uint32_t b)
 	return false;
 }
 
+bool sim_sends_to(const struct sim *s, uint32_t a, uint32_t b)
+{
+	for (uint32_t p = 0; p < s->opts.paths; p++)
+		if ((s->on[a] & s->on[b] & (1u << p)) && !s->path_down[p] && !s->cut[a][p] && !s->cut[b][p] &&
+		    !s->mute[a][p])
+			return true; /* b's own mute stops only its sends */
+	return false;
+}
+
 /* The nodes of `set` joined to node `from` by networks that work, through
  * nodes of `set` (the working graph G of docs/protocol.md §17.1). */
 static uint64_t component(const struct sim *s, uint32_t from, uint64_t set)

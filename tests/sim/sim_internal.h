@@ -402,6 +402,9 @@ void sim_pause_free(struct sim *s, struct sim_node *n);
 
 /* sim.c: a and b share a network on which neither link is cut (§17.1) */
 bool sim_direct(const struct sim *s, uint32_t a, uint32_t b);
+/* sim.c: a's frames reach b on some network they share, whatever b's own
+ * sending side does there (one direction; docs/protocol.md §16.0) */
+bool sim_sends_to(const struct sim *s, uint32_t a, uint32_t b);
 
 /* sim_stable.c: docs/design.md §3 properties 9 (stability) and 10 (primary continuity) */
 uint64_t sim_stable_bound_ns(const struct sim *s);  /* B: token loss + consensus */

@@ -9,7 +9,8 @@
  *                       quorum is back in a primary configuration within
  *                       the outage bound P
  * Two nodes are *together* while both are alive and unpaused, each
- * reaches the other on some path, and every node connected to them (both
+ * reaches the other on some path (not necessarily the same path both
+ * ways: a's frames reach b on one network, b's reach a on any), and every node connected to them (both
  * ways, directly or through others) is connected both ways to every other
  * such node: the part of the graph of two-way links that holds them is
  * complete. That exception is the only one, and no ring can do without it
@@ -42,16 +43,22 @@ uint64_t sim_outage_bound_ns(const struct sim *s)
 	return s->cfg.token_loss_ns + 2u * s->cfg.consensus_ns + s->cfg.merge_ns;
 }
 
+/* a's frames reach b directly: on some network they share, whichever,
+ * one direction (docs/protocol.md §16.0: a pair that hears each other one
+ * way on one network and the other way on another is connected; every
+ * frame of Totem is a one-way send, and the way back may be another
+ * network). Without mutes every link works both ways or neither, and this
+ * is sim_direct() less the directed cuts. */
 static bool reaches(const struct sim *s, uint32_t a, uint32_t b)
 {
 	if (s->blocked[a][b] || s->oneway[a][b])
 		return false;
-	return sim_direct(s, a, b);
+	return sim_sends_to(s, a, b);
 }
 
 /* In a partial topology a node's frames reach another through relays
  * (docs/protocol.md §17.6): reach becomes the transitive closure of the
- * direct links, through live, running nodes only. */
+ * direct links (each one direction), through live, running nodes only. */
 static void relay_closure(struct sim *s, const bool *live)
 {
 	uint32_t nn = s->opts.nodes;

@@ -919,9 +919,8 @@ int ordo_prepare_sleep(struct ordo_client *c)
 	 * ATT_ENGINE_TAKES) stores instead of exchanging, so after a sleep
 	 * we did not arm a write may come unseen: read then, as before. */
 	int was_armed = c->sleep_armed;
-	if (was_armed && atomic_load_explicit(&c->hdr->sleeping, memory_order_relaxed) != 1)
-		c->wakes_unread++; /* taken while we slept */
-	c->sleep_armed = 0;
+	if (was_armed) /* an exchange: a load then a store would miss a take between them */
+		unsleep(c); /* counts a take while we slept */
 	if (c->wakes_unread != 0 || (!c->engine_takes && !was_armed))
 		read_wakes(c);
 	atomic_store_explicit(&c->hdr->sleeping, 1, memory_order_relaxed);

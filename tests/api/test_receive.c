@@ -663,7 +663,10 @@ static void test_pieces_wake_once(void **state)
  * its client: it must drain them (assembling) for the rest of the message
  * to fit. A receiver with a 64 KiB ring that only ever sleeps on ordo_fd
  * gets a 1 MiB message; every sleep ends in a wake-up, none in the
- * timeout (without a wake-up for pieces the node evicts it). */
+ * timeout (with no wake-up for pieces before the last the node evicts
+ * it). The node wakes at half a ring and at a full one; which of the two
+ * ended a sleep is not visible here (the node usually fills the ring
+ * before the client runs), so this checks that one of them does. */
 static void test_pieces_wake_half(void **state)
 {
 	(void)state;

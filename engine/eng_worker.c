@@ -485,8 +485,14 @@ void rp_assert_failed(const char *file, unsigned line, const char *cond)
 	rte_panic("ring-proto: %s:%u: RP_ASSERT(%s) failed\n", file, line, cond);
 }
 
+/* Every step gets the clock at the step, not the duty cycle's: a process
+ * stopped between the two (SIGSTOP, a VM pause) would give ring-proto a
+ * time from before the pause, and the first step after it would not see
+ * the pause (docs/protocol.md §16.1): a submit would release a token held
+ * or queued in a ring the others had left, and sequence in it. */
 int eng_step(struct eng *e, const struct rp_input *in)
 {
+	e->now_ns = eng_clock(e);
 	return rp_drive(e->rp, in, e->now_ns, &e->acts, &eng_driver, e);
 }
 

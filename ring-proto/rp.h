@@ -89,7 +89,7 @@ struct rp_config {
 	int listen_fresh;             /* while listening, only the answer to this node's ID_PROBE,
 				       * echoing its incarnation, says the id runs (a keyed ring:
 				       * a replayed frame must not; §8.8 Rule D (0)) */
-	uint64_t token_hold_ns;       /* hold a quiet ring's token this long at the representative
+	uint64_t token_hold_ns;       /* hold a quiet ring's token this long at its last sender
 				       * (0: never; < token_retransmit_ns / 2; docs/protocol.md §12) */
 	uint32_t fail_recv_const;     /* visits with the aru stuck before its owner is failed */
 	uint32_t accelerated_window;  /* Accelerated Ring: frames of a visit sent after the token

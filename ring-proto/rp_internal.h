@@ -66,6 +66,7 @@ struct rp_store {
 	uint64_t mask;
 	uint64_t my_aru;    /* every seq <= my_aru is held or was delivered */
 	uint64_t high_seq;  /* highest seq received */
+	uint16_t high_origin; /* who sequenced frame high_seq (0: none yet; §12's holder) */
 	uint64_t discarded; /* every seq <= discarded has been freed */
 	uint64_t delivered; /* every frame <= delivered is fully delivered */
 	uint16_t deliver_entry; /* next entry of frame delivered+1 */

@@ -80,6 +80,7 @@ void rp_store_reset(struct rp_node *n, struct rp_store *st)
 	rp_store_clear(n, st);
 	uint64_t s0 = n->cfg.initial_seq;
 	st->my_aru = st->high_seq = st->discarded = st->delivered = s0;
+	st->high_origin = 0;
 	st->deliver_entry = 0;
 	st->deliver_off = 0;
 }
@@ -316,7 +317,16 @@ static void send_token(struct rp_node *n, uint64_t now_ns, struct rp_actions *ou
 	emit_token(n, now_ns, out);
 }
 
-/* §12: the representative holds a quiet ring's token as it arrives, before
+/* §12: who holds a quiet ring's token: the node that sequenced its last
+ * frame, or the representative if nobody has yet or the topology is
+ * partial (a HOLD_CANCEL is not relayed). */
+static uint16_t hold_holder(const struct rp_node *n)
+{
+	uint16_t o = n->cur->high_origin;
+	return n->partial || o == 0 ? n->members[0] : o;
+}
+
+/* §12: the holder keeps a quiet ring's token as it arrives, before
  * visiting it: a whole rotation that began settled sequenced nothing,
  * nobody asks for anything, everything is delivered here (SAFE too), and
  * this node has nothing to send, so the visit would send nothing but the
@@ -324,10 +334,11 @@ static void send_token(struct rp_node *n, uint64_t now_ns, struct rp_actions *ou
 static bool may_hold(const struct rp_node *n)
 {
 	const struct rp_wire_token *t = &n->token;
-	return n->cfg.token_hold_ns != 0 && n->state == RP_STATE_OPERATIONAL && n->members[0] == me(n) &&
-	       n->successor != me(n) && !n->hold_cancel_seen && !n->fail_to_recv && t->rtr_count == 0 &&
-	       t->backlog == 0 && t->aru == t->seq && t->seq == n->prev_visit_seq &&
-	       n->cur->my_aru == t->seq && n->cur->delivered == t->seq && n->fwd_settled && !rp_pack_has_work(n);
+	return n->cfg.token_hold_ns != 0 && n->state == RP_STATE_OPERATIONAL && n->successor != me(n) &&
+	       !n->hold_cancel_seen && !n->fail_to_recv && t->rtr_count == 0 && t->backlog == 0 &&
+	       t->aru == t->seq && t->seq == n->prev_visit_seq && n->cur->my_aru == t->seq &&
+	       n->cur->high_seq == t->seq && n->cur->delivered == t->seq && n->fwd_settled &&
+	       hold_holder(n) == me(n) && !rp_pack_has_work(n);
 }
 
 /* Ends a hold: the held token is visited now, as if it arrived now (a
@@ -346,16 +357,20 @@ void rp_srp_on_submit(struct rp_node *n, uint64_t now_ns, struct rp_actions *out
 		rp_srp_release_hold(n, now_ns, out);
 		return;
 	}
-	/* only the representative holds: its own HOLD_CANCEL would only wake
-	 * the others */
-	if (!n->ring_quiet || n->state != RP_STATE_OPERATIONAL || n->token_local || n->members[0] == me(n))
+	/* the holder's own HOLD_CANCEL would only wake the others: its token
+	 * finds its work queued */
+	if (!n->ring_quiet || n->state != RP_STATE_OPERATIONAL || n->token_local)
 		return;
-	/* The ring went quiet: the representative is probably holding. */
+	uint16_t holder = hold_holder(n);
+	if (holder == me(n))
+		return;
+	/* The ring went quiet: the holder probably holds; only it acts on a
+	 * HOLD_CANCEL (every node hears one in a partial topology). */
 	n->ring_quiet = false;
 	struct rp_wire_hdr h;
 	rp_hdr_init(n, &h, n->ring);
 	size_t size = rp_wire_encode_hold_cancel(n->hold_cancel_buf, &h);
-	rp_emit_send(n, out, n->hold_cancel_buf, (uint32_t)size, RP_DEST_ALL);
+	rp_emit_send(n, out, n->hold_cancel_buf, (uint32_t)size, n->partial ? RP_DEST_ALL : holder);
 	n->stats.hold_cancels_sent++;
 }
 
@@ -582,6 +597,7 @@ void rp_srp_sent(struct rp_node *n, uint64_t seq, uint32_t size, struct rp_actio
 	slot->recovered = 0;
 	n->token.seq = seq;
 	st->high_seq = seq;
+	st->high_origin = me(n);
 	if (n->member_count > 1)
 		rp_emit_send(n, out, rp_store_frame(n, st, seq), size, RP_DEST_ALL);
 	n->stats.frames_sent++;
@@ -848,7 +864,8 @@ void rp_srp_on_data(struct rp_node *n, const struct rp_wire_hdr *h, const uint8_
 		n->stats.drops[why]++;
 		return;
 	}
-	rp_store_put(n, n->cur, d.seq, buf, h->frame_size, lend);
+	if (rp_store_put(n, n->cur, d.seq, buf, h->frame_size, lend) && n->cur->high_seq == d.seq)
+		n->cur->high_origin = d.origin;
 	if ((d.body_flags & RP_DATA_F_RECOVERY) && n->state == RP_STATE_RECOVERY)
 		rp_recovery_file(n, &d);
 	if (n->dyn) /* a partial topology always is */

@@ -176,7 +176,7 @@ static int scenario_big_message(void)
 }
 
 /* "With token holds on (docs/protocol.md §12), a quiet ring's token rests
- * at the representative; the load's pauses make the ring quiet and its
+ * at its last sender; the load's pauses make the ring quiet and its
  * restarts wake it with HOLD_CANCEL. A hold never outlasts the
  * predecessor's token-retransmit timer: on a loss-free network no token is
  * retransmitted." */
@@ -198,17 +198,19 @@ static int scenario_token_hold(uint32_t nodes, const char *name)
 		       what);
 }
 
-/* "With token holds on, a message submitted anywhere while the
- * representative holds the token goes out within a HOLD_CANCEL's flight
- * and a rotation, never after the hold's deadline." Every node publishes;
- * at each node's own steps the watch times each wait from a submit into
- * an empty queue (rp_node_backlog) to the node's next sent data frame. A
- * wait of most of a hold is a hold nobody cancelled (docs/protocol.md §12:
- * a sender whose last visit was busy by its own count sends none; the
- * representative's safe_point keeps it from holding that early). */
+/* "With token holds on, a message submitted anywhere while a node holds
+ * the token goes out within a HOLD_CANCEL's flight and a rotation, never
+ * after the hold's deadline." Every node publishes, so the ring's last
+ * sender, which holds (docs/protocol.md §12), is the representative or a
+ * member; at each node's own steps the watch times each wait from a
+ * submit into an empty queue (rp_node_backlog) to the node's next sent
+ * data frame. A wait of most of a hold is a hold nobody cancelled (a
+ * sender whose last visit was busy by its own count sends none, or one
+ * sent to a node that does not hold). */
 struct hold_wait {
 	uint64_t since[SIM_NODES_MAX]; /* a wait began then (0: none) */
 	uint64_t sent[SIM_NODES_MAX];  /* frames_sent when it began */
+	uint64_t held[SIM_NODES_MAX];  /* tokens_held at the node's last step */
 	uint64_t max_ns, long_waits, waits;
 	uint64_t bound_ns; /* a wait this long is a hold nobody cancelled */
 };
@@ -222,6 +224,7 @@ static void watch_hold_wait(struct sim *s, void *arg, uint32_t node)
 		return;
 	}
 	uint64_t sent = rp_node_stats(n)->frames_sent;
+	w->held[node] = rp_node_stats(n)->tokens_held;
 	if (w->since[node] == 0) {
 		if (rp_node_backlog(n) != 0) {
 			w->since[node] = sim_now(s);
@@ -243,7 +246,8 @@ static int scenario_hold_cancel(uint32_t nodes, uint64_t seed, const char *name)
 	/* The representative (index 0) publishes one message every 5 ms; each
 	 * other node publishes one a little later, the delay swept across a
 	 * hold (25 us steps, staggered per node), so that some land while the
-	 * representative holds the token one rotation after its own send. */
+	 * representative holds the token one rotation after its own send, and
+	 * the representative's own lands while the round's last sender holds. */
 	enum { ROUNDS = 48 };
 	static struct sim_publish pub[ROUNDS * SIM_NODES_MAX];
 	uint32_t count = 0;
@@ -269,11 +273,16 @@ static int scenario_hold_cancel(uint32_t nodes, uint64_t seed, const char *name)
 	o.watch_arg = &w;
 	struct sim_result r;
 	run(&o, &r);
-	char what[200];
-	snprintf(what, sizeof(what), "%" PRIu64 " holds, %" PRIu64 " ended by HOLD_CANCEL; of %" PRIu64
-		 " sends %" PRIu64 " waited 3/4 of a hold or more, the longest %.3f ms",
-		 r.tokens_held, r.hold_cancels, w.waits, w.long_waits, (double)w.max_ns / 1e6);
-	return verdict(name, &r, r.tokens_held > 20 && w.waits >= ROUNDS && w.long_waits == 0, what);
+	uint64_t member_holds = 0; /* index 0 is the representative: no faults */
+	for (uint32_t i = 1; i < nodes; i++)
+		member_holds += w.held[i];
+	char what[240];
+	snprintf(what, sizeof(what), "%" PRIu64 " holds (%" PRIu64 " at members), %" PRIu64
+		 " ended by HOLD_CANCEL; of %" PRIu64 " sends %" PRIu64
+		 " waited 3/4 of a hold or more, the longest %.3f ms",
+		 r.tokens_held, member_holds, r.hold_cancels, w.waits, w.long_waits, (double)w.max_ns / 1e6);
+	return verdict(name, &r, r.tokens_held > 20 && member_holds > 0 && w.waits >= ROUNDS && w.long_waits == 0,
+		       what);
 }
 
 /* "With the Accelerated Ring option (docs/protocol.md §13) every busy
@@ -355,6 +364,88 @@ static struct sim *run_keep(const struct sim_opts *o, struct sim_result *r)
 }
 
 #define IDX(i) (1ull << (i))
+
+/* "A member that holds a quiet ring's token as its last sender (docs/
+ * protocol.md §12) is paused while it holds it, past the others' token
+ * loss and consensus, so that they form a ring without it. On resume a
+ * message its client submitted during the pause is its first step: the
+ * submit releases the stale held token, and that visit is the probe of
+ * §16.1 — it sequences nothing, the message waits for the next ring, and
+ * every node delivers it." Only node 2 (index 1) publishes, so it is the
+ * last sender and holds one rotation after its message; the watch pauses
+ * it at its first hold. Its next message is scripted for 40 ms, inside
+ * the pause, and retried every 100 us while it is paused; the pause ends
+ * on one of those retries, whose event was queued before the resume's
+ * frames and tick, so the submit comes first. Without the probe that
+ * visit sends the message in the ring the others left (pause-send). */
+struct hold_pause {
+	bool fired;      /* node 2 paused while holding */
+	uint64_t resume_ns;
+	bool after;      /* node 2's first step after the resume seen */
+	uint64_t held;   /* node 2's tokens_held (at the pause: its holds so far) */
+	uint64_t probes_before;
+	bool first_kept; /* ... it counted a probe and kept the message queued */
+};
+
+static void watch_hold_pause(struct sim *s, void *arg, uint32_t node)
+{
+	struct hold_pause *w = arg;
+	const struct rp_node *n = sim_node(s, node);
+	if (node != 1)
+		return;
+	const struct rp_stats *st = rp_node_stats(n);
+	if (!w->fired) {
+		uint64_t before = w->held;
+		w->held = st->tokens_held;
+		if (w->held == before || sim_now(s) < 20 * MS || sim_now(s) >= 40 * MS)
+			return; /* not a hold begun in this step, after its first message */
+		w->fired = true;
+		w->probes_before = st->pause_probes;
+		/* resume on a retry of the 40 ms message: 40 ms + k * 100 us */
+		uint64_t at = sim_now(s) + 60 * MS, step = 100 * 1000;
+		w->resume_ns = 40 * MS + (at - 40 * MS + step - 1) / step * step;
+		struct sim_fault f = {.kind = SIM_FAULT_PAUSE, .node = 1, .duration_ns = w->resume_ns - sim_now(s)};
+		sim_apply_fault(s, &f);
+		return;
+	}
+	if (w->after || sim_now(s) < w->resume_ns)
+		return;
+	w->after = true;
+	w->first_kept = st->pause_probes == w->probes_before + 1 && rp_node_backlog(n) != 0;
+}
+
+static int scenario_hold_pause(void)
+{
+	static const struct sim_publish pub[] = {
+		{.at_ns = 20 * MS, .node = 1, .size = 200, .service = RP_SERVICE_AGREED},
+		{.at_ns = 40 * MS, .node = 1, .size = 200, .service = RP_SERVICE_AGREED},
+	};
+	struct sim_opts o;
+	memb_opts(&o, 33, 3);
+	o.random_load = false;
+	o.load_ns = 250 * MS;
+	o.publish = pub;
+	o.publish_count = (uint32_t)(sizeof(pub) / sizeof(pub[0]));
+	o.token_hold_ns = 900 * 1000;
+	struct hold_pause w = {0};
+	o.watch = watch_hold_pause;
+	o.watch_arg = &w;
+	struct sim_result r;
+	struct sim *s = run_keep(&o, &r);
+	const struct rp_stats *st = rp_node_stats(sim_node(s, 1));
+	bool left = sim_saw_regular(s, IDX(0) | IDX(2));
+	bool back = r.last_change_ns > w.resume_ns && sim_saw_regular(s, IDX(0) | IDX(1) | IDX(2));
+	char what[240];
+	snprintf(what, sizeof(what),
+		 "node 2 paused holding (hold %" PRIu64 ") until %.3f ms: {1,3} %s, its first step after"
+		 " the resume %s; pauses %" PRIu64 ", probes %" PRIu64 ", the ring of three again %s",
+		 w.held, (double)w.resume_ns / 1e6, left ? "formed" : "not formed",
+		 w.first_kept ? "a probe that kept the submitted message" : "not a probe with the message kept",
+		 st->pauses, st->pause_probes, back ? "yes" : "no");
+	bool expect = w.fired && w.after && w.first_kept && left && back && r.messages == 2;
+	sim_destroy(s);
+	return verdict("hold-pause", &r, expect, what);
+}
 
 /* "Node 3 crashes while node 2 is in RECOVERY after node 5's crash: the
  * survivors give up that ring, keep the old ring's messages, and form

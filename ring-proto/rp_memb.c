@@ -657,14 +657,20 @@ static void join_in_gather(struct rp_node *n, uint16_t q, const struct rp_wire_j
  * node outside it that hears me and does not refuse me. Its members carry
  * its tokens alone, so a link of theirs that flaps can keep it in COMMIT
  * or RECOVERY, deaf to the nodes outside, until those form rings without
- * the nodes they are together with (seed 808 of all --topology partial). */
+ * the nodes they are together with (seed 808 of all --topology partial).
+ * A Join's heard names only nodes whose Joins its sender took, and a
+ * forming ring's members send none: a node that came up during the
+ * forming ring (restarted, resumed, healed) has heard no Join at all.
+ * Such a Join — heard only its sender, my id in its proc set (my frames
+ * or news of me reached it) — counts too (seed 38 of all --topology
+ * partial --mutes: n6 restarted 9 ms into a recovery that lasted 60 ms). */
 static bool give_way(const struct rp_node *n, uint16_t q, const struct rp_wire_join *j, bool leaving,
 		     uint64_t now_ns)
 {
 	uint64_t b = rp_bit(q), mine = rp_bit(me(n));
-	return n->dyn && !n->gave_way && !leaving && !(n->memb & b) && !(n->barred & b) &&
-	       (j->heard & mine) && !(j->refused & mine) &&
-	       now_ns - n->commit_since >= n->cfg.consensus_ns / 2u;
+	bool hears = (j->heard & mine) || (j->heard == b && (j->proc_set & mine));
+	return n->dyn && !n->gave_way && !leaving && !(n->memb & b) && !(n->barred & b) && hears &&
+	       !(j->refused & mine) && now_ns - n->commit_since >= n->cfg.consensus_ns / 2u;
 }
 
 /* In COMMIT or RECOVERY: a member of the forming ring gave up on it (TOCS

@@ -486,7 +486,8 @@ void rp_assert_failed(const char *file, unsigned line, const char *cond)
 }
 
 /* Every step gets the clock at the step, not the duty cycle's: a process
- * stopped between the two (SIGSTOP, a VM pause) would give ring-proto a
+ * stopped between the two (SIGSTOP; a VM pause, where the guest's TSC keeps
+ * counting) would give ring-proto a
  * time from before the pause, and the first step after it would not see
  * the pause (docs/protocol.md §16.1): a submit would release a token held
  * or queued in a ring the others had left, and sequence in it. */

@@ -631,6 +631,18 @@ static void token_retransmit(struct rp_node *n, uint64_t now_ns, struct rp_actio
 	n->stats.tokens_retransmitted++;
 }
 
+/* §16.1: a timer overdue by more than this is a pause: half the token-loss
+ * timeout (CS), but never so long that the others could gather on another
+ * cause (a foreign Join, a node leaving), leave this node out after one
+ * consensus timeout and install while a pause after a held or queued
+ * token's arrival went unseen: with a hold, detection + hold < consensus. */
+static uint64_t pause_threshold(const struct rp_config *c)
+{
+	uint64_t t = c->token_loss_ns / 2u;
+	uint64_t room = c->consensus_ns > c->token_hold_ns ? (c->consensus_ns - c->token_hold_ns) / 2u : 1u;
+	return t < room ? t : room;
+}
+
 int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struct rp_actions *out)
 {
 	out->count = 0;
@@ -639,7 +651,7 @@ int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struc
 		return in->kind == RP_IN_SUBMIT ? RP_ELEFT : RP_OK;
 	int rc = RP_OK;
 	uint64_t due = timers_due(n);
-	if (due != RP_NEVER && now_ns > due && now_ns - due > n->cfg.token_loss_ns / 2u)
+	if (due != RP_NEVER && now_ns > due && now_ns - due > pause_threshold(&n->cfg))
 		rp_memb_resumed(n, now_ns, out); /* a pause (§16.1) */
 	if (in->kind == RP_IN_REINSTATE) {
 		if (in->link.path >= n->cfg.path_count)

@@ -451,7 +451,7 @@ void rp_assert_failed(const char *file, unsigned line, const char *cond) __attri
 	_(hold_cancels_received, NODE, RP_COUNTER_EVENT, "HOLD_CANCELs that released a held token")         \
 	_(frames_after_token, NODE, RP_COUNTER_EVENT, "frames sent behind the visit's token (Accelerated Ring, §13)") \
 	_(frames_kept, NODE, RP_COUNTER_EVENT, "received frames stored in the driver's buffer without a copy (§14)") \
-	_(pauses, NODE, RP_COUNTER_HARMFUL, "steps that found a timer overdue by more than half the token-loss timeout: the node was paused (§16)") \
+	_(pauses, NODE, RP_COUNTER_HARMFUL, "steps that found a timer overdue by more than half the token-loss timeout (or half of consensus less token hold, if shorter): the node was paused (§16.1)") \
 	_(pause_probes, NODE, RP_COUNTER_EVENT, "token visits after a pause that sent no new message, the ring not yet shown to be still there (§16.1)") \
 	_(frames_relayed, NODE, RP_COUNTER_EVENT, "data frames sent again as designated relay, and flooded frames forwarded (partial topology, §17.4)") \
 	_(tokens_flooded, NODE, RP_COUNTER_HARMLESS, "tokens and commit tokens flooded because their destination was out of direct reach (§17.4)") \

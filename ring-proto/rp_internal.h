@@ -310,6 +310,7 @@ struct rp_node {
 	/* Process pauses (docs/protocol.md §16): Joins that arrive before this
 	 * are the queue of a pause and are dropped. */
 	uint64_t join_flush_until;
+	uint64_t pause_after_ns; /* a timer overdue by more than this is a pause (§16.1) */
 	/* ... and in OPERATIONAL the next token visit sequences nothing new:
 	 * the token may have waited in the queue of the pause, in a ring the
 	 * others have left; its coming back shows the ring is still there. */

@@ -221,6 +221,18 @@ size_t rp_node_size(const struct rp_config *c)
 	return l.total;
 }
 
+/* §16.1: a timer overdue by more than this is a pause: half the token-loss
+ * timeout (CS), but never so long that the others could gather on another
+ * cause (a foreign Join, a node leaving), leave this node out after one
+ * consensus timeout and install while a pause after a held or queued
+ * token's arrival went unseen: with a hold, detection + hold < consensus. */
+static uint64_t pause_threshold(const struct rp_config *c)
+{
+	uint64_t t = c->token_loss_ns / 2u;
+	uint64_t room = c->consensus_ns > c->token_hold_ns ? (c->consensus_ns - c->token_hold_ns) / 2u : 1u;
+	return t < room ? t : room;
+}
+
 int rp_node_init(struct rp_node *n, const struct rp_config *c)
 {
 	const char *why;
@@ -231,6 +243,7 @@ int rp_node_init(struct rp_node *n, const struct rp_config *c)
 	memset(n, 0, sizeof(*n));
 	uint8_t *base = (uint8_t *)n;
 	n->cfg = *c;
+	n->pause_after_ns = pause_threshold(c); /* the configuration is fixed from here on */
 	for (int i = 0; i < 2; i++) {
 		n->stores[i].slots = (struct rp_slot *)(void *)(base + l.slots[i]);
 		n->stores[i].frames = base + l.frames[i];
@@ -631,18 +644,6 @@ static void token_retransmit(struct rp_node *n, uint64_t now_ns, struct rp_actio
 	n->stats.tokens_retransmitted++;
 }
 
-/* §16.1: a timer overdue by more than this is a pause: half the token-loss
- * timeout (CS), but never so long that the others could gather on another
- * cause (a foreign Join, a node leaving), leave this node out after one
- * consensus timeout and install while a pause after a held or queued
- * token's arrival went unseen: with a hold, detection + hold < consensus. */
-static uint64_t pause_threshold(const struct rp_config *c)
-{
-	uint64_t t = c->token_loss_ns / 2u;
-	uint64_t room = c->consensus_ns > c->token_hold_ns ? (c->consensus_ns - c->token_hold_ns) / 2u : 1u;
-	return t < room ? t : room;
-}
-
 int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struct rp_actions *out)
 {
 	out->count = 0;
@@ -651,7 +652,7 @@ int rp_step(struct rp_node *n, const struct rp_input *in, uint64_t now_ns, struc
 		return in->kind == RP_IN_SUBMIT ? RP_ELEFT : RP_OK;
 	int rc = RP_OK;
 	uint64_t due = timers_due(n);
-	if (due != RP_NEVER && now_ns > due && now_ns - due > pause_threshold(&n->cfg))
+	if (due != RP_NEVER && now_ns > due && now_ns - due > n->pause_after_ns)
 		rp_memb_resumed(n, now_ns, out); /* a pause (§16.1) */
 	if (in->kind == RP_IN_REINSTATE) {
 		if (in->link.path >= n->cfg.path_count)
